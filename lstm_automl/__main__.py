@@ -1,0 +1,5 @@
+"""``python -m lstm_automl`` runs the same CLI as ``lstm-sweep``."""
+
+from lstm_automl.cli import main
+
+raise SystemExit(main())

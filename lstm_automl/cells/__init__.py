@@ -1,0 +1,69 @@
+"""Recurrent cell families: the registry the model builder picks from.
+
+``CELLS`` maps each family name of ``lstm_automl.families.CELL_FAMILIES`` to a factory that
+returns one recurrent Keras layer. LSTM and GRU use Keras' own layers so that the fused cuDNN
+kernel is used on GPU; the peephole cell runs inside ``keras.layers.RNN``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import keras
+
+from lstm_automl.cells.peephole import PeepholeLSTMCell
+
+LayerFactory = Callable[..., keras.layers.Layer]
+
+
+def _lstm(units: int, **kwargs: object) -> keras.layers.Layer:
+    return keras.layers.LSTM(units, **kwargs)
+
+
+def _gru(units: int, **kwargs: object) -> keras.layers.Layer:
+    return keras.layers.GRU(units, **kwargs)
+
+
+def _simple_rnn(units: int, **kwargs: object) -> keras.layers.Layer:
+    return keras.layers.SimpleRNN(units, **kwargs)
+
+
+def _peephole(units: int, **kwargs: object) -> keras.layers.Layer:
+    cell_args = {k: kwargs.pop(k) for k in ("dropout", "recurrent_dropout", "seed") if k in kwargs}
+    return keras.layers.RNN(PeepholeLSTMCell(units, **cell_args), **kwargs)
+
+
+CELLS: dict[str, LayerFactory] = {
+    "lstm": _lstm,
+    "gru": _gru,
+    "peephole": _peephole,
+    "simple_rnn": _simple_rnn,
+}
+
+
+def make_recurrent_layer(
+    family: str,
+    units: int,
+    *,
+    return_sequences: bool,
+    dropout: float = 0.0,
+    recurrent_dropout: float = 0.0,
+    seed: int | None = None,
+    name: str | None = None,
+) -> keras.layers.Layer:
+    """One recurrent layer of ``family``; raises KeyError listing the valid names."""
+    try:
+        factory = CELLS[family]
+    except KeyError:
+        raise KeyError(f"unknown cell family {family!r}; valid: {', '.join(CELLS)}") from None
+    return factory(
+        units,
+        return_sequences=return_sequences,
+        dropout=dropout,
+        recurrent_dropout=recurrent_dropout,
+        seed=seed,
+        name=name,
+    )
+
+
+__all__ = ["CELLS", "PeepholeLSTMCell", "make_recurrent_layer"]

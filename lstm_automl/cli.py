@@ -1,0 +1,89 @@
+"""Command line: parse arguments, dispatch to a command, map errors to exit codes. Nothing else.
+
+Exit codes: 0 success, 1 a sweep or tracking failure, 2 a usage, config or data error,
+130 interrupted. ``--debug`` shows tracebacks instead of one-line messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+
+from lstm_automl import __version__
+from lstm_automl.errors import LstmSweepError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="lstm-sweep",
+        description="Find the best recurrent network for a sequence problem: one YAML file "
+        "describes the data and the search space; keras-tuner trains the candidates, MLflow "
+        "records every trial and registers the best model.",
+    )
+    parser.add_argument("--version", action="version", version=f"lstm-sweep {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = commands.add_parser("run", help="run a sweep: tune, track in MLflow, register the best")
+    run.add_argument("sweep_file", metavar="SWEEP.yaml")
+    loud = run.add_mutually_exclusive_group()
+    loud.add_argument("-q", "--quiet", action="store_true", help="print only the result")
+    loud.add_argument("-v", "--verbose", action="store_true",
+                      help="print every hyperparameter and Keras' per-epoch output")
+
+    validate = commands.add_parser(
+        "validate", help="check a sweep file and its data, and summarise the search space")
+    validate.add_argument("sweep_file", metavar="SWEEP.yaml")
+    validate.add_argument("--no-data", action="store_true", help="check the file only")
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of sweep files")
+    schema.add_argument("--indent", type=int, default=2, help="JSON indent (default 2)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        if args.command == "run":
+            from lstm_automl.commands.run import run_command
+
+            return run_command(args)
+        if args.command == "validate":
+            from lstm_automl.commands.validate import validate_command
+
+            return validate_command(args)
+        from lstm_automl.commands.schema import schema_command
+
+        return schema_command(args)
+    except LstmSweepError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {exc}" if "\n" not in str(exc) else f"error:\n{exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("\ninterrupted; open runs were closed as KILLED", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug or an environment problem: say so in one line
+        if args.debug:
+            traceback.print_exc()
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        print(f"error: unexpected {type(exc).__name__}: {first} (rerun with --debug for the "
+              f"traceback)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""``lstm-sweep validate``: check a sweep file (and its data) and summarise the space.
+
+Reads only: it never imports TensorFlow and never touches MLflow.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from lstm_automl.loader import load_sweep
+from lstm_automl.space_summary import format_size, space_size, summary_rows
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    loaded = load_sweep(args.sweep_file)
+    config = loaded.config
+    specs = config.search.specs()
+    print(f"{args.sweep_file}: valid sweep '{config.name}' ({config.data.task}, "
+          f"{config.tuner.algorithm} search, objective {config.tuner.objective})")
+    rows = summary_rows(specs)
+    width = max((len(n) for n, _ in rows), default=0)
+    print("searched:" if rows else "searched: nothing (every value is fixed)")
+    for name, text in rows:
+        print(f"  {name:<{width}}  {text}")
+    print(f"space size: {format_size(space_size(specs))}")
+    if not args.no_data:
+        from lstm_automl.data import prepare_forecast
+
+        data = prepare_forecast(config.data, loaded.base_dir)
+        facts = data.summary()
+        print(f"data: {facts['source']}: target {facts['target']}, features {facts['features']}")
+        for split in ("train", "validation", "test"):
+            span = f", {facts[split + '_range']}" if f"{split}_range" in facts else ""
+            print(f"  {split:<10} {facts[split + '_rows']} rows, {facts[split + '_windows']} "
+                  f"windows{span}")
+    for note in loaded.notes:
+        print(f"note: {note}")
+    return 0

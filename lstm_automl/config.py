@@ -1,0 +1,323 @@
+"""The sweep file schema (pydantic v2). Light: importing it never imports TensorFlow.
+
+A searchable value is written in keras-tuner's vocabulary:
+
+* a plain value (``units: 32``) is fixed;
+* ``{choice: [a, b, c]}`` picks one of the listed values (``[false, true]`` is a boolean);
+* ``{int: [lo, hi], step: s, log: false}`` and ``{float: [lo, hi], step: null, log: false}``
+  are ranges with both bounds included; ``log: true`` samples on a log scale (needs lo > 0);
+* ``per_layer: true`` on units, dropout, recurrent_dropout or dense_units samples one value for
+  each layer, a value that exists only when its layer does.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    Tag,
+    ValidationInfo,
+    field_validator,
+)
+
+from lstm_automl.families import TUNER_ALGORITHMS
+from lstm_automl.params import SEARCH_PARAMS, Domain, check_value
+
+Scalar = Union[StrictBool, StrictInt, StrictFloat, StrictStr, None]
+
+
+class SpecError(ValueError):
+    """A problem inside one parameter spec; ``subpath`` extends the key path (e.g. ``int``)."""
+
+    def __init__(self, subpath: str, message: str) -> None:
+        self.subpath = subpath
+        super().__init__(message)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ChoiceSpec(_Strict):
+    """Pick one of the listed values."""
+
+    choice: list[Scalar] = Field(min_length=1, description="the values to choose from")
+    per_layer: bool = Field(False, description="sample one value for each layer")
+
+
+class IntSpec(_Strict):
+    """An integer range, both bounds included."""
+
+    int_: tuple[StrictInt, StrictInt] = Field(alias="int", description="[min, max], inclusive")
+    step: StrictInt = Field(1, ge=1, description="distance between values")
+    log: bool = Field(False, description="sample on a log scale (min must be >= 1)")
+    per_layer: bool = Field(False, description="sample one value for each layer")
+
+
+class FloatSpec(_Strict):
+    """A real range, both bounds included; continuous unless ``step`` is given."""
+
+    float_: tuple[float, float] = Field(alias="float", description="[min, max], inclusive")
+    step: float | None = Field(None, gt=0, description="make the range discrete")
+    log: bool = Field(False, description="sample on a log scale (min must be > 0)")
+    per_layer: bool = Field(False, description="sample one value for each layer")
+
+
+class FixedSpec(BaseModel):
+    """A plain value in the YAML: not searched."""
+
+    value: Any
+
+
+_SPEC_KEYS = ("choice", "int", "float")
+
+
+def _spec_kind(value: Any) -> str | None:
+    if isinstance(value, (ChoiceSpec, IntSpec, FloatSpec)):
+        return {ChoiceSpec: "choice", IntSpec: "int", FloatSpec: "float"}[type(value)]
+    if isinstance(value, dict):
+        found = [k for k in _SPEC_KEYS if k in value]
+        return found[0] if len(found) == 1 else None
+    if isinstance(value, list):
+        return None
+    return "fixed"
+
+
+ParamSpec = Annotated[
+    Union[
+        Annotated[ChoiceSpec, Tag("choice")],
+        Annotated[IntSpec, Tag("int")],
+        Annotated[FloatSpec, Tag("float")],
+        Annotated[Scalar, Tag("fixed")],
+    ],
+    Discriminator(
+        _spec_kind,
+        custom_error_type="param_spec",
+        custom_error_message=(
+            "expected a plain value or a mapping with exactly one of: choice, int, float"
+        ),
+    ),
+]
+
+
+def spec_values(spec: Any) -> list[Any] | None:
+    """The finite list of values a spec can take, or None when it is continuous."""
+    if isinstance(spec, ChoiceSpec):
+        return list(spec.choice)
+    if isinstance(spec, IntSpec):
+        lo, hi = spec.int_
+        if spec.log and spec.step > 1:
+            values, v = [], lo
+            while v <= hi:
+                values.append(v)
+                v *= spec.step
+            return values
+        return list(range(lo, hi + 1, spec.step))
+    if isinstance(spec, FloatSpec):
+        if spec.step is None:
+            return None
+        lo, hi = spec.float_
+        if spec.log:
+            values, v = [], lo
+            while v <= hi * (1 + 1e-9):
+                values.append(v)
+                v *= spec.step
+            return values
+        count = int(math.floor((hi - lo) / spec.step + 1e-9)) + 1
+        return [lo + i * spec.step for i in range(count)]
+    return [spec]
+
+
+def _check_range(domain: Domain, lo: float, hi: float, log: bool, key: str) -> None:
+    if lo > hi:
+        raise SpecError(key, f"min must be <= max (got {lo:g} > {hi:g})")
+    if log and lo <= 0:
+        raise SpecError(key, f"log sampling needs min > 0 (got {lo:g})")
+    for bound in (lo, hi):
+        why = check_value(domain, bound)
+        if why:
+            raise SpecError(key, why)
+
+
+def check_spec(name: str, spec: Any) -> None:
+    """Raise SpecError when ``spec`` does not fit the domain of hyperparameter ``name``."""
+    domain = SEARCH_PARAMS[name]
+    per_layer = getattr(spec, "per_layer", False)
+    if per_layer and domain.per_layer is None:
+        allowed = ", ".join(n for n, d in SEARCH_PARAMS.items() if d.per_layer)
+        raise SpecError("per_layer", f"only {allowed} can be per layer")
+    if isinstance(spec, ChoiceSpec):
+        seen: list[Any] = []
+        for value in spec.choice:
+            why = check_value(domain, value)
+            if why:
+                raise SpecError("choice", why)
+            if any(value == s and type(value) is type(s) for s in seen):
+                raise SpecError("choice", f"{value!r} is listed twice")
+            seen.append(value)
+    elif isinstance(spec, IntSpec):
+        if domain.kind != "int":
+            raise SpecError("int", f"{name} is not an integer; expected {domain.describe_allowed()}")
+        _check_range(domain, *spec.int_, spec.log, "int")
+        if spec.log and spec.step > 1 and spec.int_[0] < 1:
+            raise SpecError("int", "log sampling with a step needs min >= 1")
+    elif isinstance(spec, FloatSpec):
+        if domain.kind != "float":
+            hint = " (use int)" if domain.kind == "int" else ""
+            raise SpecError("float", f"{name} takes {domain.describe_allowed()}{hint}")
+        _check_range(domain, *spec.float_, spec.log, "float")
+        if spec.log and spec.step is not None and spec.step <= 1:
+            raise SpecError("step", "with log: true, step is a factor and must be > 1")
+    else:
+        why = check_value(domain, spec)
+        if why:
+            raise SpecError("", why)
+
+
+def _search_fields() -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name, domain in SEARCH_PARAMS.items():
+        fields[name] = (ParamSpec, Field(domain.default, description=domain.help))
+    return fields
+
+
+class _SearchBase(_Strict):
+    @field_validator("*", mode="after")
+    @classmethod
+    def _fits_domain(cls, value: Any, info: ValidationInfo) -> Any:
+        assert info.field_name is not None
+        check_spec(info.field_name, value)
+        return value
+
+    def specs(self) -> dict[str, Any]:
+        """Each hyperparameter name with its parsed spec (plain values stay plain)."""
+        return {name: getattr(self, name) for name in SEARCH_PARAMS}
+
+
+def _make_search_model() -> type[_SearchBase]:
+    from pydantic import create_model
+
+    model = create_model(  # type: ignore[call-overload]
+        "SearchConfig", __base__=_SearchBase, __doc__="The search space.", **_search_fields()
+    )
+    return model  # type: ignore[no-any-return]
+
+
+SearchConfig = _make_search_model()
+
+CountOrFraction = Union[Annotated[StrictInt, Field(ge=1)], Annotated[float, Field(gt=0, lt=1)]]
+
+
+class SplitConfig(_Strict):
+    """Chronological split: the last ``test`` part is held out, the ``validation`` part before it."""
+
+    validation: CountOrFraction = Field(0.15, description="rows (integer) or fraction before test")
+    test: CountOrFraction | None = Field(
+        None, description="last rows (integer) or fraction; default: the dataset's published "
+        "holdout for builtin data, else 0.15"
+    )
+
+
+class DataConfig(_Strict):
+    """Where the sequences come from and what to predict."""
+
+    source: StrictStr = Field(description="builtin:NAME or a CSV path relative to the sweep file")
+    task: Literal["forecast"] = Field("forecast", description="what the model predicts")
+    target: StrictStr | None = Field(None, description="column to forecast (default: builtin's)")
+    features: list[StrictStr] | None = Field(
+        None, description="input columns (default: the target alone)"
+    )
+    time_column: StrictStr | None = Field(
+        None, description="column that orders the rows (default: builtin's, else file order)"
+    )
+    lookback: StrictInt = Field(12, ge=1, description="past steps the model sees")
+    horizon: StrictInt = Field(1, ge=1, description="future steps predicted at once")
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    scaling: Literal["standard", "minmax", "none"] = Field(
+        "standard", description="scaling fitted on the training split only"
+    )
+
+
+class TunerConfig(_Strict):
+    """How keras-tuner searches."""
+
+    algorithm: Literal[tuple(TUNER_ALGORITHMS)] = Field(  # type: ignore[valid-type]
+        "random", description="; ".join(f"{k}: {v}" for k, v in TUNER_ALGORITHMS.items())
+    )
+    max_trials: StrictInt = Field(10, ge=1, description="trials to run (hyperband: ignored)")
+    objective: StrictStr = Field("val_loss", description="metric to optimise")
+    direction: Literal["min", "max"] | None = Field(
+        None, description="default: max for accuracy-like metrics, else min"
+    )
+    executions_per_trial: StrictInt = Field(1, ge=1, description="fits per trial, averaged")
+    max_consecutive_failures: StrictInt = Field(
+        3, ge=1, description="stop the sweep after this many failed trials in a row"
+    )
+    hyperband_factor: StrictInt = Field(3, ge=2, description="hyperband's reduction factor")
+    directory: StrictStr | None = Field(
+        None, description="tuner state folder (default: .lstm_sweep/NAME in the working folder)"
+    )
+
+
+class TrainingConfig(_Strict):
+    """How each candidate trains."""
+
+    epochs: StrictInt = Field(20, ge=1, description="maximum epochs per trial")
+    early_stopping_patience: StrictInt | None = Field(
+        5, ge=1, description="stop a trial after this many epochs without improvement (null: off)"
+    )
+    shuffle: bool = Field(True, description="shuffle training windows each epoch (seeded)")
+
+
+class TrackingConfig(_Strict):
+    """Where MLflow records the sweep."""
+
+    tracking_uri: StrictStr | None = Field(
+        None, description="default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db"
+    )
+    experiment: StrictStr | None = Field(None, description="default: the sweep name")
+    register_as: StrictStr | None = Field(None, description="registered model name (default: name)")
+    register_best: bool = Field(
+        True, alias="register", description="register the best model in the Model Registry"
+    )
+
+
+class SweepConfig(_Strict):
+    """One sweep: data, search space, tuner, training and tracking."""
+
+    name: StrictStr = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$",
+        description="sweep name: letters, digits, '_', '.', '-'",
+    )
+    seed: StrictInt = Field(42, ge=0, description="fixes sampling, initialisation and shuffling")
+    description: StrictStr | None = None
+    data: DataConfig
+    search: SearchConfig = Field(default_factory=SearchConfig)  # type: ignore[valid-type]
+    tuner: TunerConfig = Field(default_factory=TunerConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+
+    @property
+    def experiment_name(self) -> str:
+        return self.tracking.experiment or self.name
+
+    @property
+    def model_name(self) -> str:
+        return self.tracking.register_as or self.name
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of sweep files, for editors."""
+    schema = SweepConfig.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "lstm-sweep sweep file"
+    return schema

@@ -1,0 +1,54 @@
+"""Datasets that ship with lstm-sweep (``source: builtin:NAME``), read from ``datasets/``.
+
+Each entry records the published holdout where the literature fixes one, so that results
+compare with published numbers by default.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class BuiltinDataset:
+    """One shipped series: its file, columns and default holdout."""
+
+    file: str
+    time_column: str
+    target: str
+    test: int | float
+    season: int | None
+    description: str
+
+
+DATASETS: dict[str, BuiltinDataset] = {
+    "airline": BuiltinDataset(
+        "airline.csv", "month", "passengers", 24, 12,
+        "monthly airline passengers (thousands) 1949-1960; last 24 months held out as published",
+    ),
+    "sunspots": BuiltinDataset(
+        "sunspots_monthly.csv", "month", "sunspots", 0.15, 132,
+        "monthly mean sunspot numbers 1749-1983",
+    ),
+    "nile": BuiltinDataset(
+        "nile.csv", "year", "volume", 0.15, None,
+        "annual Nile flow at Aswan 1871-1970 (a tiny smoke-test series)",
+    ),
+}
+
+BUILTIN_PREFIX = "builtin:"
+
+
+def datasets_dir() -> Path:
+    """The shipped ``datasets/`` folder (``LSTM_SWEEP_DATASETS`` overrides it)."""
+    override = os.environ.get("LSTM_SWEEP_DATASETS")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2] / "datasets"
+
+
+def builtin_name(source: str) -> str | None:
+    """``airline`` for ``builtin:airline``; None for a file path."""
+    return source[len(BUILTIN_PREFIX):] if source.startswith(BUILTIN_PREFIX) else None

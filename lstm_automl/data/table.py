@@ -1,0 +1,83 @@
+"""Read a CSV file into named columns with the standard library, fast and without pandas.
+
+Errors name the file, the column and the row, because the user has to find and fix them.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lstm_automl.errors import DataError
+
+
+@dataclass
+class Table:
+    """A CSV file as text columns; ``numeric`` converts one column with a clear error."""
+
+    path: Path
+    columns: dict[str, list[str]]
+
+    @property
+    def n_rows(self) -> int:
+        return len(next(iter(self.columns.values()), []))
+
+    def require(self, column: str, key: str) -> list[str]:
+        if column not in self.columns:
+            raise DataError(
+                f"{self.path}: {key}: column '{column}' not found; columns: "
+                f"{', '.join(self.columns)}"
+            )
+        return self.columns[column]
+
+    def numeric(self, column: str, key: str) -> np.ndarray:
+        values = self.require(column, key)
+        out = np.empty(len(values), dtype=np.float64)
+        for row, text in enumerate(values):
+            try:
+                out[row] = float(text) if text.strip() else math.nan
+            except ValueError:
+                raise DataError(
+                    f"{self.path}: column '{column}', row {row + 2}: {text!r} is not a number"
+                ) from None
+            if not math.isfinite(out[row]):
+                raise DataError(
+                    f"{self.path}: column '{column}', row {row + 2}: missing or non-finite value "
+                    f"({text!r}); fill or drop it before the sweep"
+                )
+        return out
+
+
+def read_csv(path: Path) -> Table:
+    """Read a CSV with a header row; refuse empty, ragged or non-text files."""
+    if not path.exists():
+        raise DataError(f"{path}: data file not found")
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder; data.source must name a CSV file")
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.reader(handle))
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not a UTF-8 text CSV file") from None
+    except (OSError, csv.Error) as exc:
+        raise DataError(f"{path}: cannot read CSV: {exc}") from None
+    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    if not rows:
+        raise DataError(f"{path}: the file is empty")
+    header = [h.strip() for h in rows[0]]
+    if len(set(header)) != len(header):
+        raise DataError(f"{path}: the header repeats a column name: {', '.join(header)}")
+    body = rows[1:]
+    if not body:
+        raise DataError(f"{path}: the file has a header but no rows")
+    for number, row in enumerate(body, start=2):
+        if len(row) != len(header):
+            raise DataError(
+                f"{path}: row {number} has {len(row)} fields, the header has {len(header)}"
+            )
+    columns = {name: [row[i] for row in body] for i, name in enumerate(header)}
+    return Table(path=path, columns=columns)

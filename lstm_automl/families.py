@@ -1,0 +1,51 @@
+"""Names the sweep file may use, kept free of TensorFlow so that validation stays fast.
+
+The TensorFlow side (``lstm_automl.cells``, ``lstm_automl.hypermodel``) keys its registries by
+exactly these names; a test checks that the two never drift apart.
+"""
+
+from __future__ import annotations
+
+CELL_FAMILIES: dict[str, str] = {
+    "lstm": "Keras LSTM (fused cuDNN kernel on GPU when its conditions hold)",
+    "gru": "Keras GRU (fused cuDNN kernel on GPU when its conditions hold)",
+    "peephole": "peephole LSTM (Gers, Schraudolph & Schmidhuber 2002), lstm_automl.PeepholeLSTMCell",
+    "simple_rnn": "plain Elman RNN, the baseline every gated cell should beat",
+}
+
+OPTIMIZERS: dict[str, str] = {
+    "adam": "Adam",
+    "adamw": "AdamW (decoupled weight decay 1e-4)",
+    "nadam": "Nadam",
+    "rmsprop": "RMSprop",
+    "sgd": "SGD with momentum 0.9",
+}
+
+LOSSES: dict[str, str] = {
+    "mse": "mean squared error",
+    "mae": "mean absolute error",
+    "huber": "Huber loss (delta 1.0, on scaled targets)",
+}
+
+ACTIVATIONS: dict[str, str] = {
+    name: name for name in ("relu", "tanh", "gelu", "elu", "selu", "swish", "linear")
+}
+
+TUNER_ALGORITHMS: dict[str, str] = {
+    "random": "random search (keras-tuner RandomSearch)",
+    "grid": "exhaustive grid in order (keras-tuner GridSearch); needs a discrete space",
+    "bayesian": "Gaussian-process Bayesian optimisation (keras-tuner BayesianOptimization)",
+    "hyperband": "Hyperband early-stopping brackets (keras-tuner Hyperband); epochs is its budget",
+}
+
+# Metrics each task's models report, so the objective can be checked before anything trains.
+TASK_METRICS: dict[str, tuple[str, ...]] = {
+    "forecast": ("loss", "mae", "rmse"),
+}
+MAXIMISED_METRICS: frozenset[str] = frozenset({"accuracy", "auc", "f1"})
+
+
+def objective_names(task: str) -> list[str]:
+    """Every objective name a model of this task reports, training and validation."""
+    metrics = TASK_METRICS[task]
+    return [f"val_{m}" for m in metrics] + list(metrics)

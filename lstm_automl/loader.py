@@ -1,0 +1,257 @@
+"""Sweep file on disk → validated ``SweepConfig``, or one ``ConfigError`` listing every problem.
+
+YAML is read with the safe loader only; aliases are expanded in a size-checked walk first so an
+alias bomb is refused in milliseconds, and duplicate keys are refused rather than silently merged.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from lstm_automl import config as cfg
+from lstm_automl.errors import ConfigError
+from lstm_automl.families import MAXIMISED_METRICS, objective_names
+from lstm_automl.space_summary import is_searched, space_size
+
+MAX_FILE_BYTES = 1 << 20
+MAX_EXPANDED_NODES = 50_000
+
+
+@dataclass
+class LoadedSweep:
+    """A validated sweep and where it came from (relative data paths resolve from ``base_dir``)."""
+
+    config: cfg.SweepConfig
+    path: Path
+    text: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+
+def load_sweep(path: str | Path) -> LoadedSweep:
+    """Read, parse and validate a sweep file; raise ConfigError naming every problem."""
+    source = str(path)
+    text = _read_text(Path(path), source)
+    data = _parse_yaml(text, source)
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}"
+        raise ConfigError(source, [
+            f"the top level must be a mapping of keys (name, data, search, tuner, training, "
+            f"tracking), got {kind}"
+        ])
+    try:
+        config = cfg.SweepConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(source, [_format_error(e) for e in exc.errors()]) from None
+    problems, notes = check_meaning(config)
+    if problems:
+        raise ConfigError(source, problems)
+    return LoadedSweep(config=config, path=Path(path).resolve(), text=text, notes=notes)
+
+
+def _read_text(path: Path, source: str) -> str:
+    if not path.exists():
+        raise ConfigError(source, ["file not found"])
+    if path.is_dir():
+        raise ConfigError(source, ["is a folder; give the path of a sweep YAML file"])
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ConfigError(source, [f"file is too large for a sweep file ({size} bytes; limit "
+                                       f"{MAX_FILE_BYTES})"])
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(source, [f"cannot read the file: {exc.strerror or exc}"]) from None
+    if b"\x00" in raw:
+        raise ConfigError(source, ["not a text file (it contains binary data)"])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(source, [f"not UTF-8 text (bad byte at offset {exc.start})"]) from None
+    if not text.strip():
+        raise ConfigError(source, ["the file is empty; a sweep needs at least 'name' and 'data'"])
+    return text
+
+
+def _parse_yaml(text: str, source: str) -> Any:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_node(node, source)
+        return loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        raise ConfigError(source, [_format_yaml_error(exc)]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(source, [f"YAML error: {exc}"]) from None
+    except RecursionError:
+        raise ConfigError(source, ["YAML nests too deeply"]) from None
+    finally:
+        loader.dispose()
+
+
+def _format_yaml_error(exc: yaml.MarkedYAMLError) -> str:
+    mark = exc.problem_mark or exc.context_mark
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    problem = exc.problem or "invalid YAML"
+    if "could not determine a constructor for the tag" in problem:
+        return where + (f"YAML tag {problem.split('tag', 1)[1].strip()} is not allowed; sweep files "
+                   f"are plain YAML (no !! tags that build objects)")
+    return f"{where}YAML syntax error: {problem}"
+
+
+def _check_node(root: yaml.Node, source: str) -> None:
+    """Refuse alias bombs, recursive aliases and duplicate keys before constructing anything."""
+    sizes: dict[int, int] = {}
+    in_progress: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in in_progress:
+            raise ConfigError(source, [_at(node) + "recursive YAML alias is not allowed"])
+        in_progress.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode):
+                    if k.value in seen and k.value != "<<":
+                        raise ConfigError(source, [_at(k) + f"duplicate key '{k.value}'"])
+                    seen.add(k.value)
+                total += size(k) + size(v)
+        if total > MAX_EXPANDED_NODES:
+            raise ConfigError(source, [
+                f"YAML expands to more than {MAX_EXPANDED_NODES} values through aliases "
+                "(an alias bomb?); refusing to read it"
+            ])
+        in_progress.discard(key)
+        sizes[key] = total
+        return total
+
+    size(root)
+
+
+def _at(node: yaml.Node) -> str:
+    mark = node.start_mark
+    return f"line {mark.line + 1}, column {mark.column + 1}: "
+
+
+_SECTION_MODELS: dict[str, type[BaseModel]] = {
+    "": cfg.SweepConfig,
+    "data": cfg.DataConfig,
+    "data.split": cfg.SplitConfig,
+    "search": cfg.SearchConfig,
+    "tuner": cfg.TunerConfig,
+    "training": cfg.TrainingConfig,
+    "tracking": cfg.TrackingConfig,
+}
+_SPEC_MODELS: dict[str, type[BaseModel]] = {
+    "choice": cfg.ChoiceSpec, "int": cfg.IntSpec, "float": cfg.FloatSpec,
+}
+
+
+def _format_error(error: Any) -> str:
+    """One line for one pydantic error: ``key.path: what is wrong; what is allowed``."""
+    loc = list(error["loc"])
+    spec_tag = None
+    if len(loc) >= 3 and loc[0] == "search" and loc[2] in (*_SPEC_MODELS, "fixed"):
+        spec_tag = loc.pop(2)  # the union tag pydantic inserts is not a key the user wrote
+    path = ".".join(str(p) for p in loc)
+    kind = error["type"]
+    ctx_error = (error.get("ctx") or {}).get("error")
+    if isinstance(ctx_error, cfg.SpecError):
+        sub = f".{ctx_error.subpath}" if ctx_error.subpath else ""
+        return f"{path}{sub}: {ctx_error}"
+    if kind == "extra_forbidden":
+        parent, _, key = path.rpartition(".")
+        model = _SPEC_MODELS.get(spec_tag or "") or _SECTION_MODELS.get(parent)
+        return f"{path}: unknown key{_suggest(key, model)}"
+    if kind == "missing":
+        return f"{path}: required key is missing"
+    if kind == "param_spec":
+        return (f"{path}: expected a plain value or a mapping with exactly one of: choice, int, "
+                f"float (got {_short(error['input'])})")
+    msg = error["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    return f"{path or '(top level)'}: {msg} (got {_short(error['input'])})"
+
+
+def _suggest(key: str, model: type[BaseModel] | None) -> str:
+    if model is None:
+        return ""
+    names = [f.alias or n for n, f in model.model_fields.items()]
+    close = difflib.get_close_matches(key, names, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"{hint or ';'} allowed: {', '.join(names)}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
+    """Checks that need the whole file: (problems that stop the sweep, notes worth printing)."""
+    problems: list[str] = []
+    notes: list[str] = []
+    allowed = objective_names(config.data.task)
+    objective = config.tuner.objective
+    if objective not in allowed:
+        problems.append(
+            f"tuner.objective: '{objective}' is not a metric a {config.data.task} model reports; "
+            f"allowed: {', '.join(allowed)}"
+        )
+    maximise = objective.removeprefix("val_") in MAXIMISED_METRICS
+    if config.tuner.direction == ("min" if maximise else "max"):
+        notes.append(f"tuner.direction: {config.tuner.direction}imising '{objective}' is unusual")
+    specs = config.search.specs()
+    size = space_size(specs)
+    if config.tuner.algorithm == "grid":
+        continuous = [n for n, s in specs.items() if isinstance(s, cfg.FloatSpec) and s.step is None]
+        for name in continuous:
+            problems.append(f"search.{name}.float: grid search needs a discrete space; add a "
+                            f"step or use choice")
+        if size is not None and size < config.tuner.max_trials:
+            notes.append(f"tuner.max_trials: the grid has only {size} points, fewer than "
+                         f"max_trials ({config.tuner.max_trials}); the sweep ends when it is "
+                         f"exhausted")
+    if config.tuner.algorithm == "hyperband" and config.tuner.max_trials != 10:
+        notes.append("tuner.max_trials: hyperband sets its own number of trials from "
+                      "training.epochs and tuner.hyperband_factor")
+    if size == 1 and config.tuner.max_trials > 1:
+        notes.append("search: nothing is searched (every value is fixed); one trial is enough")
+    _note_inactive(specs, notes)
+    patience = config.training.early_stopping_patience
+    if patience is not None and patience >= config.training.epochs:
+        notes.append("training.early_stopping_patience: >= epochs, so early stopping never fires")
+    return problems, notes
+
+
+def _note_inactive(specs: dict[str, Any], notes: list[str]) -> None:
+    def never(name: str) -> bool:
+        values = cfg.spec_values(specs[name]) or []
+        return all(not v for v in values)
+
+    if never("dense_layers"):
+        for name in ("dense_units", "dense_activation"):
+            if is_searched(specs[name]):
+                notes.append(f"search.{name}: has no effect while dense_layers is 0")
+    if never("conv_front"):
+        for name in ("conv_filters", "conv_kernel_size"):
+            if is_searched(specs[name]):
+                notes.append(f"search.{name}: has no effect while conv_front is false")

@@ -1,0 +1,95 @@
+"""Describe a search space without building it: which values are searched and how many points.
+
+Light on purpose: ``validate`` prints this, and it must not import keras-tuner or TensorFlow.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+from lstm_automl.config import ChoiceSpec, FloatSpec, IntSpec, spec_values
+from lstm_automl.params import SEARCH_PARAMS, STRUCTURAL_PARAMS
+
+
+def is_searched(spec: Any) -> bool:
+    """True when the spec leaves a choice to the tuner."""
+    if isinstance(spec, (ChoiceSpec, IntSpec, FloatSpec)):
+        values = spec_values(spec)
+        return values is None or len(values) > 1 or bool(getattr(spec, "per_layer", False))
+    return False
+
+
+def describe_spec(spec: Any) -> str:
+    """A short human description, e.g. ``int 16..128 step 16, per layer``."""
+    if isinstance(spec, ChoiceSpec):
+        text = "choice of " + ", ".join(_fmt(v) for v in spec.choice)
+    elif isinstance(spec, IntSpec):
+        lo, hi = spec.int_
+        text = f"int {lo}..{hi}" + (f" step {spec.step}" if spec.step != 1 else "")
+        text += ", log" if spec.log else ""
+    elif isinstance(spec, FloatSpec):
+        lo, hi = spec.float_
+        text = f"float {lo:g}..{hi:g}" + (f" step {spec.step:g}" if spec.step else "")
+        text += ", log" if spec.log else ""
+    else:
+        return f"fixed {_fmt(spec)}"
+    return text + (", per layer" if getattr(spec, "per_layer", False) else "")
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _count(spec: Any) -> int | None:
+    values = spec_values(spec)
+    return None if values is None else len(values)
+
+
+def space_size(specs: dict[str, Any]) -> int | None:
+    """Number of distinct configurations, or None when some range is continuous.
+
+    Conditional values (per-layer widths, conv and dense settings) count only where they exist.
+    """
+    structural = {name: spec_values(specs[name]) or [] for name in STRUCTURAL_PARAMS}
+    total = 0
+    for combo in itertools.product(*structural.values()):
+        chosen = dict(zip(structural, combo))
+        size = 1
+        for name, domain in SEARCH_PARAMS.items():
+            if name in STRUCTURAL_PARAMS or not _active(domain.active_when, chosen):
+                continue
+            count = _count(specs[name])
+            if count is None:
+                return None
+            if getattr(specs[name], "per_layer", False):
+                layers = chosen["layers"] if domain.per_layer == "recurrent" else chosen["dense_layers"]
+                count = count ** int(layers)
+            size *= count
+        total += size
+    return total
+
+
+def _active(condition: tuple[str, str] | None, chosen: dict[str, Any]) -> bool:
+    if condition is None:
+        return True
+    parent, rule = condition
+    return bool(chosen[parent]) if rule == "true" else int(chosen[parent]) > 0
+
+
+def summary_rows(specs: dict[str, Any]) -> list[tuple[str, str]]:
+    """(name, description) for every searched hyperparameter, in schema order."""
+    return [(name, describe_spec(spec)) for name, spec in specs.items() if is_searched(spec)]
+
+
+def format_size(size: int | None) -> str:
+    if size is None:
+        return "continuous"
+    return f"{size:,} configurations" if size < 10**12 else f"about 10^{int(math.log10(size))}"
