@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any, TextIO
 
-from lstm_automl.tracking import TrialRecord
+from lstm_automl.tracking import TrialRecord, failure_reason
 
 QUIET, NORMAL, VERBOSE = 0, 1, 2
 
@@ -33,8 +33,10 @@ def fmt_seconds(seconds: float) -> str:
 class Reporter:
     """Prints sweep progress at a chosen verbosity (quiet: only the end result and errors)."""
 
-    def __init__(self, verbosity: int = NORMAL, stream: TextIO | None = None) -> None:
+    def __init__(self, verbosity: int = NORMAL, stream: TextIO | None = None,
+                 debug: bool = False) -> None:
         self.verbosity = verbosity
+        self.debug = debug
         self.stream = stream or sys.stdout
         self.started = time.perf_counter()
         self.total: int | None = None
@@ -71,10 +73,9 @@ class Reporter:
                 f"(trial {best.number}); elapsed {self.elapsed()}"
             )
         else:
-            reason = (record.message or "").strip().splitlines()
             self.line(
                 f"{' ' * len(self._position(record))} {record.status.lower()}: "
-                f"{reason[-1] if reason else 'no reason given'}; elapsed {self.elapsed()}"
+                f"{failure_reason(record.message)}; elapsed {self.elapsed()}"
             )
 
     def _better(self, score: float, other: float | None) -> bool:

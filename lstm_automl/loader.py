@@ -31,6 +31,7 @@ class LoadedSweep:
     path: Path
     text: str
     notes: list[str] = field(default_factory=list)
+    source: str = ""
 
     @property
     def base_dir(self) -> Path:
@@ -51,11 +52,13 @@ def load_sweep(path: str | Path) -> LoadedSweep:
     try:
         config = cfg.SweepConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(source, [_format_error(e) for e in exc.errors()]) from None
+        problems = _format_errors(exc.errors()) + _raw_meaning_problems(data)
+        raise ConfigError(source, problems) from None
     problems, notes = check_meaning(config)
     if problems:
         raise ConfigError(source, problems)
-    return LoadedSweep(config=config, path=Path(path).resolve(), text=text, notes=notes)
+    return LoadedSweep(config=config, path=Path(path).resolve(), text=text, notes=notes,
+                      source=source)
 
 
 def _read_text(path: Path, source: str) -> str:
@@ -164,12 +167,63 @@ _SPEC_MODELS: dict[str, type[BaseModel]] = {
 }
 
 
-def _format_error(error: Any) -> str:
-    """One line for one pydantic error: ``key.path: what is wrong; what is allowed``."""
-    loc = list(error["loc"])
+_UNION_MEMBERS = {"bool", "int", "float", "str", "none", "constrained-int", "constrained-float"}
+_MERGED_MESSAGES = {
+    ("split", "validation"): "expected a row count (an integer >= 1) or a fraction between 0 and 1",
+    ("split", "test"): "expected a row count (an integer >= 1) or a fraction between 0 and 1",
+    ("choice", "*"): "expected a plain value: a number, a string, true/false or null",
+}
+
+
+def _clean_loc(loc: list[Any]) -> tuple[list[Any], str | None]:
+    """Drop the names pydantic gives union members: they are not keys the user wrote."""
     spec_tag = None
     if len(loc) >= 3 and loc[0] == "search" and loc[2] in (*_SPEC_MODELS, "fixed"):
-        spec_tag = loc.pop(2)  # the union tag pydantic inserts is not a key the user wrote
+        spec_tag = loc.pop(2)
+    if loc and isinstance(loc[-1], str) and loc[-1] in _UNION_MEMBERS and (
+        loc[-1].startswith("constrained-") or (len(loc) >= 2 and isinstance(loc[-2], int))
+    ):
+        loc.pop()
+    return loc, spec_tag
+
+
+def _format_errors(errors: list[Any]) -> list[str]:
+    """One line per key path, even where pydantic reports one error per union member."""
+    grouped: dict[str, list[Any]] = {}
+    for error in errors:
+        loc, _ = _clean_loc(list(error["loc"]))
+        grouped.setdefault(".".join(str(p) for p in loc), []).append(error)
+    lines = []
+    for path, group in grouped.items():
+        if len(group) == 1:
+            lines.append(_format_error(group[0]))
+            continue
+        parts = path.split(".")
+        key = (parts[-2], "*") if len(parts) >= 2 and parts[-1].isdigit() else tuple(parts[-2:])
+        message = _MERGED_MESSAGES.get(key) or "; or ".join(dict.fromkeys(e["msg"] for e in group))
+        lines.append(f"{path}: {message} (got {_short(group[0]['input'])})")
+    return lines
+
+
+def _raw_meaning_problems(data: dict[str, Any]) -> list[str]:
+    """The objective check, also when other keys failed validation (report everything at once)."""
+    tuner, section = data.get("tuner"), data.get("data")
+    task = section.get("task", "forecast") if isinstance(section, dict) else "forecast"
+    if not isinstance(tuner, dict) or not isinstance(tuner.get("objective"), str):
+        return []
+    try:
+        allowed = objective_names(task)
+    except KeyError:
+        return []
+    if tuner["objective"] in allowed:
+        return []
+    return [f"tuner.objective: '{tuner['objective']}' is not a metric a {task} model reports; "
+            f"allowed: {', '.join(allowed)}"]
+
+
+def _format_error(error: Any) -> str:
+    """One line for one pydantic error: ``key.path: what is wrong; what is allowed``."""
+    loc, spec_tag = _clean_loc(list(error["loc"]))
     path = ".".join(str(p) for p in loc)
     kind = error["type"]
     ctx_error = (error.get("ctx") or {}).get("error")

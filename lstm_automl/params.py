@@ -6,6 +6,7 @@ from it, so a new hyperparameter is added here once.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -104,6 +105,8 @@ def check_value(domain: Domain, value: Any) -> str | None:
             return None
         return f"{value!r} is not allowed; expected {domain.describe_allowed()}"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"{value!r} is not allowed; expected {domain.describe_allowed()}"
+    if not math.isfinite(value):
         return f"{value!r} is not allowed; expected {domain.describe_allowed()}"
     if domain.kind == "int" and not isinstance(value, int):
         return f"{value!r} is not an integer; expected {domain.describe_allowed()}"

@@ -92,4 +92,6 @@ def summary_rows(specs: dict[str, Any]) -> list[tuple[str, str]]:
 def format_size(size: int | None) -> str:
     if size is None:
         return "continuous"
-    return f"{size:,} configurations" if size < 10**12 else f"about 10^{int(math.log10(size))}"
+    if size >= 10**12:
+        return f"about 10^{int(math.log10(size))} configurations"
+    return f"{size:,} configuration{'s' if size != 1 else ''}"

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from lstm_automl.console import VERBOSE, Reporter, fmt_value
-from lstm_automl.data import ForecastData, prepare_forecast
+from lstm_automl.data import ForecastData, load_data
 from lstm_automl.errors import SweepError
 from lstm_automl.families import MAXIMISED_METRICS
 from lstm_automl.loader import LoadedSweep
@@ -24,6 +24,8 @@ from lstm_automl.tracking import (
     TrialRecord,
     check_store,
     disable_telemetry,
+    display_uri,
+    failure_reason,
     resolve_tracking_uri,
 )
 
@@ -54,7 +56,7 @@ def tuner_directory(loaded: LoadedSweep) -> Path:
 def run_sweep(loaded: LoadedSweep, reporter: Reporter) -> SweepResult:
     """Run the whole sweep; raises project errors with a clear message on failure."""
     config = loaded.config
-    data = prepare_forecast(config.data, loaded.base_dir)
+    data = load_data(loaded)
     disable_telemetry()
     uri = resolve_tracking_uri(config.tracking.tracking_uri)
     check_store(uri)
@@ -113,7 +115,7 @@ def _search_and_register(loaded: LoadedSweep, data: ForecastData, tracker: Sweep
         common.update(max_epochs=config.training.epochs, factor=config.tuner.hyperband_factor)
     else:
         common["max_trials"] = config.tuner.max_trials
-    tuner = tuners.make_tuner(algorithm, **common)
+    tuner = tuners.make_tuner(algorithm, print_tracebacks=reporter.debug, **common)
     callbacks = []
     if config.training.early_stopping_patience:
         callbacks.append(keras.callbacks.EarlyStopping(
@@ -147,7 +149,8 @@ def _search_and_register(loaded: LoadedSweep, data: ForecastData, tracker: Sweep
     test_metrics = forecast_metrics(actual, predicted)
     baselines = baseline_metrics(data.series, test.target_rows, actual, data.horizon, data.season)
     result = SweepResult(parent_run_id=tracker.parent_run_id or "", records=records, best=best,
-                         test_metrics=test_metrics, baselines=baselines, tracking_uri=uri,
+                         test_metrics=test_metrics, baselines=baselines,
+                         tracking_uri=display_uri(uri),
                          notes=loaded.notes)
     if config.tracking.register_best:
         _register(loaded, data, model, test.x, result)
@@ -162,6 +165,8 @@ def _register(loaded: LoadedSweep, data: ForecastData, model: Any, x_test: np.nd
     from lstm_automl.tracking import log_champion_candidate
 
     config = loaded.config
+    # Build the optimizer's slots so the saved file reloads without a "skipping variables" warning.
+    model.optimizer.build(model.trainable_variables)
     sample = x_test[: min(len(x_test), 8)]
     signature = infer_signature(sample, model.predict(sample, verbose=0))
     prefixed = {f"test_{k}": v for k, v in result.test_metrics.items()}
@@ -202,7 +207,7 @@ def _finish(tracker: SweepTracker, result: SweepResult, objective: str) -> None:
 def _last_failure(tuner: Any) -> str:
     for record in reversed(getattr(tuner, "trial_records", [])):
         if record.message:
-            return record.message.strip().splitlines()[-1]
+            return failure_reason(record.message)
     return "unknown"
 
 
@@ -252,6 +257,6 @@ def _print_header(loaded: LoadedSweep, data: ForecastData, uri: str, reporter: R
     rows = summary_rows(specs)
     searched = "; ".join(f"{n} ({t})" for n, t in rows) or "nothing searched"
     reporter.line(f"  space: {searched}; {format_size(space_size(specs))}")
-    reporter.line(f"  tracking: {uri}")
+    reporter.line(f"  tracking: {display_uri(uri)}")
     for note in loaded.notes:
         reporter.line(f"  note: {note}")

@@ -11,6 +11,7 @@ import json
 import math
 import os
 import re
+import tempfile
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,9 +29,25 @@ def disable_telemetry() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "true")
 
 
-def resolve_tracking_uri(configured: str | None, base_dir: Path | None = None) -> str:
-    """The sweep file's ``tracking_uri``, else $MLFLOW_TRACKING_URI, else ./mlflow.db (sqlite)."""
-    return configured or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+def resolve_tracking_uri(configured: str | None) -> str:
+    """The sweep file's ``tracking_uri``, else $MLFLOW_TRACKING_URI, else ./mlflow.db (sqlite).
+
+    A relative sqlite path is made absolute: MLflow caches stores by URI string, so a relative
+    one would keep pointing at the first folder it was used from.
+    """
+    uri = configured or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+    db = sqlite_path(uri)
+    if db is not None and not db.is_absolute():
+        uri = f"sqlite:///{db.resolve()}"
+    return uri
+
+
+def display_uri(uri: str) -> str:
+    """The URI as a user types it: ``sqlite:///mlflow.db`` when the store is in this folder."""
+    db = sqlite_path(uri)
+    if db is not None and db.parent == Path.cwd().resolve():
+        return f"sqlite:///{db.name}"
+    return uri
 
 
 def sqlite_path(uri: str) -> Path | None:
@@ -49,6 +66,9 @@ def artifact_location(uri: str, experiment: str) -> str | None:
     return (db.resolve().parent / "mlartifacts" / safe).as_uri()
 
 
+_FAST_FAIL = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
+
+
 def check_store(uri: str) -> None:
     """Fail before any training when the store cannot be used, with a message saying why."""
     import mlflow
@@ -60,18 +80,34 @@ def check_store(uri: str) -> None:
             raise TrackingError(f"tracking store {uri}: folder {folder} does not exist")
         if not os.access(folder, os.W_OK) or (db.exists() and not os.access(db, os.W_OK)):
             raise TrackingError(f"tracking store {uri}: {db} is not writable")
+    saved = {k: os.environ.get(k) for k in _FAST_FAIL}
+    os.environ.update(_FAST_FAIL)  # one quick try, not MLflow's minutes of retries
     try:
         mlflow.set_tracking_uri(uri)
         mlflow.MlflowClient().search_experiments(max_results=1)
     except Exception as exc:  # MLflow raises many types for one cause: the store is unusable
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise TrackingError(f"tracking store {uri} cannot be used: {first}") from None
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _clean(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def failure_reason(message: str | None) -> str:
+    """The one line that says why a trial failed, without the exception's module path."""
+    lines = [line.strip() for line in (message or "").strip().splitlines() if line.strip()]
+    if not lines:
+        return "no reason given"
+    return re.sub(r"^[\w.]*(Error|Exception|Exit|Interrupt)\w*: ", "", lines[-1])
 
 
 @dataclass
@@ -140,7 +176,7 @@ class SweepTracker:
         mlflow.log_metrics(metrics, run_id=record.run_id)
         mlflow.set_tag("status", record.status.lower())
         if record.message:
-            mlflow.set_tag("failure", record.message.strip().splitlines()[-1][:500])
+            mlflow.set_tag("failure", failure_reason(record.message)[:500])
             mlflow.log_text(record.message, "failure.txt")
         mlflow.end_run(status="FINISHED" if record.status == "COMPLETED" else "FAILED")
 
@@ -169,15 +205,17 @@ def log_champion_candidate(model: Any, model_name: str, signature: Any,
     Returns (version, became_champion, reason). Lower ``primary`` is better.
     """
     import mlflow
-    import mlflow.keras
 
+    from lstm_automl.model_io import save_sweep_model
+
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(tmp) / "model"
+        save_sweep_model(model, local, signature, _pip_requirements())
+        mlflow.log_artifacts(str(local), artifact_path="model")
     with contextlib.redirect_stderr(io.StringIO()):  # MLflow prints "Successfully registered"
-        info = mlflow.keras.log_model(
-            model, name="model", signature=signature, registered_model_name=model_name,
-            pip_requirements=_pip_requirements(),
-        )
+        registered = mlflow.register_model(f"runs:/{source_run_id}/model", model_name)
     client = mlflow.MlflowClient()
-    version = str(info.registered_model_version)
+    version = str(registered.version)
     new_value = test_metrics[primary]
     for key, value in test_metrics.items():
         client.set_model_version_tag(model_name, version, key, f"{value:.6g}")

@@ -145,8 +145,15 @@ class MlflowTrialsMixin:
                 self.on_event("end", record)
 
 
-def make_tuner(algorithm: str, **kwargs: Any) -> kt.Tuner:
-    """Instantiate the MLflow-aware subclass of the named keras-tuner algorithm."""
+def make_tuner(algorithm: str, print_tracebacks: bool = False, **kwargs: Any) -> kt.Tuner:
+    """Instantiate the MLflow-aware subclass of the named keras-tuner algorithm.
+
+    keras-tuner prints the traceback of every failed trial to stderr by default; the reason goes
+    to the console in one line and the traceback to the trial's run instead, unless debugging.
+    """
+    from keras_tuner.src import config as kt_config
+
+    kt_config.DEBUG = print_tracebacks
     base = TUNERS[algorithm]
     tracked = type(f"Tracked{base.__name__}", (MlflowTrialsMixin, base), {})
     tracker = kwargs.pop("tracker")

@@ -89,7 +89,9 @@ class PeepholeLSTMCell(keras.layers.LSTMCell):
         self.output_gate_peephole_weights = self._add_peephole("output_gate_peephole_weights")
 
     def _add_peephole(self, name: str) -> keras.Variable:
-        return self.add_weight(shape=(self.units,), name=name, initializer=self.peephole_initializer)
+        return self.add_weight(
+            shape=(self.units,), name=name, initializer=self.peephole_initializer
+        )
 
     def _project(self, x: Any, kernel: Any) -> Any:
         """``x @ kernel``; with one dropout mask per gate (a list of 4 inputs), gate by gate.

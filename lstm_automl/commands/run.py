@@ -14,7 +14,7 @@ def run_command(args: argparse.Namespace) -> int:
     if not args.debug:
         import_tensorflow_quietly()
     verbosity = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
-    reporter = Reporter(verbosity)
+    reporter = Reporter(verbosity, debug=args.debug)
 
     from lstm_automl.sweep import run_sweep
 

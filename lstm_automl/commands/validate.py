@@ -13,6 +13,11 @@ from lstm_automl.space_summary import format_size, space_size, summary_rows
 
 def validate_command(args: argparse.Namespace) -> int:
     loaded = load_sweep(args.sweep_file)
+    data = None
+    if not args.no_data:
+        from lstm_automl.data import load_data
+
+        data = load_data(loaded)  # a data error must stop before anything says "valid"
     config = loaded.config
     specs = config.search.specs()
     print(f"{args.sweep_file}: valid sweep '{config.name}' ({config.data.task}, "
@@ -23,10 +28,7 @@ def validate_command(args: argparse.Namespace) -> int:
     for name, text in rows:
         print(f"  {name:<{width}}  {text}")
     print(f"space size: {format_size(space_size(specs))}")
-    if not args.no_data:
-        from lstm_automl.data import prepare_forecast
-
-        data = prepare_forecast(config.data, loaded.base_dir)
+    if data is not None:
         facts = data.summary()
         print(f"data: {facts['source']}: target {facts['target']}, features {facts['features']}")
         for split in ("train", "validation", "test"):

@@ -1,0 +1,70 @@
+"""Hermetic, seeded tests: each test runs in its own folder with its own MLflow sqlite store."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "true")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SWEEPS = PROJECT_ROOT / "sweeps"
+
+
+@pytest.fixture(autouse=True)
+def isolated_workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run in a temporary folder; MLflow's default store (./mlflow.db) lands there."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def no_open_mlflow_runs():
+    """Fail a test that leaves an MLflow run open (it would leak into the next test)."""
+    yield
+    import sys
+
+    if "mlflow" in sys.modules:
+        import mlflow
+
+        active = mlflow.active_run()
+        while mlflow.active_run() is not None:
+            mlflow.end_run()
+        assert active is None, f"test left MLflow run {active.info.run_id} open"
+
+
+@pytest.fixture()
+def keras_session():
+    """Seed Keras and clear its state around a test that builds models."""
+    import keras
+
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(1234)
+    yield
+    keras.backend.clear_session()
+
+
+def write_sweep(folder: Path, text: str, name: str = "sweep.yaml") -> Path:
+    """Write a sweep file into ``folder`` and return its path."""
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def write_series_csv(folder: Path, rows: int = 80, name: str = "series.csv") -> Path:
+    """A small seasonal series with a trend, as a CSV with a date column."""
+    import math
+
+    lines = ["day,value,other"]
+    for i in range(rows):
+        value = 10 + 0.05 * i + math.sin(2 * math.pi * i / 7)
+        lines.append(f"2024-{1 + i // 28:02d}-{1 + i % 28:02d},{value:.5f},{i % 3}")
+    path = folder / name
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -1,0 +1,97 @@
+"""The light commands (--help, validate, schema) never import TensorFlow, Keras, keras-tuner or MLflow.
+
+Each check runs in a fresh interpreter, since any other test may already have imported them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import SWEEPS
+
+HEAVY = ("tensorflow", "keras", "keras_tuner", "mlflow")
+PROBE = f"""
+import sys
+from lstm_automl.cli import main
+try:
+    rc = main(sys.argv[1:])
+except SystemExit as exc:
+    rc = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+bad = [m for m in {HEAVY!r} if m in sys.modules]
+print("HEAVY_MODULES=" + repr(bad))
+sys.exit(rc)
+"""
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("MLFLOW_TRACKING_URI", None)
+    return env
+
+
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=cwd, env=_env(), capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("argv", [
+    ["--help"],
+    ["validate", str(SWEEPS / "quickstart.yaml")],
+    ["validate", "--no-data", str(SWEEPS / "quickstart.yaml")],
+    ["schema"],
+], ids=["help", "validate", "validate-no-data", "schema"])
+def test_light_commands_do_not_import_frameworks(argv: list[str], isolated_workdir: Path):
+    result = _run([sys.executable, "-c", PROBE, *argv], isolated_workdir)
+    assert result.returncode == 0, result.stderr
+    marker = [line for line in result.stdout.splitlines() if line.startswith("HEAVY_MODULES=")]
+    assert marker == ["HEAVY_MODULES=[]"], result.stdout[-2000:]
+    assert "Traceback" not in result.stderr
+    assert list(isolated_workdir.iterdir()) == []   # nothing written: no mlflow.db, no state
+    if argv == ["schema"]:
+        schema = json.loads(result.stdout.split("HEAVY_MODULES=")[0])
+        assert "search" in schema["properties"]
+    if argv[0] == "validate" and "--no-data" not in argv:
+        assert "valid sweep 'quickstart'" in result.stdout
+        assert "test       24 rows, 24 windows, 1959-01..1960-12" in result.stdout
+
+
+def test_python_m_help(isolated_workdir: Path):
+    result = _run([sys.executable, "-m", "lstm_automl", "--help"], isolated_workdir)
+    assert result.returncode == 0, result.stderr
+    assert "usage: lstm-sweep" in result.stdout
+    for command in ("run", "validate", "schema"):
+        assert command in result.stdout
+
+
+def test_python_m_without_command_exits_2(isolated_workdir: Path):
+    result = _run([sys.executable, "-m", "lstm_automl"], isolated_workdir)
+    assert result.returncode == 2
+    assert "usage: lstm-sweep" in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_subcommand_exits_2(isolated_workdir: Path):
+    result = _run([sys.executable, "-m", "lstm_automl", "frobnicate"], isolated_workdir)
+    assert result.returncode == 2
+    assert "invalid choice" in result.stderr and "frobnicate" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_version(isolated_workdir: Path):
+    result = _run([sys.executable, "-m", "lstm_automl", "--version"], isolated_workdir)
+    assert result.returncode == 0
+    assert result.stdout.startswith("lstm-sweep ")
+
+
+def test_console_script_help(isolated_workdir: Path):
+    script = Path(sys.executable).parent / "lstm-sweep"
+    if not script.exists():
+        pytest.skip("console script not installed next to this interpreter")
+    result = _run([str(script), "--help"], isolated_workdir)
+    assert result.returncode == 0, result.stderr
+    assert "usage: lstm-sweep" in result.stdout

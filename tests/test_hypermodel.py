@@ -1,0 +1,99 @@
+"""Sampled values → compiled Keras models for every family and option of the search space."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lstm_automl.families import CELL_FAMILIES, LOSSES, OPTIMIZERS
+
+pytestmark = pytest.mark.usefixtures("keras_session")
+
+
+def values(**overrides):
+    base = {
+        "cell": "lstm", "bidirectional": False, "layers": 1, "units": [4], "dropout": [0.0],
+        "recurrent_dropout": [0.0], "conv_front": False, "conv_filters": None,
+        "conv_kernel_size": None, "dense_layers": 0, "dense_units": [],
+        "dense_activation": None, "learning_rate": 1e-2, "optimizer": "adam", "loss": "mse",
+        "batch_size": 8, "clipnorm": None,
+    }
+    base.update(overrides)
+    return base
+
+
+def fit_once(model, horizon=1):
+    x = np.random.default_rng(0).normal(size=(16, 6, 2)).astype("float32")
+    y = np.random.default_rng(1).normal(size=(16, horizon)).astype("float32")
+    history = model.fit(x, y, epochs=1, batch_size=8, verbose=0, validation_data=(x, y))
+    assert set(history.history) >= {"loss", "mae", "rmse", "val_loss", "val_mae", "val_rmse"}
+    assert model.predict(x, verbose=0).shape == (16, horizon)
+
+
+def test_registries_match_the_light_names():
+    from lstm_automl.cells import CELLS
+    from lstm_automl.hypermodel import LOSSES as KERAS_LOSSES
+    from lstm_automl.tuners import TUNERS
+    from lstm_automl.families import TUNER_ALGORITHMS
+
+    assert set(CELLS) == set(CELL_FAMILIES)
+    assert set(KERAS_LOSSES) == set(LOSSES)
+    assert set(TUNERS) == set(TUNER_ALGORITHMS)
+
+
+@pytest.mark.parametrize("cell", sorted(CELL_FAMILIES))
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_every_family_builds_stacked_and_bidirectional(cell, bidirectional):
+    from lstm_automl.hypermodel import ModelShape, build_model
+
+    model = build_model(
+        values(cell=cell, bidirectional=bidirectional, layers=2, units=[4, 3],
+               dropout=[0.1, 0.0], recurrent_dropout=[0.0, 0.1]),
+        ModelShape(6, 2, 1), seed=1,
+    )
+    recurrent = [layer for layer in model.layers if layer.name.startswith(("bidirectional", cell))]
+    assert len(recurrent) == 2
+    fit_once(model)
+
+
+def test_conv_front_dense_head_and_multi_step_output():
+    from lstm_automl.hypermodel import ModelShape, build_model
+
+    model = build_model(
+        values(conv_front=True, conv_filters=4, conv_kernel_size=9, dense_layers=2,
+               dense_units=[5, 3], dense_activation="gelu"),
+        ModelShape(6, 2, 3), seed=1,
+    )
+    names = [layer.name for layer in model.layers]
+    assert "conv_front" in names and "dense_0" in names and "dense_1" in names
+    fit_once(model, horizon=3)
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_every_optimizer_with_clipping(optimizer):
+    from lstm_automl.hypermodel import ModelShape, build_model
+
+    model = build_model(values(optimizer=optimizer, clipnorm=1.0), ModelShape(6, 2, 1))
+    assert model.optimizer.clipnorm == 1.0
+    fit_once(model)
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_every_loss(loss):
+    from lstm_automl.hypermodel import ModelShape, build_model
+
+    fit_once(build_model(values(loss=loss), ModelShape(6, 2, 1)))
+
+
+def test_same_seed_gives_the_same_initial_weights():
+    import keras
+
+    from lstm_automl.hypermodel import ModelShape, build_model
+
+    def weights():
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(5)
+        return build_model(values(cell="peephole"), ModelShape(6, 2, 1)).get_weights()
+
+    first, second = weights(), weights()
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))

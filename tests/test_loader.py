@@ -1,0 +1,403 @@
+"""Sweep files on disk → config or one clean ConfigError; validate/run exit 2 without side effects.
+
+Fast and light: nothing here imports TensorFlow, keras-tuner or MLflow.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import SWEEPS, write_series_csv, write_sweep
+from lstm_automl.cli import main
+from lstm_automl.config import SweepConfig
+from lstm_automl.errors import ConfigError
+from lstm_automl.loader import load_sweep
+from lstm_automl.space_summary import format_size, space_size, summary_rows
+
+CELLS = "lstm, gru, peephole, simple_rnn"
+DATA = "data: {source: builtin:airline}\n"
+SIDE_EFFECTS = ("mlflow.db", "mlruns", "mlartifacts", ".lstm_sweep")
+
+
+def _snapshot(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+# --------------------------------------------------------------------------- sweeps that ship
+
+
+@pytest.mark.parametrize("path", sorted(SWEEPS.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_sweep_loads(path: Path):
+    loaded = load_sweep(path)
+    assert loaded.config.name
+    assert loaded.path == path.resolve()
+
+
+# --------------------------------------------------------------------------- bad input table
+# Each case writes its file into the folder and returns (path, fragments the message must hold).
+
+
+def _alias_bomb() -> str:
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    previous = "a"
+    for name in "bcdefghi":  # 9 levels in all: 9**9 ≈ 387 million strings once expanded
+        lines.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]")
+        previous = name
+    return "\n".join(lines) + "\n"
+
+
+def _text(text: str, *fragments: str) -> Callable[[Path], tuple[Path, list[str]]]:
+    def make(folder: Path) -> tuple[Path, list[str]]:
+        return write_sweep(folder, text), list(fragments)
+
+    return make
+
+
+def _missing(folder: Path) -> tuple[Path, list[str]]:
+    return folder / "nowhere.yaml", ["file not found"]
+
+
+def _folder(folder: Path) -> tuple[Path, list[str]]:
+    path = folder / "a_folder.yaml"
+    path.mkdir()
+    return path, ["is a folder"]
+
+
+def _binary(folder: Path) -> tuple[Path, list[str]]:
+    path = folder / "junk.yaml"
+    path.write_bytes(bytes(range(256)) * 8)
+    return path, ["binary"]
+
+
+def _tag(folder: Path) -> tuple[Path, list[str]]:
+    marker = folder / "EXECUTED"
+    text = f"name: !!python/object/apply:os.system ['touch {marker}']\n" + DATA
+    return write_sweep(folder, text), ["python/object/apply:os.system", "not allowed",
+                                       "line 1, column 7"]
+
+
+BAD_CASES: dict[str, Callable[[Path], tuple[Path, list[str]]]] = {
+    "missing_file": _missing,
+    "folder": _folder,
+    "empty_file": _text("", "empty"),
+    "yaml_syntax": _text("name: a\ndata: [1, 2\n", "line 3, column 1", "YAML syntax error"),
+    "top_level_list": _text("- name\n- data\n", "top level must be a mapping", "got a list"),
+    "top_level_scalar": _text("just a string\n", "top level must be a mapping", "got a str"),
+    "python_tag": _tag,
+    "alias_bomb": _text(_alias_bomb(), "alias bomb", "refusing"),
+    "binary_junk": _binary,
+    "duplicate_keys": _text("name: a\nname: b\n" + DATA, "line 2, column 1",
+                            "duplicate key 'name'"),
+    "unknown_top_key": _text("name: a\n" + DATA + "serach: {}\n",
+                             "serach: unknown key", "did you mean 'search'?",
+                             "allowed: name, seed, description, data"),
+    "unknown_far_key": _text("name: a\n" + DATA + "zzzzzz: 1\n", "zzzzzz: unknown key",
+                             "allowed: name, seed"),
+    "unknown_data_key": _text("name: a\ndata: {source: builtin:airline, lookbak: 3}\n",
+                              "data.lookbak: unknown key", "did you mean 'lookback'?",
+                              "allowed: source"),
+    "unknown_search_key": _text("name: a\n" + DATA + "search: {unit: 8}\n",
+                                "search.unit: unknown key", "did you mean 'units'?"),
+    "unknown_spec_key": _text("name: a\n" + DATA + "search: {units: {int: [8, 32], stepp: 8}}\n",
+                              "search.units.stepp: unknown key", "did you mean 'step'?",
+                              "allowed: int, step, log, per_layer"),
+    "wrong_type_int": _text("name: a\ndata: {source: builtin:airline, lookback: twelve}\n",
+                            "data.lookback", "valid integer", "'twelve'"),
+    "wrong_type_str_for_int": _text("name: a\n" + DATA + "tuner: {max_trials: '10'}\n",
+                                    "tuner.max_trials", "valid integer"),
+    "wrong_type_section": _text("name: a\ndata: builtin:airline\n", "data:", "dictionary"),
+    "wrong_type_spec_list": _text("name: a\n" + DATA + "search: {units: [8, 16]}\n",
+                                  "search.units:", "exactly one of: choice, int, float"),
+    "int_min_above_max": _text("name: a\n" + DATA + "search: {units: {int: [64, 8]}}\n",
+                               "search.units.int", "min must be <= max"),
+    "log_range_touching_zero": _text(
+        "name: a\n" + DATA + "search: {learning_rate: {float: [0.0, 0.1], log: true}}\n",
+        "search.learning_rate.float", "log sampling needs min > 0"),
+    "empty_choice": _text("name: a\n" + DATA + "search: {cell: {choice: []}}\n",
+                          "search.cell.choice", "at least 1 item"),
+    "unknown_cell": _text("name: a\n" + DATA + "search: {cell: transformer}\n",
+                          "search.cell", "'transformer'", CELLS),
+    "unknown_cell_in_choice": _text("name: a\n" + DATA + "search: {cell: {choice: [lstm, tcn]}}\n",
+                                    "search.cell.choice", "'tcn'", CELLS),
+    "per_layer_not_allowed": _text(
+        "name: a\n" + DATA + "search: {layers: {int: [1, 3], per_layer: true}}\n",
+        "search.layers.per_layer", "units, dropout, recurrent_dropout, dense_units"),
+    "objective_not_reported": _text("name: a\n" + DATA + "tuner: {objective: val_accuracy}\n",
+                                    "tuner.objective", "'val_accuracy'",
+                                    "allowed: val_loss, val_mae, val_rmse, loss, mae, rmse"),
+    "grid_with_continuous_float": _text(
+        "name: a\n" + DATA + "search: {learning_rate: {float: [0.001, 0.1]}}\n"
+        "tuner: {algorithm: grid}\n",
+        "search.learning_rate.float", "grid search needs a discrete space"),
+    "missing_required": _text("seed: 3\n" + DATA, "name: required key is missing"),
+}
+
+
+def _check_lines_name_file(message: str, path: Path) -> None:
+    lines = message.splitlines()
+    assert lines
+    for line in lines:
+        assert line.startswith(f"{path}: "), line
+
+
+@pytest.mark.parametrize("case", list(BAD_CASES))
+def test_load_sweep_refuses_bad_input(case: str, isolated_workdir: Path):
+    path, fragments = BAD_CASES[case](isolated_workdir)
+    started = time.perf_counter()
+    with pytest.raises(ConfigError) as caught:
+        load_sweep(path)
+    assert time.perf_counter() - started < 2.0
+    message = str(caught.value)
+    _check_lines_name_file(message, path)
+    assert caught.value.source == str(path)
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+    assert not (isolated_workdir / "EXECUTED").exists()
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+@pytest.mark.parametrize("case", list(BAD_CASES))
+def test_cli_refuses_bad_input_cleanly(case: str, command: str, isolated_workdir: Path,
+                                       capsys: pytest.CaptureFixture[str]):
+    path, fragments = BAD_CASES[case](isolated_workdir)
+    before = _snapshot(isolated_workdir)
+    started = time.perf_counter()
+    rc = main([command, str(path)])
+    elapsed = time.perf_counter() - started
+    out, err = capsys.readouterr()
+    assert rc == 2, (out, err)
+    assert elapsed < 2.0
+    assert err.startswith("error:")
+    assert str(path) in err
+    for fragment in fragments:
+        assert fragment in err, f"{fragment!r} not in {err!r}"
+    assert "Traceback" not in out + err
+    assert not (isolated_workdir / "EXECUTED").exists()
+    for name in SIDE_EFFECTS:
+        assert not (isolated_workdir / name).exists(), name
+    assert _snapshot(isolated_workdir) == before
+
+
+def test_several_problems_are_all_reported_at_once(isolated_workdir: Path,
+                                                   capsys: pytest.CaptureFixture[str]):
+    path = write_sweep(isolated_workdir, (
+        "name: a\n"
+        "bogus: 1\n"
+        "data: {source: builtin:airline, lookback: x}\n"
+        "search: {units: {int: [64, 8]}}\n"
+        "tuner: {max_trials: 0}\n"
+    ))
+    with pytest.raises(ConfigError) as caught:
+        load_sweep(path)
+    problems = caught.value.problems
+    assert len(problems) == 4, problems
+    assert len(str(caught.value).splitlines()) == 4
+    joined = "\n".join(problems)
+    for key in ("bogus:", "data.lookback:", "search.units.int:", "tuner.max_trials:"):
+        assert key in joined
+
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[0] == "error:"
+    assert len([line for line in err.splitlines() if line.startswith(f"{path}: ")]) == 4
+
+
+def test_schema_and_meaning_problems_are_reported_together(isolated_workdir: Path):
+    path = write_sweep(isolated_workdir, (
+        "name: a\nbogus: 1\n" + DATA + "tuner: {objective: val_accuracy}\n"
+    ))
+    with pytest.raises(ConfigError) as caught:
+        load_sweep(path)
+    joined = "\n".join(caught.value.problems)
+    assert "bogus:" in joined and "tuner.objective:" in joined
+
+
+@pytest.mark.parametrize("search", [
+    "{dropout: .nan}",
+    "{learning_rate: {float: [.nan, 0.1]}}",
+])
+def test_nan_is_refused(search: str, isolated_workdir: Path):
+    path = write_sweep(isolated_workdir, "name: a\n" + DATA + f"search: {search}\n")
+    with pytest.raises(ConfigError):
+        load_sweep(path)
+
+
+def test_split_error_names_only_the_users_key(isolated_workdir: Path):
+    path = write_sweep(isolated_workdir,
+                       "name: a\ndata: {source: builtin:airline, split: {validation: 1.5}}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_sweep(path)
+    problems = caught.value.problems
+    assert len(problems) == 1, problems
+    assert problems[0].startswith("data.split.validation: ")
+    assert "constrained" not in problems[0]
+
+
+def test_alias_bomb_refused_fast(isolated_workdir: Path):
+    path = write_sweep(isolated_workdir, _alias_bomb())
+    started = time.perf_counter()
+    with pytest.raises(ConfigError, match="alias"):
+        load_sweep(path)
+    assert time.perf_counter() - started < 2.0
+
+
+def test_recursive_alias_refused(isolated_workdir: Path):
+    path = write_sweep(isolated_workdir, "name: a\ndata: &d {source: builtin:airline, x: *d}\n")
+    with pytest.raises(ConfigError, match="recursive YAML alias"):
+        load_sweep(path)
+
+
+# --------------------------------------------------------------------------- notes
+
+
+def test_small_grid_is_a_note_not_an_error(isolated_workdir: Path,
+                                           capsys: pytest.CaptureFixture[str]):
+    path = write_sweep(isolated_workdir, (
+        "name: a\n" + DATA + "search: {units: {choice: [8, 16]}, cell: {choice: [lstm, gru]}}\n"
+        "tuner: {algorithm: grid, max_trials: 10}\n"
+    ))
+    loaded = load_sweep(path)
+    assert any("grid has only 4 points" in n and "max_trials (10)" in n for n in loaded.notes)
+    assert main(["validate", "--no-data", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "note: tuner.max_trials: the grid has only 4 points" in out
+    for name in SIDE_EFFECTS:
+        assert not (isolated_workdir / name).exists()
+
+
+# --------------------------------------------------------------------------- data errors
+
+
+def _data_sweep(folder: Path, **data: object) -> Path:
+    fields = {"source": "series.csv", "target": "value", "time_column": "day", "lookback": 5,
+              "split": "{validation: 10, test: 10}"}
+    fields.update(data)
+    body = ", ".join(f"{k}: {v}" for k, v in fields.items())
+    return write_sweep(folder, f"name: a\ndata: {{{body}}}\n")
+
+
+def _replace_cell(csv_path: Path, row: int, text: str) -> None:
+    lines = csv_path.read_text().splitlines()
+    day, _, other = lines[row - 1].split(",")
+    lines[row - 1] = f"{day},{text},{other}"
+    csv_path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("case", [
+    "unknown_target", "too_short", "non_numeric", "empty_cell", "missing_csv", "unknown_builtin",
+])
+def test_validate_reports_data_errors(case: str, isolated_workdir: Path,
+                                      capsys: pytest.CaptureFixture[str]):
+    csv_path = write_series_csv(isolated_workdir, rows=80)
+    fragments: list[str]
+    if case == "unknown_target":
+        sweep = _data_sweep(isolated_workdir, target="nope")
+        fragments = [str(csv_path), "data.target", "'nope'", "columns: day, value, other"]
+    elif case == "too_short":
+        sweep = _data_sweep(isolated_workdir, lookback=70)
+        fragments = [str(csv_path), "80 rows are too few", "lookback 70", "train 60"]
+    elif case == "non_numeric":
+        _replace_cell(csv_path, 7, "abc")
+        sweep = _data_sweep(isolated_workdir)
+        fragments = [str(csv_path), "column 'value'", "row 7", "'abc' is not a number"]
+    elif case == "empty_cell":
+        _replace_cell(csv_path, 9, "")
+        sweep = _data_sweep(isolated_workdir)
+        fragments = [str(csv_path), "column 'value'", "row 9", "missing"]
+    elif case == "missing_csv":
+        sweep = _data_sweep(isolated_workdir, source="gone.csv")
+        fragments = [str(isolated_workdir / "gone.csv"), "not found"]
+    else:
+        sweep = _data_sweep(isolated_workdir, source="builtin:nope")
+        fragments = ["data.source", "'nope'", "builtin:airline", "builtin:sunspots",
+                     "builtin:nile"]
+    assert load_sweep(sweep)  # the file itself is fine; the data is not
+    before = _snapshot(isolated_workdir)
+    rc = main(["validate", str(sweep)])
+    out, err = capsys.readouterr()
+    assert rc == 2
+    for fragment in fragments:
+        assert fragment in err, f"{fragment!r} not in {err!r}"
+    assert "Traceback" not in out + err
+    assert _snapshot(isolated_workdir) == before
+    # --no-data skips the data check
+    assert main(["validate", "--no-data", str(sweep)]) == 0
+
+
+def test_validate_good_csv_summarises(isolated_workdir: Path, capsys: pytest.CaptureFixture[str]):
+    write_series_csv(isolated_workdir, rows=80)
+    sweep = _data_sweep(isolated_workdir)
+    assert main(["validate", str(sweep)]) == 0
+    out = capsys.readouterr().out
+    assert "train      60 rows, 55 windows, 2024-01-01..2024-03-04" in out
+    assert "test       10 rows, 10 windows" in out
+
+
+# --------------------------------------------------------------------------- space summary
+
+
+def _specs(search: dict) -> dict:
+    return SweepConfig.model_validate(
+        {"name": "t", "data": {"source": "builtin:nile"}, "search": search}
+    ).search.specs()
+
+
+def test_space_size_counts_per_layer_values_where_layers_exist():
+    specs = _specs({"layers": {"int": [1, 3]}, "units": {"choice": [16, 32], "per_layer": True}})
+    assert space_size(specs) == 2 + 4 + 8
+    rows = dict(summary_rows(specs))
+    assert rows == {"layers": "int 1..3", "units": "choice of 16, 32, per layer"}
+    assert format_size(14) == "14 configurations"
+
+
+def test_space_size_multiplies_other_factors_and_conditions():
+    specs = _specs({
+        "layers": {"int": [1, 3]},
+        "units": {"choice": [16, 32], "per_layer": True},
+        "cell": {"choice": ["lstm", "gru"]},
+        "dense_layers": {"int": [0, 1]},
+        "dense_units": {"choice": [8, 16, 32]},
+        "conv_front": {"choice": [False, True]},
+        "conv_filters": {"int": [8, 32], "step": 8},
+        "optimizer": "adam",
+    })
+    recurrent = 2 + 4 + 8           # per-layer units over 1..3 layers
+    cells = 2
+    dense = 1 + 3                   # dense_units exists only with one dense layer
+    conv = 1 + 4                    # 8, 16, 24, 32 filters, only with conv_front
+    assert space_size(specs) == recurrent * cells * dense * conv == 560
+    assert "optimizer" not in dict(summary_rows(specs))
+
+
+def test_continuous_space_has_no_size(isolated_workdir: Path,
+                                      capsys: pytest.CaptureFixture[str]):
+    specs = _specs({"learning_rate": {"float": [1e-3, 1e-1], "log": True}})
+    assert space_size(specs) is None
+    assert format_size(space_size(specs)) == "continuous"
+    assert dict(summary_rows(specs)) == {"learning_rate": "float 0.001..0.1, log"}
+    path = write_sweep(isolated_workdir, "name: a\n" + DATA +
+                       "search: {learning_rate: {float: [0.001, 0.1], log: true}}\n")
+    assert main(["validate", "--no-data", str(path)]) == 0
+    assert "space size: continuous" in capsys.readouterr().out
+
+
+def test_validate_prints_space_size(isolated_workdir: Path, capsys: pytest.CaptureFixture[str]):
+    path = write_sweep(isolated_workdir, "name: a\n" + DATA + (
+        "search: {layers: {int: [1, 3]}, units: {choice: [16, 32], per_layer: true}}\n"))
+    assert main(["validate", "--no-data", str(path)]) == 0
+    assert "space size: 14 configurations" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def test_schema_command_prints_json_schema(capsys: pytest.CaptureFixture[str]):
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert {"name", "data", "search", "tuner", "training", "tracking"} <= set(schema["properties"])
+    assert schema["required"] == ["name", "data"] or set(schema["required"]) == {"name", "data"}

@@ -1,0 +1,217 @@
+"""End to end: real TensorFlow training, real keras-tuner, a real MLflow sqlite store."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import PROJECT_ROOT, write_sweep
+from lstm_automl.cli import main
+
+pytestmark = pytest.mark.slow
+
+SWEEP = """
+name: {name}
+seed: {seed}
+data:
+  source: builtin:nile
+  lookback: 6
+  split: {{validation: 0.2, test: 0.2}}
+search:
+  cell: {cell}
+  layers: {{int: [1, 2]}}
+  units: {{choice: [4, 8], per_layer: true}}
+  bidirectional: {{choice: [false, true]}}
+  learning_rate: {{float: [1.0e-3, 1.0e-2], log: true}}
+tuner: {{algorithm: {algorithm}, max_trials: {trials}}}
+training: {{epochs: 2, early_stopping_patience: null}}
+"""
+
+
+def sweep_text(name="e2e", seed=3, cell="{choice: [peephole, gru]}", algorithm="random",
+               trials=3) -> str:
+    return SWEEP.format(name=name, seed=seed, cell=cell, algorithm=algorithm, trials=trials)
+
+
+def mlflow_client(folder: Path):
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{folder / 'mlflow.db'}")
+    return mlflow, mlflow.MlflowClient()
+
+
+def runs_of(folder: Path, experiment: str):
+    mlflow, client = mlflow_client(folder)
+    exp = client.get_experiment_by_name(experiment)
+    runs = client.search_runs([exp.experiment_id], max_results=100)
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    return client, exp, parents, children
+
+
+def test_sweep_records_every_trial_and_registers_a_loadable_champion(tmp_path, capsys):
+    path = write_sweep(tmp_path, sweep_text())
+    assert main(["run", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "[1/3]" in out and "[3/3]" in out and "Leaderboard" in out
+    assert "mlflow ui --backend-store-uri sqlite:///mlflow.db" in out
+
+    client, exp, parents, children = runs_of(tmp_path, "e2e")
+    assert exp.artifact_location.startswith((tmp_path / "mlartifacts").as_uri())
+    assert not (tmp_path / "mlruns").exists()
+    assert len(parents) == 1 and len(children) == 3
+    parent = parents[0]
+    assert parent.info.status == "FINISHED"
+    for child in children:
+        assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
+        assert child.info.status == "FINISHED" and child.data.tags["status"] == "completed"
+        assert child.info.run_name.startswith("trial-00")
+        assert child.data.tags["cell"] in ("peephole", "gru")
+        assert {"cell", "layers", "units_0", "learning_rate", "bidirectional"} <= set(
+            child.data.params)
+        layers = int(child.data.params["layers"])
+        assert ("units_1" in child.data.params) == (layers == 2)
+        for metric in ("loss", "val_loss", "val_rmse"):
+            steps = [m.step for m in client.get_metric_history(child.info.run_id, metric)]
+            assert steps == [0, 1], metric
+        assert "best_val_loss" in child.data.metrics
+
+    assert {"test_rmse", "test_mae", "baseline_naive_test_rmse",
+            "best_val_loss"} <= set(parent.data.metrics)
+    assert parent.data.metrics["trials_completed"] == 3
+    assert "best.cell" in parent.data.params
+    artifacts = {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert {"sweep.yaml", "search_space.txt", "summary.json", "model"} <= artifacts
+    summary = json.loads(Path(client.download_artifacts(
+        parent.info.run_id, "summary.json", str(tmp_path))).read_text())
+    assert len(summary["trials"]) == 3
+
+    version = client.get_model_version_by_alias("e2e", "champion")
+    assert str(version.version) == "1"
+    assert "test_rmse" in version.description and parent.info.run_id in version.description
+    assert float(version.tags["test_rmse"]) == pytest.approx(parent.data.metrics["test_rmse"],
+                                                             rel=1e-4)
+
+
+def test_peephole_champion_loads_in_a_fresh_process(tmp_path):
+    """Neither loader may depend on the user having imported lstm_automl first."""
+    path = write_sweep(tmp_path, sweep_text(name="peep", cell="peephole", trials=1))
+    assert main(["run", "-q", str(path)]) == 0
+    script = textwrap.dedent(f"""
+        import sys, numpy as np, mlflow
+        mlflow.set_tracking_uri("sqlite:///{tmp_path / 'mlflow.db'}")
+        assert "lstm_automl" not in sys.modules
+        x = np.random.default_rng(0).normal(size=(3, 6, 1)).astype("float32")
+        pyfunc_model = mlflow.pyfunc.load_model("models:/peep@champion")
+        first = pyfunc_model.predict(x)
+        assert first.shape == (3, 1), first.shape
+        keras_model = mlflow.keras.load_model("models:/peep@champion")
+        names = [type(l.cell).__name__ for l in keras_model.layers if hasattr(l, "cell")]
+        assert "PeepholeLSTMCell" in names, names
+        np.testing.assert_allclose(keras_model.predict(x, verbose=0), first, rtol=1e-6)
+        print("ok")
+    """)
+    env = {"PATH": "/usr/bin:/bin", "MLFLOW_DISABLE_TELEMETRY": "true",
+           "TF_CPP_MIN_LOG_LEVEL": "2", "HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().endswith("ok")
+
+
+def test_champion_alias_moves_only_to_a_better_model(tmp_path):
+    import keras
+    import numpy as np
+    from mlflow.models import infer_signature
+
+    from lstm_automl.tracking import log_champion_candidate
+
+    mlflow, client = mlflow_client(tmp_path)
+    model = keras.Sequential([keras.Input((4, 1)), keras.layers.LSTM(2), keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    x = np.zeros((2, 4, 1), dtype="float32")
+    signature = infer_signature(x, model.predict(x, verbose=0))
+    outcomes = []
+    for rmse in (5.0, 7.0, 3.0):
+        with mlflow.start_run() as run:
+            outcomes.append(log_champion_candidate(
+                model, "alias-test", signature, {"test_rmse": rmse}, "test_rmse",
+                run.info.run_id, "test model"))
+    assert [(v, better) for v, better, _ in outcomes] == [("1", True), ("2", False), ("3", True)]
+    assert str(client.get_model_version_by_alias("alias-test", "champion").version) == "3"
+    assert "Champion: no" in client.get_model_version("alias-test", "2").description
+
+
+def test_diverging_trials_are_reported_and_nothing_is_registered(tmp_path, capsys):
+    text = sweep_text(name="diverge", cell="lstm", trials=2).replace(
+        "learning_rate: {float: [1.0e-3, 1.0e-2], log: true}",
+        "learning_rate: 1.0\n  optimizer: sgd\n  units: {choice: [4, 8]}\n  batch_size: 1").replace(
+        "  lookback: 6\n", "  lookback: 6\n  scaling: none\n")
+    text = text.replace("  units: {choice: [4, 8], per_layer: true}\n", "")
+    text = text.replace("tuner: {algorithm: random, max_trials: 2}",
+                        "tuner: {algorithm: random, max_trials: 2, max_consecutive_failures: 2}")
+    path = write_sweep(tmp_path, text)
+    assert main(["run", str(path)]) == 1
+    captured = capsys.readouterr()
+    assert "NaN or infinite" in captured.out
+    assert "stopped after 2 failed trials in a row" in captured.err
+    assert "Traceback" not in captured.err and "keras_tuner.src" not in captured.out
+    client, _, parents, children = runs_of(tmp_path, "diverge")
+    assert len(parents) == 1 and parents[0].info.status == "FAILED"
+    assert children and all(c.info.status == "FAILED" for c in children)
+    assert len(children) == 2
+    assert all(c.data.tags["failure"].startswith("loss became NaN") for c in children)
+    failure_file = client.download_artifacts(children[0].info.run_id, "failure.txt", str(tmp_path))
+    assert "Traceback" in Path(failure_file).read_text()
+    assert client.search_registered_models() == []
+
+
+def test_grid_smaller_than_max_trials_ends_cleanly(tmp_path, capsys):
+    text = sweep_text(name="grid", cell="{choice: [lstm, gru]}", algorithm="grid", trials=5)
+    text = text.replace("  layers: {int: [1, 2]}\n", "").replace(
+        "  units: {choice: [4, 8], per_layer: true}\n", "").replace(
+        "  bidirectional: {choice: [false, true]}\n", "").replace(
+        "  learning_rate: {float: [1.0e-3, 1.0e-2], log: true}\n", "")
+    path = write_sweep(tmp_path, text)
+    assert main(["run", str(path)]) == 0
+    assert "fewer than max_trials" in capsys.readouterr().out
+    _, _, parents, children = runs_of(tmp_path, "grid")
+    assert sorted(c.data.params["cell"] for c in children) == ["gru", "lstm"]
+
+
+def test_same_seed_samples_the_same_trials(tmp_path):
+    sequences = []
+    for run in ("a", "b"):
+        folder = tmp_path / run
+        folder.mkdir()
+        path = write_sweep(folder, sweep_text(name="repro", seed=11, trials=3))
+        env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+        done = subprocess.run([sys.executable, "-m", "lstm_automl", "run", "-q", str(path)],
+                              cwd=folder, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        _, _, _, children = runs_of(folder, "repro")
+        children.sort(key=lambda r: r.info.run_name)
+        sequences.append([(c.info.run_name, c.data.params, round(c.data.metrics["best_val_loss"], 4))
+                          for c in children])
+    assert sequences[0] == sequences[1]
+
+
+def test_unreachable_tracking_server_fails_before_training(tmp_path, capsys):
+    text = sweep_text(name="offline") + "tracking: {tracking_uri: 'http://127.0.0.1:9'}\n"
+    path = write_sweep(tmp_path, text)
+    assert main(["run", str(path)]) == 1
+    assert "tracking store http://127.0.0.1:9 cannot be used" in capsys.readouterr().err
+    assert not (tmp_path / ".lstm_sweep").exists()
+
+
+def test_python_m_entry_point_matches_console_script():
+    done = subprocess.run([sys.executable, "-m", "lstm_automl", "validate",
+                           str(PROJECT_ROOT / "sweeps" / "quickstart.yaml")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "valid sweep 'quickstart'" in done.stdout
