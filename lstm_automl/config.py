@@ -125,15 +125,15 @@ def spec_values(spec: Any) -> list[Any] | None:
     if isinstance(spec, FloatSpec):
         if spec.step is None:
             return None
-        lo, hi = spec.float_
+        low, high = spec.float_
         if spec.log:
-            values, v = [], lo
-            while v <= hi * (1 + 1e-9):
-                values.append(v)
-                v *= spec.step
-            return values
-        count = int(math.floor((hi - lo) / spec.step + 1e-9)) + 1
-        return [lo + i * spec.step for i in range(count)]
+            floats, x = [], low
+            while x <= high * (1 + 1e-9):
+                floats.append(x)
+                x *= spec.step
+            return floats
+        count = int(math.floor((high - low) / spec.step + 1e-9)) + 1
+        return [low + i * spec.step for i in range(count)]
     return [spec]
 
 
@@ -166,7 +166,8 @@ def check_spec(name: str, spec: Any) -> None:
             seen.append(value)
     elif isinstance(spec, IntSpec):
         if domain.kind != "int":
-            raise SpecError("int", f"{name} is not an integer; expected {domain.describe_allowed()}")
+            allowed = domain.describe_allowed()
+            raise SpecError("int", f"{name} is not an integer; expected {allowed}")
         _check_range(domain, *spec.int_, spec.log, "int")
         if spec.log and spec.step > 1 and spec.int_[0] < 1:
             raise SpecError("int", "log sampling with a step needs min >= 1")
@@ -183,14 +184,33 @@ def check_spec(name: str, spec: Any) -> None:
             raise SpecError("", why)
 
 
-def _search_fields() -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    for name, domain in SEARCH_PARAMS.items():
-        fields[name] = (ParamSpec, Field(domain.default, description=domain.help))
-    return fields
+def _param(name: str) -> Any:
+    """Default and help text come from the one table in ``params``."""
+    domain = SEARCH_PARAMS[name]
+    return Field(domain.default, description=domain.help)
 
 
-class _SearchBase(_Strict):
+class SearchConfig(_Strict):
+    """The search space: each hyperparameter fixed or searched (see the module docstring)."""
+
+    cell: ParamSpec = _param("cell")
+    bidirectional: ParamSpec = _param("bidirectional")
+    layers: ParamSpec = _param("layers")
+    units: ParamSpec = _param("units")
+    dropout: ParamSpec = _param("dropout")
+    recurrent_dropout: ParamSpec = _param("recurrent_dropout")
+    conv_front: ParamSpec = _param("conv_front")
+    conv_filters: ParamSpec = _param("conv_filters")
+    conv_kernel_size: ParamSpec = _param("conv_kernel_size")
+    dense_layers: ParamSpec = _param("dense_layers")
+    dense_units: ParamSpec = _param("dense_units")
+    dense_activation: ParamSpec = _param("dense_activation")
+    learning_rate: ParamSpec = _param("learning_rate")
+    optimizer: ParamSpec = _param("optimizer")
+    loss: ParamSpec = _param("loss")
+    batch_size: ParamSpec = _param("batch_size")
+    clipnorm: ParamSpec = _param("clipnorm")
+
     @field_validator("*", mode="after")
     @classmethod
     def _fits_domain(cls, value: Any, info: ValidationInfo) -> Any:
@@ -203,22 +223,11 @@ class _SearchBase(_Strict):
         return {name: getattr(self, name) for name in SEARCH_PARAMS}
 
 
-def _make_search_model() -> type[_SearchBase]:
-    from pydantic import create_model
-
-    model = create_model(  # type: ignore[call-overload]
-        "SearchConfig", __base__=_SearchBase, __doc__="The search space.", **_search_fields()
-    )
-    return model  # type: ignore[no-any-return]
-
-
-SearchConfig = _make_search_model()
-
 CountOrFraction = Union[Annotated[StrictInt, Field(ge=1)], Annotated[float, Field(gt=0, lt=1)]]
 
 
 class SplitConfig(_Strict):
-    """Chronological split: the last ``test`` part is held out, the ``validation`` part before it."""
+    """Chronological split: the last ``test`` part is held out, ``validation`` comes before."""
 
     validation: CountOrFraction = Field(0.15, description="rows (integer) or fraction before test")
     test: CountOrFraction | None = Field(
@@ -242,6 +251,10 @@ class DataConfig(_Strict):
     lookback: StrictInt = Field(12, ge=1, description="past steps the model sees")
     horizon: StrictInt = Field(1, ge=1, description="future steps predicted at once")
     split: SplitConfig = Field(default_factory=SplitConfig)
+    transform: Literal["none", "log", "diff", "log_diff"] = Field(
+        "none", description="target transform before scaling: log, first differences (diff) or "
+        "both (log_diff); forecasts and metrics are mapped back to original units"
+    )
     scaling: Literal["standard", "minmax", "none"] = Field(
         "standard", description="scaling fitted on the training split only"
     )
@@ -301,7 +314,7 @@ class SweepConfig(_Strict):
     seed: StrictInt = Field(42, ge=0, description="fixes sampling, initialisation and shuffling")
     description: StrictStr | None = None
     data: DataConfig
-    search: SearchConfig = Field(default_factory=SearchConfig)  # type: ignore[valid-type]
+    search: SearchConfig = Field(default_factory=SearchConfig)
     tuner: TunerConfig = Field(default_factory=TunerConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)

@@ -86,11 +86,11 @@ class Reporter:
     def leaderboard(self, records: list[TrialRecord], limit: int = 10) -> list[str]:
         """The best trials first, failed ones last."""
         done = [r for r in records if r.status == "COMPLETED" and r.score is not None]
-        done.sort(key=lambda r: r.score if self.minimise else -r.score)  # type: ignore[operator]
+        done.sort(key=lambda r: float(r.score or 0.0) * (1 if self.minimise else -1))
         failed = [r for r in records if r not in done]
         keys = [k for k in self.searched if k not in ("cell", "layers", "bidirectional")]
         head = f"  {'rank':>4}  {'trial':<24} {self.objective:>10} {'epochs':>6} {'time':>7}"
-        lines = [head + "".join(f"  {k}" for k in keys)]
+        lines = [head + ("  other values" if keys else "")]
         for rank, r in enumerate(done[:limit], start=1):
             extra = "".join(
                 f"  {k}={fmt_value(_value_of(r.values, k))}" for k in keys

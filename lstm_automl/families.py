@@ -9,7 +9,7 @@ from __future__ import annotations
 CELL_FAMILIES: dict[str, str] = {
     "lstm": "Keras LSTM (fused cuDNN kernel on GPU when its conditions hold)",
     "gru": "Keras GRU (fused cuDNN kernel on GPU when its conditions hold)",
-    "peephole": "peephole LSTM (Gers, Schraudolph & Schmidhuber 2002), lstm_automl.PeepholeLSTMCell",
+    "peephole": "peephole LSTM (Gers, Schraudolph & Schmidhuber 2002), PeepholeLSTMCell",
     "simple_rnn": "plain Elman RNN, the baseline every gated cell should beat",
 }
 

@@ -108,7 +108,8 @@ def _format_yaml_error(exc: yaml.MarkedYAMLError) -> str:
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
     problem = exc.problem or "invalid YAML"
     if "could not determine a constructor for the tag" in problem:
-        return where + (f"YAML tag {problem.split('tag', 1)[1].strip()} is not allowed; sweep files "
+        tag = problem.split("tag", 1)[1].strip()
+        return where + (f"YAML tag {tag} is not allowed; sweep files "
                    f"are plain YAML (no !! tags that build objects)")
     return f"{where}YAML syntax error: {problem}"
 
@@ -199,7 +200,9 @@ def _format_errors(errors: list[Any]) -> list[str]:
             lines.append(_format_error(group[0]))
             continue
         parts = path.split(".")
-        key = (parts[-2], "*") if len(parts) >= 2 and parts[-1].isdigit() else tuple(parts[-2:])
+        key: tuple[str, str] = (
+            (parts[-2], "*") if parts[-1].isdigit() else (parts[-2], parts[-1])
+        ) if len(parts) >= 2 else ("", "")
         message = _MERGED_MESSAGES.get(key) or "; or ".join(dict.fromkeys(e["msg"] for e in group))
         lines.append(f"{path}: {message} (got {_short(group[0]['input'])})")
     return lines
@@ -276,7 +279,8 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
     specs = config.search.specs()
     size = space_size(specs)
     if config.tuner.algorithm == "grid":
-        continuous = [n for n, s in specs.items() if isinstance(s, cfg.FloatSpec) and s.step is None]
+        continuous = [n for n, s in specs.items()
+                      if isinstance(s, cfg.FloatSpec) and s.step is None]
         for name in continuous:
             problems.append(f"search.{name}.float: grid search needs a discrete space; add a "
                             f"step or use choice")

@@ -34,9 +34,10 @@ class SweepModel:
 
 
 def _load_pyfunc(path: str) -> SweepModel:
-    import lstm_automl.cells  # noqa: F401  registers PeepholeLSTMCell with Keras
     from mlflow.keras.load import _load_keras_model
     from mlflow.models import Model
+
+    import lstm_automl.cells  # noqa: F401  registers PeepholeLSTMCell with Keras
 
     root = path if os.path.isfile(os.path.join(path, "MLmodel")) else os.path.dirname(path)
     model_conf = Model.load(os.path.join(root, "MLmodel"))

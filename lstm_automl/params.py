@@ -41,7 +41,8 @@ class Domain:
         lo = "" if self.low is None else f"{'>=' if self.low_inclusive else '>'} {self.low:g}"
         hi = "" if self.high is None else f"{'<=' if self.high_inclusive else '<'} {self.high:g}"
         bounds = " and ".join(b for b in (lo, hi) if b)
-        text = f"{'an integer' if self.kind == 'int' else 'a number'}{' ' + bounds if bounds else ''}"
+        noun = "an integer" if self.kind == "int" else "a number"
+        text = f"{noun} {bounds}" if bounds else noun
         return text + (", or null" if self.nullable else "")
 
 
@@ -96,9 +97,13 @@ STRUCTURAL_PARAMS = ("layers", "dense_layers", "conv_front")
 def check_value(domain: Domain, value: Any) -> str | None:
     """Return why ``value`` is outside ``domain``, or None when it fits."""
     if value is None:
-        return None if domain.nullable else f"null is not allowed; expected {domain.describe_allowed()}"
+        if domain.nullable:
+            return None
+        return f"null is not allowed; expected {domain.describe_allowed()}"
     if domain.kind == "bool":
-        return None if isinstance(value, bool) else f"{value!r} is not allowed; expected true or false"
+        if isinstance(value, bool):
+            return None
+        return f"{value!r} is not allowed; expected true or false"
     if domain.kind == "name":
         assert domain.names is not None
         if isinstance(value, str) and value in domain.names:

@@ -14,7 +14,6 @@ import keras_tuner as kt
 from lstm_automl.config import ChoiceSpec, FloatSpec, IntSpec, spec_values
 from lstm_automl.params import SEARCH_PARAMS, STRUCTURAL_PARAMS, Domain
 
-
 NULL_CODE = 0.0  # keras-tuner values cannot be None; nullable domains exclude 0, so 0 means null
 
 
@@ -29,7 +28,8 @@ def _declare_encoded(hp: kt.HyperParameters, name: str, spec: Any, domain: Domai
         if spec is None:
             spec = NULL_CODE
         elif isinstance(spec, ChoiceSpec):
-            spec = ChoiceSpec(choice=[NULL_CODE if v is None else v for v in spec.choice])
+            spec = ChoiceSpec(choice=[NULL_CODE if v is None else v for v in spec.choice],
+                              per_layer=spec.per_layer)
     if isinstance(spec, ChoiceSpec):
         values = list(spec.choice)
         if len(values) == 1:
@@ -45,10 +45,11 @@ def _declare_encoded(hp: kt.HyperParameters, name: str, spec: Any, domain: Domai
         return hp.Int(name, lo, hi, step=spec.step if spec.step > 1 else None,
                       sampling="log" if spec.log else "linear")
     if isinstance(spec, FloatSpec):
-        lo, hi = spec.float_
-        if lo == hi:
-            return hp.Fixed(name, lo)
-        return hp.Float(name, lo, hi, step=spec.step, sampling="log" if spec.log else "linear")
+        low, high = spec.float_
+        if low == high:
+            return hp.Fixed(name, low)
+        return hp.Float(name, low, high, step=spec.step,
+                        sampling="log" if spec.log else "linear")
     return hp.Fixed(name, spec)
 
 

@@ -30,8 +30,8 @@ def describe_spec(spec: Any) -> str:
         text = f"int {lo}..{hi}" + (f" step {spec.step}" if spec.step != 1 else "")
         text += ", log" if spec.log else ""
     elif isinstance(spec, FloatSpec):
-        lo, hi = spec.float_
-        text = f"float {lo:g}..{hi:g}" + (f" step {spec.step:g}" if spec.step else "")
+        low, high = spec.float_
+        text = f"float {low:g}..{high:g}" + (f" step {spec.step:g}" if spec.step else "")
         text += ", log" if spec.log else ""
     else:
         return f"fixed {_fmt(spec)}"
@@ -61,7 +61,7 @@ def space_size(specs: dict[str, Any]) -> int | None:
     structural = {name: spec_values(specs[name]) or [] for name in STRUCTURAL_PARAMS}
     total = 0
     for combo in itertools.product(*structural.values()):
-        chosen = dict(zip(structural, combo))
+        chosen = dict(zip(structural, combo, strict=True))
         size = 1
         for name, domain in SEARCH_PARAMS.items():
             if name in STRUCTURAL_PARAMS or not _active(domain.active_when, chosen):
@@ -70,7 +70,8 @@ def space_size(specs: dict[str, Any]) -> int | None:
             if count is None:
                 return None
             if getattr(specs[name], "per_layer", False):
-                layers = chosen["layers"] if domain.per_layer == "recurrent" else chosen["dense_layers"]
+                parent = "layers" if domain.per_layer == "recurrent" else "dense_layers"
+                layers = chosen[parent]
                 count = count ** int(layers)
             size *= count
         total += size

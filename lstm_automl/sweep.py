@@ -144,8 +144,8 @@ def _search_and_register(loaded: LoadedSweep, data: ForecastData, tracker: Sweep
     best_trial = tuner.oracle.get_best_trials(1)[0]
     best = next(r for r in records if r.trial_id == best_trial.trial_id)
     model = tuner.load_model(best_trial)
-    predicted = data.inverse_target(model.predict(test.x, verbose=0))
-    actual = data.inverse_target(test.y)
+    predicted = data.inverse_target(model.predict(test.x, verbose=0), test.target_rows)
+    actual = data.series[test.target_rows[:, None] + np.arange(data.horizon)]
     test_metrics = forecast_metrics(actual, predicted)
     baselines = baseline_metrics(data.series, test.target_rows, actual, data.horizon, data.season)
     result = SweepResult(parent_run_id=tracker.parent_run_id or "", records=records, best=best,
@@ -192,7 +192,8 @@ def _finish(tracker: SweepTracker, result: SweepResult, objective: str) -> None:
     completed = sum(r.status == "COMPLETED" for r in result.records)
     metrics.update(trials_completed=completed, trials_failed=len(result.records) - completed)
     tracker.mlflow.set_tag("best_trial", result.best.name)
-    tracker.mlflow.set_tag("beats_baselines", str(metrics["test_rmse_lift_over_best_baseline"] > 0).lower())
+    beats = metrics["test_rmse_lift_over_best_baseline"] > 0
+    tracker.mlflow.set_tag("beats_baselines", str(beats).lower())
     summary = {
         "best_trial": result.best.name, "best_values": result.best.values,
         "test_metrics": result.test_metrics, "baselines": result.baselines,

@@ -12,7 +12,6 @@ import math
 import os
 import re
 import tempfile
-
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ CHAMPION = "champion"
 
 
 def disable_telemetry() -> None:
-    """MLflow would try to send usage data; these machines have no network, and users may not want it."""
+    """MLflow would send usage data: machines may have no network, and users may not want it."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("DO_NOT_TRACK", "true")
 

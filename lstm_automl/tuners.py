@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import keras
 import keras_tuner as kt
@@ -98,6 +99,8 @@ class MlflowTrialsMixin:
         # hp values carry the null code for nullables; the run shows what the user wrote.
         if "clipnorm" in values and values["clipnorm"] == 0.0:
             values["clipnorm"] = None
+        # Hyperband's bookkeeping (tuner/epochs, tuner/bracket, ...) is worth a param too.
+        values.update({k: v for k, v in hp.values.items() if k.startswith("tuner/")})
         record = TrialRecord(number=number, trial_id=trial.trial_id, run_id="",
                              name=trial_run_name(number, values), values=values)
         tags = {"cell": str(values.get("cell")), "layers": str(values.get("layers")),

@@ -60,7 +60,8 @@ class TestCellContract:
         before = [np.array(w) for w in layer.weights]
         loss = model.train_on_batch(x, np.ones((BATCH, 1)))
         assert np.isfinite(loss)
-        assert all(not np.array_equal(b, np.asarray(w)) for b, w in zip(before, layer.weights))
+        pairs = zip(before, layer.weights, strict=True)
+        assert all(not np.array_equal(b, np.asarray(w)) for b, w in pairs)
 
     def test_save_and_reload(self, family: str, x: np.ndarray, tmp_path: Path) -> None:
         model = _model(

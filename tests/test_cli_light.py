@@ -1,4 +1,5 @@
-"""The light commands (--help, validate, schema) never import TensorFlow, Keras, keras-tuner or MLflow.
+"""Light commands (--help, validate, schema) never import TensorFlow, Keras, keras-tuner or
+MLflow.
 
 Each check runs in a fresh interpreter, since any other test may already have imported them.
 """

@@ -1,4 +1,4 @@
-"""Forecast data: chronological splits, train-only scaling, windows, errors, metrics (NumPy only)."""
+"""Forecast data: chronological splits, train-only scaling, windows, errors, metrics."""
 
 from __future__ import annotations
 

@@ -32,9 +32,9 @@ def fit_once(model, horizon=1):
 
 def test_registries_match_the_light_names():
     from lstm_automl.cells import CELLS
+    from lstm_automl.families import TUNER_ALGORITHMS
     from lstm_automl.hypermodel import LOSSES as KERAS_LOSSES
     from lstm_automl.tuners import TUNERS
-    from lstm_automl.families import TUNER_ALGORITHMS
 
     assert set(CELLS) == set(CELL_FAMILIES)
     assert set(KERAS_LOSSES) == set(LOSSES)
@@ -96,4 +96,4 @@ def test_same_seed_gives_the_same_initial_weights():
         return build_model(values(cell="peephole"), ModelShape(6, 2, 1)).get_weights()
 
     first, second = weights(), weights()
-    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+    assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))

@@ -197,8 +197,10 @@ def test_same_seed_samples_the_same_trials(tmp_path):
         assert done.returncode == 0, done.stderr[-2000:]
         _, _, _, children = runs_of(folder, "repro")
         children.sort(key=lambda r: r.info.run_name)
-        sequences.append([(c.info.run_name, c.data.params, round(c.data.metrics["best_val_loss"], 4))
-                          for c in children])
+        sequences.append([
+            (c.info.run_name, c.data.params, round(c.data.metrics["best_val_loss"], 4))
+            for c in children
+        ])
     assert sequences[0] == sequences[1]
 
 

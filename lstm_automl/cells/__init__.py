@@ -7,7 +7,8 @@ kernel is used on GPU; the peephole cell runs inside ``keras.layers.RNN``.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 import keras
 
@@ -28,7 +29,7 @@ def _simple_rnn(units: int, **kwargs: object) -> keras.layers.Layer:
     return keras.layers.SimpleRNN(units, **kwargs)
 
 
-def _peephole(units: int, **kwargs: object) -> keras.layers.Layer:
+def _peephole(units: int, **kwargs: Any) -> keras.layers.Layer:
     cell_args = {k: kwargs.pop(k) for k in ("dropout", "recurrent_dropout", "seed") if k in kwargs}
     return keras.layers.RNN(PeepholeLSTMCell(units, **cell_args), **kwargs)
 

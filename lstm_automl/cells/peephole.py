@@ -101,7 +101,8 @@ class PeepholeLSTMCell(keras.layers.LSTMCell):
         """
         if isinstance(x, (list, tuple)):
             kernels = ops.split(kernel, 4, axis=1)
-            return ops.concatenate([ops.matmul(xg, kg) for xg, kg in zip(x, kernels)], axis=1)
+            parts = [ops.matmul(xg, kg) for xg, kg in zip(x, kernels, strict=True)]
+            return ops.concatenate(parts, axis=1)
         return ops.matmul(x, kernel)
 
     def call(self, inputs: Any, states: Any, training: bool = False) -> tuple[Any, list[Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+
 from lstm_automl.console import NORMAL, QUIET, VERBOSE, Reporter
 from lstm_automl.loader import load_sweep
 from lstm_automl.quiet import import_tensorflow_quietly, quiet_frameworks

@@ -15,6 +15,7 @@ from lstm_automl.config import DataConfig
 from lstm_automl.data.builtin import DATASETS, builtin_name, datasets_dir
 from lstm_automl.data.scaling import Scaler
 from lstm_automl.data.table import Table, read_csv
+from lstm_automl.data.transforms import TargetTransform
 from lstm_automl.errors import DataError
 
 SPLITS = ("train", "validation", "test")
@@ -42,6 +43,7 @@ class ForecastData:
     split_rows: dict[str, tuple[int, int]]
     feature_scaler: Scaler
     target_scaler: Scaler
+    transform: TargetTransform
     time_values: list[str] | None
     season: int | None
     series: np.ndarray = field(repr=False)  # the target in original units, all rows
@@ -50,16 +52,24 @@ class ForecastData:
     def n_features(self) -> int:
         return len(self.features)
 
-    def inverse_target(self, y_scaled: np.ndarray) -> np.ndarray:
-        """Scaled predictions or targets back to original units."""
-        return y_scaled * self.target_scaler.scale[0] + self.target_scaler.offset[0]
+    def inverse_target(self, y_scaled: np.ndarray,
+                       target_rows: np.ndarray | None = None) -> np.ndarray:
+        """Scaled (and transformed) predictions or targets back to original units.
+
+        ``target_rows`` (each window's first target row) is needed when the target is
+        differenced: the forecast is rebuilt from the last observed level before that row.
+        """
+        unscaled = y_scaled * self.target_scaler.scale[0] + self.target_scaler.offset[0]
+        if self.transform.kind == "none":
+            return unscaled
+        return self.transform.inverse(unscaled, target_rows)
 
     def summary(self) -> dict[str, object]:
         """Flat facts for the CLI and the MLflow parent run."""
         facts: dict[str, object] = {
             "source": self.source, "target": self.target, "features": ",".join(self.features),
             "lookback": self.lookback, "horizon": self.horizon,
-            "scaling": self.target_scaler.kind,
+            "scaling": self.target_scaler.kind, "transform": self.transform.kind,
         }
         for name in SPLITS:
             start, stop = self.split_rows[name]
@@ -103,9 +113,9 @@ def _order(table: Table, time_column: str | None) -> tuple[np.ndarray, list[str]
 
 
 def _windows(values: np.ndarray, target: np.ndarray, rows: tuple[int, int], lookback: int,
-             horizon: int) -> Windows:
+             horizon: int, lost_rows: int) -> Windows:
     start, stop = rows
-    first = max(start, lookback)
+    first = max(start, lookback + lost_rows)
     positions = np.arange(first, stop - horizon + 1)
     x = np.stack([values[p - lookback:p] for p in positions]) if len(positions) else \
         np.zeros((0, lookback, values.shape[1]))
@@ -128,6 +138,15 @@ def prepare_forecast(config: DataConfig, base_dir: Path) -> ForecastData:
     feature_values = np.column_stack(
         [table.numeric(col, "data.features")[order] for col in features]
     )
+    if config.transform in ("log", "log_diff") and np.any(target_values <= 0):
+        row = int(np.argmax(target_values <= 0))
+        raise DataError(f"{path}: column '{target}': data.transform '{config.transform}' needs "
+                        f"values > 0, but row {int(order[row]) + 2} is {target_values[row]:g}")
+    transform = TargetTransform.fit(config.transform, target_values)
+    transformed = transform.forward()
+    for index, column in enumerate(features):
+        if column == target:  # the model sees the target's history on the scale it predicts
+            feature_values[:, index] = transformed
     n = len(order)
     name = builtin_name(config.source)
     test_part = config.split.test if config.split.test is not None else (
@@ -136,7 +155,7 @@ def prepare_forecast(config: DataConfig, base_dir: Path) -> ForecastData:
     n_val = _count(config.split.validation, n)
     n_train = n - n_val - n_test
     lookback, horizon = config.lookback, config.horizon
-    needed = lookback + horizon
+    needed = lookback + horizon + transform.lost_rows
     if n_test < horizon or n_val < horizon or n_train < needed:
         raise DataError(
             f"{path}: {n} rows are too few: lookback {lookback} + horizon {horizon} need at least "
@@ -145,16 +164,20 @@ def prepare_forecast(config: DataConfig, base_dir: Path) -> ForecastData:
             f"data.lookback, data.horizon)"
         )
     split_rows = {
-        "train": (0, n_train), "validation": (n_train, n_train + n_val), "test": (n_train + n_val, n),
+        "train": (0, n_train),
+        "validation": (n_train, n_train + n_val),
+        "test": (n_train + n_val, n),
     }
-    feature_scaler = Scaler.fit(config.scaling, feature_values[:n_train])
-    target_scaler = Scaler.fit(config.scaling, target_values[:n_train, None])
+    fit_rows = slice(transform.lost_rows, n_train)  # training rows only: nothing leaks back
+    feature_scaler = Scaler.fit(config.scaling, feature_values[fit_rows])
+    target_scaler = Scaler.fit(config.scaling, transformed[fit_rows, None])
     scaled_x = feature_scaler.transform(feature_values)
-    scaled_y = target_scaler.transform(target_values[:, None])[:, 0]
-    splits = {s: _windows(scaled_x, scaled_y, split_rows[s], lookback, horizon) for s in SPLITS}
+    scaled_y = target_scaler.transform(transformed[:, None])[:, 0]
+    splits = {s: _windows(scaled_x, scaled_y, split_rows[s], lookback, horizon,
+                          transform.lost_rows) for s in SPLITS}
     return ForecastData(
         source=str(path), target=target, features=features, lookback=lookback, horizon=horizon,
         splits=splits, split_rows=split_rows, feature_scaler=feature_scaler,
-        target_scaler=target_scaler, time_values=time_values,
+        target_scaler=target_scaler, transform=transform, time_values=time_values,
         season=DATASETS[name].season if name else None, series=target_values,
     )

@@ -16,7 +16,7 @@ class Scaler:
     scale: np.ndarray
 
     @classmethod
-    def fit(cls, kind: str, train: np.ndarray) -> "Scaler":
+    def fit(cls, kind: str, train: np.ndarray) -> Scaler:
         """Fit on training rows only (shape rows x columns): the test split never leaks in."""
         columns = train.shape[1]
         if kind == "standard":
