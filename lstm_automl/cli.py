@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="print the JSON Schema of sweep files")
     schema.add_argument("--indent", type=int, default=2, help="JSON indent (default 2)")
+    _add_reading_commands(commands)
     return parser
 
 
@@ -66,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from lstm_automl.commands.validate import validate_command
 
             return validate_command(args)
+        if args.command in READING_COMMANDS:
+            return _run_reading_command(args)
         from lstm_automl.commands.schema import schema_command
 
         return schema_command(args)
@@ -87,6 +90,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: unexpected {type(exc).__name__}: {first} (rerun with --debug for the "
               f"traceback)", file=sys.stderr)
         return 1
+
+
+# --- Reading a recorded sweep back: leaderboard, report (lstm_automl.report) -----------------
+READING_COMMANDS = ("leaderboard", "report")
+_SWEEP_REF_HELP = ("a sweep YAML file, a sweep name, or a sweep (or trial) run id; default: the "
+                   "latest sweep in the store")
+
+
+def _add_reading_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    board = commands.add_parser(
+        "leaderboard", help="the trials of a recorded sweep, best first (reads MLflow only)")
+    board.add_argument("sweep", nargs="?", metavar="SWEEP", help=_SWEEP_REF_HELP)
+    board.add_argument("--tracking-uri", metavar="URI",
+                       help="MLflow store or server (default: $MLFLOW_TRACKING_URI, else "
+                            "sqlite:///mlflow.db)")
+    board.add_argument("--format", choices=("table", "csv", "json", "markdown"),
+                       default="table", help="output format (default: table)")
+
+    report = commands.add_parser(
+        "report", help="write a self-contained HTML report of a recorded sweep")
+    report.add_argument("sweep", nargs="?", metavar="SWEEP", help=_SWEEP_REF_HELP)
+    report.add_argument("--tracking-uri", metavar="URI",
+                        help="MLflow store or server (default: $MLFLOW_TRACKING_URI, else "
+                             "sqlite:///mlflow.db)")
+    report.add_argument("--out", "-o", metavar="FILE.html", default="report.html",
+                        help="where to write the report (default: report.html)")
+
+
+def _run_reading_command(args: argparse.Namespace) -> int:
+    if args.command == "leaderboard":
+        from lstm_automl.commands.leaderboard import leaderboard_command
+
+        return leaderboard_command(args)
+    from lstm_automl.commands.report import report_command
+
+    return report_command(args)
+# --- end of reading commands -------------------------------------------------------------------
 
 
 if __name__ == "__main__":

@@ -236,10 +236,33 @@ class SplitConfig(_Strict):
     )
 
 
-class DataConfig(_Strict):
-    """Where the sequences come from and what to predict."""
+class GenerateConfig(_Strict):
+    """Parameters of a synthetic benchmark (``source: generate:adding`` or ``generate:copy``)."""
 
-    source: StrictStr = Field(description="builtin:NAME or a CSV path relative to the sweep file")
+    length: StrictInt = Field(100, ge=2, le=10_000, description="sequence length T")
+    samples: StrictInt = Field(2000, ge=10, le=1_000_000, description="number of sequences")
+    seed: StrictInt | None = Field(None, ge=0, description="data seed (default: the sweep seed)")
+
+
+class _DataBase(_Strict):
+    source: StrictStr = Field(
+        description="builtin:NAME, generate:adding|copy, or a CSV/Parquet/.npz path relative to "
+        "the sweep file"
+    )
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    scaling: Literal["standard", "minmax", "none"] = Field(
+        "standard", description="scaling fitted on the training split only"
+    )
+    fill: Literal["none", "ffill", "interpolate"] = Field(
+        "none", description="missing values: refuse (none), carry the last value forward, or "
+        "interpolate linearly"
+    )
+    generate: GenerateConfig | None = Field(None, description="for generate: sources")
+
+
+class ForecastDataConfig(_DataBase):
+    """Forecast the next ``horizon`` values of a series from the last ``lookback`` rows."""
+
     task: Literal["forecast"] = Field("forecast", description="what the model predicts")
     target: StrictStr | None = Field(None, description="column to forecast (default: builtin's)")
     features: list[StrictStr] | None = Field(
@@ -250,14 +273,66 @@ class DataConfig(_Strict):
     )
     lookback: StrictInt = Field(12, ge=1, description="past steps the model sees")
     horizon: StrictInt = Field(1, ge=1, description="future steps predicted at once")
-    split: SplitConfig = Field(default_factory=SplitConfig)
     transform: Literal["none", "log", "diff", "log_diff"] = Field(
         "none", description="target transform before scaling: log, first differences (diff) or "
         "both (log_diff); forecasts and metrics are mapped back to original units"
     )
-    scaling: Literal["standard", "minmax", "none"] = Field(
-        "standard", description="scaling fitted on the training split only"
+    season: StrictInt | None = Field(
+        None, ge=2, description="season length for the seasonal-naive baseline (default: the "
+        "builtin's, else inferred from monthly/daily/hourly time values)"
     )
+
+
+class _SequenceDataBase(_DataBase):
+    layout: Literal["wide", "long"] | None = Field(
+        None, description="wide: one row per sequence (label/target column + one column per "
+        "step); long: one row per time step with case_column, time_column and features"
+    )
+    case_column: StrictStr | None = Field(None, description="long layout: the sequence id column")
+    time_column: StrictStr | None = Field(None, description="long layout: orders steps in a case")
+    features: list[StrictStr] | None = Field(
+        None, description="long layout: channel columns (default: every other numeric column)"
+    )
+
+
+class ClassifyDataConfig(_SequenceDataBase):
+    """Assign one label to each whole sequence."""
+
+    task: Literal["classify"] = Field(description="what the model predicts")
+    label: StrictStr | None = Field(None, description="label column (default: builtin's, else "
+                                    "'label')")
+    class_weight: Literal["none", "balanced"] = Field(
+        "none", description="balanced: weight classes inversely to their training frequency"
+    )
+
+
+class RegressDataConfig(_SequenceDataBase):
+    """Predict one number for each whole sequence (the adding problem is one)."""
+
+    task: Literal["regress"] = Field(description="what the model predicts")
+    target: StrictStr | None = Field(None, description="target column (default: 'target')")
+
+
+def _task_of(value: Any) -> str | None:
+    if isinstance(value, dict):
+        task = value.get("task", "forecast")
+        return task if task in ("forecast", "classify", "regress") else None
+    # Not a mapping: let the forecast model report "should be a valid dictionary".
+    return getattr(value, "task", "forecast")
+
+
+DataConfig = Annotated[
+    Union[
+        Annotated[ForecastDataConfig, Tag("forecast")],
+        Annotated[ClassifyDataConfig, Tag("classify")],
+        Annotated[RegressDataConfig, Tag("regress")],
+    ],
+    Discriminator(
+        _task_of, custom_error_type="task",
+        custom_error_message="data.task must be one of: forecast, classify, regress",
+    ),
+]
+AnyDataConfig = Union[ForecastDataConfig, ClassifyDataConfig, RegressDataConfig]
 
 
 class TunerConfig(_Strict):

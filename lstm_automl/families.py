@@ -41,6 +41,8 @@ TUNER_ALGORITHMS: dict[str, str] = {
 # Metrics each task's models report, so the objective can be checked before anything trains.
 TASK_METRICS: dict[str, tuple[str, ...]] = {
     "forecast": ("loss", "mae", "rmse"),
+    "regress": ("loss", "mae", "rmse"),
+    "classify": ("loss", "accuracy"),
 }
 MAXIMISED_METRICS: frozenset[str] = frozenset({"accuracy", "auc", "f1"})
 

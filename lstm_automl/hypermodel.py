@@ -7,40 +7,59 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import keras
 import keras_tuner as kt
 
 from lstm_automl.cells import make_recurrent_layer
+from lstm_automl.data.base import ModelShape
 from lstm_automl.space import declare_space
 
 
-@dataclass(frozen=True)
-class ModelShape:
-    """What the data dictates: input window and output size, and the task's head."""
-
-    lookback: int
-    n_features: int
-    n_outputs: int
-    task: str = "forecast"
-
-
-def _forecast_head(x: Any, shape: ModelShape) -> Any:
+def _regression_head(x: Any, shape: ModelShape) -> Any:
     # float32 output keeps the loss stable if mixed precision is switched on later.
-    return keras.layers.Dense(shape.n_outputs, dtype="float32", name="forecast")(x)
+    return keras.layers.Dense(shape.n_outputs, dtype="float32", name="output")(x)
 
 
-# The head is pluggable per task: classification adds a softmax/sigmoid head here.
-HEADS: dict[str, Callable[[Any, ModelShape], Any]] = {"forecast": _forecast_head}
+def _classification_head(x: Any, shape: ModelShape) -> Any:
+    if shape.positions:  # one label per position: (positions, classes) softmax
+        x = keras.layers.Dense(shape.positions * shape.n_outputs, name="logits")(x)
+        x = keras.layers.Reshape((shape.positions, shape.n_outputs))(x)
+        return keras.layers.Activation("softmax", dtype="float32", name="output")(x)
+    activation = "sigmoid" if shape.n_outputs == 1 else "softmax"
+    return keras.layers.Dense(shape.n_outputs, activation=activation, dtype="float32",
+                              name="output")(x)
 
-TASK_METRICS: dict[str, Callable[[], list[keras.metrics.Metric]]] = {
-    "forecast": lambda: [
-        keras.metrics.MeanAbsoluteError(name="mae"),
-        keras.metrics.RootMeanSquaredError(name="rmse"),
-    ],
+
+# The head per task: a plain linear output for numbers, sigmoid or softmax for classes.
+HEADS: dict[str, Callable[[Any, ModelShape], Any]] = {
+    "forecast": _regression_head,
+    "regress": _regression_head,
+    "classify": _classification_head,
 }
+
+
+def _numeric_metrics() -> list[keras.metrics.Metric]:
+    return [keras.metrics.MeanAbsoluteError(name="mae"),
+            keras.metrics.RootMeanSquaredError(name="rmse")]
+
+
+def _task_metrics(shape: ModelShape) -> list[Any]:
+    if shape.task != "classify":
+        return _numeric_metrics()
+    if shape.n_outputs == 1 and not shape.positions:
+        return [keras.metrics.BinaryAccuracy(name="accuracy")]
+    return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+
+
+def _task_loss(shape: ModelShape, name: str) -> Any:
+    """Cross-entropy for classes (the sweep's ``loss`` choice applies to numeric targets)."""
+    if shape.task != "classify":
+        return LOSSES[name]()
+    if shape.n_outputs == 1 and not shape.positions:
+        return keras.losses.BinaryCrossentropy()
+    return keras.losses.SparseCategoricalCrossentropy()
 
 
 def make_optimizer(name: str, learning_rate: float, clipnorm: float | None) -> keras.Optimizer:
@@ -65,8 +84,12 @@ LOSSES: dict[str, Callable[[], Any]] = {
 
 def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = None) -> keras.Model:
     """Build and compile one candidate from plain values (see ``space.declare_space``)."""
-    inputs = keras.Input(shape=(shape.lookback, shape.n_features), name="window")
+    inputs = keras.Input(shape=(shape.steps, shape.n_features), name="window")
     x = inputs
+    # Padded after the end: every recurrent layer gets the mask explicitly, because a Conv1D
+    # front end would drop a mask carried by the tensors (and its causal padding never lets the
+    # padding leak back into real steps).
+    mask = keras.ops.any(keras.ops.not_equal(inputs, 0.0), axis=-1) if shape.masked else None
     if values["conv_front"]:
         x = keras.layers.Conv1D(
             int(values["conv_filters"]), int(values["conv_kernel_size"]), padding="causal",
@@ -85,7 +108,7 @@ def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = No
         )
         if values["bidirectional"]:
             recurrent = keras.layers.Bidirectional(recurrent, name=f"bidirectional_{index}")
-        x = recurrent(x)
+        x = recurrent(x) if mask is None else recurrent(x, mask=mask)
     for index in range(int(values["dense_layers"])):
         x = keras.layers.Dense(
             int(values["dense_units"][index]), activation=values["dense_activation"],
@@ -96,8 +119,8 @@ def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = No
     model.compile(
         optimizer=make_optimizer(values["optimizer"], float(values["learning_rate"]),
                                  values["clipnorm"]),
-        loss=LOSSES[values["loss"]](),
-        metrics=TASK_METRICS[shape.task](),
+        loss=_task_loss(shape, values["loss"]),
+        metrics=_task_metrics(shape),
     )
     return model
 

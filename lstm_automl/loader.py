@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from lstm_automl import config as cfg
 from lstm_automl.errors import ConfigError
 from lstm_automl.families import MAXIMISED_METRICS, objective_names
+from lstm_automl.params import SEARCH_PARAMS
 from lstm_automl.space_summary import is_searched, space_size
 
 MAX_FILE_BYTES = 1 << 20
@@ -154,10 +155,15 @@ def _at(node: yaml.Node) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}: "
 
 
+_DATA_MODELS: dict[str, type[BaseModel]] = {
+    "forecast": cfg.ForecastDataConfig,
+    "classify": cfg.ClassifyDataConfig,
+    "regress": cfg.RegressDataConfig,
+}
 _SECTION_MODELS: dict[str, type[BaseModel]] = {
     "": cfg.SweepConfig,
-    "data": cfg.DataConfig,
     "data.split": cfg.SplitConfig,
+    "data.generate": cfg.GenerateConfig,
     "search": cfg.SearchConfig,
     "tuner": cfg.TunerConfig,
     "training": cfg.TrainingConfig,
@@ -181,6 +187,8 @@ def _clean_loc(loc: list[Any]) -> tuple[list[Any], str | None]:
     spec_tag = None
     if len(loc) >= 3 and loc[0] == "search" and loc[2] in (*_SPEC_MODELS, "fixed"):
         spec_tag = loc.pop(2)
+    if len(loc) >= 2 and loc[0] == "data" and loc[1] in _DATA_MODELS:
+        spec_tag = loc.pop(1)
     if loc and isinstance(loc[-1], str) and loc[-1] in _UNION_MEMBERS and (
         loc[-1].startswith("constrained-") or (len(loc) >= 2 and isinstance(loc[-2], int))
     ):
@@ -235,10 +243,18 @@ def _format_error(error: Any) -> str:
         return f"{path}{sub}: {ctx_error}"
     if kind == "extra_forbidden":
         parent, _, key = path.rpartition(".")
-        model = _SPEC_MODELS.get(spec_tag or "") or _SECTION_MODELS.get(parent)
+        model = (_DATA_MODELS.get(spec_tag or "") if parent == "data" else None) or \
+            _SPEC_MODELS.get(spec_tag or "") or _SECTION_MODELS.get(parent)
+        if parent == "data":
+            owners = [t for t, m in _DATA_MODELS.items() if key in m.model_fields]
+            if owners:
+                return f"{path}: applies only to task: {' or '.join(owners)}"
         return f"{path}: unknown key{_suggest(key, model)}"
     if kind == "missing":
         return f"{path}: required key is missing"
+    if kind == "task":
+        given = error["input"].get("task") if isinstance(error["input"], dict) else None
+        return f"data.task: must be one of: forecast, classify, regress (got {_short(given)})"
     if kind == "param_spec":
         return (f"{path}: expected a plain value or a mapping with exactly one of: choice, int, "
                 f"float (got {_short(error['input'])})")
@@ -294,6 +310,8 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
     if size == 1 and config.tuner.max_trials > 1:
         notes.append("search: nothing is searched (every value is fixed); one trial is enough")
     _note_inactive(specs, notes)
+    if config.data.task == "classify" and specs["loss"] != SEARCH_PARAMS["loss"].default:
+        notes.append("search.loss: classification always trains with cross-entropy; ignored")
     patience = config.training.early_stopping_patience
     if patience is not None and patience >= config.training.epochs:
         notes.append("training.early_stopping_patience: >= epochs, so early stopping never fires")

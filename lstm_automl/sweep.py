@@ -13,11 +13,10 @@ from typing import Any
 import numpy as np
 
 from lstm_automl.console import VERBOSE, Reporter, fmt_value
-from lstm_automl.data import ForecastData, load_data
+from lstm_automl.data import SweepData, load_data
 from lstm_automl.errors import SweepError
 from lstm_automl.families import MAXIMISED_METRICS
 from lstm_automl.loader import LoadedSweep
-from lstm_automl.metrics import baseline_metrics, forecast_metrics
 from lstm_automl.space_summary import format_size, space_size, summary_rows
 from lstm_automl.tracking import (
     SweepTracker,
@@ -39,6 +38,9 @@ class SweepResult:
     best: TrialRecord
     test_metrics: dict[str, float]
     baselines: dict[str, dict[str, float]]
+    primary_metric: str = "rmse"
+    higher_is_better: bool = False
+    lift: float | None = None  # relative improvement over the best baseline
     model_name: str | None = None
     model_version: str | None = None
     champion: bool = False
@@ -87,35 +89,14 @@ def run_sweep(loaded: LoadedSweep, reporter: Reporter) -> SweepResult:
         raise
 
 
-def _search_and_register(loaded: LoadedSweep, data: ForecastData, tracker: SweepTracker,
+def _search_and_register(loaded: LoadedSweep, data: SweepData, tracker: SweepTracker,
                          reporter: Reporter, hypermodel: Any, tuners: Any, direction: str,
                          uri: str) -> SweepResult:
     import keras
-    import keras_tuner as kt
 
     config = loaded.config
     keras.utils.set_random_seed(config.seed)
-    shape = hypermodel.ModelShape(data.lookback, data.n_features, data.horizon, config.data.task)
-    model_builder = hypermodel.SweepHyperModel(config.search.specs(), shape, config.seed)
-    directory = tuner_directory(loaded)
-    algorithm = config.tuner.algorithm
-    common: dict[str, Any] = dict(
-        hypermodel=model_builder,
-        objective=kt.Objective(config.tuner.objective, direction=direction),
-        executions_per_trial=config.tuner.executions_per_trial,
-        seed=config.seed,
-        directory=str(directory),
-        project_name=config.name,
-        overwrite=True,
-        max_consecutive_failed_trials=config.tuner.max_consecutive_failures,
-        tracker=tracker,
-        on_event=reporter.on_trial,
-    )
-    if algorithm == "hyperband":
-        common.update(max_epochs=config.training.epochs, factor=config.tuner.hyperband_factor)
-    else:
-        common["max_trials"] = config.tuner.max_trials
-    tuner = tuners.make_tuner(algorithm, print_tracebacks=reporter.debug, **common)
+    tuner = _make_tuner(loaded, data, tracker, reporter, hypermodel, tuners, direction)
     callbacks = []
     if config.training.early_stopping_patience:
         callbacks.append(keras.callbacks.EarlyStopping(
@@ -126,7 +107,7 @@ def _search_and_register(loaded: LoadedSweep, data: ForecastData, tracker: Sweep
         tuner.search(train.x, train.y, validation_data=(val.x, val.y),
                      epochs=config.training.epochs, callbacks=callbacks,
                      verbose=2 if reporter.verbosity >= VERBOSE else 0,
-                     shuffle=config.training.shuffle)
+                     shuffle=config.training.shuffle, **data.fit_kwargs())
     except RuntimeError as exc:
         if "consecutive failures" not in str(exc).lower():
             raise
@@ -144,21 +125,49 @@ def _search_and_register(loaded: LoadedSweep, data: ForecastData, tracker: Sweep
     best_trial = tuner.oracle.get_best_trials(1)[0]
     best = next(r for r in records if r.trial_id == best_trial.trial_id)
     model = tuner.load_model(best_trial)
-    predicted = data.inverse_target(model.predict(test.x, verbose=0), test.target_rows)
-    actual = data.series[test.target_rows[:, None] + np.arange(data.horizon)]
-    test_metrics = forecast_metrics(actual, predicted)
-    baselines = baseline_metrics(data.series, test.target_rows, actual, data.horizon, data.season)
+    predicted = model.predict(test.x, verbose=0)
     result = SweepResult(parent_run_id=tracker.parent_run_id or "", records=records, best=best,
-                         test_metrics=test_metrics, baselines=baselines,
-                         tracking_uri=display_uri(uri),
-                         notes=loaded.notes)
+                         test_metrics=data.evaluate(predicted), baselines=data.baselines(),
+                         primary_metric=data.primary_metric,
+                         higher_is_better=data.higher_is_better,
+                         lift=None, tracking_uri=display_uri(uri), notes=loaded.notes)
+    result.lift = data.lift(result.test_metrics)
+    header, rows = data.prediction_table(predicted)
+    tracker.log_table(header, rows, "test_predictions.csv")
     if config.tracking.register_best:
         _register(loaded, data, model, test.x, result)
     _finish(tracker, result, config.tuner.objective)
     return result
 
 
-def _register(loaded: LoadedSweep, data: ForecastData, model: Any, x_test: np.ndarray,
+def _make_tuner(loaded: LoadedSweep, data: SweepData, tracker: SweepTracker, reporter: Reporter,
+                hypermodel: Any, tuners: Any, direction: str) -> Any:
+    import keras_tuner as kt
+
+    config = loaded.config
+    model_builder = hypermodel.SweepHyperModel(config.search.specs(), data.model_shape(),
+                                               config.seed)
+    algorithm = config.tuner.algorithm
+    common: dict[str, Any] = dict(
+        hypermodel=model_builder,
+        objective=kt.Objective(config.tuner.objective, direction=direction),
+        executions_per_trial=config.tuner.executions_per_trial,
+        seed=config.seed,
+        directory=str(tuner_directory(loaded)),
+        project_name=config.name,
+        overwrite=True,
+        max_consecutive_failed_trials=config.tuner.max_consecutive_failures,
+        tracker=tracker,
+        on_event=reporter.on_trial,
+    )
+    if algorithm == "hyperband":
+        common.update(max_epochs=config.training.epochs, factor=config.tuner.hyperband_factor)
+    else:
+        common["max_trials"] = config.tuner.max_trials
+    return tuners.make_tuner(algorithm, print_tracebacks=reporter.debug, **common)
+
+
+def _register(loaded: LoadedSweep, data: SweepData, model: Any, x_test: np.ndarray,
               result: SweepResult) -> None:
     from mlflow.models import infer_signature
 
@@ -170,12 +179,11 @@ def _register(loaded: LoadedSweep, data: ForecastData, model: Any, x_test: np.nd
     sample = x_test[: min(len(x_test), 8)]
     signature = infer_signature(sample, model.predict(sample, verbose=0))
     prefixed = {f"test_{k}": v for k, v in result.test_metrics.items()}
-    description = (f"Best of sweep '{config.name}' ({result.best.name}); forecasts "
-                   f"{data.horizon} step(s) of '{data.target}' from the last {data.lookback} "
-                   f"scaled rows of {', '.join(data.features)}.")
+    description = (f"Best of sweep '{config.name}' ({result.best.name}), task {data.task}, "
+                   f"data {data.source}; inputs are windows scaled as in training.")
     version, champion, reason = log_champion_candidate(
-        model, config.model_name, signature, prefixed, "test_rmse", result.parent_run_id,
-        description,
+        model, config.model_name, signature, prefixed, f"test_{data.primary_metric}",
+        data.higher_is_better, result.parent_run_id, description,
     )
     result.model_name, result.model_version = config.model_name, version
     result.champion, result.champion_reason = champion, reason
@@ -185,18 +193,19 @@ def _finish(tracker: SweepTracker, result: SweepResult, objective: str) -> None:
     metrics = {f"test_{k}": v for k, v in result.test_metrics.items()}
     for name, values in result.baselines.items():
         metrics.update({f"baseline_{name}_test_{k}": v for k, v in values.items()})
-    best_baseline = min(v["rmse"] for v in result.baselines.values())
-    metrics["test_rmse_lift_over_best_baseline"] = 1.0 - result.test_metrics["rmse"] / best_baseline
+    primary = result.primary_metric
+    if result.lift is not None:
+        metrics[f"test_{primary}_lift_over_best_baseline"] = result.lift
+        tracker.mlflow.set_tag("beats_baselines", str(result.lift > 0).lower())
     if result.best.score is not None:
         metrics[f"best_{objective}"] = result.best.score
     completed = sum(r.status == "COMPLETED" for r in result.records)
     metrics.update(trials_completed=completed, trials_failed=len(result.records) - completed)
     tracker.mlflow.set_tag("best_trial", result.best.name)
-    beats = metrics["test_rmse_lift_over_best_baseline"] > 0
-    tracker.mlflow.set_tag("beats_baselines", str(beats).lower())
     summary = {
         "best_trial": result.best.name, "best_values": result.best.values,
         "test_metrics": result.test_metrics, "baselines": result.baselines,
+        "primary_metric": primary, "lift_over_best_baseline": result.lift,
         "registered": {"name": result.model_name, "version": result.model_version,
                        "champion": result.champion, "reason": result.champion_reason},
         "trials": [{"name": r.name, "status": r.status, "score": r.score, "epochs": r.epochs,
@@ -227,7 +236,7 @@ def _space_text(specs: dict[str, Any]) -> str:
                       *fixed]) + "\n"
 
 
-def _sweep_params(loaded: LoadedSweep, data: ForecastData) -> dict[str, Any]:
+def _sweep_params(loaded: LoadedSweep, data: SweepData) -> dict[str, Any]:
     config = loaded.config
     params: dict[str, Any] = {
         "seed": config.seed, "algorithm": config.tuner.algorithm,
@@ -245,15 +254,13 @@ def _sweep_tags(loaded: LoadedSweep) -> dict[str, str]:
             "task": loaded.config.data.task}
 
 
-def _print_header(loaded: LoadedSweep, data: ForecastData, uri: str, reporter: Reporter,
+def _print_header(loaded: LoadedSweep, data: SweepData, uri: str, reporter: Reporter,
                   direction: str) -> None:
     config = loaded.config
     budget = f"{reporter.total} trials" if reporter.total else "hyperband brackets"
     reporter.line(f"lstm-sweep: sweep '{config.name}': {budget} of {config.tuner.algorithm} "
                   f"search, objective {config.tuner.objective} ({direction}), seed {config.seed}")
-    sizes = " / ".join(f"{name} {len(w.x)}" for name, w in data.splits.items())
-    reporter.line(f"  data: {config.data.source}, {data.target}; windows {sizes} "
-                  f"(lookback {data.lookback}, horizon {data.horizon})")
+    reporter.line(f"  data: {data.describe()}")
     specs = config.search.specs()
     rows = summary_rows(specs)
     searched = "; ".join(f"{n} ({t})" for n, t in rows) or "nothing searched"

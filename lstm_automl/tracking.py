@@ -179,6 +179,16 @@ class SweepTracker:
             mlflow.log_text(record.message, "failure.txt")
         mlflow.end_run(status="FINISHED" if record.status == "COMPLETED" else "FAILED")
 
+    def log_table(self, header: list[str], rows: list[list[Any]], name: str) -> None:
+        """A CSV artifact on the sweep run (the champion's test predictions, for example)."""
+        import csv
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        writer.writerows(rows)
+        self.mlflow.log_text(buffer.getvalue(), name)
+
     def finish_sweep(self, metrics: dict[str, float], params: dict[str, Any],
                      summary: dict[str, Any], status: str = "FINISHED") -> None:
         mlflow = self.mlflow
@@ -197,11 +207,11 @@ class SweepTracker:
 
 
 def log_champion_candidate(model: Any, model_name: str, signature: Any,
-                           test_metrics: dict[str, float], primary: str,
+                           test_metrics: dict[str, float], primary: str, higher_is_better: bool,
                            source_run_id: str, description: str) -> tuple[str, bool, str]:
     """Log the best model to the parent run, register it, move ``champion`` if it is better.
 
-    Returns (version, became_champion, reason). Lower ``primary`` is better.
+    Returns (version, became_champion, reason), comparing ``primary`` on the test split.
     """
     import mlflow
 
@@ -223,8 +233,9 @@ def log_champion_candidate(model: Any, model_name: str, signature: Any,
     if current is None:
         better, reason = True, "first registered version"
     else:
-        old_value = float(current.tags.get(primary, "inf"))
-        better = new_value < old_value
+        missing = "-inf" if higher_is_better else "inf"
+        old_value = float(current.tags.get(primary, missing))
+        better = new_value > old_value if higher_is_better else new_value < old_value
         reason = (f"{primary} {new_value:.4g} vs champion v{current.version} {old_value:.4g}")
     if better:
         client.set_registered_model_alias(model_name, CHAMPION, version)

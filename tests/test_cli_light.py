@@ -58,7 +58,7 @@ def test_light_commands_do_not_import_frameworks(argv: list[str], isolated_workd
         assert "search" in schema["properties"]
     if argv[0] == "validate" and "--no-data" not in argv:
         assert "valid sweep 'quickstart'" in result.stdout
-        assert "test       24 rows, 24 windows, 1959-01..1960-12" in result.stdout
+        assert "test_range: 1959-01..1960-12" in result.stdout
 
 
 def test_python_m_help(isolated_workdir: Path):

@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 
 from conftest import write_series_csv
-from lstm_automl.config import DataConfig
+from lstm_automl.config import ForecastDataConfig
 from lstm_automl.data import prepare_forecast
 from lstm_automl.data.builtin import datasets_dir
 from lstm_automl.errors import DataError
 from lstm_automl.metrics import forecast_metrics, seasonal_naive_forecast
 
 
-def _config(**fields: object) -> DataConfig:
-    return DataConfig.model_validate(fields)
+def _config(**fields: object) -> ForecastDataConfig:
+    return ForecastDataConfig.model_validate(fields)
 
 
 def _airline(horizon: int = 1, **fields: object):
@@ -128,7 +128,7 @@ def _leak_csv(folder: Path, name: str, huge: bool) -> Path:
     return _write_csv(folder, ["year", "value", "row"], rows, name)
 
 
-def _leak_config(source: str, scaling: str) -> DataConfig:
+def _leak_config(source: str, scaling: str) -> ForecastDataConfig:
     return _config(source=source, target="value", features=["value", "row"], time_column="year",
                    lookback=5, horizon=2, split={"validation": N_VAL, "test": N_TEST},
                    scaling=scaling)

@@ -141,7 +141,7 @@ def test_champion_alias_moves_only_to_a_better_model(tmp_path):
     for rmse in (5.0, 7.0, 3.0):
         with mlflow.start_run() as run:
             outcomes.append(log_champion_candidate(
-                model, "alias-test", signature, {"test_rmse": rmse}, "test_rmse",
+                model, "alias-test", signature, {"test_rmse": rmse}, "test_rmse", False,
                 run.info.run_id, "test model"))
     assert [(v, better) for v, better, _ in outcomes] == [("1", True), ("2", False), ("3", True)]
     assert str(client.get_model_version_by_alias("alias-test", "champion").version) == "3"
@@ -217,3 +217,43 @@ def test_python_m_entry_point_matches_console_script():
                            str(PROJECT_ROOT / "sweeps" / "quickstart.yaml")],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "valid sweep 'quickstart'" in done.stdout
+
+
+def test_classification_sweep_on_unequal_lengths(tmp_path, capsys):
+    text = """
+name: vowels
+data: {source: builtin:JapaneseVowels, task: classify, class_weight: balanced}
+search: {cell: {choice: [gru, peephole]}, units: 8, conv_front: {choice: [false, true]}}
+tuner: {algorithm: random, max_trials: 2, objective: val_accuracy}
+training: {epochs: 2, early_stopping_patience: null}
+"""
+    assert main(["run", str(write_sweep(tmp_path, text))]) == 0
+    out = capsys.readouterr().out
+    assert "padded and masked" in out and "baseline majority" in out
+    client, _, parents, children = runs_of(tmp_path, "vowels")
+    parent = parents[0]
+    assert len(children) == 2
+    assert all("val_accuracy" in c.data.metrics for c in children)
+    assert {"test_accuracy", "test_macro_f1", "test_log_loss",
+            "baseline_majority_test_accuracy"} <= set(parent.data.metrics)
+    assert "test_accuracy_lift_over_best_baseline" in parent.data.metrics
+    table = Path(client.download_artifacts(parent.info.run_id, "test_predictions.csv",
+                                           str(tmp_path))).read_text().splitlines()
+    assert table[0].startswith("case,label,predicted,p_1,p_2") and len(table) == 371
+    version = client.get_model_version_by_alias("vowels", "champion")
+    assert "test_accuracy" in version.tags
+
+
+def test_regression_sweep_on_the_adding_problem(tmp_path):
+    text = """
+name: adding
+data: {source: "generate:adding", task: regress, generate: {length: 20, samples: 300}}
+search: {cell: lstm, units: 8, learning_rate: 0.01}
+tuner: {algorithm: random, max_trials: 1}
+training: {epochs: 2, early_stopping_patience: null}
+"""
+    assert main(["run", "-q", str(write_sweep(tmp_path, text))]) == 0
+    _, _, parents, children = runs_of(tmp_path, "adding")
+    metrics = parents[0].data.metrics
+    assert {"test_rmse", "baseline_mean_test_rmse"} <= set(metrics)
+    assert "val_rmse" in children[0].data.metrics

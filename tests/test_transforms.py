@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import write_series_csv
-from lstm_automl.config import DataConfig
+from lstm_automl.config import ForecastDataConfig
 from lstm_automl.data import prepare_forecast
 from lstm_automl.data.transforms import TargetTransform
 from lstm_automl.errors import DataError
@@ -16,7 +16,7 @@ from lstm_automl.errors import DataError
 @pytest.mark.parametrize("horizon", [1, 3])
 def test_true_targets_invert_to_the_original_series(tmp_path, kind, horizon):
     write_series_csv(tmp_path, rows=60)
-    config = DataConfig(source="series.csv", target="value", time_column="day", lookback=5,
+    config = ForecastDataConfig(source="series.csv", target="value", time_column="day", lookback=5,
                         horizon=horizon, transform=kind, split={"validation": 10, "test": 10})
     data = prepare_forecast(config, tmp_path)
     for windows in data.splits.values():
@@ -27,7 +27,7 @@ def test_true_targets_invert_to_the_original_series(tmp_path, kind, horizon):
 
 def test_differenced_windows_start_after_the_first_row(tmp_path):
     write_series_csv(tmp_path, rows=40)
-    config = DataConfig(source="series.csv", target="value", lookback=5, transform="diff",
+    config = ForecastDataConfig(source="series.csv", target="value", lookback=5, transform="diff",
                         split={"validation": 5, "test": 5})
     data = prepare_forecast(config, tmp_path)
     assert data.splits["train"].target_rows[0] == 6
@@ -39,15 +39,15 @@ def test_log_refuses_non_positive_values(tmp_path):
     text = path.read_text().splitlines()
     text[3] = text[3].split(",")[0] + ",0,1"
     path.write_text("\n".join(text) + "\n")
-    config = DataConfig(source="series.csv", target="value", lookback=5, transform="log")
+    config = ForecastDataConfig(source="series.csv", target="value", lookback=5, transform="log")
     with pytest.raises(DataError, match=r"series.csv: column 'value'.*> 0.*row 4"):
         prepare_forecast(config, tmp_path)
 
 
 def test_transform_scaler_sees_only_training_rows(tmp_path):
     path = write_series_csv(tmp_path, rows=60)
-    config = DataConfig(source="series.csv", target="value", lookback=5, transform="log_diff",
-                        split={"validation": 10, "test": 10})
+    config = ForecastDataConfig(source="series.csv", target="value", lookback=5,
+                                transform="log_diff", split={"validation": 10, "test": 10})
     before = prepare_forecast(config, tmp_path).target_scaler
     lines = path.read_text().splitlines()
     for i in range(len(lines) - 10, len(lines)):

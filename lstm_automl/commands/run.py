@@ -28,14 +28,20 @@ def run_command(args: argparse.Namespace) -> int:
     for line in reporter.leaderboard(result.records):
         reporter.line(line)
     metrics = "  ".join(f"{k} {v:.4g}" for k, v in result.test_metrics.items())
-    reporter.line(f"\nBest: {result.best.name}; test split in original units: {metrics}",
-                  QUIET)
+    units = "" if result.higher_is_better else " in original units"
+    reporter.line(f"\nBest: {result.best.name}; test split{units}: {metrics}", QUIET)
     for name, values in result.baselines.items():
         reporter.line(f"  baseline {name}: " + "  ".join(f"{k} {v:.4g}" for k, v in values.items()))
-    best_baseline = min(v["rmse"] for v in result.baselines.values())
-    if result.test_metrics["rmse"] >= best_baseline:
-        reporter.line("  warning: the best model does NOT beat the best naive baseline on the "
-                      "test split", QUIET)
+    if result.lift is not None:
+        if result.lift <= 0:
+            reporter.line(f"  warning: the best model does NOT beat the best baseline on the "
+                          f"test split ({result.primary_metric})", QUIET)
+        elif result.higher_is_better:
+            reporter.line(f"  test {result.primary_metric} {result.lift:+.3f} over the best "
+                          f"baseline")
+        else:
+            reporter.line(f"  test {result.primary_metric} {result.lift:.1%} lower than the best "
+                          f"baseline")
     if result.model_version:
         state = ("now 'champion'" if result.champion
                  else "not champion: it does not beat the current champion")

@@ -29,12 +29,10 @@ def validate_command(args: argparse.Namespace) -> int:
         print(f"  {name:<{width}}  {text}")
     print(f"space size: {format_size(space_size(specs))}")
     if data is not None:
-        facts = data.summary()
-        print(f"data: {facts['source']}: target {facts['target']}, features {facts['features']}")
-        for split in ("train", "validation", "test"):
-            span = f", {facts[split + '_range']}" if f"{split}_range" in facts else ""
-            print(f"  {split:<10} {facts[split + '_rows']} rows, {facts[split + '_windows']} "
-                  f"windows{span}")
+        print(f"data: {data.describe()}")
+        for key, value in data.summary().items():
+            if key != "source":
+                print(f"  {key}: {value}")
     for note in loaded.notes:
         print(f"note: {note}")
     return 0

@@ -38,7 +38,40 @@ DATASETS: dict[str, BuiltinDataset] = {
     ),
 }
 
+@dataclass(frozen=True)
+class BuiltinSequences:
+    """A shipped sequence-classification set with its published train/test files."""
+
+    train_file: str
+    test_file: str
+    layout: str  # wide: label,t0..tN; long: case_id,label,t,c0..cK
+    label: str
+    description: str
+    case_column: str | None = None
+    time_column: str | None = None
+
+
+SEQUENCE_DATASETS: dict[str, BuiltinSequences] = {
+    "ItalyPowerDemand": BuiltinSequences(
+        "ItalyPowerDemand_TRAIN.csv", "ItalyPowerDemand_TEST.csv", "wide", "label",
+        "UCR ItalyPowerDemand: 24-hour electricity demand curves, winter vs summer (67/1029)",
+    ),
+    "GunPoint": BuiltinSequences(
+        "GunPoint_TRAIN.csv", "GunPoint_TEST.csv", "wide", "label",
+        "UCR GunPoint: hand motion of length 150, gun draw vs point (50/150)",
+    ),
+    "JapaneseVowels": BuiltinSequences(
+        "JapaneseVowels_TRAIN.csv", "JapaneseVowels_TEST.csv", "long", "label",
+        "UEA JapaneseVowels: 12 LPC channels, 9 speakers, lengths 7-29 (270/370)",
+        case_column="case_id", time_column="t",
+    ),
+}
+
 BUILTIN_PREFIX = "builtin:"
+
+
+def all_builtin_names() -> list[str]:
+    return [*DATASETS, *SEQUENCE_DATASETS]
 
 
 def datasets_dir() -> Path:

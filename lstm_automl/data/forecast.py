@@ -6,33 +6,25 @@ which is history a forecaster has at that moment, never the future.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from lstm_automl.config import DataConfig
+from lstm_automl.config import ForecastDataConfig
+from lstm_automl.data.base import SPLITS, ModelShape, SweepData, Windows
 from lstm_automl.data.builtin import DATASETS, builtin_name, datasets_dir
 from lstm_automl.data.scaling import Scaler
 from lstm_automl.data.table import Table, read_csv
 from lstm_automl.data.transforms import TargetTransform
 from lstm_automl.errors import DataError
-
-SPLITS = ("train", "validation", "test")
-
-
-@dataclass
-class Windows:
-    """Model-ready arrays of one split: x (n, lookback, features), y (n, horizon), scaled."""
-
-    x: np.ndarray
-    y: np.ndarray
-    target_rows: np.ndarray  # row index of each window's first target, for dates and plots
+from lstm_automl.metrics import baseline_metrics, forecast_metrics
 
 
 @dataclass
-class ForecastData:
-    """Everything a sweep needs from the data, computed once."""
+class ForecastData(SweepData):
+    """Everything a forecasting sweep needs from the data, computed once."""
 
     source: str
     target: str
@@ -47,6 +39,9 @@ class ForecastData:
     time_values: list[str] | None
     season: int | None
     series: np.ndarray = field(repr=False)  # the target in original units, all rows
+    task: str = "forecast"
+    primary_metric: str = "rmse"
+    higher_is_better: bool = False
 
     @property
     def n_features(self) -> int:
@@ -64,12 +59,47 @@ class ForecastData:
             return unscaled
         return self.transform.inverse(unscaled, target_rows)
 
+    def model_shape(self) -> ModelShape:
+        return ModelShape(self.lookback, self.n_features, self.horizon, "forecast")
+
+    def actual(self, split: str = "test") -> np.ndarray:
+        """The true future values of each window of ``split``, original units."""
+        rows = self.splits[split].index
+        return self.series[rows[:, None] + np.arange(self.horizon)]
+
+    def evaluate(self, predicted: np.ndarray) -> dict[str, float]:
+        test = self.splits["test"]
+        return forecast_metrics(self.actual(), self.inverse_target(predicted, test.index))
+
+    def baselines(self) -> dict[str, dict[str, float]]:
+        return baseline_metrics(self.series, self.splits["test"].index, self.actual(),
+                                self.horizon, self.season)
+
+    def prediction_table(self, predicted: np.ndarray) -> tuple[list[str], list[list[object]]]:
+        test = self.splits["test"]
+        forecast = self.inverse_target(predicted, test.index)
+        actual = self.actual()
+        steps = range(1, self.horizon + 1)
+        header = ["row", "time", *(f"actual_h{h}" for h in steps),
+                  *(f"predicted_h{h}" for h in steps)]
+        rows = []
+        for i, row in enumerate(test.index):
+            time = self.time_values[row] if self.time_values else ""
+            rows.append([int(row), time, *actual[i].tolist(), *forecast[i].tolist()])
+        return header, rows
+
+    def describe(self) -> str:
+        sizes = " / ".join(f"{name} {len(w.x)}" for name, w in self.splits.items())
+        return (f"{self.source}, {self.target}; windows {sizes} (lookback {self.lookback}, "
+                f"horizon {self.horizon})")
+
     def summary(self) -> dict[str, object]:
         """Flat facts for the CLI and the MLflow parent run."""
         facts: dict[str, object] = {
             "source": self.source, "target": self.target, "features": ",".join(self.features),
             "lookback": self.lookback, "horizon": self.horizon,
             "scaling": self.target_scaler.kind, "transform": self.transform.kind,
+            "season": self.season,
         }
         for name in SPLITS:
             start, stop = self.split_rows[name]
@@ -80,7 +110,8 @@ class ForecastData:
         return facts
 
 
-def _resolve_source(config: DataConfig, base_dir: Path) -> tuple[Path, str | None, str | None]:
+def _resolve_source(config: ForecastDataConfig,
+                    base_dir: Path) -> tuple[Path, str | None, str | None]:
     name = builtin_name(config.source)
     if name is None:
         path = Path(config.source)
@@ -92,6 +123,21 @@ def _resolve_source(config: DataConfig, base_dir: Path) -> tuple[Path, str | Non
         )
     spec = DATASETS[name]
     return datasets_dir() / spec.file, spec.target, spec.time_column
+
+
+_SEASONS = ((re.compile(r"^\d{4}-\d{2}$"), 12), (re.compile(r"^\d{4}-\d{2}-\d{2}$"), 7),
+            (re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}"), 24),
+            (re.compile(r"^\d{4}-?Q[1-4]$"), 4))
+
+
+def infer_season(time_values: list[str] | None) -> int | None:
+    """Season length from the look of the time column: monthly 12, daily 7, hourly 24."""
+    if not time_values:
+        return None
+    for pattern, season in _SEASONS:
+        if all(pattern.match(v.strip()) for v in time_values[:50]):
+            return season
+    return None
 
 
 def _count(part: int | float, n_rows: int) -> int:
@@ -124,7 +170,7 @@ def _windows(values: np.ndarray, target: np.ndarray, rows: tuple[int, int], look
     return Windows(x.astype(np.float32), y.astype(np.float32), positions)
 
 
-def prepare_forecast(config: DataConfig, base_dir: Path) -> ForecastData:
+def prepare_forecast(config: ForecastDataConfig, base_dir: Path) -> ForecastData:
     """Load, order, split, scale and window a forecasting dataset; DataError on bad data."""
     path, default_target, default_time = _resolve_source(config, base_dir)
     table = read_csv(path)
@@ -179,5 +225,6 @@ def prepare_forecast(config: DataConfig, base_dir: Path) -> ForecastData:
         source=str(path), target=target, features=features, lookback=lookback, horizon=horizon,
         splits=splits, split_rows=split_rows, feature_scaler=feature_scaler,
         target_scaler=target_scaler, transform=transform, time_values=time_values,
-        season=DATASETS[name].season if name else None, series=target_values,
+        season=config.season or (DATASETS[name].season if name else infer_season(time_values)),
+        series=target_values,
     )

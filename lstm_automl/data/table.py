@@ -81,3 +81,22 @@ def read_csv(path: Path) -> Table:
             )
     columns = {name: [row[i] for row in body] for i, name in enumerate(header)}
     return Table(path=path, columns=columns)
+
+
+def read_table(path: Path) -> Table:
+    """A CSV file, or a Parquet file (read with pandas and pyarrow, which MLflow brings)."""
+    if path.suffix.lower() not in (".parquet", ".pq"):
+        return read_csv(path)
+    if not path.exists():
+        raise DataError(f"{path}: data file not found")
+    try:
+        import pandas as pd
+
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for one cause: unreadable file
+        raise DataError(f"{path}: cannot read Parquet: {exc}") from None
+    columns = {str(c): ["" if v is None else repr(float(v)) if isinstance(v, float) else str(v)
+                        for v in frame[c].tolist()] for c in frame.columns}
+    if not columns or not frame.shape[0]:
+        raise DataError(f"{path}: the file has no rows")
+    return Table(path=path, columns=columns)

@@ -1,0 +1,107 @@
+"""What every task's data offers the sweep: windows per split, metrics, baselines, a summary.
+
+The sweep talks only to this interface, so forecasting, classification and regression share one
+search, one tracker and one registry path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+SPLITS = ("train", "validation", "test")
+
+
+@dataclass
+class Windows:
+    """Model-ready arrays of one split: x (n, steps, features), y, and where each came from.
+
+    ``index`` is the row of each window's first target (forecasting) or the case number of each
+    sequence (classification, regression).
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    index: np.ndarray
+
+    @property
+    def target_rows(self) -> np.ndarray:
+        return self.index
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """What the data dictates to the model builder."""
+
+    steps: int  # window or (padded) sequence length
+    n_features: int
+    n_outputs: int  # forecast horizon, 1 for regression, classes (1 for a sigmoid)
+    task: str = "forecast"
+    masked: bool = False  # sequences were padded after their end: mask the padding
+    positions: int = 0  # > 0: one label per position (copy task)
+
+    @property
+    def lookback(self) -> int:
+        return self.steps
+
+
+class SweepData:
+    """Base class of the prepared data of one task (see forecast.py and sequences.py)."""
+
+    task: str
+    source: str
+    splits: dict[str, Windows]
+    primary_metric: str
+    higher_is_better: bool
+
+    def model_shape(self) -> ModelShape:
+        raise NotImplementedError
+
+    def evaluate(self, predicted: np.ndarray) -> dict[str, float]:
+        """Metrics of model outputs on the test split, in the data's own units."""
+        raise NotImplementedError
+
+    def baselines(self) -> dict[str, dict[str, float]]:
+        """The simple predictors every model must beat, scored on the same test split."""
+        raise NotImplementedError
+
+    def prediction_table(self, predicted: np.ndarray) -> tuple[list[str], list[list[Any]]]:
+        """Header and rows of the test predictions, for ``test_predictions.csv``."""
+        raise NotImplementedError
+
+    def summary(self) -> dict[str, object]:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """One line for the console header."""
+        sizes = " / ".join(f"{name} {len(w.x)}" for name, w in self.splits.items())
+        return f"{self.source}: windows {sizes}"
+
+    def fit_kwargs(self) -> dict[str, Any]:
+        """Extra arguments for ``model.fit`` (class weights, for example)."""
+        return {}
+
+    def best_baseline(self) -> tuple[str, float] | None:
+        """Name and primary-metric value of the strongest baseline."""
+        scored = [(name, m[self.primary_metric]) for name, m in self.baselines().items()
+                  if self.primary_metric in m]
+        if not scored:
+            return None
+        pick = max if self.higher_is_better else min
+        return pick(scored, key=lambda item: item[1])
+
+    def lift(self, metrics: dict[str, float]) -> float | None:
+        """Improvement of ``metrics`` over the best baseline (positive: better).
+
+        Error metrics (RMSE) improve relatively: 0.2 means 20 % lower. Scores (accuracy)
+        improve absolutely: 0.05 means five points higher.
+        """
+        best = self.best_baseline()
+        if best is None or self.primary_metric not in metrics:
+            return None
+        value = metrics[self.primary_metric]
+        if self.higher_is_better:
+            return value - best[1]
+        return 1.0 - value / best[1] if best[1] else None

@@ -1,0 +1,189 @@
+"""Read whole sequences ("cases") with their label or target from the supported sources.
+
+Sources: shipped UCR/UEA sets (with their published train/test files), CSV or Parquet tables in
+wide layout (one row per sequence) or long layout (one row per time step), ``.npz`` arrays, and
+the synthetic long-lag benchmarks.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lstm_automl.config import ClassifyDataConfig, RegressDataConfig
+from lstm_automl.data.builtin import SEQUENCE_DATASETS, builtin_name, datasets_dir
+from lstm_automl.data.generators import GENERATORS
+from lstm_automl.data.table import Table, read_table
+from lstm_automl.errors import DataError
+
+SequenceConfig = ClassifyDataConfig | RegressDataConfig
+
+
+@dataclass
+class CaseSet:
+    """Sequences (each steps x channels) and their labels; ``test_*`` set when the source fixes a
+    test split (published UCR files, ``x_test`` in an npz)."""
+
+    source: str
+    cases: list[np.ndarray]
+    labels: np.ndarray
+    channels: list[str]
+    test_cases: list[np.ndarray] | None = None
+    test_labels: np.ndarray | None = None
+
+
+def _label_key(config: SequenceConfig) -> str:
+    if isinstance(config, ClassifyDataConfig):
+        return config.label or "label"
+    return config.target or "target"
+
+
+def load_cases(config: SequenceConfig, base_dir: Path, seed: int) -> CaseSet:
+    """Load the sequences a classification or regression sweep trains on."""
+    source = config.source
+    if source.startswith("generate:"):
+        return _generated(config, seed)
+    name = builtin_name(source)
+    if name is not None:
+        return _builtin(config, name)
+    path = Path(source) if Path(source).is_absolute() else base_dir / source
+    if path.suffix == ".npz":
+        return _npz(path)
+    table = read_table(path)
+    layout = config.layout or ("long" if config.case_column else "wide")
+    key = _label_key(config)
+    cases, labels, channels = (_long(table, config, key) if layout == "long"
+                               else _wide(table, key))
+    return CaseSet(str(path), cases, labels, channels)
+
+
+def _generated(config: SequenceConfig, seed: int) -> CaseSet:
+    kind = config.source.split(":", 1)[1]
+    if kind not in GENERATORS:
+        raise DataError(f"data.source: unknown generator '{kind}'; available: "
+                        f"{', '.join('generate:' + k for k in GENERATORS)}")
+    generator = GENERATORS[kind]
+    if generator.task != config.task:
+        raise DataError(f"data.source: generate:{kind} is a {generator.task} task; set "
+                        f"data.task: {generator.task}")
+    params = config.generate
+    length = params.length if params else 100
+    samples = params.samples if params else 2000
+    data_seed = params.seed if params and params.seed is not None else seed
+    x, y = generator.make(length, samples, data_seed)
+    return CaseSet(f"generate:{kind} (T={length}, {samples} sequences, seed {data_seed})",
+                   list(x), y, generator.channels)
+
+
+def _builtin(config: SequenceConfig, name: str) -> CaseSet:
+    spec = next((s for key, s in SEQUENCE_DATASETS.items() if key.lower() == name.lower()), None)
+    if spec is None:
+        raise DataError(f"data.source: unknown builtin dataset for task {config.task} '{name}'; "
+                        f"available: {', '.join('builtin:' + n for n in SEQUENCE_DATASETS)}")
+    folder = datasets_dir()
+    parts = []
+    for file in (spec.train_file, spec.test_file):
+        table = read_table(folder / file)
+        if spec.layout == "long":
+            long_config = config.model_copy(update={
+                "case_column": spec.case_column, "time_column": spec.time_column})
+            parts.append(_long(table, long_config, spec.label))
+        else:
+            parts.append(_wide(table, spec.label))
+    (cases, labels, channels), (test_cases, test_labels, _) = parts
+    return CaseSet(f"builtin:{name}", cases, labels, channels, test_cases, test_labels)
+
+
+def _npz(path: Path) -> CaseSet:
+    if not path.exists():
+        raise DataError(f"{path}: data file not found")
+    try:
+        arrays = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read .npz arrays: {exc}") from None
+    for key in ("x", "y"):
+        if key not in arrays:
+            raise DataError(f"{path}: array '{key}' missing; an .npz source needs x (samples x "
+                            f"time x features) and y; found: {', '.join(arrays.files)}")
+    x, y = _checked_arrays(path, arrays["x"], arrays["y"], "x", "y")
+    test = None
+    if "x_test" in arrays and "y_test" in arrays:
+        test = _checked_arrays(path, arrays["x_test"], arrays["y_test"], "x_test", "y_test")
+    channels = [f"c{i}" for i in range(x.shape[2])]
+    return CaseSet(str(path), list(x), y, channels,
+                   list(test[0]) if test else None, test[1] if test else None)
+
+
+def _checked_arrays(path: Path, x: np.ndarray, y: np.ndarray, xn: str,
+                    yn: str) -> tuple[np.ndarray, np.ndarray]:
+    if x.ndim == 2:
+        x = x[:, :, None]
+    if x.ndim != 3:
+        raise DataError(f"{path}: '{xn}' must have shape samples x time x features, got {x.shape}")
+    if len(y) != len(x):
+        raise DataError(f"{path}: '{xn}' has {len(x)} samples but '{yn}' has {len(y)}")
+    if not np.issubdtype(x.dtype, np.number) or not np.all(np.isfinite(x)):
+        raise DataError(f"{path}: '{xn}' must be finite numbers (no NaN)")
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    return x.astype(np.float64), y
+
+
+def _wide(table: Table, key: str) -> tuple[list[np.ndarray], np.ndarray, list[str]]:
+    """One row per sequence: the label/target column and one column per step."""
+    labels = np.array(table.require(key, "data.label / data.target"))
+    steps = [c for c in table.columns if c != key]
+    if not steps:
+        raise DataError(f"{table.path}: no step columns besides '{key}'")
+    cases = []
+    for row in range(table.n_rows):
+        values = []
+        for column in steps:
+            text = table.columns[column][row].strip()
+            if not text or text.lower() == "nan":
+                values.append(math.nan)
+                continue
+            try:
+                values.append(float(text))
+            except ValueError:
+                raise DataError(f"{table.path}: column '{column}', row {row + 2}: {text!r} is "
+                                f"not a number") from None
+        series = np.array(values)
+        length = len(series)
+        while length and math.isnan(series[length - 1]):
+            length -= 1  # UCR files end shorter sequences with empty cells
+        if length == 0 or np.isnan(series[:length]).any():
+            raise DataError(f"{table.path}: row {row + 2} has missing values inside the "
+                            f"sequence; only trailing cells may be empty")
+        cases.append(series[:length, None])
+    return cases, labels, ["value"]
+
+
+def _long(table: Table, config: SequenceConfig,
+          key: str) -> tuple[list[np.ndarray], np.ndarray, list[str]]:
+    """One row per time step: case id, optional time, label/target, channel columns."""
+    case_column = config.case_column or "case_id"
+    case_ids = table.require(case_column, "data.case_column")
+    labels_text = table.require(key, "data.label / data.target")
+    reserved = {case_column, key, config.time_column}
+    channels = list(config.features or [c for c in table.columns if c not in reserved])
+    values = np.column_stack([table.numeric(c, "data.features") for c in channels])
+    times = (np.array([float(v) for v in table.require(config.time_column, "data.time_column")])
+             if config.time_column else np.arange(table.n_rows, dtype=float))
+    groups: dict[str, list[int]] = {}
+    for row, case in enumerate(case_ids):
+        groups.setdefault(case, []).append(row)
+    cases, labels = [], []
+    for case, rows in groups.items():
+        case_labels = {labels_text[r] for r in rows}
+        if len(case_labels) != 1:
+            raise DataError(f"{table.path}: case '{case}' has more than one {key}: "
+                            f"{', '.join(sorted(case_labels))}")
+        ordered = sorted(rows, key=lambda r: times[r])
+        cases.append(values[ordered])
+        labels.append(labels_text[rows[0]])
+    return cases, np.array(labels), channels
