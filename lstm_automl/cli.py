@@ -46,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("sweep_file", metavar="SWEEP.yaml")
     validate.add_argument("--no-data", action="store_true", help="check the file only")
 
+    data = commands.add_parser(
+        "data", help="show what the sweep will see: splits, shapes, scaling, baselines, examples")
+    data.add_argument("sweep_file", metavar="SWEEP.yaml")
+    data.add_argument("--examples", type=int, default=3, help="examples to show (default 3)")
+
     schema = commands.add_parser("schema", help="print the JSON Schema of sweep files")
     schema.add_argument("--indent", type=int, default=2, help="JSON indent (default 2)")
     _add_reading_commands(commands)
@@ -63,6 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from lstm_automl.commands.run import run_command
 
             return run_command(args)
+        if args.command == "data":
+            from lstm_automl.commands.data import data_command
+
+            return data_command(args)
         if args.command == "validate":
             from lstm_automl.commands.validate import validate_command
 

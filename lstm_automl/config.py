@@ -223,16 +223,21 @@ class SearchConfig(_Strict):
         return {name: getattr(self, name) for name in SEARCH_PARAMS}
 
 
-CountOrFraction = Union[Annotated[StrictInt, Field(ge=1)], Annotated[float, Field(gt=0, lt=1)]]
+CountOrFraction = Union[
+    Annotated[StrictInt, Field(ge=1)], Annotated[float, Field(gt=0, lt=1)], StrictStr
+]
 
 
 class SplitConfig(_Strict):
     """Chronological split: the last ``test`` part is held out, ``validation`` comes before."""
 
-    validation: CountOrFraction = Field(0.15, description="rows (integer) or fraction before test")
+    validation: CountOrFraction = Field(
+        0.15, description="rows (integer), fraction, or (forecast) the first time value of the "
+        "validation part, e.g. '1957-01'"
+    )
     test: CountOrFraction | None = Field(
-        None, description="last rows (integer) or fraction; default: the dataset's published "
-        "holdout for builtin data, else 0.15"
+        None, description="last rows (integer), fraction, or (forecast) the first time value of "
+        "the test part; default: the dataset's published holdout for builtin data, else 0.15"
     )
 
 
@@ -273,9 +278,12 @@ class ForecastDataConfig(_DataBase):
     )
     lookback: StrictInt = Field(12, ge=1, description="past steps the model sees")
     horizon: StrictInt = Field(1, ge=1, description="future steps predicted at once")
-    transform: Literal["none", "log", "diff", "log_diff"] = Field(
-        "none", description="target transform before scaling: log, first differences (diff) or "
-        "both (log_diff); forecasts and metrics are mapped back to original units"
+    transform: Literal[
+        "none", "log", "diff", "log_diff", "seasonal_diff", "log_seasonal_diff"
+    ] = Field(
+        "none", description="target transform before scaling: log, first differences (diff), "
+        "seasonal differences (needs a season), or log then differences; forecasts and metrics "
+        "are mapped back to original units"
     )
     season: StrictInt | None = Field(
         None, ge=2, description="season length for the seasonal-naive baseline (default: the "

@@ -175,9 +175,11 @@ _SPEC_MODELS: dict[str, type[BaseModel]] = {
 
 
 _UNION_MEMBERS = {"bool", "int", "float", "str", "none", "constrained-int", "constrained-float"}
+_SPLIT_MESSAGE = ("expected a row count (an integer >= 1), a fraction between 0 and 1, or a time "
+                  "value such as '1959-01'")
 _MERGED_MESSAGES = {
-    ("split", "validation"): "expected a row count (an integer >= 1) or a fraction between 0 and 1",
-    ("split", "test"): "expected a row count (an integer >= 1) or a fraction between 0 and 1",
+    ("split", "validation"): _SPLIT_MESSAGE,
+    ("split", "test"): _SPLIT_MESSAGE,
     ("choice", "*"): "expected a plain value: a number, a string, true/false or null",
 }
 
@@ -189,8 +191,9 @@ def _clean_loc(loc: list[Any]) -> tuple[list[Any], str | None]:
         spec_tag = loc.pop(2)
     if len(loc) >= 2 and loc[0] == "data" and loc[1] in _DATA_MODELS:
         spec_tag = loc.pop(1)
-    if loc and isinstance(loc[-1], str) and loc[-1] in _UNION_MEMBERS and (
-        loc[-1].startswith("constrained-") or (len(loc) >= 2 and isinstance(loc[-2], int))
+    if loc and isinstance(loc[-1], str) and loc[-1] in _UNION_MEMBERS and len(loc) >= 2 and (
+        loc[-1].startswith("constrained-") or isinstance(loc[-2], int)
+        or loc[-2] in ("validation", "test")
     ):
         loc.pop()
     return loc, spec_tag

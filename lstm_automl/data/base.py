@@ -79,6 +79,10 @@ class SweepData:
         sizes = " / ".join(f"{name} {len(w.x)}" for name, w in self.splits.items())
         return f"{self.source}: windows {sizes}"
 
+    def preview(self, count: int = 3) -> list[str]:
+        """A few examples as the model will see them, for ``lstm-sweep data``."""
+        return []
+
     def fit_kwargs(self) -> dict[str, Any]:
         """Extra arguments for ``model.fit`` (class weights, for example)."""
         return {}

@@ -16,7 +16,7 @@ from lstm_automl.config import ForecastDataConfig
 from lstm_automl.data.base import SPLITS, ModelShape, SweepData, Windows
 from lstm_automl.data.builtin import DATASETS, builtin_name, datasets_dir
 from lstm_automl.data.scaling import Scaler
-from lstm_automl.data.table import Table, read_csv
+from lstm_automl.data.table import Table, fill_missing, read_table
 from lstm_automl.data.transforms import TargetTransform
 from lstm_automl.errors import DataError
 from lstm_automl.metrics import baseline_metrics, forecast_metrics
@@ -87,6 +87,25 @@ class ForecastData(SweepData):
             time = self.time_values[row] if self.time_values else ""
             rows.append([int(row), time, *actual[i].tolist(), *forecast[i].tolist()])
         return header, rows
+
+    def preview(self, count: int = 3) -> list[str]:
+        lines = []
+        for split in ("train", "test"):
+            windows = self.splits[split]
+            for i in range(min(count, len(windows.x))):
+                row = int(windows.index[i])
+                start = row - self.lookback
+                when = (f"{self.time_values[start]}..{self.time_values[row - 1]} -> "
+                        f"{self.time_values[row]}" if self.time_values else
+                        f"rows {start}..{row - 1} -> {row}")
+                history = self.series[max(start, row - 4):row]
+                future = self.series[row:row + self.horizon]
+                lines.append(f"{split} window {i}: {when}: last inputs "
+                             f"{', '.join(f'{v:g}' for v in history)} -> target "
+                             f"{', '.join(f'{v:g}' for v in future)} ({self.target}, original "
+                             f"units; the model sees them {self.transform.kind}-transformed and "
+                             f"{self.target_scaler.kind}-scaled)")
+        return lines
 
     def describe(self) -> str:
         sizes = " / ".join(f"{name} {len(w.x)}" for name, w in self.splits.items())
@@ -170,36 +189,77 @@ def _windows(values: np.ndarray, target: np.ndarray, rows: tuple[int, int], look
     return Windows(x.astype(np.float32), y.astype(np.float32), positions)
 
 
+def _time_start(time_values: list[str] | None, value: str, key: str, path: Path) -> int:
+    """First row whose time is at or after ``value`` (a date split)."""
+    if not time_values:
+        raise DataError(f"{path}: {key}: '{value}' is a time value, but the data has no "
+                        f"time column (set data.time_column)")
+    try:
+        numeric = [float(v) for v in time_values]
+        keys: list[object] = numeric
+        wanted: object = float(value)
+    except ValueError:
+        keys, wanted = list(time_values), value
+    for row, time in enumerate(keys):
+        if time >= wanted:  # type: ignore[operator]
+            return row
+    raise DataError(f"{path}: {key}: no row at or after '{value}' (last: {time_values[-1]})")
+
+
+def _split_sizes(config: ForecastDataConfig, name: str | None, n: int,
+                 time_values: list[str] | None, path: Path) -> tuple[int, int, int]:
+    """(train, validation, test) row counts, from counts, fractions or time values."""
+    test_part = config.split.test if config.split.test is not None else (
+        DATASETS[name].test if name else 0.15)
+    if isinstance(test_part, str):
+        n_test = n - _time_start(time_values, test_part, "data.split.test", path)
+    else:
+        n_test = _count(test_part, n)
+    val_part = config.split.validation
+    if isinstance(val_part, str):
+        n_val = n - n_test - _time_start(time_values, val_part, "data.split.validation", path)
+    else:
+        n_val = _count(val_part, n)
+    return n - n_val - n_test, n_val, n_test
+
+
+def _fit_transform(config: ForecastDataConfig, target_values: np.ndarray, season: int | None,
+                   path: Path, target: str, order: np.ndarray) -> TargetTransform:
+    if config.transform.startswith("log") and np.any(target_values <= 0):
+        row = int(np.argmax(target_values <= 0))
+        raise DataError(f"{path}: column '{target}': data.transform '{config.transform}' needs "
+                        f"values > 0, but row {int(order[row]) + 2} is {target_values[row]:g}")
+    if config.transform.endswith("seasonal_diff") and not season:
+        raise DataError(f"{path}: data.transform '{config.transform}' needs a season length: "
+                        f"set data.season (it could not be inferred from the time column)")
+    return TargetTransform.fit(config.transform, target_values, season)
+
+
 def prepare_forecast(config: ForecastDataConfig, base_dir: Path) -> ForecastData:
     """Load, order, split, scale and window a forecasting dataset; DataError on bad data."""
     path, default_target, default_time = _resolve_source(config, base_dir)
-    table = read_csv(path)
+    table = read_table(path)
     target = config.target or default_target
     if target is None:
         raise DataError(f"{path}: data.target is required for a CSV source; columns: "
                         f"{', '.join(table.columns)}")
     features = list(config.features or [target])
     order, time_values = _order(table, config.time_column or default_time)
-    target_values = table.numeric(target, "data.target")[order]
-    feature_values = np.column_stack(
-        [table.numeric(col, "data.features")[order] for col in features]
-    )
-    if config.transform in ("log", "log_diff") and np.any(target_values <= 0):
-        row = int(np.argmax(target_values <= 0))
-        raise DataError(f"{path}: column '{target}': data.transform '{config.transform}' needs "
-                        f"values > 0, but row {int(order[row]) + 2} is {target_values[row]:g}")
-    transform = TargetTransform.fit(config.transform, target_values)
+    columns = {}
+    for column, key in ((target, "data.target"), *((c, "data.features") for c in features)):
+        raw = table.numeric(column, key, allow_missing=config.fill != "none")[order]
+        columns[column] = fill_missing(raw, config.fill, path, column)
+    target_values = columns[target]
+    feature_values = np.column_stack([columns[c] for c in features])
+    name = builtin_name(config.source)
+    season = config.season or (DATASETS[name].season if name else infer_season(time_values))
+    transform = _fit_transform(config, target_values, season, path, target, order)
     transformed = transform.forward()
     for index, column in enumerate(features):
         if column == target:  # the model sees the target's history on the scale it predicts
             feature_values[:, index] = transformed
     n = len(order)
-    name = builtin_name(config.source)
-    test_part = config.split.test if config.split.test is not None else (
-        DATASETS[name].test if name else 0.15)
-    n_test = _count(test_part, n)
-    n_val = _count(config.split.validation, n)
-    n_train = n - n_val - n_test
+    n_train, n_val, n_test = _split_sizes(config, name, n, time_values, path)
     lookback, horizon = config.lookback, config.horizon
     needed = lookback + horizon + transform.lost_rows
     if n_test < horizon or n_val < horizon or n_train < needed:
@@ -225,6 +285,5 @@ def prepare_forecast(config: ForecastDataConfig, base_dir: Path) -> ForecastData
         source=str(path), target=target, features=features, lookback=lookback, horizon=horizon,
         splits=splits, split_rows=split_rows, feature_scaler=feature_scaler,
         target_scaler=target_scaler, transform=transform, time_values=time_values,
-        season=config.season or (DATASETS[name].season if name else infer_season(time_values)),
-        series=target_values,
+        season=season, series=target_values,
     )

@@ -126,6 +126,26 @@ class SequenceData(SweepData):
                          *(round(float(v), 6) for v in p)])
         return header, rows
 
+    def preview(self, count: int = 3) -> list[str]:
+        lines = []
+        for split in SPLITS:
+            labels = self._labels(split)
+            if self.task == "classify" and not self.positions:
+                counts = np.bincount(labels.astype(int), minlength=len(self.classes))
+                balance = ", ".join(f"{c}: {int(n)}" for c, n in zip(self.classes, counts,
+                                                                      strict=True))
+                lines.append(f"{split}: {len(labels)} sequences; classes {balance}")
+            else:
+                lines.append(f"{split}: {len(labels)} sequences")
+        for i, case in enumerate(self.raw["train"][:count]):
+            label = self._labels("train")[i]
+            shown = self.classes[int(label)] if self.task == "classify" and not self.positions \
+                else label
+            head = ", ".join(f"{v:g}" for v in case[:4, 0])
+            lines.append(f"train case {i}: {len(case)} steps x {case.shape[1]} channels, first "
+                         f"values of channel {self.channels[0]}: {head} ... -> {shown}")
+        return lines
+
     def fit_kwargs(self) -> dict[str, Any]:
         if self.class_weight != "balanced" or self.task != "classify" or self.positions:
             return {}
@@ -200,6 +220,9 @@ def _take(part: int | float, n: int) -> float:
 def _split(labels: np.ndarray | None, n: int, part: int | float, rng: np.random.Generator,
            what: str, path: str) -> tuple[np.ndarray, np.ndarray]:
     """(kept, taken) indices; stratified by class when ``labels`` is given."""
+    if isinstance(part, str):
+        raise DataError(f"{path}: data.split.{what}: a time value splits forecasting data only; "
+                        f"give a count or a fraction of the sequences")
     fraction = _take(part, n)
     if not 0 < fraction < 1:
         raise DataError(f"{path}: data.split.{what} takes {part} of {n} sequences; it must "

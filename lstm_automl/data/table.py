@@ -34,7 +34,8 @@ class Table:
             )
         return self.columns[column]
 
-    def numeric(self, column: str, key: str) -> np.ndarray:
+    def numeric(self, column: str, key: str, allow_missing: bool = False) -> np.ndarray:
+        """The column as floats; empty or NaN cells refused unless ``allow_missing`` (then NaN)."""
         values = self.require(column, key)
         out = np.empty(len(values), dtype=np.float64)
         for row, text in enumerate(values):
@@ -44,12 +45,34 @@ class Table:
                 raise DataError(
                     f"{self.path}: column '{column}', row {row + 2}: {text!r} is not a number"
                 ) from None
-            if not math.isfinite(out[row]):
+            if math.isinf(out[row]) or (math.isnan(out[row]) and not allow_missing):
                 raise DataError(
                     f"{self.path}: column '{column}', row {row + 2}: missing or non-finite value "
-                    f"({text!r}); fill or drop it before the sweep"
+                    f"({text!r}); fix the file or set data.fill: ffill or interpolate"
                 )
         return out
+
+
+def fill_missing(values: np.ndarray, method: str, path: Path, column: str) -> np.ndarray:
+    """Fill NaNs the way the user asked: carry forward, or interpolate linearly."""
+    missing = np.isnan(values)
+    if not missing.any():
+        return values
+    valid = np.flatnonzero(~missing)
+    if len(valid) < 2:
+        raise DataError(f"{path}: column '{column}' has fewer than two values to fill from")
+    out = values.copy()
+    if method == "interpolate":
+        rows = np.arange(len(values))
+        out[missing] = np.interp(rows[missing], valid, values[valid])
+        return out
+    last = values[valid[0]]  # leading gaps take the first value: there is nothing before
+    for row in range(len(out)):
+        if missing[row]:
+            out[row] = last
+        else:
+            last = out[row]
+    return out
 
 
 def read_csv(path: Path) -> Table:

@@ -1,0 +1,32 @@
+"""``lstm-sweep data``: show what the sweep will see, before anything trains.
+
+Shapes, split sizes and ranges, class balance, scaling and a few examples, from the same code
+the sweep runs; no TensorFlow, nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from lstm_automl.data import load_data
+from lstm_automl.loader import load_sweep
+
+
+def data_command(args: argparse.Namespace) -> int:
+    loaded = load_sweep(args.sweep_file)
+    data = load_data(loaded)
+    shape = data.model_shape()
+    print(f"{args.sweep_file}: task {data.task}")
+    print(f"  {data.describe()}")
+    print(f"  model input: {shape.steps} steps x {shape.n_features} features"
+          f"{' (padded, masked)' if shape.masked else ''}; output: {shape.n_outputs}"
+          f"{f' per position x {shape.positions}' if shape.positions else ''}")
+    for key, value in data.summary().items():
+        print(f"  {key}: {value}")
+    baselines = data.baselines()
+    for name, metrics in baselines.items():
+        shown = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items())
+        print(f"  baseline {name} on the test split: {shown}")
+    for line in data.preview(args.examples):
+        print(f"  {line}")
+    return 0
