@@ -1,0 +1,36 @@
+"""``lstm-sweep data`` shows what a sweep will see, without TensorFlow and without writing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from conftest import SWEEPS
+from lstm_automl.cli import main
+
+
+@pytest.mark.parametrize("sweep, expected", [
+    ("quickstart.yaml", ["train_range: 1949-01..1956-12", "baseline seasonal_naive",
+                         "test window 0: 1958-01..1958-12 -> 1959-01"]),
+    ("japanese_vowels.yaml", ["padded, masked", "test: 370 sequences", "baseline majority"]),
+    ("adding_problem.yaml", ["baseline mean", "100 steps x 2 features"]),
+])
+def test_data_command_describes_the_sweep(sweep, expected, capsys, isolated_workdir):
+    assert main(["data", str(SWEEPS / sweep)]) == 0
+    out = capsys.readouterr().out
+    for text in expected:
+        assert text in out
+    assert list(isolated_workdir.iterdir()) == []
+
+
+def test_data_command_imports_no_framework(isolated_workdir):
+    code = ("import sys; from lstm_automl.cli import main; "
+            f"rc = main(['data', {str(SWEEPS / 'gunpoint.yaml')!r}]); "
+            "heavy = [m for m in ('tensorflow', 'keras', 'keras_tuner', 'mlflow') "
+            "if m in sys.modules]; print('HEAVY', heavy); sys.exit(rc)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, cwd=isolated_workdir)
+    assert done.returncode == 0, done.stderr
+    assert "HEAVY []" in done.stdout
