@@ -265,22 +265,50 @@ class _DataBase(_Strict):
     generate: GenerateConfig | None = Field(None, description="for generate: sources")
 
 
+TRANSFORM_NAMES = ("none", "log", "diff", "log_diff", "seasonal_diff", "log_seasonal_diff")
+SCALING_NAMES = ("standard", "minmax", "none")
+SEARCHABLE_DATA = ("lookback", "transform", "scaling", "features")
+
+
+class NameChoice(_Strict):
+    """A searched data setting: ``{choice: [a, b]}``."""
+
+    choice: list[StrictStr] = Field(min_length=1)
+
+
+class IntChoice(_Strict):
+    """A searched integer data setting: ``{choice: [12, 24]}``."""
+
+    choice: list[Annotated[StrictInt, Field(ge=1)]] = Field(min_length=1)
+
+
+class FeatureChoice(_Strict):
+    """A searched subset of input columns: ``{choice: [[a], [a, b]]}``."""
+
+    choice: list[list[StrictStr]] = Field(min_length=1)
+
+
 class ForecastDataConfig(_DataBase):
-    """Forecast the next ``horizon`` values of a series from the last ``lookback`` rows."""
+    """Forecast the next ``horizon`` values of a series from the last ``lookback`` rows.
+
+    ``lookback``, ``transform``, ``scaling`` and ``features`` may be searched with
+    ``{choice: [...]}``; each trial then gets the data variant its values name.
+    """
 
     task: Literal["forecast"] = Field("forecast", description="what the model predicts")
     target: StrictStr | None = Field(None, description="column to forecast (default: builtin's)")
-    features: list[StrictStr] | None = Field(
-        None, description="input columns (default: the target alone)"
+    features: list[StrictStr] | FeatureChoice | None = Field(
+        None, description="input columns (default: the target alone); {choice: [[a], [a, b]]} "
+        "searches subsets"
     )
     time_column: StrictStr | None = Field(
         None, description="column that orders the rows (default: builtin's, else file order)"
     )
-    lookback: StrictInt = Field(12, ge=1, description="past steps the model sees")
+    lookback: Annotated[StrictInt, Field(ge=1)] | IntChoice = Field(
+        12, description="past steps the model sees; {choice: [12, 24]} searches it"
+    )
     horizon: StrictInt = Field(1, ge=1, description="future steps predicted at once")
-    transform: Literal[
-        "none", "log", "diff", "log_diff", "seasonal_diff", "log_seasonal_diff"
-    ] = Field(
+    transform: Literal[TRANSFORM_NAMES] | NameChoice = Field(  # type: ignore[valid-type]
         "none", description="target transform before scaling: log, first differences (diff), "
         "seasonal differences (needs a season), or log then differences; forecasts and metrics "
         "are mapped back to original units"
@@ -289,6 +317,36 @@ class ForecastDataConfig(_DataBase):
         None, ge=2, description="season length for the seasonal-naive baseline (default: the "
         "builtin's, else inferred from monthly/daily/hourly time values)"
     )
+    scaling: Literal[SCALING_NAMES] | NameChoice = Field(  # type: ignore[valid-type]
+        "standard", description="scaling fitted on the training split only; {choice: [...]} "
+        "searches it"
+    )
+
+    @field_validator("transform", "scaling", mode="after")
+    @classmethod
+    def _known_names(cls, value: Any, info: ValidationInfo) -> Any:
+        allowed = TRANSFORM_NAMES if info.field_name == "transform" else SCALING_NAMES
+        if isinstance(value, NameChoice):
+            for name in value.choice:
+                if name not in allowed:
+                    raise SpecError("choice", f"{name!r} is not allowed; expected one of: "
+                                              f"{', '.join(allowed)}")
+        return value
+
+    def searched_data(self) -> dict[str, list[Any]]:
+        """The data settings this sweep searches, each with its candidate values."""
+        found: dict[str, list[Any]] = {}
+        for name in SEARCHABLE_DATA:
+            value = getattr(self, name)
+            if isinstance(value, (NameChoice, IntChoice, FeatureChoice)):
+                found[name] = list(value.choice)
+        return found
+
+    def variant(self, **values: Any) -> ForecastDataConfig:
+        """This config with searched settings replaced by concrete ``values`` (defaults: first)."""
+        update = {name: values.get(name, choices[0])
+                  for name, choices in self.searched_data().items()}
+        return self.model_copy(update=update)
 
 
 class _SequenceDataBase(_DataBase):

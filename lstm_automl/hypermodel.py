@@ -131,22 +131,47 @@ def _model_name(values: dict[str, Any]) -> str:
 
 
 class SweepHyperModel(kt.HyperModel):
-    """keras-tuner adapter: declares the space on ``hp`` and builds with ``build_model``."""
+    """keras-tuner adapter: declares the space on ``hp`` and builds with ``build_model``.
 
-    def __init__(self, specs: dict[str, Any], shape: ModelShape, seed: int) -> None:
+    With ``variants`` (searched data settings) each trial also picks its data variant: the
+    model's input shape follows it in ``build`` and ``fit`` trains on its windows.
+    """
+
+    def __init__(self, specs: dict[str, Any], shape: ModelShape, seed: int,
+                 variants: Any = None) -> None:
         super().__init__(name="lstm_sweep", tunable=True)
         self.specs = specs
         self.shape = shape
         self.seed = seed
+        self.variants = variants
+
+    def _data_for(self, hp: kt.HyperParameters) -> Any:
+        from lstm_automl.data.variants import HP_PREFIX, encode
+
+        for name, values in self.variants.searched.items():
+            choices = [encode(name, v) for v in values]
+            if len(choices) == 1:
+                hp.Fixed(HP_PREFIX + name, choices[0])
+            else:
+                hp.Choice(HP_PREFIX + name, choices)
+        return self.variants.from_hp_values(hp.values)
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
+        shape = self.shape
+        if self.variants is not None:
+            shape = self._data_for(hp).model_shape()
         values = declare_space(hp, self.specs)
         try:
-            return build_model(values, self.shape, seed=self.seed)
+            return build_model(values, shape, seed=self.seed)
         except (ValueError, TypeError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise kt.errors.FailedTrialError(f"model cannot be built: {first}") from exc
 
     def fit(self, hp: kt.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any) -> Any:
         kwargs["batch_size"] = int(hp.get("batch_size"))
+        if self.variants is not None:
+            data = self.variants.from_hp_values(hp.values)
+            train, val = data.splits["train"], data.splits["validation"]
+            args = (train.x, train.y)
+            kwargs["validation_data"] = (val.x, val.y)
         return model.fit(*args, **kwargs)

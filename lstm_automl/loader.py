@@ -18,7 +18,7 @@ from lstm_automl import config as cfg
 from lstm_automl.errors import ConfigError
 from lstm_automl.families import MAXIMISED_METRICS, objective_names
 from lstm_automl.params import SEARCH_PARAMS
-from lstm_automl.space_summary import is_searched, space_size
+from lstm_automl.space_summary import data_size, is_searched, space_size
 
 MAX_FILE_BYTES = 1 << 20
 MAX_EXPANDED_NODES = 50_000
@@ -178,6 +178,12 @@ _UNION_MEMBERS = {"bool", "int", "float", "str", "none", "constrained-int", "con
 _SPLIT_MESSAGE = ("expected a row count (an integer >= 1), a fraction between 0 and 1, or a time "
                   "value such as '1959-01'")
 _MERGED_MESSAGES = {
+    ("data", "lookback"): "expected an integer >= 1, or {choice: [12, 24]} to search it",
+    ("data", "transform"): "expected one of: " + ", ".join(cfg.TRANSFORM_NAMES)
+    + ", or {choice: [...]} to search it",
+    ("data", "scaling"): "expected one of: " + ", ".join(cfg.SCALING_NAMES)
+    + ", or {choice: [...]} to search it",
+    ("data", "features"): "expected a list of column names, or {choice: [[a], [a, b]]}",
     ("split", "validation"): _SPLIT_MESSAGE,
     ("split", "test"): _SPLIT_MESSAGE,
     ("choice", "*"): "expected a plain value: a number, a string, true/false or null",
@@ -191,6 +197,9 @@ def _clean_loc(loc: list[Any]) -> tuple[list[Any], str | None]:
         spec_tag = loc.pop(2)
     if len(loc) >= 2 and loc[0] == "data" and loc[1] in _DATA_MODELS:
         spec_tag = loc.pop(1)
+    if len(loc) >= 3 and loc[0] == "data" and loc[1] in cfg.SEARCHABLE_DATA and \
+            isinstance(loc[2], str) and loc[2] != "choice":
+        loc.pop(2)  # which member of "value or {choice: ...}" pydantic tried
     if loc and isinstance(loc[-1], str) and loc[-1] in _UNION_MEMBERS and len(loc) >= 2 and (
         loc[-1].startswith("constrained-") or isinstance(loc[-2], int)
         or loc[-2] in ("validation", "test")
@@ -297,6 +306,8 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
         notes.append(f"tuner.direction: {config.tuner.direction}imising '{objective}' is unusual")
     specs = config.search.specs()
     size = space_size(specs)
+    if size is not None:
+        size *= data_size(config)
     if config.tuner.algorithm == "grid":
         continuous = [n for n, s in specs.items()
                       if isinstance(s, cfg.FloatSpec) and s.step is None]

@@ -96,3 +96,26 @@ def format_size(size: int | None) -> str:
     if size >= 10**12:
         return f"about 10^{int(math.log10(size))} configurations"
     return f"{size:,} configuration{'s' if size != 1 else ''}"
+
+
+def data_rows(config: Any) -> list[tuple[str, str]]:
+    """(name, description) of each searched data setting (forecasting only)."""
+    searched = getattr(config.data, "searched_data", dict)()
+    return [(f"data.{name}", "choice of " + ", ".join(
+        "+".join(v) if isinstance(v, list) else _fmt(v) for v in values))
+        for name, values in searched.items()]
+
+
+def data_size(config: Any) -> int:
+    total = 1
+    for values in getattr(config.data, "searched_data", dict)().values():
+        total *= len(values)
+    return total
+
+
+def sweep_space(config: Any) -> tuple[list[tuple[str, str]], int | None]:
+    """Every searched setting, model and data, and the size of the whole space."""
+    specs = config.search.specs()
+    size = space_size(specs)
+    rows = data_rows(config) + summary_rows(specs)
+    return rows, None if size is None else size * data_size(config)

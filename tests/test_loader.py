@@ -107,7 +107,7 @@ BAD_CASES: dict[str, Callable[[Path], tuple[Path, list[str]]]] = {
                               "search.units.stepp: unknown key", "did you mean 'step'?",
                               "allowed: int, step, log, per_layer"),
     "wrong_type_int": _text("name: a\ndata: {source: builtin:airline, lookback: twelve}\n",
-                            "data.lookback", "valid integer", "'twelve'"),
+                            "data.lookback", "expected an integer >= 1", "'twelve'"),
     "wrong_type_str_for_int": _text("name: a\n" + DATA + "tuner: {max_trials: '10'}\n",
                                     "tuner.max_trials", "valid integer"),
     "wrong_type_section": _text("name: a\ndata: builtin:airline\n", "data:", "dictionary"),

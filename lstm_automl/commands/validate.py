@@ -8,26 +8,26 @@ from __future__ import annotations
 import argparse
 
 from lstm_automl.loader import load_sweep
-from lstm_automl.space_summary import format_size, space_size, summary_rows
+from lstm_automl.space_summary import format_size, sweep_space
 
 
 def validate_command(args: argparse.Namespace) -> int:
     loaded = load_sweep(args.sweep_file)
     data = None
     if not args.no_data:
-        from lstm_automl.data import load_data
+        from lstm_automl.data import load_data, load_variants
 
+        load_variants(loaded)  # every searched data variant must be usable too
         data = load_data(loaded)  # a data error must stop before anything says "valid"
     config = loaded.config
-    specs = config.search.specs()
     print(f"{args.sweep_file}: valid sweep '{config.name}' ({config.data.task}, "
           f"{config.tuner.algorithm} search, objective {config.tuner.objective})")
-    rows = summary_rows(specs)
+    rows, size = sweep_space(config)
     width = max((len(n) for n, _ in rows), default=0)
     print("searched:" if rows else "searched: nothing (every value is fixed)")
     for name, text in rows:
         print(f"  {name:<{width}}  {text}")
-    print(f"space size: {format_size(space_size(specs))}")
+    print(f"space size: {format_size(size)}")
     if data is not None:
         print(f"data: {data.describe()}")
         for key, value in data.summary().items():

@@ -9,24 +9,47 @@ from lstm_automl.data.base import ModelShape, SweepData, Windows
 from lstm_automl.data.builtin import DATASETS, SEQUENCE_DATASETS
 from lstm_automl.data.forecast import ForecastData, prepare_forecast
 from lstm_automl.data.sequences import SequenceData, prepare_sequences
+from lstm_automl.data.variants import ForecastVariants
 from lstm_automl.errors import DataError
 
 if TYPE_CHECKING:
     from lstm_automl.loader import LoadedSweep
 
 
+def load_variants(loaded: LoadedSweep) -> ForecastVariants | None:
+    """The data variants when the sweep searches data settings (all checked now), else None."""
+    config = loaded.config
+    if not isinstance(config.data, ForecastDataConfig) or not config.data.searched_data():
+        return None
+    variants = ForecastVariants(config.data, loaded.base_dir)
+    try:
+        variants.check_all()
+    except DataError as exc:
+        raise DataError(_named(loaded, exc)) from None
+    return variants
+
+
+def _named(loaded: LoadedSweep, exc: DataError) -> str:
+    text = str(exc)
+    return f"{loaded.source or loaded.path}: {text}" if text.startswith("data.") else text
+
+
 def load_data(loaded: LoadedSweep) -> SweepData:
-    """The data a sweep will see; errors about sweep keys name the sweep file too."""
+    """The data a sweep will see (its first variant when data settings are searched).
+
+    Errors about sweep keys name the sweep file too.
+    """
     config = loaded.config
     try:
         if isinstance(config.data, ForecastDataConfig):
-            return prepare_forecast(config.data, loaded.base_dir)
+            return prepare_forecast(config.data.variant(), loaded.base_dir)
         return prepare_sequences(config.data, loaded.base_dir, config.seed)
     except DataError as exc:
-        if str(exc).startswith("data."):
-            raise DataError(f"{loaded.source or loaded.path}: {exc}") from None
-        raise
+        raise DataError(_named(loaded, exc)) from None
 
 
-__all__ = ["DATASETS", "SEQUENCE_DATASETS", "ForecastData", "ModelShape", "SequenceData",
-           "SweepData", "Windows", "load_data", "prepare_forecast", "prepare_sequences"]
+__all__ = [
+    "DATASETS", "SEQUENCE_DATASETS", "ForecastData", "ForecastVariants", "ModelShape",
+    "SequenceData", "SweepData", "Windows", "load_data", "load_variants", "prepare_forecast",
+    "prepare_sequences",
+]
