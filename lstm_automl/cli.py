@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     loud.add_argument("-q", "--quiet", action="store_true", help="print only the result")
     loud.add_argument("-v", "--verbose", action="store_true",
                       help="print every hyperparameter and Keras' per-epoch output")
+    _add_resume_options(run)  # see the "sweeps that survive" block below
 
     validate = commands.add_parser(
         "validate", help="check a sweep file and its data, and summarise the search space")
@@ -50,6 +51,19 @@ def build_parser() -> argparse.ArgumentParser:
         "data", help="show what the sweep will see: splits, shapes, scaling, baselines, examples")
     data.add_argument("sweep_file", metavar="SWEEP.yaml")
     data.add_argument("--examples", type=int, default=3, help="examples to show (default 3)")
+
+    predict = commands.add_parser(
+        "predict", help="predict with a registered model from a raw CSV (original units out)")
+    predict.add_argument("--model", required=True, metavar="URI",
+                         help="models:/NAME@champion, models:/NAME/VERSION, a run id, or a "
+                              "model folder")
+    predict.add_argument("--input", required=True, metavar="FILE.csv",
+                         help="recent history (forecast) or sequences, with the training "
+                              "column names")
+    predict.add_argument("--output", metavar="FILE.csv", help="write here (default: stdout)")
+    predict.add_argument("--tracking-uri", metavar="URI",
+                         help="MLflow store (default: $MLFLOW_TRACKING_URI, else "
+                              "sqlite:///mlflow.db)")
 
     schema = commands.add_parser("schema", help="print the JSON Schema of sweep files")
     schema.add_argument("--indent", type=int, default=2, help="JSON indent (default 2)")
@@ -68,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from lstm_automl.commands.run import run_command
 
             return run_command(args)
+        if args.command == "predict":
+            from lstm_automl.commands.predict import predict_command
+
+            return predict_command(args)
         if args.command == "data":
             from lstm_automl.commands.data import data_command
 
@@ -136,6 +154,14 @@ def _run_reading_command(args: argparse.Namespace) -> int:
 
     return report_command(args)
 # --- end of reading commands -------------------------------------------------------------------
+
+
+# --- Sweeps that survive: resume, --fresh (lstm_automl.sweep, lstm_automl.resume) ---------------
+def _add_resume_options(run: argparse.ArgumentParser) -> None:
+    run.add_argument("--fresh", action="store_true",
+                     help="start the sweep over: discard its tuner state folder (the earlier "
+                          "MLflow runs stay); without it an interrupted sweep resumes")
+# --- end of sweeps that survive ----------------------------------------------------------------
 
 
 if __name__ == "__main__":

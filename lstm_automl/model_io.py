@@ -1,37 +1,50 @@
-"""Save the best Keras model as one MLflow model with two flavors.
+"""Save the best model as one MLflow model that takes raw data, with a Keras flavor beside it.
 
-``keras`` (a real Keras model for ``mlflow.keras.load_model``) and ``python_function`` through
-``lstm_automl.mlflow_pyfunc``, whose loader registers the custom cells first. A copy of the
-package travels in the model's ``code/`` folder, so pyfunc loading needs no installed lstm-sweep.
+``python_function`` (through ``lstm_automl.mlflow_pyfunc``) takes a raw table and returns
+predictions in original units, using the preprocessing saved with it; ``keras`` points at the same
+``.keras`` file for users who want the network itself (inputs: scaled windows). A copy of the
+package travels in the model's ``code/`` folder, so the pyfunc loads where lstm-sweep is not
+installed, and its loader registers the custom cells that Keras would not import by itself.
 """
 
 from __future__ import annotations
 
-import shutil
+import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import lstm_automl
+from lstm_automl.serving import SPEC_FILE
 
 PYFUNC_LOADER = "lstm_automl.mlflow_pyfunc"
+KERAS_FILE = "model.keras"
 
 
-def save_sweep_model(model: Any, path: Path, signature: Any, pip_requirements: list[str]) -> None:
-    """Write the MLflow model folder at ``path`` (which must not exist yet)."""
-    import mlflow.keras
-    from mlflow import pyfunc
+def save_sweep_model(model: Any, path: Path, signature: Any, pip_requirements: list[str],
+                     spec: dict[str, Any] | None = None, input_example: Any = None) -> None:
+    """Write the MLflow model folder at ``path`` (which must not exist yet).
+
+    Without a preprocessing ``spec`` the pyfunc takes scaled windows, like the Keras model.
+    """
+    import keras
+    import mlflow.pyfunc
     from mlflow.models import Model
 
-    mlflow.keras.save_model(model, str(path), signature=signature,
-                            pip_requirements=pip_requirements)
     package = Path(lstm_automl.__file__).resolve().parent
-    shutil.copytree(package, path / "code" / "lstm_automl",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    with tempfile.TemporaryDirectory() as tmp:
+        stage = Path(tmp) / "model"
+        stage.mkdir()
+        model.save(stage / KERAS_FILE)
+        if spec is not None:
+            (stage / SPEC_FILE).write_text(json.dumps(spec, indent=2))
+        mlflow.pyfunc.save_model(
+            str(path), loader_module=PYFUNC_LOADER, data_path=str(stage),
+            code_paths=[str(package)], signature=signature, input_example=input_example,
+            pip_requirements=pip_requirements,
+        )
     mlmodel = Model.load(str(path / "MLmodel"))
-    flavor = mlmodel.flavors["python_function"]
-    pyfunc.add_to_model(
-        mlmodel, loader_module=PYFUNC_LOADER, code="code",
-        conda_env=flavor.get("env", {}).get("conda"),
-        python_env=flavor.get("env", {}).get("virtualenv"),
-    )
+    data = mlmodel.flavors["python_function"]["data"]
+    mlmodel.add_flavor("keras", data=data, keras_version=keras.__version__,
+                       keras_backend=keras.backend.backend(), save_exported_model=False)
     mlmodel.save(str(path / "MLmodel"))

@@ -33,6 +33,9 @@ class CaseSet:
     channels: list[str]
     test_cases: list[np.ndarray] | None = None
     test_labels: np.ndarray | None = None
+    case_column: str | None = None  # how raw input is laid out (for the served model)
+    time_column: str | None = None
+    label_name: str | None = None
 
 
 def _label_key(config: SequenceConfig) -> str:
@@ -57,7 +60,10 @@ def load_cases(config: SequenceConfig, base_dir: Path, seed: int) -> CaseSet:
     key = _label_key(config)
     cases, labels, channels = (_long(table, config, key) if layout == "long"
                                else _wide(table, key))
-    return CaseSet(str(path), cases, labels, channels)
+    long = layout == "long"
+    return CaseSet(str(path), cases, labels, channels,
+                   case_column=(config.case_column or "case_id") if long else None,
+                   time_column=config.time_column if long else None, label_name=key)
 
 
 def _generated(config: SequenceConfig, seed: int) -> CaseSet:
@@ -94,7 +100,9 @@ def _builtin(config: SequenceConfig, name: str) -> CaseSet:
         else:
             parts.append(_wide(table, spec.label))
     (cases, labels, channels), (test_cases, test_labels, _) = parts
-    return CaseSet(f"builtin:{name}", cases, labels, channels, test_cases, test_labels)
+    return CaseSet(f"builtin:{name}", cases, labels, channels, test_cases, test_labels,
+                   case_column=spec.case_column, time_column=spec.time_column,
+                   label_name=spec.label)
 
 
 def _npz(path: Path) -> CaseSet:

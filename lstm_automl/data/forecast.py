@@ -39,6 +39,8 @@ class ForecastData(SweepData):
     time_values: list[str] | None
     season: int | None
     series: np.ndarray = field(repr=False)  # the target in original units, all rows
+    time_column: str | None = None
+    columns: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # original units
     task: str = "forecast"
     primary_metric: str = "rmse"
     higher_is_better: bool = False
@@ -285,5 +287,6 @@ def prepare_forecast(config: ForecastDataConfig, base_dir: Path) -> ForecastData
         source=str(path), target=target, features=features, lookback=lookback, horizon=horizon,
         splits=splits, split_rows=split_rows, feature_scaler=feature_scaler,
         target_scaler=target_scaler, transform=transform, time_values=time_values,
-        season=season, series=target_values,
+        season=season, series=target_values, time_column=config.time_column or default_time,
+        columns=columns,
     )

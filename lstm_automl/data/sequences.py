@@ -45,6 +45,10 @@ class SequenceData(SweepData):
     class_weight: str = "none"
     lengths: tuple[int, int] = (0, 0)
     masked: bool = False  # lengths differ: padded after the end, masked in the model
+    scaler: Scaler | None = None  # per channel, fitted on the training cases
+    case_column: str | None = None
+    time_column: str | None = None
+    label_name: str | None = None
 
     def __post_init__(self) -> None:
         self.primary_metric = "accuracy" if self.task == "classify" else "rmse"
@@ -315,4 +319,6 @@ def _assemble(config: SequenceConfig, cases: CaseSet, classes: list[str],
         n_features=len(channels), channels=channels, classes=classes, positions=positions,
         raw=raw, raw_labels=raw_labels, target_scaler=target_scaler,
         class_weight=getattr(config, "class_weight", "none"), lengths=(min(lengths), steps),
+        scaler=scaler, case_column=cases.case_column, time_column=cases.time_column,
+        label_name=cases.label_name,
     )

@@ -1,0 +1,79 @@
+"""``lstm-sweep predict``: a registered model on a raw CSV of recent history or sequences.
+
+The model carries its own preprocessing, so the input is a table with the training column names
+and the output is in original units (forecasts) or labels with probabilities (classification).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from lstm_automl.errors import DataError
+
+RUN_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def model_uri(reference: str) -> str:
+    """models:/NAME@alias, models:/NAME/VERSION, runs:/ID/model, a run id, or a local folder."""
+    if RUN_ID.match(reference):
+        return f"runs:/{reference}/model"
+    if "://" in reference or reference.startswith(("models:/", "runs:/")):
+        return reference
+    folder = Path(reference)
+    if not (folder / "MLmodel").exists():
+        raise DataError(f"--model {reference}: not a model URI, run id or MLflow model folder "
+                        f"(no MLmodel file there)")
+    return str(folder.resolve())
+
+
+def _read_input(path: Path):  # noqa: ANN202 - pandas is imported lazily
+    import pandas as pd
+
+    if not path.exists():
+        raise DataError(f"{path}: input file not found")
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+        return pd.read_csv(path)
+    except Exception as exc:  # pandas raises many types for one cause: unreadable input
+        raise DataError(f"{path}: cannot read the input table: {exc}") from None
+
+
+def predict_command(args: argparse.Namespace) -> int:
+    from lstm_automl.quiet import import_tensorflow_quietly, quiet_frameworks
+    from lstm_automl.tracking import disable_telemetry, resolve_tracking_uri
+
+    quiet_frameworks()
+    disable_telemetry()
+    uri = model_uri(args.model)
+    frame = _read_input(Path(args.input))
+    import_tensorflow_quietly()
+    import mlflow
+
+    from lstm_automl.serving import RawInputError
+
+    mlflow.set_tracking_uri(resolve_tracking_uri(args.tracking_uri))
+    try:
+        model = mlflow.pyfunc.load_model(uri)
+    except mlflow.exceptions.MlflowException as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise DataError(f"--model {args.model}: cannot load it: {first}") from None
+    try:
+        result = model.predict(frame)
+    except RawInputError as exc:
+        raise DataError(f"{args.input}: {exc}") from None
+    except mlflow.exceptions.MlflowException as exc:  # the signature refused a column or type
+        first = str(exc).strip().splitlines()[0]
+        raise DataError(f"{args.input}: {first}") from None
+    if args.output:
+        result.to_csv(args.output, index=False)
+        print(f"wrote {len(result)} prediction row(s) to {args.output}", file=sys.stderr)
+    else:
+        print(result.to_csv(index=False), end="")
+    return 0
+
+
+__all__ = ["model_uri", "predict_command"]

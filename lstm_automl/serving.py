@@ -1,0 +1,198 @@
+"""Raw data in, predictions in original units out: the preprocessing a registered model carries.
+
+A sweep writes a small JSON spec (columns, window, transform, scalers, classes) next to the Keras
+model; the pyfunc loader rebuilds the exact training-time preprocessing from it. NumPy and pandas
+only, so the same code runs in ``mlflow models serve`` and in ``lstm-sweep predict``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+SPEC_FILE = "preprocessing.json"
+
+
+class RawInputError(ValueError):
+    """The raw input cannot be turned into model input; the message says what to fix."""
+
+
+def forecast_spec(data: Any) -> dict[str, Any]:
+    """What a forecasting model needs to accept raw history (see ``ForecastData``)."""
+    return {
+        "task": "forecast", "target": data.target, "features": list(data.features),
+        "time_column": data.time_column, "lookback": data.lookback, "horizon": data.horizon,
+        "transform": data.transform.kind, "lag": data.transform.lag,
+        "feature_scaler": data.feature_scaler.to_dict(),
+        "target_scaler": data.target_scaler.to_dict(),
+    }
+
+
+def sequence_spec(data: Any) -> dict[str, Any]:
+    """What a classification or regression model needs to accept raw sequences."""
+    spec: dict[str, Any] = {
+        "task": data.task, "channels": list(data.channels), "steps": data.steps,
+        "masked": data.masked, "case_column": data.case_column, "time_column": data.time_column,
+        "label": data.label_name, "scaler": data.scaler.to_dict(), "classes": list(data.classes),
+        "positions": data.positions, "binary": data.binary,
+    }
+    if data.target_scaler is not None:
+        spec["target_scaler"] = data.target_scaler.to_dict()
+    return spec
+
+
+def _scale(values: np.ndarray, scaler: dict[str, Any]) -> np.ndarray:
+    return (values - np.asarray(scaler["offset"])) / np.asarray(scaler["scale"])
+
+
+def _unscale(values: np.ndarray, scaler: dict[str, Any], column: int = 0) -> np.ndarray:
+    return values * scaler["scale"][column] + scaler["offset"][column]
+
+
+def _numeric(frame: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in frame.columns:
+        raise RawInputError(f"column '{column}' is missing; the model needs: "
+                            f"{', '.join(map(str, frame.attrs.get('needed', [column])))}")
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if len(bad):
+        raise RawInputError(f"column '{column}', row {int(bad[0]) + 1}: "
+                            f"{frame[column].iloc[bad[0]]!r} is not a finite number")
+    return values
+
+
+def _forecast_input(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    needed = list(dict.fromkeys([*spec["features"], spec["target"]]))
+    frame = frame.copy()
+    frame.attrs["needed"] = needed
+    time_column = spec.get("time_column")
+    if time_column and time_column in frame.columns:
+        frame = frame.sort_values(time_column, kind="stable")
+    rows = spec["lookback"] + spec["lag"]
+    if len(frame) < rows:
+        extra = f" + {spec['lag']} for differencing" if spec["lag"] else ""
+        raise RawInputError(f"{len(frame)} rows of history are too few: the model needs the last "
+                            f"{rows} rows (lookback {spec['lookback']}{extra})")
+    frame = frame.tail(rows)
+    target = _numeric(frame, spec["target"])
+    if spec["transform"].startswith("log"):
+        if np.any(target <= 0):
+            raise RawInputError(f"column '{spec['target']}' must be > 0 (the model works on logs)")
+        target = np.log(target)
+    lag = spec["lag"]
+    changed = target[lag:] - target[:-lag] if lag else target
+    columns = []
+    for column in spec["features"]:
+        columns.append(changed if column == spec["target"] else _numeric(frame, column)[lag:])
+    window = _scale(np.column_stack(columns), spec["feature_scaler"])
+    return window[None].astype(np.float32), target
+
+
+def _forecast_output(spec: dict[str, Any], predicted: np.ndarray,
+                     levels: np.ndarray) -> pd.DataFrame:
+    changes = _unscale(np.asarray(predicted, dtype=np.float64)[0], spec["target_scaler"])
+    lag = spec["lag"]
+    out = changes.copy()
+    if lag:
+        for k in range(len(changes)):
+            base = levels[len(levels) - lag + k] if k < lag else out[k - lag]
+            out[k] = base + changes[k]
+    if spec["transform"].startswith("log"):
+        out = np.exp(out)
+    names = [f"{spec['target']}_h{h}" for h in range(1, spec["horizon"] + 1)]
+    return pd.DataFrame([out], columns=names)
+
+
+def _sequences(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[list[Any], list[np.ndarray]]:
+    """(case ids, raw sequences) from a long table (with the case column) or a wide one."""
+    case_column = spec.get("case_column") or "case_id"
+    channels = spec["channels"]
+    frame = frame.copy()
+    frame.attrs["needed"] = channels
+    if case_column in frame.columns:
+        time_column = spec.get("time_column")
+        if time_column and time_column in frame.columns:
+            frame = frame.sort_values([case_column, time_column], kind="stable")
+        values = np.column_stack([_numeric(frame, c) for c in channels])
+        ids, cases = [], []
+        for case, rows in frame.groupby(case_column, sort=False).indices.items():
+            ids.append(case)
+            cases.append(values[rows])
+        return ids, cases
+    if len(channels) != 1:
+        raise RawInputError(f"give one row per time step with a '{case_column}' column and the "
+                            f"channels {', '.join(channels)}")
+    steps = [c for c in frame.columns if c not in (spec.get("label"), case_column)]
+    wide = frame[steps].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+    cases = []
+    for row in wide:
+        length = len(row)
+        while length and np.isnan(row[length - 1]):
+            length -= 1
+        if length == 0 or np.isnan(row[:length]).any():
+            raise RawInputError("a wide row has missing or non-numeric values inside the sequence")
+        cases.append(row[:length, None])
+    return list(frame.index), cases
+
+
+def _sequence_input(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[np.ndarray, list[Any]]:
+    ids, cases = _sequences(spec, frame)
+    steps = spec["steps"]
+    x = np.zeros((len(cases), steps, len(spec["channels"])), dtype=np.float32)
+    for i, case in enumerate(cases):
+        if len(case) > steps or (not spec["masked"] and len(case) != steps):
+            need = f"at most {steps}" if spec["masked"] else f"exactly {steps}"
+            raise RawInputError(f"sequence {ids[i]!r} has {len(case)} steps; the model takes "
+                                f"{need}")
+        x[i, :len(case)] = _scale(case, spec["scaler"])
+    return x, ids
+
+
+def _sequence_output(spec: dict[str, Any], predicted: np.ndarray, ids: list[Any]) -> pd.DataFrame:
+    predicted = np.asarray(predicted, dtype=np.float64)
+    if spec["task"] == "regress":
+        values = _unscale(predicted.reshape(-1), spec["target_scaler"])
+        return pd.DataFrame({"case": ids, "prediction": values})
+    classes = spec["classes"]
+    if spec["positions"]:
+        guess = predicted.argmax(axis=-1)
+        data = {f"label_{k}": [classes[g] for g in guess[:, k]] for k in range(spec["positions"])}
+        return pd.DataFrame({"case": ids, **data})
+    probs = np.column_stack([1 - predicted[:, 0], predicted[:, 0]]) if spec["binary"] \
+        else predicted
+    frame = pd.DataFrame({"case": ids, "label": [classes[i] for i in probs.argmax(axis=1)]})
+    for i, name in enumerate(classes):
+        frame[f"p_{name}"] = probs[:, i]
+    return frame
+
+
+def predict_raw(spec: dict[str, Any], model: Any, frame: pd.DataFrame) -> pd.DataFrame:
+    """Predict from a raw table with the training column names; original units out."""
+    if not isinstance(frame, pd.DataFrame):
+        frame = pd.DataFrame(frame)
+    if spec["task"] == "forecast":
+        window, levels = _forecast_input(spec, frame)
+        return _forecast_output(spec, model.predict(window, verbose=0), levels)
+    x, ids = _sequence_input(spec, frame)
+    return _sequence_output(spec, model.predict(x, verbose=0), ids)
+
+
+def input_example(spec: dict[str, Any], data: Any) -> pd.DataFrame:
+    """A raw input the model accepts: recent history, or one training sequence."""
+    if spec["task"] == "forecast":
+        rows = spec["lookback"] + spec["lag"]
+        end = int(data.splits["test"].index[0])
+        frame = pd.DataFrame({c: data.columns[c][end - rows:end] for c in
+                              dict.fromkeys([*spec["features"], spec["target"]])})
+        if spec.get("time_column") and data.time_values:
+            frame.insert(0, spec["time_column"], data.time_values[end - rows:end])
+        return frame
+    case = data.raw["test"][0] * 1.0
+    channels = spec["channels"]
+    frame = pd.DataFrame(case, columns=channels)
+    frame.insert(0, spec.get("case_column") or "case_id", 0)
+    if spec.get("time_column"):
+        frame.insert(1, spec["time_column"], np.arange(len(case)))
+    return frame

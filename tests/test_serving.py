@@ -1,0 +1,196 @@
+"""A saved model takes raw data: its pyfunc, ``lstm-sweep predict`` and REST serving agree."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import PROJECT_ROOT
+from lstm_automl.cli import main
+from lstm_automl.config import ClassifyDataConfig, ForecastDataConfig
+from lstm_automl.data import prepare_forecast, prepare_sequences
+from lstm_automl.serving import RawInputError, forecast_spec, input_example, sequence_spec
+
+
+def _model(shape, cell="peephole"):
+    from lstm_automl.hypermodel import build_model
+
+    values = {
+        "cell": cell, "bidirectional": False, "layers": 1, "units": [4], "dropout": [0.0],
+        "recurrent_dropout": [0.0], "conv_front": False, "conv_filters": None,
+        "conv_kernel_size": None, "dense_layers": 0, "dense_units": [],
+        "dense_activation": None, "learning_rate": 1e-2, "optimizer": "adam", "loss": "mse",
+        "batch_size": 8, "clipnorm": None,
+    }
+    return build_model(values, shape, seed=1)
+
+
+def _save(data, spec, folder: Path) -> Path:
+    from mlflow.models import infer_signature
+
+    from lstm_automl.mlflow_pyfunc import SweepModel
+    from lstm_automl.model_io import save_sweep_model
+
+    model = _model(data.model_shape())
+    model.optimizer.build(model.trainable_variables)
+    example = input_example(spec, data)
+    output = SweepModel(model, spec).predict(example)
+    path = folder / "model"
+    save_sweep_model(model, path, infer_signature(example, output), [], spec, example)
+    return path
+
+
+@pytest.fixture(scope="module")
+def forecast_model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("forecast")
+    data = prepare_forecast(ForecastDataConfig(
+        source="builtin:airline", lookback=12, horizon=2, transform="log_diff",
+        split={"validation": 24}), folder)
+    spec = forecast_spec(data)
+    return data, spec, _save(data, spec, folder)
+
+
+def _history(data, rows: int) -> pd.DataFrame:
+    end = int(data.splits["test"].index[0])
+    return pd.DataFrame({"month": data.time_values[end - rows:end],
+                         "passengers": data.series[end - rows:end]})
+
+
+@pytest.mark.usefixtures("keras_session")
+def test_raw_history_gives_the_same_forecast_as_the_sweep(forecast_model):
+    import mlflow
+
+    data, spec, path = forecast_model
+    model = mlflow.pyfunc.load_model(str(path))
+    raw = model.predict(_history(data, 40))  # a longer history uses its tail
+    keras_model = model.get_raw_model()
+    scaled = keras_model.predict(data.splits["test"].x[:1], verbose=0)
+    expected = data.inverse_target(scaled, data.splits["test"].index[:1])
+    np.testing.assert_allclose(raw.to_numpy(), expected, rtol=1e-5)
+    assert list(raw.columns) == ["passengers_h1", "passengers_h2"]
+    shuffled = _history(data, 13).sample(frac=1.0, random_state=0)  # ordered by month again
+    np.testing.assert_allclose(model.predict(shuffled).to_numpy(), expected, rtol=1e-5)
+
+
+@pytest.mark.usefixtures("keras_session")
+@pytest.mark.parametrize("problem, message", [
+    ("short", "too few"), ("missing", "column 'passengers' is missing"), ("nan", "not a finite"),
+])
+def test_bad_raw_input_is_explained(forecast_model, problem, message):
+    from lstm_automl.mlflow_pyfunc import _load_pyfunc
+
+    data, _, path = forecast_model
+    model = _load_pyfunc(str(path / "data" / "model"))
+    frame = _history(data, 20)
+    if problem == "short":
+        frame = frame.tail(5)
+    elif problem == "missing":
+        frame = frame.rename(columns={"passengers": "pax"})
+    else:
+        frame.loc[frame.index[-1], "passengers"] = np.nan
+    with pytest.raises(RawInputError, match=message):
+        model.predict(frame)
+
+
+def test_predict_command_and_fresh_process_loading(forecast_model, tmp_path, capsys):
+    data, _, path = forecast_model
+    history = tmp_path / "history.csv"
+    _history(data, 20).to_csv(history, index=False)
+    out = tmp_path / "out.csv"
+    assert main(["predict", "--model", str(path), "--input", str(history),
+                 "--output", str(out)]) == 0
+    cli = pd.read_csv(out)
+    script = (f"import mlflow, pandas as pd, sys; assert 'lstm_automl' not in sys.modules; "
+              f"m = mlflow.pyfunc.load_model({str(path)!r}); "
+              f"print(m.predict(pd.read_csv({str(history)!r})).to_json())")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    fresh = pd.read_json(io.StringIO(done.stdout.strip().splitlines()[-1]))
+    np.testing.assert_allclose(fresh.to_numpy(), cli.to_numpy(), rtol=1e-6)
+    (tmp_path / "bad.csv").write_text("month,pax\n1958-01,1\n")
+    assert main(["predict", "--model", str(path), "--input", str(tmp_path / "bad.csv")]) == 2
+    assert "bad.csv" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("keras_session")
+def test_classifier_takes_raw_unequal_sequences(tmp_path):
+    import mlflow
+
+    data = prepare_sequences(ClassifyDataConfig(source="builtin:JapaneseVowels",
+                                                task="classify"), tmp_path, 1)
+    spec = sequence_spec(data)
+    path = _save(data, spec, tmp_path)
+    model = mlflow.pyfunc.load_model(str(path))
+    frames = []
+    for case in (0, 1):
+        values = data.raw["test"][case]
+        frame = pd.DataFrame(values, columns=data.channels)
+        frame.insert(0, "case_id", case)
+        frame.insert(1, "t", np.arange(len(values)))
+        frames.append(frame)
+    raw = model.predict(pd.concat(frames, ignore_index=True))
+    expected = model.get_raw_model().predict(data.splits["test"].x[:2], verbose=0)
+    np.testing.assert_allclose(raw[[f"p_{c}" for c in data.classes]].to_numpy(), expected,
+                               rtol=1e-5, atol=1e-6)
+    assert list(raw["label"]) == [data.classes[i] for i in expected.argmax(axis=1)]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_rest_serving_matches_local_prediction(forecast_model, tmp_path):
+    import mlflow
+
+    data, _, path = forecast_model
+    history = _history(data, 14)
+    local = mlflow.pyfunc.load_model(str(path)).predict(history)
+    port = _free_port()
+    bin_dir = str(Path(sys.executable).parent)  # mlflow starts uvicorn from the PATH
+    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true",
+           "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "models", "serve", "-m", str(path), "--env-manager",
+         "local", "-h", "127.0.0.1", "-p", str(port)],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        body = json.dumps({"dataframe_split": history.to_dict(orient="split")}).encode()
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/invocations", data=body,
+                    headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    answer = json.loads(response.read())
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(server.stderr.read().decode()[-3000:]) from None
+                time.sleep(1.0)
+        served = pd.DataFrame(answer["predictions"])
+        np.testing.assert_allclose(served[local.columns].to_numpy(), local.to_numpy(), rtol=1e-6)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_readme_documents_serving():
+    text = (PROJECT_ROOT / "README.md").read_text()
+    assert "mlflow models serve -m models:/" in text and "--env-manager local" in text
