@@ -430,6 +430,14 @@ class TrainingConfig(_Strict):
         5, ge=1, description="stop a trial after this many epochs without improvement (null: off)"
     )
     shuffle: bool = Field(True, description="shuffle training windows each epoch (seeded)")
+    jit_compile: Union[StrictBool, Literal["auto"]] = Field(
+        "auto", description="XLA compilation: auto (on for CPU training, where it measured "
+        "faster for every cell family; Keras' choice on GPU), true or false; a model XLA cannot "
+        "compile falls back to plain execution"
+    )
+    mixed_precision: bool = Field(
+        False, description="float16 compute with float32 weights and output (for GPUs)"
+    )
 
 
 class TrackingConfig(_Strict):

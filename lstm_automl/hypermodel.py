@@ -82,7 +82,24 @@ LOSSES: dict[str, Callable[[], Any]] = {
 }
 
 
-def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = None) -> keras.Model:
+XLA_MIN_WORK = 10_000_000  # training steps x windows x epochs: below, compiling costs more
+
+
+def resolve_jit(setting: bool | str, work: int) -> bool | str:
+    """``auto``: XLA on a CPU when a trial is long enough to repay the compile (a few seconds per
+    trial; per epoch XLA measured 1.25-1.6x faster for every family, see bench/RESULTS.md); on a
+    GPU, Keras' own choice, which keeps the fused cuDNN kernels for LSTM and GRU."""
+    if setting != "auto":
+        return setting
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        return "auto"
+    return work >= XLA_MIN_WORK
+
+
+def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = None,
+                jit_compile: bool | str = "auto") -> keras.Model:
     """Build and compile one candidate from plain values (see ``space.declare_space``)."""
     inputs = keras.Input(shape=(shape.steps, shape.n_features), name="window")
     x = inputs
@@ -121,6 +138,7 @@ def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = No
                                  values["clipnorm"]),
         loss=_task_loss(shape, values["loss"]),
         metrics=_task_metrics(shape),
+        jit_compile=jit_compile,
     )
     return model
 
@@ -138,12 +156,13 @@ class SweepHyperModel(kt.HyperModel):
     """
 
     def __init__(self, specs: dict[str, Any], shape: ModelShape, seed: int,
-                 variants: Any = None) -> None:
+                 variants: Any = None, jit_compile: bool | str = "auto") -> None:
         super().__init__(name="lstm_sweep", tunable=True)
         self.specs = specs
         self.shape = shape
         self.seed = seed
         self.variants = variants
+        self.jit_compile = jit_compile
 
     def _data_for(self, hp: kt.HyperParameters) -> Any:
         from lstm_automl.data.variants import HP_PREFIX, encode
@@ -162,7 +181,7 @@ class SweepHyperModel(kt.HyperModel):
             shape = self._data_for(hp).model_shape()
         values = declare_space(hp, self.specs)
         try:
-            return build_model(values, shape, seed=self.seed)
+            return build_model(values, shape, seed=self.seed, jit_compile=self.jit_compile)
         except (ValueError, TypeError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise kt.errors.FailedTrialError(f"model cannot be built: {first}") from exc
@@ -174,4 +193,17 @@ class SweepHyperModel(kt.HyperModel):
             train, val = data.splits["train"], data.splits["validation"]
             args = (train.x, train.y)
             kwargs["validation_data"] = (val.x, val.y)
-        return model.fit(*args, **kwargs)
+        try:
+            return model.fit(*args, **kwargs)
+        except Exception as exc:  # XLA refuses some graphs; plain execution still trains them
+            if not _is_xla_failure(exc) or model.jit_compile is False:
+                raise
+            model.jit_compile = False
+            model.make_train_function(force=True)
+            model.make_test_function(force=True)
+            return model.fit(*args, **kwargs)
+
+
+def _is_xla_failure(exc: Exception) -> bool:
+    text = f"{type(exc).__name__} {exc}"
+    return any(marker in text for marker in ("XLA", "xla", "jit_compile", "Unsupported op"))
