@@ -1,0 +1,40 @@
+"""``lstm-sweep report``: one self-contained HTML file (summary, leaderboard, pictures).
+
+Reads the tracking store only (local or a server); draws with matplotlib; no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from lstm_automl.errors import LstmSweepError
+from lstm_automl.quiet import quiet_frameworks
+
+
+class ReportPathError(LstmSweepError):
+    """The report cannot be written where asked: a usage error."""
+
+    exit_code = 2
+
+
+def report_command(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise ReportPathError(f"--out {args.out}: folder {out.parent} does not exist")
+    quiet_frameworks()
+    import matplotlib
+
+    matplotlib.use("Agg")  # never a GUI backend, even where a display is set
+    from lstm_automl.report.html import report_html
+    from lstm_automl.report.store import read_sweep
+
+    client, sweep = read_sweep(args.tracking_uri, args.sweep)
+    page = report_html(client, sweep)
+    try:
+        out.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise ReportPathError(f"--out {args.out}: cannot write: {exc.strerror or exc}") from None
+    print(f"wrote {out} ({len(page) / 1024:.0f} KiB): sweep '{sweep.name}', "
+          f"{len(sweep.trials)} trials; open it in any browser, it needs no network")
+    return 0

@@ -1,0 +1,26 @@
+"""Read a sweep back from MLflow: leaderboard, pictures, a self-contained HTML report.
+
+The package root stays light (no matplotlib, no TensorFlow) so that ``lstm-sweep leaderboard``
+starts fast; the plotting functions import matplotlib on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def sweep_figures(client: Any, parent_run_id: str) -> dict[str, Any]:
+    """The sweep's pictures as matplotlib Figures, by name (see ``report.figures``)."""
+    from lstm_automl.report.figures import sweep_figures as build
+
+    return build(client, parent_run_id)
+
+
+def log_sweep_figures(client: Any, parent_run_id: str) -> list[str]:
+    """Log the sweep's pictures as PNG artifacts under ``plots/`` of the parent run."""
+    from lstm_automl.report.figures import log_sweep_figures as log
+
+    return log(client, parent_run_id)
+
+
+__all__ = ["log_sweep_figures", "sweep_figures"]

@@ -1,0 +1,324 @@
+"""The leaderboard of one sweep: rows built from trial runs, rendered as table, CSV, JSON or
+Markdown, with a footer on the champion's test metrics against the naive baselines.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from lstm_automl.report.store import Sweep, Trial
+
+FORMATS = ("table", "csv", "json", "markdown")
+SHOWN_APART = ("cell", "layers", "units", "bidirectional")
+_PER_LAYER = re.compile(r"^(.+)_(\d+)$")
+_BASELINE = re.compile(r"^baseline_(.+)_test_([a-z0-9]+)$")
+_LIFT = re.compile(r"^test_([a-z0-9]+)_lift_over_best_baseline$")
+
+
+def parse_value(raw: str | None) -> Any:
+    """A logged param back to a Python value (MLflow stores every param as a string)."""
+    if raw is None or raw == "None":
+        return None
+    if raw in ("True", "False", "true", "false"):
+        return raw.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            continue
+    return raw
+
+
+def fmt(value: Any) -> str:
+    """A value for a table cell: 3 significant digits for floats, yes/no for booleans."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if value is None:
+        return "-"
+    return str(value)
+
+
+def base_key(key: str) -> str:
+    """``units_1`` → ``units``: per-layer params group under their base name."""
+    match = _PER_LAYER.match(key)
+    return match.group(1) if match else key
+
+
+def param_value(params: dict[str, str], key: str) -> Any:
+    """A param, or its per-layer values joined with '/' (``units`` → ``8/4``)."""
+    if key in params:
+        return parse_value(params[key])
+    layers = sorted((int(m.group(2)), v) for k, v in params.items()
+                    if (m := _PER_LAYER.match(k)) and m.group(1) == key)
+    if not layers:
+        return None
+    values = [parse_value(v) for _, v in layers]
+    return values[0] if len(values) == 1 else "/".join(fmt(v) for v in values)
+
+
+def searched_keys(trials: list[Trial]) -> list[str]:
+    """Params whose values differ between trials (the searched ones), per-layer ones grouped,
+    minus those with their own column and keras-tuner's bookkeeping (``tuner/...``)."""
+    keys = dict.fromkeys(base_key(k) for t in trials for k in t.params
+                         if not k.startswith("tuner/"))
+    varying = []
+    for key in keys:  # a value absent from some trials (a layer that does not exist) is no sign
+        seen = {repr(v) for t in trials if (v := param_value(t.params, key)) is not None}
+        if len(seen) > 1 and key not in SHOWN_APART:
+            varying.append(key)
+    return varying
+
+
+@dataclass
+class Row:
+    """One line of the leaderboard."""
+
+    rank: int | None
+    trial: str
+    cell: str
+    depth: Any
+    units: Any
+    bidirectional: bool
+    others: dict[str, Any]
+    score: float | None
+    epochs: int | None
+    seconds: float | None
+    status: str
+    failure: str | None
+    run_id: str
+
+
+def build_rows(sweep: Sweep) -> tuple[list[Row], list[str]]:
+    """Rows best first (failed trials last) and the names of the other searched params."""
+    keys = searched_keys(sweep.trials)
+    rows = []
+    rank = 0
+    for trial in sweep.ranked():
+        ranked = trial.status == "completed" and trial.score is not None
+        rank += ranked
+        epochs = trial.metrics.get("epochs_trained")
+        rows.append(Row(
+            rank=rank if ranked else None, trial=trial.name, cell=trial.cell,
+            depth=param_value(trial.params, "layers"), units=param_value(trial.params, "units"),
+            bidirectional=trial.bidirectional,
+            others={k: param_value(trial.params, k) for k in keys}, score=trial.score,
+            epochs=int(epochs) if epochs is not None else None,
+            seconds=trial.metrics.get("trial_seconds"), status=trial.status,
+            failure=trial.tags.get("failure"), run_id=trial.run_id))
+    return rows, keys
+
+
+@dataclass
+class Outcome:
+    """The champion's test metrics next to the baselines, as the sweep run recorded them."""
+
+    test: dict[str, float]
+    baselines: dict[str, dict[str, float]]
+    primary: str | None
+    lift: float | None
+    best_baseline: str | None
+
+    @property
+    def beats_baselines(self) -> bool | None:
+        return None if self.lift is None else self.lift > 0
+
+
+def outcome(sweep: Sweep) -> Outcome:
+    """Test metrics, baselines and lift from the parent run's metrics."""
+    metrics = sweep.metrics
+    baselines: dict[str, dict[str, float]] = {}
+    primary, lift = None, None
+    test = {}
+    for key, value in metrics.items():
+        if match := _BASELINE.match(key):
+            baselines.setdefault(match.group(1), {})[match.group(2)] = value
+        elif match := _LIFT.match(key):
+            primary, lift = match.group(1), value
+        elif key.startswith("test_"):
+            test[key.removeprefix("test_")] = value
+    if primary is None and "rmse" in test:
+        primary = "rmse"
+    best = None
+    candidates = {n: v[primary] for n, v in baselines.items() if primary and primary in v}
+    if candidates:
+        best = min(candidates, key=candidates.__getitem__)
+        if lift is None and primary in test and candidates[best] > 0:
+            lift = 1.0 - test[primary] / candidates[best]
+    return Outcome(test=test, baselines=baselines, primary=primary, lift=lift, best_baseline=best)
+
+
+def registered_version(client: Any, sweep: Sweep) -> tuple[str, str, bool] | None:
+    """(model name, version, holds the champion alias) registered from this sweep, if any."""
+    try:
+        versions = client.search_model_versions(f"run_id = '{sweep.run_id}'")
+    except Exception:  # a store without a registry (or no permission): just say nothing
+        return None
+    if not versions:
+        return None
+    version = max(versions, key=lambda v: int(v.version))
+    try:
+        aliases = client.get_model_version(version.name, version.version).aliases
+    except Exception:
+        aliases = []
+    return str(version.name), str(version.version), "champion" in (aliases or [])
+
+
+def footer_lines(sweep: Sweep, registered: tuple[str, str, bool] | None = None) -> list[str]:
+    """What a reader wants after the table: the champion, its test metrics, the lift."""
+    champion = sweep.champion
+    lines = []
+    if champion is not None:
+        lines.append(f"Champion: {champion.name} ({sweep.objective} {_num(champion.score)})")
+    result = outcome(sweep)
+    if not result.test:
+        lines.append(f"No test metrics: the sweep run is {sweep.run.info.status} "
+                     f"(a finished sweep evaluates its champion on the test split).")
+    else:
+        lines.append("Test split, original units: " + metric_text(result.test))
+        for name, values in result.baselines.items():
+            lines.append(f"  baseline {name}: " + metric_text(values))
+        lines.append(lift_sentence(result))
+    if registered is not None:
+        name, version, is_champion = registered
+        state = "holds the 'champion' alias" if is_champion else "not the registry's champion"
+        lines.append(f"Registered: '{name}' version {version} ({state})")
+    return lines
+
+
+def lift_sentence(result: Outcome) -> str:
+    """One plain sentence on whether the model beats the best naive baseline."""
+    if result.lift is None or result.primary is None:
+        return "Lift over the baselines: not recorded."
+    base = result.baselines.get(result.best_baseline or "", {}).get(result.primary)
+    against = f"best baseline {result.best_baseline} ({result.primary} {_num(base)})"
+    if result.lift > 0:
+        return (f"Lift: test {result.primary} {result.lift:.1%} lower than the {against}; "
+                f"beats the baselines.")
+    return (f"WARNING: the champion does NOT beat the {against}: test {result.primary} "
+            f"{_num(result.test.get(result.primary))}, lift {result.lift:.1%}.")
+
+
+def metric_text(values: dict[str, float]) -> str:
+    """``rmse 128.4  mae 104  mape 12.45%``."""
+    return "  ".join(f"{k} {_num(v)}{'%' if k == 'mape' else ''}" for k, v in values.items())
+
+
+def _num(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "-"
+    return f"{value:.4g}"
+
+
+def row_cells(row: Row, keys: list[str]) -> list[str]:
+    """A row as display strings, in column order."""
+    status = row.status + (f": {row.failure}" if row.failure else "")
+    return [fmt(row.rank), row.trial, row.cell, fmt(row.depth), fmt(row.units),
+            fmt(row.bidirectional), *(fmt(row.others[k]) for k in keys), _num(row.score),
+            fmt(row.epochs), "-" if row.seconds is None else f"{row.seconds:.1f}s", status]
+
+
+def headers(sweep: Sweep, keys: list[str]) -> list[str]:
+    return ["rank", "trial", "cell", "depth", "units", "bidirectional", *keys, sweep.objective,
+            "epochs", "time", "status"]
+
+
+def title(sweep: Sweep) -> str:
+    done = sum(t.status == "completed" for t in sweep.trials)
+    better = "lower" if sweep.minimise else "higher"
+    return (f"Sweep '{sweep.name}' (experiment '{sweep.experiment_name}', run {sweep.run_id}, "
+            f"{sweep.run.info.status}): {done} of {len(sweep.trials)} trials completed; "
+            f"{sweep.objective}, {better} is better")
+
+
+def render(sweep: Sweep, fmt_name: str, registered: tuple[str, str, bool] | None = None) -> str:
+    """The leaderboard in one of FORMATS."""
+    rows, keys = build_rows(sweep)
+    if fmt_name == "json":
+        return json.dumps(as_json(sweep, rows, keys, registered), indent=2) + "\n"
+    if fmt_name == "csv":
+        return _csv(sweep, rows, keys)
+    head = headers(sweep, keys)
+    cells = [row_cells(r, keys) for r in rows]
+    foot = footer_lines(sweep, registered)
+    if fmt_name == "markdown":
+        lines = [f"**{title(sweep)}**", "", "| " + " | ".join(head) + " |",
+                 "|" + "|".join("---:" if h in _NUMERIC or h == sweep.objective else "---"
+                                for h in head) + "|"]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in cells]
+        lines.append("")
+        lines += [f"- **{f}**" if f.startswith("WARNING") else f"- {f.strip()}" for f in foot]
+        return "\n".join(lines) + "\n"
+    return _table(title(sweep), head, cells, foot)
+
+
+_NUMERIC = {"rank", "depth", "epochs", "time"}
+
+
+def _table(heading: str, head: list[str], cells: list[list[str]], foot: list[str]) -> str:
+    last = len(head) - 1  # the status column may hold a long failure reason: never pad it
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) if i < last else 0
+              for i, h in enumerate(head)]
+    right = {i for i, h in enumerate(head) if h in _NUMERIC or i == last - 3}
+
+    def line(values: list[str]) -> str:
+        parts = [v.rjust(w) if i in right else v.ljust(w)
+                 for i, (v, w) in enumerate(zip(values, widths, strict=True))]
+        return "  ".join(parts).rstrip()
+
+    out = [heading, "", line(head), *(line(r) for r in cells), "", *foot]
+    return "\n".join(out) + "\n"
+
+
+def _csv(sweep: Sweep, rows: list[Row], keys: list[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["rank", "trial", "cell", "depth", "units", "bidirectional", *keys,
+                     sweep.objective, "epochs", "seconds", "status", "failure", "run_id"])
+    for r in rows:
+        writer.writerow([_plain(v) for v in (
+            r.rank, r.trial, r.cell, r.depth, r.units, r.bidirectional,
+            *(r.others[k] for k in keys), r.score, r.epochs,
+            None if r.seconds is None else round(r.seconds, 3), r.status, r.failure, r.run_id)])
+    return buffer.getvalue()
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def as_json(sweep: Sweep, rows: list[Row], keys: list[str],
+            registered: tuple[str, str, bool] | None) -> dict[str, Any]:
+    """A machine-readable leaderboard (values typed: numbers, booleans, null)."""
+    result = outcome(sweep)
+    champion = sweep.champion
+    return {
+        "sweep": sweep.name, "experiment": sweep.experiment_name, "run_id": sweep.run_id,
+        "status": sweep.run.info.status, "objective": sweep.objective,
+        "direction": "min" if sweep.minimise else "max", "searched": keys,
+        "trials": [{
+            "rank": r.rank, "trial": r.trial, "cell": r.cell, "depth": r.depth,
+            "units": r.units, "bidirectional": r.bidirectional, **r.others,
+            sweep.objective: r.score, "epochs": r.epochs, "seconds": r.seconds,
+            "status": r.status, "failure": r.failure, "run_id": r.run_id,
+        } for r in rows],
+        "champion": {
+            "trial": champion.name if champion else None,
+            "test_metrics": result.test, "baselines": result.baselines,
+            "primary_metric": result.primary, "best_baseline": result.best_baseline,
+            "lift_over_best_baseline": result.lift, "beats_baselines": result.beats_baselines,
+            "registered": None if registered is None else {
+                "name": registered[0], "version": registered[1], "champion": registered[2]},
+        },
+    }
