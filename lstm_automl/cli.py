@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     schema = commands.add_parser("schema", help="print the JSON Schema of sweep files")
     schema.add_argument("--indent", type=int, default=2, help="JSON indent (default 2)")
     _add_reading_commands(commands)
+    _add_survival_commands(commands)  # see the "sweeps that survive" block below
     return parser
 
 
@@ -96,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return validate_command(args)
         if args.command in READING_COMMANDS:
             return _run_reading_command(args)
+        if args.command in SURVIVAL_COMMANDS:
+            return _run_survival_command(args)
         from lstm_automl.commands.schema import schema_command
 
         return schema_command(args)
@@ -157,10 +160,50 @@ def _run_reading_command(args: argparse.Namespace) -> int:
 
 
 # --- Sweeps that survive: resume, --fresh (lstm_automl.sweep, lstm_automl.resume) ---------------
+SURVIVAL_COMMANDS = ("chief", "worker")
+
+
 def _add_resume_options(run: argparse.ArgumentParser) -> None:
     run.add_argument("--fresh", action="store_true",
                      help="start the sweep over: discard its tuner state folder (the earlier "
                           "MLflow runs stay); without it an interrupted sweep resumes")
+    run.add_argument("--workers", type=int, metavar="N",
+                     help="train with N worker processes on this machine (keras-tuner's "
+                          "distributed mode; a sqlite store gets a local mlflow server)")
+    run.add_argument("--gpus", metavar="LIST",
+                     help="comma-separated GPU ids, one worker pinned to each "
+                          "(CUDA_VISIBLE_DEVICES); implies --workers")
+
+
+def _add_survival_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    chief = commands.add_parser(
+        "chief", help="hold a sweep's oracle for workers on other machines (shared tracking "
+                      "server), then evaluate and register")
+    chief.add_argument("sweep_file", metavar="SWEEP.yaml")
+    chief.add_argument("--port", type=int, default=0, help="port to listen on (default: free)")
+    chief.add_argument("--host", default="127.0.0.1",
+                       help="address to bind (default 127.0.0.1; anything else is reachable "
+                            "without authentication)")
+    chief.add_argument("--fresh", action="store_true", help="start the sweep over")
+    chief.add_argument("-q", "--quiet", action="store_true", help="print only the result")
+    chief.add_argument("-v", "--verbose", action="store_true", help="print more")
+    worker = commands.add_parser("worker", help="take trials from a chief until the sweep ends")
+    worker.add_argument("sweep_file", metavar="SWEEP.yaml")
+    worker.add_argument("--chief", required=True, metavar="HOST:PORT", help="the chief's oracle")
+    worker.add_argument("--id", dest="worker_id", default=None,
+                        help="unique worker id (default: worker-HOSTNAME); restart a dead "
+                             "worker with its id to resume its trial")
+    worker.add_argument("--tracking-uri", metavar="URI",
+                        help="tracking server (default: the sweep file's, else "
+                             "$MLFLOW_TRACKING_URI)")
+    worker.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    worker.add_argument("-v", "--verbose", action="store_true", help="print Keras' epochs")
+
+
+def _run_survival_command(args: argparse.Namespace) -> int:
+    from lstm_automl.commands.distributed import chief_command, worker_command
+
+    return chief_command(args) if args.command == "chief" else worker_command(args)
 # --- end of sweeps that survive ----------------------------------------------------------------
 
 

@@ -61,7 +61,8 @@ class Reporter:
             shown = {k: v for k, v in record.values.items()
                      if self.verbosity >= VERBOSE or _searched_key(k, self.searched)}
             detail = "  ".join(f"{k}={fmt_value(v)}" for k, v in shown.items())
-            self.line(f"{self._position(record)} {record.name}  {detail}".rstrip())
+            retry = f"  (retry, attempt {record.attempt})" if record.attempt > 1 else ""
+            self.line(f"{self._position(record)} {record.name}  {detail}".rstrip() + retry)
             return
         if record.status == "COMPLETED" and record.score is not None:
             if self.best is None or self._better(record.score, self.best.score):

@@ -48,3 +48,15 @@ def save_sweep_model(model: Any, path: Path, signature: Any, pip_requirements: l
     mlmodel.add_flavor("keras", data=data, keras_version=keras.__version__,
                        keras_backend=keras.backend.backend(), save_exported_model=False)
     mlmodel.save(str(path / "MLmodel"))
+
+
+def raw_signature(example: Any, output: Any) -> Any:
+    """The output schema only: the model checks raw input itself.
+
+    MLflow's column types would refuse a CSV whose numbers happen to be integers ("cannot safely
+    convert int64 to float64"); the saved input example shows the columns instead, and the
+    model's own checks name a missing column, a NaN or too short a history.
+    """
+    from mlflow.models import ModelSignature, infer_signature
+
+    return ModelSignature(inputs=None, outputs=infer_signature(output).inputs)

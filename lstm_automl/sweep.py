@@ -1,52 +1,54 @@
 """One sweep end to end: data → tuner search with MLflow → test split → registry.
 
-Everything that can be refused (config, data, tracking store) is checked before the first model
-is built or the first MLflow run is created.
+Everything that can be refused (config, data, tracking store, a changed definition of an existing
+sweep) is checked before the first model is built or the first MLflow run is created.
+
+A sweep survives interruptions: its folder (``<tuner.directory>/<name>``) keeps keras-tuner's
+state and the sweep's identity (resume.py), so running it again reloads the oracle, re-attaches
+the same MLflow sweep run, closes the runs the interruption left open (recovery.py), retries the
+interrupted trial and trains nothing that already finished.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import contextlib
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from lstm_automl.console import VERBOSE, Reporter, fmt_value
-from lstm_automl.data import SweepData, load_data
-from lstm_automl.errors import SweepError
+from lstm_automl.data import SweepData, load_data, load_variants
+from lstm_automl.errors import SweepError, TrackingError
 from lstm_automl.families import MAXIMISED_METRICS
+from lstm_automl.identity import data_fingerprint, identity_hash, sweep_identity
 from lstm_automl.loader import LoadedSweep
-from lstm_automl.space_summary import format_size, space_size, summary_rows
+from lstm_automl.recovery import OracleTrial, reconcile
+from lstm_automl.result import SweepResult, result_from_summary, summary_of
+from lstm_automl.resume import Opening, open_folder
+from lstm_automl.space_summary import format_size, space_size, summary_rows, sweep_space
 from lstm_automl.tracking import (
+    CONFIG_HASH_TAG,
+    MAX_TRIALS_TAG,
+    REGISTERED_TAG,
+    SWEEP_ID_TAG,
     SweepTracker,
     TrialRecord,
+    artifact_location,
     check_store,
     disable_telemetry,
     display_uri,
     failure_reason,
     resolve_tracking_uri,
+    tracking_call,
 )
 
+__all__ = ["Prepared", "SweepResult", "prepare", "run_sweep", "sweep_folder", "tuner_directory"]
 
-@dataclass
-class SweepResult:
-    """What a finished sweep produced, for the console and for tests."""
-
-    parent_run_id: str
-    records: list[TrialRecord]
-    best: TrialRecord
-    test_metrics: dict[str, float]
-    baselines: dict[str, dict[str, float]]
-    primary_metric: str = "rmse"
-    higher_is_better: bool = False
-    lift: float | None = None  # relative improvement over the best baseline
-    model_name: str | None = None
-    model_version: str | None = None
-    champion: bool = False
-    champion_reason: str = ""
-    tracking_uri: str = ""
-    notes: list[str] = field(default_factory=list)
+REGISTERED_FOR_TAG = "lstm_sweep.registered_for"
 
 
 def tuner_directory(loaded: LoadedSweep) -> Path:
@@ -55,98 +57,187 @@ def tuner_directory(loaded: LoadedSweep) -> Path:
     return Path(configured) if configured else Path(".lstm_sweep")
 
 
-def run_sweep(loaded: LoadedSweep, reporter: Reporter) -> SweepResult:
-    """Run the whole sweep; raises project errors with a clear message on failure."""
+def sweep_folder(loaded: LoadedSweep) -> Path:
+    """The folder of this sweep's state: what resuming reads and ``--fresh`` discards."""
+    return tuner_directory(loaded) / loaded.config.name
+
+
+@dataclass
+class Prepared:
+    """A sweep checked and opened, before TensorFlow loads: what every mode starts from."""
+
+    loaded: LoadedSweep
+    data: SweepData
+    uri: str  # the store as configured (what users see and open)
+    direction: str
+    opening: Opening | None  # None in a worker: the launching process owns the folder
+    tracker: SweepTracker  # talks to ``via`` when a local server fronts the store
+    parent: Any | None  # the existing sweep run when resuming
+    rerun: str
+    variants: Any = None  # ForecastVariants when the data section searches settings
+
+
+def prepare(loaded: LoadedSweep, fresh: bool = False, rerun: str | None = None,
+            via: str | None = None) -> Prepared:
+    """Load data, check the store, open the sweep folder and find its sweep run.
+
+    ``via``: the URI to talk to instead of the store itself (a local server in front of it).
+    """
     config = loaded.config
     data = load_data(loaded)
+    variants = load_variants(loaded)  # every searched data variant is checked before training
     disable_telemetry()
     uri = resolve_tracking_uri(config.tracking.tracking_uri)
     check_store(uri)
+    direction = sweep_direction(loaded)
+    identity = sweep_identity(config, direction, data_fingerprint(data))
+    rerun = rerun or f"lstm-sweep run {loaded.source or loaded.path}"
+    opening = open_folder(sweep_folder(loaded), identity, identity_hash(identity), fresh, rerun)
+    tracker = SweepTracker(via or uri, config.experiment_name,
+                           artifact_root=artifact_location(uri, config.experiment_name))
+    state = opening.state
+    parent = tracker.find_sweep(state.sweep_id, state.parent_run_id) if opening.resumed else None
+    return Prepared(loaded, data, uri, direction, opening, tracker, parent, rerun, variants)
 
-    from lstm_automl import hypermodel, tuners  # TensorFlow loads only once the sweep is sound
 
+def run_sweep(loaded: LoadedSweep, reporter: Reporter, fresh: bool = False,
+              rerun: str | None = None) -> SweepResult:
+    """Run (or resume) the whole sweep; raises project errors with a clear message on failure.
+
+    ``rerun`` is the command line that runs this sweep again, for messages.
+    """
+    prep = prepare(loaded, fresh, rerun)
+    if prep.parent is not None and is_complete(prep.parent, loaded):
+        return completed_result(prep)
+    hypermodel, tuners = open_sweep_run(prep, reporter)
+    with guarded(prep, tuners):
+        return _search_and_register(prep, reporter, hypermodel, tuners)
+
+
+def open_sweep_run(prep: Prepared, reporter: Reporter) -> tuple[Any, Any]:
+    """Print the header, load TensorFlow, open (or re-attach) the sweep run.
+
+    Returns the hypermodel and tuners modules (imported only now: TensorFlow is slow to load).
+    """
+    from lstm_automl import hypermodel, tuners
+
+    assert prep.opening is not None
+    loaded, tracker, state = prep.loaded, prep.tracker, prep.opening.state
+    config = loaded.config
     specs = config.search.specs()
-    objective = config.tuner.objective
-    direction = config.tuner.direction or (
-        "max" if objective.removeprefix("val_") in MAXIMISED_METRICS else "min")
-    reporter.objective, reporter.minimise = objective, direction == "min"
+    configure_reporter(prep, reporter)
+    _print_header(loaded, prep.data, prep.uri, reporter, prep.direction)
+    for note in prep.opening.notes:
+        reporter.line(f"  note: {note}")
+    tags = {**_sweep_tags(loaded), SWEEP_ID_TAG: state.sweep_id,
+            CONFIG_HASH_TAG: state.config_hash, MAX_TRIALS_TAG: str(config.tuner.max_trials)}
+    tracker.start_sweep(config.name, _sweep_params(loaded, prep.data), tags, loaded.text,
+                        _space_text(specs), attach=prep.parent)
+    state.parent_run_id, state.tracking_uri = tracker.parent_run_id, prep.uri
+    state.save()
+    _supersede(tracker, prep.opening)
+    again = " (resumed)" if prep.parent is not None else ""
+    if prep.opening.resumed and prep.parent is None:
+        reporter.line("  note: the sweep's earlier MLflow run is not in this store; its "
+                      "finished trials count, their runs are elsewhere")
+    reporter.line(f"  MLflow: experiment '{config.experiment_name}', sweep run "
+                  f"{tracker.parent_run_id}{again}")
+    return hypermodel, tuners
+
+
+def configure_reporter(prep: Prepared, reporter: Reporter) -> None:
+    """What the console needs to print trials: objective, direction, searched names, budget."""
+    config = prep.loaded.config
+    specs = config.search.specs()
+    reporter.objective, reporter.minimise = config.tuner.objective, prep.direction == "min"
     reporter.searched = [name for name, _ in summary_rows(specs)]
     reporter.total = None if config.tuner.algorithm == "hyperband" else _trial_budget(config, specs)
-    _print_header(loaded, data, uri, reporter, direction)
 
-    tracker = SweepTracker(uri, config.experiment_name)
-    space_text = _space_text(specs)
-    tracker.start_sweep(config.name, _sweep_params(loaded, data), _sweep_tags(loaded),
-                        loaded.text, space_text)
-    reporter.line(f"  MLflow: experiment '{config.experiment_name}', sweep run "
-                  f"{tracker.parent_run_id}")
+
+@contextlib.contextmanager
+def guarded(prep: Prepared, tuners: Any) -> Iterator[None]:
+    """Close the sweep's runs on any way out; a lost store says how to resume."""
+    tracker = prep.tracker
     try:
-        return _search_and_register(loaded, data, tracker, reporter, hypermodel, tuners,
-                                    direction, uri)
-    except BaseException as exc:
-        status = "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
-        tracker.abort(status)
+        yield
+    except KeyboardInterrupt:
+        tracker.abort("KILLED")
+        raise
+    except (tuners.TrackingLost, TrackingError) as exc:
+        tracker.abort("FAILED", str(exc))
+        raise TrackingError(_lost_message(str(exc), prep.loaded, prep.rerun)) from None
+    except BaseException:
+        tracker.abort("FAILED")
         raise
 
 
-def _search_and_register(loaded: LoadedSweep, data: SweepData, tracker: SweepTracker,
-                         reporter: Reporter, hypermodel: Any, tuners: Any, direction: str,
-                         uri: str) -> SweepResult:
+def sweep_direction(loaded: LoadedSweep) -> str:
+    config = loaded.config
+    objective = config.tuner.objective
+    return config.tuner.direction or (
+        "max" if objective.removeprefix("val_") in MAXIMISED_METRICS else "min")
+
+
+def search_arguments(prep: Prepared, reporter: Reporter) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """What ``tuner.search`` gets: the training split, validation data, epochs, callbacks."""
     import keras
 
-    config = loaded.config
-    keras.utils.set_random_seed(config.seed)
-    tuner = _make_tuner(loaded, data, tracker, reporter, hypermodel, tuners, direction)
+    config, data = prep.loaded.config, prep.data
     callbacks = []
     if config.training.early_stopping_patience:
         callbacks.append(keras.callbacks.EarlyStopping(
-            monitor=config.tuner.objective, mode=direction,
+            monitor=config.tuner.objective, mode=prep.direction,
             patience=config.training.early_stopping_patience, restore_best_weights=True))
-    train, val, test = (data.splits[s] for s in ("train", "validation", "test"))
+    train, val = data.splits["train"], data.splits["validation"]
+    kwargs = dict(validation_data=(val.x, val.y), epochs=config.training.epochs,
+                  callbacks=callbacks, verbose=2 if reporter.verbosity >= VERBOSE else 0,
+                  shuffle=config.training.shuffle, **data.fit_kwargs())
+    return (train.x, train.y), kwargs
+
+
+def consecutive_failures_error(prep: Prepared, tuner: Any) -> SweepError:
+    return SweepError(
+        f"stopped after {prep.loaded.config.tuner.max_consecutive_failures} failed trials in a "
+        f"row (tuner.max_consecutive_failures); last failure: {_last_failure(tuner)}")
+
+
+def _search_and_register(prep: Prepared, reporter: Reporter, hypermodel: Any,
+                         tuners: Any) -> SweepResult:
+    import keras
+
+    keras.utils.set_random_seed(prep.loaded.config.seed)
+    tuner = make_sweep_tuner(prep, reporter, hypermodel, tuners)
+    if prep.opening is not None and prep.opening.resumed:
+        recover(tuner, prep.tracker, reporter, tuners)
+    args, kwargs = search_arguments(prep, reporter)
     try:
-        tuner.search(train.x, train.y, validation_data=(val.x, val.y),
-                     epochs=config.training.epochs, callbacks=callbacks,
-                     verbose=2 if reporter.verbosity >= VERBOSE else 0,
-                     shuffle=config.training.shuffle, **data.fit_kwargs())
+        tuner.search(*args, **kwargs)
     except RuntimeError as exc:
         if "consecutive failures" not in str(exc).lower():
             raise
-        raise SweepError(
-            f"stopped after {config.tuner.max_consecutive_failures} failed trials in a row "
-            f"(tuner.max_consecutive_failures); last failure: {_last_failure(tuner)}"
-        ) from None
-
-    records = tuner.trial_records
-    completed = [r for r in records if r.status == "COMPLETED" and r.score is not None]
-    if not completed:
-        raise SweepError(
-            f"no trial completed ({len(records)} ran); last failure: {_last_failure(tuner)}"
-        )
-    best_trial = tuner.oracle.get_best_trials(1)[0]
-    best = next(r for r in records if r.trial_id == best_trial.trial_id)
-    model = tuner.load_model(best_trial)
-    predicted = model.predict(test.x, verbose=0)
-    result = SweepResult(parent_run_id=tracker.parent_run_id or "", records=records, best=best,
-                         test_metrics=data.evaluate(predicted), baselines=data.baselines(),
-                         primary_metric=data.primary_metric,
-                         higher_is_better=data.higher_is_better,
-                         lift=None, tracking_uri=display_uri(uri), notes=loaded.notes)
-    result.lift = data.lift(result.test_metrics)
-    header, rows = data.prediction_table(predicted)
-    tracker.log_table(header, rows, "test_predictions.csv")
-    if config.tracking.register_best:
-        _register(loaded, data, model, test.x, result)
-    _finish(tracker, result, config.tuner.objective)
-    return result
+        raise consecutive_failures_error(prep, tuner) from None
+    records = tuners.sweep_records(tuner.oracle, prep.tracker.trial_runs(), tuner.trial_records)
+    return finish_sweep(prep, tuner, records)
 
 
-def _make_tuner(loaded: LoadedSweep, data: SweepData, tracker: SweepTracker, reporter: Reporter,
-                hypermodel: Any, tuners: Any, direction: str) -> Any:
+def make_sweep_tuner(prep: Prepared, reporter: Reporter, hypermodel: Any, tuners: Any) -> Any:
+    """The MLflow-aware tuner, reloading the sweep's state from its folder when there is one.
+
+    In a worker process (keras-tuner's KERASTUNER_* variables set) its oracle is the chief's.
+    """
     import keras_tuner as kt
 
+    loaded, data, tracker, direction = prep.loaded, prep.data, prep.tracker, prep.direction
     config = loaded.config
-    model_builder = hypermodel.SweepHyperModel(config.search.specs(), data.model_shape(),
-                                               config.seed)
+    if config.training.mixed_precision:
+        import keras
+
+        keras.mixed_precision.set_global_policy("mixed_float16")  # heads stay float32
+    train = data.splits["train"]
+    work = len(train.x) * data.model_shape().steps * config.training.epochs
+    model_builder = hypermodel.SweepHyperModel(
+        config.search.specs(), data.model_shape(), config.seed, variants=prep.variants,
+        jit_compile=hypermodel.resolve_jit(config.training.jit_compile, work))
     algorithm = config.tuner.algorithm
     common: dict[str, Any] = dict(
         hypermodel=model_builder,
@@ -155,7 +246,7 @@ def _make_tuner(loaded: LoadedSweep, data: SweepData, tracker: SweepTracker, rep
         seed=config.seed,
         directory=str(tuner_directory(loaded)),
         project_name=config.name,
-        overwrite=True,
+        overwrite=False,  # resume.open_folder already discarded what must not be resumed
         max_consecutive_failed_trials=config.tuner.max_consecutive_failures,
         tracker=tracker,
         on_event=reporter.on_trial,
@@ -164,26 +255,127 @@ def _make_tuner(loaded: LoadedSweep, data: SweepData, tracker: SweepTracker, rep
         common.update(max_epochs=config.training.epochs, factor=config.tuner.hyperband_factor)
     else:
         common["max_trials"] = config.tuner.max_trials
-    return tuners.make_tuner(algorithm, print_tracebacks=reporter.debug, **common)
+    with contextlib.redirect_stdout(io.StringIO()):  # keras-tuner's "Reloading Tuner from ..."
+        tuner = tuners.make_tuner(algorithm, print_tracebacks=reporter.debug, **common)
+    if algorithm != "hyperband" and not tuner._is_worker():
+        tuner.oracle.max_trials = config.tuner.max_trials  # a raised max_trials is allowed
+    tuner.save()  # from now on a kill always leaves state that reloads
+    return tuner
+
+
+def recover(tuner: Any, tracker: SweepTracker, reporter: Reporter, tuners: Any) -> None:
+    """Close what the interruption left open in MLflow and say where the sweep stands."""
+    oracle = tuner.oracle
+    trials = {tid: OracleTrial(str(t.status), t.score, t.message)
+              for tid, t in oracle.trials.items()}
+    fixed = reconcile(tracker, trials, oracle.objective.name)
+    ended = tuners.sweep_records(oracle, tracker.trial_runs(), [])
+    completed = [r for r in ended if r.status == "COMPLETED" and r.score is not None]
+    sign = 1.0 if reporter.minimise else -1.0
+    if completed:  # the console's "best so far" goes on from the earlier sessions
+        reporter.best = min(completed, key=lambda r: sign * float(r.score or 0.0))
+    retried = ", ".join(f"trial-{tuners.trial_number(t, 0):03d}" for t in tuner.retried_ids)
+    parts = [f"{len(ended)} trial{'s' if len(ended) != 1 else ''} already ended "
+             f"({len(completed)} completed, {len(ended) - len(completed)} failed)"]
+    if retried:
+        parts.append(f"interrupted and retried now: {retried}")
+    if fixed.killed:
+        parts.append(f"{len(fixed.killed)} orphaned trial run(s) marked KILLED")
+    if fixed.recovered:
+        parts.append(f"{len(fixed.recovered)} trial run(s) closed with the tuner's result")
+    reporter.line(f"  resuming: {'; '.join(parts)}")
+    if reporter.best is not None and reporter.best.score is not None:
+        reporter.line(f"  best so far {reporter.best.score:.4g} ({reporter.best.name})")
+
+
+def finish_sweep(prep: Prepared, tuner: Any, records: list[TrialRecord]) -> SweepResult:
+    """Evaluate the best trial on the test split, log it, register it, close the sweep run."""
+    loaded, data, tracker, uri = prep.loaded, prep.data, prep.tracker, prep.uri
+    config = loaded.config
+    completed = [r for r in records if r.status == "COMPLETED" and r.score is not None]
+    if not completed:
+        raise SweepError(
+            f"no trial completed ({len(records)} ran); last failure: {_last_failure(tuner)}"
+        )
+    best_trial = tuner.oracle.get_best_trials(1)[0]
+    best = next(r for r in records if r.trial_id == best_trial.trial_id)
+    checkpoint = Path(tuner._get_checkpoint_fname(best_trial.trial_id))  # keras-tuner's layout
+    if not checkpoint.exists():
+        raise SweepError(f"the best trial's checkpoint {checkpoint} is missing: workers on other "
+                         f"machines must share tuner.directory with the chief (for example on "
+                         f"NFS)")
+    model = tuner.load_model(best_trial)
+    if prep.variants is not None:  # evaluate on the data variant the best trial trained on
+        data = prep.variants.from_hp_values(best_trial.hyperparameters.values)
+    test = data.splits["test"]
+    predicted = model.predict(test.x, verbose=0)
+    result = SweepResult(parent_run_id=tracker.parent_run_id or "", records=records, best=best,
+                         test_metrics=data.evaluate(predicted), baselines=data.baselines(),
+                         primary_metric=data.primary_metric,
+                         higher_is_better=data.higher_is_better,
+                         lift=None, tracking_uri=display_uri(uri), notes=loaded.notes)
+    result.lift = data.lift(result.test_metrics)
+    header, rows = data.prediction_table(predicted)
+    with tracking_call(uri, "logging the test predictions"):
+        tracker.log_table(header, rows, "test_predictions.csv")
+    if config.tracking.register_best:
+        _register_once(loaded, data, model, test.x, result, tracker)
+    with tracking_call(uri, "closing the sweep's run"):
+        _finish(tracker, result, config.tuner.objective)
+    _log_pictures(tracker.uri, result.parent_run_id)
+    return result
+
+
+def _log_pictures(uri: str, run_id: str) -> None:
+    """Pictures are a convenience: a plotting problem must never fail a finished sweep."""
+    try:
+        from mlflow import MlflowClient
+
+        from lstm_automl.report import log_sweep_figures
+
+        log_sweep_figures(MlflowClient(tracking_uri=uri), run_id)
+    except Exception as exc:  # matplotlib or the store: say so and keep the result
+        print(f"  note: could not draw the sweep's pictures: {failure_reason(str(exc))}")
+
+
+def _register_once(loaded: LoadedSweep, data: SweepData, model: Any, x_test: np.ndarray,
+                   result: SweepResult, tracker: SweepTracker) -> None:
+    """Register the best model, unless an interrupted earlier finish already registered it."""
+    done_for = f"{result.best.trial_id}/{len(result.records)}"
+    tags = tracker.client.get_run(result.parent_run_id).data.tags
+    if tags.get(REGISTERED_FOR_TAG) == done_for and tags.get(REGISTERED_TAG):
+        from lstm_automl.tracking import champion_state
+
+        result.model_name, result.model_version = loaded.config.model_name, tags[REGISTERED_TAG]
+        result.champion, result.champion_reason = champion_state(
+            loaded.config.model_name, result.model_version)
+        return
+    _register(loaded, data, model, x_test, result)
+    tracker.set_sweep_tags({REGISTERED_TAG: str(result.model_version),
+                            REGISTERED_FOR_TAG: done_for})
 
 
 def _register(loaded: LoadedSweep, data: SweepData, model: Any, x_test: np.ndarray,
               result: SweepResult) -> None:
-    from mlflow.models import infer_signature
-
+    from lstm_automl.model_io import raw_signature
     from lstm_automl.tracking import log_champion_candidate
 
     config = loaded.config
     # Build the optimizer's slots so the saved file reloads without a "skipping variables" warning.
     model.optimizer.build(model.trainable_variables)
-    sample = x_test[: min(len(x_test), 8)]
-    signature = infer_signature(sample, model.predict(sample, verbose=0))
+    from lstm_automl.mlflow_pyfunc import SweepModel
+    from lstm_automl.serving import forecast_spec, input_example, sequence_spec
+
+    spec = forecast_spec(data) if data.task == "forecast" else sequence_spec(data)
+    example = input_example(spec, data)
+    signature = raw_signature(example, SweepModel(model, spec).predict(example))
     prefixed = {f"test_{k}": v for k, v in result.test_metrics.items()}
     description = (f"Best of sweep '{config.name}' ({result.best.name}), task {data.task}, "
-                   f"data {data.source}; inputs are windows scaled as in training.")
+                   f"data {data.source}. Takes a raw table with the training columns and "
+                   f"returns predictions in original units (mlflow.pyfunc).")
     version, champion, reason = log_champion_candidate(
         model, config.model_name, signature, prefixed, f"test_{data.primary_metric}",
-        data.higher_is_better, result.parent_run_id, description,
+        data.higher_is_better, result.parent_run_id, description, spec, example,
     )
     result.model_name, result.model_version = config.model_name, version
     result.champion, result.champion_reason = champion, reason
@@ -199,19 +391,55 @@ def _finish(tracker: SweepTracker, result: SweepResult, objective: str) -> None:
         tracker.mlflow.set_tag("beats_baselines", str(result.lift > 0).lower())
     if result.best.score is not None:
         metrics[f"best_{objective}"] = result.best.score
-    completed = sum(r.status == "COMPLETED" for r in result.records)
-    metrics.update(trials_completed=completed, trials_failed=len(result.records) - completed)
+    counts = result.counts
+    metrics.update(trials_completed=counts["completed"], trials_failed=counts["failed"],
+                   trials_retried=counts["retried"])
     tracker.mlflow.set_tag("best_trial", result.best.name)
-    summary = {
-        "best_trial": result.best.name, "best_values": result.best.values,
-        "test_metrics": result.test_metrics, "baselines": result.baselines,
-        "primary_metric": primary, "lift_over_best_baseline": result.lift,
-        "registered": {"name": result.model_name, "version": result.model_version,
-                       "champion": result.champion, "reason": result.champion_reason},
-        "trials": [{"name": r.name, "status": r.status, "score": r.score, "epochs": r.epochs,
-                    "seconds": round(r.seconds, 2), "run_id": r.run_id} for r in result.records],
-    }
-    tracker.finish_sweep(metrics, result.best.values, summary)
+    tracker.finish_sweep(metrics, result.best.values, summary_of(result))
+
+
+def is_complete(parent: Any, loaded: LoadedSweep) -> bool:
+    """Finished, and not asked for more trials than it had when it finished."""
+    if parent.info.status != "FINISHED":
+        return False
+    if loaded.config.tuner.algorithm == "hyperband":
+        return True
+    had = parent.data.tags.get(MAX_TRIALS_TAG, "0")
+    return int(had) >= loaded.config.tuner.max_trials if had.isdigit() else False
+
+
+def completed_result(prep: Prepared) -> SweepResult:
+    """The result of a sweep that had finished, read back from its run (nothing is trained)."""
+    import tempfile
+    from datetime import datetime
+
+    tracker, parent, uri, loaded = prep.tracker, prep.parent, prep.uri, prep.loaded
+    with tempfile.TemporaryDirectory() as tmp, tracking_call(uri, "reading summary.json"):
+        path = tracker.client.download_artifacts(parent.info.run_id, "summary.json", tmp)
+        result = result_from_summary(Path(path), parent.info.run_id, display_uri(uri))
+    ended = parent.info.end_time or parent.info.start_time or 0
+    result.finished_at = datetime.fromtimestamp(ended / 1000).strftime("%Y-%m-%d %H:%M")
+    result.notes = loaded.notes
+    return result
+
+
+def _supersede(tracker: SweepTracker, opening: Opening) -> None:
+    """After --fresh, point the discarded sweep's run at the new one (and close it if open)."""
+    previous = opening.previous
+    if previous is None:
+        return
+    old = tracker.find_sweep(previous.sweep_id, previous.parent_run_id)
+    if old is None or old.info.run_id == tracker.parent_run_id:
+        return
+    status = "KILLED" if old.info.status == "RUNNING" else old.info.status
+    tracker.close_run(old.info.run_id, status,
+                      tags={"lstm_sweep.superseded_by": str(tracker.parent_run_id)})
+
+
+def _lost_message(reason: str, loaded: LoadedSweep, rerun: str) -> str:
+    return (f"{reason}\nThe sweep stopped; every trial that finished is kept in "
+            f"{sweep_folder(loaded)}. Once the tracking store is back, run `{rerun}` again: it "
+            f"resumes where it stopped (the interrupted trial is retried).")
 
 
 def _last_failure(tuner: Any) -> str:
@@ -261,10 +489,9 @@ def _print_header(loaded: LoadedSweep, data: SweepData, uri: str, reporter: Repo
     reporter.line(f"lstm-sweep: sweep '{config.name}': {budget} of {config.tuner.algorithm} "
                   f"search, objective {config.tuner.objective} ({direction}), seed {config.seed}")
     reporter.line(f"  data: {data.describe()}")
-    specs = config.search.specs()
-    rows = summary_rows(specs)
+    rows, size = sweep_space(config)
     searched = "; ".join(f"{n} ({t})" for n, t in rows) or "nothing searched"
-    reporter.line(f"  space: {searched}; {format_size(space_size(specs))}")
+    reporter.line(f"  space: {searched}; {format_size(size)}")
     reporter.line(f"  tracking: {display_uri(uri)}")
     for note in loaded.notes:
         reporter.line(f"  note: {note}")

@@ -12,6 +12,7 @@ import math
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ def disable_telemetry() -> None:
     """MLflow would send usage data: machines may have no network, and users may not want it."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("DO_NOT_TRACK", "true")
+    # MLflow prints a "View run ... at: http://..." line per run it closes on a server.
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
 
 
 def resolve_tracking_uri(configured: str | None) -> str:
@@ -67,6 +70,65 @@ def artifact_location(uri: str, experiment: str) -> str | None:
 
 _FAST_FAIL = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
 
+# Tags that tie MLflow runs to a sweep folder (see resume.py) and record its progress.
+KIND_TAG = "lstm_sweep.kind"
+SWEEP_ID_TAG = "lstm_sweep.sweep_id"
+CONFIG_HASH_TAG = "lstm_sweep.config_hash"
+MAX_TRIALS_TAG = "lstm_sweep.max_trials"
+REGISTERED_TAG = "lstm_sweep.registered_version"
+TUNER_ID_TAG = "lstm_sweep.tuner_id"
+ATTEMPT_TAG = "lstm_sweep.attempt"
+PARENT_TAG = "mlflow.parentRunId"
+
+
+@contextlib.contextmanager
+def fast_fail() -> Iterator[None]:
+    """One quick try instead of MLflow's minutes of retries (checks, and cleanup after a loss)."""
+    saved = {k: os.environ.get(k) for k in _FAST_FAIL}
+    os.environ.update(_FAST_FAIL)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM for the block; they are delivered (and raise) right after it."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@contextlib.contextmanager
+def tracking_call(uri: str, what: str) -> Iterator[None]:
+    """Turn whatever MLflow raises (many types for one cause) into one TrackingError."""
+    try:
+        yield
+    except TrackingError:
+        raise
+    except Exception as exc:
+        raise TrackingError(f"tracking store {display_uri(uri)} failed while {what}: "
+                            f"{first_line(exc)}") from exc
+
 
 def check_store(uri: str) -> None:
     """Fail before any training when the store cannot be used, with a message saying why."""
@@ -79,20 +141,12 @@ def check_store(uri: str) -> None:
             raise TrackingError(f"tracking store {uri}: folder {folder} does not exist")
         if not os.access(folder, os.W_OK) or (db.exists() and not os.access(db, os.W_OK)):
             raise TrackingError(f"tracking store {uri}: {db} is not writable")
-    saved = {k: os.environ.get(k) for k in _FAST_FAIL}
-    os.environ.update(_FAST_FAIL)  # one quick try, not MLflow's minutes of retries
-    try:
-        mlflow.set_tracking_uri(uri)
-        mlflow.MlflowClient().search_experiments(max_results=1)
-    except Exception as exc:  # MLflow raises many types for one cause: the store is unusable
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise TrackingError(f"tracking store {uri} cannot be used: {first}") from None
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with fast_fail():
+        try:
+            mlflow.set_tracking_uri(uri)
+            mlflow.MlflowClient().search_experiments(max_results=1)
+        except Exception as exc:  # MLflow raises many types for one cause: the store is unusable
+            raise TrackingError(f"tracking store {uri} cannot be used: {first_line(exc)}") from None
 
 
 def _clean(value: Any) -> Any:
@@ -123,62 +177,168 @@ class TrialRecord:
     epochs: int = 0
     seconds: float = 0.0
     message: str | None = None
+    attempt: int = 1  # > 1: an earlier run of this trial was interrupted and it was retried
 
 
 class SweepTracker:
-    """Owns the parent run of one sweep and opens and closes its trial runs."""
+    """Owns the parent run of one sweep and opens and closes its trial runs.
 
-    def __init__(self, uri: str, experiment: str) -> None:
+    Trial runs are made with the client (not MLflow's stack of active runs), so a worker
+    process can attach its trials to a sweep run opened by another process, and an interrupted
+    trial's run can be closed without touching the sweep's.
+    """
+
+    def __init__(self, uri: str, experiment: str, artifact_root: str | None = None) -> None:
         import mlflow
 
         self.mlflow = mlflow
         self.uri = uri
         self.experiment = experiment
+        # Where a new experiment keeps artifacts (beside a sqlite store, even behind a server).
+        self.artifact_root = artifact_root or artifact_location(uri, experiment)
         self.parent_run_id: str | None = None
         self.experiment_id: str | None = None
+        self.open_trial_run_id: str | None = None
+        self.tuner_id: str | None = None  # set in distributed mode, tagged on trial runs
+        mlflow.set_tracking_uri(uri)
+
+    @property
+    def client(self) -> Any:
+        return self.mlflow.MlflowClient(self.uri)
+
+    # --- the sweep run ---------------------------------------------------------------------
+    def find_sweep(self, sweep_id: str, run_id: str | None = None) -> Any | None:
+        """The sweep run of the sweep folder ``sweep_id`` (by remembered id, else by tag)."""
+        client = self.client
+        with tracking_call(self.uri, "looking for the sweep's run"):
+            if run_id:
+                try:
+                    run = client.get_run(run_id)
+                except self.mlflow.exceptions.MlflowException:
+                    run = None
+                if (run is not None and run.info.lifecycle_stage == "active"
+                        and run.data.tags.get(SWEEP_ID_TAG) == sweep_id):
+                    return run
+            experiment = client.get_experiment_by_name(self.experiment)
+            if experiment is None:
+                return None
+            runs = client.search_runs(
+                [experiment.experiment_id],
+                filter_string=f"tags.`{SWEEP_ID_TAG}` = '{sweep_id}' and "
+                              f"tags.`{KIND_TAG}` = 'sweep'",
+                order_by=["attributes.start_time DESC"], max_results=1)
+        return runs[0] if runs else None
 
     def start_sweep(self, name: str, params: dict[str, Any], tags: dict[str, str],
-                    sweep_text: str, space_text: str) -> str:
+                    sweep_text: str, space_text: str, attach: Any | None = None) -> str:
+        """Open the sweep run: a new one, or ``attach`` (an existing run) when resuming."""
+        with tracking_call(self.uri, "opening the sweep's run"):
+            return self._start_sweep(name, params, tags, sweep_text, space_text, attach)
+
+    def _start_sweep(self, name: str, params: dict[str, Any], tags: dict[str, str],
+                     sweep_text: str, space_text: str, attach: Any | None) -> str:
         mlflow = self.mlflow
         mlflow.set_tracking_uri(self.uri)
-        client = mlflow.MlflowClient()
-        existing = client.get_experiment_by_name(self.experiment)
-        if existing is None:
-            self.experiment_id = client.create_experiment(
-                self.experiment, artifact_location=artifact_location(self.uri, self.experiment)
-            )
+        if attach is not None:
+            self.experiment_id = attach.info.experiment_id
+            run = mlflow.start_run(run_id=attach.info.run_id)
+            # Params cannot change in MLflow; a changed max_trials is kept in a tag instead.
+            params = {k: v for k, v in params.items() if k not in attach.data.params}
         else:
-            self.experiment_id = existing.experiment_id
-        run = mlflow.start_run(experiment_id=self.experiment_id, run_name=f"sweep {name}",
-                               tags={"lstm_sweep.kind": "sweep", **tags})
+            self.experiment_id = self._experiment_id()
+            run = mlflow.start_run(experiment_id=self.experiment_id, run_name=f"sweep {name}",
+                                   tags={KIND_TAG: "sweep", **tags})
         self.parent_run_id = run.info.run_id
-        mlflow.log_params({k: _clean(v) for k, v in params.items()})
+        mlflow.set_tags(tags)
+        if params:
+            mlflow.log_params({k: _clean(v) for k, v in params.items()})
         mlflow.log_text(sweep_text, "sweep.yaml")
         mlflow.log_text(space_text, "search_space.txt")
         return self.parent_run_id
 
+    def _experiment_id(self) -> str:
+        client = self.client
+        existing = client.get_experiment_by_name(self.experiment)
+        if existing is not None:
+            return str(existing.experiment_id)
+        return str(client.create_experiment(self.experiment, artifact_location=self.artifact_root))
+
+    def attach(self, parent_run_id: str) -> None:
+        """Log trials under a sweep run another process opened (a worker, see workers.py)."""
+        with tracking_call(self.uri, "reading the sweep's run"):
+            run = self.client.get_run(parent_run_id)
+        self.parent_run_id = parent_run_id
+        self.experiment_id = run.info.experiment_id
+
+    def set_sweep_tags(self, tags: dict[str, str]) -> None:
+        with tracking_call(self.uri, "tagging the sweep's run"):
+            for key, value in tags.items():
+                self.client.set_tag(self.parent_run_id, key, value)
+
+    def close_run(self, run_id: str, status: str, tags: dict[str, str] | None = None,
+                  metrics: dict[str, float] | None = None) -> None:
+        """Tag and terminate any run (an orphaned trial, a superseded sweep)."""
+        client = self.client
+        with tracking_call(self.uri, f"closing run {run_id}"):
+            for key, value in (tags or {}).items():
+                client.set_tag(run_id, key, value)
+            for key, value in (metrics or {}).items():
+                if math.isfinite(value):
+                    client.log_metric(run_id, key, value)
+            client.set_terminated(run_id, status)
+
+    # --- trial runs -------------------------------------------------------------------------
+    def trial_runs(self, trial_id: str | None = None) -> list[Any]:
+        """Every run nested under the sweep run (of one trial when ``trial_id`` is given)."""
+        where = f"tags.`{PARENT_TAG}` = '{self.parent_run_id}'"
+        if trial_id is not None:
+            where += f" and tags.trial_id = '{trial_id}'"
+        runs: list[Any] = []
+        token = None
+        with tracking_call(self.uri, "listing the trial runs"):
+            while True:
+                page = self.client.search_runs([self.experiment_id], filter_string=where,
+                                               max_results=1000, page_token=token)
+                runs.extend(page)
+                token = page.token
+                if not token:
+                    return runs
+
     def start_trial(self, record: TrialRecord, tags: dict[str, str]) -> str:
-        mlflow = self.mlflow
-        run = mlflow.start_run(
-            experiment_id=self.experiment_id, run_name=record.name, nested=True,
-            tags={"lstm_sweep.kind": "trial", "trial_id": record.trial_id,
-                  "trial_number": str(record.number), **tags},
-        )
-        mlflow.log_params({k: _clean(v) for k, v in record.values.items()})
-        return run.info.run_id
+        from mlflow.entities import Param
+        from mlflow.tracking.context import registry
+
+        all_tags = {KIND_TAG: "trial", "trial_id": record.trial_id,
+                    "trial_number": str(record.number), ATTEMPT_TAG: str(record.attempt),
+                    PARENT_TAG: str(self.parent_run_id), **tags}
+        if self.tuner_id:
+            all_tags[TUNER_ID_TAG] = self.tuner_id
+        with tracking_call(self.uri, f"opening the run of {record.name}"):
+            client = self.client
+            run = client.create_run(self.experiment_id, run_name=record.name,
+                                    tags=registry.resolve_tags(all_tags))
+            run_id = run.info.run_id
+            self.open_trial_run_id = run_id
+            client.log_batch(run_id, params=[Param(k, str(_clean(v)))
+                                             for k, v in record.values.items()])
+        return str(run_id)
 
     def end_trial(self, record: TrialRecord, objective: str) -> None:
-        mlflow = self.mlflow
         metrics = {"epochs_trained": float(record.epochs), "trial_seconds": record.seconds}
         if record.score is not None and math.isfinite(record.score):
             metrics[f"best_{objective}"] = record.score
-        mlflow.log_metrics(metrics, run_id=record.run_id)
-        mlflow.set_tag("status", record.status.lower())
-        if record.message:
-            mlflow.set_tag("failure", failure_reason(record.message)[:500])
-            mlflow.log_text(record.message, "failure.txt")
-        mlflow.end_run(status="FINISHED" if record.status == "COMPLETED" else "FAILED")
+        tags = {"status": record.status.lower()}
+        with tracking_call(self.uri, f"closing the run of {record.name}"):
+            client = self.client
+            if record.message:
+                tags["failure"] = failure_reason(record.message)[:500]
+                client.log_text(record.run_id, record.message, "failure.txt")
+            self.close_run(record.run_id,
+                           "FINISHED" if record.status == "COMPLETED" else "FAILED",
+                           tags=tags, metrics=metrics)
+        self.open_trial_run_id = None
 
+    # --- the end ----------------------------------------------------------------------------
     def log_table(self, header: list[str], rows: list[list[Any]], name: str) -> None:
         """A CSV artifact on the sweep run (the champion's test predictions, for example)."""
         import csv
@@ -196,19 +356,56 @@ class SweepTracker:
             mlflow.log_metrics({k: v for k, v in metrics.items() if math.isfinite(v)},
                                run_id=self.parent_run_id)
         if params:
-            mlflow.log_params({f"best.{k}": _clean(v) for k, v in params.items()})
+            # A resumed sweep that found a better trial cannot overwrite params: the tag
+            # ``best_trial`` and summary.json always name the final best.
+            logged = self.client.get_run(self.parent_run_id).data.params
+            fresh = {f"best.{k}": _clean(v) for k, v in params.items()
+                     if f"best.{k}" not in logged}
+            if fresh:
+                mlflow.log_params(fresh)
         mlflow.log_text(json.dumps(summary, indent=2, default=str), "summary.json")
         mlflow.end_run(status=status)
 
-    def abort(self, status: str = "FAILED") -> None:
-        """Close every run this process left open (a trial's, then the sweep's)."""
-        while self.mlflow.active_run() is not None:
-            self.mlflow.end_run(status=status)
+    def abort(self, status: str = "FAILED", reason: str = "") -> None:
+        """Close what this process left open (its trial's run, then the sweep's), best effort.
+
+        Runs after an interruption or a lost store, so it tries once and never raises; a second
+        Ctrl-C or SIGTERM waits until it is done (it would leave the runs open).
+        """
+        with fast_fail(), signals_held():
+            if self.open_trial_run_id is not None:
+                tags = {"status": "interrupted" if status == "KILLED" else "failed"}
+                if reason:
+                    tags["failure"] = reason[:500]
+                with contextlib.suppress(Exception):
+                    self.close_run(self.open_trial_run_id, status, tags=tags)
+                self.open_trial_run_id = None
+            while self.mlflow.active_run() is not None:
+                with contextlib.suppress(Exception):  # end_run pops the run before it calls out
+                    self.mlflow.end_run(status=status)
+
+
+def log_epoch(uri: str, run_id: str, metrics: dict[str, float], step: int) -> None:
+    """One epoch's metrics on a trial run, as a TrackingError if the store is gone."""
+    import mlflow
+
+    with tracking_call(uri, f"logging epoch {step + 1}"):
+        mlflow.MlflowClient(uri).log_batch(
+            run_id, metrics=[_metric(k, v, step) for k, v in metrics.items()])
+
+
+def _metric(key: str, value: float, step: int) -> Any:
+    import time
+
+    from mlflow.entities import Metric
+
+    return Metric(key, value, int(time.time() * 1000), step)
 
 
 def log_champion_candidate(model: Any, model_name: str, signature: Any,
                            test_metrics: dict[str, float], primary: str, higher_is_better: bool,
-                           source_run_id: str, description: str) -> tuple[str, bool, str]:
+                           source_run_id: str, description: str, spec: Any = None,
+                           input_example: Any = None) -> tuple[str, bool, str]:
     """Log the best model to the parent run, register it, move ``champion`` if it is better.
 
     Returns (version, became_champion, reason), comparing ``primary`` on the test split.
@@ -219,7 +416,7 @@ def log_champion_candidate(model: Any, model_name: str, signature: Any,
 
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(tmp) / "model"
-        save_sweep_model(model, local, signature, _pip_requirements())
+        save_sweep_model(model, local, signature, _pip_requirements(), spec, input_example)
         mlflow.log_artifacts(str(local), artifact_path="model")
     with contextlib.redirect_stderr(io.StringIO()):  # MLflow prints "Successfully registered"
         registered = mlflow.register_model(f"runs:/{source_run_id}/model", model_name)
@@ -244,6 +441,17 @@ def log_champion_candidate(model: Any, model_name: str, signature: Any,
     ) + f"\nSource run: {source_run_id}\nChampion: {'yes' if better else 'no'} ({reason})"
     client.update_model_version(model_name, version, description=text)
     return version, better, reason
+
+
+def champion_state(model_name: str, version: str) -> tuple[bool, str]:
+    """Whether ``version`` holds the alias now, and why (for a finish that was re-run)."""
+    import mlflow
+
+    current = _current_champion(mlflow.MlflowClient(), model_name)
+    if current is not None and str(current.version) == str(version):
+        return True, "registered before the sweep was interrupted; it is the champion"
+    holder = f"v{current.version}" if current is not None else "no version"
+    return False, f"registered before the sweep was interrupted; {holder} is the champion"
 
 
 def _current_champion(client: Any, model_name: str) -> Any:

@@ -2,19 +2,25 @@
 
 The trial's run opens in ``on_trial_begin`` and closes in ``on_trial_end`` (whatever happened),
 and the per-epoch logger is built inside ``run_trial`` because keras-tuner deep-copies callbacks.
+A lost tracking store stops the search (``TrackingLost``) instead of failing trial after trial;
+running out of memory fails only the trial. Trial numbers come from keras-tuner's trial ids, so
+they, and the per-trial seeds, continue unchanged when a sweep is resumed.
 """
 
 from __future__ import annotations
 
 import math
 import time
+import types
 from collections.abc import Callable
 from typing import Any
 
 import keras
 import keras_tuner as kt
 
-from lstm_automl.tracking import SweepTracker, TrialRecord
+from lstm_automl.errors import TrackingError
+from lstm_automl.resume import repair_reloaded_oracle
+from lstm_automl.tracking import SweepTracker, TrialRecord, first_line, log_epoch
 
 TUNERS: dict[str, type[kt.Tuner]] = {
     "random": kt.RandomSearch,
@@ -24,22 +30,26 @@ TUNERS: dict[str, type[kt.Tuner]] = {
 }
 
 
+class TrackingLost(kt.errors.FatalError):
+    """The tracking store failed mid-trial: keras-tuner must stop, not fail the trial and go on."""
+
+
 class EpochLogger(keras.callbacks.Callback):
     """Logs every epoch's metrics to one MLflow run (``step`` = epoch); holds only ids."""
 
-    def __init__(self, run_id: str) -> None:
+    def __init__(self, uri: str, run_id: str) -> None:
         super().__init__()
+        self.uri = uri
         self.run_id = run_id
-        self.epochs = 0
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        import mlflow
-
-        self.epochs = epoch + 1
         metrics = {k: float(v) for k, v in (logs or {}).items()
                    if isinstance(v, (int, float)) and math.isfinite(float(v))}
         if metrics:
-            mlflow.log_metrics(metrics, step=epoch, run_id=self.run_id)
+            try:
+                log_epoch(self.uri, self.run_id, metrics, epoch)
+            except TrackingError as exc:
+                raise TrackingLost(str(exc)) from exc
 
 
 class NonFiniteLoss(keras.callbacks.Callback):
@@ -72,12 +82,38 @@ def active_values(hp: kt.HyperParameters) -> dict[str, Any]:
     return values
 
 
+def trial_values(hp: kt.HyperParameters) -> dict[str, Any]:
+    """What a trial's run shows as params: active values as the user wrote them."""
+    values = active_values(hp)
+    # hp values carry the null code for nullables; the run shows what the user wrote.
+    if "clipnorm" in values and values["clipnorm"] == 0.0:
+        values["clipnorm"] = None
+    # Hyperband's bookkeeping (tuner/epochs, tuner/bracket, ...) is worth a param too.
+    values.update({k: v for k, v in hp.values.items() if k.startswith("tuner/")})
+    return values
+
+
+def trial_number(trial_id: str, fallback: int) -> int:
+    """keras-tuner numbers trials "0", "1", ... (zero-padded): trial-001 is id 0."""
+    return int(trial_id) + 1 if trial_id.isdigit() else fallback
+
+
+def out_of_memory_errors() -> tuple[type[BaseException], ...]:
+    """What running out of host or accelerator memory raises during a trial."""
+    try:
+        import tensorflow as tf
+    except ImportError:  # another Keras backend
+        return (MemoryError,)
+    return (MemoryError, tf.errors.ResourceExhaustedError)
+
+
 class MlflowTrialsMixin:
     """Mixed in front of a keras-tuner Tuner: records each trial in MLflow and on the console."""
 
     tracker: SweepTracker
     on_event: Callable[[str, TrialRecord], None]
     trial_seed: int
+    retried_ids: list[str] | tuple[str, ...] = ()  # interrupted trials found by reload()
 
     def _setup_tracking(self, tracker: SweepTracker, on_event: Callable[[str, TrialRecord], None],
                         seed: int) -> None:
@@ -91,18 +127,14 @@ class MlflowTrialsMixin:
 
     def on_trial_begin(self, trial: kt.engine.trial.Trial) -> None:
         super().on_trial_begin(trial)  # type: ignore[misc]
-        number = len(self.trial_records) + 1
-        # Same seed and config → same initial weights and shuffling for the same trial number.
+        number = trial_number(trial.trial_id, len(self.trial_records) + 1)
+        # Same seed and config → same initial weights and shuffling for the same trial number
+        # (a retried trial included).
         keras.utils.set_random_seed(self.trial_seed + number)
-        hp = trial.hyperparameters
-        values = active_values(hp)
-        # hp values carry the null code for nullables; the run shows what the user wrote.
-        if "clipnorm" in values and values["clipnorm"] == 0.0:
-            values["clipnorm"] = None
-        # Hyperband's bookkeeping (tuner/epochs, tuner/bracket, ...) is worth a param too.
-        values.update({k: v for k, v in hp.values.items() if k.startswith("tuner/")})
+        values = trial_values(trial.hyperparameters)
         record = TrialRecord(number=number, trial_id=trial.trial_id, run_id="",
                              name=trial_run_name(number, values), values=values)
+        record.attempt = len(self.tracker.trial_runs(trial.trial_id)) + 1
         tags = {"cell": str(values.get("cell")), "layers": str(values.get("layers")),
                 "bidirectional": str(bool(values.get("bidirectional"))).lower()}
         record.run_id = self.tracker.start_trial(record, tags)
@@ -113,10 +145,15 @@ class MlflowTrialsMixin:
 
     def run_trial(self, trial: kt.engine.trial.Trial, *args: Any, **kwargs: Any) -> Any:
         assert self._current is not None
-        guard = NonFiniteLoss()
-        logger = EpochLogger(self._current.run_id)
-        kwargs["callbacks"] = [*kwargs.get("callbacks", []), logger, guard]
-        histories = super().run_trial(trial, *args, **kwargs)  # type: ignore[misc]
+        kwargs["callbacks"] = [*kwargs.get("callbacks", []),
+                               EpochLogger(self.tracker.uri, self._current.run_id),
+                               NonFiniteLoss()]
+        try:
+            histories = super().run_trial(trial, *args, **kwargs)  # type: ignore[misc]
+        except out_of_memory_errors() as exc:
+            raise kt.errors.FailedTrialError(
+                f"out of memory: {first_line(exc)[:300]} (try smaller units, layers or "
+                f"batch_size)") from exc
         self._epochs = max((len(h.history.get("loss", [])) for h in histories
                             if hasattr(h, "history")), default=0)
         for history in histories:
@@ -135,17 +172,84 @@ class MlflowTrialsMixin:
             super().on_trial_end(trial)  # type: ignore[misc]
         finally:
             if record is not None:
-                ended = self.oracle.trials[trial.trial_id]  # type: ignore[attr-defined]
+                # The oracle has the final status and score; the message only exists here in
+                # distributed mode (keras-tuner's gRPC trial has no message field).
+                ended = self.oracle.get_trial(trial.trial_id)  # type: ignore[attr-defined]
                 record.status = str(ended.status)
                 score = ended.score
                 record.score = float(score) if score is not None else None
                 record.seconds = time.perf_counter() - self._started
                 record.epochs = self._epochs
-                record.message = ended.message
-                self.tracker.end_trial(record, self.oracle.objective.name)  # type: ignore[attr-defined]
+                record.message = ended.message or trial.message
                 self._current = None
                 self._epochs = 0
+                self.tracker.end_trial(record, self.oracle.objective.name)  # type: ignore[attr-defined]
                 self.on_event("end", record)
+
+    def reload(self) -> None:
+        """Reload keras-tuner's state, then make sure interrupted trials (only) are retried."""
+        super().reload()  # type: ignore[misc]
+        if not self._is_worker():  # type: ignore[attr-defined]
+            self.retried_ids = repair_reloaded_oracle(self.oracle)  # type: ignore[attr-defined]
+            count_failures_from_now(self.oracle)  # type: ignore[attr-defined]
+
+
+def sweep_records(oracle: Any, runs: list[Any], session: list[TrialRecord]) -> list[TrialRecord]:
+    """Every trial that ended, earlier sessions included, in trial order.
+
+    The oracle knows results, MLflow knows runs (name, epochs, time, attempts); the records of
+    this session are taken as they are.
+    """
+    mine = {record.trial_id: record for record in session}
+    grouped: dict[str, list[Any]] = {}
+    for run in runs:
+        grouped.setdefault(run.data.tags.get("trial_id", ""), []).append(run)
+    records = []
+    for tid in sorted(oracle.trials, key=lambda t: (not t.isdigit(), int(t) if t.isdigit() else 0,
+                                                    t)):
+        trial = oracle.trials[tid]
+        status = str(trial.status)
+        if status not in ("COMPLETED", "FAILED"):
+            continue
+        if tid in mine:
+            records.append(mine[tid])
+            continue
+        tried = sorted(grouped.get(tid, []), key=lambda r: r.info.start_time or 0)
+        wanted = "FINISHED" if status == "COMPLETED" else "FAILED"
+        final = next((r for r in reversed(tried) if r.info.status == wanted),
+                     tried[-1] if tried else None)
+        values = trial_values(trial.hyperparameters)
+        number = trial_number(tid, len(records) + 1)
+        metrics = final.data.metrics if final is not None else {}
+        records.append(TrialRecord(
+            number=number, trial_id=tid, run_id=final.info.run_id if final else "",
+            name=final.info.run_name if final else trial_run_name(number, values),
+            values=values, status=status,
+            score=float(trial.score) if trial.score is not None else None,
+            epochs=int(metrics.get("epochs_trained", 0)),
+            seconds=float(metrics.get("trial_seconds", 0.0)), message=trial.message,
+            attempt=max(1, len(tried))))
+    return records
+
+
+def count_failures_from_now(oracle: Any) -> None:
+    """Count consecutive failures from this session on, not from the start of the sweep.
+
+    keras-tuner scans the whole history: once a sweep stopped after N failures in a row, every
+    later trial would stop it again, and resuming it would run one trial at a time.
+    """
+    start = len(oracle.end_order)
+    original = type(oracle)._check_consecutive_failures
+
+    def check(self: Any) -> None:
+        history = self.end_order
+        self.end_order = history[start:]
+        try:
+            original(self)
+        finally:
+            self.end_order = history
+
+    oracle._check_consecutive_failures = types.MethodType(check, oracle)
 
 
 def make_tuner(algorithm: str, print_tracebacks: bool = False, **kwargs: Any) -> kt.Tuner:

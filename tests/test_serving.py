@@ -37,17 +37,15 @@ def _model(shape, cell="peephole"):
 
 
 def _save(data, spec, folder: Path) -> Path:
-    from mlflow.models import infer_signature
-
     from lstm_automl.mlflow_pyfunc import SweepModel
-    from lstm_automl.model_io import save_sweep_model
+    from lstm_automl.model_io import raw_signature, save_sweep_model
 
     model = _model(data.model_shape())
     model.optimizer.build(model.trainable_variables)
     example = input_example(spec, data)
     output = SweepModel(model, spec).predict(example)
     path = folder / "model"
-    save_sweep_model(model, path, infer_signature(example, output), [], spec, example)
+    save_sweep_model(model, path, raw_signature(example, output), [], spec, example)
     return path
 
 
@@ -79,6 +77,8 @@ def test_raw_history_gives_the_same_forecast_as_the_sweep(forecast_model):
     expected = data.inverse_target(scaled, data.splits["test"].index[:1])
     np.testing.assert_allclose(raw.to_numpy(), expected, rtol=1e-5)
     assert list(raw.columns) == ["passengers_h1", "passengers_h2"]
+    integers = _history(data, 13).astype({"passengers": "int64"})  # as pandas reads the CSV
+    np.testing.assert_allclose(model.predict(integers).to_numpy(), expected, rtol=1e-5)
     shuffled = _history(data, 13).sample(frac=1.0, random_state=0)  # ordered by month again
     np.testing.assert_allclose(model.predict(shuffled).to_numpy(), expected, rtol=1e-5)
 

@@ -6,18 +6,32 @@ Keras 3 dropped TF2's ``PeepholeLSTMCell``, so this module brings it back as a s
 diagonal peephole vectors that let the gates look at the cell state. With zero peepholes it
 computes exactly what ``keras.layers.LSTM`` computes.
 
-Saved models store the cell under the registered name ``lstm_automl>PeepholeLSTMCell``. Keras 3
-never imports a non-Keras module named in a saved config (a security rule in
-``keras.src.saving.serialization_lib``), so ``lstm_automl.cells`` (or this module) must be
-imported before ``keras.saving.load_model`` is called on such a model.
+``PeepholeLSTM`` is the same recurrence as a layer (``keras.layers.RNN`` subclass, built like
+``keras.layers.LSTM(units, ...)``) with the same weights, and faster: before the time loop it
+reads the weights once, stacks ``kernel``, ``bias`` and ``recurrent_kernel`` into one matrix and
+broadcasts the peephole vectors to the batch, so each step is one matmul of ``[x_t, 1, h]`` and
+the elementwise gates, with no per-step variable reads or batch reductions in the gradient. It
+falls back to the cell's own step where that trick does not apply (recurrent dropout or per-gate
+dropout masks in training). ``keras.layers.RNN(PeepholeLSTMCell(units))`` keeps working as before.
+(Projecting the inputs of all steps in one matmul before the loop, as cuDNN does, measured slower
+on CPU: the ``(batch, steps, 4 * units)`` projection and its gradient cost more memory traffic
+than the small per-step input matmul they save; see bench/epoch_time.py and bench/RESULTS.md.)
+
+Saved models store the cell under the registered name ``lstm_automl>PeepholeLSTMCell`` (and the
+layer under ``lstm_automl>PeepholeLSTM``). Keras 3 never imports a non-Keras module named in a
+saved config (a security rule in ``keras.src.saving.serialization_lib``), so
+``lstm_automl.cells`` (or this module) must be imported before ``keras.saving.load_model`` is
+called on such a model.
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import keras
 from keras import initializers, ops
+from keras.src import backend as keras_backend  # backend.rnn: the loop keras.layers.RNN runs
 
 
 @keras.saving.register_keras_serializable(package="lstm_automl")
@@ -119,16 +133,133 @@ class PeepholeLSTMCell(keras.layers.LSTMCell):
         z = self._project(x, self.kernel) + self._project(h, self.recurrent_kernel)
         if self.use_bias:
             z = z + self.bias
-        z_i, z_f, z_c, z_o = ops.split(z, 4, axis=1)
-
-        i = self.recurrent_activation(z_i + self.input_gate_peephole_weights * c_tm1)
-        f = self.recurrent_activation(z_f + self.forget_gate_peephole_weights * c_tm1)
-        c = f * c_tm1 + i * self.activation(z_c)
-        o = self.recurrent_activation(z_o + self.output_gate_peephole_weights * c)
-        h = o * self.activation(c)
+        h, c = self.carry_and_output(
+            z, c_tm1, self.input_gate_peephole_weights, self.forget_gate_peephole_weights,
+            self.output_gate_peephole_weights,
+        )
         return h, [h, c]
+
+    def carry_and_output(self, z: Any, c_tm1: Any, w_ci: Any, w_cf: Any,
+                         w_co: Any) -> tuple[Any, Any]:
+        """The gates from the pre-activations ``z`` (i, f, c, o blocks): returns ``(h, c)``.
+
+        The peephole weights come in as arguments so that ``PeepholeLSTM`` can pass them
+        already broadcast to ``(batch, units)``; the cell passes its ``(units,)`` vectors.
+        """
+        z_i, z_f, z_c, z_o = ops.split(z, 4, axis=1)
+        i = self.recurrent_activation(z_i + w_ci * c_tm1)
+        f = self.recurrent_activation(z_f + w_cf * c_tm1)
+        c = f * c_tm1 + i * self.activation(z_c)
+        o = self.recurrent_activation(z_o + w_co * c)
+        h = o * self.activation(c)
+        return h, c
 
     def get_config(self) -> dict[str, Any]:
         """LSTMCell's config plus ``peephole_initializer``, so ``from_config`` round trips."""
         own = {"peephole_initializer": initializers.serialize(self.peephole_initializer)}
         return {**super().get_config(), **own}
+
+
+# Constructor arguments of the cell (everything but ``units``), accepted by PeepholeLSTM too.
+_CELL_ARGS = tuple(
+    name for name in inspect.signature(PeepholeLSTMCell.__init__).parameters
+    if name not in ("self", "units", "kwargs")
+)
+
+
+@keras.saving.register_keras_serializable(package="lstm_automl")
+class PeepholeLSTM(keras.layers.RNN):
+    """The peephole LSTM as a layer: ``PeepholeLSTM(units, return_sequences=..., ...)``.
+
+    Takes the arguments of ``PeepholeLSTMCell`` (activation, initializers, ``dropout``,
+    ``recurrent_dropout``, ``seed``, ``peephole_initializer``, ...) and of
+    ``keras.layers.RNN`` (``return_sequences``, ``return_state``, ``go_backwards``,
+    ``stateful``, ``unroll``), like ``keras.layers.LSTM``. It computes what
+    ``keras.layers.RNN(PeepholeLSTMCell(units))`` computes, with the same weights in the same
+    order (``kernel``, ``recurrent_kernel``, ``bias``, three peephole vectors) and the same
+    dropout masks, only with fewer operations per time step (see the module docstring).
+    ``get_weights``/``set_weights`` move weights between the two forms; ``.weights.h5`` files do
+    not, since Keras keys them by class (``layers/rnn/cell`` against ``layers/peephole_lstm/cell``).
+    """
+
+    def __init__(
+        self,
+        units: int,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        cell_kwargs = {name: kwargs.pop(name) for name in _CELL_ARGS if name in kwargs}
+        cell = PeepholeLSTMCell(
+            units, dtype=kwargs.get("dtype"), trainable=kwargs.get("trainable", True),
+            name="peephole_lstm_cell", **cell_kwargs,
+        )
+        super().__init__(
+            cell, return_sequences=return_sequences, return_state=return_state,
+            go_backwards=go_backwards, stateful=stateful, unroll=unroll, **kwargs,
+        )
+
+    @property
+    def units(self) -> int:
+        return int(self.cell.units)
+
+    def inner_loop(self, sequences: Any, initial_state: Any, mask: Any,
+                   training: bool = False) -> Any:
+        """The time loop with the weights stacked once: per step ``[x_t, 1, h] @ W``."""
+        cell = self.cell
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        if training and 0.0 < cell.recurrent_dropout < 1.0:
+            # Four recurrent masks, one per gate: the cell's own step handles them.
+            return super().inner_loop(sequences, initial_state, mask, training=training)
+        if training and 0.0 < cell.dropout < 1.0:
+            dropout_mask = cell.get_dropout_mask(sequences[:, 0, :])  # drawn by RNN.call
+            if isinstance(dropout_mask, (list, tuple)):  # per-gate masks (implementation=1)
+                return super().inner_loop(sequences, initial_state, mask, training=training)
+            sequences = sequences * ops.expand_dims(dropout_mask, 1)  # same mask every step
+        blocks = [ops.convert_to_tensor(cell.kernel)]
+        if cell.use_bias:  # the bias rides in the matmul on a constant input of 1
+            sequences = ops.concatenate([sequences, ops.ones_like(sequences[..., :1])], axis=-1)
+            blocks.append(ops.expand_dims(ops.convert_to_tensor(cell.bias), 0))
+        blocks.append(ops.convert_to_tensor(cell.recurrent_kernel))
+        weights = ops.concatenate(blocks, axis=0)
+        # Broadcast before the loop: the gradient then sums over the batch once, not per step.
+        batch_units = (ops.shape(sequences)[0], cell.units)
+        w_ci, w_cf, w_co = (
+            ops.broadcast_to(ops.convert_to_tensor(w), batch_units)
+            for w in (cell.input_gate_peephole_weights, cell.forget_gate_peephole_weights,
+                      cell.output_gate_peephole_weights)
+        )
+
+        def step(inputs: Any, states: Any) -> tuple[Any, list[Any]]:
+            h_tm1, c_tm1 = states[0], states[1]
+            z = ops.matmul(ops.concatenate([inputs, h_tm1], axis=1), weights)
+            h, c = cell.carry_and_output(z, c_tm1, w_ci, w_cf, w_co)
+            return h, [h, c]
+
+        return keras_backend.rnn(
+            step,
+            sequences,
+            list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state],
+            go_backwards=self.go_backwards,
+            mask=mask,
+            unroll=self.unroll,
+            input_length=sequences.shape[1],
+            zero_output_for_mask=self.zero_output_for_mask,
+            return_all_outputs=self.return_sequences,
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        """Flat, like ``keras.layers.LSTM``: RNN's arguments plus the cell's, without ``cell``."""
+        config = super().get_config()
+        del config["cell"]
+        cell_config = self.cell.get_config()
+        own = {"units": self.units, **{k: cell_config[k] for k in _CELL_ARGS if k in cell_config}}
+        return {**config, **own}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> PeepholeLSTM:
+        return cls(**config)

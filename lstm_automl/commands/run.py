@@ -1,30 +1,112 @@
-"""``lstm-sweep run``: validate, run the sweep, print the leaderboard and where to look."""
+"""``lstm-sweep run``: validate, run or resume the sweep, print the leaderboard and links."""
 
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 
 from lstm_automl.console import NORMAL, QUIET, VERBOSE, Reporter
-from lstm_automl.loader import load_sweep
+from lstm_automl.errors import ConfigError
+from lstm_automl.loader import LoadedSweep, load_sweep
 from lstm_automl.quiet import import_tensorflow_quietly, quiet_frameworks
+from lstm_automl.result import SweepResult
+from lstm_automl.space_summary import summary_rows
+
+INTERRUPTED = 130
 
 
 def run_command(args: argparse.Namespace) -> int:
     loaded = load_sweep(args.sweep_file)
+    count, gpus = _workers(args)
     quiet_frameworks()
     if not args.debug:
         import_tensorflow_quietly()
     verbosity = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
     reporter = Reporter(verbosity, debug=args.debug)
+    rerun = f"lstm-sweep run {args.sweep_file}"
 
     from lstm_automl.sweep import run_sweep
 
-    result = run_sweep(loaded, reporter)
+    fresh = getattr(args, "fresh", False)
+    try:
+        with terminate_as_interrupt():
+            if count:
+                from lstm_automl.workers import run_with_workers
+
+                result = run_with_workers(loaded, reporter, count, gpus, fresh, rerun,
+                                          args.sweep_file)
+            else:
+                result = run_sweep(loaded, reporter, fresh=fresh, rerun=rerun)
+    except KeyboardInterrupt:
+        print(interrupted_message(loaded, rerun), file=sys.stderr)
+        return INTERRUPTED
+    print_result(loaded, reporter, result)
+    return 0
+
+
+def _workers(args: argparse.Namespace) -> tuple[int, list[str] | None]:
+    """``--workers N`` and ``--gpus 0,1`` (one worker per GPU); 0 means in this process."""
+    count = getattr(args, "workers", None)
+    raw = getattr(args, "gpus", None)
+    gpus = [g.strip() for g in raw.split(",") if g.strip()] if raw else None
+    if gpus is not None and not gpus:
+        raise ConfigError("--gpus", ["expected GPU ids like 0,1"])
+    if gpus and count is not None and count != len(gpus):
+        raise ConfigError("--workers", [f"{count} workers for {len(gpus)} GPUs: one worker per "
+                                        f"GPU, drop --workers or make them match"])
+    if count is not None and count < 1:
+        raise ConfigError("--workers", ["must be at least 1"])
+    return (len(gpus) if gpus else count or 0), gpus
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a shutdown, a scheduler, a supervisor) closes runs like Ctrl-C does."""
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def interrupted_message(loaded: LoadedSweep, rerun: str) -> str:
+    from lstm_automl.sweep import sweep_folder
+
+    folder = sweep_folder(loaded)
+    if not folder.exists():
+        return "\ninterrupted before the sweep started; nothing to resume"
+    return (f"\ninterrupted: the running trial's MLflow run was closed as KILLED; finished trials "
+            f"are kept in {folder}.\nRun `{rerun}` again to resume (the interrupted trial is "
+            f"retried), or `{rerun} --fresh` to start over.")
+
+
+def print_result(loaded: LoadedSweep, reporter: Reporter, result: SweepResult) -> None:
     config = loaded.config
-    done = sum(r.status == "COMPLETED" for r in result.records)
+    counts = result.counts
+    if result.already_complete:
+        reporter.line(f"lstm-sweep: sweep '{config.name}' is already complete (sweep run "
+                      f"{result.parent_run_id}, finished {result.finished_at}); nothing to run. "
+                      f"Raise tuner.max_trials to add trials, or add --fresh to start over.",
+                      QUIET)
+        reporter.objective = config.tuner.objective
+        reporter.minimise = _minimise(loaded)
+        reporter.searched = [name for name, _ in summary_rows(config.search.specs())]
     reporter.line()
-    reporter.line(f"Leaderboard ({done} of {len(result.records)} trials completed; "
-                  f"{reporter.objective}, {'lower' if reporter.minimise else 'higher'} is better)")
+    extra = "".join(f", {counts[k]} {k}" for k in ("failed", "retried") if counts[k])
+    reporter.line(f"Leaderboard ({counts['completed']} of {len(result.records)} trials completed"
+                  f"{extra}; {reporter.objective}, "
+                  f"{'lower' if reporter.minimise else 'higher'} is better)")
     for line in reporter.leaderboard(result.records):
         reporter.line(line)
     metrics = "  ".join(f"{k} {v:.4g}" for k, v in result.test_metrics.items())
@@ -45,7 +127,11 @@ def run_command(args: argparse.Namespace) -> int:
     if result.model_version:
         state = ("now 'champion'" if result.champion
                  else "not champion: it does not beat the current champion")
-        reporter.line(f"Registered '{result.model_name}' version {result.model_version} "
+        verb = "Registered"
+        if result.already_complete:
+            verb, state = "Was registered as", ("'champion' then" if result.champion
+                                                else "not champion then")
+        reporter.line(f"{verb} '{result.model_name}' version {result.model_version} "
                       f"({state}; {result.champion_reason})", QUIET)
     ui_uri = result.tracking_uri
     reporter.line(f"\nCompare the trials: mlflow ui --backend-store-uri {ui_uri}  (experiment "
@@ -54,4 +140,9 @@ def run_command(args: argparse.Namespace) -> int:
         reporter.line(f"Load the champion: mlflow.pyfunc.load_model('models:/{result.model_name}"
                       f"@champion')")
     reporter.line(f"Done in {reporter.elapsed()}.")
-    return 0
+
+
+def _minimise(loaded: LoadedSweep) -> bool:
+    from lstm_automl.sweep import sweep_direction
+
+    return sweep_direction(loaded) == "min"

@@ -1,0 +1,158 @@
+"""Resident memory across many small trials of one sweep in one process.
+
+Runs ``lstm-sweep run`` in-process (``lstm_automl.cli.main``) on a generated sweep of tiny models
+(builtin:nile, every cell family, 1-2 layers, 2 epochs, random search) with its own sqlite
+MLflow store in a temporary folder, and records the resident set size (VmRSS from
+/proc/self/status) when each trial ends, through a wrapper around
+``lstm_automl.console.Reporter.on_trial``. Python's gc-tracked object count is recorded next to
+it, to tell growth of Python objects from growth inside TensorFlow's native allocations, and
+the object types that grew most between the last two checkpoints.
+
+Target (issue 6): RSS growth from trial 10 to trial 30 under 10%. This script only measures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import io
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import _common
+from _common import Target, rss_mib, table
+
+_common.quiet_env()
+
+TARGET = 0.10
+
+SWEEP = """\
+name: bench_memory
+seed: 3
+data:
+  source: builtin:nile
+  lookback: 8
+  horizon: 1
+  split: {{validation: 12, test: 12}}
+search:
+  cell: {{choice: [lstm, gru, peephole, simple_rnn]}}
+  layers: {{int: [1, 2]}}
+  units: {{int: [4, 8], step: 4}}
+  learning_rate: {{float: [1.0e-3, 1.0e-2], log: true}}
+  batch_size: 16
+tuner: {{algorithm: random, max_trials: {trials}, objective: val_loss, directory: {tuner_dir},
+         max_consecutive_failures: 5}}
+training: {{epochs: {epochs}, early_stopping_patience: null}}
+tracking: {{tracking_uri: "sqlite:///{db}", experiment: bench_memory, register: false}}
+"""
+
+
+def _kind(obj: object) -> str:
+    kind = type(obj)
+    module = kind.__module__
+    return kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
+
+
+def main() -> None:
+    p = _common.parser(__doc__.splitlines()[0])
+    p.add_argument("--trials", type=int, help="trials (default 30; quick 3)")
+    p.add_argument("--epochs", type=int, help="epochs per trial (default 2; quick 1)")
+    args = p.parse_args()
+    started = time.perf_counter()
+    trials = args.trials or (3 if args.quick else 30)
+    epochs = args.epochs or (1 if args.quick else 2)
+    checkpoints = sorted({1, min(10, trials), trials} if trials >= 10 else
+                         {1, max(1, trials // 2), trials})
+    early, late = checkpoints[-2], checkpoints[-1]
+
+    from lstm_automl import console
+    from lstm_automl.cli import main as cli_main
+    from lstm_automl.quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    import mlflow  # noqa: F401
+
+    baseline_rss = rss_mib()
+    samples: dict[int, tuple[float, int, str]] = {}
+    kinds: dict[int, Counter[str]] = {}
+    original = console.Reporter.on_trial
+
+    def on_trial(reporter: Any, event: str, record: Any) -> None:
+        original(reporter, event, record)
+        if event == "end":
+            objects = gc.get_objects()
+            samples[record.number] = (rss_mib(), len(objects), record.status)
+            if record.number in (early, late):  # what kinds of objects pile up, for the fix
+                kinds[record.number] = Counter(_kind(o) for o in objects)
+            del objects
+            print(f"  trial {record.number}/{trials}: RSS {samples[record.number][0]:.0f} MiB",
+                  file=sys.__stdout__, flush=True)  # sys.stdout is captured during the run
+
+    console.Reporter.on_trial = on_trial  # type: ignore[method-assign, assignment]
+    with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
+        folder = Path(tmp)
+        path = folder / "sweep.yaml"
+        path.write_text(SWEEP.format(trials=trials, epochs=epochs, tuner_dir=folder / "tuner",
+                                     db=folder / "mlflow.db"))
+        cwd = os.getcwd()
+        os.chdir(folder)
+        out = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+                code = cli_main(["run", str(path), "-q"])
+        finally:
+            os.chdir(cwd)
+            console.Reporter.on_trial = original  # type: ignore[method-assign]
+        if code != 0:
+            raise SystemExit(f"lstm-sweep run failed (exit {code}):\n{out.getvalue()[-3000:]}")
+    end_rss = rss_mib()
+
+    missing = [n for n in checkpoints if n not in samples]
+    if missing:
+        raise SystemExit(f"no RSS sample after trial(s) {missing}; got {sorted(samples)}")
+    rows = [["after importing TensorFlow, keras-tuner, MLflow", f"{baseline_rss:.0f}", "-", "-"]]
+    shown = sorted(set(checkpoints) | set(range(5, trials + 1, 5)))
+    for number in shown:
+        rss, objects, status = samples[number]
+        rows.append([f"after trial {number} ({status.lower()})", f"{rss:.0f}",
+                     f"{rss - baseline_rss:+.0f}", f"{objects}"])
+    rows.append(["after the sweep (best model evaluated)", f"{end_rss:.0f}",
+                 f"{end_rss - baseline_rss:+.0f}", "-"])
+    body = [table(["when", "RSS MiB", "vs after imports MiB", "gc-tracked objects"], rows)]
+    rss_early, objects_early, _ = samples[early]
+    rss_late, objects_late, _ = samples[late]
+    growth = (rss_late - rss_early) / rss_early
+    per_trial = (rss_late - rss_early) / (late - early)
+    objects_per_trial = (objects_late - objects_early) / (late - early)
+    body += ["", f"Growth from trial {early} to {late}: {growth:+.1%} ({rss_late - rss_early:+.0f} "
+             f"MiB, {per_trial:+.1f} MiB per trial; gc-tracked objects {objects_per_trial:+.0f} "
+             f"per trial)."]
+    if early in kinds and late in kinds:
+        grown = (kinds[late] - kinds[early]).most_common(12)
+        body += ["", f"Object types that grew most from trial {early} to {late} (gc-tracked, "
+                 f"per trial):", "",
+                 table(["type", "per trial", f"count after trial {late}"],
+                       [[name, f"{count / (late - early):+.0f}", kinds[late][name]]
+                        for name, count in grown])]
+    met = None if args.quick else growth < TARGET
+    reason = ""
+    if met is False:
+        reason = (f"memory keeps growing by about {per_trial:.1f} MiB per trial; next (another "
+                  f"issue): find what each trial leaves behind (Keras/TF graph state that "
+                  f"clear_session does not free, per-trial MLflow or keras-tuner objects), or "
+                  f"run trials in a child process")
+    targets = [Target(f"RSS growth trial {early} -> {late} under {TARGET:.0%}",
+                      f"measured {growth:+.1%}", met, reason)]
+    settings = (f"{trials} trials x {epochs} epochs of tiny models (builtin:nile, lookback 8, "
+                f"1-2 layers of 4-8 units, every family), random search, in-process CLI")
+    _common.report(args, "memory: resident memory across trials", settings, body, targets,
+                   started=started)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,360 @@
+"""Framework overhead: ``lstm-sweep run`` against a plain script training exactly the same models.
+
+One process, TensorFlow imported and warmed up first. Each repetition runs, side by side:
+
+* **sweep**: ``lstm_automl.cli.main(["run", SWEEP, "-q"])`` on a generated sweep of N small
+  trials (builtin:airline, random search, fixed seed, early stopping off, fixed epochs) with its
+  own sqlite MLflow store in a temporary folder: validation, data, keras-tuner, MLflow trial
+  runs, per-epoch metrics, checkpoints, test evaluation, model registration;
+* **plain**: the same N models built with ``lstm_automl.hypermodel.build_model`` from the
+  arguments the sweep passed to it in each trial (values sampled by keras-tuner, input shape,
+  seed, compile options such as jit_compile; recorded in-process), trained with
+  ``model.fit`` on the same windows (``lstm_automl.data.prepare_forecast``), epochs and batch
+  size: no tuner, no tracking, no evaluation, no registry.
+
+Reported: the median total-time ratio sweep / plain, the overhead per trial in seconds, where the
+sweep's extra time sits (before the first trial, inside trials, between trials, after the last),
+and a cProfile of one more sweep run listing the known suspects (keras-tuner's clear_session and
+gc.collect, checkpoint saves, MLflow logging, registry, test evaluation).
+
+Target (issue 6): at most 1.10x on small trials.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import cProfile
+import io
+import os
+import pstats
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import _common
+from _common import Samples, Target, table
+
+_common.quiet_env()
+
+TARGET = 1.10
+
+SWEEP = """\
+name: bench_overhead
+seed: 11
+data:
+  source: builtin:airline
+  lookback: 12
+  horizon: 1
+  transform: log_diff
+  split: {{validation: 24}}
+search:
+  cell: {{choice: [lstm, gru, peephole, simple_rnn]}}
+  units: {{int: [8, 32], step: 8}}
+  learning_rate: {{float: [1.0e-3, 1.0e-2], log: true}}
+  batch_size: {batch}
+tuner: {{algorithm: random, max_trials: {trials}, objective: val_loss, directory: {tuner_dir}}}
+training: {{epochs: {epochs}, early_stopping_patience: null}}
+tracking: {{tracking_uri: "sqlite:///{db}", experiment: bench_overhead,
+           register_as: bench_overhead}}
+"""
+
+# (label, filename part, function name): where profiled sweep time goes, beyond model.fit.
+SUSPECTS = [
+    ("model.fit (training itself)", "keras/src/backend/tensorflow/trainer.py", "fit"),
+    ("build_model (build + compile)", "lstm_automl/hypermodel.py", "build_model"),
+    ("keras-tuner _try_build: clear_session + gc.collect", "keras_tuner/src/engine/tuner.py",
+     "_try_build"),
+    ("  keras.backend.clear_session", "keras/src/backend/common/global_state.py",
+     "clear_session"),
+    ("  gc.collect (all callers)", "~", "<built-in method gc.collect>"),
+    ("keras-tuner SaveBestEpoch checkpoint (save_weights)", "keras_tuner/src/engine/tuner_utils.py",
+     "_save_model"),
+    ("keras-tuner oracle.create_trial", "keras_tuner/src/engine/oracle.py", "create_trial"),
+    ("keras-tuner oracle/tuner state saves (trial.json, oracle.json)",
+     "keras_tuner/src/engine/base_tuner.py", "save"),
+    ("keras-tuner on_trial_end (oracle.end_trial, saves)", "keras_tuner/src/engine/base_tuner.py",
+     "on_trial_end"),
+    ("MLflow per-epoch log_metrics (EpochLogger)", "lstm_automl/tuners.py", "on_epoch_end"),
+    ("MLflow trial run start (start_run + log_params)", "lstm_automl/tracking.py", "start_trial"),
+    ("MLflow trial run end (metrics, tags, end_run)", "lstm_automl/tracking.py", "end_trial"),
+    ("MLflow sweep run start", "lstm_automl/tracking.py", "start_sweep"),
+    ("MLflow store check", "lstm_automl/tracking.py", "check_store"),
+    ("tuner.load_model (best checkpoint)", "keras_tuner/src/engine/tuner.py", "load_model"),
+    ("test evaluation + baselines (model.predict...)", "keras/src/backend/tensorflow/trainer.py",
+     "predict"),
+    ("registry: log model + register + alias", "lstm_automl/tracking.py",
+     "log_champion_candidate"),
+    ("  MLflow model save (save_sweep_model)", "lstm_automl/model_io.py", "save_sweep_model"),
+    ("MLflow sweep run finish (summary.json)", "lstm_automl/tracking.py", "finish_sweep"),
+    ("sweep file + data load", "lstm_automl/data/__init__.py", "load_data"),
+]
+
+
+class TrialClock:
+    """Time-stamps every trial's begin and end (wraps ``Reporter.on_trial``) and records the
+    arguments of every ``build_model`` call made inside a trial, so the plain script can make
+    exactly the same calls (values, input shape, seed, compile options such as jit_compile)."""
+
+    def __init__(self) -> None:
+        from lstm_automl import console
+
+        self.events: list[tuple[str, int, float, float]] = []  # (event, number, t, seconds)
+        self._console = console
+        self._original = console.Reporter.on_trial
+        clock = self
+
+        def on_trial(reporter: Any, event: str, record: Any) -> None:
+            clock.events.append((event, record.number, time.perf_counter(), record.seconds))
+            clock._original(reporter, event, record)
+
+        console.Reporter.on_trial = on_trial  # type: ignore[method-assign, assignment]
+
+        from lstm_automl import hypermodel
+
+        self.builds: list[tuple[dict[str, Any], Any, dict[str, Any]]] = []
+        build_model = hypermodel.build_model
+
+        def recording_build_model(values: dict[str, Any], shape: Any, *args: Any,
+                                  **kwargs: Any) -> Any:
+            if clock.in_trial():  # not tuner.load_model's rebuild of the best model
+                clock.builds.append((copy.deepcopy(values), shape, {"args": args, **kwargs}))
+            return build_model(values, shape, *args, **kwargs)
+
+        recording_build_model.__wrapped_build__ = build_model  # type: ignore[attr-defined]
+        hypermodel.build_model = recording_build_model  # SweepHyperModel looks it up per call
+
+    def in_trial(self) -> bool:
+        return bool(self.events) and self.events[-1][0] == "begin"
+
+    def reset(self) -> None:
+        self.events.clear()
+        self.builds.clear()
+
+
+def write_sweep(folder: Path, trials: int, epochs: int, batch: int) -> Path:
+    path = folder / "sweep.yaml"
+    path.write_text(SWEEP.format(trials=trials, epochs=epochs, batch=batch,
+                                 tuner_dir=folder / "tuner", db=folder / "mlflow.db"))
+    return path
+
+
+def run_sweep_cli(path: Path, clock: TrialClock) -> dict[str, float]:
+    """One ``lstm-sweep run -q``; returns total seconds and its phases."""
+    from lstm_automl.cli import main
+
+    shutil.rmtree(path.parent / "tuner", ignore_errors=True)  # a new sweep, not a resumed one
+    clock.reset()
+    out = io.StringIO()
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = main(["run", str(path), "-q"])
+    end = time.perf_counter()
+    if code != 0:
+        raise SystemExit(f"lstm-sweep run failed (exit {code}):\n{out.getvalue()}")
+    begins = [t for e, _, t, _ in clock.events if e == "begin"]
+    ends = [(t, s) for e, _, t, s in clock.events if e == "end"]
+    in_trials = sum(s for _, s in ends)
+    return {
+        "total": end - start,
+        "before first trial": begins[0] - start,
+        "inside trials (tuner-timed)": in_trials,
+        "between trials": (ends[-1][0] - begins[0]) - in_trials,
+        "after last trial (test eval, registry)": end - ends[-1][0],
+    }
+
+
+def run_plain(path: Path, builds: list[tuple[dict[str, Any], Any, dict[str, Any]]],
+              epochs: int) -> tuple[float, list[float]]:
+    """The plain script: the sweep's build_model calls again, each followed by model.fit.
+
+    Same values, input shape, seed and compile options; same windows (prepare_forecast), epochs,
+    batch size, shuffling and per-trial seeding. No tuner, no tracking, no evaluation, no
+    registry. Returns (seconds, each trial's best val_loss).
+    """
+    import keras
+
+    from lstm_automl import hypermodel
+    from lstm_automl.data import prepare_forecast
+    from lstm_automl.loader import load_sweep
+
+    build_model = getattr(hypermodel.build_model, "__wrapped_build__", hypermodel.build_model)
+    start = time.perf_counter()
+    loaded = load_sweep(path)
+    config = loaded.config
+    data = prepare_forecast(config.data, loaded.base_dir)  # type: ignore[arg-type]
+    train, val = data.splits["train"], data.splits["validation"]
+    scores = []
+    for number, (values, shape, options) in enumerate(builds, start=1):
+        keras.utils.set_random_seed(config.seed + number)  # as the sweep seeds each trial
+        kwargs = dict(options)
+        model = build_model(values, shape, *kwargs.pop("args"), **kwargs)
+        history = model.fit(train.x, train.y, validation_data=(val.x, val.y), epochs=epochs,
+                            batch_size=int(values["batch_size"]), shuffle=config.training.shuffle,
+                            verbose=0)
+        scores.append(min(history.history["val_loss"]))
+    return time.perf_counter() - start, scores
+
+
+def compile_modes(builds: list[tuple[dict[str, Any], Any, dict[str, Any]]]) -> str:
+    modes = sorted({str(options.get("jit_compile", "Keras default")) for _, _, options in builds})
+    return "jit_compile=" + "/".join(modes)
+
+
+def profile_sweep(path: Path, clock: TrialClock) -> tuple[list[list[Any]], list[list[Any]], float]:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    phases = run_sweep_cli(path, clock)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    raw = stats.stats  # type: ignore[attr-defined]
+    total = phases["total"]
+    suspects = []
+    for label, file_part, func in SUSPECTS:
+        calls, cum = 0, 0.0
+        for (filename, _line, name), (_cc, nc, _tt, ct, _callers) in raw.items():
+            if name == func and (file_part in filename.replace(os.sep, "/")):
+                calls += nc
+                cum = max(cum, ct)  # recursive entries repeat the same cumulative time
+        if calls:
+            suspects.append([label, calls, f"{cum:.2f}", f"{100 * cum / total:.1f}%"])
+    by_own = sorted(raw.items(), key=lambda kv: kv[1][2], reverse=True)[:12]
+    top = [[f"{Path(f).name}:{line} {name}"[:80], nc, f"{tt:.2f}", f"{ct:.2f}"]
+           for (f, line, name), (_cc, nc, tt, ct, _c) in by_own]
+    return suspects, top, total
+
+
+def main() -> None:
+    p = _common.parser(__doc__.splitlines()[0])
+    p.add_argument("--trials", type=int, help="trials per sweep (default 6; quick 2)")
+    p.add_argument("--epochs", type=int, help="epochs per trial (default 15; quick 2)")
+    p.add_argument("--batch", type=int, default=16, help="batch size (default 16)")
+    p.add_argument("--repeats", type=int, help="timed repetitions of each (default 3; quick 1)")
+    p.add_argument("--no-profile", action="store_true",
+                   help="skip the cProfile run (always skipped with --quick)")
+    args = p.parse_args()
+    started = time.perf_counter()
+    trials = args.trials or (2 if args.quick else 6)
+    epochs = args.epochs or (2 if args.quick else 15)
+    repeats = args.repeats or (1 if args.quick else 3)
+
+    t0 = time.perf_counter()
+    from lstm_automl.quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    import mlflow  # noqa: F401
+
+    import_seconds = time.perf_counter() - t0
+    clock = TrialClock()
+    with tempfile.TemporaryDirectory(prefix="bench-overhead-") as tmp:
+        folder = Path(tmp)
+        cwd = os.getcwd()
+        os.chdir(folder)  # anything MLflow or keras-tuner writes by default lands here
+        try:
+            path = write_sweep(folder, trials, epochs, args.batch)
+            print(f"warm-up: sweep of {trials} trials x {epochs} epochs, then the plain script"
+                  f"{' (quick: the sweep only)' if args.quick else ''}", flush=True)
+            first = run_sweep_cli(path, clock)  # creates the store, traces, fills caches
+            builds = list(clock.builds)
+            if len(builds) != trials:
+                raise SystemExit(f"expected {trials} models built in trials, saw {len(builds)}")
+            compile_mode = compile_modes(builds)
+            if not args.quick:
+                run_plain(path, builds, epochs)
+            sweep_s, plain_s, ratios = Samples(), Samples(), Samples()
+            phases: dict[str, Samples] = {}
+            scores_plain: list[float] = []
+            for index in range(repeats):
+                phase = run_sweep_cli(path, clock)
+                plain, scores_plain = run_plain(path, builds, epochs)
+                sweep_s.add(phase["total"])
+                plain_s.add(plain)
+                ratios.add(phase["total"] / plain)
+                for key, value in phase.items():
+                    phases.setdefault(key, Samples()).add(value)
+                print(f"  repetition {index + 1}/{repeats}: sweep {phase['total']:.1f}s, plain "
+                      f"{plain:.1f}s, ratio {phase['total'] / plain:.2f}", flush=True)
+            sweep_scores = [float(s) for s in _sweep_scores(folder)]
+            profile = None if args.no_profile or args.quick else profile_sweep(path, clock)
+        finally:
+            os.chdir(cwd)
+
+    ratio = ratios.median
+    per_trial = (sweep_s.median - plain_s.median) / trials
+    body = [table(
+        ["measure", "median", "min..max"],
+        [["sweep: lstm-sweep run (s)", f"{sweep_s.median:.2f}", sweep_s.spread],
+         ["plain: build_model + fit (s)", f"{plain_s.median:.2f}", plain_s.spread],
+         ["ratio sweep / plain (paired)", f"{ratio:.2f}x", ratios.spread],
+         ["overhead per trial (s)", f"{per_trial:.2f}", "-"],
+         ["plain time per trial (s)", f"{plain_s.median / trials:.2f}", "-"]])]
+    body += ["", "Where the sweep's time goes (median seconds per sweep run):", "",
+             table(["phase", "seconds", "share of sweep"],
+                   [[k, f"{v.median:.2f}", f"{100 * v.median / sweep_s.median:.0f}%"]
+                    for k, v in phases.items() if k != "total"])]
+    in_trial = phases["inside trials (tuner-timed)"].median
+    body += ["", f"Inside trials the sweep spends {in_trial:.2f}s against {plain_s.median:.2f}s "
+             f"for the whole plain script ({in_trial / plain_s.median:.2f}x); the rest is set-up, "
+             f"between-trial bookkeeping and the end of the sweep."]
+    if profile is not None:
+        suspects, top, total = profile
+        body += ["", f"cProfile of one more sweep run ({total:.1f}s under the profiler, which "
+                 f"slows Python-heavy code; use the shares, not the seconds): known suspects, "
+                 f"cumulative time", "",
+                 table(["item", "calls", "cum s", "share"], suspects),
+                 "", "Top functions by own time (tottime):", "",
+                 table(["function", "calls", "own s", "cum s"], top)]
+    met = None if args.quick else ratio <= TARGET
+    reason = ""
+    if met is False:
+        reason = f"each small trial carries ~{per_trial:.2f}s of extra cost"
+        if profile is not None:
+            biggest = sorted((row for row in profile[0] if not row[0].startswith(
+                ("model.fit", "build_model", "  "))), key=lambda r: float(r[2]), reverse=True)
+            reason += "; the profile's biggest items: " + ", ".join(
+                f"{row[0]} {row[3]}" for row in biggest[:4])
+        reason += ("; next (in lstm_automl, not here): avoid keras-tuner's clear_session + "
+                   "gc.collect before every build (override Tuner._try_build, or collect only "
+                   "every N trials), keep the best epoch's weights in memory instead of "
+                   "SaveBestEpoch's save_weights on every improving epoch, and log per-epoch "
+                   "metrics with one MLflow log_batch per trial")
+    targets = [Target(f"sweep <= {TARGET:.2f}x plain on small trials",
+                      f"measured {ratio:.2f}x, {per_trial:.2f}s per trial", met, reason)]
+    same = ""
+    if scores_plain and len(sweep_scores) == len(scores_plain):
+        diff = max(abs(a - b) for a, b in zip(sweep_scores, scores_plain, strict=True))
+        same = (f"same models check: max |best val_loss sweep - plain| over the {trials} trials "
+                f"= {diff:.2g} (sweep median {statistics.median(sweep_scores):.3g})")
+    notes = [f"excluded from both: importing TensorFlow, keras-tuner and MLflow "
+             f"({import_seconds:.1f}s here; see bench/startup.py) and the warm-up runs "
+             f"(the first sweep, which also creates the sqlite store, took {first['total']:.1f}s)",
+             "the sweep includes what the plain script does not: validation, MLflow runs and "
+             "metrics, keras-tuner state and checkpoints, test-split evaluation, registration",
+             "ratio per repetition, in order: " + ", ".join(f"{r:.2f}" for r in ratios.values)
+             + " (a rising ratio means the sweep's fixed costs grow as the process ages: "
+             "gc.collect walks every object earlier trials left behind, see bench/memory.py)",
+             *([same] if same else [])]
+    settings = (f"{trials} trials x {epochs} epochs, builtin:airline (lookback 12), batch "
+                f"{args.batch}, random search over cell/units/learning_rate, models compiled "
+                f"with {compile_mode} (as the sweep does), {repeats} "
+                f"repetitions after a warm-up, sweep and plain alternating")
+    _common.report(args, "overhead: lstm-sweep run vs plain build_model + fit", settings, body,
+                   targets, notes, started)
+
+
+def _sweep_scores(folder: Path) -> list[float]:
+    """Each trial's best val_loss from the last sweep (keras-tuner's trial.json, trial order)."""
+    import json
+
+    scores = []
+    for trial_json in sorted((folder / "tuner" / "bench_overhead").glob("trial_*/trial.json")):
+        score = json.loads(trial_json.read_text()).get("score")
+        scores.append(float("nan") if score is None else float(score))
+    return scores
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""``lstm-sweep chief`` and ``lstm-sweep worker``: one sweep, workers on several machines."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+
+from lstm_automl.commands.run import (
+    INTERRUPTED,
+    interrupted_message,
+    print_result,
+    terminate_as_interrupt,
+)
+from lstm_automl.console import NORMAL, QUIET, VERBOSE, Reporter
+from lstm_automl.loader import load_sweep
+from lstm_automl.quiet import import_tensorflow_quietly, quiet_frameworks
+
+
+def _reporter(args: argparse.Namespace, stream=None) -> Reporter:  # type: ignore[no-untyped-def]
+    quiet_frameworks()
+    if not args.debug:
+        import_tensorflow_quietly()
+    verbosity = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
+    return Reporter(verbosity, stream=stream, debug=args.debug)
+
+
+def chief_command(args: argparse.Namespace) -> int:
+    loaded = load_sweep(args.sweep_file)
+    reporter = _reporter(args)
+    rerun = f"lstm-sweep chief {args.sweep_file}"
+    from lstm_automl.workers import run_chief
+
+    try:
+        with terminate_as_interrupt():
+            result = run_chief(loaded, reporter, args.host, args.port, args.fresh, rerun)
+    except KeyboardInterrupt:
+        print(interrupted_message(loaded, rerun), file=sys.stderr)
+        return INTERRUPTED
+    print_result(loaded, reporter, result)
+    return 0
+
+
+def worker_command(args: argparse.Namespace) -> int:
+    from lstm_automl.workers import SUPERVISED_ENV, Prefixed, run_worker
+
+    loaded = load_sweep(args.sweep_file)
+    worker_id = args.worker_id or f"worker-{socket.gethostname()}"
+    reporter = _reporter(args, stream=Prefixed(sys.stdout, f"{worker_id}| "))
+    rerun = f"lstm-sweep worker {args.sweep_file} --chief {args.chief} --id {worker_id}"
+    try:
+        with terminate_as_interrupt():
+            return run_worker(loaded, reporter, args.chief, worker_id, args.tracking_uri, None,
+                              rerun)
+    except KeyboardInterrupt:
+        hint = ("" if os.environ.get(SUPERVISED_ENV) else
+                f" Restart it with `{rerun}` to resume that trial.")
+        print(f"{worker_id}: interrupted; its trial's run was closed as KILLED.{hint}",
+              file=sys.stderr)
+        return INTERRUPTED

@@ -1,0 +1,86 @@
+"""What a sweep *is*: the settings that give its trials their meaning, and a hash of them.
+
+A sweep can be resumed only while these stay the same (a trial trained on other data, another
+space or another objective would be compared with trials that mean something else). Harmless
+settings (``max_trials``, ``tracking``, ``description``, failure limits) are left out on purpose.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import numpy as np
+
+from lstm_automl.config import SweepConfig
+from lstm_automl.data.base import SPLITS, SweepData
+
+# Keys whose change is allowed when a sweep is resumed (documentation and tests read this).
+HARMLESS = ("tuner.max_trials", "tuner.max_consecutive_failures", "tuner.directory", "tracking",
+            "description")
+
+
+def data_fingerprint(data: SweepData) -> str:
+    """A hash of the prepared windows: catches an edited CSV behind an unchanged file name."""
+    digest = hashlib.sha256()
+    for split in SPLITS:
+        windows = data.splits.get(split)
+        if windows is None:
+            continue
+        for array in (windows.x, windows.y):
+            contiguous = np.ascontiguousarray(array)
+            digest.update(f"{split}{contiguous.shape}{contiguous.dtype}".encode())
+            digest.update(contiguous.tobytes())
+    return digest.hexdigest()[:16]
+
+
+def sweep_identity(config: SweepConfig, direction: str, fingerprint: str) -> dict[str, str]:
+    """Flat ``{dotted.key: compact JSON value}`` of everything that defines the trials."""
+    identity: dict[str, str] = {"seed": _compact(config.seed), "data.content": fingerprint}
+    for key, value in config.data.model_dump(mode="json", by_alias=True).items():
+        identity[f"data.{key}"] = _compact(value)
+    for key, value in config.search.model_dump(mode="json", by_alias=True).items():
+        identity[f"search.{key}"] = _compact(value)
+    for key, value in config.training.model_dump(mode="json").items():
+        identity[f"training.{key}"] = _compact(value)
+    tuner = config.tuner
+    identity.update({
+        "tuner.algorithm": _compact(tuner.algorithm),
+        "tuner.objective": _compact(tuner.objective),
+        "tuner.direction": _compact(direction),
+        "tuner.executions_per_trial": _compact(tuner.executions_per_trial),
+    })
+    if tuner.algorithm == "hyperband":
+        identity["tuner.hyperband_factor"] = _compact(tuner.hyperband_factor)
+    return identity
+
+
+def identity_hash(identity: dict[str, str]) -> str:
+    """Short, stable hash of an identity (stored as a tag on the sweep run and in its folder)."""
+    text = json.dumps(identity, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def describe_changes(old: dict[str, str], new: dict[str, str]) -> list[str]:
+    """One line per changed key, ``key: old -> new``, in a stable order.
+
+    Keys known to only one side are skipped: a setting added to lstm-sweep after the sweep
+    started must not make every existing sweep unresumable.
+    """
+    lines = []
+    changed = {key for key in set(old) & set(new) if old[key] != new[key]}
+    if any(key.startswith("data.") and key != "data.content" for key in changed):
+        changed.discard("data.content")  # other windows follow from the changed data settings
+    for key in sorted(changed):
+        before, after = old[key], new[key]
+        if key == "data.content":
+            lines.append(f"data.content: the data itself changed (fingerprint {before} -> "
+                         f"{after})")
+        else:
+            lines.append(f"{key}: {before} -> {after}")
+    return lines
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(", ", ": "), default=str)
