@@ -142,10 +142,18 @@ def main() -> None:
     met = None if args.quick else growth < TARGET
     reason = ""
     if met is False:
-        reason = (f"memory keeps growing by about {per_trial:.1f} MiB per trial; next (another "
-                  f"issue): find what each trial leaves behind (Keras/TF graph state that "
-                  f"clear_session does not free, per-trial MLflow or keras-tuner objects), or "
-                  f"run trials in a child process")
+        reason = f"memory keeps growing by about {per_trial:.1f} MiB per trial"
+        graph_ops = "tensorflow.python.framework.ops.Operation"
+        if early in kinds and late in kinds:
+            ops_per_trial = (kinds[late][graph_ops] - kinds[early][graph_ops]) / (late - early)
+            if ops_per_trial > 100:
+                reason += (f", and {ops_per_trial:.0f} TensorFlow graph Operations per trial "
+                           f"stay alive: the traced train/test functions of finished trials' "
+                           f"models are still referenced somewhere (clear_session cannot free "
+                           f"what is still referenced)")
+        reason += ("; next (another issue): find the referrers (gc.get_referrers on an old "
+                   "model, e.g. callbacks, histories or trial records that keep model "
+                   "references), or run each trial in a child process")
     targets = [Target(f"RSS growth trial {early} -> {late} under {TARGET:.0%}",
                       f"measured {growth:+.1%}", met, reason)]
     settings = (f"{trials} trials x {epochs} epochs of tiny models (builtin:nile, lookback 8, "
