@@ -133,7 +133,7 @@ def main() -> None:
     p.add_argument("--steps", type=int, help="sequence length T (default 100; quick 20)")
     p.add_argument("--samples", type=int, help="training samples (default 2048; quick 256)")
     p.add_argument("--seeds", type=int, help="seeds per algorithm (default 3; quick 1)")
-    p.add_argument("--budget", type=int, help="epoch budget per search (default 60; quick 6)")
+    p.add_argument("--budget", type=int, help="epoch budget per search (default 50; quick 6)")
     p.add_argument("--epochs", type=int,
                    help="max epochs per trial, hyperband's max_epochs (default 20; quick 3)")
     p.add_argument("--threshold", type=float, default=0.01, help="val MSE to reach (0.01)")
@@ -147,7 +147,7 @@ def main() -> None:
     steps = args.steps or (20 if args.quick else 100)
     samples = args.samples or (256 if args.quick else 2048)
     seeds = args.seeds or (1 if args.quick else 3)
-    budget = args.budget or (6 if args.quick else 60)
+    budget = args.budget or (6 if args.quick else 50)
     epochs = args.epochs or (3 if args.quick else 20)
     algorithms = [a.strip() for a in args.algorithms.split(",")]
     xla = args.xla and not args.quick
