@@ -92,14 +92,18 @@ def versions() -> dict[str, str]:
     return found
 
 
+_STARTED_AT = _dt.datetime.now().astimezone()
+_LOAD_AT_START = load_average()
+
+
 def machine_lines() -> list[str]:
-    now = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    now = _STARTED_AT.strftime("%Y-%m-%d %H:%M %Z")
     ver = ", ".join(f"{k} {v}" for k, v in versions().items())
     return [
-        f"- date: {now}",
+        f"- date (start): {now}",
         f"- machine: {cpu_model()}; {cores()} cores; {memory_total()} RAM; "
         f"{platform.system()} {platform.release()}",
-        f"- load average at start (1/5/15 min): {load_average()}",
+        f"- load average (1/5/15 min) at start: {_LOAD_AT_START}; at the end: {load_average()}",
         f"- versions: {ver}",
     ]
 
