@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    SerializerFunctionWrapHandler,
     StrictBool,
     StrictFloat,
     StrictInt,
@@ -27,6 +28,7 @@ from pydantic import (
     Tag,
     ValidationInfo,
     field_validator,
+    model_serializer,
 )
 
 from lstm_automl.families import TUNER_ALGORITHMS
@@ -288,6 +290,23 @@ class FeatureChoice(_Strict):
     choice: list[list[StrictStr]] = Field(min_length=1)
 
 
+class BacktestConfig(_Strict):
+    """Rolling-origin (expanding window) validation: several origins, scores averaged.
+
+    The last fold is the ordinary train/validation split; each earlier fold moves the origin
+    ``step`` rows back and validates on the ``validation`` rows after it. The test split is
+    never part of any fold.
+    """
+
+    folds: StrictInt = Field(
+        3, ge=2, le=20, description="validation origins (2..20), the ordinary split included"
+    )
+    step: StrictInt | None = Field(
+        None, ge=1, description="rows each earlier origin moves back (default: the validation "
+        "length, so validation parts do not overlap)"
+    )
+
+
 class ForecastDataConfig(_DataBase):
     """Forecast the next ``horizon`` values of a series from the last ``lookback`` rows.
 
@@ -321,6 +340,19 @@ class ForecastDataConfig(_DataBase):
         "standard", description="scaling fitted on the training split only; {choice: [...]} "
         "searches it"
     )
+
+    backtest: BacktestConfig | None = Field(
+        None, description="rolling-origin backtesting, e.g. {folds: 3, step: 12}; makes the "
+        "backtest_val_* objectives available (averaged over the folds)"
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_backtest(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Sweeps without backtesting keep the identity (resume hash) they had before it existed.
+        dumped: dict[str, Any] = handler(self)
+        if dumped.get("backtest", 0) is None:
+            dumped.pop("backtest")
+        return dumped
 
     @field_validator("transform", "scaling", mode="after")
     @classmethod

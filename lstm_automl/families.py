@@ -47,7 +47,34 @@ TASK_METRICS: dict[str, tuple[str, ...]] = {
 MAXIMISED_METRICS: frozenset[str] = frozenset({"accuracy", "auc", "f1"})
 
 
-def objective_names(task: str) -> list[str]:
-    """Every objective name a model of this task reports, training and validation."""
+# Rolling-origin backtesting (forecast only) reports validation metrics averaged over its folds
+# as ``backtest_val_<metric>`` and each fold's as ``backtest_fold<k>_val_<metric>``.
+BACKTEST_PREFIX = "backtest_"
+BACKTEST_TASKS = ("forecast",)
+
+
+def objective_names(task: str, backtest: bool = False) -> list[str]:
+    """Every objective name a model of this task reports, training and validation.
+
+    ``backtest``: the sweep sets ``data.backtest``, so the fold-averaged metrics exist too.
+    """
     metrics = TASK_METRICS[task]
-    return [f"val_{m}" for m in metrics] + list(metrics)
+    names = [f"val_{m}" for m in metrics] + list(metrics)
+    if backtest and task in BACKTEST_TASKS:
+        names = [f"{BACKTEST_PREFIX}val_{m}" for m in metrics] + names
+    return names
+
+
+def objective_problem(task: str, objective: str, backtest: bool) -> str | None:
+    """Why ``objective`` cannot be optimised by this sweep, or None when it can."""
+    allowed = objective_names(task, backtest)
+    if objective in allowed:
+        return None
+    if objective.startswith(BACKTEST_PREFIX) and objective in objective_names(task, True):
+        return (f"tuner.objective: '{objective}' needs rolling-origin backtesting: add "
+                f"data.backtest (e.g. {{folds: 3}}) or use one of: {', '.join(allowed)}")
+    if objective.startswith(BACKTEST_PREFIX) and task not in BACKTEST_TASKS:
+        return (f"tuner.objective: '{objective}': backtesting exists only for task: forecast; "
+                f"allowed: {', '.join(allowed)}")
+    return (f"tuner.objective: '{objective}' is not a metric a {task} model reports; "
+            f"allowed: {', '.join(allowed)}")

@@ -187,21 +187,49 @@ class SweepHyperModel(kt.HyperModel):
             raise kt.errors.FailedTrialError(f"model cannot be built: {first}") from exc
 
     def fit(self, hp: kt.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any) -> Any:
-        kwargs["batch_size"] = int(hp.get("batch_size"))
-        if self.variants is not None:
-            data = self.variants.from_hp_values(hp.values)
+        """Train the trial's model on its data variant through tf.data pipelines shared by all
+        trials (built once per variant and batch size, see ``data/pipeline.py``).
+
+        With ``data.backtest`` one fresh model per earlier fold trains first; their best
+        validation metrics are averaged with this model's into ``backtest_val_*`` on every
+        epoch's logs (``training.py``). This model, trained on the ordinary split, stays the
+        trial's model and checkpoint.
+        """
+        from lstm_automl.training import BacktestLogs, TrialTrainer
+
+        trainer = self.__dict__.setdefault("_trainer", TrialTrainer())  # one per sweep
+        batch_size = int(hp.get("batch_size"))
+        kwargs.pop("batch_size", None)
+        shuffle = bool(kwargs.pop("shuffle", True))
+        callbacks = list(kwargs.pop("callbacks", None) or [])
+        validation = kwargs.pop("validation_data", None)
+        data = self.variants.from_hp_values(hp.values) if self.variants is not None else None
+        if data is not None:
             train, val = data.splits["train"], data.splits["validation"]
-            args = (train.x, train.y)
-            kwargs["validation_data"] = (val.x, val.y)
-        try:
-            return model.fit(*args, **kwargs)
-        except Exception as exc:  # XLA refuses some graphs; plain execution still trains them
-            if not _is_xla_failure(exc) or model.jit_compile is False:
-                raise
-            model.jit_compile = False
-            model.make_train_function(force=True)
-            model.make_test_function(force=True)
-            return model.fit(*args, **kwargs)
+            x, y, validation = train.x, train.y, (val.x, val.y)
+        else:
+            x = args[0] if args else kwargs.pop("x")
+            y = args[1] if len(args) > 1 else kwargs.pop("y")
+        folds = list(getattr(data, "folds", None) or [])
+        if len(folds) > 1:
+            scores = trainer.earlier_folds(_fit_xla_safe, lambda: self.build(hp), folds[:-1],
+                                           batch_size, shuffle, callbacks, kwargs)
+            callbacks.insert(0, BacktestLogs(scores))  # first: the others read what it adds
+        return trainer.fit(_fit_xla_safe, model, x, y, validation, batch_size, shuffle,
+                           callbacks, kwargs)
+
+
+def _fit_xla_safe(model: keras.Model, *args: Any, **kwargs: Any) -> Any:
+    """``model.fit``; a graph XLA refuses trains again with plain execution."""
+    try:
+        return model.fit(*args, **kwargs)
+    except Exception as exc:  # XLA refuses some graphs; plain execution still trains them
+        if not _is_xla_failure(exc) or model.jit_compile is False:
+            raise
+        model.jit_compile = False
+        model.make_train_function(force=True)
+        model.make_test_function(force=True)
+        return model.fit(*args, **kwargs)
 
 
 def _is_xla_failure(exc: Exception) -> bool:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from lstm_automl import config as cfg
 from lstm_automl.errors import ConfigError
-from lstm_automl.families import MAXIMISED_METRICS, objective_names
+from lstm_automl.families import BACKTEST_PREFIX, MAXIMISED_METRICS, objective_problem
 from lstm_automl.params import SEARCH_PARAMS
 from lstm_automl.space_summary import data_size, is_searched, space_size
 
@@ -164,6 +164,7 @@ _SECTION_MODELS: dict[str, type[BaseModel]] = {
     "": cfg.SweepConfig,
     "data.split": cfg.SplitConfig,
     "data.generate": cfg.GenerateConfig,
+    "data.backtest": cfg.BacktestConfig,
     "search": cfg.SearchConfig,
     "tuner": cfg.TunerConfig,
     "training": cfg.TrainingConfig,
@@ -234,14 +235,12 @@ def _raw_meaning_problems(data: dict[str, Any]) -> list[str]:
     task = section.get("task", "forecast") if isinstance(section, dict) else "forecast"
     if not isinstance(tuner, dict) or not isinstance(tuner.get("objective"), str):
         return []
+    backtest = isinstance(section, dict) and bool(section.get("backtest"))
     try:
-        allowed = objective_names(task)
+        problem = objective_problem(task, tuner["objective"], backtest)
     except KeyError:
         return []
-    if tuner["objective"] in allowed:
-        return []
-    return [f"tuner.objective: '{tuner['objective']}' is not a metric a {task} model reports; "
-            f"allowed: {', '.join(allowed)}"]
+    return [problem] if problem else []
 
 
 def _format_error(error: Any) -> str:
@@ -294,14 +293,12 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
     """Checks that need the whole file: (problems that stop the sweep, notes worth printing)."""
     problems: list[str] = []
     notes: list[str] = []
-    allowed = objective_names(config.data.task)
     objective = config.tuner.objective
-    if objective not in allowed:
-        problems.append(
-            f"tuner.objective: '{objective}' is not a metric a {config.data.task} model reports; "
-            f"allowed: {', '.join(allowed)}"
-        )
-    maximise = objective.removeprefix("val_") in MAXIMISED_METRICS
+    backtest = getattr(config.data, "backtest", None) is not None
+    problem = objective_problem(config.data.task, objective, backtest)
+    if problem:
+        problems.append(problem)
+    maximise = objective.removeprefix(BACKTEST_PREFIX).removeprefix("val_") in MAXIMISED_METRICS
     if config.tuner.direction == ("min" if maximise else "max"):
         notes.append(f"tuner.direction: {config.tuner.direction}imising '{objective}' is unusual")
     specs = config.search.specs()

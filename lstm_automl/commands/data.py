@@ -23,6 +23,8 @@ def data_command(args: argparse.Namespace) -> int:
           f"{f' per position x {shape.positions}' if shape.positions else ''}")
     for key, value in data.summary().items():
         print(f"  {key}: {value}")
+    for line in getattr(data, "backtest_lines", list)():
+        print(f"  {line}")
     baselines = data.baselines()
     for name, metrics in baselines.items():
         shown = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items())

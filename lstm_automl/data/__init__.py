@@ -17,9 +17,11 @@ if TYPE_CHECKING:
 
 
 def load_variants(loaded: LoadedSweep) -> ForecastVariants | None:
-    """The data variants when the sweep searches data settings (all checked now), else None."""
+    """The data variants when the sweep searches data settings or backtests (all checked now),
+    else None: the hypermodel trains each trial on its variant's splits or folds."""
     config = loaded.config
-    if not isinstance(config.data, ForecastDataConfig) or not config.data.searched_data():
+    if not isinstance(config.data, ForecastDataConfig) or not (
+            config.data.searched_data() or config.data.backtest is not None):
         return None
     variants = ForecastVariants(config.data, loaded.base_dir)
     try:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from lstm_automl.config import ForecastDataConfig
+from lstm_automl.data.backtest import BacktestFold, check_folds, fold_rows
 from lstm_automl.data.base import SPLITS, ModelShape, SweepData, Windows
 from lstm_automl.data.builtin import DATASETS, builtin_name, datasets_dir
 from lstm_automl.data.scaling import Scaler
@@ -44,6 +45,9 @@ class ForecastData(SweepData):
     task: str = "forecast"
     primary_metric: str = "rmse"
     higher_is_better: bool = False
+    # Rolling-origin backtesting (data.backtest): earliest first, the last is the ordinary split.
+    folds: list[BacktestFold] = field(default_factory=list, repr=False)
+    backtest_step: int | None = None
 
     @property
     def n_features(self) -> int:
@@ -128,7 +132,26 @@ class ForecastData(SweepData):
             facts[f"{name}_windows"] = len(self.splits[name].x)
             if self.time_values:
                 facts[f"{name}_range"] = f"{self.time_values[start]}..{self.time_values[stop - 1]}"
+        if self.folds:
+            facts["backtest"] = f"{len(self.folds)} folds, step {self.backtest_step}"
         return facts
+
+    def _span(self, rows: tuple[int, int]) -> str:
+        start, stop = rows
+        if self.time_values:
+            return f"{self.time_values[start]}..{self.time_values[stop - 1]}"
+        return f"rows {start}..{stop - 1}"
+
+    def backtest_lines(self) -> list[str]:
+        """One line per backtest fold: its training and validation ranges and window counts."""
+        lines = []
+        for fold in self.folds:
+            last = " (the ordinary split)" if fold is self.folds[-1] else ""
+            lines.append(f"backtest fold {fold.number}: train {self._span(fold.train_rows)} "
+                         f"({len(fold.train.x)} windows), validation "
+                         f"{self._span(fold.validation_rows)} ({len(fold.validation.x)} "
+                         f"windows){last}")
+        return lines
 
 
 def _resolve_source(config: ForecastDataConfig,
@@ -276,17 +299,55 @@ def prepare_forecast(config: ForecastDataConfig, base_dir: Path) -> ForecastData
         "validation": (n_train, n_train + n_val),
         "test": (n_train + n_val, n),
     }
-    fit_rows = slice(transform.lost_rows, n_train)  # training rows only: nothing leaks back
-    feature_scaler = Scaler.fit(config.scaling, feature_values[fit_rows])
-    target_scaler = Scaler.fit(config.scaling, transformed[fit_rows, None])
-    scaled_x = feature_scaler.transform(feature_values)
-    scaled_y = target_scaler.transform(transformed[:, None])[:, 0]
-    splits = {s: _windows(scaled_x, scaled_y, split_rows[s], lookback, horizon,
-                          transform.lost_rows) for s in SPLITS}
+    shaped = _Shaped(config.scaling, feature_values, transformed, lookback, horizon,
+                     transform.lost_rows)
+    splits, feature_scaler, target_scaler = shaped.windows(n_train, split_rows)
+    folds: list[BacktestFold] = []
+    backtest = config.backtest
+    if backtest is not None:
+        check_folds(n_train, n_val, backtest.folds, backtest.step, needed,
+                    f"lookback {lookback} + horizon {horizon}"
+                    + (f" + {transform.lost_rows} rows lost to '{transform.kind}'"
+                       if transform.lost_rows else ""))
+        for number, (train_rows, val_rows) in enumerate(
+                fold_rows(n_train, n_val, backtest.folds, backtest.step), start=1):
+            if number == backtest.folds:  # the ordinary split: the very same windows
+                parts, f_scaler, t_scaler = splits, feature_scaler, target_scaler
+            else:
+                parts, f_scaler, t_scaler = shaped.windows(
+                    train_rows[1], {"train": train_rows, "validation": val_rows})
+            folds.append(BacktestFold(number, train_rows, val_rows, parts["train"],
+                                      parts["validation"], f_scaler, t_scaler))
     return ForecastData(
         source=str(path), target=target, features=features, lookback=lookback, horizon=horizon,
         splits=splits, split_rows=split_rows, feature_scaler=feature_scaler,
         target_scaler=target_scaler, transform=transform, time_values=time_values,
         season=season, series=target_values, time_column=config.time_column or default_time,
-        columns=columns,
+        columns=columns, folds=folds,
+        backtest_step=(backtest.step or n_val) if backtest is not None else None,
     )
+
+
+@dataclass
+class _Shaped:
+    """The transformed series of one dataset, ready to be scaled and windowed for any split."""
+
+    scaling: str
+    features: np.ndarray  # rows x features, the target column already transformed
+    target: np.ndarray  # the transformed target, one value per row
+    lookback: int
+    horizon: int
+    lost_rows: int
+
+    def windows(self, fit_stop: int, parts: dict[str, tuple[int, int]]
+                ) -> tuple[dict[str, Windows], Scaler, Scaler]:
+        """Scalers fitted on rows before ``fit_stop`` only (nothing leaks back), and the
+        scaled windows of each named part."""
+        fit_rows = slice(self.lost_rows, fit_stop)
+        feature_scaler = Scaler.fit(self.scaling, self.features[fit_rows])
+        target_scaler = Scaler.fit(self.scaling, self.target[fit_rows, None])
+        scaled_x = feature_scaler.transform(self.features)
+        scaled_y = target_scaler.transform(self.target[:, None])[:, 0]
+        windows = {name: _windows(scaled_x, scaled_y, rows, self.lookback, self.horizon,
+                                  self.lost_rows) for name, rows in parts.items()}
+        return windows, feature_scaler, target_scaler
