@@ -59,8 +59,7 @@ def check_folds(n_train: int, n_val: int, folds: int, step: int | None, needed: 
     fits = (f"at most {most} folds fit with step {step}" if most >= 2 else
             f"not even 2 folds fit with step {step}")
     raise DataError(
-        f"data.backtest: {folds} folds with step {step} put the earliest origin at row "
-        f"{earliest}, leaving {max(earliest, 0)} training rows, but {needs} need at least "
-        f"{needed}; {fits} (allowed: folds >= 2 with folds - 1 steps inside the {n_train} "
-        f"training rows; lower data.backtest.folds or data.backtest.step)"
+        f"data.backtest: {folds} folds with step {step} leave {max(earliest, 0)} training rows "
+        f"before the earliest origin, but {needs} need at least {needed}; {fits} in the "
+        f"{n_train} training rows (lower data.backtest.folds or data.backtest.step)"
     )
