@@ -137,6 +137,9 @@ def _add_reading_commands(commands: argparse._SubParsersAction) -> None:  # type
                             "sqlite:///mlflow.db)")
     board.add_argument("--format", choices=("table", "csv", "json", "markdown"),
                        default="table", help="output format (default: table)")
+    board.add_argument("--all-attempts", action="store_true",
+                       help="list every trial run, the earlier attempts of retried trials too "
+                            "(default: one row per trial, its final attempt)")
 
     report = commands.add_parser(
         "report", help="write a self-contained HTML report of a recorded sweep")
@@ -146,6 +149,9 @@ def _add_reading_commands(commands: argparse._SubParsersAction) -> None:  # type
                              "sqlite:///mlflow.db)")
     report.add_argument("--out", "-o", metavar="FILE.html", default="report.html",
                         help="where to write the report (default: report.html)")
+    report.add_argument("--all-attempts", action="store_true",
+                        help="list every trial run in the leaderboard, the earlier attempts "
+                             "of retried trials too")
 
 
 def _run_reading_command(args: argparse.Namespace) -> int:

@@ -486,8 +486,13 @@ def test_mlflow_ui_shows_trials_nested_under_the_sweep(recorded: Recorded, serve
 # --- edge cases on stores written directly (no training) --------------------------------------
 
 def fake_sweep(folder: Path, trials: list[dict[str, Any]], objective: str = "val_loss",
-               lift: float | None = -0.25, predictions: str | None = None) -> tuple[Any, str]:
-    """A store shaped like a sweep's: parent run, trial runs with params, curves, scores."""
+               lift: float | None = -0.25, predictions: str | None = None,
+               parent_params: dict[str, Any] | None = None,
+               summary: dict[str, Any] | None = None) -> tuple[Any, str]:
+    """A store shaped like a sweep's: parent run, trial runs with params, curves, scores.
+
+    A trial spec may say ``number`` and ``attempt`` (a retried trial: several runs with one
+    ``trial_id``) and ``killed`` (an interrupted attempt, closed as KILLED)."""
     from mlflow import MlflowClient
 
     uri = f"sqlite:///{folder / 'fake.db'}"
@@ -497,17 +502,24 @@ def fake_sweep(folder: Path, trials: list[dict[str, Any]], objective: str = "val
         "lstm_sweep.kind": "sweep", "sweep": "fake", "task": "forecast"})
     pid = parent.info.run_id
     for key, value in {"objective": objective, "algorithm": "random", "data.target": "flow",
-                       "data.scaling": "standard", "data.transform": "none"}.items():
+                       "data.scaling": "standard", "data.transform": "none",
+                       **(parent_params or {})}.items():
         client.log_param(pid, key, value)
     best = None
-    for number, spec in enumerate(trials, start=1):
+    for index, spec in enumerate(trials, start=1):
+        number = spec.get("number", index)
         name = f"trial-{number:03d} {spec['cell']} x1" + (" bi" if spec.get("bi") else "")
         failed = spec.get("score") is None
-        run = client.create_run(experiment, run_name=name, tags={
+        killed = bool(spec.get("killed"))
+        why = ("the process running this trial stopped before it ended; the trial is retried"
+               if killed else "loss became NaN or infinite at epoch 1")
+        run = client.create_run(experiment, run_name=name, start_time=1_000 * index, tags={
             "lstm_sweep.kind": "trial", "mlflow.parentRunId": pid, "cell": spec["cell"],
             "layers": "1", "bidirectional": str(bool(spec.get("bi"))).lower(),
-            "trial_number": str(number), "status": "failed" if failed else "completed",
-            **({"failure": "loss became NaN or infinite at epoch 1"} if failed else {})})
+            "trial_number": str(number), "trial_id": str(number - 1),
+            "lstm_sweep.attempt": str(spec.get("attempt", 1)),
+            "status": "interrupted" if killed else "failed" if failed else "completed",
+            **({"failure": why} if failed else {})})
         rid = run.info.run_id
         for key, value in {"cell": spec["cell"], "layers": 1, "units_0": spec.get("units", 8),
                            "learning_rate": spec.get("lr", 0.01),
@@ -519,7 +531,7 @@ def fake_sweep(folder: Path, trials: list[dict[str, Any]], objective: str = "val
             client.log_metric(rid, f"best_{objective}", spec["score"])
         client.log_metric(rid, "epochs_trained", len(spec.get("curve", [])))
         client.log_metric(rid, "trial_seconds", 1.0)
-        client.set_terminated(rid, "FAILED" if failed else "FINISHED")
+        client.set_terminated(rid, "KILLED" if killed else "FAILED" if failed else "FINISHED")
         if not failed and (best is None or spec["score"] < best[1]):
             best = (name, spec["score"])
     metrics = {"test_rmse": 12.0, "test_mae": 9.0, "baseline_naive_test_rmse": 10.0,
@@ -533,6 +545,8 @@ def fake_sweep(folder: Path, trials: list[dict[str, Any]], objective: str = "val
     if predictions is not None:
         (folder / "test_predictions.csv").write_text(predictions)
         client.log_artifact(pid, str(folder / "test_predictions.csv"))
+    if summary is not None:
+        client.log_text(pid, json.dumps(summary), "summary.json")
     client.set_terminated(pid, "FINISHED")
     return client, pid
 
@@ -594,9 +608,156 @@ def test_forecast_picture_comes_from_test_predictions(isolated_workdir):
 def test_pictures_skip_what_was_not_recorded(isolated_workdir):
     from lstm_automl.report import sweep_figures
 
-    classify = "case,label,predicted,p_a,p_b\n0,a,a,0.9,0.1\n"
-    client, pid = fake_sweep(isolated_workdir, TRIALS[:1], predictions=classify)
+    regress = "case,actual,predicted\n0,1.5,1.25\n1,2.0,2.5\n"
+    client, pid = fake_sweep(isolated_workdir, TRIALS[:1], predictions=regress)
     figures = sweep_figures(client, pid)
     assert "forecast_vs_actual" not in figures  # not a forecast: no picture, no error
+    assert "confusion_matrix" not in figures  # not classes either
     assert "objective_vs_hyperparameters" not in figures  # one trial: nothing varies
     assert set(figures) == {"validation_curves", "objective_by_cell"}
+
+
+# --- confusion matrix, retried trials, the current champion (stores written directly) ---------
+
+CLASSIFY = ["case,label,predicted,p_01,p_summer,p_winter"]
+CLASSIFY += [f"{i},{t},{g},0.1,0.2,0.7" for i, (t, g) in enumerate(
+    [("01", "01")] * 3 + [("summer", "summer")] * 5 + [("summer", "winter")] * 2
+    + [("winter", "winter")] * 4 + [("winter", "01")])]
+
+
+def _texts_of(ax: Any) -> list[str]:
+    return [t.get_text() for t in ax.texts]
+
+
+def test_confusion_matrix_comes_from_classification_predictions(isolated_workdir):
+    from lstm_automl.report import log_sweep_figures, sweep_figures
+
+    client, pid = fake_sweep(isolated_workdir, TRIALS, objective="val_loss", lift=None,
+                             predictions="\n".join(CLASSIFY) + "\n",
+                             parent_params={"data.source": "builtin:ItalyPowerDemand"})
+    for key, value in {"test_accuracy": 0.8, "test_macro_f1": 0.79,
+                       "baseline_majority_test_accuracy": 0.33,
+                       "baseline_1nn_euclidean_test_accuracy": 0.75,
+                       "test_accuracy_lift_over_best_baseline": 0.05}.items():
+        client.log_metric(pid, key, value)
+    figures = sweep_figures(client, pid)
+    assert "forecast_vs_actual" not in figures
+    fig = figures["confusion_matrix"]
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "predicted class" and ax.get_ylabel() == "true class"
+    order = ["01", "summer", "winter"]  # the model's class order (p_ columns), "01" as text
+    assert [t.get_text() for t in ax.get_xticklabels()] == order
+    assert [t.get_text() for t in ax.get_yticklabels()] == order
+    cells = [t.split("\n")[0] for t in _texts_of(ax)]
+    assert cells == ["3", "0", "0", "0", "5", "2", "1", "0", "4"]  # rows: true classes
+    assert "71%" in _texts_of(ax)[4]  # 5 of 7 summers, the row's share
+    assert "champion trial-002 lstm x1 bi" in fig.get_suptitle()
+    assert "builtin:ItalyPowerDemand" in fig.get_suptitle()
+    assert "test accuracy 0.800 (12 of 15 right; 15 test sequences)" in ax.get_title()
+    assert "best baseline (1nn_euclidean): accuracy 0.750" in ax.get_title()  # the strongest
+    assert fig.axes[1].get_ylabel() == "share of the true class (row)"  # the colour bar
+
+    assert "plots/confusion_matrix.png" in log_sweep_figures(client, pid)
+    stored = client.download_artifacts(pid, "plots/confusion_matrix.png", str(isolated_workdir))
+    assert Path(stored).read_bytes().startswith(PNG)
+    ARTIFACTS.mkdir(exist_ok=True)
+    shutil.copy(stored, ARTIFACTS / "fake-confusion_matrix.png")
+
+    out = isolated_workdir / "report.html"
+    assert main(["report", "--tracking-uri", f"sqlite:///{isolated_workdir / 'fake.db'}",
+                 "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert 'alt="confusion matrix" src="data:image/png;base64,' in page
+    assert "one row per true class" in page
+    assert "5.0 points higher than the best baseline 1nn_euclidean" in page
+
+
+def test_confusion_matrix_pools_the_positions_of_a_copy_task(isolated_workdir):
+    from lstm_automl.report.figures import confusion_counts, load_predictions
+    from lstm_automl.report.store import load_sweep_runs
+
+    table = "case,label_0,label_1,predicted_0,predicted_1\n0,1,10,1,10\n1,2,10,1,2\n"
+    client, pid = fake_sweep(isolated_workdir, TRIALS[:1], predictions=table)
+    frame = load_predictions(client, load_sweep_runs(client, client.get_run(pid)))
+    classes, counts, what = confusion_counts(frame)
+    assert classes == ["1", "2", "10"] and what == "2 test sequences x 2 positions"
+    assert counts.tolist() == [[1, 0, 0], [1, 0, 0], [0, 1, 1]]
+
+
+RETRIED = [
+    {"cell": "gru", "score": 0.4, "curve": [0.9, 0.4]},
+    {"cell": "lstm", "bi": True, "curve": [0.9], "killed": True, "number": 2},  # interrupted
+    {"cell": "lstm", "bi": True, "score": 0.3, "curve": [0.8, 0.3], "lr": 0.02, "units": 16,
+     "number": 2, "attempt": 2},                                              # its retry
+    {"cell": "peephole", "score": 0.5, "curve": [0.7, 0.5], "lr": 0.003, "number": 3},
+]
+
+
+def test_leaderboard_shows_each_trial_once_unless_all_attempts(isolated_workdir, capsys):
+    client, pid = fake_sweep(isolated_workdir, RETRIED)
+    uri = f"sqlite:///{isolated_workdir / 'fake.db'}"
+    retry = next(r for r in client.search_runs([client.get_run(pid).info.experiment_id])
+                 if r.data.tags.get("lstm_sweep.attempt") == "2")
+
+    data = _leaderboard_json(capsys, "--tracking-uri", uri)
+    assert [t["trial"] for t in data["trials"]] == [
+        "trial-002 lstm x1 bi", "trial-001 gru x1", "trial-003 peephole x1"]
+    assert data["trials"][0]["run_id"] == retry.info.run_id
+    assert data["trials"][0]["attempt"] == 2 and data["trials"][0]["rank"] == 1
+    assert all(t["status"] == "completed" for t in data["trials"])
+
+    assert main(["leaderboard", "--tracking-uri", uri]) == 0
+    table = capsys.readouterr().out
+    assert "3 of 3 trials completed, 1 retried" in table and "interrupted" not in table
+    assert "1 earlier attempt of 1 retried trial hidden (--all-attempts)" in table
+    rows = [line.split()[:2] for line in table.splitlines() if line.strip()[:1].isdigit()]
+    assert rows == [["1", "trial-002"], ["2", "trial-001"], ["3", "trial-003"]]
+
+    every = _leaderboard_json(capsys, "--tracking-uri", uri, "--all-attempts")
+    assert [(t["trial"][:9], t["attempt"], t["rank"], t["status"]) for t in every["trials"]] == [
+        ("trial-002", 2, 1, "completed"), ("trial-002", 1, None, "interrupted"),
+        ("trial-001", 1, 2, "completed"), ("trial-003", 1, 3, "completed")]
+    assert every["trials"][1]["final_attempt"] is False
+    assert main(["leaderboard", "--tracking-uri", uri, "--all-attempts"]) == 0
+    table = capsys.readouterr().out
+    header = next(line for line in table.splitlines() if line.startswith("rank"))
+    assert header.split()[:3] == ["rank", "trial", "attempt"]
+    assert "interrupted: the process running this trial stopped" in table
+
+    out = isolated_workdir / "report.html"
+    assert main(["report", "--tracking-uri", uri, "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    board = _section_text(page, "Leaderboard")
+    assert board.count(">trial-002 lstm x1 bi</td>") == 1 and ">interrupted<" not in board
+    assert "3 completed, 0 failed, 3 in all (1 retried)" in page
+    assert main(["report", "--tracking-uri", uri, "--out", str(out), "--all-attempts"]) == 0
+    board = _section_text(out.read_text(encoding="utf-8"), "Leaderboard")
+    assert board.count(">trial-002 lstm x1 bi</td>") == 2 and ">interrupted<" in board
+
+
+def _section_text(page: str, heading: str) -> str:
+    start = page.index(f"<h2>{heading}</h2>")
+    return page[start:page.index("</section>", start)]
+
+
+def test_report_shows_the_current_champions_values_not_stale_best_params(isolated_workdir):
+    """An extended sweep keeps the first winner's ``best.*`` params (MLflow params never
+    change); the report must show the champion's values from summary.json or its run."""
+    stale = {"best.cell": "gru", "best.learning_rate": 0.001, "best.units_0": 8}
+    summary = {"best_trial": "trial-002 lstm x1 bi",
+               "best_values": {"cell": "lstm", "learning_rate": 0.02, "units_0": 16,
+                               "bidirectional": True}}
+    heading = "Champion&#x27;s hyperparameters"
+    for with_summary in (True, False):  # summary.json first, else the champion's own run
+        folder = isolated_workdir / f"summary-{with_summary}"
+        folder.mkdir()
+        fake_sweep(folder, RETRIED, parent_params=stale,
+                   summary=summary if with_summary else None)
+        out = folder / "report.html"
+        assert main(["report", "--tracking-uri", f"sqlite:///{folder / 'fake.db'}", "--out",
+                     str(out)]) == 0
+        section = _section_text(out.read_text(encoding="utf-8"), heading)
+        assert "trial-002 lstm x1 bi" in section, with_summary
+        assert "<span>cell</span>lstm" in section and "gru" not in section, with_summary
+        assert "<span>learning_rate</span>0.02" in section, with_summary
+        assert "<span>units_0</span>16" in section, with_summary

@@ -16,6 +16,7 @@ def leaderboard_command(args: argparse.Namespace) -> int:
     from lstm_automl.report.leaderboard import registered_version, render
     from lstm_automl.report.store import read_sweep
 
-    client, sweep = read_sweep(args.tracking_uri, args.sweep)
+    client, sweep = read_sweep(args.tracking_uri, args.sweep,
+                               getattr(args, "all_attempts", False))
     sys.stdout.write(render(sweep, args.format, registered_version(client, sweep)))
     return 0

@@ -29,7 +29,8 @@ def report_command(args: argparse.Namespace) -> int:
     from lstm_automl.report.html import report_html
     from lstm_automl.report.store import read_sweep
 
-    client, sweep = read_sweep(args.tracking_uri, args.sweep)
+    client, sweep = read_sweep(args.tracking_uri, args.sweep,
+                               getattr(args, "all_attempts", False))
     page = report_html(client, sweep)
     try:
         out.write_text(page, encoding="utf-8")

@@ -37,15 +37,18 @@ def sweep_figures(client: Any, parent_run_id: str) -> dict[str, Figure]:
     """Every picture that applies to this sweep, by name (PNG file name without extension).
 
     ``validation_curves``, ``objective_by_cell``, ``objective_vs_hyperparameters`` (when a
-    numeric value was searched) and ``forecast_vs_actual`` (when the sweep logged
-    ``test_predictions.csv``); a picture without data is left out rather than drawn empty.
+    numeric value was searched), and from the champion's ``test_predictions.csv``
+    ``forecast_vs_actual`` (forecasting) or ``confusion_matrix`` (classification); a picture
+    without data is left out rather than drawn empty.
     """
     sweep = load_sweep_runs(client, client.get_run(parent_run_id))
+    predictions = load_predictions(client, sweep)
     figures: dict[str, Figure | None] = {
         "validation_curves": validation_curves(client, sweep),
         "objective_by_cell": objective_by_cell(sweep),
         "objective_vs_hyperparameters": objective_vs_hyperparameters(sweep),
-        "forecast_vs_actual": forecast_vs_actual(client, sweep),
+        "forecast_vs_actual": forecast_vs_actual(client, sweep, predictions),
+        "confusion_matrix": confusion_matrix(sweep, predictions),
     }
     return {name: fig for name, fig in figures.items() if fig is not None}
 
@@ -162,21 +165,21 @@ def objective_by_cell(sweep: Sweep) -> Figure | None:
     for x, family in enumerate(families):
         mine = [t for t in scored if t.cell == family]
         if len(mine) >= 3:
-            ax.boxplot([t.score for t in mine], positions=[x], widths=0.6, showfliers=False,
-                       patch_artist=True, zorder=1,
+            ax.boxplot([float(t.score or 0.0) for t in mine], positions=[x], widths=0.6,
+                       showfliers=False, patch_artist=True, zorder=1,
                        boxprops={"facecolor": _colour(family), "alpha": 0.15},
                        medianprops={"color": _colour(family)})
         for bi, offset in ((False, -0.14), (True, 0.14)):
             group = sorted((t for t in mine if t.bidirectional == bi), key=lambda t: t.run_id)
             jitter = [offset + 0.05 * ((i % 5) - 2) / 2 for i in range(len(group))]
-            ax.scatter([x + j for j in jitter], [t.score for t in group], s=55,
+            ax.scatter([x + j for j in jitter], [float(t.score or 0.0) for t in group], s=55,
                        marker=MARKERS[bi], color=_colour(family),
                        edgecolors="black" if bi else "white", linewidths=0.8, zorder=3)
             if champion is not None:
                 for j, t in zip(jitter, group, strict=True):
                     if t.run_id == champion.run_id:
-                        ax.scatter([x + j], [t.score], s=260, marker="*", color="gold",
-                                   edgecolors="black", linewidths=0.8, zorder=4)
+                        ax.scatter([x + j], [float(t.score or 0.0)], s=260, marker="*",
+                                   color="gold", edgecolors="black", linewidths=0.8, zorder=4)
     _log_if_wide(ax, [float(t.score) for t in scored if t.score is not None])
     ax.set_xticks(range(len(families)), [_family_tick(f, sweep) for f in families])
     ax.set_xlim(-0.6, len(families) - 0.4)
@@ -285,7 +288,11 @@ def _param_label(key: str, log_x: bool = False) -> str:
 
 
 def load_predictions(client: Any, sweep: Sweep) -> Any:
-    """The champion's test predictions (``test_predictions.csv``) as a DataFrame, or None."""
+    """The champion's test predictions (``test_predictions.csv``) as a DataFrame, or None.
+
+    Class labels stay text (a class named ``01`` is not the number 1); numeric columns of a
+    forecast or regression are numbers.
+    """
     import pandas as pd
 
     names = {a.path for a in client.list_artifacts(sweep.run_id)}
@@ -293,12 +300,21 @@ def load_predictions(client: Any, sweep: Sweep) -> Any:
         return None
     with tempfile.TemporaryDirectory() as tmp:
         local = client.download_artifacts(sweep.run_id, "test_predictions.csv", tmp)
+        labels = {"label": str, "predicted": str}
+        header = pd.read_csv(local, nrows=0).columns
+        if any(c.startswith("p_") for c in header):  # classification: labels are class names
+            return pd.read_csv(local, dtype={c: t for c, t in labels.items() if c in header},
+                               keep_default_na=False)
         return pd.read_csv(local)
 
 
-def forecast_vs_actual(client: Any, sweep: Sweep) -> Figure | None:
+_MISSING = object()
+
+
+def forecast_vs_actual(client: Any, sweep: Sweep, frame: Any = _MISSING) -> Figure | None:
     """The champion's one-step-ahead forecasts against the actual test values."""
-    frame = load_predictions(client, sweep)
+    if frame is _MISSING:
+        frame = load_predictions(client, sweep)
     if frame is None or not {"actual_h1", "predicted_h1"} <= set(frame.columns) or frame.empty:
         return None  # absent, or a task whose predictions are not a forecast
     horizon = sum(c.startswith("predicted_h") for c in frame.columns)
@@ -349,3 +365,102 @@ def _time_axis(frame: Any) -> tuple[Any, str]:
             pass
     rows = frame["row"] if "row" in frame.columns else frame.index
     return np.asarray(rows), "row of the series"
+
+
+def confusion_counts(frame: Any) -> tuple[list[str], np.ndarray, str] | None:
+    """Class names, counts (rows: true class, columns: predicted) and what was counted, from
+    ``test_predictions.csv``; None when the predictions are not class labels.
+
+    One label per sequence: columns ``label``, ``predicted`` and ``p_CLASS`` (which give the
+    classes in the model's order, absent ones included). One label per position (the copy
+    task): ``label_K``/``predicted_K``, every position pooled.
+    """
+    if frame is None or frame.empty:
+        return None
+    columns = list(frame.columns)
+    if {"label", "predicted"} <= set(columns):
+        classes = [c.removeprefix("p_") for c in columns if c.startswith("p_")]
+        if not classes:
+            return None  # a regression's "actual"/"predicted" never gets here; be safe anyway
+        true = frame["label"].astype(str).tolist()
+        guess = frame["predicted"].astype(str).tolist()
+        what = f"{len(true)} test sequences"
+    else:
+        positions = sorted(int(c.removeprefix("label_")) for c in columns
+                           if c.startswith("label_") and c.removeprefix("label_").isdigit()
+                           and f"predicted_{c.removeprefix('label_')}" in columns)
+        if not positions:
+            return None
+        true = [str(v) for k in positions for v in frame[f"label_{k}"].tolist()]
+        guess = [str(v) for k in positions for v in frame[f"predicted_{k}"].tolist()]
+        found = set(true) | set(guess)
+        classes = sorted(found, key=lambda v: (not v.lstrip("-").isdigit(),
+                                               int(v) if v.lstrip("-").isdigit() else 0, v))
+        what = f"{len(frame)} test sequences x {len(positions)} positions"
+    for extra in dict.fromkeys(true + guess):  # a label missing from the p_ columns
+        if extra not in classes:
+            classes.append(extra)
+    index = {c: i for i, c in enumerate(classes)}
+    counts = np.zeros((len(classes), len(classes)), dtype=int)
+    for t, g in zip(true, guess, strict=True):
+        counts[index[t], index[g]] += 1
+    return classes, counts, what
+
+
+def confusion_matrix(sweep: Sweep, frame: Any) -> Figure | None:
+    """The champion's confusion matrix on the test split: counts in the cells, each row shaded
+    by the share of its true class (so rare classes read as clearly as common ones)."""
+    found = confusion_counts(frame)
+    if found is None:
+        return None
+    classes, counts, what = found
+    n = len(classes)
+    totals = counts.sum(axis=1, keepdims=True)
+    share = np.divide(counts, totals, out=np.zeros(counts.shape, dtype=float),
+                      where=totals > 0)
+    side = min(13.0, max(5.2, 0.62 * n + 3.2))
+    fig = Figure(figsize=(side + 1.4, side), layout="constrained")
+    ax = fig.add_subplot()
+    image = ax.imshow(share, cmap="Blues", vmin=0.0, vmax=1.0, interpolation="nearest")
+    bar = fig.colorbar(image, ax=ax, shrink=0.82, pad=0.02)
+    bar.set_label("share of the true class (row)")
+    bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
+    shown = [c if len(c) <= 14 else c[:13] + "…" for c in classes]
+    ax.set_xticks(range(n), shown, rotation=45 if max(map(len, shown)) > 3 or n > 12 else 0,
+                  ha="right" if max(map(len, shown)) > 3 or n > 12 else "center")
+    ax.set_yticks(range(n), shown)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    if n <= 30:  # beyond that the numbers would not fit; the shading still reads
+        size = 11 if n <= 6 else 9 if n <= 12 else 7
+        for i in range(n):
+            for j in range(n):
+                text = str(counts[i, j])
+                if n <= 12 and counts[i, j]:
+                    text += f"\n{share[i, j]:.0%}"
+                colour = ("white" if share[i, j] > 0.55 else "#1d2330" if counts[i, j]
+                          else "#9aa3b2")
+                ax.text(j, i, text, ha="center", va="center", fontsize=size, color=colour,
+                        fontweight="bold" if i == j else "normal")
+    ax.set_xticks(np.arange(-0.5, n, 1), minor=True)
+    ax.set_yticks(np.arange(-0.5, n, 1), minor=True)
+    ax.grid(which="minor", color="white", linewidth=1.5)
+    ax.tick_params(which="minor", length=0)
+    correct = int(np.trace(counts))
+    total = int(counts.sum())
+    result = outcome(sweep)
+    accuracy = result.test.get("accuracy", correct / total if total else float("nan"))
+    line = f"test accuracy {accuracy:.3f} ({correct} of {total} right; {what})"
+    if "macro_f1" in result.test:
+        line += f", macro-F1 {result.test['macro_f1']:.3f}"
+    base = result.baselines.get(result.best_baseline or "", {}).get("accuracy")
+    if base is not None:
+        line += f"\nbest baseline ({result.best_baseline}): accuracy {base:.3f}"
+    champion = sweep.champion
+    name = champion.name if champion else "champion"
+    source = sweep.params.get("data.source")
+    data = f" on {source}" if source else ""
+    fig.suptitle(f"Sweep '{sweep.name}'{data}, champion {name}:\nconfusion matrix on the "
+                 f"test split")
+    ax.set_title(line, fontsize=9, color="#444444")
+    return fig

@@ -7,14 +7,16 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from lstm_automl import __version__
+from lstm_automl.console import fmt_value as fmt
 from lstm_automl.report.leaderboard import (
+    attempts_note,
     build_rows,
-    fmt,
     headers,
     lift_sentence,
     outcome,
@@ -35,6 +37,10 @@ CAPTIONS = {
                                     "that was searched (colour: cell family).",
     "forecast_vs_actual": "The champion's forecasts on the test split, which no trial saw "
                           "during the search, against what happened.",
+    "confusion_matrix": "The champion's predictions on the test split, which no trial saw "
+                        "during the search: one row per true class, one column per predicted "
+                        "class; the diagonal holds the correct predictions, the shading is the "
+                        "share of each true class.",
 }
 
 CSS = """
@@ -75,12 +81,13 @@ def report_html(client: Any, sweep: Sweep, figures: dict[str, Any] | None = None
 
     if figures is None:
         figures = sweep_figures(client, sweep.run_id)
-    texts = _texts(client, sweep.run_id, ("search_space.txt", "sweep.yaml"))
+    texts = _texts(client, sweep.run_id, ("search_space.txt", "sweep.yaml", "summary.json"))
     registered = registered_version(client, sweep)
     parts = [
         _header(sweep), _cards(sweep, registered), _verdict(sweep),
         _section("Test split: champion against the naive baselines", _test_table(sweep)),
-        _section("Champion's hyperparameters", _best_values(sweep)),
+        _section("Champion's hyperparameters",
+                 _best_values(sweep, _summary(texts.get("summary.json")))),
         _section("Leaderboard", _leaderboard(sweep)),
         _section("Pictures", "".join(_figure(n, png_bytes(f)) for n, f in figures.items())
                  or "<p>No pictures: no trial recorded a score.</p>"),
@@ -151,9 +158,13 @@ def _cards(sweep: Sweep, registered: tuple[str, str, bool] | None) -> str:
     better = "lower" if sweep.minimise else "higher"
     done = sum(t.status == "completed" for t in sweep.trials)
     failed = sum(t.status == "failed" for t in sweep.trials)
+    retried = len({t.trial_id for t in sweep.superseded})
+    # max_trials: the tag follows an extended sweep; the param keeps the first value
+    budget = sweep.tags.get("lstm_sweep.max_trials") or p.get("max_trials")
     search = _dl([("objective", f"{sweep.objective} ({better} is better)"),
-                  ("algorithm", p.get("algorithm")), ("max trials", p.get("max_trials")),
-                  ("trials", f"{done} completed, {failed} failed, {len(sweep.trials)} in all"),
+                  ("algorithm", p.get("algorithm")), ("max trials", budget),
+                  ("trials", f"{done} completed, {failed} failed, {len(sweep.trials)} in all"
+                   + (f" ({retried} retried)" if retried else "")),
                   ("epochs", p.get("epochs")), ("early stop", p.get("early_stopping_patience")),
                   ("seed", p.get("seed"))])
     splits = [(name, f"{p.get(f'data.{name}_rows', '?')} rows"
@@ -208,20 +219,50 @@ def _test_table(sweep: Sweep) -> str:
     return f"<table><tr><th>model</th>{head}</tr>{body}</table>{note}"
 
 
-def _best_values(sweep: Sweep) -> str:
-    values = {k.removeprefix("best."): v for k, v in sweep.params.items()
-              if k.startswith("best.")}
+def _summary(text: str | None) -> dict[str, Any]:
+    """``summary.json`` as a dict; empty when absent or unreadable."""
+    try:
+        found = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def champion_values(sweep: Sweep, summary: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    """The current champion's name and hyperparameters.
+
+    Not the parent run's ``best.*`` params: MLflow params cannot change, so after a sweep is
+    resumed or extended and a new trial wins they still hold the first winner's values. In
+    order: ``summary.json`` (rewritten at every finish) when it names the champion, else the
+    champion's own trial run, else ``best.*`` (an older store with nothing else).
+    """
+    champion = sweep.champion
+    name = champion.name if champion is not None else summary.get("best_trial")
+    best = summary.get("best_values")
+    if isinstance(best, dict) and best and summary.get("best_trial") == name:
+        return name, {k: v for k, v in best.items() if not k.startswith("tuner/")}
+    if champion is not None and champion.params:
+        return name, {k: parse_value(v) for k, v in champion.params.items()
+                      if not k.startswith("tuner/")}
+    stale = {k.removeprefix("best."): parse_value(v) for k, v in sweep.params.items()
+             if k.startswith("best.")}
+    return name, stale
+
+
+def _best_values(sweep: Sweep, summary: dict[str, Any]) -> str:
+    name, values = champion_values(sweep, summary)
     if not values:
         return "<p>Not recorded (the sweep did not finish).</p>"
-    items = "".join(f"<div><span>{_e(k)}</span>{_e(fmt(parse_value(v)))}</div>"
+    items = "".join(f"<div><span>{_e(k)}</span>{_e(fmt(v))}</div>"
                     for k, v in sorted(values.items()))
-    return f"<div class=\"params\">{items}</div>"
+    who = f"<p class=\"meta\">{_e(name)}</p>" if name else ""
+    return f"{who}<div class=\"params\">{items}</div>"
 
 
 def _leaderboard(sweep: Sweep) -> str:
     rows, keys = build_rows(sweep)
     head = headers(sweep, keys)
-    numeric = {"rank", "depth", "epochs", "time", sweep.objective}
+    numeric = {"rank", "attempt", "depth", "epochs", "time", sweep.objective}
     short = {"bidirectional": "bi", "rank": "#"}  # keep the table within a laptop screen
     th = "".join(f"<th{' class=n' if h in numeric else ''}>{_e(short.get(h, h))}</th>"
                  for h in head)
@@ -229,18 +270,21 @@ def _leaderboard(sweep: Sweep) -> str:
     body = ""
     failures = ""
     for row in rows:
-        cells = row_cells(row, keys)
+        cells = row_cells(row, keys, sweep.all_attempts)
         cells[-1] = row.status  # the reason goes below the table: it would stretch the row
         if row.failure:
-            failures += f"<li><b>{_e(row.trial)}</b>: {_e(row.failure)}</li>"
+            which = f" (attempt {row.attempt})" if sweep.all_attempts else ""
+            failures += f"<li><b>{_e(row.trial)}</b>{which}: {_e(row.failure)}</li>"
         cls = ("champion" if champion and row.run_id == champion.run_id
-               else "failed" if row.status == "failed" else "")
+               else "failed" if row.status == "failed" or not row.final else "")
         tds = "".join(
             f"<td class=\"{'n' if h in numeric else 'why' if h == 'status' else ''}\">"
             f"{_e(c)}</td>" for h, c in zip(head, cells, strict=True))
         body += f"<tr class=\"{cls}\">{tds}</tr>"
     failed = f"<p>Why trials failed:</p><ul>{failures}</ul>" if failures else ""
-    return f"<div class=\"scroll\"><table><tr>{th}</tr>{body}</table></div>{failed}"
+    note = attempts_note(sweep)
+    extra = f"<p class=\"meta\">{_e(note)}</p>" if note else ""
+    return f"<div class=\"scroll\"><table><tr>{th}</tr>{body}</table></div>{extra}{failed}"
 
 
 def _figure(name: str, png: bytes) -> str:

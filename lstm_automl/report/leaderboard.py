@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from lstm_automl.console import fmt_value as fmt
+from lstm_automl.families import MAXIMISED_METRICS  # one cell format for console and report
 from lstm_automl.report.store import Sweep, Trial
 
 FORMATS = ("table", "csv", "json", "markdown")
@@ -35,15 +37,6 @@ def parse_value(raw: str | None) -> Any:
     return raw
 
 
-def fmt(value: Any) -> str:
-    """A value for a table cell: 3 significant digits for floats, yes/no for booleans."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.3g}"
-    if value is None:
-        return "-"
-    return str(value)
 
 
 def base_key(key: str) -> str:
@@ -94,6 +87,8 @@ class Row:
     status: str
     failure: str | None
     run_id: str
+    attempt: int = 1
+    final: bool = True  # False: an earlier attempt of a retried trial (``--all-attempts``)
 
 
 def build_rows(sweep: Sweep) -> tuple[list[Row], list[str]]:
@@ -102,7 +97,7 @@ def build_rows(sweep: Sweep) -> tuple[list[Row], list[str]]:
     rows = []
     rank = 0
     for trial in sweep.ranked():
-        ranked = trial.status == "completed" and trial.score is not None
+        ranked = trial.final and trial.status == "completed" and trial.score is not None
         rank += ranked
         epochs = trial.metrics.get("epochs_trained")
         rows.append(Row(
@@ -112,7 +107,8 @@ def build_rows(sweep: Sweep) -> tuple[list[Row], list[str]]:
             others={k: param_value(trial.params, k) for k in keys}, score=trial.score,
             epochs=int(epochs) if epochs is not None else None,
             seconds=trial.metrics.get("trial_seconds"), status=trial.status,
-            failure=trial.tags.get("failure"), run_id=trial.run_id))
+            failure=trial.tags.get("failure"), run_id=trial.run_id, attempt=trial.attempt,
+            final=trial.final))
     return rows, keys
 
 
@@ -148,10 +144,12 @@ def outcome(sweep: Sweep) -> Outcome:
         primary = "rmse"
     best = None
     candidates = {n: v[primary] for n, v in baselines.items() if primary and primary in v}
-    if candidates:
-        best = min(candidates, key=candidates.__getitem__)
+    if candidates:  # the strongest baseline: highest accuracy, lowest error
+        pick = max if higher_is_better(primary) else min
+        best = pick(candidates, key=candidates.__getitem__)
         if lift is None and primary in test and candidates[best] > 0:
-            lift = 1.0 - test[primary] / candidates[best]
+            lift = (test[primary] - candidates[best] if higher_is_better(primary)
+                    else 1.0 - test[primary] / candidates[best])
     return Outcome(test=test, baselines=baselines, primary=primary, lift=lift, best_baseline=best)
 
 
@@ -190,7 +188,22 @@ def footer_lines(sweep: Sweep, registered: tuple[str, str, bool] | None = None) 
         name, version, is_champion = registered
         state = "holds the 'champion' alias" if is_champion else "not the registry's champion"
         lines.append(f"Registered: '{name}' version {version} ({state})")
+    if note := attempts_note(sweep):
+        lines.append(note)
     return lines
+
+
+def attempts_note(sweep: Sweep) -> str | None:
+    """Says that retried trials' earlier runs are hidden (or shown), when there are any."""
+    earlier = sweep.superseded
+    if not earlier:
+        return None
+    retried = len({t.trial_id for t in earlier})
+    runs = f"{len(earlier)} earlier attempt{'s' if len(earlier) != 1 else ''}"
+    trials = f"{retried} retried trial{'s' if retried != 1 else ''}"
+    if sweep.all_attempts:
+        return f"Every run is listed: {runs} of {trials} (unranked, below their final attempt)."
+    return f"One row per trial (its final attempt); {runs} of {trials} hidden (--all-attempts)."
 
 
 def lift_sentence(result: Outcome) -> str:
@@ -199,11 +212,23 @@ def lift_sentence(result: Outcome) -> str:
         return "Lift over the baselines: not recorded."
     base = result.baselines.get(result.best_baseline or "", {}).get(result.primary)
     against = f"best baseline {result.best_baseline} ({result.primary} {_num(base)})"
+    if higher_is_better(result.primary):  # a score: the lift is in points, not relative
+        if result.lift > 0:
+            return (f"Lift: test {result.primary} {_num(result.test.get(result.primary))}, "
+                    f"{100 * result.lift:.1f} points higher than the {against}; beats the "
+                    f"baselines.")
+        return (f"WARNING: the champion does NOT beat the {against}: test {result.primary} "
+                f"{_num(result.test.get(result.primary))}, lift {100 * result.lift:.1f} points.")
     if result.lift > 0:
         return (f"Lift: test {result.primary} {result.lift:.1%} lower than the {against}; "
                 f"beats the baselines.")
     return (f"WARNING: the champion does NOT beat the {against}: test {result.primary} "
             f"{_num(result.test.get(result.primary))}, lift {result.lift:.1%}.")
+
+
+def higher_is_better(metric: str | None) -> bool:
+    """Accuracy-like test metrics grow with quality; errors (rmse, mae, ...) shrink."""
+    return metric in MAXIMISED_METRICS or metric == "macro_f1"
 
 
 def metric_text(values: dict[str, float]) -> str:
@@ -217,24 +242,29 @@ def _num(value: float | None) -> str:
     return f"{value:.4g}"
 
 
-def row_cells(row: Row, keys: list[str]) -> list[str]:
-    """A row as display strings, in column order."""
+def row_cells(row: Row, keys: list[str], attempts: bool = False) -> list[str]:
+    """A row as display strings, in column order (``attempts``: with the attempt column)."""
     status = row.status + (f": {row.failure}" if row.failure else "")
-    return [fmt(row.rank), row.trial, row.cell, fmt(row.depth), fmt(row.units),
-            fmt(row.bidirectional), *(fmt(row.others[k]) for k in keys), _num(row.score),
-            fmt(row.epochs), "-" if row.seconds is None else f"{row.seconds:.1f}s", status]
+    seconds = "-" if row.seconds is None else f"{row.seconds:.1f}s"
+    return [fmt(row.rank), row.trial, *([str(row.attempt)] if attempts else []), row.cell,
+            fmt(row.depth), fmt(row.units), fmt(row.bidirectional),
+            *(fmt(row.others[k]) for k in keys), _num(row.score), fmt(row.epochs), seconds,
+            status]
 
 
 def headers(sweep: Sweep, keys: list[str]) -> list[str]:
-    return ["rank", "trial", "cell", "depth", "units", "bidirectional", *keys, sweep.objective,
-            "epochs", "time", "status"]
+    """Column names; an ``attempt`` column when every attempt is listed."""
+    return ["rank", "trial", *(["attempt"] if sweep.all_attempts else []), "cell", "depth",
+            "units", "bidirectional", *keys, sweep.objective, "epochs", "time", "status"]
 
 
 def title(sweep: Sweep) -> str:
     done = sum(t.status == "completed" for t in sweep.trials)
     better = "lower" if sweep.minimise else "higher"
+    retried = len({t.trial_id for t in sweep.superseded})
+    again = f", {retried} retried" if retried else ""
     return (f"Sweep '{sweep.name}' (experiment '{sweep.experiment_name}', run {sweep.run_id}, "
-            f"{sweep.run.info.status}): {done} of {len(sweep.trials)} trials completed; "
+            f"{sweep.run.info.status}): {done} of {len(sweep.trials)} trials completed{again}; "
             f"{sweep.objective}, {better} is better")
 
 
@@ -246,7 +276,7 @@ def render(sweep: Sweep, fmt_name: str, registered: tuple[str, str, bool] | None
     if fmt_name == "csv":
         return _csv(sweep, rows, keys)
     head = headers(sweep, keys)
-    cells = [row_cells(r, keys) for r in rows]
+    cells = [row_cells(r, keys, sweep.all_attempts) for r in rows]
     foot = footer_lines(sweep, registered)
     if fmt_name == "markdown":
         lines = [f"**{title(sweep)}**", "", "| " + " | ".join(head) + " |",
@@ -259,7 +289,7 @@ def render(sweep: Sweep, fmt_name: str, registered: tuple[str, str, bool] | None
     return _table(title(sweep), head, cells, foot)
 
 
-_NUMERIC = {"rank", "depth", "epochs", "time"}
+_NUMERIC = {"rank", "attempt", "depth", "epochs", "time"}
 
 
 def _table(heading: str, head: list[str], cells: list[list[str]], foot: list[str]) -> str:
@@ -281,12 +311,14 @@ def _csv(sweep: Sweep, rows: list[Row], keys: list[str]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["rank", "trial", "cell", "depth", "units", "bidirectional", *keys,
-                     sweep.objective, "epochs", "seconds", "status", "failure", "run_id"])
+                     sweep.objective, "epochs", "seconds", "status", "failure", "run_id",
+                     "attempt"])
     for r in rows:
         writer.writerow([_plain(v) for v in (
             r.rank, r.trial, r.cell, r.depth, r.units, r.bidirectional,
             *(r.others[k] for k in keys), r.score, r.epochs,
-            None if r.seconds is None else round(r.seconds, 3), r.status, r.failure, r.run_id)])
+            None if r.seconds is None else round(r.seconds, 3), r.status, r.failure, r.run_id,
+            r.attempt)])
     return buffer.getvalue()
 
 
@@ -312,7 +344,9 @@ def as_json(sweep: Sweep, rows: list[Row], keys: list[str],
             "units": r.units, "bidirectional": r.bidirectional, **r.others,
             sweep.objective: r.score, "epochs": r.epochs, "seconds": r.seconds,
             "status": r.status, "failure": r.failure, "run_id": r.run_id,
+            "attempt": r.attempt, "final_attempt": r.final,
         } for r in rows],
+        "all_attempts": sweep.all_attempts,
         "champion": {
             "trial": champion.name if champion else None,
             "test_metrics": result.test, "baselines": result.baselines,

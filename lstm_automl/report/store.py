@@ -18,6 +18,7 @@ from lstm_automl.tracking import disable_telemetry, resolve_tracking_uri, sqlite
 
 KIND_TAG = "lstm_sweep.kind"
 PARENT_TAG = "mlflow.parentRunId"
+ATTEMPT_TAG = "lstm_sweep.attempt"
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 _STATUS = {"FINISHED": "completed", "FAILED": "failed", "KILLED": "killed",
            "RUNNING": "running", "SCHEDULED": "running"}
@@ -41,6 +42,10 @@ class Trial:
     metrics: dict[str, float]
     tags: dict[str, str]
     score: float | None = None        # best_<objective>
+    trial_id: str = ""                # keras-tuner's id; every attempt of a trial shares it
+    attempt: int = 1                  # > 1: earlier attempts were interrupted and retried
+    start_time: int = 0
+    final: bool = True                # False: an earlier attempt, superseded by a retry
 
     @property
     def cell(self) -> str:
@@ -60,7 +65,19 @@ class Sweep:
     experiment_name: str
     objective: str
     minimise: bool
-    trials: list[Trial] = field(default_factory=list)
+    trials: list[Trial] = field(default_factory=list)  # one per trial: its final attempt
+    attempts: list[Trial] = field(default_factory=list)  # every trial run, retries included
+    all_attempts: bool = False  # list every run (``--all-attempts``), not one per trial
+
+    @property
+    def rows(self) -> list[Trial]:
+        """What a leaderboard lists: one run per trial, or every run with ``all_attempts``."""
+        return self.attempts if self.all_attempts else self.trials
+
+    @property
+    def superseded(self) -> list[Trial]:
+        """Earlier attempts of retried trials (KILLED or FAILED runs a retry replaced)."""
+        return [t for t in self.attempts if not t.final]
 
     @property
     def run_id(self) -> str:
@@ -84,23 +101,38 @@ class Sweep:
         return dict(self.run.data.tags)
 
     def ranked(self) -> list[Trial]:
-        """Completed trials best first, then the rest (running, failed) in trial order."""
-        scored = [t for t in self.trials if t.status == "completed" and t.score is not None]
+        """Completed trials best first, then the rest (running, failed) in trial order; with
+        ``all_attempts`` a trial's earlier attempts follow it, latest first."""
+        shown = self.rows
+        scored = [t for t in shown if t.final and t.status == "completed" and t.score is not None]
         sign = 1.0 if self.minimise else -1.0
         scored.sort(key=lambda t: (sign * float(t.score or 0.0), t.number or 0))
-        rest = sorted((t for t in self.trials if t not in scored),
+        rest = sorted((t for t in shown if t.final and t not in scored),
                       key=lambda t: (t.status == "failed", t.number or 0))
-        return scored + rest
+        order = scored + rest
+        earlier = [t for t in shown if not t.final]
+        if not earlier:
+            return order
+        out: list[Trial] = []
+        for trial in order:
+            out.append(trial)
+            out.extend(sorted((t for t in earlier if t.trial_id == trial.trial_id),
+                              key=lambda t: (-t.attempt, -t.start_time)))
+        return out + [t for t in earlier if t not in out]
 
     @property
     def champion(self) -> Trial | None:
-        """The trial the sweep named best (tag ``best_trial``), else the top of the ranking."""
+        """The trial the sweep named best when it last finished (tag ``best_trial``, which a
+        resumed or extended sweep overwrites), else the top of the ranking."""
         named = self.tags.get("best_trial")
         for trial in self.trials:
             if named and trial.name == named:
                 return trial
-        ranked = self.ranked()
-        return ranked[0] if ranked and ranked[0].score is not None else None
+        scored = [t for t in self.trials if t.status == "completed" and t.score is not None]
+        if not scored:
+            return None
+        sign = 1.0 if self.minimise else -1.0
+        return min(scored, key=lambda t: (sign * float(t.score or 0.0), t.number or 0))
 
 
 _FAST_FAIL = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
@@ -157,25 +189,49 @@ def find_sweep(client: Any, ref: str | None) -> Any:
                            f"run id){hint}")
 
 
-def load_sweep_runs(client: Any, parent: Any) -> Sweep:
-    """The parent run with its trial runs, objective and direction."""
+def load_sweep_runs(client: Any, parent: Any, all_attempts: bool = False) -> Sweep:
+    """The parent run with its trial runs, objective and direction.
+
+    A retried trial has several runs (tag ``lstm_sweep.attempt``; the earlier ones KILLED or
+    FAILED): ``Sweep.trials`` holds its final attempt, ``Sweep.attempts`` every run;
+    ``all_attempts`` makes the leaderboard list every run.
+    """
     params = parent.data.params
     objective = params.get("objective", "val_loss")
     direction = params.get("direction") or (
         "max" if objective.removeprefix("val_") in MAXIMISED_METRICS else "min")
     experiment = client.get_experiment(parent.info.experiment_id)
     sweep = Sweep(run=parent, experiment_name=experiment.name, objective=objective,
-                  minimise=direction != "max")
+                  minimise=direction != "max", all_attempts=all_attempts)
     for run in _search_all(client, [parent.info.experiment_id],
                            f"tags.`{PARENT_TAG}` = '{parent.info.run_id}'"):
-        sweep.trials.append(_trial(run, objective))
+        sweep.attempts.append(_trial(run, objective))
+    sweep.trials = final_attempts(sweep.attempts)
     return sweep
 
 
-def read_sweep(tracking_uri: str | None, ref: str | None) -> tuple[Any, Sweep]:
+def final_attempts(runs: list[Trial]) -> list[Trial]:
+    """One run per trial: the last attempt that ended as the trial did (or is running), else
+    the last one; the others are marked ``final = False``. Runs without a ``trial_id`` tag
+    stand alone. Order: as given."""
+    groups: dict[str, list[Trial]] = {}
+    for run in runs:
+        groups.setdefault(run.trial_id or f"run:{run.run_id}", []).append(run)
+    chosen = set()
+    for group in groups.values():
+        group = sorted(group, key=lambda t: (t.attempt, t.start_time))
+        live = [t for t in group if t.status not in ("killed", "interrupted")]
+        chosen.add((live or group)[-1].run_id)
+    for run in runs:
+        run.final = run.run_id in chosen
+    return [run for run in runs if run.final]
+
+
+def read_sweep(tracking_uri: str | None, ref: str | None,
+               all_attempts: bool = False) -> tuple[Any, Sweep]:
     """Client and sweep in one call, for the commands."""
     client, _ = open_client(tracking_uri)
-    return client, load_sweep_runs(client, find_sweep(client, ref))
+    return client, load_sweep_runs(client, find_sweep(client, ref), all_attempts)
 
 
 def _trial(run: Any, objective: str) -> Trial:
@@ -185,10 +241,13 @@ def _trial(run: Any, objective: str) -> Trial:
     if run.info.status == "RUNNING":
         status = "running"
     number = tags.get("trial_number", "")
+    attempt = tags.get(ATTEMPT_TAG, "")
     return Trial(run_id=run.info.run_id, name=str(run.info.run_name or run.info.run_id),
                  number=int(number) if number.isdigit() else None, status=status,
                  params=dict(run.data.params), metrics=metrics, tags=tags,
-                 score=metrics.get(f"best_{objective}"))
+                 score=metrics.get(f"best_{objective}"), trial_id=tags.get("trial_id", ""),
+                 attempt=int(attempt) if attempt.isdigit() else 1,
+                 start_time=int(run.info.start_time or 0))
 
 
 def _experiment_ids(client: Any) -> list[str]:
