@@ -34,3 +34,12 @@ def test_data_command_imports_no_framework(isolated_workdir):
                           timeout=120, cwd=isolated_workdir)
     assert done.returncode == 0, done.stderr
     assert "HEAVY []" in done.stdout
+
+
+def test_data_command_shows_backtest_folds(capsys, isolated_workdir):
+    assert main(["data", str(SWEEPS / "airline_backtest.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "backtest fold 1: train 1949-01..1955-12 (71 windows), validation 1956-01..1956-12 " \
+           "(12 windows)" in out
+    assert "backtest fold 3: train 1949-01..1957-12 (95 windows), validation " \
+           "1958-01..1958-12 (12 windows) (the ordinary split)" in out
