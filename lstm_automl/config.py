@@ -336,7 +336,7 @@ class ForecastDataConfig(_DataBase):
         None, ge=2, description="season length for the seasonal-naive baseline (default: the "
         "builtin's, else inferred from monthly/daily/hourly time values)"
     )
-    scaling: Literal[SCALING_NAMES] | NameChoice = Field(  # type: ignore[valid-type]
+    scaling: Literal[SCALING_NAMES] | NameChoice = Field(  # type: ignore[valid-type, assignment]
         "standard", description="scaling fitted on the training split only; {choice: [...]} "
         "searches it"
     )

@@ -49,8 +49,8 @@ def test_backtest_logs_average_the_folds():
 
 @pytest.mark.usefixtures("keras_session")
 def test_class_weights_work_with_the_pipelines():
-    from lstm_automl.hypermodel import build_model
     from lstm_automl.data.base import ModelShape
+    from lstm_automl.hypermodel import build_model
 
     values = {"conv_front": False, "layers": 1, "cell": "gru", "units": [4], "dropout": [0.0],
               "recurrent_dropout": [0.0], "bidirectional": False, "dense_layers": 0,

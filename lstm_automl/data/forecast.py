@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lstm_automl.config import ForecastDataConfig
+from lstm_automl.config import FeatureChoice, ForecastDataConfig
 from lstm_automl.data.backtest import BacktestFold, check_folds, fold_rows
 from lstm_automl.data.base import SPLITS, ModelShape, SweepData, Windows
 from lstm_automl.data.builtin import DATASETS, builtin_name, datasets_dir
@@ -220,8 +220,7 @@ def _time_start(time_values: list[str] | None, value: str, key: str, path: Path)
         raise DataError(f"{path}: {key}: '{value}' is a time value, but the data has no "
                         f"time column (set data.time_column)")
     try:
-        numeric = [float(v) for v in time_values]
-        keys: list[object] = numeric
+        keys: list[object] = [float(v) for v in time_values]
         wanted: object = float(value)
     except ValueError:
         keys, wanted = list(time_values), value
@@ -250,14 +249,16 @@ def _split_sizes(config: ForecastDataConfig, name: str | None, n: int,
 
 def _fit_transform(config: ForecastDataConfig, target_values: np.ndarray, season: int | None,
                    path: Path, target: str, order: np.ndarray) -> TargetTransform:
-    if config.transform.startswith("log") and np.any(target_values <= 0):
+    kind = config.transform
+    assert isinstance(kind, str), "a searched transform: prepare config.variant() instead"
+    if kind.startswith("log") and np.any(target_values <= 0):
         row = int(np.argmax(target_values <= 0))
         raise DataError(f"{path}: column '{target}': data.transform '{config.transform}' needs "
                         f"values > 0, but row {int(order[row]) + 2} is {target_values[row]:g}")
-    if config.transform.endswith("seasonal_diff") and not season:
+    if kind.endswith("seasonal_diff") and not season:
         raise DataError(f"{path}: data.transform '{config.transform}' needs a season length: "
                         f"set data.season (it could not be inferred from the time column)")
-    return TargetTransform.fit(config.transform, target_values, season)
+    return TargetTransform.fit(kind, target_values, season)
 
 
 def prepare_forecast(config: ForecastDataConfig, base_dir: Path) -> ForecastData:
@@ -268,9 +269,10 @@ def prepare_forecast(config: ForecastDataConfig, base_dir: Path) -> ForecastData
     if target is None:
         raise DataError(f"{path}: data.target is required for a CSV source; columns: "
                         f"{', '.join(table.columns)}")
-    features = list(config.features or [target])
+    assert not isinstance(config.features, FeatureChoice), "searched: use config.variant()"
+    features: list[str] = list(config.features or [target])
     order, time_values = _order(table, config.time_column or default_time)
-    columns = {}
+    columns: dict[str, np.ndarray] = {}
     for column, key in ((target, "data.target"), *((c, "data.features") for c in features)):
         raw = table.numeric(column, key, allow_missing=config.fill != "none")[order]
         columns[column] = fill_missing(raw, config.fill, path, column)
@@ -285,7 +287,8 @@ def prepare_forecast(config: ForecastDataConfig, base_dir: Path) -> ForecastData
             feature_values[:, index] = transformed
     n = len(order)
     n_train, n_val, n_test = _split_sizes(config, name, n, time_values, path)
-    lookback, horizon = config.lookback, config.horizon
+    lookback, horizon, scaling = config.lookback, config.horizon, config.scaling
+    assert isinstance(lookback, int) and isinstance(scaling, str), "use config.variant()"
     needed = lookback + horizon + transform.lost_rows
     if n_test < horizon or n_val < horizon or n_train < needed:
         raise DataError(
@@ -299,7 +302,7 @@ def prepare_forecast(config: ForecastDataConfig, base_dir: Path) -> ForecastData
         "validation": (n_train, n_train + n_val),
         "test": (n_train + n_val, n),
     }
-    shaped = _Shaped(config.scaling, feature_values, transformed, lookback, horizon,
+    shaped = _Shaped(scaling, feature_values, transformed, lookback, horizon,
                      transform.lost_rows)
     splits, feature_scaler, target_scaler = shaped.windows(n_train, split_rows)
     folds: list[BacktestFold] = []
