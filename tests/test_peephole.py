@@ -1,4 +1,5 @@
-"""PeepholeLSTMCell: numerics against NumPy and Keras' LSTM, weights, config, saving, dropout."""
+"""PeepholeLSTMCell and the PeepholeLSTM layer the sweep builds: numerics against NumPy and
+Keras' LSTM, weights, config, saving, dropout, masking."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import keras
 import numpy as np
 import pytest
 
-from lstm_automl.cells.peephole import PeepholeLSTMCell
+from lstm_automl.cells import make_recurrent_layer
+from lstm_automl.cells.peephole import PeepholeLSTM, PeepholeLSTMCell
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BATCH, T, FEATURES, UNITS = 3, 5, 4, 6
@@ -121,14 +123,9 @@ def test_config_round_trip() -> None:
     assert PeepholeLSTMCell.from_config(config).get_config() == config
 
 
-def _small_model() -> keras.Model:
-    return keras.Sequential(
-        [
-            keras.Input((T, FEATURES)),
-            keras.layers.RNN(PeepholeLSTMCell(UNITS)),
-            keras.layers.Dense(1),
-        ]
-    )
+def _small_model(layer: bool = False) -> keras.Model:
+    recurrent = PeepholeLSTM(UNITS) if layer else keras.layers.RNN(PeepholeLSTMCell(UNITS))
+    return keras.Sequential([keras.Input((T, FEATURES)), recurrent, keras.layers.Dense(1)])
 
 
 def test_keras_save_and_reload(tmp_path: Path) -> None:
@@ -161,7 +158,8 @@ _LOAD_IN_FRESH_PROCESS = textwrap.dedent(
 )
 
 
-def test_load_in_fresh_process_needs_the_package_imported(tmp_path: Path) -> None:
+@pytest.mark.parametrize("layer", [False, True], ids=["cell", "layer"])
+def test_load_in_fresh_process_needs_the_package_imported(tmp_path: Path, layer: bool) -> None:
     """A fresh interpreter loads the model only once ``lstm_automl.cells`` is imported.
 
     Keras 3 does not import the saved config's ``module`` (``lstm_automl.cells.peephole``):
@@ -169,7 +167,7 @@ def test_load_in_fresh_process_needs_the_package_imported(tmp_path: Path) -> Non
     ``lstm_automl>PeepholeLSTMCell`` up in the registry and imports only modules of the keras,
     keras_hub, keras_cv and keras_nlp packages. This pins that, so a Keras change shows up here.
     """
-    model = _small_model()
+    model = _small_model(layer)
     x = np.random.default_rng(4).normal(size=(BATCH, T, FEATURES)).astype("float32")
     model_path, x_path, out_path = (tmp_path / n for n in ("m.keras", "x.npy", "y.npy"))
     model.save(model_path)
@@ -188,7 +186,8 @@ def test_load_in_fresh_process_needs_the_package_imported(tmp_path: Path) -> Non
 
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "needs import:" in proc.stdout
-    assert "Could not locate class 'PeepholeLSTMCell'" in proc.stdout
+    missing = "PeepholeLSTM" if layer else "PeepholeLSTMCell"
+    assert f"Could not locate class '{missing}'" in proc.stdout
     np.testing.assert_array_equal(np.load(out_path), model.predict(x, verbose=0))
 
 
@@ -236,3 +235,109 @@ def test_fits_with_jit_compile() -> None:
     history = model.fit(x, np.zeros((16, 1)), batch_size=8, epochs=1, verbose=0)
     assert model.jit_compile
     assert np.isfinite(history.history["loss"][0])
+
+
+# ---------------------------------------------------------------- PeepholeLSTM (the fast layer)
+
+def _layer(**kwargs: object) -> PeepholeLSTM:
+    layer = PeepholeLSTM(UNITS, **kwargs)
+    layer.build((None, T, FEATURES))
+    return layer
+
+
+def test_sweep_builds_the_fast_layer() -> None:
+    layer = make_recurrent_layer("peephole", UNITS, return_sequences=False, name="p")
+    assert type(layer) is PeepholeLSTM and layer.name == "p"
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_layer_matches_numpy_reference(go_backwards: bool) -> None:
+    rng = np.random.default_rng(11)
+    weights = _random_weights(rng)
+    x = rng.normal(size=(BATCH, T, FEATURES)).astype("float32")
+    layer = _layer(return_sequences=True, return_state=True, go_backwards=go_backwards)
+    layer.set_weights(weights)
+
+    seq, h, c = (np.asarray(v) for v in layer(x))
+    x_ref = x[:, ::-1] if go_backwards else x
+    ref_seq, ref_h, ref_c = _numpy_peephole(x_ref.astype("float64"), *weights)
+
+    np.testing.assert_allclose(seq, ref_seq, atol=1e-5)
+    np.testing.assert_allclose(h, ref_h, atol=1e-5)
+    np.testing.assert_allclose(c, ref_c, atol=1e-5)
+
+
+@pytest.mark.parametrize("dropout, recurrent_dropout", [(0.0, 0.0), (0.4, 0.0), (0.4, 0.3)])
+def test_layer_equals_cell_in_keras_rnn(dropout: float, recurrent_dropout: float) -> None:
+    """Same weights and seed: the same outputs as ``RNN(PeepholeLSTMCell)``, in training too
+    (the fast path with input dropout, the cell's own step with recurrent dropout)."""
+    rng = np.random.default_rng(12)
+    weights = _random_weights(rng)
+    x = rng.normal(size=(BATCH, T, FEATURES)).astype("float32")
+    kwargs = {"dropout": dropout, "recurrent_dropout": recurrent_dropout, "seed": 5}
+    fast = _layer(return_sequences=True, **kwargs)
+    fast.set_weights(weights)
+    cell_based = _rnn(PeepholeLSTMCell(UNITS, **kwargs), return_sequences=True)
+    cell_based.set_weights(weights)
+
+    for training in (False, True):
+        np.testing.assert_allclose(np.asarray(fast(x, training=training)),
+                                   np.asarray(cell_based(x, training=training)), atol=1e-5)
+
+
+def test_layer_masks_padding_like_the_cell() -> None:
+    rng = np.random.default_rng(13)
+    weights = _random_weights(rng)
+    x = rng.normal(size=(BATCH, T, FEATURES)).astype("float32")
+    lengths = np.array([T, 3, 1])
+    mask = np.arange(T)[None, :] < lengths[:, None]
+    x[~mask] = 0.0
+    fast = _layer(return_sequences=True, return_state=True)
+    fast.set_weights(weights)
+    cell_based = _rnn(PeepholeLSTMCell(UNITS), return_sequences=True, return_state=True)
+    cell_based.set_weights(weights)
+
+    seq, h, c = (np.asarray(v) for v in fast(x, mask=mask))
+    for got, want in zip((seq, h, c), cell_based(x, mask=mask), strict=True):
+        np.testing.assert_allclose(got, np.asarray(want), atol=1e-6)
+    for row, n in enumerate(lengths):  # the final state is the state after the last real step
+        _, ref_h, ref_c = _numpy_peephole(x[row:row + 1, :n].astype("float64"), *weights)
+        np.testing.assert_allclose(h[row], ref_h[0], atol=1e-5)
+        np.testing.assert_allclose(c[row], ref_c[0], atol=1e-5)
+
+
+def test_layer_save_and_reload(tmp_path: Path) -> None:
+    model = keras.Sequential([
+        keras.Input((T, FEATURES)),
+        keras.layers.Bidirectional(PeepholeLSTM(UNITS, return_sequences=True, dropout=0.1,
+                                                peephole_initializer="ones")),
+        PeepholeLSTM(UNITS, recurrent_dropout=0.2, seed=4),
+        keras.layers.Dense(1),
+    ])
+    x = np.random.default_rng(14).normal(size=(BATCH, T, FEATURES)).astype("float32")
+    path = tmp_path / "layer.keras"
+    model.save(path)
+
+    reloaded = keras.saving.load_model(path)
+
+    assert isinstance(reloaded.layers[1], PeepholeLSTM)
+    assert reloaded.layers[1].get_config() == model.layers[1].get_config()
+    np.testing.assert_array_equal(reloaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_layer_fits_and_its_gradients_match_the_cell() -> None:
+    """One training step moves the weights exactly as the cell-based layer would."""
+    rng = np.random.default_rng(15)
+    weights = _random_weights(rng)
+    x = rng.normal(size=(8, T, FEATURES)).astype("float32")
+    y = rng.normal(size=(8, 1)).astype("float32")
+    trained = []
+    for recurrent in (PeepholeLSTM(UNITS), keras.layers.RNN(PeepholeLSTMCell(UNITS))):
+        model = keras.Sequential([keras.Input((T, FEATURES)), recurrent,
+                                  keras.layers.Dense(1, kernel_initializer="ones")])
+        recurrent.set_weights(weights)
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+        model.train_on_batch(x, y)
+        trained.append(recurrent.get_weights())
+    for fast, slow in zip(*trained, strict=True):
+        np.testing.assert_allclose(fast, slow, atol=1e-5)

@@ -2,7 +2,11 @@
 
 ``CELLS`` maps each family name of ``lstm_automl.families.CELL_FAMILIES`` to a factory that
 returns one recurrent Keras layer. LSTM and GRU use Keras' own layers so that the fused cuDNN
-kernel is used on GPU; the peephole cell runs inside ``keras.layers.RNN``.
+kernel is used on GPU (see ``lstm_automl.kernels`` for when); the peephole family uses the
+``PeepholeLSTM`` layer, which runs the same recurrence as ``keras.layers.RNN(PeepholeLSTMCell)``
+with the weights stacked once per batch instead of read at every step (no cuDNN kernel exists
+for it). Its weights live under a different Keras path, so a ``.weights.h5`` checkpoint written
+by the cell-based layer (lstm-sweep before issue 6) does not load into it.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from typing import Any
 
 import keras
 
-from lstm_automl.cells.peephole import PeepholeLSTMCell
+from lstm_automl.cells.peephole import PeepholeLSTM, PeepholeLSTMCell
 
 LayerFactory = Callable[..., keras.layers.Layer]
 
@@ -30,8 +34,7 @@ def _simple_rnn(units: int, **kwargs: object) -> keras.layers.Layer:
 
 
 def _peephole(units: int, **kwargs: Any) -> keras.layers.Layer:
-    cell_args = {k: kwargs.pop(k) for k in ("dropout", "recurrent_dropout", "seed") if k in kwargs}
-    return keras.layers.RNN(PeepholeLSTMCell(units, **cell_args), **kwargs)
+    return PeepholeLSTM(units, **kwargs)
 
 
 CELLS: dict[str, LayerFactory] = {
@@ -67,4 +70,4 @@ def make_recurrent_layer(
     )
 
 
-__all__ = ["CELLS", "PeepholeLSTMCell", "make_recurrent_layer"]
+__all__ = ["CELLS", "PeepholeLSTM", "PeepholeLSTMCell", "make_recurrent_layer"]
