@@ -8,7 +8,11 @@ MLflow store in a temporary folder, and records the resident set size (VmRSS fro
 it, to tell growth of Python objects from growth inside TensorFlow's native allocations, and
 the object types that grew most between the last two checkpoints.
 
-Target (issue 6): RSS growth from trial 10 to trial 30 under 10%. This script only measures.
+The sweep runs with ``training.recycle_every: 0`` (one process), so what is measured is what a
+process keeps per trial; recycling (lstm_automl/recycle.py) is only the backstop. Objects
+frozen by ``gc.freeze`` at the start of the search (lstm_automl/trial_memory.py) are counted.
+
+Target (issue 6): RSS growth from trial 10 to trial 30 under 10%.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ search:
   batch_size: 16
 tuner: {{algorithm: random, max_trials: {trials}, objective: val_loss, directory: {tuner_dir},
          max_consecutive_failures: 5}}
-training: {{epochs: {epochs}, early_stopping_patience: null}}
+training: {{epochs: {epochs}, early_stopping_patience: null, recycle_every: 0}}
 tracking: {{tracking_uri: "sqlite:///{db}", experiment: bench_memory, register: false}}
 """
 
@@ -86,7 +90,8 @@ def main() -> None:
         original(reporter, event, record)
         if event == "end":
             objects = gc.get_objects()
-            samples[record.number] = (rss_mib(), len(objects), record.status)
+            count = len(objects) + gc.get_freeze_count()
+            samples[record.number] = (rss_mib(), count, record.status)
             if record.number in (early, late):  # what kinds of objects pile up, for the fix
                 kinds[record.number] = Counter(_kind(o) for o in objects)
             del objects
@@ -151,9 +156,9 @@ def main() -> None:
                            f"stay alive: the traced train/test functions of finished trials' "
                            f"models are still referenced somewhere (clear_session cannot free "
                            f"what is still referenced)")
-        reason += ("; next (another issue): find the referrers (gc.get_referrers on an old "
-                   "model, e.g. callbacks, histories or trial records that keep model "
-                   "references), or run each trial in a child process")
+        reason += ("; next: find what else each trial leaves (gc.get_referrers from an old "
+                   "trial's objects; see lstm_automl/trial_memory.py for the one found); "
+                   "meanwhile training.recycle_every bounds it by restarting the process")
     targets = [Target(f"RSS growth trial {early} -> {late} under {TARGET:.0%}",
                       f"measured {growth:+.1%}", met, reason)]
     settings = (f"{trials} trials x {epochs} epochs of tiny models (builtin:nile, lookback 8, "

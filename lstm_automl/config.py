@@ -470,6 +470,10 @@ class TrainingConfig(_Strict):
     mixed_precision: bool = Field(
         False, description="float16 compute with float32 weights and output (for GPUs)"
     )
+    recycle_every: StrictInt = Field(
+        25, ge=0, description="run the sweep in a fresh process every this many trials, so a "
+        "long sweep's memory stays flat (it resumes where it was; 0: one process)"
+    )
 
 
 class TrackingConfig(_Strict):

@@ -62,6 +62,20 @@ class Opening:
     previous: SweepState | None = None  # what --fresh discarded (its MLflow run gets marked)
 
 
+OPERATIONAL = ("training.recycle_every",)  # how the sweep runs, not what its trials mean
+
+
+def run_identity(config: Any, direction: str, fingerprint: str) -> dict[str, str]:
+    """``identity.sweep_identity`` without settings that only change how the sweep runs, so
+    changing them never makes a sweep unresumable."""
+    from lstm_automl.identity import sweep_identity
+
+    identity = sweep_identity(config, direction, fingerprint)
+    for key in OPERATIONAL:
+        identity.pop(key, None)
+    return identity
+
+
 def read_state(folder: Path) -> SweepState | None:
     path = folder / STATE_FILE
     if not path.exists():

@@ -24,11 +24,12 @@ from lstm_automl.console import VERBOSE, Reporter, fmt_value
 from lstm_automl.data import SweepData, load_data, load_variants
 from lstm_automl.errors import SweepError, TrackingError
 from lstm_automl.families import MAXIMISED_METRICS
-from lstm_automl.identity import data_fingerprint, identity_hash, sweep_identity
+from lstm_automl.identity import data_fingerprint, identity_hash
 from lstm_automl.loader import LoadedSweep
 from lstm_automl.recovery import OracleTrial, reconcile
+from lstm_automl.recycle import Recycle, Segment, current_segment
 from lstm_automl.result import SweepResult, result_from_summary, summary_of
-from lstm_automl.resume import Opening, open_folder
+from lstm_automl.resume import Opening, open_folder, run_identity
 from lstm_automl.space_summary import format_size, space_size, summary_rows, sweep_space
 from lstm_automl.tracking import (
     CONFIG_HASH_TAG,
@@ -49,6 +50,7 @@ from lstm_automl.tracking import (
 __all__ = ["Prepared", "SweepResult", "prepare", "run_sweep", "sweep_folder", "tuner_directory"]
 
 REGISTERED_FOR_TAG = "lstm_sweep.registered_for"
+PROCESSES_TAG = "lstm_sweep.processes"  # a recycled sweep: the processes it ran in so far
 
 
 def tuner_directory(loaded: LoadedSweep) -> Path:
@@ -75,6 +77,7 @@ class Prepared:
     parent: Any | None  # the existing sweep run when resuming
     rerun: str
     variants: Any = None  # ForecastVariants when the data section searches settings
+    segment: Segment | None = None  # set in a child of the recycling supervisor (recycle.py)
 
 
 def prepare(loaded: LoadedSweep, fresh: bool = False, rerun: str | None = None,
@@ -90,14 +93,15 @@ def prepare(loaded: LoadedSweep, fresh: bool = False, rerun: str | None = None,
     uri = resolve_tracking_uri(config.tracking.tracking_uri)
     check_store(uri)
     direction = sweep_direction(loaded)
-    identity = sweep_identity(config, direction, data_fingerprint(data))
+    identity = run_identity(config, direction, data_fingerprint(data))
     rerun = rerun or f"lstm-sweep run {loaded.source or loaded.path}"
     opening = open_folder(sweep_folder(loaded), identity, identity_hash(identity), fresh, rerun)
     tracker = SweepTracker(via or uri, config.experiment_name,
                            artifact_root=artifact_location(uri, config.experiment_name))
     state = opening.state
     parent = tracker.find_sweep(state.sweep_id, state.parent_run_id) if opening.resumed else None
-    return Prepared(loaded, data, uri, direction, opening, tracker, parent, rerun, variants)
+    return Prepared(loaded, data, uri, direction, opening, tracker, parent, rerun, variants,
+                    current_segment())
 
 
 def run_sweep(loaded: LoadedSweep, reporter: Reporter, fresh: bool = False,
@@ -114,6 +118,11 @@ def run_sweep(loaded: LoadedSweep, reporter: Reporter, fresh: bool = False,
         return _search_and_register(prep, reporter, hypermodel, tuners)
 
 
+def recycle_every(prep: Prepared) -> int:
+    """Trials this process runs before a fresh one takes over (0: all of them)."""
+    return prep.loaded.config.training.recycle_every if prep.segment is not None else 0
+
+
 def open_sweep_run(prep: Prepared, reporter: Reporter) -> tuple[Any, Any]:
     """Print the header, load TensorFlow, open (or re-attach) the sweep run.
 
@@ -126,23 +135,39 @@ def open_sweep_run(prep: Prepared, reporter: Reporter) -> tuple[Any, Any]:
     config = loaded.config
     specs = config.search.specs()
     configure_reporter(prep, reporter)
-    _print_header(loaded, prep.data, prep.uri, reporter, prep.direction)
-    for note in prep.opening.notes:
-        reporter.line(f"  note: {note}")
-    tags = {**_sweep_tags(loaded), SWEEP_ID_TAG: state.sweep_id,
-            CONFIG_HASH_TAG: state.config_hash, MAX_TRIALS_TAG: str(config.tuner.max_trials)}
-    tracker.start_sweep(config.name, _sweep_params(loaded, prep.data), tags, loaded.text,
-                        _space_text(specs), attach=prep.parent)
-    state.parent_run_id, state.tracking_uri = tracker.parent_run_id, prep.uri
-    state.save()
-    _supersede(tracker, prep.opening)
-    again = " (resumed)" if prep.parent is not None else ""
-    if prep.opening.resumed and prep.parent is None:
-        reporter.line("  note: the sweep's earlier MLflow run is not in this store; its "
-                      "finished trials count, their runs are elsewhere")
-    reporter.line(f"  MLflow: experiment '{config.experiment_name}', sweep run "
-                  f"{tracker.parent_run_id}{again}")
+    # A recycled process goes on silently: an earlier process of this sweep printed this.
+    with silenced(reporter, prep.segment is not None and prep.segment.continues):
+        _print_header(loaded, prep.data, prep.uri, reporter, prep.direction)
+        for note in prep.opening.notes:
+            reporter.line(f"  note: {note}")
+        tags = {**_sweep_tags(loaded), SWEEP_ID_TAG: state.sweep_id,
+                CONFIG_HASH_TAG: state.config_hash, MAX_TRIALS_TAG: str(config.tuner.max_trials)}
+        tracker.start_sweep(config.name, _sweep_params(loaded, prep.data), tags, loaded.text,
+                            _space_text(specs), attach=prep.parent)
+        if prep.segment is not None:  # how many processes this sweep took so far
+            tracker.set_sweep_tags({PROCESSES_TAG: str(prep.segment.number)})
+        state.parent_run_id, state.tracking_uri = tracker.parent_run_id, prep.uri
+        state.save()
+        _supersede(tracker, prep.opening)
+        again = " (resumed)" if prep.parent is not None else ""
+        if prep.opening.resumed and prep.parent is None:
+            reporter.line("  note: the sweep's earlier MLflow run is not in this store; its "
+                          "finished trials count, their runs are elsewhere")
+        reporter.line(f"  MLflow: experiment '{config.experiment_name}', sweep run "
+                      f"{tracker.parent_run_id}{again}")
     return hypermodel, tuners
+
+
+@contextlib.contextmanager
+def silenced(reporter: Reporter, when: bool) -> Iterator[None]:
+    """Print nothing in the block ``when`` true (errors still reach stderr)."""
+    shown = reporter.verbosity
+    if when:
+        reporter.verbosity = -1
+    try:
+        yield
+    finally:
+        reporter.verbosity = shown
 
 
 def configure_reporter(prep: Prepared, reporter: Reporter) -> None:
@@ -160,6 +185,8 @@ def guarded(prep: Prepared, tuners: Any) -> Iterator[None]:
     tracker = prep.tracker
     try:
         yield
+    except Recycle:  # between trials, everything saved: the next process goes on from here
+        raise
     except KeyboardInterrupt:
         tracker.abort("KILLED")
         raise
@@ -208,7 +235,8 @@ def _search_and_register(prep: Prepared, reporter: Reporter, hypermodel: Any,
     keras.utils.set_random_seed(prep.loaded.config.seed)
     tuner = make_sweep_tuner(prep, reporter, hypermodel, tuners)
     if prep.opening is not None and prep.opening.resumed:
-        recover(tuner, prep.tracker, reporter, tuners)
+        recover(tuner, prep.tracker, reporter, tuners, quiet=prep.segment is not None
+                and prep.segment.continues)
     args, kwargs = search_arguments(prep, reporter)
     try:
         tuner.search(*args, **kwargs)
@@ -250,6 +278,7 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter, hypermodel: Any, tuners
         max_consecutive_failed_trials=config.tuner.max_consecutive_failures,
         tracker=tracker,
         on_event=reporter.on_trial,
+        recycle_every=recycle_every(prep),
     )
     if algorithm == "hyperband":
         common.update(max_epochs=config.training.epochs, factor=config.tuner.hyperband_factor)
@@ -263,8 +292,10 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter, hypermodel: Any, tuners
     return tuner
 
 
-def recover(tuner: Any, tracker: SweepTracker, reporter: Reporter, tuners: Any) -> None:
-    """Close what the interruption left open in MLflow and say where the sweep stands."""
+def recover(tuner: Any, tracker: SweepTracker, reporter: Reporter, tuners: Any,
+            quiet: bool = False) -> None:
+    """Close what the interruption left open in MLflow and say where the sweep stands
+    (``quiet``: a recycled process goes on silently, as if it were the same one)."""
     oracle = tuner.oracle
     trials = {tid: OracleTrial(str(t.status), t.score, t.message)
               for tid, t in oracle.trials.items()}
@@ -283,6 +314,8 @@ def recover(tuner: Any, tracker: SweepTracker, reporter: Reporter, tuners: Any) 
         parts.append(f"{len(fixed.killed)} orphaned trial run(s) marked KILLED")
     if fixed.recovered:
         parts.append(f"{len(fixed.recovered)} trial run(s) closed with the tuner's result")
+    if quiet:
+        return
     reporter.line(f"  resuming: {'; '.join(parts)}")
     if reporter.best is not None and reporter.best.score is not None:
         reporter.line(f"  best so far {reporter.best.score:.4g} ({reporter.best.name})")
@@ -414,6 +447,7 @@ def completed_result(prep: Prepared) -> SweepResult:
     from datetime import datetime
 
     tracker, parent, uri, loaded = prep.tracker, prep.parent, prep.uri, prep.loaded
+    assert parent is not None  # only called for a sweep whose run was found
     with tempfile.TemporaryDirectory() as tmp, tracking_call(uri, "reading summary.json"):
         path = tracker.client.download_artifacts(parent.info.run_id, "summary.json", tmp)
         result = result_from_summary(Path(path), parent.info.run_id, display_uri(uri))

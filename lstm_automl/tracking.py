@@ -282,9 +282,9 @@ class SweepTracker:
         with tracking_call(self.uri, f"closing run {run_id}"):
             for key, value in (tags or {}).items():
                 client.set_tag(run_id, key, value)
-            for key, value in (metrics or {}).items():
-                if math.isfinite(value):
-                    client.log_metric(run_id, key, value)
+            for name, number in (metrics or {}).items():
+                if math.isfinite(number):
+                    client.log_metric(run_id, name, number)
             client.set_terminated(run_id, status)
 
     # --- trial runs -------------------------------------------------------------------------
@@ -387,19 +387,38 @@ class SweepTracker:
 
 def log_epoch(uri: str, run_id: str, metrics: dict[str, float], step: int) -> None:
     """One epoch's metrics on a trial run, as a TrackingError if the store is gone."""
+    log_epochs(uri, run_id, [(metrics, step, _now_ms())])
+
+
+def log_epochs(uri: str, run_id: str, epochs: list[tuple[dict[str, float], int, int]]) -> None:
+    """Several epochs' metrics ``(metrics, step, timestamp ms)`` in as few writes as MLflow
+    allows (1000 metrics per batch), as a TrackingError if the store is gone."""
     import mlflow
 
-    with tracking_call(uri, f"logging epoch {step + 1}"):
-        mlflow.MlflowClient(uri).log_batch(
-            run_id, metrics=[_metric(k, v, step) for k, v in metrics.items()])
+    metrics = [_metric(k, v, step, stamp) for values, step, stamp in epochs
+               for k, v in values.items()]
+    if not metrics:
+        return
+    last = epochs[-1][1] + 1
+    with tracking_call(uri, f"logging the metrics of epochs up to {last}"):
+        client = mlflow.MlflowClient(uri)
+        for start in range(0, len(metrics), METRICS_PER_BATCH):
+            client.log_batch(run_id, metrics=metrics[start:start + METRICS_PER_BATCH])
 
 
-def _metric(key: str, value: float, step: int) -> Any:
+METRICS_PER_BATCH = 1000  # MLflow's limit for one log_batch call
+
+
+def _now_ms() -> int:
     import time
 
+    return int(time.time() * 1000)
+
+
+def _metric(key: str, value: float, step: int, stamp: int | None = None) -> Any:
     from mlflow.entities import Metric
 
-    return Metric(key, value, int(time.time() * 1000), step)
+    return Metric(key, value, _now_ms() if stamp is None else stamp, step)
 
 
 def log_champion_candidate(model: Any, model_name: str, signature: Any,

@@ -9,7 +9,9 @@ they, and the per-trial seeds, continue unchanged when a sweep is resumed.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import sys
 import time
 import types
 from collections.abc import Callable
@@ -17,10 +19,13 @@ from typing import Any
 
 import keras
 import keras_tuner as kt
+from keras_tuner.src.engine import tuner_utils
 
+from lstm_automl import trial_memory
 from lstm_automl.errors import TrackingError
+from lstm_automl.recycle import Recycle
 from lstm_automl.resume import repair_reloaded_oracle
-from lstm_automl.tracking import SweepTracker, TrialRecord, first_line, log_epoch
+from lstm_automl.tracking import SweepTracker, TrialRecord, first_line, log_epochs
 
 TUNERS: dict[str, type[kt.Tuner]] = {
     "random": kt.RandomSearch,
@@ -34,22 +39,90 @@ class TrackingLost(kt.errors.FatalError):
     """The tracking store failed mid-trial: keras-tuner must stop, not fail the trial and go on."""
 
 
-class EpochLogger(keras.callbacks.Callback):
-    """Logs every epoch's metrics to one MLflow run (``step`` = epoch); holds only ids."""
+FLUSH_SECONDS = 5.0  # per-epoch metrics reach MLflow at most this late while a trial trains
 
-    def __init__(self, uri: str, run_id: str) -> None:
+
+class EpochBuffer:
+    """The running trial's per-epoch metrics, written to MLflow in one batch every few seconds.
+
+    A write per epoch cost more than the epochs of small trials (a sqlite commit each). The
+    first epoch is written at once (the run shows its curves from the start), later ones lag by
+    at most ``every`` seconds, and ``flush`` at the end of the trial (whatever ended it) writes
+    what is left.
+    """
+
+    def __init__(self, uri: str, run_id: str, every: float = FLUSH_SECONDS) -> None:
+        self.uri, self.run_id, self.every = uri, run_id, every
+        self.pending: list[tuple[dict[str, float], int, int]] = []
+        self.written = float("-inf")
+
+    def add(self, metrics: dict[str, float], step: int) -> None:
+        self.pending.append((metrics, step, int(time.time() * 1000)))
+        if time.monotonic() - self.written >= self.every:
+            self.flush()
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        self.written = time.monotonic()
+        try:
+            log_epochs(self.uri, self.run_id, pending)
+        except TrackingError as exc:
+            raise TrackingLost(str(exc)) from exc
+
+
+class EpochLogger(keras.callbacks.Callback):
+    """Logs every epoch's metrics to the trial's run (``step`` = epoch) through its buffer.
+
+    keras-tuner deep-copies callbacks for every execution; the copies share the buffer, so the
+    trial can flush what they logged.
+    """
+
+    def __init__(self, buffer: EpochBuffer) -> None:
         super().__init__()
-        self.uri = uri
-        self.run_id = run_id
+        self.buffer = buffer
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> EpochLogger:
+        return EpochLogger(self.buffer)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         metrics = {k: float(v) for k, v in (logs or {}).items()
                    if isinstance(v, (int, float)) and math.isfinite(float(v))}
         if metrics:
-            try:
-                log_epoch(self.uri, self.run_id, metrics, epoch)
-            except TrackingError as exc:
-                raise TrackingLost(str(exc)) from exc
+            self.buffer.add(metrics, epoch)
+
+
+class BestEpochInMemory(keras.callbacks.Callback):
+    """keras-tuner's ``SaveBestEpoch`` with one file write per trial instead of one per
+    improving epoch: the best epoch's weights are kept in memory and written when training
+    ends, to the same checkpoint file (``load_model``, Hyperband and resuming read it there).
+
+    One instance serves every execution of a trial, like the callback it replaces, so the file
+    holds the best epoch over all executions.
+    """
+
+    def __init__(self, objective: Any, filepath: str) -> None:
+        super().__init__()
+        self.objective = objective
+        self.filepath = filepath
+        self.best_value = float("-inf") if objective.direction == "max" else float("inf")
+        self.best_weights: list[Any] | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self.objective.has_value(logs):
+            value = self.objective.get_value(logs)
+            if not self.objective.better_than(value, self.best_value):
+                return
+            self.best_value = value
+        self.best_weights = self.model.get_weights()
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if self.best_weights is None:  # no better epoch in this execution: the file stands
+            return
+        final = self.model.get_weights()
+        self.model.set_weights(self.best_weights)
+        self.model.save_weights(self.filepath)
+        self.model.set_weights(final)
+        self.best_weights = None
 
 
 class NonFiniteLoss(keras.callbacks.Callback):
@@ -116,17 +189,71 @@ class MlflowTrialsMixin:
     retried_ids: list[str] | tuple[str, ...] = ()  # interrupted trials found by reload()
 
     def _setup_tracking(self, tracker: SweepTracker, on_event: Callable[[str, TrialRecord], None],
-                        seed: int) -> None:
+                        seed: int, recycle_every: int = 0) -> None:
         self.tracker = tracker
         self.on_event = on_event
         self.trial_seed = seed
+        self.recycle_every = recycle_every
         self.trial_records: list[TrialRecord] = []
         self._current: TrialRecord | None = None
         self._started = 0.0
         self._epochs = 0
+        self._ended_here = 0  # trials this process ran to their end
+        self._gradients: set[str] = set()
+        self._epoch_buffer: EpochBuffer | None = None
+        self._best_epoch: dict[int, BestEpochInMemory] = {}
+
+    def search(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().search(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            trial_memory.thaw()  # what the sweep froze can be collected once it is over
+
+    def on_search_begin(self) -> None:
+        super().on_search_begin()  # type: ignore[misc]
+        trial_memory.freeze_survivors()
+
+    def pre_create_trial(self) -> None:
+        """Between two trials: hand over to a fresh process once this one ran its share."""
+        super().pre_create_trial()  # type: ignore[misc]
+        if self.recycle_every and self._ended_here >= self.recycle_every and self._more_to_run():
+            raise Recycle(self._ended_here)
+
+    def _more_to_run(self) -> bool:
+        """False when the oracle would stop anyway (a worker's oracle is remote: assume more)."""
+        oracle = self.oracle  # type: ignore[attr-defined]
+        if getattr(oracle, "_retry_queue", None):
+            return True
+        max_trials = getattr(oracle, "max_trials", None)
+        trials = getattr(oracle, "trials", None)
+        return not (max_trials and trials is not None and len(trials) >= max_trials)
+
+    def _try_build(self, hp: kt.HyperParameters) -> keras.Model:
+        """keras-tuner's build, with one cheap collection instead of its two full ones."""
+        trial_memory.clear_between_trials()
+        model = self._build_hypermodel(hp)  # type: ignore[attr-defined]
+        if not isinstance(model, keras.models.Model):
+            raise kt.errors.FatalTypeError(
+                f"Expected HyperModel.build() to return a Keras Model, got {type(model)}")
+        return model
+
+    def _build_and_fit_model(self, trial: kt.engine.trial.Trial, *args: Any,
+                             **kwargs: Any) -> Any:
+        kwargs["callbacks"] = [self._in_memory(cb) for cb in kwargs.get("callbacks", [])]
+        return super()._build_and_fit_model(trial, *args, **kwargs)  # type: ignore[misc]
+
+    def _in_memory(self, callback: Any) -> Any:
+        """keras-tuner's per-epoch checkpoint writer, swapped for one write per trial."""
+        if type(callback) is not tuner_utils.SaveBestEpoch:
+            return callback
+        if id(callback) not in self._best_epoch:
+            self._best_epoch[id(callback)] = BestEpochInMemory(callback.objective,
+                                                               callback.filepath)
+        return self._best_epoch[id(callback)]
 
     def on_trial_begin(self, trial: kt.engine.trial.Trial) -> None:
         super().on_trial_begin(trial)  # type: ignore[misc]
+        self._gradients = trial_memory.custom_gradients()
         number = trial_number(trial.trial_id, len(self.trial_records) + 1)
         # Same seed and config → same initial weights and shuffling for the same trial number
         # (a retried trial included).
@@ -145,15 +272,18 @@ class MlflowTrialsMixin:
 
     def run_trial(self, trial: kt.engine.trial.Trial, *args: Any, **kwargs: Any) -> Any:
         assert self._current is not None
-        kwargs["callbacks"] = [*kwargs.get("callbacks", []),
-                               EpochLogger(self.tracker.uri, self._current.run_id),
-                               NonFiniteLoss()]
+        buffer = self._epoch_buffer = EpochBuffer(self.tracker.uri, self._current.run_id)
+        self._best_epoch = {}
+        kwargs["callbacks"] = [*kwargs.get("callbacks", []), EpochLogger(buffer), NonFiniteLoss()]
         try:
             histories = super().run_trial(trial, *args, **kwargs)  # type: ignore[misc]
         except out_of_memory_errors() as exc:
             raise kt.errors.FailedTrialError(
                 f"out of memory: {first_line(exc)[:300]} (try smaller units, layers or "
                 f"batch_size)") from exc
+        finally:
+            self._flush_epochs()
+            self._best_epoch = {}
         self._epochs = max((len(h.history.get("loss", [])) for h in histories
                             if hasattr(h, "history")), default=0)
         for history in histories:
@@ -166,12 +296,26 @@ class MlflowTrialsMixin:
                 )
         return histories
 
+    def _flush_epochs(self) -> None:
+        """Write the buffered epochs; while another error is on its way out, only try."""
+        buffer, self._epoch_buffer = self._epoch_buffer, None
+        if buffer is None:
+            return
+        if sys.exc_info()[1] is None:
+            buffer.flush()
+            return
+        with contextlib.suppress(Exception):
+            buffer.flush()
+
     def on_trial_end(self, trial: kt.engine.trial.Trial) -> None:
         record = self._current
         try:
             super().on_trial_end(trial)  # type: ignore[misc]
         finally:
+            trial_memory.forget_custom_gradients(self._gradients)
+            self._flush_epochs()
             if record is not None:
+                self._ended_here += 1
                 # The oracle has the final status and score; the message only exists here in
                 # distributed mode (keras-tuner's gRPC trial has no message field).
                 ended = self.oracle.get_trial(trial.trial_id)  # type: ignore[attr-defined]
@@ -265,7 +409,8 @@ def make_tuner(algorithm: str, print_tracebacks: bool = False, **kwargs: Any) ->
     tracked = type(f"Tracked{base.__name__}", (MlflowTrialsMixin, base), {})
     tracker = kwargs.pop("tracker")
     on_event = kwargs.pop("on_event")
+    recycle_every = kwargs.pop("recycle_every", 0)
     seed = kwargs["seed"]
     tuner = tracked(**kwargs)
-    tuner._setup_tracking(tracker, on_event, seed)
+    tuner._setup_tracking(tracker, on_event, seed, recycle_every)
     return tuner

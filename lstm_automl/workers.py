@@ -21,11 +21,13 @@ from typing import Any, TextIO
 
 from lstm_automl.console import QUIET, VERBOSE, Reporter
 from lstm_automl.errors import ConfigError, SweepError, TrackingError
-from lstm_automl.identity import data_fingerprint, identity_hash, sweep_identity
+from lstm_automl.identity import data_fingerprint, identity_hash
 from lstm_automl.loader import LoadedSweep
 from lstm_automl.mlflow_server import die_with_parent
 from lstm_automl.recovery import OracleTrial, reconcile
+from lstm_automl.recycle import RECYCLE_EXIT, Recycle, Segment
 from lstm_automl.result import SweepResult
+from lstm_automl.resume import run_identity
 from lstm_automl.sweep import (
     Prepared,
     completed_result,
@@ -234,6 +236,9 @@ class WorkerPool:
             if code == 0:
                 worker.finished = True
                 continue
+            if code == RECYCLE_EXIT:  # ran its share of trials between two trials: go on
+                self._spawn(worker)
+                continue
             if code == 2:
                 raise SweepError(f"{worker.worker_id} refused the sweep (exit 2; its message is "
                                  f"above)")
@@ -335,7 +340,7 @@ def run_worker(loaded: LoadedSweep, reporter: Reporter, chief: str, worker_id: s
            or resolve_tracking_uri(config.tracking.tracking_uri))
     check_store(uri)
     direction = sweep_direction(loaded)
-    config_hash = identity_hash(sweep_identity(config, direction, data_fingerprint(data)))
+    config_hash = identity_hash(run_identity(config, direction, data_fingerprint(data)))
     tracker = SweepTracker(uri, config.experiment_name)
     tracker.tuner_id = worker_id
     tracker.attach(parent_run_id or os.environ.get(PARENT_ENV)
@@ -344,7 +349,10 @@ def run_worker(loaded: LoadedSweep, reporter: Reporter, chief: str, worker_id: s
     if theirs != config_hash:
         raise ConfigError(rerun, [f"this worker's sweep (config hash {config_hash}) differs from "
                                   f"the chief's ({theirs}): use the same sweep file and data"])
-    prep = Prepared(loaded, data, uri, direction, None, tracker, None, rerun)
+    # A worker that `run --workers` supervises hands over to a fresh process every
+    # training.recycle_every trials (the pool restarts it with its id).
+    segment = Segment(1, time.time()) if os.environ.get(SUPERVISED_ENV) else None
+    prep = Prepared(loaded, data, uri, direction, None, tracker, None, rerun, segment=segment)
     configure_reporter(prep, reporter)
 
     from lstm_automl import hypermodel, tuners
@@ -355,7 +363,10 @@ def run_worker(loaded: LoadedSweep, reporter: Reporter, chief: str, worker_id: s
         keras.utils.set_random_seed(config.seed)
         tuner = make_sweep_tuner(prep, reporter, hypermodel, tuners)
         args, kwargs = search_arguments(prep, reporter)
-        tuner.search(*args, **kwargs)
+        try:
+            tuner.search(*args, **kwargs)
+        except Recycle:
+            return RECYCLE_EXIT
     return 0
 
 

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import write_sweep
-from lstm_automl.identity import describe_changes, identity_hash, sweep_identity
+from lstm_automl.identity import describe_changes, identity_hash
 from lstm_automl.loader import load_sweep
 from lstm_automl.resume import (
     STATE_FILE,
@@ -17,6 +17,7 @@ from lstm_automl.resume import (
     open_folder,
     read_state,
     repair_reloaded_oracle,
+    run_identity,
 )
 
 SWEEP = """
@@ -34,13 +35,14 @@ training: {epochs: 2}
 
 def identity_of(folder: Path, text: str) -> dict[str, str]:
     loaded = load_sweep(write_sweep(folder, text))
-    return sweep_identity(loaded.config, "min", "fingerprint")
+    return run_identity(loaded.config, "min", "fingerprint")
 
 
 def test_harmless_changes_keep_the_identity(tmp_path):
     base = identity_of(tmp_path, SWEEP)
     harmless = SWEEP.replace("max_trials: 3", "max_trials: 9, max_consecutive_failures: 5") \
         .replace("description: first", "description: second") \
+        .replace("training: {epochs: 2}", "training: {epochs: 2, recycle_every: 3}") \
         + "tracking: {experiment: other, register_best: false}\n"
     assert identity_of(tmp_path, harmless) == base
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -13,6 +15,13 @@ from lstm_automl.console import NORMAL, QUIET, VERBOSE, Reporter
 from lstm_automl.errors import ConfigError
 from lstm_automl.loader import LoadedSweep, load_sweep
 from lstm_automl.quiet import import_tensorflow_quietly, quiet_frameworks
+from lstm_automl.recycle import (
+    RECYCLE_EXIT,
+    Recycle,
+    current_segment,
+    needs_supervisor,
+    supervise,
+)
 from lstm_automl.result import SweepResult
 from lstm_automl.space_summary import summary_rows
 
@@ -23,15 +32,21 @@ def run_command(args: argparse.Namespace) -> int:
     loaded = load_sweep(args.sweep_file)
     count, gpus = _workers(args)
     quiet_frameworks()
+    segment = current_segment()
+    fresh = getattr(args, "fresh", False)
+    if not count and segment is None and needs_supervisor(
+            loaded.config.training.recycle_every, _trial_budget(loaded)):
+        return supervise(*_child_argv(args))  # the sweep runs in fresh child processes
     if not args.debug:
         import_tensorflow_quietly()
     verbosity = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
     reporter = Reporter(verbosity, debug=args.debug)
+    if segment is not None:  # the clock of the whole sweep, not of this process
+        reporter.started -= max(0.0, time.time() - segment.started)
     rerun = f"lstm-sweep run {args.sweep_file}"
 
     from lstm_automl.sweep import run_sweep
 
-    fresh = getattr(args, "fresh", False)
     try:
         with terminate_as_interrupt():
             if count:
@@ -44,8 +59,28 @@ def run_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(interrupted_message(loaded, rerun), file=sys.stderr)
         return INTERRUPTED
+    except Recycle:
+        # Exit at once: MLflow's exit hook would close the sweep run a fresh process resumes.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(RECYCLE_EXIT)
     print_result(loaded, reporter, result)
     return 0
+
+
+def _trial_budget(loaded: LoadedSweep) -> int | None:
+    """Trials the sweep may run (None: Hyperband decides)."""
+    tuner = loaded.config.tuner
+    return None if tuner.algorithm == "hyperband" else tuner.max_trials
+
+
+def _child_argv(args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """The command line of the first child, and of those that continue (never --fresh)."""
+    top = ["--debug"] if args.debug else []
+    loud = ["-q"] if args.quiet else ["-v"] if args.verbose else []
+    resume = [*top, "run", args.sweep_file, *loud]
+    first = [*resume, "--fresh"] if getattr(args, "fresh", False) else resume
+    return first, resume
 
 
 def _workers(args: argparse.Namespace) -> tuple[int, list[str] | None]:
