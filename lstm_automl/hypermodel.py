@@ -2,6 +2,17 @@
 
 ``build_model`` takes a plain dict, so a model can be rebuilt and tested without a tuner;
 ``SweepHyperModel`` is the thin keras-tuner adapter around it.
+
+XLA (``training.jit_compile: auto``) follows bench/epoch_time.py on a 2-core CPU (seconds per
+epoch with XLA / without, same model): one single-direction recurrent layer 0.55-0.89 for every
+family, but a bidirectional LSTM 1.06 and two stacked LSTMs 1.04, slower with XLA (and both
+compile for longer). So ``auto`` compiles with XLA on a CPU only single-layer, single-direction
+models of trials long enough to repay the compile (``XLA_MIN_WORK``), and leaves the choice to
+Keras on a GPU, where LSTM and GRU run the fused cuDNN kernel, which XLA cannot compile (see
+``lstm_automl.kernels`` for when cuDNN applies).
+
+Mixed precision (``training.mixed_precision``) computes the body in float16 with float32
+weights; every head ends in a float32 layer, so outputs and the loss stay float32.
 """
 
 from __future__ import annotations
@@ -18,7 +29,8 @@ from lstm_automl.space import declare_space
 
 
 def _regression_head(x: Any, shape: ModelShape) -> Any:
-    # float32 output keeps the loss stable if mixed precision is switched on later.
+    # A float32 output keeps the loss in float32 under mixed precision (float16 would overflow
+    # on squared errors of unscaled targets and lose small gradients).
     return keras.layers.Dense(shape.n_outputs, dtype="float32", name="output")(x)
 
 
@@ -83,30 +95,60 @@ LOSSES: dict[str, Callable[[], Any]] = {
 
 
 XLA_MIN_WORK = 10_000_000  # training steps x windows x epochs: below, compiling costs more
+# resolve_jit's answer for "XLA where it measured faster": build_model decides per model.
+XLA_WHERE_FASTER = "xla_where_faster"
 
 
 def resolve_jit(setting: bool | str, work: int) -> bool | str:
-    """``auto``: XLA on a CPU when a trial is long enough to repay the compile (a few seconds per
-    trial; per epoch XLA measured 1.25-1.6x faster for every family, see bench/RESULTS.md); on a
-    GPU, Keras' own choice, which keeps the fused cuDNN kernels for LSTM and GRU."""
+    """``training.jit_compile`` for the sweep's models (see the module docstring for the figures).
+
+    ``auto``: on a GPU, Keras' own choice (``"auto"``, which keeps cuDNN for LSTM and GRU); on a
+    CPU, no XLA for short trials (``work`` below ``XLA_MIN_WORK``: the compile would cost more
+    than it saves), else ``XLA_WHERE_FASTER``, which ``build_model`` turns into XLA for
+    single-layer single-direction models only. ``true``/``false`` are used as given.
+    """
     if setting != "auto":
         return setting
     import tensorflow as tf
 
     if tf.config.list_physical_devices("GPU"):
         return "auto"
-    return work >= XLA_MIN_WORK
+    return XLA_WHERE_FASTER if work >= XLA_MIN_WORK else False
+
+
+def xla_is_faster(values: dict[str, Any]) -> bool:
+    """Whether XLA measured faster on CPU for a model of this shape: one recurrent layer, one
+    direction (bidirectional and stacked LSTMs measured 4-6% slower with XLA)."""
+    return int(values["layers"]) == 1 and not values["bidirectional"]
+
+
+def _sequence_mask(inputs: Any) -> Any:
+    """True up to each sequence's last step with any non-zero feature: right-padded by
+    construction, as cuDNN requires, so a real all-zero step inside a sequence is not skipped.
+    The first step always counts, so an all-zero sequence is one zero step, not an empty one
+    (which cuDNN refuses)."""
+    ops = keras.ops
+    nonzero = ops.cast(ops.any(ops.not_equal(inputs, 0.0), axis=-1), "int32")
+    # A step is real when it or a later step is non-zero: a cumulative sum from the end.
+    from_end = ops.flip(ops.cumsum(ops.flip(nonzero, axis=1), axis=1), axis=1)
+    first = ops.expand_dims(ops.equal(ops.arange(inputs.shape[1]), 0), 0)
+    return ops.logical_or(ops.greater(from_end, 0), first)
 
 
 def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = None,
                 jit_compile: bool | str = "auto") -> keras.Model:
-    """Build and compile one candidate from plain values (see ``space.declare_space``)."""
+    """Build and compile one candidate from plain values (see ``space.declare_space``).
+
+    ``jit_compile``: as ``keras.Model.compile``, or ``XLA_WHERE_FASTER`` (``resolve_jit``).
+    """
+    if jit_compile == XLA_WHERE_FASTER:
+        jit_compile = xla_is_faster(values)
     inputs = keras.Input(shape=(shape.steps, shape.n_features), name="window")
     x = inputs
     # Padded after the end: every recurrent layer gets the mask explicitly, because a Conv1D
     # front end would drop a mask carried by the tensors (and its causal padding never lets the
     # padding leak back into real steps).
-    mask = keras.ops.any(keras.ops.not_equal(inputs, 0.0), axis=-1) if shape.masked else None
+    mask = _sequence_mask(inputs) if shape.masked else None
     if values["conv_front"]:
         x = keras.layers.Conv1D(
             int(values["conv_filters"]), int(values["conv_kernel_size"]), padding="causal",

@@ -7,9 +7,16 @@ alias bomb is refused in milliseconds, and duplicate keys are refused rather tha
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+# pydantic looks for plugins in the entry points of every installed distribution the first time
+# a model class is built: about a quarter of importing lstm_automl.config in a TensorFlow/MLflow
+# environment, for plugins the sweep schema never uses. Set before lstm_automl.config is
+# imported; PYDANTIC_DISABLE_PLUGINS set to anything (even empty) by the user wins.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -17,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from lstm_automl import config as cfg
 from lstm_automl.errors import ConfigError
 from lstm_automl.families import BACKTEST_PREFIX, MAXIMISED_METRICS, objective_problem
+from lstm_automl.kernels import gpu_visible, space_kernel_notes
 from lstm_automl.params import SEARCH_PARAMS
 from lstm_automl.space_summary import data_size, is_searched, space_size
 
@@ -321,6 +329,8 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
     if size == 1 and config.tuner.max_trials > 1:
         notes.append("search: nothing is searched (every value is fixed); one trial is enough")
     _note_inactive(specs, notes)
+    if gpu_visible():  # on a CPU every family runs the same loop; validate prints these anyway
+        notes += space_kernel_notes(specs)
     if config.data.task == "classify" and specs["loss"] != SEARCH_PARAMS["loss"].default:
         notes.append("search.loss: classification always trains with cross-entropy; ignored")
     patience = config.training.early_stopping_patience

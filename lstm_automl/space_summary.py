@@ -100,7 +100,7 @@ def format_size(size: int | None) -> str:
 
 def data_rows(config: Any) -> list[tuple[str, str]]:
     """(name, description) of each searched data setting (forecasting only)."""
-    searched = getattr(config.data, "searched_data", dict)()
+    searched: dict[str, list[Any]] = getattr(config.data, "searched_data", dict)()
     return [(f"data.{name}", "choice of " + ", ".join(
         "+".join(v) if isinstance(v, list) else _fmt(v) for v in values))
         for name, values in searched.items()]

@@ -23,6 +23,7 @@ from keras_tuner.src.engine import tuner_utils
 
 from lstm_automl import trial_memory
 from lstm_automl.errors import TrackingError
+from lstm_automl.kernels import kernel_tag
 from lstm_automl.recycle import Recycle
 from lstm_automl.resume import repair_reloaded_oracle
 from lstm_automl.tracking import SweepTracker, TrialRecord, first_line, log_epochs
@@ -263,7 +264,8 @@ class MlflowTrialsMixin:
                              name=trial_run_name(number, values), values=values)
         record.attempt = len(self.tracker.trial_runs(trial.trial_id)) + 1
         tags = {"cell": str(values.get("cell")), "layers": str(values.get("layers")),
-                "bidirectional": str(bool(values.get("bidirectional"))).lower()}
+                "bidirectional": str(bool(values.get("bidirectional"))).lower(),
+                "kernel": kernel_tag(values)}  # cudnn, generic or cpu (lstm_automl.kernels)
         record.run_id = self.tracker.start_trial(record, tags)
         self.trial_records.append(record)
         self._current = record

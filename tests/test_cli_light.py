@@ -61,6 +61,18 @@ def test_light_commands_do_not_import_frameworks(argv: list[str], isolated_workd
         assert "test_range: 1959-01..1960-12" in result.stdout
 
 
+def test_validate_of_a_forecast_sweep_loads_only_the_forecast_data_modules(
+        isolated_workdir: Path):
+    """Start-up budget (issue 6): the sequence modules load only for classify/regress sweeps."""
+    probe = PROBE.replace("bad = [m for m in", "bad = [m for m in ('lstm_automl.data.sequences', "
+                          "'lstm_automl.data.cases', 'lstm_automl.data.variants') if m in "
+                          "sys.modules] + [m for m in")
+    result = _run([sys.executable, "-c", probe, "validate", str(SWEEPS / "quickstart.yaml")],
+                  isolated_workdir)
+    assert result.returncode == 0, result.stderr
+    assert "HEAVY_MODULES=[]" in result.stdout, result.stdout[-2000:]
+
+
 def test_python_m_help(isolated_workdir: Path):
     result = _run([sys.executable, "-m", "lstm_automl", "--help"], isolated_workdir)
     assert result.returncode == 0, result.stderr

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 
+from lstm_automl.kernels import space_kernel_notes
 from lstm_automl.loader import load_sweep
 from lstm_automl.space_summary import format_size, sweep_space
 
@@ -33,6 +34,9 @@ def validate_command(args: argparse.Namespace) -> int:
         for key, value in data.summary().items():
             if key != "source":
                 print(f"  {key}: {value}")
-    for note in loaded.notes:
+    # On a GPU the sweep's run header shows these too; validate shows them on any machine,
+    # since the file may be meant for a GPU elsewhere.
+    kernel_notes = [n for n in space_kernel_notes(config.search.specs()) if n not in loaded.notes]
+    for note in [*loaded.notes, *kernel_notes]:
         print(f"note: {note}")
     return 0

@@ -1,19 +1,42 @@
-"""Data stages of a sweep: sources, splits, scaling and windows. NumPy only, no TensorFlow."""
+"""Data stages of a sweep: sources, splits, scaling and windows. NumPy only, no TensorFlow.
+
+The task modules are imported on first use (``load_data``, or an attribute of this package):
+``lstm-sweep validate`` of a forecasting sweep then never loads the sequence modules.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from lstm_automl.config import ForecastDataConfig
-from lstm_automl.data.base import ModelShape, SweepData, Windows
-from lstm_automl.data.builtin import DATASETS, SEQUENCE_DATASETS
-from lstm_automl.data.forecast import ForecastData, prepare_forecast
-from lstm_automl.data.sequences import SequenceData, prepare_sequences
-from lstm_automl.data.variants import ForecastVariants
 from lstm_automl.errors import DataError
 
 if TYPE_CHECKING:
+    from lstm_automl.data.base import ModelShape, SweepData, Windows
+    from lstm_automl.data.builtin import DATASETS, SEQUENCE_DATASETS
+    from lstm_automl.data.forecast import ForecastData, prepare_forecast
+    from lstm_automl.data.sequences import SequenceData, prepare_sequences
+    from lstm_automl.data.variants import ForecastVariants
     from lstm_automl.loader import LoadedSweep
+
+# Public name -> the module that defines it (imported when the name is first read).
+_LAZY = {
+    "ModelShape": "base", "SweepData": "base", "Windows": "base",
+    "DATASETS": "builtin", "SEQUENCE_DATASETS": "builtin",
+    "ForecastData": "forecast", "prepare_forecast": "forecast",
+    "SequenceData": "sequences", "prepare_sequences": "sequences",
+    "ForecastVariants": "variants",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
 
 
 def load_variants(loaded: LoadedSweep) -> ForecastVariants | None:
@@ -23,6 +46,8 @@ def load_variants(loaded: LoadedSweep) -> ForecastVariants | None:
     if not isinstance(config.data, ForecastDataConfig) or not (
             config.data.searched_data() or config.data.backtest is not None):
         return None
+    from lstm_automl.data.variants import ForecastVariants
+
     variants = ForecastVariants(config.data, loaded.base_dir)
     try:
         variants.check_all()
@@ -44,7 +69,11 @@ def load_data(loaded: LoadedSweep) -> SweepData:
     config = loaded.config
     try:
         if isinstance(config.data, ForecastDataConfig):
+            from lstm_automl.data.forecast import prepare_forecast
+
             return prepare_forecast(config.data.variant(), loaded.base_dir)
+        from lstm_automl.data.sequences import prepare_sequences
+
         return prepare_sequences(config.data, loaded.base_dir, config.seed)
     except DataError as exc:
         raise DataError(_named(loaded, exc)) from None

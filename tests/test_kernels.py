@@ -1,0 +1,155 @@
+"""Which kernel a trial runs (cuDNN, generic, CPU), the XLA rule of ``jit_compile: auto``, the
+right-padded masks cuDNN needs, and mixed precision keeping outputs and loss in float32."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lstm_automl.kernels import space_kernel_notes, trial_kernel
+
+
+@pytest.mark.parametrize("values, gpu, kernel", [
+    ({"cell": "lstm", "recurrent_dropout": [0.0]}, True, "cudnn"),
+    ({"cell": "gru", "recurrent_dropout": 0.0, "dropout": 0.3}, True, "cudnn"),
+    ({"cell": "lstm", "recurrent_dropout_0": 0.0, "recurrent_dropout_1": 0.2}, True, "generic"),
+    ({"cell": "gru", "recurrent_dropout": [0.0, 0.1]}, True, "generic"),
+    ({"cell": "peephole", "recurrent_dropout": [0.0]}, True, "generic"),
+    ({"cell": "simple_rnn"}, True, "generic"),
+    ({"cell": "lstm", "recurrent_dropout": [0.0]}, False, "cpu"),
+])
+def test_trial_kernel(values, gpu, kernel):
+    choice = trial_kernel(values, gpu)
+    assert choice.kernel == kernel and choice.reason
+
+
+def _specs(text: str):
+    import yaml
+
+    from lstm_automl.config import SweepConfig
+
+    return SweepConfig.model_validate(yaml.safe_load(text)).search.specs()
+
+
+BASE = "name: k\ndata: {source: builtin:airline}\n"
+
+
+def test_space_notes_name_what_leaves_cudnn():
+    notes = space_kernel_notes(_specs(BASE + "search:\n  cell: {choice: [lstm, peephole, "
+                                      "simple_rnn]}\n  recurrent_dropout: {float: [0.0, 0.3]}\n"))
+    assert len(notes) == 2
+    assert "peephole and simple_rnn trials run Keras' generic step loop" in notes[0]
+    assert "lstm use cuDNN" in notes[0]
+    assert notes[1].startswith("search.recurrent_dropout: can be > 0")
+
+
+def test_no_space_notes_when_every_trial_can_use_cudnn():
+    assert space_kernel_notes(_specs(BASE + "search: {cell: {choice: [lstm, gru]}}\n")) == []
+    assert space_kernel_notes(_specs(BASE + "search: {cell: gru, recurrent_dropout: 0.0}\n")) == []
+
+
+def test_validate_prints_the_gpu_notes(capsys):
+    from conftest import SWEEPS
+    from lstm_automl.cli import main
+
+    # quickstart searches peephole and simple_rnn next to lstm and gru
+    assert main(["validate", str(SWEEPS / "quickstart.yaml"), "--no-data"]) == 0
+    out = capsys.readouterr().out
+    assert "note: search.cell: on a GPU, peephole and simple_rnn trials" in out
+
+
+# ------------------------------------------------------------------- TensorFlow from here on
+
+def _values(**overrides):
+    base = {
+        "cell": "lstm", "bidirectional": False, "layers": 1, "units": [4], "dropout": [0.0],
+        "recurrent_dropout": [0.0], "conv_front": False, "conv_filters": None,
+        "conv_kernel_size": None, "dense_layers": 1, "dense_units": [4],
+        "dense_activation": "relu", "learning_rate": 1e-2, "optimizer": "adam", "loss": "mse",
+        "batch_size": 8, "clipnorm": None,
+    }
+    base.update(overrides)
+    return base
+
+
+@pytest.mark.parametrize("layers, bidirectional, xla", [(1, False, True), (1, True, False),
+                                                        (2, False, False)])
+def test_auto_xla_only_where_it_measured_faster(keras_session, layers, bidirectional, xla):
+    from lstm_automl.hypermodel import XLA_WHERE_FASTER, ModelShape, build_model
+
+    values = _values(layers=layers, bidirectional=bidirectional, units=[4] * layers,
+                     dropout=[0.0] * layers, recurrent_dropout=[0.0] * layers)
+    model = build_model(values, ModelShape(6, 2, 1), seed=1, jit_compile=XLA_WHERE_FASTER)
+    assert model.jit_compile is xla
+
+
+def test_gpu_visible_agrees_with_tensorflow():
+    import tensorflow as tf
+
+    from lstm_automl.kernels import gpu_visible, kernel_tag
+
+    gpu = bool(tf.config.list_physical_devices("GPU"))
+    assert gpu_visible() is gpu
+    assert kernel_tag({"cell": "lstm", "recurrent_dropout": [0.0]}) == ("cudnn" if gpu else "cpu")
+
+
+def test_resolve_jit_on_this_cpu():
+    import tensorflow as tf
+
+    from lstm_automl.hypermodel import XLA_MIN_WORK, XLA_WHERE_FASTER, resolve_jit
+
+    assert resolve_jit(True, 1) is True and resolve_jit(False, 10**12) is False
+    if tf.config.list_physical_devices("GPU"):
+        assert resolve_jit("auto", XLA_MIN_WORK) == "auto"
+    else:
+        assert resolve_jit("auto", XLA_MIN_WORK) == XLA_WHERE_FASTER
+        assert resolve_jit("auto", XLA_MIN_WORK - 1) is False
+
+
+def test_mask_is_right_padded_and_keeps_inner_zero_steps(keras_session):
+    """cuDNN takes only right-padded masks: a zero step inside a sequence is a real step."""
+    from lstm_automl.hypermodel import _sequence_mask
+
+    x = np.zeros((3, 5, 2), dtype="float32")
+    x[0, [0, 2], 0] = 1.0  # zero step at 1 inside, padding from 3
+    x[1, :, 1] = 1.0  # no padding
+    # x[2] all zero: one zero step, never an empty sequence
+    mask = np.asarray(_sequence_mask(x))
+    np.testing.assert_array_equal(mask, [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]])
+
+
+@pytest.mark.parametrize("cell", ["lstm", "peephole"])
+@pytest.mark.parametrize("task, n_outputs, positions", [("forecast", 2, 0),
+                                                         ("classify", 3, 0),
+                                                         ("classify", 3, 4)])
+def test_mixed_precision_keeps_output_and_loss_float32(keras_session, cell, task, n_outputs,
+                                                       positions):
+    """What ``training.mixed_precision: true`` sets (mixed_float16): float16 body, float32
+    weights, float32 head and loss; a tiny fit on CPU stays finite."""
+    import keras
+
+    from lstm_automl.hypermodel import ModelShape, build_model
+
+    before = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        shape = ModelShape(6, 2, n_outputs, task, positions=positions)
+        model = build_model(_values(cell=cell), shape, seed=1, jit_compile=False)
+        recurrent = model.get_layer(f"{cell}_0")
+        assert recurrent.compute_dtype == "float16"
+        assert all(w.dtype == "float32" for w in model.weights)
+        assert model.get_layer("output").compute_dtype == "float32"
+        assert model.output.dtype == "float32"
+        assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+        rng = np.random.default_rng(0)
+        x = rng.normal(size=(16, 6, 2)).astype("float32")
+        if task == "forecast":
+            y = rng.normal(size=(16, n_outputs)).astype("float32")
+        else:
+            y = rng.integers(0, n_outputs, size=(16, positions) if positions else (16,))
+        history = model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+        assert np.isfinite(history.history["loss"][0])
+        assert model.predict(x, verbose=0).dtype == np.float32
+    finally:
+        keras.mixed_precision.set_global_policy(before)
+    assert keras.mixed_precision.global_policy().name == before
