@@ -20,10 +20,10 @@ from typing import Any
 import keras
 import keras_tuner as kt
 from keras_tuner.src.engine import tuner_utils
+from keras_tuner.src.engine.tuner import maybe_compute_model_size
 
 from lstm_automl import trial_memory
 from lstm_automl.errors import TrackingError
-from lstm_automl.kernels import kernel_tag
 from lstm_automl.recycle import Recycle
 from lstm_automl.resume import repair_reloaded_oracle
 from lstm_automl.tracking import SweepTracker, TrialRecord, first_line, log_epochs
@@ -236,6 +236,9 @@ class MlflowTrialsMixin:
         if not isinstance(model, keras.models.Model):
             raise kt.errors.FatalTypeError(
                 f"Expected HyperModel.build() to return a Keras Model, got {type(model)}")
+        limit = getattr(self, "max_model_size", None)
+        if limit and maybe_compute_model_size(model) > limit:
+            raise kt.errors.FailedTrialError(f"Oversized model: more than {limit} parameters")
         return model
 
     def _build_and_fit_model(self, trial: kt.engine.trial.Trial, *args: Any,
