@@ -3,13 +3,14 @@
 ``build_model`` takes a plain dict, so a model can be rebuilt and tested without a tuner;
 ``SweepHyperModel`` is the thin keras-tuner adapter around it.
 
-XLA (``training.jit_compile: auto``) follows bench/epoch_time.py on a 2-core CPU (seconds per
-epoch with XLA / without, same model): one single-direction recurrent layer 0.55-0.89 for every
-family, but a bidirectional LSTM 1.06 and two stacked LSTMs 1.04, slower with XLA (and both
-compile for longer). So ``auto`` compiles with XLA on a CPU only single-layer, single-direction
-models of trials long enough to repay the compile (``XLA_MIN_WORK``), and leaves the choice to
-Keras on a GPU, where LSTM and GRU run the fused cuDNN kernel, which XLA cannot compile (see
-``lstm_automl.kernels`` for when cuDNN applies).
+XLA (``training.jit_compile: auto``) follows bench/epoch_time.py on a 2-core CPU (bench/RESULTS.md,
+seconds per epoch with XLA / without, same model): one single-direction recurrent layer
+0.55-0.89 for every family in every run, but a bidirectional LSTM 1.06 in one run and 0.84 in
+another, two stacked LSTMs 1.04 and 0.94: no gain one can count on to repay a compile per trial.
+So ``auto`` compiles with XLA on a CPU only single-layer, single-direction models of trials long
+enough to repay the compile (``XLA_MIN_WORK``), and leaves the choice to Keras on a GPU, where
+LSTM and GRU run the fused cuDNN kernel, which XLA cannot compile (see ``lstm_automl.kernels``
+for when cuDNN applies).
 
 Mixed precision (``training.mixed_precision``) computes the body in float16 with float32
 weights; every head ends in a float32 layer, so outputs and the loss stay float32.
@@ -117,8 +118,9 @@ def resolve_jit(setting: bool | str, work: int) -> bool | str:
 
 
 def xla_is_faster(values: dict[str, Any]) -> bool:
-    """Whether XLA measured faster on CPU for a model of this shape: one recurrent layer, one
-    direction (bidirectional and stacked LSTMs measured 4-6% slower with XLA)."""
+    """Whether XLA reliably measured faster on CPU for a model of this shape: one recurrent
+    layer, one direction (bidirectional and stacked LSTMs measured from 16% faster to 6% slower
+    with XLA, depending on the run)."""
     return int(values["layers"]) == 1 and not values["bidirectional"]
 
 
