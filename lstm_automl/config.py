@@ -463,9 +463,9 @@ class TrainingConfig(_Strict):
     )
     shuffle: bool = Field(True, description="shuffle training windows each epoch (seeded)")
     jit_compile: Union[StrictBool, Literal["auto"]] = Field(
-        "auto", description="XLA compilation: auto (on for CPU training, where it measured "
-        "faster for every cell family; Keras' choice on GPU), true or false; a model XLA cannot "
-        "compile falls back to plain execution"
+        "auto", description="XLA compilation: auto (on CPU, XLA for single-layer single-direction "
+        "models of long enough trials, where it measured faster; Keras' choice on GPU, which "
+        "keeps cuDNN), true or false; a model XLA cannot compile falls back to plain execution"
     )
     mixed_precision: bool = Field(
         False, description="float16 compute with float32 weights and output (for GPUs)"
