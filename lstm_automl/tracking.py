@@ -278,13 +278,17 @@ class SweepTracker:
     def close_run(self, run_id: str, status: str, tags: dict[str, str] | None = None,
                   metrics: dict[str, float] | None = None) -> None:
         """Tag and terminate any run (an orphaned trial, a superseded sweep)."""
+        from mlflow.entities import RunTag
+
         client = self.client
         with tracking_call(self.uri, f"closing run {run_id}"):
-            for key, value in (tags or {}).items():
-                client.set_tag(run_id, key, value)
-            for name, number in (metrics or {}).items():
-                if math.isfinite(number):
-                    client.log_metric(run_id, name, number)
+            # One batch, not a write (a sqlite commit, an HTTP call) per tag and metric.
+            stamp = _now_ms()
+            batch = [_metric(name, number, 0, stamp) for name, number in (metrics or {}).items()
+                     if math.isfinite(number)]
+            entries = [RunTag(key, str(value)) for key, value in (tags or {}).items()]
+            if batch or entries:
+                client.log_batch(run_id, metrics=batch, tags=entries)
             client.set_terminated(run_id, status)
 
     # --- trial runs -------------------------------------------------------------------------
@@ -399,8 +403,9 @@ def log_epochs(uri: str, run_id: str, epochs: list[tuple[dict[str, float], int, 
                for k, v in values.items()]
     if not metrics:
         return
-    last = epochs[-1][1] + 1
-    with tracking_call(uri, f"logging the metrics of epochs up to {last}"):
+    first, last = epochs[0][1] + 1, epochs[-1][1] + 1
+    what = f"logging epoch {last}" if first == last else f"logging epochs {first}-{last}"
+    with tracking_call(uri, what):
         client = mlflow.MlflowClient(uri)
         for start in range(0, len(metrics), METRICS_PER_BATCH):
             client.log_batch(run_id, metrics=metrics[start:start + METRICS_PER_BATCH])
