@@ -178,14 +178,16 @@ def run_plain(path: Path, builds: list[tuple[dict[str, Any], Any, dict[str, Any]
     """The plain script: the sweep's build_model calls again, each followed by model.fit.
 
     Same values, input shape, seed and compile options; same windows (prepare_forecast), epochs,
-    batch size, shuffling and per-trial seeding. No tuner, no tracking, no evaluation, no
-    registry. Returns (seconds, each trial's best val_loss).
+    batch size, shuffling and per-trial seeding, fed the way the sweep feeds them (the shared
+    tf.data pipelines of ``lstm_automl.training.TrialTrainer``). No tuner, no tracking, no
+    evaluation, no registry. Returns (seconds, each trial's best val_loss).
     """
     import keras
 
     from lstm_automl import hypermodel
     from lstm_automl.data import prepare_forecast
     from lstm_automl.loader import load_sweep
+    from lstm_automl.training import TrialTrainer
 
     build_model = getattr(hypermodel.build_model, "__wrapped_build__", hypermodel.build_model)
     start = time.perf_counter()
@@ -194,13 +196,18 @@ def run_plain(path: Path, builds: list[tuple[dict[str, Any], Any, dict[str, Any]
     data = prepare_forecast(config.data, loaded.base_dir)  # type: ignore[arg-type]
     train, val = data.splits["train"], data.splits["validation"]
     scores = []
+    trainer = TrialTrainer()  # one per sweep, as SweepHyperModel keeps it
+
+    def fit(model: Any, *args: Any, **kwargs: Any) -> Any:
+        return model.fit(*args, **kwargs)
+
     for number, (values, shape, options) in enumerate(builds, start=1):
         keras.utils.set_random_seed(config.seed + number)  # as the sweep seeds each trial
         kwargs = dict(options)
         model = build_model(values, shape, *kwargs.pop("args"), **kwargs)
-        history = model.fit(train.x, train.y, validation_data=(val.x, val.y), epochs=epochs,
-                            batch_size=int(values["batch_size"]), shuffle=config.training.shuffle,
-                            verbose=0)
+        history = trainer.fit(fit, model, train.x, train.y, (val.x, val.y),
+                              int(values["batch_size"]), config.training.shuffle, [],
+                              {"epochs": epochs, "verbose": 0})
         scores.append(min(history.history["val_loss"]))
     return time.perf_counter() - start, scores
 
@@ -345,8 +352,8 @@ def main() -> None:
              "the sweep includes what the plain script does not: validation, MLflow runs and "
              "metrics, keras-tuner state and checkpoints, test-split evaluation, registration",
              "ratio per repetition, in order: " + ", ".join(f"{r:.2f}" for r in ratios.values)
-             + " (a rising ratio means the sweep's fixed costs grow as the process ages: "
-             "gc.collect walks every object earlier trials left behind, see bench/memory.py)",
+             + " (a rising ratio would mean the sweep's fixed costs grow as the process ages, "
+             "as they did before each trial's graphs were freed: see bench/memory.py)",
              *([same] if same else [])]
     settings = (f"{trials} trials x {epochs} epochs, builtin:airline (lookback 12), batch "
                 f"{args.batch}, random search over cell/units/learning_rate, models compiled "
