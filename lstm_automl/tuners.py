@@ -24,6 +24,7 @@ from keras_tuner.src.engine.tuner import maybe_compute_model_size
 
 from lstm_automl import trial_memory
 from lstm_automl.errors import TrackingError
+from lstm_automl.grid_resume import rebuild_grid_walk
 from lstm_automl.kernels import kernel_tag
 from lstm_automl.recycle import Recycle
 from lstm_automl.resume import repair_reloaded_oracle
@@ -337,10 +338,12 @@ class MlflowTrialsMixin:
                 self.on_event("end", record)
 
     def reload(self) -> None:
-        """Reload keras-tuner's state, then make sure interrupted trials (only) are retried."""
+        """Reload keras-tuner's state, then make sure interrupted trials (only) are retried and
+        a grid search goes on with its untried combinations."""
         super().reload()  # type: ignore[misc]
         if not self._is_worker():  # type: ignore[attr-defined]
             self.retried_ids = repair_reloaded_oracle(self.oracle)  # type: ignore[attr-defined]
+            rebuild_grid_walk(self.oracle)  # type: ignore[attr-defined]
             count_failures_from_now(self.oracle)  # type: ignore[attr-defined]
 
 

@@ -80,3 +80,37 @@ def test_other_oracles_are_left_alone(tmp_path: Path) -> None:
     tuner = kt.RandomSearch(hypermodel=_space, objective=kt.Objective("score", "min"),
                             max_trials=1, directory=str(tmp_path), project_name="random")
     assert rebuild_grid_walk(tuner.oracle) == 0
+
+
+GRID_SWEEP = """
+name: gridext
+seed: 3
+data: {{source: builtin:nile, lookback: 6, split: {{validation: 10, test: 10}}}}
+search:
+  cell: {{choice: [lstm, gru]}}
+  units: {{choice: [4, 8]}}
+tuner: {{algorithm: grid, max_trials: {trials}}}
+training: {{epochs: 1}}
+tracking: {{register_best: false}}
+"""
+
+
+@pytest.mark.slow
+def test_lstm_sweep_run_extends_a_finished_grid_sweep(isolated_workdir: Path, capsys) -> None:
+    import mlflow
+
+    from conftest import write_sweep
+    from lstm_automl.cli import main
+
+    path = write_sweep(isolated_workdir, GRID_SWEEP.format(trials=2))
+    assert main(["run", "-q", str(path)]) == 0
+    write_sweep(isolated_workdir, GRID_SWEEP.format(trials=4))
+    assert main(["run", "-q", str(path)]) == 0
+    mlflow.set_tracking_uri(f"sqlite:///{isolated_workdir / 'mlflow.db'}")
+    client = mlflow.MlflowClient()
+    experiment = client.get_experiment_by_name("gridext")
+    runs = client.search_runs([experiment.experiment_id])
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    assert len(runs) - len(children) == 1  # one sweep run, re-attached
+    assert sorted((c.data.params["cell"], c.data.params["units"]) for c in children) == [
+        ("gru", "4"), ("gru", "8"), ("lstm", "4"), ("lstm", "8")]
