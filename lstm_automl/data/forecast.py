@@ -322,7 +322,8 @@ def prepare_forecast(config: ForecastDataConfig, base_dir: Path) -> ForecastData
             folds.append(BacktestFold(number, train_rows, val_rows, parts["train"],
                                       parts["validation"], f_scaler, t_scaler))
     return ForecastData(
-        source=str(path), target=target, features=features, lookback=lookback, horizon=horizon,
+        source=config.source if builtin_name(config.source) else str(path), target=target,
+        features=features, lookback=lookback, horizon=horizon,
         splits=splits, split_rows=split_rows, feature_scaler=feature_scaler,
         target_scaler=target_scaler, transform=transform, time_values=time_values,
         season=season, series=target_values, time_column=config.time_column or default_time,
