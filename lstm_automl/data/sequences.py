@@ -221,7 +221,7 @@ def _take(part: int | float, n: int) -> float:
     return part / n if isinstance(part, int) else part
 
 
-def _split(labels: np.ndarray | None, n: int, part: int | float, rng: np.random.Generator,
+def _split(labels: np.ndarray | None, n: int, part: int | float | str, rng: np.random.Generator,
            what: str, path: str) -> tuple[np.ndarray, np.ndarray]:
     """(kept, taken) indices; stratified by class when ``labels`` is given."""
     if isinstance(part, str):
