@@ -212,6 +212,9 @@ class SearchConfig(_Strict):
     loss: ParamSpec = _param("loss")
     batch_size: ParamSpec = _param("batch_size")
     clipnorm: ParamSpec = _param("clipnorm")
+    window_norm: ParamSpec = _param("window_norm")
+    residual: ParamSpec = _param("residual")
+    multi_step: ParamSpec = _param("multi_step")
 
     @field_validator("*", mode="after")
     @classmethod
@@ -487,6 +490,29 @@ class TrackingConfig(_Strict):
     register_best: bool = Field(
         True, alias="register", description="register the best model in the Model Registry"
     )
+    champion_must_beat_baseline: bool = Field(
+        True, description="give the 'champion' alias only to a model that beats the strongest "
+        "baseline on the test split (the version is registered either way, saying why); false: "
+        "the best registered model takes it whatever the baselines score"
+    )
+
+
+class FinalModelConfig(_Strict):
+    """What is registered once the search has chosen: the best trial as it trained, or an
+    ensemble of the best trials, retrained on train + validation."""
+
+    top_k: StrictInt = Field(
+        1, ge=1, le=20, description="average the predictions of the k best completed trials "
+        "(those that trained on the best trial's data variant); 1: the best trial alone"
+    )
+    seeds: StrictInt = Field(
+        1, ge=1, le=10, description="train each member this many times with different seeds and "
+        "average them all (the trial's own model is the first seed unless refit)"
+    )
+    refit: bool = Field(
+        False, description="retrain each member on train + validation for its best epoch count "
+        "before the test evaluation, so the final model has seen the most recent data"
+    )
 
 
 class SweepConfig(_Strict):
@@ -503,6 +529,7 @@ class SweepConfig(_Strict):
     tuner: TunerConfig = Field(default_factory=TunerConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    final_model: FinalModelConfig = Field(default_factory=FinalModelConfig)
 
     @property
     def experiment_name(self) -> str:

@@ -18,13 +18,15 @@ weights; every head ends in a float32 layer, so outputs and the loss stay float3
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import keras
 import keras_tuner as kt
 
-from lstm_automl.cells import make_recurrent_layer
+from lstm_automl.cells import ShiftIn, WindowBaseline, WindowNorm, make_recurrent_layer
 from lstm_automl.data.base import ModelShape
 from lstm_automl.space import declare_space
 
@@ -137,6 +139,43 @@ def _sequence_mask(inputs: Any) -> Any:
     return ops.logical_or(ops.greater(from_end, 0), first)
 
 
+def window_settings(values: dict[str, Any], shape: ModelShape) -> tuple[str, str, list[str]]:
+    """The ``window_norm`` and ``residual`` this model can apply, and why any was dropped.
+
+    Both need a forecast whose target is an input channel; ``seasonal_naive`` also a season no
+    longer than the lookback. Where a sampled combination cannot apply (``validate`` refuses
+    sweeps where none can and notes the rest), the trial builds without it instead of failing.
+    """
+    norm = values.get("window_norm") or "none"
+    residual = values.get("residual") or "none"
+    dropped: list[str] = []
+    if norm == residual == "none":
+        return norm, residual, dropped
+    why = ("only for task: forecast" if shape.task != "forecast" else
+           "the target is not an input channel" if shape.target_channel is None else None)
+    if why:
+        dropped = [f"{name}: {value} ignored: {why}"
+                   for name, value in (("window_norm", norm), ("residual", residual))
+                   if value != "none"]
+        return "none", "none", dropped
+    if residual == "seasonal_naive" and (shape.season is None or shape.season > shape.steps):
+        season = "no season is known" if shape.season is None else f"season {shape.season}"
+        dropped.append(f"residual: seasonal_naive ignored: needs a lookback of at least one "
+                       f"season ({season}, lookback {shape.steps})")
+        residual = "none"
+    return norm, residual, dropped
+
+
+def _window_baseline(norm: str, residual: str) -> str | None:
+    """What ``WindowBaseline`` adds to the output: the residual's forecast, which already
+    carries the level ``WindowNorm`` took off, else that level alone."""
+    if residual == "naive":
+        return "last"
+    if residual == "seasonal_naive":
+        return "seasonal_naive"
+    return None if norm == "none" else norm
+
+
 def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = None,
                 jit_compile: bool | str = "auto") -> keras.Model:
     """Build and compile one candidate from plain values (see ``space.declare_space``).
@@ -146,7 +185,61 @@ def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = No
     if jit_compile == XLA_WHERE_FASTER:
         jit_compile = xla_is_faster(values)
     inputs = keras.Input(shape=(shape.steps, shape.n_features), name="window")
+    if recursive_applies(values, shape):
+        outputs = _recursive(values, shape, seed, inputs)
+    else:
+        outputs = _network(values, shape, seed, inputs)
+    model = keras.Model(inputs, outputs, name=_model_name(values))
+    model.compile(
+        optimizer=make_optimizer(values["optimizer"], float(values["learning_rate"]),
+                                 values["clipnorm"]),
+        loss=_task_loss(shape, values["loss"]),
+        metrics=_task_metrics(shape),
+        jit_compile=jit_compile,
+    )
+    return model
+
+
+def recursive_applies(values: dict[str, Any], shape: ModelShape) -> bool:
+    """``multi_step: recursive`` where it can work: a forecast of several steps whose only
+    input channel is the target (other features' future values are unknown)."""
+    if (values.get("multi_step") or "direct") != "recursive":
+        return False
+    if shape.task == "forecast" and shape.n_outputs > 1 and shape.n_features == 1 \
+            and shape.target_channel == 0:
+        return True
+    if shape.n_outputs > 1:
+        warnings.warn("model built without multi_step: recursive: it needs the target as the "
+                      "only input channel", UserWarning, stacklevel=3)
+    return False
+
+
+def _recursive(values: dict[str, Any], shape: ModelShape, seed: int | None, inputs: Any) -> Any:
+    """One one-step network applied ``horizon`` times, each forecast shifted into the window:
+    trained through the whole chain on every horizon step (the loss sees the error it
+    accumulates), and saved as one model that serves like a direct one."""
+    step_shape = replace(shape, n_outputs=1)
+    step_inputs = keras.Input(shape=(shape.steps, shape.n_features), name="step_window")
+    step = keras.Model(step_inputs, _network(values, step_shape, seed, step_inputs),
+                       name="one_step")
+    window, forecasts = inputs, []
+    for k in range(shape.n_outputs):
+        forecasts.append(step(window))
+        if k < shape.n_outputs - 1:
+            window = ShiftIn(name=f"shift_in_{k}")([window, forecasts[-1]])
+    return keras.layers.Concatenate(axis=1, dtype="float32", name="output")(forecasts)
+
+
+def _network(values: dict[str, Any], shape: ModelShape, seed: int | None, inputs: Any) -> Any:
+    """The outputs of one network on ``inputs``: window norm, front end, recurrent stack, head,
+    and the residual's simple forecast."""
+    norm, residual, dropped = window_settings(values, shape)
+    for reason in dropped:
+        warnings.warn(f"model built without {reason}", UserWarning, stacklevel=3)
     x = inputs
+    if norm != "none":  # float32: the level is subtracted before any float16 cast
+        assert shape.target_channel is not None  # window_settings drops it otherwise
+        x = WindowNorm(shape.target_channel, norm, dtype="float32", name="window_norm")(x)
     # Padded after the end: every recurrent layer gets the mask explicitly, because a Conv1D
     # front end would drop a mask carried by the tensors (and its causal padding never lets the
     # padding leak back into real steps).
@@ -176,15 +269,13 @@ def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = No
             name=f"dense_{index}",
         )(x)
     outputs = HEADS[shape.task](x, shape)
-    model = keras.Model(inputs, outputs, name=_model_name(values))
-    model.compile(
-        optimizer=make_optimizer(values["optimizer"], float(values["learning_rate"]),
-                                 values["clipnorm"]),
-        loss=_task_loss(shape, values["loss"]),
-        metrics=_task_metrics(shape),
-        jit_compile=jit_compile,
-    )
-    return model
+    baseline = _window_baseline(norm, residual)
+    if baseline is not None:
+        assert shape.target_channel is not None
+        season = shape.season if baseline == "seasonal_naive" else None
+        outputs = WindowBaseline(shape.target_channel, shape.n_outputs, baseline, season,
+                                 dtype="float32", name="window_baseline")([inputs, outputs])
+    return outputs
 
 
 def _model_name(values: dict[str, Any]) -> str:

@@ -25,7 +25,7 @@ from lstm_automl import config as cfg
 from lstm_automl.errors import ConfigError
 from lstm_automl.families import BACKTEST_PREFIX, MAXIMISED_METRICS, objective_problem
 from lstm_automl.kernels import gpu_visible, space_kernel_notes
-from lstm_automl.params import SEARCH_PARAMS
+from lstm_automl.params import SEARCH_PARAMS, window_checks
 from lstm_automl.space_summary import data_size, is_searched, space_size
 
 MAX_FILE_BYTES = 1 << 20
@@ -329,6 +329,9 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
     if size == 1 and config.tuner.max_trials > 1:
         notes.append("search: nothing is searched (every value is fixed); one trial is enough")
     _note_inactive(specs, notes)
+    window_problems, window_notes = window_checks(specs, config.data)
+    problems += window_problems
+    notes += window_notes
     if gpu_visible():  # on a CPU every family runs the same loop; validate prints these anyway
         notes += space_kernel_notes(specs)
     if config.data.task == "classify" and specs["loss"] != SEARCH_PARAMS["loss"].default:

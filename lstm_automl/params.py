@@ -46,6 +46,26 @@ class Domain:
         return text + (", or null" if self.nullable else "")
 
 
+# Forecast-only settings that act on the target's history channel (see cells/window.py).
+WINDOW_NORMS: dict[str, str] = {
+    "none": "the network sees the scaled window as it is",
+    "last": "subtract the window's last target value from its target channel; add it back to "
+    "the forecast (as DeepAR does)",
+    "mean": "subtract the window's mean target value likewise (as N-BEATS-style scaling does)",
+}
+RESIDUALS: dict[str, str] = {
+    "none": "the network forecasts on its own",
+    "naive": "the network learns a correction added to the last target value of the window",
+    "seasonal_naive": "the network learns a correction added to the value one season earlier "
+    "(needs data.season and a lookback of at least one season)",
+}
+
+MULTI_STEPS: dict[str, str] = {
+    "direct": "one output per horizon step, all at once",
+    "recursive": "one one-step network applied horizon times, each forecast fed back into the "
+    "window (needs the target as the only input channel)",
+}
+
 SEARCH_PARAMS: dict[str, Domain] = {
     "cell": Domain("name", "lstm", "recurrent cell family", names=CELL_FAMILIES),
     "bidirectional": Domain("bool", False, "wrap every recurrent layer in Bidirectional"),
@@ -89,6 +109,19 @@ SEARCH_PARAMS: dict[str, Domain] = {
         "float", None, "gradient clipping by global norm (null: none)", low=0.0,
         low_inclusive=False, nullable=True,
     ),
+    # Last: the parameters that existed before keep their place in the tuner's space.
+    "window_norm": Domain(
+        "name", "none", "per-window level of the target channel, subtracted from the inputs and "
+        "added back to the forecast (forecast only)", names=WINDOW_NORMS,
+    ),
+    "residual": Domain(
+        "name", "none", "learn a correction to the naive or seasonal-naive forecast of the "
+        "window (forecast only)", names=RESIDUALS,
+    ),
+    "multi_step": Domain(
+        "name", "direct", "how a horizon above 1 is forecast: direct multi-output or recursive "
+        "one-step (forecast only)", names=MULTI_STEPS,
+    ),
 }
 
 STRUCTURAL_PARAMS = ("layers", "dense_layers", "conv_front")
@@ -124,3 +157,93 @@ def check_value(domain: Domain, value: Any) -> str | None:
     ):
         return f"{value!r} is out of range; expected {domain.describe_allowed()}"
     return None
+
+
+WINDOW_PARAMS = ("window_norm", "residual")
+
+
+def _used(specs: dict[str, Any], name: str) -> list[str]:
+    spec = specs.get(name, "none")
+    values = list(spec.choice) if hasattr(spec, "choice") else [spec]
+    return [v for v in values if v != "none"]
+
+
+def _multi_step_checks(specs: dict[str, Any], data: Any) -> tuple[list[str], list[str]]:
+    """``multi_step: recursive`` feeds each forecast back as the next input: forecast only,
+    and only with the target as the one input channel (no future values of other features)."""
+    spec = specs.get("multi_step", "direct")
+    values = list(spec.choice) if hasattr(spec, "choice") else [spec]
+    if "recursive" not in values:
+        return [], []
+    if data.task != "forecast":
+        return [f"search.multi_step: recursive is only for task: forecast (got task: "
+                f"{data.task})"], []
+    features = data.features
+    subsets = ([None] if features is None else
+               list(features.choice) if hasattr(features, "choice") else [list(features)])
+    if all(s is not None and len(s) > 1 for s in subsets):
+        return [f"search.multi_step: recursive needs the target as the only input channel "
+                f"(data.features has {', '.join(map(str, subsets[0] or []))}): the future "
+                f"values of other features are unknown"], []
+    notes = []
+    horizon = data.horizon
+    if horizon == 1:
+        notes.append("search.multi_step: recursive has no effect with data.horizon 1")
+    if any(s is not None and len(s) > 1 for s in subsets):
+        notes.append("search.multi_step: recursive has no effect in trials with several "
+                     "data.features")
+    return [], notes
+
+
+def window_checks(specs: dict[str, Any], data: Any) -> tuple[list[str], list[str]]:
+    """(problems, notes) of ``window_norm`` and ``residual`` for this sweep's data section.
+
+    Both act on the target's history channel of a forecast window, so they are refused where no
+    trial could apply them; where only some trials can (a searched feature subset without the
+    target, a searched lookback shorter than the season), those trials build without them
+    (``hypermodel.window_settings``) and a note says so. Config only: a season inferred from the
+    time column is known once the data is read.
+    """
+    problems, notes = _multi_step_checks(specs, data)
+    used = {name: _used(specs, name) for name in WINDOW_PARAMS}
+    if not any(used.values()):
+        return problems, notes
+    if data.task != "forecast":
+        for name, values in used.items():
+            if values:
+                problems.append(f"search.{name}: only for task: forecast (got "
+                                f"{', '.join(values)} with task: {data.task})")
+        return problems, notes
+    from lstm_automl.data.builtin import DATASETS, builtin_name
+
+    builtin = DATASETS.get(builtin_name(data.source) or "")
+    target = data.target or (builtin.target if builtin else None)
+    features = data.features
+    subsets = ([[target]] if features is None else
+               list(features.choice) if hasattr(features, "choice") else [list(features)])
+    lacking = [s for s in subsets if target is not None and target not in s]
+    for name, values in used.items():
+        if values and lacking and len(lacking) == len(subsets):
+            problems.append(f"search.{name}: needs the target '{target}' among data.features "
+                            f"(it works on the target's history)")
+        elif values and lacking:
+            notes.append(f"search.{name}: has no effect in trials whose data.features lack the "
+                         f"target '{target}'")
+    if "seasonal_naive" not in used["residual"]:
+        return problems, notes
+    season = data.season or (builtin.season if builtin else None)
+    lookback = data.lookback
+    lookbacks = list(lookback.choice) if hasattr(lookback, "choice") else [lookback]
+    short = [lb for lb in lookbacks if season is not None and lb < season]
+    need = "search.residual: seasonal_naive needs data.season and a lookback of at least one season"
+    if season is None and (builtin is not None or data.time_column is None):
+        problems.append(f"{need} (no season is set or known for this data)")
+    elif season is None:
+        notes.append(f"{need}: the season is inferred from data.time_column when the data is "
+                     f"read; if none is, seasonal_naive has no effect")
+    elif len(short) == len(lookbacks):
+        problems.append(f"{need} (season {season}, lookback {', '.join(map(str, lookbacks))})")
+    elif short:
+        notes.append(f"search.residual: seasonal_naive has no effect in trials whose lookback "
+                     f"({', '.join(map(str, short))}) is shorter than the season ({season})")
+    return problems, notes

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from lstm_automl.tracking import TrialRecord, failure_reason
+from lstm_automl.verdict import Verdict, judge
 
 
 @dataclass
@@ -25,7 +26,10 @@ class SweepResult:
     baselines: dict[str, dict[str, float]]
     primary_metric: str = "rmse"
     higher_is_better: bool = False
-    lift: float | None = None  # relative improvement over the best baseline
+    lift: float | None = None  # improvement over the strongest baseline (see verdict.py)
+    baseline_labels: dict[str, str] = field(default_factory=dict)  # what each baseline is
+    baseline_notes: list[str] = field(default_factory=list)  # skipped or capped, and why
+    final_model: str = ""  # what was registered: "trial-003" or "mean of 3 ..., refit"
     model_name: str | None = None
     model_version: str | None = None
     champion: bool = False
@@ -34,6 +38,12 @@ class SweepResult:
     notes: list[str] = field(default_factory=list)
     already_complete: bool = False  # nothing ran: the sweep had finished before
     finished_at: str = ""
+
+    @property
+    def verdict(self) -> Verdict:
+        """The champion against the strongest baseline: one judgement for every display."""
+        return judge(self.test_metrics, self.baselines, self.primary_metric,
+                     self.higher_is_better, self.baseline_labels)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -51,6 +61,9 @@ def summary_of(result: SweepResult) -> dict[str, Any]:
         "test_metrics": result.test_metrics, "baselines": result.baselines,
         "primary_metric": result.primary_metric, "higher_is_better": result.higher_is_better,
         "lift_over_best_baseline": result.lift, "counts": result.counts,
+        "baseline_labels": result.baseline_labels, "baseline_notes": result.baseline_notes,
+        "strongest_baseline": result.verdict.baseline, "verdict": result.verdict.sentence(),
+        "final_model": result.final_model,
         "registered": {"name": result.model_name, "version": result.model_version,
                        "champion": result.champion, "reason": result.champion_reason},
         "trials": [{"name": r.name, "number": r.number, "trial_id": r.trial_id,
@@ -81,6 +94,9 @@ def result_from_summary(path: Path, parent_run_id: str, tracking_uri: str) -> Sw
         primary_metric=summary.get("primary_metric", "rmse"),
         higher_is_better=bool(summary.get("higher_is_better", False)),
         lift=summary.get("lift_over_best_baseline"), model_name=registered.get("name"),
+        baseline_labels=summary.get("baseline_labels") or {},
+        baseline_notes=summary.get("baseline_notes") or [],
+        final_model=summary.get("final_model") or "",
         model_version=registered.get("version"), champion=bool(registered.get("champion")),
         champion_reason=registered.get("reason") or "", tracking_uri=tracking_uri,
         already_complete=True)

@@ -46,6 +46,7 @@ from lstm_automl.tracking import (
     resolve_tracking_uri,
     tracking_call,
 )
+from lstm_automl.verdict import BASELINE_LABEL_TAG, STRONGEST_TAG, VERDICT_TAG
 
 __all__ = ["Prepared", "SweepResult", "prepare", "run_sweep", "sweep_folder", "tuner_directory"]
 
@@ -337,17 +338,22 @@ def finish_sweep(prep: Prepared, tuner: Any, records: list[TrialRecord]) -> Swee
         raise SweepError(f"the best trial's checkpoint {checkpoint} is missing: workers on other "
                          f"machines must share tuner.directory with the chief (for example on "
                          f"NFS)")
-    model = tuner.load_model(best_trial)
     if prep.variants is not None:  # evaluate on the data variant the best trial trained on
         data = prep.variants.from_hp_values(best_trial.hyperparameters.values)
+    final = _final_model(prep, tuner, data, records)
+    model = final.model
     test = data.splits["test"]
     predicted = model.predict(test.x, verbose=0)
+    report = data.baseline_report()
     result = SweepResult(parent_run_id=tracker.parent_run_id or "", records=records, best=best,
-                         test_metrics=data.evaluate(predicted), baselines=data.baselines(),
+                         test_metrics=data.evaluate(predicted), baselines=report.metrics,
                          primary_metric=data.primary_metric,
                          higher_is_better=data.higher_is_better,
-                         lift=None, tracking_uri=display_uri(uri), notes=loaded.notes)
-    result.lift = data.lift(result.test_metrics)
+                         lift=None, tracking_uri=display_uri(uri), notes=loaded.notes,
+                         baseline_labels=report.labels,
+                         baseline_notes=[*report.notes, *final.notes],
+                         final_model=final.description)
+    result.lift = result.verdict.lift
     header, rows = data.prediction_table(predicted)
     with tracking_call(uri, "logging the test predictions"):
         tracker.log_table(header, rows, "test_predictions.csv")
@@ -357,6 +363,17 @@ def finish_sweep(prep: Prepared, tuner: Any, records: list[TrialRecord]) -> Swee
         _finish(tracker, result, config.tuner.objective)
     _log_pictures(tracker.uri, result.parent_run_id)
     return result
+
+
+def _final_model(prep: Prepared, tuner: Any, data: SweepData,
+                 records: list[TrialRecord]) -> Any:
+    """The registered network: the best trial, or the ensemble ``final_model`` asks for."""
+    from lstm_automl.final_model import build_final_model
+
+    config = prep.loaded.config
+    names = {r.trial_id: r.name for r in records}
+    return build_final_model(config.final_model, tuner, data, config.search.specs(),
+                             config.seed, names, config.training.jit_compile)
 
 
 def _log_pictures(uri: str, run_id: str) -> None:
@@ -395,7 +412,8 @@ def _register(loaded: LoadedSweep, data: SweepData, model: Any, x_test: np.ndarr
 
     config = loaded.config
     # Build the optimizer's slots so the saved file reloads without a "skipping variables" warning.
-    model.optimizer.build(model.trainable_variables)
+    if getattr(model, "optimizer", None) is not None:
+        model.optimizer.build(model.trainable_variables)
     from lstm_automl.mlflow_pyfunc import SweepModel
     from lstm_automl.serving import forecast_spec, input_example, sequence_spec
 
@@ -403,12 +421,19 @@ def _register(loaded: LoadedSweep, data: SweepData, model: Any, x_test: np.ndarr
     example = input_example(spec, data)
     signature = raw_signature(example, SweepModel(model, spec).predict(example))
     prefixed = {f"test_{k}": v for k, v in result.test_metrics.items()}
-    description = (f"Best of sweep '{config.name}' ({result.best.name}), task {data.task}, "
-                   f"data {data.source}. Takes a raw table with the training columns and "
-                   f"returns predictions in original units (mlflow.pyfunc).")
+    verdict = result.verdict
+    description = (f"Best of sweep '{config.name}': {result.final_model or result.best.name}; "
+                   f"task {data.task}, data {data.source}. {verdict.sentence()} Takes a raw "
+                   f"table with the training columns and returns predictions in original units "
+                   f"(mlflow.pyfunc).")
+    withheld = None
+    if config.tracking.champion_must_beat_baseline and verdict.beats is False:
+        withheld = (f"it does not beat the strongest baseline, {verdict.baseline} "
+                    f"(tracking.champion_must_beat_baseline)")
     version, champion, reason = log_champion_candidate(
         model, config.model_name, signature, prefixed, f"test_{data.primary_metric}",
         data.higher_is_better, result.parent_run_id, description, spec, example,
+        withheld=withheld, tags={VERDICT_TAG: verdict.tag()},
     )
     result.model_name, result.model_version = config.model_name, version
     result.champion, result.champion_reason = champion, reason
@@ -419,9 +444,18 @@ def _finish(tracker: SweepTracker, result: SweepResult, objective: str) -> None:
     for name, values in result.baselines.items():
         metrics.update({f"baseline_{name}_test_{k}": v for k, v in values.items()})
     primary = result.primary_metric
+    verdict = result.verdict
+    tags = {VERDICT_TAG: verdict.tag()}
+    tags.update({BASELINE_LABEL_TAG + n: label[:500] for n, label in
+                 result.baseline_labels.items()})
+    if verdict.baseline is not None:
+        tags[STRONGEST_TAG] = verdict.baseline
+    if result.final_model:
+        tags["lstm_sweep.final_model"] = result.final_model[:500]
     if result.lift is not None:
         metrics[f"test_{primary}_lift_over_best_baseline"] = result.lift
-        tracker.mlflow.set_tag("beats_baselines", str(result.lift > 0).lower())
+        tags["beats_baselines"] = str(result.lift > 0).lower()
+    tracker.set_sweep_tags(tags)
     if result.best.score is not None:
         metrics[f"best_{objective}"] = result.best.score
     counts = result.counts

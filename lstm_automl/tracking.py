@@ -429,9 +429,12 @@ def _metric(key: str, value: float, step: int, stamp: int | None = None) -> Any:
 def log_champion_candidate(model: Any, model_name: str, signature: Any,
                            test_metrics: dict[str, float], primary: str, higher_is_better: bool,
                            source_run_id: str, description: str, spec: Any = None,
-                           input_example: Any = None) -> tuple[str, bool, str]:
+                           input_example: Any = None, withheld: str | None = None,
+                           tags: dict[str, str] | None = None) -> tuple[str, bool, str]:
     """Log the best model to the parent run, register it, move ``champion`` if it is better.
 
+    ``withheld``: why this version must not take the alias whatever it scores (it loses to the
+    strongest baseline); it is registered all the same, and its description says why.
     Returns (version, became_champion, reason), comparing ``primary`` on the test split.
     """
     import mlflow
@@ -450,8 +453,12 @@ def log_champion_candidate(model: Any, model_name: str, signature: Any,
     for key, value in test_metrics.items():
         client.set_model_version_tag(model_name, version, key, f"{value:.6g}")
     client.set_model_version_tag(model_name, version, "source_run_id", source_run_id)
+    for key, value in (tags or {}).items():
+        client.set_model_version_tag(model_name, version, key, value)
     current = _current_champion(client, model_name)
-    if current is None:
+    if withheld is not None:
+        better, reason = False, f"no 'champion' alias: {withheld}"
+    elif current is None:
         better, reason = True, "first registered version"
     else:
         missing = "-inf" if higher_is_better else "inf"

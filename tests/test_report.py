@@ -47,6 +47,7 @@ search:
   learning_rate: {float: [1.0e-3, 1.0e-2], log: true}
 tuner: {algorithm: random, max_trials: 3}
 training: {epochs: 2, early_stopping_patience: null}
+tracking: {champion_must_beat_baseline: false}  # 2 epochs lose to AR/ETS; the alias is tested
 """
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -126,11 +127,13 @@ def test_leaderboard_table_ranks_every_trial_by_the_objective(recorded: Recorded
     parent = recorded.client().get_run(recorded.parent_run_id)
     assert f"Champion: {parent.data.tags['best_trial']}" in out
     assert f"rmse {parent.data.metrics['test_rmse']:.4g}" in out
-    assert "baseline naive: rmse" in out
+    assert "baseline naive (last value): rmse" in out
+    strongest = parent.data.tags["lstm_sweep.strongest_baseline"]
+    assert "<- strongest" in out and f"strongest baseline, {strongest}" in out
     if parent.data.tags["beats_baselines"] == "true":
-        assert "beats the baselines" in out and "WARNING" not in out
+        assert "Verdict: Beats the strongest baseline" in out and "WARNING" not in out
     else:
-        assert "WARNING: the champion does NOT beat" in out
+        assert "WARNING: LOSES to the strongest baseline" in out
     assert "Registered: 'rep' version 1 (holds the 'champion' alias)" in out
 
 
@@ -570,7 +573,8 @@ def test_leaderboard_puts_failed_trials_last_and_flags_a_losing_champion(isolate
     assert rows[-1].split()[0] == "-" and "failed: loss became NaN" in rows[-1]
     assert "units" in lines[2] and "learning_rate" in lines[2]
     warning = next(line for line in lines if line.startswith("WARNING"))
-    assert "does NOT beat the best baseline naive (rmse 10)" in warning and "-25.0%" in warning
+    assert "LOSES to the strongest baseline, naive (rmse 10)" in warning
+    assert "20.0% higher" in warning
     data = _leaderboard_json(capsys, pid, "--tracking-uri", uri)
     assert data["champion"]["beats_baselines"] is False
     assert data["trials"][0]["units"] == 16 and data["trials"][0]["bidirectional"] is True
@@ -654,7 +658,7 @@ def test_confusion_matrix_comes_from_classification_predictions(isolated_workdir
     assert "champion trial-002 lstm x1 bi" in fig.get_suptitle()
     assert "builtin:ItalyPowerDemand" in fig.get_suptitle()
     assert "test accuracy 0.800 (12 of 15 right; 15 test sequences)" in ax.get_title()
-    assert "best baseline (1nn_euclidean): accuracy 0.750" in ax.get_title()  # the strongest
+    assert "strongest baseline (1nn_euclidean): accuracy 0.750" in ax.get_title()  # the strongest
     assert fig.axes[1].get_ylabel() == "share of the true class (row)"  # the colour bar
 
     assert "plots/confusion_matrix.png" in log_sweep_figures(client, pid)
@@ -669,7 +673,8 @@ def test_confusion_matrix_comes_from_classification_predictions(isolated_workdir
     page = out.read_text(encoding="utf-8")
     assert 'alt="confusion matrix" src="data:image/png;base64,' in page
     assert "one row per true class" in page
-    assert "5.0 points higher than the best baseline 1nn_euclidean" in page
+    assert "Beats the strongest baseline, 1nn_euclidean (accuracy 0.75)" in page
+    assert "5.0 points higher" in page
 
 
 def test_confusion_matrix_pools_the_positions_of_a_copy_task(isolated_workdir):

@@ -77,7 +77,7 @@ def test_classification_sweep_logs_and_reports_a_confusion_matrix(isolated_workd
     assert main(["report", "--out", str(out)]) == 0
     page = out.read_text(encoding="utf-8")
     assert 'alt="confusion matrix" src="data:image/png;base64,' in page
-    assert "points higher than the best baseline" in page or "does NOT beat" in page
+    assert "Beats the strongest baseline" in page or "LOSES to the strongest baseline" in page
 
 
 # Seed 4 samples learning rates 1e-7, 1e-7, then 0.05: the trial the extension adds wins.

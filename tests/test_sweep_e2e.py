@@ -31,6 +31,7 @@ search:
   learning_rate: {{float: [1.0e-3, 1.0e-2], log: true}}
 tuner: {{algorithm: {algorithm}, max_trials: {trials}}}
 training: {{epochs: 2, early_stopping_patience: null}}
+tracking: {{champion_must_beat_baseline: false}}  # 2 epochs lose to AR/ETS; the alias is tested
 """
 
 
@@ -205,7 +206,9 @@ def test_same_seed_samples_the_same_trials(tmp_path):
 
 
 def test_unreachable_tracking_server_fails_before_training(tmp_path, capsys):
-    text = sweep_text(name="offline") + "tracking: {tracking_uri: 'http://127.0.0.1:9'}\n"
+    text = sweep_text(name="offline").replace(
+        "tracking: {champion_must_beat_baseline: false}",
+        "tracking: {tracking_uri: 'http://127.0.0.1:9'}")
     path = write_sweep(tmp_path, text)
     assert main(["run", str(path)]) == 1
     assert "tracking store http://127.0.0.1:9 cannot be used" in capsys.readouterr().err

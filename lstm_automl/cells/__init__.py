@@ -7,6 +7,9 @@ kernel is used on GPU (see ``lstm_automl.kernels`` for when); the peephole famil
 with the weights stacked once per batch instead of read at every step (no cuDNN kernel exists
 for it). Its weights live under a different Keras path, so a ``.weights.h5`` checkpoint written
 by the cell-based layer (lstm-sweep before issue 6) does not load into it.
+
+Importing this package also registers the window layers of ``cells.window`` (``window_norm``,
+``residual``, ``multi_step``), so every loader that imports it for the cells can load those models too.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 import keras
 
 from lstm_automl.cells.peephole import PeepholeLSTM, PeepholeLSTMCell
+from lstm_automl.cells.window import ShiftIn, WindowBaseline, WindowNorm
 
 LayerFactory = Callable[..., keras.layers.Layer]
 
@@ -70,4 +74,5 @@ def make_recurrent_layer(
     )
 
 
-__all__ = ["CELLS", "PeepholeLSTM", "PeepholeLSTMCell", "make_recurrent_layer"]
+__all__ = ["CELLS", "PeepholeLSTM", "PeepholeLSTMCell", "ShiftIn", "WindowBaseline", "WindowNorm",
+           "make_recurrent_layer"]

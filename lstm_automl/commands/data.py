@@ -25,10 +25,16 @@ def data_command(args: argparse.Namespace) -> int:
         print(f"  {key}: {value}")
     for line in getattr(data, "backtest_lines", list)():
         print(f"  {line}")
-    baselines = data.baselines()
-    for name, metrics in baselines.items():
+    report = data.baseline_report()
+    strongest = data.best_baseline()
+    for name, metrics in report.metrics.items():
         shown = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items())
-        print(f"  baseline {name} on the test split: {shown}")
+        label = f" ({report.labels[name]})" if report.labels.get(name) else ""
+        mark = "  <- strongest" if strongest and strongest[0] == name else ""
+        print(f"  baseline {name}{label} on the test split: {shown}{mark}")
+    for note in report.notes:
+        print(f"  note: {note}")
+    print(f"  baselines took {report.seconds:.1f}s")
     for line in data.preview(args.examples):
         print(f"  {line}")
     return 0

@@ -146,22 +146,22 @@ def print_result(loaded: LoadedSweep, reporter: Reporter, result: SweepResult) -
         reporter.line(line)
     metrics = "  ".join(f"{k} {v:.4g}" for k, v in result.test_metrics.items())
     units = "" if result.higher_is_better else " in original units"
-    reporter.line(f"\nBest: {result.best.name}; test split{units}: {metrics}", QUIET)
+    what = f" ({result.final_model})" if result.final_model and \
+        result.final_model != f"{result.best.name} as trained" else ""
+    reporter.line(f"\nBest: {result.best.name}{what}; test split{units}: {metrics}", QUIET)
+    verdict = result.verdict
     for name, values in result.baselines.items():
-        reporter.line(f"  baseline {name}: " + "  ".join(f"{k} {v:.4g}" for k, v in values.items()))
-    if result.lift is not None:
-        if result.lift <= 0:
-            reporter.line(f"  warning: the best model does NOT beat the best baseline on the "
-                          f"test split ({result.primary_metric})", QUIET)
-        elif result.higher_is_better:
-            reporter.line(f"  test {result.primary_metric} {result.lift:+.3f} over the best "
-                          f"baseline")
-        else:
-            reporter.line(f"  test {result.primary_metric} {result.lift:.1%} lower than the best "
-                          f"baseline")
+        label = result.baseline_labels.get(name, "")
+        shown = f"{name} ({label})" if label and label != name else name
+        mark = "  <- strongest" if name == verdict.baseline else ""
+        reporter.line(f"  baseline {shown}: "
+                      + "  ".join(f"{k} {v:.4g}" for k, v in values.items()) + mark)
+    for note in result.baseline_notes:
+        reporter.line(f"  note: {note}")
+    reporter.line(f"  {verdict.sentence()}", QUIET)
     if result.model_version:
         state = ("now 'champion'" if result.champion
-                 else "not champion: it does not beat the current champion")
+                 else "not champion")
         verb = "Registered"
         if result.already_complete:
             verb, state = "Was registered as", ("'champion' then" if result.champion
@@ -172,8 +172,13 @@ def print_result(loaded: LoadedSweep, reporter: Reporter, result: SweepResult) -
     reporter.line(f"\nCompare the trials: mlflow ui --backend-store-uri {ui_uri}  (experiment "
                   f"'{config.experiment_name}')")
     if result.model_version:
-        reporter.line(f"Load the champion: mlflow.pyfunc.load_model('models:/{result.model_name}"
-                      f"@champion')")
+        if result.champion:
+            reporter.line(f"Load the champion: mlflow.pyfunc.load_model('models:/"
+                          f"{result.model_name}@champion')")
+        else:
+            reporter.line(f"Load this sweep's model: mlflow.pyfunc.load_model('models:/"
+                          f"{result.model_name}/{result.model_version}')  (no 'champion' alias "
+                          f"was given to it)")
     reporter.line(f"Done in {reporter.elapsed()}.")
 
 

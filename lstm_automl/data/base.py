@@ -6,7 +6,7 @@ search, one tracker and one registry path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,6 +31,20 @@ class Windows:
         return self.index
 
 
+@dataclass
+class Baselines:
+    """The reference predictors of one dataset, scored on the test split the champion is.
+
+    ``labels`` say what each one is ("SARIMA(0,1,1)(0,1,1)12 on log"); ``notes`` say what was
+    skipped or capped and why (a method that failed to fit, a subsampled window search).
+    """
+
+    metrics: dict[str, dict[str, float]]
+    labels: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
 @dataclass(frozen=True)
 class ModelShape:
     """What the data dictates to the model builder."""
@@ -41,6 +55,11 @@ class ModelShape:
     task: str = "forecast"
     masked: bool = False  # sequences were padded after their end: mask the padding
     positions: int = 0  # > 0: one label per position (copy task)
+    # Forecasting: the input channel holding the target's own history, on the scale of the
+    # outputs (None: the target is not an input), and the season length when one is known.
+    # ``window_norm`` and ``residual`` need them.
+    target_channel: int | None = None
+    season: int | None = None
 
     @property
     def lookback(self) -> int:
@@ -64,7 +83,23 @@ class SweepData:
         raise NotImplementedError
 
     def baselines(self) -> dict[str, dict[str, float]]:
-        """The simple predictors every model must beat, scored on the same test split."""
+        """Metrics of every reference predictor, scored on the same test split as the model."""
+        return self.baseline_report().metrics
+
+    def baseline_report(self) -> Baselines:
+        """The reference predictors with labels and notes, computed once (classical models and
+        DTW take seconds) and kept for every later caller."""
+        cached = self.__dict__.get("_baselines")
+        if cached is None:
+            import time
+
+            started = time.perf_counter()
+            cached = self._compute_baselines()
+            cached.seconds = time.perf_counter() - started
+            self.__dict__["_baselines"] = cached
+        return cached
+
+    def _compute_baselines(self) -> Baselines:
         raise NotImplementedError
 
     def prediction_table(self, predicted: np.ndarray) -> tuple[list[str], list[list[Any]]]:
@@ -88,7 +123,7 @@ class SweepData:
         return {}
 
     def best_baseline(self) -> tuple[str, float] | None:
-        """Name and primary-metric value of the strongest baseline."""
+        """Name and primary-metric value of the strongest baseline (the one to beat)."""
         scored = [(name, m[self.primary_metric]) for name, m in self.baselines().items()
                   if self.primary_metric in m]
         if not scored:

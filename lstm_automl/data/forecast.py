@@ -14,7 +14,7 @@ import numpy as np
 
 from lstm_automl.config import FeatureChoice, ForecastDataConfig
 from lstm_automl.data.backtest import BacktestFold, check_folds, fold_rows
-from lstm_automl.data.base import SPLITS, ModelShape, SweepData, Windows
+from lstm_automl.data.base import SPLITS, Baselines, ModelShape, SweepData, Windows
 from lstm_automl.data.builtin import DATASETS, builtin_name, datasets_dir
 from lstm_automl.data.scaling import Scaler
 from lstm_automl.data.table import Table, fill_missing, read_table
@@ -66,7 +66,12 @@ class ForecastData(SweepData):
         return self.transform.inverse(unscaled, target_rows)
 
     def model_shape(self) -> ModelShape:
-        return ModelShape(self.lookback, self.n_features, self.horizon, "forecast")
+        """The target's input channel is scaled exactly as the outputs (``_Shaped.windows``
+        fits both scalers on the same transformed values), so the model may add its level
+        back to the forecast."""
+        channel = self.features.index(self.target) if self.target in self.features else None
+        return ModelShape(self.lookback, self.n_features, self.horizon, "forecast",
+                          target_channel=channel, season=self.season)
 
     def actual(self, split: str = "test") -> np.ndarray:
         """The true future values of each window of ``split``, original units."""
@@ -77,9 +82,21 @@ class ForecastData(SweepData):
         test = self.splits["test"]
         return forecast_metrics(self.actual(), self.inverse_target(predicted, test.index))
 
-    def baselines(self) -> dict[str, dict[str, float]]:
-        return baseline_metrics(self.series, self.splits["test"].index, self.actual(),
-                                self.horizon, self.season)
+    def _compute_baselines(self) -> Baselines:
+        """Naive and seasonal naive, plus AR, ETS and SARIMA fitted on every row before the test
+        split and forecasting each test window from its own origin, as the model is scored."""
+        from lstm_automl.data.classical import classical_forecasts
+
+        rows, actual = self.splits["test"].index, self.actual()
+        metrics = baseline_metrics(self.series, rows, actual, self.horizon, self.season)
+        labels = {"naive": "last value", "seasonal_naive": f"value one season ({self.season}) "
+                  "earlier"}
+        fitted, notes = classical_forecasts(self.series, self.split_rows["test"][0], rows,
+                                            self.horizon, self.season)
+        for forecast in fitted:
+            metrics[forecast.name] = forecast_metrics(actual, forecast.predictions)
+            labels[forecast.name] = forecast.label
+        return Baselines(metrics, {k: v for k, v in labels.items() if k in metrics}, notes)
 
     def prediction_table(self, predicted: np.ndarray) -> tuple[list[str], list[list[object]]]:
         test = self.splits["test"]

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from lstm_automl.config import ClassifyDataConfig, RegressDataConfig
-from lstm_automl.data.base import SPLITS, ModelShape, SweepData, Windows
+from lstm_automl.data.base import SPLITS, Baselines, ModelShape, SweepData, Windows
 from lstm_automl.data.cases import CaseSet, SequenceConfig, load_cases
 from lstm_automl.data.scaling import Scaler
 from lstm_automl.errors import DataError
@@ -81,31 +81,47 @@ class SequenceData(SweepData):
         values = self.target_scaler.inverse(np.asarray(predicted).reshape(-1, 1))[:, 0]
         return regression_metrics(self._labels("test").astype(float), values)
 
-    def baselines(self) -> dict[str, dict[str, float]]:
+    def _compute_baselines(self) -> Baselines:
+        """Majority, 1-NN Euclidean and 1-NN DTW (window learned by leave-one-out, as the UCR
+        archive does) for classes; the mean and a ridge model on the sequence for numbers. All
+        fitted on the training and validation cases, scored on the test cases."""
         pool = np.concatenate([self._labels("train"), self._labels("validation")])
         test = self._labels("test")
+        cases = self.raw["train"] + self.raw["validation"]
         if self.task == "regress":
+            from lstm_automl.data.linear import linear_sequence_regression
+
             mean = float(pool.astype(float).mean())
-            return {"mean": regression_metrics(test.astype(float), np.full(len(test), mean))}
+            metrics = {"mean": regression_metrics(test.astype(float), np.full(len(test), mean))}
+            predicted, label = linear_sequence_regression(cases, pool.astype(float),
+                                                          self.raw["test"])
+            metrics["linear"] = regression_metrics(test.astype(float), predicted)
+            return Baselines(metrics, {"mean": "mean of the training targets", "linear": label})
         classes = len(self.classes)
         counts = np.bincount(pool.reshape(-1), minlength=classes).astype(float)
         prior = (counts + 1e-9) / counts.sum()
-        if self.positions:
-            per_position = [np.bincount(pool[:, k], minlength=classes).argmax()
-                            for k in range(self.positions)]
+        if self.positions:  # the guess is the most frequent symbol of each position
             priors = [np.bincount(pool[:, k], minlength=classes) + 1e-9
                       for k in range(self.positions)]
             probs = np.stack([p / p.sum() for p in priors])[None].repeat(len(test), axis=0)
-            assert per_position  # the guess is the most frequent symbol of each position
-            return {"majority": classification_metrics(test.reshape(-1), probs)}
-        majority = np.tile(prior, (len(test), 1))
-        results = {"majority": classification_metrics(test, majority)}
+            return Baselines({"majority": classification_metrics(test.reshape(-1), probs)},
+                             {"majority": "most frequent symbol of each position"})
+        metrics = {"majority": classification_metrics(test, np.tile(prior, (len(test), 1)))}
+        labels = {"majority": "most frequent class"}
+        notes: list[str] = []
         if not self.masked:
-            train_x = np.stack(self.raw["train"] + self.raw["validation"])
-            predicted = nearest_neighbour(train_x, pool, np.stack(self.raw["test"]))
-            results["1nn_euclidean"] = classification_metrics(
+            predicted = nearest_neighbour(np.stack(cases), pool, np.stack(self.raw["test"]))
+            metrics["1nn_euclidean"] = classification_metrics(
                 test, one_hot_probabilities(predicted, classes))
-        return results
+            labels["1nn_euclidean"] = "1-NN, Euclidean distance"
+        from lstm_automl.data.dtw import dtw_1nn
+
+        dtw = dtw_1nn(cases, pool, self.raw["test"])
+        metrics[dtw.name] = classification_metrics(test, one_hot_probabilities(dtw.predicted,
+                                                                               classes))
+        labels[dtw.name] = dtw.label
+        notes.extend(dtw.notes)
+        return Baselines(metrics, labels, notes)
 
     def prediction_table(self, predicted: np.ndarray) -> tuple[list[str], list[list[Any]]]:
         test = self.splits["test"]

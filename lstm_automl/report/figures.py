@@ -337,7 +337,7 @@ def forecast_vs_actual(client: Any, sweep: Sweep, frame: Any = _MISSING) -> Figu
     scores = "champion on test: " + metric_text(result.test)
     if result.best_baseline and result.primary:
         base = result.baselines[result.best_baseline].get(result.primary)
-        scores += f"\nbest baseline ({result.best_baseline}): {result.primary} {base:.4g}"
+        scores += f"\nstrongest baseline ({result.best_baseline}): {result.primary} {base:.4g}"
     name = champion.name if champion else "champion"
     fig.suptitle(f"Sweep '{sweep.name}', champion {name}: test-split forecast vs actual")
     ax.set_title(scores.replace("\n", "; "), fontsize=9, color="#444444")
@@ -455,7 +455,7 @@ def confusion_matrix(sweep: Sweep, frame: Any) -> Figure | None:
         line += f", macro-F1 {result.test['macro_f1']:.3f}"
     base = result.baselines.get(result.best_baseline or "", {}).get("accuracy")
     if base is not None:
-        line += f"\nbest baseline ({result.best_baseline}): accuracy {base:.3f}"
+        line += f"\nstrongest baseline ({result.best_baseline}): accuracy {base:.3f}"
     champion = sweep.champion
     name = champion.name if champion else "champion"
     source = sweep.params.get("data.source")

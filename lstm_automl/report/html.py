@@ -85,7 +85,7 @@ def report_html(client: Any, sweep: Sweep, figures: dict[str, Any] | None = None
     registered = registered_version(client, sweep)
     parts = [
         _header(sweep), _cards(sweep, registered), _verdict(sweep),
-        _section("Test split: champion against the naive baselines", _test_table(sweep)),
+        _section("Test split: champion against the baselines (strongest marked)", _test_table(sweep)),
         _section("Champion's hyperparameters",
                  _best_values(sweep, _summary(texts.get("summary.json")))),
         _section("Leaderboard", _leaderboard(sweep)),
@@ -207,7 +207,9 @@ def _test_table(sweep: Sweep) -> str:
                 f"sweep evaluates its champion once on the test split.</p>")
     names = list(result.test)
     rows = [("champion " + (sweep.champion.name if sweep.champion else ""), result.test)]
-    rows += [(f"baseline: {n}", v) for n, v in result.baselines.items()]
+    rows += [(f"baseline: {n}" + (f" ({result.labels[n]})" if result.labels.get(n) else "")
+              + (" (strongest)" if n == result.best_baseline else ""), v)
+             for n, v in result.baselines.items()]
     head = "".join(f"<th class=\"n\">{_e(n)}{' (%)' if n == 'mape' else ''}</th>" for n in names)
     body = ""
     for label, values in rows:

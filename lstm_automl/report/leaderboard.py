@@ -1,5 +1,5 @@
 """The leaderboard of one sweep: rows built from trial runs, rendered as table, CSV, JSON or
-Markdown, with a footer on the champion's test metrics against the naive baselines.
+Markdown, with a footer on the champion's test metrics against the strongest baseline.
 """
 
 from __future__ import annotations
@@ -9,12 +9,13 @@ import io
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lstm_automl.console import fmt_value as fmt
 from lstm_automl.families import MAXIMISED_METRICS  # one cell format for console and report
 from lstm_automl.report.store import Sweep, Trial
+from lstm_automl.verdict import BASELINE_LABEL_TAG, Verdict, judge
 
 FORMATS = ("table", "csv", "json", "markdown")
 SHOWN_APART = ("cell", "layers", "units", "bidirectional")
@@ -120,37 +121,45 @@ class Outcome:
     baselines: dict[str, dict[str, float]]
     primary: str | None
     lift: float | None
-    best_baseline: str | None
+    best_baseline: str | None  # the strongest baseline: the one the verdict is about
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def beats_baselines(self) -> bool | None:
         return None if self.lift is None else self.lift > 0
 
+    @property
+    def verdict(self) -> Verdict | None:
+        if self.primary is None:
+            return None
+        return judge(self.test, self.baselines, self.primary, higher_is_better(self.primary),
+                     self.labels)
+
 
 def outcome(sweep: Sweep) -> Outcome:
-    """Test metrics, baselines and lift from the parent run's metrics."""
+    """Test metrics, baselines and the verdict against the strongest of them, from the parent
+    run's metrics and tags."""
     metrics = sweep.metrics
     baselines: dict[str, dict[str, float]] = {}
-    primary, lift = None, None
+    primary = None
     test = {}
     for key, value in metrics.items():
         if match := _BASELINE.match(key):
             baselines.setdefault(match.group(1), {})[match.group(2)] = value
         elif match := _LIFT.match(key):
-            primary, lift = match.group(1), value
+            primary = match.group(1)
         elif key.startswith("test_"):
             test[key.removeprefix("test_")] = value
     if primary is None and "rmse" in test:
         primary = "rmse"
-    best = None
-    candidates = {n: v[primary] for n, v in baselines.items() if primary and primary in v}
-    if candidates:  # the strongest baseline: highest accuracy, lowest error
-        pick = max if higher_is_better(primary) else min
-        best = pick(candidates, key=candidates.__getitem__)
-        if lift is None and primary in test and candidates[best] > 0:
-            lift = (test[primary] - candidates[best] if higher_is_better(primary)
-                    else 1.0 - test[primary] / candidates[best])
-    return Outcome(test=test, baselines=baselines, primary=primary, lift=lift, best_baseline=best)
+    labels = {k.removeprefix(BASELINE_LABEL_TAG): v for k, v in sweep.tags.items()
+              if k.startswith(BASELINE_LABEL_TAG)}
+    result = Outcome(test=test, baselines=baselines, primary=primary, lift=None,
+                     best_baseline=None, labels=labels)
+    verdict = result.verdict
+    if verdict is not None:
+        result.lift, result.best_baseline = verdict.lift, verdict.baseline
+    return result
 
 
 def registered_version(client: Any, sweep: Sweep) -> tuple[str, str, bool] | None:
@@ -182,7 +191,10 @@ def footer_lines(sweep: Sweep, registered: tuple[str, str, bool] | None = None) 
     else:
         lines.append("Test split, original units: " + metric_text(result.test))
         for name, values in result.baselines.items():
-            lines.append(f"  baseline {name}: " + metric_text(values))
+            label = result.labels.get(name)
+            mark = "  <- strongest" if name == result.best_baseline else ""
+            lines.append(f"  baseline {name}{f' ({label})' if label else ''}: "
+                         + metric_text(values) + mark)
         lines.append(lift_sentence(result))
     if registered is not None:
         name, version, is_champion = registered
@@ -207,23 +219,11 @@ def attempts_note(sweep: Sweep) -> str | None:
 
 
 def lift_sentence(result: Outcome) -> str:
-    """One plain sentence on whether the model beats the best naive baseline."""
-    if result.lift is None or result.primary is None:
-        return "Lift over the baselines: not recorded."
-    base = result.baselines.get(result.best_baseline or "", {}).get(result.primary)
-    against = f"best baseline {result.best_baseline} ({result.primary} {_num(base)})"
-    if higher_is_better(result.primary):  # a score: the lift is in points, not relative
-        if result.lift > 0:
-            return (f"Lift: test {result.primary} {_num(result.test.get(result.primary))}, "
-                    f"{100 * result.lift:.1f} points higher than the {against}; beats the "
-                    f"baselines.")
-        return (f"WARNING: the champion does NOT beat the {against}: test {result.primary} "
-                f"{_num(result.test.get(result.primary))}, lift {100 * result.lift:.1f} points.")
-    if result.lift > 0:
-        return (f"Lift: test {result.primary} {result.lift:.1%} lower than the {against}; "
-                f"beats the baselines.")
-    return (f"WARNING: the champion does NOT beat the {against}: test {result.primary} "
-            f"{_num(result.test.get(result.primary))}, lift {result.lift:.1%}.")
+    """One plain sentence on whether the model beats the strongest baseline (verdict.py)."""
+    verdict = result.verdict
+    if verdict is None or verdict.beats is None:
+        return "Verdict: no baseline was recorded; the result is unjudged."
+    return ("Verdict: " if verdict.beats else "WARNING: ") + verdict.sentence()
 
 
 def higher_is_better(metric: str | None) -> bool:
