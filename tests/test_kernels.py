@@ -52,8 +52,8 @@ def test_validate_prints_the_gpu_notes(capsys):
     from conftest import SWEEPS
     from lstm_automl.cli import main
 
-    # quickstart searches peephole and simple_rnn next to lstm and gru
-    assert main(["validate", str(SWEEPS / "quickstart.yaml"), "--no-data"]) == 0
+    # sunspots_families searches peephole and simple_rnn next to lstm and gru
+    assert main(["validate", str(SWEEPS / "sunspots_families.yaml"), "--no-data"]) == 0
     out = capsys.readouterr().out
     assert "note: search.cell: on a GPU, peephole and simple_rnn trials" in out
 

@@ -243,8 +243,13 @@ training: {epochs: 2, early_stopping_patience: null}
     table = Path(client.download_artifacts(parent.info.run_id, "test_predictions.csv",
                                            str(tmp_path))).read_text().splitlines()
     assert table[0].startswith("case,label,predicted,p_1,p_2") and len(table) == 371
-    version = client.get_model_version_by_alias("vowels", "champion")
-    assert "test_accuracy" in version.tags
+    # Two epochs lose to 1-NN DTW: registered, but the 'champion' alias is withheld, and the
+    # strongest baseline is the DTW one.
+    assert parent.data.tags["lstm_sweep.strongest_baseline"] == "1nn_dtw"
+    assert "baseline_1nn_dtw_test_accuracy" in parent.data.metrics
+    version = client.get_model_version("vowels", "1")
+    assert "test_accuracy" in version.tags and not version.aliases
+    assert version.tags["lstm_sweep.verdict"] == "loses to 1nn_dtw"
 
 
 def test_regression_sweep_on_the_adding_problem(tmp_path):

@@ -130,17 +130,3 @@ class SweepData:
             return None
         pick = max if self.higher_is_better else min
         return pick(scored, key=lambda item: item[1])
-
-    def lift(self, metrics: dict[str, float]) -> float | None:
-        """Improvement of ``metrics`` over the best baseline (positive: better).
-
-        Error metrics (RMSE) improve relatively: 0.2 means 20 % lower. Scores (accuracy)
-        improve absolutely: 0.05 means five points higher.
-        """
-        best = self.best_baseline()
-        if best is None or self.primary_metric not in metrics:
-            return None
-        value = metrics[self.primary_metric]
-        if self.higher_is_better:
-            return value - best[1]
-        return 1.0 - value / best[1] if best[1] else None
