@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,22 @@ from lstm_automl.space_summary import data_size, is_searched, space_size
 
 MAX_FILE_BYTES = 1 << 20
 MAX_EXPANDED_NODES = 50_000
+
+
+class SweepLoader(yaml.SafeLoader):
+    """PyYAML's safe loader (YAML 1.1: ``yes``/``no`` stay booleans), plus YAML 1.2 floats.
+
+    YAML 1.1 needs a dot in a float, so ``1e-4`` would be the string '1e-4'; editors and the JSON
+    Schema (YAML 1.2) read it as a number, and so does the sweep. A subclass, so that other users
+    of ``yaml.SafeLoader`` in the same process are unaffected.
+    """
+
+
+SweepLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)[eE][-+]?[0-9]+$"),
+    list("-+.0123456789"),
+)
 
 
 @dataclass
@@ -95,7 +112,7 @@ def _read_text(path: Path, source: str) -> str:
 
 
 def _parse_yaml(text: str, source: str) -> Any:
-    loader = yaml.SafeLoader(text)
+    loader = SweepLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:

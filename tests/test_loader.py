@@ -402,3 +402,34 @@ def test_schema_command_prints_json_schema(capsys: pytest.CaptureFixture[str]):
     schema = json.loads(capsys.readouterr().out)
     assert {"name", "data", "search", "tuner", "training", "tracking"} <= set(schema["properties"])
     assert schema["required"] == ["name", "data"] or set(schema["required"]) == {"name", "data"}
+
+
+# --------------------------------------------------------------------------- YAML 1.2 floats
+
+
+@pytest.mark.parametrize("text, value", [
+    ("1e-4", 1e-4), ("1E-4", 1e-4), ("+1e-3", 1e-3), ("2.5e-3", 2.5e-3), ("5e-1", 0.5),
+    ("1.0e-4", 1e-4),
+])
+def test_exponent_floats_are_numbers_as_in_yaml_1_2(text: str, value: float,
+                                                    isolated_workdir: Path,
+                                                    capsys: pytest.CaptureFixture[str]):
+    path = write_sweep(isolated_workdir, f"name: a\n{DATA}search: {{learning_rate: {text}}}\n")
+    learning_rate = load_sweep(path).config.search.learning_rate
+    assert learning_rate == pytest.approx(value) and isinstance(learning_rate, float)
+    assert main(["validate", "--no-data", str(path)]) == 0
+    # The JSON Schema (what an editor checks, reading YAML 1.2) admits a plain number here too.
+    fixed = SweepConfig.model_json_schema()["$defs"]["SearchConfig"]["properties"][
+        "learning_rate"]["oneOf"][-1]["anyOf"]
+    assert {"type": "number"} in fixed
+
+
+def test_yaml_reading_keeps_yes_no_and_leaves_pyyaml_alone(isolated_workdir: Path):
+    import yaml
+
+    from lstm_automl.loader import _parse_yaml
+
+    parsed = _parse_yaml("a: [1E5, -2e+3, yes, no, 1e, e5, 12, 0.5, '1e-4']\n", "s.yaml")
+    assert parsed == {"a": [1e5, -2e3, True, False, "1e", "e5", 12, 0.5, "1e-4"]}
+    assert isinstance(parsed["a"][0], float) and isinstance(parsed["a"][6], int)
+    assert yaml.safe_load("a: 1e-4") == {"a": "1e-4"}  # only the sweep loader reads YAML 1.2 floats
