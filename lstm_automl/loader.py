@@ -340,6 +340,10 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
             notes.append(f"tuner.max_trials: the grid has only {size} points, fewer than "
                          f"max_trials ({config.tuner.max_trials}); the sweep ends when it is "
                          f"exhausted")
+        if size is not None and size > config.tuner.max_trials:  # the tuner stops at max_trials
+            notes.append(f"tuner.algorithm grid: the grid has {size:,} combinations but "
+                         f"max_trials is {config.tuner.max_trials}: only "
+                         f"{config.tuner.max_trials} will be tried")
     if config.tuner.algorithm == "hyperband" and config.tuner.max_trials != 10:
         notes.append("tuner.max_trials: hyperband sets its own number of trials from "
                       "training.epochs and tuner.hyperband_factor")

@@ -270,6 +270,21 @@ def test_small_grid_is_a_note_not_an_error(isolated_workdir: Path,
         assert not (isolated_workdir / name).exists()
 
 
+def test_grid_larger_than_max_trials_says_only_some_are_tried(isolated_workdir: Path,
+                                                              capsys: pytest.CaptureFixture[str]):
+    path = write_sweep(isolated_workdir, (
+        "name: a\n" + DATA + "search: {units: {choice: [8, 16, 32]}, cell: {choice: [lstm, gru]}}\n"
+        "tuner: {algorithm: grid, max_trials: 4}\n"
+    ))
+    note = ("tuner.algorithm grid: the grid has 6 combinations but max_trials is 4: only 4 will "
+            "be tried")
+    assert note in load_sweep(path).notes
+    assert main(["validate", "--no-data", str(path)]) == 0
+    assert f"note: {note}" in capsys.readouterr().out
+    path.write_text(path.read_text().replace("max_trials: 4", "max_trials: 6"))
+    assert not any("grid" in n for n in load_sweep(path).notes)  # exactly the grid: no note
+
+
 # --------------------------------------------------------------------------- data errors
 
 
