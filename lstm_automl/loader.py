@@ -234,14 +234,66 @@ def _clean_loc(loc: list[Any]) -> tuple[list[Any], str | None]:
     return loc, spec_tag
 
 
-def _format_errors(errors: list[Any]) -> list[str]:
-    """One line per key path, even where pydantic reports one error per union member."""
-    grouped: dict[str, list[Any]] = {}
+def _searched_data(errors: list[Any]) -> tuple[list[Any], dict[str, str]]:
+    """Errors of a searchable data key written as a mapping, said the way the user meant them.
+
+    pydantic tries both members of "value or {choice: [...]}" and reports each, so a mapping
+    gets a complaint from the plain-value member too ("should be a valid integer"): noise. A
+    mapping with ``choice`` keeps only its own errors; one without gets a single line saying what
+    is allowed; under another task, where nothing in data is searched, it gets that said.
+    Returns the errors left to format and the ready lines by key path.
+    """
+    mappings: dict[str, tuple[str | None, dict[str, Any]]] = {}
+    noise: set[int] = set()
+    for error in errors:
+        loc, tag = _clean_loc(list(error["loc"]))
+        if len(loc) == 2 and loc[0] == "data" and loc[1] in cfg.SEARCHABLE_DATA and \
+                isinstance(error["input"], dict) and (
+                    tag not in (None, "forecast") or len(error["loc"]) > 3):  # a union member
+            mappings[loc[1]] = (tag, error["input"])
+            noise.add(id(error))
+    kept: list[Any] = []
+    ready: dict[str, str] = {}
     for error in errors:
         loc, _ = _clean_loc(list(error["loc"]))
-        grouped.setdefault(".".join(str(p) for p in loc), []).append(error)
+        name = loc[1] if len(loc) >= 2 and loc[0] == "data" else None
+        if name not in mappings:
+            kept.append(error)
+            continue
+        tag, given = mappings[name]
+        path = f"data.{name}"
+        if tag not in (None, "forecast"):
+            ready[path] = f"{path}: searching this is only for task: forecast"
+        elif "choice" not in given:
+            ranged = "; a range cannot be searched here, list its values" if (
+                "int" in given or "float" in given) else ""
+            ready[path] = (f"{path}: {_MERGED_MESSAGES['data', name]}{ranged} "
+                           f"(got {_short(given)})")
+        elif id(error) not in noise:
+            kept.append(error)  # what the {choice: [...]} mapping itself got wrong
+    return kept, ready
+
+
+def _format_errors(errors: list[Any]) -> list[str]:
+    """One line per key path, even where pydantic reports one error per union member."""
+    kept, ready = _searched_data(errors)
+    kept_ids = {id(error) for error in kept}
+    grouped: dict[str, list[Any]] = {}  # by key path, in the order pydantic reported them
+    for error in errors:
+        loc, _ = _clean_loc(list(error["loc"]))
+        path = ".".join(str(p) for p in loc)
+        if loc[:1] == ["data"] and len(loc) >= 2 and f"data.{loc[1]}" in ready:
+            path = f"data.{loc[1]}"
+        group = grouped.setdefault(path, [])
+        if id(error) in kept_ids:
+            group.append(error)
     lines = []
     for path, group in grouped.items():
+        if path in ready:
+            lines.append(ready[path])
+            continue
+        if not group:
+            continue
         if len(group) == 1:
             lines.append(_format_error(group[0]))
             continue
@@ -285,6 +337,8 @@ def _format_error(error: Any) -> str:
             owners = [t for t, m in _DATA_MODELS.items() if key in m.model_fields]
             if owners:
                 return f"{path}: applies only to task: {' or '.join(owners)}"
+        if parent.removeprefix("data.") in cfg.SEARCHABLE_DATA:
+            return f"{path}: unknown key; allowed: choice"
         return f"{path}: unknown key{_suggest(key, model)}"
     if kind == "missing":
         return f"{path}: required key is missing"

@@ -238,6 +238,35 @@ def test_split_error_names_only_the_users_key(isolated_workdir: Path):
     assert "constrained" not in problems[0]
 
 
+@pytest.mark.parametrize("data, expected", [
+    ("lookback: {int: [30, 150]}",
+     ["data.lookback: expected an integer >= 1, or {choice: [12, 24]} to search it; a range "
+      "cannot be searched here, list its values (got {'int': [30, 150]})"]),
+    ("scaling: {chioce: [none]}",
+     ["data.scaling: expected one of: standard, minmax, none, or {choice: [...]} to search it "
+      "(got {'chioce': ['none']})"]),
+    ("lookback: {choice: [12, 0]}",
+     ["data.lookback.choice.1: Input should be greater than or equal to 1 (got 0)"]),
+    ("lookback: {choice: [12], per_layer: true}",
+     ["data.lookback.per_layer: unknown key; allowed: choice"]),
+    ("transform: {choice: [log, bogus]}",
+     ["data.transform.choice: 'bogus' is not allowed; expected one of: none, log, diff, "
+      "log_diff, seasonal_diff, log_seasonal_diff"]),
+    ("task: classify, scaling: {choice: [standard, none]}, features: {choice: [[a], [a, b]]}",
+     ["data.scaling: searching this is only for task: forecast",
+      "data.features: searching this is only for task: forecast"]),
+    ("task: regress, features: {choice: [[a]]}",
+     ["data.features: searching this is only for task: forecast"]),
+])
+def test_searched_data_settings_get_one_line_each(data: str, expected: list[str],
+                                                  isolated_workdir: Path):
+    source = "generate:adding" if "task:" in data else "builtin:airline"
+    path = write_sweep(isolated_workdir, f"name: a\ndata: {{source: {source}, {data}}}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_sweep(path)
+    assert caught.value.problems == expected
+
+
 def test_alias_bomb_refused_fast(isolated_workdir: Path):
     path = write_sweep(isolated_workdir, _alias_bomb())
     started = time.perf_counter()
