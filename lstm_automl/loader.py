@@ -6,7 +6,7 @@ alias bomb is refused in milliseconds, and duplicate keys are refused rather tha
 
 from __future__ import annotations
 
-import difflib
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -339,6 +339,9 @@ def _format_error(error: Any) -> str:
                 return f"{path}: applies only to task: {' or '.join(owners)}"
         if parent.removeprefix("data.") in cfg.SEARCHABLE_DATA:
             return f"{path}: unknown key; allowed: choice"
+        elsewhere = _other_sections(key, parent)
+        if elsewhere:
+            return f"{path}: unknown key; {elsewhere}"
         return f"{path}: unknown key{_suggest(key, model)}"
     if kind == "missing":
         return f"{path}: required key is missing"
@@ -354,13 +357,55 @@ def _format_error(error: Any) -> str:
     return f"{path or '(top level)'}: {msg} (got {_short(error['input'])})"
 
 
+def _keys(model: type[BaseModel]) -> list[str]:
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+@functools.cache
+def _section_keys() -> dict[str, set[str]]:
+    """The keys of each section of a sweep file ("" is the top level), data of every task."""
+    sections = {name: set(_keys(model)) for name, model in _SECTION_MODELS.items()
+                if "." not in name}
+    sections["final_model"] = set(_keys(cfg.FinalModelConfig))
+    sections["data"] = {key for model in _DATA_MODELS.values() for key in _keys(model)}
+    return sections
+
+
+def _other_sections(key: str, parent: str) -> str:
+    """Where ``key`` belongs when it is a key of another section (``search.epochs``), else ''."""
+    owners = [name for name, keys in _section_keys().items() if key in keys and name != parent]
+    if not owners or parent not in _section_keys():
+        return ""
+    if owners == [""]:
+        return f"{key} belongs at the top level"
+    places = " or ".join(f"{name}.{key}" for name in owners if name)
+    return f"{key} belongs under {' or '.join(n for n in owners if n)}: {places}"
+
+
 def _suggest(key: str, model: type[BaseModel] | None) -> str:
+    """A 'did you mean' only for a likely typo (one or two edits), so that ``batch_norm`` is not
+    sent to ``batch_size``; every allowed key is listed either way."""
     if model is None:
         return ""
-    names = [f.alias or n for n, f in model.model_fields.items()]
-    close = difflib.get_close_matches(key, names, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
+    names = _keys(model)
+    limit = 1 if len(key) < 8 else 2
+    scored = sorted((_edits(key.lower(), name), index) for index, name in enumerate(names))
+    hint = f"; did you mean '{names[scored[0][1]]}'?" if scored and scored[0][0] <= limit else ""
     return f"{hint or ';'} allowed: {', '.join(names)}"
+
+
+def _edits(a: str, b: str) -> int:
+    """Edits from ``a`` to ``b``: insertions, deletions, substitutions, swaps of neighbours."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], previous2[j - 2] + 1)
+        previous2, previous = previous, row
+    return previous[-1]
 
 
 def _short(value: Any) -> str:

@@ -267,6 +267,50 @@ def test_searched_data_settings_get_one_line_each(data: str, expected: list[str]
     assert caught.value.problems == expected
 
 
+SEARCH_KEYS = ("cell, bidirectional, layers, units, dropout, recurrent_dropout, conv_front, "
+               "conv_filters, conv_kernel_size, dense_layers, dense_units, dense_activation, "
+               "learning_rate, optimizer, loss, batch_size, clipnorm, window_norm, residual, "
+               "multi_step")
+
+
+@pytest.mark.parametrize("section, key, expected", [
+    # Far from any allowed key: no misleading "did you mean", the allowed keys instead.
+    ("search", "batch_norm", f"search.batch_norm: unknown key; allowed: {SEARCH_KEYS}"),
+    ("search", "dense_dropout", f"search.dense_dropout: unknown key; allowed: {SEARCH_KEYS}"),
+    ("tuner", "hyperband_iterations",
+     "tuner.hyperband_iterations: unknown key; allowed: algorithm, max_trials, objective, "
+     "direction, executions_per_trial, max_consecutive_failures, hyperband_factor, directory"),
+    # Typos still get a suggestion.
+    ("search", "bach_size", f"search.bach_size: unknown key; did you mean 'batch_size'? allowed: "
+     f"{SEARCH_KEYS}"),
+    ("search", "learning_rat", f"search.learning_rat: unknown key; did you mean 'learning_rate'? "
+     f"allowed: {SEARCH_KEYS}"),
+    # Keys of another section say where they belong.
+    ("search", "epochs", "search.epochs: unknown key; epochs belongs under training: "
+     "training.epochs"),
+    ("tuner", "epochs", "tuner.epochs: unknown key; epochs belongs under training: "
+     "training.epochs"),
+    ("training", "units", "training.units: unknown key; units belongs under search: search.units"),
+    ("search", "max_trials", "search.max_trials: unknown key; max_trials belongs under tuner: "
+     "tuner.max_trials"),
+    ("search", "objective", "search.objective: unknown key; objective belongs under tuner: "
+     "tuner.objective"),
+    ("training", "batch_size", "training.batch_size: unknown key; batch_size belongs under "
+     "search: search.batch_size"),
+    ("search", "lookback", "search.lookback: unknown key; lookback belongs under data: "
+     "data.lookback"),
+    ("tuner", "seed", "tuner.seed: unknown key; seed belongs at the top level"),
+    ("", "epochs", "epochs: unknown key; epochs belongs under training: training.epochs"),
+])
+def test_unknown_keys_get_a_close_match_or_their_section(section: str, key: str, expected: str,
+                                                         isolated_workdir: Path):
+    entry = f"{section}: {{{key}: 3}}\n" if section else f"{key}: 3\n"
+    path = write_sweep(isolated_workdir, "name: a\n" + DATA + entry)
+    with pytest.raises(ConfigError) as caught:
+        load_sweep(path)
+    assert caught.value.problems == [expected]
+
+
 def test_alias_bomb_refused_fast(isolated_workdir: Path):
     path = write_sweep(isolated_workdir, _alias_bomb())
     started = time.perf_counter()
