@@ -482,6 +482,36 @@ def test_validate_prints_space_size(isolated_workdir: Path, capsys: pytest.Captu
     assert "space size: 14 configurations" in capsys.readouterr().out
 
 
+def test_long_choices_are_abbreviated_on_one_line(isolated_workdir: Path,
+                                                  capsys: pytest.CaptureFixture[str]):
+    units = ", ".join(str(u) for u in range(8, 129))  # 121 values
+    lookbacks = ", ".join(str(lb) for lb in range(12, 133))
+    path = write_sweep(isolated_workdir, (
+        f"name: a\ndata: {{source: builtin:airline, lookback: {{choice: [{lookbacks}]}}}}\n"
+        f"search: {{units: {{choice: [{units}]}}, cell: {{choice: [lstm, gru]}}}}\n"))
+    config = load_sweep(path).config
+    rows = dict(summary_rows(config.search.specs()))
+    assert rows["units"] == "choice of 8, 9, 10, 11, 12, ..., 128 (121 values)"
+    assert rows["cell"] == "choice of lstm, gru"  # short lists stay whole
+    assert main(["validate", "--no-data", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "data.lookback  choice of 12, 13, 14, 15, 16, ..., 132 (121 values)" in out
+    assert "choice of 8, 9, 10, 11, 12, ..., 128 (121 values)" in out
+    assert max(len(line) for line in out.splitlines() if line.startswith("  ")) < 80
+
+
+def test_long_lookback_lists_in_messages_are_abbreviated(isolated_workdir: Path):
+    lookbacks = ", ".join(str(lb) for lb in range(1, 12))  # all shorter than airline's season 12
+    path = write_sweep(isolated_workdir, (
+        f"name: a\ndata: {{source: builtin:airline, lookback: {{choice: [{lookbacks}]}}}}\n"
+        "search: {residual: seasonal_naive}\n"))
+    with pytest.raises(ConfigError) as caught:
+        load_sweep(path)
+    assert caught.value.problems == [
+        "search.residual: seasonal_naive needs data.season and a lookback of at least one season "
+        "(season 12, lookback 1, 2, 3, 4, 5, ..., 11 (11 values))"]
+
+
 # --------------------------------------------------------------------------- schema
 
 
