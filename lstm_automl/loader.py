@@ -26,7 +26,7 @@ from lstm_automl import config as cfg
 from lstm_automl.errors import ConfigError
 from lstm_automl.families import BACKTEST_PREFIX, MAXIMISED_METRICS, objective_problem
 from lstm_automl.kernels import gpu_visible, space_kernel_notes
-from lstm_automl.params import SEARCH_PARAMS, window_checks
+from lstm_automl.params import SEARCH_PARAMS, short_list, window_checks
 from lstm_automl.space_summary import data_size, is_searched, space_size
 
 MAX_FILE_BYTES = 1 << 20
@@ -460,6 +460,45 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
     if patience is not None and patience >= config.training.epochs:
         notes.append("training.early_stopping_patience: >= epochs, so early stopping never fires")
     return problems, notes
+
+
+def add_data_notes(loaded: LoadedSweep, data: Any, variants: Any = None) -> None:
+    """Add the notes that need the data read to ``loaded.notes`` (once), where ``validate``
+    (unless ``--no-data``) and the run header print the loader's notes.
+
+    ``data`` is the prepared ``SweepData``; ``variants`` the ``ForecastVariants`` of a sweep that
+    searches data settings, whose smallest training split counts.
+    """
+    prepared = variants.all() if variants is not None else [data]
+    sizes = [len(d.splits["train"].x) for d in prepared]
+    for note in data_notes(loaded.config, sizes):
+        if note not in loaded.notes:
+            loaded.notes.append(note)
+
+
+def data_notes(config: cfg.SweepConfig, train_sizes: list[int]) -> list[str]:
+    """Notes on the search space given the training split's size in windows (forecast) or
+    sequences, one size per data variant: a batch larger than the training set is the whole set,
+    so those trials take one gradient step per epoch."""
+    if not train_sizes:
+        return []
+    fewest = min(train_sizes)
+    unit = "training windows" if config.data.task == "forecast" else "training sequences"
+    count = f"{fewest} {unit}" if fewest == max(train_sizes) else (
+        f"{fewest} {unit} (fewest of the searched data variants)")
+    sizes = sorted({int(b) for b in cfg.spec_values(config.search.batch_size) or []})
+    over = [b for b in sizes if b > fewest]
+    if not over:
+        return []
+    if len(sizes) == 1:
+        return [f"search.batch_size: {over[0]} is larger than the {count}: each epoch is a "
+                f"single batch"]
+    if len(over) == len(sizes):
+        return [f"search.batch_size: every choice ({short_list(over)}) is larger than the "
+                f"{count}: each epoch is a single batch"]
+    return [f"search.batch_size: {short_list(over)} {'is' if len(over) == 1 else 'are'} larger "
+            f"than the {count}: trials with {'it' if len(over) == 1 else 'them'} train on a "
+            f"single batch per epoch"]
 
 
 def _note_inactive(specs: dict[str, Any], notes: list[str]) -> None:

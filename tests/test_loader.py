@@ -16,7 +16,7 @@ from conftest import SWEEPS, write_series_csv, write_sweep
 from lstm_automl.cli import main
 from lstm_automl.config import SweepConfig
 from lstm_automl.errors import ConfigError
-from lstm_automl.loader import load_sweep
+from lstm_automl.loader import data_notes, load_sweep
 from lstm_automl.space_summary import format_size, space_size, summary_rows
 
 CELLS = "lstm, gru, peephole, simple_rnn"
@@ -425,6 +425,36 @@ def test_validate_good_csv_summarises(isolated_workdir: Path, capsys: pytest.Cap
     assert "train_rows: 60" in out and "train_windows: 55" in out
     assert "train_range: 2024-01-01..2024-03-04" in out
     assert "test_rows: 10" in out and "test_windows: 10" in out
+
+
+def test_validate_notes_batch_sizes_larger_than_the_training_set(
+        isolated_workdir: Path, capsys: pytest.CaptureFixture[str]):
+    write_series_csv(isolated_workdir, rows=80)  # 55 training windows
+    sweep = _data_sweep(isolated_workdir)
+    sweep.write_text(sweep.read_text() + "search: {batch_size: {choice: [16, 64, 128]}}\n")
+    note = ("note: search.batch_size: 64, 128 are larger than the 55 training windows: trials "
+            "with them train on a single batch per epoch")
+    assert main(["validate", str(sweep)]) == 0
+    assert note in capsys.readouterr().out
+    assert main(["validate", "--no-data", str(sweep)]) == 0  # no data read, no note
+    assert "note: search.batch_size" not in capsys.readouterr().out
+    # searched lookbacks: the variant with the fewest windows counts
+    sweep = _data_sweep(isolated_workdir, lookback="{choice: [5, 20]}")
+    sweep.write_text(sweep.read_text() + "search: {batch_size: {choice: [50, 64]}}\n")
+    assert main(["validate", str(sweep)]) == 0
+    assert ("note: search.batch_size: every choice (50, 64) is larger than the 40 training "
+            "windows (fewest of the searched data variants): each epoch is a single batch"
+            ) in capsys.readouterr().out
+
+
+def test_data_notes_count_sequences_and_stay_quiet_when_batches_fit():
+    config = SweepConfig.model_validate({
+        "name": "t", "data": {"source": "builtin:GunPoint", "task": "classify"},
+        "search": {"batch_size": 64}})
+    assert data_notes(config, [50]) == [
+        "search.batch_size: 64 is larger than the 50 training sequences: each epoch is a single "
+        "batch"]
+    assert data_notes(config, [64]) == [] and data_notes(config, []) == []
 
 
 # --------------------------------------------------------------------------- space summary
