@@ -56,6 +56,13 @@ class ChoiceSpec(_Strict):
     per_layer: bool = Field(False, description="sample one value for each layer")
 
 
+def _whole(value: Any) -> Any:
+    """``2.0`` → ``2`` (an integer spelled as a float); anything else unchanged."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 class IntSpec(_Strict):
     """An integer range, both bounds included."""
 
@@ -63,6 +70,16 @@ class IntSpec(_Strict):
     step: StrictInt = Field(1, ge=1, description="distance between values")
     log: bool = Field(False, description="sample on a log scale (min must be >= 1)")
     per_layer: bool = Field(False, description="sample one value for each layer")
+
+    @field_validator("int_", "step", mode="before")
+    @classmethod
+    def _whole_numbers(cls, value: Any) -> Any:
+        # {int: [8.0, 64]} means 8..64; 8.5 is refused here in the project's words, not pydantic's.
+        values = [_whole(v) for v in value] if isinstance(value, (list, tuple)) else [_whole(value)]
+        for v in values:
+            if isinstance(v, float):
+                raise SpecError("", f"{v!r} is not an integer; an int range takes whole numbers")
+        return values if isinstance(value, (list, tuple)) else values[0]
 
 
 class FloatSpec(_Strict):
@@ -150,6 +167,30 @@ def _check_range(domain: Domain, lo: float, hi: float, log: bool, key: str) -> N
             raise SpecError(key, why)
 
 
+def coerce_spec(name: str, spec: Any) -> Any:
+    """``spec`` with its numbers in the type of hyperparameter ``name``.
+
+    ``{choice: [0, 0.1]}`` for a float and ``2.0`` for an integer are what users write, but
+    keras-tuner refuses a Choice that mixes int and float, and the summary, the sweep identity and
+    the MLflow params would show 0 and 0.0 as different values. A float that is not a whole
+    number stays as it is, for ``check_spec`` to refuse.
+    """
+    kind = SEARCH_PARAMS[name].kind
+    if kind not in ("int", "float"):
+        return spec
+
+    def number(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return value
+        return float(value) if kind == "float" else _whole(value)
+
+    if isinstance(spec, ChoiceSpec):
+        return spec.model_copy(update={"choice": [number(v) for v in spec.choice]})
+    if isinstance(spec, (IntSpec, FloatSpec)):
+        return spec  # their bounds are typed by the spec itself
+    return number(spec)
+
+
 def check_spec(name: str, spec: Any) -> None:
     """Raise SpecError when ``spec`` does not fit the domain of hyperparameter ``name``."""
     domain = SEARCH_PARAMS[name]
@@ -220,6 +261,7 @@ class SearchConfig(_Strict):
     @classmethod
     def _fits_domain(cls, value: Any, info: ValidationInfo) -> Any:
         assert info.field_name is not None
+        value = coerce_spec(info.field_name, value)
         check_spec(info.field_name, value)
         return value
 

@@ -69,7 +69,7 @@ def describe_changes(old: dict[str, str], new: dict[str, str]) -> list[str]:
     started must not make every existing sweep unresumable.
     """
     lines = []
-    changed = {key for key in set(old) & set(new) if old[key] != new[key]}
+    changed = {key for key in set(old) & set(new) if not _same(old[key], new[key])}
     if any(key.startswith("data.") and key != "data.content" for key in changed):
         changed.discard("data.content")  # other windows follow from the changed data settings
     for key in sorted(changed):
@@ -80,6 +80,31 @@ def describe_changes(old: dict[str, str], new: dict[str, str]) -> list[str]:
         else:
             lines.append(f"{key}: {before} -> {after}")
     return lines
+
+
+def _same(before: str, after: str) -> bool:
+    """Equal, counting 0 and 0.0 as one value: a sweep started before the loader gave search
+    values their parameter's type (``dropout: 0`` is now 0.0) still resumes."""
+    if before == after:
+        return True
+    try:
+        return _as_numbers(json.loads(before)) == _as_numbers(json.loads(after))
+    except ValueError:
+        return False
+
+
+def _as_numbers(value: Any) -> Any:
+    """Whole floats as ints (exact, unlike the other way round); booleans kept apart (true is
+    not 1 here)."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_as_numbers(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _as_numbers(v) for k, v in value.items()}
+    return value
 
 
 def _compact(value: Any) -> str:

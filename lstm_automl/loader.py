@@ -6,8 +6,9 @@ alias bomb is refused in milliseconds, and duplicate keys are refused rather tha
 
 from __future__ import annotations
 
-import difflib
+import functools
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,27 @@ from lstm_automl import config as cfg
 from lstm_automl.errors import ConfigError
 from lstm_automl.families import BACKTEST_PREFIX, MAXIMISED_METRICS, objective_problem
 from lstm_automl.kernels import gpu_visible, space_kernel_notes
-from lstm_automl.params import SEARCH_PARAMS, window_checks
+from lstm_automl.params import SEARCH_PARAMS, short_list, window_checks
 from lstm_automl.space_summary import data_size, is_searched, space_size
 
 MAX_FILE_BYTES = 1 << 20
 MAX_EXPANDED_NODES = 50_000
+
+
+class SweepLoader(yaml.SafeLoader):
+    """PyYAML's safe loader (YAML 1.1: ``yes``/``no`` stay booleans), plus YAML 1.2 floats.
+
+    YAML 1.1 needs a dot in a float, so ``1e-4`` would be the string '1e-4'; editors and the JSON
+    Schema (YAML 1.2) read it as a number, and so does the sweep. A subclass, so that other users
+    of ``yaml.SafeLoader`` in the same process are unaffected.
+    """
+
+
+SweepLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)[eE][-+]?[0-9]+$"),
+    list("-+.0123456789"),
+)
 
 
 @dataclass
@@ -95,7 +112,7 @@ def _read_text(path: Path, source: str) -> str:
 
 
 def _parse_yaml(text: str, source: str) -> Any:
-    loader = yaml.SafeLoader(text)
+    loader = SweepLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -217,14 +234,66 @@ def _clean_loc(loc: list[Any]) -> tuple[list[Any], str | None]:
     return loc, spec_tag
 
 
-def _format_errors(errors: list[Any]) -> list[str]:
-    """One line per key path, even where pydantic reports one error per union member."""
-    grouped: dict[str, list[Any]] = {}
+def _searched_data(errors: list[Any]) -> tuple[list[Any], dict[str, str]]:
+    """Errors of a searchable data key written as a mapping, said the way the user meant them.
+
+    pydantic tries both members of "value or {choice: [...]}" and reports each, so a mapping
+    gets a complaint from the plain-value member too ("should be a valid integer"): noise. A
+    mapping with ``choice`` keeps only its own errors; one without gets a single line saying what
+    is allowed; under another task, where nothing in data is searched, it gets that said.
+    Returns the errors left to format and the ready lines by key path.
+    """
+    mappings: dict[str, tuple[str | None, dict[str, Any]]] = {}
+    noise: set[int] = set()
+    for error in errors:
+        loc, tag = _clean_loc(list(error["loc"]))
+        if len(loc) == 2 and loc[0] == "data" and loc[1] in cfg.SEARCHABLE_DATA and \
+                isinstance(error["input"], dict) and (
+                    tag not in (None, "forecast") or len(error["loc"]) > 3):  # a union member
+            mappings[loc[1]] = (tag, error["input"])
+            noise.add(id(error))
+    kept: list[Any] = []
+    ready: dict[str, str] = {}
     for error in errors:
         loc, _ = _clean_loc(list(error["loc"]))
-        grouped.setdefault(".".join(str(p) for p in loc), []).append(error)
+        name = loc[1] if len(loc) >= 2 and loc[0] == "data" else None
+        if name not in mappings:
+            kept.append(error)
+            continue
+        tag, given = mappings[name]
+        path = f"data.{name}"
+        if tag not in (None, "forecast"):
+            ready[path] = f"{path}: searching this is only for task: forecast"
+        elif "choice" not in given:
+            ranged = "; a range cannot be searched here, list its values" if (
+                "int" in given or "float" in given) else ""
+            ready[path] = (f"{path}: {_MERGED_MESSAGES['data', name]}{ranged} "
+                           f"(got {_short(given)})")
+        elif id(error) not in noise:
+            kept.append(error)  # what the {choice: [...]} mapping itself got wrong
+    return kept, ready
+
+
+def _format_errors(errors: list[Any]) -> list[str]:
+    """One line per key path, even where pydantic reports one error per union member."""
+    kept, ready = _searched_data(errors)
+    kept_ids = {id(error) for error in kept}
+    grouped: dict[str, list[Any]] = {}  # by key path, in the order pydantic reported them
+    for error in errors:
+        loc, _ = _clean_loc(list(error["loc"]))
+        path = ".".join(str(p) for p in loc)
+        if loc[:1] == ["data"] and len(loc) >= 2 and f"data.{loc[1]}" in ready:
+            path = f"data.{loc[1]}"
+        group = grouped.setdefault(path, [])
+        if id(error) in kept_ids:
+            group.append(error)
     lines = []
     for path, group in grouped.items():
+        if path in ready:
+            lines.append(ready[path])
+            continue
+        if not group:
+            continue
         if len(group) == 1:
             lines.append(_format_error(group[0]))
             continue
@@ -268,6 +337,11 @@ def _format_error(error: Any) -> str:
             owners = [t for t, m in _DATA_MODELS.items() if key in m.model_fields]
             if owners:
                 return f"{path}: applies only to task: {' or '.join(owners)}"
+        if parent.removeprefix("data.") in cfg.SEARCHABLE_DATA:
+            return f"{path}: unknown key; allowed: choice"
+        elsewhere = _other_sections(key, parent)
+        if elsewhere:
+            return f"{path}: unknown key; {elsewhere}"
         return f"{path}: unknown key{_suggest(key, model)}"
     if kind == "missing":
         return f"{path}: required key is missing"
@@ -283,13 +357,55 @@ def _format_error(error: Any) -> str:
     return f"{path or '(top level)'}: {msg} (got {_short(error['input'])})"
 
 
+def _keys(model: type[BaseModel]) -> list[str]:
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+@functools.cache
+def _section_keys() -> dict[str, set[str]]:
+    """The keys of each section of a sweep file ("" is the top level), data of every task."""
+    sections = {name: set(_keys(model)) for name, model in _SECTION_MODELS.items()
+                if "." not in name}
+    sections["final_model"] = set(_keys(cfg.FinalModelConfig))
+    sections["data"] = {key for model in _DATA_MODELS.values() for key in _keys(model)}
+    return sections
+
+
+def _other_sections(key: str, parent: str) -> str:
+    """Where ``key`` belongs when it is a key of another section (``search.epochs``), else ''."""
+    owners = [name for name, keys in _section_keys().items() if key in keys and name != parent]
+    if not owners or parent not in _section_keys():
+        return ""
+    if owners == [""]:
+        return f"{key} belongs at the top level"
+    places = " or ".join(f"{name}.{key}" for name in owners if name)
+    return f"{key} belongs under {' or '.join(n for n in owners if n)}: {places}"
+
+
 def _suggest(key: str, model: type[BaseModel] | None) -> str:
+    """A 'did you mean' only for a likely typo (one or two edits), so that ``batch_norm`` is not
+    sent to ``batch_size``; every allowed key is listed either way."""
     if model is None:
         return ""
-    names = [f.alias or n for n, f in model.model_fields.items()]
-    close = difflib.get_close_matches(key, names, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
+    names = _keys(model)
+    limit = 1 if len(key) < 8 else 2
+    scored = sorted((_edits(key.lower(), name), index) for index, name in enumerate(names))
+    hint = f"; did you mean '{names[scored[0][1]]}'?" if scored and scored[0][0] <= limit else ""
     return f"{hint or ';'} allowed: {', '.join(names)}"
+
+
+def _edits(a: str, b: str) -> int:
+    """Edits from ``a`` to ``b``: insertions, deletions, substitutions, swaps of neighbours."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], previous2[j - 2] + 1)
+        previous2, previous = previous, row
+    return previous[-1]
 
 
 def _short(value: Any) -> str:
@@ -323,6 +439,10 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
             notes.append(f"tuner.max_trials: the grid has only {size} points, fewer than "
                          f"max_trials ({config.tuner.max_trials}); the sweep ends when it is "
                          f"exhausted")
+        if size is not None and size > config.tuner.max_trials:  # the tuner stops at max_trials
+            notes.append(f"tuner.algorithm grid: the grid has {size:,} combinations but "
+                         f"max_trials is {config.tuner.max_trials}: only "
+                         f"{config.tuner.max_trials} will be tried")
     if config.tuner.algorithm == "hyperband" and config.tuner.max_trials != 10:
         notes.append("tuner.max_trials: hyperband sets its own number of trials from "
                       "training.epochs and tuner.hyperband_factor")
@@ -340,6 +460,45 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
     if patience is not None and patience >= config.training.epochs:
         notes.append("training.early_stopping_patience: >= epochs, so early stopping never fires")
     return problems, notes
+
+
+def add_data_notes(loaded: LoadedSweep, data: Any, variants: Any = None) -> None:
+    """Add the notes that need the data read to ``loaded.notes`` (once), where ``validate``
+    (unless ``--no-data``) and the run header print the loader's notes.
+
+    ``data`` is the prepared ``SweepData``; ``variants`` the ``ForecastVariants`` of a sweep that
+    searches data settings, whose smallest training split counts.
+    """
+    prepared = variants.all() if variants is not None else [data]
+    sizes = [len(d.splits["train"].x) for d in prepared]
+    for note in data_notes(loaded.config, sizes):
+        if note not in loaded.notes:
+            loaded.notes.append(note)
+
+
+def data_notes(config: cfg.SweepConfig, train_sizes: list[int]) -> list[str]:
+    """Notes on the search space given the training split's size in windows (forecast) or
+    sequences, one size per data variant: a batch larger than the training set is the whole set,
+    so those trials take one gradient step per epoch."""
+    if not train_sizes:
+        return []
+    fewest = min(train_sizes)
+    unit = "training windows" if config.data.task == "forecast" else "training sequences"
+    count = f"{fewest} {unit}" if fewest == max(train_sizes) else (
+        f"{fewest} {unit} (fewest of the searched data variants)")
+    sizes = sorted({int(b) for b in cfg.spec_values(config.search.batch_size) or []})
+    over = [b for b in sizes if b > fewest]
+    if not over:
+        return []
+    if len(sizes) == 1:
+        return [f"search.batch_size: {over[0]} is larger than the {count}: each epoch is a "
+                f"single batch"]
+    if len(over) == len(sizes):
+        return [f"search.batch_size: every choice ({short_list(over)}) is larger than the "
+                f"{count}: each epoch is a single batch"]
+    return [f"search.batch_size: {short_list(over)} {'is' if len(over) == 1 else 'are'} larger "
+            f"than the {count}: trials with {'it' if len(over) == 1 else 'them'} train on a "
+            f"single batch per epoch"]
 
 
 def _note_inactive(specs: dict[str, Any], notes: list[str]) -> None:

@@ -7,6 +7,7 @@ from it, so a new hyperparameter is added here once.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -44,6 +45,15 @@ class Domain:
         noun = "an integer" if self.kind == "int" else "a number"
         text = f"{noun} {bounds}" if bounds else noun
         return text + (", or null" if self.nullable else "")
+
+
+def short_list(values: Iterable[Any], limit: int = 8, head: int = 5) -> str:
+    """``a, b, c``; past ``limit`` values ``1, 2, 3, 4, 5, ..., 121 (121 values)``, so that a long
+    choice stays one readable line in summaries and messages."""
+    texts = [str(v) for v in values]
+    if len(texts) <= limit:
+        return ", ".join(texts)
+    return f"{', '.join(texts[:head])}, ..., {texts[-1]} ({len(texts)} values)"
 
 
 # Forecast-only settings that act on the target's history channel (see cells/window.py).
@@ -183,7 +193,7 @@ def _multi_step_checks(specs: dict[str, Any], data: Any) -> tuple[list[str], lis
                list(features.choice) if hasattr(features, "choice") else [list(features)])
     if all(s is not None and len(s) > 1 for s in subsets):
         return [f"search.multi_step: recursive needs the target as the only input channel "
-                f"(data.features has {', '.join(map(str, subsets[0] or []))}): the future "
+                f"(data.features has {short_list(subsets[0] or [])}): the future "
                 f"values of other features are unknown"], []
     notes = []
     horizon = data.horizon
@@ -212,7 +222,7 @@ def window_checks(specs: dict[str, Any], data: Any) -> tuple[list[str], list[str
         for name, values in used.items():
             if values:
                 problems.append(f"search.{name}: only for task: forecast (got "
-                                f"{', '.join(values)} with task: {data.task})")
+                                f"{short_list(values)} with task: {data.task})")
         return problems, notes
     from lstm_automl.data.builtin import DATASETS, builtin_name
 
@@ -242,8 +252,8 @@ def window_checks(specs: dict[str, Any], data: Any) -> tuple[list[str], list[str
         notes.append(f"{need}: the season is inferred from data.time_column when the data is "
                      f"read; if none is, seasonal_naive has no effect")
     elif len(short) == len(lookbacks):
-        problems.append(f"{need} (season {season}, lookback {', '.join(map(str, lookbacks))})")
+        problems.append(f"{need} (season {season}, lookback {short_list(lookbacks)})")
     elif short:
         notes.append(f"search.residual: seasonal_naive has no effect in trials whose lookback "
-                     f"({', '.join(map(str, short))}) is shorter than the season ({season})")
+                     f"({short_list(short)}) is shorter than the season ({season})")
     return problems, notes

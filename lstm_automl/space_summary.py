@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from lstm_automl.config import ChoiceSpec, FloatSpec, IntSpec, spec_values
-from lstm_automl.params import SEARCH_PARAMS, STRUCTURAL_PARAMS
+from lstm_automl.params import SEARCH_PARAMS, STRUCTURAL_PARAMS, short_list
 
 
 def is_searched(spec: Any) -> bool:
@@ -24,7 +24,7 @@ def is_searched(spec: Any) -> bool:
 def describe_spec(spec: Any) -> str:
     """A short human description, e.g. ``int 16..128 step 16, per layer``."""
     if isinstance(spec, ChoiceSpec):
-        text = "choice of " + ", ".join(_fmt(v) for v in spec.choice)
+        text = "choice of " + short_list(_fmt(v) for v in spec.choice)
     elif isinstance(spec, IntSpec):
         lo, hi = spec.int_
         text = f"int {lo}..{hi}" + (f" step {spec.step}" if spec.step != 1 else "")
@@ -101,7 +101,7 @@ def format_size(size: int | None) -> str:
 def data_rows(config: Any) -> list[tuple[str, str]]:
     """(name, description) of each searched data setting (forecasting only)."""
     searched: dict[str, list[Any]] = getattr(config.data, "searched_data", dict)()
-    return [(f"data.{name}", "choice of " + ", ".join(
+    return [(f"data.{name}", "choice of " + short_list(
         "+".join(v) if isinstance(v, list) else _fmt(v) for v in values))
         for name, values in searched.items()]
 

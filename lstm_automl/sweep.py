@@ -25,7 +25,7 @@ from lstm_automl.data import SweepData, load_data, load_variants
 from lstm_automl.errors import SweepError, TrackingError
 from lstm_automl.families import MAXIMISED_METRICS
 from lstm_automl.identity import data_fingerprint, identity_hash
-from lstm_automl.loader import LoadedSweep
+from lstm_automl.loader import LoadedSweep, add_data_notes
 from lstm_automl.recovery import OracleTrial, reconcile
 from lstm_automl.recycle import Recycle, Segment, current_segment
 from lstm_automl.result import SweepResult, result_from_summary, summary_of
@@ -90,6 +90,7 @@ def prepare(loaded: LoadedSweep, fresh: bool = False, rerun: str | None = None,
     config = loaded.config
     data = load_data(loaded)
     variants = load_variants(loaded)  # every searched data variant is checked before training
+    add_data_notes(loaded, data, variants)  # the run header prints them with the loader's notes
     disable_telemetry()
     uri = resolve_tracking_uri(config.tracking.tracking_uri)
     check_store(uri)

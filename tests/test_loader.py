@@ -16,7 +16,7 @@ from conftest import SWEEPS, write_series_csv, write_sweep
 from lstm_automl.cli import main
 from lstm_automl.config import SweepConfig
 from lstm_automl.errors import ConfigError
-from lstm_automl.loader import load_sweep
+from lstm_automl.loader import data_notes, load_sweep
 from lstm_automl.space_summary import format_size, space_size, summary_rows
 
 CELLS = "lstm, gru, peephole, simple_rnn"
@@ -238,6 +238,79 @@ def test_split_error_names_only_the_users_key(isolated_workdir: Path):
     assert "constrained" not in problems[0]
 
 
+@pytest.mark.parametrize("data, expected", [
+    ("lookback: {int: [30, 150]}",
+     ["data.lookback: expected an integer >= 1, or {choice: [12, 24]} to search it; a range "
+      "cannot be searched here, list its values (got {'int': [30, 150]})"]),
+    ("scaling: {chioce: [none]}",
+     ["data.scaling: expected one of: standard, minmax, none, or {choice: [...]} to search it "
+      "(got {'chioce': ['none']})"]),
+    ("lookback: {choice: [12, 0]}",
+     ["data.lookback.choice.1: Input should be greater than or equal to 1 (got 0)"]),
+    ("lookback: {choice: [12], per_layer: true}",
+     ["data.lookback.per_layer: unknown key; allowed: choice"]),
+    ("transform: {choice: [log, bogus]}",
+     ["data.transform.choice: 'bogus' is not allowed; expected one of: none, log, diff, "
+      "log_diff, seasonal_diff, log_seasonal_diff"]),
+    ("task: classify, scaling: {choice: [standard, none]}, features: {choice: [[a], [a, b]]}",
+     ["data.scaling: searching this is only for task: forecast",
+      "data.features: searching this is only for task: forecast"]),
+    ("task: regress, features: {choice: [[a]]}",
+     ["data.features: searching this is only for task: forecast"]),
+])
+def test_searched_data_settings_get_one_line_each(data: str, expected: list[str],
+                                                  isolated_workdir: Path):
+    source = "generate:adding" if "task:" in data else "builtin:airline"
+    path = write_sweep(isolated_workdir, f"name: a\ndata: {{source: {source}, {data}}}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_sweep(path)
+    assert caught.value.problems == expected
+
+
+SEARCH_KEYS = ("cell, bidirectional, layers, units, dropout, recurrent_dropout, conv_front, "
+               "conv_filters, conv_kernel_size, dense_layers, dense_units, dense_activation, "
+               "learning_rate, optimizer, loss, batch_size, clipnorm, window_norm, residual, "
+               "multi_step")
+
+
+@pytest.mark.parametrize("section, key, expected", [
+    # Far from any allowed key: no misleading "did you mean", the allowed keys instead.
+    ("search", "batch_norm", f"search.batch_norm: unknown key; allowed: {SEARCH_KEYS}"),
+    ("search", "dense_dropout", f"search.dense_dropout: unknown key; allowed: {SEARCH_KEYS}"),
+    ("tuner", "hyperband_iterations",
+     "tuner.hyperband_iterations: unknown key; allowed: algorithm, max_trials, objective, "
+     "direction, executions_per_trial, max_consecutive_failures, hyperband_factor, directory"),
+    # Typos still get a suggestion.
+    ("search", "bach_size", f"search.bach_size: unknown key; did you mean 'batch_size'? allowed: "
+     f"{SEARCH_KEYS}"),
+    ("search", "learning_rat", f"search.learning_rat: unknown key; did you mean 'learning_rate'? "
+     f"allowed: {SEARCH_KEYS}"),
+    # Keys of another section say where they belong.
+    ("search", "epochs", "search.epochs: unknown key; epochs belongs under training: "
+     "training.epochs"),
+    ("tuner", "epochs", "tuner.epochs: unknown key; epochs belongs under training: "
+     "training.epochs"),
+    ("training", "units", "training.units: unknown key; units belongs under search: search.units"),
+    ("search", "max_trials", "search.max_trials: unknown key; max_trials belongs under tuner: "
+     "tuner.max_trials"),
+    ("search", "objective", "search.objective: unknown key; objective belongs under tuner: "
+     "tuner.objective"),
+    ("training", "batch_size", "training.batch_size: unknown key; batch_size belongs under "
+     "search: search.batch_size"),
+    ("search", "lookback", "search.lookback: unknown key; lookback belongs under data: "
+     "data.lookback"),
+    ("tuner", "seed", "tuner.seed: unknown key; seed belongs at the top level"),
+    ("", "epochs", "epochs: unknown key; epochs belongs under training: training.epochs"),
+])
+def test_unknown_keys_get_a_close_match_or_their_section(section: str, key: str, expected: str,
+                                                         isolated_workdir: Path):
+    entry = f"{section}: {{{key}: 3}}\n" if section else f"{key}: 3\n"
+    path = write_sweep(isolated_workdir, "name: a\n" + DATA + entry)
+    with pytest.raises(ConfigError) as caught:
+        load_sweep(path)
+    assert caught.value.problems == [expected]
+
+
 def test_alias_bomb_refused_fast(isolated_workdir: Path):
     path = write_sweep(isolated_workdir, _alias_bomb())
     started = time.perf_counter()
@@ -268,6 +341,21 @@ def test_small_grid_is_a_note_not_an_error(isolated_workdir: Path,
     assert "note: tuner.max_trials: the grid has only 4 points" in out
     for name in SIDE_EFFECTS:
         assert not (isolated_workdir / name).exists()
+
+
+def test_grid_larger_than_max_trials_says_only_some_are_tried(isolated_workdir: Path,
+                                                              capsys: pytest.CaptureFixture[str]):
+    path = write_sweep(isolated_workdir, (
+        "name: a\n" + DATA + "search: {units: {choice: [8, 16, 32]}, cell: {choice: [lstm, gru]}}\n"
+        "tuner: {algorithm: grid, max_trials: 4}\n"
+    ))
+    note = ("tuner.algorithm grid: the grid has 6 combinations but max_trials is 4: only 4 will "
+            "be tried")
+    assert note in load_sweep(path).notes
+    assert main(["validate", "--no-data", str(path)]) == 0
+    assert f"note: {note}" in capsys.readouterr().out
+    path.write_text(path.read_text().replace("max_trials: 4", "max_trials: 6"))
+    assert not any("grid" in n for n in load_sweep(path).notes)  # exactly the grid: no note
 
 
 # --------------------------------------------------------------------------- data errors
@@ -339,6 +427,36 @@ def test_validate_good_csv_summarises(isolated_workdir: Path, capsys: pytest.Cap
     assert "test_rows: 10" in out and "test_windows: 10" in out
 
 
+def test_validate_notes_batch_sizes_larger_than_the_training_set(
+        isolated_workdir: Path, capsys: pytest.CaptureFixture[str]):
+    write_series_csv(isolated_workdir, rows=80)  # 55 training windows
+    sweep = _data_sweep(isolated_workdir)
+    sweep.write_text(sweep.read_text() + "search: {batch_size: {choice: [16, 64, 128]}}\n")
+    note = ("note: search.batch_size: 64, 128 are larger than the 55 training windows: trials "
+            "with them train on a single batch per epoch")
+    assert main(["validate", str(sweep)]) == 0
+    assert note in capsys.readouterr().out
+    assert main(["validate", "--no-data", str(sweep)]) == 0  # no data read, no note
+    assert "note: search.batch_size" not in capsys.readouterr().out
+    # searched lookbacks: the variant with the fewest windows counts
+    sweep = _data_sweep(isolated_workdir, lookback="{choice: [5, 20]}")
+    sweep.write_text(sweep.read_text() + "search: {batch_size: {choice: [50, 64]}}\n")
+    assert main(["validate", str(sweep)]) == 0
+    assert ("note: search.batch_size: every choice (50, 64) is larger than the 40 training "
+            "windows (fewest of the searched data variants): each epoch is a single batch"
+            ) in capsys.readouterr().out
+
+
+def test_data_notes_count_sequences_and_stay_quiet_when_batches_fit():
+    config = SweepConfig.model_validate({
+        "name": "t", "data": {"source": "builtin:GunPoint", "task": "classify"},
+        "search": {"batch_size": 64}})
+    assert data_notes(config, [50]) == [
+        "search.batch_size: 64 is larger than the 50 training sequences: each epoch is a single "
+        "batch"]
+    assert data_notes(config, [64]) == [] and data_notes(config, []) == []
+
+
 # --------------------------------------------------------------------------- space summary
 
 
@@ -394,6 +512,36 @@ def test_validate_prints_space_size(isolated_workdir: Path, capsys: pytest.Captu
     assert "space size: 14 configurations" in capsys.readouterr().out
 
 
+def test_long_choices_are_abbreviated_on_one_line(isolated_workdir: Path,
+                                                  capsys: pytest.CaptureFixture[str]):
+    units = ", ".join(str(u) for u in range(8, 129))  # 121 values
+    lookbacks = ", ".join(str(lb) for lb in range(12, 133))
+    path = write_sweep(isolated_workdir, (
+        f"name: a\ndata: {{source: builtin:airline, lookback: {{choice: [{lookbacks}]}}}}\n"
+        f"search: {{units: {{choice: [{units}]}}, cell: {{choice: [lstm, gru]}}}}\n"))
+    config = load_sweep(path).config
+    rows = dict(summary_rows(config.search.specs()))
+    assert rows["units"] == "choice of 8, 9, 10, 11, 12, ..., 128 (121 values)"
+    assert rows["cell"] == "choice of lstm, gru"  # short lists stay whole
+    assert main(["validate", "--no-data", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "data.lookback  choice of 12, 13, 14, 15, 16, ..., 132 (121 values)" in out
+    assert "choice of 8, 9, 10, 11, 12, ..., 128 (121 values)" in out
+    assert max(len(line) for line in out.splitlines() if line.startswith("  ")) < 80
+
+
+def test_long_lookback_lists_in_messages_are_abbreviated(isolated_workdir: Path):
+    lookbacks = ", ".join(str(lb) for lb in range(1, 12))  # all shorter than airline's season 12
+    path = write_sweep(isolated_workdir, (
+        f"name: a\ndata: {{source: builtin:airline, lookback: {{choice: [{lookbacks}]}}}}\n"
+        "search: {residual: seasonal_naive}\n"))
+    with pytest.raises(ConfigError) as caught:
+        load_sweep(path)
+    assert caught.value.problems == [
+        "search.residual: seasonal_naive needs data.season and a lookback of at least one season "
+        "(season 12, lookback 1, 2, 3, 4, 5, ..., 11 (11 values))"]
+
+
 # --------------------------------------------------------------------------- schema
 
 
@@ -402,3 +550,34 @@ def test_schema_command_prints_json_schema(capsys: pytest.CaptureFixture[str]):
     schema = json.loads(capsys.readouterr().out)
     assert {"name", "data", "search", "tuner", "training", "tracking"} <= set(schema["properties"])
     assert schema["required"] == ["name", "data"] or set(schema["required"]) == {"name", "data"}
+
+
+# --------------------------------------------------------------------------- YAML 1.2 floats
+
+
+@pytest.mark.parametrize("text, value", [
+    ("1e-4", 1e-4), ("1E-4", 1e-4), ("+1e-3", 1e-3), ("2.5e-3", 2.5e-3), ("5e-1", 0.5),
+    ("1.0e-4", 1e-4),
+])
+def test_exponent_floats_are_numbers_as_in_yaml_1_2(text: str, value: float,
+                                                    isolated_workdir: Path,
+                                                    capsys: pytest.CaptureFixture[str]):
+    path = write_sweep(isolated_workdir, f"name: a\n{DATA}search: {{learning_rate: {text}}}\n")
+    learning_rate = load_sweep(path).config.search.learning_rate
+    assert learning_rate == pytest.approx(value) and isinstance(learning_rate, float)
+    assert main(["validate", "--no-data", str(path)]) == 0
+    # The JSON Schema (what an editor checks, reading YAML 1.2) admits a plain number here too.
+    fixed = SweepConfig.model_json_schema()["$defs"]["SearchConfig"]["properties"][
+        "learning_rate"]["oneOf"][-1]["anyOf"]
+    assert {"type": "number"} in fixed
+
+
+def test_yaml_reading_keeps_yes_no_and_leaves_pyyaml_alone(isolated_workdir: Path):
+    import yaml
+
+    from lstm_automl.loader import _parse_yaml
+
+    parsed = _parse_yaml("a: [1E5, -2e+3, yes, no, 1e, e5, 12, 0.5, '1e-4']\n", "s.yaml")
+    assert parsed == {"a": [1e5, -2e3, True, False, "1e", "e5", 12, 0.5, "1e-4"]}
+    assert isinstance(parsed["a"][0], float) and isinstance(parsed["a"][6], int)
+    assert yaml.safe_load("a: 1e-4") == {"a": "1e-4"}  # only the sweep loader reads YAML 1.2 floats

@@ -238,3 +238,13 @@ def io_sink():
     import io
 
     return io.StringIO()
+
+
+def test_numbers_spelled_as_int_or_float_are_not_a_change():
+    # The loader now gives search values their parameter's type: dropout: 0 is stored as 0.0.
+    assert describe_changes({"search.dropout": "0", "search.clipnorm": '{"choice": [null, 1]}'},
+                            {"search.dropout": "0.0",
+                             "search.clipnorm": '{"choice": [null, 1.0]}'}) == []
+    assert describe_changes({"search.conv_front": "1"}, {"search.conv_front": "true"}) == [
+        "search.conv_front: 1 -> true"]
+    assert describe_changes({"search.dropout": "0.1"}, {"search.dropout": "0.2"}) != []

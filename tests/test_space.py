@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras_tuner as kt
 import pytest
 
+from conftest import write_sweep
 from lstm_automl.config import SweepConfig
+from lstm_automl.errors import ConfigError
+from lstm_automl.loader import load_sweep
+from lstm_automl.params import SEARCH_PARAMS, check_value
 from lstm_automl.space import declare_space
 
 
@@ -101,3 +107,102 @@ def test_random_sampling_respects_per_layer_conditions(layers):
             key = f"units_{index}"
             if index < values["layers"]:
                 assert key in values
+
+
+# --------------------------------------------------------------------------- mixed number spellings
+# Users write {choice: [0, 0.1]} for a float and 2.0 for an integer; keras-tuner refuses a Choice
+# that mixes int and float, so the loader gives every value its parameter's type.
+
+_NUMBER_SPELLINGS = ("0", "1", "2.0", "3", "0.5", "1e-1", "2.5")
+
+
+def _mixed_choice(name: str) -> tuple[str, type | None]:
+    """A YAML choice for ``name`` mixing spellings, and the one type its values must end with."""
+    domain = SEARCH_PARAMS[name]
+    if domain.kind == "bool":
+        return "{choice: [no, true]}", bool
+    if domain.kind == "name":
+        assert domain.names is not None
+        first, second = list(domain.names)[:2]
+        return f"{{choice: [{first}, '{second}']}}", str
+    if domain.kind == "int":
+        fits = [t for t in _NUMBER_SPELLINGS if float(t).is_integer()
+                and check_value(domain, int(float(t))) is None]
+        assert any("." in t for t in fits) and any("." not in t for t in fits)
+        return f"{{choice: [{', '.join(fits)}]}}", int
+    fits = [t for t in _NUMBER_SPELLINGS if check_value(domain, float(t)) is None]
+    assert any(t.isdigit() for t in fits) and any(not t.isdigit() for t in fits), name
+    null = ["null"] if domain.nullable else []
+    return f"{{choice: [{', '.join(null + fits)}]}}", float
+
+
+def _active_parents(name: str) -> str:
+    """Fix the structural value that makes ``name`` exist, so the tuner declares it."""
+    parent = SEARCH_PARAMS[name].active_when
+    if parent is None:
+        return ""
+    return f", {parent[0]}: {'true' if parent[1] == 'true' else 1}"
+
+
+@pytest.mark.parametrize("name", list(SEARCH_PARAMS))
+def test_mixed_spellings_load_as_one_type_and_reach_keras_tuner(name: str, isolated_workdir: Path):
+    choice, kind = _mixed_choice(name)
+    path = write_sweep(isolated_workdir, "name: a\ndata: {source: builtin:airline}\n"
+                       f"search: {{{name}: {choice}{_active_parents(name)}}}\n")
+    config = load_sweep(path).config
+    values = config.search.specs()[name].choice
+    assert all(v is None or type(v) is kind for v in values), values
+    assert len(values) >= 2
+    dumped = config.search.model_dump(mode="json")[name]["choice"]  # identity and MLflow params
+    assert all(v is None or type(v) is kind for v in dumped), dumped
+    hp = kt.HyperParameters()
+    declare_space(hp, config.search.specs())  # keras-tuner accepts the coerced choice
+    declared = {p.name: p for p in hp.space}[name]
+    assert type(declared).__name__ in ("Choice", "Boolean")
+    if kind in (int, float):
+        assert {type(v) for v in declared.values} == {kind}
+
+
+@pytest.mark.parametrize("name", [n for n, d in SEARCH_PARAMS.items() if d.kind == "float"])
+def test_a_float_parameter_written_as_an_integer_is_a_float(name: str, isolated_workdir: Path):
+    domain = SEARCH_PARAMS[name]
+    whole = next(t for t in ("0", "1") if check_value(domain, float(t)) is None)
+    path = write_sweep(isolated_workdir, "name: a\ndata: {source: builtin:airline}\n"
+                       f"search: {{{name}: {whole}}}\n")
+    value = getattr(load_sweep(path).config.search, name)
+    assert type(value) is float and value == float(whole)
+
+
+@pytest.mark.parametrize("name", [n for n, d in SEARCH_PARAMS.items() if d.kind == "int"])
+def test_an_integer_parameter_refuses_a_fraction_in_one_line(name: str, isolated_workdir: Path):
+    path = write_sweep(isolated_workdir, "name: a\ndata: {source: builtin:airline}\n"
+                       f"search: {{{name}: {{choice: [2, 2.5]}}}}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_sweep(path)
+    assert caught.value.problems == [
+        f"search.{name}.choice: 2.5 is not an integer; expected "
+        f"{SEARCH_PARAMS[name].describe_allowed()}"]
+
+
+def test_integer_ranges_take_whole_floats(isolated_workdir: Path):
+    path = write_sweep(isolated_workdir, "name: a\ndata: {source: builtin:airline}\n"
+                       "search: {units: {int: [8.0, 32], step: 8.0}, batch_size: 64.0}\n")
+    search = load_sweep(path).config.search
+    assert search.units.int_ == (8, 32) and type(search.units.step) is int
+    assert type(search.batch_size) is int
+    path.write_text("name: a\ndata: {source: builtin:airline}\nsearch: {units: {int: [8.5, 32]}}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_sweep(path)
+    assert caught.value.problems == [
+        "search.units.int: 8.5 is not an integer; an int range takes whole numbers"]
+
+
+def test_per_layer_mixed_choice_declares_one_type_per_layer(isolated_workdir: Path):
+    path = write_sweep(isolated_workdir, "name: a\ndata: {source: builtin:airline}\n"
+                       "search: {layers: {int: [1, 2]}, dropout: {choice: [0, 0.2], "
+                       "per_layer: true}}\n")
+    hp = kt.HyperParameters()
+    declare_space(hp, load_sweep(path).config.search.specs())
+    for index in (0, 1):
+        declared = {p.name: p for p in hp.space}[f"dropout_{index}"]
+        assert declared.values == [0.0, 0.2] and {type(v) for v in declared.values} == {float}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 
 from lstm_automl.kernels import space_kernel_notes
-from lstm_automl.loader import load_sweep
+from lstm_automl.loader import add_data_notes, load_sweep
 from lstm_automl.space_summary import format_size, sweep_space
 
 
@@ -18,8 +18,9 @@ def validate_command(args: argparse.Namespace) -> int:
     if not args.no_data:
         from lstm_automl.data import load_data, load_variants
 
-        load_variants(loaded)  # every searched data variant must be usable too
+        variants = load_variants(loaded)  # every searched data variant must be usable too
         data = load_data(loaded)  # a data error must stop before anything says "valid"
+        add_data_notes(loaded, data, variants)
     config = loaded.config
     print(f"{args.sweep_file}: valid sweep '{config.name}' ({config.data.task}, "
           f"{config.tuner.algorithm} search, objective {config.tuner.objective})")

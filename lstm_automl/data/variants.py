@@ -46,8 +46,12 @@ class ForecastVariants:
 
     def check_all(self) -> None:
         """Prepare every combination now, so that bad ones fail before any training."""
-        for combo in itertools.product(*self.searched.values()):
-            self.get(**dict(zip(self.searched, combo, strict=True)))
+        self.all()
+
+    def all(self) -> list[ForecastData]:
+        """Every combination, prepared (once; later calls reuse them)."""
+        return [self.get(**dict(zip(self.searched, combo, strict=True)))
+                for combo in itertools.product(*self.searched.values())]
 
     def count(self) -> int:
         total = 1
