@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -39,15 +40,15 @@ class Case:
 
 
 CASES = (
-    Case("airline-1", "airline.yaml", 15.3, "rmse < 15.3 (SARIMA one-step)"),
-    Case("airline-24", "airline_24.yaml", 32.5, "rmse < 32.5 (Holt-Winters)"),
     Case("quickstart", "quickstart.yaml"),
-    Case("sunspots", "sunspots_families.yaml"),
+    Case("airline-1", "airline.yaml", 15.3, "rmse < 15.3 (SARIMA one-step)"),
     Case("nile", "nile.yaml"),
     Case("italy-power", "italy_power.yaml", 0.965, "accuracy >= 0.965"),
     Case("gunpoint", "gunpoint.yaml", 0.99, "accuracy >= 0.99"),
     Case("japanese-vowels", "japanese_vowels.yaml", 0.98, "accuracy >= 0.98"),
+    Case("airline-24", "airline_24.yaml", 32.5, "rmse < 32.5 (Holt-Winters)"),
     Case("adding", "adding_problem.yaml"),
+    Case("sunspots", "sunspots_families.yaml"),
 )
 
 
@@ -137,19 +138,24 @@ def main() -> None:
     args = p.parse_args()
     cases = [c for c in CASES if not args.only or c.key in args.only]
     started = time.perf_counter()
-    rows, targets = [], []
-    for case in cases:
-        print(f"running {case.key} ({case.file}) ...", flush=True)
-        result = run_case(case, args.budget, args.quick)
-        row, target = row_of(case, result)
-        print("  " + " | ".join(str(v) for v in row), flush=True)
-        rows.append(row)
-        targets.append(target)
+    rows, targets, notes = [], [], []
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # kill: record what finished
+    try:
+        for case in cases:
+            print(f"running {case.key} ({case.file}) ...", flush=True)
+            result = run_case(case, args.budget, args.quick)
+            row, target = row_of(case, result)
+            print("  " + " | ".join(str(v) for v in row), flush=True)
+            rows.append(row)
+            targets.append(target)
+    except KeyboardInterrupt:
+        notes.append(f"interrupted after {len(rows)} of {len(cases)} sweeps; not run: "
+                     + ", ".join(c.key for c in cases[len(rows):]))
     body = [table(["sweep", "champion (test)", "final model", "baselines (test, same metric)",
                    "verdict", "goal", "wall s"], rows)]
     report(args, "quality: champions against the strongest baselines",
            f"budget {args.budget} s per sweep; sweeps as in sweeps/"
-           + (" with 2 trials x 3 epochs" if args.quick else ""), body, targets,
+           + (" with 2 trials x 3 epochs" if args.quick else ""), body, targets, notes,
            started=started)
 
 

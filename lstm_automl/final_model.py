@@ -50,9 +50,9 @@ def _variant(trial: Any) -> dict[str, Any]:
     return {k: v for k, v in trial.hyperparameters.values.items() if k.startswith(HP_PREFIX)}
 
 
-def build_final_model(settings: FinalModelConfig, tuner: Any, data: SweepData, specs: dict[str, Any],
-                      seed: int, names: dict[str, str], jit_compile: bool | str = "auto",
-                      ) -> FinalModel:
+def build_final_model(settings: FinalModelConfig, tuner: Any, data: SweepData,
+                      specs: dict[str, Any], seed: int, names: dict[str, str],
+                      jit_compile: bool | str = "auto") -> FinalModel:
     """Load or retrain the members and average them; ``names`` maps trial ids to run names."""
     best = tuner.oracle.get_best_trials(1)[0]
     ranked = tuner.oracle.get_best_trials(max(settings.top_k * 4, 8))

@@ -453,8 +453,8 @@ def log_champion_candidate(model: Any, model_name: str, signature: Any,
     for key, value in test_metrics.items():
         client.set_model_version_tag(model_name, version, key, f"{value:.6g}")
     client.set_model_version_tag(model_name, version, "source_run_id", source_run_id)
-    for key, value in (tags or {}).items():
-        client.set_model_version_tag(model_name, version, key, value)
+    for tag, text in (tags or {}).items():
+        client.set_model_version_tag(model_name, version, tag, text)
     current = _current_champion(client, model_name)
     if withheld is not None:
         better, reason = False, f"no 'champion' alias: {withheld}"

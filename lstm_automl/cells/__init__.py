@@ -9,7 +9,8 @@ for it). Its weights live under a different Keras path, so a ``.weights.h5`` che
 by the cell-based layer (lstm-sweep before issue 6) does not load into it.
 
 Importing this package also registers the window layers of ``cells.window`` (``window_norm``,
-``residual``, ``multi_step``), so every loader that imports it for the cells can load those models too.
+``residual``, ``multi_step``), so every loader that imports it for the cells can load those
+models too.
 """
 
 from __future__ import annotations
@@ -74,5 +75,5 @@ def make_recurrent_layer(
     )
 
 
-__all__ = ["CELLS", "PeepholeLSTM", "PeepholeLSTMCell", "ShiftIn", "WindowBaseline", "WindowNorm",
-           "make_recurrent_layer"]
+__all__ = ["CELLS", "PeepholeLSTM", "PeepholeLSTMCell", "ShiftIn", "WindowBaseline",
+           "WindowNorm", "make_recurrent_layer"]

@@ -85,7 +85,8 @@ def report_html(client: Any, sweep: Sweep, figures: dict[str, Any] | None = None
     registered = registered_version(client, sweep)
     parts = [
         _header(sweep), _cards(sweep, registered), _verdict(sweep),
-        _section("Test split: champion against the baselines (strongest marked)", _test_table(sweep)),
+        _section("Test split: champion against the baselines (strongest marked)",
+                 _test_table(sweep)),
         _section("Champion's hyperparameters",
                  _best_values(sweep, _summary(texts.get("summary.json")))),
         _section("Leaderboard", _leaderboard(sweep)),
