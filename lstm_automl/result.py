@@ -30,6 +30,7 @@ class SweepResult:
     baseline_labels: dict[str, str] = field(default_factory=dict)  # what each baseline is
     baseline_notes: list[str] = field(default_factory=list)  # skipped or capped, and why
     final_model: str = ""  # what was registered: "trial-003" or "mean of 3 ..., refit"
+    baseline_seconds: float = 0.0  # what computing the baselines took
     model_name: str | None = None
     model_version: str | None = None
     champion: bool = False

@@ -345,7 +345,7 @@ def finish_sweep(prep: Prepared, tuner: Any, records: list[TrialRecord]) -> Swee
     model = final.model
     test = data.splits["test"]
     predicted = model.predict(test.x, verbose=0)
-    report = data.baseline_report()
+    report = data.baseline_report(_baseline_budget(records))
     result = SweepResult(parent_run_id=tracker.parent_run_id or "", records=records, best=best,
                          test_metrics=data.evaluate(predicted), baselines=report.metrics,
                          primary_metric=data.primary_metric,
@@ -353,7 +353,7 @@ def finish_sweep(prep: Prepared, tuner: Any, records: list[TrialRecord]) -> Swee
                          lift=None, tracking_uri=display_uri(uri), notes=loaded.notes,
                          baseline_labels=report.labels,
                          baseline_notes=[*report.notes, *final.notes],
-                         final_model=final.description)
+                         final_model=final.description, baseline_seconds=report.seconds)
     result.lift = result.verdict.lift
     header, rows = data.prediction_table(predicted)
     with tracking_call(uri, "logging the test predictions"):
@@ -364,6 +364,16 @@ def finish_sweep(prep: Prepared, tuner: Any, records: list[TrialRecord]) -> Swee
         _finish(tracker, result, config.tuner.objective)
     _log_pictures(tracker.uri, result.parent_run_id)
     return result
+
+
+def _baseline_budget(records: list[TrialRecord]) -> float:
+    """Seconds the baselines' own searches may take: what a median trial took (a sweep of many
+    long sequences must not spend more on its references than on one of its models), at least
+    a few seconds so that small sweeps still get every method."""
+    seconds = sorted(r.seconds for r in records if r.status == "COMPLETED" and r.seconds > 0)
+    if not seconds:
+        return 60.0
+    return max(10.0, min(60.0, seconds[len(seconds) // 2]))
 
 
 def _final_model(prep: Prepared, tuner: Any, data: SweepData,
@@ -460,6 +470,7 @@ def _finish(tracker: SweepTracker, result: SweepResult, objective: str) -> None:
     if result.best.score is not None:
         metrics[f"best_{objective}"] = result.best.score
     counts = result.counts
+    metrics["baselines_seconds"] = result.baseline_seconds
     metrics.update(trials_completed=counts["completed"], trials_failed=counts["failed"],
                    trials_retried=counts["retried"])
     tracker.mlflow.set_tag("best_trial", result.best.name)

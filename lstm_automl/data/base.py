@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 SPLITS = ("train", "validation", "test")
+DEFAULT_BASELINE_BUDGET_S = 60.0  # without a trial to compare with (lstm-sweep data)
 
 
 @dataclass
@@ -86,20 +87,24 @@ class SweepData:
         """Metrics of every reference predictor, scored on the same test split as the model."""
         return self.baseline_report().metrics
 
-    def baseline_report(self) -> Baselines:
+    def baseline_report(self, budget_s: float = DEFAULT_BASELINE_BUDGET_S) -> Baselines:
         """The reference predictors with labels and notes, computed once (classical models and
-        DTW take seconds) and kept for every later caller."""
+        DTW take seconds) and kept for every later caller.
+
+        ``budget_s``: what the searches inside them (model orders, the DTW window) may spend; a
+        sweep passes what one of its trials took, so baselines never cost more than a trial.
+        """
         cached = self.__dict__.get("_baselines")
         if cached is None:
             import time
 
             started = time.perf_counter()
-            cached = self._compute_baselines()
+            cached = self._compute_baselines(budget_s)
             cached.seconds = time.perf_counter() - started
             self.__dict__["_baselines"] = cached
         return cached
 
-    def _compute_baselines(self) -> Baselines:
+    def _compute_baselines(self, budget_s: float) -> Baselines:
         raise NotImplementedError
 
     def prediction_table(self, predicted: np.ndarray) -> tuple[list[str], list[list[Any]]]:

@@ -82,7 +82,7 @@ class ForecastData(SweepData):
         test = self.splits["test"]
         return forecast_metrics(self.actual(), self.inverse_target(predicted, test.index))
 
-    def _compute_baselines(self) -> Baselines:
+    def _compute_baselines(self, budget_s: float) -> Baselines:
         """Naive and seasonal naive, plus AR, ETS and SARIMA fitted on every row before the test
         split and forecasting each test window from its own origin, as the model is scored."""
         from lstm_automl.data.classical import classical_forecasts
@@ -92,7 +92,7 @@ class ForecastData(SweepData):
         labels = {"naive": "last value", "seasonal_naive": f"value one season ({self.season}) "
                   "earlier"}
         fitted, notes = classical_forecasts(self.series, self.split_rows["test"][0], rows,
-                                            self.horizon, self.season)
+                                            self.horizon, self.season, budget_s=budget_s)
         for forecast in fitted:
             metrics[forecast.name] = forecast_metrics(actual, forecast.predictions)
             labels[forecast.name] = forecast.label

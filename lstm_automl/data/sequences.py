@@ -81,7 +81,7 @@ class SequenceData(SweepData):
         values = self.target_scaler.inverse(np.asarray(predicted).reshape(-1, 1))[:, 0]
         return regression_metrics(self._labels("test").astype(float), values)
 
-    def _compute_baselines(self) -> Baselines:
+    def _compute_baselines(self, budget_s: float) -> Baselines:
         """Majority, 1-NN Euclidean and 1-NN DTW (window learned by leave-one-out, as the UCR
         archive does) for classes; the mean and a ridge model on the sequence for numbers. All
         fitted on the training and validation cases, scored on the test cases."""
@@ -116,7 +116,7 @@ class SequenceData(SweepData):
             labels["1nn_euclidean"] = "1-NN, Euclidean distance"
         from lstm_automl.data.dtw import dtw_1nn
 
-        dtw = dtw_1nn(cases, pool, self.raw["test"])
+        dtw = dtw_1nn(cases, pool, self.raw["test"], budget_s=budget_s)
         metrics[dtw.name] = classification_metrics(test, one_hot_probabilities(dtw.predicted,
                                                                                classes))
         labels[dtw.name] = dtw.label
