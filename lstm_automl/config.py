@@ -583,8 +583,8 @@ class SweepConfig(_Strict):
 
 
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema of sweep files, for editors."""
-    schema = SweepConfig.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "lstm-sweep sweep file"
-    return schema
+    """The JSON Schema of sweep files, for editors: pydantic's, sharpened with the domains and
+    rules of the project (``lstm_automl.schema``, which builds on this module)."""
+    from lstm_automl.schema import sweep_schema
+
+    return sweep_schema()

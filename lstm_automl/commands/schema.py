@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from lstm_automl.config import json_schema
+from lstm_automl.schema import schema_text
 
 
 def schema_command(args: argparse.Namespace) -> int:
-    print(json.dumps(json_schema(), indent=args.indent))
+    print(schema_text(indent=args.indent))
     return 0
