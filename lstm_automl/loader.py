@@ -125,6 +125,8 @@ def _parse_yaml(text: str, source: str) -> Any:
         raise ConfigError(source, [f"YAML error: {exc}"]) from None
     except RecursionError:
         raise ConfigError(source, ["YAML nests too deeply"]) from None
+    except ValueError as exc:  # PyYAML's int/float constructors on odd scalars such as 0x_
+        raise ConfigError(source, [f"YAML value cannot be read: {exc}"]) from None
     finally:
         loader.dispose()
 

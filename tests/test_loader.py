@@ -581,3 +581,12 @@ def test_yaml_reading_keeps_yes_no_and_leaves_pyyaml_alone(isolated_workdir: Pat
     assert parsed == {"a": [1e5, -2e3, True, False, "1e", "e5", 12, 0.5, "1e-4"]}
     assert isinstance(parsed["a"][0], float) and isinstance(parsed["a"][6], int)
     assert yaml.safe_load("a: 1e-4") == {"a": "1e-4"}  # only the sweep loader reads YAML 1.2 floats
+
+
+def test_a_scalar_pyyaml_cannot_convert_is_a_config_error(tmp_path, capsys):
+    from lstm_automl.cli import main
+
+    path = write_sweep(tmp_path, "name: x\ndata: {source: builtin:airline}\nsearch: {units: 0x_}\n")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "YAML value cannot be read" in err and "Traceback" not in err
