@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 
+from lstm_automl.families import higher_is_better
 from lstm_automl.report.leaderboard import base_key, metric_text, outcome, parse_value
 from lstm_automl.report.store import Sweep, Trial, load_sweep_runs
 
@@ -73,8 +74,7 @@ def png_bytes(fig: Figure) -> bytes:
 
 def objective_units(sweep: Sweep) -> str:
     """What the objective's numbers are measured in, for axis labels."""
-    name = sweep.objective.removeprefix("val_")
-    if name in ("accuracy", "auc", "f1"):
+    if higher_is_better(sweep.objective):  # the maximised metrics are all fractions
         return "fraction"
     params = sweep.params
     target = params.get("data.target") or "target"

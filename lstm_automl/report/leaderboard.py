@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from lstm_automl.console import fmt_value as fmt
-from lstm_automl.families import MAXIMISED_METRICS  # one cell format for console and report
+from lstm_automl.console import fmt_value as fmt  # one cell format for console and report
+from lstm_automl.families import higher_is_better
 from lstm_automl.report.store import Sweep, Trial
 from lstm_automl.verdict import BASELINE_LABEL_TAG, Verdict, judge
 
@@ -224,11 +224,6 @@ def lift_sentence(result: Outcome) -> str:
     if verdict is None or verdict.beats is None:
         return "Verdict: no baseline was recorded; the result is unjudged."
     return ("Verdict: " if verdict.beats else "WARNING: ") + verdict.sentence()
-
-
-def higher_is_better(metric: str | None) -> bool:
-    """Accuracy-like test metrics grow with quality; errors (rmse, mae, ...) shrink."""
-    return metric in MAXIMISED_METRICS or metric == "macro_f1"
 
 
 def metric_text(values: dict[str, float]) -> str:

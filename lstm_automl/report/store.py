@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from lstm_automl.errors import LstmSweepError, TrackingError
-from lstm_automl.families import MAXIMISED_METRICS
+from lstm_automl.families import direction
 from lstm_automl.tracking import disable_telemetry, resolve_tracking_uri, sqlite_path
 
 KIND_TAG = "lstm_sweep.kind"
@@ -198,11 +198,10 @@ def load_sweep_runs(client: Any, parent: Any, all_attempts: bool = False) -> Swe
     """
     params = parent.data.params
     objective = params.get("objective", "val_loss")
-    direction = params.get("direction") or (
-        "max" if objective.removeprefix("val_") in MAXIMISED_METRICS else "min")
+    minimise = direction(objective, params.get("direction")) == "min"
     experiment = client.get_experiment(parent.info.experiment_id)
     sweep = Sweep(run=parent, experiment_name=experiment.name, objective=objective,
-                  minimise=direction != "max", all_attempts=all_attempts)
+                  minimise=minimise, all_attempts=all_attempts)
     for run in _search_all(client, [parent.info.experiment_id],
                            f"tags.`{PARENT_TAG}` = '{parent.info.run_id}'"):
         sweep.attempts.append(_trial(run, objective))
