@@ -7,6 +7,7 @@ from it, so a new hyperparameter is added here once.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -135,6 +136,25 @@ SEARCH_PARAMS: dict[str, Domain] = {
 }
 
 STRUCTURAL_PARAMS = ("layers", "dense_layers", "conv_front")
+
+# A per-layer value is its own hyperparameter (and run param): ``units_0``, ``dense_units_1``.
+_LAYER_KEY = re.compile(r"(.+)_(\d+)")
+
+
+def layer_key(name: str, index: int) -> str:
+    """The key of layer ``index``'s value of ``name`` (0-based): ``units``, 1 -> ``units_1``."""
+    return f"{name}_{index}"
+
+
+def split_layer_key(key: str) -> tuple[str, int] | None:
+    """``units_1`` -> (``units``, 1); None for a key that is not one layer's value."""
+    match = _LAYER_KEY.fullmatch(key)
+    return (match.group(1), int(match.group(2))) if match else None
+
+
+def layer_parent(domain: Domain) -> str:
+    """The structural param that counts the layers a per-layer value exists for."""
+    return "layers" if domain.per_layer == "recurrent" else "dense_layers"
 
 
 def check_value(domain: Domain, value: Any) -> str | None:

@@ -12,7 +12,7 @@ from typing import Any
 import keras_tuner as kt
 
 from lstm_automl.config import ChoiceSpec, FloatSpec, IntSpec, spec_values
-from lstm_automl.params import SEARCH_PARAMS, STRUCTURAL_PARAMS, Domain
+from lstm_automl.params import SEARCH_PARAMS, STRUCTURAL_PARAMS, Domain, layer_key, layer_parent
 
 NULL_CODE = 0.0  # keras-tuner values cannot be None; nullable domains exclude 0, so 0 means null
 
@@ -109,16 +109,16 @@ def _condition(domain: Domain, specs: dict[str, Any]) -> tuple[str, list[Any]] |
 def _declare_per_layer(hp: kt.HyperParameters, name: str, spec: Any, domain: Domain,
                        specs: dict[str, Any], values: dict[str, Any]) -> list[Any]:
     """One hyperparameter per layer (``units_0``, ``units_1``...), each only while it exists."""
-    parent = "layers" if domain.per_layer == "recurrent" else "dense_layers"
+    parent = layer_parent(domain)
     counts = [int(v) for v in _parent_values(specs, parent)]
     chosen: list[Any] = []
     for index in range(max(counts)):
         active = [c for c in counts if c > index]
         if len(counts) > 1:
             with hp.conditional_scope(parent, active):
-                value = _declare(hp, f"{name}_{index}", spec, domain)
+                value = _declare(hp, layer_key(name, index), spec, domain)
         else:
-            value = _declare(hp, f"{name}_{index}", spec, domain)
+            value = _declare(hp, layer_key(name, index), spec, domain)
         if index < int(values[parent]):
             chosen.append(value)
     return chosen
