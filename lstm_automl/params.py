@@ -157,6 +157,31 @@ def layer_parent(domain: Domain) -> str:
     return "layers" if domain.per_layer == "recurrent" else "dense_layers"
 
 
+# keras-tuner values cannot be None, so a nullable domain's null (``{choice: [null, 1.0]}``)
+# travels through the tuner as 0, a value every nullable domain excludes.
+NULL_CODE = 0.0
+
+
+def encode_null(domain: Domain, value: Any) -> Any:
+    """A value as keras-tuner gets it: null of a nullable domain becomes ``NULL_CODE``."""
+    return NULL_CODE if domain.nullable and value is None else value
+
+
+def decode_null(domain: Domain, value: Any) -> Any:
+    """A keras-tuner value as the user wrote it: ``NULL_CODE`` of a nullable domain is null."""
+    return None if domain.nullable and value == NULL_CODE else value
+
+
+def decode_nulls(values: dict[str, Any]) -> dict[str, Any]:
+    """A trial's keras-tuner values (per-layer keys too) with every null code back to None."""
+    decoded = {}
+    for key, value in values.items():
+        split = split_layer_key(key)
+        domain = SEARCH_PARAMS.get(key) or (SEARCH_PARAMS.get(split[0]) if split else None)
+        decoded[key] = value if domain is None else decode_null(domain, value)
+    return decoded
+
+
 def check_value(domain: Domain, value: Any) -> str | None:
     """Return why ``value`` is outside ``domain``, or None when it fits."""
     if value is None:

@@ -12,24 +12,28 @@ from typing import Any
 import keras_tuner as kt
 
 from lstm_automl.config import ChoiceSpec, FloatSpec, IntSpec, spec_values
-from lstm_automl.params import SEARCH_PARAMS, STRUCTURAL_PARAMS, Domain, layer_key, layer_parent
-
-NULL_CODE = 0.0  # keras-tuner values cannot be None; nullable domains exclude 0, so 0 means null
+from lstm_automl.params import (
+    SEARCH_PARAMS,
+    STRUCTURAL_PARAMS,
+    Domain,
+    decode_null,
+    encode_null,
+    layer_key,
+    layer_parent,
+)
 
 
 def _declare(hp: kt.HyperParameters, name: str, spec: Any, domain: Domain) -> Any:
     """Declare one hyperparameter and return its current value (None restored for nullables)."""
-    value = _declare_encoded(hp, name, spec, domain)
-    return None if domain.nullable and value == NULL_CODE else value
+    return decode_null(domain, _declare_encoded(hp, name, spec, domain))
 
 
 def _declare_encoded(hp: kt.HyperParameters, name: str, spec: Any, domain: Domain) -> Any:
-    if domain.nullable:
-        if spec is None:
-            spec = NULL_CODE
-        elif isinstance(spec, ChoiceSpec):
-            spec = ChoiceSpec(choice=[NULL_CODE if v is None else v for v in spec.choice],
-                              per_layer=spec.per_layer)
+    if isinstance(spec, ChoiceSpec) and domain.nullable:
+        spec = ChoiceSpec(choice=[encode_null(domain, v) for v in spec.choice],
+                          per_layer=spec.per_layer)
+    else:
+        spec = encode_null(domain, spec)
     if isinstance(spec, ChoiceSpec):
         values = list(spec.choice)
         if len(values) == 1:

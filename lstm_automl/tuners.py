@@ -26,6 +26,7 @@ from lstm_automl import trial_memory
 from lstm_automl.errors import TrackingError
 from lstm_automl.grid_resume import rebuild_grid_walk
 from lstm_automl.kernels import kernel_tag
+from lstm_automl.params import decode_nulls
 from lstm_automl.recycle import Recycle
 from lstm_automl.resume import repair_reloaded_oracle
 from lstm_automl.tracking import SweepTracker, TrialRecord, first_line, log_epochs
@@ -160,10 +161,7 @@ def active_values(hp: kt.HyperParameters) -> dict[str, Any]:
 
 def trial_values(hp: kt.HyperParameters) -> dict[str, Any]:
     """What a trial's run shows as params: active values as the user wrote them."""
-    values = active_values(hp)
-    # hp values carry the null code for nullables; the run shows what the user wrote.
-    if "clipnorm" in values and values["clipnorm"] == 0.0:
-        values["clipnorm"] = None
+    values = decode_nulls(active_values(hp))  # the tuner's null code back to None
     # Hyperband's bookkeeping (tuner/epochs, tuner/bracket, ...) is worth a param too.
     values.update({k: v for k, v in hp.values.items() if k.startswith("tuner/")})
     return values

@@ -11,7 +11,16 @@ from conftest import write_sweep
 from lstm_automl.config import SweepConfig
 from lstm_automl.errors import ConfigError
 from lstm_automl.loader import load_sweep
-from lstm_automl.params import SEARCH_PARAMS, check_value, layer_key, split_layer_key
+from lstm_automl.params import (
+    NULL_CODE,
+    SEARCH_PARAMS,
+    check_value,
+    decode_null,
+    decode_nulls,
+    encode_null,
+    layer_key,
+    split_layer_key,
+)
 from lstm_automl.space import declare_space
 
 
@@ -65,6 +74,17 @@ def test_nullable_clipnorm_round_trips_through_the_tuner():
     assert declare_space(hp, specs)["clipnorm"] is None
     hp.values["clipnorm"] = 1.0
     assert declare_space(hp, specs)["clipnorm"] == 1.0
+
+
+def test_the_null_code_is_no_value_a_nullable_domain_allows():
+    nullable = [d for d in SEARCH_PARAMS.values() if d.nullable]
+    assert nullable
+    for domain in nullable:
+        assert check_value(domain, NULL_CODE) is not None
+        assert decode_null(domain, encode_null(domain, None)) is None
+        assert decode_null(domain, encode_null(domain, 1.5)) == 1.5
+    assert decode_nulls({"clipnorm": NULL_CODE, "units_0": 8, "dropout": 0.0}) == {
+        "clipnorm": None, "units_0": 8, "dropout": 0.0}
 
 
 def test_boolean_choice_becomes_a_keras_tuner_boolean():
