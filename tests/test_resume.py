@@ -168,6 +168,23 @@ def test_find_sweep_by_remembered_id_or_by_tag(tmp_path):
     assert tracker.find_sweep("other", run_id) is None
 
 
+def test_report_store_finds_the_sweep_run_the_same_way(tmp_path):
+    from mlflow import MlflowClient
+
+    from lstm_automl.report.store import SweepLookupError, find_sweep
+    from lstm_automl.tracking import SWEEP_ID_TAG, SweepTracker
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    tracker = SweepTracker(uri, "exp")
+    run_id = tracker.start_sweep("find", {}, {SWEEP_ID_TAG: "abc", "sweep": "find"}, "x", "y")
+    tracker.abort("KILLED")
+    client = MlflowClient(uri)
+    for ref in (None, "find", "exp", run_id):
+        assert find_sweep(client, ref).info.run_id == run_id
+    with pytest.raises(SweepLookupError, match="sweeps in this store: find"):
+        find_sweep(client, "nope")
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--workers", "0"], "--workers: must be at least 1"),
     (["--workers", "3", "--gpus", "0,1"], "3 workers for 2 GPUs"),
