@@ -30,6 +30,7 @@ from lstm_automl.params import decode_nulls
 from lstm_automl.recycle import Recycle
 from lstm_automl.resume import repair_reloaded_oracle
 from lstm_automl.tracking import SweepTracker, TrialRecord, first_line, log_epochs
+from lstm_automl.training import check_finite_loss
 
 TUNERS: dict[str, type[kt.Tuner]] = {
     "random": kt.RandomSearch,
@@ -292,13 +293,7 @@ class MlflowTrialsMixin:
         self._epochs = max((len(h.history.get("loss", [])) for h in histories
                             if hasattr(h, "history")), default=0)
         for history in histories:
-            losses = getattr(history, "history", {}).get("loss", [])
-            bad = [i + 1 for i, v in enumerate(losses) if not math.isfinite(float(v))]
-            if bad:
-                raise kt.errors.FailedTrialError(
-                    f"loss became NaN or infinite at epoch {bad[0]} (try a lower learning rate "
-                    f"or gradient clipping)"
-                )
+            check_finite_loss(history)
         return histories
 
     def _flush_epochs(self) -> None:
