@@ -31,18 +31,11 @@ from pydantic import (
     model_serializer,
 )
 
+from lstm_automl.errors import SpecError
 from lstm_automl.families import TUNER_ALGORITHMS
 from lstm_automl.params import SEARCH_PARAMS, Domain, check_value
 
 Scalar = Union[StrictBool, StrictInt, StrictFloat, StrictStr, None]
-
-
-class SpecError(ValueError):
-    """A problem inside one parameter spec; ``subpath`` extends the key path (e.g. ``int``)."""
-
-    def __init__(self, subpath: str, message: str) -> None:
-        self.subpath = subpath
-        super().__init__(message)
 
 
 class _Strict(BaseModel):

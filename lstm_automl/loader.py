@@ -23,7 +23,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from lstm_automl import config as cfg
-from lstm_automl.errors import ConfigError
+from lstm_automl.errors import ConfigError, SpecError
 from lstm_automl.families import higher_is_better, objective_problem
 from lstm_automl.kernels import gpu_visible, space_kernel_notes
 from lstm_automl.params import SEARCH_PARAMS, short_list, window_checks
@@ -326,7 +326,7 @@ def _format_error(error: Any) -> str:
     path = ".".join(str(p) for p in loc)
     kind = error["type"]
     ctx_error = (error.get("ctx") or {}).get("error")
-    if isinstance(ctx_error, cfg.SpecError):
+    if isinstance(ctx_error, SpecError):
         sub = f".{ctx_error.subpath}" if ctx_error.subpath else ""
         return f"{path}{sub}: {ctx_error}"
     if kind == "extra_forbidden":

@@ -23,11 +23,10 @@ from keras_tuner.src.engine import tuner_utils
 from keras_tuner.src.engine.tuner import maybe_compute_model_size
 
 from lstm_automl import trial_memory
-from lstm_automl.errors import TrackingError
+from lstm_automl.errors import Recycle, TrackingError
 from lstm_automl.grid_resume import rebuild_grid_walk
 from lstm_automl.kernels import kernel_tag
 from lstm_automl.params import decode_nulls
-from lstm_automl.recycle import Recycle
 from lstm_automl.resume import repair_reloaded_oracle
 from lstm_automl.tracking import SweepTracker, TrialRecord, first_line, log_epochs
 from lstm_automl.training import check_finite_loss

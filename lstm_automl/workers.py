@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from lstm_automl.console import QUIET, VERBOSE, Reporter
-from lstm_automl.errors import ConfigError, SweepError, TrackingError
+from lstm_automl.errors import ConfigError, Recycle, SweepError, TrackingError
 from lstm_automl.identity import data_fingerprint, identity_hash
 from lstm_automl.loader import LoadedSweep
 from lstm_automl.mlflow_server import die_with_parent
 from lstm_automl.recovery import OracleTrial, reconcile
-from lstm_automl.recycle import RECYCLE_EXIT, Recycle, Segment
+from lstm_automl.recycle import RECYCLE_EXIT, Segment
 from lstm_automl.result import SweepResult
 from lstm_automl.resume import run_identity
 from lstm_automl.sweep import (

@@ -9,11 +9,11 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import write_sweep
+from lstm_automl.errors import SweepChangedError, SweepLookupError
 from lstm_automl.identity import describe_changes, identity_hash
 from lstm_automl.loader import load_sweep
 from lstm_automl.resume import (
     STATE_FILE,
-    SweepChangedError,
     open_folder,
     read_state,
     repair_reloaded_oracle,
@@ -171,7 +171,7 @@ def test_find_sweep_by_remembered_id_or_by_tag(tmp_path):
 def test_report_store_finds_the_sweep_run_the_same_way(tmp_path):
     from mlflow import MlflowClient
 
-    from lstm_automl.report.store import SweepLookupError, find_sweep
+    from lstm_automl.report.store import find_sweep
     from lstm_automl.tracking import SWEEP_ID_TAG, SweepTracker
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"

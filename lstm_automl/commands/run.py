@@ -12,13 +12,12 @@ from contextlib import contextmanager
 from types import FrameType
 
 from lstm_automl.console import NORMAL, QUIET, VERBOSE, Reporter
-from lstm_automl.errors import ConfigError
+from lstm_automl.errors import ConfigError, Recycle
 from lstm_automl.families import direction
 from lstm_automl.loader import LoadedSweep, load_sweep
 from lstm_automl.quiet import import_tensorflow_quietly, quiet_frameworks
 from lstm_automl.recycle import (
     RECYCLE_EXIT,
-    Recycle,
     current_segment,
     needs_supervisor,
     supervise,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lstm_automl.errors import LstmSweepError, TrackingError
+from lstm_automl.errors import SweepLookupError, TrackingError
 from lstm_automl.families import direction
 from lstm_automl.tracking import (
     ATTEMPT_TAG,
@@ -29,12 +29,6 @@ from lstm_automl.tracking import (
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 _STATUS = {"FINISHED": "completed", "FAILED": "failed", "KILLED": "killed",
            "RUNNING": "running", "SCHEDULED": "running"}
-
-
-class SweepLookupError(LstmSweepError):
-    """The sweep asked for is not in the store (or the store is empty): a usage error."""
-
-    exit_code = 2
 
 
 @dataclass
