@@ -84,12 +84,6 @@ class FloatSpec(_Strict):
     per_layer: bool = Field(False, description="sample one value for each layer")
 
 
-class FixedSpec(BaseModel):
-    """A plain value in the YAML: not searched."""
-
-    value: Any
-
-
 _SPEC_KEYS = ("choice", "int", "float")
 
 
@@ -468,7 +462,6 @@ DataConfig = Annotated[
         custom_error_message="data.task must be one of: forecast, classify, regress",
     ),
 ]
-AnyDataConfig = Union[ForecastDataConfig, ClassifyDataConfig, RegressDataConfig]
 
 
 class TunerConfig(_Strict):

@@ -405,11 +405,6 @@ class SweepTracker:
                     self.mlflow.end_run(status=status)
 
 
-def log_epoch(uri: str, run_id: str, metrics: dict[str, float], step: int) -> None:
-    """One epoch's metrics on a trial run, as a TrackingError if the store is gone."""
-    log_epochs(uri, run_id, [(metrics, step, _now_ms())])
-
-
 def log_epochs(uri: str, run_id: str, epochs: list[tuple[dict[str, float], int, int]]) -> None:
     """Several epochs' metrics ``(metrics, step, timestamp ms)`` in as few writes as MLflow
     allows (1000 metrics per batch), as a TrackingError if the store is gone."""
