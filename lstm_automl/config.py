@@ -31,18 +31,11 @@ from pydantic import (
     model_serializer,
 )
 
+from lstm_automl.errors import SpecError
 from lstm_automl.families import TUNER_ALGORITHMS
 from lstm_automl.params import SEARCH_PARAMS, Domain, check_value
 
 Scalar = Union[StrictBool, StrictInt, StrictFloat, StrictStr, None]
-
-
-class SpecError(ValueError):
-    """A problem inside one parameter spec; ``subpath`` extends the key path (e.g. ``int``)."""
-
-    def __init__(self, subpath: str, message: str) -> None:
-        self.subpath = subpath
-        super().__init__(message)
 
 
 class _Strict(BaseModel):
@@ -89,12 +82,6 @@ class FloatSpec(_Strict):
     step: float | None = Field(None, gt=0, description="make the range discrete")
     log: bool = Field(False, description="sample on a log scale (min must be > 0)")
     per_layer: bool = Field(False, description="sample one value for each layer")
-
-
-class FixedSpec(BaseModel):
-    """A plain value in the YAML: not searched."""
-
-    value: Any
 
 
 _SPEC_KEYS = ("choice", "int", "float")
@@ -475,7 +462,6 @@ DataConfig = Annotated[
         custom_error_message="data.task must be one of: forecast, classify, regress",
     ),
 ]
-AnyDataConfig = Union[ForecastDataConfig, ClassifyDataConfig, RegressDataConfig]
 
 
 class TunerConfig(_Strict):

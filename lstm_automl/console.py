@@ -9,6 +9,7 @@ import sys
 import time
 from typing import Any, TextIO
 
+from lstm_automl.params import split_layer_key
 from lstm_automl.tracking import TrialRecord, failure_reason
 
 QUIET, NORMAL, VERBOSE = 0, 1, 2
@@ -104,13 +105,14 @@ class Reporter:
 
 
 def _searched_key(key: str, searched: list[str]) -> bool:
-    base = key.rsplit("_", 1)[0] if key.rsplit("_", 1)[-1].isdigit() else key
-    return key in searched or base in searched
+    split = split_layer_key(key)
+    return key in searched or (split[0] if split else key) in searched
 
 
 def _value_of(values: dict[str, Any], key: str) -> Any:
     if key in values:
         return values[key]
-    per_layer = [values[k] for k in sorted(values) if k.rsplit("_", 1)[0] == key
-                 and k.rsplit("_", 1)[-1].isdigit()]
+    layers = sorted(((s[1], v) for k, v in values.items()
+                     if (s := split_layer_key(k)) and s[0] == key), key=lambda pair: pair[0])
+    per_layer = [v for _, v in layers]
     return "/".join(fmt_value(v) for v in per_layer) if per_layer else None

@@ -1,6 +1,9 @@
-"""The project's exceptions, each mapped to one exit code by ``cli``.
+"""The project's exceptions: ``LstmSweepError`` and its subclasses, each mapped to one exit
+code by ``cli``, and the few that are signals between layers (``SpecError``, ``RawInputError``,
+``Recycle``).
 
-Keeping them in one light module lets every layer raise them without importing TensorFlow.
+Keeping them in one light module lets every layer raise them without importing TensorFlow. The
+one exception kept elsewhere, ``tuners.TrackingLost``, must subclass keras-tuner's FatalError.
 """
 
 from __future__ import annotations
@@ -40,3 +43,43 @@ class SweepError(LstmSweepError):
     """The sweep ran but produced nothing usable (for example every trial failed)."""
 
     exit_code = 1
+
+
+class SweepChangedError(LstmSweepError):
+    """An existing sweep's definition changed in a way that changes what its trials mean."""
+
+    exit_code = 2
+
+
+class SweepLookupError(LstmSweepError):
+    """The sweep asked for is not in the store (or the store is empty): a usage error."""
+
+    exit_code = 2
+
+
+class ReportPathError(LstmSweepError):
+    """The report cannot be written where asked: a usage error."""
+
+    exit_code = 2
+
+
+class SpecError(ValueError):
+    """A problem inside one parameter spec; ``subpath`` extends the key path (e.g. ``int``).
+
+    A ValueError, so that pydantic reports it as a validation error of the spec's key.
+    """
+
+    def __init__(self, subpath: str, message: str) -> None:
+        self.subpath = subpath
+        super().__init__(message)
+
+
+class RawInputError(ValueError):
+    """The raw input cannot be turned into model input; the message says what to fix."""
+
+
+class Recycle(BaseException):
+    """This process ran its share of trials; a fresh one continues the sweep (recycle.py).
+
+    A BaseException, so nothing that handles trial errors takes it for a failure.
+    """

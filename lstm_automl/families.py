@@ -6,6 +6,8 @@ exactly these names; a test checks that the two never drift apart.
 
 from __future__ import annotations
 
+from typing import Literal
+
 CELL_FAMILIES: dict[str, str] = {
     "lstm": "Keras LSTM (fused cuDNN kernel on GPU when its conditions hold)",
     "gru": "Keras GRU (fused cuDNN kernel on GPU when its conditions hold)",
@@ -44,13 +46,35 @@ TASK_METRICS: dict[str, tuple[str, ...]] = {
     "regress": ("loss", "mae", "rmse"),
     "classify": ("loss", "accuracy"),
 }
-MAXIMISED_METRICS: frozenset[str] = frozenset({"accuracy", "auc", "f1"})
+# The metrics that grow with quality (all fractions); every other one (loss, errors) shrinks.
+MAXIMISED_METRICS: frozenset[str] = frozenset({"accuracy", "auc", "f1", "macro_f1"})
 
 
 # Rolling-origin backtesting (forecast only) reports validation metrics averaged over its folds
 # as ``backtest_val_<metric>`` and each fold's as ``backtest_fold<k>_val_<metric>``.
 BACKTEST_PREFIX = "backtest_"
 BACKTEST_TASKS = ("forecast",)
+
+Direction = Literal["min", "max"]
+
+
+def base_metric(name: str) -> str:
+    """The metric an objective or logged name measures: ``backtest_val_rmse`` -> ``rmse``."""
+    return name.removeprefix(BACKTEST_PREFIX).removeprefix("val_")
+
+
+def higher_is_better(metric: str | None) -> bool:
+    """Whether ``metric`` (with or without the ``val_``/``backtest_val_`` prefix) grows with
+    quality: the one rule the tuner, the checks, the console and the report share."""
+    return metric is not None and base_metric(metric) in MAXIMISED_METRICS
+
+
+def direction(objective: str, explicit: str | None = None) -> Direction:
+    """Which way the tuner drives ``objective``: ``explicit`` (``tuner.direction``) when given,
+    else what the metric's nature says."""
+    if explicit:
+        return "max" if explicit == "max" else "min"
+    return "max" if higher_is_better(objective) else "min"
 
 
 def objective_names(task: str, backtest: bool = False) -> list[str]:

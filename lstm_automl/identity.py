@@ -16,10 +16,6 @@ import numpy as np
 from lstm_automl.config import SweepConfig
 from lstm_automl.data.base import SPLITS, SweepData
 
-# Keys whose change is allowed when a sweep is resumed (documentation and tests read this).
-HARMLESS = ("tuner.max_trials", "tuner.max_consecutive_failures", "tuner.directory", "tracking",
-            "description")
-
 
 def data_fingerprint(data: SweepData) -> str:
     """A hash of the prepared windows: catches an edited CSV behind an unchanged file name."""

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from lstm_automl.params import split_layer_key
+
 KernelName = Literal["cudnn", "generic", "cpu"]
 
 # Families Keras can hand to cuDNN (keras.layers.LSTM / GRU with default activations).
@@ -40,7 +42,8 @@ def _numbers(values: Mapping[str, Any], name: str) -> list[float]:
     """Every value of ``name`` in ``values``: a scalar, a per-layer list, or ``name_0``... keys."""
     found: list[float] = []
     for key, value in values.items():
-        if key != name and not (key.startswith(name + "_") and key[len(name) + 1:].isdigit()):
+        split = split_layer_key(key)
+        if key != name and not (split and split[0] == name):
             continue
         items: Iterable[Any] = value if isinstance(value, (list, tuple)) else [value]
         found += [float(v) for v in items if v is not None]

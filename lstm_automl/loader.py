@@ -23,8 +23,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from lstm_automl import config as cfg
-from lstm_automl.errors import ConfigError
-from lstm_automl.families import BACKTEST_PREFIX, MAXIMISED_METRICS, objective_problem
+from lstm_automl.errors import ConfigError, SpecError
+from lstm_automl.families import higher_is_better, objective_problem
 from lstm_automl.kernels import gpu_visible, space_kernel_notes
 from lstm_automl.params import SEARCH_PARAMS, short_list, window_checks
 from lstm_automl.space_summary import data_size, is_searched, space_size
@@ -328,7 +328,7 @@ def _format_error(error: Any) -> str:
     path = ".".join(str(p) for p in loc)
     kind = error["type"]
     ctx_error = (error.get("ctx") or {}).get("error")
-    if isinstance(ctx_error, cfg.SpecError):
+    if isinstance(ctx_error, SpecError):
         sub = f".{ctx_error.subpath}" if ctx_error.subpath else ""
         return f"{path}{sub}: {ctx_error}"
     if kind == "extra_forbidden":
@@ -424,8 +424,7 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
     problem = objective_problem(config.data.task, objective, backtest)
     if problem:
         problems.append(problem)
-    maximise = objective.removeprefix(BACKTEST_PREFIX).removeprefix("val_") in MAXIMISED_METRICS
-    if config.tuner.direction == ("min" if maximise else "max"):
+    if config.tuner.direction == ("min" if higher_is_better(objective) else "max"):
         notes.append(f"tuner.direction: {config.tuner.direction}imising '{objective}' is unusual")
     specs = config.search.specs()
     size = space_size(specs)

@@ -7,6 +7,7 @@ from it, so a new hyperparameter is added here once.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -135,6 +136,50 @@ SEARCH_PARAMS: dict[str, Domain] = {
 }
 
 STRUCTURAL_PARAMS = ("layers", "dense_layers", "conv_front")
+
+# A per-layer value is its own hyperparameter (and run param): ``units_0``, ``dense_units_1``.
+_LAYER_KEY = re.compile(r"(.+)_(\d+)")
+
+
+def layer_key(name: str, index: int) -> str:
+    """The key of layer ``index``'s value of ``name`` (0-based): ``units``, 1 -> ``units_1``."""
+    return f"{name}_{index}"
+
+
+def split_layer_key(key: str) -> tuple[str, int] | None:
+    """``units_1`` -> (``units``, 1); None for a key that is not one layer's value."""
+    match = _LAYER_KEY.fullmatch(key)
+    return (match.group(1), int(match.group(2))) if match else None
+
+
+def layer_parent(domain: Domain) -> str:
+    """The structural param that counts the layers a per-layer value exists for."""
+    return "layers" if domain.per_layer == "recurrent" else "dense_layers"
+
+
+# keras-tuner values cannot be None, so a nullable domain's null (``{choice: [null, 1.0]}``)
+# travels through the tuner as 0, a value every nullable domain excludes.
+NULL_CODE = 0.0
+
+
+def encode_null(domain: Domain, value: Any) -> Any:
+    """A value as keras-tuner gets it: null of a nullable domain becomes ``NULL_CODE``."""
+    return NULL_CODE if domain.nullable and value is None else value
+
+
+def decode_null(domain: Domain, value: Any) -> Any:
+    """A keras-tuner value as the user wrote it: ``NULL_CODE`` of a nullable domain is null."""
+    return None if domain.nullable and value == NULL_CODE else value
+
+
+def decode_nulls(values: dict[str, Any]) -> dict[str, Any]:
+    """A trial's keras-tuner values (per-layer keys too) with every null code back to None."""
+    decoded = {}
+    for key, value in values.items():
+        split = split_layer_key(key)
+        domain = SEARCH_PARAMS.get(key) or (SEARCH_PARAMS.get(split[0]) if split else None)
+        decoded[key] = value if domain is None else decode_null(domain, value)
+    return decoded
 
 
 def check_value(domain: Domain, value: Any) -> str | None:

@@ -26,13 +26,6 @@ SEGMENT_ENV = "LSTM_SWEEP_SEGMENT"  # 1, 2, ...: which child of the supervisor t
 STARTED_ENV = "LSTM_SWEEP_STARTED"  # the supervisor's start (time.time()), for the clock
 
 
-class Recycle(BaseException):
-    """This process ran its share of trials; a fresh one continues the sweep.
-
-    A BaseException, so nothing that handles trial errors takes it for a failure.
-    """
-
-
 @dataclass
 class Segment:
     """This process's place in a recycled sweep."""

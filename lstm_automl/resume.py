@@ -17,17 +17,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from lstm_automl.errors import LstmSweepError
+from lstm_automl.errors import SweepChangedError
 from lstm_automl.identity import describe_changes
 
 STATE_FILE = "lstm_sweep.json"
 FORMAT = 1
-
-
-class SweepChangedError(LstmSweepError):
-    """An existing sweep's definition changed in a way that changes what its trials mean."""
-
-    exit_code = 2
 
 
 @dataclass

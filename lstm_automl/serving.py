@@ -12,11 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstm_automl.errors import RawInputError
+
 SPEC_FILE = "preprocessing.json"
-
-
-class RawInputError(ValueError):
-    """The raw input cannot be turned into model input; the message says what to fix."""
 
 
 def forecast_spec(data: Any) -> dict[str, Any]:

@@ -12,24 +12,28 @@ from typing import Any
 import keras_tuner as kt
 
 from lstm_automl.config import ChoiceSpec, FloatSpec, IntSpec, spec_values
-from lstm_automl.params import SEARCH_PARAMS, STRUCTURAL_PARAMS, Domain
-
-NULL_CODE = 0.0  # keras-tuner values cannot be None; nullable domains exclude 0, so 0 means null
+from lstm_automl.params import (
+    SEARCH_PARAMS,
+    STRUCTURAL_PARAMS,
+    Domain,
+    decode_null,
+    encode_null,
+    layer_key,
+    layer_parent,
+)
 
 
 def _declare(hp: kt.HyperParameters, name: str, spec: Any, domain: Domain) -> Any:
     """Declare one hyperparameter and return its current value (None restored for nullables)."""
-    value = _declare_encoded(hp, name, spec, domain)
-    return None if domain.nullable and value == NULL_CODE else value
+    return decode_null(domain, _declare_encoded(hp, name, spec, domain))
 
 
 def _declare_encoded(hp: kt.HyperParameters, name: str, spec: Any, domain: Domain) -> Any:
-    if domain.nullable:
-        if spec is None:
-            spec = NULL_CODE
-        elif isinstance(spec, ChoiceSpec):
-            spec = ChoiceSpec(choice=[NULL_CODE if v is None else v for v in spec.choice],
-                              per_layer=spec.per_layer)
+    if isinstance(spec, ChoiceSpec) and domain.nullable:
+        spec = ChoiceSpec(choice=[encode_null(domain, v) for v in spec.choice],
+                          per_layer=spec.per_layer)
+    else:
+        spec = encode_null(domain, spec)
     if isinstance(spec, ChoiceSpec):
         values = list(spec.choice)
         if len(values) == 1:
@@ -109,16 +113,16 @@ def _condition(domain: Domain, specs: dict[str, Any]) -> tuple[str, list[Any]] |
 def _declare_per_layer(hp: kt.HyperParameters, name: str, spec: Any, domain: Domain,
                        specs: dict[str, Any], values: dict[str, Any]) -> list[Any]:
     """One hyperparameter per layer (``units_0``, ``units_1``...), each only while it exists."""
-    parent = "layers" if domain.per_layer == "recurrent" else "dense_layers"
+    parent = layer_parent(domain)
     counts = [int(v) for v in _parent_values(specs, parent)]
     chosen: list[Any] = []
     for index in range(max(counts)):
         active = [c for c in counts if c > index]
         if len(counts) > 1:
             with hp.conditional_scope(parent, active):
-                value = _declare(hp, f"{name}_{index}", spec, domain)
+                value = _declare(hp, layer_key(name, index), spec, domain)
         else:
-            value = _declare(hp, f"{name}_{index}", spec, domain)
+            value = _declare(hp, layer_key(name, index), spec, domain)
         if index < int(values[parent]):
             chosen.append(value)
     return chosen

@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from lstm_automl.config import ChoiceSpec, FloatSpec, IntSpec, spec_values
-from lstm_automl.params import SEARCH_PARAMS, STRUCTURAL_PARAMS, short_list
+from lstm_automl.params import SEARCH_PARAMS, STRUCTURAL_PARAMS, layer_parent, short_list
 
 
 def is_searched(spec: Any) -> bool:
@@ -70,8 +70,7 @@ def space_size(specs: dict[str, Any]) -> int | None:
             if count is None:
                 return None
             if getattr(specs[name], "per_layer", False):
-                parent = "layers" if domain.per_layer == "recurrent" else "dense_layers"
-                layers = chosen[parent]
+                layers = chosen[layer_parent(domain)]
                 count = count ** int(layers)
             size *= count
         total += size

@@ -22,12 +22,12 @@ import numpy as np
 
 from lstm_automl.console import VERBOSE, Reporter, fmt_value
 from lstm_automl.data import SweepData, load_data, load_variants
-from lstm_automl.errors import SweepError, TrackingError
-from lstm_automl.families import MAXIMISED_METRICS
+from lstm_automl.errors import Recycle, SweepError, TrackingError
+from lstm_automl.families import direction as objective_direction
 from lstm_automl.identity import data_fingerprint, identity_hash
 from lstm_automl.loader import LoadedSweep, add_data_notes
 from lstm_automl.recovery import OracleTrial, reconcile
-from lstm_automl.recycle import Recycle, Segment, current_segment
+from lstm_automl.recycle import Segment, current_segment
 from lstm_automl.result import SweepResult, result_from_summary, summary_of
 from lstm_automl.resume import Opening, open_folder, run_identity
 from lstm_automl.space_summary import format_size, space_size, summary_rows, sweep_space
@@ -201,10 +201,9 @@ def guarded(prep: Prepared, tuners: Any) -> Iterator[None]:
 
 
 def sweep_direction(loaded: LoadedSweep) -> str:
-    config = loaded.config
-    objective = config.tuner.objective
-    return config.tuner.direction or (
-        "max" if objective.removeprefix("val_") in MAXIMISED_METRICS else "min")
+    """``tuner.direction``, else the objective's natural one (``families.direction``)."""
+    tuner = loaded.config.tuner
+    return objective_direction(tuner.objective, tuner.direction)
 
 
 def search_arguments(prep: Prepared, reporter: Reporter) -> tuple[tuple[Any, ...], dict[str, Any]]:

@@ -149,6 +149,29 @@ def check_store(uri: str) -> None:
             raise TrackingError(f"tracking store {uri} cannot be used: {first_line(exc)}") from None
 
 
+def sweep_runs(client: Any, experiment_ids: list[str], where: str = "",
+               limit: int = 1) -> list[Any]:
+    """Sweep runs (tag ``lstm_sweep.kind`` = sweep) of these experiments that match ``where``
+    (an MLflow filter), newest first: the one query resume, workers and reports find one by."""
+    if not experiment_ids:
+        return []
+    query = f"tags.`{KIND_TAG}` = 'sweep'" + (f" and {where}" if where else "")
+    return list(client.search_runs(experiment_ids, filter_string=query, max_results=limit,
+                                   order_by=["attributes.start_time DESC"]))
+
+
+def latest_sweep_run(client: Any, experiment_ids: list[str], where: str = "") -> Any | None:
+    """The newest sweep run that matches ``where`` (see ``sweep_runs``), or None."""
+    runs = sweep_runs(client, experiment_ids, where)
+    return runs[0] if runs else None
+
+
+def named_experiment_ids(client: Any, name: str) -> list[str]:
+    """The id of the experiment called ``name`` as a list, empty when there is none."""
+    experiment = client.get_experiment_by_name(name)
+    return [] if experiment is None else [experiment.experiment_id]
+
+
 def _clean(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -219,15 +242,8 @@ class SweepTracker:
                 if (run is not None and run.info.lifecycle_stage == "active"
                         and run.data.tags.get(SWEEP_ID_TAG) == sweep_id):
                     return run
-            experiment = client.get_experiment_by_name(self.experiment)
-            if experiment is None:
-                return None
-            runs = client.search_runs(
-                [experiment.experiment_id],
-                filter_string=f"tags.`{SWEEP_ID_TAG}` = '{sweep_id}' and "
-                              f"tags.`{KIND_TAG}` = 'sweep'",
-                order_by=["attributes.start_time DESC"], max_results=1)
-        return runs[0] if runs else None
+            return latest_sweep_run(client, named_experiment_ids(client, self.experiment),
+                                    f"tags.`{SWEEP_ID_TAG}` = '{sweep_id}'")
 
     def start_sweep(self, name: str, params: dict[str, Any], tags: dict[str, str],
                     sweep_text: str, space_text: str, attach: Any | None = None) -> str:
@@ -387,11 +403,6 @@ class SweepTracker:
             while self.mlflow.active_run() is not None:
                 with contextlib.suppress(Exception):  # end_run pops the run before it calls out
                     self.mlflow.end_run(status=status)
-
-
-def log_epoch(uri: str, run_id: str, metrics: dict[str, float], step: int) -> None:
-    """One epoch's metrics on a trial run, as a TrackingError if the store is gone."""
-    log_epochs(uri, run_id, [(metrics, step, _now_ms())])
 
 
 def log_epochs(uri: str, run_id: str, epochs: list[tuple[dict[str, float], int, int]]) -> None:

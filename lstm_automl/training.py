@@ -84,6 +84,17 @@ def _fold_callbacks(callbacks: Sequence[Any], monitor: str) -> list[Any]:
     return fold
 
 
+def check_finite_loss(history: Any, where: str = "") -> None:
+    """Fail the trial whose training loss became NaN or infinite (``where``: e.g. which fold):
+    Keras ends such a fit normally, and its metrics would be ranked as if they meant something."""
+    losses = getattr(history, "history", {}).get("loss", [])
+    bad = [i + 1 for i, v in enumerate(losses) if not math.isfinite(float(v))]
+    if bad:
+        raise kt.errors.FailedTrialError(
+            f"loss became NaN or infinite at epoch {bad[0]}{where} (try a lower learning rate "
+            f"or gradient clipping)")
+
+
 def best_epoch_metrics(history: Any, monitor: str, direction: str) -> dict[str, float]:
     """The validation metrics of the epoch where ``monitor`` was best."""
     logs = getattr(history, "history", {})
@@ -131,12 +142,7 @@ class TrialTrainer:
             history = self.fit(fit, model, fold.train.x, fold.train.y,
                                (fold.validation.x, fold.validation.y), batch_size, shuffle,
                                _fold_callbacks(callbacks, monitor), fold_kwargs)
-            losses = [float(v) for v in history.history.get("loss", [])]
-            bad = [i + 1 for i, v in enumerate(losses) if not math.isfinite(v)]
-            if bad:
-                raise kt.errors.FailedTrialError(
-                    f"loss became NaN or infinite at epoch {bad[0]} in backtest fold "
-                    f"{fold.number} (try a lower learning rate or gradient clipping)")
+            check_finite_loss(history, f" in backtest fold {fold.number}")
             scores.append(best_epoch_metrics(history, monitor, direction))
             del model
         return scores

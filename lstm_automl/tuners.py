@@ -23,12 +23,13 @@ from keras_tuner.src.engine import tuner_utils
 from keras_tuner.src.engine.tuner import maybe_compute_model_size
 
 from lstm_automl import trial_memory
-from lstm_automl.errors import TrackingError
+from lstm_automl.errors import Recycle, TrackingError
 from lstm_automl.grid_resume import rebuild_grid_walk
 from lstm_automl.kernels import kernel_tag
-from lstm_automl.recycle import Recycle
+from lstm_automl.params import decode_nulls
 from lstm_automl.resume import repair_reloaded_oracle
 from lstm_automl.tracking import SweepTracker, TrialRecord, first_line, log_epochs
+from lstm_automl.training import check_finite_loss
 
 TUNERS: dict[str, type[kt.Tuner]] = {
     "random": kt.RandomSearch,
@@ -160,10 +161,7 @@ def active_values(hp: kt.HyperParameters) -> dict[str, Any]:
 
 def trial_values(hp: kt.HyperParameters) -> dict[str, Any]:
     """What a trial's run shows as params: active values as the user wrote them."""
-    values = active_values(hp)
-    # hp values carry the null code for nullables; the run shows what the user wrote.
-    if "clipnorm" in values and values["clipnorm"] == 0.0:
-        values["clipnorm"] = None
+    values = decode_nulls(active_values(hp))  # the tuner's null code back to None
     # Hyperband's bookkeeping (tuner/epochs, tuner/bracket, ...) is worth a param too.
     values.update({k: v for k, v in hp.values.items() if k.startswith("tuner/")})
     return values
@@ -294,13 +292,7 @@ class MlflowTrialsMixin:
         self._epochs = max((len(h.history.get("loss", [])) for h in histories
                             if hasattr(h, "history")), default=0)
         for history in histories:
-            losses = getattr(history, "history", {}).get("loss", [])
-            bad = [i + 1 for i, v in enumerate(losses) if not math.isfinite(float(v))]
-            if bad:
-                raise kt.errors.FailedTrialError(
-                    f"loss became NaN or infinite at epoch {bad[0]} (try a lower learning rate "
-                    f"or gradient clipping)"
-                )
+            check_finite_loss(history)
         return histories
 
     def _flush_epochs(self) -> None:

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from lstm_automl.console import QUIET, VERBOSE, Reporter
-from lstm_automl.errors import ConfigError, SweepError, TrackingError
+from lstm_automl.errors import ConfigError, Recycle, SweepError, TrackingError
 from lstm_automl.identity import data_fingerprint, identity_hash
 from lstm_automl.loader import LoadedSweep
 from lstm_automl.mlflow_server import die_with_parent
 from lstm_automl.recovery import OracleTrial, reconcile
-from lstm_automl.recycle import RECYCLE_EXIT, Recycle, Segment
+from lstm_automl.recycle import RECYCLE_EXIT, Segment
 from lstm_automl.result import SweepResult
 from lstm_automl.resume import run_identity
 from lstm_automl.sweep import (
@@ -46,12 +46,13 @@ from lstm_automl.sweep import (
 )
 from lstm_automl.tracking import (
     CONFIG_HASH_TAG,
-    KIND_TAG,
     SweepTracker,
     check_store,
     disable_telemetry,
+    named_experiment_ids,
     resolve_tracking_uri,
     sqlite_path,
+    sweep_runs,
 )
 
 PARENT_ENV = "LSTM_SWEEP_PARENT_RUN_ID"  # the sweep run workers attach their trial runs to
@@ -372,12 +373,8 @@ def run_worker(loaded: LoadedSweep, reporter: Reporter, chief: str, worker_id: s
 
 def _running_sweep(tracker: SweepTracker, name: str, config_hash: str) -> str:
     client = tracker.client
-    experiment = client.get_experiment_by_name(tracker.experiment)
-    found = [] if experiment is None else client.search_runs(
-        [experiment.experiment_id],
-        filter_string=f"tags.`{KIND_TAG}` = 'sweep' and tags.sweep = '{name}' and "
-                      f"attributes.status = 'RUNNING'",
-        order_by=["attributes.start_time DESC"], max_results=10)
+    found = sweep_runs(client, named_experiment_ids(client, tracker.experiment),
+                       f"tags.sweep = '{name}' and attributes.status = 'RUNNING'", limit=10)
     if not found:
         raise TrackingError(f"no running sweep run for '{name}' in {tracker.uri}: start the "
                             f"chief first (or set {PARENT_ENV})")

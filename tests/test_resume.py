@@ -9,11 +9,11 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import write_sweep
+from lstm_automl.errors import SweepChangedError, SweepLookupError
 from lstm_automl.identity import describe_changes, identity_hash
 from lstm_automl.loader import load_sweep
 from lstm_automl.resume import (
     STATE_FILE,
-    SweepChangedError,
     open_folder,
     read_state,
     repair_reloaded_oracle,
@@ -166,6 +166,23 @@ def test_find_sweep_by_remembered_id_or_by_tag(tmp_path):
     assert tracker.find_sweep("abc", None).info.run_id == run_id
     assert tracker.find_sweep("abc", "0" * 32).info.run_id == run_id  # unknown id: by tag
     assert tracker.find_sweep("other", run_id) is None
+
+
+def test_report_store_finds_the_sweep_run_the_same_way(tmp_path):
+    from mlflow import MlflowClient
+
+    from lstm_automl.report.store import find_sweep
+    from lstm_automl.tracking import SWEEP_ID_TAG, SweepTracker
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    tracker = SweepTracker(uri, "exp")
+    run_id = tracker.start_sweep("find", {}, {SWEEP_ID_TAG: "abc", "sweep": "find"}, "x", "y")
+    tracker.abort("KILLED")
+    client = MlflowClient(uri)
+    for ref in (None, "find", "exp", run_id):
+        assert find_sweep(client, ref).info.run_id == run_id
+    with pytest.raises(SweepLookupError, match="sweeps in this store: find"):
+        find_sweep(client, "nope")
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -20,7 +20,8 @@ from conftest import PROJECT_ROOT
 from lstm_automl.cli import main
 from lstm_automl.config import ClassifyDataConfig, ForecastDataConfig
 from lstm_automl.data import prepare_forecast, prepare_sequences
-from lstm_automl.serving import RawInputError, forecast_spec, input_example, sequence_spec
+from lstm_automl.errors import RawInputError
+from lstm_automl.serving import forecast_spec, input_example, sequence_spec
 
 
 def _model(shape, cell="peephole"):

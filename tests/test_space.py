@@ -11,7 +11,16 @@ from conftest import write_sweep
 from lstm_automl.config import SweepConfig
 from lstm_automl.errors import ConfigError
 from lstm_automl.loader import load_sweep
-from lstm_automl.params import SEARCH_PARAMS, check_value
+from lstm_automl.params import (
+    NULL_CODE,
+    SEARCH_PARAMS,
+    check_value,
+    decode_null,
+    decode_nulls,
+    encode_null,
+    layer_key,
+    split_layer_key,
+)
 from lstm_automl.space import declare_space
 
 
@@ -67,6 +76,17 @@ def test_nullable_clipnorm_round_trips_through_the_tuner():
     assert declare_space(hp, specs)["clipnorm"] == 1.0
 
 
+def test_the_null_code_is_no_value_a_nullable_domain_allows():
+    nullable = [d for d in SEARCH_PARAMS.values() if d.nullable]
+    assert nullable
+    for domain in nullable:
+        assert check_value(domain, NULL_CODE) is not None
+        assert decode_null(domain, encode_null(domain, None)) is None
+        assert decode_null(domain, encode_null(domain, 1.5)) == 1.5
+    assert decode_nulls({"clipnorm": NULL_CODE, "units_0": 8, "dropout": 0.0}) == {
+        "clipnorm": None, "units_0": 8, "dropout": 0.0}
+
+
 def test_boolean_choice_becomes_a_keras_tuner_boolean():
     hp = kt.HyperParameters()
     declare_space(hp, specs_of({"bidirectional": {"choice": [False, True]}}))
@@ -97,6 +117,21 @@ def _sampled_sequence(seed: int, count: int = 6) -> list[dict]:
 def test_same_seed_gives_the_same_sampled_sequence():
     assert _sampled_sequence(7) == _sampled_sequence(7)
     assert _sampled_sequence(7) != _sampled_sequence(8)
+
+
+def test_layer_keys_round_trip_and_plain_keys_are_no_layer():
+    for name in (n for n, d in SEARCH_PARAMS.items() if d.per_layer):
+        for index in range(8):
+            assert split_layer_key(layer_key(name, index)) == (name, index)
+    assert layer_key("dense_units", 1) == "dense_units_1"
+    for plain in ("units", "conv_kernel_size", "units_", "_1", "tuner/epochs"):
+        assert split_layer_key(plain) is None
+
+
+def test_per_layer_keys_are_what_the_tuner_declares():
+    hp = kt.HyperParameters()
+    declare_space(hp, specs_of({"layers": 2, "units": {"choice": [8, 16], "per_layer": True}}))
+    assert {layer_key("units", 0), layer_key("units", 1)} <= {p.name for p in hp.space}
 
 
 @pytest.mark.parametrize("layers", [1, 2])

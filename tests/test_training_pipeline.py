@@ -12,7 +12,7 @@ from lstm_automl.cli import main
 from lstm_automl.config import ForecastDataConfig, SweepConfig
 from lstm_automl.data.pipeline import Pipelines, epoch_seed_callback
 from lstm_automl.data.variants import ForecastVariants
-from lstm_automl.training import BacktestLogs, TrialTrainer
+from lstm_automl.training import BacktestLogs, TrialTrainer, check_finite_loss
 
 
 def _epoch_batches(pipelines: Pipelines, dataset, trial_seed: int, epoch: int) -> list:
@@ -45,6 +45,16 @@ def test_backtest_logs_average_the_folds():
     assert logs["backtest_val_loss"] == pytest.approx(0.3)
     assert (logs["backtest_fold1_val_rmse"], logs["backtest_fold3_val_rmse"]) == (1.0, 3.0)
     assert "backtest_loss" not in logs
+
+
+def test_a_nan_loss_fails_the_trial_with_its_epoch():
+    history = keras.callbacks.History()
+    history.history = {"loss": [0.5, 0.4]}
+    check_finite_loss(history)
+    history.history = {"loss": [0.5, float("nan"), float("inf")]}
+    with pytest.raises(kt.errors.FailedTrialError,
+                       match=r"NaN or infinite at epoch 2 in backtest fold 1 \(try"):
+        check_finite_loss(history, " in backtest fold 1")
 
 
 @pytest.mark.usefixtures("keras_session")

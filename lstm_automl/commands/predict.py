@@ -11,7 +11,7 @@ import re
 import sys
 from pathlib import Path
 
-from lstm_automl.errors import DataError
+from lstm_automl.errors import DataError, RawInputError
 
 RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -52,8 +52,6 @@ def predict_command(args: argparse.Namespace) -> int:
     frame = _read_input(Path(args.input))
     import_tensorflow_quietly()
     import mlflow
-
-    from lstm_automl.serving import RawInputError
 
     mlflow.set_tracking_uri(resolve_tracking_uri(args.tracking_uri))
     try:

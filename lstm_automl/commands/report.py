@@ -8,14 +8,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lstm_automl.errors import LstmSweepError
+from lstm_automl.errors import ReportPathError
 from lstm_automl.quiet import quiet_frameworks
-
-
-class ReportPathError(LstmSweepError):
-    """The report cannot be written where asked: a usage error."""
-
-    exit_code = 2
 
 
 def report_command(args: argparse.Namespace) -> int:

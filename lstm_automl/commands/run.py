@@ -12,12 +12,12 @@ from contextlib import contextmanager
 from types import FrameType
 
 from lstm_automl.console import NORMAL, QUIET, VERBOSE, Reporter
-from lstm_automl.errors import ConfigError
+from lstm_automl.errors import ConfigError, Recycle
+from lstm_automl.families import direction
 from lstm_automl.loader import LoadedSweep, load_sweep
 from lstm_automl.quiet import import_tensorflow_quietly, quiet_frameworks
 from lstm_automl.recycle import (
     RECYCLE_EXIT,
-    Recycle,
     current_segment,
     needs_supervisor,
     supervise,
@@ -183,6 +183,5 @@ def print_result(loaded: LoadedSweep, reporter: Reporter, result: SweepResult) -
 
 
 def _minimise(loaded: LoadedSweep) -> bool:
-    from lstm_automl.sweep import sweep_direction
-
-    return sweep_direction(loaded) == "min"
+    tuner = loaded.config.tuner
+    return direction(tuner.objective, tuner.direction) == "min"

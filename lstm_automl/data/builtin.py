@@ -70,10 +70,6 @@ SEQUENCE_DATASETS: dict[str, BuiltinSequences] = {
 BUILTIN_PREFIX = "builtin:"
 
 
-def all_builtin_names() -> list[str]:
-    return [*DATASETS, *SEQUENCE_DATASETS]
-
-
 def datasets_dir() -> Path:
     """The shipped ``datasets/`` folder (``LSTM_SWEEP_DATASETS`` overrides it)."""
     override = os.environ.get("LSTM_SWEEP_DATASETS")

@@ -17,6 +17,7 @@ from lstm_automl.data.base import SPLITS, Baselines, ModelShape, SweepData, Wind
 from lstm_automl.data.cases import CaseSet, SequenceConfig, load_cases
 from lstm_automl.data.scaling import Scaler
 from lstm_automl.errors import DataError
+from lstm_automl.families import higher_is_better
 from lstm_automl.metrics import (
     classification_metrics,
     nearest_neighbour,
@@ -52,7 +53,7 @@ class SequenceData(SweepData):
 
     def __post_init__(self) -> None:
         self.primary_metric = "accuracy" if self.task == "classify" else "rmse"
-        self.higher_is_better = self.task == "classify"
+        self.higher_is_better = higher_is_better(self.primary_metric)
 
     @property
     def binary(self) -> bool:

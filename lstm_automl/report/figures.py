@@ -17,6 +17,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 
+from lstm_automl.families import higher_is_better
+from lstm_automl.params import split_layer_key
 from lstm_automl.report.leaderboard import base_key, metric_text, outcome, parse_value
 from lstm_automl.report.store import Sweep, Trial, load_sweep_runs
 
@@ -73,8 +75,7 @@ def png_bytes(fig: Figure) -> bytes:
 
 def objective_units(sweep: Sweep) -> str:
     """What the objective's numbers are measured in, for axis labels."""
-    name = sweep.objective.removeprefix("val_")
-    if name in ("accuracy", "auc", "f1"):
+    if higher_is_better(sweep.objective):  # the maximised metrics are all fractions
         return "fraction"
     params = sweep.params
     target = params.get("data.target") or "target"
@@ -281,9 +282,9 @@ def _param_label(key: str, log_x: bool = False) -> str:
     hint = _UNITS_HINTS.get(key) or _UNITS_HINTS.get(base)
     if log_x and (not hint or "log" not in hint):
         hint = f"{hint}, log scale" if hint else "log scale"
-    if base != key and key.rsplit("_", 1)[-1].isdigit():
-        layer = int(key.rsplit("_", 1)[-1]) + 1
-        hint = f"{hint or base}, layer {layer}"
+    split = split_layer_key(key)
+    if split:
+        hint = f"{hint or base}, layer {split[1] + 1}"
     return f"{key} ({hint})" if hint else key
 
 

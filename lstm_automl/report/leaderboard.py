@@ -12,14 +12,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from lstm_automl.console import fmt_value as fmt
-from lstm_automl.families import MAXIMISED_METRICS  # one cell format for console and report
+from lstm_automl.console import fmt_value as fmt  # one cell format for console and report
+from lstm_automl.families import higher_is_better
+from lstm_automl.params import split_layer_key
 from lstm_automl.report.store import Sweep, Trial
 from lstm_automl.verdict import BASELINE_LABEL_TAG, Verdict, judge
 
 FORMATS = ("table", "csv", "json", "markdown")
 SHOWN_APART = ("cell", "layers", "units", "bidirectional")
-_PER_LAYER = re.compile(r"^(.+)_(\d+)$")
 _BASELINE = re.compile(r"^baseline_(.+)_test_([a-z0-9]+)$")
 _LIFT = re.compile(r"^test_([a-z0-9]+)_lift_over_best_baseline$")
 
@@ -42,16 +42,16 @@ def parse_value(raw: str | None) -> Any:
 
 def base_key(key: str) -> str:
     """``units_1`` → ``units``: per-layer params group under their base name."""
-    match = _PER_LAYER.match(key)
-    return match.group(1) if match else key
+    split = split_layer_key(key)
+    return split[0] if split else key
 
 
 def param_value(params: dict[str, str], key: str) -> Any:
     """A param, or its per-layer values joined with '/' (``units`` → ``8/4``)."""
     if key in params:
         return parse_value(params[key])
-    layers = sorted((int(m.group(2)), v) for k, v in params.items()
-                    if (m := _PER_LAYER.match(k)) and m.group(1) == key)
+    layers = sorted((s[1], v) for k, v in params.items()
+                    if (s := split_layer_key(k)) and s[0] == key)
     if not layers:
         return None
     values = [parse_value(v) for _, v in layers]
@@ -224,11 +224,6 @@ def lift_sentence(result: Outcome) -> str:
     if verdict is None or verdict.beats is None:
         return "Verdict: no baseline was recorded; the result is unjudged."
     return ("Verdict: " if verdict.beats else "WARNING: ") + verdict.sentence()
-
-
-def higher_is_better(metric: str | None) -> bool:
-    """Accuracy-like test metrics grow with quality; errors (rmse, mae, ...) shrink."""
-    return metric in MAXIMISED_METRICS or metric == "macro_f1"
 
 
 def metric_text(values: dict[str, float]) -> str:

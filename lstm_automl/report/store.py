@@ -12,22 +12,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lstm_automl.errors import LstmSweepError, TrackingError
-from lstm_automl.families import MAXIMISED_METRICS
-from lstm_automl.tracking import disable_telemetry, resolve_tracking_uri, sqlite_path
+from lstm_automl.errors import SweepLookupError, TrackingError
+from lstm_automl.families import direction
+from lstm_automl.tracking import (
+    ATTEMPT_TAG,
+    KIND_TAG,
+    PARENT_TAG,
+    disable_telemetry,
+    latest_sweep_run,
+    named_experiment_ids,
+    resolve_tracking_uri,
+    sqlite_path,
+    sweep_runs,
+)
 
-KIND_TAG = "lstm_sweep.kind"
-PARENT_TAG = "mlflow.parentRunId"
-ATTEMPT_TAG = "lstm_sweep.attempt"
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 _STATUS = {"FINISHED": "completed", "FAILED": "failed", "KILLED": "killed",
            "RUNNING": "running", "SCHEDULED": "running"}
-
-
-class SweepLookupError(LstmSweepError):
-    """The sweep asked for is not in the store (or the store is empty): a usage error."""
-
-    exit_code = 2
 
 
 @dataclass
@@ -165,7 +166,7 @@ def find_sweep(client: Any, ref: str | None) -> Any:
     """The parent run named by ``ref``: a sweep YAML path, a sweep name, a run id, or None
     for the latest sweep in the store."""
     if ref is None:
-        run = _latest(client, _experiment_ids(client))
+        run = latest_sweep_run(client, _experiment_ids(client))
         if run is None:
             raise SweepLookupError("no sweep runs in this tracking store: run a sweep first "
                                    "(lstm-sweep run SWEEP.yaml) or pass --tracking-uri")
@@ -177,10 +178,9 @@ def find_sweep(client: Any, ref: str | None) -> Any:
         if run is not None:
             return _as_sweep_run(client, run)
     if "'" not in ref:
-        run = _latest(client, _experiment_ids(client), f"tags.sweep = '{ref}'")
+        run = latest_sweep_run(client, _experiment_ids(client), f"tags.sweep = '{ref}'")
         if run is None:
-            experiment = client.get_experiment_by_name(ref)
-            run = _latest(client, [experiment.experiment_id]) if experiment else None
+            run = latest_sweep_run(client, named_experiment_ids(client, ref))
         if run is not None:
             return run
     known = _sweep_names(client)
@@ -198,11 +198,10 @@ def load_sweep_runs(client: Any, parent: Any, all_attempts: bool = False) -> Swe
     """
     params = parent.data.params
     objective = params.get("objective", "val_loss")
-    direction = params.get("direction") or (
-        "max" if objective.removeprefix("val_") in MAXIMISED_METRICS else "min")
+    minimise = direction(objective, params.get("direction")) == "min"
     experiment = client.get_experiment(parent.info.experiment_id)
     sweep = Sweep(run=parent, experiment_name=experiment.name, objective=objective,
-                  minimise=direction != "max", all_attempts=all_attempts)
+                  minimise=minimise, all_attempts=all_attempts)
     for run in _search_all(client, [parent.info.experiment_id],
                            f"tags.`{PARENT_TAG}` = '{parent.info.run_id}'"):
         sweep.attempts.append(_trial(run, objective))
@@ -274,23 +273,12 @@ def _search_all(client: Any, experiment_ids: list[str], filter_string: str) -> l
     return runs
 
 
-def _latest(client: Any, experiment_ids: list[str], extra: str = "") -> Any:
-    if not experiment_ids:
-        return None
-    where = f"tags.`{KIND_TAG}` = 'sweep'" + (f" and {extra}" if extra else "")
-    runs = client.search_runs(experiment_ids, filter_string=where, max_results=1,
-                              order_by=["attributes.start_time DESC"])
-    return runs[0] if runs else None
-
-
 def _by_sweep_file(client: Any, path: str) -> Any:
     from lstm_automl.loader import load_sweep
 
     config = load_sweep(path).config
-    experiment = client.get_experiment_by_name(config.experiment_name)
-    run = None
-    if experiment is not None:
-        run = _latest(client, [experiment.experiment_id], f"tags.sweep = '{config.name}'")
+    run = latest_sweep_run(client, named_experiment_ids(client, config.experiment_name),
+                           f"tags.sweep = '{config.name}'")
     if run is None:
         raise SweepLookupError(f"{path}: sweep '{config.name}' has no run in experiment "
                                f"'{config.experiment_name}' of this tracking store; run it "
@@ -320,10 +308,6 @@ def _as_sweep_run(client: Any, run: Any) -> Any:
 
 
 def _sweep_names(client: Any, limit: int = 10) -> list[str]:
-    ids = _experiment_ids(client)
-    if not ids:
-        return []
-    runs = client.search_runs(ids, filter_string=f"tags.`{KIND_TAG}` = 'sweep'",
-                              max_results=200, order_by=["attributes.start_time DESC"])
+    runs = sweep_runs(client, _experiment_ids(client), limit=200)
     names = dict.fromkeys(r.data.tags.get("sweep", r.info.run_name) for r in runs)
     return list(names)[:limit]
