@@ -115,12 +115,20 @@ def test_unknown_key_under_model_is_named(isolated_workdir):
     assert any(p.startswith("model.pyton: unknown key; did you mean 'python'?") for p in problems)
 
 
-def test_schema_knows_the_model_key():
+def test_schema_knows_the_model_key_and_its_rule():
+    import yaml
+    from jsonschema import Draft202012Validator
+
     from lstm_automl.schema import sweep_schema
 
-    schema = sweep_schema()
-    assert "model" in schema["properties"]
-    assert "ModelConfig" in str(schema["properties"]["model"])
+    validator = Draft202012Validator(sweep_schema())
+    document = yaml.safe_load((SWEEPS / "custom_model.yaml").read_text())
+    assert list(validator.iter_errors(document)) == []
+    for bad in ({"python": "net.py"}, {"pyton": "net.py:build"}):
+        assert list(validator.iter_errors({**document, "model": bad}))
+    document["search"]["units"] = 8
+    errors = list(validator.iter_errors(document))
+    assert errors and "units" in str(errors[0].message)
 
 
 def test_import_errors_are_one_line_at_run_start(isolated_workdir):
