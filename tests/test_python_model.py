@@ -53,6 +53,15 @@ def build(hp, shape):
 '''
 
 
+@pytest.fixture(autouse=True)
+def forget_user_modules():
+    """Each test's ``net.py`` lives in its own folder: the module imported as ``net`` by one
+    test must not be taken for another's (import_function refuses a same-named module)."""
+    yield
+    for name in ("net", "boom1", "boom2", "boom3"):
+        sys.modules.pop(name, None)
+
+
 def _sweep(folder: Path, python: str = "net.py:build", code: str | None = GOOD,
            search: str = "  learning_rate: {choice: [0.01]}", trials: int = 1) -> Path:
     if code is not None:
@@ -260,3 +269,28 @@ def test_sweep_registers_a_model_that_loads_in_a_fresh_process(isolated_workdir,
                           timeout=300, cwd=elsewhere, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "(1, 1)"
+
+
+@pytest.mark.usefixtures("keras_session")
+def test_final_model_members_are_rebuilt_with_the_function(isolated_workdir):
+    from types import SimpleNamespace
+
+    import keras_tuner as kt
+
+    from lstm_automl.config import ForecastDataConfig
+    from lstm_automl.data import prepare_forecast
+    from lstm_automl.final_model import train_member
+    from lstm_automl.python_model import load_builder
+
+    loaded = load_sweep(_sweep(isolated_workdir))
+    builder = load_builder(loaded)
+    assert builder is not None
+    data = prepare_forecast(ForecastDataConfig(source="builtin:nile", lookback=6,
+                                               split={"validation": 0.2, "test": 0.2}),
+                            isolated_workdir)
+    hp = kt.HyperParameters()
+    hp.Fixed("width", 4)
+    trial = SimpleNamespace(hyperparameters=hp, best_step=0)
+    model = train_member(trial, data, loaded.config.search.specs(), 5, True, python=builder)
+    assert model.layers[-1].__class__.__name__ == "Scale"
+    assert model.get_layer(index=1).units == 4  # the trial's width, not a fresh sample
