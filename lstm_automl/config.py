@@ -12,6 +12,7 @@ A searchable value is written in keras-tuner's vocabulary:
 
 from __future__ import annotations
 
+import keyword
 import math
 from typing import Annotated, Any, Literal, Union
 
@@ -543,6 +544,38 @@ class FinalModelConfig(_Strict):
     )
 
 
+PYTHON_MODEL_FORM = r"^.+\.py:[A-Za-z_][A-Za-z0-9_]*$"
+
+
+def split_python_ref(value: str) -> tuple[str, str]:
+    """``my_model.py:build`` → (``my_model.py``, ``build``); ValueError saying the form."""
+    path, _, function = value.rpartition(":")
+    if not path or not path.endswith(".py") or len(path) == 3:
+        raise ValueError(f"expected FILE.py:FUNCTION, e.g. my_model.py:build (got {value!r})")
+    if not function.isidentifier() or keyword.iskeyword(function):
+        raise ValueError(f"{function!r} is not a Python function name (expected FILE.py:FUNCTION, "
+                         f"e.g. my_model.py:build)")
+    return path, function
+
+
+class ModelConfig(_Strict):
+    """A network the YAML cannot describe, built by a Python function of yours."""
+
+    python: StrictStr = Field(
+        description="FILE.py:FUNCTION (path relative to the sweep file): build(hp, shape) gets "
+        "keras-tuner's HyperParameters and the data's ModelShape and returns a Keras model, "
+        "compiled or not; search then keeps only learning_rate, optimizer, loss, batch_size and "
+        "clipnorm",
+        json_schema_extra={"pattern": PYTHON_MODEL_FORM},
+    )
+
+    @field_validator("python", mode="after")
+    @classmethod
+    def _file_and_function(cls, value: str) -> str:
+        split_python_ref(value)
+        return value
+
+
 class SweepConfig(_Strict):
     """One sweep: data, search space, tuner, training and tracking."""
 
@@ -553,6 +586,10 @@ class SweepConfig(_Strict):
     seed: StrictInt = Field(42, ge=0, description="fixes sampling, initialisation and shuffling")
     description: StrictStr | None = None
     data: DataConfig
+    model: ModelConfig | None = Field(
+        None, description="your own network in Python: {python: my_model.py:build}; default: "
+        "the built-in recurrent network that search describes"
+    )
     search: SearchConfig = Field(default_factory=SearchConfig)
     tuner: TunerConfig = Field(default_factory=TunerConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)

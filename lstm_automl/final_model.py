@@ -52,8 +52,11 @@ def _variant(trial: Any) -> dict[str, Any]:
 
 def build_final_model(settings: FinalModelConfig, tuner: Any, data: SweepData,
                       specs: dict[str, Any], seed: int, names: dict[str, str],
-                      jit_compile: bool | str = "auto") -> FinalModel:
-    """Load or retrain the members and average them; ``names`` maps trial ids to run names."""
+                      jit_compile: bool | str = "auto", python: Any = None) -> FinalModel:
+    """Load or retrain the members and average them; ``names`` maps trial ids to run names.
+
+    ``python``: the sweep's ``PythonBuilder`` (``model.python``), which rebuilds its members.
+    """
     best = tuner.oracle.get_best_trials(1)[0]
     ranked = tuner.oracle.get_best_trials(max(settings.top_k * 4, 8))
     members = members_for(best, ranked, settings.top_k)
@@ -69,7 +72,7 @@ def build_final_model(settings: FinalModelConfig, tuner: Any, data: SweepData,
                 continue
             member_seed = seed + 7919 * (rank + 1) + 104729 * copy
             models.append(train_member(trial, data, specs, member_seed, settings.refit,
-                                       jit_compile))
+                                       jit_compile, python))
     shown = [names.get(t.trial_id, f"trial {t.trial_id}") for t in members]
     if len(models) == 1:
         return FinalModel(models[0], shown, f"{shown[0]} as trained", notes)
@@ -82,20 +85,26 @@ def build_final_model(settings: FinalModelConfig, tuner: Any, data: SweepData,
 
 
 def train_member(trial: Any, data: SweepData, specs: dict[str, Any], seed: int, refit: bool,
-                 jit_compile: bool | str = "auto") -> keras.Model:
+                 jit_compile: bool | str = "auto", python: Any = None) -> keras.Model:
     """Train the trial's configuration afresh with ``seed`` for the epochs at which it scored
-    best, on train (+ validation when ``refit``)."""
+    best, on train (+ validation when ``refit``); ``python``: the user's builder rebuilds it."""
     keras.utils.set_random_seed(seed)
-    values = declare_space(trial.hyperparameters.copy(), specs)
+    hp = trial.hyperparameters.copy()
     train, val = data.splits["train"], data.splits["validation"]
     x, y = train.x, train.y
     if refit and len(val.x):
         x, y = np.concatenate([train.x, val.x]), np.concatenate([train.y, val.y])
     work = len(x) * data.model_shape().steps
-    model = build_model(values, data.model_shape(), seed=seed,
-                        jit_compile=resolve_jit(jit_compile, work))
+    jit = resolve_jit(jit_compile, work)
+    if python is not None:
+        model = python.build(hp, data.model_shape(), specs, jit)
+        batch_size = int(hp.get("batch_size"))
+    else:
+        values = declare_space(hp, specs)
+        model = build_model(values, data.model_shape(), seed=seed, jit_compile=jit)
+        batch_size = int(values["batch_size"])
     epochs = int(getattr(trial, "best_step", 0) or 0) + 1
-    model.fit(x, y, epochs=epochs, batch_size=int(values["batch_size"]), shuffle=True,
+    model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True,
               verbose=0, **data.fit_kwargs())
     return model
 

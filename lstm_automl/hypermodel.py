@@ -291,9 +291,11 @@ class SweepHyperModel(kt.HyperModel):
     """
 
     def __init__(self, specs: dict[str, Any], shape: ModelShape, seed: int,
-                 variants: Any = None, jit_compile: bool | str = "auto") -> None:
+                 variants: Any = None, jit_compile: bool | str = "auto",
+                 python: Any = None) -> None:
         super().__init__(name="lstm_sweep", tunable=True)
         self.specs = specs
+        self.python = python  # a python_model.PythonBuilder: the user's function builds
         self.shape = shape
         self.seed = seed
         self.variants = variants
@@ -314,6 +316,8 @@ class SweepHyperModel(kt.HyperModel):
         shape = self.shape
         if self.variants is not None:
             shape = self._data_for(hp).model_shape()
+        if self.python is not None:
+            return self.python.build(hp, shape, self.specs, self.jit_compile)
         values = declare_space(hp, self.specs)
         try:
             return build_model(values, shape, seed=self.seed, jit_compile=self.jit_compile)

@@ -31,9 +31,17 @@ def data_fingerprint(data: SweepData) -> str:
     return digest.hexdigest()[:16]
 
 
-def sweep_identity(config: SweepConfig, direction: str, fingerprint: str) -> dict[str, str]:
-    """Flat ``{dotted.key: compact JSON value}`` of everything that defines the trials."""
+def sweep_identity(config: SweepConfig, direction: str, fingerprint: str,
+                   model_hash: str | None = None) -> dict[str, str]:
+    """Flat ``{dotted.key: compact JSON value}`` of everything that defines the trials.
+
+    ``model_hash``: the content hash of the ``model.python`` file, so that editing the network
+    refuses a silent resume like editing the YAML does.
+    """
     identity: dict[str, str] = {"seed": _compact(config.seed), "data.content": fingerprint}
+    identity["model.python"] = _compact(config.model.python if config.model else None)
+    if model_hash is not None:
+        identity["model.python.content"] = model_hash
     for key, value in config.data.model_dump(mode="json", by_alias=True).items():
         identity[f"data.{key}"] = _compact(value)
     for key, value in config.search.model_dump(mode="json", by_alias=True).items():
@@ -62,15 +70,21 @@ def describe_changes(old: dict[str, str], new: dict[str, str]) -> list[str]:
     """One line per changed key, ``key: old -> new``, in a stable order.
 
     Keys known to only one side are skipped: a setting added to lstm-sweep after the sweep
-    started must not make every existing sweep unresumable.
+    started must not make every existing sweep unresumable. ``model.*`` keys are the exception
+    when set: a sweep switched to a Python network means other trials whatever its age.
     """
     lines = []
     changed = {key for key in set(old) & set(new) if not _same(old[key], new[key])}
+    changed |= {key for key in set(new) - set(old) if key.startswith("model.") and
+                new[key] != "null"}
     if any(key.startswith("data.") and key != "data.content" for key in changed):
         changed.discard("data.content")  # other windows follow from the changed data settings
     for key in sorted(changed):
-        before, after = old[key], new[key]
-        if key == "data.content":
+        before, after = old.get(key, "(not set)"), new[key]
+        if key == "model.python.content":
+            lines.append(f"model.python.content: the function's file changed (hash {before} -> "
+                         f"{after})")
+        elif key == "data.content":
             lines.append(f"data.content: the data itself changed (fingerprint {before} -> "
                          f"{after})")
         else:

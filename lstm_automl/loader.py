@@ -27,6 +27,7 @@ from lstm_automl.errors import ConfigError, SpecError
 from lstm_automl.families import higher_is_better, objective_problem
 from lstm_automl.kernels import gpu_visible, space_kernel_notes
 from lstm_automl.params import SEARCH_PARAMS, short_list, window_checks
+from lstm_automl.python_model import architecture_problems, python_ref, static_problems
 from lstm_automl.space_summary import data_size, is_searched, space_size
 
 MAX_FILE_BYTES = 1 << 20
@@ -81,6 +82,9 @@ def load_sweep(path: str | Path) -> LoadedSweep:
         problems = _format_errors(exc.errors()) + _raw_meaning_problems(data)
         raise ConfigError(source, problems) from None
     problems, notes = check_meaning(config)
+    ref = python_ref(config, Path(path).resolve().parent)
+    if ref is not None:
+        problems += static_problems(ref)  # the import itself waits for the run (TensorFlow)
     if problems:
         raise ConfigError(source, problems)
     return LoadedSweep(config=config, path=Path(path).resolve(), text=text, notes=notes,
@@ -192,6 +196,7 @@ _SECTION_MODELS: dict[str, type[BaseModel]] = {
     "data.split": cfg.SplitConfig,
     "data.generate": cfg.GenerateConfig,
     "data.backtest": cfg.BacktestConfig,
+    "model": cfg.ModelConfig,
     "search": cfg.SearchConfig,
     "tuner": cfg.TunerConfig,
     "training": cfg.TrainingConfig,
@@ -426,10 +431,13 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
         problems.append(problem)
     if config.tuner.direction == ("min" if higher_is_better(objective) else "max"):
         notes.append(f"tuner.direction: {config.tuner.direction}imising '{objective}' is unusual")
+    problems += architecture_problems(config)
     specs = config.search.specs()
     size = space_size(specs)
     if size is not None:
         size *= data_size(config)
+    if config.model is not None:
+        size = None  # the function declares hyperparameters of its own: no size to tell
     if config.tuner.algorithm == "grid":
         continuous = [n for n, s in specs.items()
                       if isinstance(s, cfg.FloatSpec) and s.step is None]

@@ -44,10 +44,16 @@ def _load_pyfunc(path: str) -> SweepModel:
     import keras
 
     import lstm_automl.cells  # noqa: F401  registers PeepholeLSTMCell with Keras
-    from lstm_automl.model_io import KERAS_FILE
+    from lstm_automl.model_io import KERAS_FILE, PYTHON_MODULE_FILE
     from lstm_automl.serving import SPEC_FILE
 
     folder = Path(path)
+    module_file = folder / PYTHON_MODULE_FILE
+    if module_file.exists():  # model.python: its file ships in code/, which MLflow puts on
+        # sys.path; importing it registers the custom Keras objects it defines
+        import importlib
+
+        importlib.import_module(json.loads(module_file.read_text())["module"])
     spec_file = folder / SPEC_FILE
     spec = json.loads(spec_file.read_text()) if spec_file.exists() else None
     return SweepModel(keras.saving.load_model(folder / KERAS_FILE), spec)

@@ -5,6 +5,8 @@ predictions in original units, using the preprocessing saved with it; ``keras`` 
 ``.keras`` file for users who want the network itself (inputs: scaled windows). A copy of the
 package travels in the model's ``code/`` folder, so the pyfunc loads where lstm-sweep is not
 installed, and its loader registers the custom cells that Keras would not import by itself.
+A ``model.python`` file travels there too, and the loader imports it first, so that the Keras
+objects it registers (``keras.saving.register_keras_serializable``) are known when the model loads.
 """
 
 from __future__ import annotations
@@ -19,13 +21,16 @@ from lstm_automl.serving import SPEC_FILE
 
 PYFUNC_LOADER = "lstm_automl.mlflow_pyfunc"
 KERAS_FILE = "model.keras"
+PYTHON_MODULE_FILE = "python_model.json"  # names the shipped model.python module to import
 
 
 def save_sweep_model(model: Any, path: Path, signature: Any, pip_requirements: list[str],
-                     spec: dict[str, Any] | None = None, input_example: Any = None) -> None:
+                     spec: dict[str, Any] | None = None, input_example: Any = None,
+                     python_file: Path | None = None) -> None:
     """Write the MLflow model folder at ``path`` (which must not exist yet).
 
     Without a preprocessing ``spec`` the pyfunc takes scaled windows, like the Keras model.
+    ``python_file``: the sweep's ``model.python`` file, shipped beside the package.
     """
     import keras
     import mlflow.pyfunc
@@ -38,9 +43,13 @@ def save_sweep_model(model: Any, path: Path, signature: Any, pip_requirements: l
         model.save(stage / KERAS_FILE)
         if spec is not None:
             (stage / SPEC_FILE).write_text(json.dumps(spec, indent=2))
+        code = [str(package)]
+        if python_file is not None:
+            code.append(str(python_file))
+            (stage / PYTHON_MODULE_FILE).write_text(json.dumps({"module": python_file.stem}))
         mlflow.pyfunc.save_model(
             str(path), loader_module=PYFUNC_LOADER, data_path=str(stage),
-            code_paths=[str(package)], signature=signature, input_example=input_example,
+            code_paths=code, signature=signature, input_example=input_example,
             pip_requirements=pip_requirements,
         )
     mlmodel = Model.load(str(path / "MLmodel"))

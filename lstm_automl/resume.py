@@ -59,12 +59,13 @@ class Opening:
 OPERATIONAL = ("training.recycle_every",)  # how the sweep runs, not what its trials mean
 
 
-def run_identity(config: Any, direction: str, fingerprint: str) -> dict[str, str]:
+def run_identity(config: Any, direction: str, fingerprint: str,
+                 model_hash: str | None = None) -> dict[str, str]:
     """``identity.sweep_identity`` without settings that only change how the sweep runs, so
     changing them never makes a sweep unresumable."""
     from lstm_automl.identity import sweep_identity
 
-    identity = sweep_identity(config, direction, fingerprint)
+    identity = sweep_identity(config, direction, fingerprint, model_hash)
     for key in OPERATIONAL:
         identity.pop(key, None)
     return identity

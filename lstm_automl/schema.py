@@ -66,7 +66,8 @@ def sweep_schema() -> Schema:
     schema["properties"]["data"] = _data_by_task(schema["properties"]["data"], defs)
     defs["TunerConfig"]["properties"]["objective"]["enum"] = _unique(
         n for task in TASK_METRICS for n in objective_names(task, backtest=True))
-    schema["allOf"] = [*_objective_rules(), *_forecast_only_rules(), _grid_rule()]
+    schema["allOf"] = [*_objective_rules(), *_forecast_only_rules(), _grid_rule(),
+                       _python_model_rule()]
     _drop_unused(schema)
     return {"$schema": DRAFT, **schema, "title": "lstm-sweep sweep file"}
 
@@ -391,6 +392,15 @@ def _grid_rule() -> Schema:
         "type": "object", "required": ["algorithm"], "properties": {"algorithm": {
             "const": "grid"}}}}},
             "then": _search(**floats)}
+
+
+def _python_model_rule() -> Schema:
+    """With ``model.python`` the function builds the network: ``search`` keeps only the
+    training settings (``python_model.TRAINING_PARAMS``), as ``validate`` says."""
+    from lstm_automl.python_model import TRAINING_PARAMS
+
+    return {"if": {"required": ["model"], "properties": {"model": {"type": "object"}}},
+            "then": {"properties": {"search": {"propertyNames": {"enum": list(TRAINING_PARAMS)}}}}}
 
 
 def _drop_unused(schema: Schema) -> None:

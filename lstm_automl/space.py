@@ -132,3 +132,12 @@ def _per_layer_list(value: Any, count: int) -> list[Any]:
     if isinstance(value, list):
         return value[:count]
     return [value] * int(count)
+
+
+def declare_training(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str, Any]:
+    """Declare only the training settings (``model.python``: the user's function declares the
+    network's own), and return their values for this trial."""
+    from lstm_automl.python_model import TRAINING_PARAMS
+
+    return {name: _declare(hp, name, specs[name], SEARCH_PARAMS[name])
+            for name in TRAINING_PARAMS}

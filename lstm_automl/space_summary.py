@@ -117,4 +117,14 @@ def sweep_space(config: Any) -> tuple[list[tuple[str, str]], int | None]:
     specs = config.search.specs()
     size = space_size(specs)
     rows = data_rows(config) + summary_rows(specs)
+    if getattr(config, "model", None) is not None:  # its hyperparameters are declared in Python
+        return [("model", f"python {config.model.python}"), *rows], None
     return rows, None if size is None else size * data_size(config)
+
+
+def space_text(config: Any, size: int | None) -> str:
+    """The space's size as printed; a ``model.python`` function declares hyperparameters that
+    only its runs reveal."""
+    if getattr(config, "model", None) is not None:
+        return "more than the YAML says: the function declares its own hyperparameters"
+    return format_size(size)

@@ -26,11 +26,18 @@ from lstm_automl.errors import Recycle, SweepError, TrackingError
 from lstm_automl.families import direction as objective_direction
 from lstm_automl.identity import data_fingerprint, identity_hash
 from lstm_automl.loader import LoadedSweep, add_data_notes
+from lstm_automl.python_model import PythonBuilder, file_hash, load_builder, python_ref
 from lstm_automl.recovery import OracleTrial, reconcile
 from lstm_automl.recycle import Segment, current_segment
 from lstm_automl.result import SweepResult, result_from_summary, summary_of
 from lstm_automl.resume import Opening, open_folder, run_identity
-from lstm_automl.space_summary import format_size, space_size, summary_rows, sweep_space
+from lstm_automl.space_summary import (
+    format_size,
+    space_size,
+    space_text,
+    summary_rows,
+    sweep_space,
+)
 from lstm_automl.tracking import (
     CONFIG_HASH_TAG,
     MAX_TRIALS_TAG,
@@ -79,6 +86,7 @@ class Prepared:
     rerun: str
     variants: Any = None  # ForecastVariants when the data section searches settings
     segment: Segment | None = None  # set in a child of the recycling supervisor (recycle.py)
+    python: Any = None  # python_model.PythonBuilder: model.python's function builds the trials
 
 
 def prepare(loaded: LoadedSweep, fresh: bool = False, rerun: str | None = None,
@@ -88,6 +96,7 @@ def prepare(loaded: LoadedSweep, fresh: bool = False, rerun: str | None = None,
     ``via``: the URI to talk to instead of the store itself (a local server in front of it).
     """
     config = loaded.config
+    python = load_builder(loaded)  # a broken model file stops here: no run, no folder yet
     data = load_data(loaded)
     variants = load_variants(loaded)  # every searched data variant is checked before training
     add_data_notes(loaded, data, variants)  # the run header prints them with the loader's notes
@@ -95,7 +104,7 @@ def prepare(loaded: LoadedSweep, fresh: bool = False, rerun: str | None = None,
     uri = resolve_tracking_uri(config.tracking.tracking_uri)
     check_store(uri)
     direction = sweep_direction(loaded)
-    identity = run_identity(config, direction, data_fingerprint(data))
+    identity = run_identity(config, direction, data_fingerprint(data), python_hash(python))
     rerun = rerun or f"lstm-sweep run {loaded.source or loaded.path}"
     opening = open_folder(sweep_folder(loaded), identity, identity_hash(identity), fresh, rerun)
     tracker = SweepTracker(via or uri, config.experiment_name,
@@ -103,7 +112,12 @@ def prepare(loaded: LoadedSweep, fresh: bool = False, rerun: str | None = None,
     state = opening.state
     parent = tracker.find_sweep(state.sweep_id, state.parent_run_id) if opening.resumed else None
     return Prepared(loaded, data, uri, direction, opening, tracker, parent, rerun, variants,
-                    current_segment())
+                    current_segment(), python)
+
+
+def python_hash(python: PythonBuilder | None) -> str | None:
+    """The content hash of the sweep's model file, for its identity (None: built-in network)."""
+    return None if python is None else file_hash(python.ref)
 
 
 def run_sweep(loaded: LoadedSweep, reporter: Reporter, fresh: bool = False,
@@ -266,7 +280,8 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter, hypermodel: Any, tuners
     work = len(train.x) * data.model_shape().steps * config.training.epochs
     model_builder = hypermodel.SweepHyperModel(
         config.search.specs(), data.model_shape(), config.seed, variants=prep.variants,
-        jit_compile=hypermodel.resolve_jit(config.training.jit_compile, work))
+        jit_compile=hypermodel.resolve_jit(config.training.jit_compile, work),
+        python=prep.python)
     algorithm = config.tuner.algorithm
     common: dict[str, Any] = dict(
         hypermodel=model_builder,
@@ -383,7 +398,7 @@ def _final_model(prep: Prepared, tuner: Any, data: SweepData,
     config = prep.loaded.config
     names = {r.trial_id: r.name for r in records}
     return build_final_model(config.final_model, tuner, data, config.search.specs(),
-                             config.seed, names, config.training.jit_compile)
+                             config.seed, names, config.training.jit_compile, prep.python)
 
 
 def _log_pictures(uri: str, run_id: str) -> None:
@@ -444,6 +459,7 @@ def _register(loaded: LoadedSweep, data: SweepData, model: Any, x_test: np.ndarr
         model, config.model_name, signature, prefixed, f"test_{data.primary_metric}",
         data.higher_is_better, result.parent_run_id, description, spec, example,
         withheld=withheld, tags={VERDICT_TAG: verdict.tag()},
+        python_file=ref.path if (ref := python_ref(config, loaded.base_dir)) else None,
     )
     result.model_name, result.model_version = config.model_name, version
     result.champion, result.champion_reason = champion, reason
@@ -570,7 +586,7 @@ def _print_header(loaded: LoadedSweep, data: SweepData, uri: str, reporter: Repo
     reporter.line(f"  data: {data.describe()}")
     rows, size = sweep_space(config)
     searched = "; ".join(f"{n} ({t})" for n, t in rows) or "nothing searched"
-    reporter.line(f"  space: {searched}; {format_size(size)}")
+    reporter.line(f"  space: {searched}; {space_text(config, size)}")
     reporter.line(f"  tracking: {display_uri(uri)}")
     for note in loaded.notes:
         reporter.line(f"  note: {note}")

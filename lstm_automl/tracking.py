@@ -441,11 +441,13 @@ def log_champion_candidate(model: Any, model_name: str, signature: Any,
                            test_metrics: dict[str, float], primary: str, higher_is_better: bool,
                            source_run_id: str, description: str, spec: Any = None,
                            input_example: Any = None, withheld: str | None = None,
-                           tags: dict[str, str] | None = None) -> tuple[str, bool, str]:
+                           tags: dict[str, str] | None = None,
+                           python_file: Path | None = None) -> tuple[str, bool, str]:
     """Log the best model to the parent run, register it, move ``champion`` if it is better.
 
     ``withheld``: why this version must not take the alias whatever it scores (it loses to the
     strongest baseline); it is registered all the same, and its description says why.
+    ``python_file``: the ``model.python`` file, shipped with the model so that it loads.
     Returns (version, became_champion, reason), comparing ``primary`` on the test split.
     """
     import mlflow
@@ -454,7 +456,8 @@ def log_champion_candidate(model: Any, model_name: str, signature: Any,
 
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(tmp) / "model"
-        save_sweep_model(model, local, signature, _pip_requirements(), spec, input_example)
+        save_sweep_model(model, local, signature, _pip_requirements(), spec, input_example,
+                         python_file)
         mlflow.log_artifacts(str(local), artifact_path="model")
     with contextlib.redirect_stderr(io.StringIO()):  # MLflow prints "Successfully registered"
         registered = mlflow.register_model(f"runs:/{source_run_id}/model", model_name)

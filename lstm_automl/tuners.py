@@ -144,7 +144,9 @@ class NonFiniteLoss(keras.callbacks.Callback):
 
 
 def trial_run_name(number: int, values: dict[str, Any]) -> str:
-    """Readable run name, e.g. ``trial-007 gru x2 bi``."""
+    """Readable run name, e.g. ``trial-007 gru x2 bi`` (``trial-007 python``: model.python)."""
+    if "cell" not in values and "layers" not in values:
+        return f"trial-{number:03d} python"
     name = f"trial-{number:03d} {values.get('cell', '?')} x{values.get('layers', '?')}"
     name += " bi" if values.get("bidirectional") else ""
     return name + (" conv" if values.get("conv_front") else "")

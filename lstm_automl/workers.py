@@ -24,6 +24,7 @@ from lstm_automl.errors import ConfigError, Recycle, SweepError, TrackingError
 from lstm_automl.identity import data_fingerprint, identity_hash
 from lstm_automl.loader import LoadedSweep
 from lstm_automl.mlflow_server import die_with_parent
+from lstm_automl.python_model import load_builder
 from lstm_automl.recovery import OracleTrial, reconcile
 from lstm_automl.recycle import RECYCLE_EXIT, Segment
 from lstm_automl.result import SweepResult
@@ -39,6 +40,7 @@ from lstm_automl.sweep import (
     make_sweep_tuner,
     open_sweep_run,
     prepare,
+    python_hash,
     recover,
     search_arguments,
     sweep_direction,
@@ -336,12 +338,14 @@ def run_worker(loaded: LoadedSweep, reporter: Reporter, chief: str, worker_id: s
                       KERASTUNER_ORACLE_PORT=port)
     disable_telemetry()
     config = loaded.config
+    python = load_builder(loaded)  # model.python: the worker builds with the same function
     data = load_data(loaded)
     uri = (tracking_uri or os.environ.get(URI_ENV)
            or resolve_tracking_uri(config.tracking.tracking_uri))
     check_store(uri)
     direction = sweep_direction(loaded)
-    config_hash = identity_hash(run_identity(config, direction, data_fingerprint(data)))
+    config_hash = identity_hash(run_identity(config, direction, data_fingerprint(data),
+                                             python_hash(python)))
     tracker = SweepTracker(uri, config.experiment_name)
     tracker.tuner_id = worker_id
     tracker.attach(parent_run_id or os.environ.get(PARENT_ENV)
@@ -353,7 +357,8 @@ def run_worker(loaded: LoadedSweep, reporter: Reporter, chief: str, worker_id: s
     # A worker that `run --workers` supervises hands over to a fresh process every
     # training.recycle_every trials (the pool restarts it with its id).
     segment = Segment(1, time.time()) if os.environ.get(SUPERVISED_ENV) else None
-    prep = Prepared(loaded, data, uri, direction, None, tracker, None, rerun, segment=segment)
+    prep = Prepared(loaded, data, uri, direction, None, tracker, None, rerun, segment=segment,
+                    python=python)
     configure_reporter(prep, reporter)
 
     from lstm_automl import hypermodel, tuners

@@ -9,7 +9,7 @@ import argparse
 
 from lstm_automl.kernels import space_kernel_notes
 from lstm_automl.loader import add_data_notes, load_sweep
-from lstm_automl.space_summary import format_size, sweep_space
+from lstm_automl.space_summary import space_text, sweep_space
 
 
 def validate_command(args: argparse.Namespace) -> int:
@@ -29,7 +29,7 @@ def validate_command(args: argparse.Namespace) -> int:
     print("searched:" if rows else "searched: nothing (every value is fixed)")
     for name, text in rows:
         print(f"  {name:<{width}}  {text}")
-    print(f"space size: {format_size(size)}")
+    print(f"space size: {space_text(config, size)}")
     if data is not None:
         print(f"data: {data.describe()}")
         for key, value in data.summary().items():
