@@ -30,7 +30,8 @@ class Domain:
     names: dict[str, str] | None = None
     nullable: bool = False
     per_layer: Literal["recurrent", "dense"] | None = None
-    active_when: tuple[str, str] | None = None  # (structural param, "true" | ">0")
+    # (parent param, rule): "true", ">0", or "=name" (active while the parent has that name)
+    active_when: tuple[str, str] | None = None
 
     def describe_allowed(self) -> str:
         """One phrase naming what is allowed, for error messages."""
@@ -132,9 +133,35 @@ SEARCH_PARAMS: dict[str, Domain] = {
         "name", "direct", "how a horizon above 1 is forecast: direct multi-output or recursive "
         "one-step (forecast only)", names=MULTI_STEPS,
     ),
+    "layer_dropout": Domain(
+        "float", 0.0, "Dropout after each recurrent layer (on its outputs)", low=0.0, high=1.0,
+        high_inclusive=False, per_layer="recurrent",
+    ),
+    "stack_dropout": Domain(
+        "float", 0.0, "one Dropout after the whole recurrent stack", low=0.0, high=1.0,
+        high_inclusive=False,
+    ),
 }
 
 STRUCTURAL_PARAMS = ("layers", "dense_layers", "conv_front")
+PER_LAYER_PARENTS = {"recurrent": "layers", "dense": "dense_layers"}
+
+
+def rule_holds(rule: str, value: Any) -> bool:
+    """Whether a parent's ``value`` switches on a param with ``active_when`` ``rule``."""
+    if rule == "true":
+        return bool(value)
+    if rule == ">0":
+        return value is not None and int(value) > 0
+    assert rule.startswith("="), rule
+    return bool(value == rule[1:])
+
+
+def condition_parents() -> tuple[str, ...]:
+    """Every parent an ``active_when`` names, structural ones first (a searched size counts
+    their values together)."""
+    parents = [d.active_when[0] for d in SEARCH_PARAMS.values() if d.active_when]
+    return tuple(dict.fromkeys([*STRUCTURAL_PARAMS, *parents]))
 
 
 def check_value(domain: Domain, value: Any) -> str | None:

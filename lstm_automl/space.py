@@ -12,7 +12,13 @@ from typing import Any
 import keras_tuner as kt
 
 from lstm_automl.config import ChoiceSpec, FloatSpec, IntSpec, spec_values
-from lstm_automl.params import SEARCH_PARAMS, STRUCTURAL_PARAMS, Domain
+from lstm_automl.params import (
+    PER_LAYER_PARENTS,
+    SEARCH_PARAMS,
+    STRUCTURAL_PARAMS,
+    Domain,
+    rule_holds,
+)
 
 NULL_CODE = 0.0  # keras-tuner values cannot be None; nullable domains exclude 0, so 0 means null
 
@@ -84,10 +90,10 @@ def declare_space(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str, An
             with hp.conditional_scope(parent, active):
                 declared = _declare(hp, name, spec, domain)
             values[name] = declared if values[parent] in active else None
-    values["units"] = _per_layer_list(values["units"], values["layers"])
-    values["dropout"] = _per_layer_list(values["dropout"], values["layers"])
-    values["recurrent_dropout"] = _per_layer_list(values["recurrent_dropout"], values["layers"])
-    values["dense_units"] = _per_layer_list(values["dense_units"], values["dense_layers"])
+    for name, domain in SEARCH_PARAMS.items():
+        if domain.per_layer:
+            count = values[PER_LAYER_PARENTS[domain.per_layer]]
+            values[name] = _per_layer_list(values[name], count)
     return values
 
 
@@ -100,7 +106,7 @@ def _condition(domain: Domain, specs: dict[str, Any]) -> tuple[str, list[Any]] |
         return None
     parent, rule = domain.active_when
     parent_values = _parent_values(specs, parent)
-    active = [v for v in parent_values if (bool(v) if rule == "true" else int(v) > 0)]
+    active = [v for v in parent_values if rule_holds(rule, v)]
     if len(parent_values) <= 1 and not getattr(specs[parent], "per_layer", False):
         return None if active else (parent, active)
     return parent, active
@@ -109,7 +115,8 @@ def _condition(domain: Domain, specs: dict[str, Any]) -> tuple[str, list[Any]] |
 def _declare_per_layer(hp: kt.HyperParameters, name: str, spec: Any, domain: Domain,
                        specs: dict[str, Any], values: dict[str, Any]) -> list[Any]:
     """One hyperparameter per layer (``units_0``, ``units_1``...), each only while it exists."""
-    parent = "layers" if domain.per_layer == "recurrent" else "dense_layers"
+    assert domain.per_layer is not None
+    parent = PER_LAYER_PARENTS[domain.per_layer]
     counts = [int(v) for v in _parent_values(specs, parent)]
     chosen: list[Any] = []
     for index in range(max(counts)):

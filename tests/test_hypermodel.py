@@ -97,3 +97,39 @@ def test_same_seed_gives_the_same_initial_weights():
 
     first, second = weights(), weights()
     assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+
+
+# --------------------------------------------------------------------------- issue 12 options
+
+
+def _layers_of(model, kind):
+    return [layer for layer in model.layers if isinstance(layer, kind)]
+
+
+def test_defaults_add_no_new_layers():
+    import keras
+
+    from lstm_automl.hypermodel import ModelShape, build_model
+
+    model = build_model(values(layers=2, units=[4, 3], dropout=[0.0, 0.0],
+                               recurrent_dropout=[0.0, 0.0], dense_layers=1, dense_units=[3],
+                               dense_activation="relu"), ModelShape(6, 2, 1))
+    assert not _layers_of(model, keras.layers.Dropout)
+    assert not _layers_of(model, (keras.layers.BatchNormalization,
+                                  keras.layers.LayerNormalization))
+
+
+def test_layer_and_stack_dropout():
+    import keras
+
+    from lstm_automl.hypermodel import ModelShape, build_model
+
+    model = build_model(values(layers=2, units=[4, 3], dropout=[0.0, 0.0],
+                               recurrent_dropout=[0.0, 0.0], layer_dropout=[0.2, 0.3],
+                               stack_dropout=0.1), ModelShape(6, 2, 1), seed=1)
+    rates = {layer.name: layer.rate for layer in _layers_of(model, keras.layers.Dropout)}
+    assert rates == {"layer_dropout_0": 0.2, "layer_dropout_1": 0.3, "stack_dropout": 0.1}
+    names = [layer.name for layer in model.layers]
+    assert names.index("lstm_0") < names.index("layer_dropout_0") < names.index("lstm_1")
+    assert names.index("layer_dropout_1") < names.index("stack_dropout") < names.index("output")
+    fit_once(model)

@@ -1,0 +1,76 @@
+"""The layer and optimizer options of issue 12 (dropouts, normalisation, initialisers, l2,
+momentum, deeper stacks): each is validated, summarised, in the JSON Schema and declared to
+keras-tuner from the one table, so MLflow (which logs the tuner's values) and the leaderboard
+see it too. Light except the keras-tuner checks; the models are built in test_hypermodel.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import write_sweep
+from lstm_automl.cli import main
+from lstm_automl.params import SEARCH_PARAMS
+
+DATA = "data: {source: builtin:airline}\n"
+
+
+def _validate(folder: Path, search: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    path = write_sweep(folder, "name: a\n" + DATA + "search:\n" + search)
+    code = main(["validate", "--no-data", str(path)])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+# (searched spec, what validate's summary prints, an out-of-domain fixed value)
+NEW_KEYS = {
+    "layer_dropout": ("{float: [0.0, 0.5], per_layer: true}", "float 0..0.5, per layer", 1.0),
+    "stack_dropout": ("{choice: [0.0, 0.2]}", "choice of 0, 0.2", -0.1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEW_KEYS))
+def test_validate_summarises_and_refuses_the_new_keys(name: str, isolated_workdir: Path,
+                                                      capsys: pytest.CaptureFixture[str]):
+    spec, summary, bad = NEW_KEYS[name]
+    extra = "  dense_layers: {choice: [0, 1]}\n" if SEARCH_PARAMS[name].active_when else ""
+    extra += "  optimizer: {choice: [adam, sgd]}\n" if name == "momentum" else ""
+    code, out = _validate(isolated_workdir, f"  {name}: {spec}\n" + extra, capsys)
+    assert code == 0, out
+    assert name in out and summary in out, out
+    code, out = _validate(isolated_workdir, f"  {name}: {bad}\n", capsys)
+    assert code == 2 and f"search.{name}" in out, out
+
+
+@pytest.mark.parametrize("name", sorted(NEW_KEYS))
+def test_the_new_keys_are_in_the_json_schema(name: str):
+    from lstm_automl.schema import sweep_schema
+
+    search = sweep_schema()["$defs"]["SearchConfig"]["properties"]
+    assert name in search
+    assert search[name]["default"] == SEARCH_PARAMS[name].default
+
+
+def test_new_keys_come_last_so_older_searches_draw_the_same_values():
+    names = list(SEARCH_PARAMS)
+    assert names.index("multi_step") < min(names.index(n) for n in NEW_KEYS)
+
+
+def test_the_new_keys_reach_keras_tuner_and_so_mlflow(isolated_workdir: Path):
+    """MLflow logs the trial's ``hp.values``: every new key is declared there."""
+    import keras_tuner as kt
+
+    from lstm_automl.config import SearchConfig
+    from lstm_automl.space import declare_space
+
+    specs = SearchConfig.model_validate({
+        "layers": 2, "layer_dropout": {"choice": [0.1, 0.2], "per_layer": True},
+        "stack_dropout": 0.3,
+    }).specs()
+    hp = kt.HyperParameters()
+    values = declare_space(hp, specs)
+    assert {"layer_dropout_0", "layer_dropout_1", "stack_dropout"} <= set(hp.values)
+    assert len(values["layer_dropout"]) == 2
+    assert values["stack_dropout"] == 0.3
