@@ -259,6 +259,7 @@ class SearchConfig(_Strict):
     multi_step: ParamSpec = _param("multi_step")
     layer_dropout: ParamSpec = _param("layer_dropout")
     stack_dropout: ParamSpec = _param("stack_dropout")
+    dense_dropout: ParamSpec = _param("dense_dropout")
 
     @field_validator("*", mode="after")
     @classmethod

@@ -251,7 +251,7 @@ def _network(values: dict[str, Any], shape: ModelShape, seed: int | None, inputs
             activation="relu", name="conv_front",
         )(x)
     x = _recurrent_stack(x, values, seed, mask)
-    x = _dense_layers(x, values)
+    x = _dense_layers(x, values, seed)
     outputs = HEADS[shape.task](x, shape)
     baseline = _window_baseline(norm, residual)
     if baseline is not None:
@@ -316,13 +316,15 @@ def _recurrent_block(x: Any, values: dict[str, Any], index: int, sequences: bool
                     f"layer_dropout_{index}")
 
 
-def _dense_layers(x: Any, values: dict[str, Any]) -> Any:
-    """The hidden dense layers of the head."""
+def _dense_layers(x: Any, values: dict[str, Any], seed: int | None) -> Any:
+    """The hidden dense layers of the head, each followed by its dropout."""
     for index in range(int(values["dense_layers"])):
         x = keras.layers.Dense(
             int(values["dense_units"][index]), activation=values["dense_activation"],
             name=f"dense_{index}",
         )(x)
+        rate = float(_layer_setting(values, "dense_dropout", index))
+        x = _dropout(x, rate, _offset(seed, 1000 + index), f"dense_dropout_{index}")
     return x
 
 

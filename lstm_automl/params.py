@@ -141,6 +141,10 @@ SEARCH_PARAMS: dict[str, Domain] = {
         "float", 0.0, "one Dropout after the whole recurrent stack", low=0.0, high=1.0,
         high_inclusive=False,
     ),
+    "dense_dropout": Domain(
+        "float", 0.0, "Dropout after each hidden dense layer", low=0.0, high=1.0,
+        high_inclusive=False, per_layer="dense", active_when=("dense_layers", ">0"),
+    ),
 }
 
 STRUCTURAL_PARAMS = ("layers", "dense_layers", "conv_front")

@@ -133,3 +133,17 @@ def test_layer_and_stack_dropout():
     assert names.index("lstm_0") < names.index("layer_dropout_0") < names.index("lstm_1")
     assert names.index("layer_dropout_1") < names.index("stack_dropout") < names.index("output")
     fit_once(model)
+
+
+def test_dense_dropout_after_each_hidden_dense_layer():
+    import keras
+
+    from lstm_automl.hypermodel import ModelShape, build_model
+
+    model = build_model(values(dense_layers=2, dense_units=[4, 3], dense_activation="relu",
+                               dense_dropout=[0.25, 0.0]), ModelShape(6, 2, 1), seed=1)
+    rates = {layer.name: layer.rate for layer in _layers_of(model, keras.layers.Dropout)}
+    assert rates == {"dense_dropout_0": 0.25}  # rate 0: no layer
+    names = [layer.name for layer in model.layers]
+    assert names.index("dense_0") < names.index("dense_dropout_0") < names.index("dense_1")
+    fit_once(model)

@@ -28,6 +28,7 @@ def _validate(folder: Path, search: str, capsys: pytest.CaptureFixture[str]) -> 
 NEW_KEYS = {
     "layer_dropout": ("{float: [0.0, 0.5], per_layer: true}", "float 0..0.5, per layer", 1.0),
     "stack_dropout": ("{choice: [0.0, 0.2]}", "choice of 0, 0.2", -0.1),
+    "dense_dropout": ("{float: [0.1, 0.3]}", "float 0.1..0.3", 1.5),
 }
 
 
@@ -74,3 +75,24 @@ def test_the_new_keys_reach_keras_tuner_and_so_mlflow(isolated_workdir: Path):
     assert {"layer_dropout_0", "layer_dropout_1", "stack_dropout"} <= set(hp.values)
     assert len(values["layer_dropout"]) == 2
     assert values["stack_dropout"] == 0.3
+
+
+def test_dense_dropout_without_dense_layers_is_noted(isolated_workdir: Path,
+                                                     capsys: pytest.CaptureFixture[str]):
+    code, out = _validate(isolated_workdir, "  dense_dropout: {choice: [0.1, 0.2]}\n", capsys)
+    assert code == 0
+    assert "search.dense_dropout: has no effect while dense_layers is 0" in out
+
+
+def test_dense_dropout_per_dense_layer_exists_only_with_its_layer():
+    import keras_tuner as kt
+
+    from lstm_automl.config import SearchConfig
+    from lstm_automl.space import declare_space
+
+    specs = SearchConfig.model_validate({
+        "dense_layers": {"choice": [0, 2]},
+        "dense_dropout": {"choice": [0.1, 0.2], "per_layer": True}}).specs()
+    hp = kt.HyperParameters()
+    values = declare_space(hp, specs)
+    assert len(values["dense_dropout"]) == values["dense_layers"]
