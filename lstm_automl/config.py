@@ -260,6 +260,7 @@ class SearchConfig(_Strict):
     layer_dropout: ParamSpec = _param("layer_dropout")
     stack_dropout: ParamSpec = _param("stack_dropout")
     dense_dropout: ParamSpec = _param("dense_dropout")
+    norm: ParamSpec = _param("norm")
 
     @field_validator("*", mode="after")
     @classmethod

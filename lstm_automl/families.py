@@ -27,6 +27,12 @@ LOSSES: dict[str, str] = {
     "huber": "Huber loss (delta 1.0, on scaled targets)",
 }
 
+NORMALIZATIONS: dict[str, str] = {
+    "none": "no normalisation layer",
+    "batch": "BatchNormalization after each recurrent layer",
+    "layer": "LayerNormalization after each recurrent layer",
+}
+
 ACTIVATIONS: dict[str, str] = {
     name: name for name in ("relu", "tanh", "gelu", "elu", "selu", "swish", "linear")
 }

@@ -312,8 +312,22 @@ def _recurrent_block(x: Any, values: dict[str, Any], index: int, sequences: bool
         recurrent = keras.layers.Bidirectional(recurrent, name=f"bidirectional_{index}")
     x = recurrent(x) if mask is None else recurrent(x, mask=mask)
     rate = float(_layer_setting(values, "layer_dropout", index))
-    return _dropout(x, rate, _offset(seed, int(values["layers"]) + index),
-                    f"layer_dropout_{index}")
+    x = _dropout(x, rate, _offset(seed, int(values["layers"]) + index), f"layer_dropout_{index}")
+    return _normalise(x, str(_setting(values, "norm")), f"norm_{index}")
+
+
+# The ``norm`` choices (names from ``families.NORMALIZATIONS``). A batch norm sees the padding
+# mask the recurrent layer's output carries, so padded steps stay out of its statistics.
+NORMALIZATION_LAYERS: dict[str, Callable[[str], keras.layers.Layer] | None] = {
+    "none": None,
+    "batch": lambda name: keras.layers.BatchNormalization(name=name),
+    "layer": lambda name: keras.layers.LayerNormalization(name=name),
+}
+
+
+def _normalise(x: Any, kind: str, name: str) -> Any:
+    factory = NORMALIZATION_LAYERS[kind]
+    return x if factory is None else factory(name)(x)
 
 
 def _dense_layers(x: Any, values: dict[str, Any], seed: int | None) -> Any:

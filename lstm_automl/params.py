@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from lstm_automl.families import ACTIVATIONS, CELL_FAMILIES, LOSSES, OPTIMIZERS
+from lstm_automl.families import ACTIVATIONS, CELL_FAMILIES, LOSSES, NORMALIZATIONS, OPTIMIZERS
 
 Kind = Literal["int", "float", "bool", "name"]
 
@@ -144,6 +144,10 @@ SEARCH_PARAMS: dict[str, Domain] = {
     "dense_dropout": Domain(
         "float", 0.0, "Dropout after each hidden dense layer", low=0.0, high=1.0,
         high_inclusive=False, per_layer="dense", active_when=("dense_layers", ">0"),
+    ),
+    "norm": Domain(
+        "name", "none", "normalisation after each recurrent layer (after its layer_dropout)",
+        names=NORMALIZATIONS,
     ),
 }
 

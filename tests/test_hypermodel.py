@@ -32,12 +32,14 @@ def fit_once(model, horizon=1):
 
 def test_registries_match_the_light_names():
     from lstm_automl.cells import CELLS
-    from lstm_automl.families import TUNER_ALGORITHMS
+    from lstm_automl.families import NORMALIZATIONS, TUNER_ALGORITHMS
     from lstm_automl.hypermodel import LOSSES as KERAS_LOSSES
+    from lstm_automl.hypermodel import NORMALIZATION_LAYERS
     from lstm_automl.tuners import TUNERS
 
     assert set(CELLS) == set(CELL_FAMILIES)
     assert set(KERAS_LOSSES) == set(LOSSES)
+    assert set(NORMALIZATION_LAYERS) == set(NORMALIZATIONS)
     assert set(TUNERS) == set(TUNER_ALGORITHMS)
 
 
@@ -147,3 +149,40 @@ def test_dense_dropout_after_each_hidden_dense_layer():
     names = [layer.name for layer in model.layers]
     assert names.index("dense_0") < names.index("dense_dropout_0") < names.index("dense_1")
     fit_once(model)
+
+
+@pytest.mark.parametrize("norm, kind", [("batch", "BatchNormalization"),
+                                        ("layer", "LayerNormalization")])
+def test_norm_after_each_recurrent_layer_and_its_dropout(norm, kind):
+    import keras
+
+    from lstm_automl.hypermodel import ModelShape, build_model
+
+    model = build_model(values(layers=2, units=[4, 3], dropout=[0.0, 0.0],
+                               recurrent_dropout=[0.0, 0.0], layer_dropout=0.1, norm=norm),
+                        ModelShape(6, 2, 1), seed=1)
+    normalised = _layers_of(model, getattr(keras.layers, kind))
+    assert [layer.name for layer in normalised] == ["norm_0", "norm_1"]
+    names = [layer.name for layer in model.layers]
+    assert names.index("layer_dropout_0") < names.index("norm_0") < names.index("lstm_1")
+    fit_once(model)
+
+
+@pytest.mark.parametrize("norm", ["batch", "layer"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_norm_between_stacked_layers_keeps_the_mask(norm, bidirectional):
+    """Padding after a sequence's end changes neither training nor the prediction."""
+    from lstm_automl.hypermodel import ModelShape, build_model
+
+    v = values(layers=2, units=[4, 3], dropout=[0.0, 0.0], recurrent_dropout=[0.0, 0.0],
+               norm=norm, bidirectional=bidirectional)
+    rng = np.random.default_rng(0)
+    short = rng.normal(size=(1, 5, 2)).astype("float32")
+    padded = np.concatenate([short, np.zeros((1, 4, 2), dtype="float32")], axis=1)
+    masked = build_model(v, ModelShape(9, 2, 3, "classify", masked=True), seed=1)
+    x = np.concatenate([rng.normal(size=(8, 5, 2)), np.zeros((8, 4, 2))], axis=1)
+    masked.fit(x.astype("float32"), rng.integers(0, 3, size=8), epochs=1, verbose=0)
+    plain = build_model(v, ModelShape(5, 2, 3, "classify"), seed=1)
+    plain.set_weights(masked.get_weights())
+    np.testing.assert_allclose(masked.predict(padded, verbose=0),
+                               plain.predict(short, verbose=0), rtol=1e-5, atol=1e-6)
