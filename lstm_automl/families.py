@@ -33,8 +33,10 @@ NORMALIZATIONS: dict[str, str] = {
     "layer": "LayerNormalization after each recurrent layer",
 }
 
+# Names ``keras.activations.get`` accepts (a test checks); new ones go last.
 ACTIVATIONS: dict[str, str] = {
-    name: name for name in ("relu", "tanh", "gelu", "elu", "selu", "swish", "linear")
+    name: name for name in ("relu", "tanh", "gelu", "elu", "selu", "swish", "linear",
+                            "leaky_relu", "silu", "softplus", "mish")
 }
 
 TUNER_ALGORITHMS: dict[str, str] = {

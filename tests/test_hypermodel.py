@@ -186,3 +186,25 @@ def test_norm_between_stacked_layers_keeps_the_mask(norm, bidirectional):
     plain.set_weights(masked.get_weights())
     np.testing.assert_allclose(masked.predict(padded, verbose=0),
                                plain.predict(short, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_every_activation_name_is_a_keras_activation():
+    import keras
+
+    from lstm_automl.families import ACTIVATIONS
+
+    for name in ACTIVATIONS:
+        assert callable(keras.activations.get(name)), name
+
+
+@pytest.mark.parametrize("activation", ["leaky_relu", "gelu", "softplus"])
+def test_dense_activation_reaches_the_dense_layers(activation):
+    import keras
+
+    from lstm_automl.hypermodel import ModelShape, build_model
+
+    model = build_model(values(dense_layers=1, dense_units=[3], dense_activation=activation),
+                        ModelShape(6, 2, 1))
+    dense = model.get_layer("dense_0")
+    assert dense.activation is keras.activations.get(activation)
+    fit_once(model)

@@ -97,3 +97,12 @@ def test_dense_dropout_per_dense_layer_exists_only_with_its_layer():
     hp = kt.HyperParameters()
     values = declare_space(hp, specs)
     assert len(values["dense_dropout"]) == values["dense_layers"]
+
+
+def test_validate_takes_the_new_activations(isolated_workdir: Path,
+                                            capsys: pytest.CaptureFixture[str]):
+    search = "  dense_layers: 1\n  dense_activation: {choice: [leaky_relu, silu, softplus, mish]}\n"
+    code, out = _validate(isolated_workdir, search, capsys)
+    assert code == 0 and "choice of leaky_relu, silu, softplus, mish" in out, out
+    code, out = _validate(isolated_workdir, "  dense_activation: hard_tanh\n", capsys)
+    assert code == 2 and "search.dense_activation" in out, out
