@@ -261,6 +261,7 @@ class SearchConfig(_Strict):
     stack_dropout: ParamSpec = _param("stack_dropout")
     dense_dropout: ParamSpec = _param("dense_dropout")
     norm: ParamSpec = _param("norm")
+    kernel_initializer: ParamSpec = _param("kernel_initializer")
 
     @field_validator("*", mode="after")
     @classmethod

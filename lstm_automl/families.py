@@ -33,6 +33,14 @@ NORMALIZATIONS: dict[str, str] = {
     "layer": "LayerNormalization after each recurrent layer",
 }
 
+INITIALIZERS: dict[str, str] = {
+    "default": "Keras' default of each layer (glorot_uniform kernels, orthogonal recurrent)",
+    "glorot_uniform": "Glorot (Xavier) uniform",
+    "he_normal": "He normal (for relu-like activations)",
+    "orthogonal": "orthogonal",
+    "lecun_normal": "LeCun normal (for selu)",
+}
+
 # Names ``keras.activations.get`` accepts (a test checks); new ones go last.
 ACTIVATIONS: dict[str, str] = {
     name: name for name in ("relu", "tanh", "gelu", "elu", "selu", "swish", "linear",

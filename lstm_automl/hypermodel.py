@@ -275,6 +275,16 @@ def _layer_setting(values: dict[str, Any], name: str, index: int) -> Any:
     return value[index] if isinstance(value, list) else value
 
 
+def _kernel_options(values: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for the kernels of recurrent and hidden dense layers; none where the
+    defaults hold, so a default model is built exactly as before."""
+    options: dict[str, Any] = {}
+    initializer = str(_setting(values, "kernel_initializer"))
+    if initializer != "default":
+        options["kernel_initializer"] = initializer
+    return options
+
+
 def _dropout(x: Any, rate: float, seed: int | None, name: str) -> Any:
     """A Dropout layer, or none at rate 0 (so a default model keeps its exact layers)."""
     if rate <= 0:
@@ -307,6 +317,7 @@ def _recurrent_block(x: Any, values: dict[str, Any], index: int, sequences: bool
         recurrent_dropout=float(values["recurrent_dropout"][index]),
         seed=_offset(seed, index),
         name=f"{values['cell']}_{index}",
+        **_kernel_options(values),
     )
     if values["bidirectional"]:
         recurrent = keras.layers.Bidirectional(recurrent, name=f"bidirectional_{index}")
@@ -335,7 +346,7 @@ def _dense_layers(x: Any, values: dict[str, Any], seed: int | None) -> Any:
     for index in range(int(values["dense_layers"])):
         x = keras.layers.Dense(
             int(values["dense_units"][index]), activation=values["dense_activation"],
-            name=f"dense_{index}",
+            name=f"dense_{index}", **_kernel_options(values),
         )(x)
         rate = float(_layer_setting(values, "dense_dropout", index))
         x = _dropout(x, rate, _offset(seed, 1000 + index), f"dense_dropout_{index}")

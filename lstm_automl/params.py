@@ -11,7 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from lstm_automl.families import ACTIVATIONS, CELL_FAMILIES, LOSSES, NORMALIZATIONS, OPTIMIZERS
+from lstm_automl.families import (
+    ACTIVATIONS,
+    CELL_FAMILIES,
+    INITIALIZERS,
+    LOSSES,
+    NORMALIZATIONS,
+    OPTIMIZERS,
+)
 
 Kind = Literal["int", "float", "bool", "name"]
 
@@ -148,6 +155,10 @@ SEARCH_PARAMS: dict[str, Domain] = {
     "norm": Domain(
         "name", "none", "normalisation after each recurrent layer (after its layer_dropout)",
         names=NORMALIZATIONS,
+    ),
+    "kernel_initializer": Domain(
+        "name", "default", "initializer of the input kernels of the recurrent and hidden dense "
+        "layers (default: each layer's own)", names=INITIALIZERS,
     ),
 }
 

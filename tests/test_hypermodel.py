@@ -208,3 +208,21 @@ def test_dense_activation_reaches_the_dense_layers(activation):
     dense = model.get_layer("dense_0")
     assert dense.activation is keras.activations.get(activation)
     fit_once(model)
+
+
+@pytest.mark.parametrize("cell", sorted(CELL_FAMILIES))
+def test_kernel_initializer_reaches_recurrent_and_dense_kernels(cell):
+    from lstm_automl.hypermodel import ModelShape, build_model
+
+    model = build_model(values(cell=cell, bidirectional=cell == "gru", dense_layers=1,
+                               dense_units=[3], dense_activation="relu",
+                               kernel_initializer="he_normal"), ModelShape(6, 2, 1), seed=1)
+    recurrent = model.get_layer("bidirectional_0" if cell == "gru" else f"{cell}_0")
+    layer = getattr(recurrent, "forward_layer", recurrent)
+    assert layer.get_config()["kernel_initializer"]["class_name"] == "HeNormal"
+    assert model.get_layer("dense_0").get_config()["kernel_initializer"]["class_name"] == (
+        "HeNormal")
+    default = build_model(values(cell=cell), ModelShape(6, 2, 1), seed=1)
+    assert default.get_layer(f"{cell}_0").get_config()["kernel_initializer"]["class_name"] == (
+        "GlorotUniform")
+    fit_once(model)

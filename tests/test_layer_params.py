@@ -29,6 +29,8 @@ NEW_KEYS = {
     "layer_dropout": ("{float: [0.0, 0.5], per_layer: true}", "float 0..0.5, per layer", 1.0),
     "stack_dropout": ("{choice: [0.0, 0.2]}", "choice of 0, 0.2", -0.1),
     "dense_dropout": ("{float: [0.1, 0.3]}", "float 0.1..0.3", 1.5),
+    "kernel_initializer": ("{choice: [default, he_normal]}", "choice of default, he_normal",
+                           "xavier"),
     "norm": ("{choice: [none, batch, layer]}", "choice of none, batch, layer", "group"),
 }
 
