@@ -262,6 +262,7 @@ class SearchConfig(_Strict):
     dense_dropout: ParamSpec = _param("dense_dropout")
     norm: ParamSpec = _param("norm")
     kernel_initializer: ParamSpec = _param("kernel_initializer")
+    momentum: ParamSpec = _param("momentum")
 
     @field_validator("*", mode="after")
     @classmethod

@@ -18,7 +18,8 @@ OPTIMIZERS: dict[str, str] = {
     "adamw": "AdamW (decoupled weight decay 1e-4)",
     "nadam": "Nadam",
     "rmsprop": "RMSprop",
-    "sgd": "SGD with momentum 0.9",
+    "sgd": "SGD with momentum (search.momentum, 0.9 unless set)",
+    "adagrad": "Adagrad",
 }
 
 LOSSES: dict[str, str] = {

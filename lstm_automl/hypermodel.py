@@ -78,15 +78,18 @@ def _task_loss(shape: ModelShape, name: str) -> Any:
     return keras.losses.SparseCategoricalCrossentropy()
 
 
-def make_optimizer(name: str, learning_rate: float, clipnorm: float | None) -> keras.Optimizer:
-    """The optimizer named in the sweep file (names from ``families.OPTIMIZERS``)."""
+def make_optimizer(name: str, learning_rate: float, clipnorm: float | None,
+                   momentum: float = 0.9) -> keras.Optimizer:
+    """The optimizer named in the sweep file (names from ``families.OPTIMIZERS``); ``momentum``
+    is SGD's only."""
     clip = {"clipnorm": clipnorm} if clipnorm else {}
     factories: dict[str, Callable[[], keras.Optimizer]] = {
         "adam": lambda: keras.optimizers.Adam(learning_rate, **clip),
         "adamw": lambda: keras.optimizers.AdamW(learning_rate, weight_decay=1e-4, **clip),
         "nadam": lambda: keras.optimizers.Nadam(learning_rate, **clip),
         "rmsprop": lambda: keras.optimizers.RMSprop(learning_rate, **clip),
-        "sgd": lambda: keras.optimizers.SGD(learning_rate, momentum=0.9, **clip),
+        "sgd": lambda: keras.optimizers.SGD(learning_rate, momentum=momentum, **clip),
+        "adagrad": lambda: keras.optimizers.Adagrad(learning_rate, **clip),
     }
     return factories[name]()
 
@@ -193,7 +196,7 @@ def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = No
     model = keras.Model(inputs, outputs, name=_model_name(values))
     model.compile(
         optimizer=make_optimizer(values["optimizer"], float(values["learning_rate"]),
-                                 values["clipnorm"]),
+                                 values["clipnorm"], float(_setting(values, "momentum"))),
         loss=_task_loss(shape, values["loss"]),
         metrics=_task_metrics(shape),
         jit_compile=jit_compile,

@@ -160,6 +160,10 @@ SEARCH_PARAMS: dict[str, Domain] = {
         "name", "default", "initializer of the input kernels of the recurrent and hidden dense "
         "layers (default: each layer's own)", names=INITIALIZERS,
     ),
+    "momentum": Domain(
+        "float", 0.9, "momentum of the sgd optimizer", low=0.0, high=1.0, high_inclusive=False,
+        active_when=("optimizer", "=sgd"),
+    ),
 }
 
 STRUCTURAL_PARAMS = ("layers", "dense_layers", "conv_front")

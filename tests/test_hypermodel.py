@@ -226,3 +226,15 @@ def test_kernel_initializer_reaches_recurrent_and_dense_kernels(cell):
     assert default.get_layer(f"{cell}_0").get_config()["kernel_initializer"]["class_name"] == (
         "GlorotUniform")
     fit_once(model)
+
+
+def test_momentum_reaches_sgd_and_defaults_to_the_old_value():
+    from lstm_automl.hypermodel import ModelShape, build_model
+
+    sgd = build_model(values(optimizer="sgd", momentum=0.5), ModelShape(6, 2, 1))
+    assert sgd.optimizer.momentum == pytest.approx(0.5)
+    old = build_model(values(optimizer="sgd"), ModelShape(6, 2, 1))
+    assert old.optimizer.momentum == pytest.approx(0.9)
+    adagrad = build_model(values(optimizer="adagrad", momentum=None), ModelShape(6, 2, 1))
+    assert type(adagrad.optimizer).__name__ == "Adagrad"
+    fit_once(adagrad)

@@ -31,6 +31,7 @@ NEW_KEYS = {
     "dense_dropout": ("{float: [0.1, 0.3]}", "float 0.1..0.3", 1.5),
     "kernel_initializer": ("{choice: [default, he_normal]}", "choice of default, he_normal",
                            "xavier"),
+    "momentum": ("{float: [0.0, 0.95]}", "float 0..0.95", 1.0),
     "norm": ("{choice: [none, batch, layer]}", "choice of none, batch, layer", "group"),
 }
 
@@ -108,3 +109,27 @@ def test_validate_takes_the_new_activations(isolated_workdir: Path,
     assert code == 0 and "choice of leaky_relu, silu, softplus, mish" in out, out
     code, out = _validate(isolated_workdir, "  dense_activation: hard_tanh\n", capsys)
     assert code == 2 and "search.dense_activation" in out, out
+
+
+def test_momentum_is_declared_only_for_sgd_trials():
+    import keras_tuner as kt
+
+    from lstm_automl.config import SearchConfig
+    from lstm_automl.space import declare_space
+    from lstm_automl.space_summary import space_size
+
+    specs = SearchConfig.model_validate({
+        "optimizer": {"choice": ["adam", "sgd"]},
+        "momentum": {"choice": [0.5, 0.9]}}).specs()
+    hp = kt.HyperParameters()
+    values = declare_space(hp, specs)
+    assert hp.is_active("momentum") == (values["optimizer"] == "sgd")
+    assert (values["momentum"] is None) == (values["optimizer"] != "sgd")
+    assert space_size(specs) == 3  # adam, sgd x 2 momenta
+
+
+def test_momentum_without_sgd_is_noted(isolated_workdir: Path,
+                                       capsys: pytest.CaptureFixture[str]):
+    code, out = _validate(isolated_workdir, "  momentum: {choice: [0.5, 0.9]}\n", capsys)
+    assert code == 0
+    assert "search.momentum: has no effect while optimizer is not sgd" in out
