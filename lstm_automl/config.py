@@ -263,6 +263,7 @@ class SearchConfig(_Strict):
     norm: ParamSpec = _param("norm")
     kernel_initializer: ParamSpec = _param("kernel_initializer")
     momentum: ParamSpec = _param("momentum")
+    l2: ParamSpec = _param("l2")
 
     @field_validator("*", mode="after")
     @classmethod

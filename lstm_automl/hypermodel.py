@@ -285,6 +285,9 @@ def _kernel_options(values: dict[str, Any]) -> dict[str, Any]:
     initializer = str(_setting(values, "kernel_initializer"))
     if initializer != "default":
         options["kernel_initializer"] = initializer
+    l2 = float(_setting(values, "l2"))
+    if l2 > 0:
+        options["kernel_regularizer"] = keras.regularizers.L2(l2)
     return options
 
 

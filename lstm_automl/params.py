@@ -164,6 +164,10 @@ SEARCH_PARAMS: dict[str, Domain] = {
         "float", 0.9, "momentum of the sgd optimizer", low=0.0, high=1.0, high_inclusive=False,
         active_when=("optimizer", "=sgd"),
     ),
+    "l2": Domain(
+        "float", 0.0, "L2 regularisation factor of the recurrent and hidden dense kernels",
+        low=0.0,
+    ),
 }
 
 STRUCTURAL_PARAMS = ("layers", "dense_layers", "conv_front")

@@ -238,3 +238,17 @@ def test_momentum_reaches_sgd_and_defaults_to_the_old_value():
     adagrad = build_model(values(optimizer="adagrad", momentum=None), ModelShape(6, 2, 1))
     assert type(adagrad.optimizer).__name__ == "Adagrad"
     fit_once(adagrad)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "peephole"])
+def test_l2_regularises_recurrent_and_dense_kernels(cell):
+    from lstm_automl.hypermodel import ModelShape, build_model
+
+    model = build_model(values(cell=cell, dense_layers=1, dense_units=[3],
+                               dense_activation="relu", l2=1e-3), ModelShape(6, 2, 1), seed=1)
+    for name in (f"{cell}_0", "dense_0"):
+        regularizer = model.get_layer(name).get_config()["kernel_regularizer"]
+        assert regularizer["config"]["l2"] == pytest.approx(1e-3), name
+    assert len(model.losses) == 2  # one penalty per regularised kernel
+    assert not build_model(values(cell=cell), ModelShape(6, 2, 1)).losses
+    fit_once(model)

@@ -32,6 +32,7 @@ NEW_KEYS = {
     "kernel_initializer": ("{choice: [default, he_normal]}", "choice of default, he_normal",
                            "xavier"),
     "momentum": ("{float: [0.0, 0.95]}", "float 0..0.95", 1.0),
+    "l2": ("{float: [1.0e-6, 1.0e-3], log: true}", "float 1e-06..0.001, log", -1.0),
     "norm": ("{choice: [none, batch, layer]}", "choice of none, batch, layer", "group"),
 }
 
