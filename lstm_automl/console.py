@@ -111,6 +111,12 @@ def _searched_key(key: str, searched: list[str]) -> bool:
 def _value_of(values: dict[str, Any], key: str) -> Any:
     if key in values:
         return values[key]
-    per_layer = [values[k] for k in sorted(values) if k.rsplit("_", 1)[0] == key
+    # by layer number: units_10 comes after units_9 (16 layers are allowed)
+    per_layer = [values[k] for k in sorted(values, key=_layer_order) if k.rsplit("_", 1)[0] == key
                  and k.rsplit("_", 1)[-1].isdigit()]
     return "/".join(fmt_value(v) for v in per_layer) if per_layer else None
+
+
+def _layer_order(key: str) -> tuple[str, int]:
+    base, _, index = key.rpartition("_")
+    return (base, int(index)) if index.isdigit() else (key, -1)

@@ -87,7 +87,7 @@ MULTI_STEPS: dict[str, str] = {
 SEARCH_PARAMS: dict[str, Domain] = {
     "cell": Domain("name", "lstm", "recurrent cell family", names=CELL_FAMILIES),
     "bidirectional": Domain("bool", False, "wrap every recurrent layer in Bidirectional"),
-    "layers": Domain("int", 1, "number of stacked recurrent layers", low=1, high=8),
+    "layers": Domain("int", 1, "number of stacked recurrent layers", low=1, high=16),
     "units": Domain(
         "int", 32, "units of each recurrent layer", low=1, high=4096, per_layer="recurrent"
     ),
@@ -108,7 +108,7 @@ SEARCH_PARAMS: dict[str, Domain] = {
         "int", 3, "kernel size of the Conv1D front end", low=1, high=64,
         active_when=("conv_front", "true"),
     ),
-    "dense_layers": Domain("int", 0, "hidden dense layers in the head", low=0, high=8),
+    "dense_layers": Domain("int", 0, "hidden dense layers in the head", low=0, high=16),
     "dense_units": Domain(
         "int", 32, "units of each hidden dense layer", low=1, high=4096, per_layer="dense",
         active_when=("dense_layers", ">0"),

@@ -252,3 +252,16 @@ def test_l2_regularises_recurrent_and_dense_kernels(cell):
     assert len(model.losses) == 2  # one penalty per regularised kernel
     assert not build_model(values(cell=cell), ModelShape(6, 2, 1)).losses
     fit_once(model)
+
+
+def test_deep_stacks_build():
+    from lstm_automl.hypermodel import ModelShape, build_model
+
+    model = build_model(values(layers=12, units=[2] * 12, dropout=[0.0] * 12,
+                               recurrent_dropout=[0.0] * 12, dense_layers=16,
+                               dense_units=[2] * 16, dense_activation="relu"),
+                        ModelShape(6, 2, 1), seed=1)
+    names = [layer.name for layer in model.layers]
+    assert "lstm_11" in names and "dense_15" in names
+    x = np.zeros((2, 6, 2), dtype="float32")
+    assert model.predict(x, verbose=0).shape == (2, 1)

@@ -134,3 +134,20 @@ def test_momentum_without_sgd_is_noted(isolated_workdir: Path,
     code, out = _validate(isolated_workdir, "  momentum: {choice: [0.5, 0.9]}\n", capsys)
     assert code == 0
     assert "search.momentum: has no effect while optimizer is not sgd" in out
+
+
+def test_depth_up_to_16(isolated_workdir: Path, capsys: pytest.CaptureFixture[str]):
+    search = ("  layers: {int: [1, 16]}\n  dense_layers: {choice: [0, 16]}\n"
+              "  units: {choice: [2, 4], per_layer: true}\n")
+    code, out = _validate(isolated_workdir, search, capsys)
+    assert code == 0, out
+    for name in ("layers", "dense_layers"):
+        code, out = _validate(isolated_workdir, f"  {name}: 17\n", capsys)
+        assert code == 2 and f"search.{name}" in out and "<= 16" in out, out
+
+
+def test_per_layer_values_print_in_layer_order():
+    from lstm_automl.console import _value_of
+
+    values = {f"units_{i}": i for i in range(12)}
+    assert _value_of(values, "units") == "/".join(str(i) for i in range(12))
