@@ -6,8 +6,9 @@ A searchable value is written in keras-tuner's vocabulary:
 * ``{choice: [a, b, c]}`` picks one of the listed values (``[false, true]`` is a boolean);
 * ``{int: [lo, hi], step: s, log: false}`` and ``{float: [lo, hi], step: null, log: false}``
   are ranges with both bounds included; ``log: true`` samples on a log scale (needs lo > 0);
-* ``per_layer: true`` on units, dropout, recurrent_dropout or dense_units samples one value for
-  each layer, a value that exists only when its layer does.
+* ``per_layer: true`` on a per-layer parameter (units, dropout, recurrent_dropout,
+  layer_dropout, dense_units...: ``params.SEARCH_PARAMS``) samples one value for each layer, a
+  value that exists only when its layer does.
 """
 
 from __future__ import annotations
@@ -244,6 +245,13 @@ class SearchConfig(_Strict):
     window_norm: ParamSpec = _param("window_norm")
     residual: ParamSpec = _param("residual")
     multi_step: ParamSpec = _param("multi_step")
+    layer_dropout: ParamSpec = _param("layer_dropout")
+    stack_dropout: ParamSpec = _param("stack_dropout")
+    dense_dropout: ParamSpec = _param("dense_dropout")
+    norm: ParamSpec = _param("norm")
+    kernel_initializer: ParamSpec = _param("kernel_initializer")
+    momentum: ParamSpec = _param("momentum")
+    l2: ParamSpec = _param("l2")
 
     @field_validator("*", mode="after")
     @classmethod

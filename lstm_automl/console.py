@@ -116,3 +116,4 @@ def _value_of(values: dict[str, Any], key: str) -> Any:
                      if (s := split_layer_key(k)) and s[0] == key), key=lambda pair: pair[0])
     per_layer = [v for _, v in layers]
     return "/".join(fmt_value(v) for v in per_layer) if per_layer else None
+

@@ -20,7 +20,8 @@ OPTIMIZERS: dict[str, str] = {
     "adamw": "AdamW (decoupled weight decay 1e-4)",
     "nadam": "Nadam",
     "rmsprop": "RMSprop",
-    "sgd": "SGD with momentum 0.9",
+    "sgd": "SGD with momentum (search.momentum, 0.9 unless set)",
+    "adagrad": "Adagrad",
 }
 
 LOSSES: dict[str, str] = {
@@ -29,8 +30,24 @@ LOSSES: dict[str, str] = {
     "huber": "Huber loss (delta 1.0, on scaled targets)",
 }
 
+NORMALIZATIONS: dict[str, str] = {
+    "none": "no normalisation layer",
+    "batch": "BatchNormalization after each recurrent layer",
+    "layer": "LayerNormalization after each recurrent layer",
+}
+
+INITIALIZERS: dict[str, str] = {
+    "default": "Keras' default of each layer (glorot_uniform kernels, orthogonal recurrent)",
+    "glorot_uniform": "Glorot (Xavier) uniform",
+    "he_normal": "He normal (for relu-like activations)",
+    "orthogonal": "orthogonal",
+    "lecun_normal": "LeCun normal (for selu)",
+}
+
+# Names ``keras.activations.get`` accepts (a test checks); new ones go last.
 ACTIVATIONS: dict[str, str] = {
-    name: name for name in ("relu", "tanh", "gelu", "elu", "selu", "swish", "linear")
+    name: name for name in ("relu", "tanh", "gelu", "elu", "selu", "swish", "linear",
+                            "leaky_relu", "silu", "softplus", "mish")
 }
 
 TUNER_ALGORITHMS: dict[str, str] = {

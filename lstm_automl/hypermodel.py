@@ -28,6 +28,7 @@ import keras_tuner as kt
 
 from lstm_automl.cells import ShiftIn, WindowBaseline, WindowNorm, make_recurrent_layer
 from lstm_automl.data.base import ModelShape
+from lstm_automl.params import SEARCH_PARAMS
 from lstm_automl.space import declare_space
 
 
@@ -77,15 +78,18 @@ def _task_loss(shape: ModelShape, name: str) -> Any:
     return keras.losses.SparseCategoricalCrossentropy()
 
 
-def make_optimizer(name: str, learning_rate: float, clipnorm: float | None) -> keras.Optimizer:
-    """The optimizer named in the sweep file (names from ``families.OPTIMIZERS``)."""
+def make_optimizer(name: str, learning_rate: float, clipnorm: float | None,
+                   momentum: float = 0.9) -> keras.Optimizer:
+    """The optimizer named in the sweep file (names from ``families.OPTIMIZERS``); ``momentum``
+    is SGD's only."""
     clip = {"clipnorm": clipnorm} if clipnorm else {}
     factories: dict[str, Callable[[], keras.Optimizer]] = {
         "adam": lambda: keras.optimizers.Adam(learning_rate, **clip),
         "adamw": lambda: keras.optimizers.AdamW(learning_rate, weight_decay=1e-4, **clip),
         "nadam": lambda: keras.optimizers.Nadam(learning_rate, **clip),
         "rmsprop": lambda: keras.optimizers.RMSprop(learning_rate, **clip),
-        "sgd": lambda: keras.optimizers.SGD(learning_rate, momentum=0.9, **clip),
+        "sgd": lambda: keras.optimizers.SGD(learning_rate, momentum=momentum, **clip),
+        "adagrad": lambda: keras.optimizers.Adagrad(learning_rate, **clip),
     }
     return factories[name]()
 
@@ -192,7 +196,7 @@ def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = No
     model = keras.Model(inputs, outputs, name=_model_name(values))
     model.compile(
         optimizer=make_optimizer(values["optimizer"], float(values["learning_rate"]),
-                                 values["clipnorm"]),
+                                 values["clipnorm"], float(_setting(values, "momentum"))),
         loss=_task_loss(shape, values["loss"]),
         metrics=_task_metrics(shape),
         jit_compile=jit_compile,
@@ -249,25 +253,8 @@ def _network(values: dict[str, Any], shape: ModelShape, seed: int | None, inputs
             int(values["conv_filters"]), int(values["conv_kernel_size"]), padding="causal",
             activation="relu", name="conv_front",
         )(x)
-    layers = int(values["layers"])
-    for index in range(layers):
-        recurrent = make_recurrent_layer(
-            values["cell"],
-            int(values["units"][index]),
-            return_sequences=index < layers - 1,
-            dropout=float(values["dropout"][index]),
-            recurrent_dropout=float(values["recurrent_dropout"][index]),
-            seed=None if seed is None else seed + index,
-            name=f"{values['cell']}_{index}",
-        )
-        if values["bidirectional"]:
-            recurrent = keras.layers.Bidirectional(recurrent, name=f"bidirectional_{index}")
-        x = recurrent(x) if mask is None else recurrent(x, mask=mask)
-    for index in range(int(values["dense_layers"])):
-        x = keras.layers.Dense(
-            int(values["dense_units"][index]), activation=values["dense_activation"],
-            name=f"dense_{index}",
-        )(x)
+    x = _recurrent_stack(x, values, seed, mask)
+    x = _dense_layers(x, values, seed)
     outputs = HEADS[shape.task](x, shape)
     baseline = _window_baseline(norm, residual)
     if baseline is not None:
@@ -276,6 +263,100 @@ def _network(values: dict[str, Any], shape: ModelShape, seed: int | None, inputs
         outputs = WindowBaseline(shape.target_channel, shape.n_outputs, baseline, season,
                                  dtype="float32", name="window_baseline")([inputs, outputs])
     return outputs
+
+
+def _setting(values: dict[str, Any], name: str) -> Any:
+    """``values[name]``, or the table's default where it is missing: trials recorded before the
+    param existed (and hand-written values) build the model they built then."""
+    value = values.get(name)
+    return SEARCH_PARAMS[name].default if value is None else value
+
+
+def _layer_setting(values: dict[str, Any], name: str, index: int) -> Any:
+    """Layer ``index``'s value of a per-layer param (a list, or one value shared by all)."""
+    value = _setting(values, name)
+    return value[index] if isinstance(value, list) else value
+
+
+def _kernel_options(values: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for the kernels of recurrent and hidden dense layers; none where the
+    defaults hold, so a default model is built exactly as before."""
+    options: dict[str, Any] = {}
+    initializer = str(_setting(values, "kernel_initializer"))
+    if initializer != "default":
+        options["kernel_initializer"] = initializer
+    l2 = float(_setting(values, "l2"))
+    if l2 > 0:
+        options["kernel_regularizer"] = keras.regularizers.L2(l2)
+    return options
+
+
+def _dropout(x: Any, rate: float, seed: int | None, name: str) -> Any:
+    """A Dropout layer, or none at rate 0 (so a default model keeps its exact layers)."""
+    if rate <= 0:
+        return x
+    return keras.layers.Dropout(rate, seed=seed, name=name)(x)
+
+
+def _offset(seed: int | None, offset: int) -> int | None:
+    return None if seed is None else seed + offset
+
+
+def _recurrent_stack(x: Any, values: dict[str, Any], seed: int | None, mask: Any) -> Any:
+    """The stacked recurrent layers, each followed by its dropout, then the stack's dropout."""
+    layers = int(values["layers"])
+    for index in range(layers):
+        x = _recurrent_block(x, values, index, index < layers - 1, seed, mask)
+    rate = float(_setting(values, "stack_dropout"))
+    return _dropout(x, rate, _offset(seed, 2 * layers), "stack_dropout")
+
+
+def _recurrent_block(x: Any, values: dict[str, Any], index: int, sequences: bool,
+                     seed: int | None, mask: Any) -> Any:
+    """Recurrent layer ``index`` and what follows it. ``mask`` goes to the recurrent layer
+    explicitly: layers between recurrent ones need not carry it."""
+    recurrent = make_recurrent_layer(
+        values["cell"],
+        int(values["units"][index]),
+        return_sequences=sequences,
+        dropout=float(values["dropout"][index]),
+        recurrent_dropout=float(values["recurrent_dropout"][index]),
+        seed=_offset(seed, index),
+        name=f"{values['cell']}_{index}",
+        **_kernel_options(values),
+    )
+    if values["bidirectional"]:
+        recurrent = keras.layers.Bidirectional(recurrent, name=f"bidirectional_{index}")
+    x = recurrent(x) if mask is None else recurrent(x, mask=mask)
+    rate = float(_layer_setting(values, "layer_dropout", index))
+    x = _dropout(x, rate, _offset(seed, int(values["layers"]) + index), f"layer_dropout_{index}")
+    return _normalise(x, str(_setting(values, "norm")), f"norm_{index}")
+
+
+# The ``norm`` choices (names from ``families.NORMALIZATIONS``). A batch norm sees the padding
+# mask the recurrent layer's output carries, so padded steps stay out of its statistics.
+NORMALIZATION_LAYERS: dict[str, Callable[[str], keras.layers.Layer] | None] = {
+    "none": None,
+    "batch": lambda name: keras.layers.BatchNormalization(name=name),
+    "layer": lambda name: keras.layers.LayerNormalization(name=name),
+}
+
+
+def _normalise(x: Any, kind: str, name: str) -> Any:
+    factory = NORMALIZATION_LAYERS[kind]
+    return x if factory is None else factory(name)(x)
+
+
+def _dense_layers(x: Any, values: dict[str, Any], seed: int | None) -> Any:
+    """The hidden dense layers of the head, each followed by its dropout."""
+    for index in range(int(values["dense_layers"])):
+        x = keras.layers.Dense(
+            int(values["dense_units"][index]), activation=values["dense_activation"],
+            name=f"dense_{index}", **_kernel_options(values),
+        )(x)
+        rate = float(_layer_setting(values, "dense_dropout", index))
+        x = _dropout(x, rate, _offset(seed, 1000 + index), f"dense_dropout_{index}")
+    return x
 
 
 def _model_name(values: dict[str, Any]) -> str:

@@ -26,7 +26,7 @@ from lstm_automl import config as cfg
 from lstm_automl.errors import ConfigError, SpecError
 from lstm_automl.families import higher_is_better, objective_problem
 from lstm_automl.kernels import gpu_visible, space_kernel_notes
-from lstm_automl.params import SEARCH_PARAMS, short_list, window_checks
+from lstm_automl.params import SEARCH_PARAMS, rule_holds, short_list, window_checks
 from lstm_automl.python_model import architecture_problems, python_ref, static_problems
 from lstm_automl.space_summary import data_size, is_searched, space_size
 
@@ -511,15 +511,15 @@ def data_notes(config: cfg.SweepConfig, train_sizes: list[int]) -> list[str]:
 
 
 def _note_inactive(specs: dict[str, Any], notes: list[str]) -> None:
-    def never(name: str) -> bool:
-        values = cfg.spec_values(specs[name]) or []
-        return all(not v for v in values)
+    """A searched value whose parent never switches it on (``active_when``) is wasted."""
+    for name, domain in SEARCH_PARAMS.items():
+        if domain.active_when is None or not is_searched(specs[name]):
+            continue
+        parent, rule = domain.active_when
+        parent_values = cfg.spec_values(specs[parent]) or []
+        if not any(rule_holds(rule, v) for v in parent_values):
+            notes.append(f"search.{name}: has no effect while {parent} is {_never_text(rule)}")
 
-    if never("dense_layers"):
-        for name in ("dense_units", "dense_activation"):
-            if is_searched(specs[name]):
-                notes.append(f"search.{name}: has no effect while dense_layers is 0")
-    if never("conv_front"):
-        for name in ("conv_filters", "conv_kernel_size"):
-            if is_searched(specs[name]):
-                notes.append(f"search.{name}: has no effect while conv_front is false")
+
+def _never_text(rule: str) -> str:
+    return {"true": "false", ">0": "0"}.get(rule, f"not {rule[1:]}")

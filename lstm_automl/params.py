@@ -12,7 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from lstm_automl.families import ACTIVATIONS, CELL_FAMILIES, LOSSES, OPTIMIZERS
+from lstm_automl.families import (
+    ACTIVATIONS,
+    CELL_FAMILIES,
+    INITIALIZERS,
+    LOSSES,
+    NORMALIZATIONS,
+    OPTIMIZERS,
+)
 
 Kind = Literal["int", "float", "bool", "name"]
 
@@ -31,7 +38,8 @@ class Domain:
     names: dict[str, str] | None = None
     nullable: bool = False
     per_layer: Literal["recurrent", "dense"] | None = None
-    active_when: tuple[str, str] | None = None  # (structural param, "true" | ">0")
+    # (parent param, rule): "true", ">0", or "=name" (active while the parent has that name)
+    active_when: tuple[str, str] | None = None
 
     def describe_allowed(self) -> str:
         """One phrase naming what is allowed, for error messages."""
@@ -80,7 +88,7 @@ MULTI_STEPS: dict[str, str] = {
 SEARCH_PARAMS: dict[str, Domain] = {
     "cell": Domain("name", "lstm", "recurrent cell family", names=CELL_FAMILIES),
     "bidirectional": Domain("bool", False, "wrap every recurrent layer in Bidirectional"),
-    "layers": Domain("int", 1, "number of stacked recurrent layers", low=1, high=8),
+    "layers": Domain("int", 1, "number of stacked recurrent layers", low=1, high=16),
     "units": Domain(
         "int", 32, "units of each recurrent layer", low=1, high=4096, per_layer="recurrent"
     ),
@@ -101,7 +109,7 @@ SEARCH_PARAMS: dict[str, Domain] = {
         "int", 3, "kernel size of the Conv1D front end", low=1, high=64,
         active_when=("conv_front", "true"),
     ),
-    "dense_layers": Domain("int", 0, "hidden dense layers in the head", low=0, high=8),
+    "dense_layers": Domain("int", 0, "hidden dense layers in the head", low=0, high=16),
     "dense_units": Domain(
         "int", 32, "units of each hidden dense layer", low=1, high=4096, per_layer="dense",
         active_when=("dense_layers", ">0"),
@@ -133,9 +141,55 @@ SEARCH_PARAMS: dict[str, Domain] = {
         "name", "direct", "how a horizon above 1 is forecast: direct multi-output or recursive "
         "one-step (forecast only)", names=MULTI_STEPS,
     ),
+    "layer_dropout": Domain(
+        "float", 0.0, "Dropout after each recurrent layer (on its outputs)", low=0.0, high=1.0,
+        high_inclusive=False, per_layer="recurrent",
+    ),
+    "stack_dropout": Domain(
+        "float", 0.0, "one Dropout after the whole recurrent stack", low=0.0, high=1.0,
+        high_inclusive=False,
+    ),
+    "dense_dropout": Domain(
+        "float", 0.0, "Dropout after each hidden dense layer", low=0.0, high=1.0,
+        high_inclusive=False, per_layer="dense", active_when=("dense_layers", ">0"),
+    ),
+    "norm": Domain(
+        "name", "none", "normalisation after each recurrent layer (after its layer_dropout)",
+        names=NORMALIZATIONS,
+    ),
+    "kernel_initializer": Domain(
+        "name", "default", "initializer of the input kernels of the recurrent and hidden dense "
+        "layers (default: each layer's own)", names=INITIALIZERS,
+    ),
+    "momentum": Domain(
+        "float", 0.9, "momentum of the sgd optimizer", low=0.0, high=1.0, high_inclusive=False,
+        active_when=("optimizer", "=sgd"),
+    ),
+    "l2": Domain(
+        "float", 0.0, "L2 regularisation factor of the recurrent and hidden dense kernels",
+        low=0.0,
+    ),
 }
 
 STRUCTURAL_PARAMS = ("layers", "dense_layers", "conv_front")
+PER_LAYER_PARENTS = {"recurrent": "layers", "dense": "dense_layers"}
+
+
+def rule_holds(rule: str, value: Any) -> bool:
+    """Whether a parent's ``value`` switches on a param with ``active_when`` ``rule``."""
+    if rule == "true":
+        return bool(value)
+    if rule == ">0":
+        return value is not None and int(value) > 0
+    assert rule.startswith("="), rule
+    return bool(value == rule[1:])
+
+
+def condition_parents() -> tuple[str, ...]:
+    """Every parent an ``active_when`` names, structural ones first (a searched size counts
+    their values together)."""
+    parents = [d.active_when[0] for d in SEARCH_PARAMS.values() if d.active_when]
+    return tuple(dict.fromkeys([*STRUCTURAL_PARAMS, *parents]))
 
 # A per-layer value is its own hyperparameter (and run param): ``units_0``, ``dense_units_1``.
 _LAYER_KEY = re.compile(r"(.+)_(\d+)")
@@ -154,7 +208,8 @@ def split_layer_key(key: str) -> tuple[str, int] | None:
 
 def layer_parent(domain: Domain) -> str:
     """The structural param that counts the layers a per-layer value exists for."""
-    return "layers" if domain.per_layer == "recurrent" else "dense_layers"
+    assert domain.per_layer is not None, "only per-layer domains have a parent"
+    return PER_LAYER_PARENTS[domain.per_layer]
 
 
 # keras-tuner values cannot be None, so a nullable domain's null (``{choice: [null, 1.0]}``)

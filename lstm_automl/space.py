@@ -20,6 +20,7 @@ from lstm_automl.params import (
     encode_null,
     layer_key,
     layer_parent,
+    rule_holds,
 )
 
 
@@ -88,10 +89,10 @@ def declare_space(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str, An
             with hp.conditional_scope(parent, active):
                 declared = _declare(hp, name, spec, domain)
             values[name] = declared if values[parent] in active else None
-    values["units"] = _per_layer_list(values["units"], values["layers"])
-    values["dropout"] = _per_layer_list(values["dropout"], values["layers"])
-    values["recurrent_dropout"] = _per_layer_list(values["recurrent_dropout"], values["layers"])
-    values["dense_units"] = _per_layer_list(values["dense_units"], values["dense_layers"])
+    for name, domain in SEARCH_PARAMS.items():
+        if domain.per_layer:
+            count = values[layer_parent(domain)]
+            values[name] = _per_layer_list(values[name], count)
     return values
 
 
@@ -104,7 +105,7 @@ def _condition(domain: Domain, specs: dict[str, Any]) -> tuple[str, list[Any]] |
         return None
     parent, rule = domain.active_when
     parent_values = _parent_values(specs, parent)
-    active = [v for v in parent_values if (bool(v) if rule == "true" else int(v) > 0)]
+    active = [v for v in parent_values if rule_holds(rule, v)]
     if len(parent_values) <= 1 and not getattr(specs[parent], "per_layer", False):
         return None if active else (parent, active)
     return parent, active

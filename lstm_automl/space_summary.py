@@ -10,7 +10,13 @@ import math
 from typing import Any
 
 from lstm_automl.config import ChoiceSpec, FloatSpec, IntSpec, spec_values
-from lstm_automl.params import SEARCH_PARAMS, STRUCTURAL_PARAMS, layer_parent, short_list
+from lstm_automl.params import (
+    SEARCH_PARAMS,
+    condition_parents,
+    layer_parent,
+    rule_holds,
+    short_list,
+)
 
 
 def is_searched(spec: Any) -> bool:
@@ -58,13 +64,13 @@ def space_size(specs: dict[str, Any]) -> int | None:
 
     Conditional values (per-layer widths, conv and dense settings) count only where they exist.
     """
-    structural = {name: spec_values(specs[name]) or [] for name in STRUCTURAL_PARAMS}
+    structural = {name: spec_values(specs[name]) or [] for name in condition_parents()}
     total = 0
     for combo in itertools.product(*structural.values()):
         chosen = dict(zip(structural, combo, strict=True))
         size = 1
         for name, domain in SEARCH_PARAMS.items():
-            if name in STRUCTURAL_PARAMS or not _active(domain.active_when, chosen):
+            if name in structural or not _active(domain.active_when, chosen):
                 continue
             count = _count(specs[name])
             if count is None:
@@ -81,7 +87,7 @@ def _active(condition: tuple[str, str] | None, chosen: dict[str, Any]) -> bool:
     if condition is None:
         return True
     parent, rule = condition
-    return bool(chosen[parent]) if rule == "true" else int(chosen[parent]) > 0
+    return rule_holds(rule, chosen[parent])
 
 
 def summary_rows(specs: dict[str, Any]) -> list[tuple[str, str]]:

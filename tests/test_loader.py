@@ -17,6 +17,7 @@ from lstm_automl.cli import main
 from lstm_automl.config import SweepConfig
 from lstm_automl.errors import ConfigError
 from lstm_automl.loader import data_notes, load_sweep
+from lstm_automl.params import SEARCH_PARAMS
 from lstm_automl.space_summary import format_size, space_size, summary_rows
 
 CELLS = "lstm, gru, peephole, simple_rnn"
@@ -267,16 +268,13 @@ def test_searched_data_settings_get_one_line_each(data: str, expected: list[str]
     assert caught.value.problems == expected
 
 
-SEARCH_KEYS = ("cell, bidirectional, layers, units, dropout, recurrent_dropout, conv_front, "
-               "conv_filters, conv_kernel_size, dense_layers, dense_units, dense_activation, "
-               "learning_rate, optimizer, loss, batch_size, clipnorm, window_norm, residual, "
-               "multi_step")
+SEARCH_KEYS = ", ".join(SEARCH_PARAMS)  # in the table's order
 
 
 @pytest.mark.parametrize("section, key, expected", [
     # Far from any allowed key: no misleading "did you mean", the allowed keys instead.
     ("search", "batch_norm", f"search.batch_norm: unknown key; allowed: {SEARCH_KEYS}"),
-    ("search", "dense_dropout", f"search.dense_dropout: unknown key; allowed: {SEARCH_KEYS}"),
+    ("search", "attention_heads", f"search.attention_heads: unknown key; allowed: {SEARCH_KEYS}"),
     ("tuner", "hyperband_iterations",
      "tuner.hyperband_iterations: unknown key; allowed: algorithm, max_trials, objective, "
      "direction, executions_per_trial, max_consecutive_failures, hyperband_factor, directory"),

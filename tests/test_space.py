@@ -172,11 +172,13 @@ def _mixed_choice(name: str) -> tuple[str, type | None]:
 
 
 def _active_parents(name: str) -> str:
-    """Fix the structural value that makes ``name`` exist, so the tuner declares it."""
+    """Fix the parent value that makes ``name`` exist, so the tuner declares it."""
     parent = SEARCH_PARAMS[name].active_when
     if parent is None:
         return ""
-    return f", {parent[0]}: {'true' if parent[1] == 'true' else 1}"
+    rule = parent[1]
+    value = "true" if rule == "true" else rule[1:] if rule.startswith("=") else 1
+    return f", {parent[0]}: {value}"
 
 
 @pytest.mark.parametrize("name", list(SEARCH_PARAMS))

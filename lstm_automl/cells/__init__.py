@@ -59,8 +59,12 @@ def make_recurrent_layer(
     recurrent_dropout: float = 0.0,
     seed: int | None = None,
     name: str | None = None,
+    **options: Any,
 ) -> keras.layers.Layer:
-    """One recurrent layer of ``family``; raises KeyError listing the valid names."""
+    """One recurrent layer of ``family``; raises KeyError listing the valid names.
+
+    ``options``: further arguments every family's layer takes (``kernel_initializer``,
+    ``kernel_regularizer``)."""
     try:
         factory = CELLS[family]
     except KeyError:
@@ -72,6 +76,7 @@ def make_recurrent_layer(
         recurrent_dropout=recurrent_dropout,
         seed=seed,
         name=name,
+        **options,
     )
 
 
