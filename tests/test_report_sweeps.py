@@ -84,7 +84,7 @@ def test_classification_sweep_logs_and_reports_a_confusion_matrix(isolated_workd
 # (Random search: raising max_trials of a finished grid search adds no trial today.)
 EXTENDED = """
 name: ext
-seed: 4
+seed: 3  # trials 1-2 draw learning rate 1e-7, trial 3 draws 0.05
 data: {{source: builtin:nile, lookback: 6, split: {{validation: 0.2, test: 0.2}}}}
 search:
   cell: gru
