@@ -22,6 +22,7 @@ import numpy as np
 
 from lstm_automl.console import VERBOSE, Reporter, fmt_value
 from lstm_automl.data import SweepData, load_data, load_variants
+from lstm_automl.data.base import DEFAULT_BASELINE_BUDGET_S
 from lstm_automl.errors import Recycle, SweepError, TrackingError
 from lstm_automl.families import direction as objective_direction
 from lstm_automl.identity import data_fingerprint, identity_hash
@@ -386,8 +387,8 @@ def _baseline_budget(records: list[TrialRecord]) -> float:
     a few seconds so that small sweeps still get every method."""
     seconds = sorted(r.seconds for r in records if r.status == "COMPLETED" and r.seconds > 0)
     if not seconds:
-        return 60.0
-    return max(10.0, min(60.0, seconds[len(seconds) // 2]))
+        return DEFAULT_BASELINE_BUDGET_S
+    return max(10.0, min(DEFAULT_BASELINE_BUDGET_S, seconds[len(seconds) // 2]))
 
 
 def _final_model(prep: Prepared, tuner: Any, data: SweepData,

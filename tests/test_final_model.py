@@ -44,6 +44,20 @@ def _parent(client, experiment: str):
     return runs[0]
 
 
+@pytest.mark.parametrize(("final", "message"), [
+    ("{top_k: 0}", "final_model.top_k: Input should be greater than or equal to 1"),
+    ("{seeds: 11}", "final_model.seeds: Input should be less than or equal to 10"),
+    ("{refit: maybe}", "final_model.refit:"),
+    ("{seed: 2}", "final_model.seed: unknown key"),
+])
+def test_bad_final_model_settings_are_refused_naming_the_key(tmp_path, capsys, final, message):
+    path = write_sweep(tmp_path, f"name: x\ndata: {{source: builtin:nile}}\nfinal_model: {final}\n")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and message in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep.yaml"]  # nothing written
+
+
 def test_average_is_the_mean_of_its_members(keras_session):
     import keras
 
