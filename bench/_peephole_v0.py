@@ -1,6 +1,6 @@
 """The peephole cell as it was before issue 6 ("Fast sweeps"), frozen for before/after timings.
 
-A verbatim copy of ``lstm_automl.cells.peephole.PeepholeLSTMCell`` at version 0.1.0 (one input
+A verbatim copy of ``lstm_automl.model.cells.peephole.PeepholeLSTMCell`` at version 0.1.0 (one input
 and one recurrent matmul per step inside ``keras.layers.RNN``), renamed and not registered for
 saving. ``bench/epoch_time.py`` times it next to the current implementation; delete this file
 once the before/after comparison is no longer interesting.

@@ -51,8 +51,8 @@ def model_factories(units: int) -> dict[str, Callable[[], list[Any]]]:
     """name -> a function returning the recurrent layers of that model (fresh each call)."""
     import keras
 
-    from lstm_automl.cells import PeepholeLSTMCell, make_recurrent_layer
-    from lstm_automl.cells import peephole as peephole_module
+    from lstm_automl.model.cells import PeepholeLSTMCell, make_recurrent_layer
+    from lstm_automl.model.cells import peephole as peephole_module
 
     def family(name: str) -> Callable[[], list[Any]]:
         return lambda: [make_recurrent_layer(name, units, return_sequences=False)]
@@ -229,7 +229,7 @@ def main() -> None:
                 f"round robin")
     notes = ["ratios are per round (same round, same compile mode), then the median; "
              "'x LSTM' < 1 means faster than Keras LSTM",
-             "'peephole' is what the model builder uses (lstm_automl.cells.CELLS['peephole']: "
+             "'peephole' is what the model builder uses (lstm_automl.model.cells.CELLS['peephole']: "
              "the PeepholeLSTM layer since issue 6, so the two rows time the same layer)",
              "CPU time: this process's CPU seconds per epoch, same ratios; less moved by other "
              "load than wall time, which the targets judge"]

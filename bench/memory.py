@@ -76,7 +76,7 @@ def main() -> None:
 
     from lstm_automl import console
     from lstm_automl.cli import main as cli_main
-    from lstm_automl.quiet import import_tensorflow_quietly
+    from lstm_automl.framework_logs import import_tensorflow_quietly
 
     import_tensorflow_quietly()
     import mlflow  # noqa: F401

@@ -6,7 +6,7 @@ One process, TensorFlow imported and warmed up first. Each repetition runs, side
   trials (builtin:airline, random search, fixed seed, early stopping off, fixed epochs) with its
   own sqlite MLflow store in a temporary folder: validation, data, keras-tuner, MLflow trial
   runs, per-epoch metrics, checkpoints, test evaluation, model registration;
-* **plain**: the same N models built with ``lstm_automl.hypermodel.build_model`` from the
+* **plain**: the same N models built with ``lstm_automl.model.hypermodel.build_model`` from the
   arguments the sweep passed to it in each trial (values sampled by keras-tuner, input shape,
   seed, compile options such as jit_compile; recorded in-process), trained with
   ``model.fit`` on the same windows (``lstm_automl.data.prepare_forecast``), epochs and batch
@@ -107,7 +107,6 @@ class TrialClock:
 
     def __init__(self) -> None:
         from lstm_automl import console
-
         self.events: list[tuple[str, int, float, float]] = []  # (event, number, t, seconds)
         self._console = console
         self._original = console.Reporter.on_trial
@@ -119,8 +118,7 @@ class TrialClock:
 
         console.Reporter.on_trial = on_trial  # type: ignore[method-assign, assignment]
 
-        from lstm_automl import hypermodel
-
+        from lstm_automl.model import hypermodel
         self.builds: list[tuple[dict[str, Any], Any, dict[str, Any]]] = []
         build_model = hypermodel.build_model
 
@@ -179,15 +177,15 @@ def run_plain(path: Path, builds: list[tuple[dict[str, Any], Any, dict[str, Any]
 
     Same values, input shape, seed and compile options; same windows (prepare_forecast), epochs,
     batch size, shuffling and per-trial seeding, fed the way the sweep feeds them (the shared
-    tf.data pipelines of ``lstm_automl.training.TrialTrainer``). No tuner, no tracking, no
+    tf.data pipelines of ``lstm_automl.tuning.training.TrialTrainer``). No tuner, no tracking, no
     evaluation, no registry. Returns (seconds, each trial's best val_loss).
     """
     import keras
 
-    from lstm_automl import hypermodel
+    from lstm_automl.model import hypermodel
     from lstm_automl.data import prepare_forecast
-    from lstm_automl.loader import load_sweep
-    from lstm_automl.training import TrialTrainer
+    from lstm_automl.config.loader import load_sweep
+    from lstm_automl.tuning.training import TrialTrainer
 
     build_model = getattr(hypermodel.build_model, "__wrapped_build__", hypermodel.build_model)
     start = time.perf_counter()
@@ -260,7 +258,7 @@ def main() -> None:
     repeats = args.repeats or (1 if args.quick else 3)
 
     t0 = time.perf_counter()
-    from lstm_automl.quiet import import_tensorflow_quietly
+    from lstm_automl.framework_logs import import_tensorflow_quietly
 
     import_tensorflow_quietly()
     import mlflow  # noqa: F401

@@ -2,8 +2,8 @@
 
 Task: the adding problem (see bench/epoch_time.py), T=100 by default, a fixed training and
 validation set. For each algorithm (random, bayesian, hyperband) and each seed, keras-tuner
-searches the same space with ``lstm_automl.hypermodel.SweepHyperModel`` over search specs parsed
-by ``lstm_automl.config.SweepConfig``; a callback counts every training epoch of every trial and
+searches the same space with ``lstm_automl.model.hypermodel.SweepHyperModel`` over search specs parsed
+by ``lstm_automl.config.schema.SweepConfig``; a callback counts every training epoch of every trial and
 stops the whole search as soon as one epoch's val_loss (MSE) is <= the threshold, or when the
 epoch budget is spent. Early stopping is off (the adding problem sits on a plateau at MSE ~0.17,
 the variance of the sum, for many epochs before it drops; patience would end most trials there).
@@ -80,7 +80,7 @@ class Budget:
 
 
 def search_specs() -> dict[str, Any]:
-    from lstm_automl.config import SweepConfig
+    from lstm_automl.config.schema import SweepConfig
 
     config = SweepConfig.model_validate(
         {"name": "adding", "data": {"source": "builtin:nile"}, "search": SEARCH})
@@ -88,7 +88,7 @@ def search_specs() -> dict[str, Any]:
 
 
 def make_hypermodel(specs: dict[str, Any], steps: int, seed: int, jit: bool) -> Any:
-    from lstm_automl.hypermodel import ModelShape, SweepHyperModel
+    from lstm_automl.model.hypermodel import ModelShape, SweepHyperModel
 
     shape = ModelShape(steps, 2, 1)  # (steps, features, outputs), task forecast (regression)
     if "jit_compile" in inspect.signature(SweepHyperModel.__init__).parameters:

@@ -15,11 +15,11 @@ __all__ = ["PeepholeLSTMCell", "load_sweep", "__version__"]
 
 def __getattr__(name: str) -> Any:
     if name == "PeepholeLSTMCell":
-        from lstm_automl.cells.peephole import PeepholeLSTMCell
+        from lstm_automl.model.cells.peephole import PeepholeLSTMCell
 
         return PeepholeLSTMCell
     if name == "load_sweep":
-        from lstm_automl.loader import load_sweep
+        from lstm_automl.config.loader import load_sweep
 
         return load_sweep
     raise AttributeError(f"module 'lstm_automl' has no attribute {name!r}")

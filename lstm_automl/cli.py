@@ -165,7 +165,7 @@ def _run_reading_command(args: argparse.Namespace) -> int:
 # --- end of reading commands -------------------------------------------------------------------
 
 
-# --- Sweeps that survive: resume, --fresh (lstm_automl.sweep, lstm_automl.resume) ---------------
+# --- Sweeps that survive: resume, --fresh (lstm_automl.session, lstm_automl.resume.state_folder) ---------------
 SURVIVAL_COMMANDS = ("chief", "worker")
 
 

@@ -9,8 +9,8 @@ import sys
 import time
 from typing import Any, TextIO
 
-from lstm_automl.params import split_layer_key
-from lstm_automl.tracking import TrialRecord, failure_reason
+from lstm_automl.config.params import split_layer_key
+from lstm_automl.tracking.runs import TrialRecord, failure_reason
 
 QUIET, NORMAL, VERBOSE = 0, 1, 2
 

@@ -1,4 +1,4 @@
-"""The contract every family in ``lstm_automl.cells.CELLS`` keeps for the model builder."""
+"""The contract every family in ``lstm_automl.model.cells.CELLS`` keeps for the model builder."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from lstm_automl.cells import CELLS, make_recurrent_layer
+from lstm_automl.model.cells import CELLS, make_recurrent_layer
 
 T, FEATURES, UNITS, BATCH = 6, 3, 4, 2
 

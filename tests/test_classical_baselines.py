@@ -23,7 +23,7 @@ from lstm_automl.data.classical import (
     fit_ets,
     fit_sarima,
 )
-from lstm_automl.metrics import forecast_metrics, naive_forecast, seasonal_naive_forecast
+from lstm_automl.data.metrics import forecast_metrics, naive_forecast, seasonal_naive_forecast
 
 
 def _airline() -> np.ndarray:

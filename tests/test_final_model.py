@@ -61,7 +61,7 @@ def test_bad_final_model_settings_are_refused_naming_the_key(tmp_path, capsys, f
 def test_average_is_the_mean_of_its_members(keras_session):
     import keras
 
-    from lstm_automl.final_model import average
+    from lstm_automl.model.final_model import average
 
     members = []
     for units in (3, 5):

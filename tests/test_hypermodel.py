@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstm_automl.families import CELL_FAMILIES, LOSSES, OPTIMIZERS
+from lstm_automl.config.names import CELL_FAMILIES, LOSSES, OPTIMIZERS
 
 pytestmark = pytest.mark.usefixtures("keras_session")
 
@@ -31,11 +31,11 @@ def fit_once(model, horizon=1):
 
 
 def test_registries_match_the_light_names():
-    from lstm_automl.cells import CELLS
-    from lstm_automl.families import NORMALIZATIONS, TUNER_ALGORITHMS
-    from lstm_automl.hypermodel import LOSSES as KERAS_LOSSES
-    from lstm_automl.hypermodel import NORMALIZATION_LAYERS
-    from lstm_automl.tuners import TUNERS
+    from lstm_automl.model.cells import CELLS
+    from lstm_automl.config.names import NORMALIZATIONS, TUNER_ALGORITHMS
+    from lstm_automl.model.hypermodel import LOSSES as KERAS_LOSSES
+    from lstm_automl.model.hypermodel import NORMALIZATION_LAYERS
+    from lstm_automl.tuning.tuners import TUNERS
 
     assert set(CELLS) == set(CELL_FAMILIES)
     assert set(KERAS_LOSSES) == set(LOSSES)
@@ -46,7 +46,7 @@ def test_registries_match_the_light_names():
 @pytest.mark.parametrize("cell", sorted(CELL_FAMILIES))
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_every_family_builds_stacked_and_bidirectional(cell, bidirectional):
-    from lstm_automl.hypermodel import ModelShape, build_model
+    from lstm_automl.model.hypermodel import ModelShape, build_model
 
     model = build_model(
         values(cell=cell, bidirectional=bidirectional, layers=2, units=[4, 3],
@@ -59,7 +59,7 @@ def test_every_family_builds_stacked_and_bidirectional(cell, bidirectional):
 
 
 def test_conv_front_dense_head_and_multi_step_output():
-    from lstm_automl.hypermodel import ModelShape, build_model
+    from lstm_automl.model.hypermodel import ModelShape, build_model
 
     model = build_model(
         values(conv_front=True, conv_filters=4, conv_kernel_size=9, dense_layers=2,
@@ -73,7 +73,7 @@ def test_conv_front_dense_head_and_multi_step_output():
 
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
 def test_every_optimizer_with_clipping(optimizer):
-    from lstm_automl.hypermodel import ModelShape, build_model
+    from lstm_automl.model.hypermodel import ModelShape, build_model
 
     model = build_model(values(optimizer=optimizer, clipnorm=1.0), ModelShape(6, 2, 1))
     assert model.optimizer.clipnorm == 1.0
@@ -82,7 +82,7 @@ def test_every_optimizer_with_clipping(optimizer):
 
 @pytest.mark.parametrize("loss", sorted(LOSSES))
 def test_every_loss(loss):
-    from lstm_automl.hypermodel import ModelShape, build_model
+    from lstm_automl.model.hypermodel import ModelShape, build_model
 
     fit_once(build_model(values(loss=loss), ModelShape(6, 2, 1)))
 
@@ -90,7 +90,7 @@ def test_every_loss(loss):
 def test_same_seed_gives_the_same_initial_weights():
     import keras
 
-    from lstm_automl.hypermodel import ModelShape, build_model
+    from lstm_automl.model.hypermodel import ModelShape, build_model
 
     def weights():
         keras.backend.clear_session()
@@ -111,7 +111,7 @@ def _layers_of(model, kind):
 def test_defaults_add_no_new_layers():
     import keras
 
-    from lstm_automl.hypermodel import ModelShape, build_model
+    from lstm_automl.model.hypermodel import ModelShape, build_model
 
     model = build_model(values(layers=2, units=[4, 3], dropout=[0.0, 0.0],
                                recurrent_dropout=[0.0, 0.0], dense_layers=1, dense_units=[3],
@@ -124,7 +124,7 @@ def test_defaults_add_no_new_layers():
 def test_layer_and_stack_dropout():
     import keras
 
-    from lstm_automl.hypermodel import ModelShape, build_model
+    from lstm_automl.model.hypermodel import ModelShape, build_model
 
     model = build_model(values(layers=2, units=[4, 3], dropout=[0.0, 0.0],
                                recurrent_dropout=[0.0, 0.0], layer_dropout=[0.2, 0.3],
@@ -140,7 +140,7 @@ def test_layer_and_stack_dropout():
 def test_dense_dropout_after_each_hidden_dense_layer():
     import keras
 
-    from lstm_automl.hypermodel import ModelShape, build_model
+    from lstm_automl.model.hypermodel import ModelShape, build_model
 
     model = build_model(values(dense_layers=2, dense_units=[4, 3], dense_activation="relu",
                                dense_dropout=[0.25, 0.0]), ModelShape(6, 2, 1), seed=1)
@@ -156,7 +156,7 @@ def test_dense_dropout_after_each_hidden_dense_layer():
 def test_norm_after_each_recurrent_layer_and_its_dropout(norm, kind):
     import keras
 
-    from lstm_automl.hypermodel import ModelShape, build_model
+    from lstm_automl.model.hypermodel import ModelShape, build_model
 
     model = build_model(values(layers=2, units=[4, 3], dropout=[0.0, 0.0],
                                recurrent_dropout=[0.0, 0.0], layer_dropout=0.1, norm=norm),
@@ -172,7 +172,7 @@ def test_norm_after_each_recurrent_layer_and_its_dropout(norm, kind):
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_norm_between_stacked_layers_keeps_the_mask(norm, bidirectional):
     """Padding after a sequence's end changes neither training nor the prediction."""
-    from lstm_automl.hypermodel import ModelShape, build_model
+    from lstm_automl.model.hypermodel import ModelShape, build_model
 
     v = values(layers=2, units=[4, 3], dropout=[0.0, 0.0], recurrent_dropout=[0.0, 0.0],
                norm=norm, bidirectional=bidirectional)
@@ -191,7 +191,7 @@ def test_norm_between_stacked_layers_keeps_the_mask(norm, bidirectional):
 def test_every_activation_name_is_a_keras_activation():
     import keras
 
-    from lstm_automl.families import ACTIVATIONS
+    from lstm_automl.config.names import ACTIVATIONS
 
     for name in ACTIVATIONS:
         assert callable(keras.activations.get(name)), name
@@ -201,7 +201,7 @@ def test_every_activation_name_is_a_keras_activation():
 def test_dense_activation_reaches_the_dense_layers(activation):
     import keras
 
-    from lstm_automl.hypermodel import ModelShape, build_model
+    from lstm_automl.model.hypermodel import ModelShape, build_model
 
     model = build_model(values(dense_layers=1, dense_units=[3], dense_activation=activation),
                         ModelShape(6, 2, 1))
@@ -212,7 +212,7 @@ def test_dense_activation_reaches_the_dense_layers(activation):
 
 @pytest.mark.parametrize("cell", sorted(CELL_FAMILIES))
 def test_kernel_initializer_reaches_recurrent_and_dense_kernels(cell):
-    from lstm_automl.hypermodel import ModelShape, build_model
+    from lstm_automl.model.hypermodel import ModelShape, build_model
 
     model = build_model(values(cell=cell, bidirectional=cell == "gru", dense_layers=1,
                                dense_units=[3], dense_activation="relu",
@@ -229,7 +229,7 @@ def test_kernel_initializer_reaches_recurrent_and_dense_kernels(cell):
 
 
 def test_momentum_reaches_sgd_and_defaults_to_the_old_value():
-    from lstm_automl.hypermodel import ModelShape, build_model
+    from lstm_automl.model.hypermodel import ModelShape, build_model
 
     sgd = build_model(values(optimizer="sgd", momentum=0.5), ModelShape(6, 2, 1))
     assert sgd.optimizer.momentum == pytest.approx(0.5)
@@ -242,7 +242,7 @@ def test_momentum_reaches_sgd_and_defaults_to_the_old_value():
 
 @pytest.mark.parametrize("cell", ["lstm", "peephole"])
 def test_l2_regularises_recurrent_and_dense_kernels(cell):
-    from lstm_automl.hypermodel import ModelShape, build_model
+    from lstm_automl.model.hypermodel import ModelShape, build_model
 
     model = build_model(values(cell=cell, dense_layers=1, dense_units=[3],
                                dense_activation="relu", l2=1e-3), ModelShape(6, 2, 1), seed=1)
@@ -255,7 +255,7 @@ def test_l2_regularises_recurrent_and_dense_kernels(cell):
 
 
 def test_deep_stacks_build():
-    from lstm_automl.hypermodel import ModelShape, build_model
+    from lstm_automl.model.hypermodel import ModelShape, build_model
 
     model = build_model(values(layers=12, units=[2] * 12, dropout=[0.0] * 12,
                                recurrent_dropout=[0.0] * 12, dense_layers=16,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstm_automl.kernels import space_kernel_notes, trial_kernel
+from lstm_automl.model.kernel_tags import space_kernel_notes, trial_kernel
 
 
 @pytest.mark.parametrize("values, gpu, kernel", [
@@ -26,7 +26,7 @@ def test_trial_kernel(values, gpu, kernel):
 def _specs(text: str):
     import yaml
 
-    from lstm_automl.config import SweepConfig
+    from lstm_automl.config.schema import SweepConfig
 
     return SweepConfig.model_validate(yaml.safe_load(text)).search.specs()
 
@@ -75,7 +75,7 @@ def _values(**overrides):
 @pytest.mark.parametrize("layers, bidirectional, xla", [(1, False, True), (1, True, False),
                                                         (2, False, False)])
 def test_auto_xla_only_where_it_measured_faster(keras_session, layers, bidirectional, xla):
-    from lstm_automl.hypermodel import XLA_WHERE_FASTER, ModelShape, build_model
+    from lstm_automl.model.hypermodel import XLA_WHERE_FASTER, ModelShape, build_model
 
     values = _values(layers=layers, bidirectional=bidirectional, units=[4] * layers,
                      dropout=[0.0] * layers, recurrent_dropout=[0.0] * layers)
@@ -86,7 +86,7 @@ def test_auto_xla_only_where_it_measured_faster(keras_session, layers, bidirecti
 def test_gpu_visible_agrees_with_tensorflow():
     import tensorflow as tf
 
-    from lstm_automl.kernels import gpu_visible, kernel_tag
+    from lstm_automl.model.kernel_tags import gpu_visible, kernel_tag
 
     gpu = bool(tf.config.list_physical_devices("GPU"))
     assert gpu_visible() is gpu
@@ -96,7 +96,7 @@ def test_gpu_visible_agrees_with_tensorflow():
 def test_resolve_jit_on_this_cpu():
     import tensorflow as tf
 
-    from lstm_automl.hypermodel import XLA_MIN_WORK, XLA_WHERE_FASTER, resolve_jit
+    from lstm_automl.model.hypermodel import XLA_MIN_WORK, XLA_WHERE_FASTER, resolve_jit
 
     assert resolve_jit(True, 1) is True and resolve_jit(False, 10**12) is False
     if tf.config.list_physical_devices("GPU"):
@@ -108,7 +108,7 @@ def test_resolve_jit_on_this_cpu():
 
 def test_mask_is_right_padded_and_keeps_inner_zero_steps(keras_session):
     """cuDNN takes only right-padded masks: a zero step inside a sequence is a real step."""
-    from lstm_automl.hypermodel import _sequence_mask
+    from lstm_automl.model.hypermodel import _sequence_mask
 
     x = np.zeros((3, 5, 2), dtype="float32")
     x[0, [0, 2], 0] = 1.0  # zero step at 1 inside, padding from 3
@@ -128,7 +128,7 @@ def test_mixed_precision_keeps_output_and_loss_float32(keras_session, cell, task
     weights, float32 head and loss; a tiny fit on CPU stays finite."""
     import keras
 
-    from lstm_automl.hypermodel import ModelShape, build_model
+    from lstm_automl.model.hypermodel import ModelShape, build_model
 
     before = keras.mixed_precision.global_policy().name
     keras.mixed_precision.set_global_policy("mixed_float16")

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import write_sweep
 from lstm_automl.cli import main
-from lstm_automl.params import SEARCH_PARAMS
+from lstm_automl.config.params import SEARCH_PARAMS
 
 DATA = "data: {source: builtin:airline}\n"
 
@@ -52,7 +52,7 @@ def test_validate_summarises_and_refuses_the_new_keys(name: str, isolated_workdi
 
 @pytest.mark.parametrize("name", sorted(NEW_KEYS))
 def test_the_new_keys_are_in_the_json_schema(name: str):
-    from lstm_automl.schema import sweep_schema
+    from lstm_automl.config.json_schema import sweep_schema
 
     search = sweep_schema()["$defs"]["SearchConfig"]["properties"]
     assert name in search
@@ -68,8 +68,8 @@ def test_the_new_keys_reach_keras_tuner_and_so_mlflow(isolated_workdir: Path):
     """MLflow logs the trial's ``hp.values``: every new key is declared there."""
     import keras_tuner as kt
 
-    from lstm_automl.config import SearchConfig
-    from lstm_automl.space import declare_space
+    from lstm_automl.config.schema import SearchConfig
+    from lstm_automl.model.space import declare_space
 
     specs = SearchConfig.model_validate({
         "layers": 2, "layer_dropout": {"choice": [0.1, 0.2], "per_layer": True},
@@ -92,8 +92,8 @@ def test_dense_dropout_without_dense_layers_is_noted(isolated_workdir: Path,
 def test_dense_dropout_per_dense_layer_exists_only_with_its_layer():
     import keras_tuner as kt
 
-    from lstm_automl.config import SearchConfig
-    from lstm_automl.space import declare_space
+    from lstm_automl.config.schema import SearchConfig
+    from lstm_automl.model.space import declare_space
 
     specs = SearchConfig.model_validate({
         "dense_layers": {"choice": [0, 2]},
@@ -115,9 +115,9 @@ def test_validate_takes_the_new_activations(isolated_workdir: Path,
 def test_momentum_is_declared_only_for_sgd_trials():
     import keras_tuner as kt
 
-    from lstm_automl.config import SearchConfig
-    from lstm_automl.space import declare_space
-    from lstm_automl.space_summary import space_size
+    from lstm_automl.config.schema import SearchConfig
+    from lstm_automl.model.space import declare_space
+    from lstm_automl.config.space_summary import space_size
 
     specs = SearchConfig.model_validate({
         "optimizer": {"choice": ["adam", "sgd"]},

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lstm_automl.data.base import ModelShape
-from lstm_automl.hypermodel import build_model
+from lstm_automl.model.hypermodel import build_model
 
 pytestmark = pytest.mark.usefixtures("keras_session")
 

@@ -25,7 +25,7 @@ def _shape(horizon: int, features: int = 1) -> ModelShape:
 
 def test_each_step_is_the_one_step_network_on_the_window_shifted_by_its_own_forecasts(
         keras_session):
-    from lstm_automl.hypermodel import build_model
+    from lstm_automl.model.hypermodel import build_model
 
     model = build_model(VALUES, _shape(3), seed=1)
     step = model.get_layer("one_step")
@@ -42,8 +42,8 @@ def test_each_step_is_the_one_step_network_on_the_window_shifted_by_its_own_fore
 def test_recursive_model_trains_saves_and_reloads(keras_session, tmp_path: Path):
     import keras
 
-    import lstm_automl.cells  # noqa: F401  (registers the layers, as the model loaders do)
-    from lstm_automl.hypermodel import build_model
+    import lstm_automl.model.cells  # noqa: F401  (registers the layers, as the model loaders do)
+    from lstm_automl.model.hypermodel import build_model
 
     values = {**VALUES, "window_norm": "last", "residual": "seasonal_naive"}
     model = build_model(values, _shape(6), seed=2)
@@ -58,7 +58,7 @@ def test_recursive_model_trains_saves_and_reloads(keras_session, tmp_path: Path)
 
 
 def test_recursive_is_dropped_with_a_warning_where_it_cannot_apply(keras_session):
-    from lstm_automl.hypermodel import build_model
+    from lstm_automl.model.hypermodel import build_model
 
     with pytest.warns(UserWarning, match="only input channel"):
         model = build_model(VALUES, _shape(3, features=2), seed=1)

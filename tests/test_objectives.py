@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lstm_automl.families import (
+from lstm_automl.config.names import (
     BACKTEST_PREFIX,
     TASK_METRICS,
     direction,

@@ -13,8 +13,8 @@ import keras
 import numpy as np
 import pytest
 
-from lstm_automl.cells import make_recurrent_layer
-from lstm_automl.cells.peephole import PeepholeLSTM, PeepholeLSTMCell
+from lstm_automl.model.cells import make_recurrent_layer
+from lstm_automl.model.cells.peephole import PeepholeLSTM, PeepholeLSTMCell
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BATCH, T, FEATURES, UNITS = 3, 5, 4, 6
@@ -151,7 +151,7 @@ _LOAD_IN_FRESH_PROCESS = textwrap.dedent(
         print("loaded without importing lstm_automl")
     except TypeError as error:
         print("needs import:", error)
-    import lstm_automl.cells  # registers lstm_automl>PeepholeLSTMCell
+    import lstm_automl.model.cells  # registers lstm_automl>PeepholeLSTMCell
     model = keras.saving.load_model(model_path)
     np.save(out_path, model.predict(np.load(x_path), verbose=0))
     """
@@ -160,9 +160,9 @@ _LOAD_IN_FRESH_PROCESS = textwrap.dedent(
 
 @pytest.mark.parametrize("layer", [False, True], ids=["cell", "layer"])
 def test_load_in_fresh_process_needs_the_package_imported(tmp_path: Path, layer: bool) -> None:
-    """A fresh interpreter loads the model only once ``lstm_automl.cells`` is imported.
+    """A fresh interpreter loads the model only once ``lstm_automl.model.cells`` is imported.
 
-    Keras 3 does not import the saved config's ``module`` (``lstm_automl.cells.peephole``):
+    Keras 3 does not import the saved config's ``module`` (``lstm_automl.model.cells.peephole``):
     ``serialization_lib._retrieve_class_or_fn`` looks the registered name
     ``lstm_automl>PeepholeLSTMCell`` up in the registry and imports only modules of the keras,
     keras_hub, keras_cv and keras_nlp packages. This pins that, so a Keras change shows up here.

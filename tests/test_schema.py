@@ -23,10 +23,10 @@ from pydantic import TypeAdapter, ValidationError
 
 from conftest import SWEEPS, write_sweep
 from lstm_automl.cli import main
-from lstm_automl.families import TASK_METRICS, objective_names
-from lstm_automl.loader import SweepLoader, _parse_yaml
-from lstm_automl.params import SEARCH_PARAMS
-from lstm_automl.schema import LAX_FALSE, LAX_TRUE, NUMERIC_STRING, YAML11_NUMBER, _caseless
+from lstm_automl.config.names import TASK_METRICS, objective_names
+from lstm_automl.config.loader import SweepLoader, _parse_yaml
+from lstm_automl.config.params import SEARCH_PARAMS
+from lstm_automl.config.json_schema import LAX_FALSE, LAX_TRUE, NUMERIC_STRING, YAML11_NUMBER, _caseless
 
 AIRLINE = "data: {source: builtin:airline}\n"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstm_automl.config import ClassifyDataConfig, RegressDataConfig
+from lstm_automl.config.schema import ClassifyDataConfig, RegressDataConfig
 from lstm_automl.data import prepare_sequences
 from lstm_automl.data.generators import adding_problem, copy_task
 from lstm_automl.errors import DataError

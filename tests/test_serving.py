@@ -18,14 +18,14 @@ import pytest
 
 from conftest import PROJECT_ROOT
 from lstm_automl.cli import main
-from lstm_automl.config import ClassifyDataConfig, ForecastDataConfig
+from lstm_automl.config.schema import ClassifyDataConfig, ForecastDataConfig
 from lstm_automl.data import prepare_forecast, prepare_sequences
 from lstm_automl.errors import RawInputError
-from lstm_automl.serving import forecast_spec, input_example, sequence_spec
+from lstm_automl.tracking.serving import forecast_spec, input_example, sequence_spec
 
 
 def _model(shape, cell="peephole"):
-    from lstm_automl.hypermodel import build_model
+    from lstm_automl.model.hypermodel import build_model
 
     values = {
         "cell": cell, "bidirectional": False, "layers": 1, "units": [4], "dropout": [0.0],
@@ -38,8 +38,8 @@ def _model(shape, cell="peephole"):
 
 
 def _save(data, spec, folder: Path) -> Path:
-    from lstm_automl.mlflow_pyfunc import SweepModel
-    from lstm_automl.model_io import raw_signature, save_sweep_model
+    from lstm_automl.tracking.pyfunc import SweepModel
+    from lstm_automl.tracking.model_saving import raw_signature, save_sweep_model
 
     model = _model(data.model_shape())
     model.optimizer.build(model.trainable_variables)
@@ -89,7 +89,7 @@ def test_raw_history_gives_the_same_forecast_as_the_sweep(forecast_model):
     ("short", "too few"), ("missing", "column 'passengers' is missing"), ("nan", "not a finite"),
 ])
 def test_bad_raw_input_is_explained(forecast_model, problem, message):
-    from lstm_automl.mlflow_pyfunc import _load_pyfunc
+    from lstm_automl.tracking.pyfunc import _load_pyfunc
 
     data, _, path = forecast_model
     model = _load_pyfunc(str(path / "data" / "model"))

@@ -8,10 +8,10 @@ import keras_tuner as kt
 import pytest
 
 from conftest import write_sweep
-from lstm_automl.config import SweepConfig
+from lstm_automl.config.schema import SweepConfig
 from lstm_automl.errors import ConfigError
-from lstm_automl.loader import load_sweep
-from lstm_automl.params import (
+from lstm_automl.config.loader import load_sweep
+from lstm_automl.config.params import (
     NULL_CODE,
     SEARCH_PARAMS,
     check_value,
@@ -21,7 +21,7 @@ from lstm_automl.params import (
     layer_key,
     split_layer_key,
 )
-from lstm_automl.space import declare_space
+from lstm_automl.model.space import declare_space
 
 
 def specs_of(search: dict) -> dict:

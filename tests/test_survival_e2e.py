@@ -178,7 +178,7 @@ def test_ctrl_c_closes_runs_then_changes_are_refused_and_fresh_starts_over(tmp_p
 
 
 def test_tracking_server_lost_mid_sweep_keeps_finished_trials(tmp_path, capsys):
-    from lstm_automl.mlflow_server import free_port, start_server
+    from lstm_automl.distributed.mlflow_server import free_port, start_server
 
     port = free_port()
     db = f"sqlite:///{tmp_path / 'server.db'}"
@@ -291,7 +291,7 @@ def test_two_workers_share_a_sweep_and_a_killed_worker_resumes_its_trial(tmp_pat
 def test_chief_and_worker_commands_share_a_tracking_server(tmp_path):
     """The several-machines recipe on one machine: a real mlflow server, a chief, a worker that
     finds the sweep run by its tags, and a worker with another sweep file that is refused."""
-    from lstm_automl.mlflow_server import free_port, start_server
+    from lstm_automl.distributed.mlflow_server import free_port, start_server
 
     server = start_server(f"sqlite:///{tmp_path / 'server.db'}", tmp_path / "artifacts",
                           tmp_path / "server.log")

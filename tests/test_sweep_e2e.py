@@ -131,7 +131,7 @@ def test_champion_alias_moves_only_to_a_better_model(tmp_path):
     import numpy as np
     from mlflow.models import infer_signature
 
-    from lstm_automl.tracking import log_champion_candidate
+    from lstm_automl.tracking.runs import log_champion_candidate
 
     mlflow, client = mlflow_client(tmp_path)
     model = keras.Sequential([keras.Input((4, 1)), keras.layers.LSTM(2), keras.layers.Dense(1)])

@@ -9,10 +9,10 @@ import pytest
 
 from conftest import write_sweep
 from lstm_automl.cli import main
-from lstm_automl.config import ForecastDataConfig, SweepConfig
+from lstm_automl.config.schema import ForecastDataConfig, SweepConfig
 from lstm_automl.data.pipeline import Pipelines, epoch_seed_callback
 from lstm_automl.data.variants import ForecastVariants
-from lstm_automl.training import BacktestLogs, TrialTrainer, check_finite_loss
+from lstm_automl.tuning.training import BacktestLogs, TrialTrainer, check_finite_loss
 
 
 def _epoch_batches(pipelines: Pipelines, dataset, trial_seed: int, epoch: int) -> list:
@@ -60,7 +60,7 @@ def test_a_nan_loss_fails_the_trial_with_its_epoch():
 @pytest.mark.usefixtures("keras_session")
 def test_class_weights_work_with_the_pipelines():
     from lstm_automl.data.base import ModelShape
-    from lstm_automl.hypermodel import build_model
+    from lstm_automl.model.hypermodel import build_model
 
     values = {"conv_front": False, "layers": 1, "cell": "gru", "units": [4], "dropout": [0.0],
               "recurrent_dropout": [0.0], "bidirectional": False, "dense_layers": 0,
@@ -79,7 +79,7 @@ def test_class_weights_work_with_the_pipelines():
 
 @pytest.mark.usefixtures("keras_session")
 def test_hypermodel_trains_one_model_per_fold_and_reports_the_average(tmp_path):
-    from lstm_automl.hypermodel import SweepHyperModel
+    from lstm_automl.model.hypermodel import SweepHyperModel
 
     data_config = ForecastDataConfig(source="builtin:airline", lookback=6,
                                      split={"validation": 12}, backtest={"folds": 2})

@@ -37,8 +37,7 @@ def child_runs(folder, experiment):
 def test_out_of_memory_and_unbuildable_trials_fail_alone(tmp_path, capsys, monkeypatch):
     import tensorflow as tf
 
-    from lstm_automl import hypermodel
-
+    from lstm_automl.model import hypermodel
     real_build, real_fit = hypermodel.build_model, hypermodel.SweepHyperModel.fit
 
     def build(values, *args, **kwargs):
@@ -83,8 +82,7 @@ def test_out_of_memory_and_unbuildable_trials_fail_alone(tmp_path, capsys, monke
 
 def test_no_model_outlives_its_trial(tmp_path, monkeypatch):
     """Nothing of ours keeps a trial's model (or its History) alive into the next trial."""
-    from lstm_automl import hypermodel
-
+    from lstm_automl.model import hypermodel
     built: list[weakref.ref] = []
     alive_at_build: list[int] = []
     real_build = hypermodel.build_model
@@ -111,7 +109,7 @@ def test_failures_in_a_row_count_from_the_resumed_session():
 
     import keras_tuner as kt
 
-    from lstm_automl.tuners import count_failures_from_now
+    from lstm_automl.tuning.tuners import count_failures_from_now
 
     oracle = kt.oracles.RandomSearchOracle(objective="val_loss", max_trials=9,
                                            max_consecutive_failed_trials=2)

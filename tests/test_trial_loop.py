@@ -37,7 +37,7 @@ def tiny_model():
 def test_best_epoch_is_kept_in_memory_and_written_once(tmp_path, keras_session, monkeypatch):
     import keras_tuner as kt
 
-    from lstm_automl.tuners import BestEpochInMemory
+    from lstm_automl.tuning.tuners import BestEpochInMemory
 
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(32, 4, 1)), rng.normal(size=(32, 1))
@@ -71,7 +71,7 @@ def test_best_epoch_is_kept_in_memory_and_written_once(tmp_path, keras_session, 
 def test_epoch_buffer_batches_and_flush_writes_the_rest(tmp_path):
     import mlflow
 
-    from lstm_automl.tuners import EpochBuffer, EpochLogger
+    from lstm_automl.tuning.tuners import EpochBuffer, EpochLogger
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     client = mlflow.MlflowClient(uri)
@@ -98,7 +98,7 @@ def test_a_sweep_leaves_no_traced_graphs_behind(tmp_path, capsys):
     ~2,500 graph objects and ~18 MiB per trial); a sweep must leave none of it behind."""
     from tensorflow.python.framework.func_graph import FuncGraph
 
-    from lstm_automl.trial_memory import custom_gradients
+    from lstm_automl.tuning.trial_memory import custom_gradients
 
     def graphs() -> int:
         gc.collect()
@@ -116,7 +116,7 @@ def test_a_sweep_leaves_no_traced_graphs_behind(tmp_path, capsys):
 @pytest.mark.parametrize(("every", "budget", "expected"), [
     (0, 100, False), (25, 25, False), (25, 26, True), (5, None, True)])
 def test_a_supervisor_only_when_the_budget_exceeds_one_process(every, budget, expected):
-    from lstm_automl.recycle import needs_supervisor
+    from lstm_automl.distributed.process_recycling import needs_supervisor
 
     assert needs_supervisor(every, budget) is expected
 

@@ -6,7 +6,7 @@ import keras_tuner as kt
 import numpy as np
 import pytest
 
-from lstm_automl.config import ForecastDataConfig, SweepConfig
+from lstm_automl.config.schema import ForecastDataConfig, SweepConfig
 from lstm_automl.data.variants import ForecastVariants
 from lstm_automl.errors import DataError
 
@@ -46,7 +46,7 @@ def test_feature_subsets_are_searched_by_name(tmp_path):
 
 @pytest.mark.usefixtures("keras_session")
 def test_hypermodel_follows_the_trial_variant(tmp_path):
-    from lstm_automl.hypermodel import SweepHyperModel
+    from lstm_automl.model.hypermodel import SweepHyperModel
 
     data_config = config(lookback={"choice": [6, 12]})
     variants = ForecastVariants(data_config, tmp_path)

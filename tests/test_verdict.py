@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from lstm_automl.verdict import judge
+from lstm_automl.results.verdict import judge
 
 FORECAST_BASELINES = {
     "naive": {"rmse": 51.8, "mae": 44.2},

@@ -41,7 +41,7 @@ def windows(count: int = 5, seed: int = 0) -> np.ndarray:
 
 
 def build(values_: dict[str, Any], shape_: ModelShape) -> Any:
-    from lstm_automl.hypermodel import build_model
+    from lstm_automl.model.hypermodel import build_model
 
     return build_model(values_, shape_, seed=1, jit_compile=False)
 
@@ -130,7 +130,7 @@ def test_window_norm_alone_adds_the_level_back(norm: str):
 
 
 def test_seasonal_positions_match_the_textbook_formula():
-    from lstm_automl.cells.window import seasonal_positions
+    from lstm_automl.model.cells.window import seasonal_positions
 
     x = np.arange(STEPS, dtype="float32")[None, :, None].repeat(FEATURES, axis=2)
     for season in (1, 2, 4, STEPS):
@@ -147,7 +147,7 @@ def test_seasonal_positions_match_the_textbook_formula():
 def test_save_reload_and_the_pyfunc_loader_in_a_fresh_process(tmp_path: Path):
     import keras
 
-    from lstm_automl.model_io import KERAS_FILE
+    from lstm_automl.tracking.model_saving import KERAS_FILE
 
     model = build(values(window_norm="mean", residual="seasonal_naive"), shape(6))
     scramble(model)
@@ -162,7 +162,7 @@ def test_save_reload_and_the_pyfunc_loader_in_a_fresh_process(tmp_path: Path):
     np.save(tmp_path / "expected.npy", expected)
     probe = (
         "import sys, numpy as np\n"
-        "from lstm_automl.mlflow_pyfunc import _load_pyfunc\n"
+        "from lstm_automl.tracking.pyfunc import _load_pyfunc\n"
         "model = _load_pyfunc(sys.argv[1])\n"
         "x = np.load(sys.argv[1] + '/x.npy')\n"
         "np.testing.assert_array_equal(model.predict(x), np.load(sys.argv[1] + '/expected.npy'))\n"
@@ -175,7 +175,7 @@ def test_save_reload_and_the_pyfunc_loader_in_a_fresh_process(tmp_path: Path):
 
 
 def test_layer_configs_round_trip():
-    from lstm_automl.cells import WindowBaseline, WindowNorm
+    from lstm_automl.model.cells import WindowBaseline, WindowNorm
 
     norm = WindowNorm(2, "mean", name="n")
     assert WindowNorm.from_config(norm.get_config()).get_config() == norm.get_config()
@@ -224,7 +224,7 @@ def test_a_plain_model_is_unchanged():
 def test_the_target_channel_is_scaled_exactly_as_the_outputs(scaling: str, transform: str,
                                                              isolated_workdir: Path):
     """What lets the layers add a level read off the inputs to the outputs."""
-    from lstm_automl.config import ForecastDataConfig
+    from lstm_automl.config.schema import ForecastDataConfig
     from lstm_automl.data.forecast import prepare_forecast
 
     write_series_csv(isolated_workdir, rows=80)
@@ -243,7 +243,7 @@ def test_the_target_channel_is_scaled_exactly_as_the_outputs(scaling: str, trans
 
 
 def test_model_shape_without_the_target_among_the_inputs(isolated_workdir: Path):
-    from lstm_automl.config import ForecastDataConfig
+    from lstm_automl.config.schema import ForecastDataConfig
     from lstm_automl.data.forecast import prepare_forecast
 
     write_series_csv(isolated_workdir, rows=80)
@@ -258,9 +258,9 @@ def test_model_shape_without_the_target_among_the_inputs(isolated_workdir: Path)
 def test_the_space_declares_them_and_trials_report_them():
     import keras_tuner as kt
 
-    from lstm_automl.config import SweepConfig
-    from lstm_automl.space import declare_space
-    from lstm_automl.tuners import trial_values
+    from lstm_automl.config.schema import SweepConfig
+    from lstm_automl.model.space import declare_space
+    from lstm_automl.tuning.tuners import trial_values
 
     specs = SweepConfig.model_validate({
         "name": "t", "data": {"source": "builtin:airline"},

@@ -14,8 +14,8 @@ from lstm_automl.commands.run import (
     terminate_as_interrupt,
 )
 from lstm_automl.console import NORMAL, QUIET, VERBOSE, Reporter
-from lstm_automl.loader import load_sweep
-from lstm_automl.quiet import import_tensorflow_quietly, quiet_frameworks
+from lstm_automl.config.loader import load_sweep
+from lstm_automl.framework_logs import import_tensorflow_quietly, quiet_frameworks
 
 
 def _reporter(args: argparse.Namespace, stream=None) -> Reporter:  # type: ignore[no-untyped-def]
@@ -30,7 +30,7 @@ def chief_command(args: argparse.Namespace) -> int:
     loaded = load_sweep(args.sweep_file)
     reporter = _reporter(args)
     rerun = f"lstm-sweep chief {args.sweep_file}"
-    from lstm_automl.workers import run_chief
+    from lstm_automl.distributed.workers import run_chief
 
     try:
         with terminate_as_interrupt():
@@ -43,7 +43,7 @@ def chief_command(args: argparse.Namespace) -> int:
 
 
 def worker_command(args: argparse.Namespace) -> int:
-    from lstm_automl.workers import SUPERVISED_ENV, Prefixed, run_worker
+    from lstm_automl.distributed.workers import SUPERVISED_ENV, Prefixed, run_worker
 
     loaded = load_sweep(args.sweep_file)
     worker_id = args.worker_id or f"worker-{socket.gethostname()}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lstm_automl.quiet import quiet_frameworks
+from lstm_automl.framework_logs import quiet_frameworks
 
 
 def leaderboard_command(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 
 from lstm_automl.errors import ReportPathError
-from lstm_automl.quiet import quiet_frameworks
+from lstm_automl.framework_logs import quiet_frameworks
 
 
 def report_command(args: argparse.Namespace) -> int:

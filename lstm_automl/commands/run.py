@@ -13,17 +13,17 @@ from types import FrameType
 
 from lstm_automl.console import NORMAL, QUIET, VERBOSE, Reporter
 from lstm_automl.errors import ConfigError, Recycle
-from lstm_automl.families import direction
-from lstm_automl.loader import LoadedSweep, load_sweep
-from lstm_automl.quiet import import_tensorflow_quietly, quiet_frameworks
-from lstm_automl.recycle import (
+from lstm_automl.config.names import direction
+from lstm_automl.config.loader import LoadedSweep, load_sweep
+from lstm_automl.framework_logs import import_tensorflow_quietly, quiet_frameworks
+from lstm_automl.distributed.process_recycling import (
     RECYCLE_EXIT,
     current_segment,
     needs_supervisor,
     supervise,
 )
-from lstm_automl.result import SweepResult
-from lstm_automl.space_summary import summary_rows
+from lstm_automl.results.sweep_result import SweepResult
+from lstm_automl.config.space_summary import summary_rows
 
 INTERRUPTED = 130
 
@@ -45,12 +45,12 @@ def run_command(args: argparse.Namespace) -> int:
         reporter.started -= max(0.0, time.time() - segment.started)
     rerun = f"lstm-sweep run {args.sweep_file}"
 
-    from lstm_automl.sweep import run_sweep
+    from lstm_automl.session import run_sweep
 
     try:
         with terminate_as_interrupt():
             if count:
-                from lstm_automl.workers import run_with_workers
+                from lstm_automl.distributed.workers import run_with_workers
 
                 result = run_with_workers(loaded, reporter, count, gpus, fresh, rerun,
                                           args.sweep_file)
@@ -116,7 +116,7 @@ def terminate_as_interrupt() -> Iterator[None]:
 
 
 def interrupted_message(loaded: LoadedSweep, rerun: str) -> str:
-    from lstm_automl.sweep import sweep_folder
+    from lstm_automl.session import sweep_folder
 
     folder = sweep_folder(loaded)
     if not folder.exists():

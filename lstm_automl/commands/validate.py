@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import argparse
 
-from lstm_automl.kernels import space_kernel_notes
-from lstm_automl.loader import add_data_notes, load_sweep
-from lstm_automl.space_summary import space_text, sweep_space
+from lstm_automl.model.kernel_tags import space_kernel_notes
+from lstm_automl.config.loader import add_data_notes, load_sweep
+from lstm_automl.config.space_summary import space_text, sweep_space
 
 
 def validate_command(args: argparse.Namespace) -> int:

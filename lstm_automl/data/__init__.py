@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from lstm_automl.config import ForecastDataConfig
+from lstm_automl.config.schema import ForecastDataConfig
 from lstm_automl.errors import DataError
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from lstm_automl.data.forecast import ForecastData, prepare_forecast
     from lstm_automl.data.sequences import SequenceData, prepare_sequences
     from lstm_automl.data.variants import ForecastVariants
-    from lstm_automl.loader import LoadedSweep
+    from lstm_automl.config.loader import LoadedSweep
 
 # Public name -> the module that defines it (imported when the name is first read).
 _LAZY = {

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lstm_automl.config import ClassifyDataConfig, RegressDataConfig
+from lstm_automl.config.schema import ClassifyDataConfig, RegressDataConfig
 from lstm_automl.data.builtin import SEQUENCE_DATASETS, builtin_name, datasets_dir
 from lstm_automl.data.generators import GENERATORS
 from lstm_automl.data.table import Table, read_table

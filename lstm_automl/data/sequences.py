@@ -12,13 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from lstm_automl.config import ClassifyDataConfig, RegressDataConfig
+from lstm_automl.config.schema import ClassifyDataConfig, RegressDataConfig
 from lstm_automl.data.base import SPLITS, Baselines, ModelShape, SweepData, Windows
 from lstm_automl.data.cases import CaseSet, SequenceConfig, load_cases
 from lstm_automl.data.scaling import Scaler
 from lstm_automl.errors import DataError
-from lstm_automl.families import higher_is_better
-from lstm_automl.metrics import (
+from lstm_automl.config.names import higher_is_better
+from lstm_automl.data.metrics import (
     classification_metrics,
     nearest_neighbour,
     one_hot_probabilities,

@@ -10,7 +10,7 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from lstm_automl.config import ForecastDataConfig
+from lstm_automl.config.schema import ForecastDataConfig
 from lstm_automl.data.forecast import ForecastData, prepare_forecast
 
 HP_PREFIX = "data."

@@ -17,8 +17,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 
-from lstm_automl.families import higher_is_better
-from lstm_automl.params import split_layer_key
+from lstm_automl.config.names import higher_is_better
+from lstm_automl.config.params import split_layer_key
 from lstm_automl.report.leaderboard import base_key, metric_text, outcome, parse_value
 from lstm_automl.report.store import Sweep, Trial, load_sweep_runs
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from lstm_automl.errors import SweepLookupError, TrackingError
-from lstm_automl.families import direction
-from lstm_automl.tracking import (
+from lstm_automl.config.names import direction
+from lstm_automl.tracking.runs import (
     ATTEMPT_TAG,
     KIND_TAG,
     PARENT_TAG,
@@ -274,7 +274,7 @@ def _search_all(client: Any, experiment_ids: list[str], filter_string: str) -> l
 
 
 def _by_sweep_file(client: Any, path: str) -> Any:
-    from lstm_automl.loader import load_sweep
+    from lstm_automl.config.loader import load_sweep
 
     config = load_sweep(path).config
     run = latest_sweep_run(client, named_experiment_ids(client, config.experiment_name),

@@ -1,0 +1,121 @@
+"""Names the sweep file may use, kept free of TensorFlow so that validation stays fast.
+
+The TensorFlow side (``lstm_automl.model.cells``, ``lstm_automl.model.hypermodel``) keys its registries by
+exactly these names; a test checks that the two never drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+CELL_FAMILIES: dict[str, str] = {
+    "lstm": "Keras LSTM (fused cuDNN kernel on GPU when its conditions hold)",
+    "gru": "Keras GRU (fused cuDNN kernel on GPU when its conditions hold)",
+    "peephole": "peephole LSTM (Gers, Schraudolph & Schmidhuber 2002), PeepholeLSTMCell",
+    "simple_rnn": "plain Elman RNN, the baseline every gated cell should beat",
+}
+
+OPTIMIZERS: dict[str, str] = {
+    "adam": "Adam",
+    "adamw": "AdamW (decoupled weight decay 1e-4)",
+    "nadam": "Nadam",
+    "rmsprop": "RMSprop",
+    "sgd": "SGD with momentum (search.momentum, 0.9 unless set)",
+    "adagrad": "Adagrad",
+}
+
+LOSSES: dict[str, str] = {
+    "mse": "mean squared error",
+    "mae": "mean absolute error",
+    "huber": "Huber loss (delta 1.0, on scaled targets)",
+}
+
+NORMALIZATIONS: dict[str, str] = {
+    "none": "no normalisation layer",
+    "batch": "BatchNormalization after each recurrent layer",
+    "layer": "LayerNormalization after each recurrent layer",
+}
+
+INITIALIZERS: dict[str, str] = {
+    "default": "Keras' default of each layer (glorot_uniform kernels, orthogonal recurrent)",
+    "glorot_uniform": "Glorot (Xavier) uniform",
+    "he_normal": "He normal (for relu-like activations)",
+    "orthogonal": "orthogonal",
+    "lecun_normal": "LeCun normal (for selu)",
+}
+
+# Names ``keras.activations.get`` accepts (a test checks); new ones go last.
+ACTIVATIONS: dict[str, str] = {
+    name: name for name in ("relu", "tanh", "gelu", "elu", "selu", "swish", "linear",
+                            "leaky_relu", "silu", "softplus", "mish")
+}
+
+TUNER_ALGORITHMS: dict[str, str] = {
+    "random": "random search (keras-tuner RandomSearch)",
+    "grid": "exhaustive grid in order (keras-tuner GridSearch); needs a discrete space",
+    "bayesian": "Gaussian-process Bayesian optimisation (keras-tuner BayesianOptimization)",
+    "hyperband": "Hyperband early-stopping brackets (keras-tuner Hyperband); epochs is its budget",
+}
+
+# Metrics each task's models report, so the objective can be checked before anything trains.
+TASK_METRICS: dict[str, tuple[str, ...]] = {
+    "forecast": ("loss", "mae", "rmse"),
+    "regress": ("loss", "mae", "rmse"),
+    "classify": ("loss", "accuracy"),
+}
+# The metrics that grow with quality (all fractions); every other one (loss, errors) shrinks.
+MAXIMISED_METRICS: frozenset[str] = frozenset({"accuracy", "auc", "f1", "macro_f1"})
+
+
+# Rolling-origin backtesting (forecast only) reports validation metrics averaged over its folds
+# as ``backtest_val_<metric>`` and each fold's as ``backtest_fold<k>_val_<metric>``.
+BACKTEST_PREFIX = "backtest_"
+BACKTEST_TASKS = ("forecast",)
+
+Direction = Literal["min", "max"]
+
+
+def base_metric(name: str) -> str:
+    """The metric an objective or logged name measures: ``backtest_val_rmse`` -> ``rmse``."""
+    return name.removeprefix(BACKTEST_PREFIX).removeprefix("val_")
+
+
+def higher_is_better(metric: str | None) -> bool:
+    """Whether ``metric`` (with or without the ``val_``/``backtest_val_`` prefix) grows with
+    quality: the one rule the tuner, the checks, the console and the report share."""
+    return metric is not None and base_metric(metric) in MAXIMISED_METRICS
+
+
+def direction(objective: str, explicit: str | None = None) -> Direction:
+    """Which way the tuner drives ``objective``: ``explicit`` (``tuner.direction``) when given,
+    else what the metric's nature says."""
+    if explicit:
+        return "max" if explicit == "max" else "min"
+    return "max" if higher_is_better(objective) else "min"
+
+
+def objective_names(task: str, backtest: bool = False) -> list[str]:
+    """Every objective name a model of this task reports, training and validation.
+
+    ``backtest``: the sweep sets ``data.backtest``, so the fold-averaged metrics exist too.
+    """
+    metrics = TASK_METRICS[task]
+    names = [f"val_{m}" for m in metrics] + list(metrics)
+    if backtest and task in BACKTEST_TASKS:
+        names = [f"{BACKTEST_PREFIX}val_{m}" for m in metrics] + names
+    return names
+
+
+def objective_problem(task: str, objective: str, backtest: bool) -> str | None:
+    """Why ``objective`` cannot be optimised by this sweep, or None when it can."""
+    allowed = objective_names(task, backtest)
+    if objective in allowed:
+        return None
+    if objective.startswith(BACKTEST_PREFIX) and objective in objective_names(task, True):
+        return (f"tuner.objective: '{objective}' needs rolling-origin backtesting: add "
+                f"data.backtest (e.g. {{folds: 3}}) or use one of: {', '.join(allowed)}")
+    if objective.startswith(BACKTEST_PREFIX) and task not in BACKTEST_TASKS:
+        return (f"tuner.objective: '{objective}': backtesting exists only for task: forecast; "
+                f"allowed: {', '.join(allowed)}")
+    return (f"tuner.objective: '{objective}' is not a metric a {task} model reports; "
+            f"allowed: {', '.join(allowed)}")

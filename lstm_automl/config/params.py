@@ -1,0 +1,359 @@
+"""The searchable hyperparameters: their domain, default and meaning, in one table.
+
+The schema validates against it, ``validate`` summarises with it, and the search space is built
+from it, so a new hyperparameter is added here once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from lstm_automl.config.names import (
+    ACTIVATIONS,
+    CELL_FAMILIES,
+    INITIALIZERS,
+    LOSSES,
+    NORMALIZATIONS,
+    OPTIMIZERS,
+)
+
+Kind = Literal["int", "float", "bool", "name"]
+
+
+@dataclass(frozen=True)
+class Domain:
+    """What values one hyperparameter may take."""
+
+    kind: Kind
+    default: Any
+    help: str
+    low: float | None = None
+    high: float | None = None
+    high_inclusive: bool = True
+    low_inclusive: bool = True
+    names: dict[str, str] | None = None
+    nullable: bool = False
+    per_layer: Literal["recurrent", "dense"] | None = None
+    # (parent param, rule): "true", ">0", or "=name" (active while the parent has that name)
+    active_when: tuple[str, str] | None = None
+
+    def describe_allowed(self) -> str:
+        """One phrase naming what is allowed, for error messages."""
+        if self.kind == "name":
+            assert self.names is not None
+            return "one of: " + ", ".join(self.names)
+        if self.kind == "bool":
+            return "true or false"
+        lo = "" if self.low is None else f"{'>=' if self.low_inclusive else '>'} {self.low:g}"
+        hi = "" if self.high is None else f"{'<=' if self.high_inclusive else '<'} {self.high:g}"
+        bounds = " and ".join(b for b in (lo, hi) if b)
+        noun = "an integer" if self.kind == "int" else "a number"
+        text = f"{noun} {bounds}" if bounds else noun
+        return text + (", or null" if self.nullable else "")
+
+
+def short_list(values: Iterable[Any], limit: int = 8, head: int = 5) -> str:
+    """``a, b, c``; past ``limit`` values ``1, 2, 3, 4, 5, ..., 121 (121 values)``, so that a long
+    choice stays one readable line in summaries and messages."""
+    texts = [str(v) for v in values]
+    if len(texts) <= limit:
+        return ", ".join(texts)
+    return f"{', '.join(texts[:head])}, ..., {texts[-1]} ({len(texts)} values)"
+
+
+# Forecast-only settings that act on the target's history channel (see cells/window.py).
+WINDOW_NORMS: dict[str, str] = {
+    "none": "the network sees the scaled window as it is",
+    "last": "subtract the window's last target value from its target channel; add it back to "
+    "the forecast (as DeepAR does)",
+    "mean": "subtract the window's mean target value likewise (as N-BEATS-style scaling does)",
+}
+RESIDUALS: dict[str, str] = {
+    "none": "the network forecasts on its own",
+    "naive": "the network learns a correction added to the last target value of the window",
+    "seasonal_naive": "the network learns a correction added to the value one season earlier "
+    "(needs data.season and a lookback of at least one season)",
+}
+
+MULTI_STEPS: dict[str, str] = {
+    "direct": "one output per horizon step, all at once",
+    "recursive": "one one-step network applied horizon times, each forecast fed back into the "
+    "window (needs the target as the only input channel)",
+}
+
+SEARCH_PARAMS: dict[str, Domain] = {
+    "cell": Domain("name", "lstm", "recurrent cell family", names=CELL_FAMILIES),
+    "bidirectional": Domain("bool", False, "wrap every recurrent layer in Bidirectional"),
+    "layers": Domain("int", 1, "number of stacked recurrent layers", low=1, high=16),
+    "units": Domain(
+        "int", 32, "units of each recurrent layer", low=1, high=4096, per_layer="recurrent"
+    ),
+    "dropout": Domain(
+        "float", 0.0, "input dropout of each recurrent layer", low=0.0, high=1.0,
+        high_inclusive=False, per_layer="recurrent",
+    ),
+    "recurrent_dropout": Domain(
+        "float", 0.0, "recurrent-state dropout (above 0 disables cuDNN on GPU)", low=0.0,
+        high=1.0, high_inclusive=False, per_layer="recurrent",
+    ),
+    "conv_front": Domain("bool", False, "Conv1D feature extractor before the recurrent stack"),
+    "conv_filters": Domain(
+        "int", 32, "filters of the Conv1D front end", low=1, high=4096,
+        active_when=("conv_front", "true"),
+    ),
+    "conv_kernel_size": Domain(
+        "int", 3, "kernel size of the Conv1D front end", low=1, high=64,
+        active_when=("conv_front", "true"),
+    ),
+    "dense_layers": Domain("int", 0, "hidden dense layers in the head", low=0, high=16),
+    "dense_units": Domain(
+        "int", 32, "units of each hidden dense layer", low=1, high=4096, per_layer="dense",
+        active_when=("dense_layers", ">0"),
+    ),
+    "dense_activation": Domain(
+        "name", "relu", "activation of the hidden dense layers", names=ACTIVATIONS,
+        active_when=("dense_layers", ">0"),
+    ),
+    "learning_rate": Domain(
+        "float", 1e-3, "optimizer learning rate", low=0.0, high=1.0, low_inclusive=False
+    ),
+    "optimizer": Domain("name", "adam", "optimizer", names=OPTIMIZERS),
+    "loss": Domain("name", "mse", "training loss", names=LOSSES),
+    "batch_size": Domain("int", 32, "training batch size", low=1, high=65536),
+    "clipnorm": Domain(
+        "float", None, "gradient clipping by global norm (null: none)", low=0.0,
+        low_inclusive=False, nullable=True,
+    ),
+    # Last: the parameters that existed before keep their place in the tuner's space.
+    "window_norm": Domain(
+        "name", "none", "per-window level of the target channel, subtracted from the inputs and "
+        "added back to the forecast (forecast only)", names=WINDOW_NORMS,
+    ),
+    "residual": Domain(
+        "name", "none", "learn a correction to the naive or seasonal-naive forecast of the "
+        "window (forecast only)", names=RESIDUALS,
+    ),
+    "multi_step": Domain(
+        "name", "direct", "how a horizon above 1 is forecast: direct multi-output or recursive "
+        "one-step (forecast only)", names=MULTI_STEPS,
+    ),
+    "layer_dropout": Domain(
+        "float", 0.0, "Dropout after each recurrent layer (on its outputs)", low=0.0, high=1.0,
+        high_inclusive=False, per_layer="recurrent",
+    ),
+    "stack_dropout": Domain(
+        "float", 0.0, "one Dropout after the whole recurrent stack", low=0.0, high=1.0,
+        high_inclusive=False,
+    ),
+    "dense_dropout": Domain(
+        "float", 0.0, "Dropout after each hidden dense layer", low=0.0, high=1.0,
+        high_inclusive=False, per_layer="dense", active_when=("dense_layers", ">0"),
+    ),
+    "norm": Domain(
+        "name", "none", "normalisation after each recurrent layer (after its layer_dropout)",
+        names=NORMALIZATIONS,
+    ),
+    "kernel_initializer": Domain(
+        "name", "default", "initializer of the input kernels of the recurrent and hidden dense "
+        "layers (default: each layer's own)", names=INITIALIZERS,
+    ),
+    "momentum": Domain(
+        "float", 0.9, "momentum of the sgd optimizer", low=0.0, high=1.0, high_inclusive=False,
+        active_when=("optimizer", "=sgd"),
+    ),
+    "l2": Domain(
+        "float", 0.0, "L2 regularisation factor of the recurrent and hidden dense kernels",
+        low=0.0,
+    ),
+}
+
+STRUCTURAL_PARAMS = ("layers", "dense_layers", "conv_front")
+PER_LAYER_PARENTS = {"recurrent": "layers", "dense": "dense_layers"}
+
+
+def rule_holds(rule: str, value: Any) -> bool:
+    """Whether a parent's ``value`` switches on a param with ``active_when`` ``rule``."""
+    if rule == "true":
+        return bool(value)
+    if rule == ">0":
+        return value is not None and int(value) > 0
+    assert rule.startswith("="), rule
+    return bool(value == rule[1:])
+
+
+def condition_parents() -> tuple[str, ...]:
+    """Every parent an ``active_when`` names, structural ones first (a searched size counts
+    their values together)."""
+    parents = [d.active_when[0] for d in SEARCH_PARAMS.values() if d.active_when]
+    return tuple(dict.fromkeys([*STRUCTURAL_PARAMS, *parents]))
+
+# A per-layer value is its own hyperparameter (and run param): ``units_0``, ``dense_units_1``.
+_LAYER_KEY = re.compile(r"(.+)_(\d+)")
+
+
+def layer_key(name: str, index: int) -> str:
+    """The key of layer ``index``'s value of ``name`` (0-based): ``units``, 1 -> ``units_1``."""
+    return f"{name}_{index}"
+
+
+def split_layer_key(key: str) -> tuple[str, int] | None:
+    """``units_1`` -> (``units``, 1); None for a key that is not one layer's value."""
+    match = _LAYER_KEY.fullmatch(key)
+    return (match.group(1), int(match.group(2))) if match else None
+
+
+def layer_parent(domain: Domain) -> str:
+    """The structural param that counts the layers a per-layer value exists for."""
+    assert domain.per_layer is not None, "only per-layer domains have a parent"
+    return PER_LAYER_PARENTS[domain.per_layer]
+
+
+# keras-tuner values cannot be None, so a nullable domain's null (``{choice: [null, 1.0]}``)
+# travels through the tuner as 0, a value every nullable domain excludes.
+NULL_CODE = 0.0
+
+
+def encode_null(domain: Domain, value: Any) -> Any:
+    """A value as keras-tuner gets it: null of a nullable domain becomes ``NULL_CODE``."""
+    return NULL_CODE if domain.nullable and value is None else value
+
+
+def decode_null(domain: Domain, value: Any) -> Any:
+    """A keras-tuner value as the user wrote it: ``NULL_CODE`` of a nullable domain is null."""
+    return None if domain.nullable and value == NULL_CODE else value
+
+
+def decode_nulls(values: dict[str, Any]) -> dict[str, Any]:
+    """A trial's keras-tuner values (per-layer keys too) with every null code back to None."""
+    decoded = {}
+    for key, value in values.items():
+        split = split_layer_key(key)
+        domain = SEARCH_PARAMS.get(key) or (SEARCH_PARAMS.get(split[0]) if split else None)
+        decoded[key] = value if domain is None else decode_null(domain, value)
+    return decoded
+
+
+def check_value(domain: Domain, value: Any) -> str | None:
+    """Return why ``value`` is outside ``domain``, or None when it fits."""
+    if value is None:
+        if domain.nullable:
+            return None
+        return f"null is not allowed; expected {domain.describe_allowed()}"
+    if domain.kind == "bool":
+        if isinstance(value, bool):
+            return None
+        return f"{value!r} is not allowed; expected true or false"
+    if domain.kind == "name":
+        assert domain.names is not None
+        if isinstance(value, str) and value in domain.names:
+            return None
+        return f"{value!r} is not allowed; expected {domain.describe_allowed()}"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"{value!r} is not allowed; expected {domain.describe_allowed()}"
+    if not math.isfinite(value):
+        return f"{value!r} is not allowed; expected {domain.describe_allowed()}"
+    if domain.kind == "int" and not isinstance(value, int):
+        return f"{value!r} is not an integer; expected {domain.describe_allowed()}"
+    if domain.low is not None and (
+        value < domain.low or (value == domain.low and not domain.low_inclusive)
+    ):
+        return f"{value!r} is out of range; expected {domain.describe_allowed()}"
+    if domain.high is not None and (
+        value > domain.high or (value == domain.high and not domain.high_inclusive)
+    ):
+        return f"{value!r} is out of range; expected {domain.describe_allowed()}"
+    return None
+
+
+WINDOW_PARAMS = ("window_norm", "residual")
+
+
+def _used(specs: dict[str, Any], name: str) -> list[str]:
+    spec = specs.get(name, "none")
+    values = list(spec.choice) if hasattr(spec, "choice") else [spec]
+    return [v for v in values if v != "none"]
+
+
+def _multi_step_checks(specs: dict[str, Any], data: Any) -> tuple[list[str], list[str]]:
+    """``multi_step: recursive`` feeds each forecast back as the next input: forecast only,
+    and only with the target as the one input channel (no future values of other features)."""
+    spec = specs.get("multi_step", "direct")
+    values = list(spec.choice) if hasattr(spec, "choice") else [spec]
+    if "recursive" not in values:
+        return [], []
+    if data.task != "forecast":
+        return [f"search.multi_step: recursive is only for task: forecast (got task: "
+                f"{data.task})"], []
+    features = data.features
+    subsets = ([None] if features is None else
+               list(features.choice) if hasattr(features, "choice") else [list(features)])
+    if all(s is not None and len(s) > 1 for s in subsets):
+        return [f"search.multi_step: recursive needs the target as the only input channel "
+                f"(data.features has {short_list(subsets[0] or [])}): the future "
+                f"values of other features are unknown"], []
+    notes = []
+    horizon = data.horizon
+    if horizon == 1:
+        notes.append("search.multi_step: recursive has no effect with data.horizon 1")
+    if any(s is not None and len(s) > 1 for s in subsets):
+        notes.append("search.multi_step: recursive has no effect in trials with several "
+                     "data.features")
+    return [], notes
+
+
+def window_checks(specs: dict[str, Any], data: Any) -> tuple[list[str], list[str]]:
+    """(problems, notes) of ``window_norm`` and ``residual`` for this sweep's data section.
+
+    Both act on the target's history channel of a forecast window, so they are refused where no
+    trial could apply them; where only some trials can (a searched feature subset without the
+    target, a searched lookback shorter than the season), those trials build without them
+    (``hypermodel.window_settings``) and a note says so. Config only: a season inferred from the
+    time column is known once the data is read.
+    """
+    problems, notes = _multi_step_checks(specs, data)
+    used = {name: _used(specs, name) for name in WINDOW_PARAMS}
+    if not any(used.values()):
+        return problems, notes
+    if data.task != "forecast":
+        for name, values in used.items():
+            if values:
+                problems.append(f"search.{name}: only for task: forecast (got "
+                                f"{short_list(values)} with task: {data.task})")
+        return problems, notes
+    from lstm_automl.data.builtin import DATASETS, builtin_name
+
+    builtin = DATASETS.get(builtin_name(data.source) or "")
+    target = data.target or (builtin.target if builtin else None)
+    features = data.features
+    subsets = ([[target]] if features is None else
+               list(features.choice) if hasattr(features, "choice") else [list(features)])
+    lacking = [s for s in subsets if target is not None and target not in s]
+    for name, values in used.items():
+        if values and lacking and len(lacking) == len(subsets):
+            problems.append(f"search.{name}: needs the target '{target}' among data.features "
+                            f"(it works on the target's history)")
+        elif values and lacking:
+            notes.append(f"search.{name}: has no effect in trials whose data.features lack the "
+                         f"target '{target}'")
+    if "seasonal_naive" not in used["residual"]:
+        return problems, notes
+    season = data.season or (builtin.season if builtin else None)
+    lookback = data.lookback
+    lookbacks = list(lookback.choice) if hasattr(lookback, "choice") else [lookback]
+    short = [lb for lb in lookbacks if season is not None and lb < season]
+    need = "search.residual: seasonal_naive needs data.season and a lookback of at least one season"
+    if season is None and (builtin is not None or data.time_column is None):
+        problems.append(f"{need} (no season is set or known for this data)")
+    elif season is None:
+        notes.append(f"{need}: the season is inferred from data.time_column when the data is "
+                     f"read; if none is, seasonal_naive has no effect")
+    elif len(short) == len(lookbacks):
+        problems.append(f"{need} (season {season}, lookback {short_list(lookbacks)})")
+    elif short:
+        notes.append(f"search.residual: seasonal_naive has no effect in trials whose lookback "
+                     f"({short_list(short)}) is shorter than the season ({season})")
+    return problems, notes

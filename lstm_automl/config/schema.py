@@ -1,0 +1,621 @@
+"""The sweep file schema (pydantic v2). Light: importing it never imports TensorFlow.
+
+A searchable value is written in keras-tuner's vocabulary:
+
+* a plain value (``units: 32``) is fixed;
+* ``{choice: [a, b, c]}`` picks one of the listed values (``[false, true]`` is a boolean);
+* ``{int: [lo, hi], step: s, log: false}`` and ``{float: [lo, hi], step: null, log: false}``
+  are ranges with both bounds included; ``log: true`` samples on a log scale (needs lo > 0);
+* ``per_layer: true`` on a per-layer parameter (units, dropout, recurrent_dropout,
+  layer_dropout, dense_units...: ``params.SEARCH_PARAMS``) samples one value for each layer, a
+  value that exists only when its layer does.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    SerializerFunctionWrapHandler,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+)
+
+from lstm_automl.errors import SpecError
+from lstm_automl.config.names import TUNER_ALGORITHMS
+from lstm_automl.config.params import SEARCH_PARAMS, Domain, check_value
+
+Scalar = Union[StrictBool, StrictInt, StrictFloat, StrictStr, None]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ChoiceSpec(_Strict):
+    """Pick one of the listed values."""
+
+    choice: list[Scalar] = Field(min_length=1, description="the values to choose from")
+    per_layer: bool = Field(False, description="sample one value for each layer")
+
+
+def _whole(value: Any) -> Any:
+    """``2.0`` → ``2`` (an integer spelled as a float); anything else unchanged."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class IntSpec(_Strict):
+    """An integer range, both bounds included."""
+
+    int_: tuple[StrictInt, StrictInt] = Field(alias="int", description="[min, max], inclusive")
+    step: StrictInt = Field(1, ge=1, description="distance between values")
+    log: bool = Field(False, description="sample on a log scale (min must be >= 1)")
+    per_layer: bool = Field(False, description="sample one value for each layer")
+
+    @field_validator("int_", "step", mode="before")
+    @classmethod
+    def _whole_numbers(cls, value: Any) -> Any:
+        # {int: [8.0, 64]} means 8..64; 8.5 is refused here in the project's words, not pydantic's.
+        values = [_whole(v) for v in value] if isinstance(value, (list, tuple)) else [_whole(value)]
+        for v in values:
+            if isinstance(v, float):
+                raise SpecError("", f"{v!r} is not an integer; an int range takes whole numbers")
+        return values if isinstance(value, (list, tuple)) else values[0]
+
+
+class FloatSpec(_Strict):
+    """A real range, both bounds included; continuous unless ``step`` is given."""
+
+    float_: tuple[float, float] = Field(alias="float", description="[min, max], inclusive")
+    step: float | None = Field(None, gt=0, description="make the range discrete")
+    log: bool = Field(False, description="sample on a log scale (min must be > 0)")
+    per_layer: bool = Field(False, description="sample one value for each layer")
+
+
+_SPEC_KEYS = ("choice", "int", "float")
+
+
+def _spec_kind(value: Any) -> str | None:
+    if isinstance(value, (ChoiceSpec, IntSpec, FloatSpec)):
+        return {ChoiceSpec: "choice", IntSpec: "int", FloatSpec: "float"}[type(value)]
+    if isinstance(value, dict):
+        found = [k for k in _SPEC_KEYS if k in value]
+        return found[0] if len(found) == 1 else None
+    if isinstance(value, list):
+        return None
+    return "fixed"
+
+
+ParamSpec = Annotated[
+    Union[
+        Annotated[ChoiceSpec, Tag("choice")],
+        Annotated[IntSpec, Tag("int")],
+        Annotated[FloatSpec, Tag("float")],
+        Annotated[Scalar, Tag("fixed")],
+    ],
+    Discriminator(
+        _spec_kind,
+        custom_error_type="param_spec",
+        custom_error_message=(
+            "expected a plain value or a mapping with exactly one of: choice, int, float"
+        ),
+    ),
+]
+
+
+def spec_values(spec: Any) -> list[Any] | None:
+    """The finite list of values a spec can take, or None when it is continuous."""
+    if isinstance(spec, ChoiceSpec):
+        return list(spec.choice)
+    if isinstance(spec, IntSpec):
+        lo, hi = spec.int_
+        if spec.log and spec.step > 1:
+            values, v = [], lo
+            while v <= hi:
+                values.append(v)
+                v *= spec.step
+            return values
+        return list(range(lo, hi + 1, spec.step))
+    if isinstance(spec, FloatSpec):
+        if spec.step is None:
+            return None
+        low, high = spec.float_
+        if spec.log:
+            floats, x = [], low
+            while x <= high * (1 + 1e-9):
+                floats.append(x)
+                x *= spec.step
+            return floats
+        count = int(math.floor((high - low) / spec.step + 1e-9)) + 1
+        return [low + i * spec.step for i in range(count)]
+    return [spec]
+
+
+def _check_range(domain: Domain, lo: float, hi: float, log: bool, key: str) -> None:
+    if lo > hi:
+        raise SpecError(key, f"min must be <= max (got {lo:g} > {hi:g})")
+    if log and lo <= 0:
+        raise SpecError(key, f"log sampling needs min > 0 (got {lo:g})")
+    for bound in (lo, hi):
+        why = check_value(domain, bound)
+        if why:
+            raise SpecError(key, why)
+
+
+def coerce_spec(name: str, spec: Any) -> Any:
+    """``spec`` with its numbers in the type of hyperparameter ``name``.
+
+    ``{choice: [0, 0.1]}`` for a float and ``2.0`` for an integer are what users write, but
+    keras-tuner refuses a Choice that mixes int and float, and the summary, the sweep identity and
+    the MLflow params would show 0 and 0.0 as different values. A float that is not a whole
+    number stays as it is, for ``check_spec`` to refuse.
+    """
+    kind = SEARCH_PARAMS[name].kind
+    if kind not in ("int", "float"):
+        return spec
+
+    def number(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return value
+        return float(value) if kind == "float" else _whole(value)
+
+    if isinstance(spec, ChoiceSpec):
+        return spec.model_copy(update={"choice": [number(v) for v in spec.choice]})
+    if isinstance(spec, (IntSpec, FloatSpec)):
+        return spec  # their bounds are typed by the spec itself
+    return number(spec)
+
+
+def check_spec(name: str, spec: Any) -> None:
+    """Raise SpecError when ``spec`` does not fit the domain of hyperparameter ``name``."""
+    domain = SEARCH_PARAMS[name]
+    per_layer = getattr(spec, "per_layer", False)
+    if per_layer and domain.per_layer is None:
+        allowed = ", ".join(n for n, d in SEARCH_PARAMS.items() if d.per_layer)
+        raise SpecError("per_layer", f"only {allowed} can be per layer")
+    if isinstance(spec, ChoiceSpec):
+        seen: list[Any] = []
+        for value in spec.choice:
+            why = check_value(domain, value)
+            if why:
+                raise SpecError("choice", why)
+            if any(value == s and type(value) is type(s) for s in seen):
+                raise SpecError("choice", f"{value!r} is listed twice")
+            seen.append(value)
+    elif isinstance(spec, IntSpec):
+        if domain.kind != "int":
+            allowed = domain.describe_allowed()
+            raise SpecError("int", f"{name} is not an integer; expected {allowed}")
+        _check_range(domain, *spec.int_, spec.log, "int")
+        if spec.log and spec.step > 1 and spec.int_[0] < 1:
+            raise SpecError("int", "log sampling with a step needs min >= 1")
+    elif isinstance(spec, FloatSpec):
+        if domain.kind != "float":
+            hint = " (use int)" if domain.kind == "int" else ""
+            raise SpecError("float", f"{name} takes {domain.describe_allowed()}{hint}")
+        _check_range(domain, *spec.float_, spec.log, "float")
+        if spec.log and spec.step is not None and spec.step <= 1:
+            raise SpecError("step", "with log: true, step is a factor and must be > 1")
+    else:
+        why = check_value(domain, spec)
+        if why:
+            raise SpecError("", why)
+
+
+def _param(name: str) -> Any:
+    """Default and help text come from the one table in ``params``."""
+    domain = SEARCH_PARAMS[name]
+    return Field(domain.default, description=domain.help)
+
+
+class SearchConfig(_Strict):
+    """The search space: each hyperparameter fixed or searched (see the module docstring)."""
+
+    cell: ParamSpec = _param("cell")
+    bidirectional: ParamSpec = _param("bidirectional")
+    layers: ParamSpec = _param("layers")
+    units: ParamSpec = _param("units")
+    dropout: ParamSpec = _param("dropout")
+    recurrent_dropout: ParamSpec = _param("recurrent_dropout")
+    conv_front: ParamSpec = _param("conv_front")
+    conv_filters: ParamSpec = _param("conv_filters")
+    conv_kernel_size: ParamSpec = _param("conv_kernel_size")
+    dense_layers: ParamSpec = _param("dense_layers")
+    dense_units: ParamSpec = _param("dense_units")
+    dense_activation: ParamSpec = _param("dense_activation")
+    learning_rate: ParamSpec = _param("learning_rate")
+    optimizer: ParamSpec = _param("optimizer")
+    loss: ParamSpec = _param("loss")
+    batch_size: ParamSpec = _param("batch_size")
+    clipnorm: ParamSpec = _param("clipnorm")
+    window_norm: ParamSpec = _param("window_norm")
+    residual: ParamSpec = _param("residual")
+    multi_step: ParamSpec = _param("multi_step")
+    layer_dropout: ParamSpec = _param("layer_dropout")
+    stack_dropout: ParamSpec = _param("stack_dropout")
+    dense_dropout: ParamSpec = _param("dense_dropout")
+    norm: ParamSpec = _param("norm")
+    kernel_initializer: ParamSpec = _param("kernel_initializer")
+    momentum: ParamSpec = _param("momentum")
+    l2: ParamSpec = _param("l2")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _fits_domain(cls, value: Any, info: ValidationInfo) -> Any:
+        assert info.field_name is not None
+        value = coerce_spec(info.field_name, value)
+        check_spec(info.field_name, value)
+        return value
+
+    def specs(self) -> dict[str, Any]:
+        """Each hyperparameter name with its parsed spec (plain values stay plain)."""
+        return {name: getattr(self, name) for name in SEARCH_PARAMS}
+
+
+CountOrFraction = Union[
+    Annotated[StrictInt, Field(ge=1)], Annotated[float, Field(gt=0, lt=1)], StrictStr
+]
+
+
+class SplitConfig(_Strict):
+    """Chronological split: the last ``test`` part is held out, ``validation`` comes before."""
+
+    validation: CountOrFraction = Field(
+        0.15, description="rows (integer), fraction, or (forecast) the first time value of the "
+        "validation part, e.g. '1957-01'"
+    )
+    test: CountOrFraction | None = Field(
+        None, description="last rows (integer), fraction, or (forecast) the first time value of "
+        "the test part; default: the dataset's published holdout for builtin data, else 0.15"
+    )
+
+
+class GenerateConfig(_Strict):
+    """Parameters of a synthetic benchmark (``source: generate:adding`` or ``generate:copy``)."""
+
+    length: StrictInt = Field(100, ge=2, le=10_000, description="sequence length T")
+    samples: StrictInt = Field(2000, ge=10, le=1_000_000, description="number of sequences")
+    seed: StrictInt | None = Field(None, ge=0, description="data seed (default: the sweep seed)")
+
+
+class _DataBase(_Strict):
+    source: StrictStr = Field(
+        description="builtin:NAME, generate:adding|copy, or a CSV/Parquet/.npz path relative to "
+        "the sweep file"
+    )
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    scaling: Literal["standard", "minmax", "none"] = Field(
+        "standard", description="scaling fitted on the training split only"
+    )
+    fill: Literal["none", "ffill", "interpolate"] = Field(
+        "none", description="missing values: refuse (none), carry the last value forward, or "
+        "interpolate linearly"
+    )
+    generate: GenerateConfig | None = Field(None, description="for generate: sources")
+
+
+TRANSFORM_NAMES = ("none", "log", "diff", "log_diff", "seasonal_diff", "log_seasonal_diff")
+SCALING_NAMES = ("standard", "minmax", "none")
+SEARCHABLE_DATA = ("lookback", "transform", "scaling", "features")
+
+
+class NameChoice(_Strict):
+    """A searched data setting: ``{choice: [a, b]}``."""
+
+    choice: list[StrictStr] = Field(min_length=1)
+
+
+class IntChoice(_Strict):
+    """A searched integer data setting: ``{choice: [12, 24]}``."""
+
+    choice: list[Annotated[StrictInt, Field(ge=1)]] = Field(min_length=1)
+
+
+class FeatureChoice(_Strict):
+    """A searched subset of input columns: ``{choice: [[a], [a, b]]}``."""
+
+    choice: list[list[StrictStr]] = Field(min_length=1)
+
+
+class BacktestConfig(_Strict):
+    """Rolling-origin (expanding window) validation: several origins, scores averaged.
+
+    The last fold is the ordinary train/validation split; each earlier fold moves the origin
+    ``step`` rows back and validates on the ``validation`` rows after it. The test split is
+    never part of any fold.
+    """
+
+    folds: StrictInt = Field(
+        3, ge=2, le=20, description="validation origins (2..20), the ordinary split included"
+    )
+    step: StrictInt | None = Field(
+        None, ge=1, description="rows each earlier origin moves back (default: the validation "
+        "length, so validation parts do not overlap)"
+    )
+
+
+class ForecastDataConfig(_DataBase):
+    """Forecast the next ``horizon`` values of a series from the last ``lookback`` rows.
+
+    ``lookback``, ``transform``, ``scaling`` and ``features`` may be searched with
+    ``{choice: [...]}``; each trial then gets the data variant its values name.
+    """
+
+    task: Literal["forecast"] = Field("forecast", description="what the model predicts")
+    target: StrictStr | None = Field(None, description="column to forecast (default: builtin's)")
+    features: list[StrictStr] | FeatureChoice | None = Field(
+        None, description="input columns (default: the target alone); {choice: [[a], [a, b]]} "
+        "searches subsets"
+    )
+    time_column: StrictStr | None = Field(
+        None, description="column that orders the rows (default: builtin's, else file order)"
+    )
+    lookback: Annotated[StrictInt, Field(ge=1)] | IntChoice = Field(
+        12, description="past steps the model sees; {choice: [12, 24]} searches it"
+    )
+    horizon: StrictInt = Field(1, ge=1, description="future steps predicted at once")
+    transform: Literal[TRANSFORM_NAMES] | NameChoice = Field(  # type: ignore[valid-type]
+        "none", description="target transform before scaling: log, first differences (diff), "
+        "seasonal differences (needs a season), or log then differences; forecasts and metrics "
+        "are mapped back to original units"
+    )
+    season: StrictInt | None = Field(
+        None, ge=2, description="season length for the seasonal-naive baseline (default: the "
+        "builtin's, else inferred from monthly/daily/hourly time values)"
+    )
+    scaling: Literal[SCALING_NAMES] | NameChoice = Field(  # type: ignore[valid-type, assignment]
+        "standard", description="scaling fitted on the training split only; {choice: [...]} "
+        "searches it"
+    )
+
+    backtest: BacktestConfig | None = Field(
+        None, description="rolling-origin backtesting, e.g. {folds: 3, step: 12}; makes the "
+        "backtest_val_* objectives available (averaged over the folds)"
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_backtest(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Sweeps without backtesting keep the identity (resume hash) they had before it existed.
+        dumped: dict[str, Any] = handler(self)
+        if dumped.get("backtest", 0) is None:
+            dumped.pop("backtest")
+        return dumped
+
+    @field_validator("transform", "scaling", mode="after")
+    @classmethod
+    def _known_names(cls, value: Any, info: ValidationInfo) -> Any:
+        allowed = TRANSFORM_NAMES if info.field_name == "transform" else SCALING_NAMES
+        if isinstance(value, NameChoice):
+            for name in value.choice:
+                if name not in allowed:
+                    raise SpecError("choice", f"{name!r} is not allowed; expected one of: "
+                                              f"{', '.join(allowed)}")
+        return value
+
+    def searched_data(self) -> dict[str, list[Any]]:
+        """The data settings this sweep searches, each with its candidate values."""
+        found: dict[str, list[Any]] = {}
+        for name in SEARCHABLE_DATA:
+            value = getattr(self, name)
+            if isinstance(value, (NameChoice, IntChoice, FeatureChoice)):
+                found[name] = list(value.choice)
+        return found
+
+    def variant(self, **values: Any) -> ForecastDataConfig:
+        """This config with searched settings replaced by concrete ``values`` (defaults: first)."""
+        update = {name: values.get(name, choices[0])
+                  for name, choices in self.searched_data().items()}
+        return self.model_copy(update=update)
+
+
+class _SequenceDataBase(_DataBase):
+    layout: Literal["wide", "long"] | None = Field(
+        None, description="wide: one row per sequence (label/target column + one column per "
+        "step); long: one row per time step with case_column, time_column and features"
+    )
+    case_column: StrictStr | None = Field(None, description="long layout: the sequence id column")
+    time_column: StrictStr | None = Field(None, description="long layout: orders steps in a case")
+    features: list[StrictStr] | None = Field(
+        None, description="long layout: channel columns (default: every other numeric column)"
+    )
+
+
+class ClassifyDataConfig(_SequenceDataBase):
+    """Assign one label to each whole sequence."""
+
+    task: Literal["classify"] = Field(description="what the model predicts")
+    label: StrictStr | None = Field(None, description="label column (default: builtin's, else "
+                                    "'label')")
+    class_weight: Literal["none", "balanced"] = Field(
+        "none", description="balanced: weight classes inversely to their training frequency"
+    )
+
+
+class RegressDataConfig(_SequenceDataBase):
+    """Predict one number for each whole sequence (the adding problem is one)."""
+
+    task: Literal["regress"] = Field(description="what the model predicts")
+    target: StrictStr | None = Field(None, description="target column (default: 'target')")
+
+
+def _task_of(value: Any) -> str | None:
+    if isinstance(value, dict):
+        task = value.get("task", "forecast")
+        return task if task in ("forecast", "classify", "regress") else None
+    # Not a mapping: let the forecast model report "should be a valid dictionary".
+    return getattr(value, "task", "forecast")
+
+
+DataConfig = Annotated[
+    Union[
+        Annotated[ForecastDataConfig, Tag("forecast")],
+        Annotated[ClassifyDataConfig, Tag("classify")],
+        Annotated[RegressDataConfig, Tag("regress")],
+    ],
+    Discriminator(
+        _task_of, custom_error_type="task",
+        custom_error_message="data.task must be one of: forecast, classify, regress",
+    ),
+]
+
+
+class TunerConfig(_Strict):
+    """How keras-tuner searches."""
+
+    algorithm: Literal[tuple(TUNER_ALGORITHMS)] = Field(  # type: ignore[valid-type]
+        "random", description="; ".join(f"{k}: {v}" for k, v in TUNER_ALGORITHMS.items())
+    )
+    max_trials: StrictInt = Field(10, ge=1, description="trials to run (hyperband: ignored)")
+    objective: StrictStr = Field("val_loss", description="metric to optimise")
+    direction: Literal["min", "max"] | None = Field(
+        None, description="default: max for accuracy-like metrics, else min"
+    )
+    executions_per_trial: StrictInt = Field(1, ge=1, description="fits per trial, averaged")
+    max_consecutive_failures: StrictInt = Field(
+        3, ge=1, description="stop the sweep after this many failed trials in a row"
+    )
+    hyperband_factor: StrictInt = Field(3, ge=2, description="hyperband's reduction factor")
+    directory: StrictStr | None = Field(
+        None, description="tuner state folder (default: .lstm_sweep/NAME in the working folder)"
+    )
+
+
+class TrainingConfig(_Strict):
+    """How each candidate trains."""
+
+    epochs: StrictInt = Field(20, ge=1, description="maximum epochs per trial")
+    early_stopping_patience: StrictInt | None = Field(
+        5, ge=1, description="stop a trial after this many epochs without improvement (null: off)"
+    )
+    shuffle: bool = Field(True, description="shuffle training windows each epoch (seeded)")
+    jit_compile: Union[StrictBool, Literal["auto"]] = Field(
+        "auto", description="XLA compilation: auto (on CPU, XLA for single-layer single-direction "
+        "models of long enough trials, where it measured faster; Keras' choice on GPU, which "
+        "keeps cuDNN), true or false; a model XLA cannot compile falls back to plain execution"
+    )
+    mixed_precision: bool = Field(
+        False, description="float16 compute with float32 weights and output (for GPUs)"
+    )
+    recycle_every: StrictInt = Field(
+        25, ge=0, description="run the sweep in a fresh process every this many trials, so a "
+        "long sweep's memory stays flat (it resumes where it was; 0: one process)"
+    )
+
+
+class TrackingConfig(_Strict):
+    """Where MLflow records the sweep."""
+
+    tracking_uri: StrictStr | None = Field(
+        None, description="default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db"
+    )
+    experiment: StrictStr | None = Field(None, description="default: the sweep name")
+    register_as: StrictStr | None = Field(None, description="registered model name (default: name)")
+    register_best: bool = Field(
+        True, alias="register", description="register the best model in the Model Registry"
+    )
+    champion_must_beat_baseline: bool = Field(
+        True, description="give the 'champion' alias only to a model that beats the strongest "
+        "baseline on the test split (the version is registered either way, saying why); false: "
+        "the best registered model takes it whatever the baselines score"
+    )
+
+
+class FinalModelConfig(_Strict):
+    """What is registered once the search has chosen: the best trial as it trained, or an
+    ensemble of the best trials, retrained on train + validation."""
+
+    top_k: StrictInt = Field(
+        1, ge=1, le=20, description="average the predictions of the k best completed trials "
+        "(those that trained on the best trial's data variant); 1: the best trial alone"
+    )
+    seeds: StrictInt = Field(
+        1, ge=1, le=10, description="train each member this many times with different seeds and "
+        "average them all (the trial's own model is the first seed unless refit)"
+    )
+    refit: bool = Field(
+        False, description="retrain each member on train + validation for its best epoch count "
+        "before the test evaluation, so the final model has seen the most recent data"
+    )
+
+
+PYTHON_MODEL_FORM = r"^.+\.py:[A-Za-z_][A-Za-z0-9_]*$"
+
+
+def split_python_ref(value: str) -> tuple[str, str]:
+    """``my_model.py:build`` → (``my_model.py``, ``build``); ValueError saying the form."""
+    path, _, function = value.rpartition(":")
+    if not path or not path.endswith(".py") or len(path) == 3:
+        raise ValueError(f"expected FILE.py:FUNCTION, e.g. my_model.py:build (got {value!r})")
+    if not function.isidentifier() or keyword.iskeyword(function):
+        raise ValueError(f"{function!r} is not a Python function name (expected FILE.py:FUNCTION, "
+                         f"e.g. my_model.py:build)")
+    return path, function
+
+
+class ModelConfig(_Strict):
+    """A network the YAML cannot describe, built by a Python function of yours."""
+
+    python: StrictStr = Field(
+        description="FILE.py:FUNCTION (path relative to the sweep file): build(hp, shape) gets "
+        "keras-tuner's HyperParameters and the data's ModelShape and returns a Keras model, "
+        "compiled or not; search then keeps only learning_rate, optimizer, loss, batch_size and "
+        "clipnorm",
+        json_schema_extra={"pattern": PYTHON_MODEL_FORM},
+    )
+
+    @field_validator("python", mode="after")
+    @classmethod
+    def _file_and_function(cls, value: str) -> str:
+        split_python_ref(value)
+        return value
+
+
+class SweepConfig(_Strict):
+    """One sweep: data, search space, tuner, training and tracking."""
+
+    name: StrictStr = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$",
+        description="sweep name: letters, digits, '_', '.', '-'",
+    )
+    seed: StrictInt = Field(42, ge=0, description="fixes sampling, initialisation and shuffling")
+    description: StrictStr | None = None
+    data: DataConfig
+    model: ModelConfig | None = Field(
+        None, description="your own network in Python: {python: my_model.py:build}; default: "
+        "the built-in recurrent network that search describes"
+    )
+    search: SearchConfig = Field(default_factory=SearchConfig)
+    tuner: TunerConfig = Field(default_factory=TunerConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    final_model: FinalModelConfig = Field(default_factory=FinalModelConfig)
+
+    @property
+    def experiment_name(self) -> str:
+        return self.tracking.experiment or self.name
+
+    @property
+    def model_name(self) -> str:
+        return self.tracking.register_as or self.name
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of sweep files, for editors: pydantic's, sharpened with the domains and
+    rules of the project (``lstm_automl.config.json_schema``, which builds on this module)."""
+    from lstm_automl.config.json_schema import sweep_schema
+
+    return sweep_schema()

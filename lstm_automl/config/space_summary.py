@@ -1,0 +1,136 @@
+"""Describe a search space without building it: which values are searched and how many points.
+
+Light on purpose: ``validate`` prints this, and it must not import keras-tuner or TensorFlow.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+from lstm_automl.config.schema import ChoiceSpec, FloatSpec, IntSpec, spec_values
+from lstm_automl.config.params import (
+    SEARCH_PARAMS,
+    condition_parents,
+    layer_parent,
+    rule_holds,
+    short_list,
+)
+
+
+def is_searched(spec: Any) -> bool:
+    """True when the spec leaves a choice to the tuner."""
+    if isinstance(spec, (ChoiceSpec, IntSpec, FloatSpec)):
+        values = spec_values(spec)
+        return values is None or len(values) > 1 or bool(getattr(spec, "per_layer", False))
+    return False
+
+
+def describe_spec(spec: Any) -> str:
+    """A short human description, e.g. ``int 16..128 step 16, per layer``."""
+    if isinstance(spec, ChoiceSpec):
+        text = "choice of " + short_list(_fmt(v) for v in spec.choice)
+    elif isinstance(spec, IntSpec):
+        lo, hi = spec.int_
+        text = f"int {lo}..{hi}" + (f" step {spec.step}" if spec.step != 1 else "")
+        text += ", log" if spec.log else ""
+    elif isinstance(spec, FloatSpec):
+        low, high = spec.float_
+        text = f"float {low:g}..{high:g}" + (f" step {spec.step:g}" if spec.step else "")
+        text += ", log" if spec.log else ""
+    else:
+        return f"fixed {_fmt(spec)}"
+    return text + (", per layer" if getattr(spec, "per_layer", False) else "")
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _count(spec: Any) -> int | None:
+    values = spec_values(spec)
+    return None if values is None else len(values)
+
+
+def space_size(specs: dict[str, Any]) -> int | None:
+    """Number of distinct configurations, or None when some range is continuous.
+
+    Conditional values (per-layer widths, conv and dense settings) count only where they exist.
+    """
+    structural = {name: spec_values(specs[name]) or [] for name in condition_parents()}
+    total = 0
+    for combo in itertools.product(*structural.values()):
+        chosen = dict(zip(structural, combo, strict=True))
+        size = 1
+        for name, domain in SEARCH_PARAMS.items():
+            if name in structural or not _active(domain.active_when, chosen):
+                continue
+            count = _count(specs[name])
+            if count is None:
+                return None
+            if getattr(specs[name], "per_layer", False):
+                layers = chosen[layer_parent(domain)]
+                count = count ** int(layers)
+            size *= count
+        total += size
+    return total
+
+
+def _active(condition: tuple[str, str] | None, chosen: dict[str, Any]) -> bool:
+    if condition is None:
+        return True
+    parent, rule = condition
+    return rule_holds(rule, chosen[parent])
+
+
+def summary_rows(specs: dict[str, Any]) -> list[tuple[str, str]]:
+    """(name, description) for every searched hyperparameter, in schema order."""
+    return [(name, describe_spec(spec)) for name, spec in specs.items() if is_searched(spec)]
+
+
+def format_size(size: int | None) -> str:
+    if size is None:
+        return "continuous"
+    if size >= 10**12:
+        return f"about 10^{int(math.log10(size))} configurations"
+    return f"{size:,} configuration{'s' if size != 1 else ''}"
+
+
+def data_rows(config: Any) -> list[tuple[str, str]]:
+    """(name, description) of each searched data setting (forecasting only)."""
+    searched: dict[str, list[Any]] = getattr(config.data, "searched_data", dict)()
+    return [(f"data.{name}", "choice of " + short_list(
+        "+".join(v) if isinstance(v, list) else _fmt(v) for v in values))
+        for name, values in searched.items()]
+
+
+def data_size(config: Any) -> int:
+    total = 1
+    for values in getattr(config.data, "searched_data", dict)().values():
+        total *= len(values)
+    return total
+
+
+def sweep_space(config: Any) -> tuple[list[tuple[str, str]], int | None]:
+    """Every searched setting, model and data, and the size of the whole space."""
+    specs = config.search.specs()
+    size = space_size(specs)
+    rows = data_rows(config) + summary_rows(specs)
+    if getattr(config, "model", None) is not None:  # its hyperparameters are declared in Python
+        return [("model", f"python {config.model.python}"), *rows], None
+    return rows, None if size is None else size * data_size(config)
+
+
+def space_text(config: Any, size: int | None) -> str:
+    """The space's size as printed; a ``model.python`` function declares hyperparameters that
+    only its runs reveal."""
+    if getattr(config, "model", None) is not None:
+        return "more than the YAML says: the function declares its own hyperparameters"
+    return format_size(size)

@@ -1,0 +1,457 @@
+"""Sampled hyperparameter values → a compiled Keras 3 model, for every cell family.
+
+``build_model`` takes a plain dict, so a model can be rebuilt and tested without a tuner;
+``SweepHyperModel`` is the thin keras-tuner adapter around it.
+
+XLA (``training.jit_compile: auto``) follows bench/epoch_time.py on a 2-core CPU (bench/RESULTS.md,
+seconds per epoch with XLA / without, same model): one single-direction recurrent layer
+0.55-0.89 for every family in every run, but a bidirectional LSTM 1.06 in one run and 0.84 in
+another, two stacked LSTMs 1.04 and 0.94: no gain one can count on to repay a compile per trial.
+So ``auto`` compiles with XLA on a CPU only single-layer, single-direction models of trials long
+enough to repay the compile (``XLA_MIN_WORK``), and leaves the choice to Keras on a GPU, where
+LSTM and GRU run the fused cuDNN kernel, which XLA cannot compile (see ``lstm_automl.model.kernel_tags``
+for when cuDNN applies).
+
+Mixed precision (``training.mixed_precision``) computes the body in float16 with float32
+weights; every head ends in a float32 layer, so outputs and the loss stay float32.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import keras
+import keras_tuner as kt
+
+from lstm_automl.model.cells import ShiftIn, WindowBaseline, WindowNorm, make_recurrent_layer
+from lstm_automl.data.base import ModelShape
+from lstm_automl.config.params import SEARCH_PARAMS
+from lstm_automl.model.space import declare_space
+
+
+def _regression_head(x: Any, shape: ModelShape) -> Any:
+    # A float32 output keeps the loss in float32 under mixed precision (float16 would overflow
+    # on squared errors of unscaled targets and lose small gradients).
+    return keras.layers.Dense(shape.n_outputs, dtype="float32", name="output")(x)
+
+
+def _classification_head(x: Any, shape: ModelShape) -> Any:
+    if shape.positions:  # one label per position: (positions, classes) softmax
+        x = keras.layers.Dense(shape.positions * shape.n_outputs, name="logits")(x)
+        x = keras.layers.Reshape((shape.positions, shape.n_outputs))(x)
+        return keras.layers.Activation("softmax", dtype="float32", name="output")(x)
+    activation = "sigmoid" if shape.n_outputs == 1 else "softmax"
+    return keras.layers.Dense(shape.n_outputs, activation=activation, dtype="float32",
+                              name="output")(x)
+
+
+# The head per task: a plain linear output for numbers, sigmoid or softmax for classes.
+HEADS: dict[str, Callable[[Any, ModelShape], Any]] = {
+    "forecast": _regression_head,
+    "regress": _regression_head,
+    "classify": _classification_head,
+}
+
+
+def _numeric_metrics() -> list[keras.metrics.Metric]:
+    return [keras.metrics.MeanAbsoluteError(name="mae"),
+            keras.metrics.RootMeanSquaredError(name="rmse")]
+
+
+def _task_metrics(shape: ModelShape) -> list[Any]:
+    if shape.task != "classify":
+        return _numeric_metrics()
+    if shape.n_outputs == 1 and not shape.positions:
+        return [keras.metrics.BinaryAccuracy(name="accuracy")]
+    return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+
+
+def _task_loss(shape: ModelShape, name: str) -> Any:
+    """Cross-entropy for classes (the sweep's ``loss`` choice applies to numeric targets)."""
+    if shape.task != "classify":
+        return LOSSES[name]()
+    if shape.n_outputs == 1 and not shape.positions:
+        return keras.losses.BinaryCrossentropy()
+    return keras.losses.SparseCategoricalCrossentropy()
+
+
+def make_optimizer(name: str, learning_rate: float, clipnorm: float | None,
+                   momentum: float = 0.9) -> keras.Optimizer:
+    """The optimizer named in the sweep file (names from ``families.OPTIMIZERS``); ``momentum``
+    is SGD's only."""
+    clip = {"clipnorm": clipnorm} if clipnorm else {}
+    factories: dict[str, Callable[[], keras.Optimizer]] = {
+        "adam": lambda: keras.optimizers.Adam(learning_rate, **clip),
+        "adamw": lambda: keras.optimizers.AdamW(learning_rate, weight_decay=1e-4, **clip),
+        "nadam": lambda: keras.optimizers.Nadam(learning_rate, **clip),
+        "rmsprop": lambda: keras.optimizers.RMSprop(learning_rate, **clip),
+        "sgd": lambda: keras.optimizers.SGD(learning_rate, momentum=momentum, **clip),
+        "adagrad": lambda: keras.optimizers.Adagrad(learning_rate, **clip),
+    }
+    return factories[name]()
+
+
+LOSSES: dict[str, Callable[[], Any]] = {
+    "mse": lambda: keras.losses.MeanSquaredError(),
+    "mae": lambda: keras.losses.MeanAbsoluteError(),
+    "huber": lambda: keras.losses.Huber(delta=1.0),
+}
+
+
+XLA_MIN_WORK = 10_000_000  # training steps x windows x epochs: below, compiling costs more
+# resolve_jit's answer for "XLA where it measured faster": build_model decides per model.
+XLA_WHERE_FASTER = "xla_where_faster"
+
+
+def resolve_jit(setting: bool | str, work: int) -> bool | str:
+    """``training.jit_compile`` for the sweep's models (see the module docstring for the figures).
+
+    ``auto``: on a GPU, Keras' own choice (``"auto"``, which keeps cuDNN for LSTM and GRU); on a
+    CPU, no XLA for short trials (``work`` below ``XLA_MIN_WORK``: the compile would cost more
+    than it saves), else ``XLA_WHERE_FASTER``, which ``build_model`` turns into XLA for
+    single-layer single-direction models only. ``true``/``false`` are used as given.
+    """
+    if setting != "auto":
+        return setting
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        return "auto"
+    return XLA_WHERE_FASTER if work >= XLA_MIN_WORK else False
+
+
+def xla_is_faster(values: dict[str, Any]) -> bool:
+    """Whether XLA reliably measured faster on CPU for a model of this shape: one recurrent
+    layer, one direction (bidirectional and stacked LSTMs measured from 16% faster to 6% slower
+    with XLA, depending on the run)."""
+    return int(values["layers"]) == 1 and not values["bidirectional"]
+
+
+def _sequence_mask(inputs: Any) -> Any:
+    """True up to each sequence's last step with any non-zero feature: right-padded by
+    construction, as cuDNN requires, so a real all-zero step inside a sequence is not skipped.
+    The first step always counts, so an all-zero sequence is one zero step, not an empty one
+    (which cuDNN refuses)."""
+    ops = keras.ops
+    nonzero = ops.cast(ops.any(ops.not_equal(inputs, 0.0), axis=-1), "int32")
+    # A step is real when it or a later step is non-zero: a cumulative sum from the end.
+    from_end = ops.flip(ops.cumsum(ops.flip(nonzero, axis=1), axis=1), axis=1)
+    first = ops.expand_dims(ops.equal(ops.arange(inputs.shape[1]), 0), 0)
+    return ops.logical_or(ops.greater(from_end, 0), first)
+
+
+def window_settings(values: dict[str, Any], shape: ModelShape) -> tuple[str, str, list[str]]:
+    """The ``window_norm`` and ``residual`` this model can apply, and why any was dropped.
+
+    Both need a forecast whose target is an input channel; ``seasonal_naive`` also a season no
+    longer than the lookback. Where a sampled combination cannot apply (``validate`` refuses
+    sweeps where none can and notes the rest), the trial builds without it instead of failing.
+    """
+    norm = values.get("window_norm") or "none"
+    residual = values.get("residual") or "none"
+    dropped: list[str] = []
+    if norm == residual == "none":
+        return norm, residual, dropped
+    why = ("only for task: forecast" if shape.task != "forecast" else
+           "the target is not an input channel" if shape.target_channel is None else None)
+    if why:
+        dropped = [f"{name}: {value} ignored: {why}"
+                   for name, value in (("window_norm", norm), ("residual", residual))
+                   if value != "none"]
+        return "none", "none", dropped
+    if residual == "seasonal_naive" and (shape.season is None or shape.season > shape.steps):
+        season = "no season is known" if shape.season is None else f"season {shape.season}"
+        dropped.append(f"residual: seasonal_naive ignored: needs a lookback of at least one "
+                       f"season ({season}, lookback {shape.steps})")
+        residual = "none"
+    return norm, residual, dropped
+
+
+def _window_baseline(norm: str, residual: str) -> str | None:
+    """What ``WindowBaseline`` adds to the output: the residual's forecast, which already
+    carries the level ``WindowNorm`` took off, else that level alone."""
+    if residual == "naive":
+        return "last"
+    if residual == "seasonal_naive":
+        return "seasonal_naive"
+    return None if norm == "none" else norm
+
+
+def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = None,
+                jit_compile: bool | str = "auto") -> keras.Model:
+    """Build and compile one candidate from plain values (see ``space.declare_space``).
+
+    ``jit_compile``: as ``keras.Model.compile``, or ``XLA_WHERE_FASTER`` (``resolve_jit``).
+    """
+    if jit_compile == XLA_WHERE_FASTER:
+        jit_compile = xla_is_faster(values)
+    inputs = keras.Input(shape=(shape.steps, shape.n_features), name="window")
+    if recursive_applies(values, shape):
+        outputs = _recursive(values, shape, seed, inputs)
+    else:
+        outputs = _network(values, shape, seed, inputs)
+    model = keras.Model(inputs, outputs, name=_model_name(values))
+    model.compile(
+        optimizer=make_optimizer(values["optimizer"], float(values["learning_rate"]),
+                                 values["clipnorm"], float(_setting(values, "momentum"))),
+        loss=_task_loss(shape, values["loss"]),
+        metrics=_task_metrics(shape),
+        jit_compile=jit_compile,
+    )
+    return model
+
+
+def recursive_applies(values: dict[str, Any], shape: ModelShape) -> bool:
+    """``multi_step: recursive`` where it can work: a forecast of several steps whose only
+    input channel is the target (other features' future values are unknown)."""
+    if (values.get("multi_step") or "direct") != "recursive":
+        return False
+    if shape.task == "forecast" and shape.n_outputs > 1 and shape.n_features == 1 \
+            and shape.target_channel == 0:
+        return True
+    if shape.n_outputs > 1:
+        warnings.warn("model built without multi_step: recursive: it needs the target as the "
+                      "only input channel", UserWarning, stacklevel=3)
+    return False
+
+
+def _recursive(values: dict[str, Any], shape: ModelShape, seed: int | None, inputs: Any) -> Any:
+    """One one-step network applied ``horizon`` times, each forecast shifted into the window:
+    trained through the whole chain on every horizon step (the loss sees the error it
+    accumulates), and saved as one model that serves like a direct one."""
+    step_shape = replace(shape, n_outputs=1)
+    step_inputs = keras.Input(shape=(shape.steps, shape.n_features), name="step_window")
+    step = keras.Model(step_inputs, _network(values, step_shape, seed, step_inputs),
+                       name="one_step")
+    window, forecasts = inputs, []
+    for k in range(shape.n_outputs):
+        forecasts.append(step(window))
+        if k < shape.n_outputs - 1:
+            window = ShiftIn(name=f"shift_in_{k}")([window, forecasts[-1]])
+    return keras.layers.Concatenate(axis=1, dtype="float32", name="output")(forecasts)
+
+
+def _network(values: dict[str, Any], shape: ModelShape, seed: int | None, inputs: Any) -> Any:
+    """The outputs of one network on ``inputs``: window norm, front end, recurrent stack, head,
+    and the residual's simple forecast."""
+    norm, residual, dropped = window_settings(values, shape)
+    for reason in dropped:
+        warnings.warn(f"model built without {reason}", UserWarning, stacklevel=3)
+    x = inputs
+    if norm != "none":  # float32: the level is subtracted before any float16 cast
+        assert shape.target_channel is not None  # window_settings drops it otherwise
+        x = WindowNorm(shape.target_channel, norm, dtype="float32", name="window_norm")(x)
+    # Padded after the end: every recurrent layer gets the mask explicitly, because a Conv1D
+    # front end would drop a mask carried by the tensors (and its causal padding never lets the
+    # padding leak back into real steps).
+    mask = _sequence_mask(inputs) if shape.masked else None
+    if values["conv_front"]:
+        x = keras.layers.Conv1D(
+            int(values["conv_filters"]), int(values["conv_kernel_size"]), padding="causal",
+            activation="relu", name="conv_front",
+        )(x)
+    x = _recurrent_stack(x, values, seed, mask)
+    x = _dense_layers(x, values, seed)
+    outputs = HEADS[shape.task](x, shape)
+    baseline = _window_baseline(norm, residual)
+    if baseline is not None:
+        assert shape.target_channel is not None
+        season = shape.season if baseline == "seasonal_naive" else None
+        outputs = WindowBaseline(shape.target_channel, shape.n_outputs, baseline, season,
+                                 dtype="float32", name="window_baseline")([inputs, outputs])
+    return outputs
+
+
+def _setting(values: dict[str, Any], name: str) -> Any:
+    """``values[name]``, or the table's default where it is missing: trials recorded before the
+    param existed (and hand-written values) build the model they built then."""
+    value = values.get(name)
+    return SEARCH_PARAMS[name].default if value is None else value
+
+
+def _layer_setting(values: dict[str, Any], name: str, index: int) -> Any:
+    """Layer ``index``'s value of a per-layer param (a list, or one value shared by all)."""
+    value = _setting(values, name)
+    return value[index] if isinstance(value, list) else value
+
+
+def _kernel_options(values: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for the kernels of recurrent and hidden dense layers; none where the
+    defaults hold, so a default model is built exactly as before."""
+    options: dict[str, Any] = {}
+    initializer = str(_setting(values, "kernel_initializer"))
+    if initializer != "default":
+        options["kernel_initializer"] = initializer
+    l2 = float(_setting(values, "l2"))
+    if l2 > 0:
+        options["kernel_regularizer"] = keras.regularizers.L2(l2)
+    return options
+
+
+def _dropout(x: Any, rate: float, seed: int | None, name: str) -> Any:
+    """A Dropout layer, or none at rate 0 (so a default model keeps its exact layers)."""
+    if rate <= 0:
+        return x
+    return keras.layers.Dropout(rate, seed=seed, name=name)(x)
+
+
+def _offset(seed: int | None, offset: int) -> int | None:
+    return None if seed is None else seed + offset
+
+
+def _recurrent_stack(x: Any, values: dict[str, Any], seed: int | None, mask: Any) -> Any:
+    """The stacked recurrent layers, each followed by its dropout, then the stack's dropout."""
+    layers = int(values["layers"])
+    for index in range(layers):
+        x = _recurrent_block(x, values, index, index < layers - 1, seed, mask)
+    rate = float(_setting(values, "stack_dropout"))
+    return _dropout(x, rate, _offset(seed, 2 * layers), "stack_dropout")
+
+
+def _recurrent_block(x: Any, values: dict[str, Any], index: int, sequences: bool,
+                     seed: int | None, mask: Any) -> Any:
+    """Recurrent layer ``index`` and what follows it. ``mask`` goes to the recurrent layer
+    explicitly: layers between recurrent ones need not carry it."""
+    recurrent = make_recurrent_layer(
+        values["cell"],
+        int(values["units"][index]),
+        return_sequences=sequences,
+        dropout=float(values["dropout"][index]),
+        recurrent_dropout=float(values["recurrent_dropout"][index]),
+        seed=_offset(seed, index),
+        name=f"{values['cell']}_{index}",
+        **_kernel_options(values),
+    )
+    if values["bidirectional"]:
+        recurrent = keras.layers.Bidirectional(recurrent, name=f"bidirectional_{index}")
+    x = recurrent(x) if mask is None else recurrent(x, mask=mask)
+    rate = float(_layer_setting(values, "layer_dropout", index))
+    x = _dropout(x, rate, _offset(seed, int(values["layers"]) + index), f"layer_dropout_{index}")
+    return _normalise(x, str(_setting(values, "norm")), f"norm_{index}")
+
+
+# The ``norm`` choices (names from ``families.NORMALIZATIONS``). A batch norm sees the padding
+# mask the recurrent layer's output carries, so padded steps stay out of its statistics.
+NORMALIZATION_LAYERS: dict[str, Callable[[str], keras.layers.Layer] | None] = {
+    "none": None,
+    "batch": lambda name: keras.layers.BatchNormalization(name=name),
+    "layer": lambda name: keras.layers.LayerNormalization(name=name),
+}
+
+
+def _normalise(x: Any, kind: str, name: str) -> Any:
+    factory = NORMALIZATION_LAYERS[kind]
+    return x if factory is None else factory(name)(x)
+
+
+def _dense_layers(x: Any, values: dict[str, Any], seed: int | None) -> Any:
+    """The hidden dense layers of the head, each followed by its dropout."""
+    for index in range(int(values["dense_layers"])):
+        x = keras.layers.Dense(
+            int(values["dense_units"][index]), activation=values["dense_activation"],
+            name=f"dense_{index}", **_kernel_options(values),
+        )(x)
+        rate = float(_layer_setting(values, "dense_dropout", index))
+        x = _dropout(x, rate, _offset(seed, 1000 + index), f"dense_dropout_{index}")
+    return x
+
+
+def _model_name(values: dict[str, Any]) -> str:
+    bi = "_bi" if values["bidirectional"] else ""
+    return f"{values['cell']}_x{values['layers']}{bi}"
+
+
+class SweepHyperModel(kt.HyperModel):
+    """keras-tuner adapter: declares the space on ``hp`` and builds with ``build_model``.
+
+    With ``variants`` (searched data settings) each trial also picks its data variant: the
+    model's input shape follows it in ``build`` and ``fit`` trains on its windows.
+    """
+
+    def __init__(self, specs: dict[str, Any], shape: ModelShape, seed: int,
+                 variants: Any = None, jit_compile: bool | str = "auto",
+                 python: Any = None) -> None:
+        super().__init__(name="lstm_sweep", tunable=True)
+        self.specs = specs
+        self.python = python  # a python_model.PythonBuilder: the user's function builds
+        self.shape = shape
+        self.seed = seed
+        self.variants = variants
+        self.jit_compile = jit_compile
+
+    def _data_for(self, hp: kt.HyperParameters) -> Any:
+        from lstm_automl.data.variants import HP_PREFIX, encode
+
+        for name, values in self.variants.searched.items():
+            choices = [encode(name, v) for v in values]
+            if len(choices) == 1:
+                hp.Fixed(HP_PREFIX + name, choices[0])
+            else:
+                hp.Choice(HP_PREFIX + name, choices)
+        return self.variants.from_hp_values(hp.values)
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        shape = self.shape
+        if self.variants is not None:
+            shape = self._data_for(hp).model_shape()
+        if self.python is not None:
+            return self.python.build(hp, shape, self.specs, self.jit_compile)
+        values = declare_space(hp, self.specs)
+        try:
+            return build_model(values, shape, seed=self.seed, jit_compile=self.jit_compile)
+        except (ValueError, TypeError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise kt.errors.FailedTrialError(f"model cannot be built: {first}") from exc
+
+    def fit(self, hp: kt.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any) -> Any:
+        """Train the trial's model on its data variant through tf.data pipelines shared by all
+        trials (built once per variant and batch size, see ``data/pipeline.py``).
+
+        With ``data.backtest`` one fresh model per earlier fold trains first; their best
+        validation metrics are averaged with this model's into ``backtest_val_*`` on every
+        epoch's logs (``training.py``). This model, trained on the ordinary split, stays the
+        trial's model and checkpoint.
+        """
+        from lstm_automl.tuning.training import BacktestLogs, TrialTrainer
+
+        trainer = self.__dict__.setdefault("_trainer", TrialTrainer())  # one per sweep
+        batch_size = int(hp.get("batch_size"))
+        kwargs.pop("batch_size", None)
+        shuffle = bool(kwargs.pop("shuffle", True))
+        callbacks = list(kwargs.pop("callbacks", None) or [])
+        validation = kwargs.pop("validation_data", None)
+        data = self.variants.from_hp_values(hp.values) if self.variants is not None else None
+        if data is not None:
+            train, val = data.splits["train"], data.splits["validation"]
+            x, y, validation = train.x, train.y, (val.x, val.y)
+        else:
+            x = args[0] if args else kwargs.pop("x")
+            y = args[1] if len(args) > 1 else kwargs.pop("y")
+        folds = list(getattr(data, "folds", None) or [])
+        if len(folds) > 1:
+            scores = trainer.earlier_folds(_fit_xla_safe, lambda: self.build(hp), folds[:-1],
+                                           batch_size, shuffle, callbacks, kwargs)
+            callbacks.insert(0, BacktestLogs(scores))  # first: the others read what it adds
+        return trainer.fit(_fit_xla_safe, model, x, y, validation, batch_size, shuffle,
+                           callbacks, kwargs)
+
+
+def _fit_xla_safe(model: keras.Model, *args: Any, **kwargs: Any) -> Any:
+    """``model.fit``; a graph XLA refuses trains again with plain execution."""
+    try:
+        return model.fit(*args, **kwargs)
+    except Exception as exc:  # XLA refuses some graphs; plain execution still trains them
+        if not _is_xla_failure(exc) or model.jit_compile is False:
+            raise
+        model.jit_compile = False
+        model.make_train_function(force=True)
+        model.make_test_function(force=True)
+        return model.fit(*args, **kwargs)
+
+
+def _is_xla_failure(exc: Exception) -> bool:
+    text = f"{type(exc).__name__} {exc}"
+    return any(marker in text for marker in ("XLA", "xla", "jit_compile", "Unsupported op"))

@@ -1,0 +1,121 @@
+"""Which kernel a trial's recurrent layers run: cuDNN, Keras' generic loop on GPU, or CPU.
+
+On a GPU, Keras 3 (TensorFlow backend) runs ``LSTM`` and ``GRU`` on the fused cuDNN kernel, many
+times faster than its generic per-step loop, but only when every condition holds (see
+``keras/src/layers/rnn/lstm.py`` ``inner_loop`` and ``keras/src/backend/tensorflow/rnn.py``
+``cudnn_ok``/``lstm``/``gru``): tanh activation, sigmoid recurrent activation, ``unroll=False``,
+``use_bias=True``, ``reset_after=True`` for GRU, ``recurrent_dropout == 0``, and a mask (if any)
+that is right-padded with no empty sequence. The model builder always uses the defaults for the
+first five and builds right-padded masks, so what a sweep can change is the cell family and
+recurrent dropout; the peephole LSTM and the simple RNN have no cuDNN kernel at all.
+
+This module never imports TensorFlow (``lstm-sweep validate`` uses it); ``gpu_visible`` asks
+TensorFlow only when it is already imported, else looks for NVIDIA device files.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from lstm_automl.config.params import split_layer_key
+
+KernelName = Literal["cudnn", "generic", "cpu"]
+
+# Families Keras can hand to cuDNN (keras.layers.LSTM / GRU with default activations).
+CUDNN_FAMILIES = ("lstm", "gru")
+
+
+@dataclass(frozen=True)
+class KernelChoice:
+    """The kernel the recurrent layers of one trial run, and why (one short clause)."""
+
+    kernel: KernelName
+    reason: str
+
+
+def _numbers(values: Mapping[str, Any], name: str) -> list[float]:
+    """Every value of ``name`` in ``values``: a scalar, a per-layer list, or ``name_0``... keys."""
+    found: list[float] = []
+    for key, value in values.items():
+        split = split_layer_key(key)
+        if key != name and not (split and split[0] == name):
+            continue
+        items: Iterable[Any] = value if isinstance(value, (list, tuple)) else [value]
+        found += [float(v) for v in items if v is not None]
+    return found
+
+
+def trial_kernel(values: Mapping[str, Any], gpu: bool) -> KernelChoice:
+    """Which kernel the recurrent layers of a trial with these hyperparameter ``values`` run.
+
+    ``values`` is a trial's values (``cell``, ``recurrent_dropout`` as a number, a per-layer list
+    or ``recurrent_dropout_N`` keys); ``gpu`` whether TensorFlow sees a GPU.
+    """
+    cell = str(values.get("cell"))
+    if not gpu:
+        return KernelChoice("cpu", "no GPU visible: Keras' generic loop on the CPU")
+    if cell not in CUDNN_FAMILIES:
+        return KernelChoice("generic", f"{cell} has no cuDNN kernel (only lstm and gru do)")
+    if any(v > 0 for v in _numbers(values, "recurrent_dropout")):
+        return KernelChoice("generic", "recurrent_dropout > 0 rules out cuDNN")
+    return KernelChoice("cudnn", f"{cell} with default activations, no recurrent dropout")
+
+
+def gpu_visible() -> bool:
+    """Whether a GPU is usable, without importing TensorFlow when it is not loaded yet.
+
+    With TensorFlow imported this is its own answer; otherwise a cheap guess from the NVIDIA
+    device files and ``CUDA_VISIBLE_DEVICES`` (what TensorFlow would honour).
+    """
+    tf = sys.modules.get("tensorflow")
+    if tf is not None and hasattr(tf, "config"):
+        return bool(tf.config.list_physical_devices("GPU"))
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
+        return False
+    return Path("/dev/nvidia0").exists() or Path("/proc/driver/nvidia/version").exists()
+
+
+def space_kernel_notes(specs: Mapping[str, Any]) -> list[str]:
+    """Notes when the search space sends trials to the slow (non-cuDNN) path on a GPU.
+
+    ``specs`` are the sweep's parameter specs (``SearchConfig.specs()``); read-only, no TF.
+    """
+    from lstm_automl.config.schema import spec_values
+
+    notes: list[str] = []
+    cells = [str(c) for c in (spec_values(specs["cell"]) or [])]
+    slow = [c for c in cells if c not in CUDNN_FAMILIES]
+    if slow:
+        which = " and ".join(slow)
+        fast = [c for c in cells if c in CUDNN_FAMILIES]
+        tail = f"; {' and '.join(fast)} use cuDNN" if fast else ""
+        notes.append(f"search.cell: on a GPU, {which} trials run Keras' generic step loop, "
+                     f"several times slower than cuDNN{tail}")
+    if any(c in CUDNN_FAMILIES for c in cells) and _can_be_positive(specs["recurrent_dropout"]):
+        notes.append("search.recurrent_dropout: can be > 0, which takes lstm/gru trials off "
+                     "cuDNN onto the generic loop on a GPU (use dropout instead to keep cuDNN)")
+    return notes
+
+
+def _can_be_positive(spec: Any) -> bool:
+    """Whether a numeric spec (fixed value, choice, int or float range) allows a value > 0."""
+    from lstm_automl.config.schema import FloatSpec, IntSpec, spec_values
+
+    if isinstance(spec, FloatSpec):
+        return float(spec.float_[1]) > 0
+    if isinstance(spec, IntSpec):
+        return int(spec.int_[1]) > 0
+    values = spec_values(spec)
+    if values is None:
+        return False
+    return any(v is not None and float(v) > 0 for v in values)
+
+
+def kernel_tag(values: Mapping[str, Any]) -> str:
+    """The ``kernel`` tag of a trial's MLflow run: ``cudnn``, ``generic`` or ``cpu``."""
+    return trial_kernel(values, gpu_visible()).kernel

@@ -1,0 +1,226 @@
+"""``model: {python: my_model.py:build}``: a network YAML cannot describe, written in Python.
+
+The function gets keras-tuner's ``hp`` (it declares its own hyperparameters on it) and the
+data's ``ModelShape``, and returns a Keras model; lstm-sweep keeps everything else (data,
+baselines, tracking, resume, registry, serving). Only the training settings of ``search``
+apply then (``TRAINING_PARAMS``): the loader refuses the architecture keys, which the function
+would silently ignore.
+
+Light on import (no TensorFlow): ``validate`` only reads the file with ``ast``; the import
+happens at run start (``load_builder``), before any MLflow run or sweep folder is created, and
+every mistake in the file is one line, not a traceback.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.util
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lstm_automl.config.schema import SweepConfig, split_python_ref
+from lstm_automl.errors import ConfigError
+
+# The search keys that still mean something: how the returned model is compiled and fed.
+TRAINING_PARAMS = ("learning_rate", "optimizer", "loss", "batch_size", "clipnorm")
+KEY = "model.python"
+
+
+@dataclass(frozen=True)
+class PythonRef:
+    """Where the function lives: the file (resolved from the sweep file's folder) and name."""
+
+    written: str  # as in the sweep file, for messages
+    path: Path
+    function: str
+
+    @property
+    def module(self) -> str:
+        return self.path.stem
+
+
+def python_ref(config: SweepConfig, base_dir: Path) -> PythonRef | None:
+    """The sweep's function, or None for the built-in network."""
+    if config.model is None:
+        return None
+    file, function = split_python_ref(config.model.python)
+    return PythonRef(config.model.python, (base_dir / file).resolve(), function)
+
+
+def architecture_problems(config: SweepConfig) -> list[str]:
+    """One line per ``search`` key the function makes meaningless (refused, not ignored: a
+    searched width that changes nothing would waste trials)."""
+    if config.model is None:
+        return []
+    unused = sorted(set(config.search.model_fields_set) - set(TRAINING_PARAMS))
+    return [f"search.{name}: not used with model.python (your function builds the network; "
+            f"declare its settings with hp inside it); search keeps only "
+            f"{', '.join(TRAINING_PARAMS)}" for name in unused]
+
+
+def static_problems(ref: PythonRef) -> list[str]:
+    """What ``validate`` can say without importing the file (and TensorFlow): it exists,
+    parses, and binds the function's name at its top level."""
+    where = f"{KEY}: {ref.written}"
+    if not ref.path.is_file():
+        return [f"{where}: file not found ({ref.path})"]
+    try:
+        tree = ast.parse(ref.path.read_bytes(), filename=str(ref.path))
+    except SyntaxError as exc:
+        return [f"{where}: line {exc.lineno}: syntax error: {exc.msg}"]
+    except (OSError, ValueError) as exc:
+        return [f"{where}: cannot read the file: {exc}"]
+    if ref.function not in _top_level_names(tree):
+        return [f"{where}: no function '{ref.function}' at the top level of {ref.path.name}"]
+    return []
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
+
+
+def file_hash(ref: PythonRef) -> str:
+    """The function file's content hash: part of the sweep identity, so an edited network
+    refuses a silent resume."""
+    return hashlib.sha256(ref.path.read_bytes()).hexdigest()[:16]
+
+
+def import_function(ref: PythonRef, source: str) -> Callable[..., Any]:
+    """Import the file as module ``ref.module`` and return the function; ConfigError (one line)
+    for a missing file, a syntax error, an import that raises, a missing or non-callable name."""
+    problems = static_problems(ref)
+    if problems:
+        raise ConfigError(source, problems)
+    where = f"{KEY}: {ref.written}"
+    loaded = sys.modules.get(ref.module)
+    if loaded is not None and Path(getattr(loaded, "__file__", "") or "").resolve() != ref.path:
+        raise ConfigError(source, [f"{where}: a module named '{ref.module}' is already imported "
+                                   f"({getattr(loaded, '__file__', 'built in')}); rename the "
+                                   f"file"])
+    if loaded is None:
+        spec = importlib.util.spec_from_file_location(ref.module, ref.path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[ref.module] = module  # registered Keras objects and pickles find it by name
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            del sys.modules[ref.module]
+            raise ConfigError(source, [f"{where}: importing {ref.path.name} failed: "
+                                       f"{type(exc).__name__}: {_first_line(exc)}"]) from None
+        loaded = module
+    function = getattr(loaded, ref.function, None)
+    if function is None:
+        raise ConfigError(source, [f"{where}: {ref.path.name} has no '{ref.function}'"])
+    if not callable(function):
+        raise ConfigError(source, [f"{where}: '{ref.function}' is a {type(function).__name__}, "
+                                   f"not a function"])
+    return function  # type: ignore[no-any-return]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@dataclass
+class PythonBuilder:
+    """Builds one trial's model with the user's function; what ``SweepHyperModel`` and
+    ``final_model.train_member`` call instead of ``build_model``."""
+
+    ref: PythonRef
+    function: Callable[..., Any]
+    objective: str
+
+    def build(self, hp: Any, shape: Any, specs: dict[str, Any],
+              jit_compile: bool | str = "auto") -> Any:
+        """Declare the training settings, call the function, compile what it left uncompiled.
+
+        Raises keras-tuner's FailedTrialError (one line) when the function raises or returns
+        something else than a Keras model, or a compiled model lacks the objective's metric.
+        """
+        import keras
+        import keras_tuner as kt
+
+        from lstm_automl.model.hypermodel import (
+            XLA_WHERE_FASTER,
+            _task_loss,
+            _task_metrics,
+            make_optimizer,
+        )
+        from lstm_automl.model.space import declare_training
+
+        values = declare_training(hp, specs)
+        label = f"{self.ref.path.name}:{self.ref.function}"
+        try:
+            model = self.function(hp, shape)
+        except kt.errors.FailedTrialError:
+            raise
+        except Exception as exc:
+            raise kt.errors.FailedTrialError(
+                f"{label} raised {type(exc).__name__}: {_first_line(exc)}") from exc
+        if not isinstance(model, keras.Model):
+            raise kt.errors.FailedTrialError(
+                f"{label} returned {type(model).__name__}, not a keras.Model")
+        if not model.compiled:
+            model.compile(
+                optimizer=make_optimizer(values["optimizer"], float(values["learning_rate"]),
+                                         values["clipnorm"]),
+                loss=_task_loss(shape, values["loss"]),
+                metrics=_task_metrics(shape),
+                # XLA measured faster only for plain single-layer networks; an unknown one
+                # gets plain execution on a CPU.
+                jit_compile=False if jit_compile == XLA_WHERE_FASTER else jit_compile,
+            )
+            return model
+        missing = missing_metric(model, self.objective)
+        if missing:
+            raise kt.errors.FailedTrialError(
+                f"{label} returned a compiled model without the metric '{missing}' that the "
+                f"objective {self.objective} needs: compile it with metrics=['{missing}'], or "
+                f"return it uncompiled")
+        return model
+
+
+def missing_metric(model: Any, objective: str) -> str | None:
+    """The metric ``objective`` reads (``val_mae`` → ``mae``) when the compiled ``model`` does
+    not report it; None when it does or when its metrics cannot be named (nested per output)."""
+    from lstm_automl.config.names import BACKTEST_PREFIX
+
+    needed = objective.removeprefix(BACKTEST_PREFIX).removeprefix("val_")
+    if needed == "loss":
+        return None
+    config = getattr(getattr(model, "_compile_config", None), "config", None) or {}
+    names: set[str] = set()
+    for key in ("metrics", "weighted_metrics"):
+        metrics = config.get(key) or []
+        if not isinstance(metrics, (list, tuple)):
+            return None  # a dict per output: Keras prefixes the names; let the tuner judge
+        for metric in metrics:
+            if isinstance(metric, (list, tuple, dict)):
+                return None
+            names.add(metric if isinstance(metric, str) else
+                      str(getattr(metric, "name", None) or getattr(metric, "__name__", "")))
+    return None if needed in names else needed
+
+
+def load_builder(loaded: Any) -> PythonBuilder | None:
+    """At run start: import the sweep's function (ConfigError, exit 2, on any mistake)."""
+    ref = python_ref(loaded.config, loaded.base_dir)
+    if ref is None:
+        return None
+    function = import_function(ref, loaded.source or str(loaded.path))
+    return PythonBuilder(ref, function, loaded.config.tuner.objective)

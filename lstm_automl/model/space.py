@@ -1,0 +1,144 @@
+"""Config search space → keras-tuner HyperParameters, and back to a plain dict of values.
+
+Per-layer values (``units_2``) and settings that only matter for part of the space (conv and
+dense-head values) are declared inside ``conditional_scope``, so the tuner's model of the space
+is never fed values of layers that do not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras_tuner as kt
+
+from lstm_automl.config.schema import ChoiceSpec, FloatSpec, IntSpec, spec_values
+from lstm_automl.config.params import (
+    SEARCH_PARAMS,
+    STRUCTURAL_PARAMS,
+    Domain,
+    decode_null,
+    encode_null,
+    layer_key,
+    layer_parent,
+    rule_holds,
+)
+
+
+def _declare(hp: kt.HyperParameters, name: str, spec: Any, domain: Domain) -> Any:
+    """Declare one hyperparameter and return its current value (None restored for nullables)."""
+    return decode_null(domain, _declare_encoded(hp, name, spec, domain))
+
+
+def _declare_encoded(hp: kt.HyperParameters, name: str, spec: Any, domain: Domain) -> Any:
+    if isinstance(spec, ChoiceSpec) and domain.nullable:
+        spec = ChoiceSpec(choice=[encode_null(domain, v) for v in spec.choice],
+                          per_layer=spec.per_layer)
+    else:
+        spec = encode_null(domain, spec)
+    if isinstance(spec, ChoiceSpec):
+        values = list(spec.choice)
+        if len(values) == 1:
+            return hp.Fixed(name, values[0])
+        if sorted(values, key=str) == [False, True]:
+            return hp.Boolean(name, default=bool(domain.default))
+        default = domain.default if domain.default in values else values[0]
+        return hp.Choice(name, values, default=default)
+    if isinstance(spec, IntSpec):
+        lo, hi = spec.int_
+        if lo == hi:
+            return hp.Fixed(name, lo)
+        return hp.Int(name, lo, hi, step=spec.step if spec.step > 1 else None,
+                      sampling="log" if spec.log else "linear")
+    if isinstance(spec, FloatSpec):
+        low, high = spec.float_
+        if low == high:
+            return hp.Fixed(name, low)
+        return hp.Float(name, low, high, step=spec.step,
+                        sampling="log" if spec.log else "linear")
+    return hp.Fixed(name, spec)
+
+
+def _parent_values(specs: dict[str, Any], parent: str) -> list[Any]:
+    return spec_values(specs[parent]) or []
+
+
+def declare_space(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str, Any]:
+    """Declare every hyperparameter of ``specs`` on ``hp`` and return the values of this trial.
+
+    The returned dict has plain keys the model builder reads: ``units`` is a list with one width
+    per recurrent layer (shared or per layer), ``dense_units`` likewise per dense layer.
+    """
+    values: dict[str, Any] = {}
+    for name in STRUCTURAL_PARAMS:
+        values[name] = _declare(hp, name, specs[name], SEARCH_PARAMS[name])
+    for name, domain in SEARCH_PARAMS.items():
+        if name in STRUCTURAL_PARAMS:
+            continue
+        spec = specs[name]
+        if getattr(spec, "per_layer", False):
+            values[name] = _declare_per_layer(hp, name, spec, domain, specs, values)
+            continue
+        condition = _condition(domain, specs)
+        if condition is None:
+            values[name] = _declare(hp, name, spec, domain)
+        else:
+            parent, active = condition
+            if not active:  # a fixed parent switches this value off for the whole sweep
+                values[name] = None
+                continue
+            with hp.conditional_scope(parent, active):
+                declared = _declare(hp, name, spec, domain)
+            values[name] = declared if values[parent] in active else None
+    for name, domain in SEARCH_PARAMS.items():
+        if domain.per_layer:
+            count = values[layer_parent(domain)]
+            values[name] = _per_layer_list(values[name], count)
+    return values
+
+
+def _condition(domain: Domain, specs: dict[str, Any]) -> tuple[str, list[Any]] | None:
+    """(parent, parent values where this one is active), or None when always active.
+
+    A fixed parent needs no scope: the value is simply active or not for the whole sweep.
+    """
+    if domain.active_when is None:
+        return None
+    parent, rule = domain.active_when
+    parent_values = _parent_values(specs, parent)
+    active = [v for v in parent_values if rule_holds(rule, v)]
+    if len(parent_values) <= 1 and not getattr(specs[parent], "per_layer", False):
+        return None if active else (parent, active)
+    return parent, active
+
+
+def _declare_per_layer(hp: kt.HyperParameters, name: str, spec: Any, domain: Domain,
+                       specs: dict[str, Any], values: dict[str, Any]) -> list[Any]:
+    """One hyperparameter per layer (``units_0``, ``units_1``...), each only while it exists."""
+    parent = layer_parent(domain)
+    counts = [int(v) for v in _parent_values(specs, parent)]
+    chosen: list[Any] = []
+    for index in range(max(counts)):
+        active = [c for c in counts if c > index]
+        if len(counts) > 1:
+            with hp.conditional_scope(parent, active):
+                value = _declare(hp, layer_key(name, index), spec, domain)
+        else:
+            value = _declare(hp, layer_key(name, index), spec, domain)
+        if index < int(values[parent]):
+            chosen.append(value)
+    return chosen
+
+
+def _per_layer_list(value: Any, count: int) -> list[Any]:
+    if isinstance(value, list):
+        return value[:count]
+    return [value] * int(count)
+
+
+def declare_training(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str, Any]:
+    """Declare only the training settings (``model.python``: the user's function declares the
+    network's own), and return their values for this trial."""
+    from lstm_automl.model.python_model import TRAINING_PARAMS
+
+    return {name: _declare(hp, name, specs[name], SEARCH_PARAMS[name])
+            for name in TRAINING_PARAMS}

@@ -1,0 +1,159 @@
+"""The sweep's folder on disk (``<tuner.directory>/<name>``): who it belongs to, resume or not.
+
+keras-tuner keeps its oracle there (oracle.json, trial_*/trial.json, checkpoints). We add
+``lstm_sweep.json``: a sweep id (also a tag on the MLflow sweep run, to find it again), the config
+hash and the settings behind it, so a changed sweep is refused with what changed instead of being
+silently mixed with trials that mean something else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from lstm_automl.errors import SweepChangedError
+from lstm_automl.resume.identity import describe_changes
+
+STATE_FILE = "lstm_sweep.json"
+FORMAT = 1
+
+
+@dataclass
+class SweepState:
+    """What ``lstm_sweep.json`` holds."""
+
+    folder: Path
+    sweep_id: str
+    config_hash: str
+    identity: dict[str, str]
+    created: str
+    parent_run_id: str | None = None
+    tracking_uri: str | None = None
+    format: int = FORMAT
+
+    def save(self) -> None:
+        """Write atomically: a kill -9 mid-write must not leave a half file behind."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        data = {k: v for k, v in asdict(self).items() if k != "folder"}
+        tmp = self.folder / f".{STATE_FILE}.tmp"
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
+        os.replace(tmp, self.folder / STATE_FILE)
+
+
+@dataclass
+class Opening:
+    """The outcome of opening a sweep folder."""
+
+    state: SweepState
+    resumed: bool
+    notes: list[str] = field(default_factory=list)
+    previous: SweepState | None = None  # what --fresh discarded (its MLflow run gets marked)
+
+
+OPERATIONAL = ("training.recycle_every",)  # how the sweep runs, not what its trials mean
+
+
+def run_identity(config: Any, direction: str, fingerprint: str,
+                 model_hash: str | None = None) -> dict[str, str]:
+    """``identity.sweep_identity`` without settings that only change how the sweep runs, so
+    changing them never makes a sweep unresumable."""
+    from lstm_automl.resume.identity import sweep_identity
+
+    identity = sweep_identity(config, direction, fingerprint, model_hash)
+    for key in OPERATIONAL:
+        identity.pop(key, None)
+    return identity
+
+
+def read_state(folder: Path) -> SweepState | None:
+    path = folder / STATE_FILE
+    if not path.exists():
+        return None
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+        return SweepState(folder=folder, **data)
+    except (ValueError, TypeError) as exc:
+        raise SweepChangedError(f"{path} is unreadable ({exc}); run with --fresh to start the "
+                                f"sweep over") from None
+
+
+def count_trials(folder: Path) -> int:
+    """Trials keras-tuner has on disk (finished or not)."""
+    return len(list(folder.glob("trial_*/trial.json")))
+
+
+def open_folder(folder: Path, identity: dict[str, str], config_hash: str, fresh: bool,
+                rerun_hint: str) -> Opening:
+    """Resume the sweep in ``folder``, start it, or (``fresh``) discard it and start over.
+
+    Raises SweepChangedError naming each changed setting when the folder holds another
+    definition of this sweep; ``rerun_hint`` is the command line to suggest.
+    """
+    existing = read_state(folder)
+    notes: list[str] = []
+    previous = None
+    if fresh and folder.exists():
+        trials = count_trials(folder)
+        notes.append(f"--fresh: discarded the tuner state in {folder} ({trials} trial"
+                     f"{'s' if trials != 1 else ''}); the earlier MLflow runs stay")
+        previous = existing
+        shutil.rmtree(folder)
+    elif existing is not None:
+        changes = describe_changes(existing.identity, identity)
+        if changes:
+            raise SweepChangedError(_changed_message(folder, changes, rerun_hint))
+        if existing.config_hash != config_hash:  # only keys added in a newer lstm-sweep differ
+            existing.config_hash, existing.identity = config_hash, identity
+            existing.save()
+        return Opening(existing, resumed=True)
+    elif folder.exists() and any(folder.iterdir()):
+        notes.append(f"discarded tuner state in {folder} without a sweep identity (written by an "
+                     f"earlier lstm-sweep, which always started over)")
+        shutil.rmtree(folder)
+    state = SweepState(folder=folder, sweep_id=uuid.uuid4().hex, config_hash=config_hash,
+                       identity=identity, created=datetime.now(timezone.utc).isoformat())
+    state.save()
+    return Opening(state, resumed=False, notes=notes, previous=previous)
+
+
+def _changed_message(folder: Path, changes: list[str], rerun_hint: str) -> str:
+    lines = [f"this sweep already exists in {folder} with other settings that change what its "
+             f"trials mean:"]
+    lines += [f"  {change}" for change in changes]
+    lines.append(f"Resuming would mix trials that cannot be compared. Start over with "
+                 f"`{rerun_hint} --fresh` (discards the tuner state; the MLflow runs stay), give "
+                 f"the sweep a new name, or undo the change. (Changing max_trials, tracking or "
+                 f"description is fine.)")
+    return "\n".join(lines)
+
+
+def repair_reloaded_oracle(oracle: Any) -> list[str]:
+    """Make a reloaded keras-tuner oracle retry exactly the trials that did not finish.
+
+    keras-tuner 1.4 sends the trials that were ongoing when the process died to the retry
+    queue. A kill between its two writes can leave a finished trial queued (it would train
+    twice) or a started one outside the queue (it would never run). Returns the trial ids queued.
+    """
+    done = ("COMPLETED", "FAILED")
+    queue = [tid for tid in oracle._retry_queue if str(oracle.trials[tid].status) not in done]
+    for tid in oracle._retry_queue:
+        if str(oracle.trials[tid].status) in done and tid not in oracle.end_order:
+            oracle.end_order.append(tid)
+    for tid, trial in oracle.trials.items():
+        if str(trial.status) == "RUNNING" and tid not in queue:
+            queue.append(tid)
+            if tid not in oracle.start_order:
+                oracle.start_order.append(tid)
+    # create_trial pops from the end: keep the earliest trial last so it is retried first.
+    oracle._retry_queue = sorted(queue, key=_trial_order, reverse=True)
+    return sorted(queue, key=_trial_order)
+
+
+def _trial_order(trial_id: str) -> tuple[int, str]:
+    return (int(trial_id), trial_id) if trial_id.isdigit() else (1 << 30, trial_id)

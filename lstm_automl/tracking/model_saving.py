@@ -1,0 +1,71 @@
+"""Save the best model as one MLflow model that takes raw data, with a Keras flavor beside it.
+
+``python_function`` (through ``lstm_automl.tracking.pyfunc``) takes a raw table and returns
+predictions in original units, using the preprocessing saved with it; ``keras`` points at the same
+``.keras`` file for users who want the network itself (inputs: scaled windows). A copy of the
+package travels in the model's ``code/`` folder, so the pyfunc loads where lstm-sweep is not
+installed, and its loader registers the custom cells that Keras would not import by itself.
+A ``model.python`` file travels there too, and the loader imports it first, so that the Keras
+objects it registers (``keras.saving.register_keras_serializable``) are known when the model loads.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import lstm_automl
+from lstm_automl.tracking.serving import SPEC_FILE
+
+PYFUNC_LOADER = "lstm_automl.tracking.pyfunc"
+KERAS_FILE = "model.keras"
+PYTHON_MODULE_FILE = "python_model.json"  # names the shipped model.python module to import
+
+
+def save_sweep_model(model: Any, path: Path, signature: Any, pip_requirements: list[str],
+                     spec: dict[str, Any] | None = None, input_example: Any = None,
+                     python_file: Path | None = None) -> None:
+    """Write the MLflow model folder at ``path`` (which must not exist yet).
+
+    Without a preprocessing ``spec`` the pyfunc takes scaled windows, like the Keras model.
+    ``python_file``: the sweep's ``model.python`` file, shipped beside the package.
+    """
+    import keras
+    import mlflow.pyfunc
+    from mlflow.models import Model
+
+    package = Path(lstm_automl.__file__).resolve().parent
+    with tempfile.TemporaryDirectory() as tmp:
+        stage = Path(tmp) / "model"
+        stage.mkdir()
+        model.save(stage / KERAS_FILE)
+        if spec is not None:
+            (stage / SPEC_FILE).write_text(json.dumps(spec, indent=2))
+        code = [str(package)]
+        if python_file is not None:
+            code.append(str(python_file))
+            (stage / PYTHON_MODULE_FILE).write_text(json.dumps({"module": python_file.stem}))
+        mlflow.pyfunc.save_model(
+            str(path), loader_module=PYFUNC_LOADER, data_path=str(stage),
+            code_paths=code, signature=signature, input_example=input_example,
+            pip_requirements=pip_requirements,
+        )
+    mlmodel = Model.load(str(path / "MLmodel"))
+    data = mlmodel.flavors["python_function"]["data"]
+    mlmodel.add_flavor("keras", data=data, keras_version=keras.__version__,
+                       keras_backend=keras.backend.backend(), save_exported_model=False)
+    mlmodel.save(str(path / "MLmodel"))
+
+
+def raw_signature(example: Any, output: Any) -> Any:
+    """The output schema only: the model checks raw input itself.
+
+    MLflow's column types would refuse a CSV whose numbers happen to be integers ("cannot safely
+    convert int64 to float64"); the saved input example shows the columns instead, and the
+    model's own checks name a missing column, a NaN or too short a history.
+    """
+    from mlflow.models import ModelSignature, infer_signature
+
+    return ModelSignature(inputs=None, outputs=infer_signature(output).inputs)

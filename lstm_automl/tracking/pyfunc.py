@@ -1,0 +1,59 @@
+"""The ``python_function`` loader of models that lstm-sweep registers.
+
+MLflow's own Keras loader cannot rebuild a model that uses ``PeepholeLSTMCell`` in a process
+that never imported lstm_automl: Keras 3 refuses, on purpose, to import third-party modules while
+deserializing. This loader imports the cells first (the package ships inside the model's
+``code/`` folder), loads the ``.keras`` file and wraps it with the saved preprocessing, so that
+raw tables go in and original units come out.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+class SweepModel:
+    """What ``mlflow.pyfunc.load_model`` wraps."""
+
+    def __init__(self, keras_model: Any, spec: dict[str, Any] | None) -> None:
+        self.keras_model = keras_model
+        self.spec = spec
+
+    def get_raw_model(self) -> Any:
+        """The Keras model itself (it takes scaled windows), to inspect or fine-tune."""
+        return self.keras_model
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        """A raw table (DataFrame) → predictions in original units; a NumPy array of already
+        scaled windows → the network's raw output."""
+        if isinstance(data, np.ndarray) or self.spec is None:
+            array = np.asarray(data, dtype=np.float32)
+            if array.ndim == 2 and len(self.keras_model.input_shape) == 3:
+                array = array[None, ...]
+            return np.asarray(self.keras_model.predict(array, verbose=0))
+        from lstm_automl.tracking.serving import predict_raw
+
+        return predict_raw(self.spec, self.keras_model, data)
+
+
+def _load_pyfunc(path: str) -> SweepModel:
+    import keras
+
+    import lstm_automl.model.cells  # noqa: F401  registers PeepholeLSTMCell with Keras
+    from lstm_automl.tracking.model_saving import KERAS_FILE, PYTHON_MODULE_FILE
+    from lstm_automl.tracking.serving import SPEC_FILE
+
+    folder = Path(path)
+    module_file = folder / PYTHON_MODULE_FILE
+    if module_file.exists():  # model.python: its file ships in code/, which MLflow puts on
+        # sys.path; importing it registers the custom Keras objects it defines
+        import importlib
+
+        importlib.import_module(json.loads(module_file.read_text())["module"])
+    spec_file = folder / SPEC_FILE
+    spec = json.loads(spec_file.read_text()) if spec_file.exists() else None
+    return SweepModel(keras.saving.load_model(folder / KERAS_FILE), spec)

@@ -1,0 +1,523 @@
+"""MLflow: the sweep's parent run, one nested run per trial, the champion in the registry.
+
+Everything that talks to MLflow lives here, so the rest of the sweep never depends on its API.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lstm_automl.errors import TrackingError
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+CHAMPION = "champion"
+
+
+def disable_telemetry() -> None:
+    """MLflow would send usage data: machines may have no network, and users may not want it."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("DO_NOT_TRACK", "true")
+    # MLflow prints a "View run ... at: http://..." line per run it closes on a server.
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+
+
+def resolve_tracking_uri(configured: str | None) -> str:
+    """The sweep file's ``tracking_uri``, else $MLFLOW_TRACKING_URI, else ./mlflow.db (sqlite).
+
+    A relative sqlite path is made absolute: MLflow caches stores by URI string, so a relative
+    one would keep pointing at the first folder it was used from.
+    """
+    uri = configured or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+    db = sqlite_path(uri)
+    if db is not None and not db.is_absolute():
+        uri = f"sqlite:///{db.resolve()}"
+    return uri
+
+
+def display_uri(uri: str) -> str:
+    """The URI as a user types it: ``sqlite:///mlflow.db`` when the store is in this folder."""
+    db = sqlite_path(uri)
+    if db is not None and db.parent == Path.cwd().resolve():
+        return f"sqlite:///{db.name}"
+    return uri
+
+
+def sqlite_path(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URI, or None for any other store."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    return Path(uri[len("sqlite:///"):]).expanduser()
+
+
+def artifact_location(uri: str, experiment: str) -> str | None:
+    """Artifacts of a sqlite store go beside the database (not MLflow's ./mlruns default)."""
+    db = sqlite_path(uri)
+    if db is None:
+        return None
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", experiment)
+    return (db.resolve().parent / "mlartifacts" / safe).as_uri()
+
+
+_FAST_FAIL = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
+
+# Tags that tie MLflow runs to a sweep folder (see resume.py) and record its progress.
+KIND_TAG = "lstm_sweep.kind"
+SWEEP_ID_TAG = "lstm_sweep.sweep_id"
+CONFIG_HASH_TAG = "lstm_sweep.config_hash"
+MAX_TRIALS_TAG = "lstm_sweep.max_trials"
+REGISTERED_TAG = "lstm_sweep.registered_version"
+TUNER_ID_TAG = "lstm_sweep.tuner_id"
+ATTEMPT_TAG = "lstm_sweep.attempt"
+PARENT_TAG = "mlflow.parentRunId"
+
+
+@contextlib.contextmanager
+def fast_fail() -> Iterator[None]:
+    """One quick try instead of MLflow's minutes of retries (checks, and cleanup after a loss)."""
+    saved = {k: os.environ.get(k) for k in _FAST_FAIL}
+    os.environ.update(_FAST_FAIL)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM for the block; they are delivered (and raise) right after it."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@contextlib.contextmanager
+def tracking_call(uri: str, what: str) -> Iterator[None]:
+    """Turn whatever MLflow raises (many types for one cause) into one TrackingError."""
+    try:
+        yield
+    except TrackingError:
+        raise
+    except Exception as exc:
+        raise TrackingError(f"tracking store {display_uri(uri)} failed while {what}: "
+                            f"{first_line(exc)}") from exc
+
+
+def check_store(uri: str) -> None:
+    """Fail before any training when the store cannot be used, with a message saying why."""
+    import mlflow
+
+    db = sqlite_path(uri)
+    if db is not None:
+        folder = db.resolve().parent
+        if not folder.is_dir():
+            raise TrackingError(f"tracking store {uri}: folder {folder} does not exist")
+        if not os.access(folder, os.W_OK) or (db.exists() and not os.access(db, os.W_OK)):
+            raise TrackingError(f"tracking store {uri}: {db} is not writable")
+    with fast_fail():
+        try:
+            mlflow.set_tracking_uri(uri)
+            mlflow.MlflowClient().search_experiments(max_results=1)
+        except Exception as exc:  # MLflow raises many types for one cause: the store is unusable
+            raise TrackingError(f"tracking store {uri} cannot be used: {first_line(exc)}") from None
+
+
+def sweep_runs(client: Any, experiment_ids: list[str], where: str = "",
+               limit: int = 1) -> list[Any]:
+    """Sweep runs (tag ``lstm_sweep.kind`` = sweep) of these experiments that match ``where``
+    (an MLflow filter), newest first: the one query resume, workers and reports find one by."""
+    if not experiment_ids:
+        return []
+    query = f"tags.`{KIND_TAG}` = 'sweep'" + (f" and {where}" if where else "")
+    return list(client.search_runs(experiment_ids, filter_string=query, max_results=limit,
+                                   order_by=["attributes.start_time DESC"]))
+
+
+def latest_sweep_run(client: Any, experiment_ids: list[str], where: str = "") -> Any | None:
+    """The newest sweep run that matches ``where`` (see ``sweep_runs``), or None."""
+    runs = sweep_runs(client, experiment_ids, where)
+    return runs[0] if runs else None
+
+
+def named_experiment_ids(client: Any, name: str) -> list[str]:
+    """The id of the experiment called ``name`` as a list, empty when there is none."""
+    experiment = client.get_experiment_by_name(name)
+    return [] if experiment is None else [experiment.experiment_id]
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def failure_reason(message: str | None) -> str:
+    """The one line that says why a trial failed, without the exception's module path."""
+    lines = [line.strip() for line in (message or "").strip().splitlines() if line.strip()]
+    if not lines:
+        return "no reason given"
+    return re.sub(r"^[\w.]*(Error|Exception|Exit|Interrupt)\w*: ", "", lines[-1])
+
+
+@dataclass
+class TrialRecord:
+    """What the console and the parent run need to know about one finished trial."""
+
+    number: int
+    trial_id: str
+    run_id: str
+    name: str
+    values: dict[str, Any]
+    status: str = "RUNNING"
+    score: float | None = None
+    epochs: int = 0
+    seconds: float = 0.0
+    message: str | None = None
+    attempt: int = 1  # > 1: an earlier run of this trial was interrupted and it was retried
+
+
+class SweepTracker:
+    """Owns the parent run of one sweep and opens and closes its trial runs.
+
+    Trial runs are made with the client (not MLflow's stack of active runs), so a worker
+    process can attach its trials to a sweep run opened by another process, and an interrupted
+    trial's run can be closed without touching the sweep's.
+    """
+
+    def __init__(self, uri: str, experiment: str, artifact_root: str | None = None) -> None:
+        import mlflow
+
+        self.mlflow = mlflow
+        self.uri = uri
+        self.experiment = experiment
+        # Where a new experiment keeps artifacts (beside a sqlite store, even behind a server).
+        self.artifact_root = artifact_root or artifact_location(uri, experiment)
+        self.parent_run_id: str | None = None
+        self.experiment_id: str | None = None
+        self.open_trial_run_id: str | None = None
+        self.tuner_id: str | None = None  # set in distributed mode, tagged on trial runs
+        mlflow.set_tracking_uri(uri)
+
+    @property
+    def client(self) -> Any:
+        return self.mlflow.MlflowClient(self.uri)
+
+    # --- the sweep run ---------------------------------------------------------------------
+    def find_sweep(self, sweep_id: str, run_id: str | None = None) -> Any | None:
+        """The sweep run of the sweep folder ``sweep_id`` (by remembered id, else by tag)."""
+        client = self.client
+        with tracking_call(self.uri, "looking for the sweep's run"):
+            if run_id:
+                try:
+                    run = client.get_run(run_id)
+                except self.mlflow.exceptions.MlflowException:
+                    run = None
+                if (run is not None and run.info.lifecycle_stage == "active"
+                        and run.data.tags.get(SWEEP_ID_TAG) == sweep_id):
+                    return run
+            return latest_sweep_run(client, named_experiment_ids(client, self.experiment),
+                                    f"tags.`{SWEEP_ID_TAG}` = '{sweep_id}'")
+
+    def start_sweep(self, name: str, params: dict[str, Any], tags: dict[str, str],
+                    sweep_text: str, space_text: str, attach: Any | None = None) -> str:
+        """Open the sweep run: a new one, or ``attach`` (an existing run) when resuming."""
+        with tracking_call(self.uri, "opening the sweep's run"):
+            return self._start_sweep(name, params, tags, sweep_text, space_text, attach)
+
+    def _start_sweep(self, name: str, params: dict[str, Any], tags: dict[str, str],
+                     sweep_text: str, space_text: str, attach: Any | None) -> str:
+        mlflow = self.mlflow
+        mlflow.set_tracking_uri(self.uri)
+        if attach is not None:
+            self.experiment_id = attach.info.experiment_id
+            run = mlflow.start_run(run_id=attach.info.run_id)
+            # Params cannot change in MLflow; a changed max_trials is kept in a tag instead.
+            params = {k: v for k, v in params.items() if k not in attach.data.params}
+        else:
+            self.experiment_id = self._experiment_id()
+            run = mlflow.start_run(experiment_id=self.experiment_id, run_name=f"sweep {name}",
+                                   tags={KIND_TAG: "sweep", **tags})
+        self.parent_run_id = run.info.run_id
+        mlflow.set_tags(tags)
+        if params:
+            mlflow.log_params({k: _clean(v) for k, v in params.items()})
+        mlflow.log_text(sweep_text, "sweep.yaml")
+        mlflow.log_text(space_text, "search_space.txt")
+        return self.parent_run_id
+
+    def _experiment_id(self) -> str:
+        client = self.client
+        existing = client.get_experiment_by_name(self.experiment)
+        if existing is not None:
+            return str(existing.experiment_id)
+        return str(client.create_experiment(self.experiment, artifact_location=self.artifact_root))
+
+    def attach(self, parent_run_id: str) -> None:
+        """Log trials under a sweep run another process opened (a worker, see workers.py)."""
+        with tracking_call(self.uri, "reading the sweep's run"):
+            run = self.client.get_run(parent_run_id)
+        self.parent_run_id = parent_run_id
+        self.experiment_id = run.info.experiment_id
+
+    def set_sweep_tags(self, tags: dict[str, str]) -> None:
+        with tracking_call(self.uri, "tagging the sweep's run"):
+            for key, value in tags.items():
+                self.client.set_tag(self.parent_run_id, key, value)
+
+    def close_run(self, run_id: str, status: str, tags: dict[str, str] | None = None,
+                  metrics: dict[str, float] | None = None) -> None:
+        """Tag and terminate any run (an orphaned trial, a superseded sweep)."""
+        from mlflow.entities import RunTag
+
+        client = self.client
+        with tracking_call(self.uri, f"closing run {run_id}"):
+            # One batch, not a write (a sqlite commit, an HTTP call) per tag and metric.
+            stamp = _now_ms()
+            batch = [_metric(name, number, 0, stamp) for name, number in (metrics or {}).items()
+                     if math.isfinite(number)]
+            entries = [RunTag(key, str(value)) for key, value in (tags or {}).items()]
+            if batch or entries:
+                client.log_batch(run_id, metrics=batch, tags=entries)
+            client.set_terminated(run_id, status)
+
+    # --- trial runs -------------------------------------------------------------------------
+    def trial_runs(self, trial_id: str | None = None) -> list[Any]:
+        """Every run nested under the sweep run (of one trial when ``trial_id`` is given)."""
+        where = f"tags.`{PARENT_TAG}` = '{self.parent_run_id}'"
+        if trial_id is not None:
+            where += f" and tags.trial_id = '{trial_id}'"
+        runs: list[Any] = []
+        token = None
+        with tracking_call(self.uri, "listing the trial runs"):
+            while True:
+                page = self.client.search_runs([self.experiment_id], filter_string=where,
+                                               max_results=1000, page_token=token)
+                runs.extend(page)
+                token = page.token
+                if not token:
+                    return runs
+
+    def start_trial(self, record: TrialRecord, tags: dict[str, str]) -> str:
+        from mlflow.entities import Param
+        from mlflow.tracking.context import registry
+
+        all_tags = {KIND_TAG: "trial", "trial_id": record.trial_id,
+                    "trial_number": str(record.number), ATTEMPT_TAG: str(record.attempt),
+                    PARENT_TAG: str(self.parent_run_id), **tags}
+        if self.tuner_id:
+            all_tags[TUNER_ID_TAG] = self.tuner_id
+        with tracking_call(self.uri, f"opening the run of {record.name}"):
+            client = self.client
+            run = client.create_run(self.experiment_id, run_name=record.name,
+                                    tags=registry.resolve_tags(all_tags))
+            run_id = run.info.run_id
+            self.open_trial_run_id = run_id
+            client.log_batch(run_id, params=[Param(k, str(_clean(v)))
+                                             for k, v in record.values.items()])
+        return str(run_id)
+
+    def end_trial(self, record: TrialRecord, objective: str) -> None:
+        metrics = {"epochs_trained": float(record.epochs), "trial_seconds": record.seconds}
+        if record.score is not None and math.isfinite(record.score):
+            metrics[f"best_{objective}"] = record.score
+        tags = {"status": record.status.lower()}
+        with tracking_call(self.uri, f"closing the run of {record.name}"):
+            client = self.client
+            if record.message:
+                tags["failure"] = failure_reason(record.message)[:500]
+                client.log_text(record.run_id, record.message, "failure.txt")
+            self.close_run(record.run_id,
+                           "FINISHED" if record.status == "COMPLETED" else "FAILED",
+                           tags=tags, metrics=metrics)
+        self.open_trial_run_id = None
+
+    # --- the end ----------------------------------------------------------------------------
+    def log_table(self, header: list[str], rows: list[list[Any]], name: str) -> None:
+        """A CSV artifact on the sweep run (the champion's test predictions, for example)."""
+        import csv
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        writer.writerows(rows)
+        self.mlflow.log_text(buffer.getvalue(), name)
+
+    def finish_sweep(self, metrics: dict[str, float], params: dict[str, Any],
+                     summary: dict[str, Any], status: str = "FINISHED") -> None:
+        mlflow = self.mlflow
+        if metrics:
+            mlflow.log_metrics({k: v for k, v in metrics.items() if math.isfinite(v)},
+                               run_id=self.parent_run_id)
+        if params:
+            # A resumed sweep that found a better trial cannot overwrite params: the tag
+            # ``best_trial`` and summary.json always name the final best.
+            logged = self.client.get_run(self.parent_run_id).data.params
+            fresh = {f"best.{k}": _clean(v) for k, v in params.items()
+                     if f"best.{k}" not in logged}
+            if fresh:
+                mlflow.log_params(fresh)
+        mlflow.log_text(json.dumps(summary, indent=2, default=str), "summary.json")
+        mlflow.end_run(status=status)
+
+    def abort(self, status: str = "FAILED", reason: str = "") -> None:
+        """Close what this process left open (its trial's run, then the sweep's), best effort.
+
+        Runs after an interruption or a lost store, so it tries once and never raises; a second
+        Ctrl-C or SIGTERM waits until it is done (it would leave the runs open).
+        """
+        with fast_fail(), signals_held():
+            if self.open_trial_run_id is not None:
+                tags = {"status": "interrupted" if status == "KILLED" else "failed"}
+                if reason:
+                    tags["failure"] = reason[:500]
+                with contextlib.suppress(Exception):
+                    self.close_run(self.open_trial_run_id, status, tags=tags)
+                self.open_trial_run_id = None
+            while self.mlflow.active_run() is not None:
+                with contextlib.suppress(Exception):  # end_run pops the run before it calls out
+                    self.mlflow.end_run(status=status)
+
+
+def log_epochs(uri: str, run_id: str, epochs: list[tuple[dict[str, float], int, int]]) -> None:
+    """Several epochs' metrics ``(metrics, step, timestamp ms)`` in as few writes as MLflow
+    allows (1000 metrics per batch), as a TrackingError if the store is gone."""
+    import mlflow
+
+    metrics = [_metric(k, v, step, stamp) for values, step, stamp in epochs
+               for k, v in values.items()]
+    if not metrics:
+        return
+    first, last = epochs[0][1] + 1, epochs[-1][1] + 1
+    what = f"logging epoch {last}" if first == last else f"logging epochs {first}-{last}"
+    with tracking_call(uri, what):
+        client = mlflow.MlflowClient(uri)
+        for start in range(0, len(metrics), METRICS_PER_BATCH):
+            client.log_batch(run_id, metrics=metrics[start:start + METRICS_PER_BATCH])
+
+
+METRICS_PER_BATCH = 1000  # MLflow's limit for one log_batch call
+
+
+def _now_ms() -> int:
+    import time
+
+    return int(time.time() * 1000)
+
+
+def _metric(key: str, value: float, step: int, stamp: int | None = None) -> Any:
+    from mlflow.entities import Metric
+
+    return Metric(key, value, _now_ms() if stamp is None else stamp, step)
+
+
+def log_champion_candidate(model: Any, model_name: str, signature: Any,
+                           test_metrics: dict[str, float], primary: str, higher_is_better: bool,
+                           source_run_id: str, description: str, spec: Any = None,
+                           input_example: Any = None, withheld: str | None = None,
+                           tags: dict[str, str] | None = None,
+                           python_file: Path | None = None) -> tuple[str, bool, str]:
+    """Log the best model to the parent run, register it, move ``champion`` if it is better.
+
+    ``withheld``: why this version must not take the alias whatever it scores (it loses to the
+    strongest baseline); it is registered all the same, and its description says why.
+    ``python_file``: the ``model.python`` file, shipped with the model so that it loads.
+    Returns (version, became_champion, reason), comparing ``primary`` on the test split.
+    """
+    import mlflow
+
+    from lstm_automl.tracking.model_saving import save_sweep_model
+
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(tmp) / "model"
+        save_sweep_model(model, local, signature, _pip_requirements(), spec, input_example,
+                         python_file)
+        mlflow.log_artifacts(str(local), artifact_path="model")
+    with contextlib.redirect_stderr(io.StringIO()):  # MLflow prints "Successfully registered"
+        registered = mlflow.register_model(f"runs:/{source_run_id}/model", model_name)
+    client = mlflow.MlflowClient()
+    version = str(registered.version)
+    new_value = test_metrics[primary]
+    for key, value in test_metrics.items():
+        client.set_model_version_tag(model_name, version, key, f"{value:.6g}")
+    client.set_model_version_tag(model_name, version, "source_run_id", source_run_id)
+    for tag, text in (tags or {}).items():
+        client.set_model_version_tag(model_name, version, tag, text)
+    current = _current_champion(client, model_name)
+    if withheld is not None:
+        better, reason = False, f"no 'champion' alias: {withheld}"
+    elif current is None:
+        better, reason = True, "first registered version"
+    else:
+        missing = "-inf" if higher_is_better else "inf"
+        old_value = float(current.tags.get(primary, missing))
+        better = new_value > old_value if higher_is_better else new_value < old_value
+        reason = (f"{primary} {new_value:.4g} vs champion v{current.version} {old_value:.4g}")
+    if better:
+        client.set_registered_model_alias(model_name, CHAMPION, version)
+    text = f"{description}\nTest metrics: " + ", ".join(
+        f"{k}={v:.4g}" for k, v in test_metrics.items()
+    ) + f"\nSource run: {source_run_id}\nChampion: {'yes' if better else 'no'} ({reason})"
+    client.update_model_version(model_name, version, description=text)
+    return version, better, reason
+
+
+def champion_state(model_name: str, version: str) -> tuple[bool, str]:
+    """Whether ``version`` holds the alias now, and why (for a finish that was re-run)."""
+    import mlflow
+
+    current = _current_champion(mlflow.MlflowClient(), model_name)
+    if current is not None and str(current.version) == str(version):
+        return True, "registered before the sweep was interrupted; it is the champion"
+    holder = f"v{current.version}" if current is not None else "no version"
+    return False, f"registered before the sweep was interrupted; {holder} is the champion"
+
+
+def _current_champion(client: Any, model_name: str) -> Any:
+    import mlflow
+
+    try:
+        return client.get_model_version_by_alias(model_name, CHAMPION)
+    except mlflow.exceptions.MlflowException:
+        return None
+
+
+def _pip_requirements() -> list[str]:
+    """Pin what the saved model needs to load, so MLflow does not guess (slowly) at save time."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    reqs = []
+    for package in ("tensorflow", "keras", "mlflow", "lstm-sweep"):
+        try:
+            reqs.append(f"{package}=={version(package)}")
+        except PackageNotFoundError:
+            continue
+    return reqs
+
+
