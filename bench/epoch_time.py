@@ -229,7 +229,7 @@ def main() -> None:
                 f"round robin")
     notes = ["ratios are per round (same round, same compile mode), then the median; "
              "'x LSTM' < 1 means faster than Keras LSTM",
-             "'peephole' is what the model builder uses (lstm_automl.model.cells.CELLS['peephole']: "
+             "'peephole' is what the model builder uses (model.cells.CELLS['peephole']: "
              "the PeepholeLSTM layer since issue 6, so the two rows time the same layer)",
              "CPU time: this process's CPU seconds per epoch, same ratios; less moved by other "
              "load than wall time, which the targets judge"]

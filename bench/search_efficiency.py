@@ -2,8 +2,9 @@
 
 Task: the adding problem (see bench/epoch_time.py), T=100 by default, a fixed training and
 validation set. For each algorithm (random, bayesian, hyperband) and each seed, keras-tuner
-searches the same space with ``lstm_automl.model.hypermodel.SweepHyperModel`` over search specs parsed
-by ``lstm_automl.config.schema.SweepConfig``; a callback counts every training epoch of every trial and
+searches the same space with ``lstm_automl.model.hypermodel.SweepHyperModel`` over search specs
+parsed by ``lstm_automl.config.schema.SweepConfig``; a callback counts every training
+epoch of every trial and
 stops the whole search as soon as one epoch's val_loss (MSE) is <= the threshold, or when the
 epoch budget is spent. Early stopping is off (the adding problem sits on a plateau at MSE ~0.17,
 the variance of the sum, for many epochs before it drops; patience would end most trials there).

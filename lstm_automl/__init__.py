@@ -19,7 +19,7 @@ def __getattr__(name: str) -> Any:
 
         return PeepholeLSTMCell
     if name == "load_sweep":
-        from lstm_automl.config.loader import load_sweep
+        from lstm_automl.sweep_file.loader import load_sweep
 
         return load_sweep
     raise AttributeError(f"module 'lstm_automl' has no attribute {name!r}")

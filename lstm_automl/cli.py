@@ -165,7 +165,7 @@ def _run_reading_command(args: argparse.Namespace) -> int:
 # --- end of reading commands -------------------------------------------------------------------
 
 
-# --- Sweeps that survive: resume, --fresh (lstm_automl.session, lstm_automl.resume.state_folder) ---------------
+# --- Sweeps that survive: resume, --fresh (session/, resume/state_folder.py) ---------------
 SURVIVAL_COMMANDS = ("chief", "worker")
 
 

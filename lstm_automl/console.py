@@ -1,16 +1,25 @@
 """What ``lstm-sweep run`` prints: progress a person can follow, then where to look.
 
-Plain lines, not a live display, so logs of CI jobs and batch schedulers read the same.
+Plain lines, not a live display, so logs of CI jobs and batch schedulers read the same. All of
+the run's console presentation lives here; the session's steps only call it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
-from typing import Any, TextIO
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 from lstm_automl.config.params import split_layer_key
-from lstm_automl.tracking.runs import TrialRecord, failure_reason
+from lstm_automl.results.trial_record import TrialRecord, failure_reason
+
+if TYPE_CHECKING:
+    from lstm_automl.data.base import SweepData
+    from lstm_automl.results.sweep_result import SweepResult
+    from lstm_automl.sweep_file.loader import LoadedSweep
 
 QUIET, NORMAL, VERBOSE = 0, 1, 2
 
@@ -117,3 +126,117 @@ def _value_of(values: dict[str, Any], key: str) -> Any:
     per_layer = [v for _, v in layers]
     return "/".join(fmt_value(v) for v in per_layer) if per_layer else None
 
+
+
+@contextlib.contextmanager
+def silenced(reporter: Reporter, when: bool) -> Iterator[None]:
+    """Print nothing in the block ``when`` true (errors still reach stderr)."""
+    shown = reporter.verbosity
+    if when:
+        reporter.verbosity = -1
+    try:
+        yield
+    finally:
+        reporter.verbosity = shown
+
+
+def print_header(loaded: LoadedSweep, data: SweepData, uri: str, reporter: Reporter,
+                 direction: str) -> None:
+    """What will run: budget, objective, data, space, store, and the loader's notes."""
+    from lstm_automl.config.space_summary import space_text, sweep_space
+    from lstm_automl.tracking.store import display_uri
+
+    config = loaded.config
+    budget = f"{reporter.total} trials" if reporter.total else "hyperband brackets"
+    reporter.line(f"lstm-sweep: sweep '{config.name}': {budget} of {config.tuner.algorithm} "
+                  f"search, objective {config.tuner.objective} ({direction}), seed {config.seed}")
+    reporter.line(f"  data: {data.describe()}")
+    rows, size = sweep_space(config)
+    searched = "; ".join(f"{n} ({t})" for n, t in rows) or "nothing searched"
+    reporter.line(f"  space: {searched}; {space_text(config, size)}")
+    reporter.line(f"  tracking: {display_uri(uri)}")
+    for note in loaded.notes:
+        reporter.line(f"  note: {note}")
+
+
+def lost_store_message(reason: str, folder: Path, rerun: str) -> str:
+    """The tracking store went away mid-sweep: what is kept, and how to go on."""
+    return (f"{reason}\nThe sweep stopped; every trial that finished is kept in "
+            f"{folder}. Once the tracking store is back, run `{rerun}` again: it "
+            f"resumes where it stopped (the interrupted trial is retried).")
+
+
+def interrupted_message(folder: Path, rerun: str) -> str:
+    """Ctrl-C or SIGTERM: what was closed, what is kept, and how to resume or start over."""
+    if not folder.exists():
+        return "\ninterrupted before the sweep started; nothing to resume"
+    return (f"\ninterrupted: the running trial's MLflow run was closed as KILLED; finished trials "
+            f"are kept in {folder}.\nRun `{rerun}` again to resume (the interrupted trial is "
+            f"retried), or `{rerun} --fresh` to start over.")
+
+
+def print_result(loaded: LoadedSweep, reporter: Reporter, result: SweepResult) -> None:
+    """The end of a run: leaderboard, test metrics against the baselines, the verdict, the
+    registered version, and how to compare and load."""
+    from lstm_automl.config.space_summary import summary_rows
+
+    config = loaded.config
+    counts = result.counts
+    if result.already_complete:
+        reporter.line(f"lstm-sweep: sweep '{config.name}' is already complete (sweep run "
+                      f"{result.parent_run_id}, finished {result.finished_at}); nothing to run. "
+                      f"Raise tuner.max_trials to add trials, or add --fresh to start over.",
+                      QUIET)
+        reporter.objective = config.tuner.objective
+        reporter.minimise = _minimise(loaded)
+        reporter.searched = [name for name, _ in summary_rows(config.search.specs())]
+    reporter.line()
+    extra = "".join(f", {counts[k]} {k}" for k in ("failed", "retried") if counts[k])
+    reporter.line(f"Leaderboard ({counts['completed']} of {len(result.records)} trials completed"
+                  f"{extra}; {reporter.objective}, "
+                  f"{'lower' if reporter.minimise else 'higher'} is better)")
+    for line in reporter.leaderboard(result.records):
+        reporter.line(line)
+    metrics = "  ".join(f"{k} {v:.4g}" for k, v in result.test_metrics.items())
+    units = "" if result.higher_is_better else " in original units"
+    what = f" ({result.final_model})" if result.final_model and \
+        result.final_model != f"{result.best.name} as trained" else ""
+    reporter.line(f"\nBest: {result.best.name}{what}; test split{units}: {metrics}", QUIET)
+    verdict = result.verdict
+    for name, values in result.baselines.items():
+        label = result.baseline_labels.get(name, "")
+        shown = f"{name} ({label})" if label and label != name else name
+        mark = "  <- strongest" if name == verdict.baseline else ""
+        reporter.line(f"  baseline {shown}: "
+                      + "  ".join(f"{k} {v:.4g}" for k, v in values.items()) + mark)
+    for note in result.baseline_notes:
+        reporter.line(f"  note: {note}")
+    reporter.line(f"  {verdict.sentence()}", QUIET)
+    if result.model_version:
+        state = ("now 'champion'" if result.champion
+                 else "not champion")
+        verb = "Registered"
+        if result.already_complete:
+            verb, state = "Was registered as", ("'champion' then" if result.champion
+                                                else "not champion then")
+        reporter.line(f"{verb} '{result.model_name}' version {result.model_version} "
+                      f"({state}; {result.champion_reason})", QUIET)
+    ui_uri = result.tracking_uri
+    reporter.line(f"\nCompare the trials: mlflow ui --backend-store-uri {ui_uri}  (experiment "
+                  f"'{config.experiment_name}')")
+    if result.model_version:
+        if result.champion:
+            reporter.line(f"Load the champion: mlflow.pyfunc.load_model('models:/"
+                          f"{result.model_name}@champion')")
+        else:
+            reporter.line(f"Load this sweep's model: mlflow.pyfunc.load_model('models:/"
+                          f"{result.model_name}/{result.model_version}')  (no 'champion' alias "
+                          f"was given to it)")
+    reporter.line(f"Done in {reporter.elapsed()}.")
+
+
+def _minimise(loaded: LoadedSweep) -> bool:
+    from lstm_automl.config.names import direction
+
+    tuner = loaded.config.tuner
+    return direction(tuner.objective, tuner.direction) == "min"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from lstm_automl.data import load_data
-from lstm_automl.config.loader import load_sweep
+from lstm_automl.sweep_file.loader import load_sweep
 
 
 def data_command(args: argparse.Namespace) -> int:

@@ -7,15 +7,17 @@ import os
 import socket
 import sys
 
-from lstm_automl.commands.run import (
-    INTERRUPTED,
+from lstm_automl.commands.run import INTERRUPTED, terminate_as_interrupt
+from lstm_automl.console import (
+    NORMAL,
+    QUIET,
+    VERBOSE,
+    Reporter,
     interrupted_message,
     print_result,
-    terminate_as_interrupt,
 )
-from lstm_automl.console import NORMAL, QUIET, VERBOSE, Reporter
-from lstm_automl.config.loader import load_sweep
 from lstm_automl.framework_logs import import_tensorflow_quietly, quiet_frameworks
+from lstm_automl.sweep_file.loader import load_sweep
 
 
 def _reporter(args: argparse.Namespace, stream=None) -> Reporter:  # type: ignore[no-untyped-def]
@@ -31,12 +33,13 @@ def chief_command(args: argparse.Namespace) -> int:
     reporter = _reporter(args)
     rerun = f"lstm-sweep chief {args.sweep_file}"
     from lstm_automl.distributed.workers import run_chief
+    from lstm_automl.session import sweep_folder
 
     try:
         with terminate_as_interrupt():
             result = run_chief(loaded, reporter, args.host, args.port, args.fresh, rerun)
     except KeyboardInterrupt:
-        print(interrupted_message(loaded, rerun), file=sys.stderr)
+        print(interrupted_message(sweep_folder(loaded), rerun), file=sys.stderr)
         return INTERRUPTED
     print_result(loaded, reporter, result)
     return 0

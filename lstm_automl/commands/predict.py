@@ -44,7 +44,7 @@ def _read_input(path: Path):  # noqa: ANN202 - pandas is imported lazily
 
 def predict_command(args: argparse.Namespace) -> int:
     from lstm_automl.framework_logs import import_tensorflow_quietly, quiet_frameworks
-    from lstm_automl.tracking.runs import disable_telemetry, resolve_tracking_uri
+    from lstm_automl.tracking.store import disable_telemetry, resolve_tracking_uri
 
     quiet_frameworks()
     disable_telemetry()

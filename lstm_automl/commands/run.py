@@ -11,19 +11,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-from lstm_automl.console import NORMAL, QUIET, VERBOSE, Reporter
-from lstm_automl.errors import ConfigError, Recycle
-from lstm_automl.config.names import direction
-from lstm_automl.config.loader import LoadedSweep, load_sweep
-from lstm_automl.framework_logs import import_tensorflow_quietly, quiet_frameworks
+from lstm_automl.console import NORMAL, QUIET, VERBOSE, Reporter, interrupted_message, print_result
 from lstm_automl.distributed.process_recycling import (
     RECYCLE_EXIT,
     current_segment,
     needs_supervisor,
     supervise,
 )
-from lstm_automl.results.sweep_result import SweepResult
-from lstm_automl.config.space_summary import summary_rows
+from lstm_automl.errors import ConfigError, Recycle
+from lstm_automl.framework_logs import import_tensorflow_quietly, quiet_frameworks
+from lstm_automl.sweep_file.loader import LoadedSweep, load_sweep
 
 INTERRUPTED = 130
 
@@ -45,7 +42,7 @@ def run_command(args: argparse.Namespace) -> int:
         reporter.started -= max(0.0, time.time() - segment.started)
     rerun = f"lstm-sweep run {args.sweep_file}"
 
-    from lstm_automl.session import run_sweep
+    from lstm_automl.session import run_sweep, sweep_folder
 
     try:
         with terminate_as_interrupt():
@@ -57,7 +54,7 @@ def run_command(args: argparse.Namespace) -> int:
             else:
                 result = run_sweep(loaded, reporter, fresh=fresh, rerun=rerun)
     except KeyboardInterrupt:
-        print(interrupted_message(loaded, rerun), file=sys.stderr)
+        print(interrupted_message(sweep_folder(loaded), rerun), file=sys.stderr)
         return INTERRUPTED
     except Recycle:
         # Exit at once: MLflow's exit hook would close the sweep run a fresh process resumes.
@@ -113,75 +110,3 @@ def terminate_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def interrupted_message(loaded: LoadedSweep, rerun: str) -> str:
-    from lstm_automl.session import sweep_folder
-
-    folder = sweep_folder(loaded)
-    if not folder.exists():
-        return "\ninterrupted before the sweep started; nothing to resume"
-    return (f"\ninterrupted: the running trial's MLflow run was closed as KILLED; finished trials "
-            f"are kept in {folder}.\nRun `{rerun}` again to resume (the interrupted trial is "
-            f"retried), or `{rerun} --fresh` to start over.")
-
-
-def print_result(loaded: LoadedSweep, reporter: Reporter, result: SweepResult) -> None:
-    config = loaded.config
-    counts = result.counts
-    if result.already_complete:
-        reporter.line(f"lstm-sweep: sweep '{config.name}' is already complete (sweep run "
-                      f"{result.parent_run_id}, finished {result.finished_at}); nothing to run. "
-                      f"Raise tuner.max_trials to add trials, or add --fresh to start over.",
-                      QUIET)
-        reporter.objective = config.tuner.objective
-        reporter.minimise = _minimise(loaded)
-        reporter.searched = [name for name, _ in summary_rows(config.search.specs())]
-    reporter.line()
-    extra = "".join(f", {counts[k]} {k}" for k in ("failed", "retried") if counts[k])
-    reporter.line(f"Leaderboard ({counts['completed']} of {len(result.records)} trials completed"
-                  f"{extra}; {reporter.objective}, "
-                  f"{'lower' if reporter.minimise else 'higher'} is better)")
-    for line in reporter.leaderboard(result.records):
-        reporter.line(line)
-    metrics = "  ".join(f"{k} {v:.4g}" for k, v in result.test_metrics.items())
-    units = "" if result.higher_is_better else " in original units"
-    what = f" ({result.final_model})" if result.final_model and \
-        result.final_model != f"{result.best.name} as trained" else ""
-    reporter.line(f"\nBest: {result.best.name}{what}; test split{units}: {metrics}", QUIET)
-    verdict = result.verdict
-    for name, values in result.baselines.items():
-        label = result.baseline_labels.get(name, "")
-        shown = f"{name} ({label})" if label and label != name else name
-        mark = "  <- strongest" if name == verdict.baseline else ""
-        reporter.line(f"  baseline {shown}: "
-                      + "  ".join(f"{k} {v:.4g}" for k, v in values.items()) + mark)
-    for note in result.baseline_notes:
-        reporter.line(f"  note: {note}")
-    reporter.line(f"  {verdict.sentence()}", QUIET)
-    if result.model_version:
-        state = ("now 'champion'" if result.champion
-                 else "not champion")
-        verb = "Registered"
-        if result.already_complete:
-            verb, state = "Was registered as", ("'champion' then" if result.champion
-                                                else "not champion then")
-        reporter.line(f"{verb} '{result.model_name}' version {result.model_version} "
-                      f"({state}; {result.champion_reason})", QUIET)
-    ui_uri = result.tracking_uri
-    reporter.line(f"\nCompare the trials: mlflow ui --backend-store-uri {ui_uri}  (experiment "
-                  f"'{config.experiment_name}')")
-    if result.model_version:
-        if result.champion:
-            reporter.line(f"Load the champion: mlflow.pyfunc.load_model('models:/"
-                          f"{result.model_name}@champion')")
-        else:
-            reporter.line(f"Load this sweep's model: mlflow.pyfunc.load_model('models:/"
-                          f"{result.model_name}/{result.model_version}')  (no 'champion' alias "
-                          f"was given to it)")
-    reporter.line(f"Done in {reporter.elapsed()}.")
-
-
-def _minimise(loaded: LoadedSweep) -> bool:
-    tuner = loaded.config.tuner
-    return direction(tuner.objective, tuner.direction) == "min"

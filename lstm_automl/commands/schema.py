@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lstm_automl.config.json_schema import schema_text
+from lstm_automl.sweep_file.json_schema import schema_text
 
 
 def schema_command(args: argparse.Namespace) -> int:

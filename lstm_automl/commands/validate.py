@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import argparse
 
-from lstm_automl.model.kernel_tags import space_kernel_notes
-from lstm_automl.config.loader import add_data_notes, load_sweep
 from lstm_automl.config.space_summary import space_text, sweep_space
+from lstm_automl.model.kernel_tags import space_kernel_notes
+from lstm_automl.sweep_file.loader import add_data_notes, load_sweep
 
 
 def validate_command(args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
 """Names the sweep file may use, kept free of TensorFlow so that validation stays fast.
 
-The TensorFlow side (``lstm_automl.model.cells``, ``lstm_automl.model.hypermodel``) keys its registries by
+The TensorFlow side (``model.cells``, ``model.hypermodel``) keys its registries by
 exactly these names; a test checks that the two never drift apart.
 """
 

@@ -33,9 +33,9 @@ from pydantic import (
     model_serializer,
 )
 
-from lstm_automl.errors import SpecError
 from lstm_automl.config.names import TUNER_ALGORITHMS
 from lstm_automl.config.params import SEARCH_PARAMS, Domain, check_value
+from lstm_automl.errors import SpecError
 
 Scalar = Union[StrictBool, StrictInt, StrictFloat, StrictStr, None]
 
@@ -615,7 +615,7 @@ class SweepConfig(_Strict):
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of sweep files, for editors: pydantic's, sharpened with the domains and
-    rules of the project (``lstm_automl.config.json_schema``, which builds on this module)."""
-    from lstm_automl.config.json_schema import sweep_schema
+    rules of the project (``lstm_automl.sweep_file.json_schema``, which builds on this module)."""
+    from lstm_automl.sweep_file.json_schema import sweep_schema
 
     return sweep_schema()

@@ -9,7 +9,6 @@ import itertools
 import math
 from typing import Any
 
-from lstm_automl.config.schema import ChoiceSpec, FloatSpec, IntSpec, spec_values
 from lstm_automl.config.params import (
     SEARCH_PARAMS,
     condition_parents,
@@ -17,6 +16,7 @@ from lstm_automl.config.params import (
     rule_holds,
     short_list,
 )
+from lstm_automl.config.schema import ChoiceSpec, FloatSpec, IntSpec, spec_values
 
 
 def is_searched(spec: Any) -> bool:

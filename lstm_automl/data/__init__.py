@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from lstm_automl.data.forecast import ForecastData, prepare_forecast
     from lstm_automl.data.sequences import SequenceData, prepare_sequences
     from lstm_automl.data.variants import ForecastVariants
-    from lstm_automl.config.loader import LoadedSweep
+    from lstm_automl.sweep_file.loader import LoadedSweep
 
 # Public name -> the module that defines it (imported when the name is first read).
 _LAZY = {

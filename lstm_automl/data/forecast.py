@@ -16,11 +16,11 @@ from lstm_automl.config.schema import FeatureChoice, ForecastDataConfig
 from lstm_automl.data.backtest import BacktestFold, check_folds, fold_rows
 from lstm_automl.data.base import SPLITS, Baselines, ModelShape, SweepData, Windows
 from lstm_automl.data.builtin import DATASETS, builtin_name, datasets_dir
+from lstm_automl.data.metrics import baseline_metrics, forecast_metrics
 from lstm_automl.data.scaling import Scaler
 from lstm_automl.data.table import Table, fill_missing, read_table
 from lstm_automl.data.transforms import TargetTransform
 from lstm_automl.errors import DataError
-from lstm_automl.data.metrics import baseline_metrics, forecast_metrics
 
 
 @dataclass

@@ -12,18 +12,18 @@ from typing import Any
 
 import numpy as np
 
+from lstm_automl.config.names import higher_is_better
 from lstm_automl.config.schema import ClassifyDataConfig, RegressDataConfig
 from lstm_automl.data.base import SPLITS, Baselines, ModelShape, SweepData, Windows
 from lstm_automl.data.cases import CaseSet, SequenceConfig, load_cases
-from lstm_automl.data.scaling import Scaler
-from lstm_automl.errors import DataError
-from lstm_automl.config.names import higher_is_better
 from lstm_automl.data.metrics import (
     classification_metrics,
     nearest_neighbour,
     one_hot_probabilities,
     regression_metrics,
 )
+from lstm_automl.data.scaling import Scaler
+from lstm_automl.errors import DataError
 
 PAD_VALUE = 0.0  # padding after the end of shorter sequences; Masking skips these steps
 

@@ -18,37 +18,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from types import FrameType
 
-RECYCLE_EXIT = 75  # a child ran its share of trials: start the next one
-SEGMENT_ENV = "LSTM_SWEEP_SEGMENT"  # 1, 2, ...: which child of the supervisor this is
-STARTED_ENV = "LSTM_SWEEP_STARTED"  # the supervisor's start (time.time()), for the clock
+from lstm_automl.resume.segment import (
+    RECYCLE_EXIT,
+    SEGMENT_ENV,
+    STARTED_ENV,
+    Segment,
+    current_segment,
+)
 
-
-@dataclass
-class Segment:
-    """This process's place in a recycled sweep."""
-
-    number: int
-    started: float  # wall-clock start of the whole sweep
-
-    @property
-    def continues(self) -> bool:
-        """A later child: the header and resume lines were printed by an earlier one."""
-        return self.number > 1
-
-
-def current_segment() -> Segment | None:
-    """The segment this process runs, or None when it is not a supervised child."""
-    raw = os.environ.get(SEGMENT_ENV)
-    if not raw or not raw.isdigit():
-        return None
-    try:
-        started = float(os.environ.get(STARTED_ENV, ""))
-    except ValueError:
-        started = time.time()
-    return Segment(int(raw), started)
+__all__ = ["RECYCLE_EXIT", "Segment", "current_segment", "needs_supervisor", "supervise"]
 
 
 def needs_supervisor(every: int, budget: int | None) -> bool:

@@ -20,42 +20,30 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from lstm_automl.console import QUIET, VERBOSE, Reporter
-from lstm_automl.errors import ConfigError, Recycle, SweepError, TrackingError
-from lstm_automl.resume.identity import data_fingerprint, identity_hash
-from lstm_automl.config.loader import LoadedSweep
 from lstm_automl.distributed.mlflow_server import die_with_parent
-from lstm_automl.model.python_model import load_builder
-from lstm_automl.resume.recovery import OracleTrial, reconcile
 from lstm_automl.distributed.process_recycling import RECYCLE_EXIT, Segment
+from lstm_automl.errors import ConfigError, Recycle, SweepError, TrackingError
+from lstm_automl.model.python_model import load_builder
 from lstm_automl.results.sweep_result import SweepResult
-from lstm_automl.resume.state_folder import run_identity
-from lstm_automl.session import (
-    Prepared,
-    completed_result,
-    configure_reporter,
+from lstm_automl.resume.recovery import OracleTrial, reconcile
+from lstm_automl.session import SweepSession
+from lstm_automl.session.prepare import Prepared, config_hash, sweep_direction, tuner_directory
+from lstm_automl.session.search import (
     consecutive_failures_error,
-    finish_sweep,
-    guarded,
-    is_complete,
     make_sweep_tuner,
-    open_sweep_run,
-    prepare,
-    python_hash,
     recover,
     search_arguments,
-    sweep_direction,
-    tuner_directory,
+    seed_everything,
 )
-from lstm_automl.tracking.runs import (
-    CONFIG_HASH_TAG,
-    SweepTracker,
+from lstm_automl.sweep_file.loader import LoadedSweep
+from lstm_automl.tracking.runs import SweepTracker, named_experiment_ids, sweep_runs
+from lstm_automl.tracking.store import (
     check_store,
     disable_telemetry,
-    named_experiment_ids,
     resolve_tracking_uri,
     sqlite_path,
-    sweep_runs,
 )
+from lstm_automl.tracking.tags import CONFIG_HASH_TAG, SWEEP_NAME_TAG
 
 PARENT_ENV = "LSTM_SWEEP_PARENT_RUN_ID"  # the sweep run workers attach their trial runs to
 URI_ENV = "LSTM_SWEEP_TRACKING_URI"  # overrides the sweep file's store (the local server)
@@ -85,18 +73,19 @@ def run_with_workers(loaded: LoadedSweep, reporter: Reporter, count: int,
         server = start_server(uri, db.resolve().parent / "mlartifacts",
                               folder / f"{loaded.config.name}-mlflow-server.log")
     try:
-        prep = prepare(loaded, fresh, rerun, via=server.uri if server else None)
-        if prep.parent is not None and is_complete(prep.parent, prep.loaded):
-            return completed_result(prep)
-        hypermodel, tuners = open_sweep_run(prep, reporter)
-        pool = WorkerPool(count, gpus, sweep_file, prep.tracker, reporter)
-        with guarded(prep, tuners):
+        session = SweepSession.prepare(loaded, reporter, fresh, rerun,
+                                       via=server.uri if server else None)
+        if session.already_complete:
+            return session.completed_result()
+        session.open()
+        pool = WorkerPool(count, gpus, sweep_file, session.prep.tracker, reporter)
+        with session.guarded():
             try:
-                tuner = _chief_tuner(prep, reporter, hypermodel, tuners)
-                _serve(prep, reporter, tuner, LOCAL, 0, pool)
+                tuner = _chief_tuner(session)
+                _serve(session.prep, reporter, tuner, LOCAL, 0, pool)
             finally:
                 pool.stop()
-            return _finish(prep, tuner, tuners)
+            return _finish(session, tuner)
     finally:
         if server is not None:
             server.stop()
@@ -105,22 +94,25 @@ def run_with_workers(loaded: LoadedSweep, reporter: Reporter, count: int,
             mlflow.set_tracking_uri(uri)
 
 
-def _chief_tuner(prep: Prepared, reporter: Reporter, hypermodel: Any, tuners: Any) -> Any:
-    import keras
-
+def _chief_tuner(session: SweepSession) -> Any:
+    """The tuner whose oracle the chief serves (it trains nothing itself)."""
+    prep, reporter = session.prep, session.reporter
     for key in ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT"):
         os.environ.pop(key, None)  # this process holds the real oracle, not a client
-    keras.utils.set_random_seed(prep.loaded.config.seed)
-    tuner = make_sweep_tuner(prep, reporter, hypermodel, tuners)
+    seed_everything(prep)
+    tuner = make_sweep_tuner(prep, reporter)
     tuner.oracle.verbose = 0  # keras-tuner's own trial tables stay off the console
-    if prep.opening is not None and prep.opening.resumed:
-        recover(tuner, prep.tracker, reporter, tuners)  # before any worker runs
+    if prep.resumed:
+        recover(tuner, prep, reporter)  # before any worker runs
     return tuner
 
 
-def _finish(prep: Prepared, tuner: Any, tuners: Any) -> SweepResult:
-    records = tuners.sweep_records(tuner.oracle, prep.tracker.trial_runs(), [])
-    return finish_sweep(prep, tuner, records)
+def _finish(session: SweepSession, tuner: Any) -> SweepResult:
+    """Step 4 on the chief, with every worker's trials read from the oracle and MLflow."""
+    from lstm_automl.tuning.tuners import sweep_records
+
+    records = sweep_records(tuner.oracle, session.prep.tracker.trial_runs(), [])
+    return session.finish(records, tuner)
 
 
 def _serve(prep: Prepared, reporter: Reporter, tuner: Any, host: str, port: int,
@@ -303,14 +295,14 @@ def run_chief(loaded: LoadedSweep, reporter: Reporter, host: str, port: int, fre
         reporter.line(f"warning: the oracle listens on {host}:{port or '(a free port)'} without "
                       f"authentication or encryption: anyone who can reach it can take trials "
                       f"and report results. Use it on a trusted network only.", QUIET)
-    prep = prepare(loaded, fresh, rerun)
-    if prep.parent is not None and is_complete(prep.parent, prep.loaded):
-        return completed_result(prep)
-    hypermodel, tuners = open_sweep_run(prep, reporter)
-    with guarded(prep, tuners):
-        tuner = _chief_tuner(prep, reporter, hypermodel, tuners)
-        _serve(prep, reporter, tuner, host, port, None)
-        return _finish(prep, tuner, tuners)
+    session = SweepSession.prepare(loaded, reporter, fresh, rerun)
+    if session.already_complete:
+        return session.completed_result()
+    session.open()
+    with session.guarded():
+        tuner = _chief_tuner(session)
+        _serve(session.prep, reporter, tuner, host, port, None)
+        return _finish(session, tuner)
 
 
 def _print_worker_recipe(prep: Prepared, reporter: Reporter, host: str, port: int) -> None:
@@ -344,31 +336,25 @@ def run_worker(loaded: LoadedSweep, reporter: Reporter, chief: str, worker_id: s
            or resolve_tracking_uri(config.tracking.tracking_uri))
     check_store(uri)
     direction = sweep_direction(loaded)
-    config_hash = identity_hash(run_identity(config, direction, data_fingerprint(data),
-                                             python_hash(python)))
+    ours = config_hash(loaded, data, python)
     tracker = SweepTracker(uri, config.experiment_name)
     tracker.tuner_id = worker_id
     tracker.attach(parent_run_id or os.environ.get(PARENT_ENV)
-                   or _running_sweep(tracker, config.name, config_hash))
+                   or _running_sweep(tracker, config.name, ours))
     theirs = tracker.client.get_run(tracker.parent_run_id).data.tags.get(CONFIG_HASH_TAG)
-    if theirs != config_hash:
-        raise ConfigError(rerun, [f"this worker's sweep (config hash {config_hash}) differs from "
+    if theirs != ours:
+        raise ConfigError(rerun, [f"this worker's sweep (config hash {ours}) differs from "
                                   f"the chief's ({theirs}): use the same sweep file and data"])
     # A worker that `run --workers` supervises hands over to a fresh process every
     # training.recycle_every trials (the pool restarts it with its id).
     segment = Segment(1, time.time()) if os.environ.get(SUPERVISED_ENV) else None
     prep = Prepared(loaded, data, uri, direction, None, tracker, None, rerun, segment=segment,
                     python=python)
-    configure_reporter(prep, reporter)
-
-    from lstm_automl.model import hypermodel
-
-    from lstm_automl.tuning import tuners
-    with guarded(prep, tuners):
-        import keras
-
-        keras.utils.set_random_seed(config.seed)
-        tuner = make_sweep_tuner(prep, reporter, hypermodel, tuners)
+    session = SweepSession(prep, reporter)
+    session.configure_reporter()
+    with session.guarded():
+        seed_everything(prep)
+        tuner = make_sweep_tuner(prep, reporter)
         args, kwargs = search_arguments(prep, reporter)
         try:
             tuner.search(*args, **kwargs)
@@ -377,14 +363,15 @@ def run_worker(loaded: LoadedSweep, reporter: Reporter, chief: str, worker_id: s
     return 0
 
 
-def _running_sweep(tracker: SweepTracker, name: str, config_hash: str) -> str:
+def _running_sweep(tracker: SweepTracker, name: str, wanted_hash: str) -> str:
     client = tracker.client
     found = sweep_runs(client, named_experiment_ids(client, tracker.experiment),
-                       f"tags.sweep = '{name}' and attributes.status = 'RUNNING'", limit=10)
+                       f"tags.{SWEEP_NAME_TAG} = '{name}' and attributes.status = 'RUNNING'",
+                       limit=10)
     if not found:
         raise TrackingError(f"no running sweep run for '{name}' in {tracker.uri}: start the "
                             f"chief first (or set {PARENT_ENV})")
-    same = [run for run in found if run.data.tags.get(CONFIG_HASH_TAG) == config_hash]
+    same = [run for run in found if run.data.tags.get(CONFIG_HASH_TAG) == wanted_hash]
     return str((same or found)[0].info.run_id)
 
 

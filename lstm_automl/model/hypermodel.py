@@ -9,7 +9,7 @@ seconds per epoch with XLA / without, same model): one single-direction recurren
 another, two stacked LSTMs 1.04 and 0.94: no gain one can count on to repay a compile per trial.
 So ``auto`` compiles with XLA on a CPU only single-layer, single-direction models of trials long
 enough to repay the compile (``XLA_MIN_WORK``), and leaves the choice to Keras on a GPU, where
-LSTM and GRU run the fused cuDNN kernel, which XLA cannot compile (see ``lstm_automl.model.kernel_tags``
+LSTM and GRU run the fused cuDNN kernel, which XLA cannot compile (see ``model/kernel_tags.py``
 for when cuDNN applies).
 
 Mixed precision (``training.mixed_precision``) computes the body in float16 with float32
@@ -26,9 +26,9 @@ from typing import Any
 import keras
 import keras_tuner as kt
 
-from lstm_automl.model.cells import ShiftIn, WindowBaseline, WindowNorm, make_recurrent_layer
-from lstm_automl.data.base import ModelShape
 from lstm_automl.config.params import SEARCH_PARAMS
+from lstm_automl.data.base import ModelShape
+from lstm_automl.model.cells import ShiftIn, WindowBaseline, WindowNorm, make_recurrent_layer
 from lstm_automl.model.space import declare_space
 
 

@@ -11,7 +11,6 @@ from typing import Any
 
 import keras_tuner as kt
 
-from lstm_automl.config.schema import ChoiceSpec, FloatSpec, IntSpec, spec_values
 from lstm_automl.config.params import (
     SEARCH_PARAMS,
     STRUCTURAL_PARAMS,
@@ -22,6 +21,7 @@ from lstm_automl.config.params import (
     layer_parent,
     rule_holds,
 )
+from lstm_automl.config.schema import ChoiceSpec, FloatSpec, IntSpec, spec_values
 
 
 def _declare(hp: kt.HyperParameters, name: str, spec: Any, domain: Domain) -> Any:

@@ -12,11 +12,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from lstm_automl.console import fmt_value as fmt  # one cell format for console and report
 from lstm_automl.config.names import higher_is_better
 from lstm_automl.config.params import split_layer_key
+from lstm_automl.console import fmt_value as fmt  # one cell format for console and report
 from lstm_automl.report.store import Sweep, Trial
-from lstm_automl.results.verdict import BASELINE_LABEL_TAG, Verdict, judge
+from lstm_automl.results.verdict import Verdict, judge
+from lstm_automl.tracking.tags import BASELINE_LABEL_TAG
 
 FORMATS = ("table", "csv", "json", "markdown")
 SHOWN_APART = ("cell", "layers", "units", "bidirectional")

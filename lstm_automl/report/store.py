@@ -12,19 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lstm_automl.errors import SweepLookupError, TrackingError
 from lstm_automl.config.names import direction
-from lstm_automl.tracking.runs import (
-    ATTEMPT_TAG,
-    KIND_TAG,
-    PARENT_TAG,
-    disable_telemetry,
-    latest_sweep_run,
-    named_experiment_ids,
-    resolve_tracking_uri,
-    sqlite_path,
-    sweep_runs,
-)
+from lstm_automl.errors import SweepLookupError, TrackingError
+from lstm_automl.tracking.runs import latest_sweep_run, named_experiment_ids, sweep_runs
+from lstm_automl.tracking.store import disable_telemetry, resolve_tracking_uri, sqlite_path
+from lstm_automl.tracking.tags import ATTEMPT_TAG, KIND_TAG, PARENT_TAG
 
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 _STATUS = {"FINISHED": "completed", "FAILED": "failed", "KILLED": "killed",
@@ -274,7 +266,7 @@ def _search_all(client: Any, experiment_ids: list[str], filter_string: str) -> l
 
 
 def _by_sweep_file(client: Any, path: str) -> Any:
-    from lstm_automl.config.loader import load_sweep
+    from lstm_automl.sweep_file.loader import load_sweep
 
     config = load_sweep(path).config
     run = latest_sweep_run(client, named_experiment_ids(client, config.experiment_name),

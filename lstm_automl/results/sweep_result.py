@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lstm_automl.tracking.runs import TrialRecord, failure_reason
+from lstm_automl.results.trial_record import TrialRecord, failure_reason
 from lstm_automl.results.verdict import Verdict, judge
 
 

@@ -9,10 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-VERDICT_TAG = "lstm_sweep.verdict"  # "beats sarima" | "loses to sarima" | "no baseline"
-STRONGEST_TAG = "lstm_sweep.strongest_baseline"  # its name, e.g. "sarima"
-BASELINE_LABEL_TAG = "lstm_sweep.baseline."  # + name: what the baseline is, e.g. "AR(9)"
-
 
 @dataclass(frozen=True)
 class Verdict:

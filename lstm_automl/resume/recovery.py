@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from lstm_automl.tracking.runs import TUNER_ID_TAG, SweepTracker, failure_reason
+from lstm_automl.results.trial_record import failure_reason
+from lstm_automl.tracking.runs import SweepTracker
+from lstm_automl.tracking.tags import ORPHAN_TAG, RECOVERED_TAG, TUNER_ID_TAG
 
-ORPHAN_TAG = "lstm_sweep.orphaned"
-RECOVERED_TAG = "lstm_sweep.recovered"
 TERMINAL = {"COMPLETED": "FINISHED", "FAILED": "FAILED"}
 
 

@@ -15,10 +15,13 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lstm_automl.errors import SweepChangedError
 from lstm_automl.resume.identity import describe_changes
+
+if TYPE_CHECKING:
+    from lstm_automl.sweep_file.loader import LoadedSweep
 
 STATE_FILE = "lstm_sweep.json"
 FORMAT = 1
@@ -157,3 +160,14 @@ def repair_reloaded_oracle(oracle: Any) -> list[str]:
 
 def _trial_order(trial_id: str) -> tuple[int, str]:
     return (int(trial_id), trial_id) if trial_id.isdigit() else (1 << 30, trial_id)
+
+
+def tuner_directory(loaded: LoadedSweep) -> Path:
+    """Where keras-tuner keeps trial state: ``tuner.directory`` or ./.lstm_sweep."""
+    configured = loaded.config.tuner.directory
+    return Path(configured) if configured else Path(".lstm_sweep")
+
+
+def sweep_folder(loaded: LoadedSweep) -> Path:
+    """The folder of this sweep's state: what resuming reads and ``--fresh`` discards."""
+    return tuner_directory(loaded) / loaded.config.name

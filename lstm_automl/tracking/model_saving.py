@@ -19,6 +19,9 @@ from typing import Any
 import lstm_automl
 from lstm_automl.tracking.serving import SPEC_FILE
 
+__all__ = ["KERAS_FILE", "PYFUNC_LOADER", "model_writer", "pip_requirements", "raw_signature",
+           "save_sweep_model"]
+
 PYFUNC_LOADER = "lstm_automl.tracking.pyfunc"
 KERAS_FILE = "model.keras"
 PYTHON_MODULE_FILE = "python_model.json"  # names the shipped model.python module to import
@@ -69,3 +72,35 @@ def raw_signature(example: Any, output: Any) -> Any:
     from mlflow.models import ModelSignature, infer_signature
 
     return ModelSignature(inputs=None, outputs=infer_signature(output).inputs)
+
+
+def model_writer(model: Any, data: Any, python_file: Path | None = None) -> Any:
+    """A function that writes ``model`` as the MLflow model folder the registry logs: raw data
+    in (the preprocessing ``data`` used), predictions in original units out."""
+    from lstm_automl.tracking.pyfunc import SweepModel
+    from lstm_automl.tracking.serving import forecast_spec, input_example, sequence_spec
+
+    # Build the optimizer's slots so the saved file reloads without a "skipping variables" warning.
+    if getattr(model, "optimizer", None) is not None:
+        model.optimizer.build(model.trainable_variables)
+    spec = forecast_spec(data) if data.task == "forecast" else sequence_spec(data)
+    example = input_example(spec, data)
+    signature = raw_signature(example, SweepModel(model, spec).predict(example))
+
+    def write(path: Path) -> None:
+        save_sweep_model(model, path, signature, pip_requirements(), spec, example, python_file)
+
+    return write
+
+
+def pip_requirements() -> list[str]:
+    """Pin what the saved model needs to load, so MLflow does not guess (slowly) at save time."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    reqs = []
+    for package in ("tensorflow", "keras", "mlflow", "lstm-sweep"):
+        try:
+            reqs.append(f"{package}=={version(package)}")
+        except PackageNotFoundError:
+            continue
+    return reqs

@@ -1,6 +1,7 @@
-"""MLflow: the sweep's parent run, one nested run per trial, the champion in the registry.
+"""MLflow runs: the sweep's parent run, one nested run per trial, and their epoch metrics.
 
-Everything that talks to MLflow lives here, so the rest of the sweep never depends on its API.
+Trial runs go through an explicit ``MlflowClient(uri)``, never MLflow's global state, so a
+worker can attach trials to a sweep run another process opened.
 """
 
 from __future__ import annotations
@@ -9,91 +10,25 @@ import contextlib
 import io
 import json
 import math
-import os
-import re
-import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from lstm_automl.errors import TrackingError
+from lstm_automl.results.trial_record import TrialRecord, failure_reason
+from lstm_automl.tracking.store import artifact_location, fast_fail, tracking_call
+from lstm_automl.tracking.tags import (
+    ATTEMPT_TAG,
+    FAILURE_TAG,
+    KIND_TAG,
+    PARENT_TAG,
+    STATUS_TAG,
+    SWEEP_ID_TAG,
+    TRIAL_ID_TAG,
+    TRIAL_NUMBER_TAG,
+    TUNER_ID_TAG,
+)
 
-DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
-CHAMPION = "champion"
-
-
-def disable_telemetry() -> None:
-    """MLflow would send usage data: machines may have no network, and users may not want it."""
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    os.environ.setdefault("DO_NOT_TRACK", "true")
-    # MLflow prints a "View run ... at: http://..." line per run it closes on a server.
-    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
-
-
-def resolve_tracking_uri(configured: str | None) -> str:
-    """The sweep file's ``tracking_uri``, else $MLFLOW_TRACKING_URI, else ./mlflow.db (sqlite).
-
-    A relative sqlite path is made absolute: MLflow caches stores by URI string, so a relative
-    one would keep pointing at the first folder it was used from.
-    """
-    uri = configured or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
-    db = sqlite_path(uri)
-    if db is not None and not db.is_absolute():
-        uri = f"sqlite:///{db.resolve()}"
-    return uri
-
-
-def display_uri(uri: str) -> str:
-    """The URI as a user types it: ``sqlite:///mlflow.db`` when the store is in this folder."""
-    db = sqlite_path(uri)
-    if db is not None and db.parent == Path.cwd().resolve():
-        return f"sqlite:///{db.name}"
-    return uri
-
-
-def sqlite_path(uri: str) -> Path | None:
-    """The database file of a ``sqlite:///`` URI, or None for any other store."""
-    if not uri.startswith("sqlite:///"):
-        return None
-    return Path(uri[len("sqlite:///"):]).expanduser()
-
-
-def artifact_location(uri: str, experiment: str) -> str | None:
-    """Artifacts of a sqlite store go beside the database (not MLflow's ./mlruns default)."""
-    db = sqlite_path(uri)
-    if db is None:
-        return None
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", experiment)
-    return (db.resolve().parent / "mlartifacts" / safe).as_uri()
-
-
-_FAST_FAIL = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
-
-# Tags that tie MLflow runs to a sweep folder (see resume.py) and record its progress.
-KIND_TAG = "lstm_sweep.kind"
-SWEEP_ID_TAG = "lstm_sweep.sweep_id"
-CONFIG_HASH_TAG = "lstm_sweep.config_hash"
-MAX_TRIALS_TAG = "lstm_sweep.max_trials"
-REGISTERED_TAG = "lstm_sweep.registered_version"
-TUNER_ID_TAG = "lstm_sweep.tuner_id"
-ATTEMPT_TAG = "lstm_sweep.attempt"
-PARENT_TAG = "mlflow.parentRunId"
-
-
-@contextlib.contextmanager
-def fast_fail() -> Iterator[None]:
-    """One quick try instead of MLflow's minutes of retries (checks, and cleanup after a loss)."""
-    saved = {k: os.environ.get(k) for k in _FAST_FAIL}
-    os.environ.update(_FAST_FAIL)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+__all__ = ["SweepTracker", "latest_sweep_run", "log_epochs", "named_experiment_ids",
+           "signals_held", "sweep_runs"]
 
 
 @contextlib.contextmanager
@@ -111,42 +46,6 @@ def signals_held() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-@contextlib.contextmanager
-def tracking_call(uri: str, what: str) -> Iterator[None]:
-    """Turn whatever MLflow raises (many types for one cause) into one TrackingError."""
-    try:
-        yield
-    except TrackingError:
-        raise
-    except Exception as exc:
-        raise TrackingError(f"tracking store {display_uri(uri)} failed while {what}: "
-                            f"{first_line(exc)}") from exc
-
-
-def check_store(uri: str) -> None:
-    """Fail before any training when the store cannot be used, with a message saying why."""
-    import mlflow
-
-    db = sqlite_path(uri)
-    if db is not None:
-        folder = db.resolve().parent
-        if not folder.is_dir():
-            raise TrackingError(f"tracking store {uri}: folder {folder} does not exist")
-        if not os.access(folder, os.W_OK) or (db.exists() and not os.access(db, os.W_OK)):
-            raise TrackingError(f"tracking store {uri}: {db} is not writable")
-    with fast_fail():
-        try:
-            mlflow.set_tracking_uri(uri)
-            mlflow.MlflowClient().search_experiments(max_results=1)
-        except Exception as exc:  # MLflow raises many types for one cause: the store is unusable
-            raise TrackingError(f"tracking store {uri} cannot be used: {first_line(exc)}") from None
 
 
 def sweep_runs(client: Any, experiment_ids: list[str], where: str = "",
@@ -176,31 +75,6 @@ def _clean(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
-
-
-def failure_reason(message: str | None) -> str:
-    """The one line that says why a trial failed, without the exception's module path."""
-    lines = [line.strip() for line in (message or "").strip().splitlines() if line.strip()]
-    if not lines:
-        return "no reason given"
-    return re.sub(r"^[\w.]*(Error|Exception|Exit|Interrupt)\w*: ", "", lines[-1])
-
-
-@dataclass
-class TrialRecord:
-    """What the console and the parent run need to know about one finished trial."""
-
-    number: int
-    trial_id: str
-    run_id: str
-    name: str
-    values: dict[str, Any]
-    status: str = "RUNNING"
-    score: float | None = None
-    epochs: int = 0
-    seconds: float = 0.0
-    message: str | None = None
-    attempt: int = 1  # > 1: an earlier run of this trial was interrupted and it was retried
 
 
 class SweepTracker:
@@ -312,7 +186,7 @@ class SweepTracker:
         """Every run nested under the sweep run (of one trial when ``trial_id`` is given)."""
         where = f"tags.`{PARENT_TAG}` = '{self.parent_run_id}'"
         if trial_id is not None:
-            where += f" and tags.trial_id = '{trial_id}'"
+            where += f" and tags.{TRIAL_ID_TAG} = '{trial_id}'"
         runs: list[Any] = []
         token = None
         with tracking_call(self.uri, "listing the trial runs"):
@@ -328,8 +202,8 @@ class SweepTracker:
         from mlflow.entities import Param
         from mlflow.tracking.context import registry
 
-        all_tags = {KIND_TAG: "trial", "trial_id": record.trial_id,
-                    "trial_number": str(record.number), ATTEMPT_TAG: str(record.attempt),
+        all_tags = {KIND_TAG: "trial", TRIAL_ID_TAG: record.trial_id,
+                    TRIAL_NUMBER_TAG: str(record.number), ATTEMPT_TAG: str(record.attempt),
                     PARENT_TAG: str(self.parent_run_id), **tags}
         if self.tuner_id:
             all_tags[TUNER_ID_TAG] = self.tuner_id
@@ -347,11 +221,11 @@ class SweepTracker:
         metrics = {"epochs_trained": float(record.epochs), "trial_seconds": record.seconds}
         if record.score is not None and math.isfinite(record.score):
             metrics[f"best_{objective}"] = record.score
-        tags = {"status": record.status.lower()}
+        tags = {STATUS_TAG: record.status.lower()}
         with tracking_call(self.uri, f"closing the run of {record.name}"):
             client = self.client
             if record.message:
-                tags["failure"] = failure_reason(record.message)[:500]
+                tags[FAILURE_TAG] = failure_reason(record.message)[:500]
                 client.log_text(record.run_id, record.message, "failure.txt")
             self.close_run(record.run_id,
                            "FINISHED" if record.status == "COMPLETED" else "FAILED",
@@ -394,9 +268,9 @@ class SweepTracker:
         """
         with fast_fail(), signals_held():
             if self.open_trial_run_id is not None:
-                tags = {"status": "interrupted" if status == "KILLED" else "failed"}
+                tags = {STATUS_TAG: "interrupted" if status == "KILLED" else "failed"}
                 if reason:
-                    tags["failure"] = reason[:500]
+                    tags[FAILURE_TAG] = reason[:500]
                 with contextlib.suppress(Exception):
                     self.close_run(self.open_trial_run_id, status, tags=tags)
                 self.open_trial_run_id = None
@@ -435,89 +309,5 @@ def _metric(key: str, value: float, step: int, stamp: int | None = None) -> Any:
     from mlflow.entities import Metric
 
     return Metric(key, value, _now_ms() if stamp is None else stamp, step)
-
-
-def log_champion_candidate(model: Any, model_name: str, signature: Any,
-                           test_metrics: dict[str, float], primary: str, higher_is_better: bool,
-                           source_run_id: str, description: str, spec: Any = None,
-                           input_example: Any = None, withheld: str | None = None,
-                           tags: dict[str, str] | None = None,
-                           python_file: Path | None = None) -> tuple[str, bool, str]:
-    """Log the best model to the parent run, register it, move ``champion`` if it is better.
-
-    ``withheld``: why this version must not take the alias whatever it scores (it loses to the
-    strongest baseline); it is registered all the same, and its description says why.
-    ``python_file``: the ``model.python`` file, shipped with the model so that it loads.
-    Returns (version, became_champion, reason), comparing ``primary`` on the test split.
-    """
-    import mlflow
-
-    from lstm_automl.tracking.model_saving import save_sweep_model
-
-    with tempfile.TemporaryDirectory() as tmp:
-        local = Path(tmp) / "model"
-        save_sweep_model(model, local, signature, _pip_requirements(), spec, input_example,
-                         python_file)
-        mlflow.log_artifacts(str(local), artifact_path="model")
-    with contextlib.redirect_stderr(io.StringIO()):  # MLflow prints "Successfully registered"
-        registered = mlflow.register_model(f"runs:/{source_run_id}/model", model_name)
-    client = mlflow.MlflowClient()
-    version = str(registered.version)
-    new_value = test_metrics[primary]
-    for key, value in test_metrics.items():
-        client.set_model_version_tag(model_name, version, key, f"{value:.6g}")
-    client.set_model_version_tag(model_name, version, "source_run_id", source_run_id)
-    for tag, text in (tags or {}).items():
-        client.set_model_version_tag(model_name, version, tag, text)
-    current = _current_champion(client, model_name)
-    if withheld is not None:
-        better, reason = False, f"no 'champion' alias: {withheld}"
-    elif current is None:
-        better, reason = True, "first registered version"
-    else:
-        missing = "-inf" if higher_is_better else "inf"
-        old_value = float(current.tags.get(primary, missing))
-        better = new_value > old_value if higher_is_better else new_value < old_value
-        reason = (f"{primary} {new_value:.4g} vs champion v{current.version} {old_value:.4g}")
-    if better:
-        client.set_registered_model_alias(model_name, CHAMPION, version)
-    text = f"{description}\nTest metrics: " + ", ".join(
-        f"{k}={v:.4g}" for k, v in test_metrics.items()
-    ) + f"\nSource run: {source_run_id}\nChampion: {'yes' if better else 'no'} ({reason})"
-    client.update_model_version(model_name, version, description=text)
-    return version, better, reason
-
-
-def champion_state(model_name: str, version: str) -> tuple[bool, str]:
-    """Whether ``version`` holds the alias now, and why (for a finish that was re-run)."""
-    import mlflow
-
-    current = _current_champion(mlflow.MlflowClient(), model_name)
-    if current is not None and str(current.version) == str(version):
-        return True, "registered before the sweep was interrupted; it is the champion"
-    holder = f"v{current.version}" if current is not None else "no version"
-    return False, f"registered before the sweep was interrupted; {holder} is the champion"
-
-
-def _current_champion(client: Any, model_name: str) -> Any:
-    import mlflow
-
-    try:
-        return client.get_model_version_by_alias(model_name, CHAMPION)
-    except mlflow.exceptions.MlflowException:
-        return None
-
-
-def _pip_requirements() -> list[str]:
-    """Pin what the saved model needs to load, so MLflow does not guess (slowly) at save time."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    reqs = []
-    for package in ("tensorflow", "keras", "mlflow", "lstm-sweep"):
-        try:
-            reqs.append(f"{package}=={version(package)}")
-        except PackageNotFoundError:
-            continue
-    return reqs
 
 

@@ -19,9 +19,9 @@ import keras
 import keras_tuner as kt
 import numpy as np
 
+from lstm_automl.config.names import BACKTEST_PREFIX
 from lstm_automl.data.backtest import BacktestFold
 from lstm_automl.data.pipeline import Pipelines, epoch_seed_callback
-from lstm_automl.config.names import BACKTEST_PREFIX
 
 FitFunction = Callable[..., Any]  # model.fit with the XLA fallback: fit(model, x, **kwargs)
 

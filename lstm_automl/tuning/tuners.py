@@ -22,13 +22,15 @@ import keras_tuner as kt
 from keras_tuner.src.engine import tuner_utils
 from keras_tuner.src.engine.tuner import maybe_compute_model_size
 
-from lstm_automl.tuning import trial_memory
-from lstm_automl.errors import Recycle, TrackingError
-from lstm_automl.tuning.grid_resume import rebuild_grid_walk
-from lstm_automl.model.kernel_tags import kernel_tag
 from lstm_automl.config.params import decode_nulls
+from lstm_automl.errors import Recycle, TrackingError
+from lstm_automl.model.kernel_tags import kernel_tag
+from lstm_automl.results.trial_record import TrialRecord
 from lstm_automl.resume.state_folder import repair_reloaded_oracle
-from lstm_automl.tracking.runs import SweepTracker, TrialRecord, first_line, log_epochs
+from lstm_automl.tracking.runs import SweepTracker, log_epochs
+from lstm_automl.tracking.store import first_line
+from lstm_automl.tuning import trial_memory
+from lstm_automl.tuning.grid_resume import rebuild_grid_walk
 from lstm_automl.tuning.training import check_finite_loss
 
 TUNERS: dict[str, type[kt.Tuner]] = {
@@ -39,8 +41,11 @@ TUNERS: dict[str, type[kt.Tuner]] = {
 }
 
 
-class TrackingLost(kt.errors.FatalError):
-    """The tracking store failed mid-trial: keras-tuner must stop, not fail the trial and go on."""
+class TrackingLost(kt.errors.FatalError, TrackingError):
+    """The tracking store failed mid-trial: keras-tuner must stop, not fail the trial and go on.
+
+    A ``TrackingError`` too, so the session's guard handles it without importing keras-tuner.
+    """
 
 
 FLUSH_SECONDS = 5.0  # per-epoch metrics reach MLflow at most this late while a trial trains
@@ -270,7 +275,7 @@ class MlflowTrialsMixin:
         record.attempt = len(self.tracker.trial_runs(trial.trial_id)) + 1
         tags = {"cell": str(values.get("cell")), "layers": str(values.get("layers")),
                 "bidirectional": str(bool(values.get("bidirectional"))).lower(),
-                "kernel": kernel_tag(values)}  # cudnn, generic or cpu (lstm_automl.model.kernel_tags)
+                "kernel": kernel_tag(values)}  # cudnn, generic or cpu
         record.run_id = self.tracker.start_trial(record, tags)
         self.trial_records.append(record)
         self._current = record

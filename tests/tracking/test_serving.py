@@ -38,8 +38,8 @@ def _model(shape, cell="peephole"):
 
 
 def _save(data, spec, folder: Path) -> Path:
-    from lstm_automl.tracking.pyfunc import SweepModel
     from lstm_automl.tracking.model_saving import raw_signature, save_sweep_model
+    from lstm_automl.tracking.pyfunc import SweepModel
 
     model = _model(data.model_shape())
     model.optimizer.build(model.trainable_variables)

@@ -16,7 +16,7 @@ import pytest
 from lstm_automl.model.cells import make_recurrent_layer
 from lstm_automl.model.cells.peephole import PeepholeLSTM, PeepholeLSTMCell
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BATCH, T, FEATURES, UNITS = 3, 5, 4, 6
 PEEPHOLE_NAMES = (
     "input_gate_peephole_weights",

@@ -22,9 +22,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from lstm_automl.config import schema as cfg
-from lstm_automl.data.builtin import BUILTIN_PREFIX, DATASETS, SEQUENCE_DATASETS
 from lstm_automl.config.names import BACKTEST_TASKS, TASK_METRICS, objective_names
 from lstm_automl.config.params import SEARCH_PARAMS, Domain, check_value
+from lstm_automl.data.builtin import BUILTIN_PREFIX, DATASETS, SEQUENCE_DATASETS
 
 Schema = dict[str, Any]
 

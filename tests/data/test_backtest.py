@@ -13,7 +13,7 @@ from lstm_automl.config.schema import ForecastDataConfig
 from lstm_automl.data import prepare_forecast
 from lstm_automl.data.scaling import Scaler
 from lstm_automl.errors import ConfigError, DataError
-from lstm_automl.config.loader import load_sweep
+from lstm_automl.sweep_file.loader import load_sweep
 
 
 def _series_csv(folder: Path, values: np.ndarray) -> Path:

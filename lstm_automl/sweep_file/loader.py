@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 # pydantic looks for plugins in the entry points of every installed distribution the first time
-# a model class is built: about a quarter of importing lstm_automl.config.schema in a TensorFlow/MLflow
+# a model class is built: about a quarter of importing config/schema.py in a TensorFlow/MLflow
 # environment, for plugins the sweep schema never uses. Set before lstm_automl.config.schema is
 # imported; PYDANTIC_DISABLE_PLUGINS set to anything (even empty) by the user wins.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
@@ -23,12 +23,12 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from lstm_automl.config import schema as cfg
-from lstm_automl.errors import ConfigError, SpecError
 from lstm_automl.config.names import higher_is_better, objective_problem
-from lstm_automl.model.kernel_tags import gpu_visible, space_kernel_notes
 from lstm_automl.config.params import SEARCH_PARAMS, rule_holds, short_list, window_checks
-from lstm_automl.model.python_model import architecture_problems, python_ref, static_problems
 from lstm_automl.config.space_summary import data_size, is_searched, space_size
+from lstm_automl.errors import ConfigError, SpecError
+from lstm_automl.model.kernel_tags import gpu_visible, space_kernel_notes
+from lstm_automl.model.python_model import architecture_problems, python_ref, static_problems
 
 MAX_FILE_BYTES = 1 << 20
 MAX_EXPANDED_NODES = 50_000

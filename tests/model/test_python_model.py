@@ -13,9 +13,9 @@ import pytest
 
 from conftest import SWEEPS, write_sweep
 from lstm_automl.errors import ConfigError
-from lstm_automl.resume.identity import describe_changes, sweep_identity
-from lstm_automl.config.loader import load_sweep
 from lstm_automl.model.python_model import import_function, python_ref
+from lstm_automl.resume.identity import describe_changes, sweep_identity
+from lstm_automl.sweep_file.loader import load_sweep
 
 SWEEP = """
 name: custom
@@ -84,7 +84,7 @@ def test_shipped_example_validates_without_importing_tensorflow():
     assert loaded.config.model is not None
     ref = python_ref(loaded.config, loaded.base_dir)
     assert ref is not None and ref.path == (SWEEPS / "custom_model.py").resolve()
-    code = ("import sys; from lstm_automl.config.loader import load_sweep; "
+    code = ("import sys; from lstm_automl.sweep_file.loader import load_sweep; "
             f"load_sweep({str(SWEEPS / 'custom_model.yaml')!r}); "
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -128,7 +128,7 @@ def test_schema_knows_the_model_key_and_its_rule():
     import yaml
     from jsonschema import Draft202012Validator
 
-    from lstm_automl.config.json_schema import sweep_schema
+    from lstm_automl.sweep_file.json_schema import sweep_schema
 
     validator = Draft202012Validator(sweep_schema())
     document = yaml.safe_load((SWEEPS / "custom_model.yaml").read_text())
@@ -226,7 +226,7 @@ def test_builder_compiles_checks_and_fails_trials_clearly(isolated_workdir):
 
 @pytest.mark.usefixtures("keras_session")
 def test_a_broken_file_stops_before_any_run_or_folder(isolated_workdir):
-    from lstm_automl.session import prepare
+    from lstm_automl.session.prepare import prepare
 
     path = _sweep(isolated_workdir, code="import not_a_module_anywhere\ndef build(h, s): pass\n")
     with pytest.raises(ConfigError, match="importing net.py failed"):

@@ -131,22 +131,33 @@ def test_champion_alias_moves_only_to_a_better_model(tmp_path):
     import numpy as np
     from mlflow.models import infer_signature
 
-    from lstm_automl.tracking.runs import log_champion_candidate
+    from lstm_automl.tracking.model_saving import save_sweep_model
+    from lstm_automl.tracking.registry import Candidate, log_champion_candidate
 
     mlflow, client = mlflow_client(tmp_path)
+    uri = mlflow.get_tracking_uri()
     model = keras.Sequential([keras.Input((4, 1)), keras.layers.LSTM(2), keras.layers.Dense(1)])
     model.compile(optimizer="adam", loss="mse")
     x = np.zeros((2, 4, 1), dtype="float32")
     signature = infer_signature(x, model.predict(x, verbose=0))
+
+    def save(path):
+        save_sweep_model(model, path, signature, [])
+
+    experiment = client.create_experiment("alias", artifact_location=(tmp_path / "a").as_uri())
     outcomes = []
-    for rmse in (5.0, 7.0, 3.0):
-        with mlflow.start_run() as run:
-            outcomes.append(log_champion_candidate(
-                model, "alias-test", signature, {"test_rmse": rmse}, "test_rmse", False,
-                run.info.run_id, "test model"))
-    assert [(v, better) for v, better, _ in outcomes] == [("1", True), ("2", False), ("3", True)]
+    for rmse in (5.0, 7.0, 3.0, 1.0):
+        run = client.create_run(experiment)
+        withheld = "it loses to the strongest baseline" if rmse == 1.0 else None
+        candidate = Candidate("alias-test", {"test_rmse": rmse}, "test_rmse", False,
+                              "test model", withheld=withheld)
+        outcomes.append(log_champion_candidate(uri, run.info.run_id, candidate, save))
+    assert [(o.version, o.champion) for o in outcomes] == [
+        ("1", True), ("2", False), ("3", True), ("4", False)]
     assert str(client.get_model_version_by_alias("alias-test", "champion").version) == "3"
     assert "Champion: no" in client.get_model_version("alias-test", "2").description
+    assert "loses to the strongest baseline" in outcomes[3].reason
+    assert client.get_model_version("alias-test", "3").tags["test_rmse"] == "3"
 
 
 def test_diverging_trials_are_reported_and_nothing_is_registered(tmp_path, capsys):

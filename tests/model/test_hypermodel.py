@@ -31,8 +31,8 @@ def fit_once(model, horizon=1):
 
 
 def test_registries_match_the_light_names():
-    from lstm_automl.model.cells import CELLS
     from lstm_automl.config.names import NORMALIZATIONS, TUNER_ALGORITHMS
+    from lstm_automl.model.cells import CELLS
     from lstm_automl.model.hypermodel import LOSSES as KERAS_LOSSES
     from lstm_automl.model.hypermodel import NORMALIZATION_LAYERS
     from lstm_automl.tuning.tuners import TUNERS

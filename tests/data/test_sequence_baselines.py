@@ -14,7 +14,7 @@ import pytest
 from lstm_automl.data.dtw import PERCENTS, _loo_accuracy, _prepare, dtw_1nn, dtw_distance
 from lstm_automl.data.linear import linear_sequence_regression
 
-DATASETS = Path(__file__).resolve().parents[1] / "datasets"
+DATASETS = Path(__file__).resolve().parents[2] / "datasets"
 
 
 @cache

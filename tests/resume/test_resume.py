@@ -11,7 +11,6 @@ import pytest
 from conftest import write_sweep
 from lstm_automl.errors import SweepChangedError, SweepLookupError
 from lstm_automl.resume.identity import describe_changes, identity_hash
-from lstm_automl.config.loader import load_sweep
 from lstm_automl.resume.state_folder import (
     STATE_FILE,
     open_folder,
@@ -19,6 +18,7 @@ from lstm_automl.resume.state_folder import (
     repair_reloaded_oracle,
     run_identity,
 )
+from lstm_automl.sweep_file.loader import load_sweep
 
 SWEEP = """
 name: ident
@@ -129,8 +129,9 @@ def test_repair_retries_only_trials_that_did_not_finish():
 
 
 def test_reconcile_closes_orphans_and_finishes_what_the_oracle_finished(tmp_path):
+    from lstm_automl.results.trial_record import TrialRecord
     from lstm_automl.resume.recovery import ORPHAN_TAG, RECOVERED_TAG, OracleTrial, reconcile
-    from lstm_automl.tracking.runs import SweepTracker, TrialRecord
+    from lstm_automl.tracking.runs import SweepTracker
 
     tracker = SweepTracker(f"sqlite:///{tmp_path / 'mlflow.db'}", "recon")
     tracker.start_sweep("recon", {"seed": 1}, {"sweep": "recon"}, "name: recon\n", "space\n")
@@ -157,7 +158,8 @@ def test_reconcile_closes_orphans_and_finishes_what_the_oracle_finished(tmp_path
 
 
 def test_find_sweep_by_remembered_id_or_by_tag(tmp_path):
-    from lstm_automl.tracking.runs import SWEEP_ID_TAG, SweepTracker
+    from lstm_automl.tracking.runs import SweepTracker
+    from lstm_automl.tracking.tags import SWEEP_ID_TAG
 
     tracker = SweepTracker(f"sqlite:///{tmp_path / 'mlflow.db'}", "find")
     run_id = tracker.start_sweep("find", {}, {SWEEP_ID_TAG: "abc"}, "x", "y")
@@ -172,7 +174,8 @@ def test_report_store_finds_the_sweep_run_the_same_way(tmp_path):
     from mlflow import MlflowClient
 
     from lstm_automl.report.store import find_sweep
-    from lstm_automl.tracking.runs import SWEEP_ID_TAG, SweepTracker
+    from lstm_automl.tracking.runs import SweepTracker
+    from lstm_automl.tracking.tags import SWEEP_ID_TAG
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     tracker = SweepTracker(uri, "exp")
@@ -223,8 +226,8 @@ def test_prefixed_stream_marks_every_line():
 
 
 def test_pool_gives_each_worker_an_id_a_gpu_and_the_sweep_run(monkeypatch):
-    from lstm_automl.distributed import workers
     from lstm_automl.console import Reporter
+    from lstm_automl.distributed import workers
 
     started: list[tuple[list[str], dict[str, str]]] = []
 

@@ -8,9 +8,6 @@ import keras_tuner as kt
 import pytest
 
 from conftest import write_sweep
-from lstm_automl.config.schema import SweepConfig
-from lstm_automl.errors import ConfigError
-from lstm_automl.config.loader import load_sweep
 from lstm_automl.config.params import (
     NULL_CODE,
     SEARCH_PARAMS,
@@ -21,7 +18,10 @@ from lstm_automl.config.params import (
     layer_key,
     split_layer_key,
 )
+from lstm_automl.config.schema import SweepConfig
+from lstm_automl.errors import ConfigError
 from lstm_automl.model.space import declare_space
+from lstm_automl.sweep_file.loader import load_sweep
 
 
 def specs_of(search: dict) -> dict:

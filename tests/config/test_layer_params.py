@@ -52,7 +52,7 @@ def test_validate_summarises_and_refuses_the_new_keys(name: str, isolated_workdi
 
 @pytest.mark.parametrize("name", sorted(NEW_KEYS))
 def test_the_new_keys_are_in_the_json_schema(name: str):
-    from lstm_automl.config.json_schema import sweep_schema
+    from lstm_automl.sweep_file.json_schema import sweep_schema
 
     search = sweep_schema()["$defs"]["SearchConfig"]["properties"]
     assert name in search
@@ -116,8 +116,8 @@ def test_momentum_is_declared_only_for_sgd_trials():
     import keras_tuner as kt
 
     from lstm_automl.config.schema import SearchConfig
-    from lstm_automl.model.space import declare_space
     from lstm_automl.config.space_summary import space_size
+    from lstm_automl.model.space import declare_space
 
     specs = SearchConfig.model_validate({
         "optimizer": {"choice": ["adam", "sgd"]},

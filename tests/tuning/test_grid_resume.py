@@ -9,8 +9,8 @@ from typing import Any
 import keras_tuner as kt
 import pytest
 
-from lstm_automl.tuning.grid_resume import rebuild_grid_walk
 from lstm_automl.resume.state_folder import repair_reloaded_oracle
+from lstm_automl.tuning.grid_resume import rebuild_grid_walk
 
 
 class ScoreTuner(kt.GridSearch):

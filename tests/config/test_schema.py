@@ -24,9 +24,15 @@ from pydantic import TypeAdapter, ValidationError
 from conftest import SWEEPS, write_sweep
 from lstm_automl.cli import main
 from lstm_automl.config.names import TASK_METRICS, objective_names
-from lstm_automl.config.loader import SweepLoader, _parse_yaml
 from lstm_automl.config.params import SEARCH_PARAMS
-from lstm_automl.config.json_schema import LAX_FALSE, LAX_TRUE, NUMERIC_STRING, YAML11_NUMBER, _caseless
+from lstm_automl.sweep_file.json_schema import (
+    LAX_FALSE,
+    LAX_TRUE,
+    NUMERIC_STRING,
+    YAML11_NUMBER,
+    _caseless,
+)
+from lstm_automl.sweep_file.loader import SweepLoader, _parse_yaml
 
 AIRLINE = "data: {source: builtin:airline}\n"
 

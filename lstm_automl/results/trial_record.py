@@ -1,0 +1,42 @@
+"""One trial as the console, the reports and the sweep run see it: no MLflow, no Keras."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["TrialRecord", "failure_reason", "last_failure"]
+
+
+@dataclass
+class TrialRecord:
+    """What the console and the parent run need to know about one finished trial."""
+
+    number: int
+    trial_id: str
+    run_id: str
+    name: str
+    values: dict[str, Any]
+    status: str = "RUNNING"
+    score: float | None = None
+    epochs: int = 0
+    seconds: float = 0.0
+    message: str | None = None
+    attempt: int = 1  # > 1: an earlier run of this trial was interrupted and it was retried
+
+
+def failure_reason(message: str | None) -> str:
+    """The one line that says why a trial failed, without the exception's module path."""
+    lines = [line.strip() for line in (message or "").strip().splitlines() if line.strip()]
+    if not lines:
+        return "no reason given"
+    return re.sub(r"^[\w.]*(Error|Exception|Exit|Interrupt)\w*: ", "", lines[-1])
+
+
+def last_failure(records: list[TrialRecord]) -> str:
+    """Why the most recent failed trial failed, in one line ("unknown" if none says)."""
+    for record in reversed(records):
+        if record.message:
+            return failure_reason(record.message)
+    return "unknown"

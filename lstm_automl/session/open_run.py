@@ -1,0 +1,113 @@
+"""Step 2 of a sweep: say what will run, then open (or re-attach) the sweep's MLflow run.
+
+After this step a kill always leaves state that resumes: the sweep folder names its run.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lstm_automl.config.space_summary import format_size, space_size, summary_rows
+from lstm_automl.console import Reporter, fmt_value, print_header, silenced
+from lstm_automl.data import SweepData
+from lstm_automl.sweep_file.loader import LoadedSweep
+from lstm_automl.tracking.runs import SweepTracker
+from lstm_automl.tracking.tags import (
+    CONFIG_HASH_TAG,
+    MAX_TRIALS_TAG,
+    PROCESSES_TAG,
+    SUPERSEDED_BY_TAG,
+    SWEEP_FILE_TAG,
+    SWEEP_ID_TAG,
+    SWEEP_NAME_TAG,
+    TASK_TAG,
+)
+
+if TYPE_CHECKING:
+    from lstm_automl.session.prepare import Prepared
+
+__all__ = ["configure_reporter", "open_sweep_run"]
+
+
+def open_sweep_run(prep: Prepared, reporter: Reporter) -> None:
+    """Print the header and open (or re-attach) the sweep run; remember it in the folder."""
+    assert prep.opening is not None  # workers attach to the chief's run instead
+    loaded, tracker, state = prep.loaded, prep.tracker, prep.opening.state
+    config = loaded.config
+    specs = config.search.specs()
+    configure_reporter(prep, reporter)
+    # A recycled process goes on silently: an earlier process of this sweep printed this.
+    with silenced(reporter, prep.continues):
+        print_header(loaded, prep.data, prep.uri, reporter, prep.direction)
+        for note in prep.opening.notes:
+            reporter.line(f"  note: {note}")
+        tags = {**_sweep_tags(loaded), SWEEP_ID_TAG: state.sweep_id,
+                CONFIG_HASH_TAG: state.config_hash, MAX_TRIALS_TAG: str(config.tuner.max_trials)}
+        tracker.start_sweep(config.name, _sweep_params(loaded, prep.data), tags, loaded.text,
+                            _space_text(specs), attach=prep.parent)
+        if prep.segment is not None:  # how many processes this sweep took so far
+            tracker.set_sweep_tags({PROCESSES_TAG: str(prep.segment.number)})
+        state.parent_run_id, state.tracking_uri = tracker.parent_run_id, prep.uri
+        state.save()
+        _supersede(tracker, prep)
+        again = " (resumed)" if prep.parent is not None else ""
+        if prep.resumed and prep.parent is None:
+            reporter.line("  note: the sweep's earlier MLflow run is not in this store; its "
+                          "finished trials count, their runs are elsewhere")
+        reporter.line(f"  MLflow: experiment '{config.experiment_name}', sweep run "
+                      f"{tracker.parent_run_id}{again}")
+
+
+def configure_reporter(prep: Prepared, reporter: Reporter) -> None:
+    """What the console needs to print trials: objective, direction, searched names, budget."""
+    config = prep.loaded.config
+    specs = config.search.specs()
+    reporter.objective, reporter.minimise = config.tuner.objective, prep.direction == "min"
+    reporter.searched = [name for name, _ in summary_rows(specs)]
+    reporter.total = None if config.tuner.algorithm == "hyperband" else _trial_budget(config, specs)
+
+
+def _supersede(tracker: SweepTracker, prep: Prepared) -> None:
+    """After --fresh, point the discarded sweep's run at the new one (and close it if open)."""
+    previous = prep.opening.previous if prep.opening is not None else None
+    if previous is None:
+        return
+    old = tracker.find_sweep(previous.sweep_id, previous.parent_run_id)
+    if old is None or old.info.run_id == tracker.parent_run_id:
+        return
+    status = "KILLED" if old.info.status == "RUNNING" else old.info.status
+    tracker.close_run(old.info.run_id, status,
+                      tags={SUPERSEDED_BY_TAG: str(tracker.parent_run_id)})
+
+
+def _trial_budget(config: Any, specs: dict[str, Any]) -> int:
+    size = space_size(specs)
+    if config.tuner.algorithm == "grid" and size is not None:
+        return min(size, config.tuner.max_trials)
+    return int(config.tuner.max_trials)
+
+
+def _space_text(specs: dict[str, Any]) -> str:
+    rows = summary_rows(specs)
+    lines = [f"{name}: {text}" for name, text in rows] or ["(nothing searched)"]
+    fixed = [f"{n}: {fmt_value(v)}" for n, v in specs.items() if n not in dict(rows)]
+    return "\n".join(["searched:", *lines, f"size: {format_size(space_size(specs))}", "fixed:",
+                      *fixed]) + "\n"
+
+
+def _sweep_params(loaded: LoadedSweep, data: SweepData) -> dict[str, Any]:
+    config = loaded.config
+    params: dict[str, Any] = {
+        "seed": config.seed, "algorithm": config.tuner.algorithm,
+        "max_trials": config.tuner.max_trials, "objective": config.tuner.objective,
+        "epochs": config.training.epochs,
+        "early_stopping_patience": config.training.early_stopping_patience,
+    }
+    params.update({f"data.{k}": v for k, v in data.summary().items() if k != "source"})
+    params["data.source"] = config.data.source
+    return params
+
+
+def _sweep_tags(loaded: LoadedSweep) -> dict[str, str]:
+    return {SWEEP_NAME_TAG: loaded.config.name, SWEEP_FILE_TAG: loaded.path.name,
+            TASK_TAG: loaded.config.data.task}

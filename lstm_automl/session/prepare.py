@@ -1,0 +1,120 @@
+"""Step 1 of a sweep: check everything that can be refused, before TensorFlow or any MLflow run.
+
+The sweep file is already valid (config/loader.py); here the model file, the data and every
+searched data variant load, the tracking store answers, and the sweep folder says whether this
+is a new sweep, a resume, or a changed definition that must not be resumed (resume/).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lstm_automl.config.names import direction as objective_direction
+from lstm_automl.data import SweepData, load_data, load_variants
+from lstm_automl.model.python_model import PythonBuilder, file_hash, load_builder
+from lstm_automl.resume.identity import data_fingerprint, identity_hash
+from lstm_automl.resume.segment import Segment, current_segment
+from lstm_automl.resume.state_folder import (
+    Opening,
+    open_folder,
+    run_identity,
+    sweep_folder,
+    tuner_directory,
+)
+from lstm_automl.sweep_file.loader import LoadedSweep, add_data_notes
+from lstm_automl.tracking.runs import SweepTracker
+from lstm_automl.tracking.store import (
+    artifact_location,
+    check_store,
+    disable_telemetry,
+    resolve_tracking_uri,
+)
+from lstm_automl.tracking.tags import MAX_TRIALS_TAG
+
+__all__ = ["Prepared", "config_hash", "is_complete", "prepare", "python_hash", "sweep_direction",
+           "sweep_folder", "tuner_directory"]
+
+
+@dataclass
+class Prepared:
+    """A sweep checked and opened, before TensorFlow loads: what every mode starts from."""
+
+    loaded: LoadedSweep
+    data: SweepData
+    uri: str  # the store as configured (what users see and open)
+    direction: str
+    opening: Opening | None  # None in a worker: the launching process owns the folder
+    tracker: SweepTracker  # talks to ``via`` when a local server fronts the store
+    parent: Any | None  # the existing sweep run when resuming
+    rerun: str
+    variants: Any = None  # ForecastVariants when the data section searches settings
+    segment: Segment | None = None  # set in a child of the recycling supervisor
+    python: PythonBuilder | None = None  # model.python's function builds the trials
+
+    @property
+    def resumed(self) -> bool:
+        return self.opening is not None and self.opening.resumed
+
+    @property
+    def continues(self) -> bool:
+        """A recycled process that goes on where the previous one stopped (prints nothing new)."""
+        return self.segment is not None and self.segment.continues
+
+    @property
+    def already_complete(self) -> bool:
+        return self.parent is not None and is_complete(self.parent, self.loaded)
+
+
+def prepare(loaded: LoadedSweep, fresh: bool = False, rerun: str | None = None,
+            via: str | None = None) -> Prepared:
+    """Load data, check the store, open the sweep folder and find its sweep run.
+
+    ``via``: the URI to talk to instead of the store itself (a local server in front of it).
+    """
+    config = loaded.config
+    python = load_builder(loaded)  # a broken model file stops here: no run, no folder yet
+    data = load_data(loaded)
+    variants = load_variants(loaded)  # every searched data variant is checked before training
+    add_data_notes(loaded, data, variants)  # the run header prints them with the loader's notes
+    disable_telemetry()
+    uri = resolve_tracking_uri(config.tracking.tracking_uri)
+    check_store(uri)
+    direction = sweep_direction(loaded)
+    identity = run_identity(config, direction, data_fingerprint(data), python_hash(python))
+    rerun = rerun or f"lstm-sweep run {loaded.source or loaded.path}"
+    opening = open_folder(sweep_folder(loaded), identity, identity_hash(identity), fresh, rerun)
+    tracker = SweepTracker(via or uri, config.experiment_name,
+                           artifact_root=artifact_location(uri, config.experiment_name))
+    state = opening.state
+    parent = tracker.find_sweep(state.sweep_id, state.parent_run_id) if opening.resumed else None
+    return Prepared(loaded, data, uri, direction, opening, tracker, parent, rerun, variants,
+                    current_segment(), python)
+
+
+def config_hash(loaded: LoadedSweep, data: SweepData, python: PythonBuilder | None) -> str:
+    """The hash that says two processes run the same sweep (a worker and its chief)."""
+    identity = run_identity(loaded.config, sweep_direction(loaded), data_fingerprint(data),
+                            python_hash(python))
+    return identity_hash(identity)
+
+
+def python_hash(python: PythonBuilder | None) -> str | None:
+    """The content hash of the sweep's model file, for its identity (None: built-in network)."""
+    return None if python is None else file_hash(python.ref)
+
+
+def sweep_direction(loaded: LoadedSweep) -> str:
+    """``tuner.direction``, else the objective's natural one (config/names.py decides)."""
+    tuner = loaded.config.tuner
+    return objective_direction(tuner.objective, tuner.direction)
+
+
+def is_complete(parent: Any, loaded: LoadedSweep) -> bool:
+    """Finished, and not asked for more trials than it had when it finished."""
+    if parent.info.status != "FINISHED":
+        return False
+    if loaded.config.tuner.algorithm == "hyperband":
+        return True
+    had = parent.data.tags.get(MAX_TRIALS_TAG, "0")
+    return int(had) >= loaded.config.tuner.max_trials if had.isdigit() else False

@@ -1,0 +1,52 @@
+"""Every MLflow tag lstm-sweep writes, in one place: what resume, workers and reports read back.
+
+Plain constants, no MLflow import, so that light modules (the verdict, the console, reports that
+only format) can name tags without loading the tracking client.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ATTEMPT_TAG", "BASELINE_LABEL_TAG", "BEATS_BASELINES_TAG", "BEST_TRIAL_TAG", "CONFIG_HASH_TAG",
+    "FAILURE_TAG", "FINAL_MODEL_TAG", "KERNEL_TAG", "KIND_TAG", "MAX_TRIALS_TAG", "ORPHAN_TAG",
+    "PARENT_TAG", "PROCESSES_TAG", "RECOVERED_TAG", "REGISTERED_FOR_TAG", "REGISTERED_TAG",
+    "SOURCE_RUN_TAG", "STATUS_TAG", "STRONGEST_TAG", "SUPERSEDED_BY_TAG", "SWEEP_FILE_TAG",
+    "SWEEP_ID_TAG", "SWEEP_NAME_TAG", "TASK_TAG", "TRIAL_ID_TAG", "TRIAL_NUMBER_TAG",
+    "TUNER_ID_TAG", "VERDICT_TAG",
+]
+
+# Which runs are ours, and how they nest (MLflow's own parent tag).
+KIND_TAG = "lstm_sweep.kind"  # "sweep" | "trial"
+PARENT_TAG = "mlflow.parentRunId"
+
+# The sweep run: which sweep folder it belongs to and how far it got (resume/).
+SWEEP_ID_TAG = "lstm_sweep.sweep_id"
+CONFIG_HASH_TAG = "lstm_sweep.config_hash"
+MAX_TRIALS_TAG = "lstm_sweep.max_trials"  # params cannot change; a raised budget is a tag
+PROCESSES_TAG = "lstm_sweep.processes"  # a recycled sweep: the processes it ran in so far
+SUPERSEDED_BY_TAG = "lstm_sweep.superseded_by"  # a sweep discarded by --fresh → the new run
+REGISTERED_TAG = "lstm_sweep.registered_version"
+REGISTERED_FOR_TAG = "lstm_sweep.registered_for"  # "<best trial id>/<trials>": register once
+SWEEP_NAME_TAG = "sweep"
+SWEEP_FILE_TAG = "sweep_file"
+TASK_TAG = "task"
+BEST_TRIAL_TAG = "best_trial"
+FINAL_MODEL_TAG = "lstm_sweep.final_model"
+
+# The verdict on the champion (results/verdict.py), on the sweep run and the model version.
+VERDICT_TAG = "lstm_sweep.verdict"  # "beats sarima" | "loses to sarima" | "no baseline"
+STRONGEST_TAG = "lstm_sweep.strongest_baseline"  # its name, e.g. "sarima"
+BASELINE_LABEL_TAG = "lstm_sweep.baseline."  # + name: what the baseline is, e.g. "AR(9)"
+BEATS_BASELINES_TAG = "beats_baselines"
+SOURCE_RUN_TAG = "source_run_id"  # on a model version: the sweep run that registered it
+
+# Trial runs.
+TRIAL_ID_TAG = "trial_id"
+TRIAL_NUMBER_TAG = "trial_number"
+STATUS_TAG = "status"  # completed | failed | interrupted | ...
+FAILURE_TAG = "failure"  # the one line that says why
+ATTEMPT_TAG = "lstm_sweep.attempt"  # > 1: an interrupted trial retried
+TUNER_ID_TAG = "lstm_sweep.tuner_id"  # the worker that ran it (distributed mode)
+KERNEL_TAG = "kernel"  # cudnn | generic | cpu (model/kernel_tags.py)
+ORPHAN_TAG = "lstm_sweep.orphaned"  # closed after an interruption (resume/recovery.py)
+RECOVERED_TAG = "lstm_sweep.recovered"  # closed with the tuner's result after an interruption
