@@ -15,6 +15,7 @@ from lstm_automl.commands.run import (
 )
 from lstm_automl.console import NORMAL, QUIET, VERBOSE, Reporter
 from lstm_automl.config.loader import load_sweep
+from lstm_automl.config.overrides import shell_suffix
 from lstm_automl.framework_logs import import_tensorflow_quietly, quiet_frameworks
 
 
@@ -27,9 +28,9 @@ def _reporter(args: argparse.Namespace, stream=None) -> Reporter:  # type: ignor
 
 
 def chief_command(args: argparse.Namespace) -> int:
-    loaded = load_sweep(args.sweep_file)
+    loaded = load_sweep(args.sweep_file, getattr(args, "overrides", None) or [])
     reporter = _reporter(args)
-    rerun = f"lstm-sweep chief {args.sweep_file}"
+    rerun = f"lstm-sweep chief {args.sweep_file}{shell_suffix(loaded.overrides)}"
     from lstm_automl.distributed.workers import run_chief
 
     try:
@@ -45,10 +46,11 @@ def chief_command(args: argparse.Namespace) -> int:
 def worker_command(args: argparse.Namespace) -> int:
     from lstm_automl.distributed.workers import SUPERVISED_ENV, Prefixed, run_worker
 
-    loaded = load_sweep(args.sweep_file)
+    loaded = load_sweep(args.sweep_file, getattr(args, "overrides", None) or [])
     worker_id = args.worker_id or f"worker-{socket.gethostname()}"
     reporter = _reporter(args, stream=Prefixed(sys.stdout, f"{worker_id}| "))
-    rerun = f"lstm-sweep worker {args.sweep_file} --chief {args.chief} --id {worker_id}"
+    rerun = (f"lstm-sweep worker {args.sweep_file} --chief {args.chief} --id {worker_id}"
+             f"{shell_suffix(loaded.overrides)}")
     try:
         with terminate_as_interrupt():
             return run_worker(loaded, reporter, args.chief, worker_id, args.tracking_uri, None,

@@ -15,6 +15,7 @@ from lstm_automl.console import NORMAL, QUIET, VERBOSE, Reporter
 from lstm_automl.errors import ConfigError, Recycle
 from lstm_automl.config.names import direction
 from lstm_automl.config.loader import LoadedSweep, load_sweep
+from lstm_automl.config.overrides import as_arguments, shell_suffix
 from lstm_automl.framework_logs import import_tensorflow_quietly, quiet_frameworks
 from lstm_automl.distributed.process_recycling import (
     RECYCLE_EXIT,
@@ -29,7 +30,7 @@ INTERRUPTED = 130
 
 
 def run_command(args: argparse.Namespace) -> int:
-    loaded = load_sweep(args.sweep_file)
+    loaded = load_sweep(args.sweep_file, getattr(args, "overrides", None) or [])
     count, gpus = _workers(args)
     quiet_frameworks()
     segment = current_segment()
@@ -43,7 +44,7 @@ def run_command(args: argparse.Namespace) -> int:
     reporter = Reporter(verbosity, debug=args.debug)
     if segment is not None:  # the clock of the whole sweep, not of this process
         reporter.started -= max(0.0, time.time() - segment.started)
-    rerun = f"lstm-sweep run {args.sweep_file}"
+    rerun = f"lstm-sweep run {args.sweep_file}{shell_suffix(loaded.overrides)}"
 
     from lstm_automl.session import run_sweep
 
@@ -78,7 +79,8 @@ def _child_argv(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     """The command line of the first child, and of those that continue (never --fresh)."""
     top = ["--debug"] if args.debug else []
     loud = ["-q"] if args.quiet else ["-v"] if args.verbose else []
-    resume = [*top, "run", args.sweep_file, *loud]
+    resume = [*top, "run", args.sweep_file, *loud,
+              *as_arguments(getattr(args, "overrides", None) or [])]
     first = [*resume, "--fresh"] if getattr(args, "fresh", False) else resume
     return first, resume
 

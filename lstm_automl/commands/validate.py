@@ -13,7 +13,7 @@ from lstm_automl.config.space_summary import space_text, sweep_space
 
 
 def validate_command(args: argparse.Namespace) -> int:
-    loaded = load_sweep(args.sweep_file)
+    loaded = load_sweep(args.sweep_file, getattr(args, "overrides", None) or [])
     data = None
     if not args.no_data:
         from lstm_automl.data import load_data, load_variants

@@ -23,6 +23,7 @@ from lstm_automl.console import QUIET, VERBOSE, Reporter
 from lstm_automl.errors import ConfigError, Recycle, SweepError, TrackingError
 from lstm_automl.resume.identity import data_fingerprint, identity_hash
 from lstm_automl.config.loader import LoadedSweep
+from lstm_automl.config.overrides import as_arguments
 from lstm_automl.distributed.mlflow_server import die_with_parent
 from lstm_automl.model.python_model import load_builder
 from lstm_automl.resume.recovery import OracleTrial, reconcile
@@ -89,7 +90,7 @@ def run_with_workers(loaded: LoadedSweep, reporter: Reporter, count: int,
         if prep.parent is not None and is_complete(prep.parent, prep.loaded):
             return completed_result(prep)
         hypermodel, tuners = open_sweep_run(prep, reporter)
-        pool = WorkerPool(count, gpus, sweep_file, prep.tracker, reporter)
+        pool = WorkerPool(count, gpus, sweep_file, prep.tracker, reporter, loaded.overrides)
         with guarded(prep, tuners):
             try:
                 tuner = _chief_tuner(prep, reporter, hypermodel, tuners)
@@ -199,8 +200,10 @@ class WorkerPool:
     """Starts, watches and restarts this machine's workers."""
 
     def __init__(self, count: int, gpus: list[str] | None, sweep_file: str,
-                 tracker: SweepTracker, reporter: Reporter) -> None:
+                 tracker: SweepTracker, reporter: Reporter,
+                 overrides: list[str] | None = None) -> None:
         gpus = gpus or []
+        self.overrides = overrides or []  # the sweep's --set items: workers load the same sweep
         self.workers = [Worker(f"worker-{i}", gpus[i] if gpus else None) for i in range(count)]
         self.sweep_file = sweep_file
         self.tracker = tracker
@@ -226,7 +229,7 @@ class WorkerPool:
         command = [sys.executable, "-m", "lstm_automl", *(["--debug"] if self.reporter.debug
                                                           else []),
                    "worker", self.sweep_file, "--chief", f"{LOCAL}:{self.port}", "--id",
-                   worker.worker_id, *loud]
+                   worker.worker_id, *loud, *as_arguments(self.overrides)]
         worker.process = subprocess.Popen(command, env=env, preexec_fn=die_with_parent)
 
     def supervise(self) -> None:
