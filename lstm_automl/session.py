@@ -27,6 +27,7 @@ from lstm_automl.errors import Recycle, SweepError, TrackingError
 from lstm_automl.config.names import direction as objective_direction
 from lstm_automl.resume.identity import data_fingerprint, identity_hash
 from lstm_automl.config.loader import LoadedSweep, add_data_notes
+from lstm_automl.config.overrides import shell_suffix
 from lstm_automl.model.python_model import PythonBuilder, file_hash, load_builder, python_ref
 from lstm_automl.resume.recovery import OracleTrial, reconcile
 from lstm_automl.distributed.process_recycling import Segment, current_segment
@@ -43,6 +44,7 @@ from lstm_automl.tracking.runs import (
     CONFIG_HASH_TAG,
     MAX_TRIALS_TAG,
     REGISTERED_TAG,
+    SCORED,
     SWEEP_ID_TAG,
     SweepTracker,
     TrialRecord,
@@ -59,6 +61,7 @@ from lstm_automl.results.verdict import BASELINE_LABEL_TAG, STRONGEST_TAG, VERDI
 __all__ = ["Prepared", "SweepResult", "prepare", "run_sweep", "sweep_folder", "tuner_directory"]
 
 REGISTERED_FOR_TAG = "lstm_sweep.registered_for"
+OVERRIDES_TAG = "lstm_sweep.overrides"  # the --set items of the run that opened or resumed it
 PROCESSES_TAG = "lstm_sweep.processes"  # a recycled sweep: the processes it ran in so far
 
 
@@ -106,7 +109,8 @@ def prepare(loaded: LoadedSweep, fresh: bool = False, rerun: str | None = None,
     check_store(uri)
     direction = sweep_direction(loaded)
     identity = run_identity(config, direction, data_fingerprint(data), python_hash(python))
-    rerun = rerun or f"lstm-sweep run {loaded.source or loaded.path}"
+    rerun = rerun or (f"lstm-sweep run {loaded.source or loaded.path}"
+                      f"{shell_suffix(loaded.overrides)}")
     opening = open_folder(sweep_folder(loaded), identity, identity_hash(identity), fresh, rerun)
     tracker = SweepTracker(via or uri, config.experiment_name,
                            artifact_root=artifact_location(uri, config.experiment_name))
@@ -161,6 +165,10 @@ def open_sweep_run(prep: Prepared, reporter: Reporter) -> tuple[Any, Any]:
                 CONFIG_HASH_TAG: state.config_hash, MAX_TRIALS_TAG: str(config.tuner.max_trials)}
         tracker.start_sweep(config.name, _sweep_params(loaded, prep.data), tags, loaded.text,
                             _space_text(specs), attach=prep.parent)
+        if loaded.effective:  # --set overrides: the sweep as it runs, beside the file
+            with tracking_call(prep.uri, "logging the effective config"):
+                tracker.mlflow.log_text(loaded.effective, "sweep_effective.yaml")
+                tracker.set_sweep_tags({OVERRIDES_TAG: " ".join(loaded.overrides)[:5000]})
         if prep.segment is not None:  # how many processes this sweep took so far
             tracker.set_sweep_tags({PROCESSES_TAG: str(prep.segment.number)})
         state.parent_run_id, state.tracking_uri = tracker.parent_run_id, prep.uri
@@ -260,6 +268,9 @@ def _search_and_register(prep: Prepared, reporter: Reporter, hypermodel: Any,
         if "consecutive failures" not in str(exc).lower():
             raise
         raise consecutive_failures_error(prep, tuner) from None
+    from lstm_automl.tuning.sweep_options import say_why_stopped
+
+    say_why_stopped(tuner, reporter)
     records = tuners.sweep_records(tuner.oracle, prep.tracker.trial_runs(), tuner.trial_records)
     return finish_sweep(prep, tuner, records)
 
@@ -270,6 +281,8 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter, hypermodel: Any, tuners
     In a worker process (keras-tuner's KERASTUNER_* variables set) its oracle is the chief's.
     """
     import keras_tuner as kt
+
+    from lstm_automl.tuning import sweep_options
 
     loaded, data, tracker, direction = prep.loaded, prep.data, prep.tracker, prep.direction
     config = loaded.config
@@ -284,6 +297,8 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter, hypermodel: Any, tuners
         jit_compile=hypermodel.resolve_jit(config.training.jit_compile, work),
         python=prep.python)
     algorithm = config.tuner.algorithm
+    options = sweep_options.tuner_options(prep, reporter)  # pruning, budgets, start_with
+    progress = options.pop("progress")
     common: dict[str, Any] = dict(
         hypermodel=model_builder,
         objective=kt.Objective(config.tuner.objective, direction=direction),
@@ -294,8 +309,8 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter, hypermodel: Any, tuners
         overwrite=False,  # resume.open_folder already discarded what must not be resumed
         max_consecutive_failed_trials=config.tuner.max_consecutive_failures,
         tracker=tracker,
-        on_event=reporter.on_trial,
         recycle_every=recycle_every(prep),
+        **options,
     )
     if algorithm == "hyperband":
         common.update(max_epochs=config.training.epochs, factor=config.tuner.hyperband_factor)
@@ -305,6 +320,7 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter, hypermodel: Any, tuners
         tuner = tuners.make_tuner(algorithm, print_tracebacks=reporter.debug, **common)
     if algorithm != "hyperband" and not tuner._is_worker():
         tuner.oracle.max_trials = config.tuner.max_trials  # a raised max_trials is allowed
+    sweep_options.follow_progress(tuner, progress)
     tuner.save()  # from now on a kill always leaves state that reloads
     return tuner
 
@@ -318,7 +334,7 @@ def recover(tuner: Any, tracker: SweepTracker, reporter: Reporter, tuners: Any,
               for tid, t in oracle.trials.items()}
     fixed = reconcile(tracker, trials, oracle.objective.name)
     ended = tuners.sweep_records(oracle, tracker.trial_runs(), [])
-    completed = [r for r in ended if r.status == "COMPLETED" and r.score is not None]
+    completed = [r for r in ended if r.status in SCORED and r.score is not None]
     sign = 1.0 if reporter.minimise else -1.0
     if completed:  # the console's "best so far" goes on from the earlier sessions
         reporter.best = min(completed, key=lambda r: sign * float(r.score or 0.0))
@@ -342,7 +358,7 @@ def finish_sweep(prep: Prepared, tuner: Any, records: list[TrialRecord]) -> Swee
     """Evaluate the best trial on the test split, log it, register it, close the sweep run."""
     loaded, data, tracker, uri = prep.loaded, prep.data, prep.tracker, prep.uri
     config = loaded.config
-    completed = [r for r in records if r.status == "COMPLETED" and r.score is not None]
+    completed = [r for r in records if r.status in SCORED and r.score is not None]
     if not completed:
         raise SweepError(
             f"no trial completed ({len(records)} ran); last failure: {_last_failure(tuner)}"
@@ -488,7 +504,7 @@ def _finish(tracker: SweepTracker, result: SweepResult, objective: str) -> None:
     counts = result.counts
     metrics["baselines_seconds"] = result.baseline_seconds
     metrics.update(trials_completed=counts["completed"], trials_failed=counts["failed"],
-                   trials_retried=counts["retried"])
+                   trials_retried=counts["retried"], trials_pruned=counts["pruned"])
     tracker.mlflow.set_tag("best_trial", result.best.name)
     tracker.finish_sweep(metrics, result.best.values, summary_of(result))
 
@@ -568,8 +584,25 @@ def _sweep_params(loaded: LoadedSweep, data: SweepData) -> dict[str, Any]:
         "epochs": config.training.epochs,
         "early_stopping_patience": config.training.early_stopping_patience,
     }
+    params.update(search_params(config))
     params.update({f"data.{k}": v for k, v in data.summary().items() if k != "source"})
     params["data.source"] = config.data.source
+    return params
+
+
+def search_params(config: Any) -> dict[str, Any]:
+    """How the search spends its budget (pruning, time, target, start_with), for the run."""
+    pruning = config.tuner.pruning
+    params: dict[str, Any] = {"pruning": pruning.rule}
+    if pruning.enabled:
+        params.update({"pruning.min_epochs": pruning.min_epochs,
+                       "pruning.min_trials": pruning.min_trials})
+        if pruning.rule == "asha":
+            params["pruning.reduction_factor"] = pruning.reduction_factor
+    optional = {"max_time": config.tuner.max_time, "target": config.tuner.target,
+                "max_trial_time": config.training.max_trial_time,
+                "start_with": len(config.tuner.start_with) or None}
+    params.update({k: v for k, v in optional.items() if v is not None})
     return params
 
 

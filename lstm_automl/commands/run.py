@@ -140,7 +140,8 @@ def print_result(loaded: LoadedSweep, reporter: Reporter, result: SweepResult) -
         reporter.minimise = _minimise(loaded)
         reporter.searched = [name for name, _ in summary_rows(config.search.specs())]
     reporter.line()
-    extra = "".join(f", {counts[k]} {k}" for k in ("failed", "retried") if counts[k])
+    extra = "".join(f", {counts[k]} {k}" for k in ("pruned", "failed", "retried")
+                    if counts.get(k))
     reporter.line(f"Leaderboard ({counts['completed']} of {len(result.records)} trials completed"
                   f"{extra}; {reporter.objective}, "
                   f"{'lower' if reporter.minimise else 'higher'} is better)")

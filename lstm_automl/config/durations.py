@@ -34,8 +34,6 @@ def format_duration(seconds: float) -> str:
     whole = max(0, int(round(seconds)))
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
+    parts = [(hours, "h"), (minutes, "m"), (secs, "s")]
+    shown = "".join(f"{n}{unit}" for n, unit in parts if n)
+    return shown or "0s"

@@ -97,7 +97,7 @@ def run_with_workers(loaded: LoadedSweep, reporter: Reporter, count: int,
                 _serve(prep, reporter, tuner, LOCAL, 0, pool)
             finally:
                 pool.stop()
-            return _finish(prep, tuner, tuners)
+            return _finish(prep, tuner, tuners, reporter)
     finally:
         if server is not None:
             server.stop()
@@ -119,7 +119,10 @@ def _chief_tuner(prep: Prepared, reporter: Reporter, hypermodel: Any, tuners: An
     return tuner
 
 
-def _finish(prep: Prepared, tuner: Any, tuners: Any) -> SweepResult:
+def _finish(prep: Prepared, tuner: Any, tuners: Any, reporter: Reporter) -> SweepResult:
+    from lstm_automl.tuning.sweep_options import say_why_stopped
+
+    say_why_stopped(tuner, reporter)
     records = tuners.sweep_records(tuner.oracle, prep.tracker.trial_runs(), [])
     return finish_sweep(prep, tuner, records)
 
@@ -173,6 +176,7 @@ class EndWatcher:
         ended = list(self.oracle.end_order)
         if len(ended) <= self.seen:
             return
+        from lstm_automl.tuning.pruning import was_pruned
         from lstm_automl.tuning.tuners import trial_number
 
         for tid in ended[self.seen:]:
@@ -181,8 +185,9 @@ class EndWatcher:
             total = f"/{self.reporter.total}" if self.reporter.total else ""
             result = (f"{self.reporter.objective} {trial.score:.4g}" if trial.score is not None
                       else "no score")
-            self.reporter.line(f"[{number}{total}] trial-{number:03d} {str(trial.status).lower()}"
-                               f": {result}")
+            pruned = was_pruned(trial)
+            status = f"pruned at epoch {pruned}" if pruned else str(trial.status).lower()
+            self.reporter.line(f"[{number}{total}] trial-{number:03d} {status}: {result}")
         self.seen = len(ended)
 
 
@@ -313,7 +318,7 @@ def run_chief(loaded: LoadedSweep, reporter: Reporter, host: str, port: int, fre
     with guarded(prep, tuners):
         tuner = _chief_tuner(prep, reporter, hypermodel, tuners)
         _serve(prep, reporter, tuner, host, port, None)
-        return _finish(prep, tuner, tuners)
+        return _finish(prep, tuner, tuners, reporter)
 
 
 def _print_worker_recipe(prep: Prepared, reporter: Reporter, host: str, port: int) -> None:

@@ -78,6 +78,8 @@ MAX_TRIALS_TAG = "lstm_sweep.max_trials"
 REGISTERED_TAG = "lstm_sweep.registered_version"
 TUNER_ID_TAG = "lstm_sweep.tuner_id"
 ATTEMPT_TAG = "lstm_sweep.attempt"
+STOPPED_TAG = "lstm_sweep.stopped"  # a trial that ended early: pruned, or at a time limit
+SCORED = ("COMPLETED", "PRUNED")  # trial statuses that have a score (a pruned one: its best)
 PARENT_TAG = "mlflow.parentRunId"
 
 
@@ -201,6 +203,7 @@ class TrialRecord:
     seconds: float = 0.0
     message: str | None = None
     attempt: int = 1  # > 1: an earlier run of this trial was interrupted and it was retried
+    stopped: str | None = None  # why it ended early: pruned, or a time limit (tuning/pruning.py)
 
 
 class SweepTracker:
@@ -348,13 +351,15 @@ class SweepTracker:
         if record.score is not None and math.isfinite(record.score):
             metrics[f"best_{objective}"] = record.score
         tags = {"status": record.status.lower()}
+        if record.stopped:
+            tags[STOPPED_TAG] = record.stopped[:500]
         with tracking_call(self.uri, f"closing the run of {record.name}"):
             client = self.client
             if record.message:
                 tags["failure"] = failure_reason(record.message)[:500]
                 client.log_text(record.run_id, record.message, "failure.txt")
             self.close_run(record.run_id,
-                           "FINISHED" if record.status == "COMPLETED" else "FAILED",
+                           "FINISHED" if record.status in SCORED else "FAILED",
                            tags=tags, metrics=metrics)
         self.open_trial_run_id = None
 
