@@ -10,7 +10,8 @@ import re
 
 UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
 _PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([dhms])")
-_WHOLE = re.compile(r"^\s*(?:(?:\d+(?:\.\d*)?|\.\d+)\s*[dhms]\s*)+$")
+PATTERN = r"^\s*(?:(?:\d+(?:\.\d*)?|\.\d+)\s*[dhmsDHMS]\s*)+$"  # the JSON Schema's too
+_WHOLE = re.compile(PATTERN)
 FORM = "a duration such as 2h, 30m, 90s or 1h30m (or a number of seconds)"
 
 

@@ -555,7 +555,7 @@ class TunerConfig(_Strict):
         None, description=f"time budget of the whole sweep, {DURATION_FORM}: no trial starts "
         f"after it and the running one stops at it (keeping its best epoch), then the sweep is "
         f"evaluated and registered as usual")
-    target: float | None = Field(
+    target: StrictFloat | StrictInt | None = Field(
         None, description="stop the sweep once a trial's objective reaches this value (at or "
         "below it when minimising, at or above when maximising)")
     start_with: list[dict[StrictStr, Any]] = Field(
