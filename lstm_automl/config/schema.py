@@ -526,6 +526,16 @@ def _duration(value: Any) -> Any:
     return value
 
 
+def _plain_number(value: Any) -> Any:
+    """A number as written (``'0.1'`` and ``true`` are not): what an editor's schema says."""
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)
+                         and math.isfinite(value)):
+        return value
+    raise ValueError("expected a finite number")
+
+
+Number = Annotated[float, BeforeValidator(_plain_number, json_schema_input_type=float)]
+
 Duration = Annotated[Union[StrictStr, StrictInt, StrictFloat], AfterValidator(_duration)]
 
 
@@ -555,7 +565,7 @@ class TunerConfig(_Strict):
         None, description=f"time budget of the whole sweep, {DURATION_FORM}: no trial starts "
         f"after it and the running one stops at it (keeping its best epoch), then the sweep is "
         f"evaluated and registered as usual")
-    target: StrictFloat | StrictInt | None = Field(
+    target: Number | None = Field(
         None, description="stop the sweep once a trial's objective reaches this value (at or "
         "below it when minimising, at or above when maximising)")
     start_with: list[dict[StrictStr, Any]] = Field(
