@@ -34,6 +34,7 @@ from lstm_automl.distributed.process_recycling import Segment, current_segment
 from lstm_automl.results.sweep_result import SweepResult, result_from_summary, summary_of
 from lstm_automl.resume.state_folder import Opening, open_folder, run_identity
 from lstm_automl.config.space_summary import (
+    budget_text,
     format_size,
     space_size,
     space_text,
@@ -621,6 +622,9 @@ def _print_header(loaded: LoadedSweep, data: SweepData, uri: str, reporter: Repo
     rows, size = sweep_space(config)
     searched = "; ".join(f"{n} ({t})" for n, t in rows) or "nothing searched"
     reporter.line(f"  space: {searched}; {space_text(config, size)}")
+    budget = budget_text(config)
+    if budget:
+        reporter.line(f"  budget: {budget}")
     reporter.line(f"  tracking: {display_uri(uri)}")
     for note in loaded.notes:
         reporter.line(f"  note: {note}")

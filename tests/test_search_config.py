@@ -152,6 +152,8 @@ def test_validate_and_run_take_set(isolated_workdir: Path, capsys):
                  "--set", "tuner.max_time=90m"]) == 0
     out = capsys.readouterr().out
     assert "valid sweep 's'" in out
+    assert "budget: pruning median (from epoch 2, against at least 3 other trials); " \
+           "max_time 90m" in out
     from lstm_automl.cli import build_parser
 
     for command in (["run", "s.yaml"], ["chief", "s.yaml"],

@@ -9,7 +9,7 @@ import argparse
 
 from lstm_automl.model.kernel_tags import space_kernel_notes
 from lstm_automl.config.loader import add_data_notes, load_sweep
-from lstm_automl.config.space_summary import space_text, sweep_space
+from lstm_automl.config.space_summary import budget_text, space_text, sweep_space
 
 
 def validate_command(args: argparse.Namespace) -> int:
@@ -30,6 +30,9 @@ def validate_command(args: argparse.Namespace) -> int:
     for name, text in rows:
         print(f"  {name:<{width}}  {text}")
     print(f"space size: {space_text(config, size)}")
+    budget = budget_text(config)
+    if budget:
+        print(f"budget: {budget}")
     if data is not None:
         print(f"data: {data.describe()}")
         for key, value in data.summary().items():
