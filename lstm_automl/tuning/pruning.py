@@ -239,6 +239,8 @@ class PruneTrial(keras.callbacks.Callback):
         self.curve[epoch:] = [value]
         if math.isfinite(value):
             self.report({CURVE_METRIC: value}, epoch)
+        if epoch + 1 >= int(self.params.get("epochs") or 0):
+            return  # its last epoch: stopping now saves nothing, it simply completes
         verdict = self.rule.decide(epoch + 1, self.curve, self.peers(self.trial_id))
         if verdict is not None:
             self.stop.pruned = verdict
