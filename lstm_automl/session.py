@@ -622,9 +622,9 @@ def _print_header(loaded: LoadedSweep, data: SweepData, uri: str, reporter: Repo
     rows, size = sweep_space(config)
     searched = "; ".join(f"{n} ({t})" for n, t in rows) or "nothing searched"
     reporter.line(f"  space: {searched}; {space_text(config, size)}")
-    budget = budget_text(config)
-    if budget:
-        reporter.line(f"  budget: {budget}")
+    spending = budget_text(config)
+    if spending:
+        reporter.line(f"  budget: {spending}")
     reporter.line(f"  tracking: {display_uri(uri)}")
     for note in loaded.notes:
         reporter.line(f"  note: {note}")

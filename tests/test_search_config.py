@@ -160,3 +160,20 @@ def test_validate_and_run_take_set(isolated_workdir: Path, capsys):
                     ["worker", "s.yaml", "--chief", "h:1"], ["data", "s.yaml"]):
         args = build_parser().parse_args([*command, "--set", "a.b=1", "--set", "c.d=2"])
         assert args.overrides == ["a.b=1", "c.d=2"]
+
+
+def test_recycled_processes_and_rerun_hints_repeat_the_overrides():
+    import argparse
+
+    from lstm_automl.commands.run import _child_argv
+    from lstm_automl.config.overrides import shell_suffix
+
+    args = argparse.Namespace(sweep_file="s.yaml", debug=False, quiet=False, verbose=False,
+                              fresh=True,
+                              overrides=["tuner.max_trials=50", "search.units={choice: [8]}"])
+    first, later = _child_argv(args)
+    assert later == ["run", "s.yaml", "--set", "tuner.max_trials=50",
+                     "--set", "search.units={choice: [8]}"]
+    assert first == [*later, "--fresh"]
+    assert shell_suffix(args.overrides) == (" --set tuner.max_trials=50 --set "
+                                            "'search.units={choice: [8]}'")
