@@ -41,16 +41,19 @@ def build_parser() -> argparse.ArgumentParser:
     loud.add_argument("-v", "--verbose", action="store_true",
                       help="print every hyperparameter and Keras' per-epoch output")
     _add_resume_options(run)  # see the "sweeps that survive" block below
+    add_set_option(run)
 
     validate = commands.add_parser(
         "validate", help="check a sweep file and its data, and summarise the search space")
     validate.add_argument("sweep_file", metavar="SWEEP.yaml")
     validate.add_argument("--no-data", action="store_true", help="check the file only")
+    add_set_option(validate)
 
     data = commands.add_parser(
         "data", help="show what the sweep will see: splits, shapes, scaling, baselines, examples")
     data.add_argument("sweep_file", metavar="SWEEP.yaml")
     data.add_argument("--examples", type=int, default=3, help="examples to show (default 3)")
+    add_set_option(data)
 
     predict = commands.add_parser(
         "predict", help="predict with a registered model from a raw CSV (original units out)")
@@ -70,6 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reading_commands(commands)
     _add_survival_commands(commands)  # see the "sweeps that survive" block below
     return parser
+
+
+def add_set_option(command: argparse.ArgumentParser) -> None:
+    """``--set KEY=VALUE`` (repeatable): change a value of the sweep file for this run only."""
+    command.add_argument("--set", dest="overrides", action="append", default=[],
+                         metavar="KEY=VALUE",
+                         help="override a value of the sweep file, read as YAML (e.g. --set "
+                              "tuner.max_trials=50); checked like the file, and part of the "
+                              "sweep's identity like an edit of the file; repeatable")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -193,6 +205,7 @@ def _add_survival_commands(commands: argparse._SubParsersAction) -> None:  # typ
     chief.add_argument("--fresh", action="store_true", help="start the sweep over")
     chief.add_argument("-q", "--quiet", action="store_true", help="print only the result")
     chief.add_argument("-v", "--verbose", action="store_true", help="print more")
+    add_set_option(chief)
     worker = commands.add_parser("worker", help="take trials from a chief until the sweep ends")
     worker.add_argument("sweep_file", metavar="SWEEP.yaml")
     worker.add_argument("--chief", required=True, metavar="HOST:PORT", help="the chief's oracle")
@@ -204,6 +217,7 @@ def _add_survival_commands(commands: argparse._SubParsersAction) -> None:  # typ
                              "$MLFLOW_TRACKING_URI)")
     worker.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     worker.add_argument("-v", "--verbose", action="store_true", help="print Keras' epochs")
+    add_set_option(worker)
 
 
 def _run_survival_command(args: argparse.Namespace) -> int:

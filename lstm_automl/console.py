@@ -9,12 +9,12 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from lstm_automl.config.params import split_layer_key
-from lstm_automl.results.trial_record import TrialRecord, failure_reason
+from lstm_automl.results.trial_record import SCORED, TrialRecord, failure_reason
 
 if TYPE_CHECKING:
     from lstm_automl.data.base import SweepData
@@ -54,6 +54,7 @@ class Reporter:
         self.minimise = True
         self.best: TrialRecord | None = None
         self.searched: list[str] = []
+        self.progress: Callable[[], str] | None = None  # time left and to go (tuning/budgets.py)
 
     def line(self, text: str = "", level: int = NORMAL) -> None:
         if self.verbosity >= level:
@@ -74,20 +75,20 @@ class Reporter:
             retry = f"  (retry, attempt {record.attempt})" if record.attempt > 1 else ""
             self.line(f"{self._position(record)} {record.name}  {detail}".rstrip() + retry)
             return
-        if record.status == "COMPLETED" and record.score is not None:
+        pad = " " * len(self._position(record))
+        progress = self.progress() if self.progress is not None else ""
+        if record.status in SCORED and record.score is not None:
             if self.best is None or self._better(record.score, self.best.score):
                 self.best = record
             best = self.best
-            self.line(
-                f"{' ' * len(self._position(record))} {self.objective} {record.score:.4g} after "
-                f"{record.epochs} epochs in {record.seconds:.1f}s; best so far {best.score:.4g} "
-                f"(trial {best.number}); elapsed {self.elapsed()}"
-            )
+            what = (f"trial {record.number} {record.stopped}" if record.status == "PRUNED"
+                    else f"{self.objective} {record.score:.4g} after {record.epochs} epochs"
+                    + (f" ({record.stopped})" if record.stopped else ""))
+            self.line(f"{pad} {what} in {record.seconds:.1f}s; best so far {best.score:.4g} "
+                      f"(trial {best.number}); elapsed {self.elapsed()}{progress}")
         else:
-            self.line(
-                f"{' ' * len(self._position(record))} {record.status.lower()}: "
-                f"{failure_reason(record.message)}; elapsed {self.elapsed()}"
-            )
+            self.line(f"{pad} {record.status.lower()}: {failure_reason(record.message)}; "
+                      f"elapsed {self.elapsed()}{progress}")
 
     def _better(self, score: float, other: float | None) -> bool:
         if other is None:
@@ -96,7 +97,7 @@ class Reporter:
 
     def leaderboard(self, records: list[TrialRecord], limit: int = 10) -> list[str]:
         """The best trials first, failed ones last."""
-        done = [r for r in records if r.status == "COMPLETED" and r.score is not None]
+        done = [r for r in records if r.status in SCORED and r.score is not None]
         done.sort(key=lambda r: float(r.score or 0.0) * (1 if self.minimise else -1))
         failed = [r for r in records if r not in done]
         keys = [k for k in self.searched if k not in ("cell", "layers", "bidirectional")]
@@ -106,8 +107,9 @@ class Reporter:
             extra = "".join(
                 f"  {k}={fmt_value(_value_of(r.values, k))}" for k in keys
             )
+            pruned = "  pruned" if r.status == "PRUNED" else ""
             lines.append(f"  {rank:>4}  {r.name:<24} {r.score:>10.4g} {r.epochs:>6} "
-                         f"{r.seconds:>6.1f}s{extra}")
+                         f"{r.seconds:>6.1f}s{pruned}{extra}")
         for r in failed:
             lines.append(f"  {'-':>4}  {r.name:<24} {r.status.lower():>10}")
         return lines
@@ -143,7 +145,7 @@ def silenced(reporter: Reporter, when: bool) -> Iterator[None]:
 def print_header(loaded: LoadedSweep, data: SweepData, uri: str, reporter: Reporter,
                  direction: str) -> None:
     """What will run: budget, objective, data, space, store, and the loader's notes."""
-    from lstm_automl.config.space_summary import space_text, sweep_space
+    from lstm_automl.config.space_summary import budget_text, space_text, sweep_space
     from lstm_automl.tracking.store import display_uri
 
     config = loaded.config
@@ -154,6 +156,9 @@ def print_header(loaded: LoadedSweep, data: SweepData, uri: str, reporter: Repor
     rows, size = sweep_space(config)
     searched = "; ".join(f"{n} ({t})" for n, t in rows) or "nothing searched"
     reporter.line(f"  space: {searched}; {space_text(config, size)}")
+    spending = budget_text(config)
+    if spending:
+        reporter.line(f"  budget: {spending}")
     reporter.line(f"  tracking: {display_uri(uri)}")
     for note in loaded.notes:
         reporter.line(f"  note: {note}")
@@ -191,7 +196,8 @@ def print_result(loaded: LoadedSweep, reporter: Reporter, result: SweepResult) -
         reporter.minimise = _minimise(loaded)
         reporter.searched = [name for name, _ in summary_rows(config.search.specs())]
     reporter.line()
-    extra = "".join(f", {counts[k]} {k}" for k in ("failed", "retried") if counts[k])
+    extra = "".join(f", {counts[k]} {k}" for k in ("pruned", "failed", "retried")
+                    if counts.get(k))
     reporter.line(f"Leaderboard ({counts['completed']} of {len(result.records)} trials completed"
                   f"{extra}; {reporter.objective}, "
                   f"{'lower' if reporter.minimise else 'higher'} is better)")

@@ -52,6 +52,6 @@ def test_the_checker_sees_a_cycle_and_an_upward_arrow(graph_tool):
 
 
 def test_the_drawing_in_the_docs_is_current(graph_tool):
-    doc = (TOOL.parents[1] / "docs" / "architecture.md").read_text()
-    assert graph_tool.drawing(graph_tool.edges()) in doc, (
-        "docs/architecture.md is out of date: paste `python tools/import_graph.py` into it")
+    doc = graph_tool.DOC.read_text()
+    assert graph_tool.doc_section(graph_tool.edges()) in doc, (
+        "docs/architecture.md is out of date: run `python tools/import_graph.py --write`")

@@ -5,6 +5,7 @@ Import-time edges are the ``import`` statements at a module's top level (not tho
 function, which run later and only when needed, nor those under ``if TYPE_CHECKING``).
 
     python tools/import_graph.py          # print levels and package arrows
+    python tools/import_graph.py --write  # and redraw them in docs/architecture.md
 """
 
 from __future__ import annotations
@@ -149,10 +150,28 @@ def package_arrows(graph: dict[str, set[str]]) -> str:
                      for p in order if p in arrows)
 
 
+DOC = ROOT.parent / "docs" / "architecture.md"
+MARKERS = ("<!-- import-graph -->", "<!-- /import-graph -->")
+
+
+def doc_section(graph: dict[str, set[str]]) -> str:
+    """What sits between the markers of docs/architecture.md."""
+    return (f"{MARKERS[0]}\n```\n{drawing(graph)}\n```\n\n```\n{package_arrows(graph)}\n```\n"
+            f"{MARKERS[1]}")
+
+
+def write_doc(graph: dict[str, set[str]]) -> None:
+    text = DOC.read_text()
+    start, end = text.index(MARKERS[0]), text.index(MARKERS[1]) + len(MARKERS[1])
+    DOC.write_text(text[:start] + doc_section(graph) + text[end:])
+
+
 if __name__ == "__main__":
     graph = edges()
     print(drawing(graph))
     print()
     print(package_arrows(graph))
+    if "--write" in sys.argv:
+        write_doc(graph)
     problems = cycles(graph) or upward_arrows(graph)
     sys.exit(1 if problems else 0)

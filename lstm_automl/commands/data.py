@@ -13,7 +13,7 @@ from lstm_automl.sweep_file.loader import load_sweep
 
 
 def data_command(args: argparse.Namespace) -> int:
-    loaded = load_sweep(args.sweep_file)
+    loaded = load_sweep(args.sweep_file, getattr(args, "overrides", None) or [])
     data = load_data(loaded)
     shape = data.model_shape()
     print(f"{args.sweep_file}: task {data.task}")

@@ -8,6 +8,7 @@ import socket
 import sys
 
 from lstm_automl.commands.run import INTERRUPTED, terminate_as_interrupt
+from lstm_automl.config.overrides import shell_suffix
 from lstm_automl.console import (
     NORMAL,
     QUIET,
@@ -29,9 +30,9 @@ def _reporter(args: argparse.Namespace, stream=None) -> Reporter:  # type: ignor
 
 
 def chief_command(args: argparse.Namespace) -> int:
-    loaded = load_sweep(args.sweep_file)
+    loaded = load_sweep(args.sweep_file, getattr(args, "overrides", None) or [])
     reporter = _reporter(args)
-    rerun = f"lstm-sweep chief {args.sweep_file}"
+    rerun = f"lstm-sweep chief {args.sweep_file}{shell_suffix(loaded.overrides)}"
     from lstm_automl.distributed.workers import run_chief
     from lstm_automl.session import sweep_folder
 
@@ -48,10 +49,11 @@ def chief_command(args: argparse.Namespace) -> int:
 def worker_command(args: argparse.Namespace) -> int:
     from lstm_automl.distributed.workers import SUPERVISED_ENV, Prefixed, run_worker
 
-    loaded = load_sweep(args.sweep_file)
+    loaded = load_sweep(args.sweep_file, getattr(args, "overrides", None) or [])
     worker_id = args.worker_id or f"worker-{socket.gethostname()}"
     reporter = _reporter(args, stream=Prefixed(sys.stdout, f"{worker_id}| "))
-    rerun = f"lstm-sweep worker {args.sweep_file} --chief {args.chief} --id {worker_id}"
+    rerun = (f"lstm-sweep worker {args.sweep_file} --chief {args.chief} --id {worker_id}"
+             f"{shell_suffix(loaded.overrides)}")
     try:
         with terminate_as_interrupt():
             return run_worker(loaded, reporter, args.chief, worker_id, args.tracking_uri, None,

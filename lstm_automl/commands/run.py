@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from lstm_automl.config.overrides import as_arguments, shell_suffix
 from lstm_automl.console import NORMAL, QUIET, VERBOSE, Reporter, interrupted_message, print_result
 from lstm_automl.distributed.process_recycling import (
     RECYCLE_EXIT,
@@ -26,7 +27,7 @@ INTERRUPTED = 130
 
 
 def run_command(args: argparse.Namespace) -> int:
-    loaded = load_sweep(args.sweep_file)
+    loaded = load_sweep(args.sweep_file, getattr(args, "overrides", None) or [])
     count, gpus = _workers(args)
     quiet_frameworks()
     segment = current_segment()
@@ -40,7 +41,7 @@ def run_command(args: argparse.Namespace) -> int:
     reporter = Reporter(verbosity, debug=args.debug)
     if segment is not None:  # the clock of the whole sweep, not of this process
         reporter.started -= max(0.0, time.time() - segment.started)
-    rerun = f"lstm-sweep run {args.sweep_file}"
+    rerun = f"lstm-sweep run {args.sweep_file}{shell_suffix(loaded.overrides)}"
 
     from lstm_automl.session import run_sweep, sweep_folder
 
@@ -75,7 +76,8 @@ def _child_argv(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     """The command line of the first child, and of those that continue (never --fresh)."""
     top = ["--debug"] if args.debug else []
     loud = ["-q"] if args.quiet else ["-v"] if args.verbose else []
-    resume = [*top, "run", args.sweep_file, *loud]
+    resume = [*top, "run", args.sweep_file, *loud,
+              *as_arguments(getattr(args, "overrides", None) or [])]
     first = [*resume, "--fresh"] if getattr(args, "fresh", False) else resume
     return first, resume
 

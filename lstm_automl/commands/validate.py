@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import argparse
 
-from lstm_automl.config.space_summary import space_text, sweep_space
+from lstm_automl.config.space_summary import budget_text, space_text, sweep_space
 from lstm_automl.model.kernel_tags import space_kernel_notes
 from lstm_automl.sweep_file.loader import add_data_notes, load_sweep
 
 
 def validate_command(args: argparse.Namespace) -> int:
-    loaded = load_sweep(args.sweep_file)
+    loaded = load_sweep(args.sweep_file, getattr(args, "overrides", None) or [])
     data = None
     if not args.no_data:
         from lstm_automl.data import load_data, load_variants
@@ -30,6 +30,9 @@ def validate_command(args: argparse.Namespace) -> int:
     for name, text in rows:
         print(f"  {name:<{width}}  {text}")
     print(f"space size: {space_text(config, size)}")
+    budget = budget_text(config)
+    if budget:
+        print(f"budget: {budget}")
     if data is not None:
         print(f"data: {data.describe()}")
         for key, value in data.summary().items():

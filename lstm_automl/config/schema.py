@@ -18,7 +18,9 @@ import math
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -33,6 +35,8 @@ from pydantic import (
     model_serializer,
 )
 
+from lstm_automl.config.durations import FORM as DURATION_FORM
+from lstm_automl.config.durations import parse_duration
 from lstm_automl.config.names import TUNER_ALGORITHMS
 from lstm_automl.config.params import SEARCH_PARAMS, Domain, check_value
 from lstm_automl.errors import SpecError
@@ -473,6 +477,68 @@ DataConfig = Annotated[
 ]
 
 
+PRUNING_RULES: dict[str, str] = {
+    "none": "every trial trains until its epochs or its early stopping end it",
+    "median": "stop a trial whose best value so far is worse than the median of the finished "
+    "trials at the same epoch",
+    "asha": "asynchronous successive halving: at rungs min_epochs x reduction_factor^k, keep "
+    "only the best 1/reduction_factor of the trials that reached the rung",
+}
+
+
+def _pruning_shorthand(value: Any) -> Any:
+    """``pruning: median`` means ``pruning: {rule: median}`` with the default knobs."""
+    if isinstance(value, str):
+        if value not in PRUNING_RULES:
+            raise ValueError(f"expected one of: {', '.join(PRUNING_RULES)}, or a mapping "
+                             f"{{rule: median, min_epochs: 2, min_trials: 3}}")
+        return {"rule": value}
+    return value
+
+
+class PruningConfig(_Strict):
+    """Stop clearly losing trials early (``tuner.pruning``); a pruned trial keeps the best
+    score it reached, which the tuner learns from."""
+
+    rule: Literal[tuple(PRUNING_RULES)] = Field(  # type: ignore[valid-type]
+        "none", description="; ".join(f"{k}: {v}" for k, v in PRUNING_RULES.items()))
+    min_epochs: StrictInt = Field(
+        2, ge=1, description="warm-up: no trial is pruned before it trained this many epochs "
+        "(asha: the first rung)")
+    min_trials: StrictInt = Field(
+        3, ge=1, description="median: finished trials needed at an epoch before any trial is "
+        "compared with them; asha: other trials that must have reached a rung before it cuts")
+    reduction_factor: StrictInt = Field(
+        3, ge=2, description="asha: rungs at min_epochs x factor^k; the best 1/factor go on")
+
+    @property
+    def enabled(self) -> bool:
+        return self.rule != "none"
+
+
+Pruning = Annotated[PruningConfig, BeforeValidator(
+    _pruning_shorthand, json_schema_input_type=Union[
+        Literal[tuple(PRUNING_RULES)], PruningConfig])]  # type: ignore[valid-type]
+
+
+def _duration(value: Any) -> Any:
+    parse_duration(value)  # raises ValueError naming the accepted form
+    return value
+
+
+def _plain_number(value: Any) -> Any:
+    """A number as written (``'0.1'`` and ``true`` are not): what an editor's schema says."""
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)
+                         and math.isfinite(value)):
+        return value
+    raise ValueError("expected a finite number")
+
+
+Number = Annotated[float, BeforeValidator(_plain_number, json_schema_input_type=float)]
+
+Duration = Annotated[Union[StrictStr, StrictInt, StrictFloat], AfterValidator(_duration)]
+
+
 class TunerConfig(_Strict):
     """How keras-tuner searches."""
 
@@ -492,6 +558,24 @@ class TunerConfig(_Strict):
     directory: StrictStr | None = Field(
         None, description="tuner state folder (default: .lstm_sweep/NAME in the working folder)"
     )
+    pruning: Pruning = Field(
+        default_factory=PruningConfig, description="stop losing trials early: none, median or "
+        "asha, or {rule: median, min_epochs: 2, min_trials: 3, reduction_factor: 3}")
+    max_time: Duration | None = Field(
+        None, description=f"time budget of the whole sweep, {DURATION_FORM}: no trial starts "
+        f"after it and the running one stops at it (keeping its best epoch), then the sweep is "
+        f"evaluated and registered as usual")
+    target: Number | None = Field(
+        None, description="stop the sweep once a trial's objective reaches this value (at or "
+        "below it when minimising, at or above when maximising)")
+    start_with: list[dict[StrictStr, Any]] = Field(
+        default_factory=list, description="configurations to try first, e.g. your current "
+        "model: [{units: 64, layers: 2, learning_rate: 0.001}]; values left out take the "
+        "hyperparameter's default; random, bayesian and hyperband")
+
+    @property
+    def max_time_seconds(self) -> float | None:
+        return None if self.max_time is None else parse_duration(self.max_time)
 
 
 class TrainingConfig(_Strict):
@@ -510,10 +594,17 @@ class TrainingConfig(_Strict):
     mixed_precision: bool = Field(
         False, description="float16 compute with float32 weights and output (for GPUs)"
     )
+    max_trial_time: Duration | None = Field(
+        None, description=f"time limit of one trial, {DURATION_FORM}: its training stops at "
+        f"the limit and it keeps its best epoch")
     recycle_every: StrictInt = Field(
         25, ge=0, description="run the sweep in a fresh process every this many trials, so a "
         "long sweep's memory stays flat (it resumes where it was; 0: one process)"
     )
+
+    @property
+    def max_trial_seconds(self) -> float | None:
+        return None if self.max_trial_time is None else parse_duration(self.max_trial_time)
 
 
 class TrackingConfig(_Strict):

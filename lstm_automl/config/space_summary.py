@@ -134,3 +134,25 @@ def space_text(config: Any, size: int | None) -> str:
     if getattr(config, "model", None) is not None:
         return "more than the YAML says: the function declares its own hyperparameters"
     return format_size(size)
+
+
+def budget_text(config: Any) -> str | None:
+    """How the search spends its budget, one line (None when nothing beyond max_trials is set):
+    ``pruning median (from epoch 2, against at least 3 other trials); max_time 2h``."""
+    parts = []
+    pruning = config.tuner.pruning
+    if pruning.enabled:
+        extra = f", reduction factor {pruning.reduction_factor}" if pruning.rule == "asha" else ""
+        trials = f"{pruning.min_trials} other trial{'s' if pruning.min_trials != 1 else ''}"
+        parts.append(f"pruning {pruning.rule} (from epoch {pruning.min_epochs}, against at "
+                     f"least {trials}{extra})")
+    if config.tuner.max_time is not None:
+        parts.append(f"max_time {config.tuner.max_time}")
+    if config.training.max_trial_time is not None:
+        parts.append(f"max_trial_time {config.training.max_trial_time}")
+    if config.tuner.target is not None:
+        parts.append(f"target {config.tuner.objective} {config.tuner.target:g}")
+    count = len(config.tuner.start_with)
+    if count:
+        parts.append(f"{count} start_with configuration{'s' if count != 1 else ''} first")
+    return "; ".join(parts) or None

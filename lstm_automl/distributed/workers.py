@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from lstm_automl.config.overrides import as_arguments
 from lstm_automl.console import QUIET, VERBOSE, Reporter
 from lstm_automl.distributed.mlflow_server import die_with_parent
 from lstm_automl.distributed.process_recycling import RECYCLE_EXIT, Segment
@@ -78,7 +79,8 @@ def run_with_workers(loaded: LoadedSweep, reporter: Reporter, count: int,
         if session.already_complete:
             return session.completed_result()
         session.open()
-        pool = WorkerPool(count, gpus, sweep_file, session.prep.tracker, reporter)
+        pool = WorkerPool(count, gpus, sweep_file, session.prep.tracker, reporter,
+                          loaded.overrides)
         with session.guarded():
             try:
                 tuner = _chief_tuner(session)
@@ -109,8 +111,10 @@ def _chief_tuner(session: SweepSession) -> Any:
 
 def _finish(session: SweepSession, tuner: Any) -> SweepResult:
     """Step 4 on the chief, with every worker's trials read from the oracle and MLflow."""
+    from lstm_automl.tuning.sweep_options import say_why_stopped
     from lstm_automl.tuning.tuners import sweep_records
 
+    say_why_stopped(tuner, session.reporter)
     records = sweep_records(tuner.oracle, session.prep.tracker.trial_runs(), [])
     return session.finish(records, tuner)
 
@@ -164,6 +168,7 @@ class EndWatcher:
         ended = list(self.oracle.end_order)
         if len(ended) <= self.seen:
             return
+        from lstm_automl.tuning.pruning import was_pruned
         from lstm_automl.tuning.tuners import trial_number
 
         for tid in ended[self.seen:]:
@@ -172,8 +177,9 @@ class EndWatcher:
             total = f"/{self.reporter.total}" if self.reporter.total else ""
             result = (f"{self.reporter.objective} {trial.score:.4g}" if trial.score is not None
                       else "no score")
-            self.reporter.line(f"[{number}{total}] trial-{number:03d} {str(trial.status).lower()}"
-                               f": {result}")
+            pruned = was_pruned(trial)
+            status = f"pruned at epoch {pruned}" if pruned else str(trial.status).lower()
+            self.reporter.line(f"[{number}{total}] trial-{number:03d} {status}: {result}")
         self.seen = len(ended)
 
 
@@ -191,8 +197,10 @@ class WorkerPool:
     """Starts, watches and restarts this machine's workers."""
 
     def __init__(self, count: int, gpus: list[str] | None, sweep_file: str,
-                 tracker: SweepTracker, reporter: Reporter) -> None:
+                 tracker: SweepTracker, reporter: Reporter,
+                 overrides: list[str] | None = None) -> None:
         gpus = gpus or []
+        self.overrides = overrides or []  # the sweep's --set items: workers load the same sweep
         self.workers = [Worker(f"worker-{i}", gpus[i] if gpus else None) for i in range(count)]
         self.sweep_file = sweep_file
         self.tracker = tracker
@@ -218,7 +226,7 @@ class WorkerPool:
         command = [sys.executable, "-m", "lstm_automl", *(["--debug"] if self.reporter.debug
                                                           else []),
                    "worker", self.sweep_file, "--chief", f"{LOCAL}:{self.port}", "--id",
-                   worker.worker_id, *loud]
+                   worker.worker_id, *loud, *as_arguments(self.overrides)]
         worker.process = subprocess.Popen(command, env=env, preexec_fn=die_with_parent)
 
     def supervise(self) -> None:

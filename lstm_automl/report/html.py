@@ -159,12 +159,14 @@ def _cards(sweep: Sweep, registered: tuple[str, str, bool] | None) -> str:
     better = "lower" if sweep.minimise else "higher"
     done = sum(t.status == "completed" for t in sweep.trials)
     failed = sum(t.status == "failed" for t in sweep.trials)
+    pruned = sum(t.status == "pruned" for t in sweep.trials)
     retried = len({t.trial_id for t in sweep.superseded})
     # max_trials: the tag follows an extended sweep; the param keeps the first value
     budget = sweep.tags.get("lstm_sweep.max_trials") or p.get("max_trials")
     search = _dl([("objective", f"{sweep.objective} ({better} is better)"),
                   ("algorithm", p.get("algorithm")), ("max trials", budget),
-                  ("trials", f"{done} completed, {failed} failed, {len(sweep.trials)} in all"
+                  ("trials", f"{done} completed, " + (f"{pruned} pruned, " if pruned else "")
+                   + f"{failed} failed, {len(sweep.trials)} in all"
                    + (f" ({retried} retried)" if retried else "")),
                   ("epochs", p.get("epochs")), ("early stop", p.get("early_stopping_patience")),
                   ("seed", p.get("seed"))])
@@ -272,12 +274,15 @@ def _leaderboard(sweep: Sweep) -> str:
     champion = sweep.champion
     body = ""
     failures = ""
+    stopped = ""  # pruned, or cut by a time limit (tuning/pruning.py, tuning/budgets.py)
     for row in rows:
         cells = row_cells(row, keys, sweep.all_attempts)
         cells[-1] = row.status  # the reason goes below the table: it would stretch the row
         if row.failure:
             which = f" (attempt {row.attempt})" if sweep.all_attempts else ""
             failures += f"<li><b>{_e(row.trial)}</b>{which}: {_e(row.failure)}</li>"
+        if row.stopped and row.final:
+            stopped += f"<li><b>{_e(row.trial)}</b>: {_e(row.stopped)}</li>"
         cls = ("champion" if champion and row.run_id == champion.run_id
                else "failed" if row.status == "failed" or not row.final else "")
         tds = "".join(
@@ -285,6 +290,7 @@ def _leaderboard(sweep: Sweep) -> str:
             f"{_e(c)}</td>" for h, c in zip(head, cells, strict=True))
         body += f"<tr class=\"{cls}\">{tds}</tr>"
     failed = f"<p>Why trials failed:</p><ul>{failures}</ul>" if failures else ""
+    failed += f"<p>Trials that stopped early:</p><ul>{stopped}</ul>" if stopped else ""
     note = attempts_note(sweep)
     extra = f"<p class=\"meta\">{_e(note)}</p>" if note else ""
     return f"<div class=\"scroll\"><table><tr>{th}</tr>{body}</table></div>{extra}{failed}"

@@ -15,9 +15,9 @@ from typing import Any
 from lstm_automl.config.names import higher_is_better
 from lstm_automl.config.params import split_layer_key
 from lstm_automl.console import fmt_value as fmt  # one cell format for console and report
-from lstm_automl.report.store import Sweep, Trial
+from lstm_automl.report.store import SCORED, Sweep, Trial
 from lstm_automl.results.verdict import Verdict, judge
-from lstm_automl.tracking.tags import BASELINE_LABEL_TAG
+from lstm_automl.tracking.tags import BASELINE_LABEL_TAG, STOPPED_TAG
 
 FORMATS = ("table", "csv", "json", "markdown")
 SHOWN_APART = ("cell", "layers", "units", "bidirectional")
@@ -91,6 +91,7 @@ class Row:
     run_id: str
     attempt: int = 1
     final: bool = True  # False: an earlier attempt of a retried trial (``--all-attempts``)
+    stopped: str | None = None  # why it ended early: "pruned at epoch 3: ...", a time limit
 
 
 def build_rows(sweep: Sweep) -> tuple[list[Row], list[str]]:
@@ -99,7 +100,7 @@ def build_rows(sweep: Sweep) -> tuple[list[Row], list[str]]:
     rows = []
     rank = 0
     for trial in sweep.ranked():
-        ranked = trial.final and trial.status == "completed" and trial.score is not None
+        ranked = trial.final and trial.status in SCORED and trial.score is not None
         rank += ranked
         epochs = trial.metrics.get("epochs_trained")
         rows.append(Row(
@@ -110,7 +111,7 @@ def build_rows(sweep: Sweep) -> tuple[list[Row], list[str]]:
             epochs=int(epochs) if epochs is not None else None,
             seconds=trial.metrics.get("trial_seconds"), status=trial.status,
             failure=trial.tags.get("failure"), run_id=trial.run_id, attempt=trial.attempt,
-            final=trial.final))
+            final=trial.final, stopped=trial.tags.get(STOPPED_TAG)))
     return rows, keys
 
 
@@ -241,6 +242,9 @@ def _num(value: float | None) -> str:
 def row_cells(row: Row, keys: list[str], attempts: bool = False) -> list[str]:
     """A row as display strings, in column order (``attempts``: with the attempt column)."""
     status = row.status + (f": {row.failure}" if row.failure else "")
+    if row.stopped:  # "pruned at epoch 3: val_loss 0.41 > median 0.22" says its status itself
+        status = row.stopped if row.stopped.startswith(row.status) else (
+            f"{status} ({row.stopped})")
     seconds = "-" if row.seconds is None else f"{row.seconds:.1f}s"
     return [fmt(row.rank), row.trial, *([str(row.attempt)] if attempts else []), row.cell,
             fmt(row.depth), fmt(row.units), fmt(row.bidirectional),
@@ -256,11 +260,13 @@ def headers(sweep: Sweep, keys: list[str]) -> list[str]:
 
 def title(sweep: Sweep) -> str:
     done = sum(t.status == "completed" for t in sweep.trials)
+    pruned = sum(t.status == "pruned" for t in sweep.trials)
     better = "lower" if sweep.minimise else "higher"
     retried = len({t.trial_id for t in sweep.superseded})
     again = f", {retried} retried" if retried else ""
     return (f"Sweep '{sweep.name}' (experiment '{sweep.experiment_name}', run {sweep.run_id}, "
-            f"{sweep.run.info.status}): {done} of {len(sweep.trials)} trials completed{again}; "
+            f"{sweep.run.info.status}): {done} of {len(sweep.trials)} trials completed"
+            f"{f', {pruned} pruned' if pruned else ''}{again}; "
             f"{sweep.objective}, {better} is better")
 
 
@@ -308,13 +314,13 @@ def _csv(sweep: Sweep, rows: list[Row], keys: list[str]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["rank", "trial", "cell", "depth", "units", "bidirectional", *keys,
                      sweep.objective, "epochs", "seconds", "status", "failure", "run_id",
-                     "attempt"])
+                     "attempt", "stopped"])
     for r in rows:
         writer.writerow([_plain(v) for v in (
             r.rank, r.trial, r.cell, r.depth, r.units, r.bidirectional,
             *(r.others[k] for k in keys), r.score, r.epochs,
             None if r.seconds is None else round(r.seconds, 3), r.status, r.failure, r.run_id,
-            r.attempt)])
+            r.attempt, r.stopped)])
     return buffer.getvalue()
 
 
@@ -340,7 +346,7 @@ def as_json(sweep: Sweep, rows: list[Row], keys: list[str],
             "units": r.units, "bidirectional": r.bidirectional, **r.others,
             sweep.objective: r.score, "epochs": r.epochs, "seconds": r.seconds,
             "status": r.status, "failure": r.failure, "run_id": r.run_id,
-            "attempt": r.attempt, "final_attempt": r.final,
+            "attempt": r.attempt, "final_attempt": r.final, "stopped": r.stopped,
         } for r in rows],
         "all_attempts": sweep.all_attempts,
         "champion": {

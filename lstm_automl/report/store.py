@@ -19,6 +19,7 @@ from lstm_automl.tracking.store import disable_telemetry, resolve_tracking_uri, 
 from lstm_automl.tracking.tags import ATTEMPT_TAG, KIND_TAG, PARENT_TAG
 
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
+SCORED = ("completed", "pruned")  # trials with a score: a pruned one keeps the best it reached
 _STATUS = {"FINISHED": "completed", "FAILED": "failed", "KILLED": "killed",
            "RUNNING": "running", "SCHEDULED": "running"}
 
@@ -97,7 +98,7 @@ class Sweep:
         """Completed trials best first, then the rest (running, failed) in trial order; with
         ``all_attempts`` a trial's earlier attempts follow it, latest first."""
         shown = self.rows
-        scored = [t for t in shown if t.final and t.status == "completed" and t.score is not None]
+        scored = [t for t in shown if t.final and t.status in SCORED and t.score is not None]
         sign = 1.0 if self.minimise else -1.0
         scored.sort(key=lambda t: (sign * float(t.score or 0.0), t.number or 0))
         rest = sorted((t for t in shown if t.final and t not in scored),
@@ -121,7 +122,7 @@ class Sweep:
         for trial in self.trials:
             if named and trial.name == named:
                 return trial
-        scored = [t for t in self.trials if t.status == "completed" and t.score is not None]
+        scored = [t for t in self.trials if t.status in SCORED and t.score is not None]
         if not scored:
             return None
         sign = 1.0 if self.minimise else -1.0

@@ -48,9 +48,12 @@ class SweepResult:
 
     @property
     def counts(self) -> dict[str, int]:
-        """Completed, failed and retried trials (retried: an interrupted attempt came first)."""
+        """Completed, pruned, failed and retried trials (retried: an interrupted attempt came
+        first)."""
         completed = sum(r.status == "COMPLETED" for r in self.records)
-        return {"completed": completed, "failed": len(self.records) - completed,
+        pruned = sum(r.status == "PRUNED" for r in self.records)
+        return {"completed": completed, "pruned": pruned,
+                "failed": len(self.records) - completed - pruned,
                 "retried": sum(r.attempt > 1 for r in self.records)}
 
 
@@ -70,7 +73,7 @@ def summary_of(result: SweepResult) -> dict[str, Any]:
         "trials": [{"name": r.name, "number": r.number, "trial_id": r.trial_id,
                     "status": r.status, "score": r.score, "epochs": r.epochs,
                     "seconds": round(r.seconds, 2), "run_id": r.run_id, "attempt": r.attempt,
-                    "values": r.values,
+                    "values": r.values, "stopped": r.stopped,
                     "failure": failure_reason(r.message) if r.message else None}
                    for r in result.records],
     }
@@ -84,7 +87,7 @@ def result_from_summary(path: Path, parent_run_id: str, tracking_uri: str) -> Sw
         run_id=t.get("run_id") or "", name=t["name"], values=t.get("values") or {},
         status=t["status"], score=t.get("score"), epochs=int(t.get("epochs") or 0),
         seconds=float(t.get("seconds") or 0.0), message=t.get("failure"),
-        attempt=int(t.get("attempt") or 1))
+        attempt=int(t.get("attempt") or 1), stopped=t.get("stopped"))
         for index, t in enumerate(summary.get("trials", []), start=1)]
     best = next((r for r in records if r.name == summary.get("best_trial")), records[0])
     registered = summary.get("registered") or {}

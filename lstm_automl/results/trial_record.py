@@ -6,7 +6,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["TrialRecord", "failure_reason", "last_failure"]
+__all__ = ["SCORED", "TrialRecord", "failure_reason", "last_failure"]
+
+SCORED = ("COMPLETED", "PRUNED")  # trial statuses that have a score (a pruned one: its best)
 
 
 @dataclass
@@ -24,6 +26,7 @@ class TrialRecord:
     seconds: float = 0.0
     message: str | None = None
     attempt: int = 1  # > 1: an earlier run of this trial was interrupted and it was retried
+    stopped: str | None = None  # why it ended early: pruned, or a time limit (tuning/pruning.py)
 
 
 def failure_reason(message: str | None) -> str:

@@ -59,7 +59,10 @@ class Opening:
     previous: SweepState | None = None  # what --fresh discarded (its MLflow run gets marked)
 
 
-OPERATIONAL = ("training.recycle_every",)  # how the sweep runs, not what its trials mean
+# How the sweep runs, not what its trials mean (a wall-clock limit depends on the machine, and a
+# sweep that ran out of time may go on with more); tuner.pruning, max_time, target and
+# start_with are not in the identity either (resume/identity.py picks tuner keys one by one).
+OPERATIONAL = ("training.recycle_every", "training.max_trial_time")
 
 
 def run_identity(config: Any, direction: str, fingerprint: str,

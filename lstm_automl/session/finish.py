@@ -17,7 +17,7 @@ from lstm_automl.data import SweepData
 from lstm_automl.data.base import DEFAULT_BASELINE_BUDGET_S
 from lstm_automl.errors import SweepError
 from lstm_automl.results.sweep_result import SweepResult, result_from_summary, summary_of
-from lstm_automl.results.trial_record import TrialRecord, failure_reason, last_failure
+from lstm_automl.results.trial_record import SCORED, TrialRecord, failure_reason, last_failure
 from lstm_automl.tracking.runs import SweepTracker
 from lstm_automl.tracking.store import display_uri, tracking_call
 from lstm_automl.tracking.tags import (
@@ -39,7 +39,7 @@ def finish_sweep(prep: Prepared, tuner: Any, records: list[TrialRecord]) -> Swee
     """Evaluate the final model on the test split, register it, close the sweep run."""
     loaded, data, tracker, uri = prep.loaded, prep.data, prep.tracker, prep.uri
     config = loaded.config
-    completed = [r for r in records if r.status == "COMPLETED" and r.score is not None]
+    completed = [r for r in records if r.status in SCORED and r.score is not None]
     if not completed:
         raise SweepError(
             f"no trial completed ({len(records)} ran); last failure: "
@@ -154,7 +154,7 @@ def _close(tracker: SweepTracker, result: SweepResult, objective: str) -> None:
     counts = result.counts
     metrics["baselines_seconds"] = result.baseline_seconds
     metrics.update(trials_completed=counts["completed"], trials_failed=counts["failed"],
-                   trials_retried=counts["retried"])
+                   trials_retried=counts["retried"], trials_pruned=counts["pruned"])
     tracker.finish_sweep(metrics, result.best.values, summary_of(result))
 
 

@@ -12,9 +12,11 @@ from lstm_automl.console import Reporter, fmt_value, print_header, silenced
 from lstm_automl.data import SweepData
 from lstm_automl.sweep_file.loader import LoadedSweep
 from lstm_automl.tracking.runs import SweepTracker
+from lstm_automl.tracking.store import tracking_call
 from lstm_automl.tracking.tags import (
     CONFIG_HASH_TAG,
     MAX_TRIALS_TAG,
+    OVERRIDES_TAG,
     PROCESSES_TAG,
     SUPERSEDED_BY_TAG,
     SWEEP_FILE_TAG,
@@ -45,6 +47,10 @@ def open_sweep_run(prep: Prepared, reporter: Reporter) -> None:
                 CONFIG_HASH_TAG: state.config_hash, MAX_TRIALS_TAG: str(config.tuner.max_trials)}
         tracker.start_sweep(config.name, _sweep_params(loaded, prep.data), tags, loaded.text,
                             _space_text(specs), attach=prep.parent)
+        if loaded.effective:  # --set overrides: the sweep as it runs, beside the file
+            with tracking_call(prep.uri, "logging the effective config"):
+                tracker.log_text(loaded.effective, "sweep_effective.yaml")
+            tracker.set_sweep_tags({OVERRIDES_TAG: " ".join(loaded.overrides)[:5000]})
         if prep.segment is not None:  # how many processes this sweep took so far
             tracker.set_sweep_tags({PROCESSES_TAG: str(prep.segment.number)})
         state.parent_run_id, state.tracking_uri = tracker.parent_run_id, prep.uri
@@ -103,8 +109,25 @@ def _sweep_params(loaded: LoadedSweep, data: SweepData) -> dict[str, Any]:
         "epochs": config.training.epochs,
         "early_stopping_patience": config.training.early_stopping_patience,
     }
+    params.update(search_params(config))
     params.update({f"data.{k}": v for k, v in data.summary().items() if k != "source"})
     params["data.source"] = config.data.source
+    return params
+
+
+def search_params(config: Any) -> dict[str, Any]:
+    """How the search spends its budget (pruning, time, target, start_with), for the run."""
+    pruning = config.tuner.pruning
+    params: dict[str, Any] = {"pruning": pruning.rule}
+    if pruning.enabled:
+        params.update({"pruning.min_epochs": pruning.min_epochs,
+                       "pruning.min_trials": pruning.min_trials})
+        if pruning.rule == "asha":
+            params["pruning.reduction_factor"] = pruning.reduction_factor
+    optional = {"max_time": config.tuner.max_time, "target": config.tuner.target,
+                "max_trial_time": config.training.max_trial_time,
+                "start_with": len(config.tuner.start_with) or None}
+    params.update({k: v for k, v in optional.items() if v is not None})
     return params
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lstm_automl.config.names import direction as objective_direction
+from lstm_automl.config.overrides import shell_suffix
 from lstm_automl.data import SweepData, load_data, load_variants
 from lstm_automl.model.python_model import PythonBuilder, file_hash, load_builder
 from lstm_automl.resume.identity import data_fingerprint, identity_hash
@@ -82,7 +83,8 @@ def prepare(loaded: LoadedSweep, fresh: bool = False, rerun: str | None = None,
     check_store(uri)
     direction = sweep_direction(loaded)
     identity = run_identity(config, direction, data_fingerprint(data), python_hash(python))
-    rerun = rerun or f"lstm-sweep run {loaded.source or loaded.path}"
+    rerun = rerun or (f"lstm-sweep run {loaded.source or loaded.path}"
+                      f"{shell_suffix(loaded.overrides)}")
     opening = open_folder(sweep_folder(loaded), identity, identity_hash(identity), fresh, rerun)
     tracker = SweepTracker(via or uri, config.experiment_name,
                            artifact_root=artifact_location(uri, config.experiment_name))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from lstm_automl.console import VERBOSE, Reporter
 from lstm_automl.errors import SweepError
-from lstm_automl.results.trial_record import TrialRecord, last_failure
+from lstm_automl.results.trial_record import SCORED, TrialRecord, last_failure
 from lstm_automl.resume.recovery import OracleTrial, reconcile
 from lstm_automl.resume.state_folder import tuner_directory
 
@@ -25,6 +25,7 @@ __all__ = ["consecutive_failures_error", "make_sweep_tuner", "recover", "search"
 
 def search(prep: Prepared, reporter: Reporter) -> tuple[Any, list[TrialRecord]]:
     """Run (or go on with) the search in this process; the tuner and every trial's record."""
+    from lstm_automl.tuning.sweep_options import say_why_stopped
     from lstm_automl.tuning.tuners import sweep_records
 
     seed_everything(prep)
@@ -38,6 +39,7 @@ def search(prep: Prepared, reporter: Reporter) -> tuple[Any, list[TrialRecord]]:
         if "consecutive failures" not in str(exc).lower():
             raise
         raise consecutive_failures_error(prep, tuner) from None
+    say_why_stopped(tuner, reporter)
     return tuner, sweep_records(tuner.oracle, prep.tracker.trial_runs(), tuner.trial_records)
 
 
@@ -56,6 +58,7 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter) -> Any:
     import keras_tuner as kt
 
     from lstm_automl.model.hypermodel import SweepHyperModel, resolve_jit
+    from lstm_automl.tuning import sweep_options
     from lstm_automl.tuning.tuners import make_tuner
 
     loaded, data = prep.loaded, prep.data
@@ -69,6 +72,8 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter) -> Any:
         config.search.specs(), data.model_shape(), config.seed, variants=prep.variants,
         jit_compile=resolve_jit(config.training.jit_compile, work), python=prep.python)
     algorithm = config.tuner.algorithm
+    options = sweep_options.tuner_options(prep, reporter)  # pruning, budgets, start_with
+    progress = options.pop("progress")
     common: dict[str, Any] = dict(
         hypermodel=model_builder,
         objective=kt.Objective(config.tuner.objective, direction=prep.direction),
@@ -79,8 +84,8 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter) -> Any:
         overwrite=False,  # resume/state_folder.py already discarded what must not be resumed
         max_consecutive_failed_trials=config.tuner.max_consecutive_failures,
         tracker=prep.tracker,
-        on_event=reporter.on_trial,
         recycle_every=config.training.recycle_every if prep.segment is not None else 0,
+        **options,
     )
     if algorithm == "hyperband":
         common.update(max_epochs=config.training.epochs, factor=config.tuner.hyperband_factor)
@@ -90,6 +95,7 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter) -> Any:
         tuner = make_tuner(algorithm, print_tracebacks=reporter.debug, **common)
     if algorithm != "hyperband" and not tuner._is_worker():
         tuner.oracle.max_trials = config.tuner.max_trials  # a raised max_trials is allowed
+    sweep_options.follow_progress(tuner, progress)
     tuner.save()  # from now on a kill always leaves state that reloads
     return tuner
 
@@ -121,7 +127,7 @@ def recover(tuner: Any, prep: Prepared, reporter: Reporter, quiet: bool = False)
               for tid, t in oracle.trials.items()}
     fixed = reconcile(tracker, trials, oracle.objective.name)
     ended = sweep_records(oracle, tracker.trial_runs(), [])
-    completed = [r for r in ended if r.status == "COMPLETED" and r.score is not None]
+    completed = [r for r in ended if r.status in SCORED and r.score is not None]
     sign = 1.0 if reporter.minimise else -1.0
     if completed:  # the console's "best so far" goes on from the earlier sessions
         reporter.best = min(completed, key=lambda r: sign * float(r.score or 0.0))

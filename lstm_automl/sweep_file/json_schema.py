@@ -64,6 +64,7 @@ def sweep_schema() -> Schema:
         search[name] = _param(domain, search[name])
     _data_names(defs)
     schema["properties"]["data"] = _data_by_task(schema["properties"]["data"], defs)
+    _durations(defs)
     defs["TunerConfig"]["properties"]["objective"]["enum"] = _unique(
         n for task in TASK_METRICS for n in objective_names(task, backtest=True))
     schema["allOf"] = [*_objective_rules(), *_forecast_only_rules(), _grid_rule(),
@@ -262,6 +263,18 @@ def _lax_bools(defs: dict[str, Schema]) -> None:
                 prop = definition["properties"][key]
                 kept = {k: prop[k] for k in _ANNOTATIONS if k in prop}
                 definition["properties"][key] = {**kept, **_lax_bool()}
+
+
+def _durations(defs: dict[str, Schema]) -> None:
+    """``max_time`` and ``max_trial_time``: ``2h``, ``30m``, ``1h30m``, or seconds > 0."""
+    from lstm_automl.config.durations import PATTERN
+
+    for section, key in (("TunerConfig", "max_time"), ("TrainingConfig", "max_trial_time")):
+        prop = defs[section]["properties"][key]
+        kept = {k: prop[k] for k in _ANNOTATIONS if k in prop}
+        defs[section]["properties"][key] = {**kept, "anyOf": [
+            {"type": "string", "pattern": PATTERN}, {"type": "number", "exclusiveMinimum": 0},
+            _yaml11_number(), {"type": "null"}]}
 
 
 def _data_names(defs: dict[str, Schema]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,15 @@ from pydantic import BaseModel, ValidationError
 
 from lstm_automl.config import schema as cfg
 from lstm_automl.config.names import higher_is_better, objective_problem
+from lstm_automl.config.overrides import (
+    apply_overrides,
+    effective_text,
+    name_overridden,
+    parse_overrides,
+)
 from lstm_automl.config.params import SEARCH_PARAMS, rule_holds, short_list, window_checks
 from lstm_automl.config.space_summary import data_size, is_searched, space_size
+from lstm_automl.config.start_with import start_with_problems
 from lstm_automl.errors import ConfigError, SpecError
 from lstm_automl.model.kernel_tags import gpu_visible, space_kernel_notes
 from lstm_automl.model.python_model import architecture_problems, python_ref, static_problems
@@ -59,15 +67,24 @@ class LoadedSweep:
     text: str
     notes: list[str] = field(default_factory=list)
     source: str = ""
+    overrides: list[str] = field(default_factory=list)  # ``--set`` items, as typed
+    effective: str = ""  # the file with the overrides written in ("" without overrides)
 
     @property
     def base_dir(self) -> Path:
         return self.path.parent
 
 
-def load_sweep(path: str | Path) -> LoadedSweep:
-    """Read, parse and validate a sweep file; raise ConfigError naming every problem."""
+def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> LoadedSweep:
+    """Read, parse and validate a sweep file; raise ConfigError naming every problem.
+
+    ``overrides``: ``--set KEY=VALUE`` items, written into the file's mapping before it is
+    validated (lstm_automl.config.overrides).
+    """
     source = str(path)
+    changes, problems = parse_overrides(overrides, SweepLoader)
+    if problems:
+        raise ConfigError(source, problems)
     text = _read_text(Path(path), source)
     data = _parse_yaml(text, source)
     if not isinstance(data, dict):
@@ -76,19 +93,23 @@ def load_sweep(path: str | Path) -> LoadedSweep:
             f"the top level must be a mapping of keys (name, data, search, tuner, training, "
             f"tracking), got {kind}"
         ])
+    data, problems = apply_overrides(data, changes)
+    if problems:
+        raise ConfigError(source, problems)
     try:
         config = cfg.SweepConfig.model_validate(data)
     except ValidationError as exc:
         problems = _format_errors(exc.errors()) + _raw_meaning_problems(data)
-        raise ConfigError(source, problems) from None
+        raise ConfigError(source, name_overridden(problems, changes)) from None
     problems, notes = check_meaning(config)
     ref = python_ref(config, Path(path).resolve().parent)
     if ref is not None:
         problems += static_problems(ref)  # the import itself waits for the run (TensorFlow)
     if problems:
-        raise ConfigError(source, problems)
+        raise ConfigError(source, name_overridden(problems, changes))
     return LoadedSweep(config=config, path=Path(path).resolve(), text=text, notes=notes,
-                      source=source)
+                       source=source, overrides=list(overrides),
+                       effective=effective_text(data, changes, source) if changes else "")
 
 
 def _read_text(path: Path, source: str) -> str:
@@ -199,6 +220,7 @@ _SECTION_MODELS: dict[str, type[BaseModel]] = {
     "model": cfg.ModelConfig,
     "search": cfg.SearchConfig,
     "tuner": cfg.TunerConfig,
+    "tuner.pruning": cfg.PruningConfig,
     "training": cfg.TrainingConfig,
     "tracking": cfg.TrackingConfig,
 }
@@ -465,10 +487,26 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
         notes += space_kernel_notes(specs)
     if config.data.task == "classify" and specs["loss"] != SEARCH_PARAMS["loss"].default:
         notes.append("search.loss: classification always trains with cross-entropy; ignored")
+    problems += start_with_problems(config)
+    notes += budget_notes(config)
     patience = config.training.early_stopping_patience
     if patience is not None and patience >= config.training.epochs:
         notes.append("training.early_stopping_patience: >= epochs, so early stopping never fires")
     return problems, notes
+
+
+def budget_notes(config: cfg.SweepConfig) -> list[str]:
+    """Pruning and time settings that cannot do what they say."""
+    notes = []
+    pruning, epochs = config.tuner.pruning, config.training.epochs
+    if pruning.enabled and pruning.min_epochs >= epochs:
+        notes.append(f"tuner.pruning.min_epochs: {pruning.min_epochs} >= training.epochs "
+                     f"({epochs}), so no trial is ever pruned")
+    limit, total = config.training.max_trial_seconds, config.tuner.max_time_seconds
+    if limit is not None and total is not None and limit > total:
+        notes.append("training.max_trial_time: longer than tuner.max_time; the sweep's budget "
+                     "stops a trial first")
+    return notes
 
 
 def add_data_notes(loaded: LoadedSweep, data: Any, variants: Any = None) -> None:

@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from lstm_automl.results.trial_record import TrialRecord, failure_reason
+from lstm_automl.results.trial_record import SCORED, TrialRecord, failure_reason
 from lstm_automl.tracking.store import artifact_location, fast_fail, tracking_call
 from lstm_automl.tracking.tags import (
     ATTEMPT_TAG,
@@ -21,6 +21,7 @@ from lstm_automl.tracking.tags import (
     KIND_TAG,
     PARENT_TAG,
     STATUS_TAG,
+    STOPPED_TAG,
     SWEEP_ID_TAG,
     TRIAL_ID_TAG,
     TRIAL_NUMBER_TAG,
@@ -222,17 +223,23 @@ class SweepTracker:
         if record.score is not None and math.isfinite(record.score):
             metrics[f"best_{objective}"] = record.score
         tags = {STATUS_TAG: record.status.lower()}
+        if record.stopped:
+            tags[STOPPED_TAG] = record.stopped[:500]
         with tracking_call(self.uri, f"closing the run of {record.name}"):
             client = self.client
             if record.message:
                 tags[FAILURE_TAG] = failure_reason(record.message)[:500]
                 client.log_text(record.run_id, record.message, "failure.txt")
             self.close_run(record.run_id,
-                           "FINISHED" if record.status == "COMPLETED" else "FAILED",
+                           "FINISHED" if record.status in SCORED else "FAILED",
                            tags=tags, metrics=metrics)
         self.open_trial_run_id = None
 
     # --- the end ----------------------------------------------------------------------------
+    def log_text(self, text: str, name: str) -> None:
+        """A text artifact on the sweep run (the effective config after --set, for example)."""
+        self.client.log_text(self.parent_run_id, text, name)
+
     def log_table(self, header: list[str], rows: list[list[Any]], name: str) -> None:
         """A CSV artifact on the sweep run (the champion's test predictions, for example)."""
         import csv

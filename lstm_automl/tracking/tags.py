@@ -7,12 +7,13 @@ only format) can name tags without loading the tracking client.
 from __future__ import annotations
 
 __all__ = [
-    "ATTEMPT_TAG", "BASELINE_LABEL_TAG", "BEATS_BASELINES_TAG", "BEST_TRIAL_TAG", "CONFIG_HASH_TAG",
-    "FAILURE_TAG", "FINAL_MODEL_TAG", "KERNEL_TAG", "KIND_TAG", "MAX_TRIALS_TAG", "ORPHAN_TAG",
-    "PARENT_TAG", "PROCESSES_TAG", "RECOVERED_TAG", "REGISTERED_FOR_TAG", "REGISTERED_TAG",
-    "SOURCE_RUN_TAG", "STATUS_TAG", "STRONGEST_TAG", "SUPERSEDED_BY_TAG", "SWEEP_FILE_TAG",
-    "SWEEP_ID_TAG", "SWEEP_NAME_TAG", "TASK_TAG", "TRIAL_ID_TAG", "TRIAL_NUMBER_TAG",
-    "TUNER_ID_TAG", "VERDICT_TAG",
+    "ATTEMPT_TAG", "BASELINE_LABEL_TAG", "BEATS_BASELINES_TAG", "BEST_TRIAL_TAG",
+    "CONFIG_HASH_TAG", "DEADLINE_TAG", "FAILURE_TAG", "FINAL_MODEL_TAG", "KERNEL_TAG", "KIND_TAG",
+    "MAX_TRIALS_TAG", "ORPHAN_TAG", "OVERRIDES_TAG", "PARENT_TAG", "PROCESSES_TAG",
+    "RECOVERED_TAG", "REGISTERED_FOR_TAG", "REGISTERED_TAG", "SOURCE_RUN_TAG", "STATUS_TAG",
+    "STOPPED_TAG", "STRONGEST_TAG", "SUPERSEDED_BY_TAG", "SWEEP_FILE_TAG", "SWEEP_ID_TAG",
+    "SWEEP_NAME_TAG", "TASK_TAG", "TRIAL_ID_TAG", "TRIAL_NUMBER_TAG", "TUNER_ID_TAG",
+    "VERDICT_TAG",
 ]
 
 # Which runs are ours, and how they nest (MLflow's own parent tag).
@@ -24,6 +25,8 @@ SWEEP_ID_TAG = "lstm_sweep.sweep_id"
 CONFIG_HASH_TAG = "lstm_sweep.config_hash"
 MAX_TRIALS_TAG = "lstm_sweep.max_trials"  # params cannot change; a raised budget is a tag
 PROCESSES_TAG = "lstm_sweep.processes"  # a recycled sweep: the processes it ran in so far
+OVERRIDES_TAG = "lstm_sweep.overrides"  # the --set items of the run that opened or resumed it
+DEADLINE_TAG = "lstm_sweep.deadline"  # tuner.max_time: when every process stops starting trials
 SUPERSEDED_BY_TAG = "lstm_sweep.superseded_by"  # a sweep discarded by --fresh → the new run
 REGISTERED_TAG = "lstm_sweep.registered_version"
 REGISTERED_FOR_TAG = "lstm_sweep.registered_for"  # "<best trial id>/<trials>": register once
@@ -46,6 +49,7 @@ TRIAL_NUMBER_TAG = "trial_number"
 STATUS_TAG = "status"  # completed | failed | interrupted | ...
 FAILURE_TAG = "failure"  # the one line that says why
 ATTEMPT_TAG = "lstm_sweep.attempt"  # > 1: an interrupted trial retried
+STOPPED_TAG = "lstm_sweep.stopped"  # a trial that ended early: pruned, or at a time limit
 TUNER_ID_TAG = "lstm_sweep.tuner_id"  # the worker that ran it (distributed mode)
 KERNEL_TAG = "kernel"  # cudnn | generic | cpu (model/kernel_tags.py)
 ORPHAN_TAG = "lstm_sweep.orphaned"  # closed after an interruption (resume/recovery.py)

@@ -29,8 +29,18 @@ from lstm_automl.results.trial_record import TrialRecord
 from lstm_automl.resume.state_folder import repair_reloaded_oracle
 from lstm_automl.tracking.runs import SweepTracker, log_epochs
 from lstm_automl.tracking.store import first_line
-from lstm_automl.tuning import trial_memory
+from lstm_automl.tracking.tags import STOPPED_TAG
+from lstm_automl.tuning import oracle_controls, trial_memory
+from lstm_automl.tuning.budgets import Budget
 from lstm_automl.tuning.grid_resume import rebuild_grid_walk
+from lstm_automl.tuning.pruning import (
+    PRUNED_METRIC,
+    OraclePeers,
+    PruneTrial,
+    Rule,
+    TrialStop,
+    was_pruned,
+)
 from lstm_automl.tuning.training import check_finite_loss
 
 TUNERS: dict[str, type[kt.Tuner]] = {
@@ -197,7 +207,12 @@ class MlflowTrialsMixin:
     retried_ids: list[str] | tuple[str, ...] = ()  # interrupted trials found by reload()
 
     def _setup_tracking(self, tracker: SweepTracker, on_event: Callable[[str, TrialRecord], None],
-                        seed: int, recycle_every: int = 0) -> None:
+                        seed: int, recycle_every: int = 0, pruning: Rule | None = None,
+                        budget: Budget | None = None) -> None:
+        self.pruning, self.budget = pruning, budget
+        worker = self._is_worker()  # type: ignore[attr-defined]
+        self._peers = OraclePeers(self.oracle, remote=worker)  # type: ignore[attr-defined]
+        self._stop: TrialStop | None = None
         self.tracker = tracker
         self.on_event = on_event
         self.trial_seed = seed
@@ -286,7 +301,8 @@ class MlflowTrialsMixin:
         assert self._current is not None
         buffer = self._epoch_buffer = EpochBuffer(self.tracker.uri, self._current.run_id)
         self._best_epoch = {}
-        kwargs["callbacks"] = [*kwargs.get("callbacks", []), EpochLogger(buffer), NonFiniteLoss()]
+        kwargs["callbacks"] = [*kwargs.get("callbacks", []), EpochLogger(buffer), NonFiniteLoss(),
+                               *self._stoppers(trial)]
         try:
             histories = super().run_trial(trial, *args, **kwargs)  # type: ignore[misc]
         except out_of_memory_errors() as exc:
@@ -300,7 +316,37 @@ class MlflowTrialsMixin:
                             if hasattr(h, "history")), default=0)
         for history in histories:
             check_finite_loss(history)
+        if self._stop is not None and self._stop.pruned is not None:  # the oracle keeps it
+            self.oracle.update_trial(  # type: ignore[attr-defined]
+                trial.trial_id, {PRUNED_METRIC: float(self._stop.pruned.epoch)}, step=0)
         return histories
+
+    def _stoppers(self, trial: kt.engine.trial.Trial) -> list[keras.callbacks.Callback]:
+        """The callbacks that may end this trial early: pruning, time limits."""
+        stop = self._stop = TrialStop()
+        stoppers: list[keras.callbacks.Callback] = []
+        oracle = self.oracle  # type: ignore[attr-defined]
+        if self.pruning is not None:
+            def report(metrics: dict[str, float], step: int) -> None:
+                oracle.update_trial(trial.trial_id, metrics, step=step)
+
+            stoppers.append(PruneTrial(self.pruning, oracle.objective.name, trial.trial_id,
+                                       report, self._peers, stop))
+        if self.budget is not None:
+            stoppers += self.budget.time_limits(stop)
+        return stoppers
+
+    def _stopped(self, record: TrialRecord) -> None:
+        """A completed trial that a stopper ended: PRUNED, or noted as cut by a time limit."""
+        stop, self._stop = self._stop, None
+        if stop is None or record.status != "COMPLETED":
+            return
+        if stop.pruned is not None:
+            record.status = "PRUNED"
+            objective = self.oracle.objective.name  # type: ignore[attr-defined]
+            record.stopped = stop.pruned.sentence(objective)
+        else:
+            record.stopped = stop.reason
 
     def _flush_epochs(self) -> None:
         """Write the buffered epochs; while another error is on its way out, only try."""
@@ -331,6 +377,7 @@ class MlflowTrialsMixin:
                 record.seconds = time.perf_counter() - self._started
                 record.epochs = self._epochs
                 record.message = ended.message or trial.message
+                self._stopped(record)
                 self._current = None
                 self._epochs = 0
                 self.tracker.end_trial(record, self.oracle.objective.name)  # type: ignore[attr-defined]
@@ -363,11 +410,13 @@ def sweep_records(oracle: Any, runs: list[Any], session: list[TrialRecord]) -> l
         status = str(trial.status)
         if status not in ("COMPLETED", "FAILED"):
             continue
+        if status == "COMPLETED" and was_pruned(trial) is not None:
+            status = "PRUNED"
         if tid in mine:
             records.append(mine[tid])
             continue
         tried = sorted(grouped.get(tid, []), key=lambda r: r.info.start_time or 0)
-        wanted = "FINISHED" if status == "COMPLETED" else "FAILED"
+        wanted = "FAILED" if status == "FAILED" else "FINISHED"
         final = next((r for r in reversed(tried) if r.info.status == wanted),
                      tried[-1] if tried else None)
         values = trial_values(trial.hyperparameters)
@@ -380,7 +429,8 @@ def sweep_records(oracle: Any, runs: list[Any], session: list[TrialRecord]) -> l
             score=float(trial.score) if trial.score is not None else None,
             epochs=int(metrics.get("epochs_trained", 0)),
             seconds=float(metrics.get("trial_seconds", 0.0)), message=trial.message,
-            attempt=max(1, len(tried))))
+            attempt=max(1, len(tried)),
+            stopped=final.data.tags.get(STOPPED_TAG) if final is not None else None))
     return records
 
 
@@ -418,7 +468,11 @@ def make_tuner(algorithm: str, print_tracebacks: bool = False, **kwargs: Any) ->
     tracker = kwargs.pop("tracker")
     on_event = kwargs.pop("on_event")
     recycle_every = kwargs.pop("recycle_every", 0)
+    pruning, budget = kwargs.pop("pruning", None), kwargs.pop("budget", None)
+    start_with = kwargs.pop("start_with", None) or []
     seed = kwargs["seed"]
     tuner = tracked(**kwargs)
-    tuner._setup_tracking(tracker, on_event, seed, recycle_every)
+    tuner._setup_tracking(tracker, on_event, seed, recycle_every, pruning, budget)
+    if not tuner._is_worker():  # a worker's oracle is the chief's, which has these already
+        oracle_controls.install(tuner.oracle, algorithm, budget, start_with)
     return tuner

@@ -277,7 +277,8 @@ SEARCH_KEYS = ", ".join(SEARCH_PARAMS)  # in the table's order
     ("search", "attention_heads", f"search.attention_heads: unknown key; allowed: {SEARCH_KEYS}"),
     ("tuner", "hyperband_iterations",
      "tuner.hyperband_iterations: unknown key; allowed: algorithm, max_trials, objective, "
-     "direction, executions_per_trial, max_consecutive_failures, hyperband_factor, directory"),
+     "direction, executions_per_trial, max_consecutive_failures, hyperband_factor, directory, "
+     "pruning, max_time, target, start_with"),
     # Typos still get a suggestion.
     ("search", "bach_size", f"search.bach_size: unknown key; did you mean 'batch_size'? allowed: "
      f"{SEARCH_KEYS}"),

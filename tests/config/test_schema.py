@@ -95,6 +95,12 @@ GOOD = {
                         "lookback: 12}",
     "classify": "data: {source: builtin:italypowerdemand, task: classify}\n"
                 "tuner: {objective: val_accuracy}\nsearch: {window_norm: {choice: [none]}}",
+    "pruning-budgets": "tuner: {pruning: asha, max_time: 1h30m, target: 0.01}\n"
+                       "training: {max_trial_time: 90}",
+    "pruning-mapping": "tuner: {pruning: {rule: median, min_epochs: 3, min_trials: 5}, "
+                       "max_time: 2H}",
+    "start-with": "search: {units: {choice: [8, 16]}}\n"
+                  "tuner: {start_with: [{units: 16, learning_rate: 0.001}]}",
 }
 
 
@@ -159,6 +165,12 @@ BAD = {
     "generator-task": ("data: {source: generate:copy, task: regress}", "$.data.source"),
     "lax-bool-junk": ("training: {shuffle: maybe}", "$.training.shuffle"),
     "objective-typo": ("tuner: {objective: val_los}", "$.tuner.objective"),
+    "pruning-typo": ("tuner: {pruning: medain}", "$.tuner.pruning"),
+    "pruning-knob": ("tuner: {pruning: {rule: asha, reduction_factor: 1}}", "$.tuner.pruning"),
+    "max-time-words": ("tuner: {max_time: 2 hours}", "$.tuner.max_time"),
+    "max-trial-time-zero": ("training: {max_trial_time: 0}", "$.training.max_trial_time"),
+    "target-text": ("tuner: {target: low}", "$.tuner.target"),
+    "start-with-list": ("tuner: {start_with: {units: 8}}", "$.tuner.start_with"),
 }
 
 

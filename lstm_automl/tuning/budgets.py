@@ -1,0 +1,128 @@
+"""Time budgets and targets: ``tuner.max_time``, ``training.max_trial_time``, ``tuner.target``.
+
+The sweep's deadline is a wall-clock time, kept as a tag on the sweep run so that workers on other
+machines stop their trial at the same moment as the chief stops handing out new ones
+(oracle_controls.py). A trial cut by a time limit keeps its best epoch, like early stopping.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+
+from lstm_automl.config.durations import format_duration
+from lstm_automl.console import fmt_seconds
+from lstm_automl.tuning.pruning import TrialStop
+
+
+class TimeLimit(keras.callbacks.Callback):
+    """Stops training once the wall clock passes ``until`` (checked after every batch)."""
+
+    def __init__(self, until: float, reason: str, stop: TrialStop) -> None:
+        super().__init__()
+        self.until, self.reason, self.stop = until, reason, stop
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> TimeLimit:
+        return TimeLimit(self.until, self.reason, self.stop)
+
+    def _check(self) -> None:
+        if time.time() >= self.until and not self.model.stop_training:
+            self.model.stop_training = True
+            if self.stop.pruned is None:
+                self.stop.reason = self.reason
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        self._check()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._check()
+
+
+@dataclass
+class Budget:
+    """What limits one sweep in time and quality (each None when unset)."""
+
+    deadline: float | None = None  # unix seconds: tuner.max_time from the sweep's start
+    max_time: float | None = None  # seconds, for messages
+    trial_time: float | None = None  # seconds: training.max_trial_time
+    target: float | None = None  # tuner.target
+    minimise: bool = True
+
+    def time_limits(self, stop: TrialStop) -> list[keras.callbacks.Callback]:
+        """The callbacks that end one trial's training at its own limit or the sweep's."""
+        limits = []
+        if self.trial_time is not None:
+            limits.append(TimeLimit(time.time() + self.trial_time,
+                                    f"stopped at training.max_trial_time "
+                                    f"({format_duration(self.trial_time)})", stop))
+        if self.deadline is not None:
+            limits.append(TimeLimit(self.deadline, f"stopped at tuner.max_time "
+                                    f"({format_duration(self.max_time or 0)})", stop))
+        return limits
+
+    def stop_reason(self, scores: list[float]) -> str | None:
+        """Why no new trial may start (None: go on), given the scores of the ended trials."""
+        if self.deadline is not None and time.time() >= self.deadline:
+            return f"tuner.max_time ({format_duration(self.max_time or 0)}) is used up"
+        if self.target is not None:
+            reached = [s for s in scores if math.isfinite(s) and (
+                s <= self.target if self.minimise else s >= self.target)]
+            if reached:
+                best = min(reached) if self.minimise else max(reached)
+                return f"tuner.target {self.target:g} reached ({best:.4g})"
+        return None
+
+
+def make_budget(config: Any, minimise: bool, started: float,
+                deadline: float | None = None) -> Budget:
+    """The sweep's budget; ``deadline`` given (a worker: the chief's), else from ``started``."""
+    seconds = config.tuner.max_time_seconds
+    if deadline is None and seconds is not None:
+        deadline = started + seconds
+    return Budget(deadline, seconds, config.training.max_trial_seconds, config.tuner.target,
+                  minimise)
+
+
+@dataclass
+class Progress:
+    """Time used and left, and an estimate of the time the remaining trials take, for the
+    console's end-of-trial lines."""
+
+    budget: Budget
+    started: float  # unix seconds the sweep started
+    remaining: Callable[[], int | None] = lambda: None  # trials still to run (None: unknown)
+    seconds: list[float] = field(default_factory=list)  # durations of the trials ended here
+
+    def note(self, record: Any) -> None:
+        if record.seconds > 0:
+            self.seconds.append(float(record.seconds))
+
+    def text(self) -> str:
+        """``; 1:18:00 of 2h left; about 0:35 to go`` ('' when there is nothing to say)."""
+        parts = []
+        left = None
+        if self.budget.deadline is not None:
+            left = max(0.0, self.budget.deadline - time.time())
+            parts.append(f"{fmt_seconds(left)} of {format_duration(self.budget.max_time or 0)} "
+                         f"left")
+        count = self.remaining()
+        if count is not None and self.seconds:
+            estimate = count * sum(self.seconds) / len(self.seconds)
+            if left is not None:
+                estimate = min(estimate, left)
+            parts.append(f"about {fmt_seconds(estimate)} to go" if count else "last trial")
+        return "".join(f"; {p}" for p in parts)
+
+    def wrap(self, on_event: Callable[[str, Any], None]) -> Callable[[str, Any], None]:
+        """``on_event`` that notes each ended trial first."""
+        def handler(event: str, record: Any) -> None:
+            if event == "end":
+                self.note(record)
+            on_event(event, record)
+
+        return handler

@@ -1,0 +1,119 @@
+"""What the sweep adds to the keras-tuner oracle it holds: pruning curves, stop conditions,
+configurations to try first. Fenced here because it leans on keras-tuner 1.4's oracle internals
+(``populate_space``, ``_random_values``, ``_duplicate``, ``_check_objective_found``).
+
+Only the process that holds the oracle installs these (a plain run, the chief); workers reach
+them through the chief over gRPC, so every worker obeys the same deadline, target and queue.
+Nothing here is saved with the oracle: it is installed again on every start, and a resumed sweep
+skips the ``start_with`` configurations it already tried (the oracle remembers tried values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from lstm_automl.errors import ConfigError
+from lstm_automl.tuning.budgets import Budget
+from lstm_automl.tuning.pruning import OWN_METRICS
+
+RUNNING, STOPPED = "RUNNING", "STOPPED"
+
+
+def install(oracle: Any, algorithm: str, budget: Budget | None,
+            start_with: list[dict[str, Any]], source: str = "tuner.start_with") -> None:
+    """Everything at once, in the order that matters: the queue first, the stops around it."""
+    allow_own_metrics(oracle)
+    if start_with:
+        queue_first(oracle, algorithm, StartQueue(oracle, start_with, source))
+    if budget is not None:
+        stop_when(oracle, budget)
+
+
+def allow_own_metrics(oracle: Any) -> None:
+    """Let ``update_trial`` take the sweep's own per-epoch metrics without the objective
+    (keras-tuner insists every report names it)."""
+    original = oracle._check_objective_found
+
+    def check(metrics: Any) -> None:
+        if metrics and all(name in OWN_METRICS for name in metrics):
+            return
+        original(metrics)
+
+    oracle._check_objective_found = check
+
+
+def stop_when(oracle: Any, budget: Budget) -> None:
+    """No new trial once the deadline passed or the target was reached; the reason is kept on
+    the oracle (``stop_reason``) for the console."""
+    original: Callable[[str], dict[str, Any]] = oracle.populate_space
+    oracle.stop_reason = None
+
+    def populate_space(trial_id: str) -> dict[str, Any]:
+        scores = [float(t.score) for t in list(oracle.trials.values())
+                  if str(t.status) == "COMPLETED" and t.score is not None]
+        reason = budget.stop_reason(scores)
+        if reason is not None:
+            oracle.stop_reason = reason
+            return {"status": STOPPED, "values": None}
+        return original(trial_id)
+
+    oracle.populate_space = populate_space
+
+
+class StartQueue:
+    """``tuner.start_with`` entries (keras-tuner names, see ``config.start_with.hp_values``),
+    completed with each absent hyperparameter's default, handed out once each."""
+
+    def __init__(self, oracle: Any, entries: list[dict[str, Any]], source: str) -> None:
+        self.oracle, self.source = oracle, source
+        self.pending = list(enumerate(entries))
+
+    def next(self) -> dict[str, Any] | None:
+        """The next entry not tried yet (a resumed sweep tried some already), or None."""
+        while self.pending:
+            index, given = self.pending.pop(0)
+            values = self.complete(index, given)
+            if not self.oracle._duplicate(values):
+                return values
+        return None
+
+    def complete(self, index: int, given: dict[str, Any]) -> dict[str, Any]:
+        """Active values of the whole space: ``given`` where it says, defaults elsewhere."""
+        import keras_tuner as kt
+
+        space = self.oracle.hyperparameters.space
+        unknown = sorted(set(given) - {hp.name for hp in space})
+        if unknown:
+            declared = ", ".join(hp.name for hp in space)
+            raise ConfigError(self.source, [
+                f"{self.source}[{index}].{unknown[0]}: not a hyperparameter of this sweep "
+                f"(it declares: {declared})"])
+        hps = kt.HyperParameters()
+        for hp in space:
+            hps.merge([hp])
+            if hps.is_active(hp):
+                hps.values[hp.name] = given.get(hp.name, hp.default)
+        return dict(hps.values)
+
+
+def queue_first(oracle: Any, algorithm: str, queue: StartQueue) -> None:
+    """Random and Bayesian search take the queue's entries as their first trials; Hyperband
+    takes them as the first new candidates of its brackets (its own promotions untouched)."""
+    if algorithm == "hyperband":
+        sample = oracle._random_values
+
+        def random_values() -> dict[str, Any] | None:
+            return queue.next() or sample()
+
+        oracle._random_values = random_values
+        return
+    populate = oracle.populate_space
+
+    def populate_space(trial_id: str) -> dict[str, Any]:
+        values = queue.next()
+        if values is not None:
+            return {"status": RUNNING, "values": values}
+        return populate(trial_id)
+
+    oracle.populate_space = populate_space

@@ -1,0 +1,73 @@
+"""From the sweep's config to what the tuner needs for pruning, budgets and ``start_with``.
+
+The session calls ``tuner_options`` when it makes the tuner and ``say_why_stopped`` after the
+search; everything else about those features lives in pruning.py, budgets.py and
+oracle_controls.py.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from lstm_automl.config.start_with import hp_values
+from lstm_automl.tracking.store import tracking_call
+from lstm_automl.tracking.tags import DEADLINE_TAG
+from lstm_automl.tuning.budgets import Budget, Progress, make_budget
+from lstm_automl.tuning.pruning import make_rule
+
+
+def tuner_options(prep: Any, reporter: Any) -> dict[str, Any]:
+    """``make_tuner`` keywords: pruning rule, budget, start_with values, and an event handler
+    that feeds the console's time estimate (``reporter.progress``)."""
+    config = prep.loaded.config
+    minimise = prep.direction == "min"
+    budget = sweep_budget(prep, minimise)
+    progress = Progress(budget, started(prep))
+    reporter.progress = progress.text
+    return {
+        "pruning": make_rule(config.tuner.pruning, minimise, config.training.epochs),
+        "budget": budget,
+        "start_with": [hp_values(config, entry) for entry in config.tuner.start_with],
+        "on_event": progress.wrap(reporter.on_trial),
+        "progress": progress,
+    }
+
+
+def follow_progress(tuner: Any, progress: Progress) -> None:
+    """Let the estimate count the trials the oracle still has to hand out (a worker's oracle is
+    remote: no estimate there, only the time left)."""
+    if tuner._is_worker() or getattr(tuner.oracle, "max_trials", None) is None:
+        return
+    oracle = tuner.oracle
+    progress.remaining = lambda: max(0, int(oracle.max_trials) - len(oracle.trials))
+
+
+def started(prep: Any) -> float:
+    """When the sweep started: the first process's start for a recycled one, else now."""
+    segment = getattr(prep, "segment", None)
+    return float(segment.started) if segment is not None and prep.opening is not None \
+        else time.time()
+
+
+def sweep_budget(prep: Any, minimise: bool) -> Budget:
+    """The budget, with the deadline of ``tuner.max_time`` shared through the sweep run's tag:
+    the process that opened the sweep sets it, workers read it."""
+    config = prep.loaded.config
+    if config.tuner.max_time_seconds is None:
+        return make_budget(config, minimise, time.time())
+    tracker = prep.tracker
+    if prep.opening is None:  # a worker: the chief's deadline
+        with tracking_call(tracker.uri, "reading the sweep's deadline"):
+            tag = tracker.client.get_run(tracker.parent_run_id).data.tags.get(DEADLINE_TAG)
+        return make_budget(config, minimise, time.time(), float(tag) if tag else None)
+    budget = make_budget(config, minimise, started(prep))
+    tracker.set_sweep_tags({DEADLINE_TAG: f"{budget.deadline:.0f}"})
+    return budget
+
+
+def say_why_stopped(tuner: Any, reporter: Any) -> None:
+    """One console line when the budget or the target ended the search early."""
+    reason = getattr(tuner.oracle, "stop_reason", None)
+    if reason:
+        reporter.line(f"  sweep stopped early: {reason}; evaluating the best trial")
