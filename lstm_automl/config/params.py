@@ -342,8 +342,7 @@ def window_checks(specs: dict[str, Any], data: Any) -> tuple[list[str], list[str
     if "seasonal_naive" not in used["residual"]:
         return problems, notes
     season = data.season or (builtin.season if builtin else None)
-    lookback = data.lookback
-    lookbacks = list(lookback.choice) if hasattr(lookback, "choice") else [lookback]
+    lookbacks = data.searched_data().get("lookback", [data.lookback])
     short = [lb for lb in lookbacks if season is not None and lb < season]
     need = "search.residual: seasonal_naive needs data.season and a lookback of at least one season"
     if season is None and (builtin is not None or data.time_column is None):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import keyword
 import math
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import (
     BaseModel,
@@ -298,7 +298,7 @@ class _DataBase(_Strict):
         "the sweep file"
     )
     split: SplitConfig = Field(default_factory=SplitConfig)
-    scaling: Literal["standard", "minmax", "none"] = Field(
+    scaling: Literal["standard", "minmax", "robust", "none"] = Field(
         "standard", description="scaling fitted on the training split only"
     )
     fill: Literal["none", "ffill", "interpolate"] = Field(
@@ -309,8 +309,12 @@ class _DataBase(_Strict):
 
 
 TRANSFORM_NAMES = ("none", "log", "diff", "log_diff", "seasonal_diff", "log_seasonal_diff")
-SCALING_NAMES = ("standard", "minmax", "none")
-SEARCHABLE_DATA = ("lookback", "transform", "scaling", "features")
+SCALING_NAMES = ("standard", "minmax", "robust", "none")
+# The data settings a sweep may search, per kind of task (each trial gets the variant its values
+# name, see data/variants.py); SEARCHABLE_DATA is every one of them, for messages.
+FORECAST_SEARCHABLE = ("lookback", "transform", "scaling", "features")
+SEQUENCE_SEARCHABLE = ("window", "scaling", "features")
+SEARCHABLE_DATA = ("lookback", "transform", "scaling", "features", "window")
 
 
 class NameChoice(_Strict):
@@ -318,17 +322,111 @@ class NameChoice(_Strict):
 
     choice: list[StrictStr] = Field(min_length=1)
 
+    def values(self) -> list[Any]:
+        return list(self.choice)
+
 
 class IntChoice(_Strict):
     """A searched integer data setting: ``{choice: [12, 24]}``."""
 
     choice: list[Annotated[StrictInt, Field(ge=1)]] = Field(min_length=1)
 
+    def values(self) -> list[Any]:
+        return list(self.choice)
+
+
+class IntRange(_Strict):
+    """A searched integer data setting as a range: ``{int: [30, 150], step: 10}`` (both ends
+    included); every value is a data variant, prepared before the first trial."""
+
+    int_: tuple[Annotated[StrictInt, Field(ge=1)], Annotated[StrictInt, Field(ge=1)]] = Field(
+        alias="int", description="[min, max], inclusive")
+    step: StrictInt = Field(1, ge=1, description="distance between values")
+
+    @field_validator("int_", mode="after")
+    @classmethod
+    def _ordered(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if value[0] > value[1]:
+            raise SpecError("", f"min must be <= max (got {value[0]} > {value[1]})")
+        return value
+
+    def values(self) -> list[Any]:
+        return list(range(self.int_[0], self.int_[1] + 1, self.step))
+
+
+class HorizonMultiples(_Strict):
+    """A lookback searched relative to the horizon: ``{multiple_of_horizon: [2, 4, 8]}``."""
+
+    multiple_of_horizon: list[Annotated[StrictInt, Field(ge=1)]] = Field(
+        min_length=1, description="lookback = each factor x data.horizon")
+
 
 class FeatureChoice(_Strict):
     """A searched subset of input columns: ``{choice: [[a], [a, b]]}``."""
 
     choice: list[list[StrictStr]] = Field(min_length=1)
+
+    def values(self) -> list[Any]:
+        return list(self.choice)
+
+
+DATA_SEARCHES = (NameChoice, IntChoice, IntRange, HorizonMultiples, FeatureChoice)
+_INT_SEARCH_TAGS = {"choice": "by_choice", "int": "by_int", "multiple_of_horizon": "by_horizon"}
+
+
+def _int_search_kind(value: Any) -> str | None:
+    """Which form a searchable integer data setting takes, so that pydantic reports the errors
+    of that form only (not one per member of the union)."""
+    if isinstance(value, dict):
+        found = [tag for key, tag in _INT_SEARCH_TAGS.items() if key in value]
+        return found[0] if len(found) == 1 else None
+    for model, tag in ((IntChoice, "by_choice"), (IntRange, "by_int"),
+                       (HorizonMultiples, "by_horizon")):
+        if isinstance(value, model):
+            return tag
+    return "fixed"
+
+
+def _int_search(*forms: Any, nullable: bool = False) -> Any:
+    """A searchable integer data setting: a plain integer >= 1 (or null) or one of ``forms``."""
+    plain: Any = Annotated[StrictInt, Field(ge=1)]
+    members = [Annotated[plain | None if nullable else plain, Tag("fixed")]]
+    members += [Annotated[form, Tag(_INT_SEARCH_TAGS[key])] for key, form in (
+        ("choice", IntChoice), ("int", IntRange), ("multiple_of_horizon", HorizonMultiples))
+        if form in forms]
+    return Annotated[Union[tuple(members)], Discriminator(  # type: ignore[valid-type]
+        _int_search_kind, custom_error_type="data_search",
+        custom_error_message="expected an integer or a mapping with exactly one of: "
+        + ", ".join(k for k, f in (("choice", IntChoice), ("int", IntRange),
+                                    ("multiple_of_horizon", HorizonMultiples)) if f in forms))]
+
+
+LookbackSearch = _int_search(IntChoice, IntRange, HorizonMultiples)
+WindowSearch = _int_search(IntChoice, IntRange, nullable=True)
+
+
+class _SearchesData(_Strict):
+    """What a data section whose settings may be searched offers the variants."""
+
+    SEARCHABLE: ClassVar[tuple[str, ...]] = ()
+
+    def searched_data(self) -> dict[str, list[Any]]:
+        """The data settings this sweep searches, each with its candidate values."""
+        found: dict[str, list[Any]] = {}
+        for name in self.SEARCHABLE:
+            value = getattr(self, name)
+            if isinstance(value, HorizonMultiples):
+                found[name] = [m * int(getattr(self, "horizon")) for m in
+                               value.multiple_of_horizon]
+            elif isinstance(value, DATA_SEARCHES):
+                found[name] = value.values()
+        return found
+
+    def variant(self, **values: Any) -> Any:
+        """This config with searched settings replaced by concrete ``values`` (defaults: first)."""
+        update = {name: values.get(name, choices[0])
+                  for name, choices in self.searched_data().items()}
+        return self.model_copy(update=update)
 
 
 class BacktestConfig(_Strict):
@@ -348,12 +446,15 @@ class BacktestConfig(_Strict):
     )
 
 
-class ForecastDataConfig(_DataBase):
+class ForecastDataConfig(_DataBase, _SearchesData):
     """Forecast the next ``horizon`` values of a series from the last ``lookback`` rows.
 
     ``lookback``, ``transform``, ``scaling`` and ``features`` may be searched with
-    ``{choice: [...]}``; each trial then gets the data variant its values name.
+    ``{choice: [...]}`` (``lookback`` also with ``{int: [lo, hi], step: s}`` or
+    ``{multiple_of_horizon: [...]}``); each trial then gets the data variant its values name.
     """
+
+    SEARCHABLE: ClassVar[tuple[str, ...]] = FORECAST_SEARCHABLE
 
     task: Literal["forecast"] = Field("forecast", description="what the model predicts")
     target: StrictStr | None = Field(None, description="column to forecast (default: builtin's)")
@@ -364,8 +465,9 @@ class ForecastDataConfig(_DataBase):
     time_column: StrictStr | None = Field(
         None, description="column that orders the rows (default: builtin's, else file order)"
     )
-    lookback: Annotated[StrictInt, Field(ge=1)] | IntChoice = Field(
-        12, description="past steps the model sees; {choice: [12, 24]} searches it"
+    lookback: LookbackSearch = Field(
+        12, description="past steps the model sees; searched with {choice: [12, 24]}, "
+        "{int: [12, 48], step: 12} or {multiple_of_horizon: [2, 4]}"
     )
     horizon: StrictInt = Field(1, ge=1, description="future steps predicted at once")
     transform: Literal[TRANSFORM_NAMES] | NameChoice = Field(  # type: ignore[valid-type]
@@ -399,39 +501,59 @@ class ForecastDataConfig(_DataBase):
     @classmethod
     def _known_names(cls, value: Any, info: ValidationInfo) -> Any:
         allowed = TRANSFORM_NAMES if info.field_name == "transform" else SCALING_NAMES
-        if isinstance(value, NameChoice):
-            for name in value.choice:
-                if name not in allowed:
-                    raise SpecError("choice", f"{name!r} is not allowed; expected one of: "
-                                              f"{', '.join(allowed)}")
-        return value
-
-    def searched_data(self) -> dict[str, list[Any]]:
-        """The data settings this sweep searches, each with its candidate values."""
-        found: dict[str, list[Any]] = {}
-        for name in SEARCHABLE_DATA:
-            value = getattr(self, name)
-            if isinstance(value, (NameChoice, IntChoice, FeatureChoice)):
-                found[name] = list(value.choice)
-        return found
-
-    def variant(self, **values: Any) -> ForecastDataConfig:
-        """This config with searched settings replaced by concrete ``values`` (defaults: first)."""
-        update = {name: values.get(name, choices[0])
-                  for name, choices in self.searched_data().items()}
-        return self.model_copy(update=update)
+        return _known(value, allowed)
 
 
-class _SequenceDataBase(_DataBase):
+def _known(value: Any, allowed: tuple[str, ...]) -> Any:
+    """A searched name setting lists only allowed names."""
+    if isinstance(value, NameChoice):
+        for name in value.choice:
+            if name not in allowed:
+                raise SpecError("choice", f"{name!r} is not allowed; expected one of: "
+                                          f"{', '.join(allowed)}")
+    return value
+
+
+class _SequenceDataBase(_DataBase, _SearchesData):
+    SEARCHABLE: ClassVar[tuple[str, ...]] = SEQUENCE_SEARCHABLE
+
     layout: Literal["wide", "long"] | None = Field(
         None, description="wide: one row per sequence (label/target column + one column per "
         "step); long: one row per time step with case_column, time_column and features"
     )
     case_column: StrictStr | None = Field(None, description="long layout: the sequence id column")
     time_column: StrictStr | None = Field(None, description="long layout: orders steps in a case")
-    features: list[StrictStr] | None = Field(
-        None, description="long layout: channel columns (default: every other numeric column)"
+    features: list[StrictStr] | FeatureChoice | None = Field(
+        None, description="input channels by name (long layout: columns; default: every other "
+        "numeric column); {choice: [[a], [a, b]]} searches subsets"
     )
+    scaling: Literal[SCALING_NAMES] | NameChoice = Field(  # type: ignore[valid-type, assignment]
+        "standard", description="per-channel scaling fitted on the training sequences only; "
+        "{choice: [...]} searches it"
+    )
+    window: WindowSearch = Field(
+        None, description="cut each sequence into windows of this many steps, each labelled "
+        "with its sequence's label (sequences split first, so no case is in two splits); "
+        "searched with {choice: [32, 64]} or {int: [32, 128], step: 32}; null: whole sequences"
+    )
+    window_step: StrictInt | None = Field(
+        None, ge=1, description="steps between the starts of two windows (default: the window "
+        "length, so windows do not overlap)"
+    )
+
+    @field_validator("scaling", mode="after")
+    @classmethod
+    def _known_scaling(cls, value: Any) -> Any:
+        return _known(value, SCALING_NAMES)
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_window(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Sweeps without windows keep the identity (resume hash) they had before they existed.
+        dumped: dict[str, Any] = handler(self)
+        for key in ("window", "window_step"):
+            if dumped.get(key, 0) is None:
+                dumped.pop(key)
+        return dumped
 
 
 class ClassifyDataConfig(_SequenceDataBase):

@@ -104,16 +104,23 @@ def format_size(size: int | None) -> str:
 
 
 def data_rows(config: Any) -> list[tuple[str, str]]:
-    """(name, description) of each searched data setting (forecasting only)."""
-    searched: dict[str, list[Any]] = getattr(config.data, "searched_data", dict)()
-    return [(f"data.{name}", "choice of " + short_list(
-        "+".join(v) if isinstance(v, list) else _fmt(v) for v in values))
-        for name, values in searched.items()]
+    """(name, description) of each searched data setting, e.g. ``data.lookback: choice of
+    24, 48 (2, 4 x horizon 12)``."""
+    searched: dict[str, list[Any]] = config.data.searched_data()
+    rows = []
+    for name, values in searched.items():
+        text = "choice of " + short_list(
+            "+".join(v) if isinstance(v, list) else _fmt(v) for v in values)
+        multiples = getattr(getattr(config.data, name), "multiple_of_horizon", None)
+        if multiples:
+            text += f" ({short_list(multiples)} x horizon {config.data.horizon})"
+        rows.append((f"data.{name}", text))
+    return rows
 
 
 def data_size(config: Any) -> int:
     total = 1
-    for values in getattr(config.data, "searched_data", dict)().values():
+    for values in config.data.searched_data().values():
         total *= len(values)
     return total
 

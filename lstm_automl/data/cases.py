@@ -8,7 +8,7 @@ the synthetic long-lag benchmarks.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +45,29 @@ def _label_key(config: SequenceConfig) -> str:
 
 
 def load_cases(config: SequenceConfig, base_dir: Path, seed: int) -> CaseSet:
-    """Load the sequences a classification or regression sweep trains on."""
+    """Load the sequences a classification or regression sweep trains on, with only the
+    channels ``data.features`` names (every channel without it)."""
+    cases = _load(config, base_dir, seed)
+    features = config.features
+    if features is None or not isinstance(features, list) or features == cases.channels:
+        return cases
+    return select_channels(cases, features)
+
+
+def select_channels(cases: CaseSet, features: list[str]) -> CaseSet:
+    """The same cases with the named channels only, in the order named."""
+    unknown = [f for f in features if f not in cases.channels]
+    if unknown:
+        raise DataError(f"{cases.source}: data.features: no channel named "
+                        f"{', '.join(repr(u) for u in unknown)}; channels: "
+                        f"{', '.join(cases.channels)}")
+    columns = [cases.channels.index(f) for f in features]
+    test = [c[:, columns] for c in cases.test_cases] if cases.test_cases is not None else None
+    return replace(cases, cases=[c[:, columns] for c in cases.cases], channels=list(features),
+                   test_cases=test)
+
+
+def _load(config: SequenceConfig, base_dir: Path, seed: int) -> CaseSet:
     source = config.source
     if source.startswith("generate:"):
         return _generated(config, seed)

@@ -266,9 +266,11 @@ def _lax_bools(defs: dict[str, Schema]) -> None:
 
 def _data_names(defs: dict[str, Schema]) -> None:
     """Searched data names (``transform``, ``scaling``), builtin datasets and generators."""
-    forecast = defs["ForecastDataConfig"]["properties"]
-    for key, names in (("transform", cfg.TRANSFORM_NAMES), ("scaling", cfg.SCALING_NAMES)):
-        forecast[key]["anyOf"] = [
+    named = [("ForecastDataConfig", "transform", cfg.TRANSFORM_NAMES)] + [
+        (model, "scaling", cfg.SCALING_NAMES)
+        for model in ("ForecastDataConfig", "ClassifyDataConfig", "RegressDataConfig")]
+    for model, key, names in named:
+        defs[model]["properties"][key]["anyOf"] = [
             {"type": "string", "enum": list(names)},
             {"type": "object", "required": ["choice"], "additionalProperties": False,
              "properties": {"choice": {"type": "array", "minItems": 1,

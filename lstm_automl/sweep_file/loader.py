@@ -211,7 +211,10 @@ _UNION_MEMBERS = {"bool", "int", "float", "str", "none", "constrained-int", "con
 _SPLIT_MESSAGE = ("expected a row count (an integer >= 1), a fraction between 0 and 1, or a time "
                   "value such as '1959-01'")
 _MERGED_MESSAGES = {
-    ("data", "lookback"): "expected an integer >= 1, or {choice: [12, 24]} to search it",
+    ("data", "lookback"): "expected an integer >= 1, or {choice: [12, 24]}, {int: [12, 48], "
+    "step: 12} or {multiple_of_horizon: [2, 4]} to search it",
+    ("data", "window"): "expected an integer >= 1, null, or {choice: [32, 64]} or {int: [32, "
+    "128], step: 32} to search it",
     ("data", "transform"): "expected one of: " + ", ".join(cfg.TRANSFORM_NAMES)
     + ", or {choice: [...]} to search it",
     ("data", "scaling"): "expected one of: " + ", ".join(cfg.SCALING_NAMES)
@@ -246,17 +249,19 @@ def _searched_data(errors: list[Any]) -> tuple[list[Any], dict[str, str]]:
 
     pydantic tries both members of "value or {choice: [...]}" and reports each, so a mapping
     gets a complaint from the plain-value member too ("should be a valid integer"): noise. A
-    mapping with ``choice`` keeps only its own errors; one without gets a single line saying what
-    is allowed; under another task, where nothing in data is searched, it gets that said.
+    mapping of a known form (``choice``, and ``int`` or ``multiple_of_horizon`` where allowed)
+    keeps only its own errors; one without gets a single line saying what is allowed.
     Returns the errors left to format and the ready lines by key path.
     """
     mappings: dict[str, tuple[str | None, dict[str, Any]]] = {}
     noise: set[int] = set()
     for error in errors:
         loc, tag = _clean_loc(list(error["loc"]))
-        if len(loc) == 2 and loc[0] == "data" and loc[1] in cfg.SEARCHABLE_DATA and \
+        owned = len(loc) == 2 and loc[1] in _DATA_MODELS[tag or "forecast"].model_fields
+        if owned and loc[0] == "data" and loc[1] in cfg.SEARCHABLE_DATA and \
                 isinstance(error["input"], dict) and (
-                    tag not in (None, "forecast") or len(error["loc"]) > 3):  # a union member
+                    len(error["loc"]) > 3  # what a plain-value member said of a mapping
+                    or error["type"] == "data_search"):  # a mapping of no known form
             mappings[loc[1]] = (tag, error["input"])
             noise.add(id(error))
     kept: list[Any] = []
@@ -269,9 +274,8 @@ def _searched_data(errors: list[Any]) -> tuple[list[Any], dict[str, str]]:
             continue
         tag, given = mappings[name]
         path = f"data.{name}"
-        if tag not in (None, "forecast"):
-            ready[path] = f"{path}: searching this is only for task: forecast"
-        elif "choice" not in given:
+        forms = _DATA_SEARCH_FORMS.get(name, ("choice",))
+        if not any(form in given for form in forms):
             ranged = "; a range cannot be searched here, list its values" if (
                 "int" in given or "float" in given) else ""
             ready[path] = (f"{path}: {_MERGED_MESSAGES['data', name]}{ranged} "
@@ -279,6 +283,19 @@ def _searched_data(errors: list[Any]) -> tuple[list[Any], dict[str, str]]:
         elif id(error) not in noise:
             kept.append(error)  # what the {choice: [...]} mapping itself got wrong
     return kept, ready
+
+
+# How each searchable data setting may be searched (the keys of its mapping).
+_DATA_SEARCH_FORMS: dict[str, tuple[str, ...]] = {
+    "lookback": ("choice", "int", "multiple_of_horizon"),
+    "window": ("choice", "int"),
+}
+# Why a data key of another task cannot apply, where the task alone does not say it.
+_TASK_HINTS: dict[str, str] = {
+    "lookback": "; whole sequences are cut into windows with data.window",
+    "transform": " (it transforms a forecast target's series; whole-sequence data has none)",
+    "horizon": " (a whole-sequence model predicts one label or number per sequence)",
+}
 
 
 def _format_errors(errors: list[Any]) -> list[str]:
@@ -301,14 +318,18 @@ def _format_errors(errors: list[Any]) -> list[str]:
             continue
         if not group:
             continue
-        if len(group) == 1:
+        parts = path.split(".")
+        merged = _MERGED_MESSAGES.get(("data", parts[-1])) if len(parts) == 2 and \
+            parts[0] == "data" and group[0]["type"] != "extra_forbidden" and not isinstance(
+                (group[0].get("ctx") or {}).get("error"), SpecError) else None
+        if len(group) == 1 and merged is None:
             lines.append(_format_error(group[0]))
             continue
-        parts = path.split(".")
         key: tuple[str, str] = (
             (parts[-2], "*") if parts[-1].isdigit() else (parts[-2], parts[-1])
         ) if len(parts) >= 2 else ("", "")
-        message = _MERGED_MESSAGES.get(key) or "; or ".join(dict.fromkeys(e["msg"] for e in group))
+        message = merged or _MERGED_MESSAGES.get(key) or "; or ".join(
+            dict.fromkeys(e["msg"] for e in group))
         lines.append(f"{path}: {message} (got {_short(group[0]['input'])})")
     return lines
 
@@ -343,9 +364,11 @@ def _format_error(error: Any) -> str:
         if parent == "data":
             owners = [t for t, m in _DATA_MODELS.items() if key in m.model_fields]
             if owners:
-                return f"{path}: applies only to task: {' or '.join(owners)}"
+                hint = _TASK_HINTS.get(key, "") if owners == ["forecast"] else ""
+                return f"{path}: applies only to task: {' or '.join(owners)}{hint}"
         if parent.removeprefix("data.") in cfg.SEARCHABLE_DATA:
-            return f"{path}: unknown key; allowed: choice"
+            forms = _DATA_SEARCH_FORMS.get(parent.removeprefix("data."), ("choice",))
+            return f"{path}: unknown key; allowed: {', '.join(forms)}"
         elsewhere = _other_sections(key, parent)
         if elsewhere:
             return f"{path}: unknown key; {elsewhere}"

@@ -240,24 +240,29 @@ def test_split_error_names_only_the_users_key(isolated_workdir: Path):
 
 
 @pytest.mark.parametrize("data, expected", [
-    ("lookback: {int: [30, 150]}",
-     ["data.lookback: expected an integer >= 1, or {choice: [12, 24]} to search it; a range "
-      "cannot be searched here, list its values (got {'int': [30, 150]})"]),
+    ("lookback: {float: [30, 150]}",
+     ["data.lookback: expected an integer >= 1, or {choice: [12, 24]}, {int: [12, 48], step: "
+      "12} or {multiple_of_horizon: [2, 4]} to search it; a range cannot be searched here, list "
+      "its values (got {'float': [30, 150]})"]),
+    ("lookback: {int: [150, 30]}", ["data.lookback.int: min must be <= max (got 150 > 30)"]),
     ("scaling: {chioce: [none]}",
-     ["data.scaling: expected one of: standard, minmax, none, or {choice: [...]} to search it "
-      "(got {'chioce': ['none']})"]),
+     ["data.scaling: expected one of: standard, minmax, robust, none, or {choice: [...]} to "
+      "search it (got {'chioce': ['none']})"]),
     ("lookback: {choice: [12, 0]}",
      ["data.lookback.choice.1: Input should be greater than or equal to 1 (got 0)"]),
     ("lookback: {choice: [12], per_layer: true}",
-     ["data.lookback.per_layer: unknown key; allowed: choice"]),
+     ["data.lookback.per_layer: unknown key; allowed: choice, int, multiple_of_horizon"]),
     ("transform: {choice: [log, bogus]}",
      ["data.transform.choice: 'bogus' is not allowed; expected one of: none, log, diff, "
       "log_diff, seasonal_diff, log_seasonal_diff"]),
-    ("task: classify, scaling: {choice: [standard, none]}, features: {choice: [[a], [a, b]]}",
-     ["data.scaling: searching this is only for task: forecast",
-      "data.features: searching this is only for task: forecast"]),
-    ("task: regress, features: {choice: [[a]]}",
-     ["data.features: searching this is only for task: forecast"]),
+    ("task: classify, lookback: {choice: [12, 24]}",
+     ["data.lookback: applies only to task: forecast; whole sequences are cut into windows "
+      "with data.window"]),
+    ("task: regress, transform: log",
+     ["data.transform: applies only to task: forecast (it transforms a forecast target's "
+      "series; whole-sequence data has none)"]),
+    ("task: regress, window: {choice: [0]}",
+     ["data.window.choice.0: Input should be greater than or equal to 1 (got 0)"]),
 ])
 def test_searched_data_settings_get_one_line_each(data: str, expected: list[str],
                                                   isolated_workdir: Path):
