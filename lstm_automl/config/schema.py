@@ -623,6 +623,13 @@ class TrainingConfig(_Strict):
     early_stopping_patience: StrictInt | None = Field(
         5, ge=1, description="stop a trial after this many epochs without improvement (null: off)"
     )
+    early_stopping_monitor: StrictStr | None = Field(
+        None, description="the metric early stopping watches (default: tuner.objective), e.g. "
+        "val_loss while the tuner ranks by val_macro_f1; its direction follows its name"
+    )
+    min_delta: float = Field(
+        0.0, ge=0, description="early stopping: a change smaller than this is no improvement"
+    )
     shuffle: bool = Field(True, description="shuffle training windows each epoch (seeded)")
     jit_compile: Union[StrictBool, Literal["auto"]] = Field(
         "auto", description="XLA compilation: auto (on CPU, XLA for single-layer single-direction "

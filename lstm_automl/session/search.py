@@ -10,6 +10,7 @@ import contextlib
 import io
 from typing import TYPE_CHECKING, Any
 
+from lstm_automl.config.names import direction
 from lstm_automl.console import VERBOSE, Reporter
 from lstm_automl.errors import SweepError
 from lstm_automl.results.trial_record import TrialRecord, last_failure
@@ -19,7 +20,7 @@ from lstm_automl.resume.state_folder import tuner_directory
 if TYPE_CHECKING:
     from lstm_automl.session.prepare import Prepared
 
-__all__ = ["consecutive_failures_error", "make_sweep_tuner", "recover", "search",
+__all__ = ["consecutive_failures_error", "make_sweep_tuner", "monitor_name", "recover", "search",
            "search_arguments", "seed_everything"]
 
 
@@ -55,6 +56,7 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter) -> Any:
     """
     import keras_tuner as kt
 
+    from lstm_automl.config.names import extra_metrics
     from lstm_automl.model.hypermodel import SweepHyperModel, resolve_jit
     from lstm_automl.tuning.tuners import make_tuner
 
@@ -67,7 +69,8 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter) -> Any:
     work = len(data.splits["train"].x) * data.model_shape().steps * config.training.epochs
     model_builder = SweepHyperModel(
         config.search.specs(), data.model_shape(), config.seed, variants=prep.variants,
-        jit_compile=resolve_jit(config.training.jit_compile, work), python=prep.python)
+        jit_compile=resolve_jit(config.training.jit_compile, work), python=prep.python,
+        metrics=extra_metrics(data.task, config.tuner.objective, monitor_name(config)))
     algorithm = config.tuner.algorithm
     common: dict[str, Any] = dict(
         hypermodel=model_builder,
@@ -101,14 +104,21 @@ def search_arguments(prep: Prepared, reporter: Reporter) -> tuple[tuple[Any, ...
     config, data = prep.loaded.config, prep.data
     callbacks = []
     if config.training.early_stopping_patience:
+        monitor = monitor_name(config)
+        mode = prep.direction if monitor == config.tuner.objective else direction(monitor)
         callbacks.append(keras.callbacks.EarlyStopping(
-            monitor=config.tuner.objective, mode=prep.direction,
+            monitor=monitor, mode=mode, min_delta=config.training.min_delta,
             patience=config.training.early_stopping_patience, restore_best_weights=True))
     train, val = data.splits["train"], data.splits["validation"]
     kwargs = dict(validation_data=(val.x, val.y), epochs=config.training.epochs,
                   callbacks=callbacks, verbose=2 if reporter.verbosity >= VERBOSE else 0,
                   shuffle=config.training.shuffle, **data.fit_kwargs())
     return (train.x, train.y), kwargs
+
+
+def monitor_name(config: Any) -> str:
+    """What early stopping watches: ``training.early_stopping_monitor``, else the objective."""
+    return str(config.training.early_stopping_monitor or config.tuner.objective)
 
 
 def recover(tuner: Any, prep: Prepared, reporter: Reporter, quiet: bool = False) -> None:

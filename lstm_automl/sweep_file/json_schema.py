@@ -64,8 +64,11 @@ def sweep_schema() -> Schema:
         search[name] = _param(domain, search[name])
     _data_names(defs)
     schema["properties"]["data"] = _data_by_task(schema["properties"]["data"], defs)
-    defs["TunerConfig"]["properties"]["objective"]["enum"] = _unique(
+    every_objective = _unique(
         n for task in TASK_METRICS for n in objective_names(task, backtest=True))
+    defs["TunerConfig"]["properties"]["objective"]["enum"] = every_objective
+    monitor = defs["TrainingConfig"]["properties"]["early_stopping_monitor"]
+    monitor["anyOf"] = [{"type": "string", "enum": every_objective}, {"type": "null"}]
     schema["allOf"] = [*_objective_rules(), *_forecast_only_rules(), _grid_rule(),
                        _python_model_rule()]
     _drop_unused(schema)

@@ -488,6 +488,15 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
         notes += space_kernel_notes(specs)
     if config.data.task == "classify" and specs["loss"] != SEARCH_PARAMS["loss"].default:
         notes.append("search.loss: classification always trains with cross-entropy; ignored")
+    monitor = config.training.early_stopping_monitor
+    if monitor is not None:
+        why = objective_problem(config.data.task, monitor, backtest)
+        if why:
+            problems.append(why.replace(f"tuner.objective: '{monitor}'",
+                                        f"training.early_stopping_monitor: '{monitor}'"))
+        if config.training.early_stopping_patience is None:
+            notes.append("training.early_stopping_monitor: early stopping is off "
+                         "(early_stopping_patience: null)")
     patience = config.training.early_stopping_patience
     if patience is not None and patience >= config.training.epochs:
         notes.append("training.early_stopping_patience: >= epochs, so early stopping never fires")
