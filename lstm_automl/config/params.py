@@ -171,6 +171,25 @@ SEARCH_PARAMS: dict[str, Domain] = {
     ),
 }
 
+# ``units: {first: ..., ratio: ...}``: the ratio of each layer's width to the one before.
+LAYER_RATIO = Domain(
+    "float", 0.5, "width of each layer over the one before (0.5 halves, 1 keeps, 2 doubles)",
+    low=0.0, low_inclusive=False, high=8.0,
+)
+RATIO_SUFFIX = "_ratio"  # its hyperparameter and run param: ``units_ratio``
+
+
+def derived_widths(first: int, ratio: float, count: int) -> list[int]:
+    """The widths of ``count`` layers from the first one's: ``first x ratio^i``, rounded, at
+    least 1 (64, 0.5, 3 -> 64, 32, 16)."""
+    return [max(1, int(round(first * ratio ** index))) for index in range(count)]
+
+
+def ratio_params() -> list[str]:
+    """The params whose widths may follow a ratio: per-layer integers (units, dense_units)."""
+    return [n for n, d in SEARCH_PARAMS.items() if d.per_layer and d.kind == "int"]
+
+
 STRUCTURAL_PARAMS = ("layers", "dense_layers", "conv_front")
 PER_LAYER_PARENTS = {"recurrent": "layers", "dense": "dense_layers"}
 

@@ -34,7 +34,13 @@ from pydantic import (
 )
 
 from lstm_automl.config.names import TUNER_ALGORITHMS
-from lstm_automl.config.params import SEARCH_PARAMS, Domain, check_value
+from lstm_automl.config.params import (
+    LAYER_RATIO,
+    SEARCH_PARAMS,
+    Domain,
+    check_value,
+    ratio_params,
+)
 from lstm_automl.errors import SpecError
 
 Scalar = Union[StrictBool, StrictInt, StrictFloat, StrictStr, None]
@@ -100,7 +106,7 @@ def _spec_kind(value: Any) -> str | None:
     return "fixed"
 
 
-ParamSpec = Annotated[
+BaseSpec = Annotated[
     Union[
         Annotated[ChoiceSpec, Tag("choice")],
         Annotated[IntSpec, Tag("int")],
@@ -112,6 +118,44 @@ ParamSpec = Annotated[
         custom_error_type="param_spec",
         custom_error_message=(
             "expected a plain value or a mapping with exactly one of: choice, int, float"
+        ),
+    ),
+]
+
+
+class RatioSpec(_Strict):
+    """Widths that follow from the first layer's: layer i gets ``first x ratio^i`` (rounded,
+    at least 1). Only ``first`` and ``ratio`` are hyperparameters; the widths are derived, so
+    a tuner never samples the width of a layer on its own."""
+
+    first: BaseSpec = Field(description="the first layer's width, fixed or searched")
+    ratio: BaseSpec = Field(
+        0.5, description="each layer's width over the one before (0.5 halves, 1 keeps, "
+        "2 doubles), fixed or searched")
+
+
+def _param_kind(value: Any) -> str | None:
+    if isinstance(value, RatioSpec) or (
+            isinstance(value, dict) and ("first" in value or "ratio" in value)
+            and not any(k in value for k in _SPEC_KEYS)):
+        return "ratio"
+    return _spec_kind(value)
+
+
+ParamSpec = Annotated[
+    Union[
+        Annotated[ChoiceSpec, Tag("choice")],
+        Annotated[IntSpec, Tag("int")],
+        Annotated[FloatSpec, Tag("float")],
+        Annotated[RatioSpec, Tag("ratio")],
+        Annotated[Scalar, Tag("fixed")],
+    ],
+    Discriminator(
+        _param_kind,
+        custom_error_type="param_spec",
+        custom_error_message=(
+            "expected a plain value or a mapping with exactly one of: choice, int, float "
+            "(units and dense_units also take {first: ..., ratio: ...})"
         ),
     ),
 ]
@@ -164,7 +208,13 @@ def coerce_spec(name: str, spec: Any) -> Any:
     the MLflow params would show 0 and 0.0 as different values. A float that is not a whole
     number stays as it is, for ``check_spec`` to refuse.
     """
-    kind = SEARCH_PARAMS[name].kind
+    if isinstance(spec, RatioSpec):
+        return spec.model_copy(update={"first": coerce_spec(name, spec.first),
+                                       "ratio": _coerce(LAYER_RATIO.kind, spec.ratio)})
+    return _coerce(SEARCH_PARAMS[name].kind, spec)
+
+
+def _coerce(kind: str, spec: Any) -> Any:
     if kind not in ("int", "float"):
         return spec
 
@@ -180,9 +230,13 @@ def coerce_spec(name: str, spec: Any) -> Any:
     return number(spec)
 
 
-def check_spec(name: str, spec: Any) -> None:
-    """Raise SpecError when ``spec`` does not fit the domain of hyperparameter ``name``."""
-    domain = SEARCH_PARAMS[name]
+def check_spec(name: str, spec: Any, domain: Domain | None = None) -> None:
+    """Raise SpecError when ``spec`` does not fit the domain of hyperparameter ``name``
+    (``domain``: another one than the table's, for the parts of a ratio spec)."""
+    domain = domain or SEARCH_PARAMS[name]
+    if isinstance(spec, RatioSpec):
+        _check_ratio(name, spec, domain)
+        return
     per_layer = getattr(spec, "per_layer", False)
     if per_layer and domain.per_layer is None:
         allowed = ", ".join(n for n, d in SEARCH_PARAMS.items() if d.per_layer)
@@ -214,6 +268,22 @@ def check_spec(name: str, spec: Any) -> None:
         why = check_value(domain, spec)
         if why:
             raise SpecError("", why)
+
+
+def _check_ratio(name: str, spec: RatioSpec, domain: Domain) -> None:
+    allowed = ratio_params()
+    if name not in allowed:
+        raise SpecError("first", f"only {', '.join(allowed)} take {{first: ..., ratio: ...}}")
+    for part, part_domain in (("first", domain), ("ratio", LAYER_RATIO)):
+        value = getattr(spec, part)
+        if getattr(value, "per_layer", False):
+            raise SpecError(f"{part}.per_layer", "the widths follow the ratio, so nothing "
+                                                 "in {first, ratio} is per layer")
+        try:
+            check_spec(name, value, part_domain)
+        except SpecError as exc:
+            sub = f"{part}.{exc.subpath}" if exc.subpath else part
+            raise SpecError(sub, str(exc)) from None
 
 
 def _param(name: str) -> Any:

@@ -16,11 +16,14 @@ from lstm_automl.config.params import (
     rule_holds,
     short_list,
 )
-from lstm_automl.config.schema import ChoiceSpec, FloatSpec, IntSpec, spec_values
+from lstm_automl.config.schema import ChoiceSpec, FloatSpec, IntSpec, RatioSpec, spec_values
 
 
 def is_searched(spec: Any) -> bool:
-    """True when the spec leaves a choice to the tuner."""
+    """True when the spec leaves a choice to the tuner (a ratio spec: always shown, since its
+    widths differ per layer)."""
+    if isinstance(spec, RatioSpec):
+        return True
     if isinstance(spec, (ChoiceSpec, IntSpec, FloatSpec)):
         values = spec_values(spec)
         return values is None or len(values) > 1 or bool(getattr(spec, "per_layer", False))
@@ -29,6 +32,9 @@ def is_searched(spec: Any) -> bool:
 
 def describe_spec(spec: Any) -> str:
     """A short human description, e.g. ``int 16..128 step 16, per layer``."""
+    if isinstance(spec, RatioSpec):
+        return (f"first layer {describe_spec(spec.first)}; each next layer x "
+                f"{describe_spec(spec.ratio).removeprefix('fixed ')}")
     if isinstance(spec, ChoiceSpec):
         text = "choice of " + short_list(_fmt(v) for v in spec.choice)
     elif isinstance(spec, IntSpec):
@@ -55,6 +61,9 @@ def _fmt(value: Any) -> str:
 
 
 def _count(spec: Any) -> int | None:
+    if isinstance(spec, RatioSpec):  # the widths follow from first and ratio
+        first, ratio = _count(spec.first), _count(spec.ratio)
+        return None if first is None or ratio is None else first * ratio
     values = spec_values(spec)
     return None if values is None else len(values)
 

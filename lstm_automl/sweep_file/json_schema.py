@@ -23,7 +23,7 @@ from typing import Any
 
 from lstm_automl.config import schema as cfg
 from lstm_automl.config.names import BACKTEST_TASKS, TASK_METRICS, objective_names
-from lstm_automl.config.params import SEARCH_PARAMS, Domain, check_value
+from lstm_automl.config.params import LAYER_RATIO, SEARCH_PARAMS, Domain, check_value, ratio_params
 from lstm_automl.data.builtin import BUILTIN_PREFIX, DATASETS, SEQUENCE_DATASETS
 
 Schema = dict[str, Any]
@@ -62,6 +62,8 @@ def sweep_schema() -> Schema:
     search = defs["SearchConfig"]["properties"]
     for name, domain in SEARCH_PARAMS.items():
         search[name] = _param(domain, search[name])
+    for name in ratio_params():
+        search[name]["anyOf"].insert(-1, _ratio(SEARCH_PARAMS[name]))
     _data_names(defs)
     schema["properties"]["data"] = _data_by_task(schema["properties"]["data"], defs)
     every_objective = _unique(
@@ -231,6 +233,16 @@ def _param(domain: Domain, generated: Schema) -> Schema:
     options.append(value)
     kept = {k: generated[k] for k in _ANNOTATIONS if k in generated}
     return {**kept, "anyOf": options}
+
+
+def _ratio(domain: Domain) -> Schema:
+    """``{first: ..., ratio: ...}``: widths derived from the first layer's (no per_layer)."""
+    def part(of: Domain) -> Schema:
+        return {"anyOf": [o for o in _param(of, {})["anyOf"]]}
+
+    return {"type": "object", "required": ["first"], "additionalProperties": False,
+            "description": "layer i gets first x ratio^i units",
+            "properties": {"first": part(domain), "ratio": {**part(LAYER_RATIO), "default": 0.5}}}
 
 
 # --------------------------------------------------------------------------- whole-schema passes

@@ -229,7 +229,7 @@ _MERGED_MESSAGES = {
 def _clean_loc(loc: list[Any]) -> tuple[list[Any], str | None]:
     """Drop the names pydantic gives union members: they are not keys the user wrote."""
     spec_tag = None
-    if len(loc) >= 3 and loc[0] == "search" and loc[2] in (*_SPEC_MODELS, "fixed"):
+    if len(loc) >= 3 and loc[0] == "search" and loc[2] in (*_SPEC_MODELS, "fixed", "ratio"):
         spec_tag = loc.pop(2)
     if len(loc) >= 2 and loc[0] == "data" and loc[1] in _DATA_MODELS:
         spec_tag = loc.pop(1)
@@ -462,11 +462,9 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
     if config.model is not None:
         size = None  # the function declares hyperparameters of its own: no size to tell
     if config.tuner.algorithm == "grid":
-        continuous = [n for n, s in specs.items()
-                      if isinstance(s, cfg.FloatSpec) and s.step is None]
-        for name in continuous:
-            problems.append(f"search.{name}.float: grid search needs a discrete space; add a "
-                            f"step or use choice")
+        for name, part in _continuous(specs):
+            problems.append(f"search.{name}{part}.float: grid search needs a discrete space; "
+                            f"add a step or use choice")
         if size is not None and size < config.tuner.max_trials:
             notes.append(f"tuner.max_trials: the grid has only {size} points, fewer than "
                          f"max_trials ({config.tuner.max_trials}); the sweep ends when it is "
@@ -501,6 +499,18 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
     if patience is not None and patience >= config.training.epochs:
         notes.append("training.early_stopping_patience: >= epochs, so early stopping never fires")
     return problems, notes
+
+
+def _continuous(specs: dict[str, Any]) -> list[tuple[str, str]]:
+    """(param, part) of every float range without a step (part: ``.first``/``.ratio`` inside a
+    ratio spec)."""
+    found = []
+    for name, spec in specs.items():
+        parts = [("", spec)] if not isinstance(spec, cfg.RatioSpec) else [
+            (".first", spec.first), (".ratio", spec.ratio)]
+        found += [(name, part) for part, s in parts
+                  if isinstance(s, cfg.FloatSpec) and s.step is None]
+    return found
 
 
 def add_data_notes(loaded: LoadedSweep, data: Any, variants: Any = None) -> None:

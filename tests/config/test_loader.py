@@ -130,7 +130,7 @@ BAD_CASES: dict[str, Callable[[Path], tuple[Path, list[str]]]] = {
         "search.layers.per_layer", "units, dropout, recurrent_dropout, dense_units"),
     "objective_not_reported": _text("name: a\n" + DATA + "tuner: {objective: val_accuracy}\n",
                                     "tuner.objective", "'val_accuracy'",
-                                    "allowed: val_loss, val_mae, val_rmse, loss, mae, rmse"),
+                                    "allowed: val_loss, val_mae, val_rmse, val_mse, val_r2, val_logcosh, loss, mae, rmse, mse, r2, logcosh"),
     "grid_with_continuous_float": _text(
         "name: a\n" + DATA + "search: {learning_rate: {float: [0.001, 0.1]}}\n"
         "tuner: {algorithm: grid}\n",
