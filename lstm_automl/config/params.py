@@ -190,6 +190,15 @@ def ratio_params() -> list[str]:
     return [n for n, d in SEARCH_PARAMS.items() if d.per_layer and d.kind == "int"]
 
 
+# Training settings that may be searched in place (``training.epochs: {choice: [10, 30]}``):
+# declared as hyperparameters of the same names, so they are run params like any other.
+TRAINING_SEARCH: dict[str, Domain] = {
+    "epochs": Domain("int", 20, "maximum epochs per trial", low=1, high=100_000),
+    "shuffle": Domain("bool", True, "shuffle training windows each epoch (seeded)"),
+    "seed": Domain("int", None, "seed of the trial's initial weights, dropout and shuffling",
+                   low=0, nullable=True),
+}
+
 STRUCTURAL_PARAMS = ("layers", "dense_layers", "conv_front")
 PER_LAYER_PARENTS = {"recurrent": "layers", "dense": "dense_layers"}
 

@@ -37,6 +37,7 @@ from lstm_automl.config.names import TUNER_ALGORITHMS
 from lstm_automl.config.params import (
     LAYER_RATIO,
     SEARCH_PARAMS,
+    TRAINING_SEARCH,
     Domain,
     check_value,
     ratio_params,
@@ -681,15 +682,39 @@ class TunerConfig(_Strict):
         3, ge=1, description="stop the sweep after this many failed trials in a row"
     )
     hyperband_factor: StrictInt = Field(3, ge=2, description="hyperband's reduction factor")
+    hyperband_iterations: StrictInt = Field(
+        1, ge=1, description="hyperband: how many times the whole algorithm runs (each with "
+        "fresh brackets); the trials multiply by it"
+    )
+    grid_order: Literal["sequential", "even", "random"] = Field(
+        "sequential", description="grid: the order cells are tried in when the grid has more "
+        "cells than max_trials: sequential (keras-tuner's walk, the last parameter changing "
+        "fastest), even (every parameter changes from one trial to the next, so every value of "
+        "every parameter is tried early), random (a seeded random subset without repeats)"
+    )
     directory: StrictStr | None = Field(
         None, description="tuner state folder (default: .lstm_sweep/NAME in the working folder)"
     )
 
 
-class TrainingConfig(_Strict):
-    """How each candidate trains."""
+def _searchable(plain: Any) -> Any:
+    """A training setting that is ``plain`` or searched with ``{choice: ...}``/``{int: ...}``."""
+    return Annotated[Union[
+        Annotated[ChoiceSpec, Tag("choice")], Annotated[IntSpec, Tag("int")],
+        Annotated[FloatSpec, Tag("float")], Annotated[plain, Tag("fixed")],
+    ], Discriminator(_spec_kind, custom_error_type="param_spec", custom_error_message=(
+        "expected a plain value or a mapping with exactly one of: choice, int"))]
 
-    epochs: StrictInt = Field(20, ge=1, description="maximum epochs per trial")
+
+class TrainingConfig(_Strict):
+    """How each candidate trains. ``epochs``, ``shuffle`` and ``seed`` may be searched."""
+
+    epochs: _searchable(Annotated[StrictInt, Field(ge=1)]) = Field(  # type: ignore[valid-type]
+        20, description="maximum epochs per trial; {choice: [10, 30]} or {int: ...} searches it")
+    seed: _searchable(Annotated[StrictInt, Field(ge=0)] | None) = Field(  # type: ignore[valid-type]
+        None, description="seed of each trial's initial weights, dropout and shuffling "
+        "(default: the sweep seed plus the trial number); {choice: [1, 2, 3]} searches it, to "
+        "see how much a result owes to the seed")
     early_stopping_patience: StrictInt | None = Field(
         5, ge=1, description="stop a trial after this many epochs without improvement (null: off)"
     )
@@ -700,7 +725,9 @@ class TrainingConfig(_Strict):
     min_delta: float = Field(
         0.0, ge=0, description="early stopping: a change smaller than this is no improvement"
     )
-    shuffle: bool = Field(True, description="shuffle training windows each epoch (seeded)")
+    shuffle: _searchable(bool) = Field(  # type: ignore[valid-type]
+        True, description="shuffle training windows each epoch (seeded); {choice: [true, "
+        "false]} searches it")
     jit_compile: Union[StrictBool, Literal["auto"]] = Field(
         "auto", description="XLA compilation: auto (on CPU, XLA for single-layer single-direction "
         "models of long enough trials, where it measured faster; Keras' choice on GPU, which "
@@ -709,6 +736,40 @@ class TrainingConfig(_Strict):
     mixed_precision: bool = Field(
         False, description="float16 compute with float32 weights and output (for GPUs)"
     )
+    @field_validator("epochs", "shuffle", "seed", mode="after")
+    @classmethod
+    def _fits_domain(cls, value: Any, info: ValidationInfo) -> Any:
+        assert info.field_name is not None
+        domain = TRAINING_SEARCH[info.field_name]
+        if isinstance(value, (ChoiceSpec, IntSpec, FloatSpec)):
+            value = _coerce(domain.kind, value)
+            check_spec(info.field_name, value, domain)
+        return value
+
+    def searched(self) -> dict[str, Any]:
+        """The training settings given as searched specs, by name."""
+        return {name: getattr(self, name) for name in TRAINING_SEARCH
+                if isinstance(getattr(self, name), (ChoiceSpec, IntSpec, FloatSpec))}
+
+    def trial_settings(self) -> dict[str, Any]:
+        """What each trial declares as hyperparameters: the searched settings, and a fixed
+        ``seed`` (every trial then starts from it)."""
+        settings = self.searched()
+        if self.seed is not None and "seed" not in settings:
+            settings["seed"] = self.seed
+        return settings
+
+    def max_epochs(self) -> int:
+        """The most epochs any trial trains (the budget of hyperband and of XLA's choice)."""
+        values = spec_values(self.epochs)
+        return int(max(values)) if values else int(self.epochs.int_[1])
+
+    def plain(self, name: str) -> Any:
+        """A setting's value where it is not searched (the table's default where it is: each
+        trial then takes its own)."""
+        value = getattr(self, name)
+        return TRAINING_SEARCH[name].default if name in self.searched() else value
+
     recycle_every: StrictInt = Field(
         25, ge=0, description="run the sweep in a fresh process every this many trials, so a "
         "long sweep's memory stays flat (it resumes where it was; 0: one process)"

@@ -379,7 +379,8 @@ class SweepHyperModel(kt.HyperModel):
 
     def __init__(self, specs: dict[str, Any], shape: ModelShape, seed: int,
                  variants: Any = None, jit_compile: bool | str = "auto",
-                 python: Any = None, metrics: tuple[str, ...] = ()) -> None:
+                 python: Any = None, metrics: tuple[str, ...] = (),
+                 training: dict[str, Any] | None = None) -> None:
         super().__init__(name="lstm_sweep", tunable=True)
         self.specs = specs
         self.python = python  # a python_model.PythonBuilder: the user's function builds
@@ -388,6 +389,7 @@ class SweepHyperModel(kt.HyperModel):
         self.variants = variants
         self.jit_compile = jit_compile
         self.metrics = metrics  # extra metrics the objective or early stopping reads
+        self.training = training or {}  # searched training settings: epochs, shuffle, seed
 
     def _data_for(self, hp: kt.HyperParameters) -> Any:
         from lstm_automl.data.variants import HP_PREFIX, encode
@@ -400,7 +402,18 @@ class SweepHyperModel(kt.HyperModel):
                 hp.Choice(HP_PREFIX + name, choices)
         return self.variants.from_hp_values(hp.values)
 
+    def _training_for(self, hp: kt.HyperParameters) -> dict[str, Any]:
+        """This trial's searched training settings; a searched seed reseeds before building,
+        so that it fixes the initial weights as the sweep seed otherwise does."""
+        from lstm_automl.model.space import declare_training_settings
+
+        values = declare_training_settings(hp, self.training)
+        if values.get("seed") is not None:
+            keras.utils.set_random_seed(int(values["seed"]))
+        return values
+
     def build(self, hp: kt.HyperParameters) -> keras.Model:
+        self._training_for(hp)
         shape = self.shape
         if self.variants is not None:
             shape = self._data_for(hp).model_shape()
@@ -429,6 +442,11 @@ class SweepHyperModel(kt.HyperModel):
         batch_size = int(hp.get("batch_size"))
         kwargs.pop("batch_size", None)
         shuffle = bool(kwargs.pop("shuffle", True))
+        for name, value in self._training_for(hp).items():
+            if name == "epochs":
+                kwargs["epochs"] = int(value)
+            elif name == "shuffle":
+                shuffle = bool(value)
         callbacks = list(kwargs.pop("callbacks", None) or [])
         validation = kwargs.pop("validation_data", None)
         data = self.variants.from_hp_values(hp.values) if self.variants is not None else None

@@ -167,3 +167,11 @@ def declare_training(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str,
 
     return {name: _declare(hp, name, specs[name], SEARCH_PARAMS[name])
             for name in TRAINING_PARAMS}
+
+
+def declare_training_settings(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str, Any]:
+    """Declare the searched training settings (``TrainingConfig.searched()``: epochs, shuffle,
+    seed) under their own names and return this trial's values."""
+    from lstm_automl.config.params import TRAINING_SEARCH
+
+    return {name: _declare(hp, name, spec, TRAINING_SEARCH[name]) for name, spec in specs.items()}

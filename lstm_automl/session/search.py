@@ -66,11 +66,12 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter) -> Any:
         import keras
 
         keras.mixed_precision.set_global_policy("mixed_float16")  # heads stay float32
-    work = len(data.splits["train"].x) * data.model_shape().steps * config.training.epochs
+    work = len(data.splits["train"].x) * data.model_shape().steps * config.training.max_epochs()
     model_builder = SweepHyperModel(
         config.search.specs(), data.model_shape(), config.seed, variants=prep.variants,
         jit_compile=resolve_jit(config.training.jit_compile, work), python=prep.python,
-        metrics=extra_metrics(data.task, config.tuner.objective, monitor_name(config)))
+        metrics=extra_metrics(data.task, config.tuner.objective, monitor_name(config)),
+        training=config.training.trial_settings())
     algorithm = config.tuner.algorithm
     common: dict[str, Any] = dict(
         hypermodel=model_builder,
@@ -86,9 +87,12 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter) -> Any:
         recycle_every=config.training.recycle_every if prep.segment is not None else 0,
     )
     if algorithm == "hyperband":
-        common.update(max_epochs=config.training.epochs, factor=config.tuner.hyperband_factor)
+        common.update(max_epochs=config.training.max_epochs(), factor=config.tuner.hyperband_factor,
+                      hyperband_iterations=config.tuner.hyperband_iterations)
     else:
         common["max_trials"] = config.tuner.max_trials
+    if algorithm == "grid":
+        common["grid_order"] = config.tuner.grid_order
     with contextlib.redirect_stdout(io.StringIO()):  # keras-tuner's "Reloading Tuner from ..."
         tuner = make_tuner(algorithm, print_tracebacks=reporter.debug, **common)
     if algorithm != "hyperband" and not tuner._is_worker():
@@ -110,9 +114,9 @@ def search_arguments(prep: Prepared, reporter: Reporter) -> tuple[tuple[Any, ...
             monitor=monitor, mode=mode, min_delta=config.training.min_delta,
             patience=config.training.early_stopping_patience, restore_best_weights=True))
     train, val = data.splits["train"], data.splits["validation"]
-    kwargs = dict(validation_data=(val.x, val.y), epochs=config.training.epochs,
+    kwargs = dict(validation_data=(val.x, val.y), epochs=config.training.max_epochs(),
                   callbacks=callbacks, verbose=2 if reporter.verbosity >= VERBOSE else 0,
-                  shuffle=config.training.shuffle, **data.fit_kwargs())
+                  shuffle=config.training.plain("shuffle"), **data.fit_kwargs())
     return (train.x, train.y), kwargs
 
 

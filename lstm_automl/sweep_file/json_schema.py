@@ -23,7 +23,14 @@ from typing import Any
 
 from lstm_automl.config import schema as cfg
 from lstm_automl.config.names import BACKTEST_TASKS, TASK_METRICS, objective_names
-from lstm_automl.config.params import LAYER_RATIO, SEARCH_PARAMS, Domain, check_value, ratio_params
+from lstm_automl.config.params import (
+    LAYER_RATIO,
+    SEARCH_PARAMS,
+    TRAINING_SEARCH,
+    Domain,
+    check_value,
+    ratio_params,
+)
 from lstm_automl.data.builtin import BUILTIN_PREFIX, DATASETS, SEQUENCE_DATASETS
 
 Schema = dict[str, Any]
@@ -62,6 +69,10 @@ def sweep_schema() -> Schema:
     search = defs["SearchConfig"]["properties"]
     for name, domain in SEARCH_PARAMS.items():
         search[name] = _param(domain, search[name])
+    training = defs["TrainingConfig"]["properties"]
+    for name, domain in TRAINING_SEARCH.items():
+        training[name] = _param(domain, training[name])
+    training["shuffle"]["anyOf"][-1] = _lax_bool()  # a plain shuffle is a lax pydantic bool
     for name in ratio_params():
         search[name]["anyOf"].insert(-1, _ratio(SEARCH_PARAMS[name]))
     _data_names(defs)

@@ -24,7 +24,13 @@ from pydantic import BaseModel, ValidationError
 
 from lstm_automl.config import schema as cfg
 from lstm_automl.config.names import higher_is_better, objective_problem
-from lstm_automl.config.params import SEARCH_PARAMS, rule_holds, short_list, window_checks
+from lstm_automl.config.params import (
+    SEARCH_PARAMS,
+    condition_parents,
+    rule_holds,
+    short_list,
+    window_checks,
+)
 from lstm_automl.config.space_summary import data_size, is_searched, space_size
 from lstm_automl.errors import ConfigError, SpecError
 from lstm_automl.model.kernel_tags import gpu_visible, space_kernel_notes
@@ -229,7 +235,8 @@ _MERGED_MESSAGES = {
 def _clean_loc(loc: list[Any]) -> tuple[list[Any], str | None]:
     """Drop the names pydantic gives union members: they are not keys the user wrote."""
     spec_tag = None
-    if len(loc) >= 3 and loc[0] == "search" and loc[2] in (*_SPEC_MODELS, "fixed", "ratio"):
+    if len(loc) >= 3 and loc[0] in ("search", "training") and \
+            loc[2] in (*_SPEC_MODELS, "fixed", "ratio"):
         spec_tag = loc.pop(2)
     if len(loc) >= 2 and loc[0] == "data" and loc[1] in _DATA_MODELS:
         spec_tag = loc.pop(1)
@@ -257,7 +264,8 @@ def _searched_data(errors: list[Any]) -> tuple[list[Any], dict[str, str]]:
     noise: set[int] = set()
     for error in errors:
         loc, tag = _clean_loc(list(error["loc"]))
-        owned = len(loc) == 2 and loc[1] in _DATA_MODELS[tag or "forecast"].model_fields
+        model = _DATA_MODELS.get(tag or "forecast")
+        owned = len(loc) == 2 and model is not None and loc[1] in model.model_fields
         if owned and loc[0] == "data" and loc[1] in cfg.SEARCHABLE_DATA and \
                 isinstance(error["input"], dict) and (
                     len(error["loc"]) > 3  # what a plain-value member said of a mapping
@@ -409,7 +417,8 @@ def _other_sections(key: str, parent: str) -> str:
     if owners == [""]:
         return f"{key} belongs at the top level"
     places = " or ".join(f"{name}.{key}" for name in owners if name)
-    return f"{key} belongs under {' or '.join(n for n in owners if n)}: {places}"
+    top = "at the top level or " if "" in owners else ""
+    return f"{key} belongs {top}under {' or '.join(n for n in owners if n)}: {places}"
 
 
 def _suggest(key: str, model: type[BaseModel] | None) -> str:
@@ -470,9 +479,10 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
                          f"max_trials ({config.tuner.max_trials}); the sweep ends when it is "
                          f"exhausted")
         if size is not None and size > config.tuner.max_trials:  # the tuner stops at max_trials
-            notes.append(f"tuner.algorithm grid: the grid has {size:,} combinations but "
-                         f"max_trials is {config.tuner.max_trials}: only "
-                         f"{config.tuner.max_trials} will be tried")
+            notes.append(_grid_order_note(config, specs, size))
+    elif config.tuner.grid_order != "sequential":
+        notes.append(f"tuner.grid_order: only for algorithm: grid; ignored with "
+                     f"{config.tuner.algorithm}")
     if config.tuner.algorithm == "hyperband" and config.tuner.max_trials != 10:
         notes.append("tuner.max_trials: hyperband sets its own number of trials from "
                       "training.epochs and tuner.hyperband_factor")
@@ -496,9 +506,37 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
             notes.append("training.early_stopping_monitor: early stopping is off "
                          "(early_stopping_patience: null)")
     patience = config.training.early_stopping_patience
-    if patience is not None and patience >= config.training.epochs:
+    if config.training.searched() and config.model is None and \
+            config.tuner.algorithm == "hyperband" and "epochs" in config.training.searched():
+        problems.append("training.epochs: hyperband sets each trial's epochs itself; give "
+                        "one number (its budget)")
+    if patience is not None and patience >= config.training.max_epochs():
         notes.append("training.early_stopping_patience: >= epochs, so early stopping never fires")
     return problems, notes
+
+
+def _grid_order_note(config: cfg.SweepConfig, specs: dict[str, Any], size: int) -> str:
+    """Which order applies to a grid larger than ``max_trials``, and what it means."""
+    trials, order = config.tuner.max_trials, config.tuner.grid_order
+    head = f"tuner.grid_order {order}: {trials} of the grid's {size:,} combinations"
+    if order == "sequential":
+        return (f"{head} are tried, in keras-tuner's order (the last parameter changes "
+                f"fastest), so values of the first parameters may never be tried; "
+                f"tuner.grid_order: even tries every value of every parameter early, random a "
+                f"seeded random subset")
+    if order == "random":
+        return f"{head}, a seeded random subset without repeats"
+    counts = [len(v) for v in config.data.searched_data().values()]
+    counts += [len(cfg.spec_values(s) or []) for s in specs.values()
+               if not isinstance(s, cfg.RatioSpec)]
+    most = max(counts, default=1)
+    parents = [n for n in condition_parents() if is_searched(specs[n])]
+    if parents:
+        return (f"{head}, every parameter changing from one trial to the next within each "
+                f"combination of {', '.join(parents)} (visited in turn)")
+    covered = "so every value of every parameter is tried" if trials >= most else (
+        f"too few to try every value of a parameter with {most} values")
+    return f"{head}, every parameter changing from one trial to the next: {covered}"
 
 
 def _continuous(specs: dict[str, Any]) -> list[tuple[str, str]]:

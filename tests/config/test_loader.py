@@ -280,9 +280,10 @@ SEARCH_KEYS = ", ".join(SEARCH_PARAMS)  # in the table's order
     # Far from any allowed key: no misleading "did you mean", the allowed keys instead.
     ("search", "batch_norm", f"search.batch_norm: unknown key; allowed: {SEARCH_KEYS}"),
     ("search", "attention_heads", f"search.attention_heads: unknown key; allowed: {SEARCH_KEYS}"),
-    ("tuner", "hyperband_iterations",
-     "tuner.hyperband_iterations: unknown key; allowed: algorithm, max_trials, objective, "
-     "direction, executions_per_trial, max_consecutive_failures, hyperband_factor, directory"),
+    ("tuner", "hyperband_rounds",
+     "tuner.hyperband_rounds: unknown key; allowed: algorithm, max_trials, objective, "
+     "direction, executions_per_trial, max_consecutive_failures, hyperband_factor, "
+     "hyperband_iterations, grid_order, directory"),
     # Typos still get a suggestion.
     ("search", "bach_size", f"search.bach_size: unknown key; did you mean 'batch_size'? allowed: "
      f"{SEARCH_KEYS}"),
@@ -302,7 +303,8 @@ SEARCH_KEYS = ", ".join(SEARCH_PARAMS)  # in the table's order
      "search: search.batch_size"),
     ("search", "lookback", "search.lookback: unknown key; lookback belongs under data: "
      "data.lookback"),
-    ("tuner", "seed", "tuner.seed: unknown key; seed belongs at the top level"),
+    ("tuner", "seed", "tuner.seed: unknown key; seed belongs at the top level or under "
+                      "training: training.seed"),
     ("", "epochs", "epochs: unknown key; epochs belongs under training: training.epochs"),
 ])
 def test_unknown_keys_get_a_close_match_or_their_section(section: str, key: str, expected: str,
@@ -352,8 +354,10 @@ def test_grid_larger_than_max_trials_says_only_some_are_tried(isolated_workdir: 
         "name: a\n" + DATA + "search: {units: {choice: [8, 16, 32]}, cell: {choice: [lstm, gru]}}\n"
         "tuner: {algorithm: grid, max_trials: 4}\n"
     ))
-    note = ("tuner.algorithm grid: the grid has 6 combinations but max_trials is 4: only 4 will "
-            "be tried")
+    note = ("tuner.grid_order sequential: 4 of the grid's 6 combinations are tried, in "
+            "keras-tuner's order (the last parameter changes fastest), so values of the first "
+            "parameters may never be tried; tuner.grid_order: even tries every value of every "
+            "parameter early, random a seeded random subset")
     assert note in load_sweep(path).notes
     assert main(["validate", "--no-data", str(path)]) == 0
     assert f"note: {note}" in capsys.readouterr().out
