@@ -134,14 +134,31 @@ def data_size(config: Any) -> int:
     return total
 
 
+def training_rows(config: Any) -> list[tuple[str, str]]:
+    """(name, description) of each searched training setting (epochs, shuffle, seed)."""
+    return [(f"training.{name}", describe_spec(spec))
+            for name, spec in config.training.searched().items() if is_searched(spec)]
+
+
+def training_size(config: Any) -> int | None:
+    total: int | None = 1
+    for spec in config.training.searched().values():
+        count = _count(spec)
+        total = None if count is None or total is None else total * count
+    return total
+
+
 def sweep_space(config: Any) -> tuple[list[tuple[str, str]], int | None]:
-    """Every searched setting, model and data, and the size of the whole space."""
+    """Every searched setting, model, data and training, and the size of the whole space."""
     specs = config.search.specs()
     size = space_size(specs)
-    rows = data_rows(config) + summary_rows(specs)
+    rows = data_rows(config) + summary_rows(specs) + training_rows(config)
     if getattr(config, "model", None) is not None:  # its hyperparameters are declared in Python
         return [("model", f"python {config.model.python}"), *rows], None
-    return rows, None if size is None else size * data_size(config)
+    trained = training_size(config)
+    if size is None or trained is None:
+        return rows, None
+    return rows, size * data_size(config) * trained
 
 
 def space_text(config: Any, size: int | None) -> str:

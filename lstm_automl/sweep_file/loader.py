@@ -31,7 +31,7 @@ from lstm_automl.config.params import (
     short_list,
     window_checks,
 )
-from lstm_automl.config.space_summary import data_size, is_searched, space_size
+from lstm_automl.config.space_summary import data_size, is_searched, space_size, training_size
 from lstm_automl.errors import ConfigError, SpecError
 from lstm_automl.model.kernel_tags import gpu_visible, space_kernel_notes
 from lstm_automl.model.python_model import architecture_problems, python_ref, static_problems
@@ -467,7 +467,8 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
     specs = config.search.specs()
     size = space_size(specs)
     if size is not None:
-        size *= data_size(config)
+        trained = training_size(config)
+        size = None if trained is None else size * data_size(config) * trained
     if config.model is not None:
         size = None  # the function declares hyperparameters of its own: no size to tell
     if config.tuner.algorithm == "grid":
@@ -527,7 +528,8 @@ def _grid_order_note(config: cfg.SweepConfig, specs: dict[str, Any], size: int) 
     if order == "random":
         return f"{head}, a seeded random subset without repeats"
     counts = [len(v) for v in config.data.searched_data().values()]
-    counts += [len(cfg.spec_values(s) or []) for s in specs.values()
+    counts += [len(cfg.spec_values(s) or []) for s in
+               [*specs.values(), *config.training.searched().values()]
                if not isinstance(s, cfg.RatioSpec)]
     most = max(counts, default=1)
     parents = [n for n in condition_parents() if is_searched(specs[n])]
