@@ -458,22 +458,28 @@ def _int_search_kind(value: Any) -> str | None:
     return "fixed"
 
 
-def _int_search(*forms: Any, nullable: bool = False) -> Any:
-    """A searchable integer data setting: a plain integer >= 1 (or null) or one of ``forms``."""
-    plain: Any = Annotated[StrictInt, Field(ge=1)]
-    members = [Annotated[plain | None if nullable else plain, Tag("fixed")]]
-    members += [Annotated[form, Tag(_INT_SEARCH_TAGS[key])] for key, form in (
-        ("choice", IntChoice), ("int", IntRange), ("multiple_of_horizon", HorizonMultiples))
-        if form in forms]
-    return Annotated[Union[tuple(members)], Discriminator(  # type: ignore[valid-type]
-        _int_search_kind, custom_error_type="data_search",
-        custom_error_message="expected an integer or a mapping with exactly one of: "
-        + ", ".join(k for k, f in (("choice", IntChoice), ("int", IntRange),
-                                    ("multiple_of_horizon", HorizonMultiples)) if f in forms))]
-
-
-LookbackSearch = _int_search(IntChoice, IntRange, HorizonMultiples)
-WindowSearch = _int_search(IntChoice, IntRange, nullable=True)
+_PositiveInt = Annotated[StrictInt, Field(ge=1)]
+# A searchable integer data setting: a plain integer or one of the mapping forms, each form
+# reporting its own errors only.
+LookbackSearch = Annotated[
+    Union[
+        Annotated[_PositiveInt, Tag("fixed")],
+        Annotated[IntChoice, Tag("by_choice")],
+        Annotated[IntRange, Tag("by_int")],
+        Annotated[HorizonMultiples, Tag("by_horizon")],
+    ],
+    Discriminator(_int_search_kind, custom_error_type="data_search", custom_error_message=(
+        "expected an integer or a mapping with exactly one of: choice, int, multiple_of_horizon")),
+]
+WindowSearch = Annotated[
+    Union[
+        Annotated[Union[_PositiveInt, None], Tag("fixed")],
+        Annotated[IntChoice, Tag("by_choice")],
+        Annotated[IntRange, Tag("by_int")],
+    ],
+    Discriminator(_int_search_kind, custom_error_type="data_search", custom_error_message=(
+        "expected an integer, null or a mapping with exactly one of: choice, int")),
+]
 
 
 class _SearchesData(_Strict):
@@ -489,7 +495,7 @@ class _SearchesData(_Strict):
             if isinstance(value, HorizonMultiples):
                 found[name] = [m * int(getattr(self, "horizon")) for m in
                                value.multiple_of_horizon]
-            elif isinstance(value, DATA_SEARCHES):
+            elif isinstance(value, (NameChoice, IntChoice, IntRange, FeatureChoice)):
                 found[name] = value.values()
         return found
 

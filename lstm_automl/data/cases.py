@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lstm_automl.config.schema import ClassifyDataConfig, RegressDataConfig
+from lstm_automl.config.schema import ClassifyDataConfig, FeatureChoice, RegressDataConfig
 from lstm_automl.data.builtin import SEQUENCE_DATASETS, builtin_name, datasets_dir
 from lstm_automl.data.generators import GENERATORS
 from lstm_automl.data.table import Table, read_table
@@ -200,7 +200,9 @@ def _long(table: Table, config: SequenceConfig,
     case_ids = table.require(case_column, "data.case_column")
     labels_text = table.require(key, "data.label / data.target")
     reserved = {case_column, key, config.time_column}
-    channels = list(config.features or [c for c in table.columns if c not in reserved])
+    features = config.features
+    assert not isinstance(features, FeatureChoice), "searched: use config.variant()"
+    channels = list(features or [c for c in table.columns if c not in reserved])
     values = np.column_stack([table.numeric(c, "data.features") for c in channels])
     times = (np.array([float(v) for v in table.require(config.time_column, "data.time_column")])
              if config.time_column else np.arange(table.n_rows, dtype=float))

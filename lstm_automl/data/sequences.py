@@ -317,6 +317,7 @@ def _assemble(config: SequenceConfig, cases: CaseSet, classes: list[str],
     widths = {c.shape[1] for split in raw.values() for c in split}
     if widths != {len(channels)}:
         raise DataError(f"{cases.source}: sequences have different numbers of channels")
+    assert isinstance(config.scaling, str), "searched: use config.variant()"
     scaler = Scaler.fit(config.scaling, np.concatenate(raw["train"], axis=0))
     lengths = [len(c) for split in raw.values() for c in split]
     steps = max(lengths)

@@ -82,7 +82,7 @@ def visit_order(blocks: list[Block], order: str, seed: int) -> Any:
     """Cells in the order ``order`` visits them, lazily, each once."""
     if order == "random":
         total = sum(b.size for b in blocks)
-        rng, seen = random.Random(seed), set()
+        rng, seen = random.Random(seed), set[int]()
         while len(seen) < total:
             index = rng.randrange(total)
             if index in seen:
