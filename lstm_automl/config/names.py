@@ -63,8 +63,25 @@ TASK_METRICS: dict[str, tuple[str, ...]] = {
     "regress": ("loss", "mae", "rmse"),
     "classify": ("loss", "accuracy"),
 }
-# The metrics that grow with quality (all fractions); every other one (loss, errors) shrinks.
-MAXIMISED_METRICS: frozenset[str] = frozenset({"accuracy", "auc", "f1", "macro_f1"})
+# Metrics a task's models report only when the objective or the early-stopping monitor names
+# them (each costs time every batch): Keras metrics by the name the logs give them.
+# ``model/metrics.py`` builds them; a test checks the two agree.
+EXTRA_METRICS: dict[str, dict[str, str]] = {
+    "classify": {
+        "auc": "area under the ROC curve (several classes: the mean of one-vs-rest curves)",
+        "pr_auc": "area under the precision-recall curve (several classes: mean one-vs-rest)",
+        "macro_f1": "F1 score of each class, averaged with equal weight (binary: both classes)",
+    },
+    "forecast": {
+        "mse": "mean squared error (on the scaled target, like mae and rmse)",
+        "r2": "coefficient of determination, 1 is a perfect fit",
+        "logcosh": "log of the hyperbolic cosine of the error",
+    },
+}
+EXTRA_METRICS["regress"] = EXTRA_METRICS["forecast"]
+# The metrics that grow with quality; every other one (loss, errors) shrinks.
+MAXIMISED_METRICS: frozenset[str] = frozenset(
+    {"accuracy", "auc", "pr_auc", "f1", "macro_f1", "r2"})
 
 
 # Rolling-origin backtesting (forecast only) reports validation metrics averaged over its folds
@@ -99,11 +116,18 @@ def objective_names(task: str, backtest: bool = False) -> list[str]:
 
     ``backtest``: the sweep sets ``data.backtest``, so the fold-averaged metrics exist too.
     """
-    metrics = TASK_METRICS[task]
+    metrics = (*TASK_METRICS[task], *EXTRA_METRICS[task])
     names = [f"val_{m}" for m in metrics] + list(metrics)
     if backtest and task in BACKTEST_TASKS:
         names = [f"{BACKTEST_PREFIX}val_{m}" for m in metrics] + names
     return names
+
+
+def extra_metrics(task: str, *names: str | None) -> tuple[str, ...]:
+    """The extra metrics (``EXTRA_METRICS``) a model of ``task`` must report so that ``names``
+    (the objective, the early-stopping monitor) exist in its logs: ``val_auc`` -> ``auc``."""
+    wanted = [base_metric(n) for n in names if n]
+    return tuple(dict.fromkeys(m for m in wanted if m in EXTRA_METRICS[task]))
 
 
 def objective_problem(task: str, objective: str, backtest: bool) -> str | None:

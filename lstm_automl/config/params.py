@@ -171,6 +171,34 @@ SEARCH_PARAMS: dict[str, Domain] = {
     ),
 }
 
+# ``units: {first: ..., ratio: ...}``: the ratio of each layer's width to the one before.
+LAYER_RATIO = Domain(
+    "float", 0.5, "width of each layer over the one before (0.5 halves, 1 keeps, 2 doubles)",
+    low=0.0, low_inclusive=False, high=8.0,
+)
+RATIO_SUFFIX = "_ratio"  # its hyperparameter and run param: ``units_ratio``
+
+
+def derived_widths(first: int, ratio: float, count: int) -> list[int]:
+    """The widths of ``count`` layers from the first one's: ``first x ratio^i``, rounded, at
+    least 1 (64, 0.5, 3 -> 64, 32, 16)."""
+    return [max(1, int(round(first * ratio ** index))) for index in range(count)]
+
+
+def ratio_params() -> list[str]:
+    """The params whose widths may follow a ratio: per-layer integers (units, dense_units)."""
+    return [n for n, d in SEARCH_PARAMS.items() if d.per_layer and d.kind == "int"]
+
+
+# Training settings that may be searched in place (``training.epochs: {choice: [10, 30]}``):
+# declared as hyperparameters of the same names, so they are run params like any other.
+TRAINING_SEARCH: dict[str, Domain] = {
+    "epochs": Domain("int", 20, "maximum epochs per trial", low=1, high=100_000),
+    "shuffle": Domain("bool", True, "shuffle training windows each epoch (seeded)"),
+    "seed": Domain("int", None, "seed of the trial's initial weights, dropout and shuffling",
+                   low=0, nullable=True),
+}
+
 STRUCTURAL_PARAMS = ("layers", "dense_layers", "conv_front")
 PER_LAYER_PARENTS = {"recurrent": "layers", "dense": "dense_layers"}
 
@@ -342,8 +370,7 @@ def window_checks(specs: dict[str, Any], data: Any) -> tuple[list[str], list[str
     if "seasonal_naive" not in used["residual"]:
         return problems, notes
     season = data.season or (builtin.season if builtin else None)
-    lookback = data.lookback
-    lookbacks = list(lookback.choice) if hasattr(lookback, "choice") else [lookback]
+    lookbacks = data.searched_data().get("lookback", [data.lookback])
     short = [lb for lb in lookbacks if season is not None and lb < season]
     need = "search.residual: seasonal_naive needs data.season and a lookback of at least one season"
     if season is None and (builtin is not None or data.time_column is None):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import keyword
 import math
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import (
     AfterValidator,
@@ -38,7 +38,14 @@ from pydantic import (
 from lstm_automl.config.durations import FORM as DURATION_FORM
 from lstm_automl.config.durations import parse_duration
 from lstm_automl.config.names import TUNER_ALGORITHMS
-from lstm_automl.config.params import SEARCH_PARAMS, Domain, check_value
+from lstm_automl.config.params import (
+    LAYER_RATIO,
+    SEARCH_PARAMS,
+    TRAINING_SEARCH,
+    Domain,
+    check_value,
+    ratio_params,
+)
 from lstm_automl.errors import SpecError
 
 Scalar = Union[StrictBool, StrictInt, StrictFloat, StrictStr, None]
@@ -104,7 +111,7 @@ def _spec_kind(value: Any) -> str | None:
     return "fixed"
 
 
-ParamSpec = Annotated[
+BaseSpec = Annotated[
     Union[
         Annotated[ChoiceSpec, Tag("choice")],
         Annotated[IntSpec, Tag("int")],
@@ -116,6 +123,44 @@ ParamSpec = Annotated[
         custom_error_type="param_spec",
         custom_error_message=(
             "expected a plain value or a mapping with exactly one of: choice, int, float"
+        ),
+    ),
+]
+
+
+class RatioSpec(_Strict):
+    """Widths that follow from the first layer's: layer i gets ``first x ratio^i`` (rounded,
+    at least 1). Only ``first`` and ``ratio`` are hyperparameters; the widths are derived, so
+    a tuner never samples the width of a layer on its own."""
+
+    first: BaseSpec = Field(description="the first layer's width, fixed or searched")
+    ratio: BaseSpec = Field(
+        0.5, description="each layer's width over the one before (0.5 halves, 1 keeps, "
+        "2 doubles), fixed or searched")
+
+
+def _param_kind(value: Any) -> str | None:
+    if isinstance(value, RatioSpec) or (
+            isinstance(value, dict) and ("first" in value or "ratio" in value)
+            and not any(k in value for k in _SPEC_KEYS)):
+        return "ratio"
+    return _spec_kind(value)
+
+
+ParamSpec = Annotated[
+    Union[
+        Annotated[ChoiceSpec, Tag("choice")],
+        Annotated[IntSpec, Tag("int")],
+        Annotated[FloatSpec, Tag("float")],
+        Annotated[RatioSpec, Tag("ratio")],
+        Annotated[Scalar, Tag("fixed")],
+    ],
+    Discriminator(
+        _param_kind,
+        custom_error_type="param_spec",
+        custom_error_message=(
+            "expected a plain value or a mapping with exactly one of: choice, int, float "
+            "(units and dense_units also take {first: ..., ratio: ...})"
         ),
     ),
 ]
@@ -168,7 +213,13 @@ def coerce_spec(name: str, spec: Any) -> Any:
     the MLflow params would show 0 and 0.0 as different values. A float that is not a whole
     number stays as it is, for ``check_spec`` to refuse.
     """
-    kind = SEARCH_PARAMS[name].kind
+    if isinstance(spec, RatioSpec):
+        return spec.model_copy(update={"first": coerce_spec(name, spec.first),
+                                       "ratio": _coerce(LAYER_RATIO.kind, spec.ratio)})
+    return _coerce(SEARCH_PARAMS[name].kind, spec)
+
+
+def _coerce(kind: str, spec: Any) -> Any:
     if kind not in ("int", "float"):
         return spec
 
@@ -184,9 +235,13 @@ def coerce_spec(name: str, spec: Any) -> Any:
     return number(spec)
 
 
-def check_spec(name: str, spec: Any) -> None:
-    """Raise SpecError when ``spec`` does not fit the domain of hyperparameter ``name``."""
-    domain = SEARCH_PARAMS[name]
+def check_spec(name: str, spec: Any, domain: Domain | None = None) -> None:
+    """Raise SpecError when ``spec`` does not fit the domain of hyperparameter ``name``
+    (``domain``: another one than the table's, for the parts of a ratio spec)."""
+    domain = domain or SEARCH_PARAMS[name]
+    if isinstance(spec, RatioSpec):
+        _check_ratio(name, spec, domain)
+        return
     per_layer = getattr(spec, "per_layer", False)
     if per_layer and domain.per_layer is None:
         allowed = ", ".join(n for n, d in SEARCH_PARAMS.items() if d.per_layer)
@@ -218,6 +273,22 @@ def check_spec(name: str, spec: Any) -> None:
         why = check_value(domain, spec)
         if why:
             raise SpecError("", why)
+
+
+def _check_ratio(name: str, spec: RatioSpec, domain: Domain) -> None:
+    allowed = ratio_params()
+    if name not in allowed:
+        raise SpecError("first", f"only {', '.join(allowed)} take {{first: ..., ratio: ...}}")
+    for part, part_domain in (("first", domain), ("ratio", LAYER_RATIO)):
+        value = getattr(spec, part)
+        if getattr(value, "per_layer", False):
+            raise SpecError(f"{part}.per_layer", "the widths follow the ratio, so nothing "
+                                                 "in {first, ratio} is per layer")
+        try:
+            check_spec(name, value, part_domain)
+        except SpecError as exc:
+            sub = f"{part}.{exc.subpath}" if exc.subpath else part
+            raise SpecError(sub, str(exc)) from None
 
 
 def _param(name: str) -> Any:
@@ -302,7 +373,7 @@ class _DataBase(_Strict):
         "the sweep file"
     )
     split: SplitConfig = Field(default_factory=SplitConfig)
-    scaling: Literal["standard", "minmax", "none"] = Field(
+    scaling: Literal["standard", "minmax", "robust", "none"] = Field(
         "standard", description="scaling fitted on the training split only"
     )
     fill: Literal["none", "ffill", "interpolate"] = Field(
@@ -313,8 +384,12 @@ class _DataBase(_Strict):
 
 
 TRANSFORM_NAMES = ("none", "log", "diff", "log_diff", "seasonal_diff", "log_seasonal_diff")
-SCALING_NAMES = ("standard", "minmax", "none")
-SEARCHABLE_DATA = ("lookback", "transform", "scaling", "features")
+SCALING_NAMES = ("standard", "minmax", "robust", "none")
+# The data settings a sweep may search, per kind of task (each trial gets the variant its values
+# name, see data/variants.py); SEARCHABLE_DATA is every one of them, for messages.
+FORECAST_SEARCHABLE = ("lookback", "transform", "scaling", "features")
+SEQUENCE_SEARCHABLE = ("window", "scaling", "features")
+SEARCHABLE_DATA = ("lookback", "transform", "scaling", "features", "window")
 
 
 class NameChoice(_Strict):
@@ -322,17 +397,117 @@ class NameChoice(_Strict):
 
     choice: list[StrictStr] = Field(min_length=1)
 
+    def values(self) -> list[Any]:
+        return list(self.choice)
+
 
 class IntChoice(_Strict):
     """A searched integer data setting: ``{choice: [12, 24]}``."""
 
     choice: list[Annotated[StrictInt, Field(ge=1)]] = Field(min_length=1)
 
+    def values(self) -> list[Any]:
+        return list(self.choice)
+
+
+class IntRange(_Strict):
+    """A searched integer data setting as a range: ``{int: [30, 150], step: 10}`` (both ends
+    included); every value is a data variant, prepared before the first trial."""
+
+    int_: tuple[Annotated[StrictInt, Field(ge=1)], Annotated[StrictInt, Field(ge=1)]] = Field(
+        alias="int", description="[min, max], inclusive")
+    step: StrictInt = Field(1, ge=1, description="distance between values")
+
+    @field_validator("int_", mode="after")
+    @classmethod
+    def _ordered(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if value[0] > value[1]:
+            raise SpecError("", f"min must be <= max (got {value[0]} > {value[1]})")
+        return value
+
+    def values(self) -> list[Any]:
+        return list(range(self.int_[0], self.int_[1] + 1, self.step))
+
+
+class HorizonMultiples(_Strict):
+    """A lookback searched relative to the horizon: ``{multiple_of_horizon: [2, 4, 8]}``."""
+
+    multiple_of_horizon: list[Annotated[StrictInt, Field(ge=1)]] = Field(
+        min_length=1, description="lookback = each factor x data.horizon")
+
 
 class FeatureChoice(_Strict):
     """A searched subset of input columns: ``{choice: [[a], [a, b]]}``."""
 
     choice: list[list[StrictStr]] = Field(min_length=1)
+
+    def values(self) -> list[Any]:
+        return list(self.choice)
+
+
+DATA_SEARCHES = (NameChoice, IntChoice, IntRange, HorizonMultiples, FeatureChoice)
+_INT_SEARCH_TAGS = {"choice": "by_choice", "int": "by_int", "multiple_of_horizon": "by_horizon"}
+
+
+def _int_search_kind(value: Any) -> str | None:
+    """Which form a searchable integer data setting takes, so that pydantic reports the errors
+    of that form only (not one per member of the union)."""
+    if isinstance(value, dict):
+        found = [tag for key, tag in _INT_SEARCH_TAGS.items() if key in value]
+        return found[0] if len(found) == 1 else None
+    for model, tag in ((IntChoice, "by_choice"), (IntRange, "by_int"),
+                       (HorizonMultiples, "by_horizon")):
+        if isinstance(value, model):
+            return tag
+    return "fixed"
+
+
+_PositiveInt = Annotated[StrictInt, Field(ge=1)]
+# A searchable integer data setting: a plain integer or one of the mapping forms, each form
+# reporting its own errors only.
+LookbackSearch = Annotated[
+    Union[
+        Annotated[_PositiveInt, Tag("fixed")],
+        Annotated[IntChoice, Tag("by_choice")],
+        Annotated[IntRange, Tag("by_int")],
+        Annotated[HorizonMultiples, Tag("by_horizon")],
+    ],
+    Discriminator(_int_search_kind, custom_error_type="data_search", custom_error_message=(
+        "expected an integer or a mapping with exactly one of: choice, int, multiple_of_horizon")),
+]
+WindowSearch = Annotated[
+    Union[
+        Annotated[Union[_PositiveInt, None], Tag("fixed")],
+        Annotated[IntChoice, Tag("by_choice")],
+        Annotated[IntRange, Tag("by_int")],
+    ],
+    Discriminator(_int_search_kind, custom_error_type="data_search", custom_error_message=(
+        "expected an integer, null or a mapping with exactly one of: choice, int")),
+]
+
+
+class _SearchesData(_Strict):
+    """What a data section whose settings may be searched offers the variants."""
+
+    SEARCHABLE: ClassVar[tuple[str, ...]] = ()
+
+    def searched_data(self) -> dict[str, list[Any]]:
+        """The data settings this sweep searches, each with its candidate values."""
+        found: dict[str, list[Any]] = {}
+        for name in self.SEARCHABLE:
+            value = getattr(self, name)
+            if isinstance(value, HorizonMultiples):
+                horizon = int(getattr(self, "horizon", 1))  # only forecasting has multiples
+                found[name] = [m * horizon for m in value.multiple_of_horizon]
+            elif isinstance(value, (NameChoice, IntChoice, IntRange, FeatureChoice)):
+                found[name] = value.values()
+        return found
+
+    def variant(self, **values: Any) -> Any:
+        """This config with searched settings replaced by concrete ``values`` (defaults: first)."""
+        update = {name: values.get(name, choices[0])
+                  for name, choices in self.searched_data().items()}
+        return self.model_copy(update=update)
 
 
 class BacktestConfig(_Strict):
@@ -352,12 +527,15 @@ class BacktestConfig(_Strict):
     )
 
 
-class ForecastDataConfig(_DataBase):
+class ForecastDataConfig(_DataBase, _SearchesData):
     """Forecast the next ``horizon`` values of a series from the last ``lookback`` rows.
 
     ``lookback``, ``transform``, ``scaling`` and ``features`` may be searched with
-    ``{choice: [...]}``; each trial then gets the data variant its values name.
+    ``{choice: [...]}`` (``lookback`` also with ``{int: [lo, hi], step: s}`` or
+    ``{multiple_of_horizon: [...]}``); each trial then gets the data variant its values name.
     """
+
+    SEARCHABLE: ClassVar[tuple[str, ...]] = FORECAST_SEARCHABLE
 
     task: Literal["forecast"] = Field("forecast", description="what the model predicts")
     target: StrictStr | None = Field(None, description="column to forecast (default: builtin's)")
@@ -368,8 +546,9 @@ class ForecastDataConfig(_DataBase):
     time_column: StrictStr | None = Field(
         None, description="column that orders the rows (default: builtin's, else file order)"
     )
-    lookback: Annotated[StrictInt, Field(ge=1)] | IntChoice = Field(
-        12, description="past steps the model sees; {choice: [12, 24]} searches it"
+    lookback: LookbackSearch = Field(
+        12, description="past steps the model sees; searched with {choice: [12, 24]}, "
+        "{int: [12, 48], step: 12} or {multiple_of_horizon: [2, 4]}"
     )
     horizon: StrictInt = Field(1, ge=1, description="future steps predicted at once")
     transform: Literal[TRANSFORM_NAMES] | NameChoice = Field(  # type: ignore[valid-type]
@@ -403,39 +582,59 @@ class ForecastDataConfig(_DataBase):
     @classmethod
     def _known_names(cls, value: Any, info: ValidationInfo) -> Any:
         allowed = TRANSFORM_NAMES if info.field_name == "transform" else SCALING_NAMES
-        if isinstance(value, NameChoice):
-            for name in value.choice:
-                if name not in allowed:
-                    raise SpecError("choice", f"{name!r} is not allowed; expected one of: "
-                                              f"{', '.join(allowed)}")
-        return value
-
-    def searched_data(self) -> dict[str, list[Any]]:
-        """The data settings this sweep searches, each with its candidate values."""
-        found: dict[str, list[Any]] = {}
-        for name in SEARCHABLE_DATA:
-            value = getattr(self, name)
-            if isinstance(value, (NameChoice, IntChoice, FeatureChoice)):
-                found[name] = list(value.choice)
-        return found
-
-    def variant(self, **values: Any) -> ForecastDataConfig:
-        """This config with searched settings replaced by concrete ``values`` (defaults: first)."""
-        update = {name: values.get(name, choices[0])
-                  for name, choices in self.searched_data().items()}
-        return self.model_copy(update=update)
+        return _known(value, allowed)
 
 
-class _SequenceDataBase(_DataBase):
+def _known(value: Any, allowed: tuple[str, ...]) -> Any:
+    """A searched name setting lists only allowed names."""
+    if isinstance(value, NameChoice):
+        for name in value.choice:
+            if name not in allowed:
+                raise SpecError("choice", f"{name!r} is not allowed; expected one of: "
+                                          f"{', '.join(allowed)}")
+    return value
+
+
+class _SequenceDataBase(_DataBase, _SearchesData):
+    SEARCHABLE: ClassVar[tuple[str, ...]] = SEQUENCE_SEARCHABLE
+
     layout: Literal["wide", "long"] | None = Field(
         None, description="wide: one row per sequence (label/target column + one column per "
         "step); long: one row per time step with case_column, time_column and features"
     )
     case_column: StrictStr | None = Field(None, description="long layout: the sequence id column")
     time_column: StrictStr | None = Field(None, description="long layout: orders steps in a case")
-    features: list[StrictStr] | None = Field(
-        None, description="long layout: channel columns (default: every other numeric column)"
+    features: list[StrictStr] | FeatureChoice | None = Field(
+        None, description="input channels by name (long layout: columns; default: every other "
+        "numeric column); {choice: [[a], [a, b]]} searches subsets"
     )
+    scaling: Literal[SCALING_NAMES] | NameChoice = Field(  # type: ignore[valid-type, assignment]
+        "standard", description="per-channel scaling fitted on the training sequences only; "
+        "{choice: [...]} searches it"
+    )
+    window: WindowSearch = Field(
+        None, description="cut each sequence into windows of this many steps, each labelled "
+        "with its sequence's label (sequences split first, so no case is in two splits); "
+        "searched with {choice: [32, 64]} or {int: [32, 128], step: 32}; null: whole sequences"
+    )
+    window_step: StrictInt | None = Field(
+        None, ge=1, description="steps between the starts of two windows (default: the window "
+        "length, so windows do not overlap)"
+    )
+
+    @field_validator("scaling", mode="after")
+    @classmethod
+    def _known_scaling(cls, value: Any) -> Any:
+        return _known(value, SCALING_NAMES)
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_window(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Sweeps without windows keep the identity (resume hash) they had before they existed.
+        dumped: dict[str, Any] = handler(self)
+        for key in ("window", "window_step"):
+            if dumped.get(key, 0) is None:
+                dumped.pop(key)
+        return dumped
 
 
 class ClassifyDataConfig(_SequenceDataBase):
@@ -555,6 +754,16 @@ class TunerConfig(_Strict):
         3, ge=1, description="stop the sweep after this many failed trials in a row"
     )
     hyperband_factor: StrictInt = Field(3, ge=2, description="hyperband's reduction factor")
+    hyperband_iterations: StrictInt = Field(
+        1, ge=1, description="hyperband: how many times the whole algorithm runs (each with "
+        "fresh brackets); the trials multiply by it"
+    )
+    grid_order: Literal["sequential", "even", "random"] = Field(
+        "sequential", description="grid: the order cells are tried in when the grid has more "
+        "cells than max_trials: sequential (keras-tuner's walk, the last parameter changing "
+        "fastest), even (every parameter changes from one trial to the next, so every value of "
+        "every parameter is tried early), random (a seeded random subset without repeats)"
+    )
     directory: StrictStr | None = Field(
         None, description="tuner state folder (default: .lstm_sweep/NAME in the working folder)"
     )
@@ -578,14 +787,37 @@ class TunerConfig(_Strict):
         return None if self.max_time is None else parse_duration(self.max_time)
 
 
-class TrainingConfig(_Strict):
-    """How each candidate trains."""
+def _searchable(plain: Any) -> Any:
+    """A training setting that is ``plain`` or searched with ``{choice: ...}``/``{int: ...}``."""
+    return Annotated[Union[
+        Annotated[ChoiceSpec, Tag("choice")], Annotated[IntSpec, Tag("int")],
+        Annotated[FloatSpec, Tag("float")], Annotated[plain, Tag("fixed")],
+    ], Discriminator(_spec_kind, custom_error_type="param_spec", custom_error_message=(
+        "expected a plain value or a mapping with exactly one of: choice, int"))]
 
-    epochs: StrictInt = Field(20, ge=1, description="maximum epochs per trial")
+
+class TrainingConfig(_Strict):
+    """How each candidate trains. ``epochs``, ``shuffle`` and ``seed`` may be searched."""
+
+    epochs: _searchable(Annotated[StrictInt, Field(ge=1)]) = Field(  # type: ignore[valid-type]
+        20, description="maximum epochs per trial; {choice: [10, 30]} or {int: ...} searches it")
+    seed: _searchable(Annotated[StrictInt, Field(ge=0)] | None) = Field(  # type: ignore[valid-type]
+        None, description="seed of each trial's initial weights, dropout and shuffling "
+        "(default: the sweep seed plus the trial number); {choice: [1, 2, 3]} searches it, to "
+        "see how much a result owes to the seed")
     early_stopping_patience: StrictInt | None = Field(
         5, ge=1, description="stop a trial after this many epochs without improvement (null: off)"
     )
-    shuffle: bool = Field(True, description="shuffle training windows each epoch (seeded)")
+    early_stopping_monitor: StrictStr | None = Field(
+        None, description="the metric early stopping watches (default: tuner.objective), e.g. "
+        "val_loss while the tuner ranks by val_macro_f1; its direction follows its name"
+    )
+    min_delta: float = Field(
+        0.0, ge=0, description="early stopping: a change smaller than this is no improvement"
+    )
+    shuffle: _searchable(bool) = Field(  # type: ignore[valid-type]
+        True, description="shuffle training windows each epoch (seeded); {choice: [true, "
+        "false]} searches it")
     jit_compile: Union[StrictBool, Literal["auto"]] = Field(
         "auto", description="XLA compilation: auto (on CPU, XLA for single-layer single-direction "
         "models of long enough trials, where it measured faster; Keras' choice on GPU, which "
@@ -597,6 +829,41 @@ class TrainingConfig(_Strict):
     max_trial_time: Duration | None = Field(
         None, description=f"time limit of one trial, {DURATION_FORM}: its training stops at "
         f"the limit and it keeps its best epoch")
+
+    @field_validator("epochs", "shuffle", "seed", mode="after")
+    @classmethod
+    def _fits_domain(cls, value: Any, info: ValidationInfo) -> Any:
+        assert info.field_name is not None
+        domain = TRAINING_SEARCH[info.field_name]
+        if isinstance(value, (ChoiceSpec, IntSpec, FloatSpec)):
+            value = _coerce(domain.kind, value)
+            check_spec(info.field_name, value, domain)
+        return value
+
+    def searched(self) -> dict[str, Any]:
+        """The training settings given as searched specs, by name."""
+        return {name: getattr(self, name) for name in TRAINING_SEARCH
+                if isinstance(getattr(self, name), (ChoiceSpec, IntSpec, FloatSpec))}
+
+    def trial_settings(self) -> dict[str, Any]:
+        """What each trial declares as hyperparameters: the searched settings, and a fixed
+        ``seed`` (every trial then starts from it)."""
+        settings = self.searched()
+        if self.seed is not None and "seed" not in settings:
+            settings["seed"] = self.seed
+        return settings
+
+    def max_epochs(self) -> int:
+        """The most epochs any trial trains (the budget of hyperband and of XLA's choice)."""
+        values = spec_values(self.epochs)
+        return int(max(values)) if values else int(self.epochs.int_[1])
+
+    def plain(self, name: str) -> Any:
+        """A setting's value where it is not searched (the table's default where it is: each
+        trial then takes its own)."""
+        value = getattr(self, name)
+        return TRAINING_SEARCH[name].default if name in self.searched() else value
+
     recycle_every: StrictInt = Field(
         25, ge=0, description="run the sweep in a fresh process every this many trials, so a "
         "long sweep's memory stays flat (it resumes where it was; 0: one process)"

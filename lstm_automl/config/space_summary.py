@@ -16,11 +16,14 @@ from lstm_automl.config.params import (
     rule_holds,
     short_list,
 )
-from lstm_automl.config.schema import ChoiceSpec, FloatSpec, IntSpec, spec_values
+from lstm_automl.config.schema import ChoiceSpec, FloatSpec, IntSpec, RatioSpec, spec_values
 
 
 def is_searched(spec: Any) -> bool:
-    """True when the spec leaves a choice to the tuner."""
+    """True when the spec leaves a choice to the tuner (a ratio spec: always shown, since its
+    widths differ per layer)."""
+    if isinstance(spec, RatioSpec):
+        return True
     if isinstance(spec, (ChoiceSpec, IntSpec, FloatSpec)):
         values = spec_values(spec)
         return values is None or len(values) > 1 or bool(getattr(spec, "per_layer", False))
@@ -29,6 +32,9 @@ def is_searched(spec: Any) -> bool:
 
 def describe_spec(spec: Any) -> str:
     """A short human description, e.g. ``int 16..128 step 16, per layer``."""
+    if isinstance(spec, RatioSpec):
+        return (f"first layer {describe_spec(spec.first)}; each next layer x "
+                f"{describe_spec(spec.ratio).removeprefix('fixed ')}")
     if isinstance(spec, ChoiceSpec):
         text = "choice of " + short_list(_fmt(v) for v in spec.choice)
     elif isinstance(spec, IntSpec):
@@ -55,6 +61,9 @@ def _fmt(value: Any) -> str:
 
 
 def _count(spec: Any) -> int | None:
+    if isinstance(spec, RatioSpec):  # the widths follow from first and ratio
+        first, ratio = _count(spec.first), _count(spec.ratio)
+        return None if first is None or ratio is None else first * ratio
     values = spec_values(spec)
     return None if values is None else len(values)
 
@@ -104,28 +113,52 @@ def format_size(size: int | None) -> str:
 
 
 def data_rows(config: Any) -> list[tuple[str, str]]:
-    """(name, description) of each searched data setting (forecasting only)."""
-    searched: dict[str, list[Any]] = getattr(config.data, "searched_data", dict)()
-    return [(f"data.{name}", "choice of " + short_list(
-        "+".join(v) if isinstance(v, list) else _fmt(v) for v in values))
-        for name, values in searched.items()]
+    """(name, description) of each searched data setting, e.g. ``data.lookback: choice of
+    24, 48 (2, 4 x horizon 12)``."""
+    searched: dict[str, list[Any]] = config.data.searched_data()
+    rows = []
+    for name, values in searched.items():
+        text = "choice of " + short_list(
+            "+".join(v) if isinstance(v, list) else _fmt(v) for v in values)
+        multiples = getattr(getattr(config.data, name), "multiple_of_horizon", None)
+        if multiples:
+            text += f" ({short_list(multiples)} x horizon {config.data.horizon})"
+        rows.append((f"data.{name}", text))
+    return rows
 
 
 def data_size(config: Any) -> int:
     total = 1
-    for values in getattr(config.data, "searched_data", dict)().values():
+    for values in config.data.searched_data().values():
         total *= len(values)
     return total
 
 
+def training_rows(config: Any) -> list[tuple[str, str]]:
+    """(name, description) of each searched training setting (epochs, shuffle, seed)."""
+    return [(f"training.{name}", describe_spec(spec))
+            for name, spec in config.training.searched().items() if is_searched(spec)]
+
+
+def training_size(config: Any) -> int | None:
+    total: int | None = 1
+    for spec in config.training.searched().values():
+        count = _count(spec)
+        total = None if count is None or total is None else total * count
+    return total
+
+
 def sweep_space(config: Any) -> tuple[list[tuple[str, str]], int | None]:
-    """Every searched setting, model and data, and the size of the whole space."""
+    """Every searched setting, model, data and training, and the size of the whole space."""
     specs = config.search.specs()
     size = space_size(specs)
-    rows = data_rows(config) + summary_rows(specs)
+    rows = data_rows(config) + summary_rows(specs) + training_rows(config)
     if getattr(config, "model", None) is not None:  # its hyperparameters are declared in Python
         return [("model", f"python {config.model.python}"), *rows], None
-    return rows, None if size is None else size * data_size(config)
+    trained = training_size(config)
+    if size is None or trained is None:
+        return rows, None
+    return rows, size * data_size(config) * trained
 
 
 def space_text(config: Any, size: int | None) -> str:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from lstm_automl.data.builtin import DATASETS, SEQUENCE_DATASETS
     from lstm_automl.data.forecast import ForecastData, prepare_forecast
     from lstm_automl.data.sequences import SequenceData, prepare_sequences
-    from lstm_automl.data.variants import ForecastVariants
+    from lstm_automl.data.variants import DataVariants, ForecastVariants
     from lstm_automl.sweep_file.loader import LoadedSweep
 
 # Public name -> the module that defines it (imported when the name is first read).
@@ -26,7 +26,7 @@ _LAZY = {
     "DATASETS": "builtin", "SEQUENCE_DATASETS": "builtin",
     "ForecastData": "forecast", "prepare_forecast": "forecast",
     "SequenceData": "sequences", "prepare_sequences": "sequences",
-    "ForecastVariants": "variants",
+    "ForecastVariants": "variants", "DataVariants": "variants",
 }
 
 
@@ -39,16 +39,16 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-def load_variants(loaded: LoadedSweep) -> ForecastVariants | None:
+def load_variants(loaded: LoadedSweep) -> DataVariants | None:
     """The data variants when the sweep searches data settings or backtests (all checked now),
     else None: the hypermodel trains each trial on its variant's splits or folds."""
     config = loaded.config
-    if not isinstance(config.data, ForecastDataConfig) or not (
-            config.data.searched_data() or config.data.backtest is not None):
+    backtest = getattr(config.data, "backtest", None) is not None
+    if not (config.data.searched_data() or backtest):
         return None
-    from lstm_automl.data.variants import ForecastVariants
+    from lstm_automl.data.variants import DataVariants
 
-    variants = ForecastVariants(config.data, loaded.base_dir)
+    variants = DataVariants(config.data, loaded.base_dir, config.seed)
     try:
         variants.check_all()
     except DataError as exc:
@@ -74,13 +74,14 @@ def load_data(loaded: LoadedSweep) -> SweepData:
             return prepare_forecast(config.data.variant(), loaded.base_dir)
         from lstm_automl.data.sequences import prepare_sequences
 
-        return prepare_sequences(config.data, loaded.base_dir, config.seed)
+        return prepare_sequences(config.data.variant(), loaded.base_dir, config.seed)
     except DataError as exc:
         raise DataError(_named(loaded, exc)) from None
 
 
 __all__ = [
-    "DATASETS", "SEQUENCE_DATASETS", "ForecastData", "ForecastVariants", "ModelShape",
+    "DATASETS", "SEQUENCE_DATASETS", "DataVariants", "ForecastData", "ForecastVariants",
+    "ModelShape",
     "SequenceData", "SweepData", "Windows", "load_data", "load_variants", "prepare_forecast",
     "prepare_sequences",
 ]

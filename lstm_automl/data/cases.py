@@ -8,12 +8,12 @@ the synthetic long-lag benchmarks.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from lstm_automl.config.schema import ClassifyDataConfig, RegressDataConfig
+from lstm_automl.config.schema import ClassifyDataConfig, FeatureChoice, RegressDataConfig
 from lstm_automl.data.builtin import SEQUENCE_DATASETS, builtin_name, datasets_dir
 from lstm_automl.data.generators import GENERATORS
 from lstm_automl.data.table import Table, read_table
@@ -45,7 +45,29 @@ def _label_key(config: SequenceConfig) -> str:
 
 
 def load_cases(config: SequenceConfig, base_dir: Path, seed: int) -> CaseSet:
-    """Load the sequences a classification or regression sweep trains on."""
+    """Load the sequences a classification or regression sweep trains on, with only the
+    channels ``data.features`` names (every channel without it)."""
+    cases = _load(config, base_dir, seed)
+    features = config.features
+    if features is None or not isinstance(features, list) or features == cases.channels:
+        return cases
+    return select_channels(cases, features)
+
+
+def select_channels(cases: CaseSet, features: list[str]) -> CaseSet:
+    """The same cases with the named channels only, in the order named."""
+    unknown = [f for f in features if f not in cases.channels]
+    if unknown:
+        raise DataError(f"{cases.source}: data.features: no channel named "
+                        f"{', '.join(repr(u) for u in unknown)}; channels: "
+                        f"{', '.join(cases.channels)}")
+    columns = [cases.channels.index(f) for f in features]
+    test = [c[:, columns] for c in cases.test_cases] if cases.test_cases is not None else None
+    return replace(cases, cases=[c[:, columns] for c in cases.cases], channels=list(features),
+                   test_cases=test)
+
+
+def _load(config: SequenceConfig, base_dir: Path, seed: int) -> CaseSet:
     source = config.source
     if source.startswith("generate:"):
         return _generated(config, seed)
@@ -178,7 +200,9 @@ def _long(table: Table, config: SequenceConfig,
     case_ids = table.require(case_column, "data.case_column")
     labels_text = table.require(key, "data.label / data.target")
     reserved = {case_column, key, config.time_column}
-    channels = list(config.features or [c for c in table.columns if c not in reserved])
+    features = config.features
+    assert not isinstance(features, FeatureChoice), "searched: use config.variant()"
+    channels = list(features or [c for c in table.columns if c not in reserved])
     values = np.column_stack([table.numeric(c, "data.features") for c in channels])
     times = (np.array([float(v) for v in table.require(config.time_column, "data.time_column")])
              if config.time_column else np.arange(table.n_rows, dtype=float))

@@ -9,7 +9,11 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Scaler:
-    """``(x - offset) / scale`` per column; ``kind`` is standard, minmax or none."""
+    """``(x - offset) / scale`` per column; ``kind`` is standard, minmax, robust or none.
+
+    robust: the median and the interquartile range, so a few extreme values (spikes, sensor
+    glitches) do not squeeze every other value into a narrow band as they do with minmax.
+    """
 
     kind: str
     offset: np.ndarray
@@ -23,6 +27,9 @@ class Scaler:
             offset, scale = train.mean(axis=0), train.std(axis=0)
         elif kind == "minmax":
             offset, scale = train.min(axis=0), train.max(axis=0) - train.min(axis=0)
+        elif kind == "robust":
+            lower, offset, upper = np.percentile(train, [25.0, 50.0, 75.0], axis=0)
+            scale = upper - lower
         elif kind == "none":
             offset, scale = np.zeros(columns), np.ones(columns)
         else:

@@ -23,6 +23,7 @@ from lstm_automl.data.metrics import (
     regression_metrics,
 )
 from lstm_automl.data.scaling import Scaler
+from lstm_automl.data.sequence_windows import cut_all
 from lstm_automl.errors import DataError
 
 PAD_VALUE = 0.0  # padding after the end of shorter sequences; Masking skips these steps
@@ -262,7 +263,8 @@ def _split(labels: np.ndarray | None, n: int, part: int | float | str, rng: np.r
 
 
 def prepare_sequences(config: SequenceConfig, base_dir: Path, seed: int) -> SequenceData:
-    """Load, split, scale and pad a classification or regression dataset."""
+    """Load, split, scale and pad a classification or regression dataset; with ``data.window``
+    cut every split's sequences into windows after the split."""
     cases = load_cases(config, base_dir, seed)
     classify = isinstance(config, ClassifyDataConfig)
     rng = np.random.default_rng(seed)
@@ -292,6 +294,9 @@ def prepare_sequences(config: SequenceConfig, base_dir: Path, seed: int) -> Sequ
     else:
         raw["test"], raw_labels["test"] = [cases.cases[i] for i in test_idx], labels[test_idx]
         index["test"] = test_idx
+    if config.window is not None:
+        assert isinstance(config.window, int), "use config.variant()"
+        cut_all(raw, raw_labels, index, config.window, config.window_step, cases.source)
     return _assemble(config, cases, classes, raw, raw_labels, index)
 
 
@@ -312,6 +317,7 @@ def _assemble(config: SequenceConfig, cases: CaseSet, classes: list[str],
     widths = {c.shape[1] for split in raw.values() for c in split}
     if widths != {len(channels)}:
         raise DataError(f"{cases.source}: sequences have different numbers of channels")
+    assert isinstance(config.scaling, str), "searched: use config.variant()"
     scaler = Scaler.fit(config.scaling, np.concatenate(raw["train"], axis=0))
     lengths = [len(c) for split in raw.values() for c in split]
     steps = max(lengths)

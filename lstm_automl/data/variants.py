@@ -1,7 +1,9 @@
-"""Searched data settings (lookback, transform, scaling, feature subset) as ready variants.
+"""Searched data settings as ready variants, for every task.
 
-Each combination is prepared once, on first use, and shared by every trial that picks it; all are
-checked before the first trial, so a lookback too long for the data fails up front.
+Forecasting searches ``lookback``, ``transform``, ``scaling`` and ``features``; classification and
+regression ``window``, ``scaling`` and ``features`` (``config.schema`` lists them per task). Each
+combination is prepared once, on first use, and shared by every trial that picks it; all are
+checked before the first trial, so a lookback or window too long for the data fails up front.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from lstm_automl.config.schema import ForecastDataConfig
-from lstm_automl.data.forecast import ForecastData, prepare_forecast
+from lstm_automl.data.base import SweepData
 
 HP_PREFIX = "data."
 
@@ -25,30 +27,46 @@ def decode(name: str, value: Any) -> Any:
     return value.split("+") if name == "features" else value
 
 
-class ForecastVariants:
-    """The data variants of a forecasting sweep whose ``data`` section searches settings."""
+def prepare_variant(config: Any, base_dir: Path, seed: int) -> SweepData:
+    """One concrete data section (nothing searched left in it) prepared for its task."""
+    if isinstance(config, ForecastDataConfig):
+        from lstm_automl.data.forecast import prepare_forecast
 
-    def __init__(self, config: ForecastDataConfig, base_dir: Path) -> None:
+        return prepare_forecast(config, base_dir)
+    from lstm_automl.data.sequences import prepare_sequences
+
+    return prepare_sequences(config, base_dir, seed)
+
+
+class DataVariants:
+    """The data variants of a sweep whose ``data`` section searches settings (any task).
+
+    ``seed``: the sweep's, which fixes how whole sequences are split; every variant splits them
+    alike, so trials on different variants are scored on the same cases.
+    """
+
+    def __init__(self, config: Any, base_dir: Path, seed: int = 0) -> None:
         self.config = config
         self.base_dir = base_dir
+        self.seed = seed
         self.searched = config.searched_data()
-        self._cache: dict[tuple[Any, ...], ForecastData] = {}
+        self._cache: dict[tuple[Any, ...], SweepData] = {}
 
-    def get(self, **values: Any) -> ForecastData:
+    def get(self, **values: Any) -> Any:
         concrete = self.config.variant(**values)
         key = tuple(str(getattr(concrete, name)) for name in self.searched)
         if key not in self._cache:
-            self._cache[key] = prepare_forecast(concrete, self.base_dir)
+            self._cache[key] = prepare_variant(concrete, self.base_dir, self.seed)
         return self._cache[key]
 
-    def default(self) -> ForecastData:
+    def default(self) -> Any:
         return self.get()
 
     def check_all(self) -> None:
         """Prepare every combination now, so that bad ones fail before any training."""
         self.all()
 
-    def all(self) -> list[ForecastData]:
+    def all(self) -> list[Any]:
         """Every combination, prepared (once; later calls reuse them)."""
         return [self.get(**dict(zip(self.searched, combo, strict=True)))
                 for combo in itertools.product(*self.searched.values())]
@@ -59,8 +77,12 @@ class ForecastVariants:
             total *= len(values)
         return total
 
-    def from_hp_values(self, hp_values: dict[str, Any]) -> ForecastData:
+    def from_hp_values(self, hp_values: dict[str, Any]) -> Any:
         """The variant a trial's hyperparameter values name."""
         chosen = {name: decode(name, hp_values[HP_PREFIX + name]) for name in self.searched
                   if HP_PREFIX + name in hp_values}
         return self.get(**chosen)
+
+
+# The name forecasting sweeps knew it by.
+ForecastVariants = DataVariants

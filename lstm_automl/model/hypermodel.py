@@ -61,12 +61,17 @@ def _numeric_metrics() -> list[keras.metrics.Metric]:
             keras.metrics.RootMeanSquaredError(name="rmse")]
 
 
-def _task_metrics(shape: ModelShape) -> list[Any]:
+def _task_metrics(shape: ModelShape, extra: tuple[str, ...] = ()) -> list[Any]:
+    """The task's metrics, and the ``extra`` ones (``names.EXTRA_METRICS``) the objective or
+    the early-stopping monitor reads."""
+    from lstm_automl.model.metrics import extra_metric_objects
+
+    wanted = extra_metric_objects(extra, shape)
     if shape.task != "classify":
-        return _numeric_metrics()
+        return _numeric_metrics() + wanted
     if shape.n_outputs == 1 and not shape.positions:
-        return [keras.metrics.BinaryAccuracy(name="accuracy")]
-    return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+        return [keras.metrics.BinaryAccuracy(name="accuracy"), *wanted]
+    return [keras.metrics.SparseCategoricalAccuracy(name="accuracy"), *wanted]
 
 
 def _task_loss(shape: ModelShape, name: str) -> Any:
@@ -181,10 +186,11 @@ def _window_baseline(norm: str, residual: str) -> str | None:
 
 
 def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = None,
-                jit_compile: bool | str = "auto") -> keras.Model:
+                jit_compile: bool | str = "auto", metrics: tuple[str, ...] = ()) -> keras.Model:
     """Build and compile one candidate from plain values (see ``space.declare_space``).
 
     ``jit_compile``: as ``keras.Model.compile``, or ``XLA_WHERE_FASTER`` (``resolve_jit``).
+    ``metrics``: extra metrics to report (``names.extra_metrics``).
     """
     if jit_compile == XLA_WHERE_FASTER:
         jit_compile = xla_is_faster(values)
@@ -198,7 +204,7 @@ def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = No
         optimizer=make_optimizer(values["optimizer"], float(values["learning_rate"]),
                                  values["clipnorm"], float(_setting(values, "momentum"))),
         loss=_task_loss(shape, values["loss"]),
-        metrics=_task_metrics(shape),
+        metrics=_task_metrics(shape, metrics),
         jit_compile=jit_compile,
     )
     return model
@@ -373,7 +379,8 @@ class SweepHyperModel(kt.HyperModel):
 
     def __init__(self, specs: dict[str, Any], shape: ModelShape, seed: int,
                  variants: Any = None, jit_compile: bool | str = "auto",
-                 python: Any = None) -> None:
+                 python: Any = None, metrics: tuple[str, ...] = (),
+                 training: dict[str, Any] | None = None) -> None:
         super().__init__(name="lstm_sweep", tunable=True)
         self.specs = specs
         self.python = python  # a python_model.PythonBuilder: the user's function builds
@@ -381,6 +388,8 @@ class SweepHyperModel(kt.HyperModel):
         self.seed = seed
         self.variants = variants
         self.jit_compile = jit_compile
+        self.metrics = metrics  # extra metrics the objective or early stopping reads
+        self.training = training or {}  # searched training settings: epochs, shuffle, seed
 
     def _data_for(self, hp: kt.HyperParameters) -> Any:
         from lstm_automl.data.variants import HP_PREFIX, encode
@@ -393,7 +402,18 @@ class SweepHyperModel(kt.HyperModel):
                 hp.Choice(HP_PREFIX + name, choices)
         return self.variants.from_hp_values(hp.values)
 
+    def _training_for(self, hp: kt.HyperParameters) -> dict[str, Any]:
+        """This trial's searched training settings; a searched seed reseeds before building,
+        so that it fixes the initial weights as the sweep seed otherwise does."""
+        from lstm_automl.model.space import declare_training_settings
+
+        values = declare_training_settings(hp, self.training)
+        if values.get("seed") is not None:
+            keras.utils.set_random_seed(int(values["seed"]))
+        return values
+
     def build(self, hp: kt.HyperParameters) -> keras.Model:
+        self._training_for(hp)
         shape = self.shape
         if self.variants is not None:
             shape = self._data_for(hp).model_shape()
@@ -401,7 +421,8 @@ class SweepHyperModel(kt.HyperModel):
             return self.python.build(hp, shape, self.specs, self.jit_compile)
         values = declare_space(hp, self.specs)
         try:
-            return build_model(values, shape, seed=self.seed, jit_compile=self.jit_compile)
+            return build_model(values, shape, seed=self.seed, jit_compile=self.jit_compile,
+                               metrics=self.metrics)
         except (ValueError, TypeError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise kt.errors.FailedTrialError(f"model cannot be built: {first}") from exc
@@ -421,6 +442,11 @@ class SweepHyperModel(kt.HyperModel):
         batch_size = int(hp.get("batch_size"))
         kwargs.pop("batch_size", None)
         shuffle = bool(kwargs.pop("shuffle", True))
+        for name, value in self._training_for(hp).items():
+            if name == "epochs":
+                kwargs["epochs"] = int(value)
+            elif name == "shuffle":
+                shuffle = bool(value)
         callbacks = list(kwargs.pop("callbacks", None) or [])
         validation = kwargs.pop("validation_data", None)
         data = self.variants.from_hp_values(hp.values) if self.variants is not None else None

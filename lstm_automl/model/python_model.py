@@ -155,6 +155,7 @@ class PythonBuilder:
         import keras
         import keras_tuner as kt
 
+        from lstm_automl.config.names import extra_metrics
         from lstm_automl.model.hypermodel import (
             XLA_WHERE_FASTER,
             _task_loss,
@@ -180,7 +181,7 @@ class PythonBuilder:
                 optimizer=make_optimizer(values["optimizer"], float(values["learning_rate"]),
                                          values["clipnorm"]),
                 loss=_task_loss(shape, values["loss"]),
-                metrics=_task_metrics(shape),
+                metrics=_task_metrics(shape, extra_metrics(shape.task, self.objective)),
                 # XLA measured faster only for plain single-layer networks; an unknown one
                 # gets plain execution on a CPU.
                 jit_compile=False if jit_compile == XLA_WHERE_FASTER else jit_compile,

@@ -7,21 +7,25 @@ is never fed values of layers that do not exist.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import keras_tuner as kt
 
 from lstm_automl.config.params import (
+    LAYER_RATIO,
+    RATIO_SUFFIX,
     SEARCH_PARAMS,
     STRUCTURAL_PARAMS,
     Domain,
     decode_null,
+    derived_widths,
     encode_null,
     layer_key,
     layer_parent,
     rule_holds,
 )
-from lstm_automl.config.schema import ChoiceSpec, FloatSpec, IntSpec, spec_values
+from lstm_automl.config.schema import ChoiceSpec, FloatSpec, IntSpec, RatioSpec, spec_values
 
 
 def _declare(hp: kt.HyperParameters, name: str, spec: Any, domain: Domain) -> Any:
@@ -75,6 +79,9 @@ def declare_space(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str, An
         if name in STRUCTURAL_PARAMS:
             continue
         spec = specs[name]
+        if isinstance(spec, RatioSpec):
+            values[name] = _declare_ratio(hp, name, spec, domain, specs, values)
+            continue
         if getattr(spec, "per_layer", False):
             values[name] = _declare_per_layer(hp, name, spec, domain, specs, values)
             continue
@@ -111,6 +118,24 @@ def _condition(domain: Domain, specs: dict[str, Any]) -> tuple[str, list[Any]] |
     return parent, active
 
 
+def _declare_ratio(hp: kt.HyperParameters, name: str, spec: RatioSpec, domain: Domain,
+                   specs: dict[str, Any], values: dict[str, Any]) -> list[int] | None:
+    """``first`` and ``ratio`` as the two hyperparameters ``units`` and ``units_ratio``; the
+    widths of the layers this trial has are derived from them, never sampled one by one."""
+    condition = _condition(domain, specs)
+    scope = (hp.conditional_scope(*condition) if condition and condition[1]
+             else contextlib.nullcontext())
+    if condition and not condition[1]:  # a fixed parent switches it off for the whole sweep
+        return None
+    with scope:
+        first = _declare(hp, name, spec.first, domain)
+        ratio = _declare(hp, name + RATIO_SUFFIX, spec.ratio, LAYER_RATIO)
+    parent = values[layer_parent(domain)]
+    if condition and parent not in condition[1]:
+        return None
+    return derived_widths(int(first), float(ratio), int(parent))
+
+
 def _declare_per_layer(hp: kt.HyperParameters, name: str, spec: Any, domain: Domain,
                        specs: dict[str, Any], values: dict[str, Any]) -> list[Any]:
     """One hyperparameter per layer (``units_0``, ``units_1``...), each only while it exists."""
@@ -142,3 +167,11 @@ def declare_training(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str,
 
     return {name: _declare(hp, name, specs[name], SEARCH_PARAMS[name])
             for name in TRAINING_PARAMS}
+
+
+def declare_training_settings(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str, Any]:
+    """Declare the searched training settings (``TrainingConfig.searched()``: epochs, shuffle,
+    seed) under their own names and return this trial's values."""
+    from lstm_automl.config.params import TRAINING_SEARCH
+
+    return {name: _declare(hp, name, spec, TRAINING_SEARCH[name]) for name, spec in specs.items()}

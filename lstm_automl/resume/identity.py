@@ -47,7 +47,8 @@ def sweep_identity(config: SweepConfig, direction: str, fingerprint: str,
     for key, value in config.search.model_dump(mode="json", by_alias=True).items():
         identity[f"search.{key}"] = _compact(value)
     for key, value in config.training.model_dump(mode="json").items():
-        identity[f"training.{key}"] = _compact(value)
+        if _LATER_KEYS.get(f"training.{key}", _UNSET) != value:
+            identity[f"training.{key}"] = _compact(value)
     tuner = config.tuner
     identity.update({
         "tuner.algorithm": _compact(tuner.algorithm),
@@ -57,7 +58,19 @@ def sweep_identity(config: SweepConfig, direction: str, fingerprint: str,
     })
     if tuner.algorithm == "hyperband":
         identity["tuner.hyperband_factor"] = _compact(tuner.hyperband_factor)
+        if tuner.hyperband_iterations != 1:
+            identity["tuner.hyperband_iterations"] = _compact(tuner.hyperband_iterations)
+    if tuner.algorithm == "grid" and tuner.grid_order != "sequential":
+        identity["tuner.grid_order"] = _compact(tuner.grid_order)
     return identity
+
+
+_UNSET = object()
+# Keys added after sweeps were already running: at their default they stay out of the identity,
+# so those sweeps still resume.
+_LATER_KEYS: dict[str, Any] = {
+    "training.early_stopping_monitor": None, "training.min_delta": 0.0, "training.seed": None,
+}
 
 
 def identity_hash(identity: dict[str, str]) -> str:

@@ -106,7 +106,7 @@ def _sweep_params(loaded: LoadedSweep, data: SweepData) -> dict[str, Any]:
     params: dict[str, Any] = {
         "seed": config.seed, "algorithm": config.tuner.algorithm,
         "max_trials": config.tuner.max_trials, "objective": config.tuner.objective,
-        "epochs": config.training.epochs,
+        "epochs": config.training.max_epochs(),
         "early_stopping_patience": config.training.early_stopping_patience,
     }
     params.update(search_params(config))

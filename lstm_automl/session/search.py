@@ -10,6 +10,7 @@ import contextlib
 import io
 from typing import TYPE_CHECKING, Any
 
+from lstm_automl.config.names import direction
 from lstm_automl.console import VERBOSE, Reporter
 from lstm_automl.errors import SweepError
 from lstm_automl.results.trial_record import SCORED, TrialRecord, last_failure
@@ -19,7 +20,7 @@ from lstm_automl.resume.state_folder import tuner_directory
 if TYPE_CHECKING:
     from lstm_automl.session.prepare import Prepared
 
-__all__ = ["consecutive_failures_error", "make_sweep_tuner", "recover", "search",
+__all__ = ["consecutive_failures_error", "make_sweep_tuner", "monitor_name", "recover", "search",
            "search_arguments", "seed_everything"]
 
 
@@ -57,6 +58,7 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter) -> Any:
     """
     import keras_tuner as kt
 
+    from lstm_automl.config.names import extra_metrics
     from lstm_automl.model.hypermodel import SweepHyperModel, resolve_jit
     from lstm_automl.tuning import sweep_options
     from lstm_automl.tuning.tuners import make_tuner
@@ -67,10 +69,12 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter) -> Any:
         import keras
 
         keras.mixed_precision.set_global_policy("mixed_float16")  # heads stay float32
-    work = len(data.splits["train"].x) * data.model_shape().steps * config.training.epochs
+    work = len(data.splits["train"].x) * data.model_shape().steps * config.training.max_epochs()
     model_builder = SweepHyperModel(
         config.search.specs(), data.model_shape(), config.seed, variants=prep.variants,
-        jit_compile=resolve_jit(config.training.jit_compile, work), python=prep.python)
+        jit_compile=resolve_jit(config.training.jit_compile, work), python=prep.python,
+        metrics=extra_metrics(data.task, config.tuner.objective, monitor_name(config)),
+        training=config.training.trial_settings())
     algorithm = config.tuner.algorithm
     options = sweep_options.tuner_options(prep, reporter)  # pruning, budgets, start_with
     progress = options.pop("progress")
@@ -88,9 +92,12 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter) -> Any:
         **options,
     )
     if algorithm == "hyperband":
-        common.update(max_epochs=config.training.epochs, factor=config.tuner.hyperband_factor)
+        common.update(max_epochs=config.training.max_epochs(), factor=config.tuner.hyperband_factor,
+                      hyperband_iterations=config.tuner.hyperband_iterations)
     else:
         common["max_trials"] = config.tuner.max_trials
+    if algorithm == "grid":
+        common["grid_order"] = config.tuner.grid_order
     with contextlib.redirect_stdout(io.StringIO()):  # keras-tuner's "Reloading Tuner from ..."
         tuner = make_tuner(algorithm, print_tracebacks=reporter.debug, **common)
     if algorithm != "hyperband" and not tuner._is_worker():
@@ -107,14 +114,21 @@ def search_arguments(prep: Prepared, reporter: Reporter) -> tuple[tuple[Any, ...
     config, data = prep.loaded.config, prep.data
     callbacks = []
     if config.training.early_stopping_patience:
+        monitor = monitor_name(config)
+        mode = prep.direction if monitor == config.tuner.objective else direction(monitor)
         callbacks.append(keras.callbacks.EarlyStopping(
-            monitor=config.tuner.objective, mode=prep.direction,
+            monitor=monitor, mode=mode, min_delta=config.training.min_delta,
             patience=config.training.early_stopping_patience, restore_best_weights=True))
     train, val = data.splits["train"], data.splits["validation"]
-    kwargs = dict(validation_data=(val.x, val.y), epochs=config.training.epochs,
+    kwargs = dict(validation_data=(val.x, val.y), epochs=config.training.max_epochs(),
                   callbacks=callbacks, verbose=2 if reporter.verbosity >= VERBOSE else 0,
-                  shuffle=config.training.shuffle, **data.fit_kwargs())
+                  shuffle=config.training.plain("shuffle"), **data.fit_kwargs())
     return (train.x, train.y), kwargs
+
+
+def monitor_name(config: Any) -> str:
+    """What early stopping watches: ``training.early_stopping_monitor``, else the objective."""
+    return str(config.training.early_stopping_monitor or config.tuner.objective)
 
 
 def recover(tuner: Any, prep: Prepared, reporter: Reporter, quiet: bool = False) -> None:

@@ -23,7 +23,14 @@ from typing import Any
 
 from lstm_automl.config import schema as cfg
 from lstm_automl.config.names import BACKTEST_TASKS, TASK_METRICS, objective_names
-from lstm_automl.config.params import SEARCH_PARAMS, Domain, check_value
+from lstm_automl.config.params import (
+    LAYER_RATIO,
+    SEARCH_PARAMS,
+    TRAINING_SEARCH,
+    Domain,
+    check_value,
+    ratio_params,
+)
 from lstm_automl.data.builtin import BUILTIN_PREFIX, DATASETS, SEQUENCE_DATASETS
 
 Schema = dict[str, Any]
@@ -62,11 +69,20 @@ def sweep_schema() -> Schema:
     search = defs["SearchConfig"]["properties"]
     for name, domain in SEARCH_PARAMS.items():
         search[name] = _param(domain, search[name])
+    training = defs["TrainingConfig"]["properties"]
+    for name, domain in TRAINING_SEARCH.items():
+        training[name] = _param(domain, training[name])
+    training["shuffle"]["anyOf"][-1] = _lax_bool()  # a plain shuffle is a lax pydantic bool
+    for name in ratio_params():
+        search[name]["anyOf"].insert(-1, _ratio(SEARCH_PARAMS[name]))
     _data_names(defs)
     schema["properties"]["data"] = _data_by_task(schema["properties"]["data"], defs)
     _durations(defs)
-    defs["TunerConfig"]["properties"]["objective"]["enum"] = _unique(
+    every_objective = _unique(
         n for task in TASK_METRICS for n in objective_names(task, backtest=True))
+    defs["TunerConfig"]["properties"]["objective"]["enum"] = every_objective
+    monitor = defs["TrainingConfig"]["properties"]["early_stopping_monitor"]
+    monitor["anyOf"] = [{"type": "string", "enum": every_objective}, {"type": "null"}]
     schema["allOf"] = [*_objective_rules(), *_forecast_only_rules(), _grid_rule(),
                        _python_model_rule()]
     _drop_unused(schema)
@@ -231,6 +247,16 @@ def _param(domain: Domain, generated: Schema) -> Schema:
     return {**kept, "anyOf": options}
 
 
+def _ratio(domain: Domain) -> Schema:
+    """``{first: ..., ratio: ...}``: widths derived from the first layer's (no per_layer)."""
+    def part(of: Domain) -> Schema:
+        return {"anyOf": [o for o in _param(of, {})["anyOf"]]}
+
+    return {"type": "object", "required": ["first"], "additionalProperties": False,
+            "description": "layer i gets first x ratio^i units",
+            "properties": {"first": part(domain), "ratio": {**part(LAYER_RATIO), "default": 0.5}}}
+
+
 # --------------------------------------------------------------------------- whole-schema passes
 
 
@@ -279,9 +305,11 @@ def _durations(defs: dict[str, Schema]) -> None:
 
 def _data_names(defs: dict[str, Schema]) -> None:
     """Searched data names (``transform``, ``scaling``), builtin datasets and generators."""
-    forecast = defs["ForecastDataConfig"]["properties"]
-    for key, names in (("transform", cfg.TRANSFORM_NAMES), ("scaling", cfg.SCALING_NAMES)):
-        forecast[key]["anyOf"] = [
+    named = [("ForecastDataConfig", "transform", cfg.TRANSFORM_NAMES)] + [
+        (model, "scaling", cfg.SCALING_NAMES)
+        for model in ("ForecastDataConfig", "ClassifyDataConfig", "RegressDataConfig")]
+    for model, key, names in named:
+        defs[model]["properties"][key]["anyOf"] = [
             {"type": "string", "enum": list(names)},
             {"type": "object", "required": ["choice"], "additionalProperties": False,
              "properties": {"choice": {"type": "array", "minItems": 1,

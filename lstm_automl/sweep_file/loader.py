@@ -31,8 +31,14 @@ from lstm_automl.config.overrides import (
     name_overridden,
     parse_overrides,
 )
-from lstm_automl.config.params import SEARCH_PARAMS, rule_holds, short_list, window_checks
-from lstm_automl.config.space_summary import data_size, is_searched, space_size
+from lstm_automl.config.params import (
+    SEARCH_PARAMS,
+    condition_parents,
+    rule_holds,
+    short_list,
+    window_checks,
+)
+from lstm_automl.config.space_summary import data_size, is_searched, space_size, training_size
 from lstm_automl.config.start_with import start_with_problems
 from lstm_automl.errors import ConfigError, SpecError
 from lstm_automl.model.kernel_tags import gpu_visible, space_kernel_notes
@@ -233,7 +239,10 @@ _UNION_MEMBERS = {"bool", "int", "float", "str", "none", "constrained-int", "con
 _SPLIT_MESSAGE = ("expected a row count (an integer >= 1), a fraction between 0 and 1, or a time "
                   "value such as '1959-01'")
 _MERGED_MESSAGES = {
-    ("data", "lookback"): "expected an integer >= 1, or {choice: [12, 24]} to search it",
+    ("data", "lookback"): "expected an integer >= 1, or {choice: [12, 24]}, {int: [12, 48], "
+    "step: 12} or {multiple_of_horizon: [2, 4]} to search it",
+    ("data", "window"): "expected an integer >= 1, null, or {choice: [32, 64]} or {int: [32, "
+    "128], step: 32} to search it",
     ("data", "transform"): "expected one of: " + ", ".join(cfg.TRANSFORM_NAMES)
     + ", or {choice: [...]} to search it",
     ("data", "scaling"): "expected one of: " + ", ".join(cfg.SCALING_NAMES)
@@ -248,7 +257,8 @@ _MERGED_MESSAGES = {
 def _clean_loc(loc: list[Any]) -> tuple[list[Any], str | None]:
     """Drop the names pydantic gives union members: they are not keys the user wrote."""
     spec_tag = None
-    if len(loc) >= 3 and loc[0] == "search" and loc[2] in (*_SPEC_MODELS, "fixed"):
+    if len(loc) >= 3 and loc[0] in ("search", "training") and \
+            loc[2] in (*_SPEC_MODELS, "fixed", "ratio"):
         spec_tag = loc.pop(2)
     if len(loc) >= 2 and loc[0] == "data" and loc[1] in _DATA_MODELS:
         spec_tag = loc.pop(1)
@@ -268,17 +278,20 @@ def _searched_data(errors: list[Any]) -> tuple[list[Any], dict[str, str]]:
 
     pydantic tries both members of "value or {choice: [...]}" and reports each, so a mapping
     gets a complaint from the plain-value member too ("should be a valid integer"): noise. A
-    mapping with ``choice`` keeps only its own errors; one without gets a single line saying what
-    is allowed; under another task, where nothing in data is searched, it gets that said.
+    mapping of a known form (``choice``, and ``int`` or ``multiple_of_horizon`` where allowed)
+    keeps only its own errors; one without gets a single line saying what is allowed.
     Returns the errors left to format and the ready lines by key path.
     """
     mappings: dict[str, tuple[str | None, dict[str, Any]]] = {}
     noise: set[int] = set()
     for error in errors:
         loc, tag = _clean_loc(list(error["loc"]))
-        if len(loc) == 2 and loc[0] == "data" and loc[1] in cfg.SEARCHABLE_DATA and \
+        model = _DATA_MODELS.get(tag or "forecast")
+        owned = len(loc) == 2 and model is not None and loc[1] in model.model_fields
+        if owned and loc[0] == "data" and loc[1] in cfg.SEARCHABLE_DATA and \
                 isinstance(error["input"], dict) and (
-                    tag not in (None, "forecast") or len(error["loc"]) > 3):  # a union member
+                    len(error["loc"]) > 3  # what a plain-value member said of a mapping
+                    or error["type"] == "data_search"):  # a mapping of no known form
             mappings[loc[1]] = (tag, error["input"])
             noise.add(id(error))
     kept: list[Any] = []
@@ -291,9 +304,8 @@ def _searched_data(errors: list[Any]) -> tuple[list[Any], dict[str, str]]:
             continue
         tag, given = mappings[name]
         path = f"data.{name}"
-        if tag not in (None, "forecast"):
-            ready[path] = f"{path}: searching this is only for task: forecast"
-        elif "choice" not in given:
+        forms = _DATA_SEARCH_FORMS.get(name, ("choice",))
+        if not any(form in given for form in forms):
             ranged = "; a range cannot be searched here, list its values" if (
                 "int" in given or "float" in given) else ""
             ready[path] = (f"{path}: {_MERGED_MESSAGES['data', name]}{ranged} "
@@ -301,6 +313,19 @@ def _searched_data(errors: list[Any]) -> tuple[list[Any], dict[str, str]]:
         elif id(error) not in noise:
             kept.append(error)  # what the {choice: [...]} mapping itself got wrong
     return kept, ready
+
+
+# How each searchable data setting may be searched (the keys of its mapping).
+_DATA_SEARCH_FORMS: dict[str, tuple[str, ...]] = {
+    "lookback": ("choice", "int", "multiple_of_horizon"),
+    "window": ("choice", "int"),
+}
+# Why a data key of another task cannot apply, where the task alone does not say it.
+_TASK_HINTS: dict[str, str] = {
+    "lookback": "; whole sequences are cut into windows with data.window",
+    "transform": " (it transforms a forecast target's series; whole-sequence data has none)",
+    "horizon": " (a whole-sequence model predicts one label or number per sequence)",
+}
 
 
 def _format_errors(errors: list[Any]) -> list[str]:
@@ -323,14 +348,18 @@ def _format_errors(errors: list[Any]) -> list[str]:
             continue
         if not group:
             continue
-        if len(group) == 1:
+        parts = path.split(".")
+        merged = _MERGED_MESSAGES.get(("data", parts[-1])) if len(parts) == 2 and \
+            parts[0] == "data" and group[0]["type"] != "extra_forbidden" and not isinstance(
+                (group[0].get("ctx") or {}).get("error"), SpecError) else None
+        if len(group) == 1 and merged is None:
             lines.append(_format_error(group[0]))
             continue
-        parts = path.split(".")
         key: tuple[str, str] = (
             (parts[-2], "*") if parts[-1].isdigit() else (parts[-2], parts[-1])
         ) if len(parts) >= 2 else ("", "")
-        message = _MERGED_MESSAGES.get(key) or "; or ".join(dict.fromkeys(e["msg"] for e in group))
+        message = merged or _MERGED_MESSAGES.get(key) or "; or ".join(
+            dict.fromkeys(e["msg"] for e in group))
         lines.append(f"{path}: {message} (got {_short(group[0]['input'])})")
     return lines
 
@@ -365,9 +394,11 @@ def _format_error(error: Any) -> str:
         if parent == "data":
             owners = [t for t, m in _DATA_MODELS.items() if key in m.model_fields]
             if owners:
-                return f"{path}: applies only to task: {' or '.join(owners)}"
+                hint = _TASK_HINTS.get(key, "") if owners == ["forecast"] else ""
+                return f"{path}: applies only to task: {' or '.join(owners)}{hint}"
         if parent.removeprefix("data.") in cfg.SEARCHABLE_DATA:
-            return f"{path}: unknown key; allowed: choice"
+            forms = _DATA_SEARCH_FORMS.get(parent.removeprefix("data."), ("choice",))
+            return f"{path}: unknown key; allowed: {', '.join(forms)}"
         elsewhere = _other_sections(key, parent)
         if elsewhere:
             return f"{path}: unknown key; {elsewhere}"
@@ -408,7 +439,8 @@ def _other_sections(key: str, parent: str) -> str:
     if owners == [""]:
         return f"{key} belongs at the top level"
     places = " or ".join(f"{name}.{key}" for name in owners if name)
-    return f"{key} belongs under {' or '.join(n for n in owners if n)}: {places}"
+    top = "at the top level or " if "" in owners else ""
+    return f"{key} belongs {top}under {' or '.join(n for n in owners if n)}: {places}"
 
 
 def _suggest(key: str, model: type[BaseModel] | None) -> str:
@@ -457,23 +489,23 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
     specs = config.search.specs()
     size = space_size(specs)
     if size is not None:
-        size *= data_size(config)
+        trained = training_size(config)
+        size = None if trained is None else size * data_size(config) * trained
     if config.model is not None:
         size = None  # the function declares hyperparameters of its own: no size to tell
     if config.tuner.algorithm == "grid":
-        continuous = [n for n, s in specs.items()
-                      if isinstance(s, cfg.FloatSpec) and s.step is None]
-        for name in continuous:
-            problems.append(f"search.{name}.float: grid search needs a discrete space; add a "
-                            f"step or use choice")
+        for name, part in _continuous(specs):
+            problems.append(f"search.{name}{part}.float: grid search needs a discrete space; "
+                            f"add a step or use choice")
         if size is not None and size < config.tuner.max_trials:
             notes.append(f"tuner.max_trials: the grid has only {size} points, fewer than "
                          f"max_trials ({config.tuner.max_trials}); the sweep ends when it is "
                          f"exhausted")
         if size is not None and size > config.tuner.max_trials:  # the tuner stops at max_trials
-            notes.append(f"tuner.algorithm grid: the grid has {size:,} combinations but "
-                         f"max_trials is {config.tuner.max_trials}: only "
-                         f"{config.tuner.max_trials} will be tried")
+            notes.append(_grid_order_note(config, specs, size))
+    elif config.tuner.grid_order != "sequential":
+        notes.append(f"tuner.grid_order: only for algorithm: grid; ignored with "
+                     f"{config.tuner.algorithm}")
     if config.tuner.algorithm == "hyperband" and config.tuner.max_trials != 10:
         notes.append("tuner.max_trials: hyperband sets its own number of trials from "
                       "training.epochs and tuner.hyperband_factor")
@@ -489,8 +521,21 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
         notes.append("search.loss: classification always trains with cross-entropy; ignored")
     problems += start_with_problems(config)
     notes += budget_notes(config)
+    monitor = config.training.early_stopping_monitor
+    if monitor is not None:
+        why = objective_problem(config.data.task, monitor, backtest)
+        if why:
+            problems.append(why.replace(f"tuner.objective: '{monitor}'",
+                                        f"training.early_stopping_monitor: '{monitor}'"))
+        if config.training.early_stopping_patience is None:
+            notes.append("training.early_stopping_monitor: early stopping is off "
+                         "(early_stopping_patience: null)")
     patience = config.training.early_stopping_patience
-    if patience is not None and patience >= config.training.epochs:
+    if config.training.searched() and config.model is None and \
+            config.tuner.algorithm == "hyperband" and "epochs" in config.training.searched():
+        problems.append("training.epochs: hyperband sets each trial's epochs itself; give "
+                        "one number (its budget)")
+    if patience is not None and patience >= config.training.max_epochs():
         notes.append("training.early_stopping_patience: >= epochs, so early stopping never fires")
     return problems, notes
 
@@ -498,7 +543,7 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
 def budget_notes(config: cfg.SweepConfig) -> list[str]:
     """Pruning and time settings that cannot do what they say."""
     notes = []
-    pruning, epochs = config.tuner.pruning, config.training.epochs
+    pruning, epochs = config.tuner.pruning, config.training.max_epochs()
     if pruning.enabled and pruning.min_epochs >= epochs:
         notes.append(f"tuner.pruning.min_epochs: {pruning.min_epochs} >= training.epochs "
                      f"({epochs}), so no trial is ever pruned")
@@ -507,6 +552,43 @@ def budget_notes(config: cfg.SweepConfig) -> list[str]:
         notes.append("training.max_trial_time: longer than tuner.max_time; the sweep's budget "
                      "stops a trial first")
     return notes
+
+
+def _grid_order_note(config: cfg.SweepConfig, specs: dict[str, Any], size: int) -> str:
+    """Which order applies to a grid larger than ``max_trials``, and what it means."""
+    trials, order = config.tuner.max_trials, config.tuner.grid_order
+    head = f"tuner.grid_order {order}: {trials} of the grid's {size:,} combinations"
+    if order == "sequential":
+        return (f"{head} are tried, in keras-tuner's order (the last parameter changes "
+                f"fastest), so values of the first parameters may never be tried; "
+                f"tuner.grid_order: even tries every value of every parameter early, random a "
+                f"seeded random subset")
+    if order == "random":
+        return f"{head}, a seeded random subset without repeats"
+    counts = [len(v) for v in config.data.searched_data().values()]
+    counts += [len(cfg.spec_values(s) or []) for s in
+               [*specs.values(), *config.training.searched().values()]
+               if not isinstance(s, cfg.RatioSpec)]
+    most = max(counts, default=1)
+    parents = [n for n in condition_parents() if is_searched(specs[n])]
+    if parents:
+        return (f"{head}, every parameter changing from one trial to the next within each "
+                f"combination of {', '.join(parents)} (visited in turn)")
+    covered = "so every value of every parameter is tried" if trials >= most else (
+        f"too few to try every value of a parameter with {most} values")
+    return f"{head}, every parameter changing from one trial to the next: {covered}"
+
+
+def _continuous(specs: dict[str, Any]) -> list[tuple[str, str]]:
+    """(param, part) of every float range without a step (part: ``.first``/``.ratio`` inside a
+    ratio spec)."""
+    found = []
+    for name, spec in specs.items():
+        parts = [("", spec)] if not isinstance(spec, cfg.RatioSpec) else [
+            (".first", spec.first), (".ratio", spec.ratio)]
+        found += [(name, part) for part, s in parts
+                  if isinstance(s, cfg.FloatSpec) and s.step is None]
+    return found
 
 
 def add_data_notes(loaded: LoadedSweep, data: Any, variants: Any = None) -> None:

@@ -44,6 +44,7 @@ def _load_pyfunc(path: str) -> SweepModel:
     import keras
 
     import lstm_automl.model.cells  # noqa: F401  registers PeepholeLSTMCell with Keras
+    import lstm_automl.model.metrics  # noqa: F401  and the extra metrics a model may report
     from lstm_automl.tracking.model_saving import KERAS_FILE, PYTHON_MODULE_FILE
     from lstm_automl.tracking.serving import SPEC_FILE
 

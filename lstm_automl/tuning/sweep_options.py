@@ -26,7 +26,7 @@ def tuner_options(prep: Any, reporter: Any) -> dict[str, Any]:
     progress = Progress(budget, started(prep))
     reporter.progress = progress.text
     return {
-        "pruning": make_rule(config.tuner.pruning, minimise, config.training.epochs),
+        "pruning": make_rule(config.tuner.pruning, minimise, config.training.max_epochs()),
         "budget": budget,
         "start_with": [hp_values(config, entry) for entry in config.tuner.start_with],
         "on_event": progress.wrap(reporter.on_trial),

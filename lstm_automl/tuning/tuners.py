@@ -464,6 +464,12 @@ def make_tuner(algorithm: str, print_tracebacks: bool = False, **kwargs: Any) ->
 
     kt_config.DEBUG = print_tracebacks
     base = TUNERS[algorithm]
+    if algorithm == "grid" and kwargs.get("grid_order", "sequential") != "sequential":
+        from lstm_automl.tuning.grid_order import OrderedGridSearch
+
+        base = OrderedGridSearch
+    else:
+        kwargs.pop("grid_order", None)
     tracked = type(f"Tracked{base.__name__}", (MlflowTrialsMixin, base), {})
     tracker = kwargs.pop("tracker")
     on_event = kwargs.pop("on_event")

@@ -130,7 +130,8 @@ BAD_CASES: dict[str, Callable[[Path], tuple[Path, list[str]]]] = {
         "search.layers.per_layer", "units, dropout, recurrent_dropout, dense_units"),
     "objective_not_reported": _text("name: a\n" + DATA + "tuner: {objective: val_accuracy}\n",
                                     "tuner.objective", "'val_accuracy'",
-                                    "allowed: val_loss, val_mae, val_rmse, loss, mae, rmse"),
+                                    "allowed: val_loss, val_mae, val_rmse, val_mse, val_r2, "
+                                    "val_logcosh, loss, mae, rmse, mse, r2, logcosh"),
     "grid_with_continuous_float": _text(
         "name: a\n" + DATA + "search: {learning_rate: {float: [0.001, 0.1]}}\n"
         "tuner: {algorithm: grid}\n",
@@ -240,24 +241,29 @@ def test_split_error_names_only_the_users_key(isolated_workdir: Path):
 
 
 @pytest.mark.parametrize("data, expected", [
-    ("lookback: {int: [30, 150]}",
-     ["data.lookback: expected an integer >= 1, or {choice: [12, 24]} to search it; a range "
-      "cannot be searched here, list its values (got {'int': [30, 150]})"]),
+    ("lookback: {float: [30, 150]}",
+     ["data.lookback: expected an integer >= 1, or {choice: [12, 24]}, {int: [12, 48], step: "
+      "12} or {multiple_of_horizon: [2, 4]} to search it; a range cannot be searched here, list "
+      "its values (got {'float': [30, 150]})"]),
+    ("lookback: {int: [150, 30]}", ["data.lookback.int: min must be <= max (got 150 > 30)"]),
     ("scaling: {chioce: [none]}",
-     ["data.scaling: expected one of: standard, minmax, none, or {choice: [...]} to search it "
-      "(got {'chioce': ['none']})"]),
+     ["data.scaling: expected one of: standard, minmax, robust, none, or {choice: [...]} to "
+      "search it (got {'chioce': ['none']})"]),
     ("lookback: {choice: [12, 0]}",
      ["data.lookback.choice.1: Input should be greater than or equal to 1 (got 0)"]),
     ("lookback: {choice: [12], per_layer: true}",
-     ["data.lookback.per_layer: unknown key; allowed: choice"]),
+     ["data.lookback.per_layer: unknown key; allowed: choice, int, multiple_of_horizon"]),
     ("transform: {choice: [log, bogus]}",
      ["data.transform.choice: 'bogus' is not allowed; expected one of: none, log, diff, "
       "log_diff, seasonal_diff, log_seasonal_diff"]),
-    ("task: classify, scaling: {choice: [standard, none]}, features: {choice: [[a], [a, b]]}",
-     ["data.scaling: searching this is only for task: forecast",
-      "data.features: searching this is only for task: forecast"]),
-    ("task: regress, features: {choice: [[a]]}",
-     ["data.features: searching this is only for task: forecast"]),
+    ("task: classify, lookback: {choice: [12, 24]}",
+     ["data.lookback: applies only to task: forecast; whole sequences are cut into windows "
+      "with data.window"]),
+    ("task: regress, transform: log",
+     ["data.transform: applies only to task: forecast (it transforms a forecast target's "
+      "series; whole-sequence data has none)"]),
+    ("task: regress, window: {choice: [0]}",
+     ["data.window.choice.0: Input should be greater than or equal to 1 (got 0)"]),
 ])
 def test_searched_data_settings_get_one_line_each(data: str, expected: list[str],
                                                   isolated_workdir: Path):
@@ -275,10 +281,10 @@ SEARCH_KEYS = ", ".join(SEARCH_PARAMS)  # in the table's order
     # Far from any allowed key: no misleading "did you mean", the allowed keys instead.
     ("search", "batch_norm", f"search.batch_norm: unknown key; allowed: {SEARCH_KEYS}"),
     ("search", "attention_heads", f"search.attention_heads: unknown key; allowed: {SEARCH_KEYS}"),
-    ("tuner", "hyperband_iterations",
-     "tuner.hyperband_iterations: unknown key; allowed: algorithm, max_trials, objective, "
-     "direction, executions_per_trial, max_consecutive_failures, hyperband_factor, directory, "
-     "pruning, max_time, target, start_with"),
+    ("tuner", "hyperband_rounds",
+     "tuner.hyperband_rounds: unknown key; allowed: algorithm, max_trials, objective, "
+     "direction, executions_per_trial, max_consecutive_failures, hyperband_factor, "
+     "hyperband_iterations, grid_order, directory, pruning, max_time, target, start_with"),
     # Typos still get a suggestion.
     ("search", "bach_size", f"search.bach_size: unknown key; did you mean 'batch_size'? allowed: "
      f"{SEARCH_KEYS}"),
@@ -298,7 +304,8 @@ SEARCH_KEYS = ", ".join(SEARCH_PARAMS)  # in the table's order
      "search: search.batch_size"),
     ("search", "lookback", "search.lookback: unknown key; lookback belongs under data: "
      "data.lookback"),
-    ("tuner", "seed", "tuner.seed: unknown key; seed belongs at the top level"),
+    ("tuner", "seed", "tuner.seed: unknown key; seed belongs at the top level or under "
+                      "training: training.seed"),
     ("", "epochs", "epochs: unknown key; epochs belongs under training: training.epochs"),
 ])
 def test_unknown_keys_get_a_close_match_or_their_section(section: str, key: str, expected: str,
@@ -348,8 +355,10 @@ def test_grid_larger_than_max_trials_says_only_some_are_tried(isolated_workdir: 
         "name: a\n" + DATA + "search: {units: {choice: [8, 16, 32]}, cell: {choice: [lstm, gru]}}\n"
         "tuner: {algorithm: grid, max_trials: 4}\n"
     ))
-    note = ("tuner.algorithm grid: the grid has 6 combinations but max_trials is 4: only 4 will "
-            "be tried")
+    note = ("tuner.grid_order sequential: 4 of the grid's 6 combinations are tried, in "
+            "keras-tuner's order (the last parameter changes fastest), so values of the first "
+            "parameters may never be tried; tuner.grid_order: even tries every value of every "
+            "parameter early, random a seeded random subset")
     assert note in load_sweep(path).notes
     assert main(["validate", "--no-data", str(path)]) == 0
     assert f"note: {note}" in capsys.readouterr().out

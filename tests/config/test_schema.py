@@ -93,6 +93,11 @@ GOOD = {
                           "tuner: {objective: backtest_val_rmse}",
     "seasonal-builtin": "search: {residual: seasonal_naive}\ndata: {source: builtin:airline, "
                         "lookback: 12}",
+    "lookback-range": "data: {source: builtin:airline, lookback: {int: [12, 24], step: 12}}",
+    "lookback-horizon": "data: {source: builtin:airline, horizon: 6, "
+                        "lookback: {multiple_of_horizon: [2, 4]}}",
+    "classify-searched-data": "data: {source: builtin:GunPoint, task: classify, "
+                              "window: {choice: [50, 75]}, scaling: {choice: [robust, none]}}",
     "classify": "data: {source: builtin:italypowerdemand, task: classify}\n"
                 "tuner: {objective: val_accuracy}\nsearch: {window_norm: {choice: [none]}}",
     "pruning-budgets": "tuner: {pruning: asha, max_time: 1h30m, target: 0.01}\n"
@@ -162,6 +167,13 @@ BAD = {
     "transform-typo": ("data: {source: builtin:airline, transform: {choice: [log, logg]}}",
                        "$.data.transform"),
     "builtin-typo": ("data: {source: builtin:airlines}", "$.data.source"),
+    "window-on-forecast": ("data: {source: builtin:airline, window: 12}", "$.data"),
+    "lookback-on-classify": ("data: {source: builtin:GunPoint, task: classify, lookback: 12}",
+                             "$.data"),
+    "window-zero": ("data: {source: builtin:GunPoint, task: classify, window: {choice: [0]}}",
+                    "$.data"),
+    "scaling-typo-classify": ("data: {source: builtin:GunPoint, task: classify, "
+                              "scaling: {choice: [robust, iqr]}}", "$.data"),
     "generator-task": ("data: {source: generate:copy, task: regress}", "$.data.source"),
     "lax-bool-junk": ("training: {shuffle: maybe}", "$.training.shuffle"),
     "objective-typo": ("tuner: {objective: val_los}", "$.tuner.objective"),
