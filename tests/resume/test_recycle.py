@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from test_survival_e2e import (
+from child_processes import (
     START_TIMEOUT,
     env_for_child,
     epochs_logged,

@@ -11,10 +11,18 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from child_processes import (
+    START_TIMEOUT,
+    env_for_child,
+    epochs_logged,
+    runs,
+    spawn,
+    sqlite_uri,
+    wait_until,
+)
 
 from conftest import write_sweep
 from lstm_automl.cli import main
@@ -33,62 +41,9 @@ tuner: {{algorithm: random, max_trials: {trials}}}
 training: {{epochs: {epochs}, early_stopping_patience: null}}
 tracking: {{register_best: false{tracking}}}
 """
-START_TIMEOUT = 300  # seconds for a subprocess to import TensorFlow and reach a trial (slow CI)
-
-
 def sweep_text(name: str, trials: int = 3, epochs: int = 40, tracking: str = "") -> str:
     return SWEEP.format(name=name, trials=trials, epochs=epochs, tracking=tracking)
 
-
-def env_for_child(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    env.update(extra)
-    return env
-
-
-def spawn(folder: Path, *args: str, env: dict[str, str] | None = None,
-          ) -> tuple[subprocess.Popen[bytes], Path]:
-    out = folder / f"console-{time.monotonic_ns()}.txt"
-    with out.open("wb") as handle:
-        process = subprocess.Popen([sys.executable, "-m", "lstm_automl", "run", *args],
-                                   cwd=folder, env=env or env_for_child(), stdout=handle,
-                                   stderr=subprocess.STDOUT)
-    return process, out
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, process=None,
-               what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        if process is not None and process.poll() is not None:
-            raise AssertionError(f"process exited ({process.returncode}) before: {what}")
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout}s waiting for: {what}")
-
-
-def runs(uri: str, experiment: str):
-    import mlflow
-
-    client = mlflow.MlflowClient(uri)
-    exp = client.get_experiment_by_name(experiment)
-    if exp is None:
-        return [], []
-    found = client.search_runs([exp.experiment_id], max_results=500)
-    parents = [r for r in found if "mlflow.parentRunId" not in r.data.tags]
-    children = [r for r in found if "mlflow.parentRunId" in r.data.tags]
-    return parents, children
-
-
-def epochs_logged(uri: str, experiment: str, trial_id: str) -> bool:
-    _, children = runs(uri, experiment)
-    return any(c.data.tags.get("trial_id") == trial_id and "loss" in c.data.metrics
-               for c in children)
-
-
-def sqlite_uri(folder: Path) -> str:
-    return f"sqlite:///{folder / 'mlflow.db'}"
 
 
 def test_kill_9_mid_trial_then_resume_trains_each_trial_once(tmp_path, capsys):

@@ -117,28 +117,28 @@ def test_asha_pruning_survives_resume_and_set_changes_the_run(tmp_path, capsys):
 
 def test_max_time_ends_the_sweep_on_time_and_still_registers(tmp_path, capsys):
     text = sweep("clock", pruning="none").replace(
-        "max_trials: 4", "max_trials: 20\n  max_time: 12s").replace(
+        "max_trials: 4", "max_trials: 20\n  max_time: 20s").replace(
         "epochs: 3,", "epochs: 2000, max_trial_time: 4s,")
     path = write_sweep(tmp_path, text)
     assert main(["run", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "of 12s left" in out and "to go" in out
-    assert "sweep stopped early: tuner.max_time (12s) is used up" in out
+    assert "of 20s left" in out and "to go" in out
+    assert "sweep stopped early: tuner.max_time (20s) is used up" in out
     assert "Registered 'clock' version 1" in out
 
     _, parent, children = trial_runs(tmp_path, "clock")
-    assert 2 <= len(children) <= 4  # each cut at 4 s, none started after 12 s
+    assert 2 <= len(children) <= 6  # each cut at 4 s, none started after 20 s
     reasons = [r.data.tags.get("lstm_sweep.stopped") for r in children]
     assert "stopped at training.max_trial_time (4s)" in reasons
     assert all(r.data.metrics["epochs_trained"] < 2000 for r in children)
     assert all(r.data.tags["status"] == "completed" for r in children)
-    assert parent.data.params["max_time"] == "12s"
+    assert parent.data.params["max_time"] == "20s"
 
 
 def test_workers_prune_from_the_chiefs_oracle_and_load_the_same_overrides(tmp_path):
     """run --workers 2: the workers are started with the run's --set items (else the config
     hashes differ and they refuse), and prune against the curves the chief's oracle holds."""
-    from test_survival_e2e import runs, spawn, sqlite_uri
+    from child_processes import runs, spawn, sqlite_uri
 
     pruning = "{rule: asha, min_epochs: 1, min_trials: 1, reduction_factor: 4}"
     path = write_sweep(tmp_path, sweep("pool", pruning=pruning).replace("max_trials: 4",

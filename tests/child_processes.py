@@ -1,0 +1,63 @@
+"""Helpers for tests that run ``lstm-sweep`` in child processes and read their MLflow runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+START_TIMEOUT = 300  # seconds for a subprocess to import TensorFlow and reach a trial (slow CI)
+
+
+def env_for_child(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env.update(extra)
+    return env
+
+
+def spawn(folder: Path, *args: str, env: dict[str, str] | None = None,
+          ) -> tuple[subprocess.Popen[bytes], Path]:
+    out = folder / f"console-{time.monotonic_ns()}.txt"
+    with out.open("wb") as handle:
+        process = subprocess.Popen([sys.executable, "-m", "lstm_automl", "run", *args],
+                                   cwd=folder, env=env or env_for_child(), stdout=handle,
+                                   stderr=subprocess.STDOUT)
+    return process, out
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, process=None,
+               what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"process exited ({process.returncode}) before: {what}")
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout}s waiting for: {what}")
+
+
+def runs(uri: str, experiment: str):
+    import mlflow
+
+    client = mlflow.MlflowClient(uri)
+    exp = client.get_experiment_by_name(experiment)
+    if exp is None:
+        return [], []
+    found = client.search_runs([exp.experiment_id], max_results=500)
+    parents = [r for r in found if "mlflow.parentRunId" not in r.data.tags]
+    children = [r for r in found if "mlflow.parentRunId" in r.data.tags]
+    return parents, children
+
+
+def epochs_logged(uri: str, experiment: str, trial_id: str) -> bool:
+    _, children = runs(uri, experiment)
+    return any(c.data.tags.get("trial_id") == trial_id and "loss" in c.data.metrics
+               for c in children)
+
+
+def sqlite_uri(folder: Path) -> str:
+    return f"sqlite:///{folder / 'mlflow.db'}"
