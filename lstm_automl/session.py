@@ -39,6 +39,7 @@ from lstm_automl.config.space_summary import (
     summary_rows,
     sweep_space,
 )
+from lstm_automl.tuning._keras_tuner_private import checkpoint_path, is_worker
 from lstm_automl.tracking.runs import (
     CONFIG_HASH_TAG,
     MAX_TRIALS_TAG,
@@ -303,7 +304,7 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter, hypermodel: Any, tuners
         common["max_trials"] = config.tuner.max_trials
     with contextlib.redirect_stdout(io.StringIO()):  # keras-tuner's "Reloading Tuner from ..."
         tuner = tuners.make_tuner(algorithm, print_tracebacks=reporter.debug, **common)
-    if algorithm != "hyperband" and not tuner._is_worker():
+    if algorithm != "hyperband" and not is_worker(tuner):
         tuner.oracle.max_trials = config.tuner.max_trials  # a raised max_trials is allowed
     tuner.save()  # from now on a kill always leaves state that reloads
     return tuner
@@ -349,7 +350,7 @@ def finish_sweep(prep: Prepared, tuner: Any, records: list[TrialRecord]) -> Swee
         )
     best_trial = tuner.oracle.get_best_trials(1)[0]
     best = next(r for r in records if r.trial_id == best_trial.trial_id)
-    checkpoint = Path(tuner._get_checkpoint_fname(best_trial.trial_id))  # keras-tuner's layout
+    checkpoint = Path(checkpoint_path(tuner, best_trial.trial_id))  # keras-tuner's layout
     if not checkpoint.exists():
         raise SweepError(f"the best trial's checkpoint {checkpoint} is missing: workers on other "
                          f"machines must share tuner.directory with the chief (for example on "

@@ -46,6 +46,7 @@ from lstm_automl.session import (
     sweep_direction,
     tuner_directory,
 )
+from lstm_automl.tuning._keras_tuner_private import ended_trial_ids
 from lstm_automl.tracking.runs import (
     CONFIG_HASH_TAG,
     SweepTracker,
@@ -166,10 +167,10 @@ class EndWatcher:
 
     def __init__(self, prep: Prepared, reporter: Reporter, oracle: Any) -> None:
         self.prep, self.reporter, self.oracle = prep, reporter, oracle
-        self.seen = len(oracle.end_order)
+        self.seen = len(ended_trial_ids(oracle))
 
     def report(self) -> None:
-        ended = list(self.oracle.end_order)
+        ended = ended_trial_ids(self.oracle)
         if len(ended) <= self.seen:
             return
         from lstm_automl.tuning.tuners import trial_number
