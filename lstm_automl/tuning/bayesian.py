@@ -29,6 +29,8 @@ def initial_points(hyperparameters: kt.HyperParameters) -> int:
 class SearchedSpaceBayesianOracle(kt.oracles.BayesianOptimizationOracle):
     """keras-tuner's oracle, whose default random start counts searched values only."""
 
+    num_initial_points: int | None
+
     def populate_space(self, trial_id: str) -> dict[str, Any]:
         if self.num_initial_points is not None:
             return super().populate_space(trial_id)  # type: ignore[no-any-return]
