@@ -45,6 +45,7 @@ from lstm_automl.tracking.store import (
     sqlite_path,
 )
 from lstm_automl.tracking.tags import CONFIG_HASH_TAG, SWEEP_NAME_TAG
+from lstm_automl.tuning._keras_tuner_private import ended_trial_ids
 
 PARENT_ENV = "LSTM_SWEEP_PARENT_RUN_ID"  # the sweep run workers attach their trial runs to
 URI_ENV = "LSTM_SWEEP_TRACKING_URI"  # overrides the sweep file's store (the local server)
@@ -162,10 +163,10 @@ class EndWatcher:
 
     def __init__(self, prep: Prepared, reporter: Reporter, oracle: Any) -> None:
         self.prep, self.reporter, self.oracle = prep, reporter, oracle
-        self.seen = len(oracle.end_order)
+        self.seen = len(ended_trial_ids(oracle))
 
     def report(self) -> None:
-        ended = list(self.oracle.end_order)
+        ended = ended_trial_ids(self.oracle)
         if len(ended) <= self.seen:
             return
         from lstm_automl.tuning.pruning import was_pruned

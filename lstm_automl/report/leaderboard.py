@@ -72,6 +72,28 @@ def searched_keys(trials: list[Trial]) -> list[str]:
     return varying
 
 
+HYPERBAND_KEYS = ("tuner/bracket", "tuner/round", "tuner/initial_epoch", "tuner/epochs")
+
+
+def hyperband_budget(params: dict[str, str]) -> dict[str, int] | None:
+    """Hyperband's bookkeeping of a trial (keras-tuner's ``tuner/...`` values, logged as params):
+    its bracket, its round in it, and the epochs it trains from and up to."""
+    if not all(key in params for key in HYPERBAND_KEYS):
+        return None
+    try:
+        return {key.removeprefix("tuner/"): int(params[key]) for key in HYPERBAND_KEYS}
+    except ValueError:
+        return None
+
+
+def budget_text(budget: dict[str, int] | None) -> str:
+    """``b1 r0 ep1-1``: bracket 1, round 0, epochs 1 to 1 (counted from 1)."""
+    if budget is None:
+        return "-"
+    return (f"b{budget['bracket']} r{budget['round']} "
+            f"ep{budget['initial_epoch'] + 1}-{budget['epochs']}")
+
+
 @dataclass
 class Row:
     """One line of the leaderboard."""
@@ -92,6 +114,7 @@ class Row:
     attempt: int = 1
     final: bool = True  # False: an earlier attempt of a retried trial (``--all-attempts``)
     stopped: str | None = None  # why it ended early: "pruned at epoch 3: ...", a time limit
+    budget: dict[str, int] | None = None  # Hyperband's bracket, round and epochs
 
 
 def build_rows(sweep: Sweep) -> tuple[list[Row], list[str]]:
@@ -111,7 +134,8 @@ def build_rows(sweep: Sweep) -> tuple[list[Row], list[str]]:
             epochs=int(epochs) if epochs is not None else None,
             seconds=trial.metrics.get("trial_seconds"), status=trial.status,
             failure=trial.tags.get("failure"), run_id=trial.run_id, attempt=trial.attempt,
-            final=trial.final, stopped=trial.tags.get(STOPPED_TAG)))
+            final=trial.final, stopped=trial.tags.get(STOPPED_TAG),
+            budget=hyperband_budget(trial.params)))
     return rows, keys
 
 
@@ -204,7 +228,23 @@ def footer_lines(sweep: Sweep, registered: tuple[str, str, bool] | None = None) 
         lines.append(f"Registered: '{name}' version {version} ({state})")
     if note := attempts_note(sweep):
         lines.append(note)
+    if note := hyperband_note(sweep):
+        lines.append(note)
     return lines
+
+
+def is_hyperband(sweep: Sweep) -> bool:
+    return any(hyperband_budget(t.params) is not None for t in sweep.trials)
+
+
+def hyperband_note(sweep: Sweep) -> str | None:
+    """Why Hyperband's trials train for different numbers of epochs."""
+    if not is_hyperband(sweep):
+        return None
+    return ("Hyperband: each bracket (b) starts many trials on a few epochs and trains the best "
+            "of each round (r) further, continuing from their weights; the hyperband column "
+            "gives the epochs a trial trained (ep first-last), so short trials are early rounds, "
+            "not failures.")
 
 
 def attempts_note(sweep: Sweep) -> str | None:
@@ -239,8 +279,10 @@ def _num(value: float | None) -> str:
     return f"{value:.4g}"
 
 
-def row_cells(row: Row, keys: list[str], attempts: bool = False) -> list[str]:
-    """A row as display strings, in column order (``attempts``: with the attempt column)."""
+def row_cells(row: Row, keys: list[str], attempts: bool = False,
+              hyperband: bool = False) -> list[str]:
+    """A row as display strings, in column order (``attempts``: with the attempt column,
+    ``hyperband``: with the bracket and round column)."""
     status = row.status + (f": {row.failure}" if row.failure else "")
     if row.stopped:  # "pruned at epoch 3: val_loss 0.41 > median 0.22" says its status itself
         status = row.stopped if row.stopped.startswith(row.status) else (
@@ -248,14 +290,16 @@ def row_cells(row: Row, keys: list[str], attempts: bool = False) -> list[str]:
     seconds = "-" if row.seconds is None else f"{row.seconds:.1f}s"
     return [fmt(row.rank), row.trial, *([str(row.attempt)] if attempts else []), row.cell,
             fmt(row.depth), fmt(row.units), fmt(row.bidirectional),
-            *(fmt(row.others[k]) for k in keys), _num(row.score), fmt(row.epochs), seconds,
-            status]
+            *(fmt(row.others[k]) for k in keys), _num(row.score), fmt(row.epochs),
+            *([budget_text(row.budget)] if hyperband else []), seconds, status]
 
 
 def headers(sweep: Sweep, keys: list[str]) -> list[str]:
-    """Column names; an ``attempt`` column when every attempt is listed."""
+    """Column names; an ``attempt`` column when every attempt is listed, a ``hyperband`` one
+    for Hyperband's brackets and rounds."""
     return ["rank", "trial", *(["attempt"] if sweep.all_attempts else []), "cell", "depth",
-            "units", "bidirectional", *keys, sweep.objective, "epochs", "time", "status"]
+            "units", "bidirectional", *keys, sweep.objective, "epochs",
+            *(["hyperband"] if is_hyperband(sweep) else []), "time", "status"]
 
 
 def title(sweep: Sweep) -> str:
@@ -278,7 +322,7 @@ def render(sweep: Sweep, fmt_name: str, registered: tuple[str, str, bool] | None
     if fmt_name == "csv":
         return _csv(sweep, rows, keys)
     head = headers(sweep, keys)
-    cells = [row_cells(r, keys, sweep.all_attempts) for r in rows]
+    cells = [row_cells(r, keys, sweep.all_attempts, is_hyperband(sweep)) for r in rows]
     foot = footer_lines(sweep, registered)
     if fmt_name == "markdown":
         lines = [f"**{title(sweep)}**", "", "| " + " | ".join(head) + " |",
@@ -298,7 +342,7 @@ def _table(heading: str, head: list[str], cells: list[list[str]], foot: list[str
     last = len(head) - 1  # the status column may hold a long failure reason: never pad it
     widths = [max([len(h), *(len(r[i]) for r in cells)]) if i < last else 0
               for i, h in enumerate(head)]
-    right = {i for i, h in enumerate(head) if h in _NUMERIC or i == last - 3}
+    right = {i for i, h in enumerate(head) if h in _NUMERIC or i == head.index("epochs") - 1}
 
     def line(values: list[str]) -> str:
         parts = [v.rjust(w) if i in right else v.ljust(w)
@@ -312,15 +356,16 @@ def _table(heading: str, head: list[str], cells: list[list[str]], foot: list[str
 def _csv(sweep: Sweep, rows: list[Row], keys: list[str]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    hyperband = [k.removeprefix("tuner/") for k in HYPERBAND_KEYS] if is_hyperband(sweep) else []
     writer.writerow(["rank", "trial", "cell", "depth", "units", "bidirectional", *keys,
                      sweep.objective, "epochs", "seconds", "status", "failure", "run_id",
-                     "attempt", "stopped"])
+                     "attempt", "stopped", *hyperband])
     for r in rows:
         writer.writerow([_plain(v) for v in (
             r.rank, r.trial, r.cell, r.depth, r.units, r.bidirectional,
             *(r.others[k] for k in keys), r.score, r.epochs,
             None if r.seconds is None else round(r.seconds, 3), r.status, r.failure, r.run_id,
-            r.attempt, r.stopped)])
+            r.attempt, r.stopped, *((r.budget or {}).get(k) for k in hyperband))])
     return buffer.getvalue()
 
 
@@ -347,6 +392,7 @@ def as_json(sweep: Sweep, rows: list[Row], keys: list[str],
             sweep.objective: r.score, "epochs": r.epochs, "seconds": r.seconds,
             "status": r.status, "failure": r.failure, "run_id": r.run_id,
             "attempt": r.attempt, "final_attempt": r.final, "stopped": r.stopped,
+            **({"hyperband": r.budget} if r.budget is not None else {}),
         } for r in rows],
         "all_attempts": sweep.all_attempts,
         "champion": {

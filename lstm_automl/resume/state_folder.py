@@ -139,32 +139,6 @@ def _changed_message(folder: Path, changes: list[str], rerun_hint: str) -> str:
     return "\n".join(lines)
 
 
-def repair_reloaded_oracle(oracle: Any) -> list[str]:
-    """Make a reloaded keras-tuner oracle retry exactly the trials that did not finish.
-
-    keras-tuner 1.4 sends the trials that were ongoing when the process died to the retry
-    queue. A kill between its two writes can leave a finished trial queued (it would train
-    twice) or a started one outside the queue (it would never run). Returns the trial ids queued.
-    """
-    done = ("COMPLETED", "FAILED")
-    queue = [tid for tid in oracle._retry_queue if str(oracle.trials[tid].status) not in done]
-    for tid in oracle._retry_queue:
-        if str(oracle.trials[tid].status) in done and tid not in oracle.end_order:
-            oracle.end_order.append(tid)
-    for tid, trial in oracle.trials.items():
-        if str(trial.status) == "RUNNING" and tid not in queue:
-            queue.append(tid)
-            if tid not in oracle.start_order:
-                oracle.start_order.append(tid)
-    # create_trial pops from the end: keep the earliest trial last so it is retried first.
-    oracle._retry_queue = sorted(queue, key=_trial_order, reverse=True)
-    return sorted(queue, key=_trial_order)
-
-
-def _trial_order(trial_id: str) -> tuple[int, str]:
-    return (int(trial_id), trial_id) if trial_id.isdigit() else (1 << 30, trial_id)
-
-
 def tuner_directory(loaded: LoadedSweep) -> Path:
     """Where keras-tuner keeps trial state: ``tuner.directory`` or ./.lstm_sweep."""
     configured = loaded.config.tuner.directory

@@ -28,6 +28,7 @@ from lstm_automl.tracking.tags import (
     STRONGEST_TAG,
     VERDICT_TAG,
 )
+from lstm_automl.tuning._keras_tuner_private import checkpoint_path
 
 if TYPE_CHECKING:
     from lstm_automl.session.prepare import Prepared
@@ -47,7 +48,7 @@ def finish_sweep(prep: Prepared, tuner: Any, records: list[TrialRecord]) -> Swee
         )
     best_trial = tuner.oracle.get_best_trials(1)[0]
     best = next(r for r in records if r.trial_id == best_trial.trial_id)
-    checkpoint = Path(tuner._get_checkpoint_fname(best_trial.trial_id))  # keras-tuner's layout
+    checkpoint = Path(checkpoint_path(tuner, best_trial.trial_id))  # keras-tuner's layout
     if not checkpoint.exists():
         raise SweepError(f"the best trial's checkpoint {checkpoint} is missing: workers on other "
                          f"machines must share tuner.directory with the chief (for example on "

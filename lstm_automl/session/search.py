@@ -61,6 +61,7 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter) -> Any:
     from lstm_automl.config.names import extra_metrics
     from lstm_automl.model.hypermodel import SweepHyperModel, resolve_jit
     from lstm_automl.tuning import sweep_options
+    from lstm_automl.tuning._keras_tuner_private import is_worker
     from lstm_automl.tuning.tuners import make_tuner
 
     loaded, data = prep.loaded, prep.data
@@ -100,7 +101,7 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter) -> Any:
         common["grid_order"] = config.tuner.grid_order
     with contextlib.redirect_stdout(io.StringIO()):  # keras-tuner's "Reloading Tuner from ..."
         tuner = make_tuner(algorithm, print_tracebacks=reporter.debug, **common)
-    if algorithm != "hyperband" and not tuner._is_worker():
+    if algorithm != "hyperband" and not is_worker(tuner):
         tuner.oracle.max_trials = config.tuner.max_trials  # a raised max_trials is allowed
     sweep_options.follow_progress(tuner, progress)
     tuner.save()  # from now on a kill always leaves state that reloads

@@ -1,6 +1,6 @@
 """What the sweep adds to the keras-tuner oracle it holds: pruning curves, stop conditions,
-configurations to try first. Fenced here because it leans on keras-tuner 1.4's oracle internals
-(``populate_space``, ``_random_values``, ``_duplicate``, ``_check_objective_found``).
+configurations to try first, through ``populate_space`` (public) and the private hooks that
+_keras_tuner_private.py fences (``_random_values``, ``_duplicate``, ``_check_objective_found``).
 
 Only the process that holds the oracle installs these (a plain run, the chief); workers reach
 them through the chief over gRPC, so every worker obeys the same deadline, target and queue.
@@ -14,6 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 from lstm_automl.errors import ConfigError
+from lstm_automl.tuning._keras_tuner_private import (
+    is_duplicate,
+    wrap_objective_check,
+    wrap_random_values,
+)
 from lstm_automl.tuning.budgets import Budget
 from lstm_automl.tuning.pruning import OWN_METRICS
 
@@ -33,14 +38,8 @@ def install(oracle: Any, algorithm: str, budget: Budget | None,
 def allow_own_metrics(oracle: Any) -> None:
     """Let ``update_trial`` take the sweep's own per-epoch metrics without the objective
     (keras-tuner insists every report names it)."""
-    original = oracle._check_objective_found
-
-    def check(metrics: Any) -> None:
-        if metrics and all(name in OWN_METRICS for name in metrics):
-            return
-        original(metrics)
-
-    oracle._check_objective_found = check
+    wrap_objective_check(oracle, lambda metrics: bool(metrics) and all(
+        name in OWN_METRICS for name in metrics))
 
 
 def stop_when(oracle: Any, budget: Budget) -> None:
@@ -74,7 +73,7 @@ class StartQueue:
         while self.pending:
             index, given = self.pending.pop(0)
             values = self.complete(index, given)
-            if not self.oracle._duplicate(values):
+            if not is_duplicate(self.oracle, values):
                 return values
         return None
 
@@ -101,12 +100,7 @@ def queue_first(oracle: Any, algorithm: str, queue: StartQueue) -> None:
     """Random and Bayesian search take the queue's entries as their first trials; Hyperband
     takes them as the first new candidates of its brackets (its own promotions untouched)."""
     if algorithm == "hyperband":
-        sample = oracle._random_values
-
-        def random_values() -> dict[str, Any] | None:
-            return queue.next() or sample()
-
-        oracle._random_values = random_values
+        wrap_random_values(oracle, queue.next)
         return
     populate = oracle.populate_space
 

@@ -13,6 +13,7 @@ from typing import Any
 from lstm_automl.config.start_with import hp_values
 from lstm_automl.tracking.store import tracking_call
 from lstm_automl.tracking.tags import DEADLINE_TAG
+from lstm_automl.tuning._keras_tuner_private import is_worker
 from lstm_automl.tuning.budgets import Budget, Progress, make_budget
 from lstm_automl.tuning.pruning import make_rule
 
@@ -37,7 +38,7 @@ def tuner_options(prep: Any, reporter: Any) -> dict[str, Any]:
 def follow_progress(tuner: Any, progress: Progress) -> None:
     """Let the estimate count the trials the oracle still has to hand out (a worker's oracle is
     remote: no estimate there, only the time left)."""
-    if tuner._is_worker() or getattr(tuner.oracle, "max_trials", None) is None:
+    if is_worker(tuner) or getattr(tuner.oracle, "max_trials", None) is None:
         return
     oracle = tuner.oracle
     progress.remaining = lambda: max(0, int(oracle.max_trials) - len(oracle.trials))

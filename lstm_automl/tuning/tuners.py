@@ -13,26 +13,23 @@ import contextlib
 import math
 import sys
 import time
-import types
 from collections.abc import Callable
 from typing import Any
 
 import keras
 import keras_tuner as kt
-from keras_tuner.src.engine import tuner_utils
-from keras_tuner.src.engine.tuner import maybe_compute_model_size
 
 from lstm_automl.config.params import decode_nulls
 from lstm_automl.errors import Recycle, TrackingError
 from lstm_automl.model.kernel_tags import kernel_tag
 from lstm_automl.results.trial_record import TrialRecord
-from lstm_automl.resume.state_folder import repair_reloaded_oracle
 from lstm_automl.tracking.runs import SweepTracker, log_epochs
 from lstm_automl.tracking.store import first_line
 from lstm_automl.tracking.tags import STOPPED_TAG
+from lstm_automl.tuning import _keras_tuner_private as private
 from lstm_automl.tuning import oracle_controls, trial_memory
+from lstm_automl.tuning.bayesian import SearchedSpaceBayesianOptimization
 from lstm_automl.tuning.budgets import Budget
-from lstm_automl.tuning.grid_resume import rebuild_grid_walk
 from lstm_automl.tuning.pruning import (
     PRUNED_METRIC,
     OraclePeers,
@@ -46,7 +43,7 @@ from lstm_automl.tuning.training import check_finite_loss
 TUNERS: dict[str, type[kt.Tuner]] = {
     "random": kt.RandomSearch,
     "grid": kt.GridSearch,
-    "bayesian": kt.BayesianOptimization,
+    "bayesian": SearchedSpaceBayesianOptimization,  # keras-tuner's, counting searched dimensions
     "hyperband": kt.Hyperband,
 }
 
@@ -198,7 +195,7 @@ def out_of_memory_errors() -> tuple[type[BaseException], ...]:
     return (MemoryError, tf.errors.ResourceExhaustedError)
 
 
-class MlflowTrialsMixin:
+class MlflowTrialsMixin(private.FencedTunerMixin):
     """Mixed in front of a keras-tuner Tuner: records each trial in MLflow and on the console."""
 
     tracker: SweepTracker
@@ -210,7 +207,7 @@ class MlflowTrialsMixin:
                         seed: int, recycle_every: int = 0, pruning: Rule | None = None,
                         budget: Budget | None = None) -> None:
         self.pruning, self.budget = pruning, budget
-        worker = self._is_worker()  # type: ignore[attr-defined]
+        worker = private.is_worker(self)
         self._peers = OraclePeers(self.oracle, remote=worker)  # type: ignore[attr-defined]
         self._stop: TrialStop | None = None
         self.tracker = tracker
@@ -245,36 +242,26 @@ class MlflowTrialsMixin:
     def _more_to_run(self) -> bool:
         """False when the oracle would stop anyway (a worker's oracle is remote: assume more)."""
         oracle = self.oracle  # type: ignore[attr-defined]
-        if getattr(oracle, "_retry_queue", None):
+        if private.has_queued_retries(oracle):
             return True
         max_trials = getattr(oracle, "max_trials", None)
         trials = getattr(oracle, "trials", None)
         return not (max_trials and trials is not None and len(trials) >= max_trials)
 
-    def _try_build(self, hp: kt.HyperParameters) -> keras.Model:
-        """keras-tuner's build, with one cheap collection instead of its two full ones."""
+    def before_build(self) -> None:
+        """One cheap collection instead of keras-tuner's two full ones."""
         trial_memory.clear_between_trials()
-        model = self._build_hypermodel(hp)  # type: ignore[attr-defined]
-        if not isinstance(model, keras.models.Model):
-            raise kt.errors.FatalTypeError(
-                f"Expected HyperModel.build() to return a Keras Model, got {type(model)}")
-        limit = getattr(self, "max_model_size", None)
-        if limit and maybe_compute_model_size(model) > limit:
-            raise kt.errors.FailedTrialError(f"Oversized model: more than {limit} parameters")
-        return model
 
-    def _build_and_fit_model(self, trial: kt.engine.trial.Trial, *args: Any,
-                             **kwargs: Any) -> Any:
-        kwargs["callbacks"] = [self._in_memory(cb) for cb in kwargs.get("callbacks", [])]
-        return super()._build_and_fit_model(trial, *args, **kwargs)  # type: ignore[misc]
+    def fit_callbacks(self, callbacks: list[Any]) -> list[Any]:
+        return [self._in_memory(cb) for cb in callbacks]
 
     def _in_memory(self, callback: Any) -> Any:
         """keras-tuner's per-epoch checkpoint writer, swapped for one write per trial."""
-        if type(callback) is not tuner_utils.SaveBestEpoch:
+        target = private.best_epoch_checkpoint(callback)
+        if target is None:
             return callback
         if id(callback) not in self._best_epoch:
-            self._best_epoch[id(callback)] = BestEpochInMemory(callback.objective,
-                                                               callback.filepath)
+            self._best_epoch[id(callback)] = BestEpochInMemory(*target)
         return self._best_epoch[id(callback)]
 
     def on_trial_begin(self, trial: kt.engine.trial.Trial) -> None:
@@ -387,10 +374,11 @@ class MlflowTrialsMixin:
         """Reload keras-tuner's state, then make sure interrupted trials (only) are retried and
         a grid search goes on with its untried combinations."""
         super().reload()  # type: ignore[misc]
-        if not self._is_worker():  # type: ignore[attr-defined]
-            self.retried_ids = repair_reloaded_oracle(self.oracle)  # type: ignore[attr-defined]
-            rebuild_grid_walk(self.oracle)  # type: ignore[attr-defined]
-            count_failures_from_now(self.oracle)  # type: ignore[attr-defined]
+        if not private.is_worker(self):
+            oracle = self.oracle  # type: ignore[attr-defined]
+            self.retried_ids = private.repair_reloaded_oracle(oracle)
+            private.rebuild_grid_walk(oracle)
+            private.count_failures_from_now(oracle)
 
 
 def sweep_records(oracle: Any, runs: list[Any], session: list[TrialRecord]) -> list[TrialRecord]:
@@ -434,35 +422,13 @@ def sweep_records(oracle: Any, runs: list[Any], session: list[TrialRecord]) -> l
     return records
 
 
-def count_failures_from_now(oracle: Any) -> None:
-    """Count consecutive failures from this session on, not from the start of the sweep.
-
-    keras-tuner scans the whole history: once a sweep stopped after N failures in a row, every
-    later trial would stop it again, and resuming it would run one trial at a time.
-    """
-    start = len(oracle.end_order)
-    original = type(oracle)._check_consecutive_failures
-
-    def check(self: Any) -> None:
-        history = self.end_order
-        self.end_order = history[start:]
-        try:
-            original(self)
-        finally:
-            self.end_order = history
-
-    oracle._check_consecutive_failures = types.MethodType(check, oracle)
-
-
 def make_tuner(algorithm: str, print_tracebacks: bool = False, **kwargs: Any) -> kt.Tuner:
     """Instantiate the MLflow-aware subclass of the named keras-tuner algorithm.
 
     keras-tuner prints the traceback of every failed trial to stderr by default; the reason goes
     to the console in one line and the traceback to the trial's run instead, unless debugging.
     """
-    from keras_tuner.src import config as kt_config
-
-    kt_config.DEBUG = print_tracebacks
+    private.set_debug(print_tracebacks)
     base = TUNERS[algorithm]
     if algorithm == "grid" and kwargs.get("grid_order", "sequential") != "sequential":
         from lstm_automl.tuning.grid_order import OrderedGridSearch
@@ -479,6 +445,6 @@ def make_tuner(algorithm: str, print_tracebacks: bool = False, **kwargs: Any) ->
     seed = kwargs["seed"]
     tuner = tracked(**kwargs)
     tuner._setup_tracking(tracker, on_event, seed, recycle_every, pruning, budget)
-    if not tuner._is_worker():  # a worker's oracle is the chief's, which has these already
+    if not private.is_worker(tuner):  # a worker's oracle is the chief's, which has these already
         oracle_controls.install(tuner.oracle, algorithm, budget, start_with)
     return tuner

@@ -15,10 +15,10 @@ from lstm_automl.resume.state_folder import (
     STATE_FILE,
     open_folder,
     read_state,
-    repair_reloaded_oracle,
     run_identity,
 )
 from lstm_automl.sweep_file.loader import load_sweep
+from lstm_automl.tuning._keras_tuner_private import repair_reloaded_oracle
 
 SWEEP = """
 name: ident

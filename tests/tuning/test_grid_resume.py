@@ -1,5 +1,5 @@
 """A reloaded keras-tuner grid search goes on with untried combinations (keras-tuner forgets its
-walk through the grid on reload; lstm_automl.tuning.grid_resume rebuilds it)."""
+walk through the grid on reload; lstm_automl.tuning._keras_tuner_private rebuilds it)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from typing import Any
 import keras_tuner as kt
 import pytest
 
-from lstm_automl.resume.state_folder import repair_reloaded_oracle
-from lstm_automl.tuning.grid_resume import rebuild_grid_walk
+from lstm_automl.tuning._keras_tuner_private import rebuild_grid_walk, repair_reloaded_oracle
 
 
 class ScoreTuner(kt.GridSearch):

@@ -109,7 +109,7 @@ def test_failures_in_a_row_count_from_the_resumed_session():
 
     import keras_tuner as kt
 
-    from lstm_automl.tuning.tuners import count_failures_from_now
+    from lstm_automl.tuning._keras_tuner_private import count_failures_from_now
 
     oracle = kt.oracles.RandomSearchOracle(objective="val_loss", max_trials=9,
                                            max_consecutive_failed_trials=2)
