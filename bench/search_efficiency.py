@@ -240,8 +240,9 @@ def main() -> None:
                    help="airline: max epochs per trial (default: the file's 60; quick 6)")
     p.add_argument("--airline-budget", type=int,
                    help="airline: epochs per search (default 400; quick 12)")
-    p.add_argument("--airline-target", type=float, default=0.02,
-                   help="airline: val_loss to reach (default 0.02, MSE of the scaled log series)")
+    p.add_argument("--airline-target", type=float, default=0.015,
+                   help="airline: val_loss to reach (default 0.015, MSE of the scaled log "
+                        "series; 2 of 6 random trials of the shipped sweep reached it)")
     args = p.parse_args()
     started = time.perf_counter()
     args.seeds = args.seeds or (1 if args.quick else 5)
