@@ -169,11 +169,15 @@ def _median(values: list[float]) -> float:
 
 
 def _spread(values: list[float], budget: int | None = None) -> str:
+    """``min..max``; past ``budget`` a value reads ``> budget`` (that seed did not reach)."""
     if not values:
         return "-"
-    top = max(values)
-    high = f"> {budget}" if budget is not None and top > budget else f"{top:.0f}"
-    return f"{min(values):.0f}..{high}"
+
+    def text(value: float) -> str:
+        return f"> {budget}" if budget is not None and value > budget else f"{value:.0f}"
+
+    low, high = text(min(values)), text(max(values))
+    return low if low == high else f"{low}..{high}"
 
 
 def summarise(problem: str, budget: int, target: float,
@@ -221,7 +225,8 @@ def summarise(problem: str, budget: int, target: float,
             "", "What pruning saved (median epochs to reach; a seed that did not reach counts "
             "as more than the budget):", "",
             table(["algorithm", "pruning", "epochs without", "epochs with", "saved",
-                   "best without", "best with"], saved), ""]
+                   "best without", "best with"], saved) if saved else
+            "(no algorithm ran both with and without pruning here)", ""]
     return body, targets
 
 
@@ -234,12 +239,12 @@ def main() -> None:
     p.add_argument("--steps", type=int, help="adding: sequence length T (default 100; quick 20)")
     p.add_argument("--samples", type=int, help="adding: sequences (default 2304; quick 288)")
     p.add_argument("--epochs", type=int, help="adding: max epochs per trial (default 20; quick 3)")
-    p.add_argument("--budget", type=int, help="adding: epochs per search (default 60; quick 6)")
+    p.add_argument("--budget", type=int, help="adding: epochs per search (default 60; quick 12)")
     p.add_argument("--target", type=float, default=0.01, help="adding: val MSE to reach (0.01)")
     p.add_argument("--airline-epochs", type=int,
                    help="airline: max epochs per trial (default: the file's 60; quick 6)")
     p.add_argument("--airline-budget", type=int,
-                   help="airline: epochs per search (default 400; quick 12)")
+                   help="airline: epochs per search (default 400; quick 24)")
     p.add_argument("--airline-target", type=float, default=0.015,
                    help="airline: val_loss to reach (default 0.015, MSE of the scaled log "
                         "series; 2 of 6 random trials of the shipped sweep reached it)")
@@ -249,9 +254,9 @@ def main() -> None:
     args.steps = args.steps or (20 if args.quick else 100)
     args.samples = args.samples or (288 if args.quick else 2304)
     args.epochs = args.epochs or (3 if args.quick else 20)
-    args.budget = args.budget or (6 if args.quick else 60)
+    args.budget = args.budget or (12 if args.quick else 60)
     args.airline_epochs = args.airline_epochs or (6 if args.quick else None)
-    args.airline_budget = args.airline_budget or (12 if args.quick else 400)
+    args.airline_budget = args.airline_budget or (24 if args.quick else 400)
     problems = [x.strip() for x in args.problems.split(",") if x.strip()]
     searches = [(a.strip(), q.strip()) for a in args.algorithms.split(",")
                 for q in args.prunings.split(",")]
