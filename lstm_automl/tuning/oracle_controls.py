@@ -1,6 +1,7 @@
 """What the sweep adds to the keras-tuner oracle it holds: pruning curves, stop conditions,
-configurations to try first, its own trials apart from those a warm start seeded. Fenced here because it leans on keras-tuner 1.4's oracle internals
-(``populate_space``, ``_random_values``, ``_duplicate``, ``_check_objective_found``).
+configurations to try first, its own trials apart from those a warm start seeded. Fenced here
+because it leans on keras-tuner 1.4's oracle internals (``populate_space``, ``_random_values``,
+``_duplicate``, ``_check_objective_found``; tuning/warm_start.py adds trials the same way).
 
 Only the process that holds the oracle installs these (a plain run, the chief); workers reach
 them through the chief over gRPC, so every worker obeys the same deadline, target and queue.
