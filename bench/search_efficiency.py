@@ -242,9 +242,9 @@ def main() -> None:
     p.add_argument("--budget", type=int, help="adding: epochs per search (default 60; quick 12)")
     p.add_argument("--target", type=float, default=0.01, help="adding: val MSE to reach (0.01)")
     p.add_argument("--airline-epochs", type=int,
-                   help="airline: max epochs per trial (default: the file's 60; quick 6)")
+                   help="airline: max epochs per trial (default: the file's 60; quick 5)")
     p.add_argument("--airline-budget", type=int,
-                   help="airline: epochs per search (default 400; quick 24)")
+                   help="airline: epochs per search (default 400; quick 20)")
     p.add_argument("--airline-target", type=float, default=0.015,
                    help="airline: val_loss to reach (default 0.015, MSE of the scaled log "
                         "series; 2 of 6 random trials of the shipped sweep reached it)")
@@ -255,8 +255,8 @@ def main() -> None:
     args.samples = args.samples or (288 if args.quick else 2304)
     args.epochs = args.epochs or (3 if args.quick else 20)
     args.budget = args.budget or (12 if args.quick else 60)
-    args.airline_epochs = args.airline_epochs or (6 if args.quick else None)
-    args.airline_budget = args.airline_budget or (24 if args.quick else 400)
+    args.airline_epochs = args.airline_epochs or (5 if args.quick else None)
+    args.airline_budget = args.airline_budget or (20 if args.quick else 400)
     problems = [x.strip() for x in args.problems.split(",") if x.strip()]
     searches = [(a.strip(), q.strip()) for a in args.algorithms.split(",")
                 for q in args.prunings.split(",")]
