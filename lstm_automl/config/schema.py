@@ -781,6 +781,11 @@ class TunerConfig(_Strict):
         default_factory=list, description="configurations to try first, e.g. your current "
         "model: [{units: 64, layers: 2, learning_rate: 0.001}]; values left out take the "
         "hyperparameter's default; random, bayesian and hyperband")
+    warm_start: StrictStr | None = Field(
+        None, description="name of an earlier sweep in the same tracking store: its finished "
+        "trials whose values fit this space are recorded as this sweep's first results, "
+        "without training (bayesian search learns from them; none is run again); "
+        "random, bayesian and hyperband")
 
     @property
     def max_time_seconds(self) -> float | None:

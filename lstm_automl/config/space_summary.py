@@ -188,4 +188,6 @@ def budget_text(config: Any) -> str | None:
     count = len(config.tuner.start_with)
     if count:
         parts.append(f"{count} start_with configuration{'s' if count != 1 else ''} first")
+    if getattr(config.tuner, "warm_start", None):
+        parts.append(f"warm start from sweep '{config.tuner.warm_start}'")
     return "; ".join(parts) or None

@@ -55,6 +55,23 @@ def start_with_problems(config: SweepConfig) -> list[str]:
     return problems
 
 
+def warm_start_problems(config: SweepConfig) -> list[str]:
+    """``tuner.warm_start``: an algorithm that can take earlier results, another sweep's name.
+    Whether that sweep exists is checked against the tracking store when the run starts."""
+    earlier = config.tuner.warm_start
+    if earlier is None:
+        return []
+    if config.tuner.algorithm not in ALGORITHMS:
+        return [f"tuner.warm_start: {config.tuner.algorithm} search walks the space in its own "
+                f"order; warm_start works with {', '.join(ALGORITHMS)}"]
+    if earlier == config.name:
+        return [f"tuner.warm_start: '{earlier}' is this sweep's own name; a sweep goes on from "
+                f"its own trials when it is run again (resume), so name an earlier sweep"]
+    if not earlier.strip():
+        return ["tuner.warm_start: empty; name an earlier sweep"]
+    return []
+
+
 def hp_values(config: SweepConfig, entry: dict[str, Any]) -> dict[str, Any]:
     """One checked entry as keras-tuner values: per-layer keys spread out, nulls encoded, data
     settings under their ``data.`` names. Keys the YAML does not know (a ``model.python``

@@ -39,16 +39,20 @@ def sweep_figures(client: Any, parent_run_id: str) -> dict[str, Figure]:
     """Every picture that applies to this sweep, by name (PNG file name without extension).
 
     ``validation_curves``, ``objective_by_cell``, ``objective_vs_hyperparameters`` (when a
-    numeric value was searched), and from the champion's ``test_predictions.csv``
-    ``forecast_vs_actual`` (forecasting) or ``confusion_matrix`` (classification); a picture
-    without data is left out rather than drawn empty.
+    numeric value was searched), what mattered (``hyperparameter_importance`` once enough trials
+    scored, ``parallel_coordinates``: report/mattered.py), and from the champion's
+    ``test_predictions.csv`` ``forecast_vs_actual`` (forecasting) or ``confusion_matrix``
+    (classification); a picture without data is left out rather than drawn empty.
     """
+    from lstm_automl.report.mattered import mattered_figures
+
     sweep = load_sweep_runs(client, client.get_run(parent_run_id))
     predictions = load_predictions(client, sweep)
     figures: dict[str, Figure | None] = {
         "validation_curves": validation_curves(client, sweep),
         "objective_by_cell": objective_by_cell(sweep),
         "objective_vs_hyperparameters": objective_vs_hyperparameters(sweep),
+        **mattered_figures(sweep),
         "forecast_vs_actual": forecast_vs_actual(client, sweep, predictions),
         "confusion_matrix": confusion_matrix(sweep, predictions),
     }

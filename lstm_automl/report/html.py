@@ -35,6 +35,13 @@ CAPTIONS = {
                          "champion.",
     "objective_vs_hyperparameters": "Each trial's best objective against every numeric value "
                                     "that was searched (colour: cell family).",
+    "hyperparameter_importance": "How much of the objective's variation each hyperparameter "
+                                 "explains on its own (a functional ANOVA of a forest of trees "
+                                 "fitted to the trials); the rest comes from hyperparameters "
+                                 "acting together.",
+    "parallel_coordinates": "Every scored trial as one line across its hyperparameters and its "
+                            "objective (colour: the objective; dashed: pruned; thick: the "
+                            "champion).",
     "forecast_vs_actual": "The champion's forecasts on the test split, which no trial saw "
                           "during the search, against what happened.",
     "confusion_matrix": "The champion's predictions on the test split, which no trial saw "
@@ -90,6 +97,7 @@ def report_html(client: Any, sweep: Sweep, figures: dict[str, Any] | None = None
         _section("Champion's hyperparameters",
                  _best_values(sweep, _summary(texts.get("summary.json")))),
         _section("Leaderboard", _leaderboard(sweep)),
+        _section("What mattered", _mattered(sweep)),
         _section("Pictures", "".join(_figure(n, png_bytes(f)) for n, f in figures.items())
                  or "<p>No pictures: no trial recorded a score.</p>"),
         _section("Search space", f"<pre>{_e(texts.get('search_space.txt', 'not recorded'))}"
@@ -294,6 +302,24 @@ def _leaderboard(sweep: Sweep) -> str:
     note = attempts_note(sweep)
     extra = f"<p class=\"meta\">{_e(note)}</p>" if note else ""
     return f"<div class=\"scroll\"><table><tr>{th}</tr>{body}</table></div>{extra}{failed}"
+
+
+def _mattered(sweep: Sweep) -> str:
+    """The three most important hyperparameters as text, or why none are given."""
+    from lstm_automl.report.importance import what_mattered
+
+    found = what_mattered(sweep)
+    if found.reason:
+        return f"<p>No importances: {_e(found.reason)}.</p>"
+    items = "".join(f"<li><b>{_e(feature.label)}</b>: {share:.0%} of the variation of "
+                    f"{_e(sweep.objective)} on its own</li>"
+                    for feature, share in found.ranked[:3])
+    pruned = (f", {found.pruned} of them pruned (scored with the best they reached)"
+              if found.pruned else "")
+    return (f"<p>The hyperparameters that mattered most, from {len(found.trials)} scored "
+            f"trials{_e(pruned)}:</p><ol>{items}</ol><p class=\"meta\">Interactions between "
+            f"hyperparameters explain {found.interactions:.0%}. Pictures below: "
+            f"hyperparameter importance and parallel coordinates.</p>")
 
 
 def _figure(name: str, png: bytes) -> str:

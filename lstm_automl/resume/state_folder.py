@@ -95,11 +95,12 @@ def count_trials(folder: Path) -> int:
 
 
 def open_folder(folder: Path, identity: dict[str, str], config_hash: str, fresh: bool,
-                rerun_hint: str) -> Opening:
+                rerun_hint: str, warm_hint: str | None = None) -> Opening:
     """Resume the sweep in ``folder``, start it, or (``fresh``) discard it and start over.
 
     Raises SweepChangedError naming each changed setting when the folder holds another
-    definition of this sweep; ``rerun_hint`` is the command line to suggest.
+    definition of this sweep; ``rerun_hint`` is the command line to suggest, ``warm_hint`` the
+    one that starts a new sweep warm-started from this one.
     """
     existing = read_state(folder)
     notes: list[str] = []
@@ -113,7 +114,7 @@ def open_folder(folder: Path, identity: dict[str, str], config_hash: str, fresh:
     elif existing is not None:
         changes = describe_changes(existing.identity, identity)
         if changes:
-            raise SweepChangedError(_changed_message(folder, changes, rerun_hint))
+            raise SweepChangedError(_changed_message(folder, changes, rerun_hint, warm_hint))
         if existing.config_hash != config_hash:  # only keys added in a newer lstm-sweep differ
             existing.config_hash, existing.identity = config_hash, identity
             existing.save()
@@ -128,14 +129,18 @@ def open_folder(folder: Path, identity: dict[str, str], config_hash: str, fresh:
     return Opening(state, resumed=False, notes=notes, previous=previous)
 
 
-def _changed_message(folder: Path, changes: list[str], rerun_hint: str) -> str:
+def _changed_message(folder: Path, changes: list[str], rerun_hint: str,
+                     warm_hint: str | None = None) -> str:
     lines = [f"this sweep already exists in {folder} with other settings that change what its "
              f"trials mean:"]
     lines += [f"  {change}" for change in changes]
-    lines.append(f"Resuming would mix trials that cannot be compared. Start over with "
-                 f"`{rerun_hint} --fresh` (discards the tuner state; the MLflow runs stay), give "
-                 f"the sweep a new name, or undo the change. (Changing max_trials, tracking or "
-                 f"description is fine.)")
+    lines.append("Resuming would mix trials that cannot be compared.")
+    if warm_hint:
+        lines.append(f"Start a new sweep that begins with this one's finished trials (those "
+                     f"that fit the new settings; none is trained again):\n  {warm_hint}")
+    lines.append(f"Or start over with `{rerun_hint} --fresh` (discards the tuner state; the "
+                 f"MLflow runs stay), give the sweep a new name, or undo the change. (Changing "
+                 f"max_trials, tracking or description is fine.)")
     return "\n".join(lines)
 
 

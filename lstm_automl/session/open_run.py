@@ -116,7 +116,8 @@ def _sweep_params(loaded: LoadedSweep, data: SweepData) -> dict[str, Any]:
 
 
 def search_params(config: Any) -> dict[str, Any]:
-    """How the search spends its budget (pruning, time, target, start_with), for the run."""
+    """How the search spends its budget (pruning, time, target, start_with, warm_start), for
+    the run."""
     pruning = config.tuner.pruning
     params: dict[str, Any] = {"pruning": pruning.rule}
     if pruning.enabled:
@@ -126,7 +127,8 @@ def search_params(config: Any) -> dict[str, Any]:
             params["pruning.reduction_factor"] = pruning.reduction_factor
     optional = {"max_time": config.tuner.max_time, "target": config.tuner.target,
                 "max_trial_time": config.training.max_trial_time,
-                "start_with": len(config.tuner.start_with) or None}
+                "start_with": len(config.tuner.start_with) or None,
+                "warm_start": config.tuner.warm_start}
     params.update({k: v for k, v in optional.items() if v is not None})
     return params
 

@@ -52,6 +52,7 @@ class Prepared:
     variants: Any = None  # ForecastVariants when the data section searches settings
     segment: Segment | None = None  # set in a child of the recycling supervisor
     python: PythonBuilder | None = None  # model.python's function builds the trials
+    warm_start: Any = None  # tuner.warm_start's earlier sweep (tuning/warm_start.Earlier)
 
     @property
     def resumed(self) -> bool:
@@ -85,13 +86,47 @@ def prepare(loaded: LoadedSweep, fresh: bool = False, rerun: str | None = None,
     identity = run_identity(config, direction, data_fingerprint(data), python_hash(python))
     rerun = rerun or (f"lstm-sweep run {loaded.source or loaded.path}"
                       f"{shell_suffix(loaded.overrides)}")
-    opening = open_folder(sweep_folder(loaded), identity, identity_hash(identity), fresh, rerun)
+    earlier = find_warm_start(loaded, uri, direction)  # before anything is created
+    opening = open_folder(sweep_folder(loaded), identity, identity_hash(identity), fresh, rerun,
+                          warm_start_command(loaded, rerun))
     tracker = SweepTracker(via or uri, config.experiment_name,
                            artifact_root=artifact_location(uri, config.experiment_name))
     state = opening.state
     parent = tracker.find_sweep(state.sweep_id, state.parent_run_id) if opening.resumed else None
     return Prepared(loaded, data, uri, direction, opening, tracker, parent, rerun, variants,
-                    current_segment(), python)
+                    current_segment(), python, earlier)
+
+
+def find_warm_start(loaded: LoadedSweep, uri: str, direction: str) -> Any:
+    """``tuner.warm_start``'s earlier sweep read from the store, or None when not set; an
+    unknown name or another objective is a config error (tuning/warm_start.py)."""
+    name = loaded.config.tuner.warm_start
+    if name is None:
+        return None
+    from mlflow import MlflowClient
+
+    from lstm_automl.tuning.warm_start import read_earlier
+
+    config = loaded.config
+    return read_earlier(MlflowClient(tracking_uri=uri), name, config.experiment_name,
+                        config.tuner.objective, direction == "min",
+                        str(loaded.source or loaded.path), config.data.source)
+
+
+def warm_start_command(loaded: LoadedSweep, rerun: str) -> str:
+    """The command that starts a new sweep warm-started from this one, beside it (same
+    experiment and registered model), for the message that refuses a changed sweep."""
+    config = loaded.config
+    folder = sweep_folder(loaded)
+    number = 2
+    while (folder.parent / f"{config.name}-{number}").exists():
+        number += 1
+    extra = [f"name={config.name}-{number}", f"tuner.warm_start={config.name}"]
+    if config.tracking.experiment is None:
+        extra.append(f"tracking.experiment={config.experiment_name}")
+    if config.tracking.register_as is None:
+        extra.append(f"tracking.register_as={config.model_name}")
+    return rerun + shell_suffix(extra)
 
 
 def config_hash(loaded: LoadedSweep, data: SweepData, python: PythonBuilder | None) -> str:

@@ -39,7 +39,7 @@ from lstm_automl.config.params import (
     window_checks,
 )
 from lstm_automl.config.space_summary import data_size, is_searched, space_size, training_size
-from lstm_automl.config.start_with import start_with_problems
+from lstm_automl.config.start_with import start_with_problems, warm_start_problems
 from lstm_automl.errors import ConfigError, SpecError
 from lstm_automl.model.kernel_tags import gpu_visible, space_kernel_notes
 from lstm_automl.model.python_model import architecture_problems, python_ref, static_problems
@@ -520,6 +520,7 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
     if config.data.task == "classify" and specs["loss"] != SEARCH_PARAMS["loss"].default:
         notes.append("search.loss: classification always trains with cross-entropy; ignored")
     problems += start_with_problems(config)
+    problems += warm_start_problems(config)
     notes += budget_notes(config)
     monitor = config.training.early_stopping_monitor
     if monitor is not None:

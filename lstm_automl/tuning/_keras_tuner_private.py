@@ -33,6 +33,7 @@ __all__ = [
     "best_epoch_checkpoint",
     "chief_may_exit",
     "checkpoint_path",
+    "add_completed_trial",
     "count_failures_from_now",
     "is_duplicate",
     "wrap_objective_check",
@@ -91,6 +92,12 @@ PRIVATE_API: tuple[PrivateName, ...] = (
     PrivateName(_ORACLE, "_check_objective_found", "(self, metrics)"),
     PrivateName(_ORACLE, "_duplicate", "(self, values)"),
     PrivateName(_ORACLE, "_random_values", "(self)"),
+    # A warm start adds finished trials of an earlier sweep (tuning/warm_start.py).
+    PrivateName(_ORACLE, "_record_values", "(self, trial)"),
+    PrivateName(_ORACLE, "_save_trial", "(self, trial)"),
+    PrivateName("keras_tuner.src.engine.oracle", "_maybe_infer_direction_from_objective",
+                "(objective, metric_name)"),
+    PrivateName("keras_tuner.src.engine.trial", "Trial"),
     PrivateName(_ORACLE, "_retry_queue", instance=True),
     PrivateName(_ORACLE, "start_order", instance=True),
     PrivateName(_ORACLE, "end_order", instance=True),
@@ -170,6 +177,33 @@ def wrap_random_values(oracle: Any, first: Callable[[], dict[str, Any] | None]) 
         return first() or sample()
 
     oracle._random_values = random_values
+
+
+def add_completed_trial(oracle: Any, values: dict[str, Any], metrics: dict[str, float],
+                        score: float) -> str:
+    """A COMPLETED trial with these values and metrics (step 0), recorded and saved as if it
+    had run: the oracle will not propose its values again and Bayesian search learns from it."""
+    from keras_tuner.src.engine import trial as trial_module
+    from keras_tuner.src.engine.oracle import _maybe_infer_direction_from_objective
+
+    width = len(str(oracle.max_trials))
+    trial_id = f"{{:0{width}d}}".format(len(oracle.trials))
+    hps = oracle.hyperparameters.copy()
+    hps.values = values
+    trial = trial_module.Trial(hyperparameters=hps, trial_id=trial_id,
+                               status=trial_module.TrialStatus.COMPLETED)
+    for name, value in metrics.items():
+        if not trial.metrics.exists(name):
+            trial.metrics.register(name, direction=_maybe_infer_direction_from_objective(
+                oracle.objective, name))
+        trial.metrics.update(name, value, step=0)
+    trial.score, trial.best_step = score, 0
+    oracle.trials[trial_id] = trial
+    oracle.start_order.append(trial_id)
+    oracle.end_order.append(trial_id)
+    oracle._record_values(trial)
+    oracle._save_trial(trial)
+    return trial_id
 
 
 def is_worker(tuner: Any) -> bool:

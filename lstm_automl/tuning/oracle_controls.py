@@ -1,6 +1,7 @@
 """What the sweep adds to the keras-tuner oracle it holds: pruning curves, stop conditions,
-configurations to try first, through ``populate_space`` (public) and the private hooks that
-_keras_tuner_private.py fences (``_random_values``, ``_duplicate``, ``_check_objective_found``).
+configurations to try first, its own trials apart from those a warm start seeded; through
+``populate_space`` (public) and the private hooks that _keras_tuner_private.py fences
+(``_random_values``, ``_duplicate``, ``_check_objective_found``).
 
 Only the process that holds the oracle installs these (a plain run, the chief); workers reach
 them through the chief over gRPC, so every worker obeys the same deadline, target and queue.
@@ -21,6 +22,7 @@ from lstm_automl.tuning._keras_tuner_private import (
 )
 from lstm_automl.tuning.budgets import Budget
 from lstm_automl.tuning.pruning import OWN_METRICS
+from lstm_automl.tuning.warm_start import SEEDED_METRIC, is_seeded
 
 RUNNING, STOPPED = "RUNNING", "STOPPED"
 
@@ -29,6 +31,7 @@ def install(oracle: Any, algorithm: str, budget: Budget | None,
             start_with: list[dict[str, Any]], source: str = "tuner.start_with") -> None:
     """Everything at once, in the order that matters: the queue first, the stops around it."""
     allow_own_metrics(oracle)
+    best_of_own_trials(oracle)
     if start_with:
         queue_first(oracle, algorithm, StartQueue(oracle, start_with, source))
     if budget is not None:
@@ -39,7 +42,21 @@ def allow_own_metrics(oracle: Any) -> None:
     """Let ``update_trial`` take the sweep's own per-epoch metrics without the objective
     (keras-tuner insists every report names it)."""
     wrap_objective_check(oracle, lambda metrics: bool(metrics) and all(
-        name in OWN_METRICS for name in metrics))
+        name in (*OWN_METRICS, SEEDED_METRIC) for name in metrics))
+
+
+def best_of_own_trials(oracle: Any) -> None:
+    """``get_best_trials`` without the trials a warm start seeded (tuning/warm_start.py): they
+    were trained by another sweep, which has their runs and checkpoints, so they can be neither
+    this sweep's best trial nor a member of its final model. The search itself (Bayesian
+    search's model, the tried values) still sees every trial through ``oracle.trials``."""
+    original = oracle.get_best_trials
+
+    def get_best_trials(num_trials: int = 1) -> list[Any]:
+        own = [t for t in original(len(oracle.trials) or 1) if not is_seeded(t)]
+        return own[:num_trials]
+
+    oracle.get_best_trials = get_best_trials
 
 
 def stop_when(oracle: Any, budget: Budget) -> None:
@@ -50,7 +67,8 @@ def stop_when(oracle: Any, budget: Budget) -> None:
 
     def populate_space(trial_id: str) -> dict[str, Any]:
         scores = [float(t.score) for t in list(oracle.trials.values())
-                  if str(t.status) == "COMPLETED" and t.score is not None]
+                  if str(t.status) == "COMPLETED" and t.score is not None
+                  and not is_seeded(t)]  # the target is for this sweep's own trials
         reason = budget.stop_reason(scores)
         if reason is not None:
             oracle.stop_reason = reason

@@ -1,8 +1,8 @@
 """From the sweep's config to what the tuner needs for pruning, budgets and ``start_with``.
 
-The session calls ``tuner_options`` when it makes the tuner and ``say_why_stopped`` after the
-search; everything else about those features lives in pruning.py, budgets.py and
-oracle_controls.py.
+The session calls ``tuner_options`` when it makes the tuner, ``warm_start`` once it is made,
+and ``say_why_stopped`` after the search; everything else about those features lives in
+pruning.py, budgets.py, oracle_controls.py and warm_start.py.
 """
 
 from __future__ import annotations
@@ -35,6 +35,35 @@ def tuner_options(prep: Any, reporter: Any) -> dict[str, Any]:
     }
 
 
+def warm_start(tuner: Any, prep: Any, reporter: Any) -> None:
+    """Seed the oracle with the earlier sweep's trials that fit (once: a resumed sweep finds
+    them in its oracle), say what was taken and dropped, and let ``max_trials`` count only the
+    trials this sweep trains."""
+    from lstm_automl.tuning import warm_start as seeding
+
+    earlier = getattr(prep, "warm_start", None)
+    if earlier is None or is_worker(tuner):
+        return
+    oracle = tuner.oracle
+    if seeding.seeded_count(oracle) == 0 and _own_trials(oracle):
+        reporter.line(f"  note: tuner.warm_start '{earlier.name}' not used: this sweep trained "
+                      f"trials before it was set")
+    elif seeding.seeded_count(oracle) == 0:
+        done = seeding.seed(oracle, earlier)
+        for line in done.lines():
+            reporter.line(f"  {line}")
+        with tracking_call(prep.tracker.uri, "logging the warm start"):
+            prep.tracker.log_text(done.text(), "warm_start.txt")
+    count = seeding.seeded_count(oracle)
+    if count and getattr(oracle, "max_trials", None):
+        oracle.max_trials = int(oracle.max_trials) + count
+
+
+def _own_trials(oracle: Any) -> bool:
+    """A sweep that already trained trials is not seeded later (its numbering would jump)."""
+    return bool(oracle.trials)
+
+
 def follow_progress(tuner: Any, progress: Progress) -> None:
     """Let the estimate count the trials the oracle still has to hand out (a worker's oracle is
     remote: no estimate there, only the time left)."""
@@ -42,6 +71,7 @@ def follow_progress(tuner: Any, progress: Progress) -> None:
         return
     oracle = tuner.oracle
     progress.remaining = lambda: max(0, int(oracle.max_trials) - len(oracle.trials))
+    # (a warm start raised max_trials by the trials it seeded: they are in oracle.trials too)
 
 
 def started(prep: Any) -> float:

@@ -39,6 +39,7 @@ from lstm_automl.tuning.pruning import (
     was_pruned,
 )
 from lstm_automl.tuning.training import check_finite_loss
+from lstm_automl.tuning.warm_start import is_seeded
 
 TUNERS: dict[str, type[kt.Tuner]] = {
     "random": kt.RandomSearch,
@@ -396,7 +397,7 @@ def sweep_records(oracle: Any, runs: list[Any], session: list[TrialRecord]) -> l
                                                     t)):
         trial = oracle.trials[tid]
         status = str(trial.status)
-        if status not in ("COMPLETED", "FAILED"):
+        if status not in ("COMPLETED", "FAILED") or is_seeded(trial):  # seeded: another sweep's
             continue
         if status == "COMPLETED" and was_pruned(trial) is not None:
             status = "PRUNED"

@@ -284,7 +284,8 @@ SEARCH_KEYS = ", ".join(SEARCH_PARAMS)  # in the table's order
     ("tuner", "hyperband_rounds",
      "tuner.hyperband_rounds: unknown key; allowed: algorithm, max_trials, objective, "
      "direction, executions_per_trial, max_consecutive_failures, hyperband_factor, "
-     "hyperband_iterations, grid_order, directory, pruning, max_time, target, start_with"),
+     "hyperband_iterations, grid_order, directory, pruning, max_time, target, start_with, "
+     "warm_start"),
     # Typos still get a suggestion.
     ("search", "bach_size", f"search.bach_size: unknown key; did you mean 'batch_size'? allowed: "
      f"{SEARCH_KEYS}"),

@@ -106,6 +106,7 @@ GOOD = {
                        "max_time: 2H}",
     "start-with": "search: {units: {choice: [8, 16]}}\n"
                   "tuner: {start_with: [{units: 16, learning_rate: 0.001}]}",
+    "warm-start": "tuner: {algorithm: bayesian, warm_start: earlier-sweep}",
 }
 
 
@@ -183,6 +184,7 @@ BAD = {
     "max-trial-time-zero": ("training: {max_trial_time: 0}", "$.training.max_trial_time"),
     "target-text": ("tuner: {target: low}", "$.tuner.target"),
     "start-with-list": ("tuner: {start_with: {units: 8}}", "$.tuner.start_with"),
+    "warm-start-list": ("tuner: {warm_start: [a, b]}", "$.tuner.warm_start"),
 }
 
 
