@@ -3,8 +3,8 @@ trials' scores.
 
 No maintained fANOVA package is installed with lstm-sweep (optuna and fanova are not
 dependencies), so the decomposition is computed here on a scikit-learn tree ensemble
-(scikit-learn is installed with MLflow), as Hutter, Hoos and Leyton-Brown (2014) define it: each tree
-cuts the unit box of encoded hyperparameters into leaf boxes; the variance of the tree's
+(scikit-learn is installed with MLflow), as Hutter, Hoos and Leyton-Brown (2014) define it:
+each tree cuts the unit box of encoded hyperparameters into leaf boxes; the variance of the tree's
 marginal over one hyperparameter, divided by the tree's total variance, is that hyperparameter's
 first-order share. The shares are averaged over the trees. tests/report/test_importance.py
 checks them against analytic variance shares of functions whose importances are known.
