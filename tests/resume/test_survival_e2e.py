@@ -21,6 +21,7 @@ from child_processes import (
     runs,
     spawn,
     sqlite_uri,
+    trial_running,
     wait_until,
 )
 
