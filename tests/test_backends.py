@@ -126,6 +126,15 @@ def test_unknown_and_missing_backends_exit_2_before_anything_is_written(tmp_path
     assert {p.name for p in tmp_path.iterdir()} <= {"missing.yaml", "sweep.yaml"}
 
 
+def test_validate_says_which_backend_run_would_take(tmp_path: Path, capsys) -> None:
+    path = write_sweep(tmp_path, sweep_text("shown", ", backend: torch"))
+    assert main(["validate", "--no-data", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "\nbackend: torch (training.backend" in out
+    if not installed("torch"):
+        assert "note: training.backend: torch is not installed here" in out
+
+
 # ---------------------------------------------------------- the run on JAX, TensorFlow absent
 BLOCK_TENSORFLOW = """
 import sys
