@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="print every hyperparameter and Keras' per-epoch output")
     _add_resume_options(run)  # see the "sweeps that survive" block below
     add_set_option(run)
+    add_backend_option(run)
 
     validate = commands.add_parser(
         "validate", help="check a sweep file and its data, and summarise the search space")
@@ -67,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--tracking-uri", metavar="URI",
                          help="MLflow store (default: $MLFLOW_TRACKING_URI, else "
                               "sqlite:///mlflow.db)")
+    add_backend_option(predict, "Keras backend to load the model on (default: $KERAS_BACKEND, "
+                                "else the backend it was trained on if installed)")
 
     schema = commands.add_parser("schema", help="print the JSON Schema of sweep files")
     schema.add_argument("--indent", type=int, default=2, help="JSON indent (default 2)")
@@ -82,6 +85,13 @@ def add_set_option(command: argparse.ArgumentParser) -> None:
                          help="override a value of the sweep file, read as YAML (e.g. --set "
                               "tuner.max_trials=50); checked like the file, and part of the "
                               "sweep's identity like an edit of the file; repeatable")
+
+
+def add_backend_option(parser: argparse.ArgumentParser, text: str = "") -> None:
+    """``--backend``: the Keras 3 backend of this process (lstm_automl.model.backend)."""
+    parser.add_argument("--backend", choices=("auto", "tensorflow", "jax", "torch"),
+                        help=text or "Keras backend (overrides training.backend; default: "
+                        "$KERAS_BACKEND, else the fastest installed)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -216,6 +226,8 @@ def _add_survival_commands(commands: argparse._SubParsersAction) -> None:  # typ
                         help="tracking server (default: the sweep file's, else "
                              "$MLFLOW_TRACKING_URI)")
     worker.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    add_backend_option(chief)
+    add_backend_option(worker)
     worker.add_argument("-v", "--verbose", action="store_true", help="print Keras' epochs")
     add_set_option(worker)
 

@@ -146,6 +146,7 @@ def print_header(loaded: LoadedSweep, data: SweepData, uri: str, reporter: Repor
                  direction: str) -> None:
     """What will run: budget, objective, data, space, store, and the loader's notes."""
     from lstm_automl.config.space_summary import budget_text, space_text, sweep_space
+    from lstm_automl.model.backend import current_choice
     from lstm_automl.tracking.store import display_uri
 
     config = loaded.config
@@ -160,6 +161,7 @@ def print_header(loaded: LoadedSweep, data: SweepData, uri: str, reporter: Repor
     if spending:
         reporter.line(f"  budget: {spending}")
     reporter.line(f"  tracking: {display_uri(uri)}")
+    reporter.line(f"  {current_choice().line()}")
     for note in loaded.notes:
         reporter.line(f"  note: {note}")
 

@@ -39,10 +39,22 @@ def silenced_fd2() -> Iterator[None]:
         os.close(saved)
 
 
-def import_tensorflow_quietly() -> None:
-    """Import TensorFlow (and keras-tuner, which imports tensorboard) without the INFO burst."""
-    with silenced_fd2():
-        import keras_tuner  # noqa: F401
-        import tensorflow as tf
+def import_frameworks_quietly(quiet: bool = True) -> None:
+    """Import Keras on its backend, and keras-tuner (which imports tensorboard on TensorFlow),
+    without the INFO burst (``quiet``), then set the backend up (``backend.prepare_backend``:
+    off TensorFlow, Keras' own helpers must not import it). Call it after
+    ``model.backend.select_backend``: it imports TensorFlow only when that is the backend."""
+    from lstm_automl.model.backend import prepare_backend
 
-        tf.config.list_physical_devices("GPU")  # the CUDA probe logs its own failure on CPUs
+    with silenced_fd2() if quiet else contextlib.nullcontext():
+        import keras
+        import keras_tuner  # noqa: F401
+
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            tf.config.list_physical_devices("GPU")  # the CUDA probe logs its own failure on CPUs
+    prepare_backend()
+
+
+import_tensorflow_quietly = import_frameworks_quietly  # the name callers used before backends

@@ -59,5 +59,13 @@ def epochs_logged(uri: str, experiment: str, trial_id: str) -> bool:
                for c in children)
 
 
+def trial_running(uri: str, experiment: str, trial_id: str) -> bool:
+    """The trial's run is open: mid-trial on any backend (on JAX a small trial's 40 epochs take
+    under a second after its compile, too short to catch its epochs arriving)."""
+    _, children = runs(uri, experiment)
+    return any(c.data.tags.get("trial_id") == trial_id and c.info.status == "RUNNING"
+               for c in children)
+
+
 def sqlite_uri(folder: Path) -> str:
     return f"sqlite:///{folder / 'mlflow.db'}"

@@ -11,6 +11,9 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+# One Keras backend per test process, inherited by the processes tests start: TensorFlow unless
+# the run says otherwise (CI runs the ``backend_contract`` tests again with KERAS_BACKEND=jax).
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SWEEPS = PROJECT_ROOT / "sweeps"

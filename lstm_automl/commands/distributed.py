@@ -17,21 +17,24 @@ from lstm_automl.console import (
     interrupted_message,
     print_result,
 )
-from lstm_automl.framework_logs import import_tensorflow_quietly, quiet_frameworks
-from lstm_automl.sweep_file.loader import load_sweep
+from lstm_automl.framework_logs import import_frameworks_quietly, quiet_frameworks
+from lstm_automl.model.backend import select_backend
+from lstm_automl.sweep_file.loader import LoadedSweep, load_sweep
 
 
-def _reporter(args: argparse.Namespace, stream=None) -> Reporter:  # type: ignore[no-untyped-def]
+def _reporter(args: argparse.Namespace, loaded: LoadedSweep,  # type: ignore[no-untyped-def]
+              stream=None) -> Reporter:
     quiet_frameworks()
-    if not args.debug:
-        import_tensorflow_quietly()
+    select_backend(loaded.config.training.backend, getattr(args, "backend", None),
+                   args.sweep_file)  # before Keras is imported
+    import_frameworks_quietly(quiet=not args.debug)
     verbosity = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
     return Reporter(verbosity, stream=stream, debug=args.debug)
 
 
 def chief_command(args: argparse.Namespace) -> int:
     loaded = load_sweep(args.sweep_file, getattr(args, "overrides", None) or [])
-    reporter = _reporter(args)
+    reporter = _reporter(args, loaded)
     rerun = f"lstm-sweep chief {args.sweep_file}{shell_suffix(loaded.overrides)}"
     from lstm_automl.distributed.workers import run_chief
     from lstm_automl.session import sweep_folder
@@ -51,7 +54,7 @@ def worker_command(args: argparse.Namespace) -> int:
 
     loaded = load_sweep(args.sweep_file, getattr(args, "overrides", None) or [])
     worker_id = args.worker_id or f"worker-{socket.gethostname()}"
-    reporter = _reporter(args, stream=Prefixed(sys.stdout, f"{worker_id}| "))
+    reporter = _reporter(args, loaded, stream=Prefixed(sys.stdout, f"{worker_id}| "))
     rerun = (f"lstm-sweep worker {args.sweep_file} --chief {args.chief} --id {worker_id}"
              f"{shell_suffix(loaded.overrides)}")
     try:

@@ -7,6 +7,7 @@ and the output is in original units (forecasts) or labels with probabilities (cl
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
 from pathlib import Path
@@ -43,19 +44,24 @@ def _read_input(path: Path):  # noqa: ANN202 - pandas is imported lazily
 
 
 def predict_command(args: argparse.Namespace) -> int:
-    from lstm_automl.framework_logs import import_tensorflow_quietly, quiet_frameworks
+    from lstm_automl.framework_logs import quiet_frameworks, silenced_fd2
     from lstm_automl.tracking.store import disable_telemetry, resolve_tracking_uri
 
     quiet_frameworks()
+    if getattr(args, "backend", None):  # else the loader picks (tracking.pyfunc)
+        from lstm_automl.model.backend import select_backend
+
+        select_backend(flag=args.backend)
     disable_telemetry()
     uri = model_uri(args.model)
     frame = _read_input(Path(args.input))
-    import_tensorflow_quietly()
     import mlflow
 
     mlflow.set_tracking_uri(resolve_tracking_uri(args.tracking_uri))
+    quiet = contextlib.nullcontext() if getattr(args, "debug", False) else silenced_fd2()
     try:
-        model = mlflow.pyfunc.load_model(uri)
+        with quiet:  # the framework's start-up INFO lines
+            model = mlflow.pyfunc.load_model(uri)
     except mlflow.exceptions.MlflowException as exc:
         first = str(exc).strip().splitlines()[0]
         raise DataError(f"--model {args.model}: cannot load it: {first}") from None

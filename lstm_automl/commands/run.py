@@ -20,7 +20,8 @@ from lstm_automl.distributed.process_recycling import (
     supervise,
 )
 from lstm_automl.errors import ConfigError, Recycle
-from lstm_automl.framework_logs import import_tensorflow_quietly, quiet_frameworks
+from lstm_automl.framework_logs import import_frameworks_quietly, quiet_frameworks
+from lstm_automl.model.backend import select_backend
 from lstm_automl.sweep_file.loader import LoadedSweep, load_sweep
 
 INTERRUPTED = 130
@@ -30,13 +31,15 @@ def run_command(args: argparse.Namespace) -> int:
     loaded = load_sweep(args.sweep_file, getattr(args, "overrides", None) or [])
     count, gpus = _workers(args)
     quiet_frameworks()
+    # Before anything imports Keras; child processes inherit the choice (backend.child_env).
+    select_backend(loaded.config.training.backend, getattr(args, "backend", None),
+                   args.sweep_file)
     segment = current_segment()
     fresh = getattr(args, "fresh", False)
     if not count and segment is None and needs_supervisor(
             loaded.config.training.recycle_every, _trial_budget(loaded)):
         return supervise(*_child_argv(args))  # the sweep runs in fresh child processes
-    if not args.debug:
-        import_tensorflow_quietly()
+    import_frameworks_quietly(quiet=not args.debug)
     verbosity = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
     reporter = Reporter(verbosity, debug=args.debug)
     if segment is not None:  # the clock of the whole sweep, not of this process

@@ -826,7 +826,8 @@ class TrainingConfig(_Strict):
     jit_compile: Union[StrictBool, Literal["auto"]] = Field(
         "auto", description="XLA compilation: auto (on CPU, XLA for single-layer single-direction "
         "models of long enough trials, where it measured faster; Keras' choice on GPU, which "
-        "keeps cuDNN), true or false; a model XLA cannot compile falls back to plain execution"
+        "keeps cuDNN), true or false; a model XLA cannot compile falls back to plain execution. "
+        "On JAX always true"
     )
     mixed_precision: bool = Field(
         False, description="float16 compute with float32 weights and output (for GPUs)"
@@ -834,6 +835,11 @@ class TrainingConfig(_Strict):
     max_trial_time: Duration | None = Field(
         None, description=f"time limit of one trial, {DURATION_FORM}: its training stops at "
         f"the limit and it keeps its best epoch")
+    backend: Literal["auto", "tensorflow", "jax", "torch"] = Field(
+        "auto", description="Keras 3 backend: auto (KERAS_BACKEND if set, else the fastest "
+        "installed: jax, then tensorflow, then torch), tensorflow, jax or torch; --backend "
+        "overrides it. Not part of the sweep's identity: a sweep may resume on another backend"
+    )
 
     @field_validator("epochs", "shuffle", "seed", mode="after")
     @classmethod

@@ -1,4 +1,5 @@
-"""tf.data input pipelines, built once per sweep and shared by every trial.
+"""Input pipelines, built once per sweep and shared by every trial: tf.data on TensorFlow, a
+``keras.utils.PyDataset`` over the NumPy arrays on JAX and PyTorch (``array_batches.py``).
 
 Keras turns numpy arrays into a new pipeline (and a new copy of the data) on every ``fit``. Here
 each training or validation array pair becomes tensors once, and its batched, prefetched
@@ -8,8 +9,8 @@ trains on it.
 The shuffle order of an epoch is a stateless function of (trial seed, epoch): the pipeline reads
 both from a variable that ``EpochSeed`` sets at the start of each epoch. So a trial sees the same
 batches whatever ran before it in this process: a retried or resumed trial, or one run by another
-worker, trains exactly as it would have in an uninterrupted sweep. TensorFlow is imported only
-when a pipeline is built (the data package stays NumPy-only for ``validate`` and ``data``).
+worker, trains exactly as it would have in an uninterrupted sweep. TensorFlow (or Keras) is
+imported only when a pipeline is built (the data package stays NumPy-only for ``validate``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class _Source:
 
 
 class Pipelines:
-    """A small cache of ``tf.data.Dataset``s keyed by (arrays, batch size, shuffled)."""
+    """A small cache of datasets keyed by (arrays, batch size, shuffled)."""
 
     def __init__(self) -> None:
         self._sources: dict[int, _Source] = {}
@@ -39,6 +40,11 @@ class Pipelines:
 
     @property
     def seed_variable(self) -> Any:
+        """What ``EpochSeed`` assigns: a tf.Variable on TensorFlow, a plain holder elsewhere."""
+        if self._seed is None and not _on_tensorflow():
+            from lstm_automl.data.array_batches import EpochSeedHolder
+
+            self._seed = EpochSeedHolder()
         if self._seed is None:
             import tensorflow as tf
 
@@ -57,6 +63,8 @@ class Pipelines:
 
     def dataset(self, x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool) -> Any:
         """Batches of (x, y); shuffled per epoch by ``seed_variable`` when ``shuffle``."""
+        if not _on_tensorflow():
+            return self._array_batches(x, y, batch_size, shuffle)
         import tensorflow as tf
 
         source = self._source(x, y)
@@ -85,6 +93,27 @@ class Pipelines:
         dataset = dataset.prefetch(tf.data.AUTOTUNE)
         source.batched[key] = dataset
         return dataset
+
+
+    def _array_batches(self, x: np.ndarray, y: np.ndarray, batch_size: int,
+                       shuffle: bool) -> Any:
+        """The JAX and PyTorch path: a PyDataset over the arrays (``array_batches.py``)."""
+        from lstm_automl.data.array_batches import ArrayBatches
+
+        source = self._sources.get(id(x))
+        if source is None or source.x is not x or source.y is not y:
+            source = _Source(x, y, (x, y))
+            self._sources[id(x)] = source
+        key = (batch_size, shuffle)
+        if key not in source.batched:
+            source.batched[key] = ArrayBatches(x, y, batch_size, shuffle, self.seed_variable)
+        return source.batched[key]
+
+
+def _on_tensorflow() -> bool:
+    import keras  # pipelines are built for training only: Keras is loaded by then
+
+    return bool(keras.backend.backend() == "tensorflow")
 
 
 def epoch_seed_callback(pipelines: Pipelines, trial_seed: int) -> Any:

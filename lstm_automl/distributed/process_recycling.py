@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 from types import FrameType
 
+from lstm_automl.model.backend import child_env
 from lstm_automl.resume.segment import (
     RECYCLE_EXIT,
     SEGMENT_ENV,
@@ -57,7 +58,8 @@ def supervise(argv: Sequence[str], resume_argv: Sequence[str]) -> int:
     signal.signal(signal.SIGTERM, forward)
     try:
         while True:
-            env = {**os.environ, SEGMENT_ENV: str(segment), STARTED_ENV: repr(started)}
+            env = {**os.environ, **child_env(), SEGMENT_ENV: str(segment),
+                   STARTED_ENV: repr(started)}
             args = argv if segment == 1 else resume_argv
             child = subprocess.Popen([sys.executable, "-m", "lstm_automl", *args], env=env,
                                      preexec_fn=die_with_parent)

@@ -24,6 +24,7 @@ from lstm_automl.console import QUIET, VERBOSE, Reporter
 from lstm_automl.distributed.mlflow_server import die_with_parent
 from lstm_automl.distributed.process_recycling import RECYCLE_EXIT, Segment
 from lstm_automl.errors import ConfigError, Recycle, SweepError, TrackingError
+from lstm_automl.model.backend import child_env
 from lstm_automl.model.python_model import load_builder
 from lstm_automl.results.sweep_result import SweepResult
 from lstm_automl.resume.recovery import OracleTrial, reconcile
@@ -218,7 +219,8 @@ class WorkerPool:
         self.reporter.line(f"  oracle on {LOCAL}:{port}; workers: {ids}")
 
     def _spawn(self, worker: Worker) -> None:
-        env = {**os.environ, PARENT_ENV: str(self.tracker.parent_run_id), SUPERVISED_ENV: "1",
+        env = {**os.environ, **child_env(), PARENT_ENV: str(self.tracker.parent_run_id),
+               SUPERVISED_ENV: "1",
                URI_ENV: self.tracker.uri, "KERASTUNER_TUNER_ID": worker.worker_id,
                "KERASTUNER_ORACLE_IP": LOCAL, "KERASTUNER_ORACLE_PORT": str(self.port)}
         if worker.gpu is not None:

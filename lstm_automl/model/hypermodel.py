@@ -114,13 +114,20 @@ XLA_WHERE_FASTER = "xla_where_faster"
 def resolve_jit(setting: bool | str, work: int) -> bool | str:
     """``training.jit_compile`` for the sweep's models (see the module docstring for the figures).
 
+    On JAX always ``True``, whatever the setting: XLA is how JAX runs at all.
+
     ``auto``: on a GPU, Keras' own choice (``"auto"``, which keeps cuDNN for LSTM and GRU); on a
     CPU, no XLA for short trials (``work`` below ``XLA_MIN_WORK``: the compile would cost more
     than it saves), else ``XLA_WHERE_FASTER``, which ``build_model`` turns into XLA for
     single-layer single-direction models only. ``true``/``false`` are used as given.
     """
+    backend = keras.backend.backend()
+    if backend == "jax":  # un-jitted, Keras runs JAX op by op: tens of times slower
+        return True
     if setting != "auto":
         return setting
+    if backend != "tensorflow":  # PyTorch: Keras' choice (no torch.compile)
+        return "auto"
     import tensorflow as tf
 
     if tf.config.list_physical_devices("GPU"):
@@ -428,8 +435,9 @@ class SweepHyperModel(kt.HyperModel):
             raise kt.errors.FailedTrialError(f"model cannot be built: {first}") from exc
 
     def fit(self, hp: kt.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any) -> Any:
-        """Train the trial's model on its data variant through tf.data pipelines shared by all
-        trials (built once per variant and batch size, see ``data/pipeline.py``).
+        """Train the trial's model on its data variant through input pipelines shared by all
+        trials (built once per variant and batch size: tf.data on TensorFlow, a PyDataset on
+        JAX and PyTorch; see ``data/pipeline.py``).
 
         With ``data.backtest`` one fresh model per earlier fold trains first; their best
         validation metrics are averaged with this model's into ``backtest_val_*`` on every
@@ -470,7 +478,8 @@ def _fit_xla_safe(model: keras.Model, *args: Any, **kwargs: Any) -> Any:
     try:
         return model.fit(*args, **kwargs)
     except Exception as exc:  # XLA refuses some graphs; plain execution still trains them
-        if not _is_xla_failure(exc) or model.jit_compile is False:
+        if not _is_xla_failure(exc) or model.jit_compile is False \
+                or keras.backend.backend() != "tensorflow":  # JAX without XLA: op by op
             raise
         model.jit_compile = False
         model.make_train_function(force=True)

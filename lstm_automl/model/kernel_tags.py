@@ -9,8 +9,10 @@ that is right-padded with no empty sequence. The model builder always uses the d
 first five and builds right-padded masks, so what a sweep can change is the cell family and
 recurrent dropout; the peephole LSTM and the simple RNN have no cuDNN kernel at all.
 
-This module never imports TensorFlow (``lstm-sweep validate`` uses it); ``gpu_visible`` asks
-TensorFlow only when it is already imported, else looks for NVIDIA device files.
+On JAX only ``LSTM`` has a cuDNN path, and only without a mask; see ``CUDNN_BY_BACKEND``.
+
+This module never imports a framework (``lstm-sweep validate`` uses it); ``gpu_visible`` asks
+the backend's framework only when it is already imported, else looks for NVIDIA device files.
 """
 
 from __future__ import annotations
@@ -50,31 +52,50 @@ def _numbers(values: Mapping[str, Any], name: str) -> list[float]:
     return found
 
 
-def trial_kernel(values: Mapping[str, Any], gpu: bool) -> KernelChoice:
+# Families each backend hands to cuDNN on a GPU. Keras 3.15's JAX backend has a cuDNN LSTM
+# (``keras/src/backend/jax/rnn.py``, through ``jax.experimental.rnn``) but runs GRU as a fused
+# ``lax.scan``, and neither with a mask; PyTorch's has cuDNN LSTM and GRU.
+CUDNN_BY_BACKEND = {"tensorflow": CUDNN_FAMILIES, "jax": ("lstm",), "torch": CUDNN_FAMILIES}
+
+
+def trial_kernel(values: Mapping[str, Any], gpu: bool, backend: str = "tensorflow",
+                 masked: bool = False) -> KernelChoice:
     """Which kernel the recurrent layers of a trial with these hyperparameter ``values`` run.
 
     ``values`` is a trial's values (``cell``, ``recurrent_dropout`` as a number, a per-layer list
-    or ``recurrent_dropout_N`` keys); ``gpu`` whether TensorFlow sees a GPU.
+    or ``recurrent_dropout_N`` keys); ``gpu`` whether the backend sees a GPU; ``masked`` whether
+    the model feeds the recurrent layers a padding mask (``ModelShape.masked``).
     """
     cell = str(values.get("cell"))
     if not gpu:
         return KernelChoice("cpu", "no GPU visible: Keras' generic loop on the CPU")
-    if cell not in CUDNN_FAMILIES:
-        return KernelChoice("generic", f"{cell} has no cuDNN kernel (only lstm and gru do)")
+    families = CUDNN_BY_BACKEND.get(backend, ())
+    if cell not in families:
+        return KernelChoice("generic", f"{cell} has no cuDNN kernel on {backend} (only "
+                                       f"{' and '.join(families) or 'none'} there)")
     if any(v > 0 for v in _numbers(values, "recurrent_dropout")):
         return KernelChoice("generic", "recurrent_dropout > 0 rules out cuDNN")
+    if masked and backend != "tensorflow":
+        return KernelChoice("generic", f"padding masks rule out cuDNN on {backend}")
     return KernelChoice("cudnn", f"{cell} with default activations, no recurrent dropout")
 
 
 def gpu_visible() -> bool:
-    """Whether a GPU is usable, without importing TensorFlow when it is not loaded yet.
+    """Whether a GPU is usable, without importing a framework that is not loaded yet.
 
-    With TensorFlow imported this is its own answer; otherwise a cheap guess from the NVIDIA
-    device files and ``CUDA_VISIBLE_DEVICES`` (what TensorFlow would honour).
+    With the backend's framework imported (TensorFlow, JAX or PyTorch) this is its own answer;
+    otherwise a cheap guess from the NVIDIA device files and ``CUDA_VISIBLE_DEVICES``.
     """
-    tf = sys.modules.get("tensorflow")
-    if tf is not None and hasattr(tf, "config"):
-        return bool(tf.config.list_physical_devices("GPU"))
+    from lstm_automl.model.backend import active_backend
+
+    backend = active_backend()
+    module = sys.modules.get({"jax": "jax", "torch": "torch"}.get(backend, "tensorflow"))
+    if module is not None and backend == "jax" and hasattr(module, "default_backend"):
+        return module.default_backend() == "gpu"
+    if module is not None and backend == "torch" and hasattr(module, "cuda"):
+        return bool(module.cuda.is_available())
+    if module is not None and hasattr(module, "config"):
+        return bool(module.config.list_physical_devices("GPU"))
     if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
         return False
     return Path("/dev/nvidia0").exists() or Path("/proc/driver/nvidia/version").exists()
@@ -116,6 +137,9 @@ def _can_be_positive(spec: Any) -> bool:
     return any(v is not None and float(v) > 0 for v in values)
 
 
-def kernel_tag(values: Mapping[str, Any]) -> str:
-    """The ``kernel`` tag of a trial's MLflow run: ``cudnn``, ``generic`` or ``cpu``."""
-    return trial_kernel(values, gpu_visible()).kernel
+def kernel_tag(values: Mapping[str, Any], masked: bool = False) -> str:
+    """The ``kernel`` tag of a trial's MLflow run: ``cudnn``, ``generic`` or ``cpu``, for the
+    backend this process runs."""
+    from lstm_automl.model.backend import active_backend
+
+    return trial_kernel(values, gpu_visible(), active_backend(), masked).kernel

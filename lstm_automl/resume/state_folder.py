@@ -60,9 +60,10 @@ class Opening:
 
 
 # How the sweep runs, not what its trials mean (a wall-clock limit depends on the machine, and a
-# sweep that ran out of time may go on with more); tuner.pruning, max_time, target and
-# start_with are not in the identity either (resume/identity.py picks tuner keys one by one).
-OPERATIONAL = ("training.recycle_every", "training.max_trial_time")
+# sweep that ran out of time may go on with more; the Keras backend: a sweep may resume, or a
+# worker join, on another backend, training the same models); tuner.pruning, max_time, target
+# and start_with are not in the identity either (resume/identity.py picks tuner keys one by one).
+OPERATIONAL = ("training.recycle_every", "training.max_trial_time", "training.backend")
 
 
 def run_identity(config: Any, direction: str, fingerprint: str,

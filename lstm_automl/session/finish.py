@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from lstm_automl.data import SweepData
 from lstm_automl.data.base import DEFAULT_BASELINE_BUDGET_S
 from lstm_automl.errors import SweepError
+from lstm_automl.model.backend import active_backend
 from lstm_automl.results.sweep_result import SweepResult, result_from_summary, summary_of
 from lstm_automl.results.trial_record import SCORED, TrialRecord, failure_reason, last_failure
 from lstm_automl.tracking.runs import SweepTracker
@@ -25,6 +26,7 @@ from lstm_automl.tracking.tags import (
     BEATS_BASELINES_TAG,
     BEST_TRIAL_TAG,
     FINAL_MODEL_TAG,
+    MODEL_BACKEND_TAG,
     STRONGEST_TAG,
     VERDICT_TAG,
 )
@@ -121,7 +123,8 @@ def _register(prep: Prepared, data: SweepData, model: Any, result: SweepResult) 
         model_name=config.model_name,
         test_metrics={f"test_{k}": v for k, v in result.test_metrics.items()},
         primary=f"test_{data.primary_metric}", higher_is_better=data.higher_is_better,
-        description=description, withheld=withheld, tags={VERDICT_TAG: verdict.tag()})
+        description=description, withheld=withheld,
+        tags={VERDICT_TAG: verdict.tag(), MODEL_BACKEND_TAG: active_backend()})
     ref = python_ref(config, loaded.base_dir)
     save = model_writer(model, data, ref.path if ref else None)
     done_for = f"{result.best.trial_id}/{len(result.records)}"

@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any
 from lstm_automl.config.space_summary import format_size, space_size, summary_rows
 from lstm_automl.console import Reporter, fmt_value, print_header, silenced
 from lstm_automl.data import SweepData
+from lstm_automl.model.backend import active_backend
 from lstm_automl.sweep_file.loader import LoadedSweep
 from lstm_automl.tracking.runs import SweepTracker
 from lstm_automl.tracking.store import tracking_call
 from lstm_automl.tracking.tags import (
+    BACKEND_TAG,
     CONFIG_HASH_TAG,
     MAX_TRIALS_TAG,
     OVERRIDES_TAG,
@@ -135,4 +137,4 @@ def search_params(config: Any) -> dict[str, Any]:
 
 def _sweep_tags(loaded: LoadedSweep) -> dict[str, str]:
     return {SWEEP_NAME_TAG: loaded.config.name, SWEEP_FILE_TAG: loaded.path.name,
-            TASK_TAG: loaded.config.data.task}
+            TASK_TAG: loaded.config.data.task, BACKEND_TAG: active_backend()}

@@ -25,6 +25,7 @@ __all__ = ["KERAS_FILE", "PYFUNC_LOADER", "model_writer", "pip_requirements", "r
 PYFUNC_LOADER = "lstm_automl.tracking.pyfunc"
 KERAS_FILE = "model.keras"
 PYTHON_MODULE_FILE = "python_model.json"  # names the shipped model.python module to import
+BACKEND_FILE = "backend.json"  # the Keras backend the model was trained on
 
 
 def save_sweep_model(model: Any, path: Path, signature: Any, pip_requirements: list[str],
@@ -44,6 +45,10 @@ def save_sweep_model(model: Any, path: Path, signature: Any, pip_requirements: l
         stage = Path(tmp) / "model"
         stage.mkdir()
         model.save(stage / KERAS_FILE)
+        # The backend it trained on: the loader prefers it where installed (same numbers to
+        # float rounding on any backend; tests/test_backends.py checks it).
+        (stage / BACKEND_FILE).write_text(json.dumps({"backend": keras.backend.backend(),
+                                                      "keras": keras.__version__}))
         if spec is not None:
             (stage / SPEC_FILE).write_text(json.dumps(spec, indent=2))
         code = [str(package)]
@@ -97,8 +102,10 @@ def pip_requirements() -> list[str]:
     """Pin what the saved model needs to load, so MLflow does not guess (slowly) at save time."""
     from importlib.metadata import PackageNotFoundError, version
 
-    reqs = []
-    for package in ("tensorflow", "keras", "mlflow", "lstm-sweep"):
+    from lstm_automl.model.backend import PACKAGES, active_backend
+
+    reqs = []  # the backend it trained on: the loader prefers it (tracking/pyfunc.py)
+    for package in (*PACKAGES[active_backend()], "keras", "mlflow", "lstm-sweep"):
         try:
             reqs.append(f"{package}=={version(package)}")
         except PackageNotFoundError:

@@ -5,11 +5,15 @@ that never imported lstm_automl: Keras 3 refuses, on purpose, to import third-pa
 deserializing. This loader imports the cells first (the package ships inside the model's
 ``code/`` folder), loads the ``.keras`` file and wraps it with the saved preprocessing, so that
 raw tables go in and original units come out.
+
+A model is portable across Keras backends: where the loading process has not chosen one, the
+loader picks the one the model trained on if it is installed (``loading_backend``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -40,15 +44,36 @@ class SweepModel:
         return predict_raw(self.spec, self.keras_model, data)
 
 
+def loading_backend(folder: Path) -> str | None:
+    """The backend to load on when the process has none yet (no Keras imported, no
+    ``KERAS_BACKEND``): the one the model trained on if installed, else the first installed of
+    TensorFlow, JAX, PyTorch. A model loads on any backend; None: the process already has one."""
+    from lstm_automl.model.backend import BACKENDS, ENV, imported_backend, installed
+    from lstm_automl.tracking.model_saving import BACKEND_FILE
+
+    if imported_backend() is not None or os.environ.get(ENV):
+        return None
+    record = folder / BACKEND_FILE
+    saved = json.loads(record.read_text()).get("backend") if record.exists() else None
+    for name in (saved, *BACKENDS):
+        if name in BACKENDS and installed(name):
+            os.environ[ENV] = name
+            return name
+    return None
+
+
 def _load_pyfunc(path: str) -> SweepModel:
+    folder = Path(path)
+    loading_backend(folder)  # before Keras is imported
     import keras
 
     import lstm_automl.model.cells  # noqa: F401  registers PeepholeLSTMCell with Keras
     import lstm_automl.model.metrics  # noqa: F401  and the extra metrics a model may report
+    from lstm_automl.model.backend import keep_tensorflow_out
     from lstm_automl.tracking.model_saving import KERAS_FILE, PYTHON_MODULE_FILE
     from lstm_automl.tracking.serving import SPEC_FILE
 
-    folder = Path(path)
+    keep_tensorflow_out()
     module_file = folder / PYTHON_MODULE_FILE
     if module_file.exists():  # model.python: its file ships in code/, which MLflow puts on
         # sys.path; importing it registers the custom Keras objects it defines

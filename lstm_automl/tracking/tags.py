@@ -7,13 +7,13 @@ only format) can name tags without loading the tracking client.
 from __future__ import annotations
 
 __all__ = [
-    "ATTEMPT_TAG", "BASELINE_LABEL_TAG", "BEATS_BASELINES_TAG", "BEST_TRIAL_TAG",
+    "ATTEMPT_TAG", "BACKEND_TAG", "BASELINE_LABEL_TAG", "BEATS_BASELINES_TAG", "BEST_TRIAL_TAG",
     "CONFIG_HASH_TAG", "DEADLINE_TAG", "FAILURE_TAG", "FINAL_MODEL_TAG", "KERNEL_TAG", "KIND_TAG",
-    "MAX_TRIALS_TAG", "ORPHAN_TAG", "OVERRIDES_TAG", "PARENT_TAG", "PROCESSES_TAG",
-    "RECOVERED_TAG", "REGISTERED_FOR_TAG", "REGISTERED_TAG", "SOURCE_RUN_TAG", "STATUS_TAG",
-    "STOPPED_TAG", "STRONGEST_TAG", "SUPERSEDED_BY_TAG", "SWEEP_FILE_TAG", "SWEEP_ID_TAG",
-    "SWEEP_NAME_TAG", "TASK_TAG", "TRIAL_ID_TAG", "TRIAL_NUMBER_TAG", "TUNER_ID_TAG",
-    "VERDICT_TAG",
+    "MAX_TRIALS_TAG", "MODEL_BACKEND_TAG", "ORPHAN_TAG", "OVERRIDES_TAG", "PARENT_TAG",
+    "PROCESSES_TAG", "RECOVERED_TAG", "REGISTERED_FOR_TAG", "REGISTERED_TAG", "SOURCE_RUN_TAG",
+    "STATUS_TAG", "STOPPED_TAG", "STRONGEST_TAG", "SUPERSEDED_BY_TAG", "SWEEP_FILE_TAG",
+    "SWEEP_ID_TAG", "SWEEP_NAME_TAG", "TASK_TAG", "TRIAL_ID_TAG", "TRIAL_NUMBER_TAG",
+    "TUNER_ID_TAG", "VERDICT_TAG",
 ]
 
 # Which runs are ours, and how they nest (MLflow's own parent tag).
@@ -42,6 +42,7 @@ STRONGEST_TAG = "lstm_sweep.strongest_baseline"  # its name, e.g. "sarima"
 BASELINE_LABEL_TAG = "lstm_sweep.baseline."  # + name: what the baseline is, e.g. "AR(9)"
 BEATS_BASELINES_TAG = "beats_baselines"
 SOURCE_RUN_TAG = "source_run_id"  # on a model version: the sweep run that registered it
+MODEL_BACKEND_TAG = "lstm_sweep.backend"  # on a model version: the Keras backend it trained on
 
 # Trial runs.
 TRIAL_ID_TAG = "trial_id"
@@ -52,5 +53,6 @@ ATTEMPT_TAG = "lstm_sweep.attempt"  # > 1: an interrupted trial retried
 STOPPED_TAG = "lstm_sweep.stopped"  # a trial that ended early: pruned, or at a time limit
 TUNER_ID_TAG = "lstm_sweep.tuner_id"  # the worker that ran it (distributed mode)
 KERNEL_TAG = "kernel"  # cudnn | generic | cpu (model/kernel_tags.py)
+BACKEND_TAG = "backend"  # tensorflow | jax | torch, on the sweep run and each trial run
 ORPHAN_TAG = "lstm_sweep.orphaned"  # closed after an interruption (resume/recovery.py)
 RECOVERED_TAG = "lstm_sweep.recovered"  # closed with the tuner's result after an interruption

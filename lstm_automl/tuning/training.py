@@ -1,4 +1,4 @@
-"""How one trial trains: shared tf.data pipelines, and rolling-origin backtest folds.
+"""How one trial trains: shared input pipelines, and rolling-origin backtest folds.
 
 ``SweepHyperModel.fit`` delegates here. With ``data.backtest`` a trial first trains one fresh
 model per earlier fold (training windows before the fold's origin, scaled on them only), keeps
@@ -108,7 +108,7 @@ def best_epoch_metrics(history: Any, monitor: str, direction: str) -> dict[str, 
 
 
 class TrialTrainer:
-    """Trains trials through tf.data pipelines built once per sweep (``Pipelines``)."""
+    """Trains trials through input pipelines built once per sweep (``Pipelines``)."""
 
     def __init__(self) -> None:
         self.pipelines = Pipelines()

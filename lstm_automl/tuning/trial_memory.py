@@ -1,5 +1,7 @@
 """What finished trials leave behind in TensorFlow and Python, released between trials.
 
+The gradient registry below is TensorFlow's alone: on JAX or PyTorch it is skipped.
+
 Two costs grew with every trial of a long sweep in one process (bench/memory.py):
 
 * TensorFlow registers a gradient function named ``CustomGradient-N`` in a process-wide registry
@@ -19,12 +21,19 @@ Two costs grew with every trial of a long sweep in one process (bench/memory.py)
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Set
 
 PREFIX = "CustomGradient-"
 
 
 def _registry() -> dict[str, object]:
+    """TensorFlow's gradient registry; ImportError off the TensorFlow backend (JAX and PyTorch
+    trace nothing into it, and importing TensorFlow there would only cost time and memory)."""
+    from lstm_automl.model.backend import active_backend
+
+    if active_backend() != "tensorflow" or "tensorflow" not in sys.modules:
+        raise ImportError("not on the TensorFlow backend")
     from tensorflow.python.framework import ops
 
     return ops._gradient_registry._registry  # type: ignore[no-any-return]

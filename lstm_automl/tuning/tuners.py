@@ -21,11 +21,12 @@ import keras_tuner as kt
 
 from lstm_automl.config.params import decode_nulls
 from lstm_automl.errors import Recycle, TrackingError
+from lstm_automl.model.backend import active_backend
 from lstm_automl.model.kernel_tags import kernel_tag
 from lstm_automl.results.trial_record import TrialRecord
 from lstm_automl.tracking.runs import SweepTracker, log_epochs
 from lstm_automl.tracking.store import first_line
-from lstm_automl.tracking.tags import STOPPED_TAG
+from lstm_automl.tracking.tags import BACKEND_TAG, STOPPED_TAG
 from lstm_automl.tuning import _keras_tuner_private as private
 from lstm_automl.tuning import oracle_controls, trial_memory
 from lstm_automl.tuning.bayesian import SearchedSpaceBayesianOptimization
@@ -187,13 +188,26 @@ def trial_number(trial_id: str, fallback: int) -> int:
     return int(trial_id) + 1 if trial_id.isdigit() else fallback
 
 
-def out_of_memory_errors() -> tuple[type[BaseException], ...]:
-    """What running out of host or accelerator memory raises during a trial."""
-    try:
-        import tensorflow as tf
-    except ImportError:  # another Keras backend
-        return (MemoryError,)
-    return (MemoryError, tf.errors.ResourceExhaustedError)
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether a trial's error means the host or the accelerator ran out of memory.
+
+    TensorFlow raises ``ResourceExhaustedError``; JAX (XLA) a runtime error whose message starts
+    with ``RESOURCE_EXHAUSTED``; PyTorch ``torch.OutOfMemoryError``. Only the framework already
+    imported is asked: this never imports TensorFlow into a JAX process.
+    """
+    if isinstance(exc, MemoryError):
+        return True
+    tf = sys.modules.get("tensorflow")
+    errors = getattr(tf, "errors", None)
+    if errors is not None and isinstance(exc, errors.ResourceExhaustedError):
+        return True
+    torch = sys.modules.get("torch")
+    oom = getattr(torch, "OutOfMemoryError", None)
+    if oom is not None and isinstance(exc, oom):
+        return True
+    text = str(exc)
+    return type(exc).__name__ in ("XlaRuntimeError", "JaxRuntimeError") and (
+        "RESOURCE_EXHAUSTED" in text or "Out of memory" in text)
 
 
 class MlflowTrialsMixin(private.FencedTunerMixin):
@@ -278,12 +292,18 @@ class MlflowTrialsMixin(private.FencedTunerMixin):
         record.attempt = len(self.tracker.trial_runs(trial.trial_id)) + 1
         tags = {"cell": str(values.get("cell")), "layers": str(values.get("layers")),
                 "bidirectional": str(bool(values.get("bidirectional"))).lower(),
-                "kernel": kernel_tag(values)}  # cudnn, generic or cpu
+                "kernel": kernel_tag(values, self._masked()),  # cudnn, generic or cpu
+                BACKEND_TAG: active_backend()}
         record.run_id = self.tracker.start_trial(record, tags)
         self.trial_records.append(record)
         self._current = record
         self._started = time.perf_counter()
         self.on_event("begin", record)
+
+    def _masked(self) -> bool:
+        """Whether the models get a padding mask (which keeps them off cuDNN on JAX)."""
+        shape = getattr(getattr(self, "hypermodel", None), "shape", None)
+        return bool(getattr(shape, "masked", False))
 
     def run_trial(self, trial: kt.engine.trial.Trial, *args: Any, **kwargs: Any) -> Any:
         assert self._current is not None
@@ -293,7 +313,9 @@ class MlflowTrialsMixin(private.FencedTunerMixin):
                                *self._stoppers(trial)]
         try:
             histories = super().run_trial(trial, *args, **kwargs)  # type: ignore[misc]
-        except out_of_memory_errors() as exc:
+        except Exception as exc:
+            if not is_out_of_memory(exc):
+                raise
             raise kt.errors.FailedTrialError(
                 f"out of memory: {first_line(exc)[:300]} (try smaller units, layers or "
                 f"batch_size)") from exc

@@ -11,6 +11,7 @@ import pytest
 from lstm_automl.model.cells import CELLS, make_recurrent_layer
 
 T, FEATURES, UNITS, BATCH = 6, 3, 4, 2
+pytestmark = pytest.mark.backend_contract  # on TensorFlow and on JAX (CI's second run)
 
 
 @pytest.fixture(autouse=True)

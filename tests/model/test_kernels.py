@@ -23,6 +23,20 @@ def test_trial_kernel(values, gpu, kernel):
     assert choice.kernel == kernel and choice.reason
 
 
+@pytest.mark.parametrize("backend, cell, masked, kernel", [
+    ("jax", "lstm", False, "cudnn"),       # keras/src/backend/jax/rnn.py: jax.experimental.rnn
+    ("jax", "gru", False, "generic"),      # a fused lax.scan, not cuDNN
+    ("jax", "lstm", True, "generic"),      # no mask on JAX's cuDNN path
+    ("tensorflow", "lstm", True, "cudnn"),  # right-padded masks are fine on TensorFlow
+    ("torch", "gru", False, "cudnn"),
+    ("jax", "peephole", False, "generic"),
+])
+def test_trial_kernel_per_backend(backend, cell, masked, kernel):
+    choice = trial_kernel({"cell": cell, "recurrent_dropout": [0.0]}, True, backend, masked)
+    assert choice.kernel == kernel and choice.reason
+    assert trial_kernel({"cell": cell}, False, backend, masked).kernel == "cpu"
+
+
 def _specs(text: str):
     import yaml
 
@@ -93,7 +107,23 @@ def test_gpu_visible_agrees_with_tensorflow():
     assert kernel_tag({"cell": "lstm", "recurrent_dropout": [0.0]}) == ("cudnn" if gpu else "cpu")
 
 
+@pytest.mark.backend_contract
+def test_jax_is_always_jitted():
+    """Un-jitted, Keras runs JAX op by op (tens of times slower): every setting means XLA."""
+    import keras
+
+    from lstm_automl.model.hypermodel import resolve_jit
+
+    if keras.backend.backend() != "jax":
+        pytest.skip("JAX backend only")
+    assert resolve_jit("auto", 1) is True and resolve_jit(False, 10**12) is True
+
+
 def test_resolve_jit_on_this_cpu():
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the XLA rule is TensorFlow's")
     import tensorflow as tf
 
     from lstm_automl.model.hypermodel import XLA_MIN_WORK, XLA_WHERE_FASTER, resolve_jit
@@ -118,23 +148,27 @@ def test_mask_is_right_padded_and_keeps_inner_zero_steps(keras_session):
     np.testing.assert_array_equal(mask, [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]])
 
 
-@pytest.mark.parametrize("cell", ["lstm", "peephole"])
-@pytest.mark.parametrize("task, n_outputs, positions", [("forecast", 2, 0),
-                                                         ("classify", 3, 0),
-                                                         ("classify", 3, 4)])
+JAX_TOO = [pytest.mark.backend_contract]
+
+
+@pytest.mark.parametrize("cell, task, n_outputs, positions", [
+    pytest.param("lstm", "forecast", 2, 0, marks=JAX_TOO), ("lstm", "classify", 3, 0),
+    ("lstm", "classify", 3, 4), ("peephole", "forecast", 2, 0),
+    ("peephole", "classify", 3, 0), pytest.param("peephole", "classify", 3, 4, marks=JAX_TOO)])
 def test_mixed_precision_keeps_output_and_loss_float32(keras_session, cell, task, n_outputs,
                                                        positions):
     """What ``training.mixed_precision: true`` sets (mixed_float16): float16 body, float32
     weights, float32 head and loss; a tiny fit on CPU stays finite."""
     import keras
 
-    from lstm_automl.model.hypermodel import ModelShape, build_model
+    from lstm_automl.model.hypermodel import ModelShape, build_model, resolve_jit
 
     before = keras.mixed_precision.global_policy().name
     keras.mixed_precision.set_global_policy("mixed_float16")
     try:
         shape = ModelShape(6, 2, n_outputs, task, positions=positions)
-        model = build_model(_values(cell=cell), shape, seed=1, jit_compile=False)
+        # No XLA on TensorFlow; JAX is always jitted (op by op it is tens of times slower).
+        model = build_model(_values(cell=cell), shape, seed=1, jit_compile=resolve_jit(False, 0))
         recurrent = model.get_layer(f"{cell}_0")
         assert recurrent.compute_dtype == "float16"
         assert all(w.dtype == "float32" for w in model.weights)

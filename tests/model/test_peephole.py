@@ -70,6 +70,7 @@ def _rnn(cell: keras.layers.Layer, **kwargs: object) -> keras.layers.RNN:
     return layer
 
 
+@pytest.mark.backend_contract
 def test_matches_numpy_reference() -> None:
     rng = np.random.default_rng(1)
     weights = _random_weights(rng)
@@ -86,6 +87,7 @@ def test_matches_numpy_reference() -> None:
     np.testing.assert_allclose(seq[:, -1], h, atol=1e-6)
 
 
+@pytest.mark.backend_contract
 def test_zero_peepholes_equal_keras_lstm() -> None:
     rng = np.random.default_rng(2)
     weights = _random_weights(rng, peepholes=False)
@@ -128,6 +130,7 @@ def _small_model(layer: bool = False) -> keras.Model:
     return keras.Sequential([keras.Input((T, FEATURES)), recurrent, keras.layers.Dense(1)])
 
 
+@pytest.mark.backend_contract
 def test_keras_save_and_reload(tmp_path: Path) -> None:
     model = _small_model()
     x = np.random.default_rng(3).normal(size=(BATCH, T, FEATURES)).astype("float32")
@@ -191,6 +194,7 @@ def test_load_in_fresh_process_needs_the_package_imported(tmp_path: Path, layer:
     np.testing.assert_array_equal(np.load(out_path), model.predict(x, verbose=0))
 
 
+@pytest.mark.backend_contract
 def test_dropout_only_in_training() -> None:
     rng = np.random.default_rng(5)
     weights = _random_weights(rng)
@@ -250,6 +254,7 @@ def test_sweep_builds_the_fast_layer() -> None:
     assert type(layer) is PeepholeLSTM and layer.name == "p"
 
 
+@pytest.mark.backend_contract
 @pytest.mark.parametrize("go_backwards", [False, True])
 def test_layer_matches_numpy_reference(go_backwards: bool) -> None:
     rng = np.random.default_rng(11)
@@ -285,6 +290,7 @@ def test_layer_equals_cell_in_keras_rnn(dropout: float, recurrent_dropout: float
                                    np.asarray(cell_based(x, training=training)), atol=1e-5)
 
 
+@pytest.mark.backend_contract
 def test_layer_masks_padding_like_the_cell() -> None:
     rng = np.random.default_rng(13)
     weights = _random_weights(rng)
@@ -306,6 +312,7 @@ def test_layer_masks_padding_like_the_cell() -> None:
         np.testing.assert_allclose(c[row], ref_c[0], atol=1e-5)
 
 
+@pytest.mark.backend_contract
 def test_layer_save_and_reload(tmp_path: Path) -> None:
     model = keras.Sequential([
         keras.Input((T, FEATURES)),
@@ -325,6 +332,7 @@ def test_layer_save_and_reload(tmp_path: Path) -> None:
     np.testing.assert_array_equal(reloaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
+@pytest.mark.backend_contract
 def test_layer_fits_and_its_gradients_match_the_cell() -> None:
     """One training step moves the weights exactly as the cell-based layer would."""
     rng = np.random.default_rng(15)

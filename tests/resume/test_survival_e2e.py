@@ -21,6 +21,7 @@ from child_processes import (
     runs,
     spawn,
     sqlite_uri,
+    trial_running,
     wait_until,
 )
 
@@ -46,12 +47,13 @@ def sweep_text(name: str, trials: int = 3, epochs: int = 40, tracking: str = "")
 
 
 
+@pytest.mark.backend_contract  # the killed process and the resuming one: TensorFlow, then JAX
 def test_kill_9_mid_trial_then_resume_trains_each_trial_once(tmp_path, capsys):
     path = write_sweep(tmp_path, sweep_text("killed"))
     process, out = spawn(tmp_path, str(path))
     try:
-        wait_until(lambda: epochs_logged(sqlite_uri(tmp_path), "killed", "1"), START_TIMEOUT,
-                   process, "trial 2 logging epochs")
+        wait_until(lambda: trial_running(sqlite_uri(tmp_path), "killed", "1"), START_TIMEOUT,
+                   process, "trial 2 running")
     finally:
         process.kill()  # SIGKILL: nothing gets to clean up
         process.wait(timeout=30)

@@ -1,4 +1,5 @@
-"""End to end: real TensorFlow training, real keras-tuner, a real MLflow sqlite store."""
+"""End to end: real Keras training (TensorFlow; the first test on JAX too), real keras-tuner, a
+real MLflow sqlite store."""
 
 from __future__ import annotations
 
@@ -56,10 +57,15 @@ def runs_of(folder: Path, experiment: str):
     return client, exp, parents, children
 
 
+@pytest.mark.backend_contract
 def test_sweep_records_every_trial_and_registers_a_loadable_champion(tmp_path, capsys):
+    import keras
+
+    backend = keras.backend.backend()  # the default run: tensorflow; CI's second run: jax
     path = write_sweep(tmp_path, sweep_text())
     assert main(["run", str(path)]) == 0
     out = capsys.readouterr().out
+    assert f"\n  backend: {backend} (" in out
     assert "[1/3]" in out and "[3/3]" in out and "Leaderboard" in out
     assert "mlflow ui --backend-store-uri sqlite:///mlflow.db" in out
 
@@ -69,7 +75,10 @@ def test_sweep_records_every_trial_and_registers_a_loadable_champion(tmp_path, c
     assert len(parents) == 1 and len(children) == 3
     parent = parents[0]
     assert parent.info.status == "FINISHED"
+    assert parent.data.tags["backend"] == backend
     for child in children:
+        assert child.data.tags["backend"] == backend and child.data.tags["kernel"] in (
+            "cpu", "cudnn", "generic")
         assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
         assert child.info.status == "FINISHED" and child.data.tags["status"] == "completed"
         assert child.info.run_name.startswith("trial-00")
@@ -95,6 +104,7 @@ def test_sweep_records_every_trial_and_registers_a_loadable_champion(tmp_path, c
 
     version = client.get_model_version_by_alias("e2e", "champion")
     assert str(version.version) == "1"
+    assert version.tags["lstm_sweep.backend"] == backend
     assert "test_rmse" in version.description and parent.info.run_id in version.description
     assert float(version.tags["test_rmse"]) == pytest.approx(parent.data.metrics["test_rmse"],
                                                              rel=1e-4)

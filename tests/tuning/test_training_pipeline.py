@@ -1,4 +1,5 @@
-"""Trials train through shared tf.data pipelines; backtest folds feed the objective (real TF)."""
+"""Trials train through shared input pipelines (tf.data on TensorFlow, a PyDataset on JAX);
+backtest folds feed the objective (real Keras training)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,17 @@ from lstm_automl.tuning.training import BacktestLogs, TrialTrainer, check_finite
 
 
 def _epoch_batches(pipelines: Pipelines, dataset, trial_seed: int, epoch: int) -> list:
+    """The targets of an epoch's batches, from a tf.data pipeline (TensorFlow) or the PyDataset
+    the other backends train on."""
     epoch_seed_callback(pipelines, trial_seed).on_epoch_begin(epoch)
-    return [y.numpy().ravel().tolist() for _, y in dataset]
+    if isinstance(dataset, keras.utils.PyDataset):
+        batches = [dataset[i] for i in range(len(dataset))]
+    else:
+        batches = list(dataset)
+    return [np.asarray(y).ravel().tolist() for _, y in batches]
 
 
+@pytest.mark.backend_contract
 def test_pipeline_is_built_once_and_shuffles_by_trial_and_epoch():
     x = np.arange(20, dtype=np.float32).reshape(10, 2, 1)
     y = np.arange(10, dtype=np.float32)[:, None]
@@ -57,6 +65,7 @@ def test_a_nan_loss_fails_the_trial_with_its_epoch():
         check_finite_loss(history, " in backtest fold 1")
 
 
+@pytest.mark.backend_contract
 @pytest.mark.usefixtures("keras_session")
 def test_class_weights_work_with_the_pipelines():
     from lstm_automl.data.base import ModelShape
