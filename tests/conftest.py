@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,3 +72,26 @@ def write_series_csv(folder: Path, rows: int = 80, name: str = "series.csv") -> 
     path = folder / name
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+class InterruptSecondTrial:
+    """Ctrl-C during the second trial's first epoch (raised from the per-epoch logger), once."""
+
+    def __init__(self) -> None:
+        self.runs: list[str] = []
+        self.fired = False
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from lstm_automl.tuning import tuners
+
+        original = tuners.EpochLogger.on_epoch_end
+
+        def on_epoch_end(logger: Any, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            original(logger, epoch, logs)
+            if logger.buffer.run_id not in self.runs:
+                self.runs.append(logger.buffer.run_id)
+            if len(self.runs) == 2 and not self.fired:
+                self.fired = True
+                raise KeyboardInterrupt
+
+        monkeypatch.setattr(tuners.EpochLogger, "on_epoch_end", on_epoch_end)

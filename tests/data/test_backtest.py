@@ -108,7 +108,7 @@ tuner: {{objective: {objective}}}
      "data.backtest.step: Input should be greater than or equal to 1"),
     (", backtest: {folds: 2}", "backtest_val_accuracy",
      "tuner.objective: 'backtest_val_accuracy' is not a metric a forecast model reports; "
-     "allowed: backtest_val_loss, backtest_val_mae, backtest_val_rmse, val_loss"),
+     "allowed: backtest_val_loss, backtest_val_mae, backtest_val_rmse"),
 ])
 def test_bad_backtest_configs_name_the_key(backtest, objective, message, isolated_workdir):
     path = write_sweep(isolated_workdir, BASE.format(backtest=backtest, objective=objective))

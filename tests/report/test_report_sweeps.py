@@ -9,14 +9,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import signal
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import PROJECT_ROOT, write_sweep
+from conftest import PROJECT_ROOT, InterruptSecondTrial, write_sweep
 from lstm_automl.cli import main
 
 pytestmark = pytest.mark.slow
@@ -96,50 +94,18 @@ tracking: {{register_best: false}}
 """
 
 
-def _interrupt_when(condition: Any, stop: threading.Event) -> threading.Thread:
-    """Send SIGINT to the main thread (as Ctrl-C would) once ``condition()`` holds."""
-    main_thread = threading.main_thread().ident
-    assert main_thread is not None
-
-    def watch() -> None:
-        while not stop.is_set():
-            try:
-                if condition():
-                    signal.pthread_kill(main_thread, signal.SIGINT)
-                    return
-            except Exception:  # the store is being created: look again
-                pass
-            stop.wait(0.2)
-
-    thread = threading.Thread(target=watch, daemon=True)
-    thread.start()
-    return thread
-
-
-def _second_trial_training(folder: Path) -> bool:
-    client = _client(folder)
-    exp = client.get_experiment_by_name("ext")
-    if exp is None:
-        return False
-    return any(r.data.tags.get("trial_id") == "1" and r.info.status == "RUNNING"
-               for r in client.search_runs([exp.experiment_id]))
-
-
 def _section(page: str, heading: str) -> str:
     start = page.index(f"<h2>{heading}</h2>")
     return page[start:page.index("</section>", start)]
 
 
 def test_interrupted_resumed_and_extended_sweep_reads_back_once_per_trial(isolated_workdir,
-                                                                          capsys):
+                                                                          capsys, monkeypatch):
     path = write_sweep(isolated_workdir, EXTENDED.format(trials=2))
-    stop = threading.Event()
-    watcher = _interrupt_when(lambda: _second_trial_training(isolated_workdir), stop)
-    try:
-        assert main(["run", "-q", str(path)]) == 130  # Ctrl-C during trial 2
-    finally:
-        stop.set()
-        watcher.join(timeout=10)
+    interrupt = InterruptSecondTrial()
+    interrupt.install(monkeypatch)
+    assert main(["run", "-q", str(path)]) == 130  # Ctrl-C during trial 2
+    assert interrupt.fired
     assert main(["run", "-q", str(path)]) == 0  # resumes: trial 2 is retried (attempt 2)
     first = _parent(isolated_workdir, "ext")
     first_best = first.data.tags["best_trial"]

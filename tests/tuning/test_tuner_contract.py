@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from conftest import write_sweep
+from conftest import InterruptSecondTrial, write_sweep
 from lstm_automl.cli import main
 from lstm_automl.tuning.tuners import TUNERS
 
@@ -173,28 +173,6 @@ def test_hyperband_trials_record_their_bracket_and_round(store, tmp_path_factory
     assert all(set(row["hyperband"]) == {"bracket", "round", "epochs", "initial_epoch"}
                for row in rows)
 
-
-class InterruptSecondTrial:
-    """Ctrl-C during the second trial's first epoch (raised from the per-epoch logger), once."""
-
-    def __init__(self) -> None:
-        self.runs: list[str] = []
-        self.fired = False
-
-    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        from lstm_automl.tuning import tuners
-
-        original = tuners.EpochLogger.on_epoch_end
-
-        def on_epoch_end(logger: Any, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            original(logger, epoch, logs)
-            if logger.buffer.run_id not in self.runs:
-                self.runs.append(logger.buffer.run_id)
-            if len(self.runs) == 2 and not self.fired:
-                self.fired = True
-                raise KeyboardInterrupt
-
-        monkeypatch.setattr(tuners.EpochLogger, "on_epoch_end", on_epoch_end)
 
 
 @pytest.mark.slow
