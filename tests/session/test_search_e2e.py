@@ -118,6 +118,7 @@ def test_asha_pruning_survives_resume_and_set_changes_the_run(tmp_path, capsys):
 def test_max_time_ends_the_sweep_on_time_and_still_registers(tmp_path, capsys):
     text = sweep("clock", pruning="none").replace(
         "max_trials: 4", "max_trials: 20\n  max_time: 20s").replace(
+        "{choice: [0.03, 0.0001, 0.0002, 0.0003]}", "{float: [0.0001, 0.03], log: true}").replace(
         "epochs: 3,", "epochs: 2000, max_trial_time: 4s,")
     path = write_sweep(tmp_path, text)
     assert main(["run", str(path)]) == 0
