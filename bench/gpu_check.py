@@ -334,8 +334,8 @@ def probe(dry: bool) -> None:
     y = x[:, :, 0].mean(axis=1, keepdims=True)
     rows = []
     for precision in ("float32", "mixed_float16"):
-        keras.mixed_precision.set_global_policy(precision)
         for family, bidirectional in PROBE_LAYERS:
+            keras.mixed_precision.set_global_policy(precision)  # clear_session resets it
             calls.clear()
             cudnn_calls[0] = 0
             keras.utils.set_random_seed(1)
