@@ -217,7 +217,7 @@ def trial_figures(db: Path) -> dict[str, Any]:
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=f"sqlite:///{db}")
-    runs = []
+    runs: list[Any] = []
     for experiment in client.search_experiments():
         runs += client.search_runs([experiment.experiment_id],
                                    "tags.`lstm_sweep.kind` = 'trial'", max_results=1000)
@@ -325,7 +325,7 @@ def probe(dry: bool) -> None:
             cudnn_calls[0] += 1
             return original(*args, **kwargs)
 
-        jrnn.lstm = counted
+        jrnn.lstm = counted  # type: ignore[assignment]
     except ImportError:
         pass
     steps, samples = (20, 128) if dry else (100, 1024)
