@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepare, here, the wheels the GPU check carries to a lent GPU machine (no package registry
 # there): every line of bench/gpu_bundle.txt, as binary wheels for CPython 3.12 on x86-64 Linux,
-# into the ignored folder .whl/. Fails if the bundle is over 60 MiB (the device tool carries 64
+# into the ignored folder .whl/ (and bench/gpu_fallback.txt's into .whl/fallback/). Fails if the bundle is over 60 MiB (the device tool carries 64
 # MiB of working tree in all).
 #
 #   bench/gpu_bundle.sh                         # .whl/ for the GPU machine (Python 3.12)
@@ -38,14 +38,30 @@ PLATFORMS+=(--platform manylinux2014_x86_64 --platform manylinux1_x86_64 --platf
 NEW="$DEST.new"
 rm -rf "$NEW"
 mkdir -p "$NEW"
-grep -v '^\s*#' "$LIST" | grep -v '^\s*$' > "$NEW/requirements.txt"
-"$PY" -m pip download -q --no-deps --only-binary=:all: --python-version "$PYVER" \
-  --implementation cp "${PLATFORMS[@]}" -d "$NEW" -r "$NEW/requirements.txt"
-rm -f "$NEW/requirements.txt"
+download() {  # list file, folder: exactly one wheel per line of the list, or fail
+  local wanted status
+  mkdir -p "$2"
+  grep -v '^\s*#' "$1" | grep -v '^\s*$' > "$2.requirements.txt"
+  wanted=$(wc -l < "$2.requirements.txt")
+  set +e
+  "$PY" -m pip download -q --no-deps --only-binary=:all: --python-version "$PYVER" \
+    --implementation cp "${PLATFORMS[@]}" -d "$2" -r "$2.requirements.txt" 2>&1 \
+    | grep -v 'is ignored: it is neither a file nor a directory'
+  status=${PIPESTATUS[0]}
+  set -e
+  rm -f "$2.requirements.txt"
+  if [ "$status" != 0 ] || [ "$(ls "$2"/*.whl 2>/dev/null | wc -l)" != "$wanted" ]; then
+    echo "gpu_bundle.sh: pip download of $1 failed (exit $status) or gave not one wheel per line" >&2
+    exit 1
+  fi
+}
+download "$LIST" "$NEW"
+# Newer versions of a few packages the machine has, installed there only if needed.
+download bench/gpu_fallback.txt "$NEW/fallback"
 rm -rf "$DEST"
 mv "$NEW" "$DEST"
 
-count=$(ls "$DEST"/*.whl | wc -l)
+count=$(ls "$DEST"/*.whl "$DEST"/fallback/*.whl | wc -l)
 kib=$(du -sk "$DEST" | cut -f1)
 mib=$(awk -v k="$kib" 'BEGIN { printf "%.1f", k / 1024 }')
 echo "gpu bundle: $count wheels, $mib MiB in $DEST (Python $PYVER; limit $MAX_MIB MiB)"

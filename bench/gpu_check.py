@@ -410,10 +410,12 @@ def report(check: Check, started: dt.datetime) -> str:
                          f"{tags} |")
         lines += ["", *trial_table(sweeps)]
     notes = [n for s in check.steps for n in (f"{s.name}: {x}" for x in s.notes)]
-    unused = unused_bundle(check)
+    unused = unused_bundle(check) if not check.args.only else None
     if unused is not None:
-        notes.append("bundled distributions no process imported: "
-                     + (", ".join(unused) or "none"))
+        notes.append("bundled distributions no process reported importing: "
+                     + (", ".join(unused) or "none") + " (a process stopped by a signal, such as "
+                     "the local mlflow server, may not report; the --gpus step proves the "
+                     "server's)")
     if notes:
         lines += ["", *[f"- {n}" for n in notes]]
     return "\n".join(lines) + "\n"

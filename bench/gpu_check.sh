@@ -44,10 +44,22 @@ else
   fi
 fi
 
-"${PIP[@]}" install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-  --target "$SITE" "$BUNDLE"/*.whl
+install() {
+  "${PIP[@]}" install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target "$SITE" "$@"
+}
+install "$BUNDLE"/*.whl
 echo "gpu_check.sh: $(ls "$BUNDLE"/*.whl | wc -l) wheels installed into $SITE in" \
      "$(( $(date +%s) - started ))s; python: $PY"
+# The bundle leans on packages the machine has (protobuf, typing-extensions, werkzeug); where one
+# is too old, the newer wheels of .whl/fallback/ go in too (GPU_CHECK_FALLBACK=1 forces it).
+IMPORTS='import keras, keras_tuner, mlflow, pydantic, sqlalchemy, alembic, flask, uvicorn'
+if [ "${GPU_CHECK_FALLBACK:-0}" = 1 ] || ! KERAS_BACKEND=jax PYTHONPATH="$SITE" "$PY" -c "$IMPORTS" \
+    > "$WORK/imports.log" 2>&1; then
+  echo "gpu_check.sh: the bundle does not import with this machine's own packages" \
+       "($(tail -n 1 "$WORK/imports.log" 2>/dev/null || echo 'GPU_CHECK_FALLBACK=1')); adding $(ls "$BUNDLE"/fallback/*.whl | xargs -n1 basename | tr '\n' ' ')"
+  install "$BUNDLE"/fallback/*.whl
+fi
 
 export PYTHONPATH="$SITE:$PWD:$PWD/bench/gpu_audit"
 export GPU_CHECK_SITE="$SITE" GPU_CHECK_AUDIT="$WORK/audit"

@@ -50,7 +50,7 @@ def test_the_stand_in_environment_holds_only_the_machine_list(tmp_path):
 
 
 def test_the_report_compares_gpu_and_cpu_over_the_trials_both_finished(tmp_path):
-    args = gpu_check.argparse.Namespace(dry_run=True, work=str(tmp_path), budget=60.0)
+    args = gpu_check.argparse.Namespace(dry_run=True, work=str(tmp_path), budget=60.0, only=None)
     check = gpu_check.Check(args)
     gpu = gpu_check.Step("sweep on GPU", "ok", 30.0, {
         "trials": 3, "completed": 3, "trials_per_hour": 360.0, "kernels": {"lstm": "cudnn"},
