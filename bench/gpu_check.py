@@ -10,9 +10,9 @@ its own processes with a time limit, under one overall budget (the machine is le
 3. the cell contract tests (``pytest -m backend_contract tests/model``) on JAX;
 4. ``lstm-sweep run bench/gpu_sweep.yaml`` (every family, bidirectional or not) on the GPU, and
 5. the same sweep with ``JAX_PLATFORMS=cpu``: trials per hour, GPU against CPU;
-6. the same sweep with ``training.mixed_precision: true`` on the GPU;
-7. ``--gpus 0``: one worker process pinned to GPU 0 (``CUDA_VISIBLE_DEVICES``), behind the local
-   mlflow server, and whether its trials saw the GPU.
+6. ``--gpus 0``: one worker process pinned to GPU 0 (``CUDA_VISIBLE_DEVICES``), behind the local
+   mlflow server, and whether its trials saw the GPU;
+7. the sweep's first three trials with ``training.mixed_precision: true`` on the GPU.
 
 Writes ``gpu_check.md`` (ready to paste into bench/RESULTS.md) and ``gpu_check.log`` (every
 step's output) into ``$OUT`` when set (the device tool's folder), else ``bench/``. ``--dry-run``
@@ -41,11 +41,14 @@ SWEEP = BENCH / "gpu_sweep.yaml"
 MODULES = ("keras", "keras_tuner", "mlflow", "pydantic", "sqlalchemy", "alembic", "yaml",
            "pandas", "scipy", "statsmodels", "sklearn", "flask", "uvicorn", "jax")
 # Sweep settings per mode: (--set items, seconds the step may take at most).
-GPU_SETS: list[str] = []
+GPU_SETS = ["training.epochs=3"]
 DRY_SETS = ["data.generate.length=20", "data.generate.samples=256", "training.epochs=1",
             "search.units=8"]
-STEP_LIMITS = {"preflight": 60, "kernels": 120, "contracts": 150, "sweep on GPU": 150,
-               "sweep on CPU": 150, "mixed precision on GPU": 120, "--gpus 0": 150}
+# The sum of the typical step times must stay inside --budget (default 420 s, so that install and
+# all fit in 8 minutes); a step that runs long is cut at its limit, and one that would start with
+# under 25 s left is skipped.
+STEP_LIMITS = {"preflight": 60, "kernels": 90, "contracts": 100, "sweep on GPU": 100,
+               "sweep on CPU": 100, "--gpus 0": 90, "mixed precision on GPU": 80}
 
 
 @dataclass
@@ -193,7 +196,8 @@ class Check:
         return "ok"
 
     def pinned(self, step: Step) -> str:
-        status = self.sweep(step, ["tuner.max_trials=2"], workers=["--gpus", "0"])
+        status = self.sweep(step, ["tuner.max_trials=2", "training.epochs=2"],
+                            workers=["--gpus", "0"])
         tuner_ids = step.figures.get("tuner_ids", [])
         kernels = step.figures.get("kernels", {})
         if status == "ok":
@@ -223,13 +227,16 @@ def trial_figures(db: Path) -> dict[str, Any]:
                                    "tags.`lstm_sweep.kind` = 'trial'", max_results=1000)
     done = [r for r in runs if r.data.tags.get("status") == "completed"]
     seconds = [float(r.data.metrics.get("trial_seconds", 0.0)) for r in done]
-    kernels, by_label = {}, {}
+    kernels, by_label, epoch_by_label = {}, {}, {}
     for r in runs:
         p = r.data.params
         label = f"{p.get('cell', '?')}{' bi' if str(p.get('bidirectional')) == 'True' else ''}"
         kernels[label] = r.data.tags.get("kernel", "?")
         if r.data.tags.get("status") == "completed":
             by_label[label] = float(r.data.metrics.get("trial_seconds", 0.0))
+            epoch = steady_epoch_seconds(client, r.info.run_id)
+            if epoch is not None:
+                epoch_by_label[label] = epoch
     sweeps = [r for e in client.search_experiments() for r in client.search_runs(
         [e.experiment_id], "tags.`lstm_sweep.kind` = 'sweep'")]
     best = min((r.data.metrics.get("val_loss", float("inf")) for r in done), default=None)
@@ -239,6 +246,7 @@ def trial_figures(db: Path) -> dict[str, Any]:
         "trial_s_sum": sum(seconds),
         "trials_per_hour": 3600 * len(seconds) / sum(seconds) if seconds and sum(seconds) else None,
         "best_val_loss": best, "kernels": kernels, "seconds_by_trial": by_label,
+        "epoch_s_by_trial": epoch_by_label,
         "overrides": sweeps[0].data.tags.get("lstm_sweep.overrides", "") if sweeps else "",
         "backends": sorted({r.data.tags.get("backend", "?") for r in runs}),
         "tuner_ids": sorted({r.data.tags.get("lstm_sweep.tuner_id", "in-process")
@@ -246,6 +254,15 @@ def trial_figures(db: Path) -> dict[str, Any]:
         "failures": [r.data.tags.get("failure", "") for r in runs
                      if r.data.tags.get("status") not in ("completed", None)],
     }
+
+
+def steady_epoch_seconds(client: Any, run_id: str) -> float | None:
+    """Median seconds between a trial's epoch-end metrics after the first epoch (which holds
+    the compile): the trial's steady pace. lstm-sweep stamps each epoch's metrics when the
+    epoch ends, even though it writes them in batches."""
+    stamps = sorted((m.step, m.timestamp) for m in client.get_metric_history(run_id, "loss"))
+    gaps = [(b[1] - a[1]) / 1000 for a, b in zip(stamps, stamps[1:], strict=False)]
+    return statistics.median(gaps) if gaps else None
 
 
 # ---------------------------------------------------------------------- child modes
@@ -306,7 +323,8 @@ def probe(dry: bool) -> None:
             try:
                 result = fn(*args, **kwargs)
             except NotImplementedError as refused:
-                calls.append(f"{name}: refused{(' (' + str(refused)[:60] + ')') if str(refused) else ''}")
+                why = f" ({str(refused)[:60]})" if str(refused) else ""
+                calls.append(f"{name}: refused{why}")
                 raise
             calls.append(f"{name}: taken")
             return result
@@ -357,7 +375,8 @@ def probe(dry: bool) -> None:
             rows.append({"layer": f"{'bidirectional ' if bidirectional else ''}{family}",
                          "precision": precision, "keras_hooks": sorted(set(calls)),
                          "cudnn_calls": cudnn_calls[0], "ran": ran, "tag": predicted,
-                         "agrees": ran == predicted, "compute_dtype": layer.compute_dtype, "first_epoch_s": round(first, 2),
+                         "agrees": ran == predicted, "compute_dtype": layer.compute_dtype,
+                         "first_epoch_s": round(first, 2),
                          "epoch_s": round(epoch, 3)})
             keras.backend.clear_session()
     keras.mixed_precision.set_global_policy("float32")
@@ -390,15 +409,18 @@ def report(check: Check, started: dt.datetime) -> str:
                   "epoch s (first, with compile) |", "|---|---|---|---|---|---|---|"]
         for r in kernels.figures["rows"]:
             hooks = "; ".join(r["keras_hooks"]) or "none (generic loop)"
-            lines.append(f"| {r['layer']} | {r['precision']} ({r['compute_dtype']}) | {hooks} | {r['cudnn_calls']} | "
-                         f"{r['ran']} | {r['tag']}{'' if r['agrees'] else ' (differs)'} | "
+            lines.append(f"| {r['layer']} | {r['precision']} ({r['compute_dtype']}) | {hooks} | "
+                         f"{r['cudnn_calls']} | {r['ran']} | {r['tag']}"
+                         f"{'' if r['agrees'] else ' (differs)'} | "
                          f"{r['epoch_s']} ({r['first_epoch_s']}) |")
     sweeps = [s for s in check.steps if "trials" in s.figures]
     if sweeps:
+        sets = ", ".join(DRY_SETS if check.dry else GPU_SETS)
         lines += ["", f"`lstm-sweep run bench/gpu_sweep.yaml` (6 trials: lstm, gru, peephole, "
-                  f"each bidirectional or not{'; ' + ', '.join(DRY_SETS) if check.dry else ''}"
-                  f"); trials per hour from the trials' own seconds (compiles included; a fresh "
-                  f"JAX compile cache per run):", "",
+                  f"each bidirectional or not; {sets}; --gpus 0: the first 2 trials, 2 epochs; "
+                  f"mixed precision: the first 3); trials per hour from the trials' own seconds "
+                  f"(compiles included; a fresh JAX compile cache per run; each run stops "
+                  f"starting trials at 60% of its step's limit):", "",
                   "| run | trials done | trials/hour | median trial s | wall s | best val_loss "
                   "| kernel tags |", "|---|---|---|---|---|---|---|"]
         for s in sweeps:
@@ -422,25 +444,32 @@ def report(check: Check, started: dt.datetime) -> str:
 
 
 def trial_table(sweeps: list[Step]) -> list[str]:
-    """Seconds of each trial per run, and trials per hour between runs over the trials both
-    completed (a run that hit its time limit finished fewer)."""
-    runs = {s.name: s.figures.get("seconds_by_trial", {}) for s in sweeps}
-    labels = sorted({label for seconds in runs.values() for label in seconds})
-    names = list(runs)
-    lines = ["Seconds per trial (compile included):", "", "| trial | " + " | ".join(names) + " |",
-             "|---" * (len(names) + 1) + "|"]
-    for label in labels:
-        lines.append(f"| {label} | " + " | ".join(_num(runs[n].get(label)) for n in names)
-                     + " |")
-    lines.append("")
-    for fast, slow in (("sweep on GPU", "sweep on CPU"),
-                       ("mixed precision on GPU", "sweep on GPU")):
-        a, b = runs.get(fast, {}), runs.get(slow, {})
-        common = sorted(set(a) & set(b))
-        if common:
-            ratio = sum(b[k] for k in common) / sum(a[k] for k in common)
-            lines.append(f"- trials per hour, {fast} / {slow}: {ratio:.2f}x (over the "
-                         f"{len(common)} trials both completed: {', '.join(common)})")
+    """Each trial's seconds (compile included) and steady seconds per epoch, per run, and the
+    ratios between runs over the trials both completed (a run cut by its time limit finished
+    fewer)."""
+    lines: list[str] = []
+    for key, what in (("seconds_by_trial", "Seconds per trial (compile included)"),
+                      ("epoch_s_by_trial", "Seconds per epoch after the first (no compile)")):
+        runs = {s.name: s.figures.get(key, {}) for s in sweeps}
+        labels = sorted({label for seconds in runs.values() for label in seconds})
+        if not labels:
+            continue
+        names = list(runs)
+        lines += [f"{what}:", "", "| trial | " + " | ".join(names) + " |",
+                  "|---" * (len(names) + 1) + "|"]
+        lines += [f"| {label} | " + " | ".join(_num(runs[n].get(label)) for n in names) + " |"
+                  for label in labels]
+        lines.append("")
+        for fast, slow in (("sweep on GPU", "sweep on CPU"),
+                           ("mixed precision on GPU", "sweep on GPU")):
+            a, b = runs.get(fast, {}), runs.get(slow, {})
+            common = sorted(set(a) & set(b))
+            if common:
+                ratio = sum(b[k] for k in common) / sum(a[k] for k in common)
+                unit = "trials per hour" if key == "seconds_by_trial" else "epochs per hour"
+                lines.append(f"- {unit}, {fast} / {slow}: {ratio:.2f}x (over the "
+                             f"{len(common)} trials both completed: {', '.join(common)})")
+        lines.append("")
     return lines
 
 
@@ -463,7 +492,8 @@ def unused_bundle(check: Check) -> list[str] | None:
 def _summary(step: Step) -> str:
     f = step.figures
     if step.name == "preflight":
-        return f"JAX backend {f.get('jax_backend', '?')}, Keras backend {f.get('keras_backend', '?')}"
+        return (f"JAX backend {f.get('jax_backend', '?')}, Keras backend "
+                f"{f.get('keras_backend', '?')}")
     if step.name == "contracts":
         return str(f.get("pytest", ""))
     if step.name == "kernels" and f.get("rows"):
@@ -532,9 +562,9 @@ def main() -> None:
             ("contracts", check.contracts),
             ("sweep on GPU", lambda s: check.sweep(s, [])),
             ("sweep on CPU", lambda s: check.sweep(s, [], cpu=True)),
+            ("--gpus 0", check.pinned),
             ("mixed precision on GPU", lambda s: check.sweep(
-                s, ["training.mixed_precision=true"])),
-            ("--gpus 0", check.pinned)]
+                s, ["training.mixed_precision=true", "tuner.max_trials=3"]))]
     wanted = {n.strip() for n in args.only.split(",")} if args.only else None
     for name, fn in plan:
         if wanted is None or name in wanted or name == "preflight":
