@@ -42,7 +42,7 @@ MODULES = ("keras", "keras_tuner", "mlflow", "pydantic", "sqlalchemy", "alembic"
            "pandas", "scipy", "statsmodels", "sklearn", "flask", "uvicorn", "jax")
 # Sweep settings per mode: (--set items, seconds the step may take at most).
 GPU_SETS = ["training.epochs=3"]
-DRY_SETS = ["data.generate.length=20", "data.generate.samples=256", "training.epochs=1",
+DRY_SETS = ["data.generate.length=20", "data.generate.samples=256", "training.epochs=2",
             "search.units=8"]
 # The sum of the typical step times must stay inside --budget (default 420 s, so that install and
 # all fit in 8 minutes); a step that runs long is cut at its limit, and one that would start with
