@@ -1,4 +1,4 @@
-"""Time per training epoch of every recurrent family, relative to Keras' LSTM, with and without XLA.
+"""Time per training epoch of every recurrent family, per Keras backend, relative to Keras' LSTM.
 
 Task: the adding problem (Hochreiter & Schmidhuber 1997): T steps of two channels, random values
 in [0, 1) and a marker that is 1 at two positions (one in each half); the target is the sum of
@@ -10,17 +10,25 @@ epoch (which traces, and with XLA compiles, the train step); each model's epoch 
 by Keras LSTM's epoch time *of the same round and compile mode*, and the median of those ratios
 is reported. Keras' own ``jit_compile="auto"`` means no XLA on a CPU-only machine; lstm-sweep's
 ``training.jit_compile`` decides for sweeps (see lstm_automl/hypermodel.py), so both modes count.
-``--quick`` times only lstm, peephole (both forms) and the bidirectional LSTM.
+``--quick`` times only lstm, peephole and the bidirectional LSTM.
+
+Backends (issue 11): ``--backend tensorflow|jax|both`` (default both). Each backend trains in
+its own process (bench/_backends.py); the two are driven in lockstep, so each model's epoch on
+TensorFlow, TensorFlow + XLA and JAX runs back to back in every round, and ``JAX / TensorFlow``
+is the median of those paired ratios. JAX is always compiled.
 
 Target (issue 6): the peephole LSTM at most 1.10x Keras LSTM per epoch in the same compile mode.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+import _backends
 import _common
 from _common import Samples, Target, table
 
@@ -115,48 +123,99 @@ def build(layers: list[Any], steps: int, jit: bool, seed: int) -> Any:
     return model
 
 
-Measured = tuple[dict[str, Samples], dict[str, Samples], dict[str, Samples]]
+# A measured configuration: (backend, XLA). JAX is always compiled (jit_compile=False runs it
+# op by op, tens of times slower, and lstm-sweep never does it), so it has one.
+Config = tuple[str, bool]
+LABELS = {("tensorflow", False): "TensorFlow", ("tensorflow", True): "TensorFlow + XLA",
+          ("jax", True): "JAX"}
 
 
-def measure(names: list[str], factories: dict[str, Callable[[], list[Any]]], x: Any, y: Any,
-            batch: int, rounds: int, jit: bool) -> Measured:
-    """Per model: wall seconds per epoch, and per round the wall-time and CPU-time ratios to
-    Keras LSTM (this process's CPU time moves less than wall time when others load the
-    machine)."""
-    steps = x.shape[1]
-    models = {name: build(factories[name](), steps, jit, seed=1) for name in names}
-    timers = {name: EpochTimer() for name in names}
+def serve_child(args: Any) -> None:
+    """This process's backend (KERAS_BACKEND, set by the parent): build each (model, XLA) pair
+    once, then time one epoch per command."""
+    steps = args.steps or (10 if args.quick else 100)
+    samples = args.samples or (128 if args.quick else 4096)
+    import keras  # noqa: F401  (the framework import happens before the first timed call)
 
-    def epoch(name: str) -> tuple[float, float]:
-        models[name].fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=True,
-                         callbacks=[timers[name]])
-        return timers[name].seconds[-1], timers[name].cpu_seconds[-1]
+    from lstm_automl.model.backend import prepare_backend
 
-    for name in names:  # warm-up: tracing (and XLA compilation) happen here
-        epoch(name)
-        if jit and not models[name].jit_compile:
-            print(f"  note: {name} refused jit_compile=True (Keras fell back to no XLA)")
-    seconds = {name: Samples() for name in names}
-    ratios = {name: Samples() for name in names}
-    cpu_ratios = {name: Samples() for name in names}
+    prepare_backend()
+    x, y = adding_problem(samples, steps)
+    factories = model_factories(args.units)
+    models: dict[tuple[str, bool], Any] = {}
+    timers: dict[tuple[str, bool], Any] = {}
+
+    def names(_: dict[str, Any]) -> list[str]:
+        return list(factories)
+
+    def epoch(command: dict[str, Any]) -> list[float]:
+        key = (str(command["model"]), bool(command["jit"]))
+        if key not in models:
+            models[key] = build(factories[key[0]](), steps, key[1], seed=1)
+            timers[key] = EpochTimer()
+        models[key].fit(x, y, batch_size=args.batch, epochs=1, verbose=0, shuffle=True,
+                        callbacks=[timers[key]])
+        return [timers[key].seconds[-1], timers[key].cpu_seconds[-1]]
+
+    _backends.serve({"names": names, "epoch": epoch})
+
+
+@dataclass
+class Measured:
+    """Per configuration and model: seconds per epoch, and per round the wall and CPU-time
+    ratios to Keras LSTM (same configuration, same round); raw (wall, cpu) per round too."""
+
+    seconds: dict[Config, dict[str, Samples]] = field(default_factory=dict)
+    ratios: dict[Config, dict[str, Samples]] = field(default_factory=dict)
+    cpu_ratios: dict[Config, dict[str, Samples]] = field(default_factory=dict)
+    rounds: list[dict[Config, dict[str, tuple[float, float]]]] = field(default_factory=list)
+
+
+def measure(children: dict[str, Any], configs: list[Config], names: list[str],
+            rounds: int) -> Measured:
+    """Warm-up epoch for every (configuration, model), then ``rounds`` rounds; within a round,
+    each model's epoch runs in every configuration back to back, so a TensorFlow epoch and a
+    JAX epoch of the same model are seconds apart."""
+    for config in configs:
+        for name in names:
+            children[config[0]].ask("epoch", model=name, jit=config[1])
+    out = Measured()
+    for config in configs:
+        out.seconds[config] = {n: Samples() for n in names}
+        out.ratios[config] = {n: Samples() for n in names}
+        out.cpu_ratios[config] = {n: Samples() for n in names}
     for index in range(rounds):
-        this_round = {name: epoch(name) for name in names}
-        for name, (wall, cpu) in this_round.items():
-            seconds[name].add(wall)
-            ratios[name].add(wall / this_round["lstm"][0])
-            cpu_ratios[name].add(cpu / this_round["lstm"][1])
-        print(f"  round {index + 1}/{rounds} ({'XLA' if jit else 'no XLA'}): " + ", ".join(
-            f"{n} {v[0]:.2f}s" for n, v in this_round.items()), flush=True)
-    return seconds, ratios, cpu_ratios
+        this: dict[Config, dict[str, tuple[float, float]]] = {c: {} for c in configs}
+        for name in names:
+            for config in configs:
+                wall, cpu = children[config[0]].ask("epoch", model=name, jit=config[1])
+                this[config][name] = (wall, cpu)
+        for config in configs:
+            lstm = this[config]["lstm"]
+            for name, (wall, cpu) in this[config].items():
+                out.seconds[config][name].add(wall)
+                out.ratios[config][name].add(wall / lstm[0])
+                out.cpu_ratios[config][name].add(cpu / lstm[1])
+        out.rounds.append(this)
+        print(f"  round {index + 1}/{rounds}: " + "; ".join(
+            f"{LABELS[c]} " + ", ".join(f"{n} {v[0]:.2f}s" for n, v in this[c].items())
+            for c in configs), flush=True)
+    return out
 
 
-def _why_missed(name: str, results: dict[bool, Measured], jit: bool) -> str:
-    cpu = results[jit][2][name].median
-    return (f"(CPU-time ratio {cpu:.2f}x) the peephole recurrence runs Keras' generic step loop "
-            "like LSTM, plus three peephole products and sums per step, forward and backward; "
-            "at 32 units their dispatch cost, not arithmetic, dominates; projecting all steps' "
-            "inputs in one matmul before the loop measured slower on CPU (about 1.4x LSTM: its "
-            "gradient is a (batch, steps, 4*units) tensor written step by step); next: a fused "
+def cross_ratio(measured: Measured, a: Config, b: Config, name: str, cpu: bool = False
+                ) -> Samples:
+    """Per round, model ``name``'s epoch in configuration ``a`` over ``b`` (wall or CPU time)."""
+    ratios = Samples()
+    for this in measured.rounds:
+        ratios.add(this[a][name][int(cpu)] / this[b][name][int(cpu)])
+    return ratios
+
+
+def _why_missed(cpu_ratio: float) -> str:
+    return (f"(CPU-time ratio {cpu_ratio:.2f}x) the peephole recurrence runs Keras' generic step "
+            "loop like LSTM, plus three peephole products and sums per step, forward and "
+            "backward; at 32 units their dispatch cost, not arithmetic, dominates; next: a fused "
             "step kernel")
 
 
@@ -168,73 +227,83 @@ def main() -> None:
     p.add_argument("--units", type=int, default=32)
     p.add_argument("--rounds", type=int, help="timed epochs per model (default 5; quick 1)")
     p.add_argument("--models", help="comma-separated subset of model names (lstm always runs)")
-    p.add_argument("--modes", default="nojit,jit", help="nojit, jit or both (default both)")
+    p.add_argument("--modes", default="nojit,jit",
+                   help="TensorFlow's compile modes: nojit, jit or both (default both); JAX is "
+                        "always jitted")
+    _backends.add_options(p)
     args = p.parse_args()
+    if args.serve:
+        return serve_child(args)
     started = time.perf_counter()
     steps = args.steps or (10 if args.quick else 100)
     samples = args.samples or (128 if args.quick else 4096)
     rounds = args.rounds or (1 if args.quick else 5)
-
-    import keras  # noqa: F401  (TensorFlow import before the first timed call)
-
-    x, y = adding_problem(samples, steps)
-    factories = model_factories(args.units)
-    names = list(factories)
-    if args.quick and not args.models:  # tracing and XLA compiles dominate a smoke run
-        names = [n for n in names if n in ("lstm", "peephole", "PeepholeLSTM layer",
-                                            "bidirectional lstm")]
-    if args.models:
-        wanted = [n.strip() for n in args.models.split(",")]
-        unknown = [n for n in wanted if n not in factories]
-        if unknown:
-            p.error(f"unknown model(s) {unknown}; choose from {names}")
-        names = ["lstm", *[n for n in wanted if n != "lstm"]]
-    modes = [m.strip() for m in args.modes.split(",")]
-    results: dict[bool, Measured] = {}
-    for mode in modes:
-        jit = mode == "jit"
-        print(f"timing {len(names)} models, {'XLA (jit_compile=True)' if jit else 'no XLA'}: "
+    backends = _backends.chosen(args)
+    modes = [m.strip() == "jit" for m in args.modes.split(",")]
+    configs: list[Config] = [(b, jit) for b in backends for jit in
+                             (modes if b == "tensorflow" else [True])]
+    with _backends.children(__file__, backends, sys.argv[1:]) as children:
+        available = children[backends[0]].ask("names")
+        names = list(available)
+        if args.quick and not args.models:  # tracing and XLA compiles dominate a smoke run
+            names = [n for n in names if n in ("lstm", "peephole", "bidirectional lstm")]
+        if args.models:
+            wanted = [n.strip() for n in args.models.split(",")]
+            unknown = [n for n in wanted if n not in available]
+            if unknown:
+                p.error(f"unknown model(s) {unknown}; choose from {available}")
+            names = ["lstm", *[n for n in wanted if n != "lstm"]]
+        print(f"timing {len(names)} models in {', '.join(LABELS[c] for c in configs)}: "
               f"T={steps}, {samples} samples, batch {args.batch}, {rounds} rounds", flush=True)
-        results[jit] = measure(names, factories, x, y, args.batch, rounds, jit)
+        measured = measure(children, configs, names, rounds)
+    body, targets = tables(measured, configs, names, args.quick)
+    settings = (f"adding problem T={steps}, {samples} samples, batch {args.batch}, "
+                f"{args.units} units, Adam/MSE, {rounds} timed epochs per model after 1 warm-up; "
+                f"one process per backend ({_backends.backend_versions(backends)}), driven in "
+                f"lockstep: each model's epoch in every configuration back to back")
+    notes = ["ratios are per round (same round), then the median; 'x LSTM' < 1 means faster "
+             "than Keras LSTM in the same configuration; 'JAX / TensorFlow' < 1 means JAX is "
+             "faster for that model",
+             "'peephole' is what the model builder uses (model.cells.CELLS['peephole']: "
+             "the PeepholeLSTM layer since issue 6, so the two rows time the same layer)",
+             "CPU time: the process's CPU seconds per epoch (all its threads), less moved by "
+             "other load than wall time, which the targets judge",
+             "JAX is always jitted (lstm-sweep compiles every JAX model; jit_compile=False "
+             "would run it op by op)"]
+    _common.report(args, "epoch_time: seconds per epoch per backend, relative to Keras LSTM",
+                   settings, body, targets, notes, started)
 
+
+def tables(measured: Measured, configs: list[Config], names: list[str], quick: bool
+           ) -> tuple[list[str], list[Target]]:
     headers = ["model"]
-    for jit in results:
-        label = "XLA" if jit else "no XLA"
-        headers += [f"{label}: s/epoch (median)", f"{label}: x LSTM (median, min..max)",
-                    f"{label}: x LSTM, CPU time"]
-    if len(results) == 2:
-        headers.append("XLA / no XLA (same model)")
+    for config in configs:
+        headers += [f"{LABELS[config]}: s/epoch", f"{LABELS[config]}: x LSTM (min..max)"]
+    pairs = [(("jax", True), c) for c in configs if c[0] == "tensorflow" and ("jax", True)
+             in configs]
+    headers += [f"JAX / {LABELS[b]} (wall; CPU time)" for _, b in pairs]
     rows = []
     for name in names:
         row: list[Any] = [name]
-        for seconds, ratios, cpu_ratios in results.values():
-            row += [f"{seconds[name].median:.3f}", f"{ratios[name].median:.2f} "
-                    f"({ratios[name].spread})", f"{cpu_ratios[name].median:.2f}"]
-        if len(results) == 2:
-            row.append(f"{results[True][0][name].median / results[False][0][name].median:.2f}")
+        for config in configs:
+            ratio = measured.ratios[config][name]
+            row += [f"{measured.seconds[config][name].median:.3f}",
+                    f"{ratio.median:.2f} ({ratio.spread})"]
+        for a, b in pairs:
+            wall = cross_ratio(measured, a, b, name)
+            cpu = cross_ratio(measured, a, b, name, cpu=True)
+            row.append(f"{wall.median:.2f} ({wall.spread}); {cpu.median:.2f}")
         rows.append(row)
-
     targets = []
-    peephole_names = [n for n in ("peephole", "PeepholeLSTM layer") if n in names]
-    for jit, (_, ratios, _cpu) in results.items():
-        mode = "with XLA" if jit else "without XLA"
-        for name in peephole_names:
-            value = ratios[name].median
-            met = None if args.quick else value <= PEEPHOLE_TARGET
-            why = "" if met or met is None else _why_missed(name, results, jit)
+    for config in configs:
+        for name in [n for n in ("peephole", "PeepholeLSTM layer") if n in names]:
+            value = measured.ratios[config][name].median
+            met = None if quick else value <= PEEPHOLE_TARGET
+            why = "" if met or met is None else _why_missed(
+                measured.cpu_ratios[config][name].median)
             targets.append(Target(f"'{name}' <= {PEEPHOLE_TARGET:.2f}x Keras LSTM per epoch, "
-                                  f"{mode}", f"measured {value:.2f}x", met, why))
-    settings = (f"adding problem T={steps}, {samples} samples, batch {args.batch}, "
-                f"{args.units} units, Adam/MSE, {rounds} timed epochs per model after 1 warm-up, "
-                f"round robin")
-    notes = ["ratios are per round (same round, same compile mode), then the median; "
-             "'x LSTM' < 1 means faster than Keras LSTM",
-             "'peephole' is what the model builder uses (model.cells.CELLS['peephole']: "
-             "the PeepholeLSTM layer since issue 6, so the two rows time the same layer)",
-             "CPU time: this process's CPU seconds per epoch, same ratios; less moved by other "
-             "load than wall time, which the targets judge"]
-    _common.report(args, "epoch_time: seconds per epoch relative to Keras LSTM", settings,
-                   [table(headers, rows)], targets, notes, started)
+                                  f"{LABELS[config]}", f"measured {value:.2f}x", met, why))
+    return [table(headers, rows)], targets
 
 
 if __name__ == "__main__":

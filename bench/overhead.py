@@ -1,6 +1,6 @@
 """Framework overhead: ``lstm-sweep run`` against a plain script training exactly the same models.
 
-One process, TensorFlow imported and warmed up first. Each repetition runs, side by side:
+One process per backend, Keras imported and warmed up first. Each repetition runs, side by side:
 
 * **sweep**: ``lstm_automl.cli.main(["run", SWEEP, "-q"])`` on a generated sweep of N small
   trials (builtin:airline, random search, fixed seed, early stopping off, fixed epochs) with its
@@ -17,6 +17,10 @@ sweep's extra time sits (before the first trial, inside trials, between trials, 
 and a cProfile of one more sweep run listing the known suspects (keras-tuner's clear_session and
 gc.collect, checkpoint saves, MLflow logging, registry, test evaluation).
 
+Backends (issue 11): ``--backend tensorflow|jax|both`` (default both). Each backend runs in its
+own process (bench/_backends.py), warmed up first; then every repetition runs the sweep and the
+plain script on TensorFlow, then on JAX, so the JAX / TensorFlow ratios pair runs minutes apart.
+
 Target (issue 6): at most 1.10x on small trials.
 """
 
@@ -30,13 +34,16 @@ import os
 import pstats
 import shutil
 import statistics
+import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import _backends
 import _common
-from _common import Samples, Target, table
+from _common import BENCH_DIR, Samples, Target, table
 
 _common.quiet_env()
 
@@ -223,7 +230,7 @@ MLFLOW_TRIAL_ITEMS = ("MLflow per-epoch", "MLflow trial run start", "MLflow tria
 MLFLOW_TARGET = 0.02  # MLflow logging under 2% of trial time
 
 
-def profile_sweep(path: Path, clock: TrialClock
+def profile_sweep(path: Path, clock: TrialClock, backend: str = "tensorflow"
                   ) -> tuple[list[list[Any]], list[list[Any]], float, float]:
     profiler = cProfile.Profile()
     profiler.enable()
@@ -234,6 +241,7 @@ def profile_sweep(path: Path, clock: TrialClock
     total = phases["total"]
     suspects = []
     for label, file_part, func in SUSPECTS:
+        file_part = file_part.replace("/backend/tensorflow/", f"/backend/{backend}/")
         calls, cum = 0, 0.0
         for (filename, _line, name), (_cc, nc, _tt, ct, _callers) in raw.items():
             if name == func and (file_part in filename.replace(os.sep, "/")):
@@ -247,6 +255,77 @@ def profile_sweep(path: Path, clock: TrialClock
     return suspects, top, total, phases["inside trials (tuner-timed)"]
 
 
+def serve_child(args: Any) -> None:
+    """One backend's process (KERAS_BACKEND set by the parent): a temporary folder with the
+    generated sweep; commands run the sweep, the plain script or the profiled sweep once."""
+    trials, epochs, _ = settings_of(args)
+    t0 = time.perf_counter()
+    from lstm_automl.framework_logs import import_frameworks_quietly
+
+    import_frameworks_quietly()  # Keras on this backend, keras-tuner; TensorFlow only on it
+    import keras
+    import mlflow  # noqa: F401
+
+    backend = keras.backend.backend()
+    import_seconds = time.perf_counter() - t0
+    clock = TrialClock()
+    tmp = tempfile.TemporaryDirectory(prefix=f"bench-overhead-{backend}-")
+    folder = Path(tmp.name)
+    os.chdir(folder)  # anything MLflow or keras-tuner writes by default lands here
+    path = write_sweep(folder, trials, epochs, args.batch)
+    state: dict[str, Any] = {}
+
+    def setup(_: dict[str, Any]) -> dict[str, Any]:
+        first = run_sweep_cli(path, clock)  # creates the store, traces, fills caches
+        state["builds"] = list(clock.builds)
+        if len(state["builds"]) != trials:
+            raise RuntimeError(f"expected {trials} models built in trials, saw "
+                               f"{len(state['builds'])}")
+        if not args.quick:
+            run_plain(path, state["builds"], epochs)
+        return {"import_s": import_seconds, "first_s": first["total"], "backend": backend,
+                "compile_mode": compile_modes(state["builds"])}
+
+    def sweep(_: dict[str, Any]) -> dict[str, float]:
+        return run_sweep_cli(path, clock)
+
+    def plain(_: dict[str, Any]) -> dict[str, Any]:
+        seconds, scores = run_plain(path, state["builds"], epochs)
+        return {"seconds": seconds, "scores": [float(v) for v in scores]}
+
+    def scores(_: dict[str, Any]) -> list[float]:
+        return [float(v) for v in _sweep_scores(folder)]
+
+    def profile(_: dict[str, Any]) -> list[Any]:
+        return list(profile_sweep(path, clock, backend))
+
+    try:
+        _backends.serve({"setup": setup, "sweep": sweep, "plain": plain, "scores": scores,
+                         "profile": profile})
+    finally:
+        os.chdir(BENCH_DIR)
+        tmp.cleanup()
+
+
+def settings_of(args: Any) -> tuple[int, int, int]:
+    return (args.trials or (2 if args.quick else 6), args.epochs or (2 if args.quick else 15),
+            args.repeats or (1 if args.quick else 3))
+
+
+@dataclass
+class BackendRuns:
+    """What the parent collects from one backend's process."""
+
+    setup: dict[str, Any]
+    sweep_s: Samples = field(default_factory=Samples)
+    plain_s: Samples = field(default_factory=Samples)
+    ratios: Samples = field(default_factory=Samples)
+    phases: dict[str, Samples] = field(default_factory=dict)
+    scores_plain: list[float] = field(default_factory=list)
+    scores_sweep: list[float] = field(default_factory=list)
+    profile: list[Any] | None = None
+
+
 def main() -> None:
     p = _common.parser(__doc__.splitlines()[0])
     p.add_argument("--trials", type=int, help="trials per sweep (default 6; quick 2)")
@@ -255,56 +334,82 @@ def main() -> None:
     p.add_argument("--repeats", type=int, help="timed repetitions of each (default 3; quick 1)")
     p.add_argument("--no-profile", action="store_true",
                    help="skip the cProfile run (always skipped with --quick)")
+    _backends.add_options(p)
     args = p.parse_args()
+    if args.serve:
+        return serve_child(args)
     started = time.perf_counter()
-    trials = args.trials or (2 if args.quick else 6)
-    epochs = args.epochs or (2 if args.quick else 15)
-    repeats = args.repeats or (1 if args.quick else 3)
-
-    t0 = time.perf_counter()
-    from lstm_automl.framework_logs import import_tensorflow_quietly
-
-    import_tensorflow_quietly()
-    import mlflow  # noqa: F401
-
-    import_seconds = time.perf_counter() - t0
-    clock = TrialClock()
-    with tempfile.TemporaryDirectory(prefix="bench-overhead-") as tmp:
-        folder = Path(tmp)
-        cwd = os.getcwd()
-        os.chdir(folder)  # anything MLflow or keras-tuner writes by default lands here
-        try:
-            path = write_sweep(folder, trials, epochs, args.batch)
-            print(f"warm-up: sweep of {trials} trials x {epochs} epochs, then the plain script"
-                  f"{' (quick: the sweep only)' if args.quick else ''}", flush=True)
-            first = run_sweep_cli(path, clock)  # creates the store, traces, fills caches
-            builds = list(clock.builds)
-            if len(builds) != trials:
-                raise SystemExit(f"expected {trials} models built in trials, saw {len(builds)}")
-            compile_mode = compile_modes(builds)
-            if not args.quick:
-                run_plain(path, builds, epochs)
-            sweep_s, plain_s, ratios = Samples(), Samples(), Samples()
-            phases: dict[str, Samples] = {}
-            scores_plain: list[float] = []
-            for index in range(repeats):
-                phase = run_sweep_cli(path, clock)
-                plain, scores_plain = run_plain(path, builds, epochs)
-                sweep_s.add(phase["total"])
-                plain_s.add(plain)
-                ratios.add(phase["total"] / plain)
+    trials, epochs, repeats = settings_of(args)
+    backends = _backends.chosen(args)
+    runs: dict[str, BackendRuns] = {}
+    with _backends.children(__file__, backends, sys.argv[1:]) as children:
+        for backend, child in children.items():
+            print(f"warm-up on {backend}: sweep of {trials} trials x {epochs} epochs, then the "
+                  f"plain script{' (quick: the sweep only)' if args.quick else ''}", flush=True)
+            runs[backend] = BackendRuns(child.ask("setup"))
+        for index in range(repeats):  # sweep and plain, each backend in turn, every repetition
+            for backend, child in children.items():
+                run = runs[backend]
+                phase = child.ask("sweep")
+                plain = child.ask("plain")
+                run.sweep_s.add(phase["total"])
+                run.plain_s.add(plain["seconds"])
+                run.ratios.add(phase["total"] / plain["seconds"])
+                run.scores_plain = plain["scores"]
                 for key, value in phase.items():
-                    phases.setdefault(key, Samples()).add(value)
-                print(f"  repetition {index + 1}/{repeats}: sweep {phase['total']:.1f}s, plain "
-                      f"{plain:.1f}s, ratio {phase['total'] / plain:.2f}", flush=True)
-            sweep_scores = [float(s) for s in _sweep_scores(folder)]
-            profile = None if args.no_profile or args.quick else profile_sweep(path, clock)
-        finally:
-            os.chdir(cwd)
+                    run.phases.setdefault(key, Samples()).add(value)
+                print(f"  repetition {index + 1}/{repeats} on {backend}: sweep "
+                      f"{phase['total']:.1f}s, plain {plain['seconds']:.1f}s, ratio "
+                      f"{phase['total'] / plain['seconds']:.2f}", flush=True)
+        for backend, child in children.items():
+            runs[backend].scores_sweep = child.ask("scores")
+            if not (args.no_profile or args.quick):
+                runs[backend].profile = child.ask("profile")
+    body: list[str] = []
+    targets: list[Target] = []
+    notes: list[str] = []
+    if len(runs) > 1:
+        body += cross_backend(runs, backends)
+    for backend, run in runs.items():
+        section, target, note = backend_section(backend, run, trials, args.quick)
+        body += section
+        targets += target
+        notes += note
+    notes.append("the sweep includes what the plain script does not: validation, MLflow runs and "
+                 "metrics, keras-tuner state and checkpoints, test-split evaluation, "
+                 "registration")
+    modes = "; ".join(f"{b}: {r.setup['compile_mode']}" for b, r in runs.items())
+    settings = (f"{trials} trials x {epochs} epochs, builtin:airline (lookback 12), batch "
+                f"{args.batch}, random search over cell/units/learning_rate, models compiled "
+                f"as the sweep does ({modes}), {repeats} repetitions after a warm-up, sweep and "
+                f"plain alternating; one process per backend "
+                f"({_backends.backend_versions(backends)}), taking turns")
+    _common.report(args, "overhead: lstm-sweep run vs plain build_model + fit, per backend",
+                   settings, body, targets, notes, started)
 
+
+def cross_backend(runs: dict[str, BackendRuns], backends: list[str]) -> list[str]:
+    """JAX against TensorFlow, paired per repetition: the sweep, and the plain script."""
+    a, b = runs[backends[1]], runs[backends[0]]
+    rows = []
+    for label, mine, theirs in (("lstm-sweep run", a.sweep_s, b.sweep_s),
+                                ("plain build_model + fit", a.plain_s, b.plain_s)):
+        paired = Samples([x / y for x, y in zip(mine.values, theirs.values, strict=True)])
+        rows.append([label, f"{theirs.median:.2f}", f"{mine.median:.2f}",
+                     f"{paired.median:.2f}x", paired.spread])
+    return [f"{backends[1]} against {backends[0]} (same sweep, same plain script; ratio paired "
+            f"per repetition):", "",
+            table(["what", f"{backends[0]} s", f"{backends[1]} s",
+                   f"{backends[1]} / {backends[0]}", "min..max"], rows), ""]
+
+
+def backend_section(backend: str, run: BackendRuns, trials: int, quick: bool
+                    ) -> tuple[list[str], list[Target], list[str]]:
+    """One backend's tables (as before backends), its targets and notes."""
+    sweep_s, plain_s, ratios, phases = run.sweep_s, run.plain_s, run.ratios, run.phases
     ratio = ratios.median
     per_trial = (sweep_s.median - plain_s.median) / trials
-    body = [table(
+    body = [f"### {backend}", "", table(
         ["measure", "median", "min..max"],
         [["sweep: lstm-sweep run (s)", f"{sweep_s.median:.2f}", sweep_s.spread],
          ["plain: build_model + fit (s)", f"{plain_s.median:.2f}", plain_s.spread],
@@ -318,16 +423,17 @@ def main() -> None:
     in_trial = phases["inside trials (tuner-timed)"].median
     body += ["", f"Inside trials the sweep spends {in_trial:.2f}s against {plain_s.median:.2f}s "
              f"for the whole plain script ({in_trial / plain_s.median:.2f}x); the rest is set-up, "
-             f"between-trial bookkeeping and the end of the sweep."]
+             f"between-trial bookkeeping and the end of the sweep.", ""]
+    profile = run.profile
     if profile is not None:
         suspects, top, total, _ = profile
-        body += ["", f"cProfile of one more sweep run ({total:.1f}s under the profiler, which "
+        body += [f"cProfile of one more sweep run ({total:.1f}s under the profiler, which "
                  f"slows Python-heavy code; use the shares, not the seconds): known suspects, "
                  f"cumulative time", "",
                  table(["item", "calls", "cum s", "share"], suspects),
                  "", "Top functions by own time (tottime):", "",
-                 table(["function", "calls", "own s", "cum s"], top)]
-    met = None if args.quick else ratio <= TARGET
+                 table(["function", "calls", "own s", "cum s"], top), ""]
+    met = None if quick else ratio <= TARGET
     reason = ""
     if met is False:
         reason = f"each small trial carries ~{per_trial:.2f}s of extra cost"
@@ -339,33 +445,25 @@ def main() -> None:
         reason += ("; what is left per trial is mostly keras-tuner and MLflow bookkeeping "
                    "(trial.json/oracle.json saves, one MLflow run opened and closed) and "
                    "clear_session's collection; see the profile above")
-    targets = [Target(f"sweep <= {TARGET:.2f}x plain on small trials",
+    targets = [Target(f"{backend}: sweep <= {TARGET:.2f}x plain on small trials",
                       f"measured {ratio:.2f}x, {per_trial:.2f}s per trial", met, reason)]
     if profile is not None:
-        targets.append(mlflow_target(profile[0], profile[3], args.quick))
-    same = ""
-    if scores_plain and len(sweep_scores) == len(scores_plain):
-        diff = max(abs(a - b) for a, b in zip(sweep_scores, scores_plain, strict=True))
-        same = (f"same models check: max |best val_loss sweep - plain| over the {trials} trials "
-                f"= {diff:.2g} (sweep median {statistics.median(sweep_scores):.3g})")
-    notes = [f"excluded from both: importing TensorFlow, keras-tuner and MLflow "
-             f"({import_seconds:.1f}s here; see bench/startup.py) and the warm-up runs "
-             f"(the first sweep, which also creates the sqlite store, took {first['total']:.1f}s)",
-             "the sweep includes what the plain script does not: validation, MLflow runs and "
-             "metrics, keras-tuner state and checkpoints, test-split evaluation, registration",
-             "ratio per repetition, in order: " + ", ".join(f"{r:.2f}" for r in ratios.values)
-             + " (a rising ratio would mean the sweep's fixed costs grow as the process ages, "
-             "as they did before each trial's graphs were freed: see bench/memory.py)",
-             *([same] if same else [])]
-    settings = (f"{trials} trials x {epochs} epochs, builtin:airline (lookback 12), batch "
-                f"{args.batch}, random search over cell/units/learning_rate, models compiled "
-                f"with {compile_mode} (as the sweep does), {repeats} "
-                f"repetitions after a warm-up, sweep and plain alternating")
-    _common.report(args, "overhead: lstm-sweep run vs plain build_model + fit", settings, body,
-                   targets, notes, started)
+        targets.append(mlflow_target(profile[0], profile[3], quick, backend))
+    notes = [f"{backend}: excluded from both: importing Keras, keras-tuner and MLflow "
+             f"({run.setup['import_s']:.1f}s here) and the warm-up runs (the first sweep, which "
+             f"also creates the sqlite store, took {run.setup['first_s']:.1f}s)",
+             f"{backend}: ratio per repetition, in order: "
+             + ", ".join(f"{r:.2f}" for r in ratios.values)]
+    if run.scores_plain and len(run.scores_sweep) == len(run.scores_plain):
+        diff = max(abs(a - b) for a, b in zip(run.scores_sweep, run.scores_plain, strict=True))
+        notes.append(f"{backend}: same models check: max |best val_loss sweep - plain| over the "
+                     f"{trials} trials = {diff:.2g} (sweep median "
+                     f"{statistics.median(run.scores_sweep):.3g})")
+    return body, targets, notes
 
 
-def mlflow_target(suspects: list[list[Any]], in_trials: float, quick: bool) -> Target:
+def mlflow_target(suspects: list[list[Any]], in_trials: float, quick: bool,
+                  backend: str = "") -> Target:
     """MLflow's per-trial logging (run start, per-epoch metrics, run end) against trial time,
     both from the profiled run."""
     seconds = sum(float(row[2]) for row in suspects if row[0].startswith(MLFLOW_TRIAL_ITEMS))
@@ -374,7 +472,8 @@ def mlflow_target(suspects: list[list[Any]], in_trials: float, quick: bool) -> T
     reason = "" if met is not False else (
         "opening and closing each trial's run (a few sqlite commits) is most of it; per-epoch "
         "metrics are already batched every few seconds")
-    return Target(f"MLflow logging < {MLFLOW_TARGET:.0%} of trial time (profiled run)",
+    return Target(f"{backend + ': ' if backend else ''}MLflow logging < {MLFLOW_TARGET:.0%} of "
+                  f"trial time (profiled run)",
                   f"measured {share:.1%} ({seconds:.2f}s of {in_trials:.1f}s inside trials)",
                   met, reason)
 

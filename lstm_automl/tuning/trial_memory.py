@@ -81,9 +81,13 @@ def clear_between_trials() -> None:
     """What keras-tuner does before each build, at a fraction of the cost.
 
     ``clear_session`` resets Keras' global state (layer names, the default graph); one full
-    collection frees the previous trial's model and graphs, which are reference cycles.
+    collection frees the previous trial's model and graphs, which are reference cycles. The
+    global dtype policy is part of that state, so ``training.mixed_precision``'s is put back:
+    without it every trial after the first trained in float32 (found by bench/gpu_check.sh).
     """
     import keras
 
+    policy = keras.config.dtype_policy()
     keras.backend.clear_session(free_memory=False)
+    keras.config.set_dtype_policy(policy)
     gc.collect()

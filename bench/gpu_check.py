@@ -1,0 +1,587 @@
+"""The GPU check (issue 11): what lstm-sweep does on JAX on a lent GPU machine, in one run.
+
+Started by ``bench/gpu_check.sh``, which installs the wheel bundle offline first. Steps, each in
+its own processes with a time limit, under one overall budget (the machine is lent for minutes):
+
+1. preflight: every module a JAX run imports, and the devices JAX sees;
+2. kernels: which recurrent layers Keras hands to cuDNN on JAX (LSTM, GRU, peephole,
+   bidirectional LSTM and GRU), in float32 and under mixed precision, against the ``kernel`` tag
+   lstm-sweep predicts (``model/kernel_tags.py``);
+3. the cell contract tests (``pytest -m backend_contract tests/model``) on JAX;
+4. ``lstm-sweep run bench/gpu_sweep.yaml`` (every family, bidirectional or not) on the GPU, and
+5. the same sweep with ``JAX_PLATFORMS=cpu``: trials per hour, GPU against CPU;
+6. ``--gpus 0``: one worker process pinned to GPU 0 (``CUDA_VISIBLE_DEVICES``), behind the local
+   mlflow server, and whether its trials saw the GPU;
+7. the sweep's first three trials with ``training.mixed_precision: true`` on the GPU.
+
+Writes ``gpu_check.md`` (ready to paste into bench/RESULTS.md) and ``gpu_check.log`` (every
+step's output) into ``$OUT`` when set (the device tool's folder), else ``bench/``. ``--dry-run``
+runs the same steps on the CPU with tiny settings, to prove the check works before a GPU is lent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+SWEEP = BENCH / "gpu_sweep.yaml"
+MODULES = ("keras", "keras_tuner", "mlflow", "pydantic", "sqlalchemy", "alembic", "yaml",
+           "pandas", "scipy", "statsmodels", "sklearn", "flask", "uvicorn", "jax")
+# Sweep settings per mode: (--set items, seconds the step may take at most).
+GPU_SETS = ["training.epochs=3"]
+DRY_SETS = ["data.generate.length=20", "data.generate.samples=256", "training.epochs=2",
+            "search.units=8"]
+# The sum of the typical step times must stay inside --budget (default 420 s, so that install and
+# all fit in 8 minutes); a step that runs long is cut at its limit, and one that would start with
+# under 25 s left is skipped.
+STEP_LIMITS = {"preflight": 60, "kernels": 90, "contracts": 100, "sweep on GPU": 100,
+               "sweep on CPU": 100, "--gpus 0": 90, "mixed precision on GPU": 80}
+
+
+@dataclass
+class Step:
+    """One step's outcome: ok / failed / timed out / skipped, its seconds, figures, notes."""
+
+    name: str
+    status: str = "skipped"
+    seconds: float = 0.0
+    figures: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+class Check:
+    """Runs the steps against one deadline and keeps their output for the log."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.dry = args.dry_run
+        self.work = Path(args.work).resolve()
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.deadline = time.monotonic() + args.budget
+        self.log: list[str] = []
+        self.steps: list[Step] = []
+        self.env = dict(os.environ)
+        # Nothing written to ~/.cache; each sweep compiles from scratch (a fair trials per hour).
+        self.env["XDG_CACHE_HOME"] = str(self.work / "cache")
+        self.env.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+        self.env.setdefault("DO_NOT_TRACK", "true")
+        # The local mlflow server's GenAI job runner needs huey (not bundled): without this it
+        # restarts a consumer process many times a second for the whole sweep.
+        self.env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
+        self.env["PYTHONUNBUFFERED"] = "1"
+        self.env.pop("KERAS_BACKEND", None)  # the sweep file says jax; tests get it below
+
+    # ------------------------------------------------------------------ running things
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def run(self, step: Step, command: list[str], cwd: Path, env: dict[str, str] | None = None,
+            limit: float | None = None) -> tuple[int, str]:
+        """Run a command with the step's time limit (cut to the overall deadline); its output
+        goes to the log. Returns (exit code, output); 124 when it ran out of time."""
+        limit = min(limit or STEP_LIMITS.get(step.name, 120), self.remaining() - 5)
+        self.log.append(f"\n===== {step.name}: {' '.join(command)} (cwd {cwd}, limit "
+                        f"{limit:.0f}s)")
+        print(f"[gpu-check] {step.name}: {' '.join(command[1:4])} ... (limit {limit:.0f}s)",
+              flush=True)
+        try:
+            done = subprocess.run(command, cwd=cwd, env=env or self.env, capture_output=True,
+                                  text=True, timeout=max(limit, 1))
+            code, out = done.returncode, done.stdout + done.stderr
+        except subprocess.TimeoutExpired as stopped:
+            raw = (stopped.stdout or b"") + (stopped.stderr or b"")
+            code = 124
+            out = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+        self.log.append(out)
+        return code, out
+
+    def step(self, name: str, fn: Any) -> Step:
+        step = Step(name)
+        self.steps.append(step)
+        if self.remaining() < 25:
+            step.notes.append("skipped: the overall budget ran out")
+            return step
+        start = time.monotonic()
+        try:
+            step.status = fn(step) or "ok"
+        except Exception as error:  # a broken step must not stop the others
+            step.status = "failed"
+            step.notes.append(f"{type(error).__name__}: {error}")
+        step.seconds = time.monotonic() - start
+        print(f"[gpu-check] {name}: {step.status} in {step.seconds:.0f}s", flush=True)
+        return step
+
+    # ------------------------------------------------------------------ the steps
+    def preflight(self, step: Step) -> str:
+        code, out = self.run(step, [sys.executable, str(BENCH / "gpu_check.py"), "--preflight"],
+                             ROOT, {**self.env, "KERAS_BACKEND": "jax"})
+        facts = _last_json(out)
+        if facts:
+            step.figures.update(facts)
+        if code != 0 or not facts:
+            step.notes.append(_tail(out))
+            return "failed"
+        missing = facts.get("missing") or []
+        if missing:
+            step.notes.append(f"cannot import: {', '.join(missing)}")
+            return "failed"
+        if not self.dry and facts.get("jax_backend") != "gpu":
+            step.notes.append("JAX sees no GPU: every GPU figure below is a CPU figure")
+            return "failed"
+        return "ok"
+
+    def kernels(self, step: Step) -> str:
+        code, out = self.run(step, [sys.executable, str(BENCH / "gpu_check.py"), "--probe",
+                                    *(["--dry-run"] if self.dry else [])],
+                             ROOT, {**self.env, "KERAS_BACKEND": "jax"})
+        rows = _last_json(out)
+        if code != 0 or not rows:
+            step.notes.append(_tail(out))
+            return "failed" if code != 124 else "timed out"
+        step.figures["rows"] = rows["rows"]
+        disagree = [r for r in rows["rows"] if not r["agrees"]]
+        if disagree:
+            step.notes.append("kernel tag differs from what Keras ran for: " + ", ".join(
+                f"{r['layer']} ({r['precision']})" for r in disagree))
+        return "ok"
+
+    def contracts(self, step: Step) -> str:
+        if not _importable("pytest", self.env):
+            step.notes.append("pytest is not installed here")
+            return "skipped"
+        env = {**self.env, "KERAS_BACKEND": "jax", "XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
+        workers = ["-n", "4"] if not self.dry and _importable("xdist", self.env) else ["-n", "0"]
+        code, out = self.run(step, [sys.executable, "-m", "pytest", "-q", "-p",
+                                    "no:cacheprovider", *workers, "-m", "backend_contract",
+                                    "tests/model"], ROOT, env)
+        summary = [line for line in out.splitlines() if " passed" in line or " failed" in line
+                   or " error" in line]
+        step.figures["pytest"] = summary[-1].strip("= ") if summary else _tail(out, 1)
+        return {0: "ok", 124: "timed out"}.get(code, "failed")
+
+    def sweep(self, step: Step, extra: list[str], cpu: bool = False,
+              workers: list[str] | None = None) -> str:
+        folder = self.work / step.name.replace(" ", "_").replace("-", "")
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        env = {**self.env, "XDG_CACHE_HOME": str(folder / "cache")}  # compiles from cold
+        if cpu:
+            env["JAX_PLATFORMS"] = "cpu"
+        sets = [*(DRY_SETS if self.dry else GPU_SETS), *extra]
+        limit = STEP_LIMITS.get(step.name, 120)
+        # Stop starting trials in time to finish the last one and the registry inside the limit.
+        sets.append(f"tuner.max_time={max(int(limit * 0.6), 20)}s")
+        command = [sys.executable, "-m", "lstm_automl", "run", str(SWEEP), "-q",
+                   *[item for s in sets for item in ("--set", s)], *(workers or [])]
+        start = time.monotonic()
+        code, out = self.run(step, command, folder, env, limit)
+        step.figures["wall_s"] = time.monotonic() - start
+        step.figures.update(trial_figures(folder / "mlflow.db"))
+        if code != 0:
+            step.notes.append(_tail(out))
+            return "timed out" if code == 124 else "failed"
+        return "ok"
+
+    def pinned(self, step: Step) -> str:
+        status = self.sweep(step, ["tuner.max_trials=2", "training.epochs=2"],
+                            workers=["--gpus", "0"])
+        tuner_ids = step.figures.get("tuner_ids", [])
+        kernels = step.figures.get("kernels", {})
+        if status == "ok":
+            if tuner_ids != ["worker-0"]:
+                step.notes.append(f"trials ran on {tuner_ids}, expected worker-0 alone")
+                status = "failed"
+            saw_gpu = any(k != "cpu" for k in kernels.values())
+            step.figures["worker_saw_gpu"] = saw_gpu
+            if not self.dry and not saw_gpu:
+                step.notes.append("the pinned worker's trials are tagged kernel=cpu: it saw no "
+                                  "GPU")
+                status = "failed"
+        return status
+
+
+# ---------------------------------------------------------------------- reading a sweep back
+def trial_figures(db: Path) -> dict[str, Any]:
+    """Per-trial figures from the sweep's sqlite MLflow store: trials, seconds, kernel tags."""
+    if not db.exists():
+        return {}
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{db}")
+    runs: list[Any] = []
+    for experiment in client.search_experiments():
+        runs += client.search_runs([experiment.experiment_id],
+                                   "tags.`lstm_sweep.kind` = 'trial'", max_results=1000)
+    done = [r for r in runs if r.data.tags.get("status") == "completed"]
+    seconds = [float(r.data.metrics.get("trial_seconds", 0.0)) for r in done]
+    kernels, by_label, epoch_by_label = {}, {}, {}
+    for r in runs:
+        p = r.data.params
+        label = f"{p.get('cell', '?')}{' bi' if str(p.get('bidirectional')) == 'True' else ''}"
+        kernels[label] = r.data.tags.get("kernel", "?")
+        if r.data.tags.get("status") == "completed":
+            by_label[label] = float(r.data.metrics.get("trial_seconds", 0.0))
+            epoch = steady_epoch_seconds(client, r.info.run_id)
+            if epoch is not None:
+                epoch_by_label[label] = epoch
+    sweeps = [r for e in client.search_experiments() for r in client.search_runs(
+        [e.experiment_id], "tags.`lstm_sweep.kind` = 'sweep'")]
+    best = min((r.data.metrics.get("val_loss", float("inf")) for r in done), default=None)
+    return {
+        "trials": len(runs), "completed": len(done),
+        "trial_s_median": statistics.median(seconds) if seconds else None,
+        "trial_s_sum": sum(seconds),
+        "trials_per_hour": 3600 * len(seconds) / sum(seconds) if seconds and sum(seconds) else None,
+        "best_val_loss": best, "kernels": kernels, "seconds_by_trial": by_label,
+        "epoch_s_by_trial": epoch_by_label,
+        "overrides": sweeps[0].data.tags.get("lstm_sweep.overrides", "") if sweeps else "",
+        "backends": sorted({r.data.tags.get("backend", "?") for r in runs}),
+        "tuner_ids": sorted({r.data.tags.get("lstm_sweep.tuner_id", "in-process")
+                             for r in runs}),
+        "failures": [r.data.tags.get("failure", "") for r in runs
+                     if r.data.tags.get("status") not in ("completed", None)],
+    }
+
+
+def steady_epoch_seconds(client: Any, run_id: str) -> float | None:
+    """Median seconds between a trial's epoch-end metrics after the first epoch (which holds
+    the compile): the trial's steady pace. lstm-sweep stamps each epoch's metrics when the
+    epoch ends, even though it writes them in batches."""
+    stamps = sorted((m.step, m.timestamp) for m in client.get_metric_history(run_id, "loss"))
+    gaps = [(b[1] - a[1]) / 1000 for a, b in zip(stamps, stamps[1:], strict=False)]
+    return statistics.median(gaps) if gaps else None
+
+
+# ---------------------------------------------------------------------- child modes
+def preflight() -> None:
+    """Print one JSON line: what imports, with which version, and what JAX sees."""
+    from importlib import import_module
+
+    facts: dict[str, Any] = {"python": platform.python_version(), "missing": [], "versions": {}}
+    for name in MODULES:
+        try:
+            module = import_module(name)
+            facts["versions"][name] = getattr(module, "__version__", "?")
+        except Exception as error:  # noqa: BLE001 - report any import failure
+            facts["missing"].append(f"{name} ({type(error).__name__}: {error})"[:200])
+    try:
+        import jax
+
+        facts["jax_backend"] = jax.default_backend()
+        facts["devices"] = [str(d) for d in jax.devices()]
+        facts["device_kind"] = jax.devices()[0].device_kind
+    except Exception as error:  # noqa: BLE001
+        facts["missing"].append(f"jax devices ({error})"[:200])
+    try:
+        import keras
+
+        facts["keras_backend"] = keras.backend.backend()
+        facts["tensorflow_imported"] = "tensorflow" in sys.modules
+    except Exception as error:  # noqa: BLE001
+        facts["missing"].append(f"keras ({error})"[:200])
+    print(json.dumps(facts))
+
+
+PROBE_LAYERS = (("lstm", False), ("gru", False), ("peephole", False), ("lstm", True),
+                ("gru", True))
+
+
+def probe(dry: bool) -> None:
+    """Which path Keras takes for each recurrent layer on this backend and device: one JSON line.
+
+    Wraps Keras' backend hooks (``backend.lstm``, ``gru``, ``bidirectional_lstm``,
+    ``bidirectional_gru``: a backend's fast path, or NotImplementedError for the generic loop)
+    and ``jax.experimental.rnn.lstm`` (the cuDNN call Keras' JAX LSTM makes), trains each model
+    for one epoch, and compares with ``kernel_tags.trial_kernel``'s prediction.
+    """
+    import keras
+    import numpy as np
+    from keras.src import backend as kb
+
+    from lstm_automl.model.backend import prepare_backend
+    from lstm_automl.model.cells import make_recurrent_layer
+    from lstm_automl.model.kernel_tags import gpu_visible, trial_kernel
+
+    prepare_backend()
+    calls: list[str] = []
+
+    def spy(name: str, fn: Any) -> Any:
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            try:
+                result = fn(*args, **kwargs)
+            except NotImplementedError as refused:
+                why = f" ({str(refused)[:60]})" if str(refused) else ""
+                calls.append(f"{name}: refused{why}")
+                raise
+            calls.append(f"{name}: taken")
+            return result
+        return wrapped
+
+    for hook in ("lstm", "gru", "bidirectional_lstm", "bidirectional_gru"):
+        if hasattr(kb, hook):
+            setattr(kb, hook, spy(hook, getattr(kb, hook)))
+    cudnn_calls = [0]
+    try:
+        import jax.experimental.rnn as jrnn
+
+        original = jrnn.lstm
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            cudnn_calls[0] += 1
+            return original(*args, **kwargs)
+
+        jrnn.lstm = counted  # type: ignore[assignment]
+    except ImportError:
+        pass
+    steps, samples = (20, 128) if dry else (100, 1024)
+    rng = np.random.default_rng(0)
+    x = rng.random((samples, steps, 2), dtype=np.float32)
+    y = x[:, :, 0].mean(axis=1, keepdims=True)
+    rows = []
+    for precision in ("float32", "mixed_float16"):
+        for family, bidirectional in PROBE_LAYERS:
+            keras.mixed_precision.set_global_policy(precision)  # clear_session resets it
+            calls.clear()
+            cudnn_calls[0] = 0
+            keras.utils.set_random_seed(1)
+            layer = make_recurrent_layer(family, 32, return_sequences=False)
+            if bidirectional:
+                layer = keras.layers.Bidirectional(layer)
+            model = keras.Sequential([keras.Input((steps, 2)), layer,
+                                      keras.layers.Dense(1, dtype="float32")])
+            model.compile(optimizer="adam", loss="mse")
+            start = time.perf_counter()
+            model.fit(x, y, batch_size=64, epochs=1, verbose=0)
+            first = time.perf_counter() - start
+            start = time.perf_counter()
+            model.fit(x, y, batch_size=64, epochs=1, verbose=0)
+            epoch = time.perf_counter() - start
+            predicted = trial_kernel({"cell": family, "bidirectional": bidirectional},
+                                     gpu_visible(), "jax").kernel
+            ran = "cudnn" if cudnn_calls[0] else ("cpu" if not gpu_visible() else "generic")
+            rows.append({"layer": f"{'bidirectional ' if bidirectional else ''}{family}",
+                         "precision": precision, "keras_hooks": sorted(set(calls)),
+                         "cudnn_calls": cudnn_calls[0], "ran": ran, "tag": predicted,
+                         "agrees": ran == predicted, "compute_dtype": layer.compute_dtype,
+                         "first_epoch_s": round(first, 2),
+                         "epoch_s": round(epoch, 3)})
+            keras.backend.clear_session()
+    keras.mixed_precision.set_global_policy("float32")
+    print(json.dumps({"rows": rows}))
+
+
+# ---------------------------------------------------------------------- the report
+def report(check: Check, started: dt.datetime) -> str:
+    facts = next((s.figures for s in check.steps if s.name == "preflight"), {})
+    mode = ("DRY RUN on the CPU (tiny settings; figures are not meaningful)" if check.dry
+            else "GPU")
+    lines = [f"## gpu_check: lstm-sweep on JAX on a lent GPU ({mode})", "",
+             f"- date (start): {started:%Y-%m-%d %H:%M %Z}; total "
+             f"{sum(s.seconds for s in check.steps):.0f} s of a {check.args.budget:.0f} s budget",
+             f"- machine: {_gpu_name()}; JAX sees {facts.get('devices', '?')} "
+             f"({facts.get('device_kind', '?')}); {os.cpu_count()} CPU cores; Python "
+             f"{facts.get('python', platform.python_version())}",
+             f"- versions: " + ", ".join(f"{k} {v}" for k, v in
+                                         facts.get("versions", {}).items()),
+             f"- TensorFlow imported by a JAX process: {facts.get('tensorflow_imported', '?')}",
+             "- command: `bench/gpu_check.sh" + (" --dry-run" if check.dry else "") + "`", "",
+             "| step | status | seconds | result |", "|---|---|---|---|"]
+    for s in check.steps:
+        lines.append(f"| {s.name} | {s.status} | {s.seconds:.0f} | {_summary(s)} |")
+    kernels = next((s for s in check.steps if s.name == "kernels"), None)
+    if kernels and kernels.figures.get("rows"):
+        lines += ["", "Which path Keras took per layer (one epoch, batch 64, 32 units), against "
+                  "the `kernel` tag lstm-sweep records:", "",
+                  "| layer | policy (compute dtype) | Keras hook | cuDNN calls | ran | tag | "
+                  "epoch s (first, with compile) |", "|---|---|---|---|---|---|---|"]
+        for r in kernels.figures["rows"]:
+            hooks = "; ".join(r["keras_hooks"]) or "none (generic loop)"
+            lines.append(f"| {r['layer']} | {r['precision']} ({r['compute_dtype']}) | {hooks} | "
+                         f"{r['cudnn_calls']} | {r['ran']} | {r['tag']}"
+                         f"{'' if r['agrees'] else ' (differs)'} | "
+                         f"{r['epoch_s']} ({r['first_epoch_s']}) |")
+    sweeps = [s for s in check.steps if "trials" in s.figures]
+    if sweeps:
+        sets = ", ".join(DRY_SETS if check.dry else GPU_SETS)
+        lines += ["", f"`lstm-sweep run bench/gpu_sweep.yaml` (6 trials: lstm, gru, peephole, "
+                  f"each bidirectional or not; {sets}; --gpus 0: the first 2 trials, 2 epochs; "
+                  f"mixed precision: the first 3); trials per hour from the trials' own seconds "
+                  f"(compiles included; a fresh JAX compile cache per run; each run stops "
+                  f"starting trials at 60% of its step's limit):", "",
+                  "| run | trials done | trials/hour | median trial s | wall s | best val_loss "
+                  "| kernel tags |", "|---|---|---|---|---|---|---|"]
+        for s in sweeps:
+            f = s.figures
+            tags = ", ".join(f"{k}={v}" for k, v in sorted(f.get("kernels", {}).items()))
+            lines.append(f"| {s.name} | {f.get('completed')}/{f.get('trials')} | "
+                         f"{_num(f.get('trials_per_hour'))} | {_num(f.get('trial_s_median'))} | "
+                         f"{_num(f.get('wall_s'))} | {_num(f.get('best_val_loss'), 4)} | "
+                         f"{tags} |")
+        lines += ["", *trial_table(sweeps)]
+    notes = [n for s in check.steps for n in (f"{s.name}: {x}" for x in s.notes)]
+    unused = unused_bundle(check) if not check.args.only else None
+    if unused is not None:
+        notes.append("bundled distributions no process reported importing: "
+                     + (", ".join(unused) or "none") + " (a process stopped by a signal, such as "
+                     "the local mlflow server, may not report; the --gpus step proves the "
+                     "server's)")
+    if notes:
+        lines += ["", *[f"- {n}" for n in notes]]
+    return "\n".join(lines) + "\n"
+
+
+def trial_table(sweeps: list[Step]) -> list[str]:
+    """Each trial's seconds (compile included) and steady seconds per epoch, per run, and the
+    ratios between runs over the trials both completed (a run cut by its time limit finished
+    fewer)."""
+    lines: list[str] = []
+    for key, what in (("seconds_by_trial", "Seconds per trial (compile included)"),
+                      ("epoch_s_by_trial", "Seconds per epoch after the first (no compile)")):
+        runs = {s.name: s.figures.get(key, {}) for s in sweeps}
+        labels = sorted({label for seconds in runs.values() for label in seconds})
+        if not labels:
+            continue
+        names = list(runs)
+        lines += [f"{what}:", "", "| trial | " + " | ".join(names) + " |",
+                  "|---" * (len(names) + 1) + "|"]
+        lines += [f"| {label} | " + " | ".join(_num(runs[n].get(label)) for n in names) + " |"
+                  for label in labels]
+        lines.append("")
+        for fast, slow in (("sweep on GPU", "sweep on CPU"),
+                           ("mixed precision on GPU", "sweep on GPU")):
+            a, b = runs.get(fast, {}), runs.get(slow, {})
+            common = sorted(set(a) & set(b))
+            if common:
+                ratio = sum(b[k] for k in common) / sum(a[k] for k in common)
+                unit = "trials per hour" if key == "seconds_by_trial" else "epochs per hour"
+                lines.append(f"- {unit}, {fast} / {slow}: {ratio:.2f}x (over the "
+                             f"{len(common)} trials both completed: {', '.join(common)})")
+        lines.append("")
+    return lines
+
+
+def unused_bundle(check: Check) -> list[str] | None:
+    """Distributions installed from the bundle that no audited process imported."""
+    site, audit = os.environ.get("GPU_CHECK_SITE"), os.environ.get("GPU_CHECK_AUDIT")
+    if not site or not audit or not Path(audit).is_dir():
+        return None
+    imported: set[str] = set()
+    for dump in Path(audit).glob("*.txt"):
+        imported.update(dump.read_text().splitlines()[1:])
+    unused = []
+    for record in Path(site).glob("*.dist-info/RECORD"):
+        files = {str(Path(site) / line.split(",")[0]) for line in record.read_text().splitlines()}
+        if not files & imported:
+            unused.append(record.parent.name.split("-")[0])
+    return sorted(unused)
+
+
+def _summary(step: Step) -> str:
+    f = step.figures
+    if step.name == "preflight":
+        return (f"JAX backend {f.get('jax_backend', '?')}, Keras backend "
+                f"{f.get('keras_backend', '?')}")
+    if step.name == "contracts":
+        return str(f.get("pytest", ""))
+    if step.name == "kernels" and f.get("rows"):
+        rows = f["rows"]
+        return (f"{sum(r['ran'] == 'cudnn' for r in rows)} of {len(rows)} layer/precision "
+                f"pairs on cuDNN; tags agree for {sum(r['agrees'] for r in rows)}")
+    if "trials" in f:
+        extra = f"; on {', '.join(f.get('tuner_ids', []))}" if step.name == "--gpus 0" else ""
+        return (f"{f.get('completed')}/{f.get('trials')} trials, "
+                f"{_num(f.get('trials_per_hour'))} trials/hour{extra}")
+    return ""
+
+
+def _num(value: Any, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}g}"
+
+
+def _tail(text: str, lines: int = 3) -> str:
+    kept = [line for line in text.strip().splitlines() if line.strip()][-lines:]
+    return " / ".join(kept)[-400:]
+
+
+def _last_json(text: str) -> dict[str, Any] | None:
+    for line in reversed(text.strip().splitlines()):
+        if line.startswith("{"):
+            try:
+                return dict(json.loads(line))
+            except ValueError:
+                return None
+    return None
+
+
+def _importable(module: str, env: dict[str, str]) -> bool:
+    return subprocess.run([sys.executable, "-c", f"import {module}"], env=env,
+                          capture_output=True).returncode == 0
+
+
+def _gpu_name() -> str:
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total,driver_version",
+                              "--format=csv,noheader"], capture_output=True, text=True,
+                             timeout=20).stdout.strip()
+        return out or "no GPU (nvidia-smi answered nothing)"
+    except (OSError, subprocess.TimeoutExpired):
+        return "no GPU (no nvidia-smi)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dry-run", action="store_true", help="the same steps on the CPU, tiny")
+    parser.add_argument("--work", default="/tmp/gpu-check", help="scratch folder")
+    parser.add_argument("--budget", type=float, default=420.0,
+                        help="seconds for all steps together (default 420: the check must end "
+                             "within 8 minutes on the GPU machine, installing included)")
+    parser.add_argument("--only", help="comma-separated step names to run (default all)")
+    parser.add_argument("--preflight", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.preflight:
+        return preflight()
+    if args.probe:
+        return probe(args.dry_run)
+    started = dt.datetime.now().astimezone()
+    check = Check(args)
+    plan = [("preflight", check.preflight), ("kernels", check.kernels),
+            ("contracts", check.contracts),
+            ("sweep on GPU", lambda s: check.sweep(s, [])),
+            ("sweep on CPU", lambda s: check.sweep(s, [], cpu=True)),
+            ("--gpus 0", check.pinned),
+            ("mixed precision on GPU", lambda s: check.sweep(
+                s, ["training.mixed_precision=true", "tuner.max_trials=3"]))]
+    wanted = {n.strip() for n in args.only.split(",")} if args.only else None
+    for name, fn in plan:
+        if wanted is None or name in wanted or name == "preflight":
+            check.step(name, fn)
+        if name == "preflight" and check.steps[-1].status != "ok":
+            break  # nothing else can run
+    text = report(check, started)
+    out = Path(os.environ["OUT"]) if os.environ.get("OUT") else BENCH
+    out.mkdir(parents=True, exist_ok=True)
+    suffix = "-dry-run" if args.dry_run else ""
+    (out / f"gpu_check{suffix}.md").write_text(text)
+    (out / f"gpu_check{suffix}.log").write_text("\n".join(check.log))
+    print("\n" + text)
+    print(f"(written to {out / f'gpu_check{suffix}.md'} and gpu_check{suffix}.log)")
+    failed = [s.name for s in check.steps if s.status in ("failed", "timed out")]
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
