@@ -394,7 +394,7 @@ def report(check: Check, started: dt.datetime) -> str:
              f"- machine: {_gpu_name()}; JAX sees {facts.get('devices', '?')} "
              f"({facts.get('device_kind', '?')}); {os.cpu_count()} CPU cores; Python "
              f"{facts.get('python', platform.python_version())}",
-             f"- versions: " + ", ".join(f"{k} {v}" for k, v in
+             "- versions: " + ", ".join(f"{k} {v}" for k, v in
                                          facts.get("versions", {}).items()),
              f"- TensorFlow imported by a JAX process: {facts.get('tensorflow_imported', '?')}",
              "- command: `bench/gpu_check.sh" + (" --dry-run" if check.dry else "") + "`", "",
