@@ -302,7 +302,7 @@ def tables(measured: Measured, configs: list[Config], names: list[str], quick: b
             why = "" if met or met is None else _why_missed(
                 measured.cpu_ratios[config][name].median)
             targets.append(Target(f"'{name}' <= {PEEPHOLE_TARGET:.2f}x Keras LSTM per epoch, "
-                                  f"{LABELS[config]}", f"measured {value:.2f}x", met, why))
+                                  f"{LABELS[config]}", f"measured {value:.3f}x", met, why))
     return [table(headers, rows)], targets
 
 

@@ -508,7 +508,9 @@ def _summary(step: Step) -> str:
 
 
 def _num(value: Any, digits: int = 3) -> str:
-    return "-" if value is None else f"{value:.{digits}g}"
+    if value is None:
+        return "-"
+    return f"{value:.0f}" if abs(value) >= 10 ** digits else f"{value:.{digits}g}"
 
 
 def _tail(text: str, lines: int = 3) -> str:
