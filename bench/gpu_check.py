@@ -3,10 +3,10 @@
 Started by ``bench/gpu_check.sh``, which installs the wheel bundle offline first. Steps, each in
 its own processes with a time limit, under one overall budget (the machine is lent for minutes):
 
-1. preflight: every module a JAX run imports, and the devices JAX sees;
-2. kernels: which recurrent layers Keras hands to cuDNN on JAX (LSTM, GRU, peephole,
-   bidirectional LSTM and GRU), in float32 and under mixed precision, against the ``kernel`` tag
-   lstm-sweep predicts (``model/kernel_tags.py``);
+1. preflight (bench/gpu_probe.py): every module a JAX run imports, and the devices JAX sees;
+2. kernels (bench/gpu_probe.py): which recurrent layers Keras hands to cuDNN on JAX (LSTM, GRU,
+   peephole, bidirectional LSTM and GRU), in float32 and under mixed precision, against the
+   ``kernel`` tag lstm-sweep predicts (``model/kernel_tags.py``);
 3. the cell contract tests (``pytest -m backend_contract tests/model``) on JAX;
 4. ``lstm-sweep run bench/gpu_sweep.yaml`` (every family, bidirectional or not) on the GPU, and
 5. the same sweep with ``JAX_PLATFORMS=cpu``: trials per hour, GPU against CPU;
@@ -14,8 +14,9 @@ its own processes with a time limit, under one overall budget (the machine is le
    mlflow server, and whether its trials saw the GPU;
 7. the sweep's first three trials with ``training.mixed_precision: true`` on the GPU.
 
-Writes ``gpu_check.md`` (ready to paste into bench/RESULTS.md) and ``gpu_check.log`` (every
-step's output) into ``$OUT`` when set (the device tool's folder), else ``bench/``. ``--dry-run``
+Writes ``gpu_check.md`` (bench/gpu_report.py; ready to paste into bench/RESULTS.md) and
+``gpu_check.log`` (every step's output) into ``$OUT`` when set (the device tool's folder), else
+``bench/``. ``--dry-run``
 runs the same steps on the CPU with tiny settings, to prove the check works before a GPU is lent.
 """
 
@@ -25,21 +26,19 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from gpu_report import Step, report
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 SWEEP = BENCH / "gpu_sweep.yaml"
-MODULES = ("keras", "keras_tuner", "mlflow", "pydantic", "sqlalchemy", "alembic", "yaml",
-           "pandas", "scipy", "statsmodels", "sklearn", "flask", "uvicorn", "jax")
 # Sweep settings per mode: (--set items, seconds the step may take at most).
 GPU_SETS = ["training.epochs=3"]
 DRY_SETS = ["data.generate.length=20", "data.generate.samples=256", "training.epochs=2",
@@ -49,17 +48,6 @@ DRY_SETS = ["data.generate.length=20", "data.generate.samples=256", "training.ep
 # under 25 s left is skipped.
 STEP_LIMITS = {"preflight": 60, "kernels": 90, "contracts": 100, "sweep on GPU": 100,
                "sweep on CPU": 100, "--gpus 0": 90, "mixed precision on GPU": 80}
-
-
-@dataclass
-class Step:
-    """One step's outcome: ok / failed / timed out / skipped, its seconds, figures, notes."""
-
-    name: str
-    status: str = "skipped"
-    seconds: float = 0.0
-    figures: dict[str, Any] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
 
 
 class Check:
@@ -126,7 +114,7 @@ class Check:
 
     # ------------------------------------------------------------------ the steps
     def preflight(self, step: Step) -> str:
-        code, out = self.run(step, [sys.executable, str(BENCH / "gpu_check.py"), "--preflight"],
+        code, out = self.run(step, [sys.executable, str(BENCH / "gpu_probe.py"), "preflight"],
                              ROOT, {**self.env, "KERAS_BACKEND": "jax"})
         facts = _last_json(out)
         if facts:
@@ -144,7 +132,7 @@ class Check:
         return "ok"
 
     def kernels(self, step: Step) -> str:
-        code, out = self.run(step, [sys.executable, str(BENCH / "gpu_check.py"), "--probe",
+        code, out = self.run(step, [sys.executable, str(BENCH / "gpu_probe.py"), "probe",
                                     *(["--dry-run"] if self.dry else [])],
                              ROOT, {**self.env, "KERAS_BACKEND": "jax"})
         rows = _last_json(out)
@@ -265,254 +253,6 @@ def steady_epoch_seconds(client: Any, run_id: str) -> float | None:
     return statistics.median(gaps) if gaps else None
 
 
-# ---------------------------------------------------------------------- child modes
-def preflight() -> None:
-    """Print one JSON line: what imports, with which version, and what JAX sees."""
-    from importlib import import_module
-
-    facts: dict[str, Any] = {"python": platform.python_version(), "missing": [], "versions": {}}
-    for name in MODULES:
-        try:
-            module = import_module(name)
-            facts["versions"][name] = getattr(module, "__version__", "?")
-        except Exception as error:  # noqa: BLE001 - report any import failure
-            facts["missing"].append(f"{name} ({type(error).__name__}: {error})"[:200])
-    try:
-        import jax
-
-        facts["jax_backend"] = jax.default_backend()
-        facts["devices"] = [str(d) for d in jax.devices()]
-        facts["device_kind"] = jax.devices()[0].device_kind
-    except Exception as error:  # noqa: BLE001
-        facts["missing"].append(f"jax devices ({error})"[:200])
-    try:
-        import keras
-
-        facts["keras_backend"] = keras.backend.backend()
-        facts["tensorflow_imported"] = "tensorflow" in sys.modules
-    except Exception as error:  # noqa: BLE001
-        facts["missing"].append(f"keras ({error})"[:200])
-    print(json.dumps(facts))
-
-
-PROBE_LAYERS = (("lstm", False), ("gru", False), ("peephole", False), ("lstm", True),
-                ("gru", True))
-
-
-def probe(dry: bool) -> None:
-    """Which path Keras takes for each recurrent layer on this backend and device: one JSON line.
-
-    Wraps Keras' backend hooks (``backend.lstm``, ``gru``, ``bidirectional_lstm``,
-    ``bidirectional_gru``: a backend's fast path, or NotImplementedError for the generic loop)
-    and ``jax.experimental.rnn.lstm`` (the cuDNN call Keras' JAX LSTM makes), trains each model
-    for one epoch, and compares with ``kernel_tags.trial_kernel``'s prediction.
-    """
-    import keras
-    import numpy as np
-    from keras.src import backend as kb
-
-    from lstm_automl.model.backend import prepare_backend
-    from lstm_automl.model.cells import make_recurrent_layer
-    from lstm_automl.model.kernel_tags import gpu_visible, trial_kernel
-
-    prepare_backend()
-    calls: list[str] = []
-
-    def spy(name: str, fn: Any) -> Any:
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            try:
-                result = fn(*args, **kwargs)
-            except NotImplementedError as refused:
-                why = f" ({str(refused)[:60]})" if str(refused) else ""
-                calls.append(f"{name}: refused{why}")
-                raise
-            calls.append(f"{name}: taken")
-            return result
-        return wrapped
-
-    for hook in ("lstm", "gru", "bidirectional_lstm", "bidirectional_gru"):
-        if hasattr(kb, hook):
-            setattr(kb, hook, spy(hook, getattr(kb, hook)))
-    cudnn_calls = [0]
-    try:
-        import jax.experimental.rnn as jrnn
-
-        original = jrnn.lstm
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            cudnn_calls[0] += 1
-            return original(*args, **kwargs)
-
-        jrnn.lstm = counted  # type: ignore[assignment]
-    except ImportError:
-        pass
-    steps, samples = (20, 128) if dry else (100, 1024)
-    rng = np.random.default_rng(0)
-    x = rng.random((samples, steps, 2), dtype=np.float32)
-    y = x[:, :, 0].mean(axis=1, keepdims=True)
-    rows = []
-    for precision in ("float32", "mixed_float16"):
-        for family, bidirectional in PROBE_LAYERS:
-            keras.mixed_precision.set_global_policy(precision)  # clear_session resets it
-            calls.clear()
-            cudnn_calls[0] = 0
-            keras.utils.set_random_seed(1)
-            layer = make_recurrent_layer(family, 32, return_sequences=False)
-            if bidirectional:
-                layer = keras.layers.Bidirectional(layer)
-            model = keras.Sequential([keras.Input((steps, 2)), layer,
-                                      keras.layers.Dense(1, dtype="float32")])
-            model.compile(optimizer="adam", loss="mse")
-            start = time.perf_counter()
-            model.fit(x, y, batch_size=64, epochs=1, verbose=0)
-            first = time.perf_counter() - start
-            start = time.perf_counter()
-            model.fit(x, y, batch_size=64, epochs=1, verbose=0)
-            epoch = time.perf_counter() - start
-            predicted = trial_kernel({"cell": family, "bidirectional": bidirectional},
-                                     gpu_visible(), "jax").kernel
-            ran = "cudnn" if cudnn_calls[0] else ("cpu" if not gpu_visible() else "generic")
-            rows.append({"layer": f"{'bidirectional ' if bidirectional else ''}{family}",
-                         "precision": precision, "keras_hooks": sorted(set(calls)),
-                         "cudnn_calls": cudnn_calls[0], "ran": ran, "tag": predicted,
-                         "agrees": ran == predicted, "compute_dtype": layer.compute_dtype,
-                         "first_epoch_s": round(first, 2),
-                         "epoch_s": round(epoch, 3)})
-            keras.backend.clear_session()
-    keras.mixed_precision.set_global_policy("float32")
-    print(json.dumps({"rows": rows}))
-
-
-# ---------------------------------------------------------------------- the report
-def report(check: Check, started: dt.datetime) -> str:
-    facts = next((s.figures for s in check.steps if s.name == "preflight"), {})
-    mode = ("DRY RUN on the CPU (tiny settings; figures are not meaningful)" if check.dry
-            else "GPU")
-    lines = [f"## gpu_check: lstm-sweep on JAX on a lent GPU ({mode})", "",
-             f"- date (start): {started:%Y-%m-%d %H:%M %Z}; total "
-             f"{sum(s.seconds for s in check.steps):.0f} s of a {check.args.budget:.0f} s budget",
-             f"- machine: {_gpu_name()}; JAX sees {facts.get('devices', '?')} "
-             f"({facts.get('device_kind', '?')}); {os.cpu_count()} CPU cores; Python "
-             f"{facts.get('python', platform.python_version())}",
-             "- versions: " + ", ".join(f"{k} {v}" for k, v in
-                                         facts.get("versions", {}).items()),
-             f"- TensorFlow imported by a JAX process: {facts.get('tensorflow_imported', '?')}",
-             "- command: `bench/gpu_check.sh" + (" --dry-run" if check.dry else "") + "`", "",
-             "| step | status | seconds | result |", "|---|---|---|---|"]
-    for s in check.steps:
-        lines.append(f"| {s.name} | {s.status} | {s.seconds:.0f} | {_summary(s)} |")
-    kernels = next((s for s in check.steps if s.name == "kernels"), None)
-    if kernels and kernels.figures.get("rows"):
-        lines += ["", "Which path Keras took per layer (one epoch, batch 64, 32 units), against "
-                  "the `kernel` tag lstm-sweep records:", "",
-                  "| layer | policy (compute dtype) | Keras hook | cuDNN calls | ran | tag | "
-                  "epoch s (first, with compile) |", "|---|---|---|---|---|---|---|"]
-        for r in kernels.figures["rows"]:
-            hooks = "; ".join(r["keras_hooks"]) or "none (generic loop)"
-            lines.append(f"| {r['layer']} | {r['precision']} ({r['compute_dtype']}) | {hooks} | "
-                         f"{r['cudnn_calls']} | {r['ran']} | {r['tag']}"
-                         f"{'' if r['agrees'] else ' (differs)'} | "
-                         f"{r['epoch_s']} ({r['first_epoch_s']}) |")
-    sweeps = [s for s in check.steps if "trials" in s.figures]
-    if sweeps:
-        sets = ", ".join(DRY_SETS if check.dry else GPU_SETS)
-        lines += ["", f"`lstm-sweep run bench/gpu_sweep.yaml` (6 trials: lstm, gru, peephole, "
-                  f"each bidirectional or not; {sets}; --gpus 0: the first 2 trials, 2 epochs; "
-                  f"mixed precision: the first 3); trials per hour from the trials' own seconds "
-                  f"(compiles included; a fresh JAX compile cache per run; each run stops "
-                  f"starting trials at 60% of its step's limit):", "",
-                  "| run | trials done | trials/hour | median trial s | wall s | best val_loss "
-                  "| kernel tags |", "|---|---|---|---|---|---|---|"]
-        for s in sweeps:
-            f = s.figures
-            tags = ", ".join(f"{k}={v}" for k, v in sorted(f.get("kernels", {}).items()))
-            lines.append(f"| {s.name} | {f.get('completed')}/{f.get('trials')} | "
-                         f"{_num(f.get('trials_per_hour'))} | {_num(f.get('trial_s_median'))} | "
-                         f"{_num(f.get('wall_s'))} | {_num(f.get('best_val_loss'), 4)} | "
-                         f"{tags} |")
-        lines += ["", *trial_table(sweeps)]
-    notes = [n for s in check.steps for n in (f"{s.name}: {x}" for x in s.notes)]
-    unused = unused_bundle(check) if not check.args.only else None
-    if unused is not None:
-        notes.append("bundled distributions no process reported importing: "
-                     + (", ".join(unused) or "none") + " (a process stopped by a signal, such as "
-                     "the local mlflow server, may not report; the --gpus step proves the "
-                     "server's)")
-    if notes:
-        lines += ["", *[f"- {n}" for n in notes]]
-    return "\n".join(lines) + "\n"
-
-
-def trial_table(sweeps: list[Step]) -> list[str]:
-    """Each trial's seconds (compile included) and steady seconds per epoch, per run, and the
-    ratios between runs over the trials both completed (a run cut by its time limit finished
-    fewer)."""
-    lines: list[str] = []
-    for key, what in (("seconds_by_trial", "Seconds per trial (compile included)"),
-                      ("epoch_s_by_trial", "Seconds per epoch after the first (no compile)")):
-        runs = {s.name: s.figures.get(key, {}) for s in sweeps}
-        labels = sorted({label for seconds in runs.values() for label in seconds})
-        if not labels:
-            continue
-        names = list(runs)
-        lines += [f"{what}:", "", "| trial | " + " | ".join(names) + " |",
-                  "|---" * (len(names) + 1) + "|"]
-        lines += [f"| {label} | " + " | ".join(_num(runs[n].get(label)) for n in names) + " |"
-                  for label in labels]
-        lines.append("")
-        for fast, slow in (("sweep on GPU", "sweep on CPU"),
-                           ("mixed precision on GPU", "sweep on GPU")):
-            a, b = runs.get(fast, {}), runs.get(slow, {})
-            common = sorted(set(a) & set(b))
-            if common:
-                ratio = sum(b[k] for k in common) / sum(a[k] for k in common)
-                unit = "trials per hour" if key == "seconds_by_trial" else "epochs per hour"
-                lines.append(f"- {unit}, {fast} / {slow}: {ratio:.2f}x (over the "
-                             f"{len(common)} trials both completed: {', '.join(common)})")
-        lines.append("")
-    return lines
-
-
-def unused_bundle(check: Check) -> list[str] | None:
-    """Distributions installed from the bundle that no audited process imported."""
-    site, audit = os.environ.get("GPU_CHECK_SITE"), os.environ.get("GPU_CHECK_AUDIT")
-    if not site or not audit or not Path(audit).is_dir():
-        return None
-    imported: set[str] = set()
-    for dump in Path(audit).glob("*.txt"):
-        imported.update(dump.read_text().splitlines()[1:])
-    unused = []
-    for record in Path(site).glob("*.dist-info/RECORD"):
-        files = {str(Path(site) / line.split(",")[0]) for line in record.read_text().splitlines()}
-        if not files & imported:
-            unused.append(record.parent.name.split("-")[0])
-    return sorted(unused)
-
-
-def _summary(step: Step) -> str:
-    f = step.figures
-    if step.name == "preflight":
-        return (f"JAX backend {f.get('jax_backend', '?')}, Keras backend "
-                f"{f.get('keras_backend', '?')}")
-    if step.name == "contracts":
-        return str(f.get("pytest", ""))
-    if step.name == "kernels" and f.get("rows"):
-        rows = f["rows"]
-        return (f"{sum(r['ran'] == 'cudnn' for r in rows)} of {len(rows)} layer/precision "
-                f"pairs on cuDNN; tags agree for {sum(r['agrees'] for r in rows)}")
-    if "trials" in f:
-        extra = f"; on {', '.join(f.get('tuner_ids', []))}" if step.name == "--gpus 0" else ""
-        return (f"{f.get('completed')}/{f.get('trials')} trials, "
-                f"{_num(f.get('trials_per_hour'))} trials/hour{extra}")
-    return ""
-
-
-def _num(value: Any, digits: int = 3) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.0f}" if abs(value) >= 10 ** digits else f"{value:.{digits}g}"
-
-
 def _tail(text: str, lines: int = 3) -> str:
     kept = [line for line in text.strip().splitlines() if line.strip()][-lines:]
     return " / ".join(kept)[-400:]
@@ -533,16 +273,6 @@ def _importable(module: str, env: dict[str, str]) -> bool:
                           capture_output=True).returncode == 0
 
 
-def _gpu_name() -> str:
-    try:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total,driver_version",
-                              "--format=csv,noheader"], capture_output=True, text=True,
-                             timeout=20).stdout.strip()
-        return out or "no GPU (nvidia-smi answered nothing)"
-    except (OSError, subprocess.TimeoutExpired):
-        return "no GPU (no nvidia-smi)"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true", help="the same steps on the CPU, tiny")
@@ -551,13 +281,7 @@ def main() -> None:
                         help="seconds for all steps together (default 420: the check must end "
                              "within 8 minutes on the GPU machine, installing included)")
     parser.add_argument("--only", help="comma-separated step names to run (default all)")
-    parser.add_argument("--preflight", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.preflight:
-        return preflight()
-    if args.probe:
-        return probe(args.dry_run)
     started = dt.datetime.now().astimezone()
     check = Check(args)
     plan = [("preflight", check.preflight), ("kernels", check.kernels),
@@ -573,7 +297,8 @@ def main() -> None:
             check.step(name, fn)
         if name == "preflight" and check.steps[-1].status != "ok":
             break  # nothing else can run
-    text = report(check, started)
+    text = report(check.steps, check.dry, args.budget, started,
+                  DRY_SETS if args.dry_run else GPU_SETS, audit=not args.only)
     out = Path(os.environ["OUT"]) if os.environ.get("OUT") else BENCH
     out.mkdir(parents=True, exist_ok=True)
     suffix = "-dry-run" if args.dry_run else ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ sys.path.insert(0, str(BENCH))
 
 import gpu_check  # noqa: E402
 import gpu_env  # noqa: E402
+import gpu_report  # noqa: E402
 
 
 def bundle_pins() -> dict[str, str]:
@@ -49,17 +51,15 @@ def test_the_stand_in_environment_holds_only_the_machine_list(tmp_path):
     assert found == ["numpy", "yaml"]
 
 
-def test_the_report_compares_gpu_and_cpu_over_the_trials_both_finished(tmp_path):
-    args = gpu_check.argparse.Namespace(dry_run=True, work=str(tmp_path), budget=60.0, only=None)
-    check = gpu_check.Check(args)
-    gpu = gpu_check.Step("sweep on GPU", "ok", 30.0, {
+def test_the_report_compares_gpu_and_cpu_over_the_trials_both_finished():
+    gpu = gpu_report.Step("sweep on GPU", "ok", 30.0, {
         "trials": 3, "completed": 3, "trials_per_hour": 360.0, "kernels": {"lstm": "cudnn"},
         "seconds_by_trial": {"lstm": 2.0, "gru": 4.0, "peephole": 6.0}})
-    cpu = gpu_check.Step("sweep on CPU", "timed out", 150.0, {
+    cpu = gpu_report.Step("sweep on CPU", "timed out", 150.0, {
         "trials": 2, "completed": 2, "trials_per_hour": 100.0, "kernels": {"lstm": "cpu"},
         "seconds_by_trial": {"lstm": 10.0, "gru": 20.0}})
-    check.steps = [gpu, cpu]
-    text = gpu_check.report(check, gpu_check.dt.datetime(2026, 1, 1))
+    text = gpu_report.report([gpu, cpu], dry=True, budget=60.0, started=datetime(2026, 1, 1),
+                             sets=gpu_check.DRY_SETS, audit=False)
     assert "| sweep on CPU | timed out | 150 |" in text
     # (10 + 20) / (2 + 4): the peephole trial the CPU never reached is left out
     assert re.search(r"sweep on GPU / sweep on CPU: 5\.00x \(over the 2 trials", text)

@@ -38,3 +38,22 @@ if os.environ.get("GPU_CHECK_AUDIT"):
             signal.signal(signal.SIGTERM, _on_term)
     except ValueError:
         pass
+
+
+def _chain() -> None:
+    """Run the sitecustomize this one shadows, if the interpreter has one further down the path
+    (an image may set things up there)."""
+    import importlib.util
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    for folder in sys.path:
+        candidate = os.path.join(folder or ".", "sitecustomize.py")
+        if os.path.abspath(folder or ".") == here or not os.path.isfile(candidate):
+            continue
+        spec = importlib.util.spec_from_file_location("_shadowed_sitecustomize", candidate)
+        if spec is not None and spec.loader is not None:
+            spec.loader.exec_module(importlib.util.module_from_spec(spec))
+        return
+
+
+_chain()
