@@ -46,7 +46,8 @@ def validate_command(args: argparse.Namespace) -> int:
                 print(f"  {key}: {value}")
     # On a GPU the sweep's run header shows these too; validate shows them on any machine,
     # since the file may be meant for a GPU elsewhere.
-    kernel_notes = [n for n in space_kernel_notes(config.search.specs()) if n not in loaded.notes]
+    kernel_notes = [n for n in space_kernel_notes(config.search.specs(), backend.name)
+                    if n not in loaded.notes]
     for note in [*loaded.notes, *kernel_notes]:
         print(f"note: {note}")
     return 0

@@ -101,26 +101,41 @@ def gpu_visible() -> bool:
     return Path("/dev/nvidia0").exists() or Path("/proc/driver/nvidia/version").exists()
 
 
-def space_kernel_notes(specs: Mapping[str, Any]) -> list[str]:
-    """Notes when the search space sends trials to the slow (non-cuDNN) path on a GPU.
+def space_kernel_notes(specs: Mapping[str, Any], backend: str = "tensorflow") -> list[str]:
+    """Notes when the search space sends trials to the slow (non-cuDNN) path on a GPU with
+    ``backend`` (the families each backend hands to cuDNN differ: ``CUDNN_BY_BACKEND``).
 
     ``specs`` are the sweep's parameter specs (``SearchConfig.specs()``); read-only, no TF.
     """
     from lstm_automl.config.schema import spec_values
 
+    families = CUDNN_BY_BACKEND.get(backend, CUDNN_FAMILIES)
     notes: list[str] = []
     cells = [str(c) for c in (spec_values(specs["cell"]) or [])]
-    slow = [c for c in cells if c not in CUDNN_FAMILIES]
+    slow = [c for c in cells if c not in families]
     if slow:
         which = " and ".join(slow)
-        fast = [c for c in cells if c in CUDNN_FAMILIES]
+        fast = [c for c in cells if c in families]
         tail = f"; {' and '.join(fast)} use cuDNN" if fast else ""
-        notes.append(f"search.cell: on a GPU, {which} trials run Keras' generic step loop, "
-                     f"several times slower than cuDNN{tail}")
-    if any(c in CUDNN_FAMILIES for c in cells) and _can_be_positive(specs["recurrent_dropout"]):
-        notes.append("search.recurrent_dropout: can be > 0, which takes lstm/gru trials off "
+        notes.append(f"search.cell: on a GPU with {backend}, {which} trials run Keras' generic "
+                     f"step loop, several times slower than cuDNN{tail}")
+    if any(c in families for c in cells) and _can_be_positive(specs["recurrent_dropout"]):
+        names = "/".join(families)
+        notes.append(f"search.recurrent_dropout: can be > 0, which takes {names} trials off "
                      "cuDNN onto the generic loop on a GPU (use dropout instead to keep cuDNN)")
     return notes
+
+
+def planned_backend(configured: str = "auto") -> str:
+    """The backend a sweep with ``training.backend: configured`` would run here, without
+    importing a framework (TensorFlow's rules where none could be chosen)."""
+    from lstm_automl.errors import ConfigError
+    from lstm_automl.model.backend import choose_backend
+
+    try:
+        return choose_backend(configured).name
+    except ConfigError:
+        return "tensorflow"
 
 
 def _can_be_positive(spec: Any) -> bool:

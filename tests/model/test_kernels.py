@@ -52,7 +52,8 @@ def test_space_notes_name_what_leaves_cudnn():
     notes = space_kernel_notes(_specs(BASE + "search:\n  cell: {choice: [lstm, peephole, "
                                       "simple_rnn]}\n  recurrent_dropout: {float: [0.0, 0.3]}\n"))
     assert len(notes) == 2
-    assert "peephole and simple_rnn trials run Keras' generic step loop" in notes[0]
+    assert notes[0].startswith("search.cell: on a GPU with tensorflow, peephole and simple_rnn "
+                               "trials run Keras' generic step loop")
     assert "lstm use cuDNN" in notes[0]
     assert notes[1].startswith("search.recurrent_dropout: can be > 0")
 
@@ -69,7 +70,21 @@ def test_validate_prints_the_gpu_notes(capsys):
     # sunspots_families searches peephole and simple_rnn next to lstm and gru
     assert main(["validate", str(SWEEPS / "sunspots_families.yaml"), "--no-data"]) == 0
     out = capsys.readouterr().out
-    assert "note: search.cell: on a GPU, peephole and simple_rnn trials" in out
+    assert "note: search.cell: on a GPU with " in out
+    assert "peephole and simple_rnn trials run Keras' generic step loop" in out
+
+
+def test_space_notes_follow_the_backend_rules():
+    """On JAX only LSTM has a cuDNN path (GRU runs a fused scan), so a GRU space gets a note
+    there and none on TensorFlow."""
+    gru = _specs(BASE + "search: {cell: {choice: [lstm, gru]}, recurrent_dropout: 0.1}\n")
+    on_tf = space_kernel_notes(gru, "tensorflow")
+    on_jax = space_kernel_notes(gru, "jax")
+    assert [n.split(":")[0] for n in on_tf] == ["search.recurrent_dropout"]
+    assert "lstm/gru trials off cuDNN" in on_tf[0]
+    assert on_jax[0].startswith("search.cell: on a GPU with jax, gru trials run Keras' generic")
+    assert on_jax[0].endswith("; lstm use cuDNN")
+    assert "takes lstm trials off cuDNN" in on_jax[1]
 
 
 # ------------------------------------------------------------------- TensorFlow from here on
