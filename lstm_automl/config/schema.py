@@ -775,8 +775,8 @@ class TunerConfig(_Strict):
         f"after it and the running one stops at it (keeping its best epoch), then the sweep is "
         f"evaluated and registered as usual")
     target: Number | None = Field(
-        None, description="stop the sweep once a trial's objective reaches this value (at or "
-        "below it when minimising, at or above when maximising)")
+        None, description="stop the sweep at the first epoch whose objective reaches this "
+        "value (at or below it when minimising, at or above when maximising)")
     start_with: list[dict[StrictStr, Any]] = Field(
         default_factory=list, description="configurations to try first, e.g. your current "
         "model: [{units: 64, layers: 2, learning_rate: 0.001}]; values left out take the "

@@ -43,6 +43,29 @@ class TimeLimit(keras.callbacks.Callback):
         self._check()
 
 
+class TargetReached(keras.callbacks.Callback):
+    """Stops training at the first epoch whose ``objective`` reaches ``tuner.target``: the sweep
+    has what it was asked for, so the epochs after it and every later trial are skipped (the
+    oracle then hands out no new trial, ``Budget.stop_reason``)."""
+
+    def __init__(self, objective: str, target: float, minimise: bool, stop: TrialStop) -> None:
+        super().__init__()
+        self.objective, self.target, self.minimise, self.stop = objective, target, minimise, stop
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> TargetReached:
+        return TargetReached(self.objective, self.target, self.minimise, self.stop)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        value = (logs or {}).get(self.objective)
+        if value is None or not math.isfinite(float(value)) or self.model.stop_training:
+            return
+        if float(value) <= self.target if self.minimise else float(value) >= self.target:
+            self.model.stop_training = True
+            if self.stop.pruned is None:
+                self.stop.reason = (f"stopped at epoch {epoch + 1}: tuner.target {self.target:g} "
+                                    f"reached ({self.objective} {float(value):.4g})")
+
+
 @dataclass
 class Budget:
     """What limits one sweep in time and quality (each None when unset)."""
@@ -53,9 +76,10 @@ class Budget:
     target: float | None = None  # tuner.target
     minimise: bool = True
 
-    def time_limits(self, stop: TrialStop) -> list[keras.callbacks.Callback]:
-        """The callbacks that end one trial's training at its own limit or the sweep's."""
-        limits = []
+    def trial_stoppers(self, stop: TrialStop, objective: str) -> list[keras.callbacks.Callback]:
+        """The callbacks that end one trial's training at its own time limit, the sweep's, or
+        at the epoch that reaches the target."""
+        limits: list[keras.callbacks.Callback] = []
         if self.trial_time is not None:
             limits.append(TimeLimit(time.time() + self.trial_time,
                                     f"stopped at training.max_trial_time "
@@ -63,6 +87,8 @@ class Budget:
         if self.deadline is not None:
             limits.append(TimeLimit(self.deadline, f"stopped at tuner.max_time "
                                     f"({format_duration(self.max_time or 0)})", stop))
+        if self.target is not None:
+            limits.append(TargetReached(objective, self.target, self.minimise, stop))
         return limits
 
     def stop_reason(self, scores: list[float]) -> str | None:

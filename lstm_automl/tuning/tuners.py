@@ -332,7 +332,7 @@ class MlflowTrialsMixin(private.FencedTunerMixin):
         return histories
 
     def _stoppers(self, trial: kt.engine.trial.Trial) -> list[keras.callbacks.Callback]:
-        """The callbacks that may end this trial early: pruning, time limits."""
+        """The callbacks that may end this trial early: pruning, time limits, the target."""
         stop = self._stop = TrialStop()
         stoppers: list[keras.callbacks.Callback] = []
         oracle = self.oracle  # type: ignore[attr-defined]
@@ -343,7 +343,7 @@ class MlflowTrialsMixin(private.FencedTunerMixin):
             stoppers.append(PruneTrial(self.pruning, oracle.objective.name, trial.trial_id,
                                        report, self._peers, stop))
         if self.budget is not None:
-            stoppers += self.budget.time_limits(stop)
+            stoppers += self.budget.trial_stoppers(stop, oracle.objective.name)
         return stoppers
 
     def _stopped(self, record: TrialRecord) -> None:
