@@ -40,6 +40,7 @@ __all__ = [
     "wrap_random_values",
     "ended_trial_ids",
     "has_queued_retries",
+    "hold_queued_retries",
     "has_running_trials",
     "is_worker",
     "rebuild_grid_walk",
@@ -253,6 +254,16 @@ def ended_trial_ids(oracle: Any) -> list[str]:
 def has_queued_retries(oracle: Any) -> bool:
     """Interrupted trials wait to be retried (False for a worker's remote oracle)."""
     return bool(getattr(oracle, "_retry_queue", None))
+
+
+def hold_queued_retries(oracle: Any) -> list[str]:
+    """Empty the retry queue (a sweep that must stop starts no retried trial either); the held
+    trials stay unfinished in the oracle's state, so a later resume queues them again
+    (``repair_reloaded_oracle``). Returns the held trial ids."""
+    held = list(getattr(oracle, "_retry_queue", None) or [])
+    if held:
+        oracle._retry_queue = []
+    return held
 
 
 def has_running_trials(oracle: Any) -> bool:

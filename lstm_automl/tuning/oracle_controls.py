@@ -16,6 +16,7 @@ from typing import Any
 
 from lstm_automl.errors import ConfigError
 from lstm_automl.tuning._keras_tuner_private import (
+    hold_queued_retries,
     is_duplicate,
     wrap_objective_check,
     wrap_random_values,
@@ -60,22 +61,33 @@ def best_of_own_trials(oracle: Any) -> None:
 
 
 def stop_when(oracle: Any, budget: Budget) -> None:
-    """No new trial once the deadline passed or the target was reached; the reason is kept on
-    the oracle (``stop_reason``) for the console."""
-    original: Callable[[str], dict[str, Any]] = oracle.populate_space
+    """No new trial, and no retry of an interrupted one, once the deadline passed or the target
+    was reached; the reason is kept on the oracle (``stop_reason``) for the console."""
+    populate: Callable[[str], dict[str, Any]] = oracle.populate_space
+    create: Callable[..., Any] = oracle.create_trial
     oracle.stop_reason = None
 
-    def populate_space(trial_id: str) -> dict[str, Any]:
+    def reason() -> str | None:
         scores = [float(t.score) for t in list(oracle.trials.values())
                   if str(t.status) == "COMPLETED" and t.score is not None
                   and not is_seeded(t)]  # the target is for this sweep's own trials
-        reason = budget.stop_reason(scores)
-        if reason is not None:
-            oracle.stop_reason = reason
+        return budget.stop_reason(scores)
+
+    def populate_space(trial_id: str) -> dict[str, Any]:
+        why = reason()
+        if why is not None:
+            oracle.stop_reason = why
             return {"status": STOPPED, "values": None}
-        return original(trial_id)
+        return populate(trial_id)
+
+    def create_trial(*args: Any, **kwargs: Any) -> Any:
+        # keras-tuner hands out queued retries before it asks populate_space
+        if reason() is not None:
+            hold_queued_retries(oracle)
+        return create(*args, **kwargs)
 
     oracle.populate_space = populate_space
+    oracle.create_trial = create_trial
 
 
 class StartQueue:

@@ -173,3 +173,23 @@ def test_progress_says_time_left_and_estimates_the_rest():
     progress.seconds += [30.0, 90.0]
     assert progress.text().endswith("about 4:00 to go")  # 4 trials x 60 s
     assert Progress(Budget(), time.time()).text() == ""
+
+
+@pytest.mark.parametrize("target, retried", [(0.3, False), (0.1, True)])
+def test_an_interrupted_trial_is_not_retried_once_the_target_is_reached(target, retried):
+    from lstm_automl.tuning._keras_tuner_private import repair_reloaded_oracle
+
+    made = oracle()
+    finish(made, made.create_trial("a"), 0.25)
+    interrupted = made.create_trial("b")  # running when the process died
+    made.save()
+    reloaded = oracle()
+    reloaded.reload()
+    assert repair_reloaded_oracle(reloaded) == [interrupted.trial_id]
+    install(reloaded, "random", Budget(target=target, minimise=True), [])
+    trial = reloaded.create_trial("c")
+    if retried:  # the target is not reached: the interrupted trial runs again first
+        assert trial.trial_id == interrupted.trial_id and trial.status == "RUNNING"
+    else:
+        assert trial.status == "STOPPED"
+        assert reloaded.stop_reason == "tuner.target 0.3 reached (0.25)"
