@@ -205,6 +205,8 @@ def print_result(loaded: LoadedSweep, reporter: Reporter, result: SweepResult) -
                   f"{'lower' if reporter.minimise else 'higher'} is better)")
     for line in reporter.leaderboard(result.records):
         reporter.line(line)
+    if result.mattered:
+        reporter.line(f"What mattered: {result.mattered}")
     metrics = "  ".join(f"{k} {v:.4g}" for k, v in result.test_metrics.items())
     units = "" if result.higher_is_better else " in original units"
     what = f" ({result.final_model})" if result.final_model and \

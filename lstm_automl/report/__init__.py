@@ -23,4 +23,12 @@ def log_sweep_figures(client: Any, parent_run_id: str) -> list[str]:
     return log(client, parent_run_id)
 
 
-__all__ = ["log_sweep_figures", "sweep_figures"]
+def log_sweep_pictures(client: Any, parent_run_id: str) -> tuple[list[str], Any]:
+    """``log_sweep_figures``, and what mattered (``report.importance.Mattered``) for the
+    console; the importances are also logged as ``importance_<key>`` metrics on the run."""
+    from lstm_automl.report.figures import log_sweep_pictures as log
+
+    return log(client, parent_run_id)
+
+
+__all__ = ["log_sweep_figures", "log_sweep_pictures", "sweep_figures"]

@@ -77,7 +77,7 @@ def finish_sweep(prep: Prepared, tuner: Any, records: list[TrialRecord]) -> Swee
         _register(prep, data, final.model, result)
     with tracking_call(uri, "closing the sweep's run"):
         _close(tracker, result, config.tuner.objective)
-    _log_pictures(tracker.uri, result.parent_run_id)
+    result.mattered = _log_pictures(tracker.uri, result.parent_run_id)
     return result
 
 
@@ -162,16 +162,23 @@ def _close(tracker: SweepTracker, result: SweepResult, objective: str) -> None:
     tracker.finish_sweep(metrics, result.best.values, summary_of(result))
 
 
-def _log_pictures(uri: str, run_id: str) -> None:
-    """Pictures are a convenience: a plotting problem must never fail a finished sweep."""
+def _log_pictures(uri: str, run_id: str) -> str:
+    """Log the pictures; returns what mattered, in one line for the console ('' if unknown).
+    Pictures are a convenience: a plotting problem must never fail a finished sweep."""
     try:
         from mlflow import MlflowClient
 
-        from lstm_automl.report import log_sweep_figures
+        from lstm_automl.report import log_sweep_pictures
 
-        log_sweep_figures(MlflowClient(tracking_uri=uri), run_id)
+        paths, found = log_sweep_pictures(MlflowClient(tracking_uri=uri), run_id)
     except Exception as exc:  # matplotlib or the store: say so and keep the result
         print(f"  note: could not draw the sweep's pictures: {failure_reason(str(exc))}")
+        return ""
+    if found.reason:
+        return found.reason
+    where = " (plots/hyperparameter_importance.png)" if \
+        "plots/hyperparameter_importance.png" in paths else ""
+    return f"{found.top_sentence()}; fANOVA over {len(found.trials)} scored trials{where}"
 
 
 def completed_result(prep: Prepared) -> SweepResult:

@@ -124,6 +124,10 @@ def test_what_mattered_finds_the_learning_rate_and_draws_both_pictures(isolated_
     assert max(line.get_linewidth() for line in trial_lines) > 3  # the champion
     assert {"hyperparameter_importance", "parallel_coordinates"} <= {
         Path(p).stem for p in log_sweep_figures(client, pid)}
+    logged = client.get_run(pid).data.metrics  # sortable across sweeps in the MLflow UI
+    assert logged["importance_learning_rate"] == pytest.approx(share)
+    assert set(found.shares) == {k.removeprefix("importance_") for k in logged
+                                 if k.startswith("importance_")}
 
     page = report_html(client, sweep, {})
     section = page.split("<h2>What mattered</h2>", 1)[1].split("</section>", 1)[0]
@@ -145,3 +149,14 @@ def test_too_few_trials_say_so_instead_of_a_picture(isolated_workdir):
     assert "parallel_coordinates" in figures  # every trial is still shown, without a verdict
     page = report_html(client, sweep, {})
     assert "No importances: too few scored trials to tell what mattered" in page
+
+
+def test_the_sweep_says_what_mattered_in_one_console_line(isolated_workdir):
+    """What ``lstm-sweep run`` prints under its leaderboard, from the pictures it just logged."""
+    from lstm_automl.session.finish import _log_pictures
+
+    _, pid = recorded_sweep(isolated_workdir, learning_rate_matters(24))
+    line = _log_pictures(f"sqlite:///{isolated_workdir / 'm.db'}", pid)
+    assert line.startswith("learning_rate ")
+    assert line.endswith("; fANOVA over 24 scored trials (plots/hyperparameter_importance.png)")
+    assert line.count("%") == 3  # the top three

@@ -62,6 +62,7 @@ def test_median_pruning_stops_losers_and_bayesian_still_learns_their_scores(tmp_
     out = capsys.readouterr().out
     assert "trial 2 pruned at epoch 1: val_loss" in out and "> median" in out
     assert "Leaderboard (1 of 4 trials completed, 3 pruned;" in out
+    assert "What mattered: too few scored trials to tell what mattered: 4, at least 8" in out
 
     client, parent, children = trial_runs(tmp_path, "median")
     first, *rest = children
