@@ -12,6 +12,9 @@ The sweep runs with ``training.recycle_every: 0`` (one process), so what is meas
 process keeps per trial; recycling (lstm_automl/recycle.py) is only the backstop. Objects
 frozen by ``gc.freeze`` at the start of the search (lstm_automl/trial_memory.py) are counted.
 
+``--backend jax`` runs the same sweep on Keras' JAX backend (issue 11: what a long JAX sweep
+keeps, such as jitted functions and device arrays); the live JAX arrays are counted beside RSS.
+
 Target (issue 6): RSS growth from trial 10 to trial 30 under 10%.
 """
 
@@ -51,7 +54,8 @@ search:
   batch_size: 16
 tuner: {{algorithm: random, max_trials: {trials}, objective: val_loss, directory: {tuner_dir},
          max_consecutive_failures: 5}}
-training: {{epochs: {epochs}, early_stopping_patience: null, recycle_every: 0}}
+training: {{epochs: {epochs}, early_stopping_patience: null, recycle_every: 0,
+           backend: {backend}}}
 tracking: {{tracking_uri: "sqlite:///{db}", experiment: bench_memory, register: false}}
 """
 
@@ -66,7 +70,10 @@ def main() -> None:
     p = _common.parser(__doc__.splitlines()[0])
     p.add_argument("--trials", type=int, help="trials (default 30; quick 3)")
     p.add_argument("--epochs", type=int, help="epochs per trial (default 2; quick 1)")
+    p.add_argument("--backend", choices=("tensorflow", "jax"), default="tensorflow",
+                   help="Keras backend of the sweep (default tensorflow)")
     args = p.parse_args()
+    os.environ["KERAS_BACKEND"] = args.backend
     started = time.perf_counter()
     trials = args.trials or (3 if args.quick else 30)
     epochs = args.epochs or (1 if args.quick else 2)
@@ -78,11 +85,23 @@ def main() -> None:
     from lstm_automl.cli import main as cli_main
     from lstm_automl.framework_logs import import_tensorflow_quietly
 
-    import_tensorflow_quietly()
+    if args.backend == "tensorflow":
+        import_tensorflow_quietly()
+    import keras  # noqa: F401
+    import keras_tuner  # noqa: F401
     import mlflow  # noqa: F401
+
+    def live_arrays() -> int:
+        """Device arrays JAX still holds (0 on TensorFlow)."""
+        if args.backend != "jax":
+            return 0
+        import jax
+
+        return len(jax.live_arrays())
 
     baseline_rss = rss_mib()
     samples: dict[int, tuple[float, int, str]] = {}
+    arrays: dict[int, int] = {}
     kinds: dict[int, Counter[str]] = {}
     original = console.Reporter.on_trial
 
@@ -92,6 +111,7 @@ def main() -> None:
             objects = gc.get_objects()
             count = len(objects) + gc.get_freeze_count()
             samples[record.number] = (rss_mib(), count, record.status)
+            arrays[record.number] = live_arrays()
             if record.number in (early, late):  # what kinds of objects pile up, for the fix
                 kinds[record.number] = Counter(_kind(o) for o in objects)
             del objects
@@ -103,7 +123,7 @@ def main() -> None:
         folder = Path(tmp)
         path = folder / "sweep.yaml"
         path.write_text(SWEEP.format(trials=trials, epochs=epochs, tuner_dir=folder / "tuner",
-                                     db=folder / "mlflow.db"))
+                                     db=folder / "mlflow.db", backend=args.backend))
         cwd = os.getcwd()
         os.chdir(folder)
         out = io.StringIO()
@@ -120,15 +140,19 @@ def main() -> None:
     missing = [n for n in checkpoints if n not in samples]
     if missing:
         raise SystemExit(f"no RSS sample after trial(s) {missing}; got {sorted(samples)}")
-    rows = [["after importing TensorFlow, keras-tuner, MLflow", f"{baseline_rss:.0f}", "-", "-"]]
+    frameworks = "TensorFlow" if args.backend == "tensorflow" else "Keras on JAX"
+    rows = [[f"after importing {frameworks}, keras-tuner, MLflow", f"{baseline_rss:.0f}", "-",
+             "-", "-"]]
     shown = sorted(set(checkpoints) | set(range(5, trials + 1, 5)))
     for number in shown:
         rss, objects, status = samples[number]
         rows.append([f"after trial {number} ({status.lower()})", f"{rss:.0f}",
-                     f"{rss - baseline_rss:+.0f}", f"{objects}"])
+                     f"{rss - baseline_rss:+.0f}", f"{objects}",
+                     f"{arrays[number]}" if args.backend == "jax" else "-"])
     rows.append(["after the sweep (best model evaluated)", f"{end_rss:.0f}",
-                 f"{end_rss - baseline_rss:+.0f}", "-"])
-    body = [table(["when", "RSS MiB", "vs after imports MiB", "gc-tracked objects"], rows)]
+                 f"{end_rss - baseline_rss:+.0f}", "-", "-"])
+    body = [table(["when", "RSS MiB", "vs after imports MiB", "gc-tracked objects",
+                   "live JAX arrays"], rows)]
     rss_early, objects_early, _ = samples[early]
     rss_late, objects_late, _ = samples[late]
     growth = (rss_late - rss_early) / rss_early
@@ -161,8 +185,9 @@ def main() -> None:
                    "meanwhile training.recycle_every bounds it by restarting the process")
     targets = [Target(f"RSS growth trial {early} -> {late} under {TARGET:.0%}",
                       f"measured {growth:+.1%}", met, reason)]
-    settings = (f"{trials} trials x {epochs} epochs of tiny models (builtin:nile, lookback 8, "
-                f"1-2 layers of 4-8 units, every family), random search, in-process CLI")
+    settings = (f"backend {args.backend}; {trials} trials x {epochs} epochs of tiny models "
+                f"(builtin:nile, lookback 8, 1-2 layers of 4-8 units, every family), random "
+                f"search, in-process CLI")
     _common.report(args, "memory: resident memory across trials", settings, body, targets,
                    started=started)
 
