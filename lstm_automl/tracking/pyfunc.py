@@ -75,11 +75,16 @@ def _load_pyfunc(path: str) -> SweepModel:
 
     keep_tensorflow_out()
     module_file = folder / PYTHON_MODULE_FILE
-    if module_file.exists():  # model.python: its file ships in code/, which MLflow puts on
-        # sys.path; importing it registers the custom Keras objects it defines
+    user_code = module_file.exists()
+    if user_code:  # model.python: its file ships in code/, which MLflow puts on sys.path;
+        # importing it registers the custom Keras objects it defines
         import importlib
 
         importlib.import_module(json.loads(module_file.read_text())["module"])
     spec_file = folder / SPEC_FILE
     spec = json.loads(spec_file.read_text()) if spec_file.exists() else None
-    return SweepModel(keras.saving.load_model(folder / KERAS_FILE), spec)
+    # Keras' safe mode refuses Lambda layers (their Python code is stored as bytecode). A model
+    # from the user's own file has just run that file's code, so safe mode protects nothing
+    # there, and without it such a model would register but never load.
+    model = keras.saving.load_model(folder / KERAS_FILE, safe_mode=not user_code)
+    return SweepModel(model, spec)
