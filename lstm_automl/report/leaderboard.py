@@ -22,7 +22,7 @@ from lstm_automl.tracking.tags import BASELINE_LABEL_TAG, STOPPED_TAG
 
 FORMATS = ("table", "csv", "json", "markdown")
 SHOWN_APART = ("cell", "layers", "units", "bidirectional")
-_BASELINE = re.compile(r"^baseline_(.+)_test_([a-z0-9]+)$")
+_BASELINE = re.compile(r"^baseline_(.+?)_test_([a-z0-9]+(?:_.+)?)$")  # _<target>: several
 _LIFT = re.compile(r"^test_([a-z0-9]+)_lift_over_best_baseline$")
 
 

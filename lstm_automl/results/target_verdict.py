@@ -85,7 +85,7 @@ class TargetsVerdict:
         """Which targets the champion beats, each against its own strongest baseline."""
         if self.beats is None:
             return "No baseline could be scored on the test split: the result is unjudged."
-        parts = [f"{t}: {_target_sentence(v)}" for t, v in self.per_target.items()]
+        parts = [f"{t}: {_target_sentence(v, self.metric)}" for t, v in self.per_target.items()]
         if self.beats:
             head = f"Beats the strongest baseline on every target ({', '.join(self.beaten)})."
         else:
@@ -95,7 +95,7 @@ class TargetsVerdict:
         return f"{head} Per target: {' '.join(parts)}"
 
 
-def _target_sentence(verdict: Verdict) -> str:
+def _target_sentence(verdict: Verdict, metric: str) -> str:
     """``beats sarima (SARIMA(...)), rmse 1.2 vs 1.5, 20.0% lower.`` and the like."""
     if verdict.beats is None or verdict.lift is None:
         return "no baseline."
@@ -105,7 +105,7 @@ def _target_sentence(verdict: Verdict) -> str:
     else:
         gap = f"{abs(verdict.lift):.1%} {'lower' if verdict.beats else 'higher'}"
     word = "beats" if verdict.beats else "LOSES to"
-    return f"{word} {verdict.named}, {verdict.metric} {champ} vs {base}, {gap}."
+    return f"{word} {verdict.named}, {metric} {champ} vs {base}, {gap}."
 
 
 def judge_targets(test_metrics: dict[str, float], baselines: dict[str, dict[str, float]],
@@ -115,7 +115,8 @@ def judge_targets(test_metrics: dict[str, float], baselines: dict[str, dict[str,
     labels = labels or {}
     per_target = {}
     for target in targets:
-        own = {name: labels.get(f"{name}/{target}", "") for name in baselines}
+        own = {name: labels.get(f"{name}/{target}") or labels.get(name, "")
+               for name in baselines}
         per_target[target] = judge(test_metrics, baselines, f"{metric}_{target}",
                                    higher_is_better, {k: v for k, v in own.items() if v})
     return TargetsVerdict(metric, higher_is_better, test_metrics.get(metric), per_target)
