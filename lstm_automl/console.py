@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from lstm_automl.config.params import split_layer_key
+from lstm_automl.results.target_verdict import TargetsVerdict
 from lstm_automl.results.trial_record import SCORED, TrialRecord, failure_reason
 
 if TYPE_CHECKING:
@@ -207,13 +208,20 @@ def print_result(loaded: LoadedSweep, reporter: Reporter, result: SweepResult) -
         reporter.line(line)
     if result.mattered:
         reporter.line(f"What mattered: {result.mattered}")
-    metrics = "  ".join(f"{k} {v:.4g}" for k, v in result.test_metrics.items())
+    verdict = result.verdict
+    several = isinstance(verdict, TargetsVerdict)
+    shown_metrics = _headline(result.test_metrics, verdict) if several else result.test_metrics
+    metrics = "  ".join(f"{k} {v:.4g}" for k, v in shown_metrics.items())
     units = "" if result.higher_is_better else " in original units"
+    if several:
+        units = ", mean over targets of each error / its training std"
     what = f" ({result.final_model})" if result.final_model and \
         result.final_model != f"{result.best.name} as trained" else ""
     reporter.line(f"\nBest: {result.best.name}{what}; test split{units}: {metrics}", QUIET)
-    verdict = result.verdict
-    for name, values in result.baselines.items():
+    if isinstance(verdict, TargetsVerdict):
+        for line in _per_target_lines(result, verdict):
+            reporter.line(line)
+    for name, values in ({} if several else result.baselines).items():
         label = result.baseline_labels.get(name, "")
         shown = f"{name} ({label})" if label and label != name else name
         mark = "  <- strongest" if name == verdict.baseline else ""
@@ -243,6 +251,41 @@ def print_result(loaded: LoadedSweep, reporter: Reporter, result: SweepResult) -
                           f"{result.model_name}/{result.model_version}')  (no 'champion' alias "
                           f"was given to it)")
     reporter.line(f"Done in {reporter.elapsed()}.")
+
+
+def _headline(metrics: dict[str, float], verdict: TargetsVerdict) -> dict[str, float]:
+    """The metrics that are not one target's."""
+    own = {key for t in verdict.per_target for key in _target_keys(metrics, t)}
+    return {k: v for k, v in metrics.items() if k not in own}
+
+
+def _target_keys(metrics: dict[str, float], target: str) -> dict[str, str]:
+    """``{rmse_load: rmse, ...}``: one target's keys among forecast metrics."""
+    return {f"{m}_{target}": m for m in _FORECAST_METRICS if f"{m}_{target}" in metrics}
+
+
+_FORECAST_METRICS = ("rmse", "mae", "mape")
+
+
+def _per_target_lines(result: SweepResult, verdict: TargetsVerdict) -> list[str]:
+    """Each target's test metrics in its own units, then its baselines, its strongest marked."""
+    lines = []
+    for target, judged in verdict.per_target.items():
+        own = {m: result.test_metrics[k] for k, m in _target_keys(result.test_metrics,
+                                                                   target).items()}
+        lines.append(f"  {target} (original units): "
+                     + "  ".join(f"{k} {v:.4g}" for k, v in own.items()))
+        for name, values in result.baselines.items():
+            scores = {m: values[k] for k, m in _target_keys(values, target).items()}
+            if not scores:
+                continue
+            label = result.baseline_labels.get(f"{name}/{target}") or \
+                result.baseline_labels.get(name, "")
+            shown = f"{name} ({label})" if label and label != name else name
+            mark = "  <- strongest" if name == judged.baseline else ""
+            lines.append(f"    baseline {shown}: "
+                         + "  ".join(f"{k} {v:.4g}" for k, v in scores.items()) + mark)
+    return lines
 
 
 def _minimise(loaded: LoadedSweep) -> bool:

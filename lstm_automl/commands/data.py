@@ -27,10 +27,14 @@ def data_command(args: argparse.Namespace) -> int:
         print(f"  {line}")
     report = data.baseline_report()
     strongest = data.best_baseline()
+    per_target = _strongest_per_target(report.metrics, data.primary_metric, data.higher_is_better)
     for name, metrics in report.metrics.items():
         shown = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items())
         label = f" ({report.labels[name]})" if report.labels.get(name) else ""
         mark = "  <- strongest" if strongest and strongest[0] == name else ""
+        if per_target:  # several targets: each has its own strongest baseline
+            mark = f"  <- strongest on {', '.join(per_target[name])}" if name in per_target \
+                else ""
         print(f"  baseline {name}{label} on the test split: {shown}{mark}")
     for note in report.notes:
         print(f"  note: {note}")
@@ -38,3 +42,19 @@ def data_command(args: argparse.Namespace) -> int:
     for line in data.preview(args.examples):
         print(f"  {line}")
     return 0
+
+
+def _strongest_per_target(metrics: dict[str, dict[str, float]], primary: str,
+                          higher_is_better: bool) -> dict[str, list[str]]:
+    """{baseline: the targets it is strongest on}, for data with several targets ({} else)."""
+    from lstm_automl.results.target_verdict import target_names
+
+    targets = dict.fromkeys(t for values in metrics.values()
+                            for t in target_names(values, primary))
+    out: dict[str, list[str]] = {}
+    for target in targets:
+        scored = {n: v[f"{primary}_{target}"] for n, v in metrics.items()
+                  if f"{primary}_{target}" in v}
+        best = (max if higher_is_better else min)(scored, key=scored.__getitem__)
+        out.setdefault(best, []).append(target)
+    return out

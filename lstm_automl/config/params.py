@@ -333,6 +333,17 @@ def _multi_step_checks(specs: dict[str, Any], data: Any) -> tuple[list[str], lis
     return [], notes
 
 
+def _several_targets_problems(specs: dict[str, Any]) -> list[str]:
+    """``window_norm``, ``residual`` and ``multi_step: recursive`` work on one target's history
+    channel, so a forecast of several target columns cannot use them."""
+    spec = specs.get("multi_step", "direct")
+    steps = list(spec.choice) if hasattr(spec, "choice") else [spec]
+    used = {name: _used(specs, name) for name in WINDOW_PARAMS}
+    used["multi_step"] = [v for v in steps if v == "recursive"]
+    return [f"search.{name}: {short_list(values)} works on one target's history; not with "
+            f"several data.target columns" for name, values in used.items() if values]
+
+
 def window_checks(specs: dict[str, Any], data: Any) -> tuple[list[str], list[str]]:
     """(problems, notes) of ``window_norm`` and ``residual`` for this sweep's data section.
 
@@ -342,6 +353,8 @@ def window_checks(specs: dict[str, Any], data: Any) -> tuple[list[str], list[str
     (``hypermodel.window_settings``) and a note says so. Config only: a season inferred from the
     time column is known once the data is read.
     """
+    if isinstance(getattr(data, "target", None), list) and len(data.target) > 1:
+        return _several_targets_problems(specs), []
     problems, notes = _multi_step_checks(specs, data)
     used = {name: _used(specs, name) for name in WINDOW_PARAMS}
     if not any(used.values()):

@@ -538,7 +538,10 @@ class ForecastDataConfig(_DataBase, _SearchesData):
     SEARCHABLE: ClassVar[tuple[str, ...]] = FORECAST_SEARCHABLE
 
     task: Literal["forecast"] = Field("forecast", description="what the model predicts")
-    target: StrictStr | None = Field(None, description="column to forecast (default: builtin's)")
+    target: StrictStr | Annotated[list[StrictStr], Field(
+            min_length=1, json_schema_extra={"uniqueItems": True})] | None = Field(
+        None, description="column to forecast, or a list of columns forecast together "
+        "(default: builtin's)")
     features: list[StrictStr] | FeatureChoice | None = Field(
         None, description="input columns (default: the target alone); {choice: [[a], [a, b]]} "
         "searches subsets"
@@ -583,6 +586,16 @@ class ForecastDataConfig(_DataBase, _SearchesData):
     def _known_names(cls, value: Any, info: ValidationInfo) -> Any:
         allowed = TRANSFORM_NAMES if info.field_name == "transform" else SCALING_NAMES
         return _known(value, allowed)
+
+    @field_validator("target", mode="after")
+    @classmethod
+    def _distinct_targets(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            repeated = sorted({name for name in value if value.count(name) > 1})
+            if repeated:
+                raise SpecError("", f"{', '.join(map(repr, repeated))} is listed twice; each "
+                                    f"target column once")
+        return value
 
 
 def _known(value: Any, allowed: tuple[str, ...]) -> Any:

@@ -61,6 +61,8 @@ class ModelShape:
     # ``window_norm`` and ``residual`` need them.
     target_channel: int | None = None
     season: int | None = None
+    # Forecasting several target columns: ``n_outputs`` is horizon x n_targets, target-major.
+    n_targets: int = 1
 
     @property
     def lookback(self) -> int:

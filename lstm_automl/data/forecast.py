@@ -1,7 +1,8 @@
 """Forecasting data: order, split chronologically, scale on train, cut windows.
 
 A window's targets always lie inside one split; its inputs may reach back into earlier rows,
-which is history a forecaster has at that moment, never the future.
+which is history a forecaster has at that moment, never the future. ``data.target`` may name
+several columns, forecast together (``data/targets.py`` has the output layout and metrics).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from lstm_automl.data.builtin import DATASETS, builtin_name, datasets_dir
 from lstm_automl.data.metrics import baseline_metrics, forecast_metrics
 from lstm_automl.data.scaling import Scaler
 from lstm_automl.data.table import Table, fill_missing, read_table
+from lstm_automl.data.targets import flatten, split_targets, spreads, suffixes
 from lstm_automl.data.transforms import TargetTransform
 from lstm_automl.errors import DataError
 
@@ -48,10 +50,30 @@ class ForecastData(SweepData):
     # Rolling-origin backtesting (data.backtest): earliest first, the last is the ordinary split.
     folds: list[BacktestFold] = field(default_factory=list, repr=False)
     backtest_step: int | None = None
+    # Every target column (``target`` is the first); one transform per target, all of one kind.
+    targets: list[str] = field(default_factory=list)
+    transforms: list[TargetTransform] = field(default_factory=list, repr=False)
+    target_series: np.ndarray | None = field(default=None, repr=False)  # rows x targets
+    target_spreads: np.ndarray | None = field(default=None, repr=False)  # training std each
+
+    def __post_init__(self) -> None:
+        self.targets = self.targets or [self.target]
+        self.transforms = self.transforms or [self.transform]
+        if self.target_series is None:
+            self.target_series = np.asarray(self.series)[:, None]
 
     @property
     def n_features(self) -> int:
         return len(self.features)
+
+    @property
+    def several(self) -> bool:
+        """More than one target column: metrics get per-target keys and a unitless headline."""
+        return len(self.targets) > 1
+
+    @property
+    def metric_suffixes(self) -> list[str]:
+        return suffixes(self.targets, self.source)
 
     def inverse_target(self, y_scaled: np.ndarray,
                        target_rows: np.ndarray | None = None) -> np.ndarray:
@@ -60,31 +82,55 @@ class ForecastData(SweepData):
         ``target_rows`` (each window's first target row) is needed when the target is
         differenced: the forecast is rebuilt from the last observed level before that row.
         """
+        if self.several:
+            scaler = self.target_scaler
+            return np.concatenate([
+                _inverse(block * scaler.scale[j] + scaler.offset[j], transform, target_rows)
+                for j, (block, transform) in enumerate(zip(
+                    split_targets(y_scaled, len(self.targets)), self.transforms, strict=True))
+            ], axis=1)
         unscaled = y_scaled * self.target_scaler.scale[0] + self.target_scaler.offset[0]
-        if self.transform.kind == "none":
-            return unscaled
-        return self.transform.inverse(unscaled, target_rows)
+        return _inverse(unscaled, self.transform, target_rows)
 
     def model_shape(self) -> ModelShape:
         """The target's input channel is scaled exactly as the outputs (``_Shaped.windows``
         fits both scalers on the same transformed values), so the model may add its level
         back to the forecast."""
         channel = self.features.index(self.target) if self.target in self.features else None
-        return ModelShape(self.lookback, self.n_features, self.horizon, "forecast",
-                          target_channel=channel, season=self.season)
+        if self.several:  # window_norm, residual and recursive work on one target's channel
+            channel = None
+        return ModelShape(self.lookback, self.n_features, self.horizon * len(self.targets),
+                          "forecast", target_channel=channel, season=self.season,
+                          n_targets=len(self.targets))
 
     def actual(self, split: str = "test") -> np.ndarray:
         """The true future values of each window of ``split``, original units."""
         rows = self.splits[split].index
+        if self.several:  # target-major, as the model's outputs
+            assert self.target_series is not None
+            future = self.target_series[rows[:, None] + np.arange(self.horizon)]
+            return np.concatenate([future[:, :, j] for j in range(len(self.targets))], axis=1)
         return self.series[rows[:, None] + np.arange(self.horizon)]
 
     def evaluate(self, predicted: np.ndarray) -> dict[str, float]:
         test = self.splits["test"]
-        return forecast_metrics(self.actual(), self.inverse_target(predicted, test.index))
+        forecast = self.inverse_target(predicted, test.index)
+        if not self.several:
+            return forecast_metrics(self.actual(), forecast)
+        n = len(self.targets)
+        per_target = {
+            suffix: forecast_metrics(actual, predicted_block)
+            for suffix, actual, predicted_block in zip(
+                self.metric_suffixes, split_targets(self.actual(), n),
+                split_targets(forecast, n), strict=True)}
+        assert self.target_spreads is not None
+        return flatten(per_target, self.metric_suffixes, self.target_spreads)
 
     def _compute_baselines(self, budget_s: float) -> Baselines:
         """Naive and seasonal naive, plus AR, ETS and SARIMA fitted on every row before the test
         split and forecasting each test window from its own origin, as the model is scored."""
+        if self.several:
+            return self._baselines_per_target(budget_s)
         from lstm_automl.data.classical import classical_forecasts
 
         rows, actual = self.splits["test"].index, self.actual()
@@ -98,13 +144,51 @@ class ForecastData(SweepData):
             labels[forecast.name] = forecast.label
         return Baselines(metrics, {k: v for k, v in labels.items() if k in metrics}, notes)
 
+    def _baselines_per_target(self, budget_s: float) -> Baselines:
+        """Every baseline on each target's own series, on the same test windows; a baseline's
+        headline only where it could be scored on every target. Labels say what was fitted
+        to each target: ``ar/<target>``, and ``ar`` lists them all."""
+        from lstm_automl.data.classical import classical_forecasts
+
+        rows, n = self.splits["test"].index, len(self.targets)
+        assert self.target_series is not None and self.target_spreads is not None
+        per_name: dict[str, dict[str, dict[str, float]]] = {}
+        labels: dict[str, dict[str, str]] = {}
+        notes: list[str] = []
+        for j, (target, suffix, actual) in enumerate(zip(
+                self.targets, self.metric_suffixes, split_targets(self.actual(), n),
+                strict=True)):
+            series = self.target_series[:, j]
+            for name, values in baseline_metrics(series, rows, actual, self.horizon,
+                                                 self.season).items():
+                per_name.setdefault(name, {})[suffix] = values
+            fitted, target_notes = classical_forecasts(
+                series, self.split_rows["test"][0], rows, self.horizon, self.season,
+                budget_s=budget_s / n)
+            notes.extend(f"{target}: {note}" for note in target_notes)
+            for forecast in fitted:
+                per_name.setdefault(forecast.name, {})[suffix] = forecast_metrics(
+                    actual, forecast.predictions)
+                labels.setdefault(forecast.name, {})[suffix] = forecast.label
+        metrics = {name: flatten(values, self.metric_suffixes, self.target_spreads)
+                   for name, values in per_name.items()}
+        shown = {"naive": "last value",
+                 "seasonal_naive": f"value one season ({self.season}) earlier"}
+        flat: dict[str, str] = {k: v for k, v in shown.items() if k in metrics}
+        for name, by_target in labels.items():
+            flat[name] = "; ".join(f"{t}: {by_target[s]}" for t, s in zip(
+                self.targets, self.metric_suffixes, strict=True) if s in by_target)
+            flat.update({f"{name}/{s}": label for s, label in by_target.items()})
+        return Baselines(metrics, flat, notes)
+
     def prediction_table(self, predicted: np.ndarray) -> tuple[list[str], list[list[object]]]:
         test = self.splits["test"]
         forecast = self.inverse_target(predicted, test.index)
         actual = self.actual()
         steps = range(1, self.horizon + 1)
-        header = ["row", "time", *(f"actual_h{h}" for h in steps),
-                  *(f"predicted_h{h}" for h in steps)]
+        names = [f"{t}_" for t in self.targets] if self.several else [""]
+        header = ["row", "time", *(f"actual_{t}h{h}" for t in names for h in steps),
+                  *(f"predicted_{t}h{h}" for t in names for h in steps)]
         rows = []
         for i, row in enumerate(test.index):
             time = self.time_values[row] if self.time_values else ""
@@ -121,24 +205,34 @@ class ForecastData(SweepData):
                 when = (f"{self.time_values[start]}..{self.time_values[row - 1]} -> "
                         f"{self.time_values[row]}" if self.time_values else
                         f"rows {start}..{row - 1} -> {row}")
-                history = self.series[max(start, row - 4):row]
-                future = self.series[row:row + self.horizon]
-                lines.append(f"{split} window {i}: {when}: last inputs "
-                             f"{', '.join(f'{v:g}' for v in history)} -> target "
-                             f"{', '.join(f'{v:g}' for v in future)} ({self.target}, original "
-                             f"units; the model sees them {self.transform.kind}-transformed and "
-                             f"{self.target_scaler.kind}-scaled)")
+                lines.append(f"{split} window {i}: {when}: last inputs {self._shown(start, row)}"
+                             f"original units; the model sees them {self.transform.kind}-"
+                             f"transformed and {self.target_scaler.kind}-scaled)")
         return lines
+
+    def _shown(self, start: int, row: int) -> str:
+        """The last inputs and the future of each target: ``1, 2 -> target 3 (name,``."""
+        assert self.target_series is not None
+        parts = []
+        for j in range(len(self.targets)):
+            history = self.target_series[max(start, row - 4):row, j]
+            future = self.target_series[row:row + self.horizon, j]
+            parts.append(f"{', '.join(f'{v:g}' for v in history)} -> target "
+                         f"{', '.join(f'{v:g}' for v in future)}")
+        if not self.several:
+            return f"{parts[0]} ({self.target}, "
+        return "; ".join(f"{t}: {p}" for t, p in zip(self.targets, parts, strict=True)) + " ("
 
     def describe(self) -> str:
         sizes = " / ".join(f"{name} {len(w.x)}" for name, w in self.splits.items())
-        return (f"{self.source}, {self.target}; windows {sizes} (lookback {self.lookback}, "
-                f"horizon {self.horizon})")
+        return (f"{self.source}, {', '.join(self.targets)}; windows {sizes} (lookback "
+                f"{self.lookback}, horizon {self.horizon})")
 
     def summary(self) -> dict[str, object]:
         """Flat facts for the CLI and the MLflow parent run."""
         facts: dict[str, object] = {
-            "source": self.source, "target": self.target, "features": ",".join(self.features),
+            "source": self.source, "target": ",".join(self.targets),
+            "features": ",".join(self.features),
             "lookback": self.lookback, "horizon": self.horizon,
             "scaling": self.target_scaler.kind, "transform": self.transform.kind,
             "season": self.season,
@@ -169,6 +263,11 @@ class ForecastData(SweepData):
                          f"{self._span(fold.validation_rows)} ({len(fold.validation.x)} "
                          f"windows){last}")
         return lines
+
+
+def _inverse(unscaled: np.ndarray, transform: TargetTransform,
+             target_rows: np.ndarray | None) -> np.ndarray:
+    return unscaled if transform.kind == "none" else transform.inverse(unscaled, target_rows)
 
 
 def _resolve_source(config: ForecastDataConfig,
@@ -226,8 +325,9 @@ def _windows(values: np.ndarray, target: np.ndarray, rows: tuple[int, int], look
     positions = np.arange(first, stop - horizon + 1)
     x = np.stack([values[p - lookback:p] for p in positions]) if len(positions) else \
         np.zeros((0, lookback, values.shape[1]))
-    y = np.stack([target[p:p + horizon] for p in positions]) if len(positions) else \
-        np.zeros((0, horizon))
+    # target rows x targets: each window's futures target-major (data/targets.py)
+    y = np.stack([target[p:p + horizon].T.reshape(-1) for p in positions]) \
+        if len(positions) else np.zeros((0, horizon * target.shape[1]))
     return Windows(x.astype(np.float32), y.astype(np.float32), positions)
 
 
@@ -282,26 +382,26 @@ def prepare_forecast(config: ForecastDataConfig, base_dir: Path) -> ForecastData
     """Load, order, split, scale and window a forecasting dataset; DataError on bad data."""
     path, default_target, default_time = _resolve_source(config, base_dir)
     table = read_table(path)
-    target = config.target or default_target
-    if target is None:
-        raise DataError(f"{path}: data.target is required for a CSV source; columns: "
-                        f"{', '.join(table.columns)}")
+    targets = _target_names(config.target, default_target, table)
     assert not isinstance(config.features, FeatureChoice), "searched: use config.variant()"
-    features: list[str] = list(config.features or [target])
+    features: list[str] = list(config.features or targets)
     order, time_values = _order(table, config.time_column or default_time)
     columns: dict[str, np.ndarray] = {}
-    for column, key in ((target, "data.target"), *((c, "data.features") for c in features)):
+    for column, key in (*((t, "data.target") for t in targets),
+                        *((c, "data.features") for c in features)):
         raw = table.numeric(column, key, allow_missing=config.fill != "none")[order]
         columns[column] = fill_missing(raw, config.fill, path, column)
-    target_values = columns[target]
+    suffixes(targets, path)  # metric names must stay apart
+    target_values = np.column_stack([columns[t] for t in targets])  # rows x targets
     feature_values = np.column_stack([columns[c] for c in features])
     name = builtin_name(config.source)
     season = config.season or (DATASETS[name].season if name else infer_season(time_values))
-    transform = _fit_transform(config, target_values, season, path, target, order)
-    transformed = transform.forward()
+    transforms = [_fit_transform(config, columns[t], season, path, t, order) for t in targets]
+    transform = transforms[0]
+    transformed = np.column_stack([t.forward() for t in transforms])
     for index, column in enumerate(features):
-        if column == target:  # the model sees the target's history on the scale it predicts
-            feature_values[:, index] = transformed
+        if column in targets:  # the model sees a target's history on the scale it predicts
+            feature_values[:, index] = transformed[:, targets.index(column)]
     n = len(order)
     n_train, n_val, n_test = _split_sizes(config, name, n, time_values, path)
     lookback, horizon, scaling = config.lookback, config.horizon, config.scaling
@@ -339,14 +439,28 @@ def prepare_forecast(config: ForecastDataConfig, base_dir: Path) -> ForecastData
             folds.append(BacktestFold(number, train_rows, val_rows, parts["train"],
                                       parts["validation"], f_scaler, t_scaler))
     return ForecastData(
-        source=config.source if builtin_name(config.source) else str(path), target=target,
+        source=config.source if builtin_name(config.source) else str(path), target=targets[0],
         features=features, lookback=lookback, horizon=horizon,
         splits=splits, split_rows=split_rows, feature_scaler=feature_scaler,
         target_scaler=target_scaler, transform=transform, time_values=time_values,
-        season=season, series=target_values, time_column=config.time_column or default_time,
-        columns=columns, folds=folds,
+        season=season, series=target_values[:, 0],
+        time_column=config.time_column or default_time, columns=columns, folds=folds,
         backtest_step=(backtest.step or n_val) if backtest is not None else None,
+        targets=targets, transforms=transforms, target_series=target_values,
+        target_spreads=spreads(target_values, n_train),
     )
+
+
+def _target_names(target: str | list[str] | None, default: str | None,
+                  table: Table) -> list[str]:
+    """The target columns: one name, a list (forecast together), or the builtin's."""
+    names = [target] if isinstance(target, str) else list(target or [])
+    if not names and default is not None:
+        names = [default]
+    if not names:
+        raise DataError(f"{table.path}: data.target is required for a CSV source; columns: "
+                        f"{', '.join(table.columns)}")
+    return names
 
 
 @dataclass
@@ -354,8 +468,8 @@ class _Shaped:
     """The transformed series of one dataset, ready to be scaled and windowed for any split."""
 
     scaling: str
-    features: np.ndarray  # rows x features, the target column already transformed
-    target: np.ndarray  # the transformed target, one value per row
+    features: np.ndarray  # rows x features, the target columns already transformed
+    target: np.ndarray  # the transformed targets, rows x targets
     lookback: int
     horizon: int
     lost_rows: int
@@ -366,9 +480,9 @@ class _Shaped:
         scaled windows of each named part."""
         fit_rows = slice(self.lost_rows, fit_stop)
         feature_scaler = Scaler.fit(self.scaling, self.features[fit_rows])
-        target_scaler = Scaler.fit(self.scaling, self.target[fit_rows, None])
+        target_scaler = Scaler.fit(self.scaling, self.target[fit_rows])  # each target alone
         scaled_x = feature_scaler.transform(self.features)
-        scaled_y = target_scaler.transform(self.target[:, None])[:, 0]
+        scaled_y = target_scaler.transform(self.target)
         windows = {name: _windows(scaled_x, scaled_y, rows, self.lookback, self.horizon,
                                   self.lost_rows) for name, rows in parts.items()}
         return windows, feature_scaler, target_scaler

@@ -16,12 +16,13 @@ from lstm_automl.config.names import higher_is_better
 from lstm_automl.config.params import split_layer_key
 from lstm_automl.console import fmt_value as fmt  # one cell format for console and report
 from lstm_automl.report.store import SCORED, Sweep, Trial
-from lstm_automl.results.verdict import Verdict, judge
+from lstm_automl.results.target_verdict import TargetsVerdict, verdict_of
+from lstm_automl.results.verdict import Verdict
 from lstm_automl.tracking.tags import BASELINE_LABEL_TAG, STOPPED_TAG
 
 FORMATS = ("table", "csv", "json", "markdown")
 SHOWN_APART = ("cell", "layers", "units", "bidirectional")
-_BASELINE = re.compile(r"^baseline_(.+)_test_([a-z0-9]+)$")
+_BASELINE = re.compile(r"^baseline_(.+?)_test_([a-z0-9]+(?:_.+)?)$")  # _<target>: several
 _LIFT = re.compile(r"^test_([a-z0-9]+)_lift_over_best_baseline$")
 
 
@@ -155,10 +156,10 @@ class Outcome:
         return None if self.lift is None else self.lift > 0
 
     @property
-    def verdict(self) -> Verdict | None:
+    def verdict(self) -> Verdict | TargetsVerdict | None:
         if self.primary is None:
             return None
-        return judge(self.test, self.baselines, self.primary, higher_is_better(self.primary),
+        return verdict_of(self.test, self.baselines, self.primary, higher_is_better(self.primary),
                      self.labels)
 
 

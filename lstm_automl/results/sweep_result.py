@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lstm_automl.results.target_verdict import TargetsVerdict, verdict_of
 from lstm_automl.results.trial_record import TrialRecord, failure_reason
-from lstm_automl.results.verdict import Verdict, judge
+from lstm_automl.results.verdict import Verdict
 
 
 @dataclass
@@ -42,9 +43,10 @@ class SweepResult:
     mattered: str = ""  # "learning_rate 62%, cell 21%, units 9% (fANOVA, 12 scored trials)"
 
     @property
-    def verdict(self) -> Verdict:
-        """The champion against the strongest baseline: one judgement for every display."""
-        return judge(self.test_metrics, self.baselines, self.primary_metric,
+    def verdict(self) -> Verdict | TargetsVerdict:
+        """The champion against the strongest baseline (each target's, for several targets):
+        one judgement for every display."""
+        return verdict_of(self.test_metrics, self.baselines, self.primary_metric,
                      self.higher_is_better, self.baseline_labels)
 
     @property

@@ -44,6 +44,10 @@ class Verdict:
         shown = self.baseline_label
         return f"{self.baseline} ({shown})" if shown and shown != self.baseline else self.baseline
 
+    def shortfall(self) -> str:
+        """What the champion does not beat, for the registry's withheld reason."""
+        return f"the strongest baseline, {self.baseline}"
+
     def tag(self) -> str:
         """Short form for the sweep run's and model version's tag."""
         if self.beats is None:

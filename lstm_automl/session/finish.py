@@ -117,7 +117,7 @@ def _register(prep: Prepared, data: SweepData, model: Any, result: SweepResult) 
                    f"(mlflow.pyfunc).")
     withheld = None
     if config.tracking.champion_must_beat_baseline and verdict.beats is False:
-        withheld = (f"it does not beat the strongest baseline, {verdict.baseline} "
+        withheld = (f"it does not beat {verdict.shortfall()} "
                     f"(tracking.champion_must_beat_baseline)")
     candidate = Candidate(
         model_name=config.model_name,

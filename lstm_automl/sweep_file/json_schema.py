@@ -404,6 +404,10 @@ def _forecast_only_rules() -> list[Schema]:
                 several, {"type": "object", "required": ["choice"], "properties": {
                     "choice": {"type": "array", "items": several}}}]}}}}},
         "then": _search(multi_step=not_recursive)})
+    rules.append({  # several target columns: no single target channel to work on
+        "if": {"required": ["data"], "properties": {"data": {
+            "type": "object", "required": ["target"], "properties": {"target": several}}}},
+        "then": _search(window_norm=only_none, residual=only_none, multi_step=not_recursive)})
     # residual: seasonal_naive needs a season: set, the builtin's, or (a file) inferred from
     # data.time_column. Then data.season is required.
     no_season = {"anyOf": [{"not": {"required": ["season"]}},

@@ -248,6 +248,8 @@ _MERGED_MESSAGES = {
     ("data", "scaling"): "expected one of: " + ", ".join(cfg.SCALING_NAMES)
     + ", or {choice: [...]} to search it",
     ("data", "features"): "expected a list of column names, or {choice: [[a], [a, b]]}",
+    ("data", "target"): "expected a column name, or a list of distinct column names to "
+    "forecast together",
     ("split", "validation"): _SPLIT_MESSAGE,
     ("split", "test"): _SPLIT_MESSAGE,
     ("choice", "*"): "expected a plain value: a number, a string, true/false or null",
@@ -265,6 +267,8 @@ def _clean_loc(loc: list[Any]) -> tuple[list[Any], str | None]:
     if len(loc) >= 3 and loc[0] == "data" and loc[1] in cfg.SEARCHABLE_DATA and \
             isinstance(loc[2], str) and loc[2] != "choice":
         loc.pop(2)  # which member of "value or {choice: ...}" pydantic tried
+    if loc[:2] == ["data", "target"]:
+        del loc[2:]  # "name or list of names": one message for the key
     if loc and isinstance(loc[-1], str) and loc[-1] in _UNION_MEMBERS and len(loc) >= 2 and (
         loc[-1].startswith("constrained-") or isinstance(loc[-2], int)
         or loc[-2] in ("validation", "test")

@@ -18,14 +18,24 @@ SPEC_FILE = "preprocessing.json"
 
 
 def forecast_spec(data: Any) -> dict[str, Any]:
-    """What a forecasting model needs to accept raw history (see ``ForecastData``)."""
-    return {
+    """What a forecasting model needs to accept raw history (see ``ForecastData``).
+
+    ``targets`` only where several columns are forecast (the target scaler then has one column
+    per target, and the output one block of ``horizon`` steps per target)."""
+    spec = {
         "task": "forecast", "target": data.target, "features": list(data.features),
         "time_column": data.time_column, "lookback": data.lookback, "horizon": data.horizon,
         "transform": data.transform.kind, "lag": data.transform.lag,
         "feature_scaler": data.feature_scaler.to_dict(),
         "target_scaler": data.target_scaler.to_dict(),
     }
+    if len(getattr(data, "targets", [])) > 1:
+        spec["targets"] = list(data.targets)
+    return spec
+
+
+def _targets(spec: dict[str, Any]) -> list[str]:
+    return list(spec.get("targets") or [spec["target"]])
 
 
 def sequence_spec(data: Any) -> dict[str, Any]:
@@ -62,7 +72,9 @@ def _numeric(frame: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def _forecast_input(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    needed = list(dict.fromkeys([*spec["features"], spec["target"]]))
+    """The scaled window, and each target's levels (rows x targets) to rebuild forecasts on."""
+    targets = _targets(spec)
+    needed = list(dict.fromkeys([*spec["features"], *targets]))
     frame = frame.copy()
     frame.attrs["needed"] = needed
     time_column = spec.get("time_column")
@@ -74,33 +86,39 @@ def _forecast_input(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[np.ndarr
         raise RawInputError(f"{len(frame)} rows of history are too few: the model needs the last "
                             f"{rows} rows (lookback {spec['lookback']}{extra})")
     frame = frame.tail(rows)
-    target = _numeric(frame, spec["target"])
-    if spec["transform"].startswith("log"):
-        if np.any(target <= 0):
-            raise RawInputError(f"column '{spec['target']}' must be > 0 (the model works on logs)")
-        target = np.log(target)
     lag = spec["lag"]
-    changed = target[lag:] - target[:-lag] if lag else target
-    columns = []
-    for column in spec["features"]:
-        columns.append(changed if column == spec["target"] else _numeric(frame, column)[lag:])
+    levels, changed = [], {}
+    for name in targets:
+        target = _numeric(frame, name)
+        if spec["transform"].startswith("log"):
+            if np.any(target <= 0):
+                raise RawInputError(f"column '{name}' must be > 0 (the model works on logs)")
+            target = np.log(target)
+        levels.append(target)
+        changed[name] = target[lag:] - target[:-lag] if lag else target
+    columns = [changed[column] if column in changed else _numeric(frame, column)[lag:]
+               for column in spec["features"]]
     window = _scale(np.column_stack(columns), spec["feature_scaler"])
-    return window[None].astype(np.float32), target
+    return window[None].astype(np.float32), np.column_stack(levels)
 
 
 def _forecast_output(spec: dict[str, Any], predicted: np.ndarray,
                      levels: np.ndarray) -> pd.DataFrame:
-    changes = _unscale(np.asarray(predicted, dtype=np.float64)[0], spec["target_scaler"])
-    lag = spec["lag"]
-    out = changes.copy()
-    if lag:
-        for k in range(len(changes)):
-            base = levels[len(levels) - lag + k] if k < lag else out[k - lag]
-            out[k] = base + changes[k]
-    if spec["transform"].startswith("log"):
-        out = np.exp(out)
-    names = [f"{spec['target']}_h{h}" for h in range(1, spec["horizon"] + 1)]
-    return pd.DataFrame([out], columns=names)
+    """One row: ``<target>_h1 .. <target>_hH`` for each target, in original units."""
+    horizon, lag = spec["horizon"], spec["lag"]
+    flat = np.asarray(predicted, dtype=np.float64)[0]
+    values, names = [], []
+    for j, name in enumerate(_targets(spec)):
+        changes = _unscale(flat[j * horizon:(j + 1) * horizon], spec["target_scaler"], j)
+        own = levels[:, j]
+        out = changes.copy()
+        if lag:
+            for k in range(len(changes)):
+                base = own[len(own) - lag + k] if k < lag else out[k - lag]
+                out[k] = base + changes[k]
+        values.extend(np.exp(out) if spec["transform"].startswith("log") else out)
+        names.extend(f"{name}_h{h}" for h in range(1, horizon + 1))
+    return pd.DataFrame([values], columns=names)
 
 
 def _sequences(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[list[Any], list[np.ndarray]]:
@@ -183,7 +201,7 @@ def input_example(spec: dict[str, Any], data: Any) -> pd.DataFrame:
         rows = spec["lookback"] + spec["lag"]
         end = int(data.splits["test"].index[0])
         frame = pd.DataFrame({c: data.columns[c][end - rows:end] for c in
-                              dict.fromkeys([*spec["features"], spec["target"]])})
+                              dict.fromkeys([*spec["features"], *_targets(spec)])})
         if spec.get("time_column") and data.time_values:
             frame.insert(0, spec["time_column"], data.time_values[end - rows:end])
         return frame
