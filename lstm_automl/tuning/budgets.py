@@ -3,6 +3,9 @@
 The sweep's deadline is a wall-clock time, kept as a tag on the sweep run so that workers on other
 machines stop their trial at the same moment as the chief stops handing out new ones
 (oracle_controls.py). A trial cut by a time limit keeps its best epoch, like early stopping.
+
+``tuner.max_time`` is for the whole sweep, so the search ends early enough to leave what comes
+after it: the final model's trainings, the baselines and the registry (``FinishEstimate``).
 """
 
 from __future__ import annotations
@@ -66,6 +69,49 @@ class TargetReached(keras.callbacks.Callback):
                                     f"reached ({self.objective} {float(value):.4g})")
 
 
+FINISH_FIXED_S = 5.0  # test evaluation, registry, pictures (bench/overhead.py: 3.3 s on airline)
+BASELINE_CAP_S = (10.0, 60.0)  # what the baselines may spend: a median trial, within these
+
+
+@dataclass
+class FinishEstimate:
+    """Seconds a sweep needs after its search, from the trials it has seen so far: ``fits``
+    trainings of the final model (``final_model``: top_k x seeds, one fewer seed per member
+    without refit), each about a completed trial's time per epoch times its epochs less the
+    patience (a refit trains for the best epoch count), plus the baselines' cap and a fixed part.
+    """
+
+    fits: int = 0
+    patience: int = 0
+    per_fit: list[float] = field(default_factory=list)  # seconds, one per completed trial
+    trials: list[float] = field(default_factory=list)  # completed trials' seconds
+
+    def note(self, record: Any) -> None:
+        if record.status != "COMPLETED" or record.epochs <= 0 or record.seconds <= 0:
+            return
+        self.trials.append(float(record.seconds))
+        epochs = max(1, record.epochs - self.patience)
+        self.per_fit.append(float(record.seconds) / record.epochs * epochs)
+
+    def seconds(self) -> float | None:
+        """The estimate; None before any trial completed (nothing to go on)."""
+        if not self.trials:
+            return None
+        baselines = max(BASELINE_CAP_S[0], min(BASELINE_CAP_S[1], _median(self.trials)))
+        return FINISH_FIXED_S + baselines + self.fits * _median(self.per_fit)
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
+def final_model_fits(config: Any) -> int:
+    """Trainings the final model adds after the search (``FinishEstimate.fits``)."""
+    final = config.final_model
+    return final.top_k * (final.seeds if final.refit else final.seeds - 1)
+
+
 @dataclass
 class Budget:
     """What limits one sweep in time and quality (each None when unset)."""
@@ -75,6 +121,19 @@ class Budget:
     trial_time: float | None = None  # seconds: training.max_trial_time
     target: float | None = None  # tuner.target
     minimise: bool = True
+    finish: FinishEstimate = field(default_factory=FinishEstimate)
+
+    def search_deadline(self) -> float | None:
+        """When the search must end so that the sweep ends by ``deadline``."""
+        if self.deadline is None:
+            return None
+        return self.deadline - (self.finish.seconds() or 0.0)
+
+    def _used_up(self) -> str:
+        kept = self.finish.seconds()
+        tail = f" (about {fmt_seconds(kept)} kept for the final model and evaluation)" \
+            if kept else ""
+        return f"tuner.max_time ({format_duration(self.max_time or 0)}) is used up{tail}"
 
     def trial_stoppers(self, stop: TrialStop, objective: str) -> list[keras.callbacks.Callback]:
         """The callbacks that end one trial's training at its own time limit, the sweep's, or
@@ -84,8 +143,9 @@ class Budget:
             limits.append(TimeLimit(time.time() + self.trial_time,
                                     f"stopped at training.max_trial_time "
                                     f"({format_duration(self.trial_time)})", stop))
-        if self.deadline is not None:
-            limits.append(TimeLimit(self.deadline, f"stopped at tuner.max_time "
+        until = self.search_deadline()
+        if until is not None:
+            limits.append(TimeLimit(until, f"stopped at tuner.max_time "
                                     f"({format_duration(self.max_time or 0)})", stop))
         if self.target is not None:
             limits.append(TargetReached(objective, self.target, self.minimise, stop))
@@ -93,8 +153,9 @@ class Budget:
 
     def stop_reason(self, scores: list[float]) -> str | None:
         """Why no new trial may start (None: go on), given the scores of the ended trials."""
-        if self.deadline is not None and time.time() >= self.deadline:
-            return f"tuner.max_time ({format_duration(self.max_time or 0)}) is used up"
+        until = self.search_deadline()
+        if until is not None and time.time() >= until:
+            return self._used_up()
         if self.target is not None:
             reached = [s for s in scores if math.isfinite(s) and (
                 s <= self.target if self.minimise else s >= self.target)]
@@ -110,8 +171,10 @@ def make_budget(config: Any, minimise: bool, started: float,
     seconds = config.tuner.max_time_seconds
     if deadline is None and seconds is not None:
         deadline = started + seconds
+    patience = config.training.early_stopping_patience or 0
+    finish = FinishEstimate(final_model_fits(config), int(patience))
     return Budget(deadline, seconds, config.training.max_trial_seconds, config.tuner.target,
-                  minimise)
+                  minimise, finish)
 
 
 @dataclass
@@ -127,6 +190,7 @@ class Progress:
     def note(self, record: Any) -> None:
         if record.seconds > 0:
             self.seconds.append(float(record.seconds))
+        self.budget.finish.note(record)
 
     def text(self) -> str:
         """``; 1:18:00 of 2h left; about 0:35 to go`` ('' when there is nothing to say)."""

@@ -193,3 +193,43 @@ def test_an_interrupted_trial_is_not_retried_once_the_target_is_reached(target, 
     else:
         assert trial.status == "STOPPED"
         assert reloaded.stop_reason == "tuner.target 0.3 reached (0.25)"
+
+
+def test_the_search_leaves_time_for_the_final_model_and_evaluation():
+    """tuner.max_time is for the whole sweep: once a trial completed, the search ends early
+    enough for the final model's trainings, the baselines and the registry."""
+    from types import SimpleNamespace
+
+    from lstm_automl.tuning.budgets import FinishEstimate
+
+    finish = FinishEstimate(fits=10, patience=8)
+    assert finish.seconds() is None  # nothing to go on yet: the whole budget is the search's
+    finish.note(SimpleNamespace(status="FAILED", epochs=3, seconds=5.0))
+    finish.note(SimpleNamespace(status="COMPLETED", epochs=40, seconds=20.0))
+    assert finish.seconds() == pytest.approx(5 + 20 + 10 * 20 / 40 * 32)  # 185 s
+
+    budget = Budget(deadline=time.time() + 100, max_time=3600, finish=finish)
+    assert budget.search_deadline() == pytest.approx(budget.deadline - 185)
+    made = oracle()
+    install(made, "random", budget, [])
+    assert made.create_trial("a").status == "STOPPED"
+    assert made.stop_reason == ("tuner.max_time (1h) is used up (about 3:05 kept for the final "
+                                "model and evaluation)")
+    roomy = Budget(deadline=time.time() + 400, max_time=3600, finish=finish)
+    made = oracle()
+    install(made, "random", roomy, [])
+    assert made.create_trial("a").status == "RUNNING"
+
+
+def test_final_model_fits_count_the_trainings_after_the_search():
+    from types import SimpleNamespace
+
+    from lstm_automl.tuning.budgets import final_model_fits
+
+    def fits(top_k: int, seeds: int, refit: bool) -> int:
+        final = SimpleNamespace(top_k=top_k, seeds=seeds, refit=refit)
+        return final_model_fits(SimpleNamespace(final_model=final))
+
+    assert fits(1, 1, False) == 0  # the best trial as it trained
+    assert fits(5, 2, False) == 5  # each member's own model is its first seed
+    assert fits(5, 2, True) == 10
