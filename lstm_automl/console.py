@@ -186,7 +186,7 @@ def interrupted_message(folder: Path, rerun: str) -> str:
 def print_result(loaded: LoadedSweep, reporter: Reporter, result: SweepResult) -> None:
     """The end of a run: leaderboard, test metrics against the baselines, the verdict, the
     registered version, and how to compare and load."""
-    from lstm_automl.config.space_summary import summary_rows
+    from lstm_automl.config.space_summary import searched_names
 
     config = loaded.config
     counts = result.counts
@@ -197,7 +197,7 @@ def print_result(loaded: LoadedSweep, reporter: Reporter, result: SweepResult) -
                       QUIET)
         reporter.objective = config.tuner.objective
         reporter.minimise = _minimise(loaded)
-        reporter.searched = [name for name, _ in summary_rows(config.search.specs())]
+        reporter.searched = searched_names(config)
     reporter.line()
     extra = "".join(f", {counts[k]} {k}" for k in ("pruned", "failed", "retried")
                     if counts.get(k))

@@ -148,6 +148,14 @@ def training_size(config: Any) -> int | None:
     return total
 
 
+def searched_names(config: Any) -> list[str]:
+    """The trial value names of everything searched, as trials carry them: the network's
+    (``units``), the data's (``data.lookback``) and training's (``seed``)."""
+    return ([f"data.{name}" for name in config.data.searched_data()]
+            + [name for name, _ in summary_rows(config.search.specs())]
+            + [name for name, spec in config.training.searched().items() if is_searched(spec)])
+
+
 def sweep_space(config: Any) -> tuple[list[tuple[str, str]], int | None]:
     """Every searched setting, model, data and training, and the size of the whole space."""
     specs = config.search.specs()

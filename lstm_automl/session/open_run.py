@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lstm_automl.config.space_summary import format_size, space_size, summary_rows
+from lstm_automl.config.space_summary import (
+    format_size,
+    searched_names,
+    space_size,
+    summary_rows,
+    sweep_space,
+)
 from lstm_automl.console import Reporter, fmt_value, print_header, silenced
 from lstm_automl.data import SweepData
 from lstm_automl.model.backend import active_backend
@@ -71,7 +77,7 @@ def configure_reporter(prep: Prepared, reporter: Reporter) -> None:
     config = prep.loaded.config
     specs = config.search.specs()
     reporter.objective, reporter.minimise = config.tuner.objective, prep.direction == "min"
-    reporter.searched = [name for name, _ in summary_rows(specs)]
+    reporter.searched = searched_names(config)
     reporter.total = None if config.tuner.algorithm == "hyperband" else _trial_budget(config, specs)
 
 
@@ -89,7 +95,9 @@ def _supersede(tracker: SweepTracker, prep: Prepared) -> None:
 
 
 def _trial_budget(config: Any, specs: dict[str, Any]) -> int:
-    size = space_size(specs)
+    """Trials the sweep runs at most: a grid's size (data and training settings included) when
+    smaller than max_trials."""
+    size = sweep_space(config)[1]
     if config.tuner.algorithm == "grid" and size is not None:
         return min(size, config.tuner.max_trials)
     return int(config.tuner.max_trials)

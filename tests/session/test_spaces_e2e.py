@@ -40,6 +40,11 @@ def test_a_sweep_over_the_new_keys_runs_and_records_them(tmp_path: Path, capsys)
     assert main(["run", str(path)]) == 0
     out = capsys.readouterr().out
     assert "Leaderboard" in out and "data.window" in out
+    first = next(line for line in out.splitlines() if line.startswith("[1/3] trial-001"))
+    for key in ("data.window=", "data.scaling=", "units=", "epochs="):  # data and training too
+        assert key in first, first
+    board = out.split("Leaderboard", 1)[1].splitlines()[2]  # the best trial's row
+    assert "data.window=" in board and "epochs=" in board, board
 
     import mlflow
 
