@@ -70,7 +70,8 @@ def declare_space(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str, An
     """Declare every hyperparameter of ``specs`` on ``hp`` and return the values of this trial.
 
     The returned dict has plain keys the model builder reads: ``units`` is a list with one width
-    per recurrent layer (shared or per layer), ``dense_units`` likewise per dense layer.
+    per recurrent layer (shared or per layer), ``dense_units`` likewise per dense layer; ``cell``
+    is one family, or a list of one per layer where it is searched per layer.
     """
     values: dict[str, Any] = {}
     for name in STRUCTURAL_PARAMS:
@@ -97,7 +98,8 @@ def declare_space(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str, An
                 declared = _declare(hp, name, spec, domain)
             values[name] = declared if values[parent] in active else None
     for name, domain in SEARCH_PARAMS.items():
-        if domain.per_layer:
+        # A shared cell family stays one name (as before per-layer cells); numbers become lists.
+        if domain.per_layer and (domain.kind != "name" or isinstance(values[name], list)):
             count = values[layer_parent(domain)]
             values[name] = _per_layer_list(values[name], count)
     return values
