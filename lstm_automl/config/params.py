@@ -186,6 +186,10 @@ def derived_widths(first: int, ratio: float, count: int) -> list[int]:
     return [max(1, int(round(first * ratio ** index))) for index in range(count)]
 
 
+# The widths that may follow another width (``{same_as: units}``, config/ties.py), and be followed.
+WIDTH_PARAMS = ("units", "dense_units", "conv_filters")
+
+
 def ratio_params() -> list[str]:
     """The params whose widths may follow a ratio: per-layer integers (units, dense_units)."""
     return [n for n, d in SEARCH_PARAMS.items() if d.per_layer and d.kind == "int"]

@@ -42,6 +42,7 @@ from lstm_automl.config.params import (
     LAYER_RATIO,
     SEARCH_PARAMS,
     TRAINING_SEARCH,
+    WIDTH_PARAMS,
     Domain,
     check_value,
     ratio_params,
@@ -139,7 +140,17 @@ class RatioSpec(_Strict):
         "2 doubles), fixed or searched")
 
 
+class TiedSpec(_Strict):
+    """A width that follows another (``dense_units: {same_as: units}``): derived, never sampled
+    (``config/ties.py``)."""
+
+    same_as: StrictStr = Field(description="the width to follow: units (the last recurrent "
+                               "layer's), dense_units (the last dense layer's) or conv_filters")
+
+
 def _param_kind(value: Any) -> str | None:
+    if isinstance(value, TiedSpec) or (isinstance(value, dict) and "same_as" in value):
+        return "tied"
     if isinstance(value, RatioSpec) or (
             isinstance(value, dict) and ("first" in value or "ratio" in value)
             and not any(k in value for k in _SPEC_KEYS)):
@@ -153,6 +164,7 @@ ParamSpec = Annotated[
         Annotated[IntSpec, Tag("int")],
         Annotated[FloatSpec, Tag("float")],
         Annotated[RatioSpec, Tag("ratio")],
+        Annotated[TiedSpec, Tag("tied")],
         Annotated[Scalar, Tag("fixed")],
     ],
     Discriminator(
@@ -160,7 +172,7 @@ ParamSpec = Annotated[
         custom_error_type="param_spec",
         custom_error_message=(
             "expected a plain value or a mapping with exactly one of: choice, int, float "
-            "(units and dense_units also take {first: ..., ratio: ...})"
+            "(units and dense_units also take {first: ..., ratio: ...}, widths {same_as: ...})"
         ),
     ),
 ]
@@ -242,6 +254,9 @@ def check_spec(name: str, spec: Any, domain: Domain | None = None) -> None:
     if isinstance(spec, RatioSpec):
         _check_ratio(name, spec, domain)
         return
+    if isinstance(spec, TiedSpec):
+        _check_tie(name, spec)
+        return
     per_layer = getattr(spec, "per_layer", False)
     if per_layer and domain.per_layer is None:
         allowed = ", ".join(n for n, d in SEARCH_PARAMS.items() if d.per_layer)
@@ -289,6 +304,21 @@ def _check_ratio(name: str, spec: RatioSpec, domain: Domain) -> None:
         except SpecError as exc:
             sub = f"{part}.{exc.subpath}" if exc.subpath else part
             raise SpecError(sub, str(exc)) from None
+
+
+def _check_tie(name: str, spec: TiedSpec) -> None:
+    """Only a width ties, and only to another width (cycles: ``ties.tie_problems``)."""
+    widths = ", ".join(WIDTH_PARAMS)
+    if name not in WIDTH_PARAMS:
+        raise SpecError("same_as", f"only the widths {widths} take {{same_as: ...}}")
+    others = [w for w in WIDTH_PARAMS if w != name]
+    if spec.same_as == name:
+        raise SpecError("same_as", f"{name} cannot follow itself; expected one of: "
+                                   f"{', '.join(others)}")
+    if spec.same_as not in others:
+        kind = "not a width" if spec.same_as in SEARCH_PARAMS else "unknown"
+        raise SpecError("same_as", f"{spec.same_as!r} is {kind}; expected one of: "
+                                   f"{', '.join(others)}")
 
 
 def _param(name: str) -> Any:

@@ -26,6 +26,7 @@ from lstm_automl.config.params import (
     rule_holds,
 )
 from lstm_automl.config.schema import ChoiceSpec, FloatSpec, IntSpec, RatioSpec, spec_values
+from lstm_automl.config.ties import resolve_ties, tie_source
 
 
 def _declare(hp: kt.HyperParameters, name: str, spec: Any, domain: Domain) -> Any:
@@ -80,6 +81,9 @@ def declare_space(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str, An
         if name in STRUCTURAL_PARAMS:
             continue
         spec = specs[name]
+        if tie_source(spec) is not None:  # derived below, never sampled
+            values[name] = None
+            continue
         if isinstance(spec, RatioSpec):
             values[name] = _declare_ratio(hp, name, spec, domain, specs, values)
             continue
@@ -97,6 +101,7 @@ def declare_space(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str, An
             with hp.conditional_scope(parent, active):
                 declared = _declare(hp, name, spec, domain)
             values[name] = declared if values[parent] in active else None
+    resolve_ties(values, specs)
     for name, domain in SEARCH_PARAMS.items():
         # A shared cell family stays one name (as before per-layer cells); numbers become lists.
         if domain.per_layer and (domain.kind != "name" or isinstance(values[name], list)):

@@ -40,6 +40,7 @@ from lstm_automl.config.params import (
 )
 from lstm_automl.config.space_summary import data_size, is_searched, space_size, training_size
 from lstm_automl.config.start_with import start_with_problems, warm_start_problems
+from lstm_automl.config.ties import tie_problems
 from lstm_automl.errors import ConfigError, SpecError
 from lstm_automl.model.kernel_tags import gpu_visible, planned_backend, space_kernel_notes
 from lstm_automl.model.python_model import architecture_problems, python_ref, static_problems
@@ -487,6 +488,8 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
         notes.append(f"tuner.direction: {config.tuner.direction}imising '{objective}' is unusual")
     problems += architecture_problems(config)
     specs = config.search.specs()
+    problems += tie_problems(specs, {p: cfg.spec_values(specs[p]) or [] for p in
+                                     condition_parents()})
     size = space_size(specs)
     if size is not None:
         trained = training_size(config)
