@@ -933,6 +933,19 @@ class TrackingConfig(_Strict):
     )
 
 
+class McDropoutConfig(_Strict):
+    """Monte-Carlo dropout at prediction: the registered model runs ``samples`` passes with its
+    dropout on and returns their mean with a spread (``tracking/mc_dropout.py``)."""
+
+    samples: StrictInt = Field(50, ge=2, le=10_000, description="stochastic passes per prediction")
+    quantiles: list[Annotated[float, Field(gt=0, lt=1)]] = Field(
+        default_factory=lambda: [0.05, 0.95], max_length=20,
+        description="quantiles of the passes returned beside the mean and std (q5, q95 columns)")
+    seed: StrictInt | None = Field(
+        None, ge=0, description="seed of the dropout masks, so that a prediction repeats "
+        "(default: the sweep's seed)")
+
+
 class FinalModelConfig(_Strict):
     """What is registered once the search has chosen: the best trial as it trained, or an
     ensemble of the best trials, retrained on train + validation."""
@@ -949,6 +962,10 @@ class FinalModelConfig(_Strict):
         False, description="retrain each member on train + validation for its best epoch count "
         "before the test evaluation, so the final model has seen the most recent data"
     )
+    mc_dropout: McDropoutConfig | None = Field(
+        None, description="prediction intervals from Monte-Carlo dropout: the registered model "
+        "keeps dropout on at prediction and returns the mean of samples passes with their std "
+        "and quantiles, e.g. {samples: 50}; not searched (needs dropout in the space)")
 
 
 PYTHON_MODEL_FORM = r"^.+\.py:[A-Za-z_][A-Za-z0-9_]*$"

@@ -204,3 +204,21 @@ def budget_text(config: Any) -> str | None:
     if getattr(config.tuner, "warm_start", None):
         parts.append(f"warm start from sweep '{config.tuner.warm_start}'")
     return "; ".join(parts) or None
+
+
+def final_model_text(config: Any) -> str | None:
+    """What is registered, one line, where it is more than the best trial as trained:
+    ``mean of the 3 best trials x 2 seeds, refit; Monte-Carlo dropout, 50 passes``."""
+    final = config.final_model
+    parts = []
+    if final.top_k > 1 or final.seeds > 1:
+        parts.append(f"mean of the {final.top_k} best trial{'s' if final.top_k > 1 else ''} x "
+                     f"{final.seeds} seed{'s' if final.seeds > 1 else ''}")
+    if final.refit:
+        parts.append("refit on train + validation")
+    mc = final.mc_dropout
+    if mc is not None:
+        quantiles = ", ".join(f"q{100 * q:g}" for q in mc.quantiles)
+        parts.append(f"Monte-Carlo dropout, {mc.samples} passes (mean, std"
+                     f"{', ' + quantiles if quantiles else ''})")
+    return "; ".join(parts) or None
