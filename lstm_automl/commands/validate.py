@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import argparse
 
-from lstm_automl.config.space_summary import budget_text, space_text, sweep_space
+from lstm_automl.config.space_summary import (
+    budget_text,
+    final_model_text,
+    space_text,
+    sweep_space,
+)
 from lstm_automl.model.backend import BACKENDS, INSTALL, choose_backend, installed
 from lstm_automl.model.kernel_tags import space_kernel_notes
 from lstm_automl.sweep_file.loader import add_data_notes, load_sweep
@@ -34,6 +39,9 @@ def validate_command(args: argparse.Namespace) -> int:
     budget = budget_text(config)
     if budget:
         print(f"budget: {budget}")
+    final = final_model_text(config)
+    if final:
+        print(f"final model: {final}")
     backend = choose_backend(config.training.backend)  # what `run` would take here (no import)
     print(backend.line())
     if backend.name in BACKENDS and not installed(backend.name):

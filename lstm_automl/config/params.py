@@ -86,7 +86,8 @@ MULTI_STEPS: dict[str, str] = {
 }
 
 SEARCH_PARAMS: dict[str, Domain] = {
-    "cell": Domain("name", "lstm", "recurrent cell family", names=CELL_FAMILIES),
+    "cell": Domain("name", "lstm", "recurrent cell family", names=CELL_FAMILIES,
+                   per_layer="recurrent"),
     "bidirectional": Domain("bool", False, "wrap every recurrent layer in Bidirectional"),
     "layers": Domain("int", 1, "number of stacked recurrent layers", low=1, high=16),
     "units": Domain(
@@ -185,6 +186,10 @@ def derived_widths(first: int, ratio: float, count: int) -> list[int]:
     return [max(1, int(round(first * ratio ** index))) for index in range(count)]
 
 
+# The widths that may follow another width (``{same_as: units}``, config/ties.py), and be followed.
+WIDTH_PARAMS = ("units", "dense_units", "conv_filters")
+
+
 def ratio_params() -> list[str]:
     """The params whose widths may follow a ratio: per-layer integers (units, dense_units)."""
     return [n for n, d in SEARCH_PARAMS.items() if d.per_layer and d.kind == "int"]
@@ -232,6 +237,20 @@ def split_layer_key(key: str) -> tuple[str, int] | None:
     """``units_1`` -> (``units``, 1); None for a key that is not one layer's value."""
     match = _LAYER_KEY.fullmatch(key)
     return (match.group(1), int(match.group(2))) if match else None
+
+
+def layer_values(values: dict[str, Any], name: str) -> list[Any]:
+    """Every layer's value of ``name`` in a trial's ``values``, in layer order: one shared value
+    (``cell``), a list (what ``declare_space`` returns), or one key per layer (``cell_0``,
+    ``cell_1``: a trial's params); empty when there is none."""
+    value = values.get(name)
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if value is not None:
+        return [value]
+    layers = sorted((s[1], v) for k, v in values.items()
+                    if (s := split_layer_key(k)) and s[0] == name)
+    return [v for _, v in layers]
 
 
 def layer_parent(domain: Domain) -> str:

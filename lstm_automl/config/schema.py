@@ -42,6 +42,7 @@ from lstm_automl.config.params import (
     LAYER_RATIO,
     SEARCH_PARAMS,
     TRAINING_SEARCH,
+    WIDTH_PARAMS,
     Domain,
     check_value,
     ratio_params,
@@ -139,7 +140,17 @@ class RatioSpec(_Strict):
         "2 doubles), fixed or searched")
 
 
+class TiedSpec(_Strict):
+    """A width that follows another (``dense_units: {same_as: units}``): derived, never sampled
+    (``config/ties.py``)."""
+
+    same_as: StrictStr = Field(description="the width to follow: units (the last recurrent "
+                               "layer's), dense_units (the last dense layer's) or conv_filters")
+
+
 def _param_kind(value: Any) -> str | None:
+    if isinstance(value, TiedSpec) or (isinstance(value, dict) and "same_as" in value):
+        return "tied"
     if isinstance(value, RatioSpec) or (
             isinstance(value, dict) and ("first" in value or "ratio" in value)
             and not any(k in value for k in _SPEC_KEYS)):
@@ -153,6 +164,7 @@ ParamSpec = Annotated[
         Annotated[IntSpec, Tag("int")],
         Annotated[FloatSpec, Tag("float")],
         Annotated[RatioSpec, Tag("ratio")],
+        Annotated[TiedSpec, Tag("tied")],
         Annotated[Scalar, Tag("fixed")],
     ],
     Discriminator(
@@ -160,7 +172,7 @@ ParamSpec = Annotated[
         custom_error_type="param_spec",
         custom_error_message=(
             "expected a plain value or a mapping with exactly one of: choice, int, float "
-            "(units and dense_units also take {first: ..., ratio: ...})"
+            "(units and dense_units also take {first: ..., ratio: ...}, widths {same_as: ...})"
         ),
     ),
 ]
@@ -242,6 +254,9 @@ def check_spec(name: str, spec: Any, domain: Domain | None = None) -> None:
     if isinstance(spec, RatioSpec):
         _check_ratio(name, spec, domain)
         return
+    if isinstance(spec, TiedSpec):
+        _check_tie(name, spec)
+        return
     per_layer = getattr(spec, "per_layer", False)
     if per_layer and domain.per_layer is None:
         allowed = ", ".join(n for n, d in SEARCH_PARAMS.items() if d.per_layer)
@@ -289,6 +304,21 @@ def _check_ratio(name: str, spec: RatioSpec, domain: Domain) -> None:
         except SpecError as exc:
             sub = f"{part}.{exc.subpath}" if exc.subpath else part
             raise SpecError(sub, str(exc)) from None
+
+
+def _check_tie(name: str, spec: TiedSpec) -> None:
+    """Only a width ties, and only to another width (cycles: ``ties.tie_problems``)."""
+    widths = ", ".join(WIDTH_PARAMS)
+    if name not in WIDTH_PARAMS:
+        raise SpecError("same_as", f"only the widths {widths} take {{same_as: ...}}")
+    others = [w for w in WIDTH_PARAMS if w != name]
+    if spec.same_as == name:
+        raise SpecError("same_as", f"{name} cannot follow itself; expected one of: "
+                                   f"{', '.join(others)}")
+    if spec.same_as not in others:
+        kind = "not a width" if spec.same_as in SEARCH_PARAMS else "unknown"
+        raise SpecError("same_as", f"{spec.same_as!r} is {kind}; expected one of: "
+                                   f"{', '.join(others)}")
 
 
 def _param(name: str) -> Any:
@@ -916,6 +946,19 @@ class TrackingConfig(_Strict):
     )
 
 
+class McDropoutConfig(_Strict):
+    """Monte-Carlo dropout at prediction: the registered model runs ``samples`` passes with its
+    dropout on and returns their mean with a spread (``tracking/mc_dropout.py``)."""
+
+    samples: StrictInt = Field(50, ge=2, le=10_000, description="stochastic passes per prediction")
+    quantiles: list[Annotated[float, Field(gt=0, lt=1)]] = Field(
+        default_factory=lambda: [0.05, 0.95], max_length=20,
+        description="quantiles of the passes returned beside the mean and std (q5, q95 columns)")
+    seed: StrictInt | None = Field(
+        None, ge=0, description="seed of the dropout masks, so that a prediction repeats "
+        "(default: the sweep's seed)")
+
+
 class FinalModelConfig(_Strict):
     """What is registered once the search has chosen: the best trial as it trained, or an
     ensemble of the best trials, retrained on train + validation."""
@@ -932,6 +975,10 @@ class FinalModelConfig(_Strict):
         False, description="retrain each member on train + validation for its best epoch count "
         "before the test evaluation, so the final model has seen the most recent data"
     )
+    mc_dropout: McDropoutConfig | None = Field(
+        None, description="prediction intervals from Monte-Carlo dropout: the registered model "
+        "keeps dropout on at prediction and returns the mean of samples passes with their std "
+        "and quantiles, e.g. {samples: 50}; not searched (needs dropout in the space)")
 
 
 PYTHON_MODEL_FORM = r"^.+\.py:[A-Za-z_][A-Za-z0-9_]*$"

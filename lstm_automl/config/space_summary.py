@@ -16,13 +16,20 @@ from lstm_automl.config.params import (
     rule_holds,
     short_list,
 )
-from lstm_automl.config.schema import ChoiceSpec, FloatSpec, IntSpec, RatioSpec, spec_values
+from lstm_automl.config.schema import (
+    ChoiceSpec,
+    FloatSpec,
+    IntSpec,
+    RatioSpec,
+    TiedSpec,
+    spec_values,
+)
 
 
 def is_searched(spec: Any) -> bool:
     """True when the spec leaves a choice to the tuner (a ratio spec: always shown, since its
-    widths differ per layer)."""
-    if isinstance(spec, RatioSpec):
+    widths differ per layer; a tied width too, since it follows another)."""
+    if isinstance(spec, (RatioSpec, TiedSpec)):
         return True
     if isinstance(spec, (ChoiceSpec, IntSpec, FloatSpec)):
         values = spec_values(spec)
@@ -35,6 +42,10 @@ def describe_spec(spec: Any) -> str:
     if isinstance(spec, RatioSpec):
         return (f"first layer {describe_spec(spec.first)}; each next layer x "
                 f"{describe_spec(spec.ratio).removeprefix('fixed ')}")
+    if isinstance(spec, TiedSpec):
+        last = {"units": " (the last recurrent layer's)",
+                "dense_units": " (the last dense layer's)"}.get(spec.same_as, "")
+        return f"same as {spec.same_as}{last}, derived"
     if isinstance(spec, ChoiceSpec):
         text = "choice of " + short_list(_fmt(v) for v in spec.choice)
     elif isinstance(spec, IntSpec):
@@ -64,6 +75,8 @@ def _count(spec: Any) -> int | None:
     if isinstance(spec, RatioSpec):  # the widths follow from first and ratio
         first, ratio = _count(spec.first), _count(spec.ratio)
         return None if first is None or ratio is None else first * ratio
+    if isinstance(spec, TiedSpec):  # follows another value: no choice of its own
+        return 1
     values = spec_values(spec)
     return None if values is None else len(values)
 
@@ -198,4 +211,22 @@ def budget_text(config: Any) -> str | None:
         parts.append(f"{count} start_with configuration{'s' if count != 1 else ''} first")
     if getattr(config.tuner, "warm_start", None):
         parts.append(f"warm start from sweep '{config.tuner.warm_start}'")
+    return "; ".join(parts) or None
+
+
+def final_model_text(config: Any) -> str | None:
+    """What is registered, one line, where it is more than the best trial as trained:
+    ``mean of the 3 best trials x 2 seeds, refit; Monte-Carlo dropout, 50 passes``."""
+    final = config.final_model
+    parts = []
+    if final.top_k > 1 or final.seeds > 1:
+        parts.append(f"mean of the {final.top_k} best trial{'s' if final.top_k > 1 else ''} x "
+                     f"{final.seeds} seed{'s' if final.seeds > 1 else ''}")
+    if final.refit:
+        parts.append("refit on train + validation")
+    mc = final.mc_dropout
+    if mc is not None:
+        quantiles = ", ".join(f"q{100 * q:g}" for q in mc.quantiles)
+        parts.append(f"Monte-Carlo dropout, {mc.samples} passes (mean, std"
+                     f"{', ' + quantiles if quantiles else ''})")
     return "; ".join(parts) or None

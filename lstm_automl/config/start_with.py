@@ -141,6 +141,9 @@ def _problem(config: SweepConfig, key: str, value: Any) -> str | None:
     if python and name not in TRAINING_PARAMS:
         return None  # the function may declare a hyperparameter of that name itself
     spec = config.search.specs()[name]
+    source = getattr(spec, "same_as", None)
+    if source is not None:
+        return f"search.{name} follows {source} (same_as); set {source} instead"
     per_layer = getattr(spec, "per_layer", False)
     if index is not None or isinstance(value, list):
         if not per_layer:

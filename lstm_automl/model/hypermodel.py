@@ -328,14 +328,15 @@ def _recurrent_block(x: Any, values: dict[str, Any], index: int, sequences: bool
                      seed: int | None, mask: Any) -> Any:
     """Recurrent layer ``index`` and what follows it. ``mask`` goes to the recurrent layer
     explicitly: layers between recurrent ones need not carry it."""
+    cell = str(_layer_setting(values, "cell", index))  # one family, or one per layer
     recurrent = make_recurrent_layer(
-        values["cell"],
+        cell,
         int(values["units"][index]),
         return_sequences=sequences,
         dropout=float(values["dropout"][index]),
         recurrent_dropout=float(values["recurrent_dropout"][index]),
         seed=_offset(seed, index),
-        name=f"{values['cell']}_{index}",
+        name=f"{cell}_{index}",
         **_kernel_options(values),
     )
     if values["bidirectional"]:
@@ -373,8 +374,10 @@ def _dense_layers(x: Any, values: dict[str, Any], seed: int | None) -> Any:
 
 
 def _model_name(values: dict[str, Any]) -> str:
+    """``lstm_x2_bi``; per-layer cells name each family once, in layer order (``lstm_gru_x2``)."""
+    cells = values["cell"] if isinstance(values["cell"], list) else [values["cell"]]
     bi = "_bi" if values["bidirectional"] else ""
-    return f"{values['cell']}_x{values['layers']}{bi}"
+    return f"{'_'.join(dict.fromkeys(map(str, cells)))}_x{values['layers']}{bi}"
 
 
 class SweepHyperModel(kt.HyperModel):

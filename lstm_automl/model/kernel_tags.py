@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from lstm_automl.config.params import split_layer_key
+from lstm_automl.config.params import layer_values, split_layer_key
 
 KernelName = Literal["cudnn", "generic", "cpu"]
 
@@ -52,6 +52,17 @@ def _numbers(values: Mapping[str, Any], name: str) -> list[float]:
     return found
 
 
+def trial_cells(values: Mapping[str, Any]) -> list[str]:
+    """The distinct cell families of a trial's recurrent layers, in layer order (``cell`` shared
+    or ``cell_0``, ``cell_1``... per layer)."""
+    return list(dict.fromkeys(str(c) for c in layer_values(dict(values), "cell"))) or ["None"]
+
+
+def cell_label(values: Mapping[str, Any], missing: str = "None") -> str:
+    """The ``cell`` tag and run-name part of a trial: ``gru``, or ``lstm/gru`` per layer."""
+    return "/".join(str(c) for c in layer_values(dict(values), "cell")) or missing
+
+
 # Families each backend hands to cuDNN on a GPU. Keras 3.15's JAX backend has a cuDNN LSTM
 # (``keras/src/backend/jax/rnn.py``, through ``jax.experimental.rnn``) but runs GRU as a fused
 # ``lax.scan``, and neither with a mask; PyTorch's has cuDNN LSTM and GRU.
@@ -62,22 +73,25 @@ def trial_kernel(values: Mapping[str, Any], gpu: bool, backend: str = "tensorflo
                  masked: bool = False) -> KernelChoice:
     """Which kernel the recurrent layers of a trial with these hyperparameter ``values`` run.
 
-    ``values`` is a trial's values (``cell``, ``recurrent_dropout`` as a number, a per-layer list
-    or ``recurrent_dropout_N`` keys); ``gpu`` whether the backend sees a GPU; ``masked`` whether
-    the model feeds the recurrent layers a padding mask (``ModelShape.masked``).
+    ``values`` is a trial's values (``cell`` and ``recurrent_dropout`` as one value, a per-layer
+    list or ``cell_N``/``recurrent_dropout_N`` keys: cuDNN only when every layer can); ``gpu``
+    whether the backend sees a GPU; ``masked`` whether the model feeds the recurrent layers a
+    padding mask (``ModelShape.masked``).
     """
-    cell = str(values.get("cell"))
+    cells = trial_cells(values)
     if not gpu:
         return KernelChoice("cpu", "no GPU visible: Keras' generic loop on the CPU")
     families = CUDNN_BY_BACKEND.get(backend, ())
-    if cell not in families:
-        return KernelChoice("generic", f"{cell} has no cuDNN kernel on {backend} (only "
-                                       f"{' and '.join(families) or 'none'} there)")
+    slow = [c for c in cells if c not in families]
+    if slow:  # one layer off cuDNN is enough to make the trial slow
+        return KernelChoice("generic", f"{' and '.join(slow)} has no cuDNN kernel on {backend} "
+                                       f"(only {' and '.join(families) or 'none'} there)")
     if any(v > 0 for v in _numbers(values, "recurrent_dropout")):
         return KernelChoice("generic", "recurrent_dropout > 0 rules out cuDNN")
     if masked and backend != "tensorflow":
         return KernelChoice("generic", f"padding masks rule out cuDNN on {backend}")
-    return KernelChoice("cudnn", f"{cell} with default activations, no recurrent dropout")
+    return KernelChoice("cudnn", f"{cell_label(values)} with default activations, no "
+                                 f"recurrent dropout")
 
 
 def gpu_visible() -> bool:
@@ -116,8 +130,11 @@ def space_kernel_notes(specs: Mapping[str, Any], backend: str = "tensorflow") ->
     if slow:
         which = " and ".join(slow)
         fast = [c for c in cells if c in families]
-        tail = f"; {' and '.join(fast)} use cuDNN" if fast else ""
-        notes.append(f"search.cell: on a GPU with {backend}, {which} trials run Keras' generic "
+        per_layer = getattr(specs["cell"], "per_layer", False)
+        trials = f"trials with any {which} layer" if per_layer else f"{which} trials"
+        tail = f"; {' and '.join(fast)} use cuDNN" if fast and not per_layer else (
+            f"; only trials whose every layer is {' or '.join(fast)} use cuDNN" if fast else "")
+        notes.append(f"search.cell: on a GPU with {backend}, {trials} run Keras' generic "
                      f"step loop, several times slower than cuDNN{tail}")
     if any(c in families for c in cells) and _can_be_positive(specs["recurrent_dropout"]):
         names = "/".join(families)

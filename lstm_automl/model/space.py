@@ -26,6 +26,7 @@ from lstm_automl.config.params import (
     rule_holds,
 )
 from lstm_automl.config.schema import ChoiceSpec, FloatSpec, IntSpec, RatioSpec, spec_values
+from lstm_automl.config.ties import resolve_ties, tie_source
 
 
 def _declare(hp: kt.HyperParameters, name: str, spec: Any, domain: Domain) -> Any:
@@ -70,7 +71,8 @@ def declare_space(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str, An
     """Declare every hyperparameter of ``specs`` on ``hp`` and return the values of this trial.
 
     The returned dict has plain keys the model builder reads: ``units`` is a list with one width
-    per recurrent layer (shared or per layer), ``dense_units`` likewise per dense layer.
+    per recurrent layer (shared or per layer), ``dense_units`` likewise per dense layer; ``cell``
+    is one family, or a list of one per layer where it is searched per layer.
     """
     values: dict[str, Any] = {}
     for name in STRUCTURAL_PARAMS:
@@ -79,6 +81,9 @@ def declare_space(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str, An
         if name in STRUCTURAL_PARAMS:
             continue
         spec = specs[name]
+        if tie_source(spec) is not None:  # derived below, never sampled
+            values[name] = None
+            continue
         if isinstance(spec, RatioSpec):
             values[name] = _declare_ratio(hp, name, spec, domain, specs, values)
             continue
@@ -96,8 +101,10 @@ def declare_space(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str, An
             with hp.conditional_scope(parent, active):
                 declared = _declare(hp, name, spec, domain)
             values[name] = declared if values[parent] in active else None
+    resolve_ties(values, specs)
     for name, domain in SEARCH_PARAMS.items():
-        if domain.per_layer:
+        # A shared cell family stays one name (as before per-layer cells); numbers become lists.
+        if domain.per_layer and (domain.kind != "name" or isinstance(values[name], list)):
             count = values[layer_parent(domain)]
             values[name] = _per_layer_list(values[name], count)
     return values

@@ -105,6 +105,7 @@ def _final_model(prep: Prepared, tuner: Any, data: SweepData,
 def _register(prep: Prepared, data: SweepData, model: Any, result: SweepResult) -> None:
     """Register the final model once (a re-run finish finds the version it registered)."""
     from lstm_automl.model.python_model import python_ref
+    from lstm_automl.tracking.mc_dropout import mc_settings
     from lstm_automl.tracking.model_saving import model_writer
     from lstm_automl.tracking.registry import Candidate, register_once
 
@@ -126,7 +127,8 @@ def _register(prep: Prepared, data: SweepData, model: Any, result: SweepResult) 
         description=description, withheld=withheld,
         tags={VERDICT_TAG: verdict.tag(), MODEL_BACKEND_TAG: active_backend()})
     ref = python_ref(config, loaded.base_dir)
-    save = model_writer(model, data, ref.path if ref else None)
+    mc = mc_settings(config.final_model.mc_dropout, config.seed)
+    save = model_writer(model, data, ref.path if ref else None, mc)
     done_for = f"{result.best.trial_id}/{len(result.records)}"
     with tracking_call(prep.uri, "registering the model"):
         registration = register_once(prep.tracker.uri, result.parent_run_id, done_for,

@@ -120,6 +120,8 @@ def _sweep_params(loaded: LoadedSweep, data: SweepData) -> dict[str, Any]:
         "early_stopping_patience": config.training.early_stopping_patience,
     }
     params.update(search_params(config))
+    if config.final_model.mc_dropout is not None:  # the registered model's prediction intervals
+        params["mc_dropout.samples"] = config.final_model.mc_dropout.samples
     params.update({f"data.{k}": v for k, v in data.summary().items() if k != "source"})
     params["data.source"] = config.data.source
     return params

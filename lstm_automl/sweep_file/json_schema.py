@@ -27,6 +27,7 @@ from lstm_automl.config.params import (
     LAYER_RATIO,
     SEARCH_PARAMS,
     TRAINING_SEARCH,
+    WIDTH_PARAMS,
     Domain,
     check_value,
     ratio_params,
@@ -75,6 +76,8 @@ def sweep_schema() -> Schema:
     training["shuffle"]["anyOf"][-1] = _lax_bool()  # a plain shuffle is a lax pydantic bool
     for name in ratio_params():
         search[name]["anyOf"].insert(-1, _ratio(SEARCH_PARAMS[name]))
+    for name in WIDTH_PARAMS:
+        search[name]["anyOf"].insert(-1, _tie(name))
     _data_names(defs)
     schema["properties"]["data"] = _data_by_task(schema["properties"]["data"], defs)
     _durations(defs)
@@ -255,6 +258,13 @@ def _ratio(domain: Domain) -> Schema:
     return {"type": "object", "required": ["first"], "additionalProperties": False,
             "description": "layer i gets first x ratio^i units",
             "properties": {"first": part(domain), "ratio": {**part(LAYER_RATIO), "default": 0.5}}}
+
+
+def _tie(name: str) -> Schema:
+    """``{same_as: units}``: a width that follows another width (``config/ties.py``)."""
+    return {"type": "object", "required": ["same_as"], "additionalProperties": False,
+            "description": "as wide as another width (its last layer's), derived",
+            "properties": {"same_as": {"enum": [w for w in WIDTH_PARAMS if w != name]}}}
 
 
 # --------------------------------------------------------------------------- whole-schema passes

@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from lstm_automl.config import schema as cfg
+from lstm_automl.config.dropout_checks import mc_dropout_checks
 from lstm_automl.config.names import higher_is_better, objective_problem
 from lstm_automl.config.overrides import (
     apply_overrides,
@@ -40,6 +41,7 @@ from lstm_automl.config.params import (
 )
 from lstm_automl.config.space_summary import data_size, is_searched, space_size, training_size
 from lstm_automl.config.start_with import start_with_problems, warm_start_problems
+from lstm_automl.config.ties import tie_problems
 from lstm_automl.errors import ConfigError, SpecError
 from lstm_automl.model.kernel_tags import gpu_visible, planned_backend, space_kernel_notes
 from lstm_automl.model.python_model import architecture_problems, python_ref, static_problems
@@ -491,6 +493,8 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
         notes.append(f"tuner.direction: {config.tuner.direction}imising '{objective}' is unusual")
     problems += architecture_problems(config)
     specs = config.search.specs()
+    problems += tie_problems(specs, {p: cfg.spec_values(specs[p]) or [] for p in
+                                     condition_parents()})
     size = space_size(specs)
     if size is not None:
         trained = training_size(config)
@@ -525,6 +529,9 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
         notes.append("search.loss: classification always trains with cross-entropy; ignored")
     problems += start_with_problems(config)
     problems += warm_start_problems(config)
+    mc_problems, mc_notes = mc_dropout_checks(config)
+    problems += mc_problems
+    notes += mc_notes
     notes += budget_notes(config)
     monitor = config.training.early_stopping_monitor
     if monitor is not None:

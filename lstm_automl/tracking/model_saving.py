@@ -79,9 +79,11 @@ def raw_signature(example: Any, output: Any) -> Any:
     return ModelSignature(inputs=None, outputs=infer_signature(output).inputs)
 
 
-def model_writer(model: Any, data: Any, python_file: Path | None = None) -> Any:
+def model_writer(model: Any, data: Any, python_file: Path | None = None,
+                 mc_dropout: dict[str, Any] | None = None) -> Any:
     """A function that writes ``model`` as the MLflow model folder the registry logs: raw data
-    in (the preprocessing ``data`` used), predictions in original units out."""
+    in (the preprocessing ``data`` used), predictions in original units out; with
+    ``mc_dropout`` (``mc_dropout.mc_settings``) their mean and spread over dropout passes."""
     from lstm_automl.tracking.pyfunc import SweepModel
     from lstm_automl.tracking.serving import forecast_spec, input_example, sequence_spec
 
@@ -89,6 +91,8 @@ def model_writer(model: Any, data: Any, python_file: Path | None = None) -> Any:
     if getattr(model, "optimizer", None) is not None:
         model.optimizer.build(model.trainable_variables)
     spec = forecast_spec(data) if data.task == "forecast" else sequence_spec(data)
+    if mc_dropout is not None:
+        spec["mc_dropout"] = mc_dropout
     example = input_example(spec, data)
     signature = raw_signature(example, SweepModel(model, spec).predict(example))
 

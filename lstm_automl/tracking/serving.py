@@ -188,6 +188,10 @@ def predict_raw(spec: dict[str, Any], model: Any, frame: pd.DataFrame) -> pd.Dat
     """Predict from a raw table with the training column names; original units out."""
     if not isinstance(frame, pd.DataFrame):
         frame = pd.DataFrame(frame)
+    if spec.get("mc_dropout"):  # mean and spread of stochastic passes (final_model.mc_dropout)
+        from lstm_automl.tracking.mc_dropout import predict_mc
+
+        return predict_mc(spec, model, frame)
     if spec["task"] == "forecast":
         window, levels = _forecast_input(spec, frame)
         return _forecast_output(spec, model.predict(window, verbose=0), levels)

@@ -22,7 +22,7 @@ import keras_tuner as kt
 from lstm_automl.config.params import decode_nulls
 from lstm_automl.errors import Recycle, TrackingError
 from lstm_automl.model.backend import active_backend
-from lstm_automl.model.kernel_tags import kernel_tag
+from lstm_automl.model.kernel_tags import cell_label, kernel_tag
 from lstm_automl.results.trial_record import TrialRecord
 from lstm_automl.tracking.runs import SweepTracker, log_epochs
 from lstm_automl.tracking.store import first_line
@@ -159,9 +159,9 @@ class NonFiniteLoss(keras.callbacks.Callback):
 
 def trial_run_name(number: int, values: dict[str, Any]) -> str:
     """Readable run name, e.g. ``trial-007 gru x2 bi`` (``trial-007 python``: model.python)."""
-    if "cell" not in values and "layers" not in values:
+    if "cell" not in values and "cell_0" not in values and "layers" not in values:
         return f"trial-{number:03d} python"
-    name = f"trial-{number:03d} {values.get('cell', '?')} x{values.get('layers', '?')}"
+    name = f"trial-{number:03d} {cell_label(values, '?')} x{values.get('layers', '?')}"
     name += " bi" if values.get("bidirectional") else ""
     return name + (" conv" if values.get("conv_front") else "")
 
@@ -290,7 +290,7 @@ class MlflowTrialsMixin(private.FencedTunerMixin):
         record = TrialRecord(number=number, trial_id=trial.trial_id, run_id="",
                              name=trial_run_name(number, values), values=values)
         record.attempt = len(self.tracker.trial_runs(trial.trial_id)) + 1
-        tags = {"cell": str(values.get("cell")), "layers": str(values.get("layers")),
+        tags = {"cell": cell_label(values), "layers": str(values.get("layers")),  # cell: lstm/gru
                 "bidirectional": str(bool(values.get("bidirectional"))).lower(),
                 "kernel": kernel_tag(values, self._masked()),  # cudnn, generic or cpu
                 BACKEND_TAG: active_backend()}
