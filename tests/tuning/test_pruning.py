@@ -202,18 +202,19 @@ def test_the_search_leaves_time_for_the_final_model_and_evaluation():
 
     from lstm_automl.tuning.budgets import FinishEstimate
 
-    finish = FinishEstimate(fits=10, patience=8)
+    finish = FinishEstimate(fits=10)
     assert finish.seconds() is None  # nothing to go on yet: the whole budget is the search's
-    finish.note(SimpleNamespace(status="FAILED", epochs=3, seconds=5.0))
-    finish.note(SimpleNamespace(status="COMPLETED", epochs=40, seconds=20.0))
-    assert finish.seconds() == pytest.approx(5 + 20 + 10 * 20 / 40 * 32)  # 185 s
+    finish.note(SimpleNamespace(status="FAILED", seconds=5.0))
+    finish.note(SimpleNamespace(status="PRUNED", seconds=2.0))
+    finish.note(SimpleNamespace(status="COMPLETED", seconds=16.0))
+    assert finish.seconds() == pytest.approx(5 + 16 + 10 * 16)  # 181 s
 
     budget = Budget(deadline=time.time() + 100, max_time=3600, finish=finish)
-    assert budget.search_deadline() == pytest.approx(budget.deadline - 185)
+    assert budget.search_deadline() == pytest.approx(budget.deadline - 181)
     made = oracle()
     install(made, "random", budget, [])
     assert made.create_trial("a").status == "STOPPED"
-    assert made.stop_reason == ("tuner.max_time (1h) is used up (about 3:05 kept for the final "
+    assert made.stop_reason == ("tuner.max_time (1h) is used up (about 3:01 kept for the final "
                                 "model and evaluation)")
     roomy = Budget(deadline=time.time() + 400, max_time=3600, finish=finish)
     made = oracle()
