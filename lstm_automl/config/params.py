@@ -37,6 +37,8 @@ class Domain:
     low_inclusive: bool = True
     names: dict[str, str] | None = None
     nullable: bool = False
+    # What null travels through keras-tuner as (``encode_null``): a value outside the domain.
+    null_code: float = 0.0
     per_layer: Literal["recurrent", "dense"] | None = None
     # (parent param, rule): "true", ">0", or "=name" (active while the parent has that name)
     active_when: tuple[str, str] | None = None
@@ -170,6 +172,15 @@ SEARCH_PARAMS: dict[str, Domain] = {
         "float", 0.0, "L2 regularisation factor of the recurrent and hidden dense kernels",
         low=0.0,
     ),
+    "recurrent_l2": Domain(
+        "float", 0.0, "L2 regularisation factor of the recurrent layers' recurrent "
+        "(state-to-state) kernels", low=0.0,
+    ),
+    "weight_decay": Domain(
+        "float", None, "decoupled weight decay of the optimizer on every weight (Keras' "
+        "weight_decay; 0: none; null: the optimizer's own, 1e-4 for adamw, else none)",
+        low=0.0, nullable=True, null_code=-1.0,
+    ),
 }
 
 # ``units: {first: ..., ratio: ...}``: the ratio of each layer's width to the one before.
@@ -260,18 +271,18 @@ def layer_parent(domain: Domain) -> str:
 
 
 # keras-tuner values cannot be None, so a nullable domain's null (``{choice: [null, 1.0]}``)
-# travels through the tuner as 0, a value every nullable domain excludes.
+# travels through the tuner as its ``null_code``: 0 unless the domain takes 0 (weight_decay).
 NULL_CODE = 0.0
 
 
 def encode_null(domain: Domain, value: Any) -> Any:
     """A value as keras-tuner gets it: null of a nullable domain becomes ``NULL_CODE``."""
-    return NULL_CODE if domain.nullable and value is None else value
+    return domain.null_code if domain.nullable and value is None else value
 
 
 def decode_null(domain: Domain, value: Any) -> Any:
     """A keras-tuner value as the user wrote it: ``NULL_CODE`` of a nullable domain is null."""
-    return None if domain.nullable and value == NULL_CODE else value
+    return None if domain.nullable and value == domain.null_code else value
 
 
 def decode_nulls(values: dict[str, Any]) -> dict[str, Any]:

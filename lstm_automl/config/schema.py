@@ -357,6 +357,8 @@ class SearchConfig(_Strict):
     kernel_initializer: ParamSpec = _param("kernel_initializer")
     momentum: ParamSpec = _param("momentum")
     l2: ParamSpec = _param("l2")
+    recurrent_l2: ParamSpec = _param("recurrent_l2")
+    weight_decay: ParamSpec = _param("weight_decay")
 
     @field_validator("*", mode="after")
     @classmethod

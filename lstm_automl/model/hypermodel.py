@@ -83,14 +83,18 @@ def _task_loss(shape: ModelShape, name: str) -> Any:
     return keras.losses.SparseCategoricalCrossentropy()
 
 
-def make_optimizer(name: str, learning_rate: float, clipnorm: float | None,
-                   momentum: float = 0.9) -> keras.Optimizer:
+def make_optimizer(name: str, learning_rate: Any, clipnorm: float | None,
+                   momentum: float = 0.9, weight_decay: float | None = None) -> keras.Optimizer:
     """The optimizer named in the sweep file (names from ``families.OPTIMIZERS``); ``momentum``
-    is SGD's only."""
-    clip = {"clipnorm": clipnorm} if clipnorm else {}
+    is SGD's only. ``weight_decay``: Keras' decoupled decay, for every optimizer (None: the
+    optimizer's own, AdamW's 1e-4 as before the key existed). ``learning_rate``: a number or a
+    schedule."""
+    clip: dict[str, Any] = {"clipnorm": clipnorm} if clipnorm else {}
+    if weight_decay is not None:
+        clip["weight_decay"] = float(weight_decay)
     factories: dict[str, Callable[[], keras.Optimizer]] = {
         "adam": lambda: keras.optimizers.Adam(learning_rate, **clip),
-        "adamw": lambda: keras.optimizers.AdamW(learning_rate, weight_decay=1e-4, **clip),
+        "adamw": lambda: keras.optimizers.AdamW(learning_rate, **{"weight_decay": 1e-4, **clip}),
         "nadam": lambda: keras.optimizers.Nadam(learning_rate, **clip),
         "rmsprop": lambda: keras.optimizers.RMSprop(learning_rate, **clip),
         "sgd": lambda: keras.optimizers.SGD(learning_rate, momentum=momentum, **clip),
@@ -209,7 +213,8 @@ def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = No
     model = keras.Model(inputs, outputs, name=_model_name(values))
     model.compile(
         optimizer=make_optimizer(values["optimizer"], float(values["learning_rate"]),
-                                 values["clipnorm"], float(_setting(values, "momentum"))),
+                                 values["clipnorm"], float(_setting(values, "momentum")),
+                                 values.get("weight_decay")),
         loss=_task_loss(shape, values["loss"]),
         metrics=_task_metrics(shape, metrics),
         jit_compile=jit_compile,
@@ -304,6 +309,13 @@ def _kernel_options(values: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
+def _recurrent_options(values: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of the recurrent layers only: the L2 of their state-to-state kernels
+    (``recurrent_l2``); none at 0, so a default model is built exactly as before."""
+    factor = float(_setting(values, "recurrent_l2"))
+    return {"recurrent_regularizer": keras.regularizers.L2(factor)} if factor > 0 else {}
+
+
 def _dropout(x: Any, rate: float, seed: int | None, name: str) -> Any:
     """A Dropout layer, or none at rate 0 (so a default model keeps its exact layers)."""
     if rate <= 0:
@@ -338,6 +350,7 @@ def _recurrent_block(x: Any, values: dict[str, Any], index: int, sequences: bool
         seed=_offset(seed, index),
         name=f"{cell}_{index}",
         **_kernel_options(values),
+        **_recurrent_options(values),
     )
     if values["bidirectional"]:
         recurrent = keras.layers.Bidirectional(recurrent, name=f"bidirectional_{index}")

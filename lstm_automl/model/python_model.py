@@ -26,7 +26,8 @@ from lstm_automl.config.schema import SweepConfig, split_python_ref
 from lstm_automl.errors import ConfigError
 
 # The search keys that still mean something: how the returned model is compiled and fed.
-TRAINING_PARAMS = ("learning_rate", "optimizer", "loss", "batch_size", "clipnorm")
+TRAINING_PARAMS = ("learning_rate", "optimizer", "loss", "batch_size", "clipnorm",
+                   "weight_decay")
 KEY = "model.python"
 
 
@@ -179,7 +180,8 @@ class PythonBuilder:
         if not model.compiled:
             model.compile(
                 optimizer=make_optimizer(values["optimizer"], float(values["learning_rate"]),
-                                         values["clipnorm"]),
+                                         values["clipnorm"],
+                                         weight_decay=values.get("weight_decay")),
                 loss=_task_loss(shape, values["loss"]),
                 metrics=_task_metrics(shape, extra_metrics(shape.task, self.objective)),
                 # XLA measured faster only for plain single-layer networks; an unknown one

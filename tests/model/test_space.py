@@ -80,7 +80,7 @@ def test_the_null_code_is_no_value_a_nullable_domain_allows():
     nullable = [d for d in SEARCH_PARAMS.values() if d.nullable]
     assert nullable
     for domain in nullable:
-        assert check_value(domain, NULL_CODE) is not None
+        assert check_value(domain, domain.null_code) is not None
         assert decode_null(domain, encode_null(domain, None)) is None
         assert decode_null(domain, encode_null(domain, 1.5)) == 1.5
     assert decode_nulls({"clipnorm": NULL_CODE, "units_0": 8, "dropout": 0.0}) == {

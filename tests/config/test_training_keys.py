@@ -1,0 +1,76 @@
+"""The regularisation, schedule, loss and activation keys of issue 12's second collection:
+validated, summarised, in the JSON Schema and declared to keras-tuner from the one table (so
+MLflow, which logs the tuner's values, and the leaderboard see them). Light: no model is built
+here (tests/model/test_regularisation.py and test_lr_schedule.py build them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import write_sweep
+from lstm_automl.cli import main
+from lstm_automl.config.params import SEARCH_PARAMS
+
+DATA = "data: {source: builtin:airline}\n"
+
+
+def _validate(folder: Path, search: str, capsys: pytest.CaptureFixture[str],
+              extra: str = "") -> tuple[int, str]:
+    path = write_sweep(folder, "name: a\n" + DATA + extra + "search:\n" + search)
+    code = main(["validate", "--no-data", str(path)])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+# (searched spec, what validate's summary prints, an out-of-domain fixed value)
+KEYS = {
+    "recurrent_l2": ("{float: [1.0e-6, 1.0e-3], log: true}", "float 1e-06..0.001, log", -0.1),
+    "weight_decay": ("{choice: [null, 0, 1.0e-4]}", "choice of null, 0, 0.0001", -1.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KEYS))
+def test_validate_summarises_and_refuses(name: str, isolated_workdir: Path,
+                                         capsys: pytest.CaptureFixture[str]):
+    spec, summary, bad = KEYS[name]
+    code, out = _validate(isolated_workdir, f"  {name}: {spec}\n", capsys)
+    assert code == 0, out
+    assert name in out and summary in out, out
+    code, out = _validate(isolated_workdir, f"  {name}: {bad}\n", capsys)
+    assert code == 2, out
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert len(lines) == 1 and "sweep.yaml" in lines[0] and f"search.{name}" in lines[0], out
+    assert not list(isolated_workdir.glob("mlflow*")) and not (isolated_workdir / "runs").exists()
+
+
+@pytest.mark.parametrize("name", sorted(KEYS))
+def test_in_the_json_schema_after_the_older_keys(name: str):
+    from lstm_automl.sweep_file.json_schema import sweep_schema
+
+    search = sweep_schema()["$defs"]["SearchConfig"]["properties"]
+    assert name in search and search[name]["default"] == SEARCH_PARAMS[name].default
+    assert list(SEARCH_PARAMS).index("l2") < list(SEARCH_PARAMS).index(name)
+
+
+def test_weight_decay_null_and_zero_stay_apart_through_keras_tuner():
+    """null (the optimizer's own decay) and 0 (none) are different for adamw."""
+    import keras_tuner as kt
+
+    from lstm_automl.config.params import decode_nulls
+    from lstm_automl.config.schema import SearchConfig
+    from lstm_automl.model.space import declare_space
+
+    specs = SearchConfig.model_validate(
+        {"weight_decay": {"choice": [None, 0, 1e-4]}, "recurrent_l2": 1e-3}).specs()
+    seen = set()
+    for value in (None, 0.0, 1e-4):
+        hp = kt.HyperParameters()
+        declare_space(hp, specs)
+        hp.values["weight_decay"] = -1.0 if value is None else value  # as the tuner samples
+        values = declare_space(hp, specs)
+        assert values["weight_decay"] == value and values["recurrent_l2"] == 1e-3
+        assert decode_nulls(dict(hp.values))["weight_decay"] == value  # what MLflow logs
+        seen.add(value)
+    assert seen == {None, 0.0, 1e-4}
