@@ -87,6 +87,14 @@ MULTI_STEPS: dict[str, str] = {
     "window (needs the target as the only input channel)",
 }
 
+LR_SCHEDULES: dict[str, str] = {
+    "none": "the learning rate stays learning_rate",
+    "cosine": "cosine decay from learning_rate to 0 over the trial's epochs, step by step "
+    "(Keras CosineDecay)",
+    "plateau": "multiplied by plateau_factor after plateau_patience epochs without improvement "
+    "of the objective (Keras ReduceLROnPlateau)",
+}
+
 SEARCH_PARAMS: dict[str, Domain] = {
     "cell": Domain("name", "lstm", "recurrent cell family", names=CELL_FAMILIES,
                    per_layer="recurrent"),
@@ -180,6 +188,18 @@ SEARCH_PARAMS: dict[str, Domain] = {
         "float", None, "decoupled weight decay of the optimizer on every weight (Keras' "
         "weight_decay; 0: none; null: the optimizer's own, 1e-4 for adamw, else none)",
         low=0.0, nullable=True, null_code=-1.0,
+    ),
+    "lr_schedule": Domain(
+        "name", "none", "how the learning rate changes during a trial", names=LR_SCHEDULES,
+    ),
+    "plateau_factor": Domain(
+        "float", 0.5, "lr_schedule plateau: the factor the learning rate is multiplied by",
+        low=0.0, high=1.0, low_inclusive=False, high_inclusive=False,
+        active_when=("lr_schedule", "=plateau"),
+    ),
+    "plateau_patience": Domain(
+        "int", 2, "lr_schedule plateau: epochs without improvement before the learning rate "
+        "drops", low=1, high=10_000, active_when=("lr_schedule", "=plateau"),
     ),
 }
 

@@ -359,6 +359,9 @@ class SearchConfig(_Strict):
     l2: ParamSpec = _param("l2")
     recurrent_l2: ParamSpec = _param("recurrent_l2")
     weight_decay: ParamSpec = _param("weight_decay")
+    lr_schedule: ParamSpec = _param("lr_schedule")
+    plateau_factor: ParamSpec = _param("plateau_factor")
+    plateau_patience: ParamSpec = _param("plateau_patience")
 
     @field_validator("*", mode="after")
     @classmethod

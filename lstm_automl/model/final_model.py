@@ -20,6 +20,7 @@ from lstm_automl.config.schema import FinalModelConfig
 from lstm_automl.data.base import SweepData
 from lstm_automl.data.variants import HP_PREFIX
 from lstm_automl.model.hypermodel import build_model, resolve_jit
+from lstm_automl.model.lr_schedule import train_steps
 from lstm_automl.model.space import declare_space
 
 
@@ -96,14 +97,15 @@ def train_member(trial: Any, data: SweepData, specs: dict[str, Any], seed: int, 
         x, y = np.concatenate([train.x, val.x]), np.concatenate([train.y, val.y])
     work = len(x) * data.model_shape().steps
     jit = resolve_jit(jit_compile, work)
+    epochs = int(getattr(trial, "best_step", 0) or 0) + 1
     if python is not None:
         model = python.build(hp, data.model_shape(), specs, jit)
         batch_size = int(hp.get("batch_size"))
-    else:
+    else:  # lr_schedule cosine decays over this training's own steps
         values = declare_space(hp, specs)
-        model = build_model(values, data.model_shape(), seed=seed, jit_compile=jit)
         batch_size = int(values["batch_size"])
-    epochs = int(getattr(trial, "best_step", 0) or 0) + 1
+        model = build_model(values, data.model_shape(), seed=seed, jit_compile=jit,
+                            train_steps=train_steps(len(x), batch_size, epochs))
     model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True,
               verbose=0, **data.fit_kwargs())
     return model

@@ -197,12 +197,16 @@ def _window_baseline(norm: str, residual: str) -> str | None:
 
 
 def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = None,
-                jit_compile: bool | str = "auto", metrics: tuple[str, ...] = ()) -> keras.Model:
+                jit_compile: bool | str = "auto", metrics: tuple[str, ...] = (),
+                train_steps: int | None = None) -> keras.Model:
     """Build and compile one candidate from plain values (see ``space.declare_space``).
 
     ``jit_compile``: as ``keras.Model.compile``, or ``XLA_WHERE_FASTER`` (``resolve_jit``).
-    ``metrics``: extra metrics to report (``names.extra_metrics``).
+    ``metrics``: extra metrics to report (``names.extra_metrics``). ``train_steps``: the
+    optimizer steps the model will train for, which ``lr_schedule: cosine`` decays over.
     """
+    from lstm_automl.model.lr_schedule import learning_rate
+
     if jit_compile == XLA_WHERE_FASTER:
         jit_compile = xla_is_faster(values)
     inputs = keras.Input(shape=(shape.steps, shape.n_features), name="window")
@@ -212,7 +216,7 @@ def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = No
         outputs = _network(values, shape, seed, inputs)
     model = keras.Model(inputs, outputs, name=_model_name(values))
     model.compile(
-        optimizer=make_optimizer(values["optimizer"], float(values["learning_rate"]),
+        optimizer=make_optimizer(values["optimizer"], learning_rate(values, train_steps),
                                  values["clipnorm"], float(_setting(values, "momentum")),
                                  values.get("weight_decay")),
         loss=_task_loss(shape, values["loss"]),
@@ -403,7 +407,8 @@ class SweepHyperModel(kt.HyperModel):
     def __init__(self, specs: dict[str, Any], shape: ModelShape, seed: int,
                  variants: Any = None, jit_compile: bool | str = "auto",
                  python: Any = None, metrics: tuple[str, ...] = (),
-                 training: dict[str, Any] | None = None) -> None:
+                 training: dict[str, Any] | None = None, train_size: int | None = None,
+                 epochs: int | None = None) -> None:
         super().__init__(name="lstm_sweep", tunable=True)
         self.specs = specs
         self.python = python  # a python_model.PythonBuilder: the user's function builds
@@ -413,6 +418,10 @@ class SweepHyperModel(kt.HyperModel):
         self.jit_compile = jit_compile
         self.metrics = metrics  # extra metrics the objective or early stopping reads
         self.training = training or {}  # searched training settings: epochs, shuffle, seed
+        # Windows in the training split and epochs per trial: what lr_schedule cosine decays
+        # over (a data variant's own split where data settings are searched).
+        self.train_size = train_size
+        self.epochs = epochs
 
     def _data_for(self, hp: kt.HyperParameters) -> Any:
         from lstm_automl.data.variants import HP_PREFIX, encode
@@ -436,16 +445,20 @@ class SweepHyperModel(kt.HyperModel):
         return values
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
-        self._training_for(hp)
-        shape = self.shape
+        from lstm_automl.model.lr_schedule import train_steps
+
+        training = self._training_for(hp)
+        shape, samples = self.shape, self.train_size
         if self.variants is not None:
-            shape = self._data_for(hp).model_shape()
+            data = self._data_for(hp)
+            shape, samples = data.model_shape(), len(data.splits["train"].x)
         if self.python is not None:
             return self.python.build(hp, shape, self.specs, self.jit_compile)
         values = declare_space(hp, self.specs)
+        steps = train_steps(samples, int(values["batch_size"]), training.get("epochs", self.epochs))
         try:
             return build_model(values, shape, seed=self.seed, jit_compile=self.jit_compile,
-                               metrics=self.metrics)
+                               metrics=self.metrics, train_steps=steps)
         except (ValueError, TypeError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise kt.errors.FailedTrialError(f"model cannot be built: {first}") from exc
@@ -460,7 +473,8 @@ class SweepHyperModel(kt.HyperModel):
         epoch's logs (``training.py``). This model, trained on the ordinary split, stays the
         trial's model and checkpoint.
         """
-        from lstm_automl.tuning.training import BacktestLogs, TrialTrainer
+        from lstm_automl.model.lr_schedule import plateau_callback
+        from lstm_automl.tuning.training import BacktestLogs, TrialTrainer, objective_of
 
         trainer = self.__dict__.setdefault("_trainer", TrialTrainer())  # one per sweep
         batch_size = int(hp.get("batch_size"))
@@ -472,6 +486,9 @@ class SweepHyperModel(kt.HyperModel):
             elif name == "shuffle":
                 shuffle = bool(value)
         callbacks = list(kwargs.pop("callbacks", None) or [])
+        plateau = plateau_callback(hp.values, *objective_of(callbacks))
+        if plateau is not None:  # on the objective, as keras-tuner's checkpoint names it
+            callbacks.append(plateau)
         validation = kwargs.pop("validation_data", None)
         data = self.variants.from_hp_values(hp.values) if self.variants is not None else None
         if data is not None:

@@ -75,7 +75,8 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter) -> Any:
         config.search.specs(), data.model_shape(), config.seed, variants=prep.variants,
         jit_compile=resolve_jit(config.training.jit_compile, work), python=prep.python,
         metrics=extra_metrics(data.task, config.tuner.objective, monitor_name(config)),
-        training=config.training.trial_settings())
+        training=config.training.trial_settings(), train_size=len(data.splits["train"].x),
+        epochs=config.training.max_epochs())
     algorithm = config.tuner.algorithm
     options = sweep_options.tuner_options(prep, reporter)  # pruning, budgets, start_with
     progress = options.pop("progress")

@@ -73,9 +73,14 @@ class BacktestLogs(keras.callbacks.Callback):
 
 
 def _fold_callbacks(callbacks: Sequence[Any], monitor: str) -> list[Any]:
-    """Early stopping as the sweep configured it, on the fold's own validation metric."""
+    """Early stopping and reduce-on-plateau as the trial has them, on the fold's own validation
+    metric."""
     fold = [keras.callbacks.TerminateOnNaN()]
     for callback in callbacks:
+        if isinstance(callback, keras.callbacks.ReduceLROnPlateau):
+            fold.append(keras.callbacks.ReduceLROnPlateau(
+                monitor=monitor, mode=callback.mode, factor=callback.factor,
+                patience=callback.patience, min_delta=callback.min_delta))
         if isinstance(callback, keras.callbacks.EarlyStopping):
             fold.append(keras.callbacks.EarlyStopping(
                 monitor=monitor, mode=callback.mode, patience=callback.patience,

@@ -28,6 +28,10 @@ def _validate(folder: Path, search: str, capsys: pytest.CaptureFixture[str],
 KEYS = {
     "recurrent_l2": ("{float: [1.0e-6, 1.0e-3], log: true}", "float 1e-06..0.001, log", -0.1),
     "weight_decay": ("{choice: [null, 0, 1.0e-4]}", "choice of null, 0, 0.0001", -1.0),
+    "lr_schedule": ("{choice: [none, cosine, plateau]}", "choice of none, cosine, plateau",
+                    "step"),
+    "plateau_factor": ("{float: [0.1, 0.5]}", "float 0.1..0.5", 1.0),
+    "plateau_patience": ("{int: [1, 4]}", "int 1..4", 0),
 }
 
 
@@ -35,7 +39,8 @@ KEYS = {
 def test_validate_summarises_and_refuses(name: str, isolated_workdir: Path,
                                          capsys: pytest.CaptureFixture[str]):
     spec, summary, bad = KEYS[name]
-    code, out = _validate(isolated_workdir, f"  {name}: {spec}\n", capsys)
+    extra = "  lr_schedule: plateau\n" if name.startswith("plateau") else ""
+    code, out = _validate(isolated_workdir, f"  {name}: {spec}\n" + extra, capsys)
     assert code == 0, out
     assert name in out and summary in out, out
     code, out = _validate(isolated_workdir, f"  {name}: {bad}\n", capsys)
@@ -74,3 +79,22 @@ def test_weight_decay_null_and_zero_stay_apart_through_keras_tuner():
         assert decode_nulls(dict(hp.values))["weight_decay"] == value  # what MLflow logs
         seen.add(value)
     assert seen == {None, 0.0, 1e-4}
+
+
+def test_plateau_settings_without_plateau_are_noted(isolated_workdir: Path,
+                                                    capsys: pytest.CaptureFixture[str]):
+    code, out = _validate(isolated_workdir, "  plateau_patience: {choice: [1, 3]}\n", capsys)
+    assert code == 0
+    assert "search.plateau_patience: has no effect while lr_schedule is not plateau" in out
+
+
+def test_a_plateau_patience_that_early_stopping_outruns_is_noted(
+        isolated_workdir: Path, capsys: pytest.CaptureFixture[str]):
+    search = "  lr_schedule: plateau\n  plateau_patience: 5\n"
+    code, out = _validate(isolated_workdir, search, capsys,
+                          extra="training: {early_stopping_patience: 5}\n")
+    assert code == 0
+    assert "search.plateau_patience: 5 is not below training.early_stopping_patience" in out
+    code, out = _validate(isolated_workdir, "  lr_schedule: plateau\n  plateau_patience: 2\n",
+                          capsys, extra="training: {early_stopping_patience: 5}\n")
+    assert code == 0 and "is not below" not in out
