@@ -28,6 +28,8 @@ LOSSES: dict[str, str] = {
     "mse": "mean squared error",
     "mae": "mean absolute error",
     "huber": "Huber loss (delta 1.0, on scaled targets)",
+    "mape": "mean absolute percentage error (on scaled targets: needs a scaling that keeps them "
+    "away from 0, such as data.scaling none)",
 }
 
 NORMALIZATIONS: dict[str, str] = {

@@ -107,6 +107,7 @@ LOSSES: dict[str, Callable[[], Any]] = {
     "mse": lambda: keras.losses.MeanSquaredError(),
     "mae": lambda: keras.losses.MeanAbsoluteError(),
     "huber": lambda: keras.losses.Huber(delta=1.0),
+    "mape": lambda: keras.losses.MeanAbsolutePercentageError(),
 }
 
 

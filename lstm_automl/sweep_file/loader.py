@@ -42,7 +42,7 @@ from lstm_automl.config.params import (
 from lstm_automl.config.space_summary import data_size, is_searched, space_size, training_size
 from lstm_automl.config.start_with import start_with_problems, warm_start_problems
 from lstm_automl.config.ties import tie_problems
-from lstm_automl.config.training_checks import schedule_notes
+from lstm_automl.config.training_checks import mape_checks, schedule_notes
 from lstm_automl.errors import ConfigError, SpecError
 from lstm_automl.model.kernel_tags import gpu_visible, planned_backend, space_kernel_notes
 from lstm_automl.model.python_model import architecture_problems, python_ref, static_problems
@@ -529,6 +529,9 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
     if config.data.task == "classify" and specs["loss"] != SEARCH_PARAMS["loss"].default:
         notes.append("search.loss: classification always trains with cross-entropy; ignored")
     notes += schedule_notes(config)
+    mape_problems, mape_notes = mape_checks(config)
+    problems += mape_problems
+    notes += mape_notes
     problems += start_with_problems(config)
     problems += warm_start_problems(config)
     mc_problems, mc_notes = mc_dropout_checks(config)

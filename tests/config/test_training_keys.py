@@ -98,3 +98,31 @@ def test_a_plateau_patience_that_early_stopping_outruns_is_noted(
     code, out = _validate(isolated_workdir, "  lr_schedule: plateau\n  plateau_patience: 2\n",
                           capsys, extra="training: {early_stopping_patience: 5}\n")
     assert code == 0 and "is not below" not in out
+
+
+@pytest.mark.parametrize(("data", "code", "says"), [
+    ("scaling: none", 0, None),
+    ("scaling: minmax", 0, "note: search.loss: mape with data.scaling minmax"),
+    ("scaling: standard", 2, "data.scaling standard centres it on 0"),
+    ("scaling: {choice: [none, robust]}", 2, "data.scaling robust centres it on 0"),
+    ("scaling: none, transform: diff", 2, "data.transform diff"),
+])
+def test_mape_needs_targets_away_from_zero(data: str, code: int, says: str | None,
+                                           isolated_workdir: Path,
+                                           capsys: pytest.CaptureFixture[str]):
+    path = write_sweep(isolated_workdir, "name: a\ndata: {source: builtin:airline, " + data +
+                       "}\nsearch:\n  loss: {choice: [mse, mape]}\n")
+    assert main(["validate", "--no-data", str(path)]) == code
+    captured = capsys.readouterr()
+    out = captured.out + captured.err
+    assert says is None or says in out, out
+    if code == 2:
+        assert len(out.strip().splitlines()) == 1 and "sweep.yaml: search.loss" in out, out
+
+
+def test_mape_is_refused_for_scaled_regression_targets(isolated_workdir: Path,
+                                                       capsys: pytest.CaptureFixture[str]):
+    path = write_sweep(isolated_workdir, "name: a\ndata: {source: generate:adding, task: "
+                       "regress}\nsearch:\n  loss: mape\n")
+    assert main(["validate", "--no-data", str(path)]) == 2
+    assert "data.scaling standard" in capsys.readouterr().err
