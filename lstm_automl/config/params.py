@@ -201,6 +201,10 @@ SEARCH_PARAMS: dict[str, Domain] = {
         "int", 2, "lr_schedule plateau: epochs without improvement before the learning rate "
         "drops", low=1, high=10_000, active_when=("lr_schedule", "=plateau"),
     ),
+    "activation": Domain(
+        "name", "tanh", "activation of the recurrent layers' candidate state and output "
+        "(Keras' activation; not tanh: off cuDNN on GPU)", names=ACTIVATIONS,
+    ),
 }
 
 # ``units: {first: ..., ratio: ...}``: the ratio of each layer's width to the one before.

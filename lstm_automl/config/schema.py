@@ -362,6 +362,7 @@ class SearchConfig(_Strict):
     lr_schedule: ParamSpec = _param("lr_schedule")
     plateau_factor: ParamSpec = _param("plateau_factor")
     plateau_patience: ParamSpec = _param("plateau_patience")
+    activation: ParamSpec = _param("activation")
 
     @field_validator("*", mode="after")
     @classmethod

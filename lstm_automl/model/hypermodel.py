@@ -316,9 +316,16 @@ def _kernel_options(values: dict[str, Any]) -> dict[str, Any]:
 
 def _recurrent_options(values: dict[str, Any]) -> dict[str, Any]:
     """Keyword arguments of the recurrent layers only: the L2 of their state-to-state kernels
-    (``recurrent_l2``); none at 0, so a default model is built exactly as before."""
+    (``recurrent_l2``) and their ``activation``; none at the defaults, so a default model is
+    built exactly as before."""
+    options: dict[str, Any] = {}
     factor = float(_setting(values, "recurrent_l2"))
-    return {"recurrent_regularizer": keras.regularizers.L2(factor)} if factor > 0 else {}
+    if factor > 0:
+        options["recurrent_regularizer"] = keras.regularizers.L2(factor)
+    activation = str(_setting(values, "activation"))
+    if activation != "tanh":  # every family's default (and cuDNN's condition)
+        options["activation"] = activation
+    return options
 
 
 def _dropout(x: Any, rate: float, seed: int | None, name: str) -> Any:

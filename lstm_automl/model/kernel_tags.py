@@ -5,9 +5,10 @@ times faster than its generic per-step loop, but only when every condition holds
 ``keras/src/layers/rnn/lstm.py`` ``inner_loop`` and ``keras/src/backend/tensorflow/rnn.py``
 ``cudnn_ok``/``lstm``/``gru``): tanh activation, sigmoid recurrent activation, ``unroll=False``,
 ``use_bias=True``, ``reset_after=True`` for GRU, ``recurrent_dropout == 0``, and a mask (if any)
-that is right-padded with no empty sequence. The model builder always uses the defaults for the
-first five and builds right-padded masks, so what a sweep can change is the cell family and
-recurrent dropout; the peephole LSTM and the simple RNN have no cuDNN kernel at all.
+that is right-padded with no empty sequence. The model builder keeps the defaults of the last
+four and builds right-padded masks, so what a sweep can change is the cell family, the
+``activation`` and recurrent dropout; the peephole LSTM and the simple RNN have no cuDNN kernel
+at all.
 
 On JAX only ``LSTM`` has a cuDNN path, and only without a mask; see ``CUDNN_BY_BACKEND``.
 
@@ -67,6 +68,9 @@ def cell_label(values: Mapping[str, Any], missing: str = "None") -> str:
 # (``keras/src/backend/jax/rnn.py``, through ``jax.experimental.rnn``) but runs GRU as a fused
 # ``lax.scan``, and neither with a mask; PyTorch's has cuDNN LSTM and GRU.
 CUDNN_BY_BACKEND = {"tensorflow": CUDNN_FAMILIES, "jax": ("lstm",), "torch": CUDNN_FAMILIES}
+# The ``activation`` each backend's cuDNN path takes: tanh only (``cudnn_ok`` in
+# ``keras/src/backend/tensorflow/rnn.py`` and ``keras/src/backend/jax/rnn.py``).
+CUDNN_ACTIVATIONS = {"tensorflow": ("tanh",), "jax": ("tanh",), "torch": ("tanh",)}
 
 
 def trial_kernel(values: Mapping[str, Any], gpu: bool, backend: str = "tensorflow",
@@ -88,9 +92,13 @@ def trial_kernel(values: Mapping[str, Any], gpu: bool, backend: str = "tensorflo
                                        f"(only {' and '.join(families) or 'none'} there)")
     if any(v > 0 for v in _numbers(values, "recurrent_dropout")):
         return KernelChoice("generic", "recurrent_dropout > 0 rules out cuDNN")
+    activation = str(values.get("activation") or "tanh")
+    if activation not in CUDNN_ACTIVATIONS.get(backend, ("tanh",)):
+        return KernelChoice("generic", f"activation {activation} rules out cuDNN on {backend} "
+                                       f"(tanh only)")
     if masked and backend != "tensorflow":
         return KernelChoice("generic", f"padding masks rule out cuDNN on {backend}")
-    return KernelChoice("cudnn", f"{cell_label(values)} with default activations, no "
+    return KernelChoice("cudnn", f"{cell_label(values)} with tanh activation, no "
                                  f"recurrent dropout")
 
 
@@ -140,6 +148,13 @@ def space_kernel_notes(specs: Mapping[str, Any], backend: str = "tensorflow") ->
         names = "/".join(families)
         notes.append(f"search.recurrent_dropout: can be > 0, which takes {names} trials off "
                      "cuDNN onto the generic loop on a GPU (use dropout instead to keep cuDNN)")
+    allowed = CUDNN_ACTIVATIONS.get(backend, ("tanh",))
+    others = [str(a) for a in spec_values(specs.get("activation", "tanh")) or []
+              if str(a) not in allowed]
+    if any(c in families for c in cells) and others:
+        notes.append(f"search.activation: {', '.join(others)} takes {'/'.join(families)} "
+                     f"trials off cuDNN onto the generic loop on a GPU with {backend} (cuDNN "
+                     f"runs tanh only)")
     return notes
 
 

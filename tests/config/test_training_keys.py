@@ -32,6 +32,7 @@ KEYS = {
                     "step"),
     "plateau_factor": ("{float: [0.1, 0.5]}", "float 0.1..0.5", 1.0),
     "plateau_patience": ("{int: [1, 4]}", "int 1..4", 0),
+    "activation": ("{choice: [tanh, relu]}", "choice of tanh, relu", "sigmoidal"),
 }
 
 
