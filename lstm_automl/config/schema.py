@@ -1007,8 +1007,8 @@ class ModelConfig(_Strict):
     python: StrictStr = Field(
         description="FILE.py:FUNCTION (path relative to the sweep file): build(hp, shape) gets "
         "keras-tuner's HyperParameters and the data's ModelShape and returns a Keras model, "
-        "compiled or not; search then keeps only learning_rate, optimizer, loss, batch_size and "
-        "clipnorm",
+        "compiled or not; search then keeps only learning_rate, optimizer, loss, batch_size, "
+        "clipnorm and weight_decay",
         json_schema_extra={"pattern": PYTHON_MODEL_FORM},
     )
 
