@@ -42,6 +42,10 @@ class Domain:
     per_layer: Literal["recurrent", "dense"] | None = None
     # (parent param, rule): "true", ">0", or "=name" (active while the parent has that name)
     active_when: tuple[str, str] | None = None
+    # False for keys added after sweeps were already written: left at its default the key
+    # declares no keras-tuner value, because keras-tuner's random stream advances once per
+    # declared value, and a new fixed value would change every earlier sweep's trials 2, 3, ...
+    declared_at_default: bool = True
 
     def describe_allowed(self) -> str:
         """One phrase naming what is allowed, for error messages."""
@@ -183,14 +187,17 @@ SEARCH_PARAMS: dict[str, Domain] = {
     "recurrent_l2": Domain(
         "float", 0.0, "L2 regularisation factor of the recurrent layers' recurrent "
         "(state-to-state) kernels", low=0.0,
+        declared_at_default=False,
     ),
     "weight_decay": Domain(
         "float", None, "decoupled weight decay of the optimizer on every weight (Keras' "
         "weight_decay; 0: none; null: the optimizer's own, 1e-4 for adamw, else none)",
         low=0.0, nullable=True, null_code=-1.0,
+        declared_at_default=False,
     ),
     "lr_schedule": Domain(
         "name", "none", "how the learning rate changes during a trial", names=LR_SCHEDULES,
+        declared_at_default=False,
     ),
     "plateau_factor": Domain(
         "float", 0.5, "lr_schedule plateau: the factor the learning rate is multiplied by",
@@ -204,6 +211,7 @@ SEARCH_PARAMS: dict[str, Domain] = {
     "activation": Domain(
         "name", "tanh", "activation of the recurrent layers' candidate state and output "
         "(Keras' activation; not tanh: off cuDNN on GPU)", names=ACTIVATIONS,
+        declared_at_default=False,
     ),
 }
 

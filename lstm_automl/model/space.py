@@ -81,6 +81,9 @@ def declare_space(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str, An
         if name in STRUCTURAL_PARAMS:
             continue
         spec = specs[name]
+        if not domain.declared_at_default and _fixed_at_default(spec, domain):
+            values[name] = domain.default  # no keras-tuner value: see Domain.declared_at_default
+            continue
         if tie_source(spec) is not None:  # derived below, never sampled
             values[name] = None
             continue
@@ -108,6 +111,14 @@ def declare_space(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str, An
             count = values[layer_parent(domain)]
             values[name] = _per_layer_list(values[name], count)
     return values
+
+
+def _fixed_at_default(spec: Any, domain: Domain) -> bool:
+    """The sweep leaves this key at its default: one value, the table's."""
+    if getattr(spec, "per_layer", False) or isinstance(spec, RatioSpec):
+        return False
+    values = spec_values(spec)
+    return values is not None and len(values) == 1 and values[0] == domain.default
 
 
 def _condition(domain: Domain, specs: dict[str, Any]) -> tuple[str, list[Any]] | None:
@@ -172,8 +183,14 @@ def declare_training(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str,
     network's own), and return their values for this trial."""
     from lstm_automl.model.python_model import TRAINING_PARAMS
 
-    return {name: _declare(hp, name, specs[name], SEARCH_PARAMS[name])
-            for name in TRAINING_PARAMS}
+    values: dict[str, Any] = {}
+    for name in TRAINING_PARAMS:
+        domain = SEARCH_PARAMS[name]
+        if not domain.declared_at_default and _fixed_at_default(specs[name], domain):
+            values[name] = domain.default  # see Domain.declared_at_default
+        else:
+            values[name] = _declare(hp, name, specs[name], domain)
+    return values
 
 
 def declare_training_settings(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str, Any]:
