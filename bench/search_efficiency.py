@@ -264,7 +264,11 @@ def main() -> None:
             args.prunings == ",".join(PRUNINGS):
         searches = list(zip(ALGORITHMS, PRUNINGS, strict=True))  # each once: does it run?
 
-    import keras  # noqa: F401  (TensorFlow loads before the first timed search)
+    from lstm_automl.model.backend import select_backend
+
+    backend = select_backend()  # as `lstm-sweep run` would (auto: JAX where installed)
+    print(f"  {backend.line()}", flush=True)
+    import keras  # noqa: F401  (the backend loads before the first timed search)
 
     goals = {"adding": (args.budget, args.target),
              "airline": (args.airline_budget, args.airline_target)}
@@ -299,7 +303,7 @@ def main() -> None:
     body += ["Per search and seed:", "",
              table(["problem", "algorithm", "pruning", "seed", "epochs to reach", "s to reach",
                     "trials", "pruned", "best val_loss", "s"], per_seed)]
-    settings = (f"problems {', '.join(problems)}; searches {len(searches)} "
+    settings = (f"backend {backend.name}; problems {', '.join(problems)}; searches {len(searches)} "
                 f"(algorithm x pruning); {args.seeds} seed(s); adding T={args.steps}, "
                 f"{args.samples} sequences (89% train), {args.epochs} epochs per trial, budget "
                 f"{args.budget} epochs, target {args.target}; airline: sweeps/airline.yaml, "
