@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 START_TIMEOUT = 300  # seconds for a subprocess to import TensorFlow and reach a trial (slow CI)
 
@@ -69,3 +70,23 @@ def trial_running(uri: str, experiment: str, trial_id: str) -> bool:
 
 def sqlite_uri(folder: Path) -> str:
     return f"sqlite:///{folder / 'mlflow.db'}"
+
+
+def predict_in_fresh_process(model_uri: str, table: Path, cwd: Path,
+                             tracking_uri: str | None = None) -> Any:
+    """What ``mlflow.pyfunc.load_model(model_uri).predict(<table as CSV>)`` returns in a new
+    Python process that never imported lstm_automl (no PYTHONPATH): only what the model
+    carries. Returns a DataFrame."""
+    import io
+
+    import pandas as pd
+
+    store = f"mlflow.set_tracking_uri({tracking_uri!r}); " if tracking_uri else ""
+    script = (f"import mlflow, pandas as pd, sys; assert 'lstm_automl' not in sys.modules; "
+              f"{store}m = mlflow.pyfunc.load_model({model_uri!r}); "
+              f"print(m.predict(pd.read_csv({str(table)!r})).to_json())")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=START_TIMEOUT, cwd=cwd, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return pd.read_json(io.StringIO(done.stdout.strip().splitlines()[-1]))

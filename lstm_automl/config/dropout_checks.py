@@ -14,25 +14,16 @@ DROPOUT_PARAMS = ("dropout", "recurrent_dropout", "layer_dropout", "stack_dropou
                   "dense_dropout")
 
 
-def _highest(spec: Any) -> float:
-    """The largest value a numeric spec allows (fixed, choice or range)."""
+def _bounds(spec: Any) -> tuple[float, float]:
+    """The smallest and largest value a numeric spec allows (fixed, choice or range)."""
     from lstm_automl.config.schema import FloatSpec, IntSpec, spec_values
 
     if isinstance(spec, FloatSpec):
-        return float(spec.float_[1])
+        return float(spec.float_[0]), float(spec.float_[1])
     if isinstance(spec, IntSpec):
-        return float(spec.int_[1])
-    return max((float(v) for v in spec_values(spec) or [] if v is not None), default=0.0)
-
-
-def _lowest(spec: Any) -> float:
-    from lstm_automl.config.schema import FloatSpec, IntSpec, spec_values
-
-    if isinstance(spec, FloatSpec):
-        return float(spec.float_[0])
-    if isinstance(spec, IntSpec):
-        return float(spec.int_[0])
-    return min((float(v) for v in spec_values(spec) or [] if v is not None), default=0.0)
+        return float(spec.int_[0]), float(spec.int_[1])
+    values = [float(v) for v in spec_values(spec) or [] if v is not None] or [0.0]
+    return min(values), max(values)
 
 
 def _can_exist(name: str, specs: dict[str, Any]) -> bool:
@@ -54,12 +45,12 @@ def mc_dropout_checks(config: Any) -> tuple[list[str], list[str]]:
         return [], ["final_model.mc_dropout: the model.python network is not checked for "
                     "dropout; without any, every pass is the same and the spread is 0"]
     specs = config.search.specs()
-    rates = [n for n in DROPOUT_PARAMS if _can_exist(n, specs) and _highest(specs[n]) > 0]
+    rates = [n for n in DROPOUT_PARAMS if _can_exist(n, specs) and _bounds(specs[n])[1] > 0]
     if not rates:
         return [f"final_model.mc_dropout: the search space has no dropout (every one of "
                 f"{', '.join(DROPOUT_PARAMS)} is 0), so every pass would be the same; give "
                 f"one of them a rate above 0"], []
-    if all(_lowest(specs[n]) <= 0 for n in rates):
+    if all(_bounds(specs[n])[0] <= 0 for n in rates):
         return [], [f"final_model.mc_dropout: trials can have no dropout ({', '.join(rates)} "
                     f"can be 0); if the best one has none, its spread is 0"]
     return [], []

@@ -4,17 +4,14 @@ process and through ``lstm-sweep predict``."""
 
 from __future__ import annotations
 
-import io
 import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from child_processes import predict_in_fresh_process
 
 from conftest import write_sweep
 from lstm_automl.cli import main
@@ -101,14 +98,7 @@ def test_two_targets_train_score_register_and_serve(tmp_path, capsys):
     assert predicted[["load_h1", "load_h2"]].to_numpy().min() > 200
     assert np.all(np.abs(predicted[["temp_h1", "temp_h2"]].to_numpy() - 20) < 10)
 
-    script = (f"import mlflow, pandas as pd, sys; assert 'lstm_automl' not in sys.modules; "
-              f"mlflow.set_tracking_uri({'sqlite:///' + str(tmp_path / 'mlflow.db')!r}); "
-              f"m = mlflow.pyfunc.load_model('models:/two/1'); "
-              f"print(m.predict(pd.read_csv({str(history)!r})).to_json())")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=300, cwd=tmp_path, env=env)
-    assert done.returncode == 0, done.stderr[-2000:]
-    fresh = pd.read_json(io.StringIO(done.stdout.strip().splitlines()[-1]))
+    fresh = predict_in_fresh_process("models:/two/1", history, tmp_path,
+                                     tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
     assert list(fresh.columns) == list(predicted.columns)
     np.testing.assert_allclose(fresh.to_numpy(), predicted.to_numpy(), rtol=1e-5)

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import io
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from child_processes import predict_in_fresh_process
 
+from conftest import write_sweep
 from lstm_automl.cli import main
 from lstm_automl.config.schema import ForecastDataConfig
 from lstm_automl.data import prepare_forecast
 from lstm_automl.tracking.serving import forecast_spec, input_example
-from tests.conftest import write_sweep
 
 pytestmark = pytest.mark.usefixtures("keras_session")
 
@@ -65,14 +62,7 @@ def test_the_pyfunc_returns_mean_and_spread_repeatably_in_a_fresh_process(tmp_pa
     pd.testing.assert_frame_equal(model.predict(example), first)  # the same seed, the same masks
     csv = tmp_path / "history.csv"
     example.to_csv(csv, index=False)
-    script = (f"import mlflow, pandas as pd, sys; assert 'lstm_automl' not in sys.modules; "
-              f"m = mlflow.pyfunc.load_model({str(path)!r}); "
-              f"print(m.predict(pd.read_csv({str(csv)!r})).to_json())")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=300, cwd=tmp_path, env=env)
-    assert done.returncode == 0, done.stderr[-2000:]
-    fresh = pd.read_json(io.StringIO(done.stdout.strip().splitlines()[-1]))
+    fresh = predict_in_fresh_process(str(path), csv, tmp_path)
     np.testing.assert_allclose(fresh.to_numpy(), first.to_numpy(), rtol=1e-5)
     other, _ = _saved(tmp_path / "other", seed=8)
     assert not np.allclose(mlflow.pyfunc.load_model(str(other)).predict(example).to_numpy(),

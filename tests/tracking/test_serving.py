@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import socket
@@ -15,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from child_processes import predict_in_fresh_process
 
 from conftest import PROJECT_ROOT
 from lstm_automl.cli import main
@@ -112,14 +112,7 @@ def test_predict_command_and_fresh_process_loading(forecast_model, tmp_path, cap
     assert main(["predict", "--model", str(path), "--input", str(history),
                  "--output", str(out)]) == 0
     cli = pd.read_csv(out)
-    script = (f"import mlflow, pandas as pd, sys; assert 'lstm_automl' not in sys.modules; "
-              f"m = mlflow.pyfunc.load_model({str(path)!r}); "
-              f"print(m.predict(pd.read_csv({str(history)!r})).to_json())")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=300, cwd=tmp_path, env=env)
-    assert done.returncode == 0, done.stderr[-2000:]
-    fresh = pd.read_json(io.StringIO(done.stdout.strip().splitlines()[-1]))
+    fresh = predict_in_fresh_process(str(path), history, tmp_path)
     np.testing.assert_allclose(fresh.to_numpy(), cli.to_numpy(), rtol=1e-6)
     (tmp_path / "bad.csv").write_text("month,pax\n1958-01,1\n")
     assert main(["predict", "--model", str(path), "--input", str(tmp_path / "bad.csv")]) == 2
