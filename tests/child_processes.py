@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -30,20 +32,37 @@ def spawn(folder: Path, *args: str, env: dict[str, str] | None = None,
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, process=None,
-               what: str = "") -> None:
+               what: str = "", console: Path | None = None) -> None:
+    """Poll ``condition``; fail early when ``process`` exits, quoting the end of its console."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
         if process is not None and process.poll() is not None:
-            raise AssertionError(f"process exited ({process.returncode}) before: {what}")
+            raise AssertionError(f"process exited ({process.returncode}) before: {what}"
+                                 + _console_tail(console))
         time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout}s waiting for: {what}")
+    raise AssertionError(f"timed out after {timeout}s waiting for: {what}"
+                         + _console_tail(console))
+
+
+def _console_tail(console: Path | None, lines: int = 40) -> str:
+    if console is None or not console.exists():
+        return ""
+    tail = console.read_text(errors="replace").splitlines()[-lines:]
+    return "\n--- the child's console, last lines ---\n" + "\n".join(tail)
 
 
 def runs(uri: str, experiment: str):
+    """The experiment's parent and child runs; none while the child has not yet created it.
+
+    A sqlite store is only opened once the child has created the experiment there: opening a
+    store MLflow is still creating would run the same table migration from two processes, and
+    the child's would fail (seen in CI as the sweep exiting 1 before its first trial)."""
     import mlflow
 
+    if not _experiment_in_sqlite_store(uri, experiment):
+        return [], []
     client = mlflow.MlflowClient(uri)
     exp = client.get_experiment_by_name(experiment)
     if exp is None:
@@ -66,6 +85,23 @@ def trial_running(uri: str, experiment: str, trial_id: str) -> bool:
     _, children = runs(uri, experiment)
     return any(c.data.tags.get("trial_id") == trial_id and c.info.status == "RUNNING"
                for c in children)
+
+
+def _experiment_in_sqlite_store(uri: str, experiment: str) -> bool:
+    """True for any non-sqlite store; for sqlite, whether the experiment is there (read-only)."""
+    prefix = "sqlite:///"
+    if not uri.startswith(prefix):
+        return True
+    path = Path(uri[len(prefix):])
+    if not path.exists():
+        return False
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)) as connection:
+            row = connection.execute("SELECT 1 FROM experiments WHERE name = ?",
+                                     (experiment,)).fetchone()
+    except sqlite3.Error:  # no table yet, or the child holds a write lock
+        return False
+    return row is not None
 
 
 def sqlite_uri(folder: Path) -> str:

@@ -53,7 +53,7 @@ def test_kill_9_mid_trial_then_resume_trains_each_trial_once(tmp_path, capsys):
     process, out = spawn(tmp_path, str(path))
     try:
         wait_until(lambda: trial_running(sqlite_uri(tmp_path), "killed", "1"), START_TIMEOUT,
-                   process, "trial 2 running")
+                   process, "trial 2 running", console=out)
     finally:
         process.kill()  # SIGKILL: nothing gets to clean up
         process.wait(timeout=30)
@@ -96,7 +96,7 @@ def test_ctrl_c_closes_runs_then_changes_are_refused_and_fresh_starts_over(tmp_p
     process, out = spawn(tmp_path, str(path))
     try:
         wait_until(lambda: epochs_logged(sqlite_uri(tmp_path), "ctrlc", "0"), START_TIMEOUT,
-                   process, "trial 1 logging epochs")
+                   process, "trial 1 logging epochs", console=out)
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=120) == 130
     finally:
@@ -148,7 +148,7 @@ def test_tracking_server_lost_mid_sweep_keeps_finished_trials(tmp_path, capsys):
     process, out = spawn(tmp_path, str(path), env=fast)
     try:
         wait_until(lambda: epochs_logged(uri, "lost", "1"), START_TIMEOUT, process,
-                   "trial 2 logging epochs")
+                   "trial 2 logging epochs", console=out)
         server.stop()
         assert process.wait(timeout=180) == 1
     finally:
@@ -211,14 +211,15 @@ def test_two_workers_share_a_sweep_and_a_killed_worker_resumes_its_trial(tmp_pat
     process, out = spawn(tmp_path, str(path), "--workers", "2")
     try:
         wait_until(lambda: "worker-1 (pid" in out.read_text(), START_TIMEOUT, process,
-                   "the workers to start")
+                   "the workers to start", console=out)
         pid = int(re.search(r"worker-1 \(pid (\d+)", out.read_text()).group(1))
 
         def worker_1_mid_trial() -> bool:
             lines = [line for line in out.read_text().splitlines() if line.startswith("worker-1|")]
             return bool(lines) and lines[-1].startswith("worker-1| [")  # a trial began
 
-        wait_until(worker_1_mid_trial, START_TIMEOUT, process, "worker-1 to start a trial")
+        wait_until(worker_1_mid_trial, START_TIMEOUT, process, "worker-1 to start a trial",
+                   console=out)
         time.sleep(3)  # into its epochs
         os.kill(pid, signal.SIGKILL)
         assert process.wait(timeout=900) == 0, out.read_text()[-3000:]
