@@ -87,20 +87,26 @@ def trial_running(uri: str, experiment: str, trial_id: str) -> bool:
                for c in children)
 
 
+_SEEN_IN_STORE: set[tuple[str, str]] = set()
+
+
 def _experiment_in_sqlite_store(uri: str, experiment: str) -> bool:
-    """True for any non-sqlite store; for sqlite, whether the experiment is there (read-only)."""
+    """True for any non-sqlite store; for sqlite, whether the experiment is there (read-only;
+    once seen, not asked again: it stays)."""
     prefix = "sqlite:///"
-    if not uri.startswith(prefix):
+    if not uri.startswith(prefix) or (uri, experiment) in _SEEN_IN_STORE:
         return True
     path = Path(uri[len(prefix):])
     if not path.exists():
         return False
     try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)) as connection:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as connection:
             row = connection.execute("SELECT 1 FROM experiments WHERE name = ?",
                                      (experiment,)).fetchone()
-    except sqlite3.Error:  # no table yet, or the child holds a write lock
+    except sqlite3.OperationalError:  # no table yet (the child is creating the store)
         return False
+    if row is not None:
+        _SEEN_IN_STORE.add((uri, experiment))
     return row is not None
 
 
