@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -53,16 +51,18 @@ def _console_tail(console: Path | None, lines: int = 40) -> str:
     return "\n--- the child's console, last lines ---\n" + "\n".join(tail)
 
 
-def runs(uri: str, experiment: str):
-    """The experiment's parent and child runs; none while the child has not yet created it.
+def store_ready(console: Path) -> bool:
+    """The child has created its MLflow store and sweep run: its header says so.
 
-    A sqlite store is only opened once the child has created the experiment there: opening a
-    store MLflow is still creating would run the same table migration from two processes, and
-    the child's would fail (seen in CI as the sweep exiting 1 before its first trial)."""
+    Poll a child's sqlite store only after this: opening a store that MLflow is still creating
+    runs the same table migration from two processes, and the child's fails (seen in CI as the
+    sweep exiting 1 before its first trial)."""
+    return console.exists() and "  MLflow: experiment '" in console.read_text(errors="replace")
+
+
+def runs(uri: str, experiment: str):
     import mlflow
 
-    if not _experiment_in_sqlite_store(uri, experiment):
-        return [], []
     client = mlflow.MlflowClient(uri)
     exp = client.get_experiment_by_name(experiment)
     if exp is None:
@@ -85,29 +85,6 @@ def trial_running(uri: str, experiment: str, trial_id: str) -> bool:
     _, children = runs(uri, experiment)
     return any(c.data.tags.get("trial_id") == trial_id and c.info.status == "RUNNING"
                for c in children)
-
-
-_SEEN_IN_STORE: set[tuple[str, str]] = set()
-
-
-def _experiment_in_sqlite_store(uri: str, experiment: str) -> bool:
-    """True for any non-sqlite store; for sqlite, whether the experiment is there (read-only;
-    once seen, not asked again: it stays)."""
-    prefix = "sqlite:///"
-    if not uri.startswith(prefix) or (uri, experiment) in _SEEN_IN_STORE:
-        return True
-    path = Path(uri[len(prefix):])
-    if not path.exists():
-        return False
-    try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as connection:
-            row = connection.execute("SELECT 1 FROM experiments WHERE name = ?",
-                                     (experiment,)).fetchone()
-    except sqlite3.OperationalError:  # no table yet (the child is creating the store)
-        return False
-    if row is not None:
-        _SEEN_IN_STORE.add((uri, experiment))
-    return row is not None
 
 
 def sqlite_uri(folder: Path) -> str:

@@ -14,9 +14,11 @@ import pytest
 from child_processes import (
     START_TIMEOUT,
     env_for_child,
-    epochs_logged,
     runs,
+    spawn,
     sqlite_uri,
+    store_ready,
+    trial_running,
     wait_until,
 )
 
@@ -70,16 +72,17 @@ def test_a_recycled_sweep_reads_as_one_sweep(tmp_path):
 def test_sigterm_to_the_supervisor_stops_the_sweep_cleanly_and_it_resumes(tmp_path):
     path = write_sweep(tmp_path, SWEEP.format(name="stopped", epochs=20, every=1))
     command = [sys.executable, "-m", "lstm_automl", "run", str(path)]
-    process = subprocess.Popen(command, cwd=tmp_path, env=env_for_child(),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process, console = spawn(tmp_path, str(path))
     try:
-        wait_until(lambda: epochs_logged(sqlite_uri(tmp_path), "stopped", "1"), START_TIMEOUT,
-                   process, "trial 2 (in the second process) logging epochs")
+        wait_until(lambda: store_ready(console)
+                   and trial_running(sqlite_uri(tmp_path), "stopped", "1"), START_TIMEOUT,
+                   process, "trial 2 (in the second process) running", console=console)
         process.send_signal(signal.SIGTERM)
-        out, _ = process.communicate(timeout=120)
+        process.wait(timeout=120)
     finally:
         if process.poll() is None:
             process.kill()
+    out = console.read_text()
     assert process.returncode == 130, out
     assert "interrupted: the running trial's MLflow run was closed as KILLED" in out
     parents, children = runs(sqlite_uri(tmp_path), "stopped")

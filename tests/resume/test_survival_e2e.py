@@ -21,6 +21,7 @@ from child_processes import (
     runs,
     spawn,
     sqlite_uri,
+    store_ready,
     trial_running,
     wait_until,
 )
@@ -52,7 +53,8 @@ def test_kill_9_mid_trial_then_resume_trains_each_trial_once(tmp_path, capsys):
     path = write_sweep(tmp_path, sweep_text("killed"))
     process, out = spawn(tmp_path, str(path))
     try:
-        wait_until(lambda: trial_running(sqlite_uri(tmp_path), "killed", "1"), START_TIMEOUT,
+        wait_until(lambda: store_ready(out) and trial_running(sqlite_uri(tmp_path), "killed", "1"),
+                   START_TIMEOUT,
                    process, "trial 2 running", console=out)
     finally:
         process.kill()  # SIGKILL: nothing gets to clean up
@@ -95,8 +97,9 @@ def test_ctrl_c_closes_runs_then_changes_are_refused_and_fresh_starts_over(tmp_p
     path = write_sweep(tmp_path, sweep_text("ctrlc"))
     process, out = spawn(tmp_path, str(path))
     try:
-        wait_until(lambda: epochs_logged(sqlite_uri(tmp_path), "ctrlc", "0"), START_TIMEOUT,
-                   process, "trial 1 logging epochs", console=out)
+        # the whole trial is the window (its epochs reach MLflow every 5 s, too late to count on)
+        wait_until(lambda: store_ready(out) and trial_running(sqlite_uri(tmp_path), "ctrlc", "0"),
+                   START_TIMEOUT, process, "trial 1 running", console=out)
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=120) == 130
     finally:
