@@ -210,7 +210,8 @@ def print_result(loaded: LoadedSweep, reporter: Reporter, result: SweepResult) -
         reporter.line(f"What mattered: {result.mattered}")
     verdict = result.verdict
     several = isinstance(verdict, TargetsVerdict)
-    shown_metrics = _headline(result.test_metrics, verdict) if several else result.test_metrics
+    shown_metrics = (_headline(result.test_metrics, verdict)
+                     if isinstance(verdict, TargetsVerdict) else result.test_metrics)
     metrics = "  ".join(f"{k} {v:.4g}" for k, v in shown_metrics.items())
     units = "" if result.higher_is_better else " in original units"
     if several:

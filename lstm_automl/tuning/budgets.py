@@ -83,10 +83,14 @@ class FinishEstimate:
 
     fits: int = 0
     trials: list[float] = field(default_factory=list)  # completed trials' seconds
+    shortest: float | None = None  # the shortest trial that trained (completed or pruned)
 
     def note(self, record: Any) -> None:
-        if record.status == "COMPLETED" and record.seconds > 0:
-            self.trials.append(float(record.seconds))
+        if record.status in ("COMPLETED", "PRUNED") and record.seconds > 0:
+            seconds = float(record.seconds)
+            self.shortest = seconds if self.shortest is None else min(self.shortest, seconds)
+            if record.status == "COMPLETED":
+                self.trials.append(seconds)
 
     def seconds(self) -> float | None:
         """The estimate; None before any trial completed (nothing to go on)."""
@@ -125,10 +129,14 @@ class Budget:
             return None
         return self.deadline - (self.finish.seconds() or 0.0)
 
-    def _used_up(self) -> str:
+    def _used_up(self, left: float = 0.0) -> str:
         kept = self.finish.seconds()
-        tail = f" (about {fmt_seconds(kept)} kept for the final model and evaluation)" \
-            if kept else ""
+        notes = []
+        if left > 0:
+            notes.append(f"the {fmt_seconds(left)} left is less than the shortest trial so far")
+        if kept:
+            notes.append(f"about {fmt_seconds(kept)} kept for the final model and evaluation")
+        tail = f" ({'; '.join(notes)})" if notes else ""
         return f"tuner.max_time ({format_duration(self.max_time or 0)}) is used up{tail}"
 
     def trial_stoppers(self, stop: TrialStop, objective: str) -> list[keras.callbacks.Callback]:
@@ -150,8 +158,14 @@ class Budget:
     def stop_reason(self, scores: list[float]) -> str | None:
         """Why no new trial may start (None: go on), given the scores of the ended trials."""
         until = self.search_deadline()
-        if until is not None and time.time() >= until:
-            return self._used_up()
+        if until is not None:
+            left = until - time.time()
+            if left <= 0:
+                return self._used_up()
+            # a trial that starts now would end after the deadline: its build, compile and first
+            # batch run before any time limit can stop it (seen: 15 m + 0:23 on sunspots)
+            if self.finish.shortest is not None and left < self.finish.shortest:
+                return self._used_up(left)
         if self.target is not None:
             reached = [s for s in scores if math.isfinite(s) and (
                 s <= self.target if self.minimise else s >= self.target)]

@@ -222,6 +222,32 @@ def test_the_search_leaves_time_for_the_final_model_and_evaluation():
     assert made.create_trial("a").status == "RUNNING"
 
 
+def test_no_trial_starts_that_could_not_end_before_the_search_deadline():
+    """A trial's build, compile and first batch run before any time limit can stop it, so the
+    search ends when less time is left than its shortest trial took (completed or pruned)."""
+    from types import SimpleNamespace
+
+    from lstm_automl.tuning.budgets import FinishEstimate
+
+    finish = FinishEstimate()
+    finish.note(SimpleNamespace(status="FAILED", seconds=0.5))  # failed at build: no measure
+    finish.note(SimpleNamespace(status="COMPLETED", seconds=20.0))
+    finish.note(SimpleNamespace(status="PRUNED", seconds=8.0))
+    assert finish.shortest == 8.0
+    kept = finish.seconds()  # 5 s fixed + the baselines' cap: a median completed trial
+    assert kept == pytest.approx(25.0)
+    short = Budget(deadline=time.time() + kept + 6, max_time=900, finish=finish)
+    made = oracle()
+    install(made, "random", short, [])
+    assert made.create_trial("a").status == "STOPPED"
+    assert made.stop_reason.startswith("tuner.max_time (15m) is used up (the 0:0")
+    assert "left is less than the shortest trial so far; about 0:25 kept" in made.stop_reason
+    enough = Budget(deadline=time.time() + kept + 30, max_time=900, finish=finish)
+    made = oracle()
+    install(made, "random", enough, [])
+    assert made.create_trial("a").status == "RUNNING"
+
+
 def test_final_model_fits_count_the_trainings_after_the_search():
     from types import SimpleNamespace
 
