@@ -107,7 +107,8 @@ def _forecast_output(spec: dict[str, Any], predicted: np.ndarray,
     """One row: ``<target>_h1 .. <target>_hH`` for each target, in original units."""
     horizon, lag = spec["horizon"], spec["lag"]
     flat = np.asarray(predicted, dtype=np.float64)[0]
-    values, names = [], []
+    values: list[float] = []
+    names: list[str] = []
     for j, name in enumerate(_targets(spec)):
         changes = _unscale(flat[j * horizon:(j + 1) * horizon], spec["target_scaler"], j)
         own = levels[:, j]
