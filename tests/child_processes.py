@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -23,10 +24,29 @@ def spawn(folder: Path, *args: str, env: dict[str, str] | None = None,
           ) -> tuple[subprocess.Popen[bytes], Path]:
     out = folder / f"console-{time.monotonic_ns()}.txt"
     with out.open("wb") as handle:
-        process = subprocess.Popen([sys.executable, "-m", "lstm_automl", "run", *args],
-                                   cwd=folder, env=env or env_for_child(), stdout=handle,
-                                   stderr=subprocess.STDOUT)
+        # A signal mask survives fork and exec: a test process whose main thread had SIGINT
+        # blocked would start a child that never gets the test's Ctrl-C (seen in full runs:
+        # the sweep ran to its end and exited 0). The child starts with none blocked.
+        blocked = signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        try:
+            process = subprocess.Popen([sys.executable, "-m", "lstm_automl", "run", *args],
+                                       cwd=folder, env=env or env_for_child(), stdout=handle,
+                                       stderr=subprocess.STDOUT)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     return process, out
+
+
+def signal_state(pid: int) -> str:
+    """The blocked, ignored and caught signal masks of ``pid`` and of this test process, for a
+    failure message."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        lines = []
+    child = " ".join(line for line in lines if line.startswith(("SigBlk", "SigIgn", "SigCgt")))
+    mine = sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, []))
+    return f"child {pid}: {child or 'gone'}; this test process blocks {mine or 'nothing'}"
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, process=None,

@@ -29,6 +29,21 @@ def isolated_workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def no_signals_left_blocked(request: pytest.FixtureRequest):
+    """Warn, naming the test, when it leaves SIGINT or SIGTERM blocked in this process (the
+    children later tests start would inherit the mask and ignore a Ctrl-C), and unblock them."""
+    import signal
+    import warnings
+
+    yield
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, []) & {signal.SIGINT, signal.SIGTERM}
+    if held:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+        warnings.warn(f"{request.node.nodeid} left {sorted(s.name for s in held)} blocked",
+                      stacklevel=1)
+
+
+@pytest.fixture(autouse=True)
 def no_open_mlflow_runs():
     """Fail a test that leaves an MLflow run open (it would leak into the next test)."""
     yield

@@ -19,6 +19,7 @@ from child_processes import (
     env_for_child,
     epochs_logged,
     runs,
+    signal_state,
     spawn,
     sqlite_uri,
     store_ready,
@@ -100,8 +101,9 @@ def test_ctrl_c_closes_runs_then_changes_are_refused_and_fresh_starts_over(tmp_p
         # the whole trial is the window (its epochs reach MLflow every 5 s, too late to count on)
         wait_until(lambda: store_ready(out) and trial_running(sqlite_uri(tmp_path), "ctrlc", "0"),
                    START_TIMEOUT, process, "trial 1 running", console=out)
+        state = signal_state(process.pid)
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=120) == 130
+        assert process.wait(timeout=120) == 130, state
     finally:
         if process.poll() is None:
             process.kill()
