@@ -24,9 +24,13 @@ def spawn(folder: Path, *args: str, env: dict[str, str] | None = None,
           ) -> tuple[subprocess.Popen[bytes], Path]:
     out = folder / f"console-{time.monotonic_ns()}.txt"
     with out.open("wb") as handle:
-        # A signal mask survives fork and exec: a test process whose main thread had SIGINT
-        # blocked would start a child that never gets the test's Ctrl-C (seen in full runs:
-        # the sweep ran to its end and exited 0). The child starts with none blocked.
+        # An ignored SIGINT and a signal mask survive fork and exec: pytest started in the
+        # background of a shell (`cmd &`, nohup) ignores SIGINT, and so would every sweep it
+        # starts; the Ctrl-C test's sweep then ran to its end and exited 0. The child starts
+        # with SIGINT at its default (Python turns that into KeyboardInterrupt) and no mask.
+        ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+        if ignored:
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # SIG_DFL after exec
         blocked = signal.pthread_sigmask(signal.SIG_SETMASK, [])
         try:
             process = subprocess.Popen([sys.executable, "-m", "lstm_automl", "run", *args],
@@ -34,6 +38,8 @@ def spawn(folder: Path, *args: str, env: dict[str, str] | None = None,
                                        stderr=subprocess.STDOUT)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+            if ignored:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
     return process, out
 
 
