@@ -79,7 +79,8 @@ class FinishEstimate:
     trainings of the final model (``final_model``: top_k x seeds, one fewer seed per member
     without refit), each about as long as a median completed trial (a refit trains fewer epochs
     but compiles and builds as a trial does; measured on airline, 10 refits took 62-102 s against
-    trials of 6-11 s), plus the baselines' cap and a fixed part."""
+    trials of 6-11 s), plus the baselines' cap and a fixed part. It also keeps the shortest
+    trial that trained: no trial is started with less time left than that (``Budget``)."""
 
     fits: int = 0
     trials: list[float] = field(default_factory=list)  # completed trials' seconds
