@@ -140,10 +140,15 @@ class Check:
             step.notes.append(_tail(out))
             return "failed" if code != 124 else "timed out"
         step.figures["rows"] = rows["rows"]
-        disagree = [r for r in rows["rows"] if not r["agrees"]]
+        failed = [r for r in rows["rows"] if "error" in r]
+        disagree = [r for r in rows["rows"] if not r["agrees"] and "error" not in r]
         if disagree:
             step.notes.append("kernel tag differs from what Keras ran for: " + ", ".join(
                 f"{r['layer']} ({r['precision']})" for r in disagree))
+        if failed:
+            step.notes.append("failed to train: " + ", ".join(
+                f"{r['layer']} ({r['precision']}): {r['error']}" for r in failed))
+            return "failed"
         return "ok"
 
     def contracts(self, step: Step) -> str:

@@ -112,24 +112,33 @@ def probe(dry: bool) -> None:
             keras.utils.set_random_seed(1)
             layer = make_recurrent_layer(family, 32, return_sequences=False)
             if bidirectional:
-                layer = keras.layers.Bidirectional(layer)
+                layer = keras.layers.Bidirectional(layer, dtype=layer.dtype_policy)
             model = keras.Sequential([keras.Input((steps, 2)), layer,
                                       keras.layers.Dense(1, dtype="float32")])
             model.compile(optimizer="adam", loss="mse")
-            start = time.perf_counter()
-            model.fit(x, y, batch_size=64, epochs=1, verbose=0)
-            first = time.perf_counter() - start
-            start = time.perf_counter()
-            model.fit(x, y, batch_size=64, epochs=1, verbose=0)
-            epoch = time.perf_counter() - start
+            name = f"{'bidirectional ' if bidirectional else ''}{family}"
             predicted = trial_kernel({"cell": family, "bidirectional": bidirectional},
                                      gpu_visible(), "jax").kernel
+            # The recurrent layer's own dtype (a Bidirectional wrapper keeps the global one).
+            dtype = getattr(layer, "forward_layer", layer).compute_dtype
+            try:
+                start = time.perf_counter()
+                model.fit(x, y, batch_size=64, epochs=1, verbose=0)
+                first = time.perf_counter() - start
+                start = time.perf_counter()
+                model.fit(x, y, batch_size=64, epochs=1, verbose=0)
+                epoch = time.perf_counter() - start
+            except Exception as error:  # one layer that fails must not hide the others
+                rows.append({"layer": name, "precision": precision, "ran": "failed",
+                             "tag": predicted, "agrees": False, "compute_dtype": dtype,
+                             "error": f"{type(error).__name__}: {str(error)[:120]}"})
+                keras.backend.clear_session()
+                continue
             ran = "cudnn" if cudnn_calls[0] else ("cpu" if not gpu_visible() else "generic")
-            rows.append({"layer": f"{'bidirectional ' if bidirectional else ''}{family}",
-                         "precision": precision, "keras_hooks": sorted(set(calls)),
-                         "cudnn_calls": cudnn_calls[0], "ran": ran, "tag": predicted,
-                         "agrees": ran == predicted, "compute_dtype": layer.compute_dtype,
-                         "first_epoch_s": round(first, 2),
+            rows.append({"layer": name, "precision": precision,
+                         "keras_hooks": sorted(set(calls)), "cudnn_calls": cudnn_calls[0],
+                         "ran": ran, "tag": predicted, "agrees": ran == predicted,
+                         "compute_dtype": dtype, "first_epoch_s": round(first, 2),
                          "epoch_s": round(epoch, 3)})
             keras.backend.clear_session()
     keras.mixed_precision.set_global_policy("float32")

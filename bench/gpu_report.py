@@ -49,6 +49,10 @@ def report(steps: list[Step], dry: bool, budget: float, started: dt.datetime, se
                   "| layer | policy (compute dtype) | Keras hook | cuDNN calls | ran | tag | "
                   "epoch s (first, with compile) |", "|---|---|---|---|---|---|---|"]
         for r in kernels.figures["rows"]:
+            if "error" in r:
+                lines.append(f"| {r['layer']} | {r['precision']} ({r['compute_dtype']}) | "
+                             f"failed: {r['error']} | - | failed | {r['tag']} | - |")
+                continue
             hooks = "; ".join(r["keras_hooks"]) or "none (generic loop)"
             lines.append(f"| {r['layer']} | {r['precision']} ({r['compute_dtype']}) | {hooks} | "
                          f"{r['cudnn_calls']} | {r['ran']} | {r['tag']}"

@@ -879,7 +879,8 @@ class TrainingConfig(_Strict):
         "On JAX always true"
     )
     mixed_precision: bool = Field(
-        False, description="float16 compute with float32 weights and output (for GPUs)"
+        False, description="float16 compute with float32 weights and output (for GPUs); on "
+        "JAX, LSTM layers stay float32 (JAX's cuDNN LSTM takes float32 only)"
     )
     max_trial_time: Duration | None = Field(
         None, description=f"time limit of one trial, {DURATION_FORM}: its training stops at "

@@ -365,7 +365,10 @@ def _recurrent_block(x: Any, values: dict[str, Any], index: int, sequences: bool
         **_recurrent_options(values),
     )
     if values["bidirectional"]:
-        recurrent = keras.layers.Bidirectional(recurrent, name=f"bidirectional_{index}")
+        # The wrapper computes in the layer's dtype: on JAX its fused cuDNN path runs in the
+        # wrapper's, which must be the LSTM's float32 under mixed precision (cells.__init__).
+        recurrent = keras.layers.Bidirectional(recurrent, name=f"bidirectional_{index}",
+                                               dtype=recurrent.dtype_policy)
     x = recurrent(x) if mask is None else recurrent(x, mask=mask)
     rate = float(_layer_setting(values, "layer_dropout", index))
     x = _dropout(x, rate, _offset(seed, int(values["layers"]) + index), f"layer_dropout_{index}")

@@ -26,7 +26,18 @@ from lstm_automl.model.cells.window import ShiftIn, WindowBaseline, WindowNorm
 LayerFactory = Callable[..., keras.layers.Layer]
 
 
+def _float32_on_jax_cudnn() -> bool:
+    """Whether an LSTM must stay float32 under mixed precision: JAX's cuDNN LSTM
+    (``jax.experimental.rnn``, which Keras calls on a GPU) takes float32 only and fails on
+    float16 ("Unknown output type float16"), found by the GPU check on an H200."""
+    compute = keras.mixed_precision.global_policy().compute_dtype
+    return keras.backend.backend() == "jax" and compute not in ("float32", "float64")
+
+
 def _lstm(units: int, **kwargs: object) -> keras.layers.Layer:
+    if _float32_on_jax_cudnn() and kwargs.get("dtype") is None:
+        # The same on every device, so a model computes alike on the CPU and the GPU.
+        kwargs["dtype"] = "float32"
     return keras.layers.LSTM(units, **kwargs)
 
 
