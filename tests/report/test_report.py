@@ -31,6 +31,9 @@ import pytest
 from conftest import PROJECT_ROOT, write_sweep
 from lstm_automl.cli import main
 
+# Most tests here read the one recorded sweep (and its server): one pytest-xdist worker runs them
+# all, so the sweep is not recorded twice (pyproject's --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("report-recorded-sweep")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 SWEEP = """
 name: rep

@@ -25,6 +25,10 @@ from lstm_automl.cli import main
 from lstm_automl.tuning.tuners import TUNERS
 
 ALGORITHMS = sorted(TUNERS)
+# Each algorithm's tests share its baseline sweep, and the --workers tests share one server: each
+# group runs on one pytest-xdist worker, so neither is built twice (pyproject's --dist loadgroup).
+BY_ALGORITHM = [pytest.param(a, marks=pytest.mark.xdist_group(f"contract-{a}"))
+                for a in ALGORITHMS]
 SWEEP = """
 name: {name}
 seed: 7
@@ -130,7 +134,7 @@ def baseline(algorithm: str, store: str, tmp_path_factory: pytest.TempPathFactor
     return _BASELINES[algorithm]
 
 
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("algorithm", BY_ALGORITHM)
 def test_a_tiny_sweep_finishes_and_registers(algorithm, store, tmp_path_factory):
     from mlflow import MlflowClient
 
@@ -143,7 +147,7 @@ def test_a_tiny_sweep_finishes_and_registers(algorithm, store, tmp_path_factory)
     assert parent.info.run_id in champion.description
 
 
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("algorithm", BY_ALGORITHM)
 def test_the_same_seed_tries_the_same_trials_in_the_same_order(algorithm, store,
                                                                tmp_path_factory,
                                                                isolated_workdir):
@@ -154,6 +158,7 @@ def test_the_same_seed_tries_the_same_trials_in_the_same_order(algorithm, store,
     assert len(first) >= 3 and trial_sequence(sweep_runs(store, again)[1]) == first
 
 
+@pytest.mark.xdist_group("contract-hyperband")
 def test_hyperband_trials_record_their_bracket_and_round(store, tmp_path_factory, capsys):
     _, name = baseline("hyperband", store, tmp_path_factory)
     trials = sweep_runs(store, name)[1]
@@ -176,7 +181,7 @@ def test_hyperband_trials_record_their_bracket_and_round(store, tmp_path_factory
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("algorithm", BY_ALGORITHM)
 def test_an_interrupted_sweep_resumes_without_training_finished_trials_again(
         algorithm, store, tmp_path_factory, isolated_workdir, monkeypatch):
     name = f"{algorithm}-resume"
@@ -200,6 +205,7 @@ def test_an_interrupted_sweep_resumes_without_training_finished_trials_again(
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("contract-workers")
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 def test_two_workers_lose_and_duplicate_no_trial(algorithm, server, isolated_workdir):
     name = f"{algorithm}-workers"
