@@ -10,7 +10,9 @@ four and builds right-padded masks, so what a sweep can change is the cell famil
 ``activation`` and recurrent dropout; the peephole LSTM and the simple RNN have no cuDNN kernel
 at all.
 
-On JAX only ``LSTM`` has a cuDNN path, and only without a mask; see ``CUDNN_BY_BACKEND``.
+On JAX only ``LSTM`` has a cuDNN path, only without a mask and only in float32 (under mixed
+precision lstm-sweep keeps LSTM layers float32 on JAX, ``model/cells``); see
+``CUDNN_BY_BACKEND``.
 
 This module never imports a framework (``lstm-sweep validate`` uses it); ``gpu_visible`` asks
 the backend's framework only when it is already imported, else looks for NVIDIA device files.
