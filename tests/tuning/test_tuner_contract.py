@@ -161,6 +161,7 @@ def test_the_same_seed_tries_the_same_trials_in_the_same_order(algorithm, store,
 @pytest.mark.xdist_group("contract-hyperband")
 def test_hyperband_trials_record_their_bracket_and_round(store, tmp_path_factory, capsys):
     _, name = baseline("hyperband", store, tmp_path_factory)
+    capsys.readouterr()  # the baseline sweep's console, when this test is the one that ran it
     trials = sweep_runs(store, name)[1]
     for run in trials:
         params, metrics = run.data.params, run.data.metrics
