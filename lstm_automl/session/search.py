@@ -105,7 +105,7 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter) -> Any:
     if algorithm != "hyperband" and not is_worker(tuner):
         tuner.oracle.max_trials = config.tuner.max_trials  # a raised max_trials is allowed
     sweep_options.warm_start(tuner, prep, reporter)  # tuner.warm_start: seeded, never trained
-    sweep_options.follow_progress(tuner, progress)
+    sweep_options.follow_progress(tuner, progress, prep)
     tuner.save()  # from now on a kill always leaves state that reloads
     return tuner
 

@@ -64,10 +64,21 @@ def _own_trials(oracle: Any) -> bool:
     return bool(oracle.trials)
 
 
-def follow_progress(tuner: Any, progress: Progress) -> None:
+def follow_progress(tuner: Any, progress: Progress, prep: Any = None) -> None:
     """Let the estimate count the trials the oracle still has to hand out (a worker's oracle is
-    remote: no estimate there, only the time left)."""
-    if is_worker(tuner) or getattr(tuner.oracle, "max_trials", None) is None:
+    remote: no estimate there, only the time left), and learn from the trials that ended before
+    this process (a resumed or recycled sweep): without them the time ``tuner.max_time`` keeps
+    for the final model was zero until a trial completed here (seen: a 10-minute airline sweep
+    ended 88 s late, its last recycled process having pruned every trial it ran)."""
+    if is_worker(tuner):
+        return
+    if prep is not None and getattr(prep, "resumed", False) and tuner.oracle.trials:
+        from lstm_automl.tuning.tuners import sweep_records
+
+        with tracking_call(prep.tracker.uri, "reading the earlier trials"):
+            for record in sweep_records(tuner.oracle, prep.tracker.trial_runs(), []):
+                progress.note(record)
+    if getattr(tuner.oracle, "max_trials", None) is None:
         return
     oracle = tuner.oracle
     progress.remaining = lambda: max(0, int(oracle.max_trials) - len(oracle.trials))

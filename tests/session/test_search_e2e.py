@@ -140,6 +140,35 @@ def test_max_time_ends_the_sweep_on_time_and_still_registers(tmp_path, capsys):
     assert parent.data.params["max_time"] == "30s"
 
 
+def test_a_resumed_sweep_keeps_time_for_its_final_model_from_its_first_trial(tmp_path, capsys,
+                                                                             monkeypatch):
+    """A resumed (or recycled) process learns the time to keep for the final model from the
+    trials that ended before it: it started with none, so a deadline reached before its own first
+    completed trial kept nothing (a 10-minute airline sweep ended 88 s late)."""
+    from lstm_automl.tuning import sweep_options
+
+    path = write_sweep(tmp_path, sweep("again", pruning="none").replace("max_trials: 4",
+                                                                       "max_trials: 2"))
+    assert main(["run", "-q", str(path)]) == 0
+    seen = []
+    follow = sweep_options.follow_progress
+
+    def spy(tuner, progress, prep=None):
+        follow(tuner, progress, prep)
+        seen.append((list(progress.budget.finish.trials), progress.budget.finish.seconds(),
+                     list(progress.seconds)))
+
+    monkeypatch.setattr(sweep_options, "follow_progress", spy)
+    assert main(["run", "-q", str(path), "--set", "tuner.max_trials=3",
+                 "--set", "tuner.max_time=10m"]) == 0
+    capsys.readouterr()
+    (trials, kept, durations), = seen  # before the resumed process trained anything
+    _, _, children = trial_runs(tmp_path, "again")
+    earlier = sorted(r.data.metrics["trial_seconds"] for r in children[:2])
+    assert sorted(trials) == pytest.approx(earlier) and sorted(durations) == pytest.approx(earlier)
+    assert kept is not None and kept >= 15  # 5 s + the baselines' 10 s at least
+
+
 def test_workers_prune_from_the_chiefs_oracle_and_load_the_same_overrides(tmp_path):
     """run --workers 2: the workers are started with the run's --set items (else the config
     hashes differ and they refuse), and prune against the curves the chief's oracle holds."""
