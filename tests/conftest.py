@@ -12,6 +12,8 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+# No MLflow job runner (huey consumers) beside each `mlflow server` a test starts: unused here.
+os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
 # One Keras backend per test process, inherited by the processes tests start: TensorFlow unless
 # the run says otherwise (CI runs the ``backend_contract`` tests again with KERAS_BACKEND=jax).
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")

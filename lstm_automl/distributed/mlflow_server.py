@@ -72,6 +72,9 @@ def start_server(backend_uri: str, artifacts: Path, log: Path, port: int | None 
                "--workers", "1"]
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
     env.pop("MLFLOW_TRACKING_URI", None)
+    # The server's job runner (huey consumers, for MLflow's GenAI jobs) is not used here and
+    # costs CPU the trials need: two more Python processes per server, seen polling all along.
+    env.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
     handle = log.open("ab")
     process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env,
                                start_new_session=True, preexec_fn=die_with_parent)
