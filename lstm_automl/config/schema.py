@@ -585,6 +585,10 @@ class ForecastDataConfig(_DataBase, _SearchesData):
     time_column: StrictStr | None = Field(
         None, description="column that orders the rows (default: builtin's, else file order)"
     )
+    time_format: StrictStr | None = Field(
+        None, description="strftime format of the time column, e.g. '%m/%d/%Y' (default: "
+        "numbers and ISO dates such as 1949-01, 1949-01-31, 1949-01-31 14:00)"
+    )
     lookback: LookbackSearch = Field(
         12, description="past steps the model sees; searched with {choice: [12, 24]}, "
         "{int: [12, 48], step: 12} or {multiple_of_horizon: [2, 4]}"
@@ -611,11 +615,20 @@ class ForecastDataConfig(_DataBase, _SearchesData):
 
     @model_serializer(mode="wrap")
     def _omit_unset_backtest(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Sweeps without backtesting keep the identity (resume hash) they had before it existed.
+        # Sweeps without backtesting or a time format keep the identity (resume hash) they had
+        # before these keys existed.
         dumped: dict[str, Any] = handler(self)
-        if dumped.get("backtest", 0) is None:
-            dumped.pop("backtest")
+        for key in ("backtest", "time_format"):
+            if dumped.get(key, 0) is None:
+                dumped.pop(key)
         return dumped
+
+    @field_validator("time_format", mode="after")
+    @classmethod
+    def _time_format(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_time_format(value)
+        return value
 
     @field_validator("transform", "scaling", mode="after")
     @classmethod
@@ -632,6 +645,24 @@ class ForecastDataConfig(_DataBase, _SearchesData):
                 raise SpecError("", f"{', '.join(map(repr, repeated))} is listed twice; each "
                                     f"target column once")
         return value
+
+
+def check_time_format(value: str) -> None:
+    """A strftime format that reads back a date with its year: SpecError otherwise."""
+    import re
+    from datetime import datetime
+
+    if "%" not in value:
+        raise SpecError("", f"{value!r} has no % directive; give a strftime format such as "
+                            f"'%m/%d/%Y' or '%d.%m.%Y %H:%M'")
+    sample = datetime(2001, 11, 23, 14, 35, 46)
+    try:
+        back = datetime.strptime(sample.strftime(value), value)
+    except (ValueError, re.error) as exc:  # strptime compiles the format to a pattern
+        raise SpecError("", f"{value!r} is not a usable strftime format ({exc})") from None
+    if back.year != sample.year:
+        raise SpecError("", f"{value!r} has no year (%Y or %y): times without one cannot be "
+                            f"ordered")
 
 
 def _known(value: Any, allowed: tuple[str, ...]) -> Any:

@@ -7,7 +7,6 @@ several columns, forecast together (``data/targets.py`` has the output layout an
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from lstm_automl.data.metrics import baseline_metrics, forecast_metrics
 from lstm_automl.data.scaling import Scaler
 from lstm_automl.data.table import Table, fill_missing, read_table
 from lstm_automl.data.targets import flatten, split_targets, spreads, suffixes
+from lstm_automl.data.time_index import TimeIndex, index_times
 from lstm_automl.data.transforms import TargetTransform
 from lstm_automl.errors import DataError
 
@@ -55,6 +55,8 @@ class ForecastData(SweepData):
     transforms: list[TargetTransform] = field(default_factory=list, repr=False)
     target_series: np.ndarray | None = field(default=None, repr=False)  # rows x targets
     target_spreads: np.ndarray | None = field(default=None, repr=False)  # training std each
+    # The parsed time column (its frequency, format and parsed range), None without one.
+    time_index: TimeIndex | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.targets = self.targets or [self.target]
@@ -237,6 +239,9 @@ class ForecastData(SweepData):
             "scaling": self.target_scaler.kind, "transform": self.transform.kind,
             "season": self.season,
         }
+        if self.time_index is not None:
+            facts["time"] = self.time_index.span()
+            facts["frequency"] = self.time_index.frequency
         for name in SPLITS:
             start, stop = self.split_rows[name]
             facts[f"{name}_rows"] = stop - start
@@ -285,37 +290,20 @@ def _resolve_source(config: ForecastDataConfig,
     return datasets_dir() / spec.file, spec.target, spec.time_column
 
 
-_SEASONS = ((re.compile(r"^\d{4}-\d{2}$"), 12), (re.compile(r"^\d{4}-\d{2}-\d{2}$"), 7),
-            (re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}"), 24),
-            (re.compile(r"^\d{4}-?Q[1-4]$"), 4))
-
-
-def infer_season(time_values: list[str] | None) -> int | None:
-    """Season length from the look of the time column: monthly 12, daily 7, hourly 24."""
-    if not time_values:
-        return None
-    for pattern, season in _SEASONS:
-        if all(pattern.match(v.strip()) for v in time_values[:50]):
-            return season
-    return None
-
-
 def _count(part: int | float, n_rows: int) -> int:
     return int(part) if isinstance(part, int) else int(round(part * n_rows))
 
 
-def _order(table: Table, time_column: str | None) -> tuple[np.ndarray, list[str] | None]:
+def _order(table: Table, time_column: str | None,
+           time_format: str | None) -> tuple[np.ndarray, TimeIndex | None]:
+    """File rows in time order: times parsed as dates or numbers (never as text), each once,
+    evenly spaced (data/time_index.py)."""
     if time_column is None:
         return np.arange(table.n_rows), None
     values = table.require(time_column, "data.time_column")
-    try:
-        keys: list[object] = [float(v) for v in values]
-    except ValueError:
-        keys = list(values)  # ISO dates (1949-01, 2024-03-05 10:00) sort correctly as text
-    if len(set(keys)) != len(keys):
-        raise DataError(f"{table.path}: column '{time_column}' repeats a time value")
-    order = np.array(sorted(range(len(keys)), key=lambda i: keys[i]))  # type: ignore[arg-type, return-value]
-    return order, [values[i] for i in order]
+    index = index_times(values, where=str(table.path), column=time_column,
+                        time_format=time_format)
+    return index.order, index
 
 
 def _windows(values: np.ndarray, target: np.ndarray, rows: tuple[int, int], lookback: int,
@@ -331,34 +319,33 @@ def _windows(values: np.ndarray, target: np.ndarray, rows: tuple[int, int], look
     return Windows(x.astype(np.float32), y.astype(np.float32), positions)
 
 
-def _time_start(time_values: list[str] | None, value: str, key: str, path: Path) -> int:
-    """First row whose time is at or after ``value`` (a date split)."""
-    if not time_values:
+def _time_start(index: TimeIndex | None, value: str, key: str, path: Path) -> int:
+    """First row whose time is at or after ``value`` (a date split), compared as times."""
+    if index is None:
         raise DataError(f"{path}: {key}: '{value}' is a time value, but the data has no "
                         f"time column (set data.time_column)")
     try:
-        keys: list[object] = [float(v) for v in time_values]
-        wanted: object = float(value)
-    except ValueError:
-        keys, wanted = list(time_values), value
-    for row, time in enumerate(keys):
-        if time >= wanted:  # type: ignore[operator]
-            return row
-    raise DataError(f"{path}: {key}: no row at or after '{value}' (last: {time_values[-1]})")
+        row = index.first_at_or_after(value)
+    except ValueError as exc:
+        raise DataError(f"{path}: {key}: {exc}") from None
+    if row is None:
+        raise DataError(f"{path}: {key}: no row at or after '{value}' (last: "
+                        f"{index.labels[-1]})")
+    return row
 
 
 def _split_sizes(config: ForecastDataConfig, name: str | None, n: int,
-                 time_values: list[str] | None, path: Path) -> tuple[int, int, int]:
+                 index: TimeIndex | None, path: Path) -> tuple[int, int, int]:
     """(train, validation, test) row counts, from counts, fractions or time values."""
     test_part = config.split.test if config.split.test is not None else (
         DATASETS[name].test if name else 0.15)
     if isinstance(test_part, str):
-        n_test = n - _time_start(time_values, test_part, "data.split.test", path)
+        n_test = n - _time_start(index, test_part, "data.split.test", path)
     else:
         n_test = _count(test_part, n)
     val_part = config.split.validation
     if isinstance(val_part, str):
-        n_val = n - n_test - _time_start(time_values, val_part, "data.split.validation", path)
+        n_val = n - n_test - _time_start(index, val_part, "data.split.validation", path)
     else:
         n_val = _count(val_part, n)
     return n - n_val - n_test, n_val, n_test
@@ -385,7 +372,7 @@ def prepare_forecast(config: ForecastDataConfig, base_dir: Path) -> ForecastData
     targets = _target_names(config.target, default_target, table)
     assert not isinstance(config.features, FeatureChoice), "searched: use config.variant()"
     features: list[str] = list(config.features or targets)
-    order, time_values = _order(table, config.time_column or default_time)
+    order, times = _order(table, config.time_column or default_time, config.time_format)
     columns: dict[str, np.ndarray] = {}
     for column, key in (*((t, "data.target") for t in targets),
                         *((c, "data.features") for c in features)):
@@ -395,7 +382,8 @@ def prepare_forecast(config: ForecastDataConfig, base_dir: Path) -> ForecastData
     target_values = np.column_stack([columns[t] for t in targets])  # rows x targets
     feature_values = np.column_stack([columns[c] for c in features])
     name = builtin_name(config.source)
-    season = config.season or (DATASETS[name].season if name else infer_season(time_values))
+    season = config.season or (DATASETS[name].season if name else
+                               times.season if times else None)
     transforms = [_fit_transform(config, columns[t], season, path, t, order) for t in targets]
     transform = transforms[0]
     transformed = np.column_stack([t.forward() for t in transforms])
@@ -403,7 +391,7 @@ def prepare_forecast(config: ForecastDataConfig, base_dir: Path) -> ForecastData
         if column in targets:  # the model sees a target's history on the scale it predicts
             feature_values[:, index] = transformed[:, targets.index(column)]
     n = len(order)
-    n_train, n_val, n_test = _split_sizes(config, name, n, time_values, path)
+    n_train, n_val, n_test = _split_sizes(config, name, n, times, path)
     lookback, horizon, scaling = config.lookback, config.horizon, config.scaling
     assert isinstance(lookback, int) and isinstance(scaling, str), "use config.variant()"
     needed = lookback + horizon + transform.lost_rows
@@ -442,7 +430,8 @@ def prepare_forecast(config: ForecastDataConfig, base_dir: Path) -> ForecastData
         source=config.source if builtin_name(config.source) else str(path), target=targets[0],
         features=features, lookback=lookback, horizon=horizon,
         splits=splits, split_rows=split_rows, feature_scaler=feature_scaler,
-        target_scaler=target_scaler, transform=transform, time_values=time_values,
+        target_scaler=target_scaler, transform=transform,
+        time_values=times.labels if times else None, time_index=times,
         season=season, series=target_values[:, 0],
         time_column=config.time_column or default_time, columns=columns, folds=folds,
         backtest_step=(backtest.step or n_val) if backtest is not None else None,

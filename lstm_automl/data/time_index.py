@@ -1,0 +1,323 @@
+"""Time columns read as dates or numbers, checked, ordered, and their spacing named.
+
+Text order is wrong for most time columns (``10/1/1949`` before ``2/1/1949``, ``100`` before
+``95``), and a forecaster's lookback, horizon and season count rows, so the rows must be evenly
+spaced: the frequency and the season follow from the parsed times' spacing, never from how the
+text looks. Training data loading (and so ``validate``) and the pyfunc's preprocessing
+(``predict``, serving) use this one module. NumPy and pandas only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstm_automl.errors import DataError, RawInputError
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_ISO = re.compile(r"^\d{4}-\d{2}(-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
+                  r"(Z|[+-]\d{2}:?\d{2})?)?)?$")
+_ZONED = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+_QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$")
+_SLASHED = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?!\d)")
+_ISO_HELP = "numbers or ISO dates (1949-01, 1949-01-31, 1949-01-31 14:00, 1949-Q1)"
+_DAY_NS = 86_400 * 10**9
+Rows = Callable[[int], int]  # a position in the given values -> the row number to show
+
+
+class _Bad(Exception):
+    """One refused value or spacing; the text already names its row(s)."""
+
+
+@dataclass(frozen=True)
+class TimeIndex:
+    """A time column in time order: what each row's time is and how far apart they are."""
+
+    kind: str  # "date" or "number"
+    times: np.ndarray  # datetime64[us] (UTC, naive) or float64, in time order
+    order: np.ndarray  # the given rows' positions, in time order
+    labels: list[str]  # each time as written, in time order
+    freq: str | None  # "MS", "QS", "W", "D", "h", "5min", "every 1", ...; None: one row
+    description: str  # "monthly, month start" ("" for numbers)
+    season: int | None
+    time_format: str | None = None
+
+    @property
+    def frequency(self) -> str:
+        return f"{self.freq} ({self.description})" if self.description else str(self.freq)
+
+    def span(self) -> str:
+        """The parsed range: ``1949-01-01..1960-12-01 (144 rows)``."""
+        return f"{self.shown(0)}..{self.shown(len(self.times) - 1)} ({len(self.times)} rows)"
+
+    def shown(self, k: int) -> str:
+        if self.kind == "number":
+            return f"{self.times[k]:g}"
+        stamps = pd.DatetimeIndex(self.times)
+        clock = stamps - stamps.normalize()
+        text = "%Y-%m-%d" if not clock.any() else (
+            "%Y-%m-%d %H:%M" if not (stamps.second.any() or stamps.microsecond.any())
+            else "%Y-%m-%d %H:%M:%S")
+        return stamps[k].strftime(text)
+
+    def first_at_or_after(self, value: str) -> int | None:
+        """Position of the first time at or after ``value`` (a date split); ValueError when
+        ``value`` is not a time of this column's kind."""
+        try:
+            kind, parsed = _parse_texts([value.strip()], self.time_format, lambda i: 0)
+        except _Bad:
+            if self.time_format is None:
+                raise ValueError(f"'{value}' is not a time ({_ISO_HELP})") from None
+            try:  # an ISO value is understood beside a column with its own format
+                kind, parsed = _parse_texts([value.strip()], None, lambda i: 0)
+            except _Bad:
+                raise ValueError(f"'{value}' matches neither data.time_format "
+                                 f"'{self.time_format}' nor an ISO date") from None
+        if kind != self.kind:
+            raise ValueError(f"'{value}' is a {kind}, but the time column holds {self.kind}s")
+        later = np.flatnonzero(self.times >= parsed[0])
+        return int(later[0]) if len(later) else None
+
+
+def index_times(values: Sequence[str], *, where: str, column: str,
+                time_format: str | None = None, first_row: int = 2) -> TimeIndex:
+    """A training file's time column, parsed and checked; DataError naming the file, the
+    column and the file's row (``first_row``: the row of the first value, after the header)."""
+    try:
+        return _index(list(values), time_format, lambda i: i + first_row)
+    except _Bad as bad:
+        raise DataError(f"{where}: column '{column}', {bad}") from None
+
+
+def ordered_history(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
+    """A raw history in time order, refused (RawInputError naming the row) when a time is
+    empty, not a time, repeated, or the spacing has a gap or differs from training's."""
+    column = spec.get("time_column")
+    if not column or column not in frame.columns:
+        return frame
+    try:
+        index = _index(frame[column], spec.get("time_format"), lambda i: i + 1)
+    except _Bad as bad:
+        raise RawInputError(f"column '{column}', {bad}") from None
+    trained = spec.get("time_freq")
+    if trained and index.freq is not None and index.freq != trained:
+        raise RawInputError(f"column '{column}': the history is spaced {index.frequency}, but "
+                            f"the model was trained on {trained} data")
+    return frame.iloc[index.order]
+
+
+def _index(values: Sequence[Any] | pd.Series, time_format: str | None, row: Rows) -> TimeIndex:
+    kind, times, texts = _parse(values, time_format, row)
+    order = np.argsort(times, kind="stable")
+    ordered = times[order]
+    same = np.flatnonzero(ordered[1:] == ordered[:-1])
+    if len(same):
+        first, second = sorted((int(order[same[0]]), int(order[same[0] + 1])))
+        raise _Bad(f"rows {row(first)} and {row(second)} both have {texts[first]}; every time "
+                   f"must appear once")
+    labels = [texts[i] for i in order]
+    freq, description, season = (None, "", None) if len(ordered) < 2 else \
+        _spacing(kind, ordered, labels, lambda k: row(int(order[k])))
+    return TimeIndex(kind, ordered, order, labels, freq, description, season, time_format)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _parse(values: Sequence[Any] | pd.Series, time_format: str | None,
+           row: Rows) -> tuple[str, np.ndarray, list[str]]:
+    """(kind, times, each time as text) in the given order."""
+    if isinstance(values, pd.Series) and pd.api.types.is_datetime64_any_dtype(values):
+        missing = np.flatnonzero(values.isna().to_numpy())
+        if len(missing):
+            raise _Bad(f"row {row(int(missing[0]))}: empty; every row needs a time")
+        stamps = pd.DatetimeIndex(values)
+        if stamps.tz is not None:
+            stamps = stamps.tz_convert("UTC").tz_localize(None)
+        return "date", stamps.to_numpy().astype("datetime64[us]"), [str(v) for v in stamps]
+    texts = [_text(v) for v in values]
+    kind, times = _parse_texts(texts, time_format, row)
+    return kind, times, texts
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # pandas reads a column of years with an empty cell as floats
+    return str(value).strip()
+
+
+def _parse_texts(texts: list[str], time_format: str | None,
+                 row: Rows) -> tuple[str, np.ndarray]:
+    for i, text in enumerate(texts):
+        if not text:
+            raise _Bad(f"row {row(i)}: empty; every row needs a time")
+    if time_format:
+        parsed = pd.to_datetime(pd.Series(texts), format=time_format, errors="coerce")
+        return "date", _checked(parsed, texts, row, f"does not match data.time_format "
+                                                    f"'{time_format}'")
+    shape = _shape(texts[0], row(0))
+    for i, text in enumerate(texts):
+        if _shape(text, row(i)) != shape:
+            raise _Bad(f"row {row(i)}: {text!r} is not written like row {row(0)} "
+                       f"({texts[0]!r}); every time needs the same form")
+    if shape == "number":
+        return "number", np.array([float(t) for t in texts])
+    iso = [_QUARTER.sub(lambda m: f"{m[1]}-{3 * int(m[2]) - 2:02d}", t) for t in texts]
+    zoned = bool(_ZONED.search(iso[0])) and len(iso[0]) > 10
+    parsed = pd.to_datetime(pd.Series(iso), format="ISO8601", errors="coerce", utc=zoned)
+    return "date", _checked(parsed, texts, row, "is not a valid date")
+
+
+def _checked(parsed: pd.Series, texts: list[str], row: Rows, problem: str) -> np.ndarray:
+    bad = np.flatnonzero(parsed.isna().to_numpy())
+    if len(bad):
+        i = int(bad[0])
+        raise _Bad(f"row {row(i)}: {texts[i]!r} {problem}")
+    stamps = pd.DatetimeIndex(parsed)
+    if stamps.tz is not None:
+        stamps = stamps.tz_convert("UTC").tz_localize(None)
+    return stamps.to_numpy().astype("datetime64[us]")
+
+
+def _shape(text: str, row: int) -> str:
+    """How a time is written: ``number``, ``quarter`` or its ISO layout (digits as 9)."""
+    if _NUMBER.match(text):
+        return "number"
+    if _QUARTER.match(text):
+        return "quarter"
+    if _ISO.match(text):
+        return re.sub(r"\d+", "9", text)
+    slashed = _SLASHED.match(text)
+    if slashed:
+        raise _Bad(f"row {row}: {text!r}: {_order_hint(slashed)}")
+    raise _Bad(f"row {row}: {text!r} is neither a number nor an ISO date; allowed: {_ISO_HELP}, "
+               f"or set data.time_format (e.g. '%d.%m.%Y %H:%M')")
+
+
+def _order_hint(found: re.Match[str]) -> str:
+    first, sep, second, year = int(found[1]), found[2], int(found[3]), found[4]
+    y = "%Y" if len(year) == 4 else "%y"
+    month_first, day_first = f"'%m{sep}%d{sep}{y}'", f"'%d{sep}%m{sep}{y}'"
+    if first > 12:
+        return f"day first; set data.time_format: {day_first}"
+    if second > 12:
+        return f"month first; set data.time_format: {month_first}"
+    return (f"the day/month order is ambiguous; set data.time_format: {month_first} (month "
+            f"first) or {day_first} (day first)")
+
+
+# --------------------------------------------------------------------------- spacing
+
+
+def _spacing(kind: str, times: np.ndarray, labels: list[str],
+             row: Rows) -> tuple[str, str, int | None]:
+    """(freq, description, season) of evenly spaced times; _Bad naming the row after a gap."""
+    if kind == "number":
+        steps = np.diff(times)
+        usual = float(np.median(steps))
+        off = np.flatnonzero(~np.isclose(steps, usual, rtol=1e-6, atol=0.0))
+        if len(off):
+            raise _gap(off[0], f"{steps[off[0]]:g}", f"{usual:g} apart", labels, row)
+        return f"every {usual:g}", "", None
+    stamps = pd.DatetimeIndex(times)
+    clock = stamps - stamps.normalize()
+    if (clock == clock[0]).all():
+        monthly = _monthly(stamps, labels, row)
+        if monthly is not None:
+            return monthly
+    return _fixed(stamps, (clock == clock[0]).all(), labels, row)
+
+
+def _monthly(stamps: pd.DatetimeIndex, labels: list[str],
+             row: Rows) -> tuple[str, str, int | None] | None:
+    """Times on one day of the month (or every month's end) step in whole months."""
+    if (stamps.day == 1).all():
+        suffix, where = "S", "month start"
+    elif stamps.is_month_end.all():
+        suffix, where = "E", "month end"
+    elif (stamps.day == stamps.day[0]).all():
+        suffix, where = f"@{stamps.day[0]}", f"day {stamps.day[0]}"
+    else:
+        return None
+    months = np.diff(np.asarray(stamps.year) * 12 + np.asarray(stamps.month))
+    values, counts = np.unique(months, return_counts=True)
+    usual = int(values[np.argmax(counts)])
+    unit, every = {1: ("M", "monthly"), 3: ("Q", "quarterly"), 12: ("Y", "yearly")}.get(
+        usual, (f"{usual}M", f"every {usual} months"))
+    off = np.flatnonzero(months != usual)
+    if len(off):
+        raise _gap(off[0], _plural(int(months[off[0]]), "month"), f"{_plural(usual, 'month')} "
+                   f"apart ({unit}{suffix})", labels, row)
+    season = 12 // usual if 12 % usual == 0 and usual < 12 else None
+    return f"{unit}{suffix}", f"{every}, {where}", season
+
+
+def _fixed(stamps: pd.DatetimeIndex, one_clock: bool, labels: list[str],
+           row: Rows) -> tuple[str, str, int | None]:
+    """Times a fixed duration apart (weeks, days, hours, minutes), or business days."""
+    steps = np.diff(stamps.asi8) * (10**9 // _unit_per_second(stamps))
+    values, counts = np.unique(steps, return_counts=True)
+    usual = int(values[np.argmax(counts)])
+    off = np.flatnonzero(steps != usual)
+    if not len(off):
+        return _duration_freq(usual)
+    days = stamps.normalize().to_numpy().astype("datetime64[D]")
+    if one_clock and (stamps.dayofweek < 5).all() and \
+            (np.busday_count(days[:-1], days[1:]) == 1).all():
+        return "B", "business days", 5
+    raise _gap(off[0], _duration(int(steps[off[0]])), f"{_duration(usual)} apart "
+               f"({_duration_freq(usual)[0]})", labels, row)
+
+
+def _unit_per_second(stamps: pd.DatetimeIndex) -> int:
+    unit = getattr(stamps, "unit", "ns")  # pandas >= 2 keeps the array's resolution
+    return {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[unit]
+
+
+def _duration_freq(ns: int) -> tuple[str, str, int | None]:
+    """A fixed step's alias, words and season: the weekly cycle for days, the yearly one for
+    weeks, the daily one for hours and minutes (5-minute data: 288). Seconds get none: a day
+    of them is longer than any lookback worth searching."""
+    hour, minute = 3_600 * 10**9, 60 * 10**9
+    if ns == 7 * _DAY_NS:
+        return "W", "weekly", 52
+    if ns % _DAY_NS == 0:
+        n = ns // _DAY_NS
+        return ("D", "daily", 7) if n == 1 else (f"{n}D", f"every {n} days", None)
+    if ns % hour == 0:
+        n = ns // hour
+        season = 24 // n if 24 % n == 0 else None
+        return ("h", "hourly", 24) if n == 1 else (f"{n}h", f"every {n} hours", season)
+    if ns % minute == 0:
+        n = ns // minute
+        season = 1_440 // n if 1_440 % n == 0 else None
+        return f"{n}min", "every minute" if n == 1 else f"every {n} minutes", season
+    return f"{ns / 1e9:g}s", f"every {_duration(ns)}", None
+
+
+def _duration(ns: int) -> str:
+    for size, unit in ((_DAY_NS, "day"), (3_600 * 10**9, "hour"), (60 * 10**9, "minute")):
+        if ns % size == 0:
+            return _plural(ns // size, unit)
+    return f"{ns / 1e9:g} seconds"
+
+
+def _plural(count: int, unit: str) -> str:
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+
+
+def _gap(k: int, step: str, usual: str, labels: list[str], row: Rows) -> _Bad:
+    return _Bad(f"row {row(k + 1)}: {labels[k + 1]} comes {step} after {labels[k]} (row "
+                f"{row(k)}), but the other times are {usual}; allowed: evenly spaced times. "
+                f"Add the missing rows (empty values are filled by data.fill: ffill or "
+                f"interpolate)")
+
+
+__all__ = ["TimeIndex", "index_times", "ordered_history"]
