@@ -81,11 +81,12 @@ def write_sweep(folder: Path, text: str, name: str = "sweep.yaml") -> Path:
 def write_series_csv(folder: Path, rows: int = 80, name: str = "series.csv") -> Path:
     """A small seasonal series with a trend, as a CSV with a date column."""
     import math
+    from datetime import date, timedelta
 
     lines = ["day,value,other"]
-    for i in range(rows):
+    for i in range(rows):  # one row a day, no gaps: an uneven spacing is refused
         value = 10 + 0.05 * i + math.sin(2 * math.pi * i / 7)
-        lines.append(f"2024-{1 + i // 28:02d}-{1 + i % 28:02d},{value:.5f},{i % 3}")
+        lines.append(f"{date(2024, 1, 1) + timedelta(days=i)},{value:.5f},{i % 3}")
     path = folder / name
     path.write_text("\n".join(lines) + "\n")
     return path

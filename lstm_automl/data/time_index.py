@@ -118,8 +118,8 @@ def _index(values: Sequence[Any] | pd.Series, time_format: str | None, row: Rows
     same = np.flatnonzero(ordered[1:] == ordered[:-1])
     if len(same):
         first, second = sorted((int(order[same[0]]), int(order[same[0] + 1])))
-        raise _Bad(f"rows {row(first)} and {row(second)} both have {texts[first]}; every time "
-                   f"must appear once")
+        raise _Bad(f"rows {row(first)} and {row(second)}: the time {texts[first]} repeats; "
+                   f"every time must appear once")
     labels = [texts[i] for i in order]
     freq, description, season = (None, "", None) if len(ordered) < 2 else \
         _spacing(kind, ordered, labels, lambda k: row(int(order[k])))

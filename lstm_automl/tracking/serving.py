@@ -29,6 +29,9 @@ def forecast_spec(data: Any) -> dict[str, Any]:
         "feature_scaler": data.feature_scaler.to_dict(),
         "target_scaler": data.target_scaler.to_dict(),
     }
+    times = getattr(data, "time_index", None)  # how predict parses and checks the history
+    if times is not None:
+        spec.update(time_format=times.time_format, time_freq=times.freq)
     if len(getattr(data, "targets", [])) > 1:
         spec["targets"] = list(data.targets)
     return spec
@@ -77,9 +80,9 @@ def _forecast_input(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[np.ndarr
     needed = list(dict.fromkeys([*spec["features"], *targets]))
     frame = frame.copy()
     frame.attrs["needed"] = needed
-    time_column = spec.get("time_column")
-    if time_column and time_column in frame.columns:
-        frame = frame.sort_values(time_column, kind="stable")
+    from lstm_automl.data.time_index import ordered_history
+
+    frame = ordered_history(frame, spec)  # parsed times, in order, each once, evenly spaced
     rows = spec["lookback"] + spec["lag"]
     if len(frame) < rows:
         extra = f" + {spec['lag']} for differencing" if spec["lag"] else ""

@@ -432,7 +432,7 @@ def test_validate_good_csv_summarises(isolated_workdir: Path, capsys: pytest.Cap
     assert main(["validate", str(sweep)]) == 0
     out = capsys.readouterr().out
     assert "train_rows: 60" in out and "train_windows: 55" in out
-    assert "train_range: 2024-01-01..2024-03-04" in out
+    assert "train_range: 2024-01-01..2024-02-29" in out
     assert "test_rows: 10" in out and "test_windows: 10" in out
 
 

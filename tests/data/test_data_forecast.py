@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import random
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -179,7 +180,7 @@ def test_training_windows_never_see_validation_or_test_rows(scaling: str, isolat
 
 
 def test_shuffled_rows_are_sorted_by_time_column(isolated_workdir: Path):
-    rows = [[f"2020-{1 + i // 28:02d}-{1 + i % 28:02d}", float(i), i % 3] for i in range(60)]
+    rows = [[str(date(2020, 1, 1) + timedelta(days=i)), float(i), i % 3] for i in range(60)]
     shuffled = rows[:]
     random.Random(3).shuffle(shuffled)
     assert shuffled != rows

@@ -106,7 +106,7 @@ def test_duplicate_times_name_both_rows(tmp_path: Path):
     times = _months(1949, 48)
     times[30] = times[5]
     message = _refused(tmp_path, times)
-    assert "rows 7 and 32" in message and "1949-06-01" in message
+    assert "rows 7 and 32: the time 1949-06-01 repeats" in message
 
 
 def test_a_gap_is_refused_naming_the_row_after_it(tmp_path: Path):
@@ -285,7 +285,7 @@ def test_predict_orders_the_history_by_parsed_time():
 
 
 @pytest.mark.parametrize(("times", "says"), [
-    (_months(1958, 6)[:3] + ["1958-02-01"] + _months(1958, 6)[3:], "rows 2 and 4 both"),
+    (_months(1958, 6)[:3] + ["1958-02-01"] + _months(1958, 6)[3:], "rows 2 and 4: the time 1958-02-01 repeats"),
     (_months(1958, 6)[:2] + ["", *_months(1958, 6)[3:]], "row 3: empty"),
     (_months(1958, 6, "{m}/1/{y}"), "row 1: '1/1/1958'"),
     (_months(1958, 6)[:3] + _months(1958, 6)[4:], "row 4: 1958-05-01 comes 2 months after"),
