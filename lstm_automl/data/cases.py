@@ -17,6 +17,7 @@ from lstm_automl.config.schema import ClassifyDataConfig, FeatureChoice, Regress
 from lstm_automl.data.builtin import SEQUENCE_DATASETS, builtin_name, datasets_dir
 from lstm_automl.data.generators import GENERATORS
 from lstm_automl.data.table import Table, read_table
+from lstm_automl.data.time_index import parse_times
 from lstm_automl.errors import DataError
 
 SequenceConfig = ClassifyDataConfig | RegressDataConfig
@@ -204,7 +205,8 @@ def _long(table: Table, config: SequenceConfig,
     assert not isinstance(features, FeatureChoice), "searched: use config.variant()"
     channels = list(features or [c for c in table.columns if c not in reserved])
     values = np.column_stack([table.numeric(c, "data.features") for c in channels])
-    times = (np.array([float(v) for v in table.require(config.time_column, "data.time_column")])
+    times = (parse_times(table.require(config.time_column, "data.time_column"),
+                         where=str(table.path), column=config.time_column)
              if config.time_column else np.arange(table.n_rows, dtype=float))
     groups: dict[str, list[int]] = {}
     for row, case in enumerate(case_ids):
@@ -216,6 +218,18 @@ def _long(table: Table, config: SequenceConfig,
             raise DataError(f"{table.path}: case '{case}' has more than one {key}: "
                             f"{', '.join(sorted(case_labels))}")
         ordered = sorted(rows, key=lambda r: times[r])
+        _once_per_case(ordered, times, table, config.time_column, case)
         cases.append(values[ordered])
         labels.append(labels_text[rows[0]])
     return cases, np.array(labels), channels
+
+
+def _once_per_case(ordered: list[int], times: np.ndarray, table: Table, column: str | None,
+                   case: str) -> None:
+    """A sequence's steps each have their own time: a repeated one is a copy or a typo."""
+    for first, second in zip(ordered, ordered[1:]):
+        if column and times[first] == times[second]:
+            text = table.columns[column][first]
+            raise DataError(f"{table.path}: column '{column}', rows {min(first, second) + 2} "
+                            f"and {max(first, second) + 2}: case '{case}' repeats the time "
+                            f"{text}; every step of a case needs its own time")

@@ -94,6 +94,17 @@ def index_times(values: Sequence[str], *, where: str, column: str,
         raise DataError(f"{where}: column '{column}', {bad}") from None
 
 
+def parse_times(values: Sequence[str], *, where: str, column: str,
+                time_format: str | None = None, first_row: int = 2) -> np.ndarray:
+    """A time column as dates or numbers, in file order, without the spacing checks (a long
+    table's sequences each start their own clock; it has no data.time_format); DataError
+    naming the file's row."""
+    try:
+        return _parse(list(values), time_format, lambda i: i + first_row, formats=False)[1]
+    except _Bad as bad:
+        raise DataError(f"{where}: column '{column}', {bad}") from None
+
+
 def ordered_history(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
     """A raw history in time order, refused (RawInputError naming the row) when a time is
     empty, not a time, repeated, or the spacing has a gap or differs from training's."""
@@ -129,9 +140,10 @@ def _index(values: Sequence[Any] | pd.Series, time_format: str | None, row: Rows
 # --------------------------------------------------------------------------- parsing
 
 
-def _parse(values: Sequence[Any] | pd.Series, time_format: str | None,
-           row: Rows) -> tuple[str, np.ndarray, list[str]]:
-    """(kind, times, each time as text) in the given order."""
+def _parse(values: Sequence[Any] | pd.Series, time_format: str | None, row: Rows,
+           formats: bool = True) -> tuple[str, np.ndarray, list[str]]:
+    """(kind, times, each time as text) in the given order; ``formats``: errors may point to
+    data.time_format."""
     if isinstance(values, pd.Series) and pd.api.types.is_datetime64_any_dtype(values):
         missing = np.flatnonzero(values.isna().to_numpy())
         if len(missing):
@@ -141,7 +153,7 @@ def _parse(values: Sequence[Any] | pd.Series, time_format: str | None,
             stamps = stamps.tz_convert("UTC").tz_localize(None)
         return "date", stamps.to_numpy().astype("datetime64[us]"), [str(v) for v in stamps]
     texts = [_text(v) for v in values]
-    kind, times = _parse_texts(texts, time_format, row)
+    kind, times = _parse_texts(texts, time_format, row, formats)
     return kind, times, texts
 
 
@@ -153,8 +165,8 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _parse_texts(texts: list[str], time_format: str | None,
-                 row: Rows) -> tuple[str, np.ndarray]:
+def _parse_texts(texts: list[str], time_format: str | None, row: Rows,
+                 formats: bool = True) -> tuple[str, np.ndarray]:
     for i, text in enumerate(texts):
         if not text:
             raise _Bad(f"row {row(i)}: empty; every row needs a time")
@@ -162,9 +174,9 @@ def _parse_texts(texts: list[str], time_format: str | None,
         parsed = pd.to_datetime(pd.Series(texts), format=time_format, errors="coerce")
         return "date", _checked(parsed, texts, row, f"does not match data.time_format "
                                                     f"'{time_format}'")
-    shape = _shape(texts[0], row(0))
+    shape = _shape(texts[0], row(0), formats)
     for i, text in enumerate(texts):
-        if _shape(text, row(i)) != shape:
+        if _shape(text, row(i), formats) != shape:
             raise _Bad(f"row {row(i)}: {text!r} is not written like row {row(0)} "
                        f"({texts[0]!r}); every time needs the same form")
     if shape == "number":
@@ -186,7 +198,7 @@ def _checked(parsed: pd.Series, texts: list[str], row: Rows, problem: str) -> np
     return stamps.to_numpy().astype("datetime64[us]")
 
 
-def _shape(text: str, row: int) -> str:
+def _shape(text: str, row: int, formats: bool = True) -> str:
     """How a time is written: ``number``, ``quarter`` or its ISO layout (digits as 9)."""
     if _NUMBER.match(text):
         return "number"
@@ -195,10 +207,11 @@ def _shape(text: str, row: int) -> str:
     if _ISO.match(text):
         return re.sub(r"\d+", "9", text)
     slashed = _SLASHED.match(text)
-    if slashed:
+    if slashed and formats:
         raise _Bad(f"row {row}: {text!r}: {_order_hint(slashed)}")
-    raise _Bad(f"row {row}: {text!r} is neither a number nor an ISO date; allowed: {_ISO_HELP}, "
-               f"or set data.time_format (e.g. '%d.%m.%Y %H:%M')")
+    other = ", or set data.time_format (e.g. '%d.%m.%Y %H:%M')" if formats else ""
+    raise _Bad(f"row {row}: {text!r} is neither a number nor an ISO date; allowed: "
+               f"{_ISO_HELP}{other}")
 
 
 def _order_hint(found: re.Match[str]) -> str:
@@ -320,4 +333,4 @@ def _gap(k: int, step: str, usual: str, labels: list[str], row: Rows) -> _Bad:
                 f"interpolate)")
 
 
-__all__ = ["TimeIndex", "index_times", "ordered_history"]
+__all__ = ["TimeIndex", "index_times", "ordered_history", "parse_times"]

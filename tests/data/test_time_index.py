@@ -8,6 +8,7 @@ preprocessing function, before any model is involved).
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -285,7 +286,8 @@ def test_predict_orders_the_history_by_parsed_time():
 
 
 @pytest.mark.parametrize(("times", "says"), [
-    (_months(1958, 6)[:3] + ["1958-02-01"] + _months(1958, 6)[3:], "rows 2 and 4: the time 1958-02-01 repeats"),
+    (_months(1958, 6)[:3] + ["1958-02-01"] + _months(1958, 6)[3:],
+     "rows 2 and 4: the time 1958-02-01 repeats"),
     (_months(1958, 6)[:2] + ["", *_months(1958, 6)[3:]], "row 3: empty"),
     (_months(1958, 6, "{m}/1/{y}"), "row 1: '1/1/1958'"),
     (_months(1958, 6)[:3] + _months(1958, 6)[4:], "row 4: 1958-05-01 comes 2 months after"),
@@ -304,3 +306,89 @@ def test_predict_accepts_a_parquet_datetime_column_and_old_specs():
     old = {"time_column": "month"}  # a model saved before time_format and time_freq existed
     assert len(ordered_history(_history(_months(1958, 6)), old)) == 6
     assert ordered_history(_history(_months(1958, 6)), {"time_column": None}) is not None
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("keras_session")
+def test_predict_command_refuses_repeated_times_and_orders_shuffled_ones(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    from lstm_automl.model.hypermodel import build_model
+    from lstm_automl.tracking.model_saving import raw_signature, save_sweep_model
+    from lstm_automl.tracking.pyfunc import SweepModel
+    from lstm_automl.tracking.serving import forecast_spec, input_example
+
+    _write(tmp_path, _months(1949, 60, "{m}/1/{y}"))
+    data = _prepare(tmp_path, time_format="%m/%d/%Y", lookback=6)
+    spec = forecast_spec(data)
+    assert (spec["time_format"], spec["time_freq"]) == ("%m/%d/%Y", "MS")
+    model = build_model({
+        "cell": "gru", "bidirectional": False, "layers": 1, "units": [2], "dropout": [0.0],
+        "recurrent_dropout": [0.0], "conv_front": False, "conv_filters": None,
+        "conv_kernel_size": None, "dense_layers": 0, "dense_units": [],
+        "dense_activation": None, "learning_rate": 1e-2, "optimizer": "adam", "loss": "mse",
+        "batch_size": 8, "clipnorm": None}, data.model_shape(), seed=1)
+    example = input_example(spec, data)
+    save_sweep_model(model, tmp_path / "model", raw_signature(
+        example, SweepModel(model, spec).predict(example)), [], spec, example)
+    history = pd.DataFrame({"when": data.time_values[-12:], "value": data.series[-12:]})
+
+    def predict(frame: pd.DataFrame, name: str) -> tuple[int, str, str]:
+        frame.to_csv(tmp_path / name, index=False)
+        rc = main(["predict", "--model", str(tmp_path / "model"), "--input",
+                   str(tmp_path / name)])
+        out, err = capsys.readouterr()
+        return rc, out, err
+
+    rc, ordered, _ = predict(history, "ordered.csv")
+    assert rc == 0
+    assert predict(history.iloc[::-1], "reversed.csv")[:2] == (0, ordered)  # 10/1 after 9/1
+    repeated = history.copy()
+    repeated.loc[repeated.index[5], "when"] = repeated["when"].iloc[4]
+    rc, _, err = predict(repeated, "repeated.csv")
+    assert rc == 2 and "repeated.csv: column 'when', rows 5 and 6: the time" in err, err
+    assert "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- long sequence tables
+
+
+def _long_table(folder: Path, time_of: Callable[[int, int], str]) -> Path:
+    lines = ["case_id,label,t,c0"] + [f"{c},{c % 2},{time_of(c, t)},{c + t / 10}"
+                                      for c in range(12) for t in reversed(range(5))]
+    (folder / "long.csv").write_text("\n".join(lines) + "\n")
+    return folder / "long.csv"
+
+
+def _sequences(folder: Path):
+    from lstm_automl.config.schema import ClassifyDataConfig
+    from lstm_automl.data import prepare_sequences
+
+    return prepare_sequences(ClassifyDataConfig(
+        source="long.csv", task="classify", layout="long", case_column="case_id",
+        time_column="t", label="label", scaling="none"), folder, 1)
+
+
+def test_long_tables_order_steps_by_parsed_time(tmp_path: Path):
+    _long_table(tmp_path, lambda c, t: str(8 + t))  # as text, '10' and '11' sort before '8'
+    by_number = _sequences(tmp_path)
+    _long_table(tmp_path, lambda c, t: f"2024-01-{8 + t:02d} 10:00")
+    by_date = _sequences(tmp_path)
+    for data in (by_number, by_date):
+        steps = data.raw["train"][0][:, 0]
+        np.testing.assert_allclose(np.diff(steps), 0.1)  # ascending: t = 0..4
+
+
+@pytest.mark.parametrize(("time_of", "says"), [
+    (lambda c, t: "x" if (c, t) == (3, 2) else str(t),
+     "row 19: 'x' is neither a number nor an ISO date"),
+    (lambda c, t: str(min(t, 3)) if c == 3 else str(t),
+     "rows 17 and 18: case '3' repeats the time 3"),
+], ids=["text", "repeated-in-a-case"])
+def test_long_tables_refuse_bad_times(tmp_path: Path, time_of: Callable[[int, int], str],
+                                      says: str):
+    path = _long_table(tmp_path, time_of)
+    with pytest.raises(DataError) as caught:
+        _sequences(tmp_path)
+    message = str(caught.value)
+    assert f"{path}: column 't', {says}" in message, message
+    assert "time_format" not in message  # sequence tables have no such key
