@@ -601,7 +601,8 @@ class ForecastDataConfig(_DataBase, _SearchesData):
     )
     season: StrictInt | None = Field(
         None, ge=2, description="season length for the seasonal-naive baseline (default: the "
-        "builtin's, else inferred from monthly/daily/hourly time values)"
+        "builtin's, else from the time column's spacing: monthly 12, quarterly 4, weekly 52, "
+        "daily 7, hourly 24, n-minute the daily cycle; none for numbers or yearly times)"
     )
     scaling: Literal[SCALING_NAMES] | NameChoice = Field(  # type: ignore[valid-type, assignment]
         "standard", description="scaling fitted on the training split only; {choice: [...]} "

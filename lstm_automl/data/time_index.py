@@ -68,13 +68,16 @@ class TimeIndex:
     def first_at_or_after(self, value: str) -> int | None:
         """Position of the first time at or after ``value`` (a date split); ValueError when
         ``value`` is not a time of this column's kind."""
+        value = value.strip()
+        if self.kind == "date" and re.fullmatch(r"\d{4}", value):
+            value += "-01"  # a year: its first day
         try:
-            kind, parsed = _parse_texts([value.strip()], self.time_format, lambda i: 0)
+            kind, parsed = _parse_texts([value], self.time_format, lambda i: 0)
         except _Bad:
             if self.time_format is None:
                 raise ValueError(f"'{value}' is not a time ({_ISO_HELP})") from None
             try:  # an ISO value is understood beside a column with its own format
-                kind, parsed = _parse_texts([value.strip()], None, lambda i: 0)
+                kind, parsed = _parse_texts([value], None, lambda i: 0)
             except _Bad:
                 raise ValueError(f"'{value}' matches neither data.time_format "
                                  f"'{self.time_format}' nor an ISO date") from None

@@ -209,6 +209,12 @@ def test_split_by_time_value_compares_times_not_text(tmp_path: Path):
     data = _prepare(tmp_path, time_format="%m/%d/%Y",
                     split={"validation": "1/1/1951", "test": "1952-01-01"})
     assert data.summary()["validation_range"] == "1/1/1951..12/1/1951"
+    data = _prepare(tmp_path, time_format="%m/%d/%Y", split={"validation": "1951",
+                                                             "test": "1952"})
+    assert data.summary()["test_range"] == "1/1/1952..12/1/1952"  # a year: its first day
+    with pytest.raises(DataError, match=r"data.split.test: 'soon' matches neither "
+                                        r"data.time_format '%m/%d/%Y' nor an ISO date"):
+        _prepare(tmp_path, time_format="%m/%d/%Y", split={"validation": 6, "test": "soon"})
 
 
 def test_shipped_builtins_keep_their_seasons(tmp_path: Path):
