@@ -227,8 +227,10 @@ def _long(table: Table, config: SequenceConfig,
 def _once_per_case(ordered: list[int], times: np.ndarray, table: Table, column: str | None,
                    case: str) -> None:
     """A sequence's steps each have their own time: a repeated one is a copy or a typo."""
+    if column is None:
+        return
     for first, second in zip(ordered, ordered[1:]):
-        if column and times[first] == times[second]:
+        if times[first] == times[second]:
             text = table.columns[column][first]
             raise DataError(f"{table.path}: column '{column}', rows {min(first, second) + 2} "
                             f"and {max(first, second) + 2}: case '{case}' repeats the time "

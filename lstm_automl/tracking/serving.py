@@ -78,11 +78,10 @@ def _forecast_input(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[np.ndarr
     """The scaled window, and each target's levels (rows x targets) to rebuild forecasts on."""
     targets = _targets(spec)
     needed = list(dict.fromkeys([*spec["features"], *targets]))
-    frame = frame.copy()
-    frame.attrs["needed"] = needed
     from lstm_automl.data.time_index import ordered_history
 
-    frame = ordered_history(frame, spec)  # parsed times, in order, each once, evenly spaced
+    frame = ordered_history(frame, spec).copy()  # parsed times, in order, once, evenly spaced
+    frame.attrs["needed"] = needed
     rows = spec["lookback"] + spec["lag"]
     if len(frame) < rows:
         extra = f" + {spec['lag']} for differencing" if spec["lag"] else ""
