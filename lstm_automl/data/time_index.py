@@ -136,8 +136,37 @@ def _index(values: Sequence[Any] | pd.Series, time_format: str | None, row: Rows
                    f"every time must appear once")
     labels = [texts[i] for i in order]
     freq, description, season = (None, "", None) if len(ordered) < 2 else \
-        _spacing(kind, ordered, labels, lambda k: row(int(order[k])))
+        _spaced(kind, ordered, labels, lambda k: row(int(order[k])))
     return TimeIndex(kind, ordered, order, labels, freq, description, season, time_format)
+
+
+def _spaced(kind: str, times: np.ndarray, labels: list[str],
+            row: Rows) -> tuple[str, str, int | None]:
+    """The spacing in UTC; for times written with UTC offsets that are uneven in UTC, their
+    local clock's (daily or monthly data across a daylight-saving change)."""
+    try:
+        return _spacing(kind, times, labels, row)
+    except _Bad as in_utc:
+        local = _local_clock(kind, labels)
+        if local is None:
+            raise
+        try:
+            return _spacing(kind, local, labels, row)
+        except _Bad:
+            raise in_utc from None
+
+
+def _local_clock(kind: str, labels: list[str]) -> np.ndarray | None:
+    """The times as their local clock shows them, when each carries a UTC offset and the
+    local clock runs forward; else None."""
+    if kind != "date" or not all(len(t) > 10 and _ZONED.search(t) for t in labels):
+        return None
+    local = pd.to_datetime(pd.Series([_ZONED.sub("", t) for t in labels]), format="ISO8601",
+                           errors="coerce")
+    clock = local.to_numpy().astype("datetime64[us]")
+    if local.isna().any() or not (np.diff(clock) > np.timedelta64(0, "us")).all():
+        return None
+    return clock
 
 
 # --------------------------------------------------------------------------- parsing
@@ -183,7 +212,11 @@ def _parse_texts(texts: list[str], time_format: str | None, row: Rows,
             raise _Bad(f"row {row(i)}: {text!r} is not written like row {row(0)} "
                        f"({texts[0]!r}); every time needs the same form")
     if shape == "number":
-        return "number", np.array([float(t) for t in texts])
+        numbers = np.array([float(t) for t in texts])
+        huge = np.flatnonzero(~np.isfinite(numbers))
+        if len(huge):
+            raise _Bad(f"row {row(int(huge[0]))}: {texts[huge[0]]!r} is too large a number")
+        return "number", numbers
     iso = [_QUARTER.sub(lambda m: f"{m[1]}-{3 * int(m[2]) - 2:02d}", t) for t in texts]
     zoned = bool(_ZONED.search(iso[0])) and len(iso[0]) > 10
     parsed = pd.to_datetime(pd.Series(iso), format="ISO8601", errors="coerce", utc=zoned)

@@ -94,7 +94,8 @@ def test_a_value_that_does_not_match_time_format_is_refused(tmp_path: Path):
     ("1952-13", 9, "'1952-13' is not a valid date"),
     ("soon", 9, "'soon' is neither a number nor an ISO date"),
     ("1949-08-01", 9, "'1949-08-01' is not written like row 2"),
-], ids=["empty", "month-13", "text", "mixed-shapes"])
+    ("nan", 9, "'nan' is neither a number nor an ISO date"),
+], ids=["empty", "month-13", "text", "mixed-shapes", "nan"])
 def test_bad_time_cells_are_refused_naming_the_file_row(tmp_path: Path, cell: str, row: int,
                                                         says: str):
     times = _months(1949, 48, "{y}-{m:02d}")
@@ -124,6 +125,12 @@ def test_a_gap_in_a_shuffled_file_names_the_files_row(tmp_path: Path):
     times.reverse()  # the file runs backwards: the row after the gap is near the top
     message = _refused(tmp_path, times)
     assert "row 18: 1951-08-01 comes 2 months after 1951-06-01 (row 19)" in message
+
+
+def test_an_overflowing_number_is_refused(tmp_path: Path):
+    times = [str(i) for i in range(40)]
+    times[12] = "1e999"
+    assert "row 14: '1e999' is too large a number" in _refused(tmp_path, times)
 
 
 def test_numbers_with_an_uneven_step_are_refused(tmp_path: Path):
@@ -158,6 +165,12 @@ SPACINGS = {
                  "5min", 288),
     "10-second": (_stamps(datetime(2020, 1, 1), timedelta(seconds=10), 60, "%Y-%m-%d %H:%M:%S"),
                   "10s", None),
+    "daily-across-dst": ([d.isoformat() for d in pd.date_range(
+        "2024-03-20", periods=30, freq="D", tz="Europe/Berlin")], "D", 7),
+    "monthly-with-offsets": ([d.isoformat() for d in pd.date_range(
+        "2024-01-01", periods=24, freq="MS", tz="Europe/Berlin")], "MS", 12),
+    "hourly-across-dst": ([d.isoformat() for d in pd.date_range(
+        "2024-03-30", periods=60, freq="h", tz="Europe/Berlin")], "h", 24),
     "numbers": ([str(1871 + i) for i in range(40)], "every 1", None),
     "numbers-unpadded": ([str(95 + i) for i in range(30)], "every 1", None),
 }
