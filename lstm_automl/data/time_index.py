@@ -34,6 +34,10 @@ class _Bad(Exception):
     """One refused value or spacing; the text already names its row(s)."""
 
 
+class _Gap(_Bad):
+    """Times not evenly spaced: a training file can add the missing rows."""
+
+
 @dataclass(frozen=True)
 class TimeIndex:
     """A time column in time order: what each row's time is and how far apart they are."""
@@ -94,7 +98,9 @@ def index_times(values: Sequence[str], *, where: str, column: str,
     try:
         return _index(list(values), time_format, lambda i: i + first_row)
     except _Bad as bad:
-        raise DataError(f"{where}: column '{column}', {bad}") from None
+        fill = (" (add the missing rows with empty values and set data.fill: ffill or "
+                "interpolate)") if isinstance(bad, _Gap) else ""
+        raise DataError(f"{where}: column '{column}', {bad}{fill}") from None
 
 
 def parse_times(values: Sequence[str], *, where: str, column: str,
@@ -190,8 +196,8 @@ def _parse(values: Sequence[Any] | pd.Series, time_format: str | None, row: Rows
 
 
 def _text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""  # None, NaN, NaT or pd.NA: an empty cell
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # pandas reads a column of years with an empty cell as floats
     return str(value).strip()
@@ -362,11 +368,9 @@ def _plural(count: int, unit: str) -> str:
     return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
 
 
-def _gap(k: int, step: str, usual: str, labels: list[str], row: Rows) -> _Bad:
-    return _Bad(f"row {row(k + 1)}: {labels[k + 1]} comes {step} after {labels[k]} (row "
-                f"{row(k)}), but the other times are {usual}; allowed: evenly spaced times. "
-                f"Add the missing rows (empty values are filled by data.fill: ffill or "
-                f"interpolate)")
+def _gap(k: int, step: str, usual: str, labels: list[str], row: Rows) -> _Gap:
+    return _Gap(f"row {row(k + 1)}: {labels[k + 1]} comes {step} after {labels[k]} (row "
+                f"{row(k)}), but the other times are {usual}; allowed: evenly spaced times")
 
 
 __all__ = ["TimeIndex", "index_times", "ordered_history", "parse_times"]

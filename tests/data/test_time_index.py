@@ -117,6 +117,11 @@ def test_a_gap_is_refused_naming_the_row_after_it(tmp_path: Path):
     message = _refused(tmp_path, times)
     assert "row 22: 2024-01-22 comes 2 days after 2024-01-20" in message
     assert "1 day apart" in message and "data.fill" in message
+    path = tmp_path / "series.csv"  # the fix the message gives: the row back, its value empty
+    path.write_text(path.read_text() + "2024-01-21,\n")
+    data = _prepare(tmp_path, fill="interpolate")
+    assert data.time_values[20] == "2024-01-21" and data.season == 7
+    assert data.series[20] == pytest.approx((data.series[19] + data.series[21]) / 2)
 
 
 def test_a_gap_in_a_shuffled_file_names_the_files_row(tmp_path: Path):
@@ -325,6 +330,9 @@ def test_predict_accepts_a_parquet_datetime_column_and_old_specs():
     old = {"time_column": "month"}  # a model saved before time_format and time_freq existed
     assert len(ordered_history(_history(_months(1958, 6)), old)) == 6
     assert ordered_history(_history(_months(1958, 6)), {"time_column": None}) is not None
+    missing = _history(pd.array([*_months(1958, 3), None], dtype="string"))
+    with pytest.raises(RawInputError, match="column 'month', row 4: empty"):
+        ordered_history(missing, SPEC)
 
 
 @pytest.mark.slow
