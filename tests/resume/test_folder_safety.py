@@ -44,7 +44,8 @@ def _own_folder(folder: Path) -> None:
         (folder / "trial_0" / name).write_text("x")
 
 
-@pytest.mark.parametrize("command", [["validate", "--no-data"], ["run"], ["run", "--fresh"]])
+@pytest.mark.parametrize("command", [["validate", "--no-data"], ["run"], ["run", "--fresh"],
+                                     ["chief", "--fresh"]])
 def test_a_user_folder_named_like_the_sweep_is_refused_and_kept(tmp_path, capsys, command):
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "notes.txt").write_text("mine")
