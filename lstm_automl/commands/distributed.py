@@ -19,6 +19,7 @@ from lstm_automl.console import (
 )
 from lstm_automl.framework_logs import import_frameworks_quietly, quiet_frameworks
 from lstm_automl.model.backend import select_backend
+from lstm_automl.resume.folder_safety import check_sweep_file_folder
 from lstm_automl.sweep_file.loader import LoadedSweep, load_sweep
 
 
@@ -34,6 +35,7 @@ def _reporter(args: argparse.Namespace, loaded: LoadedSweep,  # type: ignore[no-
 
 def chief_command(args: argparse.Namespace) -> int:
     loaded = load_sweep(args.sweep_file, getattr(args, "overrides", None) or [])
+    check_sweep_file_folder(loaded.config, args.sweep_file)  # before any file or MLflow run
     reporter = _reporter(args, loaded)
     rerun = f"lstm-sweep chief {args.sweep_file}{shell_suffix(loaded.overrides)}"
     from lstm_automl.distributed.workers import run_chief

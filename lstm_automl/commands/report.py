@@ -16,6 +16,10 @@ def report_command(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if not out.parent.is_dir():
         raise ReportPathError(f"--out {args.out}: folder {out.parent} does not exist")
+    if out.is_symlink() or (out.exists() and not _our_report(out)):
+        raise ReportPathError(f"--out {args.out}: exists and is not a report lstm-sweep wrote; "
+                              f"lstm-sweep overwrites only its own reports. Pick another file "
+                              f"name, or move or remove that file yourself")
     quiet_frameworks()
     import matplotlib
 
@@ -33,3 +37,14 @@ def report_command(args: argparse.Namespace) -> int:
     print(f"wrote {out} ({len(page) / 1024:.0f} KiB): sweep '{sweep.name}', "
           f"{len(sweep.trials)} trials; open it in any browser, it needs no network")
     return 0
+
+
+def _our_report(path: Path) -> bool:
+    """A page ``report`` wrote (its doctype, then its title within the first bytes): the only
+    kind of existing file ``--out`` may overwrite."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    return head.startswith("<!DOCTYPE html>") and "<title>lstm-sweep report: " in head

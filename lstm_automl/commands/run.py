@@ -22,6 +22,7 @@ from lstm_automl.distributed.process_recycling import (
 from lstm_automl.errors import ConfigError, Recycle
 from lstm_automl.framework_logs import import_frameworks_quietly, quiet_frameworks
 from lstm_automl.model.backend import select_backend
+from lstm_automl.resume.folder_safety import check_sweep_file_folder
 from lstm_automl.sweep_file.loader import LoadedSweep, load_sweep
 
 INTERRUPTED = 130
@@ -29,6 +30,7 @@ INTERRUPTED = 130
 
 def run_command(args: argparse.Namespace) -> int:
     loaded = load_sweep(args.sweep_file, getattr(args, "overrides", None) or [])
+    check_sweep_file_folder(loaded.config, args.sweep_file)  # before any file or MLflow run
     count, gpus = _workers(args)
     quiet_frameworks()
     # Before anything imports Keras; child processes inherit the choice (backend.child_env).

@@ -15,11 +15,13 @@ from lstm_automl.config.space_summary import (
 )
 from lstm_automl.model.backend import BACKENDS, INSTALL, choose_backend, installed
 from lstm_automl.model.kernel_tags import space_kernel_notes
+from lstm_automl.resume.folder_safety import check_sweep_file_folder
 from lstm_automl.sweep_file.loader import add_data_notes, load_sweep
 
 
 def validate_command(args: argparse.Namespace) -> int:
     loaded = load_sweep(args.sweep_file, getattr(args, "overrides", None) or [])
+    check_sweep_file_folder(loaded.config, args.sweep_file)  # what `run` would refuse
     data = None
     if not args.no_data:
         from lstm_automl.data import load_data, load_variants

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -18,12 +17,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lstm_automl.errors import SweepChangedError
+from lstm_automl.resume.folder_safety import (
+    STATE_FILE,
+    STATE_TMP,
+    check_folder,
+    folder_of,
+    remove_own_files,
+)
 from lstm_automl.resume.identity import describe_changes
 
 if TYPE_CHECKING:
     from lstm_automl.sweep_file.loader import LoadedSweep
 
-STATE_FILE = "lstm_sweep.json"
+__all__ = ["STATE_FILE", "Opening", "SweepState", "count_trials", "open_folder", "read_state",
+           "run_identity", "sweep_folder", "tuner_directory"]
+
 FORMAT = 1
 
 
@@ -44,7 +52,7 @@ class SweepState:
         """Write atomically: a kill -9 mid-write must not leave a half file behind."""
         self.folder.mkdir(parents=True, exist_ok=True)
         data = {k: v for k, v in asdict(self).items() if k != "folder"}
-        tmp = self.folder / f".{STATE_FILE}.tmp"
+        tmp = self.folder / STATE_TMP
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
         os.replace(tmp, self.folder / STATE_FILE)
 
@@ -96,13 +104,16 @@ def count_trials(folder: Path) -> int:
 
 
 def open_folder(folder: Path, identity: dict[str, str], config_hash: str, fresh: bool,
-                rerun_hint: str, warm_hint: str | None = None) -> Opening:
+                rerun_hint: str, warm_hint: str | None = None, source: str = "") -> Opening:
     """Resume the sweep in ``folder``, start it, or (``fresh``) discard it and start over.
 
-    Raises SweepChangedError naming each changed setting when the folder holds another
-    definition of this sweep; ``rerun_hint`` is the command line to suggest, ``warm_hint`` the
-    one that starts a new sweep warm-started from this one.
+    Raises ConfigError when the folder is not provably ours (resume/folder_safety.py: nothing
+    there is deleted or overwritten), SweepChangedError naming each changed setting when it
+    holds another definition of this sweep; ``rerun_hint`` is the command line to suggest,
+    ``warm_hint`` the one that starts a new sweep warm-started from this one, ``source`` the
+    sweep file for a refusal.
     """
+    check_folder(folder, source or rerun_hint)
     existing = read_state(folder)
     notes: list[str] = []
     previous = None
@@ -111,7 +122,7 @@ def open_folder(folder: Path, identity: dict[str, str], config_hash: str, fresh:
         notes.append(f"--fresh: discarded the tuner state in {folder} ({trials} trial"
                      f"{'s' if trials != 1 else ''}); the earlier MLflow runs stay")
         previous = existing
-        shutil.rmtree(folder)
+        remove_own_files(folder)
     elif existing is not None:
         changes = describe_changes(existing.identity, identity)
         if changes:
@@ -120,10 +131,6 @@ def open_folder(folder: Path, identity: dict[str, str], config_hash: str, fresh:
             existing.config_hash, existing.identity = config_hash, identity
             existing.save()
         return Opening(existing, resumed=True)
-    elif folder.exists() and any(folder.iterdir()):
-        notes.append(f"discarded tuner state in {folder} without a sweep identity (written by an "
-                     f"earlier lstm-sweep, which always started over)")
-        shutil.rmtree(folder)
     state = SweepState(folder=folder, sweep_id=uuid.uuid4().hex, config_hash=config_hash,
                        identity=identity, created=datetime.now(timezone.utc).isoformat())
     state.save()
@@ -153,4 +160,4 @@ def tuner_directory(loaded: LoadedSweep) -> Path:
 
 def sweep_folder(loaded: LoadedSweep) -> Path:
     """The folder of this sweep's state: what resuming reads and ``--fresh`` discards."""
-    return tuner_directory(loaded) / loaded.config.name
+    return folder_of(loaded.config.tuner.directory, loaded.config.name)

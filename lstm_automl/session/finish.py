@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from lstm_automl.data import SweepData
 from lstm_automl.data.base import DEFAULT_BASELINE_BUDGET_S
 from lstm_automl.errors import SweepError
+from lstm_automl.faults import fault_point
 from lstm_automl.model.backend import active_backend
 from lstm_automl.results.sweep_result import SweepResult, result_from_summary, summary_of
 from lstm_automl.results.trial_record import SCORED, TrialRecord, failure_reason, last_failure
@@ -58,6 +59,7 @@ def finish_sweep(prep: Prepared, tuner: Any, records: list[TrialRecord]) -> Swee
     if prep.variants is not None:  # evaluate on the data variant the best trial trained on
         data = prep.variants.from_hp_values(best_trial.hyperparameters.values)
     final = _final_model(prep, tuner, data, records)
+    fault_point("final")  # fault tests only (lstm_automl/faults.py): before the baselines
     test = data.splits["test"]
     predicted = final.model.predict(test.x, verbose=0)
     report = data.baseline_report(_baseline_budget(records))

@@ -14,6 +14,7 @@ from lstm_automl.config.names import direction as objective_direction
 from lstm_automl.config.overrides import shell_suffix
 from lstm_automl.data import SweepData, load_data, load_variants
 from lstm_automl.model.python_model import PythonBuilder, file_hash, load_builder
+from lstm_automl.resume.folder_safety import check_folder
 from lstm_automl.resume.identity import data_fingerprint, identity_hash
 from lstm_automl.resume.segment import Segment, current_segment
 from lstm_automl.resume.state_folder import (
@@ -75,6 +76,8 @@ def prepare(loaded: LoadedSweep, fresh: bool = False, rerun: str | None = None,
     ``via``: the URI to talk to instead of the store itself (a local server in front of it).
     """
     config = loaded.config
+    source = loaded.source or str(loaded.path)
+    check_folder(sweep_folder(loaded), source)  # a folder not ours: refused before anything
     python = load_builder(loaded)  # a broken model file stops here: no run, no folder yet
     data = load_data(loaded)
     variants = load_variants(loaded)  # every searched data variant is checked before training
@@ -88,7 +91,7 @@ def prepare(loaded: LoadedSweep, fresh: bool = False, rerun: str | None = None,
                       f"{shell_suffix(loaded.overrides)}")
     earlier = find_warm_start(loaded, uri, direction)  # before anything is created
     opening = open_folder(sweep_folder(loaded), identity, identity_hash(identity), fresh, rerun,
-                          warm_start_command(loaded, rerun))
+                          warm_start_command(loaded, rerun), source)
     tracker = SweepTracker(via or uri, config.experiment_name,
                            artifact_root=artifact_location(uri, config.experiment_name))
     state = opening.state

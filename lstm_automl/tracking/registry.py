@@ -14,9 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lstm_automl.faults import fault_point
 from lstm_automl.tracking.tags import (
+    CHAMPION_DECISION_TAG,
     REGISTERED_FOR_TAG,
     REGISTERED_TAG,
+    REGISTRATION_TAG,
     SOURCE_RUN_TAG,
 )
 
@@ -51,10 +54,12 @@ class Registration:
 
 def register_once(uri: str, sweep_run_id: str, done_for: str, candidate: Candidate,
                   save: Any) -> Registration:
-    """Register the sweep's model, unless an interrupted earlier finish already registered it.
+    """Register the sweep's model once per finish, even across a kill -9 mid-registration.
 
-    ``done_for`` identifies what was registered (best trial and trial count); ``save(path)``
-    writes the MLflow model folder, and is only called when a new version is needed.
+    ``done_for`` identifies what was registered (best trial and trial count). The version is
+    created already tagged with the sweep run and ``done_for``, so that a resumed finish finds
+    a version an interrupted one created and completes it (tags, alias decision, description)
+    instead of adding another. ``save(path)`` writes the MLflow model folder.
     """
     from mlflow import MlflowClient
 
@@ -64,7 +69,21 @@ def register_once(uri: str, sweep_run_id: str, done_for: str, candidate: Candida
         version = tags[REGISTERED_TAG]
         champion, reason = champion_state(uri, candidate.model_name, version)
         return Registration(version, champion, reason)
-    registration = log_champion_candidate(uri, sweep_run_id, candidate, save)
+    found = _version_of(client, candidate.model_name, sweep_run_id, done_for)
+    if found is not None and found.tags.get(REGISTRATION_TAG) == "complete":
+        version = str(found.version)  # the alias stays as it is now (another sweep may hold it)
+        registration = Registration(version, *champion_state(uri, candidate.model_name, version))
+    else:
+        _log_model(client, sweep_run_id, save)  # again when resumed: the same folder, our files
+        if found is None:
+            version = _new_version(client, candidate.model_name, sweep_run_id,
+                                   {SOURCE_RUN_TAG: sweep_run_id, REGISTERED_FOR_TAG: done_for})
+            fault_point("registration")
+            registration = _complete(client, candidate, version, sweep_run_id, {})
+        else:
+            registration = _complete(client, candidate, str(found.version), sweep_run_id,
+                                     dict(found.tags))
+    fault_point("registered")
     client.set_tag(sweep_run_id, REGISTERED_TAG, registration.version)
     client.set_tag(sweep_run_id, REGISTERED_FOR_TAG, done_for)
     return registration
@@ -76,41 +95,75 @@ def log_champion_candidate(uri: str, source_run_id: str, candidate: Candidate,
     from mlflow import MlflowClient
 
     client = MlflowClient(uri)
+    _log_model(client, source_run_id, save)
+    version = _new_version(client, candidate.model_name, source_run_id,
+                           {SOURCE_RUN_TAG: source_run_id})
+    return _complete(client, candidate, version, source_run_id, {})
+
+
+def _log_model(client: Any, run_id: str, save: Any) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         local = Path(tmp) / MODEL_ARTIFACT
         save(local)
-        client.log_artifacts(source_run_id, str(local), artifact_path=MODEL_ARTIFACT)
-    version = _new_version(client, candidate.model_name, source_run_id)
+        client.log_artifacts(run_id, str(local), artifact_path=MODEL_ARTIFACT)
+
+
+def _version_of(client: Any, model_name: str, run_id: str, done_for: str) -> Any:
+    """The version an earlier (interrupted) finish of this sweep run created for ``done_for``."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        versions = client.search_model_versions(f"run_id = '{run_id}'")
+    except MlflowException:
+        return None
+    mine = [v for v in versions if v.name == model_name
+            and v.tags.get(REGISTERED_FOR_TAG) == done_for]
+    return min(mine, key=lambda v: int(v.version), default=None)
+
+
+def _complete(client: Any, candidate: Candidate, version: str, source_run_id: str,
+              tags: dict[str, str]) -> Registration:
+    """Write what a version carries, in an order a resumed finish can complete: the tags, the
+    alias decision (kept, so a rerun decides the same), the alias, the description, and last
+    the ``complete`` mark. ``tags``: what the version has already."""
     name, metrics = candidate.model_name, candidate.test_metrics
-    for key, value in metrics.items():
-        client.set_model_version_tag(name, version, key, f"{value:.6g}")
-    client.set_model_version_tag(name, version, SOURCE_RUN_TAG, source_run_id)
-    for tag, text in candidate.tags.items():
-        client.set_model_version_tag(name, version, tag, text)
-    better, reason = _takes_alias(client, candidate)
+    wanted = {**{k: f"{v:.6g}" for k, v in metrics.items()}, SOURCE_RUN_TAG: source_run_id,
+              **candidate.tags}
+    for tag, text in wanted.items():
+        if tags.get(tag) != text:
+            client.set_model_version_tag(name, version, tag, text)
+    decision = tags.get(CHAMPION_DECISION_TAG)
+    if decision is None:
+        better, reason = _takes_alias(client, candidate)
+        decision = f"{'yes' if better else 'no'}: {reason}"
+        client.set_model_version_tag(name, version, CHAMPION_DECISION_TAG, decision)
+    better, reason = decision.startswith("yes"), decision.split(": ", 1)[-1]
     if better:
         client.set_registered_model_alias(name, CHAMPION, version)
     text = f"{candidate.description}\nTest metrics: " + ", ".join(
         f"{k}={v:.4g}" for k, v in metrics.items()
     ) + f"\nSource run: {source_run_id}\nChampion: {'yes' if better else 'no'} ({reason})"
     client.update_model_version(name, version, description=text)
+    client.set_model_version_tag(name, version, REGISTRATION_TAG, "complete")
     return Registration(version, better, reason)
 
 
-def _new_version(client: Any, model_name: str, run_id: str) -> str:
-    """A new version of ``model_name`` from the run's ``model`` folder (created if need be)."""
+def _new_version(client: Any, model_name: str, run_id: str, tags: dict[str, str]) -> str:
+    """A new version of ``model_name`` from the run's ``model`` folder (created if need be),
+    carrying ``tags`` from the moment it exists."""
     from mlflow.exceptions import MlflowException
 
     with contextlib.suppress(MlflowException):  # it exists already: add a version
         client.get_registered_model(model_name)
-        return _create_version(client, model_name, run_id)
+        return _create_version(client, model_name, run_id, tags)
     client.create_registered_model(model_name)
-    return _create_version(client, model_name, run_id)
+    return _create_version(client, model_name, run_id, tags)
 
 
-def _create_version(client: Any, model_name: str, run_id: str) -> str:
+def _create_version(client: Any, model_name: str, run_id: str, tags: dict[str, str]) -> str:
     source = f"{client.get_run(run_id).info.artifact_uri.rstrip('/')}/{MODEL_ARTIFACT}"
-    return str(client.create_model_version(model_name, source, run_id=run_id).version)
+    return str(client.create_model_version(model_name, source, run_id=run_id,
+                                           tags=tags).version)
 
 
 def _takes_alias(client: Any, candidate: Candidate) -> tuple[bool, str]:

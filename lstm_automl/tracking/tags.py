@@ -8,12 +8,12 @@ from __future__ import annotations
 
 __all__ = [
     "ATTEMPT_TAG", "BACKEND_TAG", "BASELINE_LABEL_TAG", "BEATS_BASELINES_TAG", "BEST_TRIAL_TAG",
-    "CONFIG_HASH_TAG", "DEADLINE_TAG", "FAILURE_TAG", "FINAL_MODEL_TAG", "KERNEL_TAG", "KIND_TAG",
-    "MAX_TRIALS_TAG", "MODEL_BACKEND_TAG", "ORPHAN_TAG", "OVERRIDES_TAG", "PARENT_TAG",
-    "PROCESSES_TAG", "RECOVERED_TAG", "REGISTERED_FOR_TAG", "REGISTERED_TAG", "SOURCE_RUN_TAG",
-    "STATUS_TAG", "STOPPED_TAG", "STRONGEST_TAG", "SUPERSEDED_BY_TAG", "SWEEP_FILE_TAG",
-    "SWEEP_ID_TAG", "SWEEP_NAME_TAG", "TASK_TAG", "TRIAL_ID_TAG", "TRIAL_NUMBER_TAG",
-    "TUNER_ID_TAG", "VERDICT_TAG",
+    "CHAMPION_DECISION_TAG", "CONFIG_HASH_TAG", "DEADLINE_TAG", "FAILURE_TAG", "FINAL_MODEL_TAG",
+    "KERNEL_TAG", "KIND_TAG", "MAX_TRIALS_TAG", "MODEL_BACKEND_TAG", "ORPHAN_TAG", "OVERRIDES_TAG",
+    "PARENT_TAG", "PROCESSES_TAG", "RECOVERED_TAG", "REGISTERED_FOR_TAG", "REGISTERED_TAG",
+    "REGISTRATION_TAG", "SOURCE_RUN_TAG", "STATUS_TAG", "STOPPED_TAG", "STRONGEST_TAG",
+    "SUPERSEDED_BY_TAG", "SWEEP_FILE_TAG", "SWEEP_ID_TAG", "SWEEP_NAME_TAG", "TASK_TAG",
+    "TRIAL_ID_TAG", "TRIAL_NUMBER_TAG", "TUNER_ID_TAG", "VERDICT_TAG",
 ]
 
 # Which runs are ours, and how they nest (MLflow's own parent tag).
@@ -43,6 +43,11 @@ BASELINE_LABEL_TAG = "lstm_sweep.baseline."  # + name: what the baseline is, e.g
 BEATS_BASELINES_TAG = "beats_baselines"
 SOURCE_RUN_TAG = "source_run_id"  # on a model version: the sweep run that registered it
 MODEL_BACKEND_TAG = "lstm_sweep.backend"  # on a model version: the Keras backend it trained on
+# On a model version, so that a finish killed mid-registration completes its version on resume
+# instead of adding another: REGISTERED_FOR_TAG and SOURCE_RUN_TAG from its creation on, the
+# alias decision before the alias moves, and "complete" once tags and description are written.
+CHAMPION_DECISION_TAG = "lstm_sweep.champion_decision"  # "yes: <why>" | "no: <why>"
+REGISTRATION_TAG = "lstm_sweep.registration"  # "complete"
 
 # Trial runs.
 TRIAL_ID_TAG = "trial_id"

@@ -21,6 +21,7 @@ import keras_tuner as kt
 
 from lstm_automl.config.params import decode_nulls
 from lstm_automl.errors import Recycle, TrackingError
+from lstm_automl.faults import fault_point
 from lstm_automl.model.backend import active_backend
 from lstm_automl.model.kernel_tags import cell_label, kernel_tag
 from lstm_automl.results.trial_record import TrialRecord
@@ -307,6 +308,7 @@ class MlflowTrialsMixin(private.FencedTunerMixin):
 
     def run_trial(self, trial: kt.engine.trial.Trial, *args: Any, **kwargs: Any) -> Any:
         assert self._current is not None
+        fault_point(f"trial:{trial.trial_id}")  # fault tests only (lstm_automl/faults.py)
         buffer = self._epoch_buffer = EpochBuffer(self.tracker.uri, self._current.run_id)
         self._best_epoch = {}
         kwargs["callbacks"] = [*kwargs.get("callbacks", []), EpochLogger(buffer), NonFiniteLoss(),

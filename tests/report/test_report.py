@@ -357,6 +357,20 @@ def test_report_is_one_self_contained_html_file(recorded: Recorded, isolated_wor
     assert main(["report", "--tracking-uri", recorded.uri, "--out",
                  str(isolated_workdir / "missing" / "r.html")]) == 2
     assert "does not exist" in capsys.readouterr().err
+    assert main(["report", "--tracking-uri", recorded.uri, "--out", str(out)]) == 0  # ours
+
+
+def test_report_never_overwrites_a_file_it_did_not_write(isolated_workdir, capsys):
+    notes = isolated_workdir / "notes.html"
+    notes.write_text("<!DOCTYPE html><title>my notes</title>")
+    (isolated_workdir / "link.html").symlink_to(isolated_workdir / "elsewhere.html")
+    for out in ("notes.html", "link.html"):
+        assert main(["report", "--tracking-uri", "sqlite:///mlflow.db", "--out", out]) == 2
+        err = capsys.readouterr().err
+        assert f"--out {out}: exists and is not a report lstm-sweep wrote" in err
+    assert notes.read_text() == "<!DOCTYPE html><title>my notes</title>"
+    assert not (isolated_workdir / "mlflow.db").exists()
+    assert not (isolated_workdir / "elsewhere.html").exists()
 
 
 def _chromium() -> tuple[str, str | None]:

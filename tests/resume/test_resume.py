@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import write_sweep
-from lstm_automl.errors import SweepChangedError, SweepLookupError
+from lstm_automl.errors import ConfigError, SweepChangedError, SweepLookupError
 from lstm_automl.resume.identity import describe_changes, identity_hash
 from lstm_automl.resume.state_folder import (
     STATE_FILE,
@@ -94,13 +94,15 @@ def test_open_folder_starts_resumes_refuses_and_starts_fresh(tmp_path):
     assert read_state(folder).identity == changed
 
 
-def test_a_folder_without_identity_is_replaced(tmp_path):
+def test_a_folder_without_identity_is_refused_and_kept(tmp_path):
     folder = tmp_path / "old"
     folder.mkdir()
     (folder / "oracle.json").write_text("{}")
-    opened = open_folder(folder, {"seed": "1"}, "h", False, "x")
-    assert not opened.resumed and "earlier lstm-sweep" in opened.notes[0]
-    assert not (folder / "oracle.json").exists()
+    for fresh in (False, True):
+        with pytest.raises(ConfigError) as refused:
+            open_folder(folder, {"seed": "1"}, "h", fresh, "x", source="s.yaml")
+        assert refused.value.exit_code == 2 and "has no lstm_sweep.json" in str(refused.value)
+    assert (folder / "oracle.json").exists()
 
 
 def test_state_file_is_written_atomically(tmp_path):
