@@ -16,6 +16,7 @@ import numpy as np
 from lstm_automl.config.schema import ClassifyDataConfig, FeatureChoice, RegressDataConfig
 from lstm_automl.data.builtin import SEQUENCE_DATASETS, builtin_name, datasets_dir
 from lstm_automl.data.generators import GENERATORS
+from lstm_automl.data.source_file import check_data_file
 from lstm_automl.data.table import Table, read_table
 from lstm_automl.errors import DataError
 
@@ -128,8 +129,7 @@ def _builtin(config: SequenceConfig, name: str) -> CaseSet:
 
 
 def _npz(path: Path) -> CaseSet:
-    if not path.exists():
-        raise DataError(f"{path}: data file not found")
+    check_data_file(path)
     try:
         arrays = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:
