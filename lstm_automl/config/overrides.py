@@ -65,6 +65,10 @@ def parse_overrides(items: Sequence[str], parse: Callable[[str], Any]) -> tuple[
         except yaml.YAMLError as exc:
             problems.append(f"{OPTION} {key}: the value is not YAML ({_first(exc)})")
             continue
+        except (ValueError, RecursionError) as exc:  # odd scalars (0x_), deep nesting
+            problems.append(f"{OPTION} {key}: the value cannot be read as YAML "
+                            f"({type(exc).__name__}: {str(exc)[:200]})")
+            continue
         found.append(Override(key, value, item))
     return found, problems
 

@@ -124,8 +124,17 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> LoadedSweep:
 
 
 def _override_value(raw: str) -> Any:
-    """A ``--set`` value, read with the file's guards: safe loader, aliases size-checked."""
-    return _parse_yaml(raw, OPTION)
+    """A ``--set`` value, read with the file's guards: safe loader, aliases size-checked.
+    YAML errors go up as they are: ``parse_overrides`` words them for the option."""
+    loader = SweepLoader(raw)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_node(node, OPTION)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def _read_text(path: Path, source: str) -> str:
