@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from lstm_automl.errors import ConfigError
+from lstm_automl.redaction import redact
 
 OPTION = "--set"
 _KEY_PART = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -122,8 +123,9 @@ def as_arguments(overrides: Sequence[str]) -> list[str]:
 
 
 def shell_suffix(overrides: Sequence[str]) -> str:
-    """`` --set k=v ...`` quoted for a shell, to add to a command line users copy ('' if none)."""
-    return " " + shlex.join(as_arguments(overrides)) if overrides else ""
+    """`` --set k=v ...`` quoted for a shell, to add to a command line users copy ('' if none);
+    printed, so a password in a value is hidden."""
+    return " " + redact(shlex.join(as_arguments(overrides))) if overrides else ""
 
 
 def _first(exc: yaml.YAMLError) -> str:
