@@ -129,7 +129,7 @@ def read_csv(path: Path) -> Table:
     check_data_file(path)
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            header, columns = _read_columns(csv.reader(handle), path)
+            header, columns = _read_columns(csv.reader(_text_lines(handle, path)), path)
     except UnicodeDecodeError:
         raise DataError(f"{path}: not a UTF-8 text CSV file") from None
     except (OSError, csv.Error) as exc:
@@ -137,6 +137,16 @@ def read_csv(path: Path) -> Table:
     if not len(columns[0]):
         raise DataError(f"{path}: the file has a header but no rows")
     return Table(path=path, columns=dict(zip(header, columns, strict=True)))
+
+
+def _text_lines(handle: Iterator[str], path: Path) -> Iterator[str]:
+    """The file's lines; a NUL byte (never in a text CSV; Python's csv would keep it) stops
+    the read as binary data."""
+    for number, line in enumerate(handle, start=1):
+        if "\x00" in line:
+            raise DataError(f"{path}: line {number} holds binary data (NUL bytes); a data file "
+                            f"must be a text CSV")
+        yield line
 
 
 def _read_columns(reader: Iterator[list[str]], path: Path) -> tuple[list[str], list[TextColumn]]:
