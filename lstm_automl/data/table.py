@@ -20,7 +20,7 @@ import numpy as np
 from lstm_automl.data.source_file import check_data_file
 from lstm_automl.errors import DataError
 
-_CHUNK_ROWS = 1 << 16  # rows held as Python strings at once while reading
+_CHUNK_ROWS = 1 << 13  # rows held as Python objects at once while reading
 
 
 class TextColumn(Sequence[str]):
