@@ -169,8 +169,9 @@ CASES = [
          env=(("LSTM_SWEEP_MAX_DATA_BYTES", "100"),)),
     Case("data-limit-unreadable", "LSTM_SWEEP_MAX_DATA_BYTES", data(GOOD_CSV),
          env=(("LSTM_SWEEP_MAX_DATA_BYTES", "lots"),)),
-    Case("data-us-dates", "data.time_column", {"sweep.yaml": SWEEP.replace("lookback: 2", "lookback: 2, time_column: t"),
-                          "data.csv": US_DATES}, commands=("validate",), xfail=TIMECOLS),
+    Case("data-us-dates", "data.time_column",
+         {"sweep.yaml": SWEEP.replace("lookback: 2", "lookback: 2, time_column: t"),
+          "data.csv": US_DATES}, commands=("validate",), xfail=TIMECOLS),
     Case("data-parquet-junk", "cannot read Parquet", data(b"PAR1 not really", "data.parquet")),
     # --- model files ---
     Case("model-shadows-statsmodels", "installed module 'statsmodels'",

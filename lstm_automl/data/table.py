@@ -193,8 +193,15 @@ def read_table(path: Path) -> Table:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for one cause: unreadable file
         raise DataError(f"{path}: cannot read Parquet: {exc}") from None
-    columns = {str(c): TextColumn.of(["" if v is None else repr(float(v)) if isinstance(v, float) else str(v)
-                                      for v in frame[c].tolist()]) for c in frame.columns}
+    columns = {str(c): TextColumn.of([_cell(v) for v in frame[c].tolist()])
+               for c in frame.columns}
     if not columns or not frame.shape[0]:
         raise DataError(f"{path}: the file has no rows")
     return Table(path=path, columns=columns)
+
+
+def _cell(value: object) -> str:
+    """A Parquet value as the text a CSV would hold."""
+    if value is None:
+        return ""
+    return repr(float(value)) if isinstance(value, float) else str(value)
