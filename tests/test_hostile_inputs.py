@@ -34,6 +34,7 @@ BOMB = ("a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *
 FLOW_BOMB = ("[&a [1,1,1,1,1,1,1,1,1], &b [*a,*a,*a,*a,*a,*a,*a,*a,*a], "
              "&c [*b,*b,*b,*b,*b,*b,*b,*b,*b], &d [*c,*c,*c,*c,*c,*c,*c,*c,*c], "
              "[*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]]")
+NPZ_SWEEP = "name: hostile\ndata: {task: classify, source: x.npz}\ntuner: {max_trials: 1}\n"
 BOTH = ("validate", "run")
 EXITS = "fixed on branch safety-exits"
 FOLDERS = "fixed on branch safety-folders"
@@ -172,6 +173,8 @@ CASES = [
     Case("data-us-dates", "data.time_column",
          {"sweep.yaml": SWEEP.replace("lookback: 2", "lookback: 2, time_column: t"),
           "data.csv": US_DATES}, commands=("validate",), xfail=TIMECOLS),
+    Case("data-npz-junk", "cannot read .npz", {"sweep.yaml": NPZ_SWEEP, "x.npz": b"junk"}),
+    Case("data-npz-fifo", "FIFO", {"sweep.yaml": NPZ_SWEEP}, make=_fifo("x.npz")),
     Case("data-parquet-junk", "cannot read Parquet", data(b"PAR1 not really", "data.parquet")),
     # --- model files ---
     Case("model-shadows-statsmodels", "installed module 'statsmodels'",
