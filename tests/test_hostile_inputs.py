@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lstm_automl.cli import main
@@ -51,6 +52,11 @@ def _loop(name: str) -> Callable[[Path], None]:
         os.symlink(folder / f"{name}.other", folder / name)
         os.symlink(folder / name, folder / f"{name}.other")
     return make
+
+
+def _npz_bomb(folder: Path) -> None:
+    """8 MB of zeros in a few KiB on disk."""
+    np.savez_compressed(folder / "x.npz", x=np.zeros((1000, 1000, 1)), y=np.zeros(1000))
 
 
 def _folder(name: str) -> Callable[[Path], None]:
@@ -174,6 +180,8 @@ CASES = [
          {"sweep.yaml": SWEEP.replace("lookback: 2", "lookback: 2, time_column: t"),
           "data.csv": US_DATES}, commands=("validate",), xfail=TIMECOLS),
     Case("data-npz-junk", "cannot read .npz", {"sweep.yaml": NPZ_SWEEP, "x.npz": b"junk"}),
+    Case("data-npz-bomb", "array 'x' unpacks to 8000000 bytes", {"sweep.yaml": NPZ_SWEEP},
+         make=_npz_bomb, env=(("LSTM_SWEEP_MAX_DATA_BYTES", "1M"),)),
     Case("data-npz-fifo", "FIFO", {"sweep.yaml": NPZ_SWEEP}, make=_fifo("x.npz")),
     Case("data-parquet-junk", "cannot read Parquet", data(b"PAR1 not really", "data.parquet")),
     # --- model files ---
