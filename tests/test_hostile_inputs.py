@@ -59,6 +59,13 @@ def _npz_bomb(folder: Path) -> None:
     np.savez_compressed(folder / "x.npz", x=np.zeros((1000, 1000, 1)), y=np.zeros(1000))
 
 
+def _parquet_bomb(folder: Path) -> None:
+    """A million cells in a few KiB on disk."""
+    import pandas as pd
+
+    pd.DataFrame({"y": np.zeros(1_000_000)}).to_parquet(folder / "data.parquet")
+
+
 def _folder(name: str) -> Callable[[Path], None]:
     return lambda folder: (folder / name).mkdir()
 
@@ -183,6 +190,9 @@ CASES = [
     Case("data-npz-bomb", "array 'x' unpacks to 8000000 bytes", {"sweep.yaml": NPZ_SWEEP},
          make=_npz_bomb, env=(("LSTM_SWEEP_MAX_DATA_BYTES", "1M"),)),
     Case("data-npz-fifo", "FIFO", {"sweep.yaml": NPZ_SWEEP}, make=_fifo("x.npz")),
+    Case("data-parquet-bomb", "1000000 rows x 1 columns",
+         {"sweep.yaml": SWEEP.replace("data.csv", "data.parquet")}, make=_parquet_bomb,
+         env=(("LSTM_SWEEP_MAX_DATA_BYTES", "1M"),)),
     Case("data-parquet-junk", "cannot read Parquet", data(b"PAR1 not really", "data.parquet")),
     # --- model files ---
     Case("model-shadows-statsmodels", "installed module 'statsmodels'",

@@ -17,7 +17,7 @@ from typing import overload
 
 import numpy as np
 
-from lstm_automl.data.source_file import check_data_file
+from lstm_automl.data.source_file import LIMIT_ENV, check_data_file, max_data_bytes
 from lstm_automl.errors import DataError
 
 _CHUNK_ROWS = 1 << 13  # rows held as Python objects at once while reading
@@ -189,10 +189,19 @@ def read_table(path: Path) -> Table:
     check_data_file(path)
     try:
         import pandas as pd
+        import pyarrow.parquet as pq
 
-        frame = pd.read_parquet(path)
+        # The footer only, before any data is read: a few KiB of run-length encoded zeros can
+        # hold millions of cells; at 8 bytes a cell (at least), that is the size to refuse.
+        meta = pq.ParquetFile(path).metadata
+        unpacked = meta.num_rows * meta.num_columns * 8
+        frame = None if unpacked > max_data_bytes() else pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for one cause: unreadable file
         raise DataError(f"{path}: cannot read Parquet: {exc}") from None
+    if frame is None:
+        raise DataError(f"{path}: data.source: {meta.num_rows} rows x {meta.num_columns} columns "
+                        f"unpack to at least {unpacked} bytes, more than the limit of "
+                        f"{max_data_bytes()}; set {LIMIT_ENV} to raise it")
     columns = {str(c): TextColumn.of([_cell(v) for v in frame[c].tolist()])
                for c in frame.columns}
     if not columns or not frame.shape[0]:
