@@ -183,7 +183,7 @@ CASES = [
          env=(("LSTM_SWEEP_MAX_DATA_BYTES", "100"),)),
     Case("data-limit-unreadable", "LSTM_SWEEP_MAX_DATA_BYTES", data(GOOD_CSV),
          env=(("LSTM_SWEEP_MAX_DATA_BYTES", "lots"),)),
-    Case("data-us-dates", "data.time_column",
+    Case("data-us-dates", "data.csv",
          {"sweep.yaml": SWEEP.replace("lookback: 2", "lookback: 2, time_column: t"),
           "data.csv": US_DATES}, commands=("validate",), xfail=TIMECOLS),
     Case("data-npz-junk", "cannot read .npz", {"sweep.yaml": NPZ_SWEEP, "x.npz": b"junk"}),
