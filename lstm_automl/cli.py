@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from lstm_automl import __version__
 from lstm_automl.errors import LstmSweepError
+from lstm_automl.redaction import redact
 
 
 class _Parser(argparse.ArgumentParser):
@@ -127,7 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LstmSweepError as exc:
         if args.debug:
             traceback.print_exc()
-        print(f"error: {exc}" if "\n" not in str(exc) else f"error:\n{exc}", file=sys.stderr)
+        text = redact(str(exc))  # a tracking URI's password stays out of the terminal
+        print(f"error: {text}" if "\n" not in text else f"error:\n{text}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -139,8 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             traceback.print_exc()
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        print(f"error: unexpected {type(exc).__name__}: {first} (rerun with --debug for the "
-              f"traceback)", file=sys.stderr)
+        print(f"error: unexpected {type(exc).__name__}: {redact(first)} (rerun with --debug for "
+              f"the traceback)", file=sys.stderr)
         return 1
 
 

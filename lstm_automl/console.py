@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from lstm_automl.config.params import split_layer_key
+from lstm_automl.redaction import redact
 from lstm_automl.results.target_verdict import TargetsVerdict
 from lstm_automl.results.trial_record import SCORED, TrialRecord, failure_reason
 
@@ -58,8 +59,8 @@ class Reporter:
         self.progress: Callable[[], str] | None = None  # time left and to go (tuning/budgets.py)
 
     def line(self, text: str = "", level: int = NORMAL) -> None:
-        if self.verbosity >= level:
-            print(text, file=self.stream, flush=True)
+        if self.verbosity >= level:  # every console line: no password of a URI shown
+            print(redact(text), file=self.stream, flush=True)
 
     def elapsed(self) -> str:
         return fmt_seconds(time.perf_counter() - self.started)

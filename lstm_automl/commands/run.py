@@ -99,7 +99,21 @@ def _workers(args: argparse.Namespace) -> tuple[int, list[str] | None]:
                                         f"GPU, drop --workers or make them match"])
     if count is not None and count < 1:
         raise ConfigError("--workers", ["must be at least 1"])
-    return (len(gpus) if gpus else count or 0), gpus
+    total, limit = (len(gpus) if gpus else count or 0), max_workers()
+    if total > limit:
+        option = "--gpus" if gpus else "--workers"
+        raise ConfigError(option, [f"{total} workers is more than {limit} (4 per CPU core of "
+                                   f"this machine); each worker is a process training models"])
+    return total, gpus
+
+
+def max_workers() -> int:
+    """The most worker processes ``run`` starts: 4 per CPU core this process may use."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cores = os.cpu_count() or 1
+    return 4 * max(1, cores)
 
 
 @contextmanager

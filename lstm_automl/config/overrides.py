@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import copy
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
+from lstm_automl.errors import ConfigError
+from lstm_automl.redaction import redact
+
 OPTION = "--set"
 _KEY_PART = r"[A-Za-z_][A-Za-z0-9_]*"
+MAX_VALUE_CHARS = 64 << 10  # one value; a whole sweep file may have 1 MiB
 
 
 @dataclass(frozen=True)
@@ -33,9 +37,14 @@ class Override:
         return self.key.split(".")
 
 
-def parse_overrides(items: Sequence[str], loader: type[yaml.SafeLoader]) -> tuple[
+def parse_overrides(items: Sequence[str], parse: Callable[[str], Any]) -> tuple[
         list[Override], list[str]]:
-    """The overrides, and one problem line per item that is not ``KEY=VALUE``."""
+    """The overrides, and one problem line per item that is not ``KEY=VALUE``.
+
+    ``parse`` reads a value with the guards of the sweep file (safe loader, alias-bomb check);
+    it raises ConfigError or a YAML error. A value longer than ``MAX_VALUE_CHARS`` is refused
+    before it is parsed.
+    """
     found, problems = [], []
     for item in items:
         key, sep, raw = item.partition("=")
@@ -45,10 +54,21 @@ def parse_overrides(items: Sequence[str], loader: type[yaml.SafeLoader]) -> tupl
             problems.append(f"{OPTION} {item}: expected KEY=VALUE with a dotted key, e.g. "
                             f"{OPTION} tuner.max_trials=50")
             continue
+        if len(raw) > MAX_VALUE_CHARS:
+            problems.append(f"{OPTION} {key}: the value has {len(raw)} characters, more than "
+                            f"{MAX_VALUE_CHARS}; put a value that large in the sweep file")
+            continue
         try:
-            value = yaml.load(raw, Loader=loader) if raw.strip() else None
+            value = parse(raw) if raw.strip() else None
+        except ConfigError as exc:
+            problems.append(f"{OPTION} {key}: {exc.problems[0] if exc.problems else exc}")
+            continue
         except yaml.YAMLError as exc:
             problems.append(f"{OPTION} {key}: the value is not YAML ({_first(exc)})")
+            continue
+        except (ValueError, RecursionError) as exc:  # odd scalars (0x_), deep nesting
+            problems.append(f"{OPTION} {key}: the value cannot be read as YAML "
+                            f"({type(exc).__name__}: {str(exc)[:200]})")
             continue
         found.append(Override(key, value, item))
     return found, problems
@@ -103,8 +123,9 @@ def as_arguments(overrides: Sequence[str]) -> list[str]:
 
 
 def shell_suffix(overrides: Sequence[str]) -> str:
-    """`` --set k=v ...`` quoted for a shell, to add to a command line users copy ('' if none)."""
-    return " " + shlex.join(as_arguments(overrides)) if overrides else ""
+    """`` --set k=v ...`` quoted for a shell, to add to a command line users copy ('' if none);
+    printed, so a password in a value is hidden."""
+    return " " + redact(shlex.join(as_arguments(overrides))) if overrides else ""
 
 
 def _first(exc: yaml.YAMLError) -> str:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from lstm_automl.config.schema import ClassifyDataConfig, FeatureChoice, RegressDataConfig
 from lstm_automl.data.builtin import SEQUENCE_DATASETS, builtin_name, datasets_dir
 from lstm_automl.data.generators import GENERATORS
+from lstm_automl.data.source_file import LIMIT_ENV, check_data_file, max_data_bytes
 from lstm_automl.data.table import Table, read_table
 from lstm_automl.data.time_index import parse_times
 from lstm_automl.errors import DataError
@@ -129,11 +131,11 @@ def _builtin(config: SequenceConfig, name: str) -> CaseSet:
 
 
 def _npz(path: Path) -> CaseSet:
-    if not path.exists():
-        raise DataError(f"{path}: data file not found")
+    check_data_file(path)
     try:
         arrays = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
+        _check_unpacked_sizes(path, arrays)
+    except (OSError, ValueError, KeyError) as exc:
         raise DataError(f"{path}: cannot read .npz arrays: {exc}") from None
     for key in ("x", "y"):
         if key not in arrays:
@@ -146,6 +148,22 @@ def _npz(path: Path) -> CaseSet:
     channels = [f"c{i}" for i in range(x.shape[2])]
     return CaseSet(str(path), list(x), y, channels,
                    list(test[0]) if test else None, test[1] if test else None)
+
+
+def _check_unpacked_sizes(path: Path, arrays: Any) -> None:
+    """A compressed .npz can unpack to far more than its size on disk (a few KiB of zeros to
+    gigabytes): each array's header says its shape, read before the array is."""
+    limit = max_data_bytes()
+    for name in arrays.files:
+        with arrays.zip.open(f"{name}.npy") as member:
+            version = np.lib.format.read_magic(member)
+            read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0)
+            shape, _, dtype = read(member)
+        size = math.prod(shape) * dtype.itemsize
+        if size > limit:
+            raise DataError(f"{path}: data.source: array '{name}' unpacks to {size} bytes, "
+                            f"more than the limit of {limit}; set {LIMIT_ENV} to raise it")
 
 
 def _checked_arrays(path: Path, x: np.ndarray, y: np.ndarray, xn: str,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from lstm_automl.config.schema import FeatureChoice, ForecastDataConfig
 from lstm_automl.data.backtest import BacktestFold, check_folds, fold_rows
@@ -311,12 +312,17 @@ def _windows(values: np.ndarray, target: np.ndarray, rows: tuple[int, int], look
     start, stop = rows
     first = max(start, lookback + lost_rows)
     positions = np.arange(first, stop - horizon + 1)
-    x = np.stack([values[p - lookback:p] for p in positions]) if len(positions) else \
-        np.zeros((0, lookback, values.shape[1]))
+    if not len(positions):
+        return Windows(np.zeros((0, lookback, values.shape[1]), np.float32),
+                       np.zeros((0, horizon * target.shape[1]), np.float32), positions)
+    # One gather from strided views, in float32: no list of per-window arrays, no float64 copy
+    # (a long series' windows are the largest arrays of a sweep).
+    views = sliding_window_view(values.astype(np.float32), (lookback, values.shape[1]))
+    x = views[positions - lookback, 0]
     # target rows x targets: each window's futures target-major (data/targets.py)
-    y = np.stack([target[p:p + horizon].T.reshape(-1) for p in positions]) \
-        if len(positions) else np.zeros((0, horizon * target.shape[1]))
-    return Windows(x.astype(np.float32), y.astype(np.float32), positions)
+    futures = sliding_window_view(target.astype(np.float32), horizon, axis=0)  # n x targets x h
+    y = futures[positions].reshape(len(positions), -1)
+    return Windows(x, y, positions)
 
 
 def _time_start(index: TimeIndex | None, value: str, key: str, path: Path) -> int:

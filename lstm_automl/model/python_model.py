@@ -23,12 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from lstm_automl.config.schema import SweepConfig, split_python_ref
+from lstm_automl.data.source_file import not_regular
 from lstm_automl.errors import ConfigError
 
 # The search keys that still mean something: how the returned model is compiled and fed.
 TRAINING_PARAMS = ("learning_rate", "optimizer", "loss", "batch_size", "clipnorm",
                    "weight_decay")
 KEY = "model.python"
+MAX_FILE_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,16 @@ def static_problems(ref: PythonRef) -> list[str]:
     """What ``validate`` can say without importing the file (and TensorFlow): it exists,
     parses, and binds the function's name at its top level."""
     where = f"{KEY}: {ref.written}"
-    if not ref.path.is_file():
-        return [f"{where}: file not found ({ref.path})"]
+    problem, size = not_regular(ref.path)
+    if problem is not None:
+        return [f"{where}: {problem} ({ref.path})"]
+    if size > MAX_FILE_BYTES:
+        return [f"{where}: the file has {size} bytes, more than {MAX_FILE_BYTES} for a model file"]
+    shadowed = shadowed_module(ref)
+    if shadowed:
+        return [f"{where}: {ref.path.name} has the name of the installed module '{ref.module}' "
+                f"({shadowed}); imported, it would replace that module for lstm-sweep and the "
+                f"libraries it uses: rename the file"]
     try:
         tree = ast.parse(ref.path.read_bytes(), filename=str(ref.path))
     except SyntaxError as exc:
@@ -78,6 +88,26 @@ def static_problems(ref: PythonRef) -> list[str]:
     if ref.function not in _top_level_names(tree):
         return [f"{where}: no function '{ref.function}' at the top level of {ref.path.name}"]
     return []
+
+
+def shadowed_module(ref: PythonRef) -> str | None:
+    """Where the installed module named like the file lives (None if there is none, or it is
+    this file). The file is imported under its stem, so ``statsmodels.py`` would stand in for
+    statsmodels (the classical baselines vanished) and ``mlflow.py`` for MLflow; it ships
+    under that name in the registered model too. ``find_spec`` looks without importing."""
+    name = ref.module.partition(".")[0]  # a dotted stem would make find_spec import a parent
+    if name in sys.builtin_module_names:
+        return "built in"
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    origin = spec.origin if spec.has_location else None
+    if origin and Path(origin).resolve() == ref.path:
+        return None
+    return origin or next(iter(spec.submodule_search_locations or []), None) or "built in"
 
 
 def _top_level_names(tree: ast.Module) -> set[str]:

@@ -17,6 +17,7 @@ from lstm_automl.config.space_summary import (
 from lstm_automl.console import Reporter, fmt_value, print_header, silenced
 from lstm_automl.data import SweepData
 from lstm_automl.model.backend import active_backend
+from lstm_automl.redaction import redact
 from lstm_automl.sweep_file.loader import LoadedSweep
 from lstm_automl.tracking.runs import SweepTracker
 from lstm_automl.tracking.store import tracking_call
@@ -53,15 +54,16 @@ def open_sweep_run(prep: Prepared, reporter: Reporter) -> None:
             reporter.line(f"  note: {note}")
         tags = {**_sweep_tags(loaded), SWEEP_ID_TAG: state.sweep_id,
                 CONFIG_HASH_TAG: state.config_hash, MAX_TRIALS_TAG: str(config.tuner.max_trials)}
-        tracker.start_sweep(config.name, _sweep_params(loaded, prep.data), tags, loaded.text,
-                            _space_text(specs), attach=prep.parent)
+        # What is recorded passes through redact: a tracking URI's password stays out.
+        tracker.start_sweep(config.name, _sweep_params(loaded, prep.data), tags,
+                            redact(loaded.text), _space_text(specs), attach=prep.parent)
         if loaded.effective:  # --set overrides: the sweep as it runs, beside the file
             with tracking_call(prep.uri, "logging the effective config"):
-                tracker.log_text(loaded.effective, "sweep_effective.yaml")
-            tracker.set_sweep_tags({OVERRIDES_TAG: " ".join(loaded.overrides)[:5000]})
+                tracker.log_text(redact(loaded.effective), "sweep_effective.yaml")
+            tracker.set_sweep_tags({OVERRIDES_TAG: redact(" ".join(loaded.overrides))[:5000]})
         if prep.segment is not None:  # how many processes this sweep took so far
             tracker.set_sweep_tags({PROCESSES_TAG: str(prep.segment.number)})
-        state.parent_run_id, state.tracking_uri = tracker.parent_run_id, prep.uri
+        state.parent_run_id, state.tracking_uri = tracker.parent_run_id, redact(prep.uri)
         state.save()
         _supersede(tracker, prep)
         again = " (resumed)" if prep.parent is not None else ""

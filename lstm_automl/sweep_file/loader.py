@@ -27,6 +27,7 @@ from lstm_automl.config import schema as cfg
 from lstm_automl.config.dropout_checks import mc_dropout_checks
 from lstm_automl.config.names import higher_is_better, objective_problem
 from lstm_automl.config.overrides import (
+    OPTION,
     apply_overrides,
     effective_text,
     name_overridden,
@@ -43,6 +44,7 @@ from lstm_automl.config.space_summary import data_size, is_searched, space_size,
 from lstm_automl.config.start_with import start_with_problems, warm_start_problems
 from lstm_automl.config.ties import tie_problems
 from lstm_automl.config.training_checks import mape_checks, schedule_notes
+from lstm_automl.data.source_file import not_regular
 from lstm_automl.errors import ConfigError, SpecError
 from lstm_automl.model.kernel_tags import gpu_visible, planned_backend, space_kernel_notes
 from lstm_automl.model.python_model import architecture_problems, python_ref, static_problems
@@ -91,7 +93,7 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> LoadedSweep:
     validated (lstm_automl.config.overrides).
     """
     source = str(path)
-    changes, problems = parse_overrides(overrides, SweepLoader)
+    changes, problems = parse_overrides(overrides, _override_value)
     if problems:
         raise ConfigError(source, problems)
     text = _read_text(Path(path), source)
@@ -121,17 +123,31 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> LoadedSweep:
                        effective=effective_text(data, changes, source) if changes else "")
 
 
-def _read_text(path: Path, source: str) -> str:
-    if not path.exists():
-        raise ConfigError(source, ["file not found"])
-    if path.is_dir():
-        raise ConfigError(source, ["is a folder; give the path of a sweep YAML file"])
+def _override_value(raw: str) -> Any:
+    """A ``--set`` value, read with the file's guards: safe loader, aliases size-checked.
+    YAML errors go up as they are: ``parse_overrides`` words them for the option."""
+    loader = SweepLoader(raw)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_node(node, OPTION)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _read_text(path: Path, source: str) -> str:
+    problem, size = not_regular(path)  # a FIFO or /dev/zero is refused before it is opened
+    if problem is not None:
+        raise ConfigError(source, [problem if problem == "file not found" else
+                                   f"{problem}; give the path of a sweep YAML file"])
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)  # bounded even if the file grows meanwhile
+        if max(size, len(raw)) > MAX_FILE_BYTES:
             raise ConfigError(source, [f"file is too large for a sweep file ({size} bytes; limit "
                                        f"{MAX_FILE_BYTES})"])
-        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(source, [f"cannot read the file: {exc.strerror or exc}"]) from None
     if b"\x00" in raw:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from lstm_automl.errors import TrackingError
+from lstm_automl.redaction import redact
 
 __all__ = ["DEFAULT_TRACKING_URI", "artifact_location", "check_store", "disable_telemetry",
            "display_uri", "fast_fail", "first_line", "resolve_tracking_uri", "sqlite_path",
@@ -41,11 +42,12 @@ def resolve_tracking_uri(configured: str | None) -> str:
 
 
 def display_uri(uri: str) -> str:
-    """The URI as a user types it: ``sqlite:///mlflow.db`` when the store is in this folder."""
+    """The URI as a user types it: ``sqlite:///mlflow.db`` when the store is in this folder;
+    a password or token in it hidden (lstm_automl.redaction)."""
     db = sqlite_path(uri)
     if db is not None and db.parent == Path.cwd().resolve():
         return f"sqlite:///{db.name}"
-    return uri
+    return redact(uri)
 
 
 def sqlite_path(uri: str) -> Path | None:
@@ -114,4 +116,5 @@ def check_store(uri: str) -> None:
             mlflow.set_tracking_uri(uri)
             mlflow.MlflowClient().search_experiments(max_results=1)
         except Exception as exc:  # MLflow raises many types for one cause: the store is unusable
-            raise TrackingError(f"tracking store {uri} cannot be used: {first_line(exc)}") from None
+            raise TrackingError(f"tracking store {display_uri(uri)} cannot be used: "
+                                f"{first_line(exc)}") from None
