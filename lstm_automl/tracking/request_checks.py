@@ -22,12 +22,12 @@ MAX_VALUES = 10_000_000  # cells of a raw table, or numbers of a tensor, in one 
 
 def _limits(rows: int, values: int, what: str) -> None:
     if rows == 0:
-        raise RawInputError(f"the request has no {what}")
+        raise RawInputError(f"the input has no {what}")
     if rows > MAX_ROWS:
-        raise RawInputError(f"the request has {rows} {what}; a request may have at most "
+        raise RawInputError(f"the input has {rows} {what}; one request may have at most "
                             f"{MAX_ROWS}: split it")
     if values > MAX_VALUES:
-        raise RawInputError(f"the request has {values} values; a request may have at most "
+        raise RawInputError(f"the input has {values} values; one request may have at most "
                             f"{MAX_VALUES}: split it")
 
 
