@@ -7,8 +7,9 @@ model without weights: every later request failed until the server restarted. He
 checked against the model's input shape first, and the weights are put back if it fails anyway.
 
 ``predict_on_batch`` (no data pipeline, no callbacks: about 2 ms instead of 150 on TensorFlow
-for one window) runs chunks whose sizes are rounded up to a power of two, so that a server
-compiles or traces at most ``log2(CHUNK) + 1`` batch shapes however many sizes it is sent.
+for one window) runs the batches ``predict`` would: ``BATCH`` windows each and the remainder,
+so the numbers are those of ``predict`` to the bit, and a server traces or compiles at most
+``BATCH`` batch shapes however many sizes it is sent.
 """
 
 from __future__ import annotations
@@ -19,22 +20,12 @@ import numpy as np
 
 from lstm_automl.tracking.request_checks import checked_windows, model_input_shape
 
-CHUNK = 256  # windows per forward call
-
-
-def _padded(chunk: np.ndarray) -> np.ndarray:
-    """``chunk`` with zero windows after it, up to a power-of-two length."""
-    size = 1 << (len(chunk) - 1).bit_length()
-    if size == len(chunk):
-        return chunk
-    return np.concatenate([chunk, np.zeros((size - len(chunk), *chunk.shape[1:]), chunk.dtype)])
+BATCH = 32  # windows per forward call: Keras' predict's default batch size
 
 
 def _forward(model: Any, x: np.ndarray) -> np.ndarray:
-    outputs = []
-    for start in range(0, len(x), CHUNK):
-        chunk = x[start:start + CHUNK]
-        outputs.append(np.asarray(model.predict_on_batch(_padded(chunk)))[:len(chunk)])
+    outputs = [np.asarray(model.predict_on_batch(x[start:start + BATCH]))
+               for start in range(0, len(x), BATCH)]
     return np.concatenate(outputs)
 
 
