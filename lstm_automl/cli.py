@@ -65,7 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--input", required=True, metavar="FILE.csv",
                          help="recent history (forecast) or sequences, with the training "
                               "column names")
-    predict.add_argument("--output", metavar="FILE.csv", help="write here (default: stdout)")
+    predict.add_argument("--output", metavar="FILE.csv",
+                         help="write here (default: stdout); its folder must exist, and it may "
+                              "not be the input")
+    predict.add_argument("--overwrite", action="store_true",
+                         help="replace --output if it exists (default: refuse)")
     predict.add_argument("--tracking-uri", metavar="URI",
                          help="MLflow store (default: $MLFLOW_TRACKING_URI, else "
                               "sqlite:///mlflow.db)")

@@ -12,6 +12,7 @@ import re
 import sys
 from pathlib import Path
 
+from lstm_automl.commands.predict_files import check_output, read_table, write_table
 from lstm_automl.errors import DataError, RawInputError
 
 RUN_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -30,19 +31,6 @@ def model_uri(reference: str) -> str:
     return str(folder.resolve())
 
 
-def _read_input(path: Path):  # noqa: ANN202 - pandas is imported lazily
-    import pandas as pd
-
-    if not path.exists():
-        raise DataError(f"{path}: input file not found")
-    try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        return pd.read_csv(path)
-    except Exception as exc:  # pandas raises many types for one cause: unreadable input
-        raise DataError(f"{path}: cannot read the input table: {exc}") from None
-
-
 def predict_command(args: argparse.Namespace) -> int:
     from lstm_automl.framework_logs import quiet_frameworks, silenced_fd2
     from lstm_automl.tracking.store import disable_telemetry, resolve_tracking_uri
@@ -53,8 +41,12 @@ def predict_command(args: argparse.Namespace) -> int:
 
         select_backend(flag=args.backend)
     disable_telemetry()
+    source = Path(args.input)
+    output = Path(args.output) if args.output else None
+    if output is not None:  # before any work: nothing is computed for an output that cannot be
+        check_output(output, source, getattr(args, "overwrite", False))
     uri = model_uri(args.model)
-    frame = _read_input(Path(args.input))
+    frame = read_table(source)
     import mlflow
 
     mlflow.set_tracking_uri(resolve_tracking_uri(args.tracking_uri))
@@ -72,9 +64,9 @@ def predict_command(args: argparse.Namespace) -> int:
     except mlflow.exceptions.MlflowException as exc:  # the signature refused a column or type
         first = str(exc).strip().splitlines()[0]
         raise DataError(f"{args.input}: {first}") from None
-    if args.output:
-        result.to_csv(args.output, index=False)
-        print(f"wrote {len(result)} prediction row(s) to {args.output}", file=sys.stderr)
+    if output is not None:
+        write_table(result, output)
+        print(f"wrote {len(result)} prediction row(s) to {output}", file=sys.stderr)
     else:
         print(result.to_csv(index=False), end="")
     return 0

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstm_automl.tracking.request_checks import checked_windows, model_input_shape
+
 ROWS_PER_CALL = 8192  # windows x samples per forward call: bounds the memory of a large input
 SEED_STATE = "seed_generator_state"
 
@@ -53,6 +55,7 @@ def passes(model: Any, x: np.ndarray, samples: int, seed: int) -> np.ndarray:
     one forward call per chunk, not one per sample."""
     import keras
 
+    x = checked_windows(x, model_input_shape(model))  # the shape the network was built for
     _reseed(model, seed)
     frozen = _batch_norms(model)
     for layer in frozen:  # inference statistics: Keras 3 normalises with the batch's only
@@ -92,11 +95,11 @@ def predict_mc(spec: dict[str, Any], model: Any, frame: pd.DataFrame) -> pd.Data
     settings = spec["mc_dropout"]
     samples, seed, quantiles = settings["samples"], settings["seed"], settings["quantiles"]
     if spec["task"] == "forecast":
-        window, levels = serving._forecast_input(spec, frame)
+        window, levels = serving.prepared(serving._forecast_input, spec, frame)
         stochastic = passes(model, window, samples, seed)
         frames = [serving._forecast_output(spec, p, levels) for p in stochastic]
         return _spread(frames, quantiles, list(frames[0].columns))
-    x, ids = serving._sequence_input(spec, frame)
+    x, ids = serving.prepared(serving._sequence_input, spec, frame)
     stochastic = passes(model, x, samples, seed)
     if spec["task"] == "regress":
         frames = [serving._sequence_output(spec, p, ids) for p in stochastic]

@@ -12,20 +12,30 @@ loader picks the one the model trained on if it is installed (``loading_backend`
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from lstm_automl.errors import RawInputError
+from lstm_automl.tracking.model_call import predict_windows
+
 
 class SweepModel:
-    """What ``mlflow.pyfunc.load_model`` wraps."""
+    """What ``mlflow.pyfunc.load_model`` wraps.
+
+    One prediction at a time: ``mlflow models serve`` runs requests in threads, and neither
+    Keras' ``predict`` on JAX (it detaches the weights while it runs) nor Monte-Carlo dropout
+    (it reseeds the model) may run twice at once on one model."""
 
     def __init__(self, keras_model: Any, spec: dict[str, Any] | None) -> None:
         self.keras_model = keras_model
         self.spec = spec
+        self._one_at_a_time = threading.Lock()
 
     def get_raw_model(self) -> Any:
         """The Keras model itself (it takes scaled windows), to inspect or fine-tune."""
@@ -33,15 +43,42 @@ class SweepModel:
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         """A raw table (DataFrame) → predictions in original units; a NumPy array of already
-        scaled windows → the network's raw output."""
+        scaled windows → the network's raw output. A request that cannot be taken raises
+        ``RawInputError`` (an ``MlflowException`` too, which MLflow's server answers with 400)."""
+        try:
+            with self._one_at_a_time:
+                return self._predict(data)
+        except RawInputError as exc:
+            raise refused(str(exc)) from None
+
+    def _predict(self, data: Any) -> Any:
         if isinstance(data, np.ndarray) or self.spec is None:
-            array = np.asarray(data, dtype=np.float32)
-            if array.ndim == 2 and len(self.keras_model.input_shape) == 3:
-                array = array[None, ...]
-            return np.asarray(self.keras_model.predict(array, verbose=0))
+            return predict_windows(self.keras_model, data)
         from lstm_automl.tracking.serving import predict_raw
 
         return predict_raw(self.spec, self.keras_model, data)
+
+
+@functools.cache
+def _refusal_class() -> type[RawInputError]:
+    """``RawInputError`` that is also MLflow's INVALID_PARAMETER_VALUE (HTTP 400), made on first
+    use so that importing this module does not import MLflow."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+
+    class RequestRefused(RawInputError, MlflowException):
+        def __init__(self, message: str) -> None:
+            MlflowException.__init__(self, message, error_code=INVALID_PARAMETER_VALUE)
+
+    return RequestRefused
+
+
+def refused(message: str) -> RawInputError:
+    """The error a refused request raises: a 400 with ``message`` from MLflow's server."""
+    try:
+        return _refusal_class()(message)
+    except ImportError:  # no MLflow here: nobody serves this model over HTTP
+        return RawInputError(message)
 
 
 def loading_backend(folder: Path) -> str | None:

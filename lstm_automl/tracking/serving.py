@@ -7,12 +7,15 @@ only, so the same code runs in ``mlflow models serve`` and in ``lstm-sweep predi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from lstm_automl.errors import RawInputError
+from lstm_automl.tracking.model_call import predict_windows
+from lstm_automl.tracking.request_checks import checked_table
 
 SPEC_FILE = "preprocessing.json"
 
@@ -62,6 +65,12 @@ def _unscale(values: np.ndarray, scaler: dict[str, Any], column: int = 0) -> np.
     return values * scaler["scale"][column] + scaler["offset"][column]
 
 
+def _row(frame: pd.DataFrame, position: int) -> str:
+    """How a message names the row at ``position`` of ``frame``: by its place in the input as
+    sent (``request_checks.checked_table`` numbers rows 0, 1, ... before any sorting)."""
+    return f"data row {int(frame.index[position]) + 1} (the first row after the header is 1)"
+
+
 def _numeric(frame: pd.DataFrame, column: str) -> np.ndarray:
     if column not in frame.columns:
         raise RawInputError(f"column '{column}' is missing; the model needs: "
@@ -69,7 +78,7 @@ def _numeric(frame: pd.DataFrame, column: str) -> np.ndarray:
     values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(values))
     if len(bad):
-        raise RawInputError(f"column '{column}', row {int(bad[0]) + 1}: "
+        raise RawInputError(f"column '{column}', {_row(frame, bad[0])}: "
                             f"{frame[column].iloc[bad[0]]!r} is not a finite number")
     return values
 
@@ -94,7 +103,8 @@ def _forecast_input(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[np.ndarr
         target = _numeric(frame, name)
         if spec["transform"].startswith("log"):
             if np.any(target <= 0):
-                raise RawInputError(f"column '{name}' must be > 0 (the model works on logs)")
+                raise RawInputError(f"column '{name}', {_row(frame, np.argmax(target <= 0))}: "
+                                    f"must be > 0 (the model works on logs)")
             target = np.log(target)
         levels.append(target)
         changed[name] = target[lag:] - target[:-lag] if lag else target
@@ -146,12 +156,13 @@ def _sequences(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[list[Any], li
     steps = [c for c in frame.columns if c not in (spec.get("label"), case_column)]
     wide = frame[steps].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
     cases = []
-    for row in wide:
+    for position, row in enumerate(wide):
         length = len(row)
         while length and np.isnan(row[length - 1]):
             length -= 1
-        if length == 0 or np.isnan(row[:length]).any():
-            raise RawInputError("a wide row has missing or non-numeric values inside the sequence")
+        if length == 0 or not np.isfinite(row[:length]).all():
+            raise RawInputError(f"{_row(frame, position)}: missing, infinite or non-numeric "
+                                f"values inside the sequence")
         cases.append(row[:length, None])
     return list(frame.index), cases
 
@@ -188,18 +199,32 @@ def _sequence_output(spec: dict[str, Any], predicted: np.ndarray, ids: list[Any]
 
 
 def predict_raw(spec: dict[str, Any], model: Any, frame: pd.DataFrame) -> pd.DataFrame:
-    """Predict from a raw table with the training column names; original units out."""
-    if not isinstance(frame, pd.DataFrame):
-        frame = pd.DataFrame(frame)
+    """Predict from a raw table with the training column names; original units out.
+
+    The table is checked first (``request_checks.checked_table``: bounded, its rows numbered
+    0, 1, ... in the order sent, so that messages name the row of the input)."""
+    frame = checked_table(frame)
     if spec.get("mc_dropout"):  # mean and spread of stochastic passes (final_model.mc_dropout)
         from lstm_automl.tracking.mc_dropout import predict_mc
 
         return predict_mc(spec, model, frame)
     if spec["task"] == "forecast":
-        window, levels = _forecast_input(spec, frame)
-        return _forecast_output(spec, model.predict(window, verbose=0), levels)
-    x, ids = _sequence_input(spec, frame)
-    return _sequence_output(spec, model.predict(x, verbose=0), ids)
+        window, levels = prepared(_forecast_input, spec, frame)
+        return _forecast_output(spec, predict_windows(model, window), levels)
+    x, ids = prepared(_sequence_input, spec, frame)
+    return _sequence_output(spec, predict_windows(model, x), ids)
+
+
+def prepared(step: Callable[..., Any], spec: dict[str, Any], frame: pd.DataFrame) -> Any:
+    """``step(spec, frame)``, any failure of pandas on a hostile table (unorderable times,
+    unhashable case ids, ...) turned into a ``RawInputError`` that names it."""
+    try:
+        return step(spec, frame)
+    except RawInputError:
+        raise
+    except (TypeError, ValueError, KeyError, OverflowError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise RawInputError(f"the table cannot be read as the model's input: {first}") from None
 
 
 def input_example(spec: dict[str, Any], data: Any) -> pd.DataFrame:

@@ -15,55 +15,20 @@ import numpy as np
 import pandas as pd
 import pytest
 from child_processes import predict_in_fresh_process
+from saved_models import airline_forecast, save_raw_model
+from saved_models import history as recent
 
 from conftest import PROJECT_ROOT
 from lstm_automl.cli import main
-from lstm_automl.config.schema import ClassifyDataConfig, ForecastDataConfig
-from lstm_automl.data import prepare_forecast, prepare_sequences
+from lstm_automl.config.schema import ClassifyDataConfig
+from lstm_automl.data import prepare_sequences
 from lstm_automl.errors import RawInputError
-from lstm_automl.tracking.serving import forecast_spec, input_example, sequence_spec
-
-
-def _model(shape, cell="peephole"):
-    from lstm_automl.model.hypermodel import build_model
-
-    values = {
-        "cell": cell, "bidirectional": False, "layers": 1, "units": [4], "dropout": [0.0],
-        "recurrent_dropout": [0.0], "conv_front": False, "conv_filters": None,
-        "conv_kernel_size": None, "dense_layers": 0, "dense_units": [],
-        "dense_activation": None, "learning_rate": 1e-2, "optimizer": "adam", "loss": "mse",
-        "batch_size": 8, "clipnorm": None,
-    }
-    return build_model(values, shape, seed=1)
-
-
-def _save(data, spec, folder: Path) -> Path:
-    from lstm_automl.tracking.model_saving import raw_signature, save_sweep_model
-    from lstm_automl.tracking.pyfunc import SweepModel
-
-    model = _model(data.model_shape())
-    model.optimizer.build(model.trainable_variables)
-    example = input_example(spec, data)
-    output = SweepModel(model, spec).predict(example)
-    path = folder / "model"
-    save_sweep_model(model, path, raw_signature(example, output), [], spec, example)
-    return path
+from lstm_automl.tracking.serving import sequence_spec
 
 
 @pytest.fixture(scope="module")
 def forecast_model(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("forecast")
-    data = prepare_forecast(ForecastDataConfig(
-        source="builtin:airline", lookback=12, horizon=2, transform="log_diff",
-        split={"validation": 24}), folder)
-    spec = forecast_spec(data)
-    return data, spec, _save(data, spec, folder)
-
-
-def _history(data, rows: int) -> pd.DataFrame:
-    end = int(data.splits["test"].index[0])
-    return pd.DataFrame({"month": data.time_values[end - rows:end],
-                         "passengers": data.series[end - rows:end]})
+    return airline_forecast(tmp_path_factory.mktemp("forecast"))
 
 
 @pytest.mark.usefixtures("keras_session")
@@ -72,15 +37,15 @@ def test_raw_history_gives_the_same_forecast_as_the_sweep(forecast_model):
 
     data, spec, path = forecast_model
     model = mlflow.pyfunc.load_model(str(path))
-    raw = model.predict(_history(data, 40))  # a longer history uses its tail
+    raw = model.predict(recent(data, 40))  # a longer history uses its tail
     keras_model = model.get_raw_model()
     scaled = keras_model.predict(data.splits["test"].x[:1], verbose=0)
     expected = data.inverse_target(scaled, data.splits["test"].index[:1])
     np.testing.assert_allclose(raw.to_numpy(), expected, rtol=1e-5)
     assert list(raw.columns) == ["passengers_h1", "passengers_h2"]
-    integers = _history(data, 13).astype({"passengers": "int64"})  # as pandas reads the CSV
+    integers = recent(data, 13).astype({"passengers": "int64"})  # as pandas reads the CSV
     np.testing.assert_allclose(model.predict(integers).to_numpy(), expected, rtol=1e-5)
-    shuffled = _history(data, 13).sample(frac=1.0, random_state=0)  # ordered by month again
+    shuffled = recent(data, 13).sample(frac=1.0, random_state=0)  # ordered by month again
     np.testing.assert_allclose(model.predict(shuffled).to_numpy(), expected, rtol=1e-5)
 
 
@@ -93,7 +58,7 @@ def test_bad_raw_input_is_explained(forecast_model, problem, message):
 
     data, _, path = forecast_model
     model = _load_pyfunc(str(path / "data" / "model"))
-    frame = _history(data, 20)
+    frame = recent(data, 20)
     if problem == "short":
         frame = frame.tail(5)
     elif problem == "missing":
@@ -107,7 +72,7 @@ def test_bad_raw_input_is_explained(forecast_model, problem, message):
 def test_predict_command_and_fresh_process_loading(forecast_model, tmp_path, capsys):
     data, _, path = forecast_model
     history = tmp_path / "history.csv"
-    _history(data, 20).to_csv(history, index=False)
+    recent(data, 20).to_csv(history, index=False)
     out = tmp_path / "out.csv"
     assert main(["predict", "--model", str(path), "--input", str(history),
                  "--output", str(out)]) == 0
@@ -126,7 +91,7 @@ def test_classifier_takes_raw_unequal_sequences(tmp_path):
     data = prepare_sequences(ClassifyDataConfig(source="builtin:JapaneseVowels",
                                                 task="classify"), tmp_path, 1)
     spec = sequence_spec(data)
-    path = _save(data, spec, tmp_path)
+    path = save_raw_model(data, spec, tmp_path)
     model = mlflow.pyfunc.load_model(str(path))
     frames = []
     for case in (0, 1):
@@ -153,7 +118,7 @@ def test_rest_serving_matches_local_prediction(forecast_model, tmp_path):
     import mlflow
 
     data, _, path = forecast_model
-    history = _history(data, 14)
+    history = recent(data, 14)
     local = mlflow.pyfunc.load_model(str(path)).predict(history)
     port = _free_port()
     bin_dir = str(Path(sys.executable).parent)  # mlflow starts uvicorn from the PATH
