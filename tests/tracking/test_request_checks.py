@@ -82,7 +82,7 @@ def _table_cases(data) -> list[tuple[str, object, str]]:
         ("not positive", good.assign(passengers=0.0), "must be > 0"),
         ("column twice", pd.concat([good, good[["passengers"]]], axis=1), "more than once"),
         ("unequal columns", {"month": np.arange(3), "passengers": np.arange(2)}, "not a table"),
-        ("unorderable times", mixed, "cannot be read as the model's input"),
+        ("unorderable times", mixed, "every time needs the same form"),
         ("too many rows", huge, f"at most {MAX_ROWS}"),
     ]
 
