@@ -66,7 +66,8 @@ def test_bad_tensors_are_refused_and_the_model_keeps_serving(served):
         _refused(model, request, message)
         np.testing.assert_array_equal(model.predict(_windows(data)), first)
     one = model.predict(_windows(data)[0])  # one window without the batch axis
-    np.testing.assert_allclose(one, first[:1], rtol=1e-6)
+    # a batch of 1 and a batch of 3 may round differently in float32 (oneDNN, XLA)
+    np.testing.assert_allclose(one, first[:1], rtol=1e-5, atol=1e-6)
 
 
 def _table_cases(data) -> list[tuple[str, object, str]]:
