@@ -77,7 +77,43 @@ def static_problems(ref: PythonRef) -> list[str]:
         return [f"{where}: cannot read the file: {exc}"]
     if ref.function not in _top_level_names(tree):
         return [f"{where}: no function '{ref.function}' at the top level of {ref.path.name}"]
+    exits = _import_time_exits(tree)
+    if exits:
+        return [f"{where}: line {exits[0]}: sys.exit() at the top level would end lstm-sweep "
+                f"when it imports {ref.path.name}; remove it (an `if __name__ == "
+                f"\"__main__\":` block is fine)"]
     return []
+
+
+_EXIT_CALLS = {"sys.exit", "exit", "quit", "os._exit", "SystemExit"}
+
+
+def _import_time_exits(tree: ast.Module) -> list[int]:
+    """Lines of the statements that would end the process while the file is imported: a call
+    of ``sys.exit`` (``exit``, ``quit``, ``os._exit``) or ``raise SystemExit`` outside any
+    function, class or ``if __name__ == "__main__":`` block. Calls hidden in a function the
+    module calls are left to ``import_function``, which catches them."""
+    lines: list[int] = []
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop(0)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.If) and _is_main_guard(node.test):
+            pending.extend(node.orelse)
+            continue
+        if isinstance(node, ast.Call) and ast.unparse(node.func) in _EXIT_CALLS:
+            lines.append(node.lineno)
+        elif isinstance(node, ast.Raise) and node.exc is not None and ast.unparse(
+                node.exc.func if isinstance(node.exc, ast.Call) else node.exc) == "SystemExit":
+            lines.append(node.lineno)
+        pending.extend(ast.iter_child_nodes(node))
+    return sorted(lines)
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Compare) and ast.unparse(test).replace("'", '"')
+            in ('__name__ == "__main__"', '"__main__" == __name__'))
 
 
 def _top_level_names(tree: ast.Module) -> set[str]:
@@ -118,6 +154,11 @@ def import_function(ref: PythonRef, source: str) -> Callable[..., Any]:
         sys.modules[ref.module] = module  # registered Keras objects and pickles find it by name
         try:
             spec.loader.exec_module(module)
+        except SystemExit as exc:  # not a success: lstm-sweep would end having done nothing
+            del sys.modules[ref.module]
+            raise ConfigError(source, [f"{where}: importing {ref.path.name} ended the process "
+                                       f"({exit_call(exc)}); a model file must only define "
+                                       f"things when imported"]) from None
         except Exception as exc:
             del sys.modules[ref.module]
             raise ConfigError(source, [f"{where}: importing {ref.path.name} failed: "
@@ -130,6 +171,14 @@ def import_function(ref: PythonRef, source: str) -> Callable[..., Any]:
         raise ConfigError(source, [f"{where}: '{ref.function}' is a {type(function).__name__}, "
                                    f"not a function"])
     return function  # type: ignore[no-any-return]
+
+
+def exit_call(exc: SystemExit) -> str:
+    """``sys.exit(0)``, ``sys.exit('why')``: how the file ended the process, for messages."""
+    code = exc.code
+    if isinstance(code, str) and code.strip():
+        code = code.strip().splitlines()[0]
+    return "sys.exit()" if code is None else f"sys.exit({code!r})"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -145,13 +194,15 @@ class PythonBuilder:
     ref: PythonRef
     function: Callable[..., Any]
     objective: str
+    source: str = "sweep.yaml"  # the sweep file, for messages
 
     def build(self, hp: Any, shape: Any, specs: dict[str, Any],
               jit_compile: bool | str = "auto") -> Any:
         """Declare the training settings, call the function, compile what it left uncompiled.
 
         Raises keras-tuner's FailedTrialError (one line) when the function raises or returns
-        something else than a Keras model, or a compiled model lacks the objective's metric.
+        something else than a Keras model, or a compiled model lacks the objective's metric;
+        ConfigError when it calls ``sys.exit`` (the tuner stops the sweep then: exit 2).
         """
         import keras
         import keras_tuner as kt
@@ -171,6 +222,10 @@ class PythonBuilder:
             model = self.function(hp, shape)
         except kt.errors.FailedTrialError:
             raise
+        except SystemExit as exc:  # a broken model file, not a configuration that cannot work
+            raise ConfigError(self.source, [
+                f"{KEY}: {label} called {exit_call(exc)} while building a model; a model "
+                f"function must return a keras.Model or raise an error"]) from None
         except Exception as exc:
             raise kt.errors.FailedTrialError(
                 f"{label} raised {type(exc).__name__}: {_first_line(exc)}") from exc
@@ -225,5 +280,5 @@ def load_builder(loaded: Any) -> PythonBuilder | None:
     ref = python_ref(loaded.config, loaded.base_dir)
     if ref is None:
         return None
-    function = import_function(ref, loaded.source or str(loaded.path))
-    return PythonBuilder(ref, function, loaded.config.tuner.objective)
+    source = loaded.source or str(loaded.path)
+    return PythonBuilder(ref, import_function(ref, source), loaded.config.tuner.objective, source)

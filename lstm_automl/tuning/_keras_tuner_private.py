@@ -80,6 +80,8 @@ PRIVATE_API: tuple[PrivateName, ...] = (
     PrivateName(_TUNER, "_try_build", "(self, hp)"),
     PrivateName(_TUNER, "_build_and_fit_model", "(self, trial, *args, **kwargs)"),
     PrivateName(_TUNER, "_build_hypermodel", "(self, hp)"),
+    PrivateName("keras_tuner.src.engine.base_tuner.BaseTuner", "_populate_initial_space",
+                "(self)"),
     PrivateName(_TUNER, "_get_checkpoint_fname", "(self, trial_id)"),
     PrivateName("keras_tuner.src.engine.base_tuner.BaseTuner", "_is_worker", "(self)"),
     PrivateName("keras_tuner.src.engine.tuner", "maybe_compute_model_size", "(model)"),
@@ -131,6 +133,18 @@ class FencedTunerMixin:
         """The callbacks keras-tuner hands to one execution's fit (its checkpoint writer
         among them), to keep or replace."""
         return callbacks
+
+    def _populate_initial_space(self) -> None:
+        """keras-tuner builds the model on the default values to learn the space before the
+        first trial; a build that fails there (a configuration that cannot work, or a model
+        function that always raises) fails trials later, where it is recorded, instead of
+        stopping the sweep as an unexpected error. The space is then learnt trial by trial."""
+        import keras_tuner as kt
+
+        try:
+            super()._populate_initial_space()  # type: ignore[misc]
+        except kt.errors.FailedTrialError:
+            pass
 
     def _try_build(self, hp: Any) -> Any:
         import keras
