@@ -234,7 +234,7 @@ def test_pool_gives_each_worker_an_id_a_gpu_and_the_sweep_run(monkeypatch):
     class FakeProcess:
         pid = 4242
 
-        def __init__(self, command, env, preexec_fn):
+        def __init__(self, command, env):  # no preexec_fn: no fork of a threaded process
             started.append((command, env))
 
         def poll(self):
