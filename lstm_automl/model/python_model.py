@@ -79,41 +79,31 @@ def static_problems(ref: PythonRef) -> list[str]:
         return [f"{where}: no function '{ref.function}' at the top level of {ref.path.name}"]
     exits = _import_time_exits(tree)
     if exits:
-        return [f"{where}: line {exits[0]}: sys.exit() at the top level would end lstm-sweep "
-                f"when it imports {ref.path.name}; remove it (an `if __name__ == "
-                f"\"__main__\":` block is fine)"]
+        line, name = exits[0]
+        what = "raise SystemExit" if name == "SystemExit" else f"{name}()"
+        return [f"{where}: line {line}: {what} at the top level would end lstm-sweep when it "
+                f"imports {ref.path.name}; remove it (an `if __name__ == \"__main__\":` block "
+                f"is fine)"]
     return []
 
 
 _EXIT_CALLS = {"sys.exit", "exit", "quit", "os._exit", "SystemExit"}
 
 
-def _import_time_exits(tree: ast.Module) -> list[int]:
-    """Lines of the statements that would end the process while the file is imported: a call
-    of ``sys.exit`` (``exit``, ``quit``, ``os._exit``) or ``raise SystemExit`` outside any
-    function, class or ``if __name__ == "__main__":`` block. Calls hidden in a function the
-    module calls are left to ``import_function``, which catches them."""
-    lines: list[int] = []
-    pending: list[ast.AST] = list(tree.body)
-    while pending:
-        node = pending.pop(0)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        if isinstance(node, ast.If) and _is_main_guard(node.test):
-            pending.extend(node.orelse)
-            continue
-        if isinstance(node, ast.Call) and ast.unparse(node.func) in _EXIT_CALLS:
-            lines.append(node.lineno)
-        elif isinstance(node, ast.Raise) and node.exc is not None and ast.unparse(
-                node.exc.func if isinstance(node.exc, ast.Call) else node.exc) == "SystemExit":
-            lines.append(node.lineno)
-        pending.extend(ast.iter_child_nodes(node))
-    return sorted(lines)
-
-
-def _is_main_guard(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Compare) and ast.unparse(test).replace("'", '"')
-            in ('__name__ == "__main__"', '"__main__" == __name__'))
+def _import_time_exits(tree: ast.Module) -> list[tuple[int, str]]:
+    """Line and call of each top-level statement that always ends the process when the file
+    is imported (``sys.exit(...)``, ``exit()``, ``quit()``, ``os._exit(...)``, ``raise
+    SystemExit``; ``os._exit`` cannot even be caught). An exit under a condition (``if __name__
+    == "__main__":``, a missing dependency) is left to ``import_function``, which catches it."""
+    lines: list[tuple[int, str]] = []
+    for node in tree.body:
+        call = node.value if isinstance(node, ast.Expr) else (
+            node.exc if isinstance(node, ast.Raise) else None)
+        target = call.func if isinstance(call, ast.Call) else call
+        name = ast.unparse(target) if target is not None else ""
+        if name in _EXIT_CALLS:
+            lines.append((node.lineno, name))
+    return lines
 
 
 def _top_level_names(tree: ast.Module) -> set[str]:

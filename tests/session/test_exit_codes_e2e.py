@@ -61,9 +61,18 @@ def test_top_level_exit_is_refused_by_validate(isolated_workdir, capsys):
     assert "Traceback" not in err
 
 
-def test_exit_under_main_guard_is_allowed(isolated_workdir, capsys):
-    code = ("import sys\n\ndef build(hp, shape):\n    pass\n\n"
-            "if __name__ == '__main__':\n    sys.exit(0)\n")
+def test_bare_raise_system_exit_is_named(isolated_workdir, capsys):
+    path = _sweep(isolated_workdir, "raise SystemExit\n\ndef build(hp, shape):\n    pass\n")
+    assert main(["validate", "--no-data", str(path)]) == 2
+    assert "line 1: raise SystemExit at the top level" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("guarded", [
+    "if __name__ == '__main__':\n    sys.exit(0)\n",
+    "try:\n    import json\nexcept ImportError:\n    sys.exit('needs json')\n",
+])
+def test_exit_under_a_condition_is_allowed(isolated_workdir, capsys, guarded):
+    code = "import sys\n\ndef build(hp, shape):\n    pass\n\n" + guarded
     assert main(["validate", "--no-data", str(_sweep(isolated_workdir, code))]) == 0
 
 
