@@ -106,6 +106,8 @@ def build(hp, shape):
 """
 
 
+@pytest.mark.slow
+@pytest.mark.backend_contract
 @pytest.mark.parametrize("code, call", [
     ("import sys\n\ndef build(hp, shape):\n    sys.exit(0)\n", "sys.exit(0)"),
     (EXITS_SOMETIMES, "sys.exit('no GPU')"),
@@ -148,6 +150,7 @@ def test_searched_seed_beyond_the_range_is_refused(isolated_workdir, capsys):
             f"<= {2**31 - 1}, or null") in capsys.readouterr().err
 
 
+@pytest.mark.backend_contract
 def test_largest_seed_with_offsets_is_taken_by_the_backend():
     import keras
 
@@ -168,6 +171,8 @@ def build(hp, shape):
 """
 
 
+@pytest.mark.slow
+@pytest.mark.backend_contract
 @pytest.mark.parametrize("trials, in_a_row", [(2, 3), (5, 2)])
 def test_builder_that_always_raises_fails_its_trials_then_the_sweep(isolated_workdir, capsys,
                                                                      trials, in_a_row):
