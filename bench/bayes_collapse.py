@@ -34,6 +34,9 @@ _common.quiet_env()
 SEEDS = (2, 3, 4)  # the first seeds whose 10 random trials include a diverged one
 
 
+DISCRETE = False  # --space discrete: dropout and learning rate as choices, as many sweeps write
+
+
 def space(hp: Any) -> None:
     """The searched part of sweeps/airline.yaml, as keras-tuner hyperparameters."""
     hp.Choice("cell", ["lstm", "gru", "simple_rnn"])
@@ -41,8 +44,12 @@ def space(hp: Any) -> None:
     for index in range(2):
         if index < layers:
             hp.Choice(f"units_{index}", [8, 16, 32])
-    hp.Float("dropout", 0.0, 0.2)
-    hp.Float("learning_rate", 1e-3, 3e-2, sampling="log")
+    if DISCRETE:
+        hp.Choice("dropout", [0.0, 0.1, 0.2])
+        hp.Choice("learning_rate", [1e-3, 3e-3, 1e-2, 3e-2])
+    else:
+        hp.Float("dropout", 0.0, 0.2)
+        hp.Float("learning_rate", 1e-3, 3e-2, sampling="log")
     hp.Choice("batch_size", [8, 16])
     hp.Choice("window_norm", ["none", "last"])
     hp.Choice("residual", ["none", "seasonal_naive"])
@@ -91,7 +98,12 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=30, help="trials per search (default 30)")
     parser.add_argument("--start", type=int, default=10,
                         help="random trials before the Gaussian process (default 10)")
+    parser.add_argument("--space", choices=("airline", "discrete"), default="airline",
+                        help="airline: its ranges as written; discrete: dropout and learning "
+                             "rate as choices (every value of the space then a choice)")
     args = parser.parse_args()
+    global DISCRETE
+    DISCRETE = args.space == "discrete"
     trials, start, seeds = (8, 4, SEEDS[:1]) if args.quick else (args.trials, args.start, SEEDS)
     import keras_tuner as kt
 
@@ -116,7 +128,7 @@ def main() -> None:
                       f"keras-tuner {totals['keras-tuner'][0]} of {totals['keras-tuner'][1]}",
                       None if args.quick else after == 0)]
     _common.report(args, "Bayesian search: repeated points (oracle alone, synthetic loss)",
-                   f"airline space, {trials} trials, {start} random first, seeds "
+                   f"{args.space} space, {trials} trials, {start} random first, seeds "
                    f"{', '.join(map(str, seeds))}", body, targets, started=began)
 
 
