@@ -11,7 +11,10 @@ whose trials return a synthetic validation loss over the airline sweep's space
 (``sweeps/airline.yaml``: cell, layers, units per layer, dropout, log learning rate, batch size,
 window_norm, residual). The loss is smooth around a good region (hundredths, like the airline
 sweep's val_loss on logs), and a simple_rnn with a learning rate above 0.01 diverges to a loss
-of thousands, as a diverged but finite trial does. Both oracles start from the same random
+of thousands (``--outlier``), as a diverged but finite trial does; ``--outlier inf`` is a
+validation loss that overflowed, which keras-tuner's ``nan_to_num`` turns into 0, the best score
+of all. ``--space discrete`` writes dropout and learning rate as choices, so that every point
+the acquisition picks snaps onto a grid of exact values. Both oracles start from the same random
 points (same seed, same ``num_initial_points``) and run the same number of trials; only the
 Gaussian process (raw objective against ``gp_targets``) and the check for tried points differ.
 
@@ -35,6 +38,7 @@ SEEDS = (2, 3, 4)  # the first seeds whose 10 random trials include a diverged o
 
 
 DISCRETE = False  # --space discrete: dropout and learning rate as choices, as many sweeps write
+OUTLIER = 2500.0  # --outlier: the diverged trials' loss (inf: a validation loss that overflowed)
 
 
 def space(hp: Any) -> None:
@@ -59,7 +63,7 @@ def loss(values: dict[str, Any]) -> float:
     """A validation loss: best near lr 0.005, gru, 16 units, little dropout, both tricks on."""
     lr = math.log10(values["learning_rate"])
     if values["cell"] == "simple_rnn" and lr > -2.0:
-        return 2500.0  # diverged, but finite: the outlier
+        return OUTLIER  # diverged: the outlier
     cost = 1.0 + 4.0 * (lr + 2.3) ** 2 + 20.0 * (values["dropout"] - 0.05) ** 2
     cost += {"gru": 0.0, "lstm": 0.15, "simple_rnn": 0.6}[values["cell"]]
     cost += 0.2 * (values["layers"] - 1) + 0.3 * abs(math.log2(values["units_0"] / 16))
@@ -101,9 +105,12 @@ def main() -> None:
     parser.add_argument("--space", choices=("airline", "discrete"), default="airline",
                         help="airline: its ranges as written; discrete: dropout and learning "
                              "rate as choices (every value of the space then a choice)")
+    parser.add_argument("--outlier", type=float, default=OUTLIER,
+                        help=f"loss of a diverged trial (default {OUTLIER:g}; inf: keras-tuner "
+                             f"turns it into 0, the best score)")
     args = parser.parse_args()
-    global DISCRETE
-    DISCRETE = args.space == "discrete"
+    global DISCRETE, OUTLIER
+    DISCRETE, OUTLIER = args.space == "discrete", args.outlier
     trials, start, seeds = (8, 4, SEEDS[:1]) if args.quick else (args.trials, args.start, SEEDS)
     import keras_tuner as kt
 
@@ -128,7 +135,8 @@ def main() -> None:
                       f"keras-tuner {totals['keras-tuner'][0]} of {totals['keras-tuner'][1]}",
                       None if args.quick else after == 0)]
     _common.report(args, "Bayesian search: repeated points (oracle alone, synthetic loss)",
-                   f"{args.space} space, {trials} trials, {start} random first, seeds "
+                   f"{args.space} space, diverged loss {OUTLIER:g}, {trials} trials, {start} "
+                   f"random first, seeds "
                    f"{', '.join(map(str, seeds))}", body, targets, started=began)
 
 
