@@ -37,8 +37,9 @@ _common.quiet_env()
 SEEDS = (2, 3, 4)  # the first seeds whose 10 random trials include a diverged one
 
 
-DISCRETE = False  # --space discrete: dropout and learning rate as choices, as many sweeps write
-OUTLIER = 2500.0  # --outlier: the diverged trials' loss (inf: a validation loss that overflowed)
+# --space discrete: dropout and learning rate as choices, as many sweeps write them; --outlier:
+# the diverged trials' loss (inf: a validation loss that overflowed).
+SETTINGS: dict[str, Any] = {"discrete": False, "outlier": 2500.0}
 
 
 def space(hp: Any) -> None:
@@ -48,7 +49,7 @@ def space(hp: Any) -> None:
     for index in range(2):
         if index < layers:
             hp.Choice(f"units_{index}", [8, 16, 32])
-    if DISCRETE:
+    if SETTINGS["discrete"]:
         hp.Choice("dropout", [0.0, 0.1, 0.2])
         hp.Choice("learning_rate", [1e-3, 3e-3, 1e-2, 3e-2])
     else:
@@ -63,7 +64,7 @@ def loss(values: dict[str, Any]) -> float:
     """A validation loss: best near lr 0.005, gru, 16 units, little dropout, both tricks on."""
     lr = math.log10(values["learning_rate"])
     if values["cell"] == "simple_rnn" and lr > -2.0:
-        return OUTLIER  # diverged: the outlier
+        return float(SETTINGS["outlier"])  # diverged: the outlier
     cost = 1.0 + 4.0 * (lr + 2.3) ** 2 + 20.0 * (values["dropout"] - 0.05) ** 2
     cost += {"gru": 0.0, "lstm": 0.15, "simple_rnn": 0.6}[values["cell"]]
     cost += 0.2 * (values["layers"] - 1) + 0.3 * abs(math.log2(values["units_0"] / 16))
@@ -105,12 +106,11 @@ def main() -> None:
     parser.add_argument("--space", choices=("airline", "discrete"), default="airline",
                         help="airline: its ranges as written; discrete: dropout and learning "
                              "rate as choices (every value of the space then a choice)")
-    parser.add_argument("--outlier", type=float, default=OUTLIER,
-                        help=f"loss of a diverged trial (default {OUTLIER:g}; inf: keras-tuner "
-                             f"turns it into 0, the best score)")
+    parser.add_argument("--outlier", type=float, default=SETTINGS["outlier"],
+                        help="loss of a diverged trial (default 2500; inf: keras-tuner turns it "
+                             "into 0, the best score)")
     args = parser.parse_args()
-    global DISCRETE, OUTLIER
-    DISCRETE, OUTLIER = args.space == "discrete", args.outlier
+    SETTINGS.update(discrete=args.space == "discrete", outlier=args.outlier)
     trials, start, seeds = (8, 4, SEEDS[:1]) if args.quick else (args.trials, args.start, SEEDS)
     import keras_tuner as kt
 
@@ -135,7 +135,7 @@ def main() -> None:
                       f"keras-tuner {totals['keras-tuner'][0]} of {totals['keras-tuner'][1]}",
                       None if args.quick else after == 0)]
     _common.report(args, "Bayesian search: repeated points (oracle alone, synthetic loss)",
-                   f"{args.space} space, diverged loss {OUTLIER:g}, {trials} trials, {start} "
+                   f"{args.space} space, diverged loss {args.outlier:g}, {trials} trials, {start} "
                    f"random first, seeds "
                    f"{', '.join(map(str, seeds))}", body, targets, started=began)
 
