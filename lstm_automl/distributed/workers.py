@@ -243,9 +243,9 @@ class WorkerPool:
             if code == RECYCLE_EXIT:  # ran its share of trials between two trials: go on
                 self._spawn(worker)
                 continue
-            if code == 2:
-                raise SweepError(f"{worker.worker_id} refused the sweep (exit 2; its message is "
-                                 f"above)")
+            if code == 2:  # a usage, config or data error (its message is above): exit 2 too
+                raise ConfigError(self.sweep_file, [f"{worker.worker_id} refused the sweep "
+                                                    f"(exit 2; its message is above)"])
             if worker.restarts >= MAX_RESTARTS:
                 raise SweepError(f"{worker.worker_id} died {worker.restarts + 1} times (last exit "
                                  f"{code}); the sweep stops here, run it again to resume")
