@@ -54,12 +54,18 @@ class Domain:
             return "one of: " + ", ".join(self.names)
         if self.kind == "bool":
             return "true or false"
-        lo = "" if self.low is None else f"{'>=' if self.low_inclusive else '>'} {self.low:g}"
-        hi = "" if self.high is None else f"{'<=' if self.high_inclusive else '<'} {self.high:g}"
+        lo = "" if self.low is None else f"{'>=' if self.low_inclusive else '>'} {_num(self.low)}"
+        hi = "" if self.high is None else (f"{'<=' if self.high_inclusive else '<'} "
+                                           f"{_num(self.high)}")
         bounds = " and ".join(b for b in (lo, hi) if b)
         noun = "an integer" if self.kind == "int" else "a number"
         text = f"{noun} {bounds}" if bounds else noun
         return text + (", or null" if self.nullable else "")
+
+
+def _num(bound: float) -> str:
+    """A bound as written: integers in full (a seed's 2147483647, not 2.14748e+09)."""
+    return str(bound) if isinstance(bound, int) else f"{bound:g}"
 
 
 def short_list(values: Iterable[Any], limit: int = 8, head: int = 5) -> str:
@@ -240,11 +246,16 @@ def ratio_params() -> list[str]:
 
 # Training settings that may be searched in place (``training.epochs: {choice: [10, 30]}``):
 # declared as hyperparameters of the same names, so they are run params like any other.
+# NumPy and every Keras backend take seeds in [0, 2**32); lstm-sweep adds trial numbers, layer
+# and ensemble-member offsets (a few million at most) to the seeds a sweep gives, so a sweep file
+# may use half of that range.
+SEED_MAX = 2**31 - 1
+
 TRAINING_SEARCH: dict[str, Domain] = {
     "epochs": Domain("int", 20, "maximum epochs per trial", low=1, high=100_000),
     "shuffle": Domain("bool", True, "shuffle training windows each epoch (seeded)"),
     "seed": Domain("int", None, "seed of the trial's initial weights, dropout and shuffling",
-                   low=0, nullable=True),
+                   low=0, high=SEED_MAX, nullable=True),
 }
 
 STRUCTURAL_PARAMS = ("layers", "dense_layers", "conv_front")

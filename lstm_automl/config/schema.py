@@ -41,6 +41,7 @@ from lstm_automl.config.names import TUNER_ALGORITHMS
 from lstm_automl.config.params import (
     LAYER_RATIO,
     SEARCH_PARAMS,
+    SEED_MAX,
     TRAINING_SEARCH,
     WIDTH_PARAMS,
     Domain,
@@ -400,7 +401,8 @@ class GenerateConfig(_Strict):
 
     length: StrictInt = Field(100, ge=2, le=10_000, description="sequence length T")
     samples: StrictInt = Field(2000, ge=10, le=1_000_000, description="number of sequences")
-    seed: StrictInt | None = Field(None, ge=0, description="data seed (default: the sweep seed)")
+    seed: StrictInt | None = Field(None, ge=0, le=SEED_MAX,
+                                   description="data seed (default: the sweep seed)")
 
 
 class _DataBase(_Strict):
@@ -887,7 +889,7 @@ class TrainingConfig(_Strict):
 
     epochs: _searchable(Annotated[StrictInt, Field(ge=1)]) = Field(  # type: ignore[valid-type]
         20, description="maximum epochs per trial; {choice: [10, 30]} or {int: ...} searches it")
-    seed: _searchable(Annotated[StrictInt, Field(ge=0)] | None) = Field(  # type: ignore[valid-type]
+    seed: _searchable(Annotated[StrictInt, Field(ge=0, le=SEED_MAX)] | None) = Field(  # type: ignore[valid-type]
         None, description="seed of each trial's initial weights, dropout and shuffling "
         "(default: the sweep seed plus the trial number); {choice: [1, 2, 3]} searches it, to "
         "see how much a result owes to the seed")
@@ -994,8 +996,8 @@ class McDropoutConfig(_Strict):
         default_factory=lambda: [0.05, 0.95], max_length=20,
         description="quantiles of the passes returned beside the mean and std (q5, q95 columns)")
     seed: StrictInt | None = Field(
-        None, ge=0, description="seed of the dropout masks, so that a prediction repeats "
-        "(default: the sweep's seed)")
+        None, ge=0, le=SEED_MAX, description="seed of the dropout masks, so that a prediction "
+        "repeats (default: the sweep's seed)")
 
 
 class FinalModelConfig(_Strict):
@@ -1059,7 +1061,8 @@ class SweepConfig(_Strict):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$",
         description="sweep name: letters, digits, '_', '.', '-'",
     )
-    seed: StrictInt = Field(42, ge=0, description="fixes sampling, initialisation and shuffling")
+    seed: StrictInt = Field(42, ge=0, le=SEED_MAX,
+                           description="fixes sampling, initialisation and shuffling")
     description: StrictStr | None = None
     data: DataConfig
     model: ModelConfig | None = Field(

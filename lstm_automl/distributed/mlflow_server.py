@@ -6,27 +6,17 @@ race); one server in front of it serialises their writes. It binds 127.0.0.1 onl
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from lstm_automl.distributed.orphan_guard import guarded_command
 from lstm_automl.errors import TrackingError
-
-
-def die_with_parent() -> None:
-    """Linux (a Popen ``preexec_fn``): the child gets SIGTERM when its parent dies, even by
-    kill -9, so no worker or server outlives the sweep that started it."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -67,9 +57,10 @@ def start_server(backend_uri: str, artifacts: Path, log: Path, port: int | None 
     """Start ``mlflow server`` on ``host:port`` and wait until it answers /health."""
     port = port or free_port(host)
     artifacts.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", backend_uri,
-               "--artifacts-destination", str(artifacts), "--host", host, "--port", str(port),
-               "--workers", "1"]
+    # Ends with this process, even on kill -9 (orphan_guard.py: no fork of a threaded parent).
+    command = guarded_command("mlflow", "server", "--backend-store-uri", backend_uri,
+                              "--artifacts-destination", str(artifacts), "--host", host,
+                              "--port", str(port), "--workers", "1")
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
     env.pop("MLFLOW_TRACKING_URI", None)
     # The server's job runner (huey consumers, for MLflow's GenAI jobs) is not used here and
@@ -77,7 +68,7 @@ def start_server(backend_uri: str, artifacts: Path, log: Path, port: int | None 
     env.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
     handle = log.open("ab")
     process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env,
-                               start_new_session=True, preexec_fn=die_with_parent)
+                               start_new_session=True)
     handle.close()
     server = LocalServer(process, f"http://{host}:{port}", log)
     deadline = time.monotonic() + timeout

@@ -15,11 +15,11 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Sequence
 from types import FrameType
 
+from lstm_automl.distributed.orphan_guard import guarded_command
 from lstm_automl.model.backend import child_env
 from lstm_automl.resume.segment import (
     RECYCLE_EXIT,
@@ -40,8 +40,6 @@ def needs_supervisor(every: int, budget: int | None) -> bool:
 def supervise(argv: Sequence[str], resume_argv: Sequence[str]) -> int:
     """Run ``python -m lstm_automl ARGV``, then ``RESUME_ARGV`` again while a child asks to be
     recycled; returns the last child's exit code (128 + signal if it was killed)."""
-    from lstm_automl.distributed.mlflow_server import die_with_parent
-
     started = time.time()
     segment = 1
     child: subprocess.Popen[bytes] | None = None
@@ -61,8 +59,7 @@ def supervise(argv: Sequence[str], resume_argv: Sequence[str]) -> int:
             env = {**os.environ, **child_env(), SEGMENT_ENV: str(segment),
                    STARTED_ENV: repr(started)}
             args = argv if segment == 1 else resume_argv
-            child = subprocess.Popen([sys.executable, "-m", "lstm_automl", *args], env=env,
-                                     preexec_fn=die_with_parent)
+            child = subprocess.Popen(guarded_command("lstm_automl", *args), env=env)
             code = child.wait()
             if code != RECYCLE_EXIT:
                 return code if code >= 0 else 128 - code

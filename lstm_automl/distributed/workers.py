@@ -14,14 +14,13 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from lstm_automl.config.overrides import as_arguments
 from lstm_automl.console import QUIET, VERBOSE, Reporter
-from lstm_automl.distributed.mlflow_server import die_with_parent
+from lstm_automl.distributed.orphan_guard import guarded_command
 from lstm_automl.distributed.process_recycling import RECYCLE_EXIT, Segment
 from lstm_automl.errors import ConfigError, Recycle, SweepError, TrackingError
 from lstm_automl.model.backend import child_env
@@ -226,11 +225,10 @@ class WorkerPool:
         if worker.gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = worker.gpu
         loud = {QUIET: ["-q"], VERBOSE: ["-v"]}.get(self.reporter.verbosity, [])
-        command = [sys.executable, "-m", "lstm_automl", *(["--debug"] if self.reporter.debug
-                                                          else []),
-                   "worker", self.sweep_file, "--chief", f"{LOCAL}:{self.port}", "--id",
-                   worker.worker_id, *loud, *as_arguments(self.overrides)]
-        worker.process = subprocess.Popen(command, env=env, preexec_fn=die_with_parent)
+        command = guarded_command("lstm_automl", *(["--debug"] if self.reporter.debug else []),
+                                  "worker", self.sweep_file, "--chief", f"{LOCAL}:{self.port}",
+                                  "--id", worker.worker_id, *loud, *as_arguments(self.overrides))
+        worker.process = subprocess.Popen(command, env=env)  # no preexec_fn: see orphan_guard
 
     def supervise(self) -> None:
         """Restart each worker that died (with its id), after closing its orphaned runs."""
@@ -245,9 +243,9 @@ class WorkerPool:
             if code == RECYCLE_EXIT:  # ran its share of trials between two trials: go on
                 self._spawn(worker)
                 continue
-            if code == 2:
-                raise SweepError(f"{worker.worker_id} refused the sweep (exit 2; its message is "
-                                 f"above)")
+            if code == 2:  # a usage, config or data error (its message is above): exit 2 too
+                raise ConfigError(self.sweep_file, [f"{worker.worker_id} refused the sweep "
+                                                    f"(exit 2; its message is above)"])
             if worker.restarts >= MAX_RESTARTS:
                 raise SweepError(f"{worker.worker_id} died {worker.restarts + 1} times (last exit "
                                  f"{code}); the sweep stops here, run it again to resume")

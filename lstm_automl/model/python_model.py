@@ -87,6 +87,13 @@ def static_problems(ref: PythonRef) -> list[str]:
         return [f"{where}: cannot read the file: {exc}"]
     if ref.function not in _top_level_names(tree):
         return [f"{where}: no function '{ref.function}' at the top level of {ref.path.name}"]
+    exits = _import_time_exits(tree)
+    if exits:
+        line, name = exits[0]
+        what = "raise SystemExit" if name == "SystemExit" else f"{name}()"
+        return [f"{where}: line {line}: {what} at the top level would end lstm-sweep when it "
+                f"imports {ref.path.name}; remove it (an `if __name__ == \"__main__\":` block "
+                f"is fine)"]
     return []
 
 
@@ -108,6 +115,25 @@ def shadowed_module(ref: PythonRef) -> str | None:
     if origin and Path(origin).resolve() == ref.path:
         return None
     return origin or next(iter(spec.submodule_search_locations or []), None) or "built in"
+
+
+_EXIT_CALLS = {"sys.exit", "exit", "quit", "os._exit", "SystemExit"}
+
+
+def _import_time_exits(tree: ast.Module) -> list[tuple[int, str]]:
+    """Line and call of each top-level statement that always ends the process when the file
+    is imported (``sys.exit(...)``, ``exit()``, ``quit()``, ``os._exit(...)``, ``raise
+    SystemExit``; ``os._exit`` cannot even be caught). An exit under a condition (``if __name__
+    == "__main__":``, a missing dependency) is left to ``import_function``, which catches it."""
+    lines: list[tuple[int, str]] = []
+    for node in tree.body:
+        call = node.value if isinstance(node, ast.Expr) else (
+            node.exc if isinstance(node, ast.Raise) else None)
+        target = call.func if isinstance(call, ast.Call) else call
+        name = ast.unparse(target) if target is not None else ""
+        if name in _EXIT_CALLS:
+            lines.append((node.lineno, name))
+    return lines
 
 
 def _top_level_names(tree: ast.Module) -> set[str]:
@@ -148,6 +174,11 @@ def import_function(ref: PythonRef, source: str) -> Callable[..., Any]:
         sys.modules[ref.module] = module  # registered Keras objects and pickles find it by name
         try:
             spec.loader.exec_module(module)
+        except SystemExit as exc:  # not a success: lstm-sweep would end having done nothing
+            del sys.modules[ref.module]
+            raise ConfigError(source, [f"{where}: importing {ref.path.name} ended the process "
+                                       f"({exit_call(exc)}); a model file must only define "
+                                       f"things when imported"]) from None
         except Exception as exc:
             del sys.modules[ref.module]
             raise ConfigError(source, [f"{where}: importing {ref.path.name} failed: "
@@ -160,6 +191,14 @@ def import_function(ref: PythonRef, source: str) -> Callable[..., Any]:
         raise ConfigError(source, [f"{where}: '{ref.function}' is a {type(function).__name__}, "
                                    f"not a function"])
     return function  # type: ignore[no-any-return]
+
+
+def exit_call(exc: SystemExit) -> str:
+    """``sys.exit(0)``, ``sys.exit('why')``: how the file ended the process, for messages."""
+    code = exc.code
+    if isinstance(code, str) and code.strip():
+        code = code.strip().splitlines()[0]
+    return "sys.exit()" if code is None else f"sys.exit({code!r})"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -175,13 +214,15 @@ class PythonBuilder:
     ref: PythonRef
     function: Callable[..., Any]
     objective: str
+    source: str = "sweep.yaml"  # the sweep file, for messages
 
     def build(self, hp: Any, shape: Any, specs: dict[str, Any],
               jit_compile: bool | str = "auto") -> Any:
         """Declare the training settings, call the function, compile what it left uncompiled.
 
         Raises keras-tuner's FailedTrialError (one line) when the function raises or returns
-        something else than a Keras model, or a compiled model lacks the objective's metric.
+        something else than a Keras model, or a compiled model lacks the objective's metric;
+        ConfigError when it calls ``sys.exit`` (the tuner stops the sweep then: exit 2).
         """
         import keras
         import keras_tuner as kt
@@ -201,6 +242,10 @@ class PythonBuilder:
             model = self.function(hp, shape)
         except kt.errors.FailedTrialError:
             raise
+        except SystemExit as exc:  # a broken model file, not a configuration that cannot work
+            raise ConfigError(self.source, [
+                f"{KEY}: {label} called {exit_call(exc)} while building a model; a model "
+                f"function must return a keras.Model or raise an error"]) from None
         except Exception as exc:
             raise kt.errors.FailedTrialError(
                 f"{label} raised {type(exc).__name__}: {_first_line(exc)}") from exc
@@ -255,5 +300,5 @@ def load_builder(loaded: Any) -> PythonBuilder | None:
     ref = python_ref(loaded.config, loaded.base_dir)
     if ref is None:
         return None
-    function = import_function(ref, loaded.source or str(loaded.path))
-    return PythonBuilder(ref, function, loaded.config.tuner.objective)
+    source = loaded.source or str(loaded.path)
+    return PythonBuilder(ref, import_function(ref, source), loaded.config.tuner.objective, source)

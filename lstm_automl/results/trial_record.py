@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["SCORED", "TrialRecord", "failure_reason", "last_failure"]
+__all__ = ["SCORED", "TrialRecord", "failure_reason", "failures_text", "last_failure"]
 
 SCORED = ("COMPLETED", "PRUNED")  # trial statuses that have a score (a pruned one: its best)
 
@@ -43,3 +43,14 @@ def last_failure(records: list[TrialRecord]) -> str:
         if record.message:
             return failure_reason(record.message)
     return "unknown"
+
+
+def failures_text(records: list[TrialRecord]) -> str:
+    """``first failure: ...`` (and ``; last failure: ...`` when another reason came later): what
+    a sweep whose trials all failed says, so the first error is never hidden by a later one."""
+    reasons = [failure_reason(r.message) for r in records if r.message]
+    if not reasons:
+        return "last failure: unknown"
+    if reasons[-1] == reasons[0]:
+        return f"first failure: {reasons[0]}"
+    return f"first failure: {reasons[0]}; last failure: {reasons[-1]}"

@@ -19,7 +19,7 @@ from lstm_automl.errors import SweepError
 from lstm_automl.faults import fault_point
 from lstm_automl.model.backend import active_backend
 from lstm_automl.results.sweep_result import SweepResult, result_from_summary, summary_of
-from lstm_automl.results.trial_record import SCORED, TrialRecord, failure_reason, last_failure
+from lstm_automl.results.trial_record import SCORED, TrialRecord, failure_reason, failures_text
 from lstm_automl.tracking.runs import SweepTracker
 from lstm_automl.tracking.store import display_uri, tracking_call
 from lstm_automl.tracking.tags import (
@@ -45,10 +45,8 @@ def finish_sweep(prep: Prepared, tuner: Any, records: list[TrialRecord]) -> Swee
     config = loaded.config
     completed = [r for r in records if r.status in SCORED and r.score is not None]
     if not completed:
-        raise SweepError(
-            f"no trial completed ({len(records)} ran); last failure: "
-            f"{last_failure(getattr(tuner, 'trial_records', []))}"
-        )
+        raise SweepError(f"every trial failed ({len(records)} ran); "
+                         f"{failures_text(getattr(tuner, 'trial_records', []))}")
     best_trial = tuner.oracle.get_best_trials(1)[0]
     best = next(r for r in records if r.trial_id == best_trial.trial_id)
     checkpoint = Path(checkpoint_path(tuner, best_trial.trial_id))  # keras-tuner's layout

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from lstm_automl.config.names import direction
 from lstm_automl.console import VERBOSE, Reporter
 from lstm_automl.errors import SweepError
-from lstm_automl.results.trial_record import SCORED, TrialRecord, last_failure
+from lstm_automl.results.trial_record import SCORED, TrialRecord, failures_text, last_failure
 from lstm_automl.resume.recovery import OracleTrial, reconcile
 from lstm_automl.resume.state_folder import tuner_directory
 
@@ -165,7 +165,13 @@ def recover(tuner: Any, prep: Prepared, reporter: Reporter, quiet: bool = False)
 
 
 def consecutive_failures_error(prep: Prepared, tuner: Any) -> SweepError:
-    return SweepError(
-        f"stopped after {prep.loaded.config.tuner.max_consecutive_failures} failed trials in a "
-        f"row (tuner.max_consecutive_failures); last failure: "
-        f"{last_failure(getattr(tuner, 'trial_records', []))}")
+    """keras-tuner stopped after too many failures in a row; when no trial ever completed,
+    say so first (the model or the data cannot work, whatever the tuner tries)."""
+    in_a_row = prep.loaded.config.tuner.max_consecutive_failures
+    stopped = f"stopped after {in_a_row} failed trials in a row (tuner.max_consecutive_failures)"
+    records = getattr(tuner, "trial_records", [])
+    statuses = [str(t.status) for t in getattr(tuner.oracle, "trials", {}).values()]
+    if "COMPLETED" in statuses:
+        return SweepError(f"{stopped}; last failure: {last_failure(records)}")
+    ran = statuses.count("FAILED")
+    return SweepError(f"every trial failed ({ran} ran; {stopped}); {failures_text(records)}")

@@ -36,6 +36,8 @@ __all__ = [
     "add_completed_trial",
     "count_failures_from_now",
     "is_duplicate",
+    "random_untried_values",
+    "running_trials",
     "wrap_objective_check",
     "wrap_random_values",
     "ended_trial_ids",
@@ -80,6 +82,8 @@ PRIVATE_API: tuple[PrivateName, ...] = (
     PrivateName(_TUNER, "_try_build", "(self, hp)"),
     PrivateName(_TUNER, "_build_and_fit_model", "(self, trial, *args, **kwargs)"),
     PrivateName(_TUNER, "_build_hypermodel", "(self, hp)"),
+    PrivateName("keras_tuner.src.engine.base_tuner.BaseTuner", "_populate_initial_space",
+                "(self)"),
     PrivateName(_TUNER, "_get_checkpoint_fname", "(self, trial_id)"),
     PrivateName("keras_tuner.src.engine.base_tuner.BaseTuner", "_is_worker", "(self)"),
     PrivateName("keras_tuner.src.engine.tuner", "maybe_compute_model_size", "(model)"),
@@ -92,7 +96,7 @@ PRIVATE_API: tuple[PrivateName, ...] = (
     # Pruning, budgets and start_with wrap these (tuning/oracle_controls.py).
     PrivateName(_ORACLE, "_check_objective_found", "(self, metrics)"),
     PrivateName(_ORACLE, "_duplicate", "(self, values)"),
-    PrivateName(_ORACLE, "_random_values", "(self)"),
+    PrivateName(_ORACLE, "_random_values", "(self)"),  # and Bayesian search's untried points
     # A warm start adds finished trials of an earlier sweep (tuning/warm_start.py).
     PrivateName(_ORACLE, "_record_values", "(self, trial)"),
     PrivateName(_ORACLE, "_save_trial", "(self, trial)"),
@@ -132,6 +136,18 @@ class FencedTunerMixin:
         among them), to keep or replace."""
         return callbacks
 
+    def _populate_initial_space(self) -> None:
+        """keras-tuner builds the model on the default values to learn the space before the
+        first trial; a build that fails there (a configuration that cannot work, or a model
+        function that always raises) fails trials later, where it is recorded, instead of
+        stopping the sweep as an unexpected error. The space is then learnt trial by trial."""
+        import keras_tuner as kt
+
+        try:
+            super()._populate_initial_space()  # type: ignore[misc]
+        except kt.errors.FailedTrialError:
+            pass
+
     def _try_build(self, hp: Any) -> Any:
         import keras
         import keras_tuner as kt
@@ -168,6 +184,17 @@ def wrap_objective_check(oracle: Any, accept: Callable[[Any], bool]) -> None:
 def is_duplicate(oracle: Any, values: dict[str, Any]) -> bool:
     """Whether the oracle already tried exactly these hyperparameter values."""
     return bool(oracle._duplicate(values))
+
+
+def random_untried_values(oracle: Any) -> dict[str, Any] | None:
+    """Random values the oracle has not tried yet (None: it found none in its 20 draws)."""
+    values = oracle._random_values()
+    return None if values is None else dict(values)
+
+
+def running_trials(oracle: Any) -> list[Any]:
+    """The trials handed out and not yet ended (other workers' trials, in distributed mode)."""
+    return list(oracle.ongoing_trials.values())
 
 
 def wrap_random_values(oracle: Any, first: Callable[[], dict[str, Any] | None]) -> None:

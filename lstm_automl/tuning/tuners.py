@@ -20,7 +20,7 @@ import keras
 import keras_tuner as kt
 
 from lstm_automl.config.params import decode_nulls
-from lstm_automl.errors import Recycle, TrackingError
+from lstm_automl.errors import ConfigError, Recycle, TrackingError
 from lstm_automl.faults import fault_point
 from lstm_automl.model.backend import active_backend
 from lstm_automl.model.kernel_tags import cell_label, kernel_tag
@@ -56,6 +56,11 @@ class TrackingLost(kt.errors.FatalError, TrackingError):
 
     A ``TrackingError`` too, so the session's guard handles it without importing keras-tuner.
     """
+
+
+class ModelFileBroken(kt.errors.FatalError, ConfigError):
+    """The sweep's model file did what no trial survives (its function called ``sys.exit``):
+    keras-tuner must stop, and the command exits 2 as for any unusable sweep file."""
 
 
 FLUSH_SECONDS = 5.0  # per-epoch metrics reach MLflow at most this late while a trial trains
@@ -315,6 +320,8 @@ class MlflowTrialsMixin(private.FencedTunerMixin):
                                *self._stoppers(trial)]
         try:
             histories = super().run_trial(trial, *args, **kwargs)  # type: ignore[misc]
+        except ConfigError as exc:
+            raise ModelFileBroken(exc.source, exc.problems) from None
         except Exception as exc:
             if not is_out_of_memory(exc):
                 raise

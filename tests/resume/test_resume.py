@@ -236,7 +236,7 @@ def test_pool_gives_each_worker_an_id_a_gpu_and_the_sweep_run(monkeypatch):
     class FakeProcess:
         pid = 4242
 
-        def __init__(self, command, env, preexec_fn):
+        def __init__(self, command, env):  # no preexec_fn: no fork of a threaded process
             started.append((command, env))
 
         def poll(self):
@@ -254,6 +254,32 @@ def test_pool_gives_each_worker_an_id_a_gpu_and_the_sweep_run(monkeypatch):
         assert env["KERASTUNER_ORACLE_PORT"] == "7777"
         assert command[-5:] == ["s.yaml", "--chief", "127.0.0.1:7777", "--id",
                                 env["KERASTUNER_TUNER_ID"]]
+
+
+def test_a_worker_that_refuses_the_sweep_is_exit_2(monkeypatch):
+    """A worker exits 2 on a usage, config or data error (a model function that calls
+    sys.exit, say): the command exits 2 as well, not 1 as if the sweep had failed."""
+    from lstm_automl.console import Reporter
+    from lstm_automl.distributed import workers
+    from lstm_automl.errors import LstmSweepError
+
+    class Refusing:
+        pid, returncode = 4243, 2
+
+        def __init__(self, command, env):
+            pass
+
+        def poll(self):
+            return 2
+
+    monkeypatch.setattr(workers.subprocess, "Popen", Refusing)
+    tracker = SimpleNamespace(parent_run_id="parent123", uri="http://127.0.0.1:5999")
+    pool = workers.WorkerPool(1, None, "s.yaml", tracker, Reporter(stream=io_sink()))
+    pool.start(7777, dict)
+    with pytest.raises(LstmSweepError) as caught:
+        pool.supervise()
+    assert caught.value.exit_code == 2
+    assert str(caught.value) == "s.yaml: worker-0 refused the sweep (exit 2; its message is above)"
 
 
 def io_sink():

@@ -247,6 +247,29 @@ def test_two_workers_share_a_sweep_and_a_killed_worker_resumes_its_trial(tmp_pat
     assert not (tmp_path / "mlruns").exists()
 
 
+def test_workers_on_jax_start_without_forking_a_threaded_process(tmp_path):
+    """run --workers 2 on JAX: the chief has JAX's threads (it built the first model) when it
+    starts the mlflow server and the workers; none of them is forked from it (JAX warned
+    "os.fork() was called ... will likely lead to a deadlock" for each), and the sweep ends
+    with every trial completed."""
+    path = write_sweep(tmp_path, sweep_text("nofork", trials=3, epochs=2))
+    env = env_for_child(KERAS_BACKEND="jax", PYTHONWARNINGS="always::DeprecationWarning")
+    process, out = spawn(tmp_path, str(path), "--workers", "2", env=env)
+    try:
+        assert process.wait(timeout=900) == 0, out.read_text()[-3000:]
+    finally:
+        if process.poll() is None:
+            process.kill()
+    console = out.read_text()
+    assert "fork()" not in console, [line for line in console.splitlines() if "fork" in line]
+    assert "Leaderboard (3 of 3 trials completed" in console
+    parents, children = runs(sqlite_uri(tmp_path), "nofork")
+    assert [p.info.status for p in parents] == ["FINISHED"]
+    assert sorted(c.data.tags["trial_id"] for c in children) == ["0", "1", "2"]
+    assert all(c.info.status == "FINISHED" for c in children)
+    assert {c.data.tags["backend"] for c in children} == {"jax"}
+
+
 def test_chief_and_worker_commands_share_a_tracking_server(tmp_path):
     """The several-machines recipe on one machine: a real mlflow server, a chief, a worker that
     finds the sweep run by its tags, and a worker with another sweep file that is refused."""
