@@ -26,10 +26,13 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+
+from lstm_automl.data import holdout
+from lstm_automl.data.transforms import TargetTransform
 
 METHODS = ("ar", "ets", "sarima")
 
@@ -59,54 +62,149 @@ class _Fitted:
     def forecast(self, series: np.ndarray, target_rows: np.ndarray, horizon: int) -> np.ndarray:
         raise NotImplementedError
 
+    @property
+    def variant(self) -> str:
+        """The numbers the model is fitted to ("none", "log", ...): criteria compare within one."""
+        return "none"
+
+    @property
+    def uses_log(self) -> bool:
+        return False
+
+    @property
+    def first_origin(self) -> int:
+        """The first row a window may start at (the model needs that much history)."""
+        return 1
+
+    def refit(self, series: np.ndarray, stop: int) -> _Fitted:
+        """The same configuration with its parameters re-estimated on ``series[:stop]``."""
+        raise NotImplementedError
+
+
+class _Adjusted(_Fitted):
+    """A log model's median forecasts times per-step smearing factors: mean forecasts."""
+
+    def __init__(self, model: _Fitted, factors: np.ndarray) -> None:
+        self.model, self.factors = model, factors
+        self.label = f"{model.label}, bias-adjusted"
+        self.criterion = model.criterion
+
+    def forecast(self, series: np.ndarray, target_rows: np.ndarray, horizon: int) -> np.ndarray:
+        return self.model.forecast(series, target_rows, horizon) * self.factors[None, :]
+
 
 # --------------------------------------------------------------------------------------- AR
 
 
+_ON = {"none": "", "log": " on log", "diff": " on differences",
+       "log_diff": " on log differences", "seasonal_diff": " on seasonal differences",
+       "log_seasonal_diff": " on seasonal log differences"}
+
+
 @dataclass
 class ArFit(_Fitted):
-    """AR(p) estimated by OLS, with a constant or a linear trend where AIC asks for one."""
+    """AR(p) estimated by OLS, with a constant or a linear trend where AIC asks for one, on the
+    series or on one of its transforms (``data.transform``'s kinds), optionally with the
+    seasonal lags s and s + 1 added to lags 1..p."""
 
     lags: int
     trend: str  # statsmodels AutoReg trend: "n", "c" or "ct"
-    params: np.ndarray  # [const][, slope], phi_1 .. phi_p
+    params: np.ndarray  # [const][, slope], phi for each lag of ``lag_list`` in order
     criterion: float
     label: str = ""
+    seasonal_lags: tuple[int, ...] = ()
+    transform: str = "none"  # a TargetTransform kind; forecasts are mapped back from it
+    season: int | None = None  # for a seasonal difference
+    origin: int = 0  # the series row where the fitted sample (and its time trend) starts
 
     def __post_init__(self) -> None:
         terms = {"n": "", "c": " with constant", "ct": " with linear trend"}[self.trend]
-        self.label = self.label or f"AR({self.lags}){terms}"
+        extra = f" + lags {', '.join(map(str, self.seasonal_lags))}" if self.seasonal_lags else ""
+        self.label = self.label or f"AR({self.lags}){extra}{terms}{_ON[self.transform]}"
+
+    @property
+    def lag_list(self) -> list[int]:
+        return [*range(1, self.lags + 1), *self.seasonal_lags]
+
+    @property
+    def variant(self) -> str:
+        return self.transform
+
+    @property
+    def uses_log(self) -> bool:
+        return self.transform.startswith("log")
+
+    @property
+    def first_origin(self) -> int:
+        return self.origin + max(self.lag_list, default=0)
 
     def forecast(self, series: np.ndarray, target_rows: np.ndarray, horizon: int) -> np.ndarray:
         """Recursive H-step forecasts from each origin, on the actual history before it."""
-        y = np.asarray(series, dtype=np.float64)
         rows = np.asarray(target_rows, dtype=np.int64)
-        p = self.lags
-        if np.any(rows < p):
-            raise ValueError(f"a window starts at row {rows.min()}, before AR({p}) has history")
+        transform = _transform(np.asarray(series, dtype=np.float64)[:int(rows.max())],
+                               self.transform, self.season, history=True)
+        z = transform.forward()
+        lags = self.lag_list
+        span = max(lags, default=0)
+        if np.any(rows - span < self.origin):
+            raise ValueError(f"a window starts at row {rows.min()}, before {self.label} has "
+                             f"history")
         k_det = {"n": 0, "c": 1, "ct": 2}[self.trend]
         const = self.params[0] if k_det >= 1 else 0.0
         slope = self.params[1] if k_det == 2 else 0.0
         phi = self.params[k_det:]
-        buffer = np.empty((len(rows), p + horizon))
-        for j in range(p):
-            buffer[:, j] = y[rows - p + j]
+        buffer = np.empty((len(rows), span + horizon))
+        for j in range(span):
+            buffer[:, j] = z[rows - span + j]
         for k in range(horizon):
-            # AutoReg's time trend is 1 at the first row of the series.
-            value = const + slope * (rows + k + 1.0)
-            if p:
-                value = value + buffer[:, k:k + p] @ phi[::-1]
-            buffer[:, p + k] = value
-        return buffer[:, p:]
+            # AutoReg's time trend is 1 at the first row of its sample.
+            value = const + slope * (rows - self.origin + k + 1.0)
+            for coefficient, lag in zip(phi, lags, strict=True):
+                value = value + coefficient * buffer[:, span + k - lag]
+            buffer[:, span + k] = value
+        out = buffer[:, span:]
+        return out if self.transform == "none" else transform.inverse(out, rows)
+
+    def refit(self, series: np.ndarray, stop: int) -> ArFit:
+        """The same lags, trend and transform, estimated on ``series[:stop]``."""
+        from statsmodels.tsa.ar_model import AutoReg
+
+        z = _transform(series[:stop], self.transform, self.season).forward()[self.origin:]
+        lags: int | list[int] = self.lag_list if self.seasonal_lags else self.lags
+        params = np.asarray(AutoReg(z, lags=lags, trend=self.trend).fit().params)
+        if not np.all(np.isfinite(params)):
+            raise ValueError("AR estimates are not finite")
+        return replace(self, params=params, criterion=float("nan"))
+
+
+def _transform(values: np.ndarray, kind: str, season: int | None,
+               history: bool = False) -> TargetTransform:
+    """``values`` under a ``data.transform`` kind; a log of values <= 0 is refused."""
+    if kind.startswith("log") and not np.all(values > 0):
+        raise ValueError("the history has values <= 0, so the log model cannot use it"
+                         if history else "a log model needs a strictly positive series")
+    return TargetTransform.fit(kind, np.asarray(values, dtype=np.float64), season)
+
+
+def _ar_designs(max_lag: int, season: int | None, n: int) -> list[list[int]]:
+    """Lag columns in the order nested models take them: 1..max_lag, and (when the rows
+    allow it) s, s + 1, then 1..min(max_lag, s - 1), so that every nested model of the second
+    holds both seasonal lags."""
+    designs = [list(range(1, max_lag + 1))]
+    if season and season > 1 and n >= 3 * (season + 1):
+        designs.append([season, season + 1, *range(1, min(max_lag, season - 1) + 1)])
+    return designs
 
 
 def fit_ar(train: np.ndarray, max_lag: int,
-           trends: Sequence[str] = ("n", "c", "ct")) -> ArFit:
-    """AR(p), 0 <= p <= max_lag, and its deterministic terms chosen by AIC, then fitted by OLS.
+           trends: Sequence[str] = ("n", "c", "ct"), *, season: int | None = None) -> ArFit:
+    """AR(p), 0 <= p <= max_lag, and its deterministic terms chosen by AIC, then fitted by OLS;
+    with ``season``, also lags 1..p plus s and s + 1.
 
-    All candidates are compared on the same rows (the first ``max_lag`` are held back) so
-    their AICs are comparable; one QR decomposition per trend gives every nested order's
-    residual sum of squares, so even a few hundred lags cost a fraction of a second.
+    All candidates are compared on the same rows (the first ``max(max_lag, s + 1)`` are held
+    back) so their AICs are comparable; one QR decomposition per trend and lag design gives
+    every nested order's residual sum of squares, so even a few hundred lags cost a fraction
+    of a second.
     """
     from statsmodels.tsa.ar_model import AutoReg
 
@@ -114,46 +212,75 @@ def fit_ar(train: np.ndarray, max_lag: int,
     n = len(y)
     if max_lag < 1 or n - max_lag < 2 * max_lag + 4:
         raise ValueError(f"{n} training rows are too few for an AR search up to lag {max_lag}")
-    rows = np.arange(max_lag, n)
+    designs = _ar_designs(max_lag, season, n)
+    hold = max(max(design) for design in designs)
+    rows = np.arange(hold, n)
     target = y[rows]
-    lagged = np.column_stack([y[rows - i] for i in range(1, max_lag + 1)])
-    best: tuple[float, int, str] | None = None
+    best: tuple[float, list[int], str] | None = None
     for trend in trends:
         deterministic = {
             "n": np.empty((len(rows), 0)),
             "c": np.ones((len(rows), 1)),
             "ct": np.column_stack([np.ones(len(rows)), rows + 1.0]),
         }[trend]
-        design = np.column_stack([deterministic, lagged])
-        q, r = np.linalg.qr(design)
-        diagonal = np.abs(np.diag(r))
-        if diagonal.min() <= 1e-9 * max(diagonal.max(), 1e-300):
-            raise ValueError("the AR design is rank deficient (a constant or collinear series)")
-        explained = np.cumsum((q.T @ target) ** 2)
-        total = float(target @ target)
-        k_det = deterministic.shape[1]
-        for p in range(max_lag + 1):
-            k = k_det + p
-            if k == 0:
-                continue
-            rss = max(total - float(explained[k - 1]), 1e-300)
-            aic = len(rows) * np.log(rss / len(rows)) + 2.0 * (k + 1)
-            if best is None or aic < best[0]:
-                best = (float(aic), p, trend)
+        for design in designs:
+            seasonal = design[0] != 1
+            lagged = np.column_stack([y[rows - lag] for lag in design])
+            for aic, used in _nested_aics(np.column_stack([deterministic, lagged]), target,
+                                          deterministic.shape[1], design):
+                if seasonal and len(used) < 2:
+                    continue
+                if best is None or aic < best[0]:
+                    best = (aic, used, trend)
     if best is None:
         raise ValueError("no AR candidate could be evaluated")
-    aic, p, trend = best
-    results = AutoReg(y, lags=p, trend=trend).fit()
+    aic, used, trend = best
+    seasonal_lags = tuple(used[:2]) if used and used[0] != 1 else ()
+    p = len(used) - len(seasonal_lags)
+    used = sorted(used)
+    lags: int | list[int] = used if seasonal_lags else p
+    results = AutoReg(y, lags=lags, trend=trend).fit()
     params = np.asarray(results.params, dtype=np.float64)
     if not np.all(np.isfinite(params)):
         raise ValueError("AR estimates are not finite")
-    return ArFit(lags=p, trend=trend, params=params, criterion=aic)
+    return ArFit(lags=p, trend=trend, params=params, criterion=aic, seasonal_lags=seasonal_lags)
+
+
+def _nested_aics(design: np.ndarray, target: np.ndarray, k_det: int,
+                 lags: list[int]) -> Iterator[tuple[float, list[int]]]:
+    """AIC of every model made of the first k columns (deterministic terms always in)."""
+    q, r = np.linalg.qr(design)
+    diagonal = np.abs(np.diag(r))
+    if diagonal.min() <= 1e-9 * max(diagonal.max(), 1e-300):
+        raise ValueError("the AR design is rank deficient (a constant or collinear series)")
+    explained = np.cumsum((q.T @ target) ** 2)
+    total = float(target @ target)
+    n = len(target)
+    for p in range(len(lags) + 1):
+        k = k_det + p
+        if k == 0:
+            continue
+        rss = max(total - float(explained[k - 1]), 1e-300)
+        yield float(n * np.log(rss / n) + 2.0 * (k + 1)), lags[:p]
 
 
 def _ar_max_lag(n: int, season: int | None) -> int:
     """Two seasons of lags (12 without a season), at most a quarter of the training rows."""
     wanted = 2 * season if season and season > 1 else 12
     return int(min(wanted, n // 4))
+
+
+def fit_ar_on(series: np.ndarray, stop: int, transform: str = "none",
+              season: int | None = None) -> ArFit:
+    """The AIC-chosen AR of ``series[:stop]`` under one transform (AICs compare within it)."""
+    kind = transform
+    values = _transform(np.asarray(series, dtype=np.float64)[:stop], kind, season)
+    z = values.forward()[values.lost_rows:]
+    max_lag = _ar_max_lag(len(z), season)
+    if max_lag < 1:
+        raise ValueError(f"{len(z)} training rows are too few for an AR model")
+    fit = fit_ar(z, max_lag, season=season)
+    return replace(fit, transform=kind, season=season, origin=values.lost_rows, label="")
 
 
 # -------------------------------------------------------------------------------------- ETS
@@ -291,6 +418,19 @@ class SarimaFit(_Fitted):
         if self.trend == "c":
             name += " with drift" if d + big_d else " with constant"
         self.label = self.label or (name + (" on log" if self.log else ""))
+
+    @property
+    def variant(self) -> str:
+        return "log" if self.log else "none"
+
+    @property
+    def uses_log(self) -> bool:
+        return self.log
+
+    def refit(self, series: np.ndarray, stop: int) -> SarimaFit:
+        """The same orders, trend and log, estimated on ``series[:stop]`` (its latest rows)."""
+        train = np.asarray(series, dtype=np.float64)[:stop][-_SARIMA_MAX_FIT_ROWS:]
+        return fit_sarima(train, self.order, self.seasonal_order, log=self.log, trend=self.trend)
 
     def forecast(self, series: np.ndarray, target_rows: np.ndarray, horizon: int) -> np.ndarray:
         """H-step forecasts from each origin: the Kalman filter runs once over the actual history
@@ -436,6 +576,17 @@ class _Search:
             raise ValueError(f"none of {self.tried} candidates fitted ({'; '.join(reasons)})")
         return min(self.fitted, key=lambda model: model.criterion)
 
+    def best_per_variant(self) -> list[_Fitted]:
+        """The lowest-criterion model of each variant, in the order variants were first tried
+        (criteria only compare models fitted to the same numbers)."""
+        self.best()  # raises when nothing fitted
+        winners: dict[str, _Fitted] = {}
+        for model in self.fitted:
+            held = winners.get(model.variant)
+            if held is None or model.criterion < held.criterion:
+                winners[model.variant] = model
+        return list(winners.values())
+
     def notes(self) -> list[str]:
         notes = []
         if self.skipped_for_time:
@@ -452,14 +603,69 @@ def _one_line(exc: BaseException) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
-def _choose_ar(train: np.ndarray, season: int | None,
-               deadline: float) -> tuple[_Fitted, list[str]]:
-    max_lag = _ar_max_lag(len(train), season)
-    if max_lag < 1:
-        raise ValueError(f"{len(train)} training rows are too few for an AR model")
+@dataclass(frozen=True)
+class _Rows:
+    """The series and where its parts start: validation rows pick, every row before the test
+    estimates the winner."""
+
+    y: np.ndarray
+    validation_start: int
+    fit_stop: int
+    horizon: int
+    season: int | None
+    transform: str  # the sweep's data.transform
+
+    @property
+    def train(self) -> np.ndarray:
+        return self.y[:self.validation_start]
+
+    @property
+    def positive(self) -> bool:
+        return bool(np.all(self.y[:self.fit_stop] > 0))
+
+
+def _pick(method: str, search: _Search, rows: _Rows) -> tuple[_Fitted, list[str]]:
+    """Each variant's best by its criterion on the training rows; among those the lowest
+    validation RMSE (median or bias-adjusted for a log model); the winner re-estimated on
+    every row before the test split."""
+    candidates = [(m, m.uses_log, m.first_origin) for m in search.best_per_variant()]
+    chosen = holdout.choose(candidates, rows.y, (rows.validation_start, rows.fit_stop),
+                            rows.horizon)
+    model: _Fitted = chosen.model  # type: ignore[assignment]
+    notes: list[str] = []
+    try:
+        with _quiet_statsmodels() as caught:
+            refitted = model.refit(rows.y, rows.fit_stop)
+        if not _converged(caught):
+            raise ValueError("the re-estimation did not converge")
+        model = refitted
+    except Exception as exc:  # keep the training-row estimates; the forecasts stay honest
+        notes.append(f"{method}: {model.label} keeps its training-row estimates ({_one_line(exc)})")
+    if chosen.factors is not None:
+        factors = holdout.smearing_factors(model, rows.y, model.first_origin, rows.fit_stop,
+                                           rows.horizon)
+        model = _Adjusted(model, factors)
+    return model, notes
+
+
+def _ar_variants(rows: _Rows) -> list[str]:
+    """The raw series; its log when positive; the sweep's own transform when it differs."""
+    variants = ["none"]
+    if rows.positive:
+        variants.append("log")
+    user = rows.transform
+    if user not in variants and (rows.positive or not user.startswith("log")) and (
+            rows.season or "seasonal" not in user):
+        variants.append(user)
+    return variants
+
+
+def _choose_ar(rows: _Rows, deadline: float) -> tuple[_Fitted, list[str]]:
     search = _Search("ar", deadline)
-    search.run([lambda: fit_ar(train, max_lag)])
-    return search.best(), search.notes()
+    search.run([_bind(fit_ar_on, rows.y, rows.validation_start, kind, rows.season)
+                for kind in _ar_variants(rows)])
+    model, notes = _pick("ar", search, rows)
+    return model, search.notes() + notes
 
 
 def _choose_ets(train: np.ndarray, season: int | None,
@@ -475,39 +681,57 @@ def _choose_ets(train: np.ndarray, season: int | None,
     return search.best(), notes
 
 
-def _choose_sarima(train: np.ndarray, season: int | None, deadline: float,
+def _seasonal_possible(n: int, season: int | None, budget_s: float) -> tuple[bool, list[str]]:
+    """A seasonal SARIMA needs three seasons of rows and a state small enough to fit in time."""
+    if not (season and season > 1):
+        return False, []
+    states = _sarima_states(*_SEASONAL_ORDERS[0], season)
+    estimate = _SARIMA_SECONDS_PER_UNIT * n * states**3
+    if n < 3 * season + 2:
+        return False, [f"sarima: no seasonal model ({n} training rows are fewer than three "
+                       f"seasons of {season}); a non-seasonal ARIMA instead"]
+    if estimate > budget_s / 4:
+        return False, [f"sarima: no seasonal model (season {season} needs {states} states, "
+                       f"about {estimate:.0f} s per fit); a non-seasonal ARIMA instead"]
+    return True, []
+
+
+def _sarima_candidates(train: np.ndarray, season: int | None, seasonal: bool,
+                       positive: bool) -> list[Callable[[], _Fitted]]:
+    """The airline model on log first (kept when the budget runs out), on the raw series next;
+    the seasonal neighbours on log (raw when not positive). Without a season, a small ARIMA
+    search on the raw series and, for a positive one, on its log, taken in turns."""
+    if seasonal and season is not None:
+        first, *rest = [(order, (*seas, season)) for order, seas in _SEASONAL_ORDERS]
+        runs = [_bind(fit_sarima, train, *first, log=positive)]
+        if positive:
+            runs.append(_bind(fit_sarima, train, *first, log=False))
+        return runs + [_bind(fit_sarima, train, *spec, log=positive) for spec in rest]
+    if len(train) < 20:
+        raise ValueError(f"{len(train)} training rows are too few for an ARIMA")
+    per_scale = []
+    for log in ([False, True] if positive else [False]):
+        values = np.log(train) if log else train
+        with _quiet_statsmodels():
+            d = _differencing_order(values)
+        per_scale.append([_bind(fit_sarima, train, (p, d, q), trend=trend, log=log)
+                          for p, q, trend in _NONSEASONAL_ORDERS[d]])
+    return [run for turn in zip(*per_scale, strict=True) for run in turn]
+
+
+def _choose_sarima(rows: _Rows, deadline: float,
                    budget_s: float) -> tuple[_Fitted, list[str]]:
     notes: list[str] = []
+    train = rows.train
     if len(train) > _SARIMA_MAX_FIT_ROWS:
         notes.append(f"sarima: parameters estimated on the last {_SARIMA_MAX_FIT_ROWS} of "
                      f"{len(train)} training rows")
         train = train[-_SARIMA_MAX_FIT_ROWS:]
-    n = len(train)
-    positive = bool(np.all(train > 0))
-    seasonal = bool(season and season > 1)
-    if seasonal and season is not None:
-        states = _sarima_states(*_SEASONAL_ORDERS[0], season)
-        estimate = _SARIMA_SECONDS_PER_UNIT * n * states**3
-        if n < 3 * season + 2:
-            notes.append(f"sarima: no seasonal model ({n} training rows are fewer than three "
-                         f"seasons of {season}); a non-seasonal ARIMA instead")
-            seasonal = False
-        elif estimate > budget_s / 4:
-            notes.append(f"sarima: no seasonal model (season {season} needs {states} states, "
-                         f"about {estimate:.0f} s per fit); a non-seasonal ARIMA instead")
-            seasonal = False
+    seasonal, why = _seasonal_possible(len(train), rows.season, budget_s)
     search = _Search("sarima", deadline)
-    if seasonal and season is not None:
-        search.run([_bind(fit_sarima, train, order, (*seas, season), log=positive)
-                    for order, seas in _SEASONAL_ORDERS])
-    else:
-        if n < 20:
-            raise ValueError(f"{n} training rows are too few for an ARIMA")
-        with _quiet_statsmodels():
-            d = _differencing_order(train)
-        search.run([_bind(fit_sarima, train, (p, d, q), trend=trend)
-                    for p, q, trend in _NONSEASONAL_ORDERS[d]])
-    return search.best(), notes + search.notes()
+    search.run(_sarima_candidates(train, rows.season, seasonal, rows.positive))
+    model, pick_notes = _pick("sarima", search, rows)
+    return model, notes + why + search.notes() + pick_notes
 
 
 def _bind(function: Callable[..., _Fitted], *args: Any, **kwargs: Any) -> Callable[[], _Fitted]:
@@ -516,15 +740,19 @@ def _bind(function: Callable[..., _Fitted], *args: Any, **kwargs: Any) -> Callab
 
 def classical_forecasts(series: np.ndarray, fit_stop: int, target_rows: np.ndarray, horizon: int,
                         season: int | None, *, budget_s: float = 60.0,
+                        validation_start: int | None = None, transform: str = "none",
                         ) -> tuple[list[ClassicalForecast], list[str]]:
     """Fit AR, ETS and SARIMA on ``series[:fit_stop]`` and forecast every window.
 
     Window i forecasts rows ``target_rows[i] .. target_rows[i] + horizon - 1`` from the actual
-    history ``series[:target_rows[i]]`` with the parameters fixed at their training estimates,
-    as the network is scored. Returns the forecasts that could be made, plus one-line notes for
-    each method that was skipped or capped and why: a baseline must never sink a sweep, so
-    failures become notes and statsmodels' warnings stay off the console. ``budget_s`` bounds
-    the order searches (the first candidate of each method is always fitted).
+    history ``series[:target_rows[i]]`` with the parameters fixed at their estimates from the
+    rows before ``fit_stop``, as the network is scored. AR and SARIMA variants (raw, log, the
+    sweep's ``transform``) are chosen between on rows ``validation_start .. fit_stop - 1`` (the
+    sweep's validation split; the last fifth of the rows before ``fit_stop`` when None).
+    Returns the forecasts that could be made, plus one-line notes for each method that was
+    skipped or capped and why: a baseline must never sink a sweep, so failures become notes
+    and statsmodels' warnings stay off the console. ``budget_s`` bounds the order searches (the
+    first candidate of each method is always fitted).
     """
     y = np.asarray(series, dtype=np.float64).reshape(-1)
     rows = np.asarray(target_rows, dtype=np.int64).reshape(-1)
@@ -532,8 +760,13 @@ def classical_forecasts(series: np.ndarray, fit_stop: int, target_rows: np.ndarr
         raise ValueError("need at least one window and a horizon >= 1")
     if not 0 < fit_stop <= len(y) or rows.min() < 1 or rows.max() > len(y):
         raise ValueError("fit_stop and target_rows must lie inside the series")
+    if validation_start is None:
+        validation_start = fit_stop - max(horizon, fit_stop // 5)
+    if not 0 < validation_start <= fit_stop:
+        raise ValueError("validation_start must lie inside the rows before fit_stop")
     train = y[:fit_stop]
     season = int(season) if season and season > 1 else None
+    parts = _Rows(y, validation_start, fit_stop, horizon, season, transform)
     deadline = time.monotonic() + budget_s
     forecasts: list[ClassicalForecast] = []
     notes: list[str] = []
@@ -541,9 +774,9 @@ def classical_forecasts(series: np.ndarray, fit_stop: int, target_rows: np.ndarr
         return [], [f"{method}: skipped (the series has missing or infinite values)"
                     for method in METHODS]
     choosers: dict[str, Callable[[], tuple[_Fitted, list[str]]]] = {
-        "ar": lambda: _choose_ar(train, season, deadline),
+        "ar": lambda: _choose_ar(parts, deadline),
         "ets": lambda: _choose_ets(train, season, deadline),
-        "sarima": lambda: _choose_sarima(train, season, deadline, budget_s),
+        "sarima": lambda: _choose_sarima(parts, deadline, budget_s),
     }
     for method in METHODS:
         start = time.perf_counter()

@@ -20,6 +20,7 @@ from lstm_automl.data.classical import (
     METHODS,
     classical_forecasts,
     fit_ar,
+    fit_ar_on,
     fit_ets,
     fit_sarima,
 )
@@ -253,3 +254,92 @@ def test_import_is_cheap() -> None:
             "('statsmodels', 'tensorflow', 'keras', 'jax', 'mlflow', 'pandas')]; "
             "print(heavy); assert not heavy")
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+# ------------------------------------------- variants chosen on validation, never on test
+
+
+def _growth(n: int = 120, seed: int = 1) -> np.ndarray:
+    """Multiplicative growth: 4 % a step with AR(1) noise on the log scale."""
+    rng = np.random.default_rng(seed)
+    noise = np.zeros(n)
+    for t in range(1, n):
+        noise[t] = 0.6 * noise[t - 1] + rng.normal(0, 0.08)
+    return 10 * np.exp(0.04 * np.arange(n) + noise)
+
+
+def _seasonal_ar(n: int = 60, seed: int = 0) -> np.ndarray:
+    """y[t] = 0.95 y[t - 12] + noise: everything is in the seasonal lag."""
+    rng = np.random.default_rng(seed)
+    y = np.zeros(n)
+    y[:12] = rng.normal(0, 3, 12)
+    for t in range(12, n):
+        y[t] = 0.95 * y[t - 12] + rng.normal(0, 0.5)
+    return y
+
+
+def _test_rmse(fit, series: np.ndarray, rows: np.ndarray) -> float:
+    return forecast_metrics(series[rows], fit.forecast(series, rows, 1)[:, 0])["rmse"]
+
+
+def test_ar_on_log_beats_ar_on_raw_and_is_chosen() -> None:
+    series, rows = _growth(), np.arange(100, 120)
+    forecasts, notes = classical_forecasts(series, 100, rows, 1, None, validation_start=80)
+    chosen = {f.name: f for f in forecasts}["ar"]
+    assert chosen.label.endswith("on log"), (chosen.label, notes)
+    raw = fit_ar_on(series, 80).refit(series, 100)
+    assert raw.label.startswith("AR(") and "log" not in raw.label
+    chosen_rmse = forecast_metrics(series[rows], chosen.predictions[:, 0])["rmse"]
+    assert chosen_rmse < 0.9 * _test_rmse(raw, series, rows)
+
+
+def test_ar_with_the_seasonal_lags_is_chosen_when_the_order_search_cannot_reach_them() -> None:
+    series, rows = _seasonal_ar(), np.arange(50, 60)
+    forecasts, notes = classical_forecasts(series, 50, rows, 1, 12, validation_start=40)
+    chosen = {f.name: f for f in forecasts}["ar"]
+    assert "+ lags 12, 13" in chosen.label, (chosen.label, notes)
+    plain = fit_ar_on(series, 40).refit(series, 50)  # no season: lags up to 10 only
+    assert max(plain.lag_list) < 12
+    chosen_rmse = forecast_metrics(series[rows], chosen.predictions[:, 0])["rmse"]
+    assert chosen_rmse < 0.5 * _test_rmse(plain, series, rows)
+
+
+def test_seasonal_lags_forecast_as_statsmodels_does() -> None:
+    from statsmodels.tsa.ar_model import AutoReg
+
+    series = _seasonal_ar(n=80)
+    fit = fit_ar_on(series, 60, "none", 12)
+    assert fit.seasonal_lags == (12, 13)
+    full = AutoReg(series, lags=fit.lag_list, trend=fit.trend)
+    rows = np.array([60, 66, 75])
+    expected = np.stack([full.predict(fit.params, start=row, end=row + 4, dynamic=True)
+                         for row in rows])
+    np.testing.assert_allclose(fit.forecast(series, rows, 5), expected, rtol=1e-9)
+
+
+@pytest.mark.parametrize(("make", "season"), [(_growth, None), (_quarterly, 4)])
+def test_the_test_rows_never_change_which_configuration_is_chosen(make, season) -> None:
+    series = make()
+    fit_stop = len(series) - 16
+    rows = np.arange(fit_stop, len(series))
+    kwargs = {"validation_start": fit_stop - 16, "transform": "log"}
+    forecasts, _ = classical_forecasts(series, fit_stop, rows, 1, season, **kwargs)
+    garbage = series.copy()
+    garbage[fit_stop:] = np.random.default_rng(5).uniform(1.0, 1e4, len(rows))
+    again, _ = classical_forecasts(garbage, fit_stop, rows, 1, season, **kwargs)
+    assert [f.label for f in again] == [f.label for f in forecasts]
+    for before, after in zip(forecasts, again, strict=True):  # window 0 sees no test row
+        np.testing.assert_allclose(after.predictions[0], before.predictions[0], rtol=1e-9)
+
+
+def test_the_verdict_names_the_log_model() -> None:
+    from lstm_automl.results.verdict import judge
+
+    series, rows = _growth(), np.arange(100, 120)
+    forecasts, _ = classical_forecasts(series, 100, rows, 1, None, validation_start=80)
+    metrics = {f.name: forecast_metrics(series[rows], f.predictions[:, 0]) for f in forecasts}
+    labels = {f.name: f.label for f in forecasts}
+    verdict = judge({"rmse": 1e9}, metrics, "rmse", False, labels)
+    assert verdict.baseline in labels and labels[verdict.baseline].count(" on log") == 1
+    assert f"{verdict.baseline} ({labels[verdict.baseline]})" in verdict.sentence()
+    assert "on log" in verdict.named
