@@ -14,8 +14,8 @@ from lstm_automl.cli import main
 @pytest.mark.parametrize("sweep, expected", [
     ("quickstart.yaml", ["train_range: 1949-01..1956-12", "baseline seasonal_naive",
                          "test window 0: 1956-12..1958-12 -> 1959-01",
-                         "baseline sarima (SARIMA(0,1,1)(0,1,1)12 on log) on the test split: "
-                         "rmse 15.28", "<- strongest"]),
+                         "baseline sarima (SARIMA(0,1,1)(0,1,1)12 on log, bias-adjusted) on the "
+                         "test split: rmse 15.33", "<- strongest"]),
     ("japanese_vowels.yaml", ["padded, masked", "test: 370 sequences", "baseline majority"]),
     ("adding_problem.yaml", ["baseline mean", "100 steps x 2 features"]),
 ])
