@@ -343,3 +343,16 @@ def test_the_verdict_names_the_log_model() -> None:
     assert verdict.baseline in labels and labels[verdict.baseline].count(" on log") == 1
     assert f"{verdict.baseline} ({labels[verdict.baseline]})" in verdict.sentence()
     assert "on log" in verdict.named
+
+
+def test_a_spent_budget_still_fits_one_candidate_per_family_and_says_so() -> None:
+    series = _quarterly()
+    rows = np.arange(64, 80)
+    forecasts, notes = classical_forecasts(series, 64, rows, 1, 4, budget_s=0.0,
+                                           validation_start=52, transform="log")
+    assert [f.name for f in forecasts] == list(METHODS), notes
+    labels = {f.name: f.label for f in forecasts}
+    for method in ("ar", "sarima"):  # the first candidate: on the raw series
+        assert " on " not in labels[method], labels
+    for method in ("ar", "ets", "sarima"):
+        assert any(n.startswith(f"{method}: search capped by the time budget") for n in notes)
