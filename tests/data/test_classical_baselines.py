@@ -356,3 +356,20 @@ def test_a_spent_budget_still_fits_one_candidate_per_family_and_says_so() -> Non
         assert " on " not in labels[method], labels
     for method in ("ar", "ets", "sarima"):
         assert any(n.startswith(f"{method}: search capped by the time budget") for n in notes)
+
+
+def test_ar_on_log_differences_is_integrated_back_from_the_last_observed_level(
+        airline: np.ndarray) -> None:
+    from statsmodels.tsa.ar_model import AutoReg
+
+    fit = fit_ar_on(airline, 120, "log_diff", 12)
+    assert fit.label.endswith(" on log differences") and fit.origin == 1
+    changes = np.diff(np.log(airline))  # changes[i] is the change into row i + 1
+    full = AutoReg(changes, lags=fit.lag_list if fit.seasonal_lags else fit.lags,
+                   trend=fit.trend)
+    rows = np.array([120, 131])
+    expected = []
+    for row in rows:  # forecast the changes into rows row .. row + 3, then add them up
+        steps = full.predict(fit.params, start=row - 1, end=row + 2, dynamic=True)
+        expected.append(np.exp(np.log(airline[row - 1]) + np.cumsum(steps)))
+    np.testing.assert_allclose(fit.forecast(airline, rows, 4), np.stack(expected), rtol=1e-9)
