@@ -1,30 +1,28 @@
 """Strong classical forecasting baselines (AR, ETS, SARIMA) scored exactly as the network is.
 
 A recurrent network is only worth its training cost if it beats what a statistician would fit
-in a minute, so every forecasting sweep is compared with three classical families:
+in a minute, so every forecasting sweep is compared with classical models. Each entry below is
+its own baseline; the verdict (``results/verdict.py``) names the one strongest on the test
+split, so an added entry can only raise the bar, never lower it:
 
-* ``ar``: AR(p), with lags 1..p or lags 1..p plus the season's s and s + 1, and its
-  deterministic terms; on the raw series, on its log (a positive series) and on the sweep's own
-  ``data.transform`` (differences are integrated back);
+* ``ar``: AR(p), lags 1..p, and its deterministic terms chosen by AIC, on the raw series;
+* ``ar_seasonal``: the same with the season's lags s and s + 1 added (a season is set);
+* ``ar_log``: AR on the log of a positive series, plain or seasonal lags by AIC;
+* ``ar_transform``: AR on the sweep's own ``data.transform`` when it is neither raw nor log
+  (differences are integrated back);
 * ``ets``: exponential smoothing (Holt-Winters) with trend and season chosen by AICc;
-* ``sarima``: the airline model SARIMA(0,1,1)(0,1,1)s on log and raw, and a few neighbours;
-  without a usable season a small ARIMA search on the raw series and on its log.
+* ``sarima``: the airline model SARIMA(0,1,1)(0,1,1)s (on log for a positive series) and a few
+  neighbours chosen by AIC; without a usable season a small ARIMA search on the raw series;
+* ``sarima_raw``: the airline model on a positive series itself (``sarima`` is on its log);
+* ``sarima_log``: without a usable season, the ARIMA search on the log of a positive series.
 
-How each family's configuration is chosen, never looking at the test split:
-
-1. Within one variant (the same numbers: raw, log, log differences, ...) the order is chosen
-   by AIC (AICc for ETS), where criteria are comparable. AR and SARIMA fit their candidates on
-   the training rows (before ``validation_start``); ETS, whose candidates are all on the raw
-   series, on every row before the test split.
-2. Between variants, criteria are not comparable, so the validation rows decide
-   (``holdout.py``): the lowest RMSE of the forecasts from every validation origin; for a log
-   model also whether its median forecast ``exp(mean)`` or a smearing-adjusted mean forecast
-   measures better there (the label then says "bias-adjusted").
-3. The family winner is re-estimated with the same configuration on every row before the test
-   split, as the network may be refit on train + validation.
-
-The verdict (``results/verdict.py``) then names the family winner that is strongest on the
-test split: that comparison is the verdict, not a choice of configuration.
+Within an entry the configuration is chosen without the test split: orders, lags and trends
+by AIC on every row before the test (as the network may be refit on train + validation). A log
+model's back-transformed forecast ``exp(mean)`` is a median; for ``ar_log``, ``ar_transform``
+and ``sarima_log`` the smearing-adjusted mean replaces it ("bias-adjusted" in the label) when
+the same configuration estimated on the training rows alone forecasts the validation rows
+better that way (``holdout.py``). ``sarima`` keeps its median forecast, as the published
+airline-model results do.
 
 Parameters are then held fixed: each window is forecast from its own origin with the actual
 history before that origin, as the network is scored (one-step-ahead for horizon 1, H steps
@@ -41,6 +39,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -48,7 +47,9 @@ import numpy as np
 from lstm_automl.data import holdout
 from lstm_automl.data.transforms import TargetTransform
 
-METHODS = ("ar", "ets", "sarima")
+METHODS = ("ar", "ets", "sarima")  # always tried; the other entries where the data allow
+ENTRIES = ("ar", "ar_seasonal", "ar_log", "ar_transform", "ets", "sarima", "sarima_raw",
+           "sarima_log")  # every baseline entry, in the order they are fitted and shown
 
 # A state-space SARIMA costs about n * k_states**3 floating-point steps per likelihood
 # evaluation and a fit takes a few hundred evaluations; measured on 2 shared cores:
@@ -61,7 +62,7 @@ _SARIMA_MAX_FIT_ROWS = 5000  # parameters of a long series are estimated on its 
 class ClassicalForecast:
     """One classical method's forecasts of every window, in original units."""
 
-    name: str  # "ar", "ets", "sarima"
+    name: str  # the entry: "ar", "ar_log", "ets", "sarima", ... (see ``_entries``)
     label: str  # what was chosen, for people: "AR(9)", "ETS(A,Ad,M)", "SARIMA(...)12 on log"
     predictions: np.ndarray  # (n_windows, horizon), original units
     seconds: float
@@ -75,11 +76,6 @@ class _Fitted:
 
     def forecast(self, series: np.ndarray, target_rows: np.ndarray, horizon: int) -> np.ndarray:
         raise NotImplementedError
-
-    @property
-    def variant(self) -> str:
-        """The numbers the model is fitted to ("none", "log", ...): criteria compare within one."""
-        return "none"
 
     @property
     def uses_log(self) -> bool:
@@ -141,10 +137,6 @@ class ArFit(_Fitted):
         return [*range(1, self.lags + 1), *self.seasonal_lags]
 
     @property
-    def variant(self) -> str:
-        return self.transform
-
-    @property
     def uses_log(self) -> bool:
         return self.transform.startswith("log")
 
@@ -200,20 +192,25 @@ def _transform(values: np.ndarray, kind: str, season: int | None,
     return TargetTransform.fit(kind, np.asarray(values, dtype=np.float64), season)
 
 
-def _ar_designs(max_lag: int, season: int | None, n: int) -> list[list[int]]:
-    """Lag columns in the order nested models take them: 1..max_lag, and (when the rows
-    allow it) s, s + 1, then 1..min(max_lag, s - 1), so that every nested model of the second
-    holds both seasonal lags."""
-    designs = [list(range(1, max_lag + 1))]
-    if season and season > 1 and n >= 3 * (season + 1):
+def _ar_designs(max_lag: int, season: int | None, n: int,
+               lags: str = "both") -> list[list[int]]:
+    """Lag columns in the order nested models take them: 1..max_lag (``lags`` "plain" or
+    "both"), and (``lags`` "seasonal" or "both", when the rows allow it) s, s + 1, then
+    1..min(max_lag, s - 1), so that every nested model of the second holds both seasonal lags."""
+    designs = [list(range(1, max_lag + 1))] if lags != "seasonal" else []
+    if lags != "plain" and season and season > 1 and n >= 3 * (season + 1):
         designs.append([season, season + 1, *range(1, min(max_lag, season - 1) + 1)])
+    if not designs:
+        raise ValueError(f"{n} rows are too few for an AR with the seasonal lags {season} and "
+                         f"{(season or 0) + 1}")
     return designs
 
 
 def fit_ar(train: np.ndarray, max_lag: int,
-           trends: Sequence[str] = ("n", "c", "ct"), *, season: int | None = None) -> ArFit:
+           trends: Sequence[str] = ("n", "c", "ct"), *, season: int | None = None,
+           lags: str = "both") -> ArFit:
     """AR(p), 0 <= p <= max_lag, and its deterministic terms chosen by AIC, then fitted by OLS;
-    with ``season``, also lags 1..p plus s and s + 1.
+    with ``season``, also lags 1..p plus s and s + 1 (``lags="seasonal"``: only those).
 
     All candidates are compared on the same rows (the first ``max(max_lag, s + 1)`` are held
     back) so their AICs are comparable; one QR decomposition per trend and lag design gives
@@ -226,7 +223,7 @@ def fit_ar(train: np.ndarray, max_lag: int,
     n = len(y)
     if max_lag < 1 or n - max_lag < 2 * max_lag + 4:
         raise ValueError(f"{n} training rows are too few for an AR search up to lag {max_lag}")
-    designs = _ar_designs(max_lag, season, n)
+    designs = _ar_designs(max_lag, season, n, lags)
     hold = max(max(design) for design in designs)
     rows = np.arange(hold, n)
     target = y[rows]
@@ -252,8 +249,8 @@ def fit_ar(train: np.ndarray, max_lag: int,
     seasonal_lags = tuple(used[:2]) if used and used[0] != 1 else ()
     p = len(used) - len(seasonal_lags)
     used = sorted(used)
-    lags: int | list[int] = used if seasonal_lags else p
-    results = AutoReg(y, lags=lags, trend=trend).fit()
+    columns: int | list[int] = used if seasonal_lags else p
+    results = AutoReg(y, lags=columns, trend=trend).fit()
     params = np.asarray(results.params, dtype=np.float64)
     if not np.all(np.isfinite(params)):
         raise ValueError("AR estimates are not finite")
@@ -285,15 +282,17 @@ def _ar_max_lag(n: int, season: int | None) -> int:
 
 
 def fit_ar_on(series: np.ndarray, stop: int, transform: str = "none",
-              season: int | None = None) -> ArFit:
-    """The AIC-chosen AR of ``series[:stop]`` under one transform (AICs compare within it)."""
+              season: int | None = None, lags: str = "both") -> ArFit:
+    """The AIC-chosen AR of ``series[:stop]`` under one transform (AICs compare within it).
+    ``lags``: "plain" (1..p only, up to two seasons: the ``ar`` entry), "seasonal" (lags
+    1..p plus s and s + 1 only) or "both" (AIC chooses)."""
     kind = transform
     values = _transform(np.asarray(series, dtype=np.float64)[:stop], kind, season)
     z = values.forward()[values.lost_rows:]
     max_lag = _ar_max_lag(len(z), season)
     if max_lag < 1:
         raise ValueError(f"{len(z)} training rows are too few for an AR model")
-    fit = fit_ar(z, max_lag, season=season)
+    fit = fit_ar(z, max_lag, season=season, lags=lags)
     return replace(fit, transform=kind, season=season, origin=values.lost_rows, label="")
 
 
@@ -432,10 +431,6 @@ class SarimaFit(_Fitted):
         if self.trend == "c":
             name += " with drift" if d + big_d else " with constant"
         self.label = self.label or (name + (" on log" if self.log else ""))
-
-    @property
-    def variant(self) -> str:
-        return "log" if self.log else "none"
 
     @property
     def uses_log(self) -> bool:
@@ -607,17 +602,6 @@ class _Search:
             raise ValueError(f"none of {self.tried} candidates fitted ({'; '.join(reasons)})")
         return min(self.fitted, key=lambda model: model.criterion)
 
-    def best_per_variant(self) -> list[_Fitted]:
-        """The lowest-criterion model of each variant, in the order variants were first tried
-        (criteria only compare models fitted to the same numbers)."""
-        self.best()  # raises when nothing fitted
-        winners: dict[str, _Fitted] = {}
-        for model in self.fitted:
-            held = winners.get(model.variant)
-            if held is None or model.criterion < held.criterion:
-                winners[model.variant] = model
-        return list(winners.values())
-
     def notes(self) -> list[str]:
         notes = []
         if self.skipped_for_time:
@@ -636,8 +620,8 @@ def _one_line(exc: BaseException) -> str:
 
 @dataclass(frozen=True)
 class _Rows:
-    """The series and where its parts start: validation rows pick, every row before the test
-    estimates the winner."""
+    """The series and where its parts start: every row before the test estimates a model, the
+    validation rows decide a log model's bias adjustment."""
 
     y: np.ndarray
     validation_start: int
@@ -647,56 +631,54 @@ class _Rows:
     transform: str  # the sweep's data.transform
 
     @property
-    def train(self) -> np.ndarray:
-        return self.y[:self.validation_start]
+    def before_test(self) -> np.ndarray:
+        return self.y[:self.fit_stop]
 
     @property
     def positive(self) -> bool:
         return bool(np.all(self.y[:self.fit_stop] > 0))
 
 
-def _pick(method: str, search: _Search, rows: _Rows) -> tuple[_Fitted, list[str]]:
-    """Each variant's best by its criterion on the training rows; among those the lowest
-    validation RMSE (median or bias-adjusted for a log model); the winner re-estimated on
-    every row before the test split."""
-    candidates = [(m, m.uses_log, m.first_origin) for m in search.best_per_variant()]
-    chosen = holdout.choose(candidates, rows.y, (rows.validation_start, rows.fit_stop),
-                            rows.horizon)
-    model: _Fitted = chosen.model  # type: ignore[assignment]
-    notes: list[str] = []
+def _median_or_mean(entry: str, model: _Fitted, rows: _Rows) -> tuple[_Fitted, list[str]]:
+    """A log model's median forecast, or its smearing-adjusted mean when that measures better
+    on the validation rows; the comparison uses the same configuration re-estimated on the
+    training rows only, so nothing after ``validation_start`` was fitted to."""
+    if not model.uses_log or rows.validation_start >= rows.fit_stop:
+        return model, []
     try:
         with _quiet_statsmodels() as caught:
-            refitted = model.refit(rows.y, rows.fit_stop)
+            early = model.refit(rows.y, rows.validation_start)
         if not _converged(caught):
-            raise ValueError("the re-estimation did not converge")
-        model = refitted
-    except Exception as exc:  # keep the training-row estimates; the forecasts stay honest
-        notes.append(f"{method}: {model.label} keeps its training-row estimates ({_one_line(exc)})")
-    if chosen.factors is not None:
+            raise ValueError("the estimate on the training rows did not converge")
+        chosen = holdout.choose([(early, True, early.first_origin)], rows.y,
+                                (rows.validation_start, rows.fit_stop), rows.horizon)
+        if chosen.factors is None:
+            return model, []
         factors = holdout.smearing_factors(model, rows.y, model.first_origin, rows.fit_stop,
                                            rows.horizon)
-        model = _Adjusted(model, factors)
-    return model, notes
+    except Exception as exc:  # the median forecast stays an honest baseline
+        return model, [f"{entry}: {model.label} kept as a median forecast ({_one_line(exc)})"]
+    return _Adjusted(model, factors), []
 
 
-def _ar_variants(rows: _Rows) -> list[str]:
-    """The raw series; its log when positive; the sweep's own transform when it differs."""
-    variants = ["none"]
-    if rows.positive:
-        variants.append("log")
-    user = rows.transform
-    if user not in variants and (rows.positive or not user.startswith("log")) and (
-            rows.season or "seasonal" not in user):
-        variants.append(user)
-    return variants
-
-
-def _choose_ar(rows: _Rows, deadline: float) -> tuple[_Fitted, list[str]]:
-    search = _Search("ar", deadline)
-    search.run([_bind(fit_ar_on, rows.y, rows.validation_start, kind, rows.season)
-                for kind in _ar_variants(rows)])
-    model, notes = _pick("ar", search, rows)
+def _ar_entry(entry: str, rows: _Rows, deadline: float, transform: str,
+              lags: str) -> tuple[_Fitted, list[str]]:
+    """One AR entry: the AIC-chosen lags and trend of one transform of the rows before the
+    test split; for a log transform, median or mean chosen on the validation rows."""
+    search = _Search(entry, deadline)
+    search.run([_bind(fit_ar_on, rows.y, rows.fit_stop, transform, rows.season, lags)])
+    model, notes = _median_or_mean(entry, search.best(), rows)
     return model, search.notes() + notes
+
+
+def _user_transform(rows: _Rows) -> str | None:
+    """The sweep's own transform when it is neither raw nor log and usable on these rows."""
+    user = rows.transform
+    if user in ("none", "log") or (user.startswith("log") and not rows.positive):
+        return None
+    if "seasonal" in user and not rows.season:
+        return None
+    return user
 
 
 def _choose_ets(train: np.ndarray, season: int | None,
@@ -727,63 +709,107 @@ def _seasonal_possible(n: int, season: int | None, budget_s: float) -> tuple[boo
     return True, []
 
 
-def _sarima_candidates(train: np.ndarray, season: int | None, seasonal: bool,
-                       positive: bool) -> list[Callable[[], _Fitted]]:
-    """The airline model on log first (kept when the budget runs out), on the raw series next;
-    the seasonal neighbours on log (raw when not positive). Without a season, a small ARIMA
-    search on the raw series and, for a positive one, on its log, taken in turns."""
-    if seasonal and season is not None:
-        first, *rest = [(order, (*seas, season)) for order, seas in _SEASONAL_ORDERS]
-        runs = [_bind(fit_sarima, train, *first, log=positive)]
-        if positive:
-            runs.append(_bind(fit_sarima, train, *first, log=False))
-        return runs + [_bind(fit_sarima, train, *spec, log=positive) for spec in rest]
+def _sarima_train(rows: _Rows) -> np.ndarray:
+    return rows.before_test[-_SARIMA_MAX_FIT_ROWS:]
+
+
+def _arima_search(train: np.ndarray, log: bool) -> list[Callable[[], _Fitted]]:
+    """The small non-seasonal ARIMA search, its differencing order from an ADF test."""
     if len(train) < 20:
         raise ValueError(f"{len(train)} training rows are too few for an ARIMA")
-    per_scale = []
-    for log in ([False, True] if positive else [False]):
-        values = np.log(train) if log else train
-        with _quiet_statsmodels():
-            d = _differencing_order(values)
-        per_scale.append([_bind(fit_sarima, train, (p, d, q), trend=trend, log=log)
-                          for p, q, trend in _NONSEASONAL_ORDERS[d]])
-    return [run for turn in zip(*per_scale, strict=True) for run in turn]
+    with _quiet_statsmodels():
+        d = _differencing_order(np.log(train) if log else train)
+    return [_bind(fit_sarima, train, (p, d, q), trend=trend, log=log)
+            for p, q, trend in _NONSEASONAL_ORDERS[d]]
 
 
-def _choose_sarima(rows: _Rows, deadline: float,
-                   budget_s: float) -> tuple[_Fitted, list[str]]:
-    notes: list[str] = []
-    train = rows.train
-    if len(train) > _SARIMA_MAX_FIT_ROWS:
-        notes.append(f"sarima: parameters estimated on the last {_SARIMA_MAX_FIT_ROWS} of "
-                     f"{len(train)} training rows")
-        train = train[-_SARIMA_MAX_FIT_ROWS:]
-    seasonal, why = _seasonal_possible(len(train), rows.season, budget_s)
+def _choose_sarima(rows: _Rows, deadline: float, seasonal: bool) -> tuple[_Fitted, list[str]]:
+    """The ``sarima`` entry: the airline model and its neighbours (on log for a positive
+    series), or the ARIMA search on the raw series, chosen by AIC."""
+    train = _sarima_train(rows)
     search = _Search("sarima", deadline)
-    search.run(_sarima_candidates(train, rows.season, seasonal, rows.positive))
-    model, pick_notes = _pick("sarima", search, rows)
-    return model, notes + why + search.notes() + pick_notes
+    if seasonal and rows.season is not None:
+        positive = bool(np.all(train > 0))
+        search.run([_bind(fit_sarima, train, order, (*seas, rows.season), log=positive)
+                    for order, seas in _SEASONAL_ORDERS])
+    else:
+        search.run(_arima_search(train, log=False))
+    return search.best(), search.notes()
+
+
+def _choose_sarima_raw(rows: _Rows, deadline: float) -> tuple[_Fitted, list[str]]:
+    """The ``sarima_raw`` entry: the airline model on the positive series itself."""
+    assert rows.season is not None
+    search = _Search("sarima_raw", deadline)
+    order, seasonal = _SEASONAL_ORDERS[0]
+    search.run([_bind(fit_sarima, _sarima_train(rows), order, (*seasonal, rows.season))])
+    return search.best(), search.notes()
+
+
+def _choose_sarima_log(rows: _Rows, deadline: float) -> tuple[_Fitted, list[str]]:
+    """The ``sarima_log`` entry: the ARIMA search on the log of a positive series."""
+    search = _Search("sarima_log", deadline)
+    search.run(_arima_search(_sarima_train(rows), log=True))
+    model, notes = _median_or_mean("sarima_log", search.best(), rows)
+    return model, search.notes() + notes
 
 
 def _bind(function: Callable[..., _Fitted], *args: Any, **kwargs: Any) -> Callable[[], _Fitted]:
     return lambda: function(*args, **kwargs)
 
 
+_Chooser = Callable[[], tuple[_Fitted, list[str]]]
+
+
+def _entries(rows: _Rows, deadline: float, budget_s: float) -> dict[str, _Chooser]:
+    """Every baseline entry these rows allow, in the order they are fitted and shown.
+    ``ar``, ``ets`` and ``sarima`` are always tried; each other entry is one more variant,
+    fitted once, so the strongest can only get stronger."""
+    ar_specs = {"ar": ("none", "plain")}
+    if rows.season and rows.fit_stop >= 3 * (rows.season + 1):
+        ar_specs["ar_seasonal"] = ("none", "seasonal")
+    if rows.positive:
+        ar_specs["ar_log"] = ("log", "both")
+    user = _user_transform(rows)
+    if user is not None:
+        ar_specs["ar_transform"] = (user, "both")
+    entries: dict[str, _Chooser] = {
+        entry: partial(_ar_entry, entry, rows, deadline, transform, lags)
+        for entry, (transform, lags) in ar_specs.items()}
+    entries["ets"] = lambda: _choose_ets(rows.before_test, rows.season, deadline)
+    why = []
+    if rows.fit_stop > _SARIMA_MAX_FIT_ROWS:
+        why.append(f"sarima: parameters estimated on the last {_SARIMA_MAX_FIT_ROWS} of "
+                   f"{rows.fit_stop} training rows")
+    seasonal, cannot = _seasonal_possible(len(_sarima_train(rows)), rows.season, budget_s)
+    entries["sarima"] = lambda: _with_notes(why + cannot, _choose_sarima(rows, deadline, seasonal))
+    if rows.positive and seasonal:
+        entries["sarima_raw"] = lambda: _choose_sarima_raw(rows, deadline)
+    elif rows.positive:
+        entries["sarima_log"] = lambda: _choose_sarima_log(rows, deadline)
+    return entries
+
+
+def _with_notes(notes: list[str], chosen: tuple[_Fitted, list[str]]) -> tuple[_Fitted, list[str]]:
+    return chosen[0], notes + chosen[1]
+
+
 def classical_forecasts(series: np.ndarray, fit_stop: int, target_rows: np.ndarray, horizon: int,
                         season: int | None, *, budget_s: float = 60.0,
                         validation_start: int | None = None, transform: str = "none",
                         ) -> tuple[list[ClassicalForecast], list[str]]:
-    """Fit AR, ETS and SARIMA on ``series[:fit_stop]`` and forecast every window.
+    """Fit every baseline entry on ``series[:fit_stop]`` and forecast every window.
 
     Window i forecasts rows ``target_rows[i] .. target_rows[i] + horizon - 1`` from the actual
     history ``series[:target_rows[i]]`` with the parameters fixed at their estimates from the
-    rows before ``fit_stop``, as the network is scored. AR and SARIMA variants (raw, log, the
-    sweep's ``transform``) are chosen between on rows ``validation_start .. fit_stop - 1`` (the
-    sweep's validation split; the last fifth of the rows before ``fit_stop`` when None).
-    Returns the forecasts that could be made, plus one-line notes for each method that was
+    rows before ``fit_stop``, as the network is scored. A log model's median or mean forecast
+    is chosen on rows ``validation_start .. fit_stop - 1`` (the sweep's validation split; the
+    last fifth of the rows before ``fit_stop`` when None); ``transform`` (the sweep's
+    ``data.transform``) adds the ``ar_transform`` entry.
+    Returns the forecasts that could be made, plus one-line notes for each entry that was
     skipped or capped and why: a baseline must never sink a sweep, so failures become notes
     and statsmodels' warnings stay off the console. ``budget_s`` bounds the order searches (the
-    first candidate of each method is always fitted).
+    first candidate of each entry is always fitted).
     """
     y = np.asarray(series, dtype=np.float64).reshape(-1)
     rows = np.asarray(target_rows, dtype=np.int64).reshape(-1)
@@ -795,33 +821,28 @@ def classical_forecasts(series: np.ndarray, fit_stop: int, target_rows: np.ndarr
         validation_start = fit_stop - max(horizon, fit_stop // 5)
     if not 0 < validation_start <= fit_stop:
         raise ValueError("validation_start must lie inside the rows before fit_stop")
-    train = y[:fit_stop]
     season = int(season) if season and season > 1 else None
-    parts = _Rows(y, validation_start, fit_stop, horizon, season, transform)
-    deadline = time.monotonic() + budget_s
-    forecasts: list[ClassicalForecast] = []
-    notes: list[str] = []
     if not np.all(np.isfinite(y[:max(fit_stop, int(rows.max()))])):
         return [], [f"{method}: skipped (the series has missing or infinite values)"
                     for method in METHODS]
-    choosers: dict[str, Callable[[], tuple[_Fitted, list[str]]]] = {
-        "ar": lambda: _choose_ar(parts, deadline),
-        "ets": lambda: _choose_ets(train, season, deadline),
-        "sarima": lambda: _choose_sarima(parts, deadline, budget_s),
-    }
-    for method in METHODS:
+    parts = _Rows(y, validation_start, fit_stop, horizon, season, transform)
+    deadline = time.monotonic() + budget_s
+    entries = _entries(parts, deadline, budget_s)
+    forecasts: list[ClassicalForecast] = []
+    notes: list[str] = []
+    for name, choose in entries.items():
         start = time.perf_counter()
         try:
             with _quiet_statsmodels(), _one_blas_thread():
-                model, method_notes = choosers[method]()
+                model, entry_notes = choose()
                 predictions = model.forecast(y, rows, horizon)
         except Exception as exc:  # a baseline that cannot be fitted is reported, never raised
-            notes.append(f"{method}: skipped ({_one_line(exc)})")
+            notes.append(f"{name}: skipped ({_one_line(exc)})")
             continue
-        notes.extend(method_notes)
+        notes.extend(entry_notes)
         if predictions.shape != (len(rows), horizon) or not np.all(np.isfinite(predictions)):
-            notes.append(f"{method}: skipped ({model.label} gave non-finite forecasts)")
+            notes.append(f"{name}: skipped ({model.label} gave non-finite forecasts)")
             continue
-        forecasts.append(ClassicalForecast(method, model.label, predictions,
+        forecasts.append(ClassicalForecast(name, model.label, predictions,
                                            time.perf_counter() - start))
     return forecasts, notes
