@@ -1,15 +1,13 @@
-"""Choosing a classical model's configuration on the validation rows, never on the test rows.
-
-Information criteria only compare models fitted to the same numbers: an AR on the raw series
-and an AR on its log have likelihoods of different data. Between such variants the choice is
-made as the network's hyperparameters are: each variant is fitted on the training rows and
-forecasts from every origin inside the validation rows (on the actual history, as the test is
-forecast); the lowest RMSE over every forecast step that lands inside the validation rows wins.
-The winner is then re-estimated on every row before the test split with the same configuration.
+"""Choosing between forecasts of a classical model on the validation rows, never on the test.
 
 A log model's back-transformed forecast ``exp(mean)`` is a median. The mean needs a factor per
 step; it is estimated by smearing (Duan, 1983: the average ratio of actual to median forecast on
-the training windows) and kept only when it lowers the validation error too.
+the training windows). Which of the two a baseline entry reports is decided as the network's
+hyperparameters are: the model, estimated on the training rows only, forecasts from every origin
+inside the validation rows (on the actual history, as the test is forecast), and the lower RMSE
+over every forecast step that lands inside the validation rows wins (``classical.py`` then uses
+the estimate on every row before the test split). ``choose`` also ranks several candidates the
+same way.
 """
 
 from __future__ import annotations
