@@ -129,8 +129,9 @@ class ForecastData(SweepData):
         return flatten(per_target, self.metric_suffixes, self.target_spreads)
 
     def _compute_baselines(self, budget_s: float) -> Baselines:
-        """Naive and seasonal naive, plus AR, ETS and SARIMA fitted on every row before the test
-        split and forecasting each test window from its own origin, as the model is scored."""
+        """Naive and seasonal naive, plus the classical entries (``classical.ENTRIES``: AR, ETS,
+        SARIMA and their variants) fitted on every row before the test split and forecasting
+        each test window from its own origin, as the model is scored."""
         if self.several:
             return self._baselines_per_target(budget_s)
         from lstm_automl.data.classical import classical_forecasts
