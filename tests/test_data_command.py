@@ -15,7 +15,7 @@ from lstm_automl.cli import main
     ("quickstart.yaml", ["train_range: 1949-01..1956-12", "baseline seasonal_naive",
                          "test window 0: 1956-12..1958-12 -> 1959-01",
                          "baseline sarima (SARIMA(0,1,1)(0,1,1)12 on log) on the test split: "
-                         "rmse 15.28", "<- strongest"]),
+                         "rmse 15.28", "baseline ar_log (AR(", "<- strongest"]),
     ("japanese_vowels.yaml", ["padded, masked", "test: 370 sequences", "baseline majority"]),
     ("adding_problem.yaml", ["baseline mean", "100 steps x 2 features"]),
 ])
@@ -25,6 +25,25 @@ def test_data_command_describes_the_sweep(sweep, expected, capsys, isolated_work
     for text in expected:
         assert text in out
     assert list(isolated_workdir.iterdir()) == []
+
+
+def _strongest_rmse(out: str) -> float:
+    line = next(line for line in out.splitlines() if line.endswith("<- strongest"))
+    return float(line.split(" rmse ")[1].split()[0])
+
+
+@pytest.mark.parametrize("sweep, main_had", [
+    ("quickstart.yaml", "baseline sarima (SARIMA(0,1,1)(0,1,1)12 on log) on the test split: "
+                        "rmse 15.28 "),
+    ("airline_24.yaml", "baseline ar (AR(14) with linear trend) on the test split: rmse 37.6 "),
+])
+def test_more_baseline_entries_never_lower_the_bar(sweep, main_had, capsys, isolated_workdir):
+    """Each entry the previous release showed keeps its numbers, and its strongest (given
+    here) stays the bar or is beaten by a new entry: adding variants only raises it."""
+    assert main(["data", str(SWEEPS / sweep)]) == 0
+    out = capsys.readouterr().out
+    assert main_had in out
+    assert _strongest_rmse(out) <= float(main_had.split(" rmse ")[1])
 
 
 def test_data_command_imports_no_framework(isolated_workdir):

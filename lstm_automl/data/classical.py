@@ -1,21 +1,33 @@
 """Strong classical forecasting baselines (AR, ETS, SARIMA) scored exactly as the network is.
 
 A recurrent network is only worth its training cost if it beats what a statistician would fit
-in a minute, so every forecasting sweep is compared with three classical models:
+in a minute, so every forecasting sweep is compared with classical models. Each entry below is
+its own baseline; the verdict (``results/verdict.py``) names the one strongest on the test
+split, so an added entry can only raise the bar, never lower it:
 
-* ``ar``: AR(p) with the order and deterministic terms chosen by AIC;
+* ``ar``: AR(p), lags 1..p, and its deterministic terms chosen by AIC, on the raw series;
+* ``ar_seasonal``: the same with the season's lags s and s + 1 added (a season is set);
+* ``ar_log``: AR on the log of a positive series, plain or seasonal lags by AIC;
+* ``ar_transform``: AR on the sweep's own ``data.transform`` when it is neither raw nor log
+  (differences are integrated back);
 * ``ets``: exponential smoothing (Holt-Winters) with trend and season chosen by AICc;
-* ``sarima``: the airline model SARIMA(0,1,1)(0,1,1)s (on logs for a positive series) and a
-  few neighbours chosen by AIC; a small non-seasonal ARIMA search without a usable season.
+* ``sarima``: the airline model SARIMA(0,1,1)(0,1,1)s (on log for a positive series) and a few
+  neighbours chosen by AIC; without a usable season a small ARIMA search on the raw series;
+* ``sarima_raw``: the airline model on a positive series itself (``sarima`` is on its log);
+* ``sarima_log``: without a usable season, the ARIMA search on the log of a positive series.
 
-Parameters are estimated on the rows before ``fit_stop`` only (the first test row) and then held
-fixed: each window is forecast from its own origin with the actual history before that origin,
-as the network is scored (one-step-ahead for horizon 1, H steps from each origin otherwise).
-The forecasts come from the fitted states with vectorised recursions, so thousands of windows
-cost no more than one filter pass.
+Within an entry the configuration is chosen without the test split: orders, lags and trends
+by AIC on every row before the test (as the network may be refit on train + validation). A log
+model's back-transformed forecast ``exp(mean)`` is a median; for ``ar_log``, ``ar_transform``
+and ``sarima_log`` the smearing-adjusted mean replaces it ("bias-adjusted" in the label) when
+the same configuration estimated on the training rows alone forecasts the validation rows
+better that way (``holdout.py``). ``sarima`` keeps its median forecast, as the published
+airline-model results do.
 
-Log forecasts are back-transformed with ``exp`` and not bias-adjusted (they are median
-forecasts), as in the published airline-model results.
+Parameters are then held fixed: each window is forecast from its own origin with the actual
+history before that origin, as the network is scored (one-step-ahead for horizon 1, H steps
+from each origin otherwise). The forecasts come from the fitted states with vectorised
+recursions, so thousands of windows cost no more than one filter pass.
 
 statsmodels is imported inside the functions: importing this module costs only NumPy.
 """
@@ -26,12 +38,18 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-METHODS = ("ar", "ets", "sarima")
+from lstm_automl.data import holdout
+from lstm_automl.data.transforms import TargetTransform
+
+METHODS = ("ar", "ets", "sarima")  # always tried; the other entries where the data allow
+ENTRIES = ("ar", "ar_seasonal", "ar_log", "ar_transform", "ets", "sarima", "sarima_raw",
+           "sarima_log")  # every baseline entry, in the order they are fitted and shown
 
 # A state-space SARIMA costs about n * k_states**3 floating-point steps per likelihood
 # evaluation and a fit takes a few hundred evaluations; measured on 2 shared cores:
@@ -44,7 +62,7 @@ _SARIMA_MAX_FIT_ROWS = 5000  # parameters of a long series are estimated on its 
 class ClassicalForecast:
     """One classical method's forecasts of every window, in original units."""
 
-    name: str  # "ar", "ets", "sarima"
+    name: str  # the entry: "ar", "ar_log", "ets", "sarima", ... (see ``_entries``)
     label: str  # what was chosen, for people: "AR(9)", "ETS(A,Ad,M)", "SARIMA(...)12 on log"
     predictions: np.ndarray  # (n_windows, horizon), original units
     seconds: float
@@ -59,54 +77,145 @@ class _Fitted:
     def forecast(self, series: np.ndarray, target_rows: np.ndarray, horizon: int) -> np.ndarray:
         raise NotImplementedError
 
+    @property
+    def uses_log(self) -> bool:
+        return False
+
+    @property
+    def first_origin(self) -> int:
+        """The first row a window may start at (the model needs that much history)."""
+        return 1
+
+    def refit(self, series: np.ndarray, stop: int) -> _Fitted:
+        """The same configuration with its parameters re-estimated on ``series[:stop]``."""
+        raise NotImplementedError
+
+
+class _Adjusted(_Fitted):
+    """A log model's median forecasts times per-step smearing factors: mean forecasts."""
+
+    def __init__(self, model: _Fitted, factors: np.ndarray) -> None:
+        self.model, self.factors = model, factors
+        self.label = f"{model.label}, bias-adjusted"
+        self.criterion = model.criterion
+
+    def forecast(self, series: np.ndarray, target_rows: np.ndarray, horizon: int) -> np.ndarray:
+        return self.model.forecast(series, target_rows, horizon) * self.factors[None, :]
+
 
 # --------------------------------------------------------------------------------------- AR
 
 
+_ON = {"none": "", "log": " on log", "diff": " on differences",
+       "log_diff": " on log differences", "seasonal_diff": " on seasonal differences",
+       "log_seasonal_diff": " on seasonal log differences"}
+
+
 @dataclass
 class ArFit(_Fitted):
-    """AR(p) estimated by OLS, with a constant or a linear trend where AIC asks for one."""
+    """AR(p) estimated by OLS, with a constant or a linear trend where AIC asks for one, on the
+    series or on one of its transforms (``data.transform``'s kinds), optionally with the
+    seasonal lags s and s + 1 added to lags 1..p."""
 
     lags: int
     trend: str  # statsmodels AutoReg trend: "n", "c" or "ct"
-    params: np.ndarray  # [const][, slope], phi_1 .. phi_p
+    params: np.ndarray  # [const][, slope], phi for each lag of ``lag_list`` in order
     criterion: float
     label: str = ""
+    seasonal_lags: tuple[int, ...] = ()
+    transform: str = "none"  # a TargetTransform kind; forecasts are mapped back from it
+    season: int | None = None  # for a seasonal difference
+    origin: int = 0  # the series row where the fitted sample (and its time trend) starts
 
     def __post_init__(self) -> None:
         terms = {"n": "", "c": " with constant", "ct": " with linear trend"}[self.trend]
-        self.label = self.label or f"AR({self.lags}){terms}"
+        extra = f" + lags {', '.join(map(str, self.seasonal_lags))}" if self.seasonal_lags else ""
+        self.label = self.label or f"AR({self.lags}){extra}{terms}{_ON[self.transform]}"
+
+    @property
+    def lag_list(self) -> list[int]:
+        return [*range(1, self.lags + 1), *self.seasonal_lags]
+
+    @property
+    def uses_log(self) -> bool:
+        return self.transform.startswith("log")
+
+    @property
+    def first_origin(self) -> int:
+        return self.origin + max(self.lag_list, default=0)
 
     def forecast(self, series: np.ndarray, target_rows: np.ndarray, horizon: int) -> np.ndarray:
         """Recursive H-step forecasts from each origin, on the actual history before it."""
-        y = np.asarray(series, dtype=np.float64)
         rows = np.asarray(target_rows, dtype=np.int64)
-        p = self.lags
-        if np.any(rows < p):
-            raise ValueError(f"a window starts at row {rows.min()}, before AR({p}) has history")
+        transform = _transform(np.asarray(series, dtype=np.float64)[:int(rows.max())],
+                               self.transform, self.season, history=True)
+        z = transform.forward()
+        lags = self.lag_list
+        span = max(lags, default=0)
+        if np.any(rows - span < self.origin):
+            raise ValueError(f"a window starts at row {rows.min()}, before {self.label} has "
+                             f"history")
         k_det = {"n": 0, "c": 1, "ct": 2}[self.trend]
         const = self.params[0] if k_det >= 1 else 0.0
         slope = self.params[1] if k_det == 2 else 0.0
         phi = self.params[k_det:]
-        buffer = np.empty((len(rows), p + horizon))
-        for j in range(p):
-            buffer[:, j] = y[rows - p + j]
+        buffer = np.empty((len(rows), span + horizon))
+        for j in range(span):
+            buffer[:, j] = z[rows - span + j]
         for k in range(horizon):
-            # AutoReg's time trend is 1 at the first row of the series.
-            value = const + slope * (rows + k + 1.0)
-            if p:
-                value = value + buffer[:, k:k + p] @ phi[::-1]
-            buffer[:, p + k] = value
-        return buffer[:, p:]
+            # AutoReg's time trend is 1 at the first row of its sample.
+            value = const + slope * (rows - self.origin + k + 1.0)
+            for coefficient, lag in zip(phi, lags, strict=True):
+                value = value + coefficient * buffer[:, span + k - lag]
+            buffer[:, span + k] = value
+        out = buffer[:, span:]
+        return out if self.transform == "none" else transform.inverse(out, rows)
+
+    def refit(self, series: np.ndarray, stop: int) -> ArFit:
+        """The same lags, trend and transform, estimated on ``series[:stop]``."""
+        from statsmodels.tsa.ar_model import AutoReg
+
+        z = _transform(series[:stop], self.transform, self.season).forward()[self.origin:]
+        lags: int | list[int] = self.lag_list if self.seasonal_lags else self.lags
+        params = np.asarray(AutoReg(z, lags=lags, trend=self.trend).fit().params)
+        if not np.all(np.isfinite(params)):
+            raise ValueError("AR estimates are not finite")
+        return replace(self, params=params, criterion=float("nan"))
+
+
+def _transform(values: np.ndarray, kind: str, season: int | None,
+               history: bool = False) -> TargetTransform:
+    """``values`` under a ``data.transform`` kind; a log of values <= 0 is refused."""
+    if kind.startswith("log") and not np.all(values > 0):
+        raise ValueError("the history has values <= 0, so the log model cannot use it"
+                         if history else "a log model needs a strictly positive series")
+    return TargetTransform.fit(kind, np.asarray(values, dtype=np.float64), season)
+
+
+def _ar_designs(max_lag: int, season: int | None, n: int,
+               lags: str = "both") -> list[list[int]]:
+    """Lag columns in the order nested models take them: 1..max_lag (``lags`` "plain" or
+    "both"), and (``lags`` "seasonal" or "both", when the rows allow it) s, s + 1, then
+    1..min(max_lag, s - 1), so that every nested model of the second holds both seasonal lags."""
+    designs = [list(range(1, max_lag + 1))] if lags != "seasonal" else []
+    if lags != "plain" and season and season > 1 and n >= 3 * (season + 1):
+        designs.append([season, season + 1, *range(1, min(max_lag, season - 1) + 1)])
+    if not designs:
+        raise ValueError(f"{n} rows are too few for an AR with the seasonal lags {season} and "
+                         f"{(season or 0) + 1}")
+    return designs
 
 
 def fit_ar(train: np.ndarray, max_lag: int,
-           trends: Sequence[str] = ("n", "c", "ct")) -> ArFit:
-    """AR(p), 0 <= p <= max_lag, and its deterministic terms chosen by AIC, then fitted by OLS.
+           trends: Sequence[str] = ("n", "c", "ct"), *, season: int | None = None,
+           lags: str = "both") -> ArFit:
+    """AR(p), 0 <= p <= max_lag, and its deterministic terms chosen by AIC, then fitted by OLS;
+    with ``season``, also lags 1..p plus s and s + 1 (``lags="seasonal"``: only those).
 
-    All candidates are compared on the same rows (the first ``max_lag`` are held back) so
-    their AICs are comparable; one QR decomposition per trend gives every nested order's
-    residual sum of squares, so even a few hundred lags cost a fraction of a second.
+    All candidates are compared on the same rows (the first ``max(max_lag, s + 1)`` are held
+    back) so their AICs are comparable; one QR decomposition per trend and lag design gives
+    every nested order's residual sum of squares, so even a few hundred lags cost a fraction
+    of a second.
     """
     from statsmodels.tsa.ar_model import AutoReg
 
@@ -114,46 +223,77 @@ def fit_ar(train: np.ndarray, max_lag: int,
     n = len(y)
     if max_lag < 1 or n - max_lag < 2 * max_lag + 4:
         raise ValueError(f"{n} training rows are too few for an AR search up to lag {max_lag}")
-    rows = np.arange(max_lag, n)
+    designs = _ar_designs(max_lag, season, n, lags)
+    hold = max(max(design) for design in designs)
+    rows = np.arange(hold, n)
     target = y[rows]
-    lagged = np.column_stack([y[rows - i] for i in range(1, max_lag + 1)])
-    best: tuple[float, int, str] | None = None
+    best: tuple[float, list[int], str] | None = None
     for trend in trends:
         deterministic = {
             "n": np.empty((len(rows), 0)),
             "c": np.ones((len(rows), 1)),
             "ct": np.column_stack([np.ones(len(rows)), rows + 1.0]),
         }[trend]
-        design = np.column_stack([deterministic, lagged])
-        q, r = np.linalg.qr(design)
-        diagonal = np.abs(np.diag(r))
-        if diagonal.min() <= 1e-9 * max(diagonal.max(), 1e-300):
-            raise ValueError("the AR design is rank deficient (a constant or collinear series)")
-        explained = np.cumsum((q.T @ target) ** 2)
-        total = float(target @ target)
-        k_det = deterministic.shape[1]
-        for p in range(max_lag + 1):
-            k = k_det + p
-            if k == 0:
-                continue
-            rss = max(total - float(explained[k - 1]), 1e-300)
-            aic = len(rows) * np.log(rss / len(rows)) + 2.0 * (k + 1)
-            if best is None or aic < best[0]:
-                best = (float(aic), p, trend)
+        for design in designs:
+            seasonal = design[0] != 1
+            lagged = np.column_stack([y[rows - lag] for lag in design])
+            for aic, used in _nested_aics(np.column_stack([deterministic, lagged]), target,
+                                          deterministic.shape[1], design):
+                if seasonal and len(used) < 2:
+                    continue
+                if best is None or aic < best[0]:
+                    best = (aic, used, trend)
     if best is None:
         raise ValueError("no AR candidate could be evaluated")
-    aic, p, trend = best
-    results = AutoReg(y, lags=p, trend=trend).fit()
+    aic, used, trend = best
+    seasonal_lags = tuple(used[:2]) if used and used[0] != 1 else ()
+    p = len(used) - len(seasonal_lags)
+    used = sorted(used)
+    columns: int | list[int] = used if seasonal_lags else p
+    results = AutoReg(y, lags=columns, trend=trend).fit()
     params = np.asarray(results.params, dtype=np.float64)
     if not np.all(np.isfinite(params)):
         raise ValueError("AR estimates are not finite")
-    return ArFit(lags=p, trend=trend, params=params, criterion=aic)
+    return ArFit(lags=p, trend=trend, params=params, criterion=aic, seasonal_lags=seasonal_lags)
+
+
+def _nested_aics(design: np.ndarray, target: np.ndarray, k_det: int,
+                 lags: list[int]) -> Iterator[tuple[float, list[int]]]:
+    """AIC of every model made of the first k columns (deterministic terms always in)."""
+    q, r = np.linalg.qr(design)
+    diagonal = np.abs(np.diag(r))
+    if diagonal.min() <= 1e-9 * max(diagonal.max(), 1e-300):
+        raise ValueError("the AR design is rank deficient (a constant or collinear series)")
+    explained = np.cumsum((q.T @ target) ** 2)
+    total = float(target @ target)
+    n = len(target)
+    for p in range(len(lags) + 1):
+        k = k_det + p
+        if k == 0:
+            continue
+        rss = max(total - float(explained[k - 1]), 1e-300)
+        yield float(n * np.log(rss / n) + 2.0 * (k + 1)), lags[:p]
 
 
 def _ar_max_lag(n: int, season: int | None) -> int:
     """Two seasons of lags (12 without a season), at most a quarter of the training rows."""
     wanted = 2 * season if season and season > 1 else 12
     return int(min(wanted, n // 4))
+
+
+def fit_ar_on(series: np.ndarray, stop: int, transform: str = "none",
+              season: int | None = None, lags: str = "both") -> ArFit:
+    """The AIC-chosen AR of ``series[:stop]`` under one transform (AICs compare within it).
+    ``lags``: "plain" (1..p only, up to two seasons: the ``ar`` entry), "seasonal" (lags
+    1..p plus s and s + 1 only) or "both" (AIC chooses)."""
+    kind = transform
+    values = _transform(np.asarray(series, dtype=np.float64)[:stop], kind, season)
+    z = values.forward()[values.lost_rows:]
+    max_lag = _ar_max_lag(len(z), season)
+    if max_lag < 1:
+        raise ValueError(f"{len(z)} training rows are too few for an AR model")
+    fit = fit_ar(z, max_lag, season=season, lags=lags)
+    return replace(fit, transform=kind, season=season, origin=values.lost_rows, label="")
 
 
 # -------------------------------------------------------------------------------------- ETS
@@ -292,6 +432,16 @@ class SarimaFit(_Fitted):
             name += " with drift" if d + big_d else " with constant"
         self.label = self.label or (name + (" on log" if self.log else ""))
 
+    @property
+    def uses_log(self) -> bool:
+        return self.log
+
+    def refit(self, series: np.ndarray, stop: int) -> SarimaFit:
+        """The same orders, trend and log, estimated on ``series[:stop]`` (its latest rows)."""
+        train = np.asarray(series, dtype=np.float64)[:stop][-_SARIMA_MAX_FIT_ROWS:]
+        return fit_sarima(train, self.order, self.seasonal_order, log=self.log, trend=self.trend,
+                          start_params=np.asarray(self.results.params))
+
     def forecast(self, series: np.ndarray, target_rows: np.ndarray, horizon: int) -> np.ndarray:
         """H-step forecasts from each origin: the Kalman filter runs once over the actual history
         with the parameters fixed (``results.apply``), then each origin's predicted state is
@@ -329,9 +479,11 @@ def _constant_columns(matrix: np.ndarray) -> np.ndarray:
 
 def fit_sarima(train: np.ndarray, order: tuple[int, int, int],
                seasonal_order: tuple[int, int, int, int] = (0, 0, 0, 0), *,
-               log: bool = False, trend: str = "n") -> SarimaFit:
+               log: bool = False, trend: str = "n",
+               start_params: np.ndarray | None = None) -> SarimaFit:
     """Fit one (S)ARIMA by exact maximum likelihood (statsmodels' defaults, as the published
-    airline-model baseline), on the logs of ``train`` when ``log``."""
+    airline-model baseline), on the logs of ``train`` when ``log``; ``start_params`` (an
+    estimate on fewer rows) only shortens the optimizer's path."""
     from statsmodels.tsa.statespace.sarimax import SARIMAX
 
     y = np.asarray(train, dtype=np.float64)
@@ -342,7 +494,7 @@ def fit_sarima(train: np.ndarray, order: tuple[int, int, int],
     if np.ptp(y) == 0:
         raise ValueError("the series is constant")
     model = SARIMAX(y, order=order, seasonal_order=seasonal_order, trend=trend)
-    results = model.fit(disp=False)
+    results = model.fit(disp=False, start_params=start_params)
     aic = float(results.aic)
     if not np.isfinite(aic) or not np.all(np.isfinite(results.params)):
         raise ValueError("the likelihood or the estimates are not finite")
@@ -387,6 +539,20 @@ def _quiet_statsmodels() -> Iterator[list[warnings.WarningMessage]]:
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
         warnings.simplefilter("always")
         yield caught
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """One BLAS thread while the models fit: their matrices are a few dozen rows wide, so
+    threads only add synchronisation, and on a shared machine (2 busy cores, measured) they made
+    the airline baselines about 8 times slower. threadpoolctl comes with scikit-learn."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn, a dependency, brings it
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def _converged(caught: list[warnings.WarningMessage]) -> bool:
@@ -452,14 +618,67 @@ def _one_line(exc: BaseException) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
-def _choose_ar(train: np.ndarray, season: int | None,
-               deadline: float) -> tuple[_Fitted, list[str]]:
-    max_lag = _ar_max_lag(len(train), season)
-    if max_lag < 1:
-        raise ValueError(f"{len(train)} training rows are too few for an AR model")
-    search = _Search("ar", deadline)
-    search.run([lambda: fit_ar(train, max_lag)])
-    return search.best(), search.notes()
+@dataclass(frozen=True)
+class _Rows:
+    """The series and where its parts start: every row before the test estimates a model, the
+    validation rows decide a log model's bias adjustment."""
+
+    y: np.ndarray
+    validation_start: int
+    fit_stop: int
+    horizon: int
+    season: int | None
+    transform: str  # the sweep's data.transform
+
+    @property
+    def before_test(self) -> np.ndarray:
+        return self.y[:self.fit_stop]
+
+    @property
+    def positive(self) -> bool:
+        return bool(np.all(self.y[:self.fit_stop] > 0))
+
+
+def _median_or_mean(entry: str, model: _Fitted, rows: _Rows) -> tuple[_Fitted, list[str]]:
+    """A log model's median forecast, or its smearing-adjusted mean when that measures better
+    on the validation rows; the comparison uses the same configuration re-estimated on the
+    training rows only, so nothing after ``validation_start`` was fitted to."""
+    if not model.uses_log or rows.validation_start >= rows.fit_stop:
+        return model, []
+    try:
+        with _quiet_statsmodels() as caught:
+            early = model.refit(rows.y, rows.validation_start)
+        if not _converged(caught):
+            raise ValueError("the estimate on the training rows did not converge")
+        chosen = holdout.choose([(early, True, early.first_origin)], rows.y,
+                                (rows.validation_start, rows.fit_stop), rows.horizon)
+        if chosen.factors is None:
+            return model, []
+        factors = holdout.smearing_factors(model, rows.y, model.first_origin, rows.fit_stop,
+                                           rows.horizon)
+    except Exception as exc:  # the median forecast stays an honest baseline
+        return model, [f"{entry}: {model.label} kept as a median forecast ({_one_line(exc)})"]
+    return _Adjusted(model, factors), []
+
+
+def _ar_entry(entry: str, rows: _Rows, deadline: float, transform: str,
+              lags: str) -> tuple[_Fitted, list[str]]:
+    """One AR entry: the AIC-chosen lags and trend of one transform of the rows before the
+    test split; for a log transform, median or mean chosen on the validation rows."""
+    search = _Search(entry, deadline)
+    search.run([_bind(fit_ar_on, rows.y, rows.fit_stop, transform, rows.season, lags)])
+    model, notes = _median_or_mean(entry, search.best(), rows)
+    return model, search.notes() + notes
+
+
+def _user_transform(rows: _Rows) -> str | None:
+    """The sweep's own transform when it is neither raw nor log and usable on these rows."""
+    user = rows.transform
+    if user in ("none", "log") or (user.startswith("log") and not rows.positive):
+        return None
+    if "seasonal" in user and not rows.season:
+        return None
+    return user
 
 
 def _choose_ets(train: np.ndarray, season: int | None,
@@ -475,56 +694,122 @@ def _choose_ets(train: np.ndarray, season: int | None,
     return search.best(), notes
 
 
-def _choose_sarima(train: np.ndarray, season: int | None, deadline: float,
-                   budget_s: float) -> tuple[_Fitted, list[str]]:
-    notes: list[str] = []
-    if len(train) > _SARIMA_MAX_FIT_ROWS:
-        notes.append(f"sarima: parameters estimated on the last {_SARIMA_MAX_FIT_ROWS} of "
-                     f"{len(train)} training rows")
-        train = train[-_SARIMA_MAX_FIT_ROWS:]
-    n = len(train)
-    positive = bool(np.all(train > 0))
-    seasonal = bool(season and season > 1)
-    if seasonal and season is not None:
-        states = _sarima_states(*_SEASONAL_ORDERS[0], season)
-        estimate = _SARIMA_SECONDS_PER_UNIT * n * states**3
-        if n < 3 * season + 2:
-            notes.append(f"sarima: no seasonal model ({n} training rows are fewer than three "
-                         f"seasons of {season}); a non-seasonal ARIMA instead")
-            seasonal = False
-        elif estimate > budget_s / 4:
-            notes.append(f"sarima: no seasonal model (season {season} needs {states} states, "
-                         f"about {estimate:.0f} s per fit); a non-seasonal ARIMA instead")
-            seasonal = False
+def _seasonal_possible(n: int, season: int | None, budget_s: float) -> tuple[bool, list[str]]:
+    """A seasonal SARIMA needs three seasons of rows and a state small enough to fit in time."""
+    if not (season and season > 1):
+        return False, []
+    states = _sarima_states(*_SEASONAL_ORDERS[0], season)
+    estimate = _SARIMA_SECONDS_PER_UNIT * n * states**3
+    if n < 3 * season + 2:
+        return False, [f"sarima: no seasonal model ({n} training rows are fewer than three "
+                       f"seasons of {season}); a non-seasonal ARIMA instead"]
+    if estimate > budget_s / 4:
+        return False, [f"sarima: no seasonal model (season {season} needs {states} states, "
+                       f"about {estimate:.0f} s per fit); a non-seasonal ARIMA instead"]
+    return True, []
+
+
+def _sarima_train(rows: _Rows) -> np.ndarray:
+    return rows.before_test[-_SARIMA_MAX_FIT_ROWS:]
+
+
+def _arima_search(train: np.ndarray, log: bool) -> list[Callable[[], _Fitted]]:
+    """The small non-seasonal ARIMA search, its differencing order from an ADF test."""
+    if len(train) < 20:
+        raise ValueError(f"{len(train)} training rows are too few for an ARIMA")
+    with _quiet_statsmodels():
+        d = _differencing_order(np.log(train) if log else train)
+    return [_bind(fit_sarima, train, (p, d, q), trend=trend, log=log)
+            for p, q, trend in _NONSEASONAL_ORDERS[d]]
+
+
+def _choose_sarima(rows: _Rows, deadline: float, seasonal: bool) -> tuple[_Fitted, list[str]]:
+    """The ``sarima`` entry: the airline model and its neighbours (on log for a positive
+    series), or the ARIMA search on the raw series, chosen by AIC."""
+    train = _sarima_train(rows)
     search = _Search("sarima", deadline)
-    if seasonal and season is not None:
-        search.run([_bind(fit_sarima, train, order, (*seas, season), log=positive)
+    if seasonal and rows.season is not None:
+        positive = bool(np.all(train > 0))
+        search.run([_bind(fit_sarima, train, order, (*seas, rows.season), log=positive)
                     for order, seas in _SEASONAL_ORDERS])
     else:
-        if n < 20:
-            raise ValueError(f"{n} training rows are too few for an ARIMA")
-        with _quiet_statsmodels():
-            d = _differencing_order(train)
-        search.run([_bind(fit_sarima, train, (p, d, q), trend=trend)
-                    for p, q, trend in _NONSEASONAL_ORDERS[d]])
-    return search.best(), notes + search.notes()
+        search.run(_arima_search(train, log=False))
+    return search.best(), search.notes()
+
+
+def _choose_sarima_raw(rows: _Rows, deadline: float) -> tuple[_Fitted, list[str]]:
+    """The ``sarima_raw`` entry: the airline model on the positive series itself."""
+    assert rows.season is not None
+    search = _Search("sarima_raw", deadline)
+    order, seasonal = _SEASONAL_ORDERS[0]
+    search.run([_bind(fit_sarima, _sarima_train(rows), order, (*seasonal, rows.season))])
+    return search.best(), search.notes()
+
+
+def _choose_sarima_log(rows: _Rows, deadline: float) -> tuple[_Fitted, list[str]]:
+    """The ``sarima_log`` entry: the ARIMA search on the log of a positive series."""
+    search = _Search("sarima_log", deadline)
+    search.run(_arima_search(_sarima_train(rows), log=True))
+    model, notes = _median_or_mean("sarima_log", search.best(), rows)
+    return model, search.notes() + notes
 
 
 def _bind(function: Callable[..., _Fitted], *args: Any, **kwargs: Any) -> Callable[[], _Fitted]:
     return lambda: function(*args, **kwargs)
 
 
+_Chooser = Callable[[], tuple[_Fitted, list[str]]]
+
+
+def _entries(rows: _Rows, deadline: float, budget_s: float) -> dict[str, _Chooser]:
+    """Every baseline entry these rows allow, in the order they are fitted and shown.
+    ``ar``, ``ets`` and ``sarima`` are always tried; each other entry is one more variant,
+    fitted once, so the strongest can only get stronger."""
+    ar_specs = {"ar": ("none", "plain")}
+    if rows.season and rows.fit_stop >= 3 * (rows.season + 1):
+        ar_specs["ar_seasonal"] = ("none", "seasonal")
+    if rows.positive:
+        ar_specs["ar_log"] = ("log", "both")
+    user = _user_transform(rows)
+    if user is not None:
+        ar_specs["ar_transform"] = (user, "both")
+    entries: dict[str, _Chooser] = {
+        entry: partial(_ar_entry, entry, rows, deadline, transform, lags)
+        for entry, (transform, lags) in ar_specs.items()}
+    entries["ets"] = lambda: _choose_ets(rows.before_test, rows.season, deadline)
+    why = []
+    if rows.fit_stop > _SARIMA_MAX_FIT_ROWS:
+        why.append(f"sarima: parameters estimated on the last {_SARIMA_MAX_FIT_ROWS} of "
+                   f"{rows.fit_stop} training rows")
+    seasonal, cannot = _seasonal_possible(len(_sarima_train(rows)), rows.season, budget_s)
+    entries["sarima"] = lambda: _with_notes(why + cannot, _choose_sarima(rows, deadline, seasonal))
+    if rows.positive and seasonal:
+        entries["sarima_raw"] = lambda: _choose_sarima_raw(rows, deadline)
+    elif rows.positive:
+        entries["sarima_log"] = lambda: _choose_sarima_log(rows, deadline)
+    return entries
+
+
+def _with_notes(notes: list[str], chosen: tuple[_Fitted, list[str]]) -> tuple[_Fitted, list[str]]:
+    return chosen[0], notes + chosen[1]
+
+
 def classical_forecasts(series: np.ndarray, fit_stop: int, target_rows: np.ndarray, horizon: int,
                         season: int | None, *, budget_s: float = 60.0,
+                        validation_start: int | None = None, transform: str = "none",
                         ) -> tuple[list[ClassicalForecast], list[str]]:
-    """Fit AR, ETS and SARIMA on ``series[:fit_stop]`` and forecast every window.
+    """Fit every baseline entry on ``series[:fit_stop]`` and forecast every window.
 
     Window i forecasts rows ``target_rows[i] .. target_rows[i] + horizon - 1`` from the actual
-    history ``series[:target_rows[i]]`` with the parameters fixed at their training estimates,
-    as the network is scored. Returns the forecasts that could be made, plus one-line notes for
-    each method that was skipped or capped and why: a baseline must never sink a sweep, so
-    failures become notes and statsmodels' warnings stay off the console. ``budget_s`` bounds
-    the order searches (the first candidate of each method is always fitted).
+    history ``series[:target_rows[i]]`` with the parameters fixed at their estimates from the
+    rows before ``fit_stop``, as the network is scored. A log model's median or mean forecast
+    is chosen on rows ``validation_start .. fit_stop - 1`` (the sweep's validation split; the
+    last fifth of the rows before ``fit_stop`` when None); ``transform`` (the sweep's
+    ``data.transform``) adds the ``ar_transform`` entry.
+    Returns the forecasts that could be made, plus one-line notes for each entry that was
+    skipped or capped and why: a baseline must never sink a sweep, so failures become notes
+    and statsmodels' warnings stay off the console. ``budget_s`` bounds the order searches (the
+    first candidate of each entry is always fitted).
     """
     y = np.asarray(series, dtype=np.float64).reshape(-1)
     rows = np.asarray(target_rows, dtype=np.int64).reshape(-1)
@@ -532,32 +817,32 @@ def classical_forecasts(series: np.ndarray, fit_stop: int, target_rows: np.ndarr
         raise ValueError("need at least one window and a horizon >= 1")
     if not 0 < fit_stop <= len(y) or rows.min() < 1 or rows.max() > len(y):
         raise ValueError("fit_stop and target_rows must lie inside the series")
-    train = y[:fit_stop]
+    if validation_start is None:
+        validation_start = fit_stop - max(horizon, fit_stop // 5)
+    if not 0 < validation_start <= fit_stop:
+        raise ValueError("validation_start must lie inside the rows before fit_stop")
     season = int(season) if season and season > 1 else None
-    deadline = time.monotonic() + budget_s
-    forecasts: list[ClassicalForecast] = []
-    notes: list[str] = []
     if not np.all(np.isfinite(y[:max(fit_stop, int(rows.max()))])):
         return [], [f"{method}: skipped (the series has missing or infinite values)"
                     for method in METHODS]
-    choosers: dict[str, Callable[[], tuple[_Fitted, list[str]]]] = {
-        "ar": lambda: _choose_ar(train, season, deadline),
-        "ets": lambda: _choose_ets(train, season, deadline),
-        "sarima": lambda: _choose_sarima(train, season, deadline, budget_s),
-    }
-    for method in METHODS:
+    parts = _Rows(y, validation_start, fit_stop, horizon, season, transform)
+    deadline = time.monotonic() + budget_s
+    entries = _entries(parts, deadline, budget_s)
+    forecasts: list[ClassicalForecast] = []
+    notes: list[str] = []
+    for name, choose in entries.items():
         start = time.perf_counter()
         try:
-            with _quiet_statsmodels():
-                model, method_notes = choosers[method]()
+            with _quiet_statsmodels(), _one_blas_thread():
+                model, entry_notes = choose()
                 predictions = model.forecast(y, rows, horizon)
         except Exception as exc:  # a baseline that cannot be fitted is reported, never raised
-            notes.append(f"{method}: skipped ({_one_line(exc)})")
+            notes.append(f"{name}: skipped ({_one_line(exc)})")
             continue
-        notes.extend(method_notes)
+        notes.extend(entry_notes)
         if predictions.shape != (len(rows), horizon) or not np.all(np.isfinite(predictions)):
-            notes.append(f"{method}: skipped ({model.label} gave non-finite forecasts)")
+            notes.append(f"{name}: skipped ({model.label} gave non-finite forecasts)")
             continue
-        forecasts.append(ClassicalForecast(method, model.label, predictions,
+        forecasts.append(ClassicalForecast(name, model.label, predictions,
                                            time.perf_counter() - start))
     return forecasts, notes

@@ -130,8 +130,9 @@ class ForecastData(SweepData):
         return flatten(per_target, self.metric_suffixes, self.target_spreads)
 
     def _compute_baselines(self, budget_s: float) -> Baselines:
-        """Naive and seasonal naive, plus AR, ETS and SARIMA fitted on every row before the test
-        split and forecasting each test window from its own origin, as the model is scored."""
+        """Naive and seasonal naive, plus the classical entries (``classical.ENTRIES``: AR, ETS,
+        SARIMA and their variants) fitted on every row before the test split and forecasting
+        each test window from its own origin, as the model is scored."""
         if self.several:
             return self._baselines_per_target(budget_s)
         from lstm_automl.data.classical import classical_forecasts
@@ -140,8 +141,10 @@ class ForecastData(SweepData):
         metrics = baseline_metrics(self.series, rows, actual, self.horizon, self.season)
         labels = {"naive": "last value", "seasonal_naive": f"value one season ({self.season}) "
                   "earlier"}
-        fitted, notes = classical_forecasts(self.series, self.split_rows["test"][0], rows,
-                                            self.horizon, self.season, budget_s=budget_s)
+        fitted, notes = classical_forecasts(
+            self.series, self.split_rows["test"][0], rows, self.horizon, self.season,
+            budget_s=budget_s, validation_start=self.split_rows["validation"][0],
+            transform=self.transform.kind)
         for forecast in fitted:
             metrics[forecast.name] = forecast_metrics(actual, forecast.predictions)
             labels[forecast.name] = forecast.label
@@ -167,7 +170,8 @@ class ForecastData(SweepData):
                 per_name.setdefault(name, {})[suffix] = values
             fitted, target_notes = classical_forecasts(
                 series, self.split_rows["test"][0], rows, self.horizon, self.season,
-                budget_s=budget_s / n)
+                budget_s=budget_s / n, validation_start=self.split_rows["validation"][0],
+                transform=self.transforms[j].kind)
             notes.extend(f"{target}: {note}" for note in target_notes)
             for forecast in fitted:
                 per_name.setdefault(forecast.name, {})[suffix] = forecast_metrics(
