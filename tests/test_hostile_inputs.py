@@ -39,7 +39,6 @@ FLOW_BOMB = ("[&a [1,1,1,1,1,1,1,1,1], &b [*a,*a,*a,*a,*a,*a,*a,*a,*a], "
              "[*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]]")
 NPZ_SWEEP = "name: hostile\ndata: {task: classify, source: x.npz}\ntuner: {max_trials: 1}\n"
 BOTH = ("validate", "run")
-EXITS = "fixed on branch safety-exits"
 US_DATES = "t,y\n" + "".join(f"{m}/1/{1949 + y},{m + y}\n" for y in range(5) for m in range(1, 13))
 
 
@@ -135,7 +134,7 @@ CASES = [
     Case("huge-float", "tuner.max_trials", sweep(SWEEP.replace("1}", "1.0e400}"))),
     Case("name-is-a-list", "name", sweep(SWEEP.replace("hostile", "[a, b]"))),
     Case("seed-2-to-64", "seed", sweep("seed: 18446744073709551616\n" + SWEEP),
-         commands=("validate",), xfail=EXITS),
+         commands=("validate",)),
     Case("tuner-folder-is-users", "results",
          sweep("name: results\ndata: {source: builtin:nile, lookback: 4}\n"
                "tuner: {max_trials: 1, directory: .}\n", **{"results/notes.txt": "mine"}),
@@ -208,8 +207,7 @@ CASES = [
     Case("model-raises-on-import", "importing net.py failed",
          model("raise ValueError('nope')\ndef build(hp, shape):\n    pass\n"), commands=("run",)),
     Case("model-exits-0-on-import", "net.py",
-         model("import sys\nsys.exit(0)\ndef build(hp, shape):\n    pass\n"), commands=("run",),
-         xfail=EXITS),
+         model("import sys\nsys.exit(0)\ndef build(hp, shape):\n    pass\n"), commands=("run",)),
 ]
 
 
