@@ -76,11 +76,13 @@ def server(tmp_path_factory):
     from lstm_automl.cli import main
 
     folder = tmp_path_factory.mktemp("soak")
-    os.chdir(folder)  # the sweep's default store: ./mlflow.db
-    assert main(["run", str(write_sweep(folder, SWEEP)), "--quiet"]) == 0
+    os.chdir(folder)
+    store = f"sqlite:///{folder / 'mlflow.db'}"  # named: an earlier test may have set MLflow's
+    assert main(["run", str(write_sweep(folder, SWEEP)), "--quiet",  # global tracking URI
+                 "--set", f"tracking.tracking_uri={store}"]) == 0
     port = _free_port()
     bin_dir = str(Path(sys.executable).parent)  # mlflow starts uvicorn from the PATH
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}",
+    env = {**os.environ, "MLFLOW_TRACKING_URI": store,
            "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
     log = (folder / "server.log").open("wb")
     process = subprocess.Popen(
