@@ -131,6 +131,25 @@ def ordered_history(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
     return frame.iloc[index.order]
 
 
+def ordered_cases(frame: pd.DataFrame, case_column: str, time_column: str) -> pd.DataFrame:
+    """A long table in (case, time) order with its times parsed as dates or numbers, never
+    sorted as text; RawInputError naming the row (data rows from 1) when a time is empty or not
+    a time, or a case repeats one. Each case keeps its own clock, so spacing is not checked."""
+    try:
+        times = _parse(frame[time_column], None, lambda i: i + 1, formats=False)[1]
+    except _Bad as bad:
+        raise RawInputError(f"column '{time_column}', {bad}") from None
+    cases = frame[case_column].astype(str).to_numpy()
+    order = np.lexsort((times, cases))  # by case, then by parsed time
+    same = (cases[order][1:] == cases[order][:-1]) & (times[order][1:] == times[order][:-1])
+    if same.any():
+        first, second = sorted(int(r) for r in order[np.flatnonzero(same)[0]:][:2])
+        raise RawInputError(f"column '{time_column}', rows {first + 1} and {second + 1}: case "
+                            f"'{cases[first]}' repeats the time {frame[time_column].iloc[first]}; "
+                            f"every step of a case needs its own time")
+    return frame.iloc[order]
+
+
 def _index(values: Sequence[Any] | pd.Series, time_format: str | None, row: Rows) -> TimeIndex:
     kind, times, texts = _parse(values, time_format, row)
     order = np.argsort(times, kind="stable")

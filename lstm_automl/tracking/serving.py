@@ -143,7 +143,9 @@ def _sequences(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[list[Any], li
     if case_column in frame.columns:
         time_column = spec.get("time_column")
         if time_column and time_column in frame.columns:
-            frame = frame.sort_values([case_column, time_column], kind="stable")
+            from lstm_automl.data.time_index import ordered_cases
+
+            frame = ordered_cases(frame, case_column, time_column)
         values = np.column_stack([_numeric(frame, c) for c in channels])
         ids, cases = [], []
         for case, rows in frame.groupby(case_column, sort=False).indices.items():

@@ -418,3 +418,29 @@ def test_long_tables_refuse_bad_times(tmp_path: Path, time_of: Callable[[int, in
     message = str(caught.value)
     assert f"{path}: column 't', {says}" in message, message
     assert "time_format" not in message  # sequence tables have no such key
+
+
+def test_a_long_prediction_table_is_ordered_by_parsed_time_not_text():
+    from lstm_automl.data.time_index import ordered_cases
+
+    frame = pd.DataFrame({"case": ["b", "a", "a", "a", "b"], "t": ["10", "9", "10", "2", "9"],
+                          "x": [5.0, 3.0, 4.0, 1.0, 6.0]})
+    ordered = ordered_cases(frame, "case", "t")
+    assert ordered["x"].tolist() == [1.0, 3.0, 4.0, 6.0, 5.0]  # as text 10 would come before 9
+    dated = pd.DataFrame({"case": [1, 1, 1], "t": ["1949-10", "1949-09", "1950-01"],
+                          "x": [2.0, 1.0, 3.0]})
+    assert ordered_cases(dated, "case", "t")["x"].tolist() == [1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize(("times", "message"), [
+    (["1", "2", "2"], "rows 2 and 3: case 'a' repeats the time 2"),
+    (["1", "", "3"], "row 2: empty"),
+    (["1", "two", "3"], "row 2"),
+])
+def test_a_long_prediction_table_refuses_bad_times_naming_the_row(times, message):
+    from lstm_automl.data.time_index import ordered_cases
+    from lstm_automl.errors import RawInputError
+
+    frame = pd.DataFrame({"case": ["a"] * 3, "t": times, "x": [1.0, 2.0, 3.0]})
+    with pytest.raises(RawInputError, match=message):
+        ordered_cases(frame, "case", "t")
