@@ -131,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return schema_command(args)
     except LstmSweepError as exc:
         if args.debug:
-            traceback.print_exc()
+            print(redact(traceback.format_exc()), end="", file=sys.stderr)
         text = redact(str(exc))  # a tracking URI's password stays out of the terminal
         print(f"error: {text}" if "\n" not in text else f"error:\n{text}", file=sys.stderr)
         return exc.exit_code
@@ -143,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # a bug or an environment problem: say so in one line
         if args.debug:
-            traceback.print_exc()
+            print(redact(traceback.format_exc()), end="", file=sys.stderr)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         print(f"error: unexpected {type(exc).__name__}: {redact(first)} (rerun with --debug for "
               f"the traceback)", file=sys.stderr)

@@ -43,11 +43,12 @@ data: {{source: builtin:nile, lookback: 4}}
 tuner: {{max_trials: 1}}
 tracking: {{tracking_uri: "http://alice:{SECRET}@127.0.0.1:9/?token=tok{SECRET}"}}
 """)
-    code = main(["run", str(sweep)])
-    err = capsys.readouterr().err
-    assert code == 1, err
-    assert SECRET not in err
-    assert "alice:***@127.0.0.1:9" in err
+    for debug in ([], ["--debug"]):  # --debug prints the traceback: redacted too
+        code = main([*debug, "run", str(sweep)])
+        err = capsys.readouterr().err
+        assert code == 1, err
+        assert SECRET not in err
+        assert "alice:***@127.0.0.1:9" in err
 
 
 SWEEP = """
