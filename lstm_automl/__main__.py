@@ -1,5 +1,5 @@
 """``python -m lstm_automl`` runs the same CLI as ``lstm-sweep``."""
 
-from lstm_automl.cli import main
+from lstm_automl.cli import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())

@@ -99,6 +99,35 @@ def add_backend_option(parser: argparse.ArgumentParser, text: str = "") -> None:
                         "$KERAS_BACKEND, else the fastest installed)")
 
 
+def entry() -> int:
+    """The process's entry point (``lstm-sweep``, ``python -m lstm_automl``): ``main``, and once
+    a run was interrupted (exit 130, its runs already closed), further SIGINTs are ignored so
+    that a second Ctrl-C, or one still pending in the interpreter, cannot turn the clean exit
+    into death by signal while the process shuts down (seen once in a few runs: exit -2 after
+    the interrupted message). Not in ``main``: tests call it in-process."""
+    code = 130
+    try:
+        code = main()
+    except KeyboardInterrupt:  # raised after main had handled the first one
+        pass
+    finally:
+        if code == 130:
+            _ignore_further_interrupts()
+    return code
+
+
+def _ignore_further_interrupts() -> None:
+    """``signal.signal`` runs pending handlers before it changes one: retry past them."""
+    import signal
+
+    for _ in range(5):
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            return
+        except KeyboardInterrupt:
+            continue
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 
 # Packages from the bottom up: a module may import its own layer or any layer below it.
 LAYERS: list[set[str]] = [
-    {"errors", "redaction", "__init__", "faults"},
+    {"errors", "redaction", "__init__", "faults", "interrupts"},
     {"config"},
     {"data", "results"},
     {"model", "sweep_file"},

@@ -9,7 +9,6 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import FrameType
 
 from lstm_automl.config.overrides import as_arguments, shell_suffix
 from lstm_automl.console import NORMAL, QUIET, VERBOSE, Reporter, interrupted_message, print_result
@@ -19,6 +18,7 @@ from lstm_automl.distributed.process_recycling import (
     needs_supervisor,
     supervise,
 )
+from lstm_automl import interrupts
 from lstm_automl.errors import ConfigError, Recycle
 from lstm_automl.framework_logs import import_frameworks_quietly, quiet_frameworks
 from lstm_automl.model.backend import select_backend
@@ -118,16 +118,20 @@ def max_workers() -> int:
 
 @contextmanager
 def terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a shutdown, a scheduler, a supervisor) closes runs like Ctrl-C does."""
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
+    """SIGTERM (a shutdown, a scheduler, a supervisor) closes runs like Ctrl-C does; both are
+    remembered (``interrupts``) so a trial they break is not taken for a failed one."""
+    interrupts.reset()
     try:
-        previous = signal.signal(signal.SIGTERM, handler)
+        previous = signal.signal(signal.SIGTERM, interrupts.handler)
     except ValueError:  # not the main thread: leave signals alone
         yield
         return
+    previous_int = signal.getsignal(signal.SIGINT)
+    if previous_int is signal.default_int_handler:  # not when SIGINT is ignored
+        signal.signal(signal.SIGINT, interrupts.handler)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if previous_int is signal.default_int_handler:
+            signal.signal(signal.SIGINT, previous_int)

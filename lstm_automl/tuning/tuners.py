@@ -19,6 +19,7 @@ from typing import Any
 import keras
 import keras_tuner as kt
 
+from lstm_automl import interrupts
 from lstm_automl.config.params import decode_nulls
 from lstm_automl.errors import ConfigError, Recycle, TrackingError
 from lstm_automl.faults import fault_point
@@ -323,6 +324,8 @@ class MlflowTrialsMixin(private.FencedTunerMixin):
         except ConfigError as exc:
             raise ModelFileBroken(exc.source, exc.problems) from None
         except Exception as exc:
+            if interrupts.requested():  # a Ctrl-C that surfaced as another error
+                raise KeyboardInterrupt from exc
             if not is_out_of_memory(exc):
                 raise
             raise kt.errors.FailedTrialError(
