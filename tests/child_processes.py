@@ -43,6 +43,17 @@ def spawn(folder: Path, *args: str, env: dict[str, str] | None = None,
     return process, out
 
 
+def finished(process: subprocess.Popen, out: Path, timeout: float = 900) -> str:
+    """The child's console once it exited 0 (its tail in the failure otherwise); a child still
+    running at the timeout is killed, never left behind."""
+    try:
+        assert process.wait(timeout=timeout) == 0, out.read_text()[-3000:]
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return out.read_text()
+
+
 def signal_state(pid: int) -> str:
     """The blocked, ignored and caught signal masks of ``pid`` and of this test process, for a
     failure message."""

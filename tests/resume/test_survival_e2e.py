@@ -18,6 +18,7 @@ from child_processes import (
     START_TIMEOUT,
     env_for_child,
     epochs_logged,
+    finished,
     runs,
     signal_state,
     spawn,
@@ -255,12 +256,7 @@ def test_workers_on_jax_start_without_forking_a_threaded_process(tmp_path):
     path = write_sweep(tmp_path, sweep_text("nofork", trials=3, epochs=2))
     env = env_for_child(KERAS_BACKEND="jax", PYTHONWARNINGS="always::DeprecationWarning")
     process, out = spawn(tmp_path, str(path), "--workers", "2", env=env)
-    try:
-        assert process.wait(timeout=900) == 0, out.read_text()[-3000:]
-    finally:
-        if process.poll() is None:
-            process.kill()
-    console = out.read_text()
+    console = finished(process, out)
     assert "fork()" not in console, [line for line in console.splitlines() if "fork" in line]
     assert "Leaderboard (3 of 3 trials completed" in console
     parents, children = runs(sqlite_uri(tmp_path), "nofork")

@@ -172,18 +172,13 @@ def test_a_resumed_sweep_keeps_time_for_its_final_model_from_its_first_trial(tmp
 def test_workers_prune_from_the_chiefs_oracle_and_load_the_same_overrides(tmp_path):
     """run --workers 2: the workers are started with the run's --set items (else the config
     hashes differ and they refuse), and prune against the curves the chief's oracle holds."""
-    from child_processes import runs, spawn, sqlite_uri
+    from child_processes import finished, runs, spawn, sqlite_uri
 
     pruning = "{rule: asha, min_epochs: 1, min_trials: 1, reduction_factor: 4}"
     path = write_sweep(tmp_path, sweep("pool", pruning=pruning).replace("max_trials: 4",
                                                                         "max_trials: 2"))
     process, out = spawn(tmp_path, str(path), "--workers", "2", "--set", "tuner.max_trials=4")
-    try:
-        assert process.wait(timeout=900) == 0, out.read_text()[-3000:]
-    finally:
-        if process.poll() is None:
-            process.kill()
-    console = out.read_text()
+    console = finished(process, out)
     assert "pruned at epoch 1" in console
     parents, children = runs(sqlite_uri(tmp_path), "pool")
     statuses = sorted(c.data.tags["status"] for c in children if c.info.status == "FINISHED")
