@@ -63,6 +63,9 @@ class ModelShape:
     season: int | None = None
     # Forecasting several target columns: ``n_outputs`` is horizon x n_targets, target-major.
     n_targets: int = 1
+    # ``residual: ar``: (const, phi_1..phi_p) of the AR fitted once on the training windows of
+    # the target channel (``data/window_ar.py``); None where it cannot be fitted.
+    ar_params: tuple[float, ...] | None = None
 
     @property
     def lookback(self) -> int:
@@ -78,7 +81,9 @@ class SweepData:
     primary_metric: str
     higher_is_better: bool
 
-    def model_shape(self) -> ModelShape:
+    def model_shape(self, refit: bool = False) -> ModelShape:
+        """``refit``: the shape of a model trained on train + validation (a classical model
+        behind the residual is then fitted on those rows too)."""
         raise NotImplementedError
 
     def evaluate(self, predicted: np.ndarray) -> dict[str, float]:

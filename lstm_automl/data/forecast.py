@@ -95,16 +95,32 @@ class ForecastData(SweepData):
         unscaled = y_scaled * self.target_scaler.scale[0] + self.target_scaler.offset[0]
         return _inverse(unscaled, self.transform, target_rows)
 
-    def model_shape(self) -> ModelShape:
+    def model_shape(self, refit: bool = False) -> ModelShape:
         """The target's input channel is scaled exactly as the outputs (``_Shaped.windows``
         fits both scalers on the same transformed values), so the model may add its level
-        back to the forecast."""
+        back to the forecast, or a classical forecast of it (``residual: ar``)."""
         channel = self.features.index(self.target) if self.target in self.features else None
         if self.several:  # window_norm, residual and recursive work on one target's channel
             channel = None
         return ModelShape(self.lookback, self.n_features, self.horizon * len(self.targets),
                           "forecast", target_channel=channel, season=self.season,
-                          n_targets=len(self.targets))
+                          n_targets=len(self.targets),
+                          ar_params=None if channel is None else self._window_ar(channel, refit))
+
+    def _window_ar(self, channel: int, refit: bool) -> tuple[float, ...] | None:
+        """The AR behind ``residual: ar``, fitted once per split (training windows, and train +
+        validation for a refit) and kept: every trial starts from the same classical model."""
+        from lstm_automl.data.window_ar import fit_window_ar
+
+        train, val = self.splits["train"], self.splits["validation"]
+        parts = [train, val] if refit and len(val.x) else [train]
+        key = ("ar", channel, *(id(part.x) for part in parts))
+        cache = self.__dict__.setdefault("_classical_fits", {})
+        if key not in cache:
+            x = np.concatenate([part.x for part in parts]) if len(parts) > 1 else train.x
+            y = np.concatenate([part.y for part in parts]) if len(parts) > 1 else train.y
+            cache[key] = fit_window_ar(x, y, channel, self.season) if len(x) else None
+        return cache[key]
 
     def actual(self, split: str = "test") -> np.ndarray:
         """The true future values of each window of ``split``, original units."""

@@ -28,7 +28,13 @@ import keras_tuner as kt
 
 from lstm_automl.config.params import SEARCH_PARAMS
 from lstm_automl.data.base import ModelShape
-from lstm_automl.model.cells import ShiftIn, WindowBaseline, WindowNorm, make_recurrent_layer
+from lstm_automl.model.cells import (
+    ArBaseline,
+    ShiftIn,
+    WindowBaseline,
+    WindowNorm,
+    make_recurrent_layer,
+)
 from lstm_automl.model.space import declare_space
 
 
@@ -184,12 +190,19 @@ def window_settings(values: dict[str, Any], shape: ModelShape) -> tuple[str, str
         dropped.append(f"residual: seasonal_naive ignored: needs a lookback of at least one "
                        f"season ({season}, lookback {shape.steps})")
         residual = "none"
+    if residual == "ar" and shape.ar_params is None:
+        dropped.append("residual: ar ignored: the training windows are too few (or too "
+                       "degenerate) to fit an AR model")
+        residual = "none"
     return norm, residual, dropped
 
 
 def _window_baseline(norm: str, residual: str) -> str | None:
     """What ``WindowBaseline`` adds to the output: the residual's forecast, which already
-    carries the level ``WindowNorm`` took off, else that level alone."""
+    carries the level ``WindowNorm`` took off, else that level alone (``ar``: ``ArBaseline``
+    adds its forecast instead, which carries the level too)."""
+    if residual == "ar":
+        return None
     if residual == "naive":
         return "last"
     if residual == "seasonal_naive":
@@ -285,6 +298,10 @@ def _network(values: dict[str, Any], shape: ModelShape, seed: int | None, inputs
         season = shape.season if baseline == "seasonal_naive" else None
         outputs = WindowBaseline(shape.target_channel, shape.n_outputs, baseline, season,
                                  dtype="float32", name="window_baseline")([inputs, outputs])
+    if residual == "ar":
+        assert shape.target_channel is not None and shape.ar_params is not None
+        outputs = ArBaseline(shape.target_channel, shape.n_outputs, shape.ar_params,
+                             dtype="float32", name="ar_baseline")([inputs, outputs])
     return outputs
 
 

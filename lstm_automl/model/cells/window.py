@@ -134,6 +134,63 @@ class WindowBaseline(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="lstm_automl")
+class ArBaseline(keras.layers.Layer):
+    """``[window, forecast]`` → ``forecast`` plus the fixed AR's forecast of the window
+    (``residual: ar``).
+
+    ``params`` = (const, phi_1..phi_p), fitted once on the training windows
+    (``data/window_ar.py``) and kept in the layer's config, so a saved model carries them. The
+    recursive H-step forecast is one affine map of the window's last p target values: no
+    trainable weights, and each window is forecast from its own history only.
+    """
+
+    def __init__(self, channel: int, horizon: int, params: list[float] | tuple[float, ...],
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        from lstm_automl.data.window_ar import ar_affine
+
+        if len(params) < 2:
+            raise ValueError("the AR baseline needs a constant and at least one lag")
+        self.channel, self.horizon = int(channel), int(horizon)
+        self.params = [float(v) for v in params]
+        weights, bias = ar_affine(tuple(self.params), self.horizon)
+        self._weights, self._bias = weights.tolist(), bias.tolist()
+
+    @property
+    def lags(self) -> int:
+        return len(self.params) - 1
+
+    def build(self, input_shape: Any) -> None:
+        window_shape, forecast_shape = input_shape
+        steps, features = window_shape[1], window_shape[-1]
+        if features is not None and not 0 <= self.channel < features:
+            raise ValueError(f"target channel {self.channel} is outside the {features} input "
+                             f"features")
+        if steps is None or steps < self.lags:
+            raise ValueError(f"the AR({self.lags}) baseline needs a lookback of at least "
+                             f"{self.lags}, got {steps}")
+        if forecast_shape[-1] is not None and forecast_shape[-1] != self.horizon:
+            raise ValueError(f"the forecast has {forecast_shape[-1]} steps, not the horizon "
+                             f"{self.horizon}")
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        window, forecast = inputs
+        history = ops.cast(window[:, -self.lags:, self.channel], "float32")
+        weights = ops.convert_to_tensor(self._weights, dtype="float32")
+        bias = ops.convert_to_tensor(self._bias, dtype="float32")
+        base = ops.matmul(history, weights) + bias
+        return forecast + ops.cast(base, forecast.dtype)
+
+    def compute_output_shape(self, input_shape: Any) -> tuple[int | None, ...]:
+        return tuple(input_shape[1])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "channel": self.channel, "horizon": self.horizon,
+                "params": list(self.params)}
+
+
+@keras.saving.register_keras_serializable(package="lstm_automl")
 class ShiftIn(keras.layers.Layer):
     """``[window, forecast]`` → the window one step later: its first step dropped and the
     one-step forecast appended. Chains a one-step network into a recursive multi-step forecast
@@ -148,5 +205,5 @@ class ShiftIn(keras.layers.Layer):
         return tuple(input_shape[0])
 
 
-__all__ = ["BASELINES", "LEVELS", "ShiftIn", "WindowBaseline", "WindowNorm",
+__all__ = ["ArBaseline", "BASELINES", "LEVELS", "ShiftIn", "WindowBaseline", "WindowNorm",
            "baseline_forecast", "seasonal_positions", "window_level"]

@@ -1,0 +1,166 @@
+"""``residual: ar``: an AR fitted once on the training windows, its forecast added to the
+network's output as a constant layer, kept in the saved model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from conftest import write_series_csv, write_sweep
+from lstm_automl.data.base import ModelShape
+from lstm_automl.data.window_ar import ar_affine, ar_forecast, fit_window_ar
+
+STEPS, FEATURES, CHANNEL = 8, 2, 1
+PARAMS = (0.3, 0.6, -0.2, 0.1)  # const, phi_1..phi_3
+
+
+def ar_windows(count: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Windows of a simulated AR(2) (target in ``CHANNEL``) and their next 3 values."""
+    rng = np.random.default_rng(seed)
+    series = np.zeros(count + STEPS + 3 + 50)
+    for t in range(2, len(series)):
+        series[t] = 0.5 + 0.7 * series[t - 1] - 0.3 * series[t - 2] + rng.normal(0, 0.1)
+    series = series[50:]
+    x = np.stack([np.column_stack([rng.normal(size=STEPS), series[i:i + STEPS]])
+                  for i in range(count)])
+    y = np.stack([series[i + STEPS:i + STEPS + 3] for i in range(count)])
+    return x.astype("float32"), y.astype("float32")
+
+
+def test_the_affine_map_is_the_recursive_forecast():
+    history = np.random.default_rng(1).normal(size=(5, 6))
+    buffer = [list(row) for row in history]
+    for row in buffer:
+        for _ in range(4):
+            row.append(PARAMS[0] + sum(PARAMS[k] * row[-k] for k in range(1, 4)))
+    np.testing.assert_allclose(ar_forecast(PARAMS, history, 4),
+                               np.asarray(buffer)[:, 6:], rtol=1e-12)
+    weights, bias = ar_affine(PARAMS, 4)
+    assert weights.shape == (3, 4) and bias.shape == (4,)
+
+
+def test_the_fit_recovers_a_known_ar():
+    x, y = ar_windows()
+    params = fit_window_ar(x, y, CHANNEL)
+    assert params is not None and len(params) >= 3
+    np.testing.assert_allclose(params[1:3], [0.7, -0.3], atol=0.12)
+    assert all(abs(v) < 0.15 for v in params[3:])
+
+
+def test_too_few_or_constant_windows_give_no_ar():
+    x, y = ar_windows(count=3)
+    assert fit_window_ar(x, y, CHANNEL) is None
+    flat = np.ones((40, STEPS, FEATURES), dtype="float32")
+    assert fit_window_ar(flat, np.ones((40, 1), dtype="float32"), CHANNEL) is None
+
+
+def _values(**overrides: Any) -> dict[str, Any]:
+    base = {
+        "cell": "gru", "bidirectional": False, "layers": 1, "units": [4], "dropout": [0.0],
+        "recurrent_dropout": [0.0], "conv_front": False, "conv_filters": 3,
+        "conv_kernel_size": 2, "dense_layers": 0, "dense_units": [4],
+        "dense_activation": "tanh", "learning_rate": 1e-2, "optimizer": "adam", "loss": "mse",
+        "batch_size": 8, "clipnorm": None, "window_norm": "none", "residual": "ar",
+    }
+    return {**base, **overrides}
+
+
+def _zero_head(model: Any) -> None:
+    head = model.get_layer("output")
+    head.set_weights([np.zeros_like(w) for w in head.get_weights()])
+
+
+@pytest.mark.usefixtures("keras_session")
+@pytest.mark.backend_contract
+@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")  # never trained
+@pytest.mark.parametrize("norm", ["none", "last"])
+def test_a_zero_network_gives_exactly_the_ar_forecast(norm: str, tmp_path: Path):
+    import keras
+
+    from lstm_automl.model.hypermodel import build_model
+
+    shape = ModelShape(STEPS, FEATURES, 3, "forecast", target_channel=CHANNEL,
+                       ar_params=PARAMS)
+    model = build_model(_values(window_norm=norm), shape, seed=1)
+    _zero_head(model)
+    x = np.random.default_rng(2).normal(size=(6, STEPS, FEATURES)).astype("float32")
+    expected = ar_forecast(PARAMS, x[:, :, CHANNEL], 3)
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, atol=1e-5)
+    path = tmp_path / "m.keras"  # the parameters travel in the saved model
+    model.save(path)
+    reloaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(reloaded.predict(x, verbose=0), expected, atol=1e-5)
+
+
+@pytest.mark.usefixtures("keras_session")
+def test_without_a_fitted_ar_the_model_builds_without_it_and_warns():
+    from lstm_automl.model.hypermodel import build_model
+
+    shape = ModelShape(STEPS, FEATURES, 3, "forecast", target_channel=CHANNEL)
+    with pytest.warns(UserWarning, match="residual: ar ignored"):
+        model = build_model(_values(), shape, seed=1)
+    assert "ar_baseline" not in [layer.name for layer in model.layers]
+
+
+def _data(folder: Path, rows: int, **overrides: Any) -> Any:
+    from lstm_automl.config.schema import ForecastDataConfig
+    from lstm_automl.data.forecast import prepare_forecast
+
+    config = ForecastDataConfig(**{"source": "series.csv", "target": "value",
+                                   "time_column": "day", "lookback": 7, "horizon": 2,
+                                   "split": {"validation": 0.2, "test": 0.2}, **overrides})
+    return prepare_forecast(config, folder)
+
+
+def _rewrite(path: Path, lines: list[str], rows: range, base: float) -> None:
+    """The CSV with the value of data rows ``rows`` replaced (line 0 is the header)."""
+    out = [lines[0]]
+    for row, line in enumerate(lines[1:]):
+        day, value, other = line.split(",")
+        out.append(f"{day},{base + row % 5 if row in rows else value},{other}")
+    path.write_text("\n".join(out) + "\n")
+
+
+def test_the_ar_reads_no_row_of_the_later_splits(isolated_workdir: Path):
+    """Trials' AR: training windows only; a refit's: train + validation, never the test."""
+    path = write_series_csv(isolated_workdir, rows=120)
+    lines = path.read_text().splitlines()
+    before = _data(isolated_workdir, 120)
+    val_start, test_start = (int(before.splits[s].index[0]) for s in ("validation", "test"))
+    assert before.model_shape().ar_params is not None
+    _rewrite(path, lines, range(test_start, 120), 50.0)  # every test target
+    after = _data(isolated_workdir, 120)
+    assert after.model_shape().ar_params == before.model_shape().ar_params
+    assert after.model_shape(refit=True).ar_params == before.model_shape(refit=True).ar_params
+    _rewrite(path, lines, range(val_start, test_start), 70.0)  # every validation target
+    later = _data(isolated_workdir, 120)
+    assert later.model_shape().ar_params == before.model_shape().ar_params
+    assert later.model_shape(refit=True).ar_params != before.model_shape(refit=True).ar_params
+
+
+def _validate(folder: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    from lstm_automl.cli import main
+
+    rc = main(["validate", "--no-data", str(write_sweep(folder, text))])
+    return rc, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ("{source: builtin:ItalyPowerDemand, task: classify}",
+     "search.residual: only for task: forecast (got ar with task: classify)"),
+    ("{source: series.csv, target: value, features: [other]}",
+     "search.residual: needs the target 'value' among data.features"),
+    ("{source: series.csv, target: [value, other]}",
+     "search.residual: ar works on one target's history; not with several data.target"),
+], ids=["classify", "no-target", "several-targets"])
+def test_validate_refuses_ar_where_it_cannot_apply(data: str, message: str,
+                                                   isolated_workdir: Path,
+                                                   capsys: pytest.CaptureFixture[str]):
+    write_series_csv(isolated_workdir)
+    rc, err = _validate(isolated_workdir, f"name: w\ndata: {data}\n"
+                        f"search: {{residual: {{choice: [none, ar]}}}}\n", capsys)
+    assert rc == 2
+    assert len([line for line in err.splitlines() if message in line]) == 1, err
