@@ -164,3 +164,54 @@ def test_validate_refuses_ar_where_it_cannot_apply(data: str, message: str,
                         f"search: {{residual: {{choice: [none, ar]}}}}\n", capsys)
     assert rc == 2
     assert len([line for line in err.splitlines() if message in line]) == 1, err
+
+
+AR_SWEEP = """
+name: hybrid_ar
+seed: 5
+data:
+  source: builtin:nile
+  lookback: 6
+  horizon: 2
+  split: {validation: 0.2, test: 0.2}
+search:
+  cell: gru
+  units: 4
+  residual: ar
+tuner: {algorithm: random, max_trials: 1}
+training: {epochs: 2, early_stopping_patience: null}
+tracking: {champion_must_beat_baseline: false}
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.backend_contract
+def test_a_sweep_with_residual_ar_registers_a_model_that_serves_raw_history(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    import mlflow
+    import pandas as pd
+
+    from lstm_automl.cli import main
+    from lstm_automl.config.schema import ForecastDataConfig
+    from lstm_automl.data.forecast import prepare_forecast
+
+    assert main(["run", str(write_sweep(tmp_path, AR_SWEEP))]) == 0
+    assert "Registered 'hybrid_ar' version 1" in capsys.readouterr().out
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    client = mlflow.MlflowClient()
+    version = client.get_model_version_by_alias("hybrid_ar", "champion")
+    table = pd.read_csv(client.download_artifacts(version.run_id, "test_predictions.csv",
+                                                  str(tmp_path)))
+    model = mlflow.pyfunc.load_model("models:/hybrid_ar@champion")
+    assert "ar_baseline" in [layer.name for layer in model.get_raw_model().layers]
+
+    config = ForecastDataConfig(source="builtin:nile", lookback=6, horizon=2,
+                                split={"validation": 0.2, "test": 0.2})
+    data = prepare_forecast(config, tmp_path)
+    origin = int(data.splits["test"].index[-1])  # the last test window, from raw history
+    history = pd.DataFrame({"year": data.time_values[origin - 10:origin],
+                            "volume": data.series[origin - 10:origin]})
+    served = model.predict(history).to_numpy()[-1]
+    last = table[table["row"] == origin]
+    np.testing.assert_allclose(served, last[["predicted_h1", "predicted_h2"]].to_numpy()[0],
+                               rtol=1e-4)
