@@ -166,6 +166,24 @@ def test_validate_refuses_ar_where_it_cannot_apply(data: str, message: str,
     assert len([line for line in err.splitlines() if message in line]) == 1, err
 
 
+def test_validate_refuses_ar_when_no_ar_can_be_fitted(isolated_workdir: Path,
+                                                      capsys: pytest.CaptureFixture[str]):
+    """A constant target: nothing to fit, refused once the data is read, nothing created."""
+    from lstm_automl.cli import main
+
+    lines = ["day,value"] + [f"2024-01-{i + 1:02d},5.0" for i in range(30)]
+    (isolated_workdir / "flat.csv").write_text("\n".join(lines) + "\n")
+    text = ("name: w\ndata: {source: flat.csv, target: value, time_column: day, lookback: 5}\n"
+            "search: {residual: {choice: [none, ar]}}\n")
+    before = sorted(p.name for p in isolated_workdir.iterdir())
+    for command in ("validate", "run"):
+        assert main([command, str(write_sweep(isolated_workdir, text))]) == 2
+        err = capsys.readouterr().err
+        assert "search.residual: ar needs an AR model fitted on the training windows, and the "\
+            "target is constant over them" in err and "Traceback" not in err
+    assert sorted(p.name for p in isolated_workdir.iterdir()) == sorted({*before, "sweep.yaml"})
+
+
 AR_SWEEP = """
 name: hybrid_ar
 seed: 5
