@@ -472,7 +472,9 @@ class SweepHyperModel(kt.HyperModel):
             keras.utils.set_random_seed(int(values["seed"]))
         return values
 
-    def build(self, hp: kt.HyperParameters) -> keras.Model:
+    def build(self, hp: kt.HyperParameters, fold: Any = None) -> keras.Model:
+        """``fold``: an earlier backtest fold the model trains on (its own scalers), so the AR
+        of ``residual: ar`` is fitted on that fold's training windows instead."""
         from lstm_automl.model.lr_schedule import train_steps
 
         training = self._training_for(hp)
@@ -480,6 +482,8 @@ class SweepHyperModel(kt.HyperModel):
         if self.variants is not None:
             data = self._data_for(hp)
             shape, samples = data.model_shape(), len(data.splits["train"].x)
+        if fold is not None:
+            shape, samples = _fold_shape(shape, fold), len(fold.train.x)
         if self.python is not None:
             return self.python.build(hp, shape, self.specs, self.jit_compile)
         values = declare_space(hp, self.specs)
@@ -527,11 +531,22 @@ class SweepHyperModel(kt.HyperModel):
             y = args[1] if len(args) > 1 else kwargs.pop("y")
         folds = list(getattr(data, "folds", None) or [])
         if len(folds) > 1:
-            scores = trainer.earlier_folds(_fit_xla_safe, lambda: self.build(hp), folds[:-1],
-                                           batch_size, shuffle, callbacks, kwargs)
+            scores = trainer.earlier_folds(_fit_xla_safe, lambda fold: self.build(hp, fold),
+                                           folds[:-1], batch_size, shuffle, callbacks, kwargs)
             callbacks.insert(0, BacktestLogs(scores))  # first: the others read what it adds
         return trainer.fit(_fit_xla_safe, model, x, y, validation, batch_size, shuffle,
                            callbacks, kwargs)
+
+
+def _fold_shape(shape: ModelShape, fold: Any) -> ModelShape:
+    """``shape`` with the AR behind ``residual: ar`` refitted on ``fold``'s training windows,
+    which are scaled by the fold's own scalers and end before its validation origin."""
+    if shape.ar_params is None or shape.target_channel is None:
+        return shape
+    from lstm_automl.data.window_ar import fit_window_ar
+
+    params = fit_window_ar(fold.train.x, fold.train.y, shape.target_channel, shape.season)
+    return replace(shape, ar_params=params)
 
 
 def _fit_xla_safe(model: keras.Model, *args: Any, **kwargs: Any) -> Any:

@@ -105,6 +105,22 @@ def test_without_a_fitted_ar_the_model_builds_without_it_and_warns():
     assert "ar_baseline" not in [layer.name for layer in model.layers]
 
 
+def test_an_earlier_backtest_fold_gets_an_ar_of_its_own_windows():
+    """A fold has its own scalers and ends before its origin: the trial's AR would not fit."""
+    from types import SimpleNamespace
+
+    from lstm_automl.model.hypermodel import _fold_shape
+
+    x, y = ar_windows(count=120, seed=3)
+    fold = SimpleNamespace(train=SimpleNamespace(x=x * 2.0 + 1.0, y=y * 2.0 + 1.0))
+    shape = ModelShape(STEPS, FEATURES, 3, "forecast", target_channel=CHANNEL,
+                       ar_params=PARAMS)
+    refitted = _fold_shape(shape, fold).ar_params
+    assert refitted == fit_window_ar(fold.train.x, fold.train.y, CHANNEL) != PARAMS
+    plain = ModelShape(STEPS, FEATURES, 3, "forecast", target_channel=CHANNEL)
+    assert _fold_shape(plain, fold) is plain
+
+
 def _data(folder: Path, rows: int, **overrides: Any) -> Any:
     from lstm_automl.config.schema import ForecastDataConfig
     from lstm_automl.data.forecast import prepare_forecast
