@@ -96,6 +96,19 @@ def test_a_zero_network_gives_exactly_the_ar_forecast(norm: str, tmp_path: Path)
 
 
 @pytest.mark.usefixtures("keras_session")
+def test_recursive_with_a_zero_network_chains_into_the_ar_forecast():
+    """``multi_step: recursive``: the one-step AR fed its own forecasts is the H-step AR."""
+    from lstm_automl.model.hypermodel import build_model
+
+    shape = ModelShape(STEPS, 1, 3, "forecast", target_channel=0, ar_params=PARAMS)
+    model = build_model(_values(multi_step="recursive"), shape, seed=1)
+    _zero_head(model.get_layer("one_step"))
+    x = np.random.default_rng(4).normal(size=(5, STEPS, 1)).astype("float32")
+    np.testing.assert_allclose(model.predict(x, verbose=0), ar_forecast(PARAMS, x[:, :, 0], 3),
+                               atol=1e-5)
+
+
+@pytest.mark.usefixtures("keras_session")
 def test_without_a_fitted_ar_the_model_builds_without_it_and_warns():
     from lstm_automl.model.hypermodel import build_model
 
