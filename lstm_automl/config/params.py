@@ -91,6 +91,8 @@ RESIDUALS: dict[str, str] = {
     "(needs data.season and a lookback of at least one season)",
     "ar": "the network learns a correction added to the forecast of an AR model fitted once on "
     "the training windows of the scaled target (parameters fixed, kept in the saved model)",
+    "ets": "likewise with additive exponential smoothing (Holt-Winters) fitted once on the "
+    "training rows, restarted at each window's first step",
 }
 
 MULTI_STEPS: dict[str, str] = {
@@ -157,8 +159,8 @@ SEARCH_PARAMS: dict[str, Domain] = {
         "added back to the forecast (forecast only)", names=WINDOW_NORMS,
     ),
     "residual": Domain(
-        "name", "none", "learn a correction to the naive, seasonal-naive or fitted AR forecast "
-        "of the window (forecast only)", names=RESIDUALS,
+        "name", "none", "learn a correction to the naive, seasonal-naive or a fitted AR or ETS "
+        "forecast of the window (forecast only)", names=RESIDUALS,
     ),
     "multi_step": Domain(
         "name", "direct", "how a horizon above 1 is forecast: direct multi-output or recursive "

@@ -6,6 +6,7 @@ search, one tracker and one registry path.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +67,18 @@ class ModelShape:
     # ``residual: ar``: (const, phi_1..phi_p) of the AR fitted once on the training windows of
     # the target channel (``data/window_ar.py``); None where it cannot be fitted.
     ar_params: tuple[float, ...] | None = None
+    # ``residual: ets``: (alpha, beta, gamma, phi, season, trend) of the additive ETS fitted on
+    # the training rows (``data/window_ets.py``), or ``fit_ets`` that fits it on first use
+    # (seconds on a long series, so only for the trials that ask).
+    ets_params: tuple[float, ...] | None = None
+    fit_ets: Callable[[], tuple[float, ...] | None] | None = field(
+        default=None, compare=False, repr=False)
+
+    def ets(self) -> tuple[float, ...] | None:
+        """The ETS parameters behind ``residual: ets`` (None: none could be fitted)."""
+        if self.ets_params is None and self.fit_ets is not None:
+            return self.fit_ets()
+        return self.ets_params
 
     @property
     def lookback(self) -> int:

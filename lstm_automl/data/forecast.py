@@ -8,6 +8,7 @@ several columns, forecast together (``data/targets.py`` has the output layout an
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -105,7 +106,9 @@ class ForecastData(SweepData):
         return ModelShape(self.lookback, self.n_features, self.horizon * len(self.targets),
                           "forecast", target_channel=channel, season=self.season,
                           n_targets=len(self.targets),
-                          ar_params=None if channel is None else self._window_ar(channel, refit))
+                          ar_params=None if channel is None else self._window_ar(channel, refit),
+                          fit_ets=None if channel is None else partial(self._window_ets, channel,
+                                                                       refit))
 
     def _window_ar(self, channel: int, refit: bool) -> tuple[float, ...] | None:
         """The AR behind ``residual: ar``, fitted once per split (training windows, and train +
@@ -120,6 +123,20 @@ class ForecastData(SweepData):
             x = np.concatenate([part.x for part in parts]) if len(parts) > 1 else train.x
             y = np.concatenate([part.y for part in parts]) if len(parts) > 1 else train.y
             cache[key] = fit_window_ar(x, y, channel, self.season) if len(x) else None
+        return cache[key]
+
+    def _window_ets(self, channel: int, refit: bool) -> tuple[float, ...] | None:
+        """The ETS behind ``residual: ets``, fitted on first use on the target's training series
+        (train + validation for a refit) rebuilt from the windows, then kept."""
+        from lstm_automl.data.window_ets import fit_window_ets, series_of_windows
+
+        train, val = self.splits["train"], self.splits["validation"]
+        parts = [train, val] if refit and len(val.x) else [train]
+        key = ("ets", channel, *(id(part.x) for part in parts))
+        cache = self.__dict__.setdefault("_classical_fits", {})
+        if key not in cache:
+            series = series_of_windows([p for p in parts if len(p.x)], channel)
+            cache[key] = fit_window_ets(series, self.season, self.lookback)
         return cache[key]
 
     def actual(self, split: str = "test") -> np.ndarray:

@@ -30,6 +30,7 @@ from lstm_automl.config.params import SEARCH_PARAMS
 from lstm_automl.data.base import ModelShape
 from lstm_automl.model.cells import (
     ArBaseline,
+    EtsBaseline,
     ShiftIn,
     WindowBaseline,
     WindowNorm,
@@ -194,14 +195,18 @@ def window_settings(values: dict[str, Any], shape: ModelShape) -> tuple[str, str
         dropped.append("residual: ar ignored: the training windows are too few (or too "
                        "degenerate) to fit an AR model")
         residual = "none"
+    if residual == "ets" and shape.ets() is None:
+        dropped.append("residual: ets ignored: no exponential smoothing could be fitted on the "
+                       "training rows (too few)")
+        residual = "none"
     return norm, residual, dropped
 
 
 def _window_baseline(norm: str, residual: str) -> str | None:
     """What ``WindowBaseline`` adds to the output: the residual's forecast, which already
-    carries the level ``WindowNorm`` took off, else that level alone (``ar``: ``ArBaseline``
-    adds its forecast instead, which carries the level too)."""
-    if residual == "ar":
+    carries the level ``WindowNorm`` took off, else that level alone (``ar``, ``ets``: their
+    own layers add their forecasts instead, which carry the level too)."""
+    if residual in ("ar", "ets"):
         return None
     if residual == "naive":
         return "last"
@@ -302,6 +307,11 @@ def _network(values: dict[str, Any], shape: ModelShape, seed: int | None, inputs
         assert shape.target_channel is not None and shape.ar_params is not None
         outputs = ArBaseline(shape.target_channel, shape.n_outputs, shape.ar_params,
                              dtype="float32", name="ar_baseline")([inputs, outputs])
+    if residual == "ets":
+        params = shape.ets()
+        assert shape.target_channel is not None and params is not None
+        outputs = EtsBaseline(shape.target_channel, shape.n_outputs, params,
+                              dtype="float32", name="ets_baseline")([inputs, outputs])
     return outputs
 
 
@@ -539,14 +549,22 @@ class SweepHyperModel(kt.HyperModel):
 
 
 def _fold_shape(shape: ModelShape, fold: Any) -> ModelShape:
-    """``shape`` with the AR behind ``residual: ar`` refitted on ``fold``'s training windows,
-    which are scaled by the fold's own scalers and end before its validation origin."""
-    if shape.ar_params is None or shape.target_channel is None:
+    """``shape`` with the AR and ETS behind ``residual`` refitted on ``fold``'s training
+    windows, which are scaled by the fold's own scalers and end before its validation origin."""
+    channel = shape.target_channel
+    has_ets = shape.ets_params is not None or shape.fit_ets is not None
+    if channel is None or (shape.ar_params is None and not has_ets):
         return shape
     from lstm_automl.data.window_ar import fit_window_ar
+    from lstm_automl.data.window_ets import fit_window_ets, series_of_windows
 
-    params = fit_window_ar(fold.train.x, fold.train.y, shape.target_channel, shape.season)
-    return replace(shape, ar_params=params)
+    def fit_ets() -> tuple[float, ...] | None:
+        return fit_window_ets(series_of_windows([fold.train], channel), shape.season,
+                              shape.steps)
+
+    params = (None if shape.ar_params is None else
+              fit_window_ar(fold.train.x, fold.train.y, channel, shape.season))
+    return replace(shape, ar_params=params, ets_params=None, fit_ets=fit_ets if has_ets else None)
 
 
 def _fit_xla_safe(model: keras.Model, *args: Any, **kwargs: Any) -> Any:

@@ -633,36 +633,46 @@ def add_data_notes(loaded: LoadedSweep, data: Any, variants: Any = None) -> None
     """
     prepared = variants.all() if variants is not None else [data]
     sizes = [len(d.splits["train"].x) for d in prepared]
-    problem, ar_notes = residual_ar_checks(loaded.config, prepared)
+    problem, fit_notes = residual_fit_checks(loaded.config, prepared)
     if problem:
         raise ConfigError(loaded.source or str(loaded.path), [problem])
-    for note in [*data_notes(loaded.config, sizes), *ar_notes]:
+    for note in [*data_notes(loaded.config, sizes), *fit_notes]:
         if note not in loaded.notes:
             loaded.notes.append(note)
 
 
-def residual_ar_checks(config: cfg.SweepConfig, prepared: list[Any]) -> tuple[str | None,
-                                                                              list[str]]:
-    """(problem, notes) of ``residual: ar`` once the data is read: its AR is fitted on the
-    training windows, which may be too few (or a constant series) in every data variant
-    (refused) or in some (those trials build without it)."""
+def residual_fit_checks(config: cfg.SweepConfig, prepared: list[Any]) -> tuple[str | None,
+                                                                               list[str]]:
+    """(problem, notes) of ``residual: ar`` and ``ets`` once the data is read: their model is
+    fitted on the training rows, which may be too few (or a constant target, or not one
+    gap-free series) in every data variant (refused) or in some (those trials build without)."""
     spec = config.search.specs().get("residual")
-    if config.data.task != "forecast" or "ar" not in (cfg.spec_values(spec) or [spec]):
+    wanted = [v for v in ("ar", "ets") if v in (cfg.spec_values(spec) or [spec])]
+    if config.data.task != "forecast" or not wanted:
         return None, []
     shapes = [(d, d.model_shape()) for d in prepared]
     shapes = [(d, shape) for d, shape in shapes if shape.target_channel is not None]
-    lacking = [d for d, shape in shapes if shape.ar_params is None]
-    if not lacking:
-        return None, []
+    for kind in wanted:
+        lacking = [d for d, shape in shapes
+                   if (shape.ar_params if kind == "ar" else shape.ets()) is None]
+        if not lacking:
+            continue
+        why = _unfitted(kind, min(len(d.splits["train"].x) for d in lacking))
+        if len(lacking) == len(shapes):
+            return why, []
+        return None, [f"{why}: trials on those data variants build without it"]
+    return None, []
+
+
+def _unfitted(kind: str, windows: int) -> str:
     from lstm_automl.data.window_ar import MIN_WINDOWS_PER_LAG
 
-    fewest = min(len(d.splits["train"].x) for d in lacking)
-    why = ("search.residual: ar needs an AR model fitted on the training windows, and " + (
-        f"{fewest} training windows are too few (at least {MIN_WINDOWS_PER_LAG})"
-        if fewest < MIN_WINDOWS_PER_LAG else "the target is constant over them"))
-    if len(lacking) == len(shapes):
-        return why, []
-    return None, [f"{why}: trials on those data variants build without it"]
+    if kind == "ar":
+        return ("search.residual: ar needs an AR model fitted on the training windows, and " + (
+            f"{windows} training windows are too few (at least {MIN_WINDOWS_PER_LAG})"
+            if windows < MIN_WINDOWS_PER_LAG else "the target is constant over them"))
+    return (f"search.residual: ets needs exponential smoothing fitted on the training rows, "
+            f"and {windows} training windows are too few (at least 10 rows)")
 
 
 def data_notes(config: cfg.SweepConfig, train_sizes: list[int]) -> list[str]:

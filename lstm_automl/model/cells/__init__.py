@@ -21,7 +21,13 @@ from typing import Any
 import keras
 
 from lstm_automl.model.cells.peephole import PeepholeLSTM, PeepholeLSTMCell
-from lstm_automl.model.cells.window import ArBaseline, ShiftIn, WindowBaseline, WindowNorm
+from lstm_automl.model.cells.window import (
+    ArBaseline,
+    EtsBaseline,
+    ShiftIn,
+    WindowBaseline,
+    WindowNorm,
+)
 
 LayerFactory = Callable[..., keras.layers.Layer]
 
@@ -91,5 +97,5 @@ def make_recurrent_layer(
     )
 
 
-__all__ = ["ArBaseline", "CELLS", "PeepholeLSTM", "PeepholeLSTMCell", "ShiftIn", "WindowBaseline",
-           "WindowNorm", "make_recurrent_layer"]
+__all__ = ["ArBaseline", "CELLS", "EtsBaseline", "PeepholeLSTM", "PeepholeLSTMCell", "ShiftIn",
+           "WindowBaseline", "WindowNorm", "make_recurrent_layer"]

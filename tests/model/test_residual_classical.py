@@ -1,5 +1,5 @@
-"""``residual: ar``: an AR fitted once on the training windows, its forecast added to the
-network's output as a constant layer, kept in the saved model."""
+"""``residual: ar`` and ``ets``: a classical model fitted once on the training rows, its
+forecast added to the network's output as a constant layer, kept in the saved model."""
 
 from __future__ import annotations
 
@@ -12,9 +12,16 @@ import pytest
 from conftest import write_series_csv, write_sweep
 from lstm_automl.data.base import ModelShape
 from lstm_automl.data.window_ar import ar_affine, ar_forecast, fit_window_ar
+from lstm_automl.data.window_ets import (
+    ets_weights,
+    ets_window_forecast,
+    fit_window_ets,
+    series_of_windows,
+)
 
 STEPS, FEATURES, CHANNEL = 8, 2, 1
 PARAMS = (0.3, 0.6, -0.2, 0.1)  # const, phi_1..phi_3
+ETS = (0.4, 0.1, 0.2, 0.9, 4.0, 1.0)  # alpha, beta, gamma, phi, season, trend
 
 
 def ar_windows(count: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -57,6 +64,30 @@ def test_too_few_or_constant_windows_give_no_ar():
     assert fit_window_ar(flat, np.ones((40, 1), dtype="float32"), CHANNEL) is None
 
 
+def test_the_ets_forecast_is_linear_in_the_window_and_follows_its_equations():
+    history = np.random.default_rng(5).normal(size=(4, STEPS))
+    weights = ets_weights(ETS, STEPS, 5)
+    np.testing.assert_allclose(history @ weights, ets_window_forecast(ETS, history, 5),
+                               atol=1e-12)
+    # A window that is exactly level + slope + season is forecast exactly (undamped).
+    season = np.array([1.0, -0.5, 0.25, -0.75])
+    t = np.arange(STEPS + 5)
+    series = 3.0 + 0.2 * t + season[t % 4]
+    undamped = (*ETS[:3], 1.0, *ETS[4:])
+    np.testing.assert_allclose(ets_window_forecast(undamped, series[None, :STEPS], 5)[0],
+                               series[STEPS:], atol=1e-9)
+
+
+def test_the_ets_fit_finds_the_season_of_a_seasonal_series():
+    rng = np.random.default_rng(6)
+    t = np.arange(240)
+    series = np.sin(2 * np.pi * t / 12) + 0.002 * t + rng.normal(0, 0.1, len(t))
+    params = fit_window_ets(series, 12, 24)
+    assert params is not None and params[4] == 12.0
+    assert fit_window_ets(series, 12, 12)[4] == 0.0  # a lookback of one season: no season
+    assert fit_window_ets(series[:8], None, 6) is None
+
+
 def _values(**overrides: Any) -> dict[str, Any]:
     base = {
         "cell": "gru", "bidirectional": False, "layers": 1, "units": [4], "dropout": [0.0],
@@ -90,6 +121,27 @@ def test_a_zero_network_gives_exactly_the_ar_forecast(norm: str, tmp_path: Path)
     expected = ar_forecast(PARAMS, x[:, :, CHANNEL], 3)
     np.testing.assert_allclose(model.predict(x, verbose=0), expected, atol=1e-5)
     path = tmp_path / "m.keras"  # the parameters travel in the saved model
+    model.save(path)
+    reloaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(reloaded.predict(x, verbose=0), expected, atol=1e-5)
+
+
+@pytest.mark.usefixtures("keras_session")
+@pytest.mark.backend_contract
+@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")  # never trained
+def test_a_zero_network_gives_exactly_the_ets_forecast(tmp_path: Path):
+    import keras
+
+    from lstm_automl.model.hypermodel import build_model
+
+    shape = ModelShape(STEPS, FEATURES, 3, "forecast", target_channel=CHANNEL,
+                       fit_ets=lambda: ETS)
+    model = build_model(_values(residual="ets", window_norm="mean"), shape, seed=1)
+    _zero_head(model)
+    x = np.random.default_rng(2).normal(size=(6, STEPS, FEATURES)).astype("float32")
+    expected = ets_window_forecast(ETS, x[:, :, CHANNEL], 3)
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, atol=1e-5)
+    path = tmp_path / "m.keras"
     model.save(path)
     reloaded = keras.saving.load_model(path)
     np.testing.assert_allclose(reloaded.predict(x, verbose=0), expected, atol=1e-5)
@@ -168,6 +220,22 @@ def test_the_ar_reads_no_row_of_the_later_splits(isolated_workdir: Path):
     later = _data(isolated_workdir, 120)
     assert later.model_shape().ar_params == before.model_shape().ar_params
     assert later.model_shape(refit=True).ar_params != before.model_shape(refit=True).ar_params
+    assert after.model_shape().ets() == before.model_shape().ets() is not None
+    assert after.model_shape(refit=True).ets() == before.model_shape(refit=True).ets()
+    assert later.model_shape().ets() == before.model_shape().ets()
+
+
+def test_the_training_series_is_rebuilt_from_the_windows(isolated_workdir: Path):
+    write_series_csv(isolated_workdir, rows=120)
+    data = _data(isolated_workdir, 120)
+    train, val = data.splits["train"], data.splits["validation"]
+    series = series_of_windows([train, val], 0)
+    assert series is not None
+    last = int(val.index[-1]) + data.horizon
+    assert len(series) == last - (int(train.index[0]) - data.lookback)
+    np.testing.assert_allclose(series[-data.horizon:], val.y[-1], atol=1e-6)
+    shuffled = type(train)(train.x, train.y, train.index + 1)  # rows that disagree
+    assert series_of_windows([train, shuffled], 0) is None
 
 
 def _validate(folder: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -184,13 +252,16 @@ def _validate(folder: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tu
      "search.residual: needs the target 'value' among data.features"),
     ("{source: series.csv, target: [value, other]}",
      "search.residual: ar works on one target's history; not with several data.target"),
-], ids=["classify", "no-target", "several-targets"])
+    ("{source: builtin:ItalyPowerDemand, task: classify}",
+     "search.residual: only for task: forecast (got ets with task: classify)"),
+], ids=["classify", "no-target", "several-targets", "classify-ets"])
 def test_validate_refuses_ar_where_it_cannot_apply(data: str, message: str,
                                                    isolated_workdir: Path,
                                                    capsys: pytest.CaptureFixture[str]):
     write_series_csv(isolated_workdir)
+    kind = "ets" if "got ets" in message else "ar"
     rc, err = _validate(isolated_workdir, f"name: w\ndata: {data}\n"
-                        f"search: {{residual: {{choice: [none, ar]}}}}\n", capsys)
+                        f"search: {{residual: {{choice: [none, {kind}]}}}}\n", capsys)
     assert rc == 2
     assert len([line for line in err.splitlines() if message in line]) == 1, err
 
@@ -213,28 +284,29 @@ def test_validate_refuses_ar_when_no_ar_can_be_fitted(isolated_workdir: Path,
     assert sorted(p.name for p in isolated_workdir.iterdir()) == sorted({*before, "sweep.yaml"})
 
 
-AR_SWEEP = """
-name: hybrid_ar
+SWEEP = """
+name: hybrid_{kind}
 seed: 5
 data:
   source: builtin:nile
   lookback: 6
   horizon: 2
-  split: {validation: 0.2, test: 0.2}
+  split: {{validation: 0.2, test: 0.2}}
 search:
   cell: gru
   units: 4
-  residual: ar
-tuner: {algorithm: random, max_trials: 1}
-training: {epochs: 2, early_stopping_patience: null}
-tracking: {champion_must_beat_baseline: false}
+  residual: {kind}
+tuner: {{algorithm: random, max_trials: 1}}
+training: {{epochs: 2, early_stopping_patience: null}}
+tracking: {{champion_must_beat_baseline: false}}
 """
 
 
 @pytest.mark.slow
 @pytest.mark.backend_contract
-def test_a_sweep_with_residual_ar_registers_a_model_that_serves_raw_history(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+@pytest.mark.parametrize("kind", ["ar", "ets"])
+def test_a_sweep_with_a_classical_residual_registers_a_model_that_serves_raw_history(
+        kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     import mlflow
     import pandas as pd
 
@@ -242,15 +314,16 @@ def test_a_sweep_with_residual_ar_registers_a_model_that_serves_raw_history(
     from lstm_automl.config.schema import ForecastDataConfig
     from lstm_automl.data.forecast import prepare_forecast
 
-    assert main(["run", str(write_sweep(tmp_path, AR_SWEEP))]) == 0
-    assert "Registered 'hybrid_ar' version 1" in capsys.readouterr().out
+    name = f"hybrid_{kind}"
+    assert main(["run", str(write_sweep(tmp_path, SWEEP.format(kind=kind)))]) == 0
+    assert f"Registered '{name}' version 1" in capsys.readouterr().out
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
     client = mlflow.MlflowClient()
-    version = client.get_model_version_by_alias("hybrid_ar", "champion")
+    version = client.get_model_version_by_alias(name, "champion")
     table = pd.read_csv(client.download_artifacts(version.run_id, "test_predictions.csv",
                                                   str(tmp_path)))
-    model = mlflow.pyfunc.load_model("models:/hybrid_ar@champion")
-    assert "ar_baseline" in [layer.name for layer in model.get_raw_model().layers]
+    model = mlflow.pyfunc.load_model(f"models:/{name}@champion")
+    assert f"{kind}_baseline" in [layer.name for layer in model.get_raw_model().layers]
 
     config = ForecastDataConfig(source="builtin:nile", lookback=6, horizon=2,
                                 split={"validation": 0.2, "test": 0.2})
