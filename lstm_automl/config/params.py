@@ -93,6 +93,8 @@ RESIDUALS: dict[str, str] = {
     "the training windows of the scaled target (parameters fixed, kept in the saved model)",
     "ets": "likewise with additive exponential smoothing (Holt-Winters) fitted once on the "
     "training rows, restarted at each window's first step",
+    "arima": "likewise with a small ARIMA(p,d,q) fitted once on the training rows (d by an ADF "
+    "test, p and q by AIC), restarted at each window's first step",
 }
 
 MULTI_STEPS: dict[str, str] = {
@@ -159,8 +161,8 @@ SEARCH_PARAMS: dict[str, Domain] = {
         "added back to the forecast (forecast only)", names=WINDOW_NORMS,
     ),
     "residual": Domain(
-        "name", "none", "learn a correction to the naive, seasonal-naive or a fitted AR or ETS "
-        "forecast of the window (forecast only)", names=RESIDUALS,
+        "name", "none", "learn a correction to the naive, seasonal-naive or a fitted AR, ETS or "
+        "ARIMA forecast of the window (forecast only)", names=RESIDUALS,
     ),
     "multi_step": Domain(
         "name", "direct", "how a horizon above 1 is forecast: direct multi-output or recursive "

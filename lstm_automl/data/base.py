@@ -67,18 +67,17 @@ class ModelShape:
     # ``residual: ar``: (const, phi_1..phi_p) of the AR fitted once on the training windows of
     # the target channel (``data/window_ar.py``); None where it cannot be fitted.
     ar_params: tuple[float, ...] | None = None
-    # ``residual: ets``: (alpha, beta, gamma, phi, season, trend) of the additive ETS fitted on
-    # the training rows (``data/window_ets.py``), or ``fit_ets`` that fits it on first use
-    # (seconds on a long series, so only for the trials that ask).
-    ets_params: tuple[float, ...] | None = None
-    fit_ets: Callable[[], tuple[float, ...] | None] | None = field(
+    # ``residual: ets`` and ``arima``: kind -> the parameters of that model fitted on the
+    # training rows (``data/window_series.py``), fitted on first use and kept: seconds on a
+    # long series, so only for the trials that ask.
+    fit_classical: Callable[[str], tuple[float, ...] | None] | None = field(
         default=None, compare=False, repr=False)
 
-    def ets(self) -> tuple[float, ...] | None:
-        """The ETS parameters behind ``residual: ets`` (None: none could be fitted)."""
-        if self.ets_params is None and self.fit_ets is not None:
-            return self.fit_ets()
-        return self.ets_params
+    def classical(self, kind: str) -> tuple[float, ...] | None:
+        """The parameters behind ``residual: kind`` (None: none could be fitted)."""
+        if kind == "ar":
+            return self.ar_params
+        return None if self.fit_classical is None else self.fit_classical(kind)
 
     @property
     def lookback(self) -> int:

@@ -107,8 +107,8 @@ class ForecastData(SweepData):
                           "forecast", target_channel=channel, season=self.season,
                           n_targets=len(self.targets),
                           ar_params=None if channel is None else self._window_ar(channel, refit),
-                          fit_ets=None if channel is None else partial(self._window_ets, channel,
-                                                                       refit))
+                          fit_classical=None if channel is None else partial(
+                              self._window_classical, channel, refit))
 
     def _window_ar(self, channel: int, refit: bool) -> tuple[float, ...] | None:
         """The AR behind ``residual: ar``, fitted once per split (training windows, and train +
@@ -125,18 +125,19 @@ class ForecastData(SweepData):
             cache[key] = fit_window_ar(x, y, channel, self.season) if len(x) else None
         return cache[key]
 
-    def _window_ets(self, channel: int, refit: bool) -> tuple[float, ...] | None:
-        """The ETS behind ``residual: ets``, fitted on first use on the target's training series
-        (train + validation for a refit) rebuilt from the windows, then kept."""
-        from lstm_automl.data.window_ets import fit_window_ets, series_of_windows
+    def _window_classical(self, channel: int, refit: bool,
+                          kind: str) -> tuple[float, ...] | None:
+        """The ETS or ARIMA behind ``residual: kind``, fitted on first use on the target's
+        training series (train + validation for a refit) rebuilt from the windows, then kept."""
+        from lstm_automl.data.window_series import fit_series_model, series_of_windows
 
         train, val = self.splits["train"], self.splits["validation"]
         parts = [train, val] if refit and len(val.x) else [train]
-        key = ("ets", channel, *(id(part.x) for part in parts))
+        key = (kind, channel, *(id(part.x) for part in parts))
         cache = self.__dict__.setdefault("_classical_fits", {})
         if key not in cache:
             series = series_of_windows([p for p in parts if len(p.x)], channel)
-            cache[key] = fit_window_ets(series, self.season, self.lookback)
+            cache[key] = fit_series_model(kind, series, self.season, self.lookback)
         return cache[key]
 
     def actual(self, split: str = "test") -> np.ndarray:

@@ -15,31 +15,9 @@ one sets ``data.transform: log``, under which an additive season is a multiplica
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 ETS_MAX_FIT_ROWS = 5000  # parameters of a long series are estimated on its latest rows
-
-
-def series_of_windows(parts: list[Any], channel: int) -> np.ndarray | None:
-    """The target's contiguous series (model units) that the windows of ``parts`` were cut from,
-    or None when they do not come from one gap-free series (several cases)."""
-    rows, values = [], []
-    for part in parts:
-        steps, horizon = int(part.x.shape[1]), int(part.y.shape[1])
-        start = np.asarray(part.index, dtype=np.int64)[:, None]
-        rows += [(start - steps + np.arange(steps)).ravel(), (start + np.arange(horizon)).ravel()]
-        values += [np.asarray(part.x[:, :, channel]).ravel(), np.asarray(part.y).ravel()]
-    if not rows:
-        return None
-    row, value = np.concatenate(rows), np.concatenate(values).astype(np.float64)
-    first = int(row.min())
-    series = np.full(int(row.max()) - first + 1, np.nan)
-    series[row - first] = value
-    if np.isnan(series).any() or not np.allclose(series[row - first], value, atol=1e-5):
-        return None
-    return series
 
 
 def fit_window_ets(series: np.ndarray | None, season: int | None,
@@ -118,5 +96,4 @@ def ets_label(params: tuple[float, ...]) -> str:
     return f"ETS(A,{trend},{'A' if params[4] else 'N'}) on the scaled target, restarted per window"
 
 
-__all__ = ["ets_label", "ets_weights", "ets_window_forecast", "fit_window_ets",
-           "series_of_windows"]
+__all__ = ["ets_label", "ets_weights", "ets_window_forecast", "fit_window_ets"]

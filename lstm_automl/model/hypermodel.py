@@ -30,6 +30,7 @@ from lstm_automl.config.params import SEARCH_PARAMS
 from lstm_automl.data.base import ModelShape
 from lstm_automl.model.cells import (
     ArBaseline,
+    ArimaBaseline,
     EtsBaseline,
     ShiftIn,
     WindowBaseline,
@@ -191,22 +192,22 @@ def window_settings(values: dict[str, Any], shape: ModelShape) -> tuple[str, str
         dropped.append(f"residual: seasonal_naive ignored: needs a lookback of at least one "
                        f"season ({season}, lookback {shape.steps})")
         residual = "none"
-    if residual == "ar" and shape.ar_params is None:
-        dropped.append("residual: ar ignored: the training windows are too few (or too "
-                       "degenerate) to fit an AR model")
-        residual = "none"
-    if residual == "ets" and shape.ets() is None:
-        dropped.append("residual: ets ignored: no exponential smoothing could be fitted on the "
-                       "training rows (too few)")
+    if residual in FIXED_FORECASTS and shape.classical(residual) is None:
+        dropped.append(f"residual: {residual} ignored: the training rows are too few (or too "
+                       f"degenerate) to fit the model")
         residual = "none"
     return norm, residual, dropped
 
 
+# The residuals whose forecast comes from a classical model fitted on the training rows.
+FIXED_FORECASTS = {"ar": ArBaseline, "ets": EtsBaseline, "arima": ArimaBaseline}
+
+
 def _window_baseline(norm: str, residual: str) -> str | None:
     """What ``WindowBaseline`` adds to the output: the residual's forecast, which already
-    carries the level ``WindowNorm`` took off, else that level alone (``ar``, ``ets``: their
-    own layers add their forecasts instead, which carry the level too)."""
-    if residual in ("ar", "ets"):
+    carries the level ``WindowNorm`` took off, else that level alone (``ar``, ``ets``,
+    ``arima``: their own layers add their forecasts instead, which carry the level too)."""
+    if residual in FIXED_FORECASTS:
         return None
     if residual == "naive":
         return "last"
@@ -303,15 +304,12 @@ def _network(values: dict[str, Any], shape: ModelShape, seed: int | None, inputs
         season = shape.season if baseline == "seasonal_naive" else None
         outputs = WindowBaseline(shape.target_channel, shape.n_outputs, baseline, season,
                                  dtype="float32", name="window_baseline")([inputs, outputs])
-    if residual == "ar":
-        assert shape.target_channel is not None and shape.ar_params is not None
-        outputs = ArBaseline(shape.target_channel, shape.n_outputs, shape.ar_params,
-                             dtype="float32", name="ar_baseline")([inputs, outputs])
-    if residual == "ets":
-        params = shape.ets()
+    if residual in FIXED_FORECASTS:
+        params = shape.classical(residual)
         assert shape.target_channel is not None and params is not None
-        outputs = EtsBaseline(shape.target_channel, shape.n_outputs, params,
-                              dtype="float32", name="ets_baseline")([inputs, outputs])
+        outputs = FIXED_FORECASTS[residual](
+            shape.target_channel, shape.n_outputs, params, dtype="float32",
+            name=f"{residual}_baseline")([inputs, outputs])
     return outputs
 
 
@@ -549,22 +547,26 @@ class SweepHyperModel(kt.HyperModel):
 
 
 def _fold_shape(shape: ModelShape, fold: Any) -> ModelShape:
-    """``shape`` with the AR and ETS behind ``residual`` refitted on ``fold``'s training
+    """``shape`` with the classical models behind ``residual`` refitted on ``fold``'s training
     windows, which are scaled by the fold's own scalers and end before its validation origin."""
     channel = shape.target_channel
-    has_ets = shape.ets_params is not None or shape.fit_ets is not None
-    if channel is None or (shape.ar_params is None and not has_ets):
+    if channel is None or (shape.ar_params is None and shape.fit_classical is None):
         return shape
     from lstm_automl.data.window_ar import fit_window_ar
-    from lstm_automl.data.window_ets import fit_window_ets, series_of_windows
+    from lstm_automl.data.window_series import fit_series_model, series_of_windows
 
-    def fit_ets() -> tuple[float, ...] | None:
-        return fit_window_ets(series_of_windows([fold.train], channel), shape.season,
-                              shape.steps)
+    fits: dict[str, tuple[float, ...] | None] = {}
+
+    def fit_classical(kind: str) -> tuple[float, ...] | None:
+        if kind not in fits:
+            series = series_of_windows([fold.train], channel)
+            fits[kind] = fit_series_model(kind, series, shape.season, shape.steps)
+        return fits[kind]
 
     params = (None if shape.ar_params is None else
               fit_window_ar(fold.train.x, fold.train.y, channel, shape.season))
-    return replace(shape, ar_params=params, ets_params=None, fit_ets=fit_ets if has_ets else None)
+    return replace(shape, ar_params=params,
+                   fit_classical=None if shape.fit_classical is None else fit_classical)
 
 
 def _fit_xla_safe(model: keras.Model, *args: Any, **kwargs: Any) -> Any:

@@ -643,18 +643,17 @@ def add_data_notes(loaded: LoadedSweep, data: Any, variants: Any = None) -> None
 
 def residual_fit_checks(config: cfg.SweepConfig, prepared: list[Any]) -> tuple[str | None,
                                                                                list[str]]:
-    """(problem, notes) of ``residual: ar`` and ``ets`` once the data is read: their model is
-    fitted on the training rows, which may be too few (or a constant target, or not one
-    gap-free series) in every data variant (refused) or in some (those trials build without)."""
+    """(problem, notes) of ``residual: ar``, ``ets`` and ``arima`` once the data is read: each
+    model is fitted on the training rows, which may be too few (or a constant target) in every
+    data variant (refused) or in some (those trials build without it)."""
     spec = config.search.specs().get("residual")
-    wanted = [v for v in ("ar", "ets") if v in (cfg.spec_values(spec) or [spec])]
+    wanted = [v for v in ("ar", "ets", "arima") if v in (cfg.spec_values(spec) or [spec])]
     if config.data.task != "forecast" or not wanted:
         return None, []
     shapes = [(d, d.model_shape()) for d in prepared]
     shapes = [(d, shape) for d, shape in shapes if shape.target_channel is not None]
     for kind in wanted:
-        lacking = [d for d, shape in shapes
-                   if (shape.ar_params if kind == "ar" else shape.ets()) is None]
+        lacking = [d for d, shape in shapes if shape.classical(kind) is None]
         if not lacking:
             continue
         why = _unfitted(kind, min(len(d.splits["train"].x) for d in lacking))
@@ -671,8 +670,9 @@ def _unfitted(kind: str, windows: int) -> str:
         return ("search.residual: ar needs an AR model fitted on the training windows, and " + (
             f"{windows} training windows are too few (at least {MIN_WINDOWS_PER_LAG})"
             if windows < MIN_WINDOWS_PER_LAG else "the target is constant over them"))
-    return (f"search.residual: ets needs exponential smoothing fitted on the training rows, "
-            f"and {windows} training windows are too few (at least 10 rows)")
+    what, rows = (("exponential smoothing", 10) if kind == "ets" else ("an ARIMA model", 20))
+    return (f"search.residual: {kind} needs {what} fitted on the training rows, and "
+            f"{windows} training windows are too few (at least {rows} rows)")
 
 
 def data_notes(config: cfg.SweepConfig, train_sizes: list[int]) -> list[str]:

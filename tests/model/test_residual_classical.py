@@ -12,16 +12,14 @@ import pytest
 from conftest import write_series_csv, write_sweep
 from lstm_automl.data.base import ModelShape
 from lstm_automl.data.window_ar import ar_affine, ar_forecast, fit_window_ar
-from lstm_automl.data.window_ets import (
-    ets_weights,
-    ets_window_forecast,
-    fit_window_ets,
-    series_of_windows,
-)
+from lstm_automl.data.window_arima import arima_affine, arima_window_forecast, fit_window_arima
+from lstm_automl.data.window_ets import ets_weights, ets_window_forecast, fit_window_ets
+from lstm_automl.data.window_series import series_of_windows
 
 STEPS, FEATURES, CHANNEL = 8, 2, 1
 PARAMS = (0.3, 0.6, -0.2, 0.1)  # const, phi_1..phi_3
 ETS = (0.4, 0.1, 0.2, 0.9, 4.0, 1.0)  # alpha, beta, gamma, phi, season, trend
+ARIMA = (1.0, 1.0, 1.0, 0.05, 0.5, 0.3)  # d, p, q, mean, phi_1, theta_1
 
 
 def ar_windows(count: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -88,6 +86,39 @@ def test_the_ets_fit_finds_the_season_of_a_seasonal_series():
     assert fit_window_ets(series[:8], None, 6) is None
 
 
+def test_the_arima_forecast_is_affine_and_follows_its_equations():
+    history = np.random.default_rng(7).normal(size=(3, STEPS)).cumsum(axis=1)
+    weights, bias = arima_affine(ARIMA, STEPS, 4)
+    np.testing.assert_allclose(history @ weights + bias,
+                               arima_window_forecast(ARIMA, history, 4), atol=1e-12)
+    # By hand: differences z, innovations from the window's first step, then the recursion.
+    d, mean, phi, theta = 1, 0.05, 0.5, 0.3
+    y = history[0]
+    z = np.diff(y, n=d) - mean
+    error = 0.0
+    for t in range(1, len(z)):
+        error = z[t] - phi * z[t - 1] - theta * error
+    step = phi * z[-1] + theta * error
+    ahead = [step]
+    for _ in range(3):
+        ahead.append(phi * ahead[-1])
+    expected = y[-1] + np.cumsum(np.asarray(ahead) + mean)
+    np.testing.assert_allclose(arima_window_forecast(ARIMA, history[:1], 4)[0], expected,
+                               atol=1e-12)
+
+
+def test_the_arima_fit_finds_the_order_of_a_known_arma():
+    rng = np.random.default_rng(8)
+    noise = rng.normal(0, 1, 500)
+    z = np.zeros(500)
+    for t in range(1, 500):
+        z[t] = 0.7 * z[t - 1] + noise[t]
+    params = fit_window_arima(z + 3.0, 12)
+    assert params is not None and params[0] == 0.0 and params[1] >= 1
+    assert abs(params[4] - 0.7) < 0.15 and abs(params[3] - 3.0) < 0.6
+    assert fit_window_arima(z[:15], 12) is None
+
+
 def _values(**overrides: Any) -> dict[str, Any]:
     base = {
         "cell": "gru", "bidirectional": False, "layers": 1, "units": [4], "dropout": [0.0],
@@ -135,7 +166,7 @@ def test_a_zero_network_gives_exactly_the_ets_forecast(tmp_path: Path):
     from lstm_automl.model.hypermodel import build_model
 
     shape = ModelShape(STEPS, FEATURES, 3, "forecast", target_channel=CHANNEL,
-                       fit_ets=lambda: ETS)
+                       fit_classical=lambda kind: ETS)
     model = build_model(_values(residual="ets", window_norm="mean"), shape, seed=1)
     _zero_head(model)
     x = np.random.default_rng(2).normal(size=(6, STEPS, FEATURES)).astype("float32")
@@ -145,6 +176,19 @@ def test_a_zero_network_gives_exactly_the_ets_forecast(tmp_path: Path):
     model.save(path)
     reloaded = keras.saving.load_model(path)
     np.testing.assert_allclose(reloaded.predict(x, verbose=0), expected, atol=1e-5)
+
+
+@pytest.mark.usefixtures("keras_session")
+def test_a_zero_network_gives_exactly_the_arima_forecast():
+    from lstm_automl.model.hypermodel import build_model
+
+    shape = ModelShape(STEPS, FEATURES, 3, "forecast", target_channel=CHANNEL,
+                       fit_classical=lambda kind: ARIMA if kind == "arima" else None)
+    model = build_model(_values(residual="arima"), shape, seed=1)
+    _zero_head(model)
+    x = np.random.default_rng(2).normal(size=(6, STEPS, FEATURES)).astype("float32")
+    np.testing.assert_allclose(model.predict(x, verbose=0),
+                               arima_window_forecast(ARIMA, x[:, :, CHANNEL], 3), atol=1e-5)
 
 
 @pytest.mark.usefixtures("keras_session")
@@ -220,9 +264,13 @@ def test_the_ar_reads_no_row_of_the_later_splits(isolated_workdir: Path):
     later = _data(isolated_workdir, 120)
     assert later.model_shape().ar_params == before.model_shape().ar_params
     assert later.model_shape(refit=True).ar_params != before.model_shape(refit=True).ar_params
-    assert after.model_shape().ets() == before.model_shape().ets() is not None
-    assert after.model_shape(refit=True).ets() == before.model_shape(refit=True).ets()
-    assert later.model_shape().ets() == before.model_shape().ets()
+    for kind in ("ets", "arima"):
+        fitted = before.model_shape().classical(kind)
+        assert fitted is not None
+        assert after.model_shape().classical(kind) == fitted
+        refit = before.model_shape(refit=True).classical(kind)
+        assert after.model_shape(refit=True).classical(kind) == refit
+        assert later.model_shape().classical(kind) == fitted
 
 
 def test_the_training_series_is_rebuilt_from_the_windows(isolated_workdir: Path):
@@ -254,12 +302,15 @@ def _validate(folder: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tu
      "search.residual: ar works on one target's history; not with several data.target"),
     ("{source: builtin:ItalyPowerDemand, task: classify}",
      "search.residual: only for task: forecast (got ets with task: classify)"),
-], ids=["classify", "no-target", "several-targets", "classify-ets"])
+    ("{source: series.csv, target: [value, other]}",
+     "search.residual: arima works on one target's history; not with several data.target"),
+], ids=["classify", "no-target", "several-targets", "classify-ets", "several-targets-arima"])
 def test_validate_refuses_ar_where_it_cannot_apply(data: str, message: str,
                                                    isolated_workdir: Path,
                                                    capsys: pytest.CaptureFixture[str]):
     write_series_csv(isolated_workdir)
-    kind = "ets" if "got ets" in message else "ar"
+    kind = next(k for k in ("ets", "arima") if f" {k} " in message) if (
+        " ets " in message or " arima " in message) else "ar"
     rc, err = _validate(isolated_workdir, f"name: w\ndata: {data}\n"
                         f"search: {{residual: {{choice: [none, {kind}]}}}}\n", capsys)
     assert rc == 2
@@ -304,7 +355,7 @@ tracking: {{champion_must_beat_baseline: false}}
 
 @pytest.mark.slow
 @pytest.mark.backend_contract
-@pytest.mark.parametrize("kind", ["ar", "ets"])
+@pytest.mark.parametrize("kind", ["ar", "ets", "arima"])
 def test_a_sweep_with_a_classical_residual_registers_a_model_that_serves_raw_history(
         kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     import mlflow

@@ -23,6 +23,7 @@ import keras
 from lstm_automl.model.cells.peephole import PeepholeLSTM, PeepholeLSTMCell
 from lstm_automl.model.cells.window import (
     ArBaseline,
+    ArimaBaseline,
     EtsBaseline,
     ShiftIn,
     WindowBaseline,
@@ -97,5 +98,5 @@ def make_recurrent_layer(
     )
 
 
-__all__ = ["ArBaseline", "CELLS", "EtsBaseline", "PeepholeLSTM", "PeepholeLSTMCell", "ShiftIn",
-           "WindowBaseline", "WindowNorm", "make_recurrent_layer"]
+__all__ = ["ArBaseline", "ArimaBaseline", "CELLS", "EtsBaseline", "PeepholeLSTM",
+           "PeepholeLSTMCell", "ShiftIn", "WindowBaseline", "WindowNorm", "make_recurrent_layer"]

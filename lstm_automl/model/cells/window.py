@@ -230,6 +230,28 @@ class EtsBaseline(_FixedForecast):
 
 
 @keras.saving.register_keras_serializable(package="lstm_automl")
+class ArimaBaseline(_FixedForecast):
+    """``residual: arima``: ``params`` = (d, p, q, mean, phi..., theta...)
+    (``data/window_arima.py``); the ARMA filter on the window's differences, restarted at its
+    first step."""
+
+    def __init__(self, channel: int, horizon: int, params: list[float] | tuple[float, ...],
+                 **kwargs: Any) -> None:
+        super().__init__(channel, horizon, params, **kwargs)
+        d, p, q = (int(v) for v in self.params[:3])
+        if len(self.params) != 4 + p + q:
+            raise ValueError("the ARIMA baseline needs (d, p, q, mean, phi..., theta...)")
+
+    def min_steps(self) -> int:
+        return int(sum(self.params[:3])) + 1
+
+    def affine(self, steps: int) -> tuple[Any, Any]:
+        from lstm_automl.data.window_arima import arima_affine
+
+        return arima_affine(tuple(self.params), steps, self.horizon)
+
+
+@keras.saving.register_keras_serializable(package="lstm_automl")
 class ShiftIn(keras.layers.Layer):
     """``[window, forecast]`` → the window one step later: its first step dropped and the
     one-step forecast appended. Chains a one-step network into a recursive multi-step forecast
@@ -244,5 +266,6 @@ class ShiftIn(keras.layers.Layer):
         return tuple(input_shape[0])
 
 
-__all__ = ["ArBaseline", "BASELINES", "EtsBaseline", "LEVELS", "ShiftIn", "WindowBaseline",
-           "WindowNorm", "baseline_forecast", "seasonal_positions", "window_level"]
+__all__ = ["ArBaseline", "ArimaBaseline", "BASELINES", "EtsBaseline", "LEVELS", "ShiftIn",
+           "WindowBaseline", "WindowNorm", "baseline_forecast", "seasonal_positions",
+           "window_level"]
