@@ -83,6 +83,8 @@ WINDOW_NORMS: dict[str, str] = {
     "last": "subtract the window's last target value from its target channel; add it back to "
     "the forecast (as DeepAR does)",
     "mean": "subtract the window's mean target value likewise (as N-BEATS-style scaling does)",
+    "ets": "subtract the level and season of an additive ETS fitted once on the training rows "
+    "(as ES-RNN does) at each step; add its forecast back",
 }
 RESIDUALS: dict[str, str] = {
     "none": "the network forecasts on its own",

@@ -53,10 +53,9 @@ def fit_window_ets(series: np.ndarray | None, season: int | None,
     return params if all(np.isfinite(params)) else None
 
 
-def ets_window_forecast(params: tuple[float, ...], history: np.ndarray,
-                        horizon: int) -> np.ndarray:
-    """(n, horizon) forecasts of each row of ``history`` (n, steps) by the fixed ETS restarted
-    at the row's first step."""
+def _filter(params: tuple[float, ...], history: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The fixed ETS restarted at each row's first step: (level, trend, season) after the last
+    step, and (n, steps) level + season after each step (the first season's: the values)."""
     alpha, beta, gamma, phi = params[:4]
     m, trended = int(params[4]), bool(params[5])
     y = np.asarray(history, dtype=np.float64)
@@ -71,6 +70,7 @@ def ets_window_forecast(params: tuple[float, ...], history: np.ndarray,
     level = mean + trend * middle  # carried to the last step of the first season
     season = (y[:, :m] - mean[:, None] - trend[:, None] * (np.arange(m) - middle)
               if m else np.zeros((n, 0)))
+    states = y.copy()
     for t in range(head, steps):
         s = season[:, t % m] if m else 0.0
         new_level = alpha * (y[:, t] - s) + (1 - alpha) * (level + phi * trend)
@@ -78,12 +78,33 @@ def ets_window_forecast(params: tuple[float, ...], history: np.ndarray,
             season[:, t % m] = gamma * (y[:, t] - level - phi * trend) + (1 - gamma) * s
         trend = beta * (new_level - level) + (1 - beta) * phi * trend
         level = new_level
+        states[:, t] = level + (season[:, t % m] if m else 0.0)
+    return level, trend, season, states
+
+
+def ets_window_forecast(params: tuple[float, ...], history: np.ndarray,
+                        horizon: int) -> np.ndarray:
+    """(n, horizon) forecasts of each row of ``history`` (n, steps) by the fixed ETS restarted
+    at the row's first step."""
+    phi, m, steps = params[3], int(params[4]), np.shape(history)[1]
+    level, trend, season, _ = _filter(params, history)
     ahead = np.arange(1, horizon + 1)
     damping = np.cumsum(phi ** ahead) if phi != 1.0 else ahead.astype(np.float64)
     out = level[:, None] + trend[:, None] * damping[None, :]
     if m:
         out = out + season[:, (steps + ahead - 1) % m]
     return out
+
+
+def ets_normalised(params: tuple[float, ...], history: np.ndarray) -> np.ndarray:
+    """(n, steps): each value less the level and season the ETS holds after it
+    (``window_norm: ets``, ES-RNN's deseasonalised, level-normalised input, additive)."""
+    return np.asarray(history, dtype=np.float64) - _filter(params, history)[3]
+
+
+def ets_norm_weights(params: tuple[float, ...], steps: int) -> np.ndarray:
+    """(steps, steps): ``normalised = window @ weights``; linear like the forecast."""
+    return ets_normalised(params, np.eye(steps))
 
 
 def ets_weights(params: tuple[float, ...], steps: int, horizon: int) -> np.ndarray:
@@ -96,4 +117,5 @@ def ets_label(params: tuple[float, ...]) -> str:
     return f"ETS(A,{trend},{'A' if params[4] else 'N'}) on the scaled target, restarted per window"
 
 
-__all__ = ["ets_label", "ets_weights", "ets_window_forecast", "fit_window_ets"]
+__all__ = ["ets_label", "ets_norm_weights", "ets_normalised", "ets_weights",
+           "ets_window_forecast", "fit_window_ets"]

@@ -32,6 +32,7 @@ from lstm_automl.model.cells import (
     ArBaseline,
     ArimaBaseline,
     EtsBaseline,
+    EtsNorm,
     ShiftIn,
     WindowBaseline,
     WindowNorm,
@@ -192,6 +193,10 @@ def window_settings(values: dict[str, Any], shape: ModelShape) -> tuple[str, str
         dropped.append(f"residual: seasonal_naive ignored: needs a lookback of at least one "
                        f"season ({season}, lookback {shape.steps})")
         residual = "none"
+    if norm == "ets" and shape.classical("ets") is None:
+        dropped.append("window_norm: ets ignored: the training rows are too few (or too "
+                       "degenerate) to fit the model")
+        norm = "none"
     if residual in FIXED_FORECASTS and shape.classical(residual) is None:
         dropped.append(f"residual: {residual} ignored: the training rows are too few (or too "
                        f"degenerate) to fit the model")
@@ -213,7 +218,7 @@ def _window_baseline(norm: str, residual: str) -> str | None:
         return "last"
     if residual == "seasonal_naive":
         return "seasonal_naive"
-    return None if norm == "none" else norm
+    return None if norm in ("none", "ets") else norm
 
 
 def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = None,
@@ -285,7 +290,9 @@ def _network(values: dict[str, Any], shape: ModelShape, seed: int | None, inputs
     x = inputs
     if norm != "none":  # float32: the level is subtracted before any float16 cast
         assert shape.target_channel is not None  # window_settings drops it otherwise
-        x = WindowNorm(shape.target_channel, norm, dtype="float32", name="window_norm")(x)
+        x = (EtsNorm(shape.target_channel, shape.classical("ets") or (), dtype="float32",
+                     name="window_norm")(x) if norm == "ets" else
+             WindowNorm(shape.target_channel, norm, dtype="float32", name="window_norm")(x))
     # Padded after the end: every recurrent layer gets the mask explicitly, because a Conv1D
     # front end would drop a mask carried by the tensors (and its causal padding never lets the
     # padding leak back into real steps).
@@ -304,6 +311,8 @@ def _network(values: dict[str, Any], shape: ModelShape, seed: int | None, inputs
         season = shape.season if baseline == "seasonal_naive" else None
         outputs = WindowBaseline(shape.target_channel, shape.n_outputs, baseline, season,
                                  dtype="float32", name="window_baseline")([inputs, outputs])
+    if norm == "ets" and residual == "none":  # the ETS forecast back, as the level is
+        residual = "ets"
     if residual in FIXED_FORECASTS:
         params = shape.classical(residual)
         assert shape.target_channel is not None and params is not None

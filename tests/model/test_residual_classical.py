@@ -13,7 +13,12 @@ from conftest import write_series_csv, write_sweep
 from lstm_automl.data.base import ModelShape
 from lstm_automl.data.window_ar import ar_affine, ar_forecast, fit_window_ar
 from lstm_automl.data.window_arima import arima_affine, arima_window_forecast, fit_window_arima
-from lstm_automl.data.window_ets import ets_weights, ets_window_forecast, fit_window_ets
+from lstm_automl.data.window_ets import (
+    ets_normalised,
+    ets_weights,
+    ets_window_forecast,
+    fit_window_ets,
+)
 from lstm_automl.data.window_series import series_of_windows
 
 STEPS, FEATURES, CHANNEL = 8, 2, 1
@@ -179,6 +184,31 @@ def test_a_zero_network_gives_exactly_the_ets_forecast(tmp_path: Path):
 
 
 @pytest.mark.usefixtures("keras_session")
+@pytest.mark.backend_contract
+def test_window_norm_ets_feeds_the_ets_remainder_and_adds_its_forecast_back():
+    import keras
+
+    from lstm_automl.model.hypermodel import build_model
+
+    shape = ModelShape(STEPS, FEATURES, 3, "forecast", target_channel=CHANNEL,
+                       fit_classical=lambda kind: ETS if kind == "ets" else None)
+    model = build_model(_values(window_norm="ets", residual="none"), shape, seed=1)
+    x = np.random.default_rng(9).normal(size=(4, STEPS, FEATURES)).astype("float32")
+    probe = keras.Model(model.inputs, model.get_layer("window_norm").output)
+    seen = probe.predict(x, verbose=0)
+    np.testing.assert_allclose(seen[:, :, CHANNEL], ets_normalised(ETS, x[:, :, CHANNEL]),
+                               atol=1e-5)
+    np.testing.assert_allclose(np.delete(seen, CHANNEL, axis=2), np.delete(x, CHANNEL, axis=2))
+    shifted = x.copy()
+    shifted[:, :, CHANNEL] += 5.0  # the ETS states move with the series: so does the forecast
+    np.testing.assert_allclose(model.predict(shifted, verbose=0),
+                               model.predict(x, verbose=0) + 5.0, atol=1e-4)
+    _zero_head(model)
+    np.testing.assert_allclose(model.predict(x, verbose=0),
+                               ets_window_forecast(ETS, x[:, :, CHANNEL], 3), atol=1e-5)
+
+
+@pytest.mark.usefixtures("keras_session")
 def test_a_zero_network_gives_exactly_the_arima_forecast():
     from lstm_automl.model.hypermodel import build_model
 
@@ -333,6 +363,20 @@ def test_validate_refuses_ar_when_no_ar_can_be_fitted(isolated_workdir: Path,
         assert "search.residual: ar needs an AR model fitted on the training windows, and the "\
             "target is constant over them" in err and "Traceback" not in err
     assert sorted(p.name for p in isolated_workdir.iterdir()) == sorted({*before, "sweep.yaml"})
+
+
+def test_validate_reads_the_data_and_accepts_every_classical_setting(
+        isolated_workdir: Path, capsys: pytest.CaptureFixture[str]):
+    from lstm_automl.cli import main
+
+    text = ("name: w\ndata: {source: builtin:nile, lookback: 6}\nsearch:\n"
+            "  window_norm: {choice: [none, ets]}\n"
+            "  residual: {choice: [none, ar, ets, arima]}\n")
+    assert main(["validate", str(write_sweep(isolated_workdir, text))]) == 0
+    out = capsys.readouterr().out
+    assert "window_norm  choice of none, ets" in out
+    assert "residual     choice of none, ar, ets, arima" in out
+    assert "note: search.residual" not in out and "note: search.window_norm" not in out
 
 
 SWEEP = """

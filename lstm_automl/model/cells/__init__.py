@@ -25,6 +25,7 @@ from lstm_automl.model.cells.window import (
     ArBaseline,
     ArimaBaseline,
     EtsBaseline,
+    EtsNorm,
     ShiftIn,
     WindowBaseline,
     WindowNorm,
@@ -98,5 +99,5 @@ def make_recurrent_layer(
     )
 
 
-__all__ = ["ArBaseline", "ArimaBaseline", "CELLS", "EtsBaseline", "PeepholeLSTM",
+__all__ = ["ArBaseline", "ArimaBaseline", "CELLS", "EtsBaseline", "EtsNorm", "PeepholeLSTM",
            "PeepholeLSTMCell", "ShiftIn", "WindowBaseline", "WindowNorm", "make_recurrent_layer"]

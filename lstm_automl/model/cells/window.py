@@ -252,6 +252,47 @@ class ArimaBaseline(_FixedForecast):
 
 
 @keras.saving.register_keras_serializable(package="lstm_automl")
+class EtsNorm(keras.layers.Layer):
+    """``window_norm: ets``: the target channel less the level and season the fixed ETS holds
+    after each step (``data/window_ets.ets_normalised``, restarted at the window's first step),
+    so the network sees the deseasonalised, level-free series, as in ES-RNN (additively: the
+    channel is scaled and may be <= 0). ``EtsBaseline`` puts the ETS forecast back."""
+
+    def __init__(self, channel: int, params: list[float] | tuple[float, ...],
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.channel = int(channel)
+        self.params = [float(v) for v in params]
+        self._weights: list[list[float]] = []
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        from lstm_automl.data.window_ets import ets_norm_weights
+
+        steps, features = input_shape[1], input_shape[-1]
+        if features is not None and not 0 <= self.channel < features:
+            raise ValueError(f"target channel {self.channel} is outside the {features} input "
+                             f"features")
+        if steps is None or steps <= int(self.params[4]):
+            raise ValueError(f"the ETS window norm needs a lookback longer than its season "
+                             f"({int(self.params[4])}), got {steps}")
+        self._weights = ets_norm_weights(tuple(self.params), int(steps)).tolist()
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        series = inputs[:, :, self.channel]
+        weights = ops.convert_to_tensor(self._weights, dtype=inputs.dtype)
+        shift = ops.matmul(series, weights) - series
+        one_hot = ops.cast(ops.equal(ops.arange(inputs.shape[-1]), self.channel), inputs.dtype)
+        return inputs + ops.expand_dims(shift, -1) * one_hot
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return tuple(input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "channel": self.channel, "params": list(self.params)}
+
+
+@keras.saving.register_keras_serializable(package="lstm_automl")
 class ShiftIn(keras.layers.Layer):
     """``[window, forecast]`` → the window one step later: its first step dropped and the
     one-step forecast appended. Chains a one-step network into a recursive multi-step forecast
@@ -266,6 +307,6 @@ class ShiftIn(keras.layers.Layer):
         return tuple(input_shape[0])
 
 
-__all__ = ["ArBaseline", "ArimaBaseline", "BASELINES", "EtsBaseline", "LEVELS", "ShiftIn",
-           "WindowBaseline", "WindowNorm", "baseline_forecast", "seasonal_positions",
+__all__ = ["ArBaseline", "ArimaBaseline", "BASELINES", "EtsBaseline", "EtsNorm", "LEVELS",
+           "ShiftIn", "WindowBaseline", "WindowNorm", "baseline_forecast", "seasonal_positions",
            "window_level"]
