@@ -64,18 +64,17 @@ class ModelShape:
     season: int | None = None
     # Forecasting several target columns: ``n_outputs`` is horizon x n_targets, target-major.
     n_targets: int = 1
-    # ``residual: ar``: (const, phi_1..phi_p) of the AR fitted once on the training windows of
-    # the target channel (``data/window_ar.py``); None where it cannot be fitted.
+    # ``residual: ar | ets | arima`` and ``window_norm: ets``: kind -> the parameters of that
+    # model fitted on the training rows (``data/window_series.py``), on first use and then kept
+    # (seconds on a long series, so only for the trials that ask); None where none fits.
+    # ``ar_params``: given AR parameters, (const, phi_1..phi_p), used instead.
     ar_params: tuple[float, ...] | None = None
-    # ``residual: ets`` and ``arima``: kind -> the parameters of that model fitted on the
-    # training rows (``data/window_series.py``), fitted on first use and kept: seconds on a
-    # long series, so only for the trials that ask.
     fit_classical: Callable[[str], tuple[float, ...] | None] | None = field(
         default=None, compare=False, repr=False)
 
     def classical(self, kind: str) -> tuple[float, ...] | None:
         """The parameters behind ``residual: kind`` (None: none could be fitted)."""
-        if kind == "ar":
+        if kind == "ar" and self.ar_params is not None:
             return self.ar_params
         return None if self.fit_classical is None else self.fit_classical(kind)
 

@@ -106,38 +106,22 @@ class ForecastData(SweepData):
         return ModelShape(self.lookback, self.n_features, self.horizon * len(self.targets),
                           "forecast", target_channel=channel, season=self.season,
                           n_targets=len(self.targets),
-                          ar_params=None if channel is None else self._window_ar(channel, refit),
                           fit_classical=None if channel is None else partial(
                               self._window_classical, channel, refit))
 
-    def _window_ar(self, channel: int, refit: bool) -> tuple[float, ...] | None:
-        """The AR behind ``residual: ar``, fitted once per split (training windows, and train +
-        validation for a refit) and kept: every trial starts from the same classical model."""
-        from lstm_automl.data.window_ar import fit_window_ar
-
-        train, val = self.splits["train"], self.splits["validation"]
-        parts = [train, val] if refit and len(val.x) else [train]
-        key = ("ar", channel, *(id(part.x) for part in parts))
-        cache = self.__dict__.setdefault("_classical_fits", {})
-        if key not in cache:
-            x = np.concatenate([part.x for part in parts]) if len(parts) > 1 else train.x
-            y = np.concatenate([part.y for part in parts]) if len(parts) > 1 else train.y
-            cache[key] = fit_window_ar(x, y, channel, self.season) if len(x) else None
-        return cache[key]
-
     def _window_classical(self, channel: int, refit: bool,
                           kind: str) -> tuple[float, ...] | None:
-        """The ETS or ARIMA behind ``residual: kind``, fitted on first use on the target's
-        training series (train + validation for a refit) rebuilt from the windows, then kept."""
-        from lstm_automl.data.window_series import fit_series_model, series_of_windows
+        """The classical model behind ``residual: kind`` (``ar``, ``ets``, ``arima``), fitted on
+        first use on the training windows (train + validation for a refit), then kept: every
+        trial starts from the same model."""
+        from lstm_automl.data.window_series import fit_on_windows
 
         train, val = self.splits["train"], self.splits["validation"]
         parts = [train, val] if refit and len(val.x) else [train]
         key = (kind, channel, *(id(part.x) for part in parts))
         cache = self.__dict__.setdefault("_classical_fits", {})
         if key not in cache:
-            series = series_of_windows([p for p in parts if len(p.x)], channel)
-            cache[key] = fit_series_model(kind, series, self.season, self.lookback)
+            cache[key] = fit_on_windows(kind, parts, channel, self.season, self.lookback)
         return cache[key]
 
     def actual(self, split: str = "test") -> np.ndarray:

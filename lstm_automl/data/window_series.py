@@ -1,8 +1,9 @@
-"""The training series behind ``residual: ets`` and ``arima``, and the fit of either on it.
+"""The classical models behind ``residual: ar | ets | arima`` and ``window_norm: ets``, fitted
+on the windows of the splits they may see: the training windows, and the validation windows too
+for a refit (or one backtest fold's training windows).
 
-Both models are estimated on the target's own series in the model's units (scaled and
-transformed as the windows' target channel is), rebuilt here from the windows of the splits
-they may see: the training windows, and the validation windows too for a refit.
+The AR is estimated on the windows themselves; ETS and ARIMA on the target's own series in the
+model's units (scaled and transformed as the windows' target channel is), rebuilt from them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 import numpy as np
 
 SERIES_MODELS = ("ets", "arima")
+MODELS = ("ar", *SERIES_MODELS)
 
 
 def series_of_windows(parts: list[Any], channel: int) -> np.ndarray | None:
@@ -48,4 +50,20 @@ def fit_series_model(kind: str, series: np.ndarray | None, season: int | None,
     raise ValueError(f"no classical model {kind!r}; expected one of {', '.join(SERIES_MODELS)}")
 
 
-__all__ = ["SERIES_MODELS", "fit_series_model", "series_of_windows"]
+def fit_on_windows(kind: str, parts: list[Any], channel: int, season: int | None,
+                   steps: int) -> tuple[float, ...] | None:
+    """The parameters of ``kind`` (one of ``MODELS``) fitted on the windows of ``parts``."""
+    parts = [part for part in parts if len(part.x)]
+    if not parts:
+        return None
+    if kind == "ar":
+        from lstm_automl.data.window_ar import fit_window_ar
+
+        x = np.concatenate([part.x for part in parts])
+        y = np.concatenate([part.y for part in parts])
+        return fit_window_ar(x, y, channel, season)
+    return fit_series_model(kind, series_of_windows(parts, channel), season, steps)
+
+
+__all__ = ["MODELS", "SERIES_MODELS", "fit_on_windows", "fit_series_model",
+           "series_of_windows"]

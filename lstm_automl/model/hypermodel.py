@@ -561,21 +561,16 @@ def _fold_shape(shape: ModelShape, fold: Any) -> ModelShape:
     channel = shape.target_channel
     if channel is None or (shape.ar_params is None and shape.fit_classical is None):
         return shape
-    from lstm_automl.data.window_ar import fit_window_ar
-    from lstm_automl.data.window_series import fit_series_model, series_of_windows
+    from lstm_automl.data.window_series import fit_on_windows
 
     fits: dict[str, tuple[float, ...] | None] = {}
 
     def fit_classical(kind: str) -> tuple[float, ...] | None:
         if kind not in fits:
-            series = series_of_windows([fold.train], channel)
-            fits[kind] = fit_series_model(kind, series, shape.season, shape.steps)
+            fits[kind] = fit_on_windows(kind, [fold.train], channel, shape.season, shape.steps)
         return fits[kind]
 
-    params = (None if shape.ar_params is None else
-              fit_window_ar(fold.train.x, fold.train.y, channel, shape.season))
-    return replace(shape, ar_params=params,
-                   fit_classical=None if shape.fit_classical is None else fit_classical)
+    return replace(shape, ar_params=None, fit_classical=fit_classical)
 
 
 def _fit_xla_safe(model: keras.Model, *args: Any, **kwargs: Any) -> Any:

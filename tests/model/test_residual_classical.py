@@ -254,7 +254,7 @@ def test_an_earlier_backtest_fold_gets_an_ar_of_its_own_windows():
     fold = SimpleNamespace(train=SimpleNamespace(x=x * 2.0 + 1.0, y=y * 2.0 + 1.0))
     shape = ModelShape(STEPS, FEATURES, 3, "forecast", target_channel=CHANNEL,
                        ar_params=PARAMS)
-    refitted = _fold_shape(shape, fold).ar_params
+    refitted = _fold_shape(shape, fold).classical("ar")
     assert refitted == fit_window_ar(fold.train.x, fold.train.y, CHANNEL) != PARAMS
     plain = ModelShape(STEPS, FEATURES, 3, "forecast", target_channel=CHANNEL)
     assert _fold_shape(plain, fold) is plain
@@ -279,28 +279,23 @@ def _rewrite(path: Path, lines: list[str], rows: range, base: float) -> None:
     path.write_text("\n".join(out) + "\n")
 
 
-def test_the_ar_reads_no_row_of_the_later_splits(isolated_workdir: Path):
-    """Trials' AR: training windows only; a refit's: train + validation, never the test."""
+def test_the_classical_models_read_no_row_of_the_later_splits(isolated_workdir: Path):
+    """Trials' models: training windows only; a refit's: train + validation, never the test."""
     path = write_series_csv(isolated_workdir, rows=120)
     lines = path.read_text().splitlines()
     before = _data(isolated_workdir, 120)
     val_start, test_start = (int(before.splits[s].index[0]) for s in ("validation", "test"))
-    assert before.model_shape().ar_params is not None
     _rewrite(path, lines, range(test_start, 120), 50.0)  # every test target
     after = _data(isolated_workdir, 120)
-    assert after.model_shape().ar_params == before.model_shape().ar_params
-    assert after.model_shape(refit=True).ar_params == before.model_shape(refit=True).ar_params
     _rewrite(path, lines, range(val_start, test_start), 70.0)  # every validation target
     later = _data(isolated_workdir, 120)
-    assert later.model_shape().ar_params == before.model_shape().ar_params
-    assert later.model_shape(refit=True).ar_params != before.model_shape(refit=True).ar_params
-    for kind in ("ets", "arima"):
-        fitted = before.model_shape().classical(kind)
-        assert fitted is not None
+    for kind in ("ar", "ets", "arima"):
+        fitted, refit = (before.model_shape(refit=r).classical(kind) for r in (False, True))
+        assert fitted is not None and refit is not None
         assert after.model_shape().classical(kind) == fitted
-        refit = before.model_shape(refit=True).classical(kind)
         assert after.model_shape(refit=True).classical(kind) == refit
         assert later.model_shape().classical(kind) == fitted
+        assert later.model_shape(refit=True).classical(kind) != refit
 
 
 def test_the_training_series_is_rebuilt_from_the_windows(isolated_workdir: Path):
