@@ -260,6 +260,30 @@ def test_an_earlier_backtest_fold_gets_an_ar_of_its_own_windows():
     assert _fold_shape(plain, fold) is plain
 
 
+@pytest.mark.usefixtures("keras_session")
+def test_the_hypermodel_builds_each_backtest_fold_on_that_folds_models(tmp_path: Path):
+    import keras_tuner as kt
+
+    from lstm_automl.config.schema import ForecastDataConfig, SweepConfig
+    from lstm_automl.data.variants import ForecastVariants
+    from lstm_automl.data.window_series import fit_on_windows
+    from lstm_automl.model.hypermodel import SweepHyperModel
+
+    config = ForecastDataConfig(source="builtin:airline", lookback=6, split={"validation": 12},
+                                backtest={"folds": 2})
+    variants = ForecastVariants(config, tmp_path)
+    data = variants.default()
+    specs = SweepConfig.model_validate({"name": "b", "data": {"source": "builtin:airline"},
+                                        "search": {"units": 4, "residual": "ar"}}).search.specs()
+    builder = SweepHyperModel(specs, data.model_shape(), 1, variants)
+    hp = kt.HyperParameters()
+    whole = builder.build(hp).get_layer("ar_baseline").params
+    assert tuple(whole) == data.model_shape().classical("ar")
+    fold = data.folds[0]
+    own = builder.build(hp, fold).get_layer("ar_baseline").params
+    assert tuple(own) == fit_on_windows("ar", [fold.train], 0, data.season, 6) != tuple(whole)
+
+
 def _data(folder: Path, rows: int, **overrides: Any) -> Any:
     from lstm_automl.config.schema import ForecastDataConfig
     from lstm_automl.data.forecast import prepare_forecast
