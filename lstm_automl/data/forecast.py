@@ -99,7 +99,8 @@ class ForecastData(SweepData):
     def model_shape(self, refit: bool = False) -> ModelShape:
         """The target's input channel is scaled exactly as the outputs (``_Shaped.windows``
         fits both scalers on the same transformed values), so the model may add its level
-        back to the forecast, or a classical forecast of it (``residual: ar``)."""
+        back to the forecast, or a classical model's forecast of it (``residual: ar``, ``ets``,
+        ``arima``; ``fit_classical`` fits those on first use)."""
         channel = self.features.index(self.target) if self.target in self.features else None
         if self.several:  # window_norm, residual and recursive work on one target's channel
             channel = None

@@ -490,8 +490,9 @@ class SweepHyperModel(kt.HyperModel):
         return values
 
     def build(self, hp: kt.HyperParameters, fold: Any = None) -> keras.Model:
-        """``fold``: an earlier backtest fold the model trains on (its own scalers), so the AR
-        of ``residual: ar`` is fitted on that fold's training windows instead."""
+        """``fold``: an earlier backtest fold the model trains on (its own scalers), so the
+        classical models of ``residual`` and ``window_norm: ets`` are fitted on that fold's
+        training windows instead (once per fold for the whole sweep)."""
         from lstm_automl.model.lr_schedule import train_steps
 
         training = self._training_for(hp)
@@ -500,7 +501,8 @@ class SweepHyperModel(kt.HyperModel):
             data = self._data_for(hp)
             shape, samples = data.model_shape(), len(data.splits["train"].x)
         if fold is not None:
-            shape, samples = _fold_shape(shape, fold), len(fold.train.x)
+            fits = self.__dict__.setdefault("_fold_fits", {})  # one fit per fold and kind
+            shape, samples = _fold_shape(shape, fold, fits), len(fold.train.x)
         if self.python is not None:
             return self.python.build(hp, shape, self.specs, self.jit_compile)
         values = declare_space(hp, self.specs)
@@ -555,20 +557,23 @@ class SweepHyperModel(kt.HyperModel):
                            callbacks, kwargs)
 
 
-def _fold_shape(shape: ModelShape, fold: Any) -> ModelShape:
+def _fold_shape(shape: ModelShape, fold: Any,
+                fits: dict[Any, tuple[float, ...] | None] | None = None) -> ModelShape:
     """``shape`` with the classical models behind ``residual`` refitted on ``fold``'s training
-    windows, which are scaled by the fold's own scalers and end before its validation origin."""
+    windows, which are scaled by the fold's own scalers and end before its validation origin;
+    ``fits`` keeps them across calls."""
     channel = shape.target_channel
     if channel is None or (shape.ar_params is None and shape.fit_classical is None):
         return shape
     from lstm_automl.data.window_series import fit_on_windows
 
-    fits: dict[str, tuple[float, ...] | None] = {}
+    kept = {} if fits is None else fits
 
     def fit_classical(kind: str) -> tuple[float, ...] | None:
-        if kind not in fits:
-            fits[kind] = fit_on_windows(kind, [fold.train], channel, shape.season, shape.steps)
-        return fits[kind]
+        key = (kind, channel, id(fold.train.x))
+        if key not in kept:
+            kept[key] = fit_on_windows(kind, [fold.train], channel, shape.season, shape.steps)
+        return kept[key]
 
     return replace(shape, ar_params=None, fit_classical=fit_classical)
 
