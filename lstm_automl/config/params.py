@@ -83,12 +83,20 @@ WINDOW_NORMS: dict[str, str] = {
     "last": "subtract the window's last target value from its target channel; add it back to "
     "the forecast (as DeepAR does)",
     "mean": "subtract the window's mean target value likewise (as N-BEATS-style scaling does)",
+    "ets": "subtract the level and season of an additive ETS fitted once on the training rows "
+    "(as ES-RNN does) at each step; add its forecast back",
 }
 RESIDUALS: dict[str, str] = {
     "none": "the network forecasts on its own",
     "naive": "the network learns a correction added to the last target value of the window",
     "seasonal_naive": "the network learns a correction added to the value one season earlier "
     "(needs data.season and a lookback of at least one season)",
+    "ar": "the network learns a correction added to the forecast of an AR model fitted once on "
+    "the training windows of the scaled target (parameters fixed, kept in the saved model)",
+    "ets": "likewise with additive exponential smoothing (Holt-Winters) fitted once on the "
+    "training rows, restarted at each window's first step",
+    "arima": "likewise with a small ARIMA(p,d,q) fitted once on the training rows (d by an ADF "
+    "test, p and q by AIC), restarted at each window's first step",
 }
 
 MULTI_STEPS: dict[str, str] = {
@@ -155,8 +163,8 @@ SEARCH_PARAMS: dict[str, Domain] = {
         "added back to the forecast (forecast only)", names=WINDOW_NORMS,
     ),
     "residual": Domain(
-        "name", "none", "learn a correction to the naive or seasonal-naive forecast of the "
-        "window (forecast only)", names=RESIDUALS,
+        "name", "none", "learn a correction to the naive, seasonal-naive or a fitted AR, ETS or "
+        "ARIMA forecast of the window (forecast only)", names=RESIDUALS,
     ),
     "multi_step": Domain(
         "name", "direct", "how a horizon above 1 is forecast: direct multi-output or recursive "

@@ -6,6 +6,7 @@ search, one tracker and one registry path.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +64,19 @@ class ModelShape:
     season: int | None = None
     # Forecasting several target columns: ``n_outputs`` is horizon x n_targets, target-major.
     n_targets: int = 1
+    # ``residual: ar | ets | arima`` and ``window_norm: ets``: kind -> the parameters of that
+    # model fitted on the training rows (``data/window_series.py``), on first use and then kept
+    # (seconds on a long series, so only for the trials that ask); None where none fits.
+    # ``ar_params``: given AR parameters, (const, phi_1..phi_p), used instead.
+    ar_params: tuple[float, ...] | None = None
+    fit_classical: Callable[[str], tuple[float, ...] | None] | None = field(
+        default=None, compare=False, repr=False)
+
+    def classical(self, kind: str) -> tuple[float, ...] | None:
+        """The parameters behind ``residual: kind`` (None: none could be fitted)."""
+        if kind == "ar" and self.ar_params is not None:
+            return self.ar_params
+        return None if self.fit_classical is None else self.fit_classical(kind)
 
     @property
     def lookback(self) -> int:
@@ -78,7 +92,9 @@ class SweepData:
     primary_metric: str
     higher_is_better: bool
 
-    def model_shape(self) -> ModelShape:
+    def model_shape(self, refit: bool = False) -> ModelShape:
+        """``refit``: the shape of a model trained on train + validation (a classical model
+        behind the residual is then fitted on those rows too)."""
         raise NotImplementedError
 
     def evaluate(self, predicted: np.ndarray) -> dict[str, float]:

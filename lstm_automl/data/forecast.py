@@ -8,6 +8,7 @@ several columns, forecast together (``data/targets.py`` has the output layout an
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -95,16 +96,34 @@ class ForecastData(SweepData):
         unscaled = y_scaled * self.target_scaler.scale[0] + self.target_scaler.offset[0]
         return _inverse(unscaled, self.transform, target_rows)
 
-    def model_shape(self) -> ModelShape:
+    def model_shape(self, refit: bool = False) -> ModelShape:
         """The target's input channel is scaled exactly as the outputs (``_Shaped.windows``
         fits both scalers on the same transformed values), so the model may add its level
-        back to the forecast."""
+        back to the forecast, or a classical model's forecast of it (``residual: ar``, ``ets``,
+        ``arima``; ``fit_classical`` fits those on first use)."""
         channel = self.features.index(self.target) if self.target in self.features else None
         if self.several:  # window_norm, residual and recursive work on one target's channel
             channel = None
         return ModelShape(self.lookback, self.n_features, self.horizon * len(self.targets),
                           "forecast", target_channel=channel, season=self.season,
-                          n_targets=len(self.targets))
+                          n_targets=len(self.targets),
+                          fit_classical=None if channel is None else partial(
+                              self._window_classical, channel, refit))
+
+    def _window_classical(self, channel: int, refit: bool,
+                          kind: str) -> tuple[float, ...] | None:
+        """The classical model behind ``residual: kind`` (``ar``, ``ets``, ``arima``), fitted on
+        first use on the training windows (train + validation for a refit), then kept: every
+        trial starts from the same model."""
+        from lstm_automl.data.window_series import fit_on_windows
+
+        train, val = self.splits["train"], self.splits["validation"]
+        parts = [train, val] if refit and len(val.x) else [train]
+        key = (kind, channel, *(id(part.x) for part in parts))
+        cache = self.__dict__.setdefault("_classical_fits", {})
+        if key not in cache:
+            cache[key] = fit_on_windows(kind, parts, channel, self.season, self.lookback)
+        return cache[key]
 
     def actual(self, split: str = "test") -> np.ndarray:
         """The true future values of each window of ``split``, original units."""

@@ -60,7 +60,7 @@ class SequenceData(SweepData):
     def binary(self) -> bool:
         return self.task == "classify" and len(self.classes) == 2 and not self.positions
 
-    def model_shape(self) -> ModelShape:
+    def model_shape(self, refit: bool = False) -> ModelShape:
         outputs = 1 if self.task == "regress" or self.binary else len(self.classes)
         return ModelShape(self.steps, self.n_features, outputs, self.task, self.masked,
                           positions=self.positions)

@@ -95,16 +95,17 @@ def train_member(trial: Any, data: SweepData, specs: dict[str, Any], seed: int, 
     x, y = train.x, train.y
     if refit and len(val.x):
         x, y = np.concatenate([train.x, val.x]), np.concatenate([train.y, val.y])
-    work = len(x) * data.model_shape().steps
+    shape = data.model_shape(refit=refit)  # a residual's classical model fits the same rows
+    work = len(x) * shape.steps
     jit = resolve_jit(jit_compile, work)
     epochs = int(getattr(trial, "best_step", 0) or 0) + 1
     if python is not None:
-        model = python.build(hp, data.model_shape(), specs, jit)
+        model = python.build(hp, shape, specs, jit)
         batch_size = int(hp.get("batch_size"))
     else:  # lr_schedule cosine decays over this training's own steps
         values = declare_space(hp, specs)
         batch_size = int(values["batch_size"])
-        model = build_model(values, data.model_shape(), seed=seed, jit_compile=jit,
+        model = build_model(values, shape, seed=seed, jit_compile=jit,
                             train_steps=train_steps(len(x), batch_size, epochs))
     model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True,
               verbose=0, **data.fit_kwargs())

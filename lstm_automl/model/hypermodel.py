@@ -28,7 +28,16 @@ import keras_tuner as kt
 
 from lstm_automl.config.params import SEARCH_PARAMS
 from lstm_automl.data.base import ModelShape
-from lstm_automl.model.cells import ShiftIn, WindowBaseline, WindowNorm, make_recurrent_layer
+from lstm_automl.model.cells import (
+    ArBaseline,
+    ArimaBaseline,
+    EtsBaseline,
+    EtsNorm,
+    ShiftIn,
+    WindowBaseline,
+    WindowNorm,
+    make_recurrent_layer,
+)
 from lstm_automl.model.space import declare_space
 
 
@@ -184,17 +193,32 @@ def window_settings(values: dict[str, Any], shape: ModelShape) -> tuple[str, str
         dropped.append(f"residual: seasonal_naive ignored: needs a lookback of at least one "
                        f"season ({season}, lookback {shape.steps})")
         residual = "none"
+    if norm == "ets" and shape.classical("ets") is None:
+        dropped.append("window_norm: ets ignored: the training rows are too few (or too "
+                       "degenerate) to fit the model")
+        norm = "none"
+    if residual in FIXED_FORECASTS and shape.classical(residual) is None:
+        dropped.append(f"residual: {residual} ignored: the training rows are too few (or too "
+                       f"degenerate) to fit the model")
+        residual = "none"
     return norm, residual, dropped
+
+
+# The residuals whose forecast comes from a classical model fitted on the training rows.
+FIXED_FORECASTS = {"ar": ArBaseline, "ets": EtsBaseline, "arima": ArimaBaseline}
 
 
 def _window_baseline(norm: str, residual: str) -> str | None:
     """What ``WindowBaseline`` adds to the output: the residual's forecast, which already
-    carries the level ``WindowNorm`` took off, else that level alone."""
+    carries the level ``WindowNorm`` took off, else that level alone (``ar``, ``ets``,
+    ``arima``: their own layers add their forecasts instead, which carry the level too)."""
+    if residual in FIXED_FORECASTS:
+        return None
     if residual == "naive":
         return "last"
     if residual == "seasonal_naive":
         return "seasonal_naive"
-    return None if norm == "none" else norm
+    return None if norm in ("none", "ets") else norm
 
 
 def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = None,
@@ -266,7 +290,9 @@ def _network(values: dict[str, Any], shape: ModelShape, seed: int | None, inputs
     x = inputs
     if norm != "none":  # float32: the level is subtracted before any float16 cast
         assert shape.target_channel is not None  # window_settings drops it otherwise
-        x = WindowNorm(shape.target_channel, norm, dtype="float32", name="window_norm")(x)
+        x = (EtsNorm(shape.target_channel, shape.classical("ets") or (), dtype="float32",
+                     name="window_norm")(x) if norm == "ets" else
+             WindowNorm(shape.target_channel, norm, dtype="float32", name="window_norm")(x))
     # Padded after the end: every recurrent layer gets the mask explicitly, because a Conv1D
     # front end would drop a mask carried by the tensors (and its causal padding never lets the
     # padding leak back into real steps).
@@ -285,6 +311,14 @@ def _network(values: dict[str, Any], shape: ModelShape, seed: int | None, inputs
         season = shape.season if baseline == "seasonal_naive" else None
         outputs = WindowBaseline(shape.target_channel, shape.n_outputs, baseline, season,
                                  dtype="float32", name="window_baseline")([inputs, outputs])
+    if norm == "ets" and residual == "none":  # the ETS forecast back, as the level is
+        residual = "ets"
+    if residual in FIXED_FORECASTS:
+        params = shape.classical(residual)
+        assert shape.target_channel is not None and params is not None
+        outputs = FIXED_FORECASTS[residual](
+            shape.target_channel, shape.n_outputs, params, dtype="float32",
+            name=f"{residual}_baseline")([inputs, outputs])
     return outputs
 
 
@@ -455,7 +489,10 @@ class SweepHyperModel(kt.HyperModel):
             keras.utils.set_random_seed(int(values["seed"]))
         return values
 
-    def build(self, hp: kt.HyperParameters) -> keras.Model:
+    def build(self, hp: kt.HyperParameters, fold: Any = None) -> keras.Model:
+        """``fold``: an earlier backtest fold the model trains on (its own scalers), so the
+        classical models of ``residual`` and ``window_norm: ets`` are fitted on that fold's
+        training windows instead (once per fold for the whole sweep)."""
         from lstm_automl.model.lr_schedule import train_steps
 
         training = self._training_for(hp)
@@ -463,6 +500,9 @@ class SweepHyperModel(kt.HyperModel):
         if self.variants is not None:
             data = self._data_for(hp)
             shape, samples = data.model_shape(), len(data.splits["train"].x)
+        if fold is not None:
+            fits = self.__dict__.setdefault("_fold_fits", {})  # one fit per fold and kind
+            shape, samples = _fold_shape(shape, fold, fits), len(fold.train.x)
         if self.python is not None:
             return self.python.build(hp, shape, self.specs, self.jit_compile)
         values = declare_space(hp, self.specs)
@@ -510,11 +550,32 @@ class SweepHyperModel(kt.HyperModel):
             y = args[1] if len(args) > 1 else kwargs.pop("y")
         folds = list(getattr(data, "folds", None) or [])
         if len(folds) > 1:
-            scores = trainer.earlier_folds(_fit_xla_safe, lambda: self.build(hp), folds[:-1],
-                                           batch_size, shuffle, callbacks, kwargs)
+            scores = trainer.earlier_folds(_fit_xla_safe, lambda fold: self.build(hp, fold),
+                                           folds[:-1], batch_size, shuffle, callbacks, kwargs)
             callbacks.insert(0, BacktestLogs(scores))  # first: the others read what it adds
         return trainer.fit(_fit_xla_safe, model, x, y, validation, batch_size, shuffle,
                            callbacks, kwargs)
+
+
+def _fold_shape(shape: ModelShape, fold: Any,
+                fits: dict[Any, tuple[float, ...] | None] | None = None) -> ModelShape:
+    """``shape`` with the classical models behind ``residual`` refitted on ``fold``'s training
+    windows, which are scaled by the fold's own scalers and end before its validation origin;
+    ``fits`` keeps them across calls."""
+    channel = shape.target_channel
+    if channel is None or (shape.ar_params is None and shape.fit_classical is None):
+        return shape
+    from lstm_automl.data.window_series import fit_on_windows
+
+    kept = {} if fits is None else fits
+
+    def fit_classical(kind: str) -> tuple[float, ...] | None:
+        key = (kind, channel, id(fold.train.x))
+        if key not in kept:
+            kept[key] = fit_on_windows(kind, [fold.train], channel, shape.season, shape.steps)
+        return kept[key]
+
+    return replace(shape, ar_params=None, fit_classical=fit_classical)
 
 
 def _fit_xla_safe(model: keras.Model, *args: Any, **kwargs: Any) -> Any:

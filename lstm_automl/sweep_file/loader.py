@@ -633,9 +633,51 @@ def add_data_notes(loaded: LoadedSweep, data: Any, variants: Any = None) -> None
     """
     prepared = variants.all() if variants is not None else [data]
     sizes = [len(d.splits["train"].x) for d in prepared]
-    for note in data_notes(loaded.config, sizes):
+    problem, fit_notes = residual_fit_checks(loaded.config, prepared)
+    if problem:
+        raise ConfigError(loaded.source or str(loaded.path), [problem])
+    for note in [*data_notes(loaded.config, sizes), *fit_notes]:
         if note not in loaded.notes:
             loaded.notes.append(note)
+
+
+def residual_fit_checks(config: cfg.SweepConfig, prepared: list[Any]) -> tuple[str | None,
+                                                                               list[str]]:
+    """(problem, notes) of ``residual: ar``, ``ets`` and ``arima`` once the data is read: each
+    model is fitted on the training rows, which may be too few (or a constant target) in every
+    data variant (refused) or in some (those trials build without it)."""
+    specs = config.search.specs()
+    residuals, norms = (cfg.spec_values(specs.get(k)) or [specs.get(k)]
+                        for k in ("residual", "window_norm"))
+    wanted = [v for v in ("ar", "ets", "arima") if v in residuals]
+    if "ets" in norms and "ets" not in wanted:
+        wanted.append("ets")
+    if config.data.task != "forecast" or not wanted:
+        return None, []
+    shapes = [(d, d.model_shape()) for d in prepared]
+    shapes = [(d, shape) for d, shape in shapes if shape.target_channel is not None]
+    for kind in wanted:
+        lacking = [d for d, shape in shapes if shape.classical(kind) is None]
+        if not lacking:
+            continue
+        key = "residual" if kind in residuals else "window_norm"
+        why = _unfitted(kind, key, min(len(d.splits["train"].x) for d in lacking))
+        if len(lacking) == len(shapes):
+            return why, []
+        return None, [f"{why}: trials on those data variants build without it"]
+    return None, []
+
+
+def _unfitted(kind: str, key: str, windows: int) -> str:
+    from lstm_automl.data.window_ar import MIN_WINDOWS_PER_LAG
+
+    if kind == "ar":
+        return ("search.residual: ar needs an AR model fitted on the training windows, and " + (
+            f"{windows} training windows are too few (at least {MIN_WINDOWS_PER_LAG})"
+            if windows < MIN_WINDOWS_PER_LAG else "the target is constant over them"))
+    what, rows = (("exponential smoothing", 10) if kind == "ets" else ("an ARIMA model", 20))
+    return (f"search.{key}: {kind} needs {what} fitted on the training rows, and "
+            f"{windows} training windows are too few (at least {rows} rows)")
 
 
 def data_notes(config: cfg.SweepConfig, train_sizes: list[int]) -> list[str]:

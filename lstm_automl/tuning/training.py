@@ -134,16 +134,17 @@ class TrialTrainer:
             fit_kwargs["validation_data"] = validation
         return fit(model, train, **fit_kwargs)
 
-    def earlier_folds(self, fit: FitFunction, build: Callable[[], Any],
+    def earlier_folds(self, fit: FitFunction, build: Callable[[BacktestFold], Any],
                       folds: Sequence[BacktestFold], batch_size: int, shuffle: bool,
                       callbacks: list[Any], kwargs: dict[str, Any]) -> list[dict[str, float]]:
-        """Train one fresh model per fold but the last; each fold's best validation metrics."""
+        """Train one fresh model per fold but the last (``build(fold)``: fitted on what that
+        fold may see); each fold's best validation metrics."""
         objective, direction = objective_of(callbacks)
         monitor = fold_metric(objective)
         fold_kwargs = {k: v for k, v in kwargs.items() if k != "initial_epoch"}
         scores = []
         for fold in folds:
-            model = build()
+            model = build(fold)
             history = self.fit(fit, model, fold.train.x, fold.train.y,
                                (fold.validation.x, fold.validation.y), batch_size, shuffle,
                                _fold_callbacks(callbacks, monitor), fold_kwargs)

@@ -21,7 +21,15 @@ from typing import Any
 import keras
 
 from lstm_automl.model.cells.peephole import PeepholeLSTM, PeepholeLSTMCell
-from lstm_automl.model.cells.window import ShiftIn, WindowBaseline, WindowNorm
+from lstm_automl.model.cells.window import (
+    ArBaseline,
+    ArimaBaseline,
+    EtsBaseline,
+    EtsNorm,
+    ShiftIn,
+    WindowBaseline,
+    WindowNorm,
+)
 
 LayerFactory = Callable[..., keras.layers.Layer]
 
@@ -91,5 +99,5 @@ def make_recurrent_layer(
     )
 
 
-__all__ = ["CELLS", "PeepholeLSTM", "PeepholeLSTMCell", "ShiftIn", "WindowBaseline",
-           "WindowNorm", "make_recurrent_layer"]
+__all__ = ["ArBaseline", "ArimaBaseline", "CELLS", "EtsBaseline", "EtsNorm", "PeepholeLSTM",
+           "PeepholeLSTMCell", "ShiftIn", "WindowBaseline", "WindowNorm", "make_recurrent_layer"]

@@ -133,6 +133,165 @@ class WindowBaseline(keras.layers.Layer):
                 "baseline": self.baseline, "season": self.season}
 
 
+class _FixedForecast(keras.layers.Layer):
+    """``[window, forecast]`` → ``forecast`` plus a classical model's forecast of the window,
+    with parameters fitted once on the training rows and kept in the layer's config (so a saved
+    model carries them). With its parameters fixed the forecast is one affine map of the window's
+    last values (``affine``): no trainable weights, and each window is forecast from its own
+    history only."""
+
+    def __init__(self, channel: int, horizon: int, params: list[float] | tuple[float, ...],
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.channel, self.horizon = int(channel), int(horizon)
+        self.params = [float(v) for v in params]
+        self._weights: list[list[float]] = []
+        self._bias: list[float] = []
+
+    def affine(self, steps: int) -> tuple[Any, Any]:
+        """(weights (k, horizon), bias (horizon,)) over the window's last k steps."""
+        raise NotImplementedError
+
+    def min_steps(self) -> int:
+        return 1
+
+    def build(self, input_shape: Any) -> None:
+        window_shape, forecast_shape = input_shape
+        steps, features = window_shape[1], window_shape[-1]
+        if features is not None and not 0 <= self.channel < features:
+            raise ValueError(f"target channel {self.channel} is outside the {features} input "
+                             f"features")
+        if steps is None or steps < self.min_steps():
+            raise ValueError(f"the {self.name} needs a lookback of at least {self.min_steps()}, "
+                             f"got {steps}")
+        if forecast_shape[-1] is not None and forecast_shape[-1] != self.horizon:
+            raise ValueError(f"the forecast has {forecast_shape[-1]} steps, not the horizon "
+                             f"{self.horizon}")
+        weights, bias = self.affine(int(steps))
+        self._weights, self._bias = weights.tolist(), bias.tolist()
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        window, forecast = inputs
+        lags = len(self._weights)
+        history = ops.cast(window[:, -lags:, self.channel], "float32")
+        weights = ops.convert_to_tensor(self._weights, dtype="float32")
+        bias = ops.convert_to_tensor(self._bias, dtype="float32")
+        return forecast + ops.cast(ops.matmul(history, weights) + bias, forecast.dtype)
+
+    def compute_output_shape(self, input_shape: Any) -> tuple[int | None, ...]:
+        return tuple(input_shape[1])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "channel": self.channel, "horizon": self.horizon,
+                "params": list(self.params)}
+
+
+@keras.saving.register_keras_serializable(package="lstm_automl")
+class ArBaseline(_FixedForecast):
+    """``residual: ar``: ``params`` = (const, phi_1..phi_p) (``data/window_ar.py``); the
+    recursive H-step forecast from the window's last p target values."""
+
+    def __init__(self, channel: int, horizon: int, params: list[float] | tuple[float, ...],
+                 **kwargs: Any) -> None:
+        super().__init__(channel, horizon, params, **kwargs)
+        if len(self.params) < 2:
+            raise ValueError("the AR baseline needs a constant and at least one lag")
+
+    def min_steps(self) -> int:
+        return len(self.params) - 1
+
+    def affine(self, steps: int) -> tuple[Any, Any]:
+        from lstm_automl.data.window_ar import ar_affine
+
+        return ar_affine(tuple(self.params), self.horizon)
+
+
+@keras.saving.register_keras_serializable(package="lstm_automl")
+class EtsBaseline(_FixedForecast):
+    """``residual: ets``: ``params`` = (alpha, beta, gamma, phi, season, trend)
+    (``data/window_ets.py``); additive Holt-Winters restarted at the window's first step."""
+
+    def __init__(self, channel: int, horizon: int, params: list[float] | tuple[float, ...],
+                 **kwargs: Any) -> None:
+        super().__init__(channel, horizon, params, **kwargs)
+        if len(self.params) != 6:
+            raise ValueError("the ETS baseline needs (alpha, beta, gamma, phi, season, trend)")
+
+    def min_steps(self) -> int:
+        return int(self.params[4]) + 1 if self.params[4] else 2
+
+    def affine(self, steps: int) -> tuple[Any, Any]:
+        import numpy as np
+
+        from lstm_automl.data.window_ets import ets_weights
+
+        return ets_weights(tuple(self.params), steps, self.horizon), np.zeros(self.horizon)
+
+
+@keras.saving.register_keras_serializable(package="lstm_automl")
+class ArimaBaseline(_FixedForecast):
+    """``residual: arima``: ``params`` = (d, p, q, mean, phi..., theta...)
+    (``data/window_arima.py``); the ARMA filter on the window's differences, restarted at its
+    first step."""
+
+    def __init__(self, channel: int, horizon: int, params: list[float] | tuple[float, ...],
+                 **kwargs: Any) -> None:
+        super().__init__(channel, horizon, params, **kwargs)
+        d, p, q = (int(v) for v in self.params[:3])
+        if len(self.params) != 4 + p + q:
+            raise ValueError("the ARIMA baseline needs (d, p, q, mean, phi..., theta...)")
+
+    def min_steps(self) -> int:
+        return int(sum(self.params[:3])) + 1
+
+    def affine(self, steps: int) -> tuple[Any, Any]:
+        from lstm_automl.data.window_arima import arima_affine
+
+        return arima_affine(tuple(self.params), steps, self.horizon)
+
+
+@keras.saving.register_keras_serializable(package="lstm_automl")
+class EtsNorm(keras.layers.Layer):
+    """``window_norm: ets``: the target channel less the level and season the fixed ETS holds
+    after each step (``data/window_ets.ets_normalised``, restarted at the window's first step),
+    so the network sees the deseasonalised, level-free series, as in ES-RNN (additively: the
+    channel is scaled and may be <= 0). ``EtsBaseline`` puts the ETS forecast back."""
+
+    def __init__(self, channel: int, params: list[float] | tuple[float, ...],
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.channel = int(channel)
+        self.params = [float(v) for v in params]
+        self._weights: list[list[float]] = []
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        from lstm_automl.data.window_ets import ets_norm_weights
+
+        steps, features = input_shape[1], input_shape[-1]
+        if features is not None and not 0 <= self.channel < features:
+            raise ValueError(f"target channel {self.channel} is outside the {features} input "
+                             f"features")
+        if steps is None or steps <= int(self.params[4]):
+            raise ValueError(f"the ETS window norm needs a lookback longer than its season "
+                             f"({int(self.params[4])}), got {steps}")
+        self._weights = ets_norm_weights(tuple(self.params), int(steps)).tolist()
+        self.built = True
+
+    def call(self, inputs: Any) -> Any:
+        series = inputs[:, :, self.channel]
+        weights = ops.convert_to_tensor(self._weights, dtype=inputs.dtype)
+        shift = ops.matmul(series, weights) - series
+        one_hot = ops.cast(ops.equal(ops.arange(inputs.shape[-1]), self.channel), inputs.dtype)
+        return inputs + ops.expand_dims(shift, -1) * one_hot
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return tuple(input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "channel": self.channel, "params": list(self.params)}
+
+
 @keras.saving.register_keras_serializable(package="lstm_automl")
 class ShiftIn(keras.layers.Layer):
     """``[window, forecast]`` → the window one step later: its first step dropped and the
@@ -148,5 +307,6 @@ class ShiftIn(keras.layers.Layer):
         return tuple(input_shape[0])
 
 
-__all__ = ["BASELINES", "LEVELS", "ShiftIn", "WindowBaseline", "WindowNorm",
-           "baseline_forecast", "seasonal_positions", "window_level"]
+__all__ = ["ArBaseline", "ArimaBaseline", "BASELINES", "EtsBaseline", "EtsNorm", "LEVELS",
+           "ShiftIn", "WindowBaseline", "WindowNorm", "baseline_forecast", "seasonal_positions",
+           "window_level"]
