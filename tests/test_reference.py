@@ -58,3 +58,37 @@ def test_the_tool_imports_no_training_framework():
             "heavy = [m for m in ('tensorflow', 'jax', 'keras', 'mlflow') if m in sys.modules]; "
             "assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=TOOL.parents[1])
+
+
+SUMMARY_TOOL = TOOL.parent / "bench_summary.py"
+
+
+@pytest.fixture(scope="module")
+def summary_tool():
+    spec = importlib.util.spec_from_file_location("bench_summary", SUMMARY_TOOL)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_summary"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_benchmark_summary_is_current(summary_tool):
+    assert summary_tool.SUMMARY.read_text(encoding="utf-8") == summary_tool.summary(), (
+        "bench/RESULTS.md is out of date: run `python tools/bench_summary.py --write`")
+
+
+def _run(title: str, date: str, mode: str, value: str) -> str:
+    return (f"## {title}\n\n- date (start): {date}\n- machine: test box\n- mode: {mode}\n"
+            f"- command: `python bench/x.py`\n\n| a |\n|---|\n| {value} |\n\n")
+
+
+def test_the_summary_keeps_the_latest_full_run(summary_tool, tmp_path):
+    (tmp_path / "2026-11.md").write_text(_run("x: speed", "2026-11-01", "default", "old"))
+    (tmp_path / "2026-12.md").write_text(
+        _run("x: speed", "2026-12-01", "default", "new")
+        + _run("x: speed", "2026-12-02", "quick (smoke)", "smoke")
+        + "## x, by hand: a note\n\ntext\n")
+    text = summary_tool.summary(tmp_path)
+    assert "| new |" in text and "| old |" not in text and "| smoke |" not in text
+    assert "- x, by hand: a note ([2026-12.md](runs/2026-12.md))" in text
