@@ -1,6 +1,6 @@
 """Step 1 of a sweep: check everything that can be refused, before TensorFlow or any MLflow run.
 
-The sweep file is already valid (config/loader.py); here the model file, the data and every
+The sweep file is already valid (sweep_file/loader.py); here the model file, the data and every
 searched data variant load, the tracking store answers, and the sweep folder says whether this
 is a new sweep, a resume, or a changed definition that must not be resumed (resume/).
 """
