@@ -1,4 +1,4 @@
-"""Shared helpers for the benchmarks: machine facts, timing, tables, appending to RESULTS.md.
+"""Shared helpers for the benchmarks: machine facts, timing, tables, appending to bench/runs/.
 
 Every benchmark measures a *ratio* against a baseline run side by side in the same process
 (interleaved repetitions after a warm-up, medians), because absolute times on a shared machine
@@ -22,7 +22,11 @@ from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent
-RESULTS = BENCH_DIR / "RESULTS.md"
+# Each run is appended verbatim to this month's runs file; bench/RESULTS.md, the current figures,
+# is regenerated from those files (tools/bench_summary.py).
+RUNS_DIR = BENCH_DIR / "runs"
+RESULTS = RUNS_DIR / f"{_dt.datetime.now(_dt.timezone.utc):%Y-%m}.md"
+SUMMARY_TOOL = PROJECT_ROOT / "tools" / "bench_summary.py"
 PACKAGES = ("tensorflow", "keras", "keras-tuner", "mlflow", "numpy")
 
 if str(PROJECT_ROOT) not in sys.path:  # `python bench/X.py` from a checkout without install
@@ -244,8 +248,13 @@ def report(args: argparse.Namespace, title: str, settings: str, body: Sequence[s
         new = not path.exists() or path.stat().st_size == 0
         with path.open("a", encoding="utf-8") as out:
             if new and path.resolve() == RESULTS:
-                out.write("# Benchmark results\n\nAppended by the scripts in `bench/` "
-                          "(see bench/README.md); newest at the end.\n\n")
+                out.write(f"# Benchmark runs, {_dt.datetime.now(_dt.timezone.utc):%B %Y}\n\n"
+                          "The dated raw runs, verbatim, newest at the end (see "
+                          "bench/README.md); bench/RESULTS.md is generated from them.\n\n")
             out.write(text + "\n")
         print(f"(appended to {path})")
+        if path.resolve().parent == RUNS_DIR:
+            import subprocess
+
+            subprocess.run([sys.executable, str(SUMMARY_TOOL), "--write"], check=False)
     return text

@@ -14,7 +14,7 @@ its own processes with a time limit, under one overall budget (the machine is le
    mlflow server, and whether its trials saw the GPU;
 7. the sweep's first three trials with ``training.mixed_precision: true`` on the GPU.
 
-Writes ``gpu_check.md`` (bench/gpu_report.py; ready to paste into bench/RESULTS.md) and
+Writes ``gpu_check.md`` (bench/gpu_report.py; ready to paste into bench/runs/YYYY-MM.md) and
 ``gpu_check.log`` (every step's output) into ``$OUT`` when set (the device tool's folder), else
 ``bench/``. ``--dry-run``
 runs the same steps on the CPU with tiny settings, to prove the check works before a GPU is lent.

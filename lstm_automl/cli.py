@@ -25,6 +25,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``lstm-sweep`` argument parser with every subcommand (usage errors exit 2).
+
+    Returns:
+        The parser; ``main`` dispatches on its ``command``.
+    """
     parser = _Parser(
         prog="lstm-sweep",
         description="Find the best recurrent network for a sequence problem: one YAML file "
@@ -104,7 +109,11 @@ def entry() -> int:
     a run was interrupted (exit 130, its runs already closed), further SIGINTs are ignored so
     that a second Ctrl-C, or one still pending in the interpreter, cannot turn the clean exit
     into death by signal while the process shuts down (seen once in a few runs: exit -2 after
-    the interrupted message). Not in ``main``: tests call it in-process."""
+    the interrupted message). Not in ``main``: tests call it in-process.
+
+    Returns:
+        ``main``'s exit code (130 when interrupted).
+    """
     code = 130
     try:
         code = main()
@@ -129,6 +138,15 @@ def _ignore_further_interrupts() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line, run the subcommand and map its errors to exit codes, in one place.
+
+    Args:
+        argv: the arguments after the program name (default: ``sys.argv[1:]``).
+
+    Returns:
+        The exit code: 0 done, 1 the sweep failed, 2 a usage, config or data error, 130
+        interrupted.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

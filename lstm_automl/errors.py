@@ -79,7 +79,8 @@ class RawInputError(ValueError):
 
 
 class Recycle(BaseException):
-    """This process ran its share of trials; a fresh one continues the sweep (recycle.py).
+    """This process ran its share of trials; a fresh one continues the sweep
+    (distributed/process_recycling.py).
 
     A BaseException, so nothing that handles trial errors takes it for a failure.
     """

@@ -13,6 +13,16 @@ from lstm_automl.sweep_file.loader import load_sweep
 
 
 def data_command(args: argparse.Namespace) -> int:
+    """``lstm-sweep data``: print the splits, shapes, scaling, baselines and a few examples the
+    sweep will see, without training.
+
+    Args:
+        args: ``sweep_file``, ``overrides`` (``--set``) and ``examples`` (how many to show).
+
+    Returns:
+        0 done; bad input raises the project's errors (``errors.py``), which ``cli.main``
+        turns into one line and exit 2.
+    """
     loaded = load_sweep(args.sweep_file, getattr(args, "overrides", None) or [])
     data = load_data(loaded)
     shape = data.model_shape()

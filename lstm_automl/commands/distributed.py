@@ -34,6 +34,16 @@ def _reporter(args: argparse.Namespace, loaded: LoadedSweep,  # type: ignore[no-
 
 
 def chief_command(args: argparse.Namespace) -> int:
+    """``lstm-sweep chief``: hold a sweep's oracle for workers on other machines, then evaluate
+    and register.
+
+    Args:
+        args: ``sweep_file``, ``overrides`` (``--set``), ``host``, ``port``, ``fresh`` and
+            ``quiet``/``verbose``.
+
+    Returns:
+        The exit code: 0 done, 130 interrupted; errors as for ``run``.
+    """
     loaded = load_sweep(args.sweep_file, getattr(args, "overrides", None) or [])
     check_sweep_file_folder(loaded.config, args.sweep_file)  # before any file or MLflow run
     reporter = _reporter(args, loaded)
@@ -52,6 +62,16 @@ def chief_command(args: argparse.Namespace) -> int:
 
 
 def worker_command(args: argparse.Namespace) -> int:
+    """``lstm-sweep worker``: take trials from a chief until the sweep ends.
+
+    Args:
+        args: ``sweep_file``, ``overrides`` (``--set``), ``chief`` (HOST:PORT), ``worker_id``
+            (restarted with the same id it resumes its trial), ``tracking_uri`` and
+            ``quiet``/``verbose``.
+
+    Returns:
+        The exit code: 0 when the sweep ended, 130 interrupted; errors as for ``run``.
+    """
     from lstm_automl.distributed.workers import SUPERVISED_ENV, Prefixed, run_worker
 
     loaded = load_sweep(args.sweep_file, getattr(args, "overrides", None) or [])

@@ -12,6 +12,16 @@ from lstm_automl.framework_logs import quiet_frameworks
 
 
 def leaderboard_command(args: argparse.Namespace) -> int:
+    """``lstm-sweep leaderboard``: the trials of a recorded sweep, best first, one row per trial.
+
+    Args:
+        args: ``sweep`` (a sweep file, name or run id; default the latest), ``tracking_uri``,
+            ``format`` (table, csv, json, markdown) and ``all_attempts``.
+
+    Returns:
+        0 done; bad input raises the project's errors (``errors.py``), which ``cli.main``
+        turns into one line and exit 2.
+    """
     quiet_frameworks()
     from lstm_automl.report.leaderboard import registered_version, render
     from lstm_automl.report.store import read_sweep

@@ -32,6 +32,16 @@ def model_uri(reference: str) -> str:
 
 
 def predict_command(args: argparse.Namespace) -> int:
+    """``lstm-sweep predict``: raw table in, predictions in original units out.
+
+    Args:
+        args: ``model`` (a model URI, run id or folder), ``input`` (CSV or Parquet), ``output``
+            (default: stdout) with ``overwrite``, ``tracking_uri`` and ``backend``.
+
+    Returns:
+        0 done; bad input raises the project's errors (``errors.py``), which ``cli.main``
+        turns into one line and exit 2.
+    """
     from lstm_automl.framework_logs import quiet_frameworks, silenced_fd2
     from lstm_automl.tracking.store import disable_telemetry, resolve_tracking_uri
 

@@ -13,6 +13,16 @@ from lstm_automl.framework_logs import quiet_frameworks
 
 
 def report_command(args: argparse.Namespace) -> int:
+    """``lstm-sweep report``: one self-contained HTML file about a recorded sweep.
+
+    Args:
+        args: ``sweep`` (a sweep file, name or run id; default the latest), ``tracking_uri``,
+            ``out`` (replaced only when it is a report lstm-sweep wrote) and ``all_attempts``.
+
+    Returns:
+        0 done; bad input raises the project's errors (``errors.py``), which ``cli.main``
+        turns into one line and exit 2.
+    """
     out = Path(args.out)
     if not out.parent.is_dir():
         raise ReportPathError(f"--out {args.out}: folder {out.parent} does not exist")

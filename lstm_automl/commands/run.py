@@ -29,6 +29,17 @@ INTERRUPTED = 130
 
 
 def run_command(args: argparse.Namespace) -> int:
+    """``lstm-sweep run``: validate, tune, record, evaluate on the test split and register.
+
+    Args:
+        args: ``sweep_file``, ``overrides`` (``--set``), ``fresh``, ``workers``, ``gpus``,
+            ``backend``, ``quiet``/``verbose`` and ``debug`` as ``cli.build_parser`` reads them.
+
+    Returns:
+        The exit code: 0 done, 130 interrupted (the runs closed as KILLED). A sweep that fails
+        raises ``SweepError`` (exit 1); a bad file or data raises a ``ConfigError`` or
+        ``DataError`` (exit 2) before anything is written.
+    """
     loaded = load_sweep(args.sweep_file, getattr(args, "overrides", None) or [])
     check_sweep_file_folder(loaded.config, args.sweep_file)  # before any file or MLflow run
     count, gpus = _workers(args)

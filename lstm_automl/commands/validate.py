@@ -20,6 +20,16 @@ from lstm_automl.sweep_file.loader import add_data_notes, load_sweep
 
 
 def validate_command(args: argparse.Namespace) -> int:
+    """``lstm-sweep validate``: check a sweep file (and its data unless ``--no-data``) and print
+    a summary of the space; imports no TensorFlow, JAX or MLflow and writes nothing.
+
+    Args:
+        args: ``sweep_file``, ``overrides`` (``--set``) and ``no_data``.
+
+    Returns:
+        0 done; bad input raises the project's errors (``errors.py``), which ``cli.main``
+        turns into one line and exit 2.
+    """
     loaded = load_sweep(args.sweep_file, getattr(args, "overrides", None) or [])
     check_sweep_file_folder(loaded.config, args.sweep_file)  # what `run` would refuse
     data = None

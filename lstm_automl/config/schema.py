@@ -329,7 +329,7 @@ def _param(name: str) -> Any:
 
 
 class SearchConfig(_Strict):
-    """The search space: each hyperparameter fixed or searched (see the module docstring)."""
+    """The search space: each hyperparameter fixed or searched (docs/sweep-file.md)."""
 
     cell: ParamSpec = _param("cell")
     bidirectional: ParamSpec = _param("bidirectional")

@@ -28,28 +28,11 @@ keep, so every classification sweep reports it next to 1-NN Euclidean. What is c
   to ``notes``. Predicting the test cases is outside the budget (it is one matrix at the chosen
   window).
 
-Why dtaidistance (2.5.1, C + OpenMP, only numpy as dependency, ~20 MB installed, 0.3 s import,
-no JIT compilation): measured on this project's data (one thread, warm, full-window training
-matrix) against the other maintained candidates:
-
-==================  ============  =====  =======  ======================  ======================
-data set            dtaidistance  aeon   tslearn  sktime (numba)          numpy (pairs-vector)
-==================  ============  =====  =======  ======================  ======================
-GunPoint (50x150)   0.20 s        0.11   0.20     0.20                    0.43
-ItalyPower (67x24)  0.004 s       0.008  0.04     0.02                    -
-JapaneseVowels      0.085 s       0.19   4.8      equal lengths only      2.0 (timed padded)
-first call          0.3 s         3.4    11.5     numba compile           0
-installed size      20 MB         aeon 34 MB + numba/llvmlite ~200 MB + scikit-learn; tslearn
-                                  the same plus statsmodels; sktime 55 MB + numba
-==================  ============  =====  =======  ======================  ======================
-
-The brute-force UCR search (101 full matrices) took 8.9 s on GunPoint with dtaidistance and
-7.2 s with aeon, 15.5 s with tslearn, 40 s with sktime; aeon is the only one faster on long
-univariate series, by less than its compile time, and is 2x slower on the multivariate,
-unequal-length set and 10x heavier to install. Only ``dtaidistance.dtw_ndim`` is used, also
-for one channel: in 2.5.1 the univariate ``dtw.distance_fast`` returns ``inf`` for some pairs
-where one series has one or two steps, while ``dtw_ndim`` matched an independent implementation
-on every fuzzed pair, with the same speed.
+Why dtaidistance: on this project's data it was as fast as the fastest maintained candidate
+(aeon, tslearn, sktime) with the smallest install and no JIT compile (the comparison is in
+bench/runs/2026-12.md). Only ``dtaidistance.dtw_ndim`` is used, also for one channel: in 2.5.1
+the univariate ``dtw.distance_fast`` returns ``inf`` for some pairs where one series has one or
+two steps.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ With ``training.recycle_every: N`` (and a budget above N trials), ``lstm-sweep r
 light supervisor (no TensorFlow) that runs the sweep in a child process. The child ends its
 search cleanly between two trials once it has run N of them and exits with ``RECYCLE_EXIT``;
 the supervisor starts the next child, which resumes the same sweep folder and MLflow sweep run
-(resume.py) without retraining anything. Children share the terminal and print as one sweep:
+(resume/) without retraining anything. Children share the terminal and print as one sweep:
 only the first prints the header, the last the leaderboard, and the clock runs from the
 supervisor's start. Ctrl-C reaches the child from the terminal; SIGTERM sent to the supervisor
 is passed on. The child's exit code is the command's.

@@ -6,10 +6,9 @@ file and before any import of Keras; child processes (recycled segments, local w
 the choice through their environment (``child_env``).
 
 Which setting wins, first to last: ``--backend``, ``training.backend`` when not ``auto``, a
-``KERAS_BACKEND`` the user set, then ``auto``: the fastest installed backend as measured on a
-2-core CPU (Keras 3.15.1, LSTM, 32 units, T=100, batch 64, seconds per epoch): JAX 0.80,
-TensorFlow 1.8-2.6 (1.25-1.5 with XLA), PyTorch 14-15. Where Keras is already imported (a test
-process, a notebook), ``auto`` keeps its backend, and an explicit other one is an error.
+``KERAS_BACKEND`` the user set, then ``auto``: the fastest installed backend, JAX, then
+TensorFlow, then PyTorch (``MEASURED``; docs/backends.md). Where Keras is already imported (a
+test process, a notebook), ``auto`` keeps its backend, and an explicit other one is an error.
 
 Light on purpose: no Keras, TensorFlow, JAX or PyTorch import here (``validate`` uses it).
 """

@@ -3,14 +3,10 @@
 ``build_model`` takes a plain dict, so a model can be rebuilt and tested without a tuner;
 ``SweepHyperModel`` is the thin keras-tuner adapter around it.
 
-XLA (``training.jit_compile: auto``) follows bench/epoch_time.py on a 2-core CPU (bench/RESULTS.md,
-seconds per epoch with XLA / without, same model): one single-direction recurrent layer
-0.55-0.89 for every family in every run, but a bidirectional LSTM 1.06 in one run and 0.84 in
-another, two stacked LSTMs 1.04 and 0.94: no gain one can count on to repay a compile per trial.
-So ``auto`` compiles with XLA on a CPU only single-layer, single-direction models of trials long
-enough to repay the compile (``XLA_MIN_WORK``), and leaves the choice to Keras on a GPU, where
-LSTM and GRU run the fused cuDNN kernel, which XLA cannot compile (see ``model/kernel_tags.py``
-for when cuDNN applies).
+XLA (``training.jit_compile: auto``): on a CPU only single-layer, single-direction models of
+trials long enough to repay the compile (``XLA_MIN_WORK``), the one shape XLA made reliably
+faster (bench/epoch_time.py; docs/sweep-file.md); on a GPU Keras chooses, which keeps the fused
+cuDNN kernel XLA cannot compile (``model/kernel_tags.py``).
 
 Mixed precision (``training.mixed_precision``) computes the body in float16 with float32
 weights; every head ends in a float32 layer, so outputs and the loss stay float32.

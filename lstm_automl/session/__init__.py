@@ -40,7 +40,18 @@ class SweepSession:
     @classmethod
     def prepare(cls, loaded: LoadedSweep, reporter: Reporter, fresh: bool = False,
                 rerun: str | None = None, via: str | None = None) -> SweepSession:
-        """Step 1 (no TensorFlow, no MLflow run yet): see ``session/prepare.py``."""
+        """Step 1 (no TensorFlow, no MLflow run yet): see ``session/prepare.py``.
+
+        Args:
+            loaded: the checked sweep file.
+            reporter: the console the sweep prints to.
+            fresh: discard the tuner state and start over.
+            rerun: the command line that runs this sweep again, for messages.
+            via: the URI to talk to instead of the store itself (a local server in front).
+
+        Returns:
+            The session, ready for ``run`` (or for a driver's own steps).
+        """
         return cls(prepare(loaded, fresh, rerun, via), reporter)
 
     @property
@@ -88,7 +99,11 @@ class SweepSession:
             raise
 
     def run(self) -> SweepResult:
-        """All four steps in this process (or the recorded result of a finished sweep)."""
+        """All four steps in this process (or the recorded result of a finished sweep).
+
+        Returns:
+            The sweep's result: test metrics, baselines, verdict and registered version.
+        """
         if self.already_complete:
             return self.completed_result()
         self.open()
@@ -100,6 +115,13 @@ def run_sweep(loaded: LoadedSweep, reporter: Reporter, fresh: bool = False,
               rerun: str | None = None) -> SweepResult:
     """Run (or resume) the whole sweep in this process; project errors carry a clear message.
 
-    ``rerun`` is the command line that runs this sweep again, for messages.
+    Args:
+        loaded: the checked sweep file (``sweep_file.loader.load_sweep``).
+        reporter: the console the sweep prints to.
+        fresh: discard the tuner state and start over (``--fresh``).
+        rerun: the command line that runs this sweep again, for messages.
+
+    Returns:
+        The sweep's result: the final model's test metrics, the baselines and the verdict.
     """
     return SweepSession.prepare(loaded, reporter, fresh, rerun).run()

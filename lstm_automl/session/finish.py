@@ -40,7 +40,16 @@ __all__ = ["completed_result", "finish_sweep"]
 
 
 def finish_sweep(prep: Prepared, tuner: Any, records: list[TrialRecord]) -> SweepResult:
-    """Evaluate the final model on the test split, register it, close the sweep run."""
+    """Evaluate the final model on the test split, register it, close the sweep run.
+
+    Args:
+        prep: the prepared sweep.
+        tuner: the tuner that ran the search (its oracle holds the trials).
+        records: every trial's record.
+
+    Returns:
+        The sweep's result: test metrics, baselines, verdict and registered version.
+    """
     loaded, data, tracker, uri = prep.loaded, prep.data, prep.tracker, prep.uri
     config = loaded.config
     completed = [r for r in records if r.status in SCORED and r.score is not None]

@@ -1,6 +1,6 @@
 """Step 1 of a sweep: check everything that can be refused, before TensorFlow or any MLflow run.
 
-The sweep file is already valid (config/loader.py); here the model file, the data and every
+The sweep file is already valid (sweep_file/loader.py); here the model file, the data and every
 searched data variant load, the tracking store answers, and the sweep folder says whether this
 is a new sweep, a resume, or a changed definition that must not be resumed (resume/).
 """
@@ -73,7 +73,15 @@ def prepare(loaded: LoadedSweep, fresh: bool = False, rerun: str | None = None,
             via: str | None = None) -> Prepared:
     """Load data, check the store, open the sweep folder and find its sweep run.
 
-    ``via``: the URI to talk to instead of the store itself (a local server in front of it).
+    Args:
+        loaded: the checked sweep file.
+        fresh: discard the tuner state and start over.
+        rerun: the command line that runs this sweep again, for messages.
+        via: the URI to talk to instead of the store itself (a local server in front of it).
+
+    Returns:
+        Everything the later steps need; raises ``ConfigError``, ``DataError`` or
+        ``TrackingError`` before any MLflow run or sweep folder is created.
     """
     config = loaded.config
     source = loaded.source or str(loaded.path)

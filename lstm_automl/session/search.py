@@ -25,7 +25,15 @@ __all__ = ["consecutive_failures_error", "make_sweep_tuner", "monitor_name", "re
 
 
 def search(prep: Prepared, reporter: Reporter) -> tuple[Any, list[TrialRecord]]:
-    """Run (or go on with) the search in this process; the tuner and every trial's record."""
+    """Run (or go on with) the search in this process; the tuner and every trial's record.
+
+    Args:
+        prep: the prepared sweep (step 1) whose run is open (step 2).
+        reporter: the console trials are printed to.
+
+    Returns:
+        The tuner and one record per trial of the sweep, earlier processes' included.
+    """
     from lstm_automl.tuning.sweep_options import say_why_stopped
     from lstm_automl.tuning.tuners import sweep_records
 

@@ -46,7 +46,7 @@ def save_sweep_model(model: Any, path: Path, signature: Any, pip_requirements: l
         stage.mkdir()
         model.save(stage / KERAS_FILE)
         # The backend it trained on: the loader prefers it where installed (same numbers to
-        # float rounding on any backend; tests/test_backends.py checks it).
+        # float rounding on any backend; tests/model/test_backends.py checks it).
         (stage / BACKEND_FILE).write_text(json.dumps({"backend": keras.backend.backend(),
                                                       "keras": keras.__version__}))
         if spec is not None:

@@ -14,11 +14,8 @@ the elementwise gates, with no per-step variable reads or batch reductions in th
 falls back to the cell's own step where that trick does not apply (recurrent dropout or per-gate
 dropout masks in training). The sweep's ``peephole`` family builds this layer
 (``lstm_automl.model.cells.CELLS``); ``keras.layers.RNN(PeepholeLSTMCell(units))`` keeps working as
-before. (Projecting the inputs of all steps in one matmul before the loop, as cuDNN does,
-measured slower on CPU, about 1.4x Keras LSTM against 1.07x for this layer in CPU time per epoch:
-the ``(batch, steps, 4 * units)`` projection's gradient is written step by step and costs more
-than the small per-step input matmul it saves. Folding the input and forget peepholes into the
-matmul as a diagonal block measured no faster either; see bench/epoch_time.py.)
+before. (Projecting all steps' inputs in one matmul before the loop, as cuDNN does, was slower
+on CPU: its gradient is written step by step; the figures are in bench/runs/2026-12.md.)
 
 Saved models store the cell under the registered name ``lstm_automl>PeepholeLSTMCell`` (and the
 layer under ``lstm_automl>PeepholeLSTM``). Keras 3 never imports a non-Keras module named in a

@@ -1,0 +1,94 @@
+"""The generated sweep-file reference (docs/reference/sweep-file.md) matches the code: every key,
+type, default and domain comes from config/schema.py and config/params.py through
+tools/gen_reference.py, and the committed page must be what the tool writes now."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from lstm_automl.config import params
+
+TOOL = Path(__file__).resolve().parents[1] / "tools" / "gen_reference.py"
+
+
+@pytest.fixture(scope="module")
+def reference_tool():
+    spec = importlib.util.spec_from_file_location("gen_reference", TOOL)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["gen_reference"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_committed_reference_is_current(reference_tool):
+    committed = reference_tool.PAGE.read_text(encoding="utf-8")
+    assert committed == reference_tool.page(), (
+        "docs/reference/sweep-file.md is out of date: run `python tools/gen_reference.py --write`")
+
+
+def test_every_key_and_hyperparameter_is_on_the_page(reference_tool):
+    text = reference_tool.page()
+    for name, domain in params.SEARCH_PARAMS.items():
+        assert f"| `{name}` | {domain.kind} |" in text, name
+    for model in (reference_tool.cfg.TunerConfig, reference_tool.cfg.TrainingConfig,
+                  reference_tool.cfg.FinalModelConfig, reference_tool.cfg.TrackingConfig):
+        for name, info in model.model_fields.items():
+            assert f"| `{info.alias or name}` |" in text, name
+
+
+def test_a_changed_default_makes_the_page_stale(reference_tool, monkeypatch):
+    before = reference_tool.page()
+    changed = params.SEARCH_PARAMS["units"].__class__(
+        **{**params.SEARCH_PARAMS["units"].__dict__, "default": 48})
+    monkeypatch.setitem(params.SEARCH_PARAMS, "units", changed)
+    assert reference_tool.page() != before
+    assert reference_tool.main(["--check"]) == 1
+
+
+def test_the_tool_imports_no_training_framework():
+    import subprocess
+
+    code = ("import runpy, sys; sys.argv = ['gen_reference.py']; "
+            f"runpy.run_path({str(TOOL)!r}, run_name='not_main'); "
+            "heavy = [m for m in ('tensorflow', 'jax', 'keras', 'mlflow') if m in sys.modules]; "
+            "assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=TOOL.parents[1])
+
+
+SUMMARY_TOOL = TOOL.parent / "bench_summary.py"
+
+
+@pytest.fixture(scope="module")
+def summary_tool():
+    spec = importlib.util.spec_from_file_location("bench_summary", SUMMARY_TOOL)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_summary"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_benchmark_summary_is_current(summary_tool):
+    assert summary_tool.SUMMARY.read_text(encoding="utf-8") == summary_tool.summary(), (
+        "bench/RESULTS.md is out of date: run `python tools/bench_summary.py --write`")
+
+
+def _run(title: str, date: str, mode: str, value: str) -> str:
+    return (f"## {title}\n\n- date (start): {date}\n- machine: test box\n- mode: {mode}\n"
+            f"- command: `python bench/x.py`\n\n| a |\n|---|\n| {value} |\n\n")
+
+
+def test_the_summary_keeps_the_latest_full_run(summary_tool, tmp_path):
+    (tmp_path / "2026-11.md").write_text(_run("x: speed", "2026-11-01", "default", "old"))
+    (tmp_path / "2026-12.md").write_text(
+        _run("x: speed", "2026-12-01", "default", "new")
+        + _run("x: speed", "2026-12-02", "quick (smoke)", "smoke")
+        + "## x, by hand: a note\n\ntext\n")
+    text = summary_tool.summary(tmp_path)
+    assert "| new |" in text and "| old |" not in text and "| smoke |" not in text
+    assert "- x, by hand: a note ([2026-12.md](runs/2026-12.md))" in text
