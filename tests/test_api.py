@@ -50,7 +50,7 @@ def test_run_from_a_dict_gives_leaderboard_verdict_and_a_model_that_predicts(
     out = capsys.readouterr().out
     assert "Leaderboard (2 of 2 trials completed" in out and result.ui_url in out
 
-    history = pd.DataFrame({"flow": [1100.0, 1000.0, 900.0, 950.0, 1020.0, 880.0, 910.0]})
+    history = pd.DataFrame({"volume": [1100.0, 1000.0, 900.0, 950.0, 1020.0, 880.0, 910.0]})
     predicted = result.predict(history)
     assert predicted.shape[0] == 1 and predicted.iloc[0, 0] > 0
 
