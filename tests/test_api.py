@@ -3,6 +3,7 @@ notebook. Real training on tiny data, a real sqlite MLflow store in the test's f
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -32,24 +33,30 @@ def _env() -> dict[str, str]:
 @pytest.mark.backend_contract
 def test_run_from_a_dict_gives_leaderboard_verdict_and_a_model_that_predicts(
         isolated_workdir: Path, capsys: pytest.CaptureFixture[str]):
-    import lstm_automl
     import pandas as pd
 
+    import lstm_automl
+    from lstm_automl.cli import main
+
     result = lstm_automl.run(TINY, overrides={"tuner.max_trials": 2})
+    out = capsys.readouterr().out
+    assert "Leaderboard (2 of 2 trials completed" in out and result.ui_url in out
     board = result.leaderboard
     assert isinstance(board, pd.DataFrame) and len(board) == 2
     assert list(board["rank"]) == [1, 2] and board["val_loss"].is_monotonic_increasing
     assert set(board["status"]) == {"completed"} and {"cell", "units"} <= set(board.columns)
-    assert board["best"].tolist() == [True, False]
-    assert result.verdict.baseline is not None and result.verdict.beats is not None
-    assert result.verdict.sentence().startswith(("Beats", "LOSES"))
-    assert result.test_metrics["rmse"] == pytest.approx(result.verdict.champion)
+    assert main(["leaderboard", "--format", "json"]) == 0  # the CLI lists the same rows
+    listed = json.loads(capsys.readouterr().out)["trials"]
+    assert [t["trial"] for t in listed] == board["trial"].tolist()
+    assert [t["val_loss"] for t in listed] == pytest.approx(board["val_loss"].tolist())
+
+    verdict = result.verdict
+    assert verdict.baseline is not None and verdict.beats is not None
+    assert verdict.sentence().startswith(("Beats", "LOSES"))
+    assert result.test_metrics["rmse"] == pytest.approx(verdict.champion)
     assert result.model_uri == "models:/api@champion" and result.version_uri == "models:/api/1"
     assert result.ui_url == (f"http://127.0.0.1:5000/#/experiments/{result.experiment_id}"
                              f"?workflowType=machine_learning")
-    out = capsys.readouterr().out
-    assert "Leaderboard (2 of 2 trials completed" in out and result.ui_url in out
-
     history = pd.DataFrame({"volume": [1100.0, 1000.0, 900.0, 950.0, 1020.0, 880.0, 910.0]})
     predicted = result.predict(history)
     assert predicted.shape[0] == 1 and predicted.iloc[0, 0] > 0
@@ -57,7 +64,7 @@ def test_run_from_a_dict_gives_leaderboard_verdict_and_a_model_that_predicts(
     again = lstm_automl.run(TINY, overrides={"tuner.max_trials": 2}, quiet=True)
     assert again.already_complete and again.run_id == result.run_id  # read back, not retrained
     assert again.leaderboard["trial"].tolist() == board["trial"].tolist()
-    assert (isolated_workdir / "mlflow.db").exists() and (isolated_workdir / ".lstm_sweep").is_dir()
+    assert "already complete" in capsys.readouterr().out
 
 
 @pytest.mark.slow

@@ -23,7 +23,6 @@ from lstm_automl.api._result import SweepResult
 from lstm_automl.api._running import RunOptions, execute
 from lstm_automl.api._sources import Overrides, SweepSource, load, source_path
 from lstm_automl.api._validation import ValidatedSweep, check
-from lstm_automl.config.names import direction
 from lstm_automl.console import NORMAL, QUIET, VERBOSE
 from lstm_automl.errors import (
     ConfigError,
@@ -104,6 +103,4 @@ def _recorded(loaded: LoadedSweep) -> RawResult:
 
 def _public(loaded: LoadedSweep, raw: RawResult) -> SweepResult:
     config = loaded.config
-    tuner = config.tuner
-    return SweepResult.of(raw, config.name, resolve_tracking_uri(config.tracking.tracking_uri),
-                          direction(tuner.objective, tuner.direction) == "min", tuner.objective)
+    return SweepResult.of(raw, config.name, resolve_tracking_uri(config.tracking.tracking_uri))

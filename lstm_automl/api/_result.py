@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from lstm_automl.report.leaderboard import as_json, build_rows
+from lstm_automl.report.store import load_sweep_runs
 from lstm_automl.results.target_verdict import TargetsVerdict
-from lstm_automl.results.trial_record import SCORED, TrialRecord, failure_reason
 from lstm_automl.results.verdict import Verdict
 from lstm_automl.tracking.ui_link import experiment_url
 
@@ -25,9 +26,10 @@ class SweepResult:
 
     Attributes:
         name: the sweep's name.
-        leaderboard: one row per trial, best first, failed ones last: ``rank``, ``trial``,
-            ``status``, the objective (e.g. ``val_loss``), ``epochs``, ``seconds``, ``run_id``,
-            ``failure`` and one column per hyperparameter.
+        leaderboard: one row per trial, best first, failed ones last (no ``rank``): ``trial``,
+            ``cell``, ``depth``, ``units``, ``bidirectional``, the other searched values, the
+            objective (e.g. ``val_loss``), ``epochs``, ``seconds``, ``status``, ``failure``,
+            ``run_id``: what ``lstm-sweep leaderboard --format json`` lists.
         verdict: the final model against the strongest baseline on the test split;
             ``verdict.sentence()`` words it, ``.beats``, ``.lift``, ``.champion`` and
             ``.baseline_value`` give the numbers (``.per_target`` for several targets).
@@ -60,16 +62,14 @@ class SweepResult:
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def of(cls, raw: RawResult, name: str, store_uri: str, minimise: bool,
-           objective: str) -> SweepResult:
-        """Args: the session's result, the sweep's name, its store (resolved), the objective's
-        direction and name. Returns: the public result."""
+    def of(cls, raw: RawResult, name: str, store_uri: str) -> SweepResult:
+        """Args: the session's result, the sweep's name, its store (resolved). Returns: the
+        public result, its leaderboard read back from the store."""
         version = (f"models:/{raw.model_name}/{raw.model_version}" if raw.model_version
                    else None)
         alias = f"models:/{raw.model_name}@champion" if raw.champion and version else None
         return cls(
-            name=name, leaderboard=leaderboard_frame(raw.records, objective, minimise,
-                                                     raw.best.trial_id),
+            name=name, leaderboard=leaderboard_frame(store_uri, raw.parent_run_id),
             verdict=raw.verdict, test_metrics=dict(raw.test_metrics),
             baselines=dict(raw.baselines), model_uri=alias or version,
             model_note=raw.champion_reason if version else "no model was registered "
@@ -104,29 +104,17 @@ class SweepResult:
         return self.load_model().predict(history)
 
 
-def leaderboard_frame(records: list[TrialRecord], objective: str, minimise: bool,
-                      best_id: str | None = None) -> pd.DataFrame:
-    """Args: the trials, the objective's name and direction, the best trial's id. Returns: one
-    row per trial, ranked like the console's leaderboard (failed trials last, no rank)."""
+def leaderboard_frame(store_uri: str, run_id: str) -> pd.DataFrame:
+    """Args: the store and the sweep's parent run. Returns: the trials as ``lstm-sweep
+    leaderboard --format json`` lists them (read back from MLflow, so the two always agree):
+    best first, failed trials last without a rank, one column per searched value."""
     import pandas as pd
+    from mlflow import MlflowClient
 
-    scored = sorted((r for r in records if r.status in SCORED and r.score is not None),
-                    key=lambda r: float(r.score or 0.0) * (1 if minimise else -1))
-    rest = [r for r in records if r not in scored]
-    rows = [_row(r, rank, objective, r.trial_id == best_id)
-            for rank, r in enumerate(scored, start=1)]
-    rows += [_row(r, None, objective, False) for r in rest]
-    frame = pd.DataFrame(rows)
-    if not rows:
-        return frame
-    frame["rank"] = frame["rank"].astype("Int64")
+    client = MlflowClient(tracking_uri=store_uri, registry_uri=store_uri)
+    sweep = load_sweep_runs(client, client.get_run(run_id))
+    rows, keys = build_rows(sweep)
+    frame = pd.DataFrame(as_json(sweep, rows, keys, None)["trials"])
+    if "rank" in frame:
+        frame["rank"] = frame["rank"].astype("Int64")  # failed trials: <NA>, not a float rank
     return frame
-
-
-def _row(record: TrialRecord, rank: int | None, objective: str, best: bool) -> dict[str, Any]:
-    return {"rank": rank, "trial": record.name, "trial_number": record.number,
-            "trial_id": record.trial_id, "status": record.status.lower(),
-            objective: record.score, "epochs": record.epochs,
-            "seconds": round(record.seconds, 2), "best": best, "run_id": record.run_id,
-            "failure": failure_reason(record.message) if record.message else None,
-            **record.values}
