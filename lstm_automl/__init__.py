@@ -1,7 +1,14 @@
 """lstm-sweep: find the best recurrent network for a sequence problem from one YAML file.
 
-The package root stays light so that ``lstm-sweep --help`` and ``validate`` never import
-TensorFlow; the Keras-side names load on first use.
+From Python (``lstm_automl.api``; the command line is built on it)::
+
+    import lstm_automl
+    result = lstm_automl.run("sweep.yaml", overrides={"tuner.max_trials": 2})
+    result.leaderboard, result.verdict.sentence(), result.model_uri, result.ui_url
+    result.predict(history)
+
+The package root stays light so that ``import lstm_automl``, ``lstm-sweep --help`` and
+``validate`` never import TensorFlow, JAX or MLflow; every name below loads on first use.
 """
 
 from __future__ import annotations
@@ -10,10 +17,17 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["PeepholeLSTMCell", "load_sweep", "__version__"]
+_API = ("run", "validate", "SweepResult", "ValidatedSweep", "ConfigError", "DataError",
+        "LstmSweepError", "SweepChangedError", "SweepError", "SweepInterrupted", "TrackingError")
+
+__all__ = [*_API, "PeepholeLSTMCell", "load_sweep", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _API:
+        from lstm_automl import api
+
+        return getattr(api, name)
     if name == "PeepholeLSTMCell":
         from lstm_automl.model.cells.peephole import PeepholeLSTMCell
 
@@ -23,3 +37,7 @@ def __getattr__(name: str) -> Any:
 
         return load_sweep
     raise AttributeError(f"module 'lstm_automl' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -17,6 +17,7 @@ from lstm_automl.config.params import split_layer_key
 from lstm_automl.redaction import redact
 from lstm_automl.results.target_verdict import TargetsVerdict
 from lstm_automl.results.trial_record import SCORED, TrialRecord, failure_reason
+from lstm_automl.tracking.ui_link import experiment_url, ui_command
 
 if TYPE_CHECKING:
     from lstm_automl.data.base import SweepData
@@ -175,13 +176,14 @@ def lost_store_message(reason: str, folder: Path, rerun: str) -> str:
             f"resumes where it stopped (the interrupted trial is retried).")
 
 
-def interrupted_message(folder: Path, rerun: str) -> str:
-    """Ctrl-C or SIGTERM: what was closed, what is kept, and how to resume or start over."""
+def interrupted_message(folder: Path, rerun: str, fresh: str | None = None) -> str:
+    """Ctrl-C or SIGTERM: what was closed, what is kept, and how to resume or start over
+    (``fresh``: the command that starts over, when it is not ``rerun --fresh``)."""
     if not folder.exists():
         return "\ninterrupted before the sweep started; nothing to resume"
     return (f"\ninterrupted: the running trial's MLflow run was closed as KILLED; finished trials "
             f"are kept in {folder}.\nRun `{rerun}` again to resume (the interrupted trial is "
-            f"retried), or `{rerun} --fresh` to start over.")
+            f"retried), or `{fresh or rerun + ' --fresh'}` to start over.")
 
 
 def print_result(loaded: LoadedSweep, reporter: Reporter, result: SweepResult) -> None:
@@ -241,9 +243,9 @@ def print_result(loaded: LoadedSweep, reporter: Reporter, result: SweepResult) -
                                                 else "not champion then")
         reporter.line(f"{verb} '{result.model_name}' version {result.model_version} "
                       f"({state}; {result.champion_reason})", QUIET)
-    ui_uri = result.tracking_uri
-    reporter.line(f"\nCompare the trials: mlflow ui --backend-store-uri {ui_uri}  (experiment "
-                  f"'{config.experiment_name}')")
+    for line in compare_lines(result.tracking_uri, result.experiment_id,
+                              config.experiment_name):
+        reporter.line(line)
     if result.model_version:
         if result.champion:
             reporter.line(f"Load the champion: mlflow.pyfunc.load_model('models:/"
@@ -253,6 +255,17 @@ def print_result(loaded: LoadedSweep, reporter: Reporter, result: SweepResult) -
                           f"{result.model_name}/{result.model_version}')  (no 'champion' alias "
                           f"was given to it)")
     reporter.line(f"Done in {reporter.elapsed()}.")
+
+
+def compare_lines(tracking_uri: str, experiment_id: str, experiment: str) -> list[str]:
+    """How to open the sweep's runs in the MLflow UI: the command a local store needs, then the
+    link to the runs view (MLflow 3 otherwise opens an experiment in its GenAI overview)."""
+    command = ui_command(tracking_uri)
+    first = f"\nCompare the trials: {command or 'open the MLflow UI'}  (experiment '{experiment}')"
+    if not experiment_id:
+        return [first]
+    verb = "then open" if command else "at"
+    return [first, f"  {verb} {experiment_url(tracking_uri, experiment_id)}"]
 
 
 def _headline(metrics: dict[str, float], verdict: TargetsVerdict) -> dict[str, float]:

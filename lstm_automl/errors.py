@@ -63,6 +63,13 @@ class ReportPathError(LstmSweepError):
     exit_code = 2
 
 
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped a sweep; its runs are closed as KILLED and the message says how
+    to resume. A KeyboardInterrupt, so code that stops on Ctrl-C (a notebook) still does."""
+
+    exit_code = 130
+
+
 class SpecError(ValueError):
     """A problem inside one parameter spec; ``subpath`` extends the key path (e.g. ``int``).
 

@@ -28,6 +28,7 @@ LAYERS: list[set[str]] = [
     {"resume", "tuning", "report"},
     {"session"},
     {"distributed"},
+    {"api"},
     {"commands"},
     {"cli", "__main__"},
 ]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from lstm_automl.errors import ReportPathError
 from lstm_automl.framework_logs import quiet_frameworks
+from lstm_automl.tracking.store import display_uri, resolve_tracking_uri
 
 
 def report_command(args: argparse.Namespace) -> int:
@@ -39,7 +40,8 @@ def report_command(args: argparse.Namespace) -> int:
 
     client, sweep = read_sweep(args.tracking_uri, args.sweep,
                                getattr(args, "all_attempts", False))
-    page = report_html(client, sweep)
+    page = report_html(client, sweep, tracking_uri=display_uri(
+        resolve_tracking_uri(args.tracking_uri)))
     try:
         out.write_text(page, encoding="utf-8")
     except OSError as exc:

@@ -1,4 +1,5 @@
-"""``lstm-sweep validate``: check a sweep file (and its data) and summarise the space.
+"""``lstm-sweep validate``: check a sweep file (and its data) and summarise the space, through
+``lstm_automl.api.validate``'s checks (one code path).
 
 Reads only: it never imports TensorFlow and never touches MLflow.
 """
@@ -7,16 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from lstm_automl.config.space_summary import (
-    budget_text,
-    final_model_text,
-    space_text,
-    sweep_space,
-)
-from lstm_automl.model.backend import BACKENDS, INSTALL, choose_backend, installed
-from lstm_automl.model.kernel_tags import space_kernel_notes
-from lstm_automl.resume.folder_safety import check_sweep_file_folder
-from lstm_automl.sweep_file.loader import add_data_notes, load_sweep
+from lstm_automl.api import validate
 
 
 def validate_command(args: argparse.Namespace) -> int:
@@ -30,44 +22,8 @@ def validate_command(args: argparse.Namespace) -> int:
         0 done; bad input raises the project's errors (``errors.py``), which ``cli.main``
         turns into one line and exit 2.
     """
-    loaded = load_sweep(args.sweep_file, getattr(args, "overrides", None) or [])
-    check_sweep_file_folder(loaded.config, args.sweep_file)  # what `run` would refuse
-    data = None
-    if not args.no_data:
-        from lstm_automl.data import load_data, load_variants
-
-        variants = load_variants(loaded)  # every searched data variant must be usable too
-        data = load_data(loaded)  # a data error must stop before anything says "valid"
-        add_data_notes(loaded, data, variants)
-    config = loaded.config
-    print(f"{args.sweep_file}: valid sweep '{config.name}' ({config.data.task}, "
-          f"{config.tuner.algorithm} search, objective {config.tuner.objective})")
-    rows, size = sweep_space(config)
-    width = max((len(n) for n, _ in rows), default=0)
-    print("searched:" if rows else "searched: nothing (every value is fixed)")
-    for name, text in rows:
-        print(f"  {name:<{width}}  {text}")
-    print(f"space size: {space_text(config, size)}")
-    budget = budget_text(config)
-    if budget:
-        print(f"budget: {budget}")
-    final = final_model_text(config)
-    if final:
-        print(f"final model: {final}")
-    backend = choose_backend(config.training.backend)  # what `run` would take here (no import)
-    print(backend.line())
-    if backend.name in BACKENDS and not installed(backend.name):
-        loaded.notes.append(f"training.backend: {backend.name} is not installed here; `run` "
-                            f"refuses it until it is ({INSTALL[backend.name]})")
-    if data is not None:
-        print(f"data: {data.describe()}")
-        for key, value in data.summary().items():
-            if key != "source":
-                print(f"  {key}: {value}")
-    # On a GPU the sweep's run header shows these too; validate shows them on any machine,
-    # since the file may be meant for a GPU elsewhere.
-    kernel_notes = [n for n in space_kernel_notes(config.search.specs(), backend.name)
-                    if n not in loaded.notes]
-    for note in [*loaded.notes, *kernel_notes]:
-        print(f"note: {note}")
+    checked = validate(args.sweep_file, getattr(args, "overrides", None) or [],
+                       data=not args.no_data)
+    for line in checked.lines():
+        print(line)
     return 0

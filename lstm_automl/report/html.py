@@ -25,6 +25,7 @@ from lstm_automl.report.leaderboard import (
     row_cells,
 )
 from lstm_automl.report.store import Sweep
+from lstm_automl.tracking.ui_link import experiment_url, ui_command
 
 CAPTIONS = {
     "validation_curves": "The objective on the validation split after every epoch, one line per "
@@ -82,8 +83,10 @@ footer{margin-top:36px;color:#8a93a5;font-size:12px}
 """
 
 
-def report_html(client: Any, sweep: Sweep, figures: dict[str, Any] | None = None) -> str:
-    """The whole page as a string; ``figures`` (name → Figure) default to ``sweep_figures``."""
+def report_html(client: Any, sweep: Sweep, figures: dict[str, Any] | None = None,
+                tracking_uri: str = "") -> str:
+    """The whole page as a string; ``figures`` (name → Figure) default to ``sweep_figures``;
+    ``tracking_uri`` (as users type it) gives the link to the sweep's runs in the MLflow UI."""
     from lstm_automl.report.figures import png_bytes, sweep_figures
 
     if figures is None:
@@ -91,7 +94,8 @@ def report_html(client: Any, sweep: Sweep, figures: dict[str, Any] | None = None
     texts = _texts(client, sweep.run_id, ("search_space.txt", "sweep.yaml", "summary.json"))
     registered = registered_version(client, sweep)
     parts = [
-        _header(sweep), _cards(sweep, registered), _verdict(sweep),
+        _header(sweep), _ui_link(sweep, tracking_uri), _cards(sweep, registered),
+        _verdict(sweep),
         _section("Test split: champion against the baselines (strongest marked)",
                  _test_table(sweep)),
         _section("Champion's hyperparameters",
@@ -155,6 +159,18 @@ def _header(sweep: Sweep) -> str:
     return (f"<h1>Sweep '{_e(sweep.name)}'</h1><div class=\"meta\">experiment "
             f"'{_e(sweep.experiment_name)}' · run {_e(sweep.run_id)} · {_e(info.status)} · "
             f"started {_when(info.start_time)}{took}</div>")
+
+
+def _ui_link(sweep: Sweep, tracking_uri: str) -> str:
+    """Where to see the runs in the MLflow UI (its model-training view, not the GenAI one): the
+    page's one link out, a plain navigation link that loads nothing."""
+    if not tracking_uri:
+        return ""
+    url = experiment_url(tracking_uri, str(sweep.run.info.experiment_id))
+    command = ui_command(tracking_uri)
+    start = f" (start it with <code>{_e(command)}</code>)" if command else ""
+    return (f"<div class=\"meta\">MLflow UI: <a class=\"mlflow-ui\" href=\"{_e(url)}\">"
+            f"{_e(url)}</a>{start}</div>")
 
 
 def _dl(pairs: list[tuple[str, Any]]) -> str:

@@ -37,6 +37,7 @@ class SweepResult:
     champion: bool = False
     champion_reason: str = ""
     tracking_uri: str = ""
+    experiment_id: str = ""  # the MLflow experiment holding the sweep's runs
     notes: list[str] = field(default_factory=list)
     already_complete: bool = False  # nothing ran: the sweep had finished before
     finished_at: str = ""

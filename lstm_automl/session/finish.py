@@ -75,6 +75,7 @@ def finish_sweep(prep: Prepared, tuner: Any, records: list[TrialRecord]) -> Swee
                          primary_metric=data.primary_metric,
                          higher_is_better=data.higher_is_better,
                          lift=None, tracking_uri=display_uri(uri), notes=loaded.notes,
+                         experiment_id=str(tracker.experiment_id or ""),
                          baseline_labels=report.labels,
                          baseline_notes=[*report.notes, *final.notes],
                          final_model=final.description, baseline_seconds=report.seconds)
@@ -202,4 +203,5 @@ def completed_result(prep: Prepared) -> SweepResult:
     ended = parent.info.end_time or parent.info.start_time or 0
     result.finished_at = datetime.fromtimestamp(ended / 1000).strftime("%Y-%m-%d %H:%M")
     result.notes = loaded.notes
+    result.experiment_id = str(parent.info.experiment_id)
     return result

@@ -93,11 +93,39 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> LoadedSweep:
     validated (lstm_automl.config.overrides).
     """
     source = str(path)
+    changes = _parsed_overrides(overrides, source)
+    text = _read_text(Path(path), source)
+    return _validated(_parse_yaml(text, source), text, Path(path).resolve(), source, overrides,
+                      changes)
+
+
+def load_sweep_mapping(mapping: Any, overrides: Sequence[str] = (),
+                       source: str = "sweep dict") -> LoadedSweep:
+    """A sweep given as a Python mapping (the Python API), checked exactly like a file: written
+    out as YAML and read back by the file's own loader, so the same guards and messages apply.
+    Relative paths in it resolve against the current folder, where a file would be."""
+    changes = _parsed_overrides(overrides, source)
+    try:
+        text = yaml.safe_dump(mapping, sort_keys=False, allow_unicode=True)
+    except yaml.YAMLError as exc:  # an object YAML cannot hold (a class instance, a set...)
+        raise ConfigError(source, [f"holds a value that is not plain data ({_first_line(exc)}); "
+                                   f"use str, int, float, bool, None, lists and dicts"]) from None
+    data = _parse_yaml(text, source)
+    name = data.get("name") if isinstance(data, dict) else None
+    file_name = f"{name}.yaml" if isinstance(name, str) and name.isidentifier() else "sweep.yaml"
+    return _validated(data, text, Path.cwd().resolve() / file_name, source, overrides, changes)
+
+
+def _parsed_overrides(overrides: Sequence[str], source: str) -> list[Any]:
     changes, problems = parse_overrides(overrides, _override_value)
     if problems:
         raise ConfigError(source, problems)
-    text = _read_text(Path(path), source)
-    data = _parse_yaml(text, source)
+    return changes
+
+
+def _validated(data: Any, text: str, path: Path, source: str, overrides: Sequence[str],
+               changes: list[Any]) -> LoadedSweep:
+    """The parsed mapping with the overrides written in, validated and checked for meaning."""
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}"
         raise ConfigError(source, [
@@ -113,14 +141,19 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> LoadedSweep:
         problems = _format_errors(exc.errors()) + _raw_meaning_problems(data)
         raise ConfigError(source, name_overridden(problems, changes)) from None
     problems, notes = check_meaning(config)
-    ref = python_ref(config, Path(path).resolve().parent)
+    ref = python_ref(config, path.parent)
     if ref is not None:
         problems += static_problems(ref)  # the import itself waits for the run (TensorFlow)
     if problems:
         raise ConfigError(source, name_overridden(problems, changes))
-    return LoadedSweep(config=config, path=Path(path).resolve(), text=text, notes=notes,
+    return LoadedSweep(config=config, path=path, text=text, notes=notes,
                        source=source, overrides=list(overrides),
                        effective=effective_text(data, changes, source) if changes else "")
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _override_value(raw: str) -> Any:

@@ -341,7 +341,11 @@ def test_report_is_one_self_contained_html_file(recorded: Recorded, isolated_wor
     assert "wrote" in capsys.readouterr().out
     page = out.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "<style>" in page
-    links = re.findall(r"""(?:src|href)\s*=\s*["']?([^"'\s>]*)""", page, re.I)
+    ui = f"http://127.0.0.1:5000/#/experiments/{recorded.experiment_id}" \
+        "?workflowType=machine_learning"  # the one link out: a navigation link, loads nothing
+    assert f'<a class="mlflow-ui" href="{ui}">' in page
+    assert f"mlflow ui --backend-store-uri {recorded.uri}" in page
+    links = re.findall(r"""(?:src|href)\s*=\s*["']?([^"'\s>]*)""", page.replace(ui, "#"), re.I)
     assert links and all(link.startswith(("data:", "#")) for link in links), \
         "the report must not load anything from outside itself"
     assert "url(" not in page and "@import" not in page and "<script" not in page
@@ -502,6 +506,37 @@ def test_mlflow_ui_shows_trials_nested_under_the_sweep(recorded: Recorded, serve
     time.sleep(1)  # let the parallel-coordinates chart finish drawing
     browser.save_screenshot(str(ARTIFACTS / "mlflow-ui-compare.png"))
     assert (ARTIFACTS / "mlflow-ui-compare.png").read_bytes().startswith(PNG)
+
+
+@pytest.mark.slow
+def test_the_report_links_the_runs_view_that_the_bare_experiment_url_hides(
+        recorded: Recorded, server: str, browser: Any, isolated_workdir: Path):
+    """MLflow 3 opens an experiment in its GenAI overview, where the sweep's runs are not listed;
+    the link the report (and the console, and SweepResult.ui_url) gives opens the runs."""
+    from selenium.webdriver.common.by import By
+
+    out = isolated_workdir / "report.html"
+    assert main(["report", "--tracking-uri", server, "--out", str(out)]) == 0
+    link = re.search(r'<a class="mlflow-ui" href="([^"]+)"', out.read_text()).group(1)
+    assert link == (f"{server}/#/experiments/{recorded.experiment_id}"
+                    f"?workflowType=machine_learning")
+    parent_row = f"[role=row][row-id='{recorded.parent_run_id}']"
+
+    browser.get(f"{server}/#/experiments/{recorded.experiment_id}")
+    _wait_for("the bare experiment URL to settle", lambda: "/overview" in browser.current_url
+              or browser.find_elements(By.CSS_SELECTOR, parent_row))
+    time.sleep(2)
+    assert not browser.find_elements(By.CSS_SELECTOR, parent_row), (
+        "this MLflow lists the runs at the bare experiment URL: the workflowType link is moot")
+    assert "workflowType=genai" in browser.current_url
+
+    browser.get(link)
+    cell = _wait_for("the sweep run in the runs table", lambda: browser.find_elements(
+        By.CSS_SELECTOR, f"{parent_row} {RUN_NAME_CELL}"))[0]
+    assert "sweep rep" in cell.text
+    assert "/runs" in browser.current_url
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "mlflow-ui-link.png"))
 
 
 # --- edge cases on stores written directly (no training) --------------------------------------

@@ -68,6 +68,9 @@ def test_sweep_records_every_trial_and_registers_a_loadable_champion(tmp_path, c
     assert f"\n  backend: {backend} (" in out
     assert "[1/3]" in out and "[3/3]" in out and "Leaderboard" in out
     assert "mlflow ui --backend-store-uri sqlite:///mlflow.db" in out
+    experiment_id = mlflow_client(tmp_path)[1].get_experiment_by_name("e2e").experiment_id
+    assert (f"  then open http://127.0.0.1:5000/#/experiments/{experiment_id}"
+            f"?workflowType=machine_learning\n") in out
 
     client, exp, parents, children = runs_of(tmp_path, "e2e")
     assert exp.artifact_location.startswith((tmp_path / "mlartifacts").as_uri())
