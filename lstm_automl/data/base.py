@@ -45,6 +45,9 @@ class Baselines:
     labels: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # Single-target forecasting: each classical entry's test forecasts and fitted model
+    # (``classical.ClassicalForecast``), which ``final_model.blend`` may serve.
+    forecasts: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)

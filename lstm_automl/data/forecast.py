@@ -167,7 +167,8 @@ class ForecastData(SweepData):
         for forecast in fitted:
             metrics[forecast.name] = forecast_metrics(actual, forecast.predictions)
             labels[forecast.name] = forecast.label
-        return Baselines(metrics, {k: v for k, v in labels.items() if k in metrics}, notes)
+        return Baselines(metrics, {k: v for k, v in labels.items() if k in metrics}, notes,
+                         forecasts={forecast.name: forecast for forecast in fitted})
 
     def _baselines_per_target(self, budget_s: float) -> Baselines:
         """Every baseline on each target's own series, on the same test windows; a baseline's
