@@ -17,6 +17,7 @@ from lstm_automl.config.params import split_layer_key
 from lstm_automl.redaction import redact
 from lstm_automl.results.target_verdict import TargetsVerdict
 from lstm_automl.results.trial_record import SCORED, TrialRecord, failure_reason
+from lstm_automl.results.verdict import Verdict
 
 if TYPE_CHECKING:
     from lstm_automl.data.base import SweepData
@@ -232,6 +233,8 @@ def print_result(loaded: LoadedSweep, reporter: Reporter, result: SweepResult) -
     for note in result.baseline_notes:
         reporter.line(f"  note: {note}")
     reporter.line(f"  {verdict.sentence()}", QUIET)
+    if result.blend_weights and not several:
+        _blend_lines(reporter, result)
     if result.model_version:
         state = ("now 'champion'" if result.champion
                  else "not champion")
@@ -253,6 +256,17 @@ def print_result(loaded: LoadedSweep, reporter: Reporter, result: SweepResult) -
                           f"{result.model_name}/{result.model_version}')  (no 'champion' alias "
                           f"was given to it)")
     reporter.line(f"Done in {reporter.elapsed()}.")
+
+
+def _blend_lines(reporter: Reporter, result: SweepResult) -> None:
+    """A blend's weights and the network alone beside it, judged by the same rule."""
+    from lstm_automl.results.blend_text import BLEND_MEANING, network_sentence, weights_text
+
+    assert isinstance(result.verdict, Verdict)
+    reporter.line(f"  Blend weights (chosen on validation): {weights_text(result.blend_weights)}",
+                  QUIET)
+    reporter.line(f"  {network_sentence(result.verdict, result.network_metrics)}", QUIET)
+    reporter.line(f"  note: {BLEND_MEANING}")
 
 
 def _headline(metrics: dict[str, float], verdict: TargetsVerdict) -> dict[str, float]:
