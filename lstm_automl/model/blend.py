@@ -19,15 +19,17 @@ caller's history (``tracking/blend_serving.py``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
 
-from lstm_automl.data.base import Baselines
 from lstm_automl.data.metrics import forecast_metrics
-from lstm_automl.model.final_model import FinalModel
 from lstm_automl.model.greedy import DEFAULT_ROUNDS, greedy_weights
+
+if TYPE_CHECKING:
+    from lstm_automl.data.base import Baselines
+    from lstm_automl.model.final_model import FinalModel
 
 
 @dataclass
@@ -78,9 +80,15 @@ def build_blend(final: FinalModel, tuner: Any, data: Any, report: Baselines, bud
         return np.asarray(out, dtype=np.float64)
 
     val_classical = list(members.classical.values())
-    weights = greedy_weights(
-        len(members.names),
-        lambda w: metric(actual, blended(w, members.networks, val_classical, val.index)), rounds)
+
+    def loss(w: np.ndarray) -> float:
+        return metric(actual, blended(w, members.networks, val_classical, val.index))
+
+    weights = greedy_weights(len(members.names), loss, rounds)
+    alone = np.eye(len(members.names))
+    scores = ", ".join(f"{name} {loss(alone[j]):.4g}" for j, name in enumerate(members.names))
+    notes.append(f"blend: validation {_metric_name(data.primary_metric, actual)} of each member "
+                 f"alone: {scores}; of the blend: {loss(weights):.4g}")
     per_trial = weights[:n_net]
     net_weight = float(per_trial.sum())
     relative = per_trial / net_weight if net_weight > 0 else np.full(n_net, 1.0 / n_net)
@@ -144,9 +152,14 @@ def _copies(final: FinalModel) -> int:
     return max(1, len(final.networks) // max(1, len(final.trials)))
 
 
+def _metric_name(primary: str, actual: np.ndarray) -> str:
+    """The data's primary metric, or RMSE where it is undefined (MAPE at a true 0)."""
+    return primary if primary in forecast_metrics(actual, actual) else "rmse"
+
+
 def _metric(primary: str, actual: np.ndarray) -> Any:
-    """The data's primary metric as a loss (RMSE where it is undefined, e.g. MAPE at a 0)."""
-    name = primary if primary in forecast_metrics(actual, actual) else "rmse"
+    """The metric ``_metric_name`` names, as a loss of (actual, predicted)."""
+    name = _metric_name(primary, actual)
     return lambda y, p: forecast_metrics(y, p)[name]
 
 
