@@ -43,10 +43,13 @@ class Blend:
     forecast: np.ndarray  # the blend's test forecasts, original units
     description: str
     notes: list[str] = field(default_factory=list)
+    history_rows: int = 0  # the rows the classical members were fitted on, from the first
+    first_time: str | None = None  # the series' first time value, where it has a time column
 
     def spec(self) -> dict[str, Any]:
         """What the pyfunc needs beside the network (``preprocessing.json``'s ``blend``)."""
-        return {"network_weight": self.network_weight, "classical": self.classical}
+        return {"network_weight": self.network_weight, "classical": self.classical,
+                "history_rows": self.history_rows, "first_time": self.first_time}
 
 
 @dataclass
@@ -100,7 +103,11 @@ def build_blend(final: FinalModel, tuner: Any, data: Any, report: Baselines, bud
     if net_weight > 0:
         forecast = forecast + net_weight * data.inverse_target(
             network.predict(test.x, verbose=0), test.index)
-    return _assemble(final, members, weights, network, forecast, report, rounds, notes)
+    blend = _assemble(final, members, weights, network, forecast, report, rounds, notes)
+    blend.history_rows = int(data.split_rows["test"][0])
+    if data.time_column and data.time_values:
+        blend.first_time = str(data.time_values[0])
+    return blend
 
 
 def _assemble(final: FinalModel, members: _Members, weights: np.ndarray, network: keras.Model,

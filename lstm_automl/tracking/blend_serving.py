@@ -31,11 +31,37 @@ def blended(spec: dict[str, Any], frame: pd.DataFrame, network: pd.DataFrame) ->
 
 
 def _target_history(spec: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
-    """The target column in time order, original units."""
+    """The target column in time order, original units; refused unless it starts at the
+    series' first row (a seasonal ETS or a SARIMA filtered from elsewhere forecasts
+    differently, and an AR with a trend counts rows from there)."""
     from lstm_automl.data.time_index import ordered_history
     from lstm_automl.tracking.serving import _numeric
 
-    return _numeric(ordered_history(frame, spec), spec["target"])
+    blend, ordered = spec["blend"], ordered_history(frame, spec)
+    needed = int(blend.get("history_rows") or 0)
+    if len(ordered) < needed:
+        raise RawInputError(f"{len(ordered)} rows of history are too few for this blended "
+                            f"model: its classical members forecast from the series' first row; "
+                            f"send the series from its start (at least the {needed} rows they "
+                            f"were fitted on)")
+    column, first = spec.get("time_column"), blend.get("first_time")
+    if column and first and column in ordered.columns and len(ordered):
+        start = ordered[column].iloc[0]
+        if not _same_time(start, first):
+            raise RawInputError(f"column '{column}': the history starts at {start}, but this "
+                                f"blended model's classical members forecast from the series' "
+                                f"first row, {first}; send the series from its start")
+    return _numeric(ordered, spec["target"])
+
+
+def _same_time(value: Any, first: str) -> bool:
+    """Whether a history's first time is the series' first (as text, or as parsed times)."""
+    if str(value).strip() == first.strip():
+        return True
+    try:
+        return bool(pd.Timestamp(str(value)) == pd.Timestamp(first))
+    except (ValueError, TypeError):
+        return False
 
 
 def _member_forecast(member: dict[str, Any], history: np.ndarray, horizon: int) -> np.ndarray:

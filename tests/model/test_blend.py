@@ -144,8 +144,20 @@ def test_a_blended_sweep_serves_from_raw_history_the_forecast_it_measured(tmp_pa
     logged = table.iloc[-1][["predicted_h1", "predicted_h2"]].to_numpy(float)
     history = pd.read_csv(Path(datasets_dir()) / "airline.csv")
     origin = int(table.iloc[-1]["row"])
-    served = mlflow.pyfunc.load_model("models:/blended/1").predict(history.iloc[:origin])
+    pyfunc = mlflow.pyfunc.load_model("models:/blended/1")
+    served = pyfunc.predict(history.iloc[:origin])
     np.testing.assert_allclose(np.asarray(served, dtype=float)[0], logged, rtol=1e-4)
+    # lstm-sweep predict serves the same from a CSV of that history.
+    history.iloc[:origin].to_csv(tmp_path / "history.csv", index=False)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert main(["predict", "--model", "models:/blended/1", "--input",
+                 str(tmp_path / "history.csv"), "--output", str(tmp_path / "out.csv"),
+                 "--tracking-uri", uri]) == 0
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "out.csv").to_numpy(float)[0], logged,
+                               rtol=1e-4)
+    # Recent rows alone cannot give the sweep's forecast: refused, naming the series' start.
+    with pytest.raises(mlflow.exceptions.MlflowException, match="from the series' first row"):
+        pyfunc.predict(history.iloc[origin - 40:origin])
     metric = np.sqrt(np.mean((table[["predicted_h1", "predicted_h2"]].to_numpy(float)
                               - table[["actual_h1", "actual_h2"]].to_numpy(float)) ** 2))
     assert summary["test_metrics"]["rmse"] == pytest.approx(metric, rel=1e-6)
