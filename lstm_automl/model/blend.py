@@ -18,6 +18,7 @@ caller's history (``tracking/blend_serving.py``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -65,37 +66,21 @@ class _Members:
 def build_blend(final: FinalModel, tuner: Any, data: Any, report: Baselines, budget_s: float,
                 rounds: int = DEFAULT_ROUNDS) -> Blend:
     """Choose the weights on the validation split and blend the test forecasts."""
-    val = data.splits["validation"]
-    if not len(val.x):
+    if not len(data.splits["validation"].x):
         raise ValueError("no validation windows to choose the weights on")
     members, notes = _validation_members(final, tuner, data, report, budget_s)
-    actual = data.actual("validation")
-    metric = _metric(data.primary_metric, actual)
-    n_net = len(members.networks)
-
-    def blended(weights: np.ndarray, networks: list[np.ndarray], classical: list[np.ndarray],
-                rows: np.ndarray) -> np.ndarray:
-        out = sum(w * c for w, c in zip(weights[n_net:], classical, strict=True))
-        net = float(weights[:n_net].sum())
-        if net > 0:
-            mean = sum(w * p for w, p in zip(weights[:n_net], networks, strict=True)) / net
-            out = out + net * data.inverse_target(mean, rows)
-        return np.asarray(out, dtype=np.float64)
-
-    val_classical = list(members.classical.values())
-
-    def loss(w: np.ndarray) -> float:
-        return metric(actual, blended(w, members.networks, val_classical, val.index))
-
+    loss = _validation_loss(members, data)
     weights = greedy_weights(len(members.names), loss, rounds)
     alone = np.eye(len(members.names))
     scores = ", ".join(f"{name} {loss(alone[j]):.4g}" for j, name in enumerate(members.names))
-    notes.append(f"blend: validation {_metric_name(data.primary_metric, actual)} of each member "
-                 f"alone: {scores}; of the blend: {loss(weights):.4g}")
+    notes.append(f"blend: validation {_metric_name(data)} of each member alone: {scores}; of "
+                 f"the blend: {loss(weights):.4g}")
+    n_net = len(members.networks)
     per_trial = weights[:n_net]
     net_weight = float(per_trial.sum())
     relative = per_trial / net_weight if net_weight > 0 else np.full(n_net, 1.0 / n_net)
-    network = weighted(final.networks, np.repeat(relative / _copies(final), _copies(final)))
+    copies = _copies(final)
+    network = weighted(final.networks, np.repeat(relative / copies, copies))
     test = data.splits["test"]
     forecast = sum((w * report.forecasts[name].predictions
                     for name, w in zip(members.classical, weights[n_net:], strict=True)),
@@ -108,6 +93,24 @@ def build_blend(final: FinalModel, tuner: Any, data: Any, report: Baselines, bud
     if data.time_column and data.time_values:
         blend.first_time = str(data.time_values[0])
     return blend
+
+
+def _validation_loss(members: _Members, data: Any) -> Callable[[np.ndarray], float]:
+    """The primary metric on the validation split of the blend that ``weights`` make, formed
+    as it is served: the networks' weighted mean mapped to original units, then the rest."""
+    val, actual = data.splits["validation"], data.actual("validation")
+    name, n_net = _metric_name(data), len(members.networks)
+    classical = list(members.classical.values())
+
+    def loss(weights: np.ndarray) -> float:
+        out = sum(w * c for w, c in zip(weights[n_net:], classical, strict=True))
+        net = float(weights[:n_net].sum())
+        if net > 0:
+            mean = sum(w * p for w, p in zip(weights[:n_net], members.networks, strict=True))
+            out = out + net * data.inverse_target(mean / net, val.index)
+        return forecast_metrics(actual, np.asarray(out, dtype=np.float64))[name]
+
+    return loss
 
 
 def _assemble(final: FinalModel, members: _Members, weights: np.ndarray, network: keras.Model,
@@ -159,15 +162,11 @@ def _copies(final: FinalModel) -> int:
     return max(1, len(final.networks) // max(1, len(final.trials)))
 
 
-def _metric_name(primary: str, actual: np.ndarray) -> str:
+def _metric_name(data: Any) -> str:
     """The data's primary metric, or RMSE where it is undefined (MAPE at a true 0)."""
-    return primary if primary in forecast_metrics(actual, actual) else "rmse"
-
-
-def _metric(primary: str, actual: np.ndarray) -> Any:
-    """The metric ``_metric_name`` names, as a loss of (actual, predicted)."""
-    name = _metric_name(primary, actual)
-    return lambda y, p: forecast_metrics(y, p)[name]
+    actual = data.actual("validation")
+    return data.primary_metric if data.primary_metric in forecast_metrics(actual, actual) \
+        else "rmse"
 
 
 def weighted(models: list[keras.Model], weights: np.ndarray) -> keras.Model:
