@@ -143,8 +143,8 @@ def _register(prep: Prepared, data: SweepData, model: Any, result: SweepResult,
     verdict = result.verdict
     description = (f"Best of sweep '{config.name}': {result.final_model or result.best.name}; "
                    f"task {data.task}, data {data.source}. {verdict.sentence()}"
-                   f"{_blend_text(result)} Takes a raw table with the training columns and returns predictions in "
-                   f"original units (mlflow.pyfunc).")
+                   f"{_blend_text(result)} Takes a raw table with the training columns and "
+                   f"returns predictions in original units (mlflow.pyfunc).")
     withheld = None
     if config.tracking.champion_must_beat_baseline and verdict.beats is False:
         withheld = (f"it does not beat {verdict.shortfall()} "
