@@ -203,7 +203,8 @@ def _blend_text(result: SweepResult) -> str:
     from lstm_automl.results.blend_text import BLEND_MEANING, network_sentence, weights_text
 
     return (f" Blend weights: {weights_text(result.blend_weights)}; {BLEND_MEANING}. "
-            f"{network_sentence(result.verdict, result.network_metrics)}")
+            f"{network_sentence(result.verdict, result.network_metrics)} Send the series from "
+            f"its first row: the classical members forecast from all of it.")
 
 
 def _blend_tags(result: SweepResult) -> dict[str, str]:
