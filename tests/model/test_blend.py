@@ -77,6 +77,19 @@ def test_every_baseline_kind_round_trips_through_json_with_the_same_forecasts():
     assert {"ar", "ets", "sarima", "adjusted"} <= kinds
 
 
+def test_the_network_alone_is_judged_against_the_blends_strongest_baseline():
+    from lstm_automl.results.blend_text import network_sentence
+    from lstm_automl.results.verdict import judge
+
+    baselines = {"ar": {"rmse": 12.0}, "sarima": {"rmse": 10.0}}
+    verdict = judge({"rmse": 9.5}, baselines, "rmse", False, {"sarima": "SARIMA(0,1,1)"})
+    assert verdict.beats
+    line = network_sentence(verdict, {"rmse": 11.0, "mae": 8.0})
+    assert line.startswith("The network alone (without the baselines): LOSES to the strongest "
+                           "baseline, sarima (SARIMA(0,1,1)) (rmse 10)")
+    assert line.endswith("test rmse 11, 10.0% higher.")  # by how much, against sarima, not ar
+
+
 @pytest.mark.parametrize(("data", "message"), [
     ("{source: builtin:GunPoint, task: classify}", "task classify has none"),
     ("{source: builtin:airline, target: [passengers, passengers2]}", "single data.target"),
@@ -121,7 +134,8 @@ def test_a_blended_sweep_serves_from_raw_history_the_forecast_it_measured(tmp_pa
     assert main(["run", str(write_sweep(tmp_path, SWEEP))]) == 0
     out = capsys.readouterr().out
     assert "Blend weights (chosen on validation):" in out
-    assert "The network alone (without the baselines):" in out
+    alone = next(line for line in out.splitlines() if "The network alone" in line)
+    assert "the strongest baseline" in alone and ("% higher" in alone or "% lower" in alone)
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
     client = mlflow.MlflowClient()
     exp = client.get_experiment_by_name("blended")
