@@ -18,6 +18,7 @@ from lstm_automl.redaction import redact
 from lstm_automl.results.target_verdict import TargetsVerdict
 from lstm_automl.results.trial_record import SCORED, TrialRecord, failure_reason
 from lstm_automl.tracking.ui_link import experiment_url, ui_command
+from lstm_automl.results.verdict import Verdict
 
 if TYPE_CHECKING:
     from lstm_automl.data.base import SweepData
@@ -234,6 +235,8 @@ def print_result(loaded: LoadedSweep, reporter: Reporter, result: SweepResult) -
     for note in result.baseline_notes:
         reporter.line(f"  note: {note}")
     reporter.line(f"  {verdict.sentence()}", QUIET)
+    if result.blend_weights and not several:
+        _blend_lines(reporter, result)
     if result.model_version:
         state = ("now 'champion'" if result.champion
                  else "not champion")
@@ -266,6 +269,17 @@ def compare_lines(tracking_uri: str, experiment_id: str, experiment: str) -> lis
         return [first]
     verb = "then open" if command else "at"
     return [first, f"  {verb} {experiment_url(tracking_uri, experiment_id)}"]
+
+
+def _blend_lines(reporter: Reporter, result: SweepResult) -> None:
+    """A blend's weights and the network alone beside it, judged by the same rule."""
+    from lstm_automl.results.blend_text import BLEND_MEANING, network_sentence, weights_text
+
+    assert isinstance(result.verdict, Verdict)
+    reporter.line(f"  Blend weights (chosen on validation): {weights_text(result.blend_weights)}",
+                  QUIET)
+    reporter.line(f"  {network_sentence(result.verdict, result.network_metrics)}", QUIET)
+    reporter.line(f"  note: {BLEND_MEANING}")
 
 
 def _headline(metrics: dict[str, float], verdict: TargetsVerdict) -> dict[str, float]:

@@ -1020,6 +1020,11 @@ class FinalModelConfig(_Strict):
         None, description="prediction intervals from Monte-Carlo dropout: the registered model "
         "keeps dropout on at prediction and returns the mean of samples passes with their std "
         "and quantiles, e.g. {samples: 50}; not searched (needs dropout in the space)")
+    blend: Literal["networks", "with_baselines"] = Field(
+        "networks", description="networks: the network ensemble alone; with_baselines: a "
+        "weighted average of the network members and the fitted classical baselines, weights "
+        "chosen on the validation split by greedy ensemble selection (single-target "
+        "forecasting only)")
 
 
 PYTHON_MODEL_FORM = r"^.+\.py:[A-Za-z_][A-Za-z0-9_]*$"

@@ -229,4 +229,6 @@ def final_model_text(config: Any) -> str | None:
         quantiles = ", ".join(f"q{100 * q:g}" for q in mc.quantiles)
         parts.append(f"Monte-Carlo dropout, {mc.samples} passes (mean, std"
                      f"{', ' + quantiles if quantiles else ''})")
+    if final.blend == "with_baselines":
+        parts.append("blended with the classical baselines, weights chosen on validation")
     return "; ".join(parts) or None

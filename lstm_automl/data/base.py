@@ -45,6 +45,9 @@ class Baselines:
     labels: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # Single-target forecasting: each classical entry's test forecasts and fitted model
+    # (``classical.ClassicalForecast``), which ``final_model.blend`` may serve.
+    forecasts: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
@@ -125,8 +128,10 @@ class SweepData:
     def _compute_baselines(self, budget_s: float) -> Baselines:
         raise NotImplementedError
 
-    def prediction_table(self, predicted: np.ndarray) -> tuple[list[str], list[list[Any]]]:
-        """Header and rows of the test predictions, for ``test_predictions.csv``."""
+    def prediction_table(self, predicted: np.ndarray, forecast: np.ndarray | None = None,
+                         ) -> tuple[list[str], list[list[Any]]]:
+        """Header and rows of the test predictions, for ``test_predictions.csv``; ``forecast``:
+        forecasts already in original units (a blend's), forecasting only."""
         raise NotImplementedError
 
     def summary(self) -> dict[str, object]:

@@ -66,6 +66,7 @@ class ClassicalForecast:
     label: str  # what was chosen, for people: "AR(9)", "ETS(A,Ad,M)", "SARIMA(...)12 on log"
     predictions: np.ndarray  # (n_windows, horizon), original units
     seconds: float
+    model: Any = field(default=None, repr=False)  # the fitted model (``classical_spec``)
 
 
 class _Fitted:
@@ -844,5 +845,5 @@ def classical_forecasts(series: np.ndarray, fit_stop: int, target_rows: np.ndarr
             notes.append(f"{name}: skipped ({model.label} gave non-finite forecasts)")
             continue
         forecasts.append(ClassicalForecast(name, model.label, predictions,
-                                           time.perf_counter() - start))
+                                           time.perf_counter() - start, model))
     return forecasts, notes

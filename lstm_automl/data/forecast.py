@@ -167,7 +167,8 @@ class ForecastData(SweepData):
         for forecast in fitted:
             metrics[forecast.name] = forecast_metrics(actual, forecast.predictions)
             labels[forecast.name] = forecast.label
-        return Baselines(metrics, {k: v for k, v in labels.items() if k in metrics}, notes)
+        return Baselines(metrics, {k: v for k, v in labels.items() if k in metrics}, notes,
+                         forecasts={forecast.name: forecast for forecast in fitted})
 
     def _baselines_per_target(self, budget_s: float) -> Baselines:
         """Every baseline on each target's own series, on the same test windows; a baseline's
@@ -207,9 +208,13 @@ class ForecastData(SweepData):
             flat.update({f"{name}/{s}": label for s, label in by_target.items()})
         return Baselines(metrics, flat, notes)
 
-    def prediction_table(self, predicted: np.ndarray) -> tuple[list[str], list[list[object]]]:
+    def prediction_table(self, predicted: np.ndarray, forecast: np.ndarray | None = None,
+                         ) -> tuple[list[str], list[list[object]]]:
+        """``forecast``: the served forecasts in original units (a blend's) instead of
+        ``predicted``'s."""
         test = self.splits["test"]
-        forecast = self.inverse_target(predicted, test.index)
+        if forecast is None:
+            forecast = self.inverse_target(predicted, test.index)
         actual = self.actual()
         steps = range(1, self.horizon + 1)
         names = [f"{t}_" for t in self.targets] if self.several else [""]

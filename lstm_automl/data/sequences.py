@@ -125,7 +125,8 @@ class SequenceData(SweepData):
         notes.extend(dtw.notes)
         return Baselines(metrics, labels, notes)
 
-    def prediction_table(self, predicted: np.ndarray) -> tuple[list[str], list[list[Any]]]:
+    def prediction_table(self, predicted: np.ndarray, forecast: np.ndarray | None = None,
+                         ) -> tuple[list[str], list[list[Any]]]:
         test = self.splits["test"]
         labels = self._labels("test")
         if self.task == "regress":

@@ -32,6 +32,10 @@ class FinalModel:
     members: list[str]  # trial names, best first
     description: str  # "trial-003 as trained" or "mean of 3 trials x 2 seeds, refit ..."
     notes: list[str] = field(default_factory=list)
+    # The networks averaged, trial by trial (``seeds`` copies each), and the keras-tuner trials
+    # they came from, best first: ``final_model.blend`` weighs them (model/blend.py).
+    networks: list[keras.Model] = field(default_factory=list, repr=False)
+    trials: list[Any] = field(default_factory=list, repr=False)
 
 
 def members_for(best: Any, ranked: list[Any], top_k: int) -> list[Any]:
@@ -76,13 +80,14 @@ def build_final_model(settings: FinalModelConfig, tuner: Any, data: SweepData,
                                        jit_compile, python))
     shown = [names.get(t.trial_id, f"trial {t.trial_id}") for t in members]
     if len(models) == 1:
-        return FinalModel(models[0], shown, f"{shown[0]} as trained", notes)
+        return FinalModel(models[0], shown, f"{shown[0]} as trained", notes, models, members)
     how = f"mean of {len(members)} trial{'s' if len(members) > 1 else ''}"
     if settings.seeds > 1:
         how += f" x {settings.seeds} seeds"
     if settings.refit:
         how += ", each refit on train + validation for its best epoch count"
-    return FinalModel(average(models), shown, f"{how} ({', '.join(shown)})", notes)
+    return FinalModel(average(models), shown, f"{how} ({', '.join(shown)})", notes, models,
+                      members)
 
 
 def train_member(trial: Any, data: SweepData, specs: dict[str, Any], seed: int, refit: bool,

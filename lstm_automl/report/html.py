@@ -16,6 +16,7 @@ from lstm_automl import __version__
 from lstm_automl.console import fmt_value as fmt
 from lstm_automl.report.leaderboard import (
     attempts_note,
+    blend_lines,
     build_rows,
     headers,
     lift_sentence,
@@ -224,7 +225,9 @@ def _cards(sweep: Sweep, registered: tuple[str, str, bool] | None) -> str:
 def _verdict(sweep: Sweep) -> str:
     result = outcome(sweep)
     css = {True: "good", False: "bad", None: "unknown"}[result.beats_baselines]
-    return f"<div class=\"verdict {css}\">{_e(lift_sentence(result))}</div>"
+    extra = "".join(f"<br><span style=\"font-weight:400\">{_e(line)}</span>"
+                    for line in blend_lines(result))
+    return f"<div class=\"verdict {css}\">{_e(lift_sentence(result))}{extra}</div>"
 
 
 def _test_table(sweep: Sweep) -> str:

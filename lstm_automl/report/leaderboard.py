@@ -18,7 +18,7 @@ from lstm_automl.console import fmt_value as fmt  # one cell format for console 
 from lstm_automl.report.store import SCORED, Sweep, Trial
 from lstm_automl.results.target_verdict import TargetsVerdict, verdict_of
 from lstm_automl.results.verdict import Verdict
-from lstm_automl.tracking.tags import BASELINE_LABEL_TAG, STOPPED_TAG
+from lstm_automl.tracking.tags import BASELINE_LABEL_TAG, BLEND_TAG, STOPPED_TAG
 
 FORMATS = ("table", "csv", "json", "markdown")
 SHOWN_APART = ("cell", "layers", "units", "bidirectional")
@@ -150,6 +150,9 @@ class Outcome:
     lift: float | None
     best_baseline: str | None  # the strongest baseline: the one the verdict is about
     labels: dict[str, str] = field(default_factory=dict)
+    # final_model.blend with_baselines: the networks alone on the test split, and the weights
+    network: dict[str, float] = field(default_factory=dict)
+    blend: str = ""
 
     @property
     def beats_baselines(self) -> bool | None:
@@ -170,8 +173,11 @@ def outcome(sweep: Sweep) -> Outcome:
     baselines: dict[str, dict[str, float]] = {}
     primary = None
     test = {}
+    network: dict[str, float] = {}
     for key, value in metrics.items():
-        if match := _BASELINE.match(key):
+        if key.startswith("network_test_"):
+            network[key.removeprefix("network_test_")] = value
+        elif match := _BASELINE.match(key):
             baselines.setdefault(match.group(1), {})[match.group(2)] = value
         elif match := _LIFT.match(key):
             primary = match.group(1)
@@ -182,7 +188,8 @@ def outcome(sweep: Sweep) -> Outcome:
     labels = {k.removeprefix(BASELINE_LABEL_TAG): v for k, v in sweep.tags.items()
               if k.startswith(BASELINE_LABEL_TAG)}
     result = Outcome(test=test, baselines=baselines, primary=primary, lift=None,
-                     best_baseline=None, labels=labels)
+                     best_baseline=None, labels=labels, network=network,
+                     blend=sweep.tags.get(BLEND_TAG, ""))
     verdict = result.verdict
     if verdict is not None:
         result.lift, result.best_baseline = verdict.lift, verdict.baseline
@@ -223,6 +230,7 @@ def footer_lines(sweep: Sweep, registered: tuple[str, str, bool] | None = None) 
             lines.append(f"  baseline {name}{f' ({label})' if label else ''}: "
                          + metric_text(values) + mark)
         lines.append(lift_sentence(result))
+        lines += blend_lines(result)
     if registered is not None:
         name, version, is_champion = registered
         state = "holds the 'champion' alias" if is_champion else "not the registry's champion"
@@ -267,6 +275,17 @@ def lift_sentence(result: Outcome) -> str:
     if verdict is None or verdict.beats is None:
         return "Verdict: no baseline was recorded; the result is unjudged."
     return ("Verdict: " if verdict.beats else "WARNING: ") + verdict.sentence()
+
+
+def blend_lines(result: Outcome) -> list[str]:
+    """A blend's weights and its networks alone, judged against the same strongest baseline."""
+    verdict = result.verdict
+    if not result.blend or not isinstance(verdict, Verdict):
+        return []
+    from lstm_automl.results.blend_text import BLEND_MEANING, network_sentence
+
+    return [f"Blend weights (chosen on validation): {result.blend}; {BLEND_MEANING}.",
+            network_sentence(verdict, result.network)]
 
 
 def metric_text(values: dict[str, float]) -> str:

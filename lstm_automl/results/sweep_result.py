@@ -42,6 +42,10 @@ class SweepResult:
     already_complete: bool = False  # nothing ran: the sweep had finished before
     finished_at: str = ""
     mattered: str = ""  # "learning_rate 62%, cell 21%, units 9% (fANOVA, 12 scored trials)"
+    # final_model.blend with_baselines: the networks' ensemble alone on the test split, and each
+    # member's weight in the blend (``test_metrics`` are then the blend's); empty otherwise.
+    network_metrics: dict[str, float] = field(default_factory=dict)
+    blend_weights: dict[str, float] = field(default_factory=dict)
 
     @property
     def verdict(self) -> Verdict | TargetsVerdict:
@@ -72,6 +76,7 @@ def summary_of(result: SweepResult) -> dict[str, Any]:
         "baseline_labels": result.baseline_labels, "baseline_notes": result.baseline_notes,
         "strongest_baseline": result.verdict.baseline, "verdict": result.verdict.sentence(),
         "final_model": result.final_model,
+        "network_metrics": result.network_metrics, "blend_weights": result.blend_weights,
         "registered": {"name": result.model_name, "version": result.model_version,
                        "champion": result.champion, "reason": result.champion_reason},
         "trials": [{"name": r.name, "number": r.number, "trial_id": r.trial_id,
@@ -105,6 +110,8 @@ def result_from_summary(path: Path, parent_run_id: str, tracking_uri: str) -> Sw
         baseline_labels=summary.get("baseline_labels") or {},
         baseline_notes=summary.get("baseline_notes") or [],
         final_model=summary.get("final_model") or "",
+        network_metrics=summary.get("network_metrics") or {},
+        blend_weights=summary.get("blend_weights") or {},
         model_version=registered.get("version"), champion=bool(registered.get("champion")),
         champion_reason=registered.get("reason") or "", tracking_uri=tracking_uri,
         already_complete=True)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from lstm_automl.data import SweepData
 from lstm_automl.data.base import DEFAULT_BASELINE_BUDGET_S
+from lstm_automl.data.metrics import forecast_metrics
 from lstm_automl.errors import SweepError
 from lstm_automl.faults import fault_point
 from lstm_automl.model.backend import active_backend
@@ -26,8 +27,10 @@ from lstm_automl.tracking.tags import (
     BASELINE_LABEL_TAG,
     BEATS_BASELINES_TAG,
     BEST_TRIAL_TAG,
+    BLEND_TAG,
     FINAL_MODEL_TAG,
     MODEL_BACKEND_TAG,
+    NETWORK_ALONE_TAG,
     STRONGEST_TAG,
     VERDICT_TAG,
 )
@@ -69,9 +72,14 @@ def finish_sweep(prep: Prepared, tuner: Any, records: list[TrialRecord]) -> Swee
     fault_point("final")  # fault tests only (lstm_automl/faults.py): before the baselines
     test = data.splits["test"]
     predicted = final.model.predict(test.x, verbose=0)
-    report = data.baseline_report(_baseline_budget(records))
+    budget = _baseline_budget(records)
+    report = data.baseline_report(budget)
+    blend = _blend(prep, tuner, data, final, report, budget)
+    network_metrics = data.evaluate(predicted)
     result = SweepResult(parent_run_id=tracker.parent_run_id or "", records=records, best=best,
-                         test_metrics=data.evaluate(predicted), baselines=report.metrics,
+                         test_metrics=network_metrics if blend is None else
+                         forecast_metrics(data.actual(), blend.forecast),
+                         baselines=report.metrics,
                          primary_metric=data.primary_metric,
                          higher_is_better=data.higher_is_better,
                          lift=None, tracking_uri=display_uri(uri), notes=loaded.notes,
@@ -79,12 +87,17 @@ def finish_sweep(prep: Prepared, tuner: Any, records: list[TrialRecord]) -> Swee
                          baseline_labels=report.labels,
                          baseline_notes=[*report.notes, *final.notes],
                          final_model=final.description, baseline_seconds=report.seconds)
+    if blend is not None:
+        result.final_model = blend.description
+        result.baseline_notes += blend.notes
+        result.network_metrics, result.blend_weights = network_metrics, blend.weights
     result.lift = result.verdict.lift
-    header, rows = data.prediction_table(predicted)
+    header, rows = data.prediction_table(predicted, None if blend is None else blend.forecast)
     with tracking_call(uri, "logging the test predictions"):
         tracker.log_table(header, rows, "test_predictions.csv")
     if config.tracking.register_best:
-        _register(prep, data, final.model, result)
+        _register(prep, data, final.model if blend is None else blend.model, result,
+                  None if blend is None else blend.spec())
     with tracking_call(uri, "closing the sweep's run"):
         _close(tracker, result, config.tuner.objective)
     result.mattered = _log_pictures(tracker.uri, result.parent_run_id)
@@ -112,7 +125,23 @@ def _final_model(prep: Prepared, tuner: Any, data: SweepData,
                              config.seed, names, config.training.jit_compile, prep.python)
 
 
-def _register(prep: Prepared, data: SweepData, model: Any, result: SweepResult) -> None:
+def _blend(prep: Prepared, tuner: Any, data: SweepData, final: Any, report: Any,
+           budget: float) -> Any:
+    """The blend ``final_model.blend: with_baselines`` asks for, or None (the networks alone:
+    not asked, or it could not be formed, which ``final.notes`` then says)."""
+    if prep.loaded.config.final_model.blend != "with_baselines" or data.task != "forecast":
+        return None
+    from lstm_automl.model.blend import build_blend
+
+    try:
+        return build_blend(final, tuner, data, report, budget)
+    except ValueError as exc:  # no validation windows, no classical member: the networks serve
+        final.notes.append(f"final_model.blend: the networks alone are served ({exc})")
+        return None
+
+
+def _register(prep: Prepared, data: SweepData, model: Any, result: SweepResult,
+              blend: dict[str, Any] | None = None) -> None:
     """Register the final model once (a re-run finish finds the version it registered)."""
     from lstm_automl.model.python_model import python_ref
     from lstm_automl.tracking.mc_dropout import mc_settings
@@ -123,9 +152,9 @@ def _register(prep: Prepared, data: SweepData, model: Any, result: SweepResult) 
     config = loaded.config
     verdict = result.verdict
     description = (f"Best of sweep '{config.name}': {result.final_model or result.best.name}; "
-                   f"task {data.task}, data {data.source}. {verdict.sentence()} Takes a raw "
-                   f"table with the training columns and returns predictions in original units "
-                   f"(mlflow.pyfunc).")
+                   f"task {data.task}, data {data.source}. {verdict.sentence()}"
+                   f"{_blend_text(result)} Takes a raw table with the training columns and "
+                   f"returns predictions in original units (mlflow.pyfunc).")
     withheld = None
     if config.tracking.champion_must_beat_baseline and verdict.beats is False:
         withheld = (f"it does not beat {verdict.shortfall()} "
@@ -135,10 +164,11 @@ def _register(prep: Prepared, data: SweepData, model: Any, result: SweepResult) 
         test_metrics={f"test_{k}": v for k, v in result.test_metrics.items()},
         primary=f"test_{data.primary_metric}", higher_is_better=data.higher_is_better,
         description=description, withheld=withheld,
-        tags={VERDICT_TAG: verdict.tag(), MODEL_BACKEND_TAG: active_backend()})
+        tags={VERDICT_TAG: verdict.tag(), MODEL_BACKEND_TAG: active_backend(),
+              **_blend_tags(result)})
     ref = python_ref(config, loaded.base_dir)
     mc = mc_settings(config.final_model.mc_dropout, config.seed)
-    save = model_writer(model, data, ref.path if ref else None, mc)
+    save = model_writer(model, data, ref.path if ref else None, mc, blend)
     done_for = f"{result.best.trial_id}/{len(result.records)}"
     with tracking_call(prep.uri, "registering the model"):
         registration = register_once(prep.tracker.uri, result.parent_run_id, done_for,
@@ -161,6 +191,8 @@ def _close(tracker: SweepTracker, result: SweepResult, objective: str) -> None:
         tags[STRONGEST_TAG] = verdict.baseline
     if result.final_model:
         tags[FINAL_MODEL_TAG] = result.final_model[:500]
+    tags.update(_blend_tags(result))
+    metrics.update({f"network_test_{k}": v for k, v in result.network_metrics.items()})
     if result.lift is not None:
         metrics[f"test_{primary}_lift_over_best_baseline"] = result.lift
         tags[BEATS_BASELINES_TAG] = str(result.lift > 0).lower()
@@ -172,6 +204,30 @@ def _close(tracker: SweepTracker, result: SweepResult, objective: str) -> None:
     metrics.update(trials_completed=counts["completed"], trials_failed=counts["failed"],
                    trials_retried=counts["retried"], trials_pruned=counts["pruned"])
     tracker.finish_sweep(metrics, result.best.values, summary_of(result))
+
+
+def _blend_text(result: SweepResult) -> str:
+    """The blend's weights and the network alone, for the registered description."""
+    if not result.blend_weights:
+        return ""
+    from lstm_automl.results.blend_text import BLEND_MEANING, network_sentence, weights_text
+
+    return (f" Blend weights: {weights_text(result.blend_weights)}; {BLEND_MEANING}. "
+            f"{network_sentence(result.verdict, result.network_metrics)} Send the series from "
+            f"its first row: the classical members forecast from all of it.")
+
+
+def _blend_tags(result: SweepResult) -> dict[str, str]:
+    """The blend's weights and the network alone's primary test metric, as tags."""
+    if not result.blend_weights:
+        return {}
+    from lstm_automl.results.blend_text import weights_text
+
+    tags = {BLEND_TAG: weights_text(result.blend_weights)[:500]}
+    value = result.network_metrics.get(result.primary_metric)
+    if value is not None:
+        tags[NETWORK_ALONE_TAG] = f"{result.primary_metric} {value:.6g}"
+    return tags
 
 
 def _log_pictures(uri: str, run_id: str) -> str:

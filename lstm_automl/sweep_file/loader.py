@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from lstm_automl.config import schema as cfg
+from lstm_automl.config.blend_checks import blend_checks
 from lstm_automl.config.dropout_checks import mc_dropout_checks
 from lstm_automl.config.names import higher_is_better, objective_problem
 from lstm_automl.config.overrides import (
@@ -586,6 +587,7 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
     mc_problems, mc_notes = mc_dropout_checks(config)
     problems += mc_problems
     notes += mc_notes
+    problems += blend_checks(config)
     notes += budget_notes(config)
     monitor = config.training.early_stopping_monitor
     if monitor is not None:

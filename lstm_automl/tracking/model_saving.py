@@ -80,10 +80,12 @@ def raw_signature(example: Any, output: Any) -> Any:
 
 
 def model_writer(model: Any, data: Any, python_file: Path | None = None,
-                 mc_dropout: dict[str, Any] | None = None) -> Any:
+                 mc_dropout: dict[str, Any] | None = None,
+                 blend: dict[str, Any] | None = None) -> Any:
     """A function that writes ``model`` as the MLflow model folder the registry logs: raw data
     in (the preprocessing ``data`` used), predictions in original units out; with
-    ``mc_dropout`` (``mc_dropout.mc_settings``) their mean and spread over dropout passes."""
+    ``mc_dropout`` (``mc_dropout.mc_settings``) their mean and spread over dropout passes; with
+    ``blend`` (``model/blend.py``) the classical members added by their weights."""
     from lstm_automl.tracking.pyfunc import SweepModel
     from lstm_automl.tracking.serving import forecast_spec, input_example, sequence_spec
 
@@ -93,23 +95,28 @@ def model_writer(model: Any, data: Any, python_file: Path | None = None,
     spec = forecast_spec(data) if data.task == "forecast" else sequence_spec(data)
     if mc_dropout is not None:
         spec["mc_dropout"] = mc_dropout
+    if blend is not None:
+        spec["blend"] = blend
     example = input_example(spec, data)
     signature = raw_signature(example, SweepModel(model, spec).predict(example))
 
     def write(path: Path) -> None:
-        save_sweep_model(model, path, signature, pip_requirements(), spec, example, python_file)
+        needs = ("statsmodels",) if blend and blend.get("classical") else ()
+        save_sweep_model(model, path, signature, pip_requirements(needs), spec, example,
+                         python_file)
 
     return write
 
 
-def pip_requirements() -> list[str]:
-    """Pin what the saved model needs to load, so MLflow does not guess (slowly) at save time."""
+def pip_requirements(extra: tuple[str, ...] = ()) -> list[str]:
+    """Pin what the saved model needs to load, so MLflow does not guess (slowly) at save time;
+    ``extra``: more packages it needs (statsmodels for a blend's classical members)."""
     from importlib.metadata import PackageNotFoundError, version
 
     from lstm_automl.model.backend import PACKAGES, active_backend
 
     reqs = []  # the backend it trained on: the loader prefers it (tracking/pyfunc.py)
-    for package in (*PACKAGES[active_backend()], "keras", "mlflow", "lstm-sweep"):
+    for package in (*PACKAGES[active_backend()], "keras", "mlflow", "lstm-sweep", *extra):
         try:
             reqs.append(f"{package}=={version(package)}")
         except PackageNotFoundError:

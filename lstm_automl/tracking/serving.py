@@ -212,7 +212,12 @@ def predict_raw(spec: dict[str, Any], model: Any, frame: pd.DataFrame) -> pd.Dat
         return predict_mc(spec, model, frame)
     if spec["task"] == "forecast":
         window, levels = prepared(_forecast_input, spec, frame)
-        return _forecast_output(spec, predict_windows(model, window), levels)
+        out = _forecast_output(spec, predict_windows(model, window), levels)
+        if spec.get("blend"):  # final_model.blend: the classical members, from the history
+            from lstm_automl.tracking.blend_serving import blended
+
+            return blended(spec, frame, out)
+        return out
     x, ids = prepared(_sequence_input, spec, frame)
     return _sequence_output(spec, predict_windows(model, x), ids)
 
@@ -232,8 +237,9 @@ def prepared(step: Callable[..., Any], spec: dict[str, Any], frame: pd.DataFrame
 def input_example(spec: dict[str, Any], data: Any) -> pd.DataFrame:
     """A raw input the model accepts: recent history, or one training sequence."""
     if spec["task"] == "forecast":
-        rows = spec["lookback"] + spec["lag"]
         end = int(data.splits["test"].index[0])
+        # a blend's classical members read the history from the series' first row
+        rows = end if spec.get("blend") else spec["lookback"] + spec["lag"]
         frame = pd.DataFrame({c: data.columns[c][end - rows:end] for c in
                               dict.fromkeys([*spec["features"], *_targets(spec)])})
         if spec.get("time_column") and data.time_values:

@@ -1,0 +1,191 @@
+"""``final_model.blend: with_baselines``: the networks and the classical baselines, weighted.
+
+A recurrent network that loses to SARIMA on a short series may still add something to it. The
+weights come from greedy ensemble selection (``model/greedy.py``) on the validation split, where
+every member's forecasts are out of sample: each network is its trial's own checkpoint (trained
+on the training split), each classical member the same baseline entry fitted on the training
+rows only. The weights are then kept, and the served members are the final networks (refit when
+``final_model.refit``) and the baselines exactly as the verdict scored them (fitted on every row
+before the test split), so a blend that puts all its weight on one baseline scores exactly that
+baseline.
+
+The blend is formed in original units:
+``forecast = w_net * network(x) + sum_c w_c * classical_c(history)``, where ``network`` is the
+weighted mean of the networks in the model's own units, mapped back to original units. The
+registered Keras model is that weighted mean; the pyfunc adds the classical members from the
+caller's history (``tracking/blend_serving.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import keras
+import numpy as np
+
+from lstm_automl.data.metrics import forecast_metrics
+from lstm_automl.model.greedy import DEFAULT_ROUNDS, greedy_weights
+
+if TYPE_CHECKING:
+    from lstm_automl.data.base import Baselines
+    from lstm_automl.model.final_model import FinalModel
+
+
+@dataclass
+class Blend:
+    """The blended final model: what is served and what the console and registry show."""
+
+    model: keras.Model  # the weighted mean of the networks (model units)
+    network_weight: float
+    weights: dict[str, float]  # every member with a weight > 0: run names, baseline entries
+    classical: list[dict[str, Any]]  # name, label, weight, model (classical_spec) each
+    forecast: np.ndarray  # the blend's test forecasts, original units
+    description: str
+    notes: list[str] = field(default_factory=list)
+    history_rows: int = 0  # the rows the classical members were fitted on, from the first
+    first_time: str | None = None  # the series' first time value, where it has a time column
+
+    def spec(self) -> dict[str, Any]:
+        """What the pyfunc needs beside the network (``preprocessing.json``'s ``blend``)."""
+        return {"network_weight": self.network_weight, "classical": self.classical,
+                "history_rows": self.history_rows, "first_time": self.first_time}
+
+
+@dataclass
+class _Members:
+    """Validation forecasts of every candidate: networks in model units, baselines in
+    original units."""
+
+    names: list[str]
+    networks: list[np.ndarray]  # one per trial, scaled
+    classical: dict[str, np.ndarray]  # entry -> (n, horizon), original units
+
+
+def build_blend(final: FinalModel, tuner: Any, data: Any, report: Baselines, budget_s: float,
+                rounds: int = DEFAULT_ROUNDS) -> Blend:
+    """Choose the weights on the validation split and blend the test forecasts."""
+    if not len(data.splits["validation"].x):
+        raise ValueError("no validation windows to choose the weights on")
+    members, notes = _validation_members(final, tuner, data, report, budget_s)
+    loss = _validation_loss(members, data)
+    weights = greedy_weights(len(members.names), loss, rounds)
+    alone = np.eye(len(members.names))
+    scores = ", ".join(f"{name} {loss(alone[j]):.4g}" for j, name in enumerate(members.names))
+    notes.append(f"blend: validation {_metric_name(data)} of each member alone: {scores}; of "
+                 f"the blend: {loss(weights):.4g}")
+    n_net = len(members.networks)
+    per_trial = weights[:n_net]
+    net_weight = float(per_trial.sum())
+    relative = per_trial / net_weight if net_weight > 0 else np.full(n_net, 1.0 / n_net)
+    copies = _copies(final)
+    network = weighted(final.networks, np.repeat(relative / copies, copies))
+    test = data.splits["test"]
+    forecast = sum((w * report.forecasts[name].predictions
+                    for name, w in zip(members.classical, weights[n_net:], strict=True)),
+                   np.zeros((len(test.x), data.horizon)))
+    if net_weight > 0:
+        forecast = forecast + net_weight * data.inverse_target(
+            network.predict(test.x, verbose=0), test.index)
+    blend = _assemble(final, members, weights, network, forecast, report, rounds, notes)
+    blend.history_rows = int(data.split_rows["test"][0])
+    if data.time_column and data.time_values:
+        blend.first_time = str(data.time_values[0])
+    return blend
+
+
+def _validation_loss(members: _Members, data: Any) -> Callable[[np.ndarray], float]:
+    """The primary metric on the validation split of the blend that ``weights`` make, formed
+    as it is served: the networks' weighted mean mapped to original units, then the rest."""
+    val, actual = data.splits["validation"], data.actual("validation")
+    name, n_net = _metric_name(data), len(members.networks)
+    classical = list(members.classical.values())
+
+    def loss(weights: np.ndarray) -> float:
+        out = sum(w * c for w, c in zip(weights[n_net:], classical, strict=True))
+        net = float(weights[:n_net].sum())
+        if net > 0:
+            mean = sum(w * p for w, p in zip(weights[:n_net], members.networks, strict=True))
+            out = out + net * data.inverse_target(mean / net, val.index)
+        return forecast_metrics(actual, np.asarray(out, dtype=np.float64))[name]
+
+    return loss
+
+
+def _assemble(final: FinalModel, members: _Members, weights: np.ndarray, network: keras.Model,
+              forecast: np.ndarray, report: Baselines, rounds: int, notes: list[str]) -> Blend:
+    from lstm_automl.data.classical_spec import to_spec
+
+    n_net = len(members.networks)
+    shown = {name: float(w) for name, w in zip(members.names, weights, strict=True) if w > 0}
+    classical = [{"name": name, "label": report.forecasts[name].label, "weight": float(w),
+                  "model": to_spec(report.forecasts[name].model)}
+                 for name, w in zip(members.classical, weights[n_net:], strict=True) if w > 0]
+    net_weight = float(weights[:n_net].sum())
+    parts = ", ".join(f"{name} {w:.2f}" for name, w in shown.items())
+    description = (f"blend of networks ({final.description}) and classical baselines, weights "
+                   f"chosen on the validation split by greedy ensemble selection ({rounds} "
+                   f"rounds): {parts}")
+    return Blend(network, net_weight, shown, classical, np.asarray(forecast, dtype=np.float64),
+                 description, notes)
+
+
+def _validation_members(final: FinalModel, tuner: Any, data: Any, report: Baselines,
+                        budget_s: float) -> tuple[_Members, list[str]]:
+    """Each trial's checkpoint and each baseline entry fitted on the training rows only,
+    forecasting the validation windows."""
+    from lstm_automl.data.classical import classical_forecasts
+    from lstm_automl.data.classical_spec import to_spec
+
+    val = data.splits["validation"]
+    networks = [tuner.load_model(trial).predict(val.x, verbose=0) for trial in final.trials]
+    start = data.split_rows["validation"][0]
+    fitted, notes = classical_forecasts(data.series, start, val.index, data.horizon, data.season,
+                                        budget_s=budget_s, transform=data.transform.kind)
+    served = report.forecasts
+    classical: dict[str, np.ndarray] = {}
+    for forecast in fitted:
+        if forecast.name not in served:
+            continue
+        try:
+            to_spec(served[forecast.name].model)
+        except ValueError:
+            continue
+        classical[forecast.name] = forecast.predictions
+    names = [*final.members, *classical]
+    return _Members(names, networks, classical), [f"blend: {note}" for note in notes]
+
+
+def _copies(final: FinalModel) -> int:
+    """Networks per trial (``final_model.seeds``)."""
+    return max(1, len(final.networks) // max(1, len(final.trials)))
+
+
+def _metric_name(data: Any) -> str:
+    """The data's primary metric, or RMSE where it is undefined (MAPE at a true 0)."""
+    actual = data.actual("validation")
+    return data.primary_metric if data.primary_metric in forecast_metrics(actual, actual) \
+        else "rmse"
+
+
+def weighted(models: list[keras.Model], weights: np.ndarray) -> keras.Model:
+    """One Keras model whose output is ``sum_i weights[i] * models[i](x)`` (same input)."""
+    kept = [(m, float(w)) for m, w in zip(models, weights, strict=True) if w > 0]
+    if len(kept) == 1 and kept[0][1] == 1.0:
+        return kept[0][0]
+    inputs = keras.Input(shape=models[0].input_shape[1:], name="window")
+    parts = []
+    unique = len({member.name for member, _ in kept}) == len(kept)
+    for index, (member, weight) in enumerate(kept):
+        if not unique:  # several members share a config (``average`` names them otherwise)
+            member.name = f"member_{index}"
+        parts.append(keras.layers.Rescaling(weight, name=f"weight_{index}")(member(inputs)))
+    out = parts[0] if len(parts) == 1 else keras.layers.Add(name="weighted_sum",
+                                                            dtype="float32")(parts)
+    model = keras.Model(inputs, out, name=f"weighted_mean_of_{len(parts)}")
+    model.compile(optimizer="adam", loss="mse")  # compiled, so it saves like a member
+    return model
+
+
+__all__ = ["Blend", "build_blend", "weighted"]

@@ -1,0 +1,181 @@
+"""final_model.blend: greedy ensemble selection, the stored baselines, and a blended sweep whose
+registered model serves from raw history the forecasts the sweep measured."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import write_sweep
+from lstm_automl.cli import main
+from lstm_automl.model.greedy import average_loss, greedy_counts, greedy_weights
+
+
+def _rmse(y: np.ndarray, p: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((y - p) ** 2)))
+
+
+def test_greedy_selection_picks_the_better_member_alone():
+    rng = np.random.default_rng(0)
+    actual = rng.normal(size=(30, 2))
+    good = actual + 0.1 * rng.normal(size=actual.shape)
+    bad = actual + 2.0 + rng.normal(size=actual.shape)
+    weights = greedy_weights(2, average_loss([bad, good], actual, _rmse))
+    assert weights.tolist() == [0.0, 1.0]
+
+
+def test_greedy_selection_mixes_members_whose_errors_cancel_and_weights_sum_to_one():
+    actual = np.linspace(0.0, 1.0, 40)[:, None]
+    high, low, far = actual + 1.0, actual - 1.0, actual + 5.0
+    loss = average_loss([high, far, low], actual, _rmse)
+    weights = greedy_weights(3, loss, rounds=20)
+    assert weights.sum() == pytest.approx(1.0)
+    assert weights[1] == 0.0
+    assert weights[0] == pytest.approx(0.5) and weights[2] == pytest.approx(0.5)
+    # The same inputs give the same counts: ties go to the member listed first.
+    assert greedy_counts(3, loss, 20).tolist() == greedy_counts(3, loss, 20).tolist()
+    assert greedy_counts(2, lambda w: 1.0, 5).tolist() == [1, 0]  # kept at the first best round
+
+
+def test_weighted_networks_output_the_weighted_sum(keras_session):
+    import keras
+
+    from lstm_automl.model.blend import weighted
+
+    members = [keras.Sequential([keras.Input((6, 1)), keras.layers.GRU(u), keras.layers.Dense(2)],
+                                name="same_name") for u in (3, 5)]
+    x = np.random.default_rng(0).normal(size=(4, 6, 1)).astype("float32")
+    expected = 0.25 * members[0].predict(x, verbose=0) + 0.75 * members[1].predict(x, verbose=0)
+    model = weighted(members, np.array([0.25, 0.75]))
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_every_baseline_kind_round_trips_through_json_with_the_same_forecasts():
+    import pandas as pd
+
+    from lstm_automl.data.builtin import datasets_dir
+    from lstm_automl.data.classical import classical_forecasts
+    from lstm_automl.data.classical_spec import from_spec, to_spec
+
+    y = pd.read_csv(Path(datasets_dir()) / "airline.csv")["passengers"].to_numpy(float)
+    rows = np.arange(len(y) - 12, len(y) - 1)
+    fitted, _ = classical_forecasts(y, len(y) - 12, rows, 2, 12, budget_s=20.0,
+                                    validation_start=len(y) - 36, transform="log")
+    kinds = set()
+    for forecast in fitted:
+        spec = json.loads(json.dumps(to_spec(forecast.model)))
+        kinds.add(spec["kind"])
+        rebuilt = from_spec(spec)
+        np.testing.assert_allclose(rebuilt.forecast(y, rows, 2), forecast.predictions,
+                                   rtol=1e-9)
+        # From the history before the last origin only, as the pyfunc sees it.
+        last = rebuilt.forecast(y[:rows[-1]], rows[-1:], 2)
+        np.testing.assert_allclose(last[0], forecast.predictions[-1], rtol=1e-9)
+    assert {"ar", "ets", "sarima", "adjusted"} <= kinds
+
+
+def test_the_network_alone_is_judged_against_the_blends_strongest_baseline():
+    from lstm_automl.results.blend_text import network_sentence
+    from lstm_automl.results.verdict import judge
+
+    baselines = {"ar": {"rmse": 12.0}, "sarima": {"rmse": 10.0}}
+    verdict = judge({"rmse": 9.5}, baselines, "rmse", False, {"sarima": "SARIMA(0,1,1)"})
+    assert verdict.beats
+    line = network_sentence(verdict, {"rmse": 11.0, "mae": 8.0})
+    assert line.startswith("The network alone (without the baselines): LOSES to the strongest "
+                           "baseline, sarima (SARIMA(0,1,1)) (rmse 10)")
+    assert line.endswith("test rmse 11, 10.0% higher.")  # by how much, against sarima, not ar
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ("{source: builtin:GunPoint, task: classify}", "task classify has none"),
+    ("{source: builtin:airline, target: [passengers, passengers2]}", "single data.target"),
+])
+def test_validate_refuses_a_blend_where_it_does_not_apply(tmp_path, capsys, data, message):
+    path = write_sweep(tmp_path, f"name: x\ndata: {data}\n"
+                                 f"final_model: {{blend: with_baselines}}\n")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "final_model.blend" in err and message in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep.yaml"]
+
+
+SWEEP = """
+name: blended
+seed: 3
+data:
+  source: builtin:airline
+  lookback: 13
+  horizon: 2
+  transform: log
+  split: {validation: 24, test: 12}
+search:
+  cell: gru
+  units: {choice: [4, 8]}
+  learning_rate: 1.0e-2
+tuner: {algorithm: random, max_trials: 2}
+training: {epochs: 2, early_stopping_patience: null}
+final_model: {top_k: 2, blend: with_baselines}
+tracking: {champion_must_beat_baseline: false}
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.backend_contract
+def test_a_blended_sweep_serves_from_raw_history_the_forecast_it_measured(tmp_path, capsys):
+    import mlflow
+    import pandas as pd
+
+    from lstm_automl.data.builtin import datasets_dir
+
+    assert main(["run", str(write_sweep(tmp_path, SWEEP))]) == 0
+    out = capsys.readouterr().out
+    assert "Blend weights (chosen on validation):" in out
+    alone = next(line for line in out.splitlines() if "The network alone" in line)
+    assert "the strongest baseline" in alone and ("% higher" in alone or "% lower" in alone)
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    client = mlflow.MlflowClient()
+    exp = client.get_experiment_by_name("blended")
+    parent = client.search_runs([exp.experiment_id], "tags.`lstm_sweep.kind` = 'sweep'")[0]
+    summary = json.loads(Path(client.download_artifacts(
+        parent.info.run_id, "summary.json", str(tmp_path))).read_text())
+    weights = summary["blend_weights"]
+    assert sum(weights.values()) == pytest.approx(1.0)
+    assert summary["final_model"].startswith("blend of networks")
+    network = summary["network_metrics"]["rmse"]
+    assert parent.data.metrics["network_test_rmse"] == pytest.approx(network)
+    assert f"rmse {network:.4g}" in out  # the network alone's score is on the console
+    assert parent.data.tags["lstm_sweep.blend"]
+    version = client.get_model_version("blended", "1")
+    assert "Blend weights:" in version.description and "network alone" in version.description
+    # The registered pyfunc, from the raw history before the last test window, gives the
+    # blended forecast the sweep logged for that window.
+    table = pd.read_csv(client.download_artifacts(parent.info.run_id, "test_predictions.csv",
+                                                  str(tmp_path)))
+    logged = table.iloc[-1][["predicted_h1", "predicted_h2"]].to_numpy(float)
+    history = pd.read_csv(Path(datasets_dir()) / "airline.csv")
+    origin = int(table.iloc[-1]["row"])
+    pyfunc = mlflow.pyfunc.load_model("models:/blended/1")
+    served = pyfunc.predict(history.iloc[:origin])
+    np.testing.assert_allclose(np.asarray(served, dtype=float)[0], logged, rtol=1e-4)
+    # lstm-sweep predict serves the same from a CSV of that history.
+    history.iloc[:origin].to_csv(tmp_path / "history.csv", index=False)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert main(["predict", "--model", "models:/blended/1", "--input",
+                 str(tmp_path / "history.csv"), "--output", str(tmp_path / "out.csv"),
+                 "--tracking-uri", uri]) == 0
+    np.testing.assert_allclose(pd.read_csv(tmp_path / "out.csv").to_numpy(float)[0], logged,
+                               rtol=1e-4)
+    # Recent rows alone cannot give the sweep's forecast: refused, naming the series' start.
+    with pytest.raises(mlflow.exceptions.MlflowException, match="from the series' first row"):
+        pyfunc.predict(history.iloc[origin - 40:origin])
+    metric = np.sqrt(np.mean((table[["predicted_h1", "predicted_h2"]].to_numpy(float)
+                              - table[["actual_h1", "actual_h2"]].to_numpy(float)) ** 2))
+    assert summary["test_metrics"]["rmse"] == pytest.approx(metric, rel=1e-6)
+    # The leaderboard shows the same weights and the network alone.
+    assert main(["leaderboard", "blended"]) == 0
+    board = capsys.readouterr().out
+    assert "Blend weights (chosen on validation):" in board and "network alone" in board
