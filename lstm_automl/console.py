@@ -17,8 +17,8 @@ from lstm_automl.config.params import split_layer_key
 from lstm_automl.redaction import redact
 from lstm_automl.results.target_verdict import TargetsVerdict
 from lstm_automl.results.trial_record import SCORED, TrialRecord, failure_reason
-from lstm_automl.tracking.ui_link import experiment_url, ui_command
 from lstm_automl.results.verdict import Verdict
+from lstm_automl.tracking.ui_link import experiment_url, ui_command
 
 if TYPE_CHECKING:
     from lstm_automl.data.base import SweepData
