@@ -445,9 +445,9 @@ def prepare_forecast(config: ForecastDataConfig, base_dir: Path) -> ForecastData
     if n_test < horizon or n_val < horizon or n_train < needed:
         raise DataError(
             f"{path}: {n} rows are too few: lookback {lookback} + horizon {horizon}{lag_text} "
-            f"need at least {needed} training rows and {horizon} each for validation and test, but the split "
-            f"gives train {n_train}, validation {n_val}, test {n_test} (see data.split, "
-            f"data.lookback, data.horizon)"
+            f"need at least {needed} training rows and {horizon} each for validation and test, "
+            f"but the split gives train {n_train}, validation {n_val}, test {n_test} (see "
+            f"data.split, data.lookback, data.horizon)"
         )
     split_rows = {
         "train": (0, n_train),

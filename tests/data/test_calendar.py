@@ -165,3 +165,20 @@ def test_too_short_a_series_names_the_seasonal_lag(tmp_path):
     with pytest.raises(DataError, match=r"lookback 6 \+ horizon 2 \+ seasonal lag 12 need at "
                                         r"least 20 training rows"):
         prepare_forecast(_config(seasonal_lag="season"), tmp_path)
+
+
+def test_the_json_schema_knows_the_names(capsys):
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    assert main(["schema"]) == 0
+    validator = Draft202012Validator(json.loads(capsys.readouterr().out))
+
+    def errors(data: dict) -> list[str]:
+        document = {"name": "c", "data": {"source": "builtin:airline", **data},
+                    "search": {"units": 4}}
+        return [e.message for e in validator.iter_errors(document)]
+
+    assert errors({"calendar": {"choice": ["none", "auto"]}, "seasonal_lag": "season"}) == []
+    assert errors({"calendar": "monthly"}) and errors({"seasonal_lag": {"choice": [True]}})
