@@ -59,6 +59,13 @@ def test_registered_model_derives_the_calendar_from_raw_history(tmp_path, capsys
     model = mlflow.pyfunc.load_model(f"models:/calendar/{version.version}")
     forecast = model.predict(history)  # shuffled rows: the model orders them by time
     assert forecast["sales_h1"].iloc[0] == pytest.approx(last["predicted_h1"], rel=1e-4)
+    history_csv, output = tmp_path / "history.csv", tmp_path / "out.csv"
+    history.to_csv(history_csv, index=False)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert main(["predict", "--model", f"models:/calendar/{version.version}", "--input",
+                 str(history_csv), "--output", str(output), "--tracking-uri", uri]) == 0
+    assert pd.read_csv(output)["sales_h1"].iloc[0] == pytest.approx(last["predicted_h1"],
+                                                                     rel=1e-4)
     spec = model._model_impl.spec  # the SweepModel's saved preprocessing
     assert spec["calendar"] == ["month"] and spec["seasonal_lag"] == 12
     with pytest.raises(RawInputError, match=r"needs the last 18 rows \(lookback 6 \+ 12 for "
