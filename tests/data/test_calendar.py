@@ -182,3 +182,49 @@ def test_the_json_schema_knows_the_names(capsys):
 
     assert errors({"calendar": {"choice": ["none", "auto"]}, "seasonal_lag": "season"}) == []
     assert errors({"calendar": "monthly"}) and errors({"seasonal_lag": {"choice": [True]}})
+
+
+@pytest.mark.parametrize("freq, text", [
+    ("MS", "%Y-%m"), ("QS", "%Y-%m-%d"), ("D", "%Y-%m-%d"), ("B", "%Y-%m-%d"),
+    ("h", "%Y-%m-%d %H:%M"), ("15min", "%Y-%m-%dT%H:%M"), ("W-SUN", "%Y-%m-%d"),
+])
+def test_the_registered_models_inputs_match_the_sweeps(tmp_path, freq, text):
+    """What the pyfunc builds from a raw history (times as text, shuffled) is the sweep's own
+    last test window, calendar and lag channels included, for every frequency."""
+    import pandas as pd
+
+    from lstm_automl.tracking.serving import _forecast_input, forecast_spec
+
+    stamps = pd.date_range("2023-12-25", periods=240, freq=freq)
+    values = 50 + np.arange(240) % 9 + np.sin(np.arange(240) / 3)
+    frame = pd.DataFrame({"t": stamps.strftime(text), "y": values.round(4)})
+    frame.to_csv(tmp_path / "s.csv", index=False)
+    data = prepare_forecast(ForecastDataConfig(
+        source="s.csv", target="y", time_column="t", lookback=5, horizon=2, transform="diff",
+        calendar="auto", seasonal_lag="season", split={"validation": 20, "test": 20}), tmp_path)
+    test = data.splits["test"]
+    end = int(test.index[-1])
+    history = frame.iloc[:end].sample(frac=1.0, random_state=1)
+    window, _ = _forecast_input(forecast_spec(data), history)
+    np.testing.assert_allclose(window[0], test.x[-1], atol=1e-5)
+
+
+def test_recursive_multi_step_refuses_fixed_extra_channels(tmp_path, capsys):
+    """``multi_step: recursive`` feeds its forecast back as the only input channel."""
+    path = write_sweep(tmp_path, """
+name: cal
+data: {source: builtin:airline, lookback: 12, horizon: 2, calendar: auto}
+search: {units: 4, multi_step: recursive}
+""")
+    assert main(["validate", "--no-data", str(path)]) == 2
+    assert "search.multi_step: recursive needs the target as the only input channel; " \
+           "data.calendar adds others" in capsys.readouterr().err
+    searched = write_sweep(tmp_path, """
+name: cal
+data: {source: builtin:airline, lookback: 12, horizon: 2,
+       seasonal_lag: {choice: [none, season]}}
+search: {units: 4, multi_step: recursive}
+""", "searched.yaml")
+    assert main(["validate", "--no-data", str(searched)]) == 0
+    assert "recursive has no effect in trials with data.seasonal_lag season" in \
+        capsys.readouterr().out
