@@ -228,3 +228,22 @@ search: {units: 4, multi_step: recursive}
     assert main(["validate", "--no-data", str(searched)]) == 0
     assert "recursive has no effect in trials with data.seasonal_lag season" in \
         capsys.readouterr().out
+
+
+def test_each_target_gets_its_own_lag_channel_in_the_pyfunc_too(tmp_path):
+    import pandas as pd
+
+    from lstm_automl.tracking.serving import _forecast_input, forecast_spec
+
+    months = pd.date_range("2001-01-01", periods=90, freq="MS").strftime("%Y-%m")
+    frame = pd.DataFrame({"m": months, "a": 10 + np.arange(90) % 12 * 1.5,
+                          "b": 300 - np.arange(90) % 5 * 7.0})
+    frame.to_csv(tmp_path / "two.csv", index=False)
+    data = prepare_forecast(ForecastDataConfig(
+        source="two.csv", target=["a", "b"], time_column="m", lookback=4, horizon=2,
+        transform="log", calendar="auto", seasonal_lag="season",
+        split={"validation": 12, "test": 12}), tmp_path)
+    assert data.extra_channels[:2] == ["a_lag12", "b_lag12"]
+    test = data.splits["test"]
+    window, _ = _forecast_input(forecast_spec(data), frame.iloc[:int(test.index[-1])])
+    np.testing.assert_allclose(window[0], test.x[-1], atol=1e-5)
