@@ -39,9 +39,9 @@ def cycles_for(freq: str | None) -> list[str]:
     if not freq or freq.startswith("every"):
         return []
     months = _MONTHS.match(freq)
-    if months:
-        unit = months[2]
-        return {"M": ["month"], "Q": ["quarter"], "Y": []}[unit]
+    if months:  # every n months: the month moves unless n is whole years
+        count = int(months[1] or 1) * {"M": 1, "Q": 3, "Y": 12}[months[2]]
+        return [] if count % 12 == 0 else ["quarter"] if months[2] == "Q" else ["month"]
     if freq == "W":
         return ["week_of_year"]
     if freq in ("D", "B"):
