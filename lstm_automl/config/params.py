@@ -404,7 +404,14 @@ def _multi_step_checks(specs: dict[str, Any], data: Any) -> tuple[list[str], lis
         return [f"search.multi_step: recursive needs the target as the only input channel "
                 f"(data.features has {short_list(subsets[0] or [])}): the future "
                 f"values of other features are unknown"], []
-    notes = []
+    extra = {key: _used({key: getattr(data, key, "none")}, key)
+             for key in ("calendar", "seasonal_lag")}
+    always = [key for key, used in extra.items() if used and getattr(data, key) == used[0]]
+    if always:
+        return [f"search.multi_step: recursive needs the target as the only input channel; "
+                f"data.{always[0]} adds others"], []
+    notes = [f"search.multi_step: recursive has no effect in trials with data.{key} "
+             f"{short_list(used)}" for key, used in extra.items() if used]
     horizon = data.horizon
     if horizon == 1:
         notes.append("search.multi_step: recursive has no effect with data.horizon 1")

@@ -425,9 +425,12 @@ TRANSFORM_NAMES = ("none", "log", "diff", "log_diff", "seasonal_diff", "log_seas
 SCALING_NAMES = ("standard", "minmax", "robust", "none")
 # The data settings a sweep may search, per kind of task (each trial gets the variant its values
 # name, see data/variants.py); SEARCHABLE_DATA is every one of them, for messages.
-FORECAST_SEARCHABLE = ("lookback", "transform", "scaling", "features")
+FORECAST_SEARCHABLE = ("lookback", "transform", "scaling", "features", "calendar", "seasonal_lag")
 SEQUENCE_SEARCHABLE = ("window", "scaling", "features")
-SEARCHABLE_DATA = ("lookback", "transform", "scaling", "features", "window")
+SEARCHABLE_DATA = ("lookback", "transform", "scaling", "features", "window", "calendar",
+                   "seasonal_lag")
+CALENDAR_NAMES = ("none", "auto")  # data/calendar.py derives the channels
+SEASONAL_LAG_NAMES = ("none", "season")
 
 
 class NameChoice(_Strict):
@@ -610,6 +613,17 @@ class ForecastDataConfig(_DataBase, _SearchesData):
         "standard", description="scaling fitted on the training split only; {choice: [...]} "
         "searches it"
     )
+    calendar: Literal[CALENDAR_NAMES] | NameChoice = Field(  # type: ignore[valid-type]
+        "none", description="calendar inputs from the time column (dates only): auto adds, as "
+        "sin/cos channels, the cycles its frequency shows (monthly: month; quarterly: quarter; "
+        "weekly: week of year; daily: day of week and month; hourly: hour and day of week; "
+        "minutes: time of day and day of week); {choice: [none, auto]} searches it"
+    )
+    seasonal_lag: Literal[SEASONAL_LAG_NAMES] | NameChoice = Field(  # type: ignore[valid-type]
+        "none", description="season: each input step also gets the target one season earlier "
+        "(data.season, or the time column's); the model then reads season more rows of "
+        "history; {choice: [none, season]} searches it"
+    )
 
     backtest: BacktestConfig | None = Field(
         None, description="rolling-origin backtesting, e.g. {folds: 3, step: 12}; makes the "
@@ -624,6 +638,9 @@ class ForecastDataConfig(_DataBase, _SearchesData):
         for key in ("backtest", "time_format"):
             if dumped.get(key, 0) is None:
                 dumped.pop(key)
+        for key in ("calendar", "seasonal_lag"):  # likewise sweeps without these inputs
+            if dumped.get(key) == "none":
+                dumped.pop(key)
         return dumped
 
     @field_validator("time_format", mode="after")
@@ -633,10 +650,11 @@ class ForecastDataConfig(_DataBase, _SearchesData):
             check_time_format(value)
         return value
 
-    @field_validator("transform", "scaling", mode="after")
+    @field_validator("transform", "scaling", "calendar", "seasonal_lag", mode="after")
     @classmethod
     def _known_names(cls, value: Any, info: ValidationInfo) -> Any:
-        allowed = TRANSFORM_NAMES if info.field_name == "transform" else SCALING_NAMES
+        allowed = {"transform": TRANSFORM_NAMES, "calendar": CALENDAR_NAMES,
+                   "seasonal_lag": SEASONAL_LAG_NAMES}.get(str(info.field_name), SCALING_NAMES)
         return _known(value, allowed)
 
     @field_validator("target", mode="after")

@@ -18,6 +18,7 @@ from lstm_automl.config.schema import FeatureChoice, ForecastDataConfig
 from lstm_automl.data.backtest import BacktestFold, check_folds, fold_rows
 from lstm_automl.data.base import SPLITS, Baselines, ModelShape, SweepData, Windows
 from lstm_automl.data.builtin import DATASETS, builtin_name, datasets_dir
+from lstm_automl.data.calendar import calendar_channels, channel_names, cycles_for, lagged
 from lstm_automl.data.metrics import baseline_metrics, forecast_metrics
 from lstm_automl.data.scaling import Scaler
 from lstm_automl.data.table import Table, fill_missing, read_table
@@ -59,6 +60,10 @@ class ForecastData(SweepData):
     target_spreads: np.ndarray | None = field(default=None, repr=False)  # training std each
     # The parsed time column (its frequency, format and parsed range), None without one.
     time_index: TimeIndex | None = field(default=None, repr=False)
+    # Extra input channels after the features (data/calendar.py): the calendar cycles of each
+    # row's next step, and the season of the seasonal-lag channel per target (0: none).
+    calendar: list[str] = field(default_factory=list)
+    seasonal_lag: int = 0
 
     def __post_init__(self) -> None:
         self.targets = self.targets or [self.target]
@@ -67,8 +72,14 @@ class ForecastData(SweepData):
             self.target_series = np.asarray(self.series)[:, None]
 
     @property
+    def extra_channels(self) -> list[str]:
+        """The input channels after ``features``: seasonal lags, then calendar sin/cos."""
+        lags = [f"{t}_lag{self.seasonal_lag}" for t in self.targets] if self.seasonal_lag else []
+        return [*lags, *channel_names(self.calendar)]
+
+    @property
     def n_features(self) -> int:
-        return len(self.features)
+        return len(self.features) + len(self.extra_channels)
 
     @property
     def several(self) -> bool:
@@ -268,6 +279,10 @@ class ForecastData(SweepData):
             "scaling": self.target_scaler.kind, "transform": self.transform.kind,
             "season": self.season,
         }
+        if self.calendar:
+            facts["calendar"] = ",".join(self.calendar)
+        if self.seasonal_lag:
+            facts["seasonal_lag"] = self.seasonal_lag
         if self.time_index is not None:
             facts["time"] = self.time_index.span()
             facts["frequency"] = self.time_index.frequency
@@ -428,13 +443,16 @@ def prepare_forecast(config: ForecastDataConfig, base_dir: Path) -> ForecastData
     n_train, n_val, n_test = _split_sizes(config, name, n, times, path)
     lookback, horizon, scaling = config.lookback, config.horizon, config.scaling
     assert isinstance(lookback, int) and isinstance(scaling, str), "use config.variant()"
-    needed = lookback + horizon + transform.lost_rows
+    cycles, calendar = _calendar(config, times, path)
+    seasonal_lag = _seasonal_lag(config, season, path)
+    needed = lookback + horizon + transform.lost_rows + seasonal_lag
+    lag_text = f" + seasonal lag {seasonal_lag}" if seasonal_lag else ""
     if n_test < horizon or n_val < horizon or n_train < needed:
         raise DataError(
-            f"{path}: {n} rows are too few: lookback {lookback} + horizon {horizon} need at least "
-            f"{needed} training rows and {horizon} each for validation and test, but the split "
-            f"gives train {n_train}, validation {n_val}, test {n_test} (see data.split, "
-            f"data.lookback, data.horizon)"
+            f"{path}: {n} rows are too few: lookback {lookback} + horizon {horizon}{lag_text} "
+            f"need at least {needed} training rows and {horizon} each for validation and test, "
+            f"but the split gives train {n_train}, validation {n_val}, test {n_test} (see "
+            f"data.split, data.lookback, data.horizon)"
         )
     split_rows = {
         "train": (0, n_train),
@@ -442,13 +460,13 @@ def prepare_forecast(config: ForecastDataConfig, base_dir: Path) -> ForecastData
         "test": (n_train + n_val, n),
     }
     shaped = _Shaped(scaling, feature_values, transformed, lookback, horizon,
-                     transform.lost_rows)
+                     transform.lost_rows, calendar, seasonal_lag)
     splits, feature_scaler, target_scaler = shaped.windows(n_train, split_rows)
     folds: list[BacktestFold] = []
     backtest = config.backtest
     if backtest is not None:
         check_folds(n_train, n_val, backtest.folds, backtest.step, needed,
-                    f"lookback {lookback} + horizon {horizon}"
+                    f"lookback {lookback} + horizon {horizon}{lag_text}"
                     + (f" + {transform.lost_rows} rows lost to '{transform.kind}'"
                        if transform.lost_rows else ""))
         for number, (train_rows, val_rows) in enumerate(
@@ -470,8 +488,40 @@ def prepare_forecast(config: ForecastDataConfig, base_dir: Path) -> ForecastData
         time_column=config.time_column or default_time, columns=columns, folds=folds,
         backtest_step=(backtest.step or n_val) if backtest is not None else None,
         targets=targets, transforms=transforms, target_series=target_values,
-        target_spreads=spreads(target_values, n_train),
+        target_spreads=spreads(target_values, n_train), calendar=cycles,
+        seasonal_lag=seasonal_lag,
     )
+
+
+def _calendar(config: ForecastDataConfig, times: TimeIndex | None,
+              path: Path) -> tuple[list[str], np.ndarray | None]:
+    """(cycles, each row's calendar channels) for ``data.calendar``; DataError where the time
+    column cannot give them."""
+    if config.calendar == "none":
+        return [], None
+    where = f"{path}: data.calendar '{config.calendar}'"
+    if times is None:
+        raise DataError(f"{where} needs a time column of dates; set data.time_column (or "
+                        f"data.calendar: none)")
+    if times.kind != "date":
+        raise DataError(f"{where} needs dates, but the time column holds numbers; set "
+                        f"data.calendar: none")
+    cycles = cycles_for(times.freq)
+    if not cycles:
+        raise DataError(f"{where}: {times.frequency or 'one row'} times have no calendar cycle "
+                        f"to add; set data.calendar: none")
+    assert times.freq is not None
+    return cycles, calendar_channels(times.times, times.freq, cycles)
+
+
+def _seasonal_lag(config: ForecastDataConfig, season: int | None, path: Path) -> int:
+    if config.seasonal_lag == "none":
+        return 0
+    if not season:
+        raise DataError(f"{path}: data.seasonal_lag '{config.seasonal_lag}' needs a season "
+                        f"length: set data.season (it could not be inferred from the time "
+                        f"column)")
+    return int(season)
 
 
 def _target_names(target: str | list[str] | None, default: str | None,
@@ -496,6 +546,8 @@ class _Shaped:
     lookback: int
     horizon: int
     lost_rows: int
+    calendar: np.ndarray | None = None  # rows x calendar channels, already in [-1, 1]
+    seasonal_lag: int = 0
 
     def windows(self, fit_stop: int, parts: dict[str, tuple[int, int]]
                 ) -> tuple[dict[str, Windows], Scaler, Scaler]:
@@ -506,6 +558,12 @@ class _Shaped:
         target_scaler = Scaler.fit(self.scaling, self.target[fit_rows])  # each target alone
         scaled_x = feature_scaler.transform(self.features)
         scaled_y = target_scaler.transform(self.target)
+        extra = [lagged(scaled_y, self.seasonal_lag)] if self.seasonal_lag else []
+        if self.calendar is not None:  # never scaled: sin and cos are in [-1, 1] already
+            extra.append(self.calendar)
+        if extra:
+            scaled_x = np.column_stack([scaled_x, *extra])
         windows = {name: _windows(scaled_x, scaled_y, rows, self.lookback, self.horizon,
-                                  self.lost_rows) for name, rows in parts.items()}
+                                  self.lost_rows + self.seasonal_lag)
+                   for name, rows in parts.items()}
         return windows, feature_scaler, target_scaler

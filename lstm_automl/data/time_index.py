@@ -117,9 +117,15 @@ def parse_times(values: Sequence[str], *, where: str, column: str,
 def ordered_history(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
     """A raw history in time order, refused (RawInputError naming the row) when a time is
     empty, not a time, repeated, or the spacing has a gap or differs from training's."""
+    return history_in_order(frame, spec)[0]
+
+
+def history_in_order(frame: pd.DataFrame,
+                     spec: dict[str, Any]) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """``ordered_history`` and the parsed times of its rows (None without a time column)."""
     column = spec.get("time_column")
     if not column or column not in frame.columns:
-        return frame
+        return frame, None
     try:
         index = _index(frame[column], spec.get("time_format"), lambda i: i + 1)
     except _Bad as bad:
@@ -128,7 +134,7 @@ def ordered_history(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
     if trained and index.freq is not None and index.freq != trained:
         raise RawInputError(f"column '{column}': the history is spaced {index.frequency}, but "
                             f"the model was trained on {trained} data")
-    return frame.iloc[index.order]
+    return frame.iloc[index.order], index.times
 
 
 def ordered_cases(frame: pd.DataFrame, case_column: str, time_column: str) -> pd.DataFrame:

@@ -314,8 +314,11 @@ def _durations(defs: dict[str, Schema]) -> None:
 
 
 def _data_names(defs: dict[str, Schema]) -> None:
-    """Searched data names (``transform``, ``scaling``), builtin datasets and generators."""
-    named = [("ForecastDataConfig", "transform", cfg.TRANSFORM_NAMES)] + [
+    """Searched data names (``transform``, ``scaling``, ``calendar``, ``seasonal_lag``), builtin
+    datasets and generators."""
+    named = [("ForecastDataConfig", "transform", cfg.TRANSFORM_NAMES),
+             ("ForecastDataConfig", "calendar", cfg.CALENDAR_NAMES),
+             ("ForecastDataConfig", "seasonal_lag", cfg.SEASONAL_LAG_NAMES)] + [
         (model, "scaling", cfg.SCALING_NAMES)
         for model in ("ForecastDataConfig", "ClassifyDataConfig", "RegressDataConfig")]
     for model, key, names in named:

@@ -382,6 +382,8 @@ _TASK_HINTS: dict[str, str] = {
     "lookback": "; whole sequences are cut into windows with data.window",
     "transform": " (it transforms a forecast target's series; whole-sequence data has none)",
     "horizon": " (a whole-sequence model predicts one label or number per sequence)",
+    "calendar": " (calendar inputs come from a forecast's time column)",
+    "seasonal_lag": " (it adds a forecast target's value one season earlier)",
 }
 
 

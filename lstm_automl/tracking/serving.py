@@ -37,6 +37,10 @@ def forecast_spec(data: Any) -> dict[str, Any]:
         spec.update(time_format=times.time_format, time_freq=times.freq)
     if len(getattr(data, "targets", [])) > 1:
         spec["targets"] = list(data.targets)
+    if getattr(data, "calendar", None):  # cycles derived from the history's time column
+        spec["calendar"] = list(data.calendar)
+    if getattr(data, "seasonal_lag", 0):  # each target one season earlier, as extra channels
+        spec["seasonal_lag"] = int(data.seasonal_lag)
     return spec
 
 
@@ -87,17 +91,23 @@ def _forecast_input(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[np.ndarr
     """The scaled window, and each target's levels (rows x targets) to rebuild forecasts on."""
     targets = _targets(spec)
     needed = list(dict.fromkeys([*spec["features"], *targets]))
-    from lstm_automl.data.time_index import ordered_history
+    from lstm_automl.data.time_index import history_in_order
 
-    frame = ordered_history(frame, spec).copy()  # parsed times, in order, once, evenly spaced
+    time_column, cycles = spec.get("time_column"), spec.get("calendar") or []
+    if cycles and time_column not in frame.columns:
+        raise RawInputError(f"column '{time_column}' is missing; the model derives its calendar "
+                            f"inputs ({', '.join(cycles)}) from it")
+    frame, times = history_in_order(frame, spec)  # parsed, in order, once, evenly spaced
+    frame = frame.copy()
     frame.attrs["needed"] = needed
-    rows = spec["lookback"] + spec["lag"]
+    lag, season_lag, lookback = spec["lag"], int(spec.get("seasonal_lag") or 0), spec["lookback"]
+    rows = lookback + lag + season_lag
     if len(frame) < rows:
-        extra = f" + {spec['lag']} for differencing" if spec["lag"] else ""
+        extra = f" + {lag} for differencing" if lag else ""
+        extra += f" + {season_lag} for the seasonal lag" if season_lag else ""
         raise RawInputError(f"{len(frame)} rows of history are too few: the model needs the last "
-                            f"{rows} rows (lookback {spec['lookback']}{extra})")
+                            f"{rows} rows (lookback {lookback}{extra})")
     frame = frame.tail(rows)
-    lag = spec["lag"]
     levels, changed = [], {}
     for name in targets:
         target = _numeric(frame, name)
@@ -108,10 +118,24 @@ def _forecast_input(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[np.ndarr
             target = np.log(target)
         levels.append(target)
         changed[name] = target[lag:] - target[:-lag] if lag else target
-    columns = [changed[column] if column in changed else _numeric(frame, column)[lag:]
-               for column in spec["features"]]
+    columns = [changed[column][season_lag:] if column in changed
+               else _numeric(frame, column)[lag + season_lag:] for column in spec["features"]]
     window = _scale(np.column_stack(columns), spec["feature_scaler"])
+    extra = [_scale(changed[name][:lookback], _one(spec["target_scaler"], j))
+             for j, name in enumerate(targets)] if season_lag else []
+    if cycles:
+        from lstm_automl.data.calendar import calendar_channels
+
+        assert times is not None
+        extra.extend(calendar_channels(times[-lookback:], spec["time_freq"], cycles).T)
+    if extra:
+        window = np.column_stack([window, *extra])
     return window[None].astype(np.float32), np.column_stack(levels)
+
+
+def _one(scaler: dict[str, Any], column: int) -> dict[str, Any]:
+    """The part of a per-column scaler for one column."""
+    return {"offset": scaler["offset"][column], "scale": scaler["scale"][column]}
 
 
 def _forecast_output(spec: dict[str, Any], predicted: np.ndarray,
@@ -239,7 +263,8 @@ def input_example(spec: dict[str, Any], data: Any) -> pd.DataFrame:
     if spec["task"] == "forecast":
         end = int(data.splits["test"].index[0])
         # a blend's classical members read the history from the series' first row
-        rows = end if spec.get("blend") else spec["lookback"] + spec["lag"]
+        rows = end if spec.get("blend") else (
+            spec["lookback"] + spec["lag"] + int(spec.get("seasonal_lag") or 0))
         frame = pd.DataFrame({c: data.columns[c][end - rows:end] for c in
                               dict.fromkeys([*spec["features"], *_targets(spec)])})
         if spec.get("time_column") and data.time_values:
