@@ -11,7 +11,7 @@ import pytest
 
 from lstm_automl.config.schema import SearchConfig
 from lstm_automl.data.base import ModelShape
-from lstm_automl.model.fcn import FCN_BLOCKS
+from lstm_automl.model.fcn import BN_MOMENTUM, FCN_BLOCKS
 from lstm_automl.model.hypermodel import build_model
 from lstm_automl.model.space import declare_space
 
@@ -49,6 +49,8 @@ def test_the_branch_sits_beside_the_recurrent_stack_and_joins_it_before_the_head
                                                               "fcn_conv_2"]
     assert [fcn.get_layer(f"fcn_conv_{i}").filters for i in range(3)] == [8, 16, 8]
     assert [fcn.get_layer(f"fcn_conv_{i}").kernel_size for i in range(3)] == [(8,), (5,), (3,)]
+    # Moving statistics that settle within the few steps a small training set gives.
+    assert {fcn.get_layer(f"fcn_norm_{i}").momentum for i in range(3)} == {BN_MOMENTUM} != {0.99}
     joined = fcn.get_layer("fcn_concat")
     assert [t.shape[-1] for t in joined.input] == [4, 8]  # the LSTM's last state, pooled FCN
     assert fcn.get_layer("output").input.shape[-1] == 12
