@@ -227,6 +227,23 @@ SEARCH_PARAMS: dict[str, Domain] = {
         "(Keras' activation; not tanh: off cuDNN on GPU)", names=ACTIVATIONS,
         declared_at_default=False,
     ),
+    "fcn_branch": Domain(
+        "bool", False, "a fully convolutional branch beside the recurrent stack (LSTM-FCN): "
+        "three Conv1D + BatchNorm + ReLU blocks (kernels 8, 5, 3) and global average pooling, "
+        "concatenated with the stack's last output before the head",
+        declared_at_default=False,
+    ),
+    "fcn_filters": Domain(
+        "int", 128, "fcn_branch: filters of its first and last blocks; the middle block has "
+        "twice as many (128: the paper's 128, 256, 128)", low=1, high=2048,
+        active_when=("fcn_branch", "true"), declared_at_default=False,
+    ),
+    "dimension_shuffle": Domain(
+        "bool", False, "fcn_branch: the recurrent stack reads the input transposed, one step "
+        "per input channel with the whole window as its features (LSTM-FCN's dimension "
+        "shuffle; padding of unequal lengths is then not masked there)",
+        active_when=("fcn_branch", "true"), declared_at_default=False,
+    ),
 }
 
 # ``units: {first: ..., ratio: ...}``: the ratio of each layer's width to the one before.

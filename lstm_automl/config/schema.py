@@ -364,6 +364,9 @@ class SearchConfig(_Strict):
     plateau_factor: ParamSpec = _param("plateau_factor")
     plateau_patience: ParamSpec = _param("plateau_patience")
     activation: ParamSpec = _param("activation")
+    fcn_branch: ParamSpec = _param("fcn_branch")
+    fcn_filters: ParamSpec = _param("fcn_filters")
+    dimension_shuffle: ParamSpec = _param("dimension_shuffle")
 
     @field_validator("*", mode="after")
     @classmethod

@@ -34,6 +34,7 @@ from lstm_automl.model.cells import (
     WindowNorm,
     make_recurrent_layer,
 )
+from lstm_automl.model.fcn import dimension_shuffle, fcn_branch, join_branches
 from lstm_automl.model.space import declare_space
 
 
@@ -148,8 +149,9 @@ def resolve_jit(setting: bool | str, work: int) -> bool | str:
 def xla_is_faster(values: dict[str, Any]) -> bool:
     """Whether XLA reliably measured faster on CPU for a model of this shape: one recurrent
     layer, one direction (bidirectional and stacked LSTMs measured from 16% faster to 6% slower
-    with XLA, depending on the run)."""
-    return int(values["layers"]) == 1 and not values["bidirectional"]
+    with XLA, depending on the run). Not with the FCN branch: never measured."""
+    return int(values["layers"]) == 1 and not values["bidirectional"] \
+        and not values.get("fcn_branch")
 
 
 def _sequence_mask(inputs: Any) -> Any:
@@ -278,8 +280,8 @@ def _recursive(values: dict[str, Any], shape: ModelShape, seed: int | None, inpu
 
 
 def _network(values: dict[str, Any], shape: ModelShape, seed: int | None, inputs: Any) -> Any:
-    """The outputs of one network on ``inputs``: window norm, front end, recurrent stack, head,
-    and the residual's simple forecast."""
+    """The outputs of one network on ``inputs``: window norm, front end, recurrent stack (and
+    the FCN branch beside it, ``model/fcn.py``), head, and the residual's simple forecast."""
     norm, residual, dropped = window_settings(values, shape)
     for reason in dropped:
         warnings.warn(f"model built without {reason}", UserWarning, stacklevel=3)
@@ -293,12 +295,20 @@ def _network(values: dict[str, Any], shape: ModelShape, seed: int | None, inputs
     # front end would drop a mask carried by the tensors (and its causal padding never lets the
     # padding leak back into real steps).
     mask = _sequence_mask(inputs) if shape.masked else None
+    window = x  # what the FCN branch reads
     if values["conv_front"]:
         x = keras.layers.Conv1D(
             int(values["conv_filters"]), int(values["conv_kernel_size"]), padding="causal",
             activation="relu", name="conv_front",
         )(x)
-    x = _recurrent_stack(x, values, seed, mask)
+    fcn = bool(_setting(values, "fcn_branch"))
+    if fcn and _setting(values, "dimension_shuffle"):  # steps become features: no step mask
+        x, mask_in = dimension_shuffle(x), None
+    else:
+        mask_in = mask
+    x = _recurrent_stack(x, values, seed, mask_in)
+    if fcn:
+        x = join_branches(x, fcn_branch(window, int(_setting(values, "fcn_filters")), mask))
     x = _dense_layers(x, values, seed)
     outputs = HEADS[shape.task](x, shape)
     baseline = _window_baseline(norm, residual)
@@ -432,10 +442,12 @@ def _dense_layers(x: Any, values: dict[str, Any], seed: int | None) -> Any:
 
 
 def _model_name(values: dict[str, Any]) -> str:
-    """``lstm_x2_bi``; per-layer cells name each family once, in layer order (``lstm_gru_x2``)."""
+    """``lstm_x2_bi``; per-layer cells name each family once, in layer order (``lstm_gru_x2``);
+    ``_fcn`` with the FCN branch."""
     cells = values["cell"] if isinstance(values["cell"], list) else [values["cell"]]
     bi = "_bi" if values["bidirectional"] else ""
-    return f"{'_'.join(dict.fromkeys(map(str, cells)))}_x{values['layers']}{bi}"
+    fcn = "_fcn" if values.get("fcn_branch") else ""
+    return f"{'_'.join(dict.fromkeys(map(str, cells)))}_x{values['layers']}{bi}{fcn}"
 
 
 class SweepHyperModel(kt.HyperModel):

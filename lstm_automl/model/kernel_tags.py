@@ -81,8 +81,9 @@ def trial_kernel(values: Mapping[str, Any], gpu: bool, backend: str = "tensorflo
 
     ``values`` is a trial's values (``cell`` and ``recurrent_dropout`` as one value, a per-layer
     list or ``cell_N``/``recurrent_dropout_N`` keys: cuDNN only when every layer can); ``gpu``
-    whether the backend sees a GPU; ``masked`` whether the model feeds the recurrent layers a
-    padding mask (``ModelShape.masked``).
+    whether the backend sees a GPU; ``masked`` whether the data is padded (``ModelShape.masked``):
+    the recurrent layers then get a padding mask, unless ``dimension_shuffle`` turned the steps
+    into features.
     """
     cells = trial_cells(values)
     if not gpu:
@@ -98,7 +99,7 @@ def trial_kernel(values: Mapping[str, Any], gpu: bool, backend: str = "tensorflo
     if activation not in CUDNN_ACTIVATIONS.get(backend, ("tanh",)):
         return KernelChoice("generic", f"activation {activation} rules out cuDNN on {backend} "
                                        f"(tanh only)")
-    if masked and backend != "tensorflow":
+    if masked and backend != "tensorflow" and not values.get("dimension_shuffle"):
         return KernelChoice("generic", f"padding masks rule out cuDNN on {backend}")
     return KernelChoice("cudnn", f"{cell_label(values)} with tanh activation, no "
                                  f"recurrent dropout")

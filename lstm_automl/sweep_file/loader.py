@@ -573,6 +573,7 @@ def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
     if size == 1 and config.tuner.max_trials > 1:
         notes.append("search: nothing is searched (every value is fixed); one trial is enough")
     _note_inactive(specs, notes)
+    problems += _fcn_problems(specs)
     window_problems, window_notes = window_checks(specs, config.data)
     problems += window_problems
     notes += window_notes
@@ -751,6 +752,23 @@ def _note_inactive(specs: dict[str, Any], notes: list[str]) -> None:
         parent_values = cfg.spec_values(specs[parent]) or []
         if not any(rule_holds(rule, v) for v in parent_values):
             notes.append(f"search.{name}: has no effect while {parent} is {_never_text(rule)}")
+
+
+def _fcn_problems(specs: dict[str, Any]) -> list[str]:
+    """A fixed ``fcn_filters`` or ``dimension_shuffle`` other than its default while
+    ``fcn_branch`` is never true would change nothing: refused (a searched one is noted above)."""
+    if any(rule_holds("true", v) for v in cfg.spec_values(specs["fcn_branch"]) or []):
+        return []
+    problems = []
+    for name, domain in SEARCH_PARAMS.items():
+        if domain.active_when != ("fcn_branch", "true") or is_searched(specs[name]):
+            continue
+        value = (cfg.spec_values(specs[name]) or [domain.default])[0]
+        if value != domain.default:
+            shown = str(value).lower() if isinstance(value, bool) else value
+            problems.append(f"search.{name}: {shown} only applies with fcn_branch: true "
+                            f"(the FCN branch is off in this sweep)")
+    return problems
 
 
 def _never_text(rule: str) -> str:

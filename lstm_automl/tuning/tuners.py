@@ -170,7 +170,8 @@ def trial_run_name(number: int, values: dict[str, Any]) -> str:
         return f"trial-{number:03d} python"
     name = f"trial-{number:03d} {cell_label(values, '?')} x{values.get('layers', '?')}"
     name += " bi" if values.get("bidirectional") else ""
-    return name + (" conv" if values.get("conv_front") else "")
+    name += " conv" if values.get("conv_front") else ""
+    return name + (" fcn" if values.get("fcn_branch") else "")
 
 
 def active_values(hp: kt.HyperParameters) -> dict[str, Any]:
