@@ -44,6 +44,10 @@ def validate_command(args: argparse.Namespace) -> int:
     final = final_model_text(config)
     if final:
         print(f"final model: {final}")
+    if loaded.preset_choices:
+        print(f"preset {loaded.preset} (the values this file leaves out):")
+        for line in loaded.preset_choices:
+            print(f"  {line}")
     backend = choose_backend(config.training.backend)  # what `run` would take here (no import)
     print(backend.line())
     if backend.name in BACKENDS and not installed(backend.name):

@@ -48,6 +48,7 @@ from lstm_automl.data.source_file import not_regular
 from lstm_automl.errors import ConfigError, SpecError
 from lstm_automl.model.kernel_tags import gpu_visible, planned_backend, space_kernel_notes
 from lstm_automl.model.python_model import architecture_problems, python_ref, static_problems
+from lstm_automl.sweep_file.preset import apply_preset
 
 MAX_FILE_BYTES = 1 << 20
 MAX_EXPANDED_NODES = 50_000
@@ -80,6 +81,8 @@ class LoadedSweep:
     source: str = ""
     overrides: list[str] = field(default_factory=list)  # ``--set`` items, as typed
     effective: str = ""  # the file with the overrides written in ("" without overrides)
+    preset: str = ""  # the preset the file was resolved with ("none": schema defaults)
+    preset_choices: list[str] = field(default_factory=list)  # "key: value (why)", one a value
 
     @property
     def base_dir(self) -> Path:
@@ -107,6 +110,7 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> LoadedSweep:
     data, problems = apply_overrides(data, changes)
     if problems:
         raise ConfigError(source, problems)
+    data, preset, chosen = apply_preset(data, Path(path).resolve().parent)
     try:
         config = cfg.SweepConfig.model_validate(data)
     except ValidationError as exc:
@@ -120,7 +124,8 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> LoadedSweep:
         raise ConfigError(source, name_overridden(problems, changes))
     return LoadedSweep(config=config, path=Path(path).resolve(), text=text, notes=notes,
                        source=source, overrides=list(overrides),
-                       effective=effective_text(data, changes, source) if changes else "")
+                       effective=effective_text(data, changes, source) if changes else "",
+                       preset=preset, preset_choices=chosen)
 
 
 def _override_value(raw: str) -> Any:
