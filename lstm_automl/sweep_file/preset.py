@@ -20,6 +20,9 @@ from lstm_automl.data.series_profile import KPSS_CRITICAL_5PCT, SeriesProfile, p
 MAX_LOOKBACK = 64  # the longest window neuralforecast's AutoLSTM offers, chosen by its winners
 PLAIN_LOOKBACK = 24  # without a strong season
 MIN_HYBRID_WINDOWS = 20  # training windows an AR or ETS hybrid is fitted on, at least
+# Sections whose keys make one decision: a file that writes the section keeps it as written
+# (an ensemble of 3 refit members is not made 3 x 2 seeds behind the user's back).
+WHOLE_SECTIONS = ("final_model",)
 _PROBE_KEYS = ("source", "target", "time_column", "time_format", "split", "fill", "season",
                "horizon", "task")
 
@@ -50,6 +53,8 @@ def _section(resolved: dict[str, Any], key: str) -> dict[str, Any] | None:
 def _budget(resolved: dict[str, Any], preset: Preset) -> list[str]:
     lines: list[str] = []
     for name, keys in preset.budget.items():
+        if name in WHOLE_SECTIONS and resolved.get(name) is not None:
+            continue
         section = _section(resolved, name)
         if section is None:
             continue
@@ -90,6 +95,9 @@ def _forecast_choices(resolved: dict[str, Any], preset: Preset, base_dir: Path) 
         lines.append(f"data.lookback: {data['lookback']} ({why})")
     if resolved.get("model") is not None or not _sees_target(data):
         return lines
+    if _differences(data.get("transform")):
+        return [*lines, "search: window_norm and residual left as written (data.transform "
+                "differences the series, which already removes its level)"]
     search = _section(resolved, "search")
     if search is None:
         return lines
@@ -124,6 +132,12 @@ def _read_training_rows(data: dict[str, Any],
         return None
     rows = prepared.split_rows["train"][1]
     return prepared.series[:rows], prepared.season, rows
+
+
+def _differences(transform: Any) -> bool:
+    """Whether a written transform (or any of its searched values) differences the series."""
+    values = transform.get("choice", []) if isinstance(transform, dict) else [transform]
+    return any(isinstance(v, str) and v.endswith("diff") for v in values)
 
 
 def _sees_target(data: dict[str, Any]) -> bool:

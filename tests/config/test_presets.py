@@ -74,6 +74,19 @@ def test_explicit_keys_and_overrides_always_win(tmp_path):
                           "tuner.algorithm", "tuner.max_trials", "training.epochs"}
 
 
+def test_a_written_final_model_and_a_differencing_transform_are_kept_whole(tmp_path):
+    _monthly_csv(tmp_path, _growing_seasonal())
+    text = _first_sweep("series.csv", "  transform: log_diff\n") + (
+        "final_model: {top_k: 2}\npreset: good\n")
+    loaded = load_sweep(write_sweep(tmp_path, text))
+    final = loaded.config.final_model
+    assert (final.top_k, final.seeds, final.refit) == (2, 1, False)  # not 2 x 2 seeds, refit
+    search = loaded.config.search
+    assert (search.window_norm, search.residual) == ("none", "none")  # the diff took the level
+    assert any("window_norm and residual left as written" in line
+               for line in loaded.preset_choices)
+
+
 def test_a_short_series_caps_the_lookback(tmp_path):
     _monthly_csv(tmp_path, _growing_seasonal(96))  # 48 training rows
     loaded = load_sweep(write_sweep(tmp_path, _first_sweep("series.csv")
