@@ -51,9 +51,10 @@ def profile_series(values: np.ndarray, season: int | None) -> SeriesProfile:
     positive = bool(len(x) and np.all(x > 0))
     slope = spread_slope(x, season) if positive else None
     level = np.log(x) if positive and slope is not None and slope >= LOG_SLOPE else x
-    strength = seasonal_strength(np.diff(level) if kpss_stat(level) > KPSS_CRITICAL_5PCT
-                                 else level, season)
-    return SeriesProfile(len(x), positive, slope, kpss_stat(level), strength)
+    # The decomposition's moving average takes the trend out: no differencing first (it
+    # amplifies the noise against the season, most at short periods such as weeks).
+    return SeriesProfile(len(x), positive, slope, kpss_stat(level),
+                         seasonal_strength(level, season))
 
 
 def kpss_stat(x: np.ndarray) -> float:

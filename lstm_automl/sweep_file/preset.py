@@ -108,6 +108,9 @@ def _forecast_choices(resolved: dict[str, Any], preset: Preset, base_dir: Path) 
     if "residual" not in search:
         options = _residuals(profile, season if seasonal else None, data, preset, windows_rows)
         search["residual"] = {"choice": options}
+        if "seasonal_naive" in options and "season" not in data and \
+                not str(data.get("source", "")).startswith("builtin:"):
+            data["season"] = season  # what the time column says, so the checks know it now
         lines.append(f"search.residual: {_text(search['residual'])} "
                      f"({_season_reason(profile, season)})")
     return lines
