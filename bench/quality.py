@@ -220,8 +220,8 @@ def main() -> None:
             for seed in seeds:
                 result = run_case(case, args.budget, case_overrides(args, seed), args.backend)
                 if args.seeds > 1:
-                    shown = result.get("error") or result["test_metrics"].get(
-                        result["primary_metric"])
+                    shown = result.get("error") or "{} {:.4g}".format(
+                        result["primary_metric"], result["test_metrics"][result["primary_metric"]])
                     print(f"  seed {seed}: {shown} ({result['seconds']:.0f} s)", flush=True)
                 results.append(result)
             if args.seeds > 1:
@@ -239,9 +239,9 @@ def main() -> None:
                "(median)", "budget", "wall s"] if args.seeds > 1 else
               ["sweep", "champion (test)", "final model", "baselines (test, same metric)",
                "verdict", "goal", "wall s"])
-    where = "bench/heldout (data and search only)" if args.heldout else "sweeps/"
+    where = ", ".join(sorted({str(c.folder.relative_to(PROJECT_ROOT)) for c in cases}))
     report(args, "quality: champions against the strongest baselines",
-           f"budget {args.budget} s per sweep; sweeps as in {where}"
+           f"budget {args.budget} s per sweep; sweeps as in {where}/"
            + (f"; preset {args.preset}" if args.preset else "")
            + (f"; {args.seeds} seeds" if args.seeds > 1 else "")
            + (f"; backend {args.backend}" if args.backend else "")

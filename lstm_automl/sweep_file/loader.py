@@ -110,7 +110,7 @@ def load_sweep(path: str | Path, overrides: Sequence[str] = ()) -> LoadedSweep:
     data, problems = apply_overrides(data, changes)
     if problems:
         raise ConfigError(source, problems)
-    data, preset, chosen = apply_preset(data, Path(path).resolve().parent)
+    data, preset, chosen = apply_preset(data, Path(path).resolve().parent, source)
     try:
         config = cfg.SweepConfig.model_validate(data)
     except ValidationError as exc:

@@ -14,8 +14,9 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from lstm_automl.config.presets import PRESETS, Preset, preset_name
+from lstm_automl.config.presets import PRESET_ENV, PRESET_NAMES, PRESETS, Preset, preset_name
 from lstm_automl.data.series_profile import KPSS_CRITICAL_5PCT, SeriesProfile, profile_series
+from lstm_automl.errors import ConfigError
 
 MAX_LOOKBACK = 64  # the longest window neuralforecast's AutoLSTM offers, chosen by its winners
 PLAIN_LOOKBACK = 24  # without a strong season
@@ -27,10 +28,15 @@ _PROBE_KEYS = ("source", "target", "time_column", "time_format", "split", "fill"
                "horizon", "task")
 
 
-def apply_preset(raw: dict[str, Any], base_dir: Path) -> tuple[dict[str, Any], str, list[str]]:
+def apply_preset(raw: dict[str, Any], base_dir: Path,
+                 source: str = "") -> tuple[dict[str, Any], str, list[str]]:
     """(the file's mapping with the preset's keys written in, the preset's name, one line per
-    value the preset chose). A preset that is not a name is left for the schema to refuse."""
+    value the preset chose). A preset the file names wrongly is left for the schema to refuse;
+    a wrong one in the environment is refused here (ConfigError)."""
     name = preset_name(raw)
+    if "preset" not in raw and name not in PRESET_NAMES:
+        raise ConfigError(source, [f"${PRESET_ENV}: {name!r} is not a preset; expected one of: "
+                                   f"{', '.join(PRESET_NAMES)}"])
     if not isinstance(name, str) or name not in PRESETS:
         return raw, name if isinstance(name, str) else "", []
     preset = PRESETS[name]()
@@ -91,7 +97,7 @@ def _forecast_choices(resolved: dict[str, Any], preset: Preset, base_dir: Path) 
         lines.append(f"data.transform: {data['transform']} ({_log_reason(profile)})")
     seasonal = profile.seasonal and season is not None  # the data infers the same season
     if "lookback" not in data:
-        data["lookback"], why = _lookback(profile, season if seasonal else None, windows_rows)
+        data["lookback"], why = _lookback(season if seasonal else None, windows_rows)
         lines.append(f"data.lookback: {data['lookback']} ({why})")
     if resolved.get("model") is not None or not _sees_target(data):
         return lines
@@ -106,7 +112,7 @@ def _forecast_choices(resolved: dict[str, Any], preset: Preset, base_dir: Path) 
         lines.append(f"search.window_norm: {_text(search['window_norm'])} "
                      f"({_trend_reason(profile)})")
     if "residual" not in search:
-        options = _residuals(profile, season if seasonal else None, data, preset, windows_rows)
+        options = _residuals(season if seasonal else None, data, preset, windows_rows)
         search["residual"] = {"choice": options}
         if "seasonal_naive" in options and "season" not in data and \
                 not str(data.get("source", "")).startswith("builtin:"):
@@ -153,7 +159,7 @@ def _sees_target(data: dict[str, Any]) -> bool:
     return target in features
 
 
-def _lookback(profile: SeriesProfile, season: int | None, rows: int) -> tuple[int, str]:
+def _lookback(season: int | None, rows: int) -> tuple[int, str]:
     cap = max(2, min(MAX_LOOKBACK, rows // 3))
     if season is not None:
         wanted, why = 2 * season + 1, f"two seasons of {season} and one step"
@@ -165,17 +171,29 @@ def _lookback(profile: SeriesProfile, season: int | None, rows: int) -> tuple[in
     return wanted, why
 
 
-def _residuals(profile: SeriesProfile, season: int | None, data: dict[str, Any],
-               preset: Preset, rows: int) -> list[str]:
-    lookback = data.get("lookback")
-    shortest = min(lookback["choice"]) if isinstance(lookback, dict) and \
-        isinstance(lookback.get("choice"), list) and lookback["choice"] else lookback
+def _residuals(season: int | None, data: dict[str, Any], preset: Preset,
+               rows: int) -> list[str]:
+    shortest = _shortest_lookback(data)
     seasonal = season is not None and isinstance(shortest, int) and shortest >= season
     options = ["none", "seasonal_naive" if seasonal else "naive"]
     windows = rows - (shortest if isinstance(shortest, int) else PLAIN_LOOKBACK)
     if windows >= MIN_HYBRID_WINDOWS:
         options += list(preset.hybrids)
     return options
+
+
+def _shortest_lookback(data: dict[str, Any]) -> Any:
+    """The shortest lookback a written value or search allows (as written: the schema checks)."""
+    lookback = data.get("lookback")
+    if not isinstance(lookback, dict):
+        return lookback
+    horizon = data.get("horizon", 1)
+    for key, scale in (("choice", 1), ("int", 1), ("multiple_of_horizon", horizon)):
+        values = lookback.get(key)
+        if isinstance(values, list) and values and isinstance(scale, int) and \
+                all(isinstance(v, int) for v in values):
+            return min(values) * scale
+    return None
 
 
 def _log_reason(profile: SeriesProfile) -> str:

@@ -132,6 +132,16 @@ def test_an_unknown_preset_is_refused_naming_the_key(tmp_path, capsys):
     assert "Traceback" not in err
 
 
+def test_a_wrong_preset_in_the_environment_is_refused(tmp_path, capsys, monkeypatch):
+    _monthly_csv(tmp_path, _growing_seasonal())
+    path = write_sweep(tmp_path, _first_sweep("series.csv"))
+    monkeypatch.setenv(PRESET_ENV, "turbo")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"${PRESET_ENV}: 'turbo' is not a preset; expected one of: none, fast, good, best" \
+        in err and "Traceback" not in err
+
+
 def test_the_shipped_quickstart_is_untouched_by_the_default_preset(monkeypatch):
     from conftest import SWEEPS
 
@@ -172,3 +182,4 @@ def test_a_first_sweep_runs_under_preset_fast(tmp_path, capsys):
                  "tuner.max_trials=2"]) == 0
     out = capsys.readouterr().out
     assert "strongest baseline" in out
+    assert "preset fast: " in out and "data.lookback" in out  # the run header names them
