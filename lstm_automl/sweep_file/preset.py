@@ -107,12 +107,21 @@ def _forecast_choices(resolved: dict[str, Any], preset: Preset, base_dir: Path) 
     search = _section(resolved, "search")
     if search is None:
         return lines
+    return lines + _search_choices(search, data, profile, season if seasonal else None,
+                                   season, preset, windows_rows)
+
+
+def _search_choices(search: dict[str, Any], data: dict[str, Any], profile: SeriesProfile,
+                    strong: int | None, season: int | None, preset: Preset,
+                    rows: int) -> list[str]:
+    """The window level and the residuals searched (``strong``: the season where it is)."""
+    lines: list[str] = []
     if "window_norm" not in search:
         search["window_norm"] = "last" if profile.trending else {"choice": ["none", "last"]}
         lines.append(f"search.window_norm: {_text(search['window_norm'])} "
                      f"({_trend_reason(profile)})")
     if "residual" not in search:
-        options = _residuals(season if seasonal else None, data, preset, windows_rows)
+        options = _residuals(strong, data, preset, rows)
         search["residual"] = {"choice": options}
         if "seasonal_naive" in options and "season" not in data and \
                 not str(data.get("source", "")).startswith("builtin:"):
