@@ -4,11 +4,17 @@ Each sweep runs as `lstm-sweep run` in a subprocess, in its own temporary folder
 MLflow store and tuner state), with a wall-clock budget; its `summary.json` is then read back
 from the sweep run. The table says, per sweep, the champion's primary test metric, every
 baseline's, the strongest baseline, the verdict, the issue's goal where it set one, and the wall
-time. A sweep that runs past its budget is reported as such, not dropped.
+time. A sweep that runs past its budget is reported as such, not dropped. With ``--seeds N``
+each sweep runs N times (sweep seed, seed + 1, ...) and the table gives the median, the spread
+and the wins out of N against the strongest baseline. ``--heldout`` runs the held-out series
+(bench/heldout/*.yaml: data and a small search space only, so the preset decides the rest;
+never tune anything on them) and prints a verdict for each.
 
     python bench/quality.py                 # every sweep, as its file says (can take hours)
     python bench/quality.py --only airline-24 --only nile
     python bench/quality.py --quick         # 2 trials x 3 epochs each: a smoke run
+    python bench/quality.py --heldout --seeds 3 --backend tensorflow --no-record
+    python bench/quality.py --only airline-first --preset none   # a file's bare defaults
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,9 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _common import PROJECT_ROOT, Target, parser, quiet_env, report, table
+from _common import BENCH_DIR, PROJECT_ROOT, Target, parser, quiet_env, report, table
 
 SWEEPS = PROJECT_ROOT / "sweeps"
+HELDOUT = BENCH_DIR / "heldout"
+FIRST = BENCH_DIR / "first_sweeps"  # shipped data, written as a first user would
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,7 @@ class Case:
     file: str
     goal: float | None = None  # champion's primary metric must be below (error) / at least (score)
     goal_text: str = ""
+    folder: Path = SWEEPS
 
 
 CASES = (
@@ -49,34 +59,56 @@ CASES = (
     Case("airline-24", "airline_24.yaml", 32.5, "rmse < 32.5 (Holt-Winters)"),
     Case("adding", "adding_problem.yaml"),
     Case("sunspots", "sunspots_families.yaml"),
+    Case("airline-first", "airline.yaml", folder=FIRST),
 )
+HELDOUT_CASES = tuple(Case(f"heldout-{p.stem}", p.name, folder=HELDOUT)
+                      for p in sorted(HELDOUT.glob("*.yaml")))
+QUICK = ("tuner.max_trials=2", "training.epochs=3", "final_model.top_k=1",
+         "final_model.seeds=1", "final_model.refit=false")
 
 
-def quick_copy(source: Path, folder: Path) -> Path:
-    """The sweep with a smoke budget: 2 trials of at most 3 epochs, a single final model."""
+def case_overrides(args: Any, seed: int | None) -> list[str]:
+    """The ``--set`` items every run of a case gets: smoke budget, preset, seed."""
+    items = list(QUICK) if args.quick else []
+    if args.preset:
+        items.append(f"preset={args.preset}")
+    if seed is not None:
+        items.append(f"seed={seed}")
+    return items
+
+
+def sweep_seed(case: Case) -> int:
     import yaml
 
-    config = yaml.safe_load(source.read_text())
-    config.setdefault("tuner", {})["max_trials"] = 2
-    config.setdefault("training", {})["epochs"] = 3
-    config["final_model"] = {}
-    path = folder / source.name
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    return path
+    return int((yaml.safe_load((case.folder / case.file).read_text()) or {}).get("seed", 42))
 
 
-def run_case(case: Case, budget_s: int, quick: bool) -> dict[str, Any]:
+def budget_of(case: Case, overrides: list[str]) -> str:
+    """The resolved budget (trials x epochs, final model), as the loader reads the file."""
+    from lstm_automl.sweep_file.loader import load_sweep
+
+    config = load_sweep(case.folder / case.file, overrides).config
+    final = config.final_model
+    trials = "hyperband" if config.tuner.algorithm == "hyperband" else \
+        f"{config.tuner.max_trials} {config.tuner.algorithm}"
+    return (f"{trials} x {config.training.max_epochs()} ep; final {final.top_k}x{final.seeds}"
+            f"{' refit' if final.refit else ''}")
+
+
+def run_case(case: Case, budget_s: int, overrides: list[str],
+             backend: str | None) -> dict[str, Any]:
     """Run one sweep in a fresh folder; its summary plus wall time, or why there is none."""
     with tempfile.TemporaryDirectory(prefix=f"quality-{case.key}-") as tmp:
         folder = Path(tmp)
-        sweep = SWEEPS / case.file
-        if quick:
-            sweep = quick_copy(sweep, folder)
+        sweep = case.folder / case.file
         env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}"}
+        command = [sys.executable, "-m", "lstm_automl", "run", "-q", str(sweep)]
+        command += [arg for item in overrides for arg in ("--set", item)]
+        if backend:
+            command += ["--backend", backend]
         started = time.perf_counter()
         try:
-            done = subprocess.run([sys.executable, "-m", "lstm_automl", "run", "-q", str(sweep)],
-                                  cwd=folder, env=env, capture_output=True, text=True,
+            done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True,
                                   timeout=budget_s)
         except subprocess.TimeoutExpired:
             return {"error": f"over the {budget_s} s budget", "seconds": budget_s}
@@ -128,35 +160,93 @@ def row_of(case: Case, result: dict[str, Any]) -> tuple[list[Any], Target]:
     return row, Target(case.key, f"{metric} {champion:.4g} vs {strongest}", met, gap)
 
 
+def seeded_row(case: Case, results: list[dict[str, Any]], budget: str) -> tuple[list[Any],
+                                                                           Target]:
+    """One row for N seeded runs: median and spread of the champion, wins out of N against the
+    strongest baseline (each run's own), its median, budget and total wall time."""
+    scored = [r for r in results if "error" not in r]
+    seconds = sum(r["seconds"] for r in results)
+    failed = [r["error"] for r in results if "error" in r]
+    if not scored:
+        return ([case.key, "-", "-", f"0/{len(results)}", "-", budget, f"{seconds:.0f}"],
+                Target(case.key, failed[0], False, "no run finished"))
+    metric = scored[0]["primary_metric"]
+    champions = [r["test_metrics"][metric] for r in scored]
+    strongest = [r["baselines"][r["strongest_baseline"]][metric] for r in scored
+                 if r.get("strongest_baseline")]
+    wins = sum(1 for r in scored if (r.get("lift_over_best_baseline") or 0) > 0)
+    median, ref = statistics.median(champions), statistics.median(strongest) if strongest else None
+    names = sorted({r.get("strongest_baseline") or "?" for r in scored})
+    margin = "" if ref is None else f" ({(median - ref) / abs(ref) * 100:+.1f} % vs it)"
+    row = [case.key, f"{metric} {median:.4g}", f"{min(champions):.4g}..{max(champions):.4g}",
+           f"{wins}/{len(results)}", f"{'/'.join(names)} {ref:.4g}{margin}" if ref else "-",
+           budget, f"{seconds:.0f}"]
+    beats = wins * 2 > len(results)
+    verdict = f"{metric} {median:.4g} vs {'/'.join(names)} {ref:.4g}" if ref else metric
+    note = "" if not failed else f"{len(failed)} run(s) failed: {failed[0]}"
+    return row, Target(case.key, verdict + f", wins {wins}/{len(results)}", beats, note)
+
+
 def main() -> None:
     quiet_env()
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--only", action="append", default=[],
-                   help="run only this case (repeatable): " + ", ".join(c.key for c in CASES))
+                   help="run only this case (repeatable): " + ", ".join(
+                       c.key for c in (*CASES, *HELDOUT_CASES)))
     p.add_argument("--budget", type=int, default=900,
                    help="seconds allowed per sweep (default 900: the issue's 15 minutes)")
+    p.add_argument("--seeds", type=int, default=1,
+                   help="run each sweep with this many seeds (its seed, +1, ...): median, "
+                   "spread and wins out of N")
+    p.add_argument("--heldout", action="store_true",
+                   help="run the held-out series (bench/heldout/*.yaml) instead of sweeps/")
+    p.add_argument("--backend", choices=("tensorflow", "jax"), default=None,
+                   help="Keras backend of every run (default: each file's / auto)")
+    p.add_argument("--preset", choices=("none", "fast", "good", "best"), default=None,
+                   help="set every file's preset (default: what the file says, else good)")
     args = p.parse_args()
-    cases = [c for c in CASES if not args.only or c.key in args.only]
+    pool = HELDOUT_CASES if args.heldout else CASES
+    cases = [c for c in (*CASES, *HELDOUT_CASES) if c.key in args.only] if args.only else \
+        [c for c in pool if c.folder != FIRST]
     started = time.perf_counter()
     rows, targets, notes = [], [], []
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # kill: record what finished
     try:
         for case in cases:
             print(f"running {case.key} ({case.file}) ...", flush=True)
-            result = run_case(case, args.budget, args.quick)
-            row, target = row_of(case, result)
+            first = sweep_seed(case)
+            seeds = [None] if args.seeds <= 1 else [first + i for i in range(args.seeds)]
+            results = []
+            for seed in seeds:
+                result = run_case(case, args.budget, case_overrides(args, seed), args.backend)
+                if args.seeds > 1:
+                    shown = result.get("error") or "{} {:.4g}".format(
+                        result["primary_metric"], result["test_metrics"][result["primary_metric"]])
+                    print(f"  seed {seed}: {shown} ({result['seconds']:.0f} s)", flush=True)
+                results.append(result)
+            if args.seeds > 1:
+                row, target = seeded_row(case, results, budget_of(case, case_overrides(
+                    args, None)))
+            else:
+                row, target = row_of(case, results[0])
             print("  " + " | ".join(str(v) for v in row), flush=True)
             rows.append(row)
             targets.append(target)
     except KeyboardInterrupt:
         notes.append(f"interrupted after {len(rows)} of {len(cases)} sweeps; not run: "
                      + ", ".join(c.key for c in cases[len(rows):]))
-    body = [table(["sweep", "champion (test)", "final model", "baselines (test, same metric)",
-                   "verdict", "goal", "wall s"], rows)]
+    header = (["sweep", "champion median (test)", "spread", "wins", "strongest baseline "
+               "(median)", "budget", "wall s"] if args.seeds > 1 else
+              ["sweep", "champion (test)", "final model", "baselines (test, same metric)",
+               "verdict", "goal", "wall s"])
+    where = ", ".join(sorted({str(c.folder.relative_to(PROJECT_ROOT)) for c in cases}))
     report(args, "quality: champions against the strongest baselines",
-           f"budget {args.budget} s per sweep; sweeps as in sweeps/"
-           + (" with 2 trials x 3 epochs" if args.quick else ""), body, targets, notes,
-           started=started)
+           f"budget {args.budget} s per sweep; sweeps as in {where}/"
+           + (f"; preset {args.preset}" if args.preset else "")
+           + (f"; {args.seeds} seeds" if args.seeds > 1 else "")
+           + (f"; backend {args.backend}" if args.backend else "")
+           + (" with 2 trials x 3 epochs" if args.quick else ""), [table(header, rows)],
+           targets, notes, started=started)
 
 
 if __name__ == "__main__":

@@ -166,6 +166,10 @@ def print_header(loaded: LoadedSweep, data: SweepData, uri: str, reporter: Repor
         reporter.line(f"  budget: {spending}")
     reporter.line(f"  tracking: {display_uri(uri)}")
     reporter.line(f"  {current_choice().line()}")
+    if loaded.preset_choices:
+        reporter.line(f"  preset {loaded.preset}: {len(loaded.preset_choices)} values the file "
+                      f"leaves out ({', '.join(c.split(':')[0] for c in loaded.preset_choices)}"
+                      f"); `lstm-sweep validate` says why")
     for note in loaded.notes:
         reporter.line(f"  note: {note}")
 

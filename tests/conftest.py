@@ -17,6 +17,9 @@ os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
 # One Keras backend per test process, inherited by the processes tests start: TensorFlow unless
 # the run says otherwise (CI runs the ``backend_contract`` tests again with KERAS_BACKEND=jax).
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# Sweep files that name no preset keep the schema's defaults here (tiny sweeps, exact counts);
+# tests/config/test_presets.py exercises the presets, the default `good` included.
+os.environ.setdefault("LSTM_SWEEP_PRESET", "none")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SWEEPS = PROJECT_ROOT / "sweeps"

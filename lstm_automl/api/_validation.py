@@ -35,6 +35,8 @@ class ValidatedSweep:
         data: the data in one line (None when the data was not loaded).
         data_summary: splits, ranges and shapes (empty when the data was not loaded).
         notes: what the checks noticed that is not an error.
+        preset: the preset that filled the keys the file leaves out ('' or 'none': nothing).
+        preset_choices: each value the preset chose, with its reason.
     """
 
     source: str
@@ -47,6 +49,8 @@ class ValidatedSweep:
     data: str | None
     data_summary: dict[str, Any]
     notes: list[str]
+    preset: str = ""
+    preset_choices: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -63,6 +67,9 @@ class ValidatedSweep:
         lines.append(f"space size: {self.space_size}")
         lines += [f"budget: {self.budget}"] if self.budget else []
         lines += [f"final model: {self.final_model}"] if self.final_model else []
+        if self.preset_choices:
+            lines.append(f"preset {self.preset} (the values this file leaves out):")
+            lines += [f"  {line}" for line in self.preset_choices]
         lines.append(self.backend)
         if self.data is not None:
             lines.append(f"data: {self.data}")
@@ -97,4 +104,5 @@ def check(loaded: LoadedSweep, with_data: bool = True) -> ValidatedSweep:
         budget=budget_text(config) or "", final_model=final_model_text(config) or "",
         backend=backend.line(), data=None if data is None else data.describe(),
         data_summary={} if data is None else dict(data.summary()),
-        notes=[*loaded.notes, *kernel_notes])
+        notes=[*loaded.notes, *kernel_notes], preset=loaded.preset or "",
+        preset_choices=list(loaded.preset_choices))

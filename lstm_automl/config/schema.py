@@ -1100,6 +1100,12 @@ class SweepConfig(_Strict):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     final_model: FinalModelConfig = Field(default_factory=FinalModelConfig)
+    preset: Literal["none", "fast", "good", "best"] | None = Field(
+        None, exclude=True, description="what the keys this file leaves out are set to: fast, "
+        "good (the default) or best (budget: trials, epochs, ensemble; for a forecast, the "
+        "transform, lookback, window level and residuals the training rows call for), or none "
+        "(the schema's defaults); resolved when the file is read, so `validate` shows each "
+        "value it chose")
 
     @property
     def experiment_name(self) -> str:

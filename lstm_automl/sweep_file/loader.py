@@ -49,6 +49,7 @@ from lstm_automl.data.source_file import not_regular
 from lstm_automl.errors import ConfigError, SpecError
 from lstm_automl.model.kernel_tags import gpu_visible, planned_backend, space_kernel_notes
 from lstm_automl.model.python_model import architecture_problems, python_ref, static_problems
+from lstm_automl.sweep_file.preset import apply_preset
 
 MAX_FILE_BYTES = 1 << 20
 MAX_EXPANDED_NODES = 50_000
@@ -81,6 +82,8 @@ class LoadedSweep:
     source: str = ""
     overrides: list[str] = field(default_factory=list)  # ``--set`` items, as typed
     effective: str = ""  # the file with the overrides written in ("" without overrides)
+    preset: str = ""  # the preset the file was resolved with ("none": schema defaults)
+    preset_choices: list[str] = field(default_factory=list)  # "key: value (why)", one a value
 
     @property
     def base_dir(self) -> Path:
@@ -136,6 +139,7 @@ def _validated(data: Any, text: str, path: Path, source: str, overrides: Sequenc
     data, problems = apply_overrides(data, changes)
     if problems:
         raise ConfigError(source, problems)
+    data, preset, chosen = apply_preset(data, Path(path).resolve().parent, source)
     try:
         config = cfg.SweepConfig.model_validate(data)
     except ValidationError as exc:
@@ -149,7 +153,8 @@ def _validated(data: Any, text: str, path: Path, source: str, overrides: Sequenc
         raise ConfigError(source, name_overridden(problems, changes))
     return LoadedSweep(config=config, path=path, text=text, notes=notes,
                        source=source, overrides=list(overrides),
-                       effective=effective_text(data, changes, source) if changes else "")
+                       effective=effective_text(data, changes, source) if changes else "",
+                       preset=preset, preset_choices=chosen)
 
 
 def _first_line(exc: Exception) -> str:
