@@ -43,7 +43,8 @@ def apply_preset(raw: dict[str, Any], base_dir: Path,
     resolved = copy.deepcopy(raw)
     resolved["preset"] = name
     lines = _budget(resolved, preset)
-    lines += _forecast_choices(resolved, preset, base_dir)
+    lines += _forecast_choices(resolved, preset, base_dir, wrote_final=raw.get("final_model")
+                               is not None)
     return resolved, name, lines
 
 
@@ -78,7 +79,8 @@ def _budget(resolved: dict[str, Any], preset: Preset) -> list[str]:
     return lines
 
 
-def _forecast_choices(resolved: dict[str, Any], preset: Preset, base_dir: Path) -> list[str]:
+def _forecast_choices(resolved: dict[str, Any], preset: Preset, base_dir: Path,
+                      wrote_final: bool) -> list[str]:
     data = resolved.get("data")
     if not isinstance(data, dict) or data.get("task", "forecast") != "forecast":
         return []
@@ -86,12 +88,12 @@ def _forecast_choices(resolved: dict[str, Any], preset: Preset, base_dir: Path) 
     if isinstance(target, list) and len(target) > 1:
         return ["data: several targets, so no per-series choices (window_norm and residual "
                 "work on one target)"]
+    lines = [] if wrote_final else _blend(resolved)
     probe = _read_training_rows(data, base_dir)
     if probe is None:
-        return []  # the data cannot be read: the ordinary checks say why
+        return lines  # the data cannot be read: the ordinary checks say why
     values, season, windows_rows = probe
     profile = profile_series(values, season)
-    lines: list[str] = []
     if "transform" not in data:
         data["transform"] = "log" if profile.wants_log else "none"
         lines.append(f"data.transform: {data['transform']} ({_log_reason(profile)})")
@@ -109,6 +111,18 @@ def _forecast_choices(resolved: dict[str, Any], preset: Preset, base_dir: Path) 
         return lines
     return lines + _search_choices(search, data, profile, season if seasonal else None,
                                    season, preset, windows_rows)
+
+
+def _blend(resolved: dict[str, Any]) -> list[str]:
+    """A forecast of one series registers the networks blended with the classical baselines,
+    so that where the networks lose, the served forecast is still near the strongest classical
+    one (and the network alone's score is shown beside it)."""
+    final = _section(resolved, "final_model")
+    if final is None or "blend" in final:
+        return []
+    final["blend"] = "with_baselines"
+    return ["final_model.blend: with_baselines (one series: the networks and the classical "
+            "baselines weighted on validation; the network alone is shown beside it)"]
 
 
 def _search_choices(search: dict[str, Any], data: dict[str, Any], profile: SeriesProfile,

@@ -52,8 +52,23 @@ def test_a_trending_positive_seasonal_series_gets_log_a_window_level_and_seasona
     assert (config.training.epochs, config.training.early_stopping_patience) == (60, 8)
     final = config.final_model
     assert (final.top_k, final.seeds, final.refit) == (5, 2, True)
+    assert final.blend == "with_baselines"
     assert any(line.startswith("data.transform: log (positive; its spread grows")
                for line in loaded.preset_choices)
+
+
+def test_the_blend_is_chosen_for_one_series_only_where_the_file_leaves_final_model_out(
+        tmp_path):
+    _monthly_csv(tmp_path, _growing_seasonal())
+    written = load_sweep(write_sweep(tmp_path, _first_sweep("series.csv") + (
+        "final_model: {top_k: 2}\npreset: good\n")))
+    assert written.config.final_model.blend == "networks"
+    assert not any(c.startswith("final_model.") for c in written.preset_choices)
+    classify = load_sweep(write_sweep(tmp_path, (
+        "name: c\ndata: {source: builtin:GunPoint, task: classify, split: {validation: 0.2}}\n"
+        "search: {units: {choice: [8, 16]}}\npreset: good\n")))
+    assert classify.config.final_model.blend == "networks"  # no classical forecasts to blend
+    assert classify.config.final_model.top_k == 5
 
 
 def test_explicit_keys_and_overrides_always_win(tmp_path):
