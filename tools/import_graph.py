@@ -22,9 +22,10 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 LAYERS: list[set[str]] = [
     {"errors", "redaction", "__init__", "faults", "interrupts"},
     {"config"},
+    {"baselines"},
     {"data", "results"},
     {"model", "sweep_file"},
-    {"tracking", "framework_logs", "console"},
+    {"tracking", "serving", "framework_logs", "console"},
     {"resume", "tuning", "report"},
     {"session"},
     {"distributed"},

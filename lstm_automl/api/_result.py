@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lstm_automl.report.leaderboard import as_json, build_rows
-from lstm_automl.report.store import load_sweep_runs
+from lstm_automl.tracking.read_back import load_sweep_runs
 from lstm_automl.results.target_verdict import TargetsVerdict
 from lstm_automl.results.verdict import Verdict
 from lstm_automl.tracking.ui_link import experiment_url

@@ -24,7 +24,7 @@ def leaderboard_command(args: argparse.Namespace) -> int:
     """
     quiet_frameworks()
     from lstm_automl.report.leaderboard import registered_version, render
-    from lstm_automl.report.store import read_sweep
+    from lstm_automl.tracking.read_back import read_sweep
 
     client, sweep = read_sweep(args.tracking_uri, args.sweep,
                                getattr(args, "all_attempts", False))

@@ -36,7 +36,7 @@ def report_command(args: argparse.Namespace) -> int:
 
     matplotlib.use("Agg")  # never a GUI backend, even where a display is set
     from lstm_automl.report.html import report_html
-    from lstm_automl.report.store import read_sweep
+    from lstm_automl.tracking.read_back import read_sweep
 
     client, sweep = read_sweep(args.tracking_uri, args.sweep,
                                getattr(args, "all_attempts", False))

@@ -24,7 +24,7 @@ from lstm_automl.data.scaling import Scaler
 from lstm_automl.data.table import Table, fill_missing, read_table
 from lstm_automl.data.targets import flatten, split_targets, spreads, suffixes
 from lstm_automl.data.time_index import TimeIndex, index_times
-from lstm_automl.data.transforms import TargetTransform
+from lstm_automl.baselines.transforms import TargetTransform
 from lstm_automl.errors import DataError
 
 
@@ -126,7 +126,7 @@ class ForecastData(SweepData):
         """The classical model behind ``residual: kind`` (``ar``, ``ets``, ``arima``), fitted on
         first use on the training windows (train + validation for a refit), then kept: every
         trial starts from the same model."""
-        from lstm_automl.data.window_series import fit_on_windows
+        from lstm_automl.baselines.window_series import fit_on_windows
 
         train, val = self.splits["train"], self.splits["validation"]
         parts = [train, val] if refit and len(val.x) else [train]
@@ -165,7 +165,7 @@ class ForecastData(SweepData):
         each test window from its own origin, as the model is scored."""
         if self.several:
             return self._baselines_per_target(budget_s)
-        from lstm_automl.data.classical import classical_forecasts
+        from lstm_automl.baselines.classical import classical_forecasts
 
         rows, actual = self.splits["test"].index, self.actual()
         metrics = baseline_metrics(self.series, rows, actual, self.horizon, self.season)
@@ -185,7 +185,7 @@ class ForecastData(SweepData):
         """Every baseline on each target's own series, on the same test windows; a baseline's
         headline only where it could be scored on every target. Labels say what was fitted
         to each target: ``ar/<target>``, and ``ar`` lists them all."""
-        from lstm_automl.data.classical import classical_forecasts
+        from lstm_automl.baselines.classical import classical_forecasts
 
         rows, n = self.splits["test"].index, len(self.targets)
         assert self.target_series is not None and self.target_spreads is not None

@@ -91,7 +91,7 @@ class SequenceData(SweepData):
         test = self._labels("test")
         cases = self.raw["train"] + self.raw["validation"]
         if self.task == "regress":
-            from lstm_automl.data.linear import linear_sequence_regression
+            from lstm_automl.baselines.linear import linear_sequence_regression
 
             mean = float(pool.astype(float).mean())
             metrics = {"mean": regression_metrics(test.astype(float), np.full(len(test), mean))}
@@ -116,7 +116,7 @@ class SequenceData(SweepData):
             metrics["1nn_euclidean"] = classification_metrics(
                 test, one_hot_probabilities(predicted, classes))
             labels["1nn_euclidean"] = "1-NN, Euclidean distance"
-        from lstm_automl.data.dtw import dtw_1nn
+        from lstm_automl.baselines.dtw import dtw_1nn
 
         dtw = dtw_1nn(cases, pool, self.raw["test"], budget_s=budget_s)
         metrics[dtw.name] = classification_metrics(test, one_hot_probabilities(dtw.predicted,

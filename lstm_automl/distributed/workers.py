@@ -112,7 +112,7 @@ def _chief_tuner(session: SweepSession) -> Any:
 
 def _finish(session: SweepSession, tuner: Any) -> SweepResult:
     """Step 4 on the chief, with every worker's trials read from the oracle and MLflow."""
-    from lstm_automl.tuning.sweep_options import say_why_stopped
+    from lstm_automl.session.options import say_why_stopped
     from lstm_automl.tuning.tuners import sweep_records
 
     say_why_stopped(tuner, session.reporter)

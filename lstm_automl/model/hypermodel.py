@@ -533,7 +533,7 @@ class SweepHyperModel(kt.HyperModel):
         trial's model and checkpoint.
         """
         from lstm_automl.model.lr_schedule import plateau_callback
-        from lstm_automl.tuning.training import BacktestLogs, TrialTrainer, objective_of
+        from lstm_automl.model.training import BacktestLogs, TrialTrainer, objective_of
 
         trainer = self.__dict__.setdefault("_trainer", TrialTrainer())  # one per sweep
         batch_size = int(hp.get("batch_size"))
@@ -573,7 +573,7 @@ def _fold_shape(shape: ModelShape, fold: Any,
     channel = shape.target_channel
     if channel is None or (shape.ar_params is None and shape.fit_classical is None):
         return shape
-    from lstm_automl.data.window_series import fit_on_windows
+    from lstm_automl.baselines.window_series import fit_on_windows
 
     kept = {} if fits is None else fits
 

@@ -25,7 +25,7 @@ from lstm_automl.report.leaderboard import (
     registered_version,
     row_cells,
 )
-from lstm_automl.report.store import Sweep
+from lstm_automl.tracking.read_back import Sweep
 from lstm_automl.tracking.ui_link import experiment_url, ui_command
 
 CAPTIONS = {

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from lstm_automl.config.params import split_layer_key
-from lstm_automl.report.store import SCORED, Sweep, Trial
+from lstm_automl.tracking.read_back import SCORED, Sweep, Trial
 
 MIN_TRIALS = 8  # below this the forest is guessing: say so instead of drawing bars
 TREES = 64

@@ -15,7 +15,7 @@ from typing import Any
 from lstm_automl.config.names import higher_is_better
 from lstm_automl.config.params import split_layer_key
 from lstm_automl.console import fmt_value as fmt  # one cell format for console and report
-from lstm_automl.report.store import SCORED, Sweep, Trial
+from lstm_automl.tracking.read_back import SCORED, Sweep, Trial
 from lstm_automl.results.target_verdict import TargetsVerdict, verdict_of
 from lstm_automl.results.verdict import Verdict
 from lstm_automl.tracking.tags import BASELINE_LABEL_TAG, BLEND_TAG, STOPPED_TAG

@@ -144,8 +144,8 @@ def _register(prep: Prepared, data: SweepData, model: Any, result: SweepResult,
               blend: dict[str, Any] | None = None) -> None:
     """Register the final model once (a re-run finish finds the version it registered)."""
     from lstm_automl.model.python_model import python_ref
-    from lstm_automl.tracking.mc_dropout import mc_settings
-    from lstm_automl.tracking.model_saving import model_writer
+    from lstm_automl.serving.mc_dropout import mc_settings
+    from lstm_automl.serving.model_saving import model_writer
     from lstm_automl.tracking.registry import Candidate, register_once
 
     loaded = prep.loaded

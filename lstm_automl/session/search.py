@@ -34,7 +34,7 @@ def search(prep: Prepared, reporter: Reporter) -> tuple[Any, list[TrialRecord]]:
     Returns:
         The tuner and one record per trial of the sweep, earlier processes' included.
     """
-    from lstm_automl.tuning.sweep_options import say_why_stopped
+    from lstm_automl.session.options import say_why_stopped
     from lstm_automl.tuning.tuners import sweep_records
 
     seed_everything(prep)
@@ -68,7 +68,7 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter) -> Any:
 
     from lstm_automl.config.names import extra_metrics
     from lstm_automl.model.hypermodel import SweepHyperModel, resolve_jit
-    from lstm_automl.tuning import sweep_options
+    from lstm_automl.session import options as sweep_options
     from lstm_automl.tuning._keras_tuner_private import is_worker
     from lstm_automl.tuning.tuners import make_tuner
 

@@ -41,7 +41,7 @@ from lstm_automl.tuning.pruning import (
     TrialStop,
     was_pruned,
 )
-from lstm_automl.tuning.training import check_finite_loss
+from lstm_automl.model.training import check_finite_loss
 from lstm_automl.tuning.warm_start import is_seeded
 
 TUNERS: dict[str, type[kt.Tuner]] = {

@@ -89,7 +89,7 @@ def read_earlier(client: Any, name: str, experiment: str, objective: str, minimi
                  source: str, data_source: str | None = None) -> Earlier:
     """The earlier sweep named ``name`` (its latest run; this sweep's experiment first, then any
     other), or a ConfigError naming ``tuner.warm_start``."""
-    from lstm_automl.report.store import load_sweep_runs
+    from lstm_automl.tracking.read_back import load_sweep_runs
     from lstm_automl.tracking.runs import latest_sweep_run, named_experiment_ids, sweep_runs
 
     where = f"tags.sweep = '{name}'"

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import write_sweep
 from lstm_automl.cli import main
-from lstm_automl.data.classical import ENTRIES
+from lstm_automl.baselines.classical import ENTRIES
 
 SWEEP = """
 name: {name}

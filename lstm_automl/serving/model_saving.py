@@ -1,6 +1,6 @@
 """Save the best model as one MLflow model that takes raw data, with a Keras flavor beside it.
 
-``python_function`` (through ``lstm_automl.tracking.pyfunc``) takes a raw table and returns
+``python_function`` (through ``lstm_automl.serving.pyfunc``) takes a raw table and returns
 predictions in original units, using the preprocessing saved with it; ``keras`` points at the same
 ``.keras`` file for users who want the network itself (inputs: scaled windows). A copy of the
 package travels in the model's ``code/`` folder, so the pyfunc loads where lstm-sweep is not
@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import lstm_automl
-from lstm_automl.tracking.serving import SPEC_FILE
+from lstm_automl.serving.raw import SPEC_FILE
 
 __all__ = ["KERAS_FILE", "PYFUNC_LOADER", "model_writer", "pip_requirements", "raw_signature",
            "save_sweep_model"]
 
-PYFUNC_LOADER = "lstm_automl.tracking.pyfunc"
+PYFUNC_LOADER = "lstm_automl.serving.pyfunc"
 KERAS_FILE = "model.keras"
 PYTHON_MODULE_FILE = "python_model.json"  # names the shipped model.python module to import
 BACKEND_FILE = "backend.json"  # the Keras backend the model was trained on
@@ -86,8 +86,8 @@ def model_writer(model: Any, data: Any, python_file: Path | None = None,
     in (the preprocessing ``data`` used), predictions in original units out; with
     ``mc_dropout`` (``mc_dropout.mc_settings``) their mean and spread over dropout passes; with
     ``blend`` (``model/blend.py``) the classical members added by their weights."""
-    from lstm_automl.tracking.pyfunc import SweepModel
-    from lstm_automl.tracking.serving import forecast_spec, input_example, sequence_spec
+    from lstm_automl.serving.pyfunc import SweepModel
+    from lstm_automl.serving.raw import forecast_spec, input_example, sequence_spec
 
     # Build the optimizer's slots so the saved file reloads without a "skipping variables" warning.
     if getattr(model, "optimizer", None) is not None:
@@ -115,7 +115,7 @@ def pip_requirements(extra: tuple[str, ...] = ()) -> list[str]:
 
     from lstm_automl.model.backend import PACKAGES, active_backend
 
-    reqs = []  # the backend it trained on: the loader prefers it (tracking/pyfunc.py)
+    reqs = []  # the backend it trained on: the loader prefers it (serving/pyfunc.py)
     for package in (*PACKAGES[active_backend()], "keras", "mlflow", "lstm-sweep", *extra):
         try:
             reqs.append(f"{package}=={version(package)}")

@@ -24,7 +24,7 @@ def fit_window_ets(series: np.ndarray | None, season: int | None,
                    steps: int) -> tuple[float, ...] | None:
     """``(alpha, beta, gamma, phi, season, trend)`` of the AICc-chosen additive ETS (season 0:
     none; trend 1.0 or 0.0: with a trend or without); None where no candidate fits."""
-    from lstm_automl.data.classical import fit_ets
+    from lstm_automl.baselines.classical import fit_ets
 
     if series is None or len(series) < 10:
         return None

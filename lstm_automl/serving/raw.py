@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from lstm_automl.errors import RawInputError
-from lstm_automl.tracking.model_call import predict_windows
-from lstm_automl.tracking.request_checks import checked_table
+from lstm_automl.serving.model_call import predict_windows
+from lstm_automl.serving.request_checks import checked_table
 
 SPEC_FILE = "preprocessing.json"
 
@@ -231,14 +231,14 @@ def predict_raw(spec: dict[str, Any], model: Any, frame: pd.DataFrame) -> pd.Dat
     0, 1, ... in the order sent, so that messages name the row of the input)."""
     frame = checked_table(frame)
     if spec.get("mc_dropout"):  # mean and spread of stochastic passes (final_model.mc_dropout)
-        from lstm_automl.tracking.mc_dropout import predict_mc
+        from lstm_automl.serving.mc_dropout import predict_mc
 
         return predict_mc(spec, model, frame)
     if spec["task"] == "forecast":
         window, levels = prepared(_forecast_input, spec, frame)
         out = _forecast_output(spec, predict_windows(model, window), levels)
         if spec.get("blend"):  # final_model.blend: the classical members, from the history
-            from lstm_automl.tracking.blend_serving import blended
+            from lstm_automl.serving.blend_serving import blended
 
             return blended(spec, frame, out)
         return out

@@ -26,7 +26,7 @@ def fit_window_arima(series: np.ndarray | None, steps: int) -> tuple[float, ...]
     series is too short (20 rows) or nothing fits. p + q + d stays below the lookback."""
     from statsmodels.tsa.arima.model import ARIMA
 
-    from lstm_automl.data.classical import _differencing_order
+    from lstm_automl.baselines.classical import _differencing_order
 
     if series is None or len(series) < 20:
         return None
