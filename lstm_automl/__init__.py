@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from lstm_automl.version import __version__
 
 _API = ("run", "validate", "SweepResult", "ValidatedSweep", "ConfigError", "DataError",
         "LstmSweepError", "SweepChangedError", "SweepError", "SweepInterrupted", "TrackingError")

@@ -12,7 +12,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from lstm_automl import __version__
+from lstm_automl.version import __version__
 from lstm_automl.errors import LstmSweepError
 from lstm_automl.redaction import redact
 

@@ -47,7 +47,7 @@ from lstm_automl.config.params import (  # noqa: E402
     WIDTH_PARAMS,
     Domain,
 )
-from lstm_automl.data.builtin import DATASETS, SEQUENCE_DATASETS  # noqa: E402
+from lstm_automl.config.builtin import DATASETS, SEQUENCE_DATASETS  # noqa: E402
 
 _SCALARS = {int: "integer", float: "number", str: "string", bool: "boolean",
             type(None): "null"}

@@ -1108,11 +1108,3 @@ class SweepConfig(_Strict):
     @property
     def model_name(self) -> str:
         return self.tracking.register_as or self.name
-
-
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema of sweep files, for editors: pydantic's, sharpened with the domains and
-    rules of the project (``lstm_automl.sweep_file.json_schema``, which builds on this module)."""
-    from lstm_automl.sweep_file.json_schema import sweep_schema
-
-    return sweep_schema()

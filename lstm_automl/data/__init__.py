@@ -14,7 +14,7 @@ from lstm_automl.errors import DataError
 
 if TYPE_CHECKING:
     from lstm_automl.data.base import ModelShape, SweepData, Windows
-    from lstm_automl.data.builtin import DATASETS, SEQUENCE_DATASETS
+    from lstm_automl.config.builtin import DATASETS, SEQUENCE_DATASETS
     from lstm_automl.data.forecast import ForecastData, prepare_forecast
     from lstm_automl.data.sequences import SequenceData, prepare_sequences
     from lstm_automl.data.variants import DataVariants, ForecastVariants

@@ -17,7 +17,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from lstm_automl.config.schema import FeatureChoice, ForecastDataConfig
 from lstm_automl.data.backtest import BacktestFold, check_folds, fold_rows
 from lstm_automl.data.base import SPLITS, Baselines, ModelShape, SweepData, Windows
-from lstm_automl.data.builtin import DATASETS, builtin_name, datasets_dir
+from lstm_automl.config.builtin import DATASETS, builtin_name, datasets_dir
 from lstm_automl.data.calendar import calendar_channels, channel_names, cycles_for, lagged
 from lstm_automl.data.metrics import baseline_metrics, forecast_metrics
 from lstm_automl.data.scaling import Scaler

@@ -12,19 +12,11 @@ import itertools
 from pathlib import Path
 from typing import Any
 
+from lstm_automl.config.params import DATA_PREFIX as HP_PREFIX
+from lstm_automl.config.params import decode_data as decode
+from lstm_automl.config.params import encode_data as encode
 from lstm_automl.config.schema import ForecastDataConfig
 from lstm_automl.data.base import SweepData
-
-HP_PREFIX = "data."
-
-
-def encode(name: str, value: Any) -> Any:
-    """A keras-tuner friendly value: feature lists become ``a+b`` strings."""
-    return "+".join(value) if name == "features" else value
-
-
-def decode(name: str, value: Any) -> Any:
-    return value.split("+") if name == "features" else value
 
 
 def prepare_variant(config: Any, base_dir: Path, seed: int) -> SweepData:

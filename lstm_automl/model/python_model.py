@@ -22,13 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lstm_automl.config.params import TRAINING_PARAMS
 from lstm_automl.config.schema import SweepConfig, split_python_ref
 from lstm_automl.data.source_file import not_regular
 from lstm_automl.errors import ConfigError
 
-# The search keys that still mean something: how the returned model is compiled and fed.
-TRAINING_PARAMS = ("learning_rate", "optimizer", "loss", "batch_size", "clipnorm",
-                   "weight_decay")
 KEY = "model.python"
 MAX_FILE_BYTES = 4 << 20
 

@@ -181,7 +181,7 @@ def _per_layer_list(value: Any, count: int) -> list[Any]:
 def declare_training(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str, Any]:
     """Declare only the training settings (``model.python``: the user's function declares the
     network's own), and return their values for this trial."""
-    from lstm_automl.model.python_model import TRAINING_PARAMS
+    from lstm_automl.config.params import TRAINING_PARAMS
 
     values: dict[str, Any] = {}
     for name in TRAINING_PARAMS:

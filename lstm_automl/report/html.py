@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from lstm_automl import __version__
+from lstm_automl.version import __version__
 from lstm_automl.console import fmt_value as fmt
 from lstm_automl.report.leaderboard import (
     attempts_note,
@@ -88,7 +88,8 @@ def report_html(client: Any, sweep: Sweep, figures: dict[str, Any] | None = None
                 tracking_uri: str = "") -> str:
     """The whole page as a string; ``figures`` (name → Figure) default to ``sweep_figures``;
     ``tracking_uri`` (as users type it) gives the link to the sweep's runs in the MLflow UI."""
-    from lstm_automl.report.figures import png_bytes, sweep_figures
+    from lstm_automl.report.figures import png_bytes
+    from lstm_automl.report.pictures import sweep_figures
 
     if figures is None:
         figures = sweep_figures(client, sweep.run_id)

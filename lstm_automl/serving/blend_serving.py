@@ -14,13 +14,12 @@ import numpy as np
 import pandas as pd
 
 from lstm_automl.errors import RawInputError
+from lstm_automl.serving.raw import _numeric, prepared
 
 
 def blended(spec: dict[str, Any], frame: pd.DataFrame, network: pd.DataFrame) -> pd.DataFrame:
     """``network`` (one row of ``<target>_h1..hH``, original units) weighted and summed with
     each classical member's forecast of the same steps."""
-    from lstm_automl.serving.raw import prepared
-
     blend = spec["blend"]
     history = prepared(_target_history, spec, frame)
     values = float(blend["network_weight"]) * network.to_numpy(dtype=np.float64)[0]
@@ -35,7 +34,6 @@ def _target_history(spec: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
     series' first row (a seasonal ETS or a SARIMA filtered from elsewhere forecasts
     differently, and an AR with a trend counts rows from there)."""
     from lstm_automl.data.time_index import ordered_history
-    from lstm_automl.serving.raw import _numeric
 
     blend, ordered = spec["blend"], ordered_history(frame, spec)
     needed = int(blend.get("history_rows") or 0)

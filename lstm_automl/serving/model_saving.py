@@ -16,16 +16,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import lstm_automl
-from lstm_automl.serving.raw import SPEC_FILE
+from lstm_automl.serving.folder import BACKEND_FILE, KERAS_FILE, PYTHON_MODULE_FILE, SPEC_FILE
+from lstm_automl.serving.pyfunc import SweepModel
+from lstm_automl.serving.raw import forecast_spec, input_example, sequence_spec
 
 __all__ = ["KERAS_FILE", "PYFUNC_LOADER", "model_writer", "pip_requirements", "raw_signature",
            "save_sweep_model"]
 
 PYFUNC_LOADER = "lstm_automl.serving.pyfunc"
-KERAS_FILE = "model.keras"
-PYTHON_MODULE_FILE = "python_model.json"  # names the shipped model.python module to import
-BACKEND_FILE = "backend.json"  # the Keras backend the model was trained on
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # lstm_automl/, shipped in the model's code/
 
 
 def save_sweep_model(model: Any, path: Path, signature: Any, pip_requirements: list[str],
@@ -40,7 +39,7 @@ def save_sweep_model(model: Any, path: Path, signature: Any, pip_requirements: l
     import mlflow.pyfunc
     from mlflow.models import Model
 
-    package = Path(lstm_automl.__file__).resolve().parent
+    package = PACKAGE_DIR
     with tempfile.TemporaryDirectory() as tmp:
         stage = Path(tmp) / "model"
         stage.mkdir()
@@ -86,9 +85,6 @@ def model_writer(model: Any, data: Any, python_file: Path | None = None,
     in (the preprocessing ``data`` used), predictions in original units out; with
     ``mc_dropout`` (``mc_dropout.mc_settings``) their mean and spread over dropout passes; with
     ``blend`` (``model/blend.py``) the classical members added by their weights."""
-    from lstm_automl.serving.pyfunc import SweepModel
-    from lstm_automl.serving.raw import forecast_spec, input_example, sequence_spec
-
     # Build the optimizer's slots so the saved file reloads without a "skipping variables" warning.
     if getattr(model, "optimizer", None) is not None:
         model.optimizer.build(model.trainable_variables)

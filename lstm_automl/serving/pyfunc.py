@@ -22,7 +22,9 @@ from typing import Any
 import numpy as np
 
 from lstm_automl.errors import RawInputError
+from lstm_automl.serving.folder import BACKEND_FILE, KERAS_FILE, PYTHON_MODULE_FILE, SPEC_FILE
 from lstm_automl.serving.model_call import predict_windows
+from lstm_automl.serving.predict import predict_raw
 
 
 class SweepModel:
@@ -54,8 +56,6 @@ class SweepModel:
     def _predict(self, data: Any) -> Any:
         if isinstance(data, np.ndarray) or self.spec is None:
             return predict_windows(self.keras_model, data)
-        from lstm_automl.serving.raw import predict_raw
-
         return predict_raw(self.spec, self.keras_model, data)
 
 
@@ -86,7 +86,6 @@ def loading_backend(folder: Path) -> str | None:
     ``KERAS_BACKEND``): the one the model trained on if installed, else the first installed of
     TensorFlow, JAX, PyTorch. A model loads on any backend; None: the process already has one."""
     from lstm_automl.model.backend import BACKENDS, ENV, imported_backend, installed
-    from lstm_automl.serving.model_saving import BACKEND_FILE
 
     if imported_backend() is not None or os.environ.get(ENV):
         return None
@@ -107,8 +106,6 @@ def _load_pyfunc(path: str) -> SweepModel:
     import lstm_automl.model.cells  # noqa: F401  registers PeepholeLSTMCell with Keras
     import lstm_automl.model.metrics  # noqa: F401  and the extra metrics a model may report
     from lstm_automl.model.backend import keep_tensorflow_out
-    from lstm_automl.serving.model_saving import KERAS_FILE, PYTHON_MODULE_FILE
-    from lstm_automl.serving.raw import SPEC_FILE
 
     keep_tensorflow_out()
     module_file = folder / PYTHON_MODULE_FILE

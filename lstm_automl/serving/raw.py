@@ -14,10 +14,6 @@ import numpy as np
 import pandas as pd
 
 from lstm_automl.errors import RawInputError
-from lstm_automl.serving.model_call import predict_windows
-from lstm_automl.serving.request_checks import checked_table
-
-SPEC_FILE = "preprocessing.json"
 
 
 def forecast_spec(data: Any) -> dict[str, Any]:
@@ -222,28 +218,6 @@ def _sequence_output(spec: dict[str, Any], predicted: np.ndarray, ids: list[Any]
     for i, name in enumerate(classes):
         frame[f"p_{name}"] = probs[:, i]
     return frame
-
-
-def predict_raw(spec: dict[str, Any], model: Any, frame: pd.DataFrame) -> pd.DataFrame:
-    """Predict from a raw table with the training column names; original units out.
-
-    The table is checked first (``request_checks.checked_table``: bounded, its rows numbered
-    0, 1, ... in the order sent, so that messages name the row of the input)."""
-    frame = checked_table(frame)
-    if spec.get("mc_dropout"):  # mean and spread of stochastic passes (final_model.mc_dropout)
-        from lstm_automl.serving.mc_dropout import predict_mc
-
-        return predict_mc(spec, model, frame)
-    if spec["task"] == "forecast":
-        window, levels = prepared(_forecast_input, spec, frame)
-        out = _forecast_output(spec, predict_windows(model, window), levels)
-        if spec.get("blend"):  # final_model.blend: the classical members, from the history
-            from lstm_automl.serving.blend_serving import blended
-
-            return blended(spec, frame, out)
-        return out
-    x, ids = prepared(_sequence_input, spec, frame)
-    return _sequence_output(spec, predict_windows(model, x), ids)
 
 
 def prepared(step: Callable[..., Any], spec: dict[str, Any], frame: pd.DataFrame) -> Any:

@@ -32,7 +32,7 @@ from lstm_automl.config.params import (
     check_value,
     ratio_params,
 )
-from lstm_automl.data.builtin import BUILTIN_PREFIX, DATASETS, SEQUENCE_DATASETS
+from lstm_automl.config.builtin import BUILTIN_PREFIX, DATASETS, SEQUENCE_DATASETS
 
 Schema = dict[str, Any]
 
@@ -455,7 +455,7 @@ def _grid_rule() -> Schema:
 def _python_model_rule() -> Schema:
     """With ``model.python`` the function builds the network: ``search`` keeps only the
     training settings (``python_model.TRAINING_PARAMS``), as ``validate`` says."""
-    from lstm_automl.model.python_model import TRAINING_PARAMS
+    from lstm_automl.config.params import TRAINING_PARAMS
 
     return {"if": {"required": ["model"], "properties": {"model": {"type": "object"}}},
             "then": {"properties": {"search": {"propertyNames": {"enum": list(TRAINING_PARAMS)}}}}}

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 import pytest
 
-from lstm_automl.data.builtin import datasets_dir
+from lstm_automl.config.builtin import datasets_dir
 from lstm_automl.baselines.classical import (
     ENTRIES,
     METHODS,

@@ -56,7 +56,7 @@ def test_weighted_networks_output_the_weighted_sum(keras_session):
 def test_every_baseline_kind_round_trips_through_json_with_the_same_forecasts():
     import pandas as pd
 
-    from lstm_automl.data.builtin import datasets_dir
+    from lstm_automl.config.builtin import datasets_dir
     from lstm_automl.baselines.classical import classical_forecasts
     from lstm_automl.baselines.classical_spec import from_spec, to_spec
 
@@ -129,7 +129,7 @@ def test_a_blended_sweep_serves_from_raw_history_the_forecast_it_measured(tmp_pa
     import mlflow
     import pandas as pd
 
-    from lstm_automl.data.builtin import datasets_dir
+    from lstm_automl.config.builtin import datasets_dir
 
     assert main(["run", str(write_sweep(tmp_path, SWEEP))]) == 0
     out = capsys.readouterr().out
