@@ -195,8 +195,8 @@ def run_plain(path: Path, builds: list[tuple[dict[str, Any], Any, dict[str, Any]
 
     from lstm_automl.data import prepare_forecast
     from lstm_automl.model import hypermodel
-    from lstm_automl.sweep_file.loader import load_sweep
     from lstm_automl.model.training import TrialTrainer
+    from lstm_automl.sweep_file.loader import load_sweep
 
     build_model = getattr(hypermodel.build_model, "__wrapped_build__", hypermodel.build_model)
     start = time.perf_counter()

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from lstm_automl.config.builtin import DATASETS, builtin_name
 from lstm_automl.config.names import (
     ACTIVATIONS,
     CELL_FAMILIES,
@@ -487,8 +488,6 @@ def window_checks(specs: dict[str, Any], data: Any) -> tuple[list[str], list[str
                 problems.append(f"search.{name}: only for task: forecast (got "
                                 f"{short_list(values)} with task: {data.task})")
         return problems, notes
-    from lstm_automl.config.builtin import DATASETS, builtin_name
-
     builtin = DATASETS.get(builtin_name(data.source) or "")
     target = data.target or (builtin.target if builtin else None)
     features = data.features

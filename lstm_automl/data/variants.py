@@ -14,7 +14,6 @@ from typing import Any
 
 from lstm_automl.config.params import DATA_PREFIX as HP_PREFIX
 from lstm_automl.config.params import decode_data as decode
-from lstm_automl.config.params import encode_data as encode
 from lstm_automl.config.schema import ForecastDataConfig
 from lstm_automl.data.base import SweepData
 
@@ -22,10 +21,10 @@ from lstm_automl.data.base import SweepData
 def prepare_variant(config: Any, base_dir: Path, seed: int) -> SweepData:
     """One concrete data section (nothing searched left in it) prepared for its task."""
     if isinstance(config, ForecastDataConfig):
-        from lstm_automl.data.forecast import prepare_forecast
+        from lstm_automl.data.forecast import prepare_forecast  # defers pandas
 
         return prepare_forecast(config, base_dir)
-    from lstm_automl.data.sequences import prepare_sequences
+    from lstm_automl.data.sequences import prepare_sequences  # defers pandas
 
     return prepare_sequences(config, base_dir, seed)
 

@@ -18,8 +18,8 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 
 from lstm_automl.config.names import higher_is_better
 from lstm_automl.config.params import split_layer_key
-from lstm_automl.report.leaderboard import base_key, metric_text, outcome, parse_value
-from lstm_automl.tracking.read_back import Sweep, Trial
+from lstm_automl.report.leaderboard import base_key, metric_text, outcome
+from lstm_automl.tracking.read_back import Sweep, Trial, parse_value
 
 CELL_COLOURS = {"lstm": "#1f77b4", "gru": "#ff7f0e", "peephole": "#2ca02c",
                 "simple_rnn": "#d62728"}

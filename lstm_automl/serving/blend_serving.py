@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstm_automl.baselines.classical_spec import from_spec
 from lstm_automl.errors import RawInputError
 from lstm_automl.serving.raw import _numeric, prepared
 
@@ -33,7 +34,7 @@ def _target_history(spec: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
     """The target column in time order, original units; refused unless it starts at the
     series' first row (a seasonal ETS or a SARIMA filtered from elsewhere forecasts
     differently, and an AR with a trend counts rows from there)."""
-    from lstm_automl.data.time_index import ordered_history
+    from lstm_automl.data.time_index import ordered_history  # defers pydantic
 
     blend, ordered = spec["blend"], ordered_history(frame, spec)
     needed = int(blend.get("history_rows") or 0)
@@ -63,8 +64,6 @@ def _same_time(value: Any, first: str) -> bool:
 
 
 def _member_forecast(member: dict[str, Any], history: np.ndarray, horizon: int) -> np.ndarray:
-    from lstm_automl.baselines.classical_spec import from_spec
-
     model = from_spec(member["model"])
     try:
         forecast = model.forecast(history, np.array([len(history)]), horizon)[0]

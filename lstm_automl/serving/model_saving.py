@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from lstm_automl.model.backend import PACKAGES, active_backend
 from lstm_automl.serving.folder import BACKEND_FILE, KERAS_FILE, PYTHON_MODULE_FILE, SPEC_FILE
 from lstm_automl.serving.pyfunc import SweepModel
 from lstm_automl.serving.raw import forecast_spec, input_example, sequence_spec
@@ -108,8 +109,6 @@ def pip_requirements(extra: tuple[str, ...] = ()) -> list[str]:
     """Pin what the saved model needs to load, so MLflow does not guess (slowly) at save time;
     ``extra``: more packages it needs (statsmodels for a blend's classical members)."""
     from importlib.metadata import PackageNotFoundError, version
-
-    from lstm_automl.model.backend import PACKAGES, active_backend
 
     reqs = []  # the backend it trained on: the loader prefers it (serving/pyfunc.py)
     for package in (*PACKAGES[active_backend()], "keras", "mlflow", "lstm-sweep", *extra):

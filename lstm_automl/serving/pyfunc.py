@@ -22,6 +22,13 @@ from typing import Any
 import numpy as np
 
 from lstm_automl.errors import RawInputError
+from lstm_automl.model.backend import (
+    BACKENDS,
+    ENV,
+    imported_backend,
+    installed,
+    keep_tensorflow_out,
+)
 from lstm_automl.serving.folder import BACKEND_FILE, KERAS_FILE, PYTHON_MODULE_FILE, SPEC_FILE
 from lstm_automl.serving.model_call import predict_windows
 from lstm_automl.serving.predict import predict_raw
@@ -85,8 +92,6 @@ def loading_backend(folder: Path) -> str | None:
     """The backend to load on when the process has none yet (no Keras imported, no
     ``KERAS_BACKEND``): the one the model trained on if installed, else the first installed of
     TensorFlow, JAX, PyTorch. A model loads on any backend; None: the process already has one."""
-    from lstm_automl.model.backend import BACKENDS, ENV, imported_backend, installed
-
     if imported_backend() is not None or os.environ.get(ENV):
         return None
     record = folder / BACKEND_FILE
@@ -103,9 +108,8 @@ def _load_pyfunc(path: str) -> SweepModel:
     loading_backend(folder)  # before Keras is imported
     import keras
 
-    import lstm_automl.model.cells  # noqa: F401  registers PeepholeLSTMCell with Keras
-    import lstm_automl.model.metrics  # noqa: F401  and the extra metrics a model may report
-    from lstm_automl.model.backend import keep_tensorflow_out
+    import lstm_automl.model.cells  # noqa: F401  registers PeepholeLSTMCell (defers keras)
+    import lstm_automl.model.metrics  # noqa: F401  and the extra metrics (defers keras)
 
     keep_tensorflow_out()
     module_file = folder / PYTHON_MODULE_FILE

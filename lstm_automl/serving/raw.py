@@ -87,7 +87,7 @@ def _forecast_input(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[np.ndarr
     """The scaled window, and each target's levels (rows x targets) to rebuild forecasts on."""
     targets = _targets(spec)
     needed = list(dict.fromkeys([*spec["features"], *targets]))
-    from lstm_automl.data.time_index import history_in_order
+    from lstm_automl.data.time_index import history_in_order  # defers pydantic
 
     time_column, cycles = spec.get("time_column"), spec.get("calendar") or []
     if cycles and time_column not in frame.columns:
@@ -120,7 +120,7 @@ def _forecast_input(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[np.ndarr
     extra = [_scale(changed[name][:lookback], _one(spec["target_scaler"], j))
              for j, name in enumerate(targets)] if season_lag else []
     if cycles:
-        from lstm_automl.data.calendar import calendar_channels
+        from lstm_automl.data.calendar import calendar_channels  # defers pydantic
 
         assert times is not None
         extra.extend(calendar_channels(times[-lookback:], spec["time_freq"], cycles).T)
@@ -163,7 +163,7 @@ def _sequences(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[list[Any], li
     if case_column in frame.columns:
         time_column = spec.get("time_column")
         if time_column and time_column in frame.columns:
-            from lstm_automl.data.time_index import ordered_cases
+            from lstm_automl.data.time_index import ordered_cases  # defers pydantic
 
             frame = ordered_cases(frame, case_column, time_column)
         values = np.column_stack([_numeric(frame, c) for c in channels])

@@ -13,6 +13,7 @@ from typing import Any
 from lstm_automl.config.start_with import hp_values
 from lstm_automl.tracking.store import tracking_call
 from lstm_automl.tracking.tags import DEADLINE_TAG
+from lstm_automl.tuning import warm_start as seeding
 from lstm_automl.tuning._keras_tuner_private import is_worker
 from lstm_automl.tuning.budgets import Budget, Progress, make_budget
 from lstm_automl.tuning.pruning import make_rule
@@ -39,8 +40,6 @@ def warm_start(tuner: Any, prep: Any, reporter: Any) -> None:
     """Seed the oracle with the earlier sweep's trials that fit (once: a resumed sweep finds
     them in its oracle), say what was taken and dropped, and let ``max_trials`` count only the
     trials this sweep trains."""
-    from lstm_automl.tuning import warm_start as seeding
-
     earlier = getattr(prep, "warm_start", None)
     if earlier is None or is_worker(tuner):
         return
@@ -73,7 +72,7 @@ def follow_progress(tuner: Any, progress: Progress, prep: Any = None) -> None:
     if is_worker(tuner):
         return
     if prep is not None and getattr(prep, "resumed", False) and tuner.oracle.trials:
-        from lstm_automl.tuning.tuners import sweep_records
+        from lstm_automl.tuning.tuners import sweep_records  # defers keras_tuner
 
         with tracking_call(prep.tracker.uri, "reading the earlier trials"):
             for record in sweep_records(tuner.oracle, prep.tracker.trial_runs(), []):

@@ -707,7 +707,7 @@ def residual_fit_checks(config: cfg.SweepConfig, prepared: list[Any]) -> tuple[s
 
 
 def _unfitted(kind: str, key: str, windows: int) -> str:
-    from lstm_automl.baselines.window_ar import MIN_WINDOWS_PER_LAG
+    from lstm_automl.baselines.window_ar import MIN_WINDOWS_PER_LAG  # defers numpy
 
     if kind == "ar":
         return ("search.residual: ar needs an AR model fitted on the training windows, and " + (

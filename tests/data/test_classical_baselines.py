@@ -15,7 +15,6 @@ import warnings
 import numpy as np
 import pytest
 
-from lstm_automl.config.builtin import datasets_dir
 from lstm_automl.baselines.classical import (
     ENTRIES,
     METHODS,
@@ -25,6 +24,7 @@ from lstm_automl.baselines.classical import (
     fit_ets,
     fit_sarima,
 )
+from lstm_automl.config.builtin import datasets_dir
 from lstm_automl.data.metrics import forecast_metrics, naive_forecast, seasonal_naive_forecast
 
 

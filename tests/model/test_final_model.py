@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from conftest import write_sweep
-from lstm_automl.cli import main
 from lstm_automl.baselines.classical import ENTRIES
+from lstm_automl.cli import main
 
 SWEEP = """
 name: {name}

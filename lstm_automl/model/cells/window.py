@@ -20,6 +20,10 @@ from typing import Any
 import keras
 from keras import ops
 
+from lstm_automl.baselines.window_ar import ar_affine
+from lstm_automl.baselines.window_arima import arima_affine
+from lstm_automl.baselines.window_ets import ets_norm_weights, ets_weights
+
 LEVELS = ("last", "mean")
 BASELINES = ("last", "mean", "seasonal_naive")
 
@@ -202,8 +206,6 @@ class ArBaseline(_FixedForecast):
         return len(self.params) - 1
 
     def affine(self, steps: int) -> tuple[Any, Any]:
-        from lstm_automl.baselines.window_ar import ar_affine
-
         return ar_affine(tuple(self.params), self.horizon)
 
 
@@ -223,8 +225,6 @@ class EtsBaseline(_FixedForecast):
 
     def affine(self, steps: int) -> tuple[Any, Any]:
         import numpy as np
-
-        from lstm_automl.baselines.window_ets import ets_weights
 
         return ets_weights(tuple(self.params), steps, self.horizon), np.zeros(self.horizon)
 
@@ -246,8 +246,6 @@ class ArimaBaseline(_FixedForecast):
         return int(sum(self.params[:3])) + 1
 
     def affine(self, steps: int) -> tuple[Any, Any]:
-        from lstm_automl.baselines.window_arima import arima_affine
-
         return arima_affine(tuple(self.params), steps, self.horizon)
 
 
@@ -266,8 +264,6 @@ class EtsNorm(keras.layers.Layer):
         self._weights: list[list[float]] = []
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
-        from lstm_automl.baselines.window_ets import ets_norm_weights
-
         steps, features = input_shape[1], input_shape[-1]
         if features is not None and not 0 <= self.channel < features:
             raise ValueError(f"target channel {self.channel} is outside the {features} input "
