@@ -104,7 +104,7 @@ SUSPECTS = [
      "predict"),
     ("registry: log model + register + alias", "lstm_automl/tracking/registry.py",
      "log_champion_candidate"),
-    ("  MLflow model save (save_sweep_model)", "lstm_automl/tracking/model_saving.py",
+    ("  MLflow model save (save_sweep_model)", "lstm_automl/serving/model_saving.py",
      "save_sweep_model"),
     ("MLflow sweep run finish (summary.json)", "lstm_automl/tracking/runs.py", "finish_sweep"),
     ("sweep file + data load", "lstm_automl/data/__init__.py", "load_data"),
@@ -188,15 +188,15 @@ def run_plain(path: Path, builds: list[tuple[dict[str, Any], Any, dict[str, Any]
 
     Same values, input shape, seed and compile options; same windows (prepare_forecast), epochs,
     batch size, shuffling and per-trial seeding, fed the way the sweep feeds them (the shared
-    tf.data pipelines of ``lstm_automl.tuning.training.TrialTrainer``). No tuner, no tracking, no
+    tf.data pipelines of ``lstm_automl.model.training.TrialTrainer``). No tuner, no tracking, no
     evaluation, no registry. Returns (seconds, each trial's best val_loss).
     """
     import keras
 
     from lstm_automl.data import prepare_forecast
     from lstm_automl.model import hypermodel
+    from lstm_automl.model.training import TrialTrainer
     from lstm_automl.sweep_file.loader import load_sweep
-    from lstm_automl.tuning.training import TrialTrainer
 
     build_model = getattr(hypermodel.build_model, "__wrapped_build__", hypermodel.build_model)
     start = time.perf_counter()

@@ -6,7 +6,7 @@ the same airline windows:
 
 * **numpy**: ``model.fit(x, y, batch_size=..., validation_data=(vx, vy), shuffle=True)``, the
   path trials took before: Keras converts the arrays and builds a new pipeline every fit;
-* **tf.data**: ``lstm_automl.tuning.training.TrialTrainer.fit``, the path trials take now: datasets
+* **tf.data**: ``lstm_automl.model.training.TrialTrainer.fit``, the path trials take now: datasets
   built once (first round, a warm-up) and reused, shuffled per (trial seed, epoch).
 
 Reported: median seconds per trial and the paired ratio tf.data / numpy (below 1: faster).
@@ -41,7 +41,7 @@ def main() -> None:
     from lstm_automl.data import prepare_forecast
     from lstm_automl.data.base import ModelShape
     from lstm_automl.model.hypermodel import build_model
-    from lstm_automl.tuning.training import TrialTrainer
+    from lstm_automl.model.training import TrialTrainer
 
     data = prepare_forecast(ForecastDataConfig(
         source="builtin:airline", lookback=12, transform="log_diff",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from lstm_automl.version import __version__
 
 _API = ("run", "validate", "SweepResult", "ValidatedSweep", "ConfigError", "DataError",
         "LstmSweepError", "SweepChangedError", "SweepError", "SweepInterrupted", "TrackingError")
@@ -25,15 +25,15 @@ __all__ = [*_API, "PeepholeLSTMCell", "load_sweep", "__version__"]
 
 def __getattr__(name: str) -> Any:
     if name in _API:
-        from lstm_automl import api
+        from lstm_automl import api  # defers pydantic
 
         return getattr(api, name)
     if name == "PeepholeLSTMCell":
-        from lstm_automl.model.cells.peephole import PeepholeLSTMCell
+        from lstm_automl.model.cells.peephole import PeepholeLSTMCell  # defers keras
 
         return PeepholeLSTMCell
     if name == "load_sweep":
-        from lstm_automl.sweep_file.loader import load_sweep
+        from lstm_automl.sweep_file.loader import load_sweep  # defers pydantic
 
         return load_sweep
     raise AttributeError(f"module 'lstm_automl' has no attribute {name!r}")

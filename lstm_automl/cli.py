@@ -12,9 +12,11 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from lstm_automl import __version__
+from lstm_automl.commands.leaderboard import leaderboard_command
+from lstm_automl.commands.report import report_command
 from lstm_automl.errors import LstmSweepError
 from lstm_automl.redaction import redact
+from lstm_automl.version import __version__
 
 
 class _Parser(argparse.ArgumentParser):
@@ -154,26 +156,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         if args.command == "run":
-            from lstm_automl.commands.run import run_command
+            from lstm_automl.commands.run import run_command  # defers pydantic
 
             return run_command(args)
         if args.command == "predict":
-            from lstm_automl.commands.predict import predict_command
+            from lstm_automl.commands.predict import predict_command  # defers pandas
 
             return predict_command(args)
         if args.command == "data":
-            from lstm_automl.commands.data import data_command
+            from lstm_automl.commands.data import data_command  # defers pydantic
 
             return data_command(args)
         if args.command == "validate":
-            from lstm_automl.commands.validate import validate_command
+            from lstm_automl.commands.validate import validate_command  # defers pydantic
 
             return validate_command(args)
         if args.command in READING_COMMANDS:
             return _run_reading_command(args)
         if args.command in SURVIVAL_COMMANDS:
             return _run_survival_command(args)
-        from lstm_automl.commands.schema import schema_command
+        from lstm_automl.commands.schema import schema_command  # defers pydantic
 
         return schema_command(args)
     except LstmSweepError as exc:
@@ -231,11 +233,7 @@ def _add_reading_commands(commands: argparse._SubParsersAction) -> None:  # type
 
 def _run_reading_command(args: argparse.Namespace) -> int:
     if args.command == "leaderboard":
-        from lstm_automl.commands.leaderboard import leaderboard_command
-
         return leaderboard_command(args)
-    from lstm_automl.commands.report import report_command
-
     return report_command(args)
 # --- end of reading commands -------------------------------------------------------------------
 
@@ -286,7 +284,7 @@ def _add_survival_commands(commands: argparse._SubParsersAction) -> None:  # typ
 
 
 def _run_survival_command(args: argparse.Namespace) -> int:
-    from lstm_automl.commands.distributed import chief_command, worker_command
+    from lstm_automl.commands.distributed import chief_command, worker_command  # defers pydantic
 
     return chief_command(args) if args.command == "chief" else worker_command(args)
 # --- end of sweeps that survive ----------------------------------------------------------------

@@ -13,11 +13,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from lstm_automl.config.names import direction
 from lstm_automl.config.params import split_layer_key
+from lstm_automl.model.backend import current_choice
 from lstm_automl.redaction import redact
+from lstm_automl.results.blend_text import BLEND_MEANING, network_sentence, weights_text
 from lstm_automl.results.target_verdict import TargetsVerdict
 from lstm_automl.results.trial_record import SCORED, TrialRecord, failure_reason
 from lstm_automl.results.verdict import Verdict
+from lstm_automl.tracking.store import display_uri
 from lstm_automl.tracking.ui_link import experiment_url, ui_command
 
 if TYPE_CHECKING:
@@ -149,9 +153,8 @@ def silenced(reporter: Reporter, when: bool) -> Iterator[None]:
 def print_header(loaded: LoadedSweep, data: SweepData, uri: str, reporter: Reporter,
                  direction: str) -> None:
     """What will run: budget, objective, data, space, store, and the loader's notes."""
+    # defers pydantic
     from lstm_automl.config.space_summary import budget_text, space_text, sweep_space
-    from lstm_automl.model.backend import current_choice
-    from lstm_automl.tracking.store import display_uri
 
     config = loaded.config
     budget = f"{reporter.total} trials" if reporter.total else "hyperband brackets"
@@ -194,7 +197,7 @@ def interrupted_message(folder: Path, rerun: str, fresh: str | None = None) -> s
 def print_result(loaded: LoadedSweep, reporter: Reporter, result: SweepResult) -> None:
     """The end of a run: leaderboard, test metrics against the baselines, the verdict, the
     registered version, and how to compare and load."""
-    from lstm_automl.config.space_summary import searched_names
+    from lstm_automl.config.space_summary import searched_names  # defers pydantic
 
     config = loaded.config
     counts = result.counts
@@ -277,8 +280,6 @@ def compare_lines(tracking_uri: str, experiment_id: str, experiment: str) -> lis
 
 def _blend_lines(reporter: Reporter, result: SweepResult) -> None:
     """A blend's weights and the network alone beside it, judged by the same rule."""
-    from lstm_automl.results.blend_text import BLEND_MEANING, network_sentence, weights_text
-
     assert isinstance(result.verdict, Verdict)
     reporter.line(f"  Blend weights (chosen on validation): {weights_text(result.blend_weights)}",
                   QUIET)
@@ -322,7 +323,5 @@ def _per_target_lines(result: SweepResult, verdict: TargetsVerdict) -> list[str]
 
 
 def _minimise(loaded: LoadedSweep) -> bool:
-    from lstm_automl.config.names import direction
-
     tuner = loaded.config.tuner
     return direction(tuner.objective, tuner.direction) == "min"

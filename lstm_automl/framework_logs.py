@@ -13,6 +13,8 @@ import sys
 import warnings
 from collections.abc import Iterator
 
+from lstm_automl.model.backend import prepare_backend
+
 
 def quiet_frameworks() -> None:
     """Lower TensorFlow, absl, keras-tuner and MLflow logging before they are imported."""
@@ -44,8 +46,6 @@ def import_frameworks_quietly(quiet: bool = True) -> None:
     without the INFO burst (``quiet``), then set the backend up (``backend.prepare_backend``:
     off TensorFlow, Keras' own helpers must not import it). Call it after
     ``model.backend.select_backend``: it imports TensorFlow only when that is the backend."""
-    from lstm_automl.model.backend import prepare_backend
-
     with silenced_fd2() if quiet else contextlib.nullcontext():
         import keras
         import keras_tuner  # noqa: F401

@@ -32,6 +32,7 @@ from pydantic.fields import FieldInfo  # noqa: E402
 from pydantic_core import PydanticUndefined  # noqa: E402
 
 from lstm_automl.config import schema as cfg  # noqa: E402
+from lstm_automl.config.builtin import DATASETS, SEQUENCE_DATASETS  # noqa: E402
 from lstm_automl.config.names import (  # noqa: E402
     BACKTEST_TASKS,
     EXTRA_METRICS,
@@ -47,7 +48,6 @@ from lstm_automl.config.params import (  # noqa: E402
     WIDTH_PARAMS,
     Domain,
 )
-from lstm_automl.data.builtin import DATASETS, SEQUENCE_DATASETS  # noqa: E402
 
 _SCALARS = {int: "integer", float: "number", str: "string", bool: "boolean",
             type(None): "null"}

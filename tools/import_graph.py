@@ -1,8 +1,12 @@
 """The package's import graph, as docs/architecture.md draws it and tests/test_architecture.py
-checks it: modules, their import-time edges, cycles, levels, and arrows between packages.
+checks it: modules, their import-time and runtime edges, cycles, levels, arrows between packages.
 
-Import-time edges are the ``import`` statements at a module's top level (not those inside a
-function, which run later and only when needed, nor those under ``if TYPE_CHECKING``).
+Import-time edges are the ``import`` statements at a module's top level. Runtime edges add those
+inside functions, which run later: they may not close a cycle or make two packages import each
+other either. Only ``if TYPE_CHECKING:`` blocks count for neither. A first-party import inside a
+function is there to defer a heavy third-party library (``HEAVY``) for light commands, and says
+which in a comment on its line or the line above, ``# defers keras``; ``deferred_imports``
+checks that the target really imports that library when the importer does not.
 
     python tools/import_graph.py          # print levels and package arrows
     python tools/import_graph.py --write  # and redraw them in docs/architecture.md
@@ -11,6 +15,7 @@ function, which run later and only when needed, nor those under ``if TYPE_CHECKI
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from functools import cache
 from pathlib import Path
@@ -20,17 +25,18 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 
 # Packages from the bottom up: a module may import its own layer or any layer below it.
 LAYERS: list[set[str]] = [
-    {"errors", "redaction", "__init__", "faults", "interrupts"},
+    {"errors", "redaction", "version", "faults", "interrupts"},
     {"config"},
+    {"baselines"},
     {"data", "results"},
     {"model", "sweep_file"},
-    {"tracking", "framework_logs", "console"},
+    {"tracking", "serving", "framework_logs", "console"},
     {"resume", "tuning", "report"},
     {"session"},
     {"distributed"},
     {"api"},
     {"commands"},
-    {"cli", "__main__"},
+    {"cli", "__main__", "__init__"}  # the root: a facade over the api, cli beside it,
 ]
 
 
@@ -44,38 +50,140 @@ def modules(root: Path = ROOT) -> dict[str, Path]:
     return found
 
 
-def _top_level_imports(tree: ast.Module) -> list[ast.stmt]:
-    statements: list[ast.stmt] = []
-    for node in tree.body:
+# Third-party libraries slow enough to import that light commands must not pay for them.
+HEAVY = ("tensorflow", "keras", "keras_tuner", "jax", "torch", "mlflow", "statsmodels", "sklearn",
+         "scipy", "matplotlib", "pandas", "pyarrow", "pydantic", "numpy")
+
+Import = ast.Import | ast.ImportFrom
+
+
+def _type_checking(node: ast.AST) -> bool:
+    test = node.test if isinstance(node, ast.If) else None
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _imports(tree: ast.AST, in_function: bool = False) -> list[tuple[Import, bool]]:
+    """Every import statement with whether it sits inside a function; ``if TYPE_CHECKING:``
+    bodies left out (their ``else`` kept)."""
+    found: list[tuple[Import, bool]] = []
+    for node in ast.iter_child_nodes(tree):
+        if _type_checking(node):
+            for child in node.orelse:  # type: ignore[attr-defined]
+                found.extend(_imports(ast.Module(body=[child], type_ignores=[]), in_function))
+            continue
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            statements.append(node)
-        elif isinstance(node, ast.Try):  # optional imports
-            statements.extend(n for n in node.body if isinstance(n, (ast.Import, ast.ImportFrom)))
-    return statements
+            found.append((node, in_function))
+        deeper = in_function or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                  ast.Lambda))
+        found.extend(_imports(node, deeper))
+    return found
 
 
-def edges(mods: dict[str, Path] | None = None) -> dict[str, set[str]]:
-    """Module → the package modules it imports when it is imported."""
-    mods = mods or modules()
+def _top_level_imports(tree: ast.Module) -> list[ast.stmt]:
+    return [node for node, in_function in _imports(tree) if not in_function]
 
-    def owner(name: str) -> str | None:
+
+def _targets(node: Import, mods: dict[str, Path]) -> list[str]:
+    """The package modules an import statement loads (a ``from`` import of a submodule names
+    it, of anything else the module it is taken from)."""
+    if isinstance(node, ast.ImportFrom):
+        if not node.module or node.level:
+            return []
+        names = [f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in mods
+                 else node.module for a in node.names]
+    else:
+        names = [a.name for a in node.names]
+    found = []
+    for name in names:
         while name and name not in mods:
             name = name.rpartition(".")[0]
-        return name or None
+        if name.startswith(PACKAGE) and name not in found:
+            found.append(name)
+    return found
 
+
+def _third_party(node: Import) -> set[str]:
+    if isinstance(node, ast.ImportFrom):
+        return {node.module.split(".")[0]} if node.module and not node.level else set()
+    return {a.name.split(".")[0] for a in node.names}
+
+
+def edges(mods: dict[str, Path] | None = None, runtime: bool = False) -> dict[str, set[str]]:
+    """Module → the package modules it imports when it is imported; with ``runtime`` also those
+    its functions import when they run."""
+    mods = mods or modules()
     graph: dict[str, set[str]] = {name: set() for name in mods}
     for name, path in mods.items():
-        for node in _top_level_imports(ast.parse(path.read_text())):
-            targets: list[str] = []
-            if isinstance(node, ast.ImportFrom) and node.module:
-                targets = [f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in mods
-                           else node.module for a in node.names]
-            elif isinstance(node, ast.Import):
-                targets = [a.name for a in node.names]
-            for target in targets:
-                if target.startswith(PACKAGE) and (found := owner(target)) and found != name:
-                    graph[name].add(found)
+        for node, in_function in _imports(ast.parse(path.read_text())):
+            if runtime or not in_function:
+                graph[name].update(t for t in _targets(node, mods) if t != name)
     return graph
+
+
+def runtime_edges(mods: dict[str, Path] | None = None) -> dict[str, set[str]]:
+    return edges(mods, runtime=True)
+
+
+def heavy_at_import(mods: dict[str, Path] | None = None) -> dict[str, set[str]]:
+    """Module → the ``HEAVY`` libraries importing it loads (its own top-level imports, those of
+    the package modules it imports, and of the packages it sits in)."""
+    mods = mods or modules()
+    graph = edges(mods)
+    own = {name: {lib for node in _top_level_imports(ast.parse(path.read_text()))
+                  for lib in _third_party(node) if lib in HEAVY}
+           for name, path in mods.items()}
+    for name in mods:  # importing a.b.c runs a/__init__ and a/b/__init__ first
+        parts = name.split(".")
+        graph[name] |= {".".join(parts[:i]) for i in range(1, len(parts))} & mods.keys() - {name}
+    found: dict[str, set[str]] = {}
+    for name in mods:
+        seen, todo, libs = {name}, [name], set()
+        while todo:
+            current = todo.pop()
+            libs |= own[current]
+            todo.extend(n for n in graph[current] if n not in seen)
+            seen.update(graph[current])
+        found[name] = libs
+    return found
+
+
+def deferred_imports(mods: dict[str, Path] | None = None) -> list[tuple[str, int, str, str]]:
+    """Every first-party import inside a function, as (module, line, target, problem); the
+    problem is empty where its comment names a ``HEAVY`` library that importing the target
+    loads and importing the module does not."""
+    mods = mods or modules()
+    heavy = heavy_at_import(mods)
+    found = []
+    for name, path in mods.items():
+        lines = path.read_text().splitlines()
+        for node, in_function in _imports(ast.parse("\n".join(lines))):
+            if not in_function:
+                continue
+            first = node.lineno - 1
+            if first and lines[first - 1].strip().startswith("#"):  # a comment line above it
+                first -= 1
+            text = " ".join(lines[first:node.end_lineno or node.lineno])
+            named = set(re.findall(r"#.*?\bdefers ([\w, ]+)", text)[0].replace(",", " ").split()
+                        ) if "defers " in text else set()
+            for target in _targets(node, mods):
+                gained = heavy[target] - heavy[name]
+                if not named:
+                    problem = f"no '# defers <library>' comment (it would defer {sorted(gained)})"
+                elif not named & gained:
+                    problem = (f"defers {sorted(named)} but importing it loads only "
+                               f"{sorted(gained)} more")
+                else:
+                    problem = ""
+                found.append((name, node.lineno, target, problem))
+    return found
+
+
+def two_way_pairs(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """Packages that import each other, in either order of their modules."""
+    arrows = {(package_of(a), package_of(b)) for a, targets in graph.items() for b in targets
+              if package_of(a) != package_of(b)}
+    return sorted((a, b) for a, b in arrows if a < b and (b, a) in arrows)
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -174,5 +282,14 @@ if __name__ == "__main__":
     print(package_arrows(graph))
     if "--write" in sys.argv:
         write_doc(graph)
-    problems = cycles(graph) or upward_arrows(graph)
+    full = runtime_edges()
+    deferred = deferred_imports()
+    unexplained = [d for d in deferred if d[3]]
+    print(f"\nruntime imports: {len(cycles(full))} cycles, {len(two_way_pairs(full))} two-way "
+          f"package pairs; {len(deferred)} first-party imports inside functions, "
+          f"{len(unexplained)} without a reason")
+    for module, line, target, problem in unexplained:
+        print(f"  {module}:{line} -> {target}: {problem}")
+    problems = (cycles(graph) or upward_arrows(graph) or cycles(full) or upward_arrows(full)
+                or two_way_pairs(full) or unexplained)
     sys.exit(1 if problems else 0)

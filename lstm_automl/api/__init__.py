@@ -23,7 +23,7 @@ from lstm_automl.api._result import SweepResult
 from lstm_automl.api._running import RunOptions, execute
 from lstm_automl.api._sources import Overrides, SweepSource, load, source_path
 from lstm_automl.api._validation import ValidatedSweep, check
-from lstm_automl.console import NORMAL, QUIET, VERBOSE
+from lstm_automl.console import NORMAL, QUIET, VERBOSE, Reporter
 from lstm_automl.errors import (
     ConfigError,
     DataError,
@@ -33,6 +33,7 @@ from lstm_automl.errors import (
     SweepInterrupted,
     TrackingError,
 )
+from lstm_automl.session import SweepSession
 from lstm_automl.sweep_file.loader import LoadedSweep
 from lstm_automl.tracking.store import resolve_tracking_uri
 
@@ -92,8 +93,6 @@ def validate(sweep: SweepSource, overrides: Overrides = None, *,
 
 def _recorded(loaded: LoadedSweep) -> RawResult:
     """The result the child processes recorded, read back from the sweep's run."""
-    from lstm_automl.console import Reporter
-    from lstm_automl.session import SweepSession
 
     session = SweepSession.prepare(loaded, Reporter(QUIET))
     if not session.already_complete:

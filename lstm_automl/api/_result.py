@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from lstm_automl.errors import SweepError
 from lstm_automl.report.leaderboard import as_json, build_rows
-from lstm_automl.report.store import load_sweep_runs
 from lstm_automl.results.target_verdict import TargetsVerdict
 from lstm_automl.results.verdict import Verdict
+from lstm_automl.tracking.read_back import load_sweep_runs
 from lstm_automl.tracking.ui_link import experiment_url
 
 if TYPE_CHECKING:
@@ -86,8 +87,6 @@ class SweepResult:
         Points MLflow at the sweep's store first, as the run did.
         """
         if "model" not in self._cache:
-            from lstm_automl.errors import SweepError
-
             if self.version_uri is None:
                 raise SweepError(f"sweep '{self.name}': {self.model_note}")
             import mlflow

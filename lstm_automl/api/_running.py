@@ -24,10 +24,12 @@ from lstm_automl.distributed.process_recycling import (
     needs_supervisor,
     supervise,
 )
+from lstm_automl.distributed.workers import run_with_workers
 from lstm_automl.errors import ConfigError, LstmSweepError, Recycle, SweepInterrupted
 from lstm_automl.framework_logs import import_frameworks_quietly, quiet_frameworks
 from lstm_automl.model.backend import select_backend
 from lstm_automl.resume.folder_safety import check_sweep_file_folder
+from lstm_automl.session import run_sweep, sweep_folder
 from lstm_automl.sweep_file.loader import LoadedSweep
 
 if TYPE_CHECKING:
@@ -97,14 +99,10 @@ def execute(loaded: LoadedSweep, options: RunOptions) -> RawResult | None:
 
 def _run_session(loaded: LoadedSweep, options: RunOptions, reporter: Reporter, count: int,
                  gpus: list[str] | None) -> RawResult:
-    from lstm_automl.session import run_sweep, sweep_folder
-
     rerun, fresh = rerun_commands(loaded, options.sweep_file)
     try:
         with terminate_as_interrupt():
             if count:
-                from lstm_automl.distributed.workers import run_with_workers
-
                 assert options.sweep_file is not None  # execute refuses workers for a dict
                 return run_with_workers(loaded, reporter, count, gpus, options.fresh, rerun,
                                         options.sweep_file)

@@ -6,12 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from lstm_automl.config.space_summary import (
-    budget_text,
-    final_model_text,
-    space_text,
-    sweep_space,
-)
+from lstm_automl.config.space_summary import budget_text, final_model_text, space_text, sweep_space
+from lstm_automl.data import load_data, load_variants
 from lstm_automl.model.backend import BACKENDS, INSTALL, choose_backend, installed
 from lstm_automl.model.kernel_tags import space_kernel_notes
 from lstm_automl.resume.folder_safety import check_sweep_file_folder
@@ -84,8 +80,6 @@ def check(loaded: LoadedSweep, with_data: bool = True) -> ValidatedSweep:
     check_sweep_file_folder(loaded.config, source)  # what `run` would refuse
     data = None
     if with_data:
-        from lstm_automl.data import load_data, load_variants
-
         variants = load_variants(loaded)  # every searched data variant must be usable too
         data = load_data(loaded)  # a data error must stop before anything says "valid"
         add_data_notes(loaded, data, variants)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from lstm_automl.data import load_data
+from lstm_automl.results.target_verdict import target_names
 from lstm_automl.sweep_file.loader import load_sweep
 
 
@@ -57,8 +58,6 @@ def data_command(args: argparse.Namespace) -> int:
 def _strongest_per_target(metrics: dict[str, dict[str, float]], primary: str,
                           higher_is_better: bool) -> dict[str, list[str]]:
     """{baseline: the targets it is strongest on}, for data with several targets ({} else)."""
-    from lstm_automl.results.target_verdict import target_names
-
     targets = dict.fromkeys(t for values in metrics.values()
                             for t in target_names(values, primary))
     out: dict[str, list[str]] = {}

@@ -9,17 +9,12 @@ import sys
 
 from lstm_automl.commands.run import INTERRUPTED, terminate_as_interrupt
 from lstm_automl.config.overrides import shell_suffix
-from lstm_automl.console import (
-    NORMAL,
-    QUIET,
-    VERBOSE,
-    Reporter,
-    interrupted_message,
-    print_result,
-)
+from lstm_automl.console import NORMAL, QUIET, VERBOSE, Reporter, interrupted_message, print_result
+from lstm_automl.distributed.workers import SUPERVISED_ENV, Prefixed, run_chief, run_worker
 from lstm_automl.framework_logs import import_frameworks_quietly, quiet_frameworks
 from lstm_automl.model.backend import select_backend
 from lstm_automl.resume.folder_safety import check_sweep_file_folder
+from lstm_automl.session import sweep_folder
 from lstm_automl.sweep_file.loader import LoadedSweep, load_sweep
 
 
@@ -48,8 +43,6 @@ def chief_command(args: argparse.Namespace) -> int:
     check_sweep_file_folder(loaded.config, args.sweep_file)  # before any file or MLflow run
     reporter = _reporter(args, loaded)
     rerun = f"lstm-sweep chief {args.sweep_file}{shell_suffix(loaded.overrides)}"
-    from lstm_automl.distributed.workers import run_chief
-    from lstm_automl.session import sweep_folder
 
     try:
         with terminate_as_interrupt():
@@ -72,8 +65,6 @@ def worker_command(args: argparse.Namespace) -> int:
     Returns:
         The exit code: 0 when the sweep ended, 130 interrupted; errors as for ``run``.
     """
-    from lstm_automl.distributed.workers import SUPERVISED_ENV, Prefixed, run_worker
-
     loaded = load_sweep(args.sweep_file, getattr(args, "overrides", None) or [])
     worker_id = args.worker_id or f"worker-{socket.gethostname()}"
     reporter = _reporter(args, loaded, stream=Prefixed(sys.stdout, f"{worker_id}| "))

@@ -9,6 +9,8 @@ import argparse
 import sys
 
 from lstm_automl.framework_logs import quiet_frameworks
+from lstm_automl.report.leaderboard import registered_version, render
+from lstm_automl.tracking.read_back import read_sweep
 
 
 def leaderboard_command(args: argparse.Namespace) -> int:
@@ -23,8 +25,6 @@ def leaderboard_command(args: argparse.Namespace) -> int:
         turns into one line and exit 2.
     """
     quiet_frameworks()
-    from lstm_automl.report.leaderboard import registered_version, render
-    from lstm_automl.report.store import read_sweep
 
     client, sweep = read_sweep(args.tracking_uri, args.sweep,
                                getattr(args, "all_attempts", False))

@@ -14,6 +14,9 @@ from pathlib import Path
 
 from lstm_automl.commands.predict_files import check_output, read_table, write_table
 from lstm_automl.errors import DataError, RawInputError
+from lstm_automl.framework_logs import quiet_frameworks, silenced_fd2
+from lstm_automl.model.backend import select_backend
+from lstm_automl.tracking.store import disable_telemetry, resolve_tracking_uri
 
 RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -42,13 +45,9 @@ def predict_command(args: argparse.Namespace) -> int:
         0 done; bad input raises the project's errors (``errors.py``), which ``cli.main``
         turns into one line and exit 2.
     """
-    from lstm_automl.framework_logs import quiet_frameworks, silenced_fd2
-    from lstm_automl.tracking.store import disable_telemetry, resolve_tracking_uri
 
     quiet_frameworks()
     if getattr(args, "backend", None):  # else the loader picks (tracking.pyfunc)
-        from lstm_automl.model.backend import select_backend
-
         select_backend(flag=args.backend)
     disable_telemetry()
     source = Path(args.input)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from lstm_automl.errors import DataError
-from lstm_automl.tracking.request_checks import MAX_ROWS
+from lstm_automl.serving.request_checks import MAX_ROWS
 
 MAX_INPUT_BYTES = 64 * 2**20  # of the input table once decompressed
 MAX_COLUMNS = 10_000

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from lstm_automl.errors import ReportPathError
 from lstm_automl.framework_logs import quiet_frameworks
+from lstm_automl.report.html import report_html
+from lstm_automl.tracking.read_back import read_sweep
 from lstm_automl.tracking.store import display_uri, resolve_tracking_uri
 
 
@@ -35,8 +37,6 @@ def report_command(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")  # never a GUI backend, even where a display is set
-    from lstm_automl.report.html import report_html
-    from lstm_automl.report.store import read_sweep
 
     client, sweep = read_sweep(args.tracking_uri, args.sweep,
                                getattr(args, "all_attempts", False))

@@ -16,7 +16,7 @@ DROPOUT_PARAMS = ("dropout", "recurrent_dropout", "layer_dropout", "stack_dropou
 
 def _bounds(spec: Any) -> tuple[float, float]:
     """The smallest and largest value a numeric spec allows (fixed, choice or range)."""
-    from lstm_automl.config.schema import FloatSpec, IntSpec, spec_values
+    from lstm_automl.config.schema import FloatSpec, IntSpec, spec_values  # defers pydantic
 
     if isinstance(spec, FloatSpec):
         return float(spec.float_[0]), float(spec.float_[1])
@@ -28,7 +28,7 @@ def _bounds(spec: Any) -> tuple[float, float]:
 
 def _can_exist(name: str, specs: dict[str, Any]) -> bool:
     """Whether some trial has the layers a rate applies to (dense_dropout: a dense layer)."""
-    from lstm_automl.config.schema import spec_values
+    from lstm_automl.config.schema import spec_values  # defers pydantic
 
     condition = SEARCH_PARAMS[name].active_when
     if condition is None:

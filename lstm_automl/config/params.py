@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from lstm_automl.config.builtin import DATASETS, builtin_name
 from lstm_automl.config.names import (
     ACTIVATIONS,
     CELL_FAMILIES,
@@ -61,6 +62,23 @@ class Domain:
         noun = "an integer" if self.kind == "int" else "a number"
         text = f"{noun} {bounds}" if bounds else noun
         return text + (", or null" if self.nullable else "")
+
+
+# The search keys that still mean something for a ``model.python`` function: how the model it
+# returns is compiled and fed (model/python_model.py).
+TRAINING_PARAMS = ("learning_rate", "optimizer", "loss", "batch_size", "clipnorm",
+                   "weight_decay")
+
+DATA_PREFIX = "data."  # how searched data settings name their hyperparameters (data/variants.py)
+
+
+def encode_data(name: str, value: Any) -> Any:
+    """A searched data setting as a keras-tuner friendly value: feature lists become ``a+b``."""
+    return "+".join(value) if name == "features" else value
+
+
+def decode_data(name: str, value: Any) -> Any:
+    return value.split("+") if name == "features" else value
 
 
 def _num(bound: float) -> str:
@@ -470,8 +488,6 @@ def window_checks(specs: dict[str, Any], data: Any) -> tuple[list[str], list[str
                 problems.append(f"search.{name}: only for task: forecast (got "
                                 f"{short_list(values)} with task: {data.task})")
         return problems, notes
-    from lstm_automl.data.builtin import DATASETS, builtin_name
-
     builtin = DATASETS.get(builtin_name(data.source) or "")
     target = data.target or (builtin.target if builtin else None)
     features = data.features

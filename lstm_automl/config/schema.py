@@ -1010,7 +1010,7 @@ class TrackingConfig(_Strict):
 
 class McDropoutConfig(_Strict):
     """Monte-Carlo dropout at prediction: the registered model runs ``samples`` passes with its
-    dropout on and returns their mean with a spread (``tracking/mc_dropout.py``)."""
+    dropout on and returns their mean with a spread (``serving/mc_dropout.py``)."""
 
     samples: StrictInt = Field(50, ge=2, le=10_000, description="stochastic passes per prediction")
     quantiles: list[Annotated[float, Field(gt=0, lt=1)]] = Field(
@@ -1114,11 +1114,3 @@ class SweepConfig(_Strict):
     @property
     def model_name(self) -> str:
         return self.tracking.register_as or self.name
-
-
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema of sweep files, for editors: pydantic's, sharpened with the domains and
-    rules of the project (``lstm_automl.sweep_file.json_schema``, which builds on this module)."""
-    from lstm_automl.sweep_file.json_schema import sweep_schema
-
-    return sweep_schema()

@@ -14,8 +14,11 @@ import math
 from typing import Any
 
 from lstm_automl.config.params import (
+    DATA_PREFIX,
     SEARCH_PARAMS,
+    TRAINING_PARAMS,
     check_value,
+    encode_data,
     encode_null,
     layer_key,
     layer_parent,
@@ -32,7 +35,6 @@ from lstm_automl.config.schema import (
 )
 
 KEY = "tuner.start_with"
-DATA_PREFIX = "data."  # how data variants name their hyperparameters (data/variants.py)
 ALGORITHMS = ("random", "bayesian", "hyperband")
 
 
@@ -76,14 +78,12 @@ def hp_values(config: SweepConfig, entry: dict[str, Any]) -> dict[str, Any]:
     """One checked entry as keras-tuner values: per-layer keys spread out, nulls encoded, data
     settings under their ``data.`` names. Keys the YAML does not know (a ``model.python``
     function's own) pass through for the tuner to check against the space it declares."""
-    from lstm_automl.data.variants import encode
-
     specs = config.search.specs()
     searched = _searched_data(config)
     values: dict[str, Any] = {}
     for key, value in entry.items():
         if key in searched:
-            values[DATA_PREFIX + key] = encode(key, value)
+            values[DATA_PREFIX + key] = encode_data(key, value)
             continue
         name, index = _param_of(key)
         if name is None:
@@ -136,8 +136,6 @@ def _problem(config: SweepConfig, key: str, value: Any) -> str | None:
         close = difflib.get_close_matches(key, known, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         return f"not a hyperparameter of this sweep{hint}"
-    from lstm_automl.model.python_model import TRAINING_PARAMS
-
     if python and name not in TRAINING_PARAMS:
         return None  # the function may declare a hyperparameter of that name itself
     spec = config.search.specs()[name]

@@ -13,8 +13,8 @@ from lstm_automl.config.schema import ForecastDataConfig
 from lstm_automl.errors import DataError
 
 if TYPE_CHECKING:
+    from lstm_automl.config.builtin import DATASETS, SEQUENCE_DATASETS
     from lstm_automl.data.base import ModelShape, SweepData, Windows
-    from lstm_automl.data.builtin import DATASETS, SEQUENCE_DATASETS
     from lstm_automl.data.forecast import ForecastData, prepare_forecast
     from lstm_automl.data.sequences import SequenceData, prepare_sequences
     from lstm_automl.data.variants import DataVariants, ForecastVariants
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 # Public name -> the module that defines it (imported when the name is first read).
 _LAZY = {
     "ModelShape": "base", "SweepData": "base", "Windows": "base",
-    "DATASETS": "builtin", "SEQUENCE_DATASETS": "builtin",
+    "DATASETS": "lstm_automl.config.builtin", "SEQUENCE_DATASETS": "lstm_automl.config.builtin",
     "ForecastData": "forecast", "prepare_forecast": "forecast",
     "SequenceData": "sequences", "prepare_sequences": "sequences",
     "ForecastVariants": "variants", "DataVariants": "variants",
@@ -34,7 +34,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    path = module if "." in module else f"{__name__}.{module}"
+    value = getattr(importlib.import_module(path), name)
     globals()[name] = value
     return value
 
@@ -46,7 +47,7 @@ def load_variants(loaded: LoadedSweep) -> DataVariants | None:
     backtest = getattr(config.data, "backtest", None) is not None
     if not (config.data.searched_data() or backtest):
         return None
-    from lstm_automl.data.variants import DataVariants
+    from lstm_automl.data.variants import DataVariants  # defers numpy
 
     variants = DataVariants(config.data, loaded.base_dir, config.seed)
     try:
@@ -69,10 +70,10 @@ def load_data(loaded: LoadedSweep) -> SweepData:
     config = loaded.config
     try:
         if isinstance(config.data, ForecastDataConfig):
-            from lstm_automl.data.forecast import prepare_forecast
+            from lstm_automl.data.forecast import prepare_forecast  # defers pandas
 
             return prepare_forecast(config.data.variant(), loaded.base_dir)
-        from lstm_automl.data.sequences import prepare_sequences
+        from lstm_automl.data.sequences import prepare_sequences  # defers pandas
 
         return prepare_sequences(config.data.variant(), loaded.base_dir, config.seed)
     except DataError as exc:

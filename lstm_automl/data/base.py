@@ -68,7 +68,7 @@ class ModelShape:
     # Forecasting several target columns: ``n_outputs`` is horizon x n_targets, target-major.
     n_targets: int = 1
     # ``residual: ar | ets | arima`` and ``window_norm: ets``: kind -> the parameters of that
-    # model fitted on the training rows (``data/window_series.py``), on first use and then kept
+    # model fitted on the training rows (``baselines/window_series.py``), on first use and then kept
     # (seconds on a long series, so only for the trials that ask); None where none fits.
     # ``ar_params``: given AR parameters, (const, phi_1..phi_p), used instead.
     ar_params: tuple[float, ...] | None = None

@@ -11,7 +11,7 @@ One tensor keeps every model, ``window_norm`` and ``residual`` unchanged: the ex
 after the data's own. Each cycle is encoded as sin and cos of its phase: two channels per cycle
 instead of 12 (or 24, or 1440) one-hot ones, December next to January, already in [-1, 1], so
 the target's scaler never touches them. Training (``data/forecast.py``) and the registered
-model (``tracking/serving.py``) both use this module. NumPy and pandas only.
+model (``serving/raw.py``) both use this module. NumPy and pandas only.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from lstm_automl.config.builtin import SEQUENCE_DATASETS, builtin_name, datasets_dir
 from lstm_automl.config.schema import ClassifyDataConfig, FeatureChoice, RegressDataConfig
-from lstm_automl.data.builtin import SEQUENCE_DATASETS, builtin_name, datasets_dir
 from lstm_automl.data.generators import GENERATORS
 from lstm_automl.data.source_file import LIMIT_ENV, check_data_file, max_data_bytes
 from lstm_automl.data.table import Table, read_table

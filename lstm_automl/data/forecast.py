@@ -14,17 +14,19 @@ from pathlib import Path
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from lstm_automl.baselines.classical import classical_forecasts
+from lstm_automl.baselines.transforms import TargetTransform
+from lstm_automl.baselines.window_series import fit_on_windows
+from lstm_automl.config.builtin import DATASETS, builtin_name, datasets_dir
 from lstm_automl.config.schema import FeatureChoice, ForecastDataConfig
 from lstm_automl.data.backtest import BacktestFold, check_folds, fold_rows
 from lstm_automl.data.base import SPLITS, Baselines, ModelShape, SweepData, Windows
-from lstm_automl.data.builtin import DATASETS, builtin_name, datasets_dir
 from lstm_automl.data.calendar import calendar_channels, channel_names, cycles_for, lagged
 from lstm_automl.data.metrics import baseline_metrics, forecast_metrics
 from lstm_automl.data.scaling import Scaler
 from lstm_automl.data.table import Table, fill_missing, read_table
 from lstm_automl.data.targets import flatten, split_targets, spreads, suffixes
 from lstm_automl.data.time_index import TimeIndex, index_times
-from lstm_automl.data.transforms import TargetTransform
 from lstm_automl.errors import DataError
 
 
@@ -126,8 +128,6 @@ class ForecastData(SweepData):
         """The classical model behind ``residual: kind`` (``ar``, ``ets``, ``arima``), fitted on
         first use on the training windows (train + validation for a refit), then kept: every
         trial starts from the same model."""
-        from lstm_automl.data.window_series import fit_on_windows
-
         train, val = self.splits["train"], self.splits["validation"]
         parts = [train, val] if refit and len(val.x) else [train]
         key = (kind, channel, *(id(part.x) for part in parts))
@@ -165,8 +165,6 @@ class ForecastData(SweepData):
         each test window from its own origin, as the model is scored."""
         if self.several:
             return self._baselines_per_target(budget_s)
-        from lstm_automl.data.classical import classical_forecasts
-
         rows, actual = self.splits["test"].index, self.actual()
         metrics = baseline_metrics(self.series, rows, actual, self.horizon, self.season)
         labels = {"naive": "last value", "seasonal_naive": f"value one season ({self.season}) "
@@ -185,8 +183,6 @@ class ForecastData(SweepData):
         """Every baseline on each target's own series, on the same test windows; a baseline's
         headline only where it could be scored on every target. Labels say what was fitted
         to each target: ``ar/<target>``, and ``ar`` lists them all."""
-        from lstm_automl.data.classical import classical_forecasts
-
         rows, n = self.splits["test"].index, len(self.targets)
         assert self.target_series is not None and self.target_spreads is not None
         per_name: dict[str, dict[str, dict[str, float]]] = {}

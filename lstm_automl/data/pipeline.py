@@ -42,7 +42,7 @@ class Pipelines:
     def seed_variable(self) -> Any:
         """What ``EpochSeed`` assigns: a tf.Variable on TensorFlow, a plain holder elsewhere."""
         if self._seed is None and not _on_tensorflow():
-            from lstm_automl.data.array_batches import EpochSeedHolder
+            from lstm_automl.data.array_batches import EpochSeedHolder  # defers keras
 
             self._seed = EpochSeedHolder()
         if self._seed is None:
@@ -98,7 +98,7 @@ class Pipelines:
     def _array_batches(self, x: np.ndarray, y: np.ndarray, batch_size: int,
                        shuffle: bool) -> Any:
         """The JAX and PyTorch path: a PyDataset over the arrays (``array_batches.py``)."""
-        from lstm_automl.data.array_batches import ArrayBatches
+        from lstm_automl.data.array_batches import ArrayBatches  # defers keras
 
         source = self._sources.get(id(x))
         if source is None or source.x is not x or source.y is not y:

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from lstm_automl.baselines.dtw import dtw_1nn
+from lstm_automl.baselines.linear import linear_sequence_regression
 from lstm_automl.config.names import higher_is_better
 from lstm_automl.config.schema import ClassifyDataConfig, RegressDataConfig
 from lstm_automl.data.base import SPLITS, Baselines, ModelShape, SweepData, Windows
@@ -91,8 +93,6 @@ class SequenceData(SweepData):
         test = self._labels("test")
         cases = self.raw["train"] + self.raw["validation"]
         if self.task == "regress":
-            from lstm_automl.data.linear import linear_sequence_regression
-
             mean = float(pool.astype(float).mean())
             metrics = {"mean": regression_metrics(test.astype(float), np.full(len(test), mean))}
             predicted, label = linear_sequence_regression(cases, pool.astype(float),
@@ -116,8 +116,6 @@ class SequenceData(SweepData):
             metrics["1nn_euclidean"] = classification_metrics(
                 test, one_hot_probabilities(predicted, classes))
             labels["1nn_euclidean"] = "1-NN, Euclidean distance"
-        from lstm_automl.data.dtw import dtw_1nn
-
         dtw = dtw_1nn(cases, pool, self.raw["test"], budget_s=budget_s)
         metrics[dtw.name] = classification_metrics(test, one_hot_probabilities(dtw.predicted,
                                                                                classes))

@@ -12,28 +12,19 @@ import itertools
 from pathlib import Path
 from typing import Any
 
+from lstm_automl.config.params import DATA_PREFIX as HP_PREFIX
+from lstm_automl.config.params import decode_data as decode
 from lstm_automl.config.schema import ForecastDataConfig
 from lstm_automl.data.base import SweepData
-
-HP_PREFIX = "data."
-
-
-def encode(name: str, value: Any) -> Any:
-    """A keras-tuner friendly value: feature lists become ``a+b`` strings."""
-    return "+".join(value) if name == "features" else value
-
-
-def decode(name: str, value: Any) -> Any:
-    return value.split("+") if name == "features" else value
 
 
 def prepare_variant(config: Any, base_dir: Path, seed: int) -> SweepData:
     """One concrete data section (nothing searched left in it) prepared for its task."""
     if isinstance(config, ForecastDataConfig):
-        from lstm_automl.data.forecast import prepare_forecast
+        from lstm_automl.data.forecast import prepare_forecast  # defers pandas
 
         return prepare_forecast(config, base_dir)
-    from lstm_automl.data.sequences import prepare_sequences
+    from lstm_automl.data.sequences import prepare_sequences  # defers pandas
 
     return prepare_sequences(config, base_dir, seed)
 

@@ -13,6 +13,7 @@ import os
 from concurrent import futures
 from typing import Any
 
+from lstm_automl.errors import SweepError
 from lstm_automl.tuning import _keras_tuner_private as private
 
 
@@ -34,8 +35,6 @@ class OracleServer:
         self.servicer = private.serve_oracle(self.server, oracle)
         self.port = self.server.add_insecure_port(f"{host}:{port}")
         if not self.port:
-            from lstm_automl.errors import SweepError
-
             raise SweepError(f"cannot serve the oracle on {host}:{port} (port in use?)")
         self.server.start()
 

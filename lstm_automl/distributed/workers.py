@@ -20,6 +20,9 @@ from typing import Any, TextIO
 
 from lstm_automl.config.overrides import as_arguments
 from lstm_automl.console import QUIET, VERBOSE, Reporter
+from lstm_automl.data import load_data
+from lstm_automl.distributed.mlflow_server import free_port, start_server
+from lstm_automl.distributed.oracle_server import OracleServer, quiet_keras_tuner
 from lstm_automl.distributed.orphan_guard import guarded_command
 from lstm_automl.distributed.process_recycling import RECYCLE_EXIT, Segment
 from lstm_automl.errors import ConfigError, Recycle, SweepError, TrackingError
@@ -60,8 +63,6 @@ def run_with_workers(loaded: LoadedSweep, reporter: Reporter, count: int,
                      gpus: list[str] | None, fresh: bool, rerun: str,
                      sweep_file: str) -> SweepResult:
     """Run (or resume) the sweep with ``count`` worker processes on this machine."""
-    from lstm_automl.distributed.mlflow_server import start_server
-
     disable_telemetry()
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # before gRPC loads: no fork notices
     uri = resolve_tracking_uri(loaded.config.tracking.tracking_uri)
@@ -112,8 +113,8 @@ def _chief_tuner(session: SweepSession) -> Any:
 
 def _finish(session: SweepSession, tuner: Any) -> SweepResult:
     """Step 4 on the chief, with every worker's trials read from the oracle and MLflow."""
-    from lstm_automl.tuning.sweep_options import say_why_stopped
-    from lstm_automl.tuning.tuners import sweep_records
+    from lstm_automl.session.options import say_why_stopped  # defers keras
+    from lstm_automl.tuning.tuners import sweep_records  # defers keras, keras_tuner
 
     say_why_stopped(tuner, session.reporter)
     records = sweep_records(tuner.oracle, session.prep.tracker.trial_runs(), [])
@@ -123,11 +124,7 @@ def _finish(session: SweepSession, tuner: Any) -> SweepResult:
 def _serve(prep: Prepared, reporter: Reporter, tuner: Any, host: str, port: int,
            pool: WorkerPool | None) -> None:
     """Serve the oracle until the sweep ends; supervise local workers or report remote ones."""
-    from lstm_automl.distributed.oracle_server import OracleServer
-
     if pool is not None:  # workers first: forking after gRPC started threads is noisy
-        from lstm_automl.distributed.mlflow_server import free_port
-
         port = port or free_port(host)
         pool.start(port, lambda: _oracle_trials(tuner.oracle))
     server = OracleServer(tuner.oracle, host, port)
@@ -169,8 +166,8 @@ class EndWatcher:
         ended = ended_trial_ids(self.oracle)
         if len(ended) <= self.seen:
             return
-        from lstm_automl.tuning.pruning import was_pruned
-        from lstm_automl.tuning.tuners import trial_number
+        from lstm_automl.tuning.pruning import was_pruned  # defers keras
+        from lstm_automl.tuning.tuners import trial_number  # defers keras, keras_tuner
 
         for tid in ended[self.seen:]:
             trial = self.oracle.trials[tid]
@@ -328,8 +325,6 @@ def _print_worker_recipe(prep: Prepared, reporter: Reporter, host: str, port: in
 def run_worker(loaded: LoadedSweep, reporter: Reporter, chief: str, worker_id: str,
                tracking_uri: str | None, parent_run_id: str | None, rerun: str) -> int:
     """Take trials from the chief until it says stop; log each under the sweep's run."""
-    from lstm_automl.data import load_data
-    from lstm_automl.distributed.oracle_server import quiet_keras_tuner
 
     host, _, port = chief.rpartition(":")
     if not host or not port.isdigit():

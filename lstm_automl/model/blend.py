@@ -13,7 +13,7 @@ The blend is formed in original units:
 ``forecast = w_net * network(x) + sum_c w_c * classical_c(history)``, where ``network`` is the
 weighted mean of the networks in the model's own units, mapped back to original units. The
 registered Keras model is that weighted mean; the pyfunc adds the classical members from the
-caller's history (``tracking/blend_serving.py``).
+caller's history (``serving/blend_serving.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 import keras
 import numpy as np
 
+from lstm_automl.baselines.classical import classical_forecasts
+from lstm_automl.baselines.classical_spec import to_spec
 from lstm_automl.data.metrics import forecast_metrics
 from lstm_automl.model.greedy import DEFAULT_ROUNDS, greedy_weights
 
@@ -115,8 +117,6 @@ def _validation_loss(members: _Members, data: Any) -> Callable[[np.ndarray], flo
 
 def _assemble(final: FinalModel, members: _Members, weights: np.ndarray, network: keras.Model,
               forecast: np.ndarray, report: Baselines, rounds: int, notes: list[str]) -> Blend:
-    from lstm_automl.data.classical_spec import to_spec
-
     n_net = len(members.networks)
     shown = {name: float(w) for name, w in zip(members.names, weights, strict=True) if w > 0}
     classical = [{"name": name, "label": report.forecasts[name].label, "weight": float(w),
@@ -135,8 +135,6 @@ def _validation_members(final: FinalModel, tuner: Any, data: Any, report: Baseli
                         budget_s: float) -> tuple[_Members, list[str]]:
     """Each trial's checkpoint and each baseline entry fitted on the training rows only,
     forecasting the validation windows."""
-    from lstm_automl.data.classical import classical_forecasts
-    from lstm_automl.data.classical_spec import to_spec
 
     val = data.splits["validation"]
     networks = [tuner.load_model(trial).predict(val.x, verbose=0) for trial in final.trials]

@@ -22,7 +22,8 @@ from typing import Any
 import keras
 import keras_tuner as kt
 
-from lstm_automl.config.params import SEARCH_PARAMS
+from lstm_automl.baselines.window_series import fit_on_windows
+from lstm_automl.config.params import DATA_PREFIX, SEARCH_PARAMS, encode_data
 from lstm_automl.data.base import ModelShape
 from lstm_automl.model.cells import (
     ArBaseline,
@@ -35,7 +36,10 @@ from lstm_automl.model.cells import (
     make_recurrent_layer,
 )
 from lstm_automl.model.fcn import dimension_shuffle, fcn_branch, join_branches
-from lstm_automl.model.space import declare_space
+from lstm_automl.model.lr_schedule import learning_rate, plateau_callback, train_steps
+from lstm_automl.model.metrics import extra_metric_objects
+from lstm_automl.model.space import declare_space, declare_training_settings
+from lstm_automl.model.training import BacktestLogs, TrialTrainer, objective_of
 
 
 def _regression_head(x: Any, shape: ModelShape) -> Any:
@@ -70,8 +74,6 @@ def _numeric_metrics() -> list[keras.metrics.Metric]:
 def _task_metrics(shape: ModelShape, extra: tuple[str, ...] = ()) -> list[Any]:
     """The task's metrics, and the ``extra`` ones (``names.EXTRA_METRICS``) the objective or
     the early-stopping monitor reads."""
-    from lstm_automl.model.metrics import extra_metric_objects
-
     wanted = extra_metric_objects(extra, shape)
     if shape.task != "classify":
         return _numeric_metrics() + wanted
@@ -228,8 +230,6 @@ def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = No
     ``metrics``: extra metrics to report (``names.extra_metrics``). ``train_steps``: the
     optimizer steps the model will train for, which ``lr_schedule: cosine`` decays over.
     """
-    from lstm_automl.model.lr_schedule import learning_rate
-
     if jit_compile == XLA_WHERE_FASTER:
         jit_compile = xla_is_faster(values)
     inputs = keras.Input(shape=(shape.steps, shape.n_features), name="window")
@@ -477,21 +477,17 @@ class SweepHyperModel(kt.HyperModel):
         self.epochs = epochs
 
     def _data_for(self, hp: kt.HyperParameters) -> Any:
-        from lstm_automl.data.variants import HP_PREFIX, encode
-
         for name, values in self.variants.searched.items():
-            choices = [encode(name, v) for v in values]
+            choices = [encode_data(name, v) for v in values]
             if len(choices) == 1:
-                hp.Fixed(HP_PREFIX + name, choices[0])
+                hp.Fixed(DATA_PREFIX + name, choices[0])
             else:
-                hp.Choice(HP_PREFIX + name, choices)
+                hp.Choice(DATA_PREFIX + name, choices)
         return self.variants.from_hp_values(hp.values)
 
     def _training_for(self, hp: kt.HyperParameters) -> dict[str, Any]:
         """This trial's searched training settings; a searched seed reseeds before building,
         so that it fixes the initial weights as the sweep seed otherwise does."""
-        from lstm_automl.model.space import declare_training_settings
-
         values = declare_training_settings(hp, self.training)
         if values.get("seed") is not None:
             keras.utils.set_random_seed(int(values["seed"]))
@@ -501,8 +497,6 @@ class SweepHyperModel(kt.HyperModel):
         """``fold``: an earlier backtest fold the model trains on (its own scalers), so the
         classical models of ``residual`` and ``window_norm: ets`` are fitted on that fold's
         training windows instead (once per fold for the whole sweep)."""
-        from lstm_automl.model.lr_schedule import train_steps
-
         training = self._training_for(hp)
         shape, samples = self.shape, self.train_size
         if self.variants is not None:
@@ -532,8 +526,6 @@ class SweepHyperModel(kt.HyperModel):
         epoch's logs (``training.py``). This model, trained on the ordinary split, stays the
         trial's model and checkpoint.
         """
-        from lstm_automl.model.lr_schedule import plateau_callback
-        from lstm_automl.tuning.training import BacktestLogs, TrialTrainer, objective_of
 
         trainer = self.__dict__.setdefault("_trainer", TrialTrainer())  # one per sweep
         batch_size = int(hp.get("batch_size"))
@@ -573,8 +565,6 @@ def _fold_shape(shape: ModelShape, fold: Any,
     channel = shape.target_channel
     if channel is None or (shape.ar_params is None and shape.fit_classical is None):
         return shape
-    from lstm_automl.data.window_series import fit_on_windows
-
     kept = {} if fits is None else fits
 
     def fit_classical(kind: str) -> tuple[float, ...] | None:

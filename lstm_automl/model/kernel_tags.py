@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lstm_automl.config.params import layer_values, split_layer_key
+from lstm_automl.errors import ConfigError
+from lstm_automl.model.backend import active_backend, choose_backend
 
 KernelName = Literal["cudnn", "generic", "cpu"]
 
@@ -111,8 +113,6 @@ def gpu_visible() -> bool:
     With the backend's framework imported (TensorFlow, JAX or PyTorch) this is its own answer;
     otherwise a cheap guess from the NVIDIA device files and ``CUDA_VISIBLE_DEVICES``.
     """
-    from lstm_automl.model.backend import active_backend
-
     backend = active_backend()
     module = sys.modules.get({"jax": "jax", "torch": "torch"}.get(backend, "tensorflow"))
     if module is not None and backend == "jax" and hasattr(module, "default_backend"):
@@ -132,7 +132,7 @@ def space_kernel_notes(specs: Mapping[str, Any], backend: str = "tensorflow") ->
 
     ``specs`` are the sweep's parameter specs (``SearchConfig.specs()``); read-only, no TF.
     """
-    from lstm_automl.config.schema import spec_values
+    from lstm_automl.config.schema import spec_values  # defers pydantic
 
     families = CUDNN_BY_BACKEND.get(backend, CUDNN_FAMILIES)
     notes: list[str] = []
@@ -164,8 +164,6 @@ def space_kernel_notes(specs: Mapping[str, Any], backend: str = "tensorflow") ->
 def planned_backend(configured: str = "auto") -> str:
     """The backend a sweep with ``training.backend: configured`` would run here, without
     importing a framework (TensorFlow's rules where none could be chosen)."""
-    from lstm_automl.errors import ConfigError
-    from lstm_automl.model.backend import choose_backend
 
     try:
         return choose_backend(configured).name
@@ -175,7 +173,7 @@ def planned_backend(configured: str = "auto") -> str:
 
 def _can_be_positive(spec: Any) -> bool:
     """Whether a numeric spec (fixed value, choice, int or float range) allows a value > 0."""
-    from lstm_automl.config.schema import FloatSpec, IntSpec, spec_values
+    from lstm_automl.config.schema import FloatSpec, IntSpec, spec_values  # defers pydantic
 
     if isinstance(spec, FloatSpec):
         return float(spec.float_[1]) > 0
@@ -190,6 +188,4 @@ def _can_be_positive(spec: Any) -> bool:
 def kernel_tag(values: Mapping[str, Any], masked: bool = False) -> str:
     """The ``kernel`` tag of a trial's MLflow run: ``cudnn``, ``generic`` or ``cpu``, for the
     backend this process runs."""
-    from lstm_automl.model.backend import active_backend
-
     return trial_kernel(values, gpu_visible(), active_backend(), masked).kernel

@@ -14,6 +14,8 @@ from typing import Any
 
 import keras
 
+from lstm_automl.config.params import SEARCH_PARAMS
+
 # The names of ``params.LR_SCHEDULES``; a test checks the two agree.
 SCHEDULES = ("none", "cosine", "plateau")
 
@@ -47,8 +49,6 @@ def plateau_callback(values: dict[str, Any], monitor: str,
     trial's objective) in ``mode`` (``min``/``max``); None for the other schedules."""
     if schedule_of(values) != "plateau":
         return None
-    from lstm_automl.config.params import SEARCH_PARAMS
-
     factor = values.get("plateau_factor") or SEARCH_PARAMS["plateau_factor"].default
     patience = values.get("plateau_patience") or SEARCH_PARAMS["plateau_patience"].default
     return keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode=mode, factor=float(factor),

@@ -22,13 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lstm_automl.config.names import BACKTEST_PREFIX, extra_metrics
+from lstm_automl.config.params import TRAINING_PARAMS
 from lstm_automl.config.schema import SweepConfig, split_python_ref
 from lstm_automl.data.source_file import not_regular
 from lstm_automl.errors import ConfigError
 
-# The search keys that still mean something: how the returned model is compiled and fed.
-TRAINING_PARAMS = ("learning_rate", "optimizer", "loss", "batch_size", "clipnorm",
-                   "weight_decay")
 KEY = "model.python"
 MAX_FILE_BYTES = 4 << 20
 
@@ -227,14 +226,14 @@ class PythonBuilder:
         import keras
         import keras_tuner as kt
 
-        from lstm_automl.config.names import extra_metrics
+        # defers keras, keras_tuner
         from lstm_automl.model.hypermodel import (
             XLA_WHERE_FASTER,
             _task_loss,
             _task_metrics,
             make_optimizer,
         )
-        from lstm_automl.model.space import declare_training
+        from lstm_automl.model.space import declare_training  # defers keras_tuner
 
         values = declare_training(hp, specs)
         label = f"{self.ref.path.name}:{self.ref.function}"
@@ -276,8 +275,6 @@ class PythonBuilder:
 def missing_metric(model: Any, objective: str) -> str | None:
     """The metric ``objective`` reads (``val_mae`` → ``mae``) when the compiled ``model`` does
     not report it; None when it does or when its metrics cannot be named (nested per output)."""
-    from lstm_automl.config.names import BACKTEST_PREFIX
-
     needed = objective.removeprefix(BACKTEST_PREFIX).removeprefix("val_")
     if needed == "loss":
         return None

@@ -17,6 +17,8 @@ from lstm_automl.config.params import (
     RATIO_SUFFIX,
     SEARCH_PARAMS,
     STRUCTURAL_PARAMS,
+    TRAINING_PARAMS,
+    TRAINING_SEARCH,
     Domain,
     decode_null,
     derived_widths,
@@ -181,8 +183,6 @@ def _per_layer_list(value: Any, count: int) -> list[Any]:
 def declare_training(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str, Any]:
     """Declare only the training settings (``model.python``: the user's function declares the
     network's own), and return their values for this trial."""
-    from lstm_automl.model.python_model import TRAINING_PARAMS
-
     values: dict[str, Any] = {}
     for name in TRAINING_PARAMS:
         domain = SEARCH_PARAMS[name]
@@ -196,6 +196,4 @@ def declare_training(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str,
 def declare_training_settings(hp: kt.HyperParameters, specs: dict[str, Any]) -> dict[str, Any]:
     """Declare the searched training settings (``TrainingConfig.searched()``: epochs, shuffle,
     seed) under their own names and return this trial's values."""
-    from lstm_automl.config.params import TRAINING_SEARCH
-
     return {name: _declare(hp, name, spec, TRAINING_SEARCH[name]) for name, spec in specs.items()}

@@ -11,14 +11,14 @@ from typing import Any
 
 def sweep_figures(client: Any, parent_run_id: str) -> dict[str, Any]:
     """The sweep's pictures as matplotlib Figures, by name (see ``report.figures``)."""
-    from lstm_automl.report.figures import sweep_figures as build
+    from lstm_automl.report.pictures import sweep_figures as build  # defers matplotlib
 
     return build(client, parent_run_id)
 
 
 def log_sweep_figures(client: Any, parent_run_id: str) -> list[str]:
     """Log the sweep's pictures as PNG artifacts under ``plots/`` of the parent run."""
-    from lstm_automl.report.figures import log_sweep_figures as log
+    from lstm_automl.report.pictures import log_sweep_figures as log  # defers matplotlib
 
     return log(client, parent_run_id)
 
@@ -26,7 +26,7 @@ def log_sweep_figures(client: Any, parent_run_id: str) -> list[str]:
 def log_sweep_pictures(client: Any, parent_run_id: str) -> tuple[list[str], Any]:
     """``log_sweep_figures``, and what mattered (``report.importance.Mattered``) for the
     console; the importances are also logged as ``importance_<key>`` metrics on the run."""
-    from lstm_automl.report.figures import log_sweep_pictures as log
+    from lstm_automl.report.pictures import log_sweep_pictures as log  # defers matplotlib
 
     return log(client, parent_run_id)
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 import io
 import math
 import tempfile
-import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,9 +18,8 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 
 from lstm_automl.config.names import higher_is_better
 from lstm_automl.config.params import split_layer_key
-from lstm_automl.report.importance import Mattered
-from lstm_automl.report.leaderboard import base_key, metric_text, outcome, parse_value
-from lstm_automl.report.store import Sweep, Trial, load_sweep_runs
+from lstm_automl.report.leaderboard import base_key, metric_text, outcome
+from lstm_automl.tracking.read_back import Sweep, Trial, parse_value
 
 CELL_COLOURS = {"lstm": "#1f77b4", "gru": "#ff7f0e", "peephole": "#2ca02c",
                 "simple_rnn": "#d62728"}
@@ -35,60 +32,6 @@ _UNITS_HINTS = {"learning_rate": "step size", "dropout": "fraction of inputs",
                 "dense_units": "neurons", "dense_layers": "layers", "conv_filters": "filters",
                 "conv_kernel_size": "time steps", "clipnorm": "gradient norm"}
 DPI = 110
-
-
-def sweep_figures(client: Any, parent_run_id: str) -> dict[str, Figure]:
-    """Every picture that applies to this sweep, by name (see ``sweep_pictures``)."""
-    return sweep_pictures(client, parent_run_id)[0]
-
-
-def sweep_pictures(client: Any, parent_run_id: str) -> tuple[dict[str, Figure], Mattered]:
-    """Every picture that applies to this sweep, by name (PNG file name without extension).
-
-    ``validation_curves``, ``objective_by_cell``, ``objective_vs_hyperparameters`` (when a
-    numeric value was searched), what mattered (``hyperparameter_importance`` once enough trials
-    scored, ``parallel_coordinates``: report/mattered.py), and from the champion's
-    ``test_predictions.csv`` ``forecast_vs_actual`` (forecasting) or ``confusion_matrix``
-    (classification); a picture without data is left out rather than drawn empty. Also what
-    mattered, for the console's line.
-    """
-    from lstm_automl.report.importance import what_mattered
-    from lstm_automl.report.mattered import mattered_figures
-
-    sweep = load_sweep_runs(client, client.get_run(parent_run_id))
-    found = what_mattered(sweep)
-    predictions = load_predictions(client, sweep)
-    figures: dict[str, Figure | None] = {
-        "validation_curves": validation_curves(client, sweep),
-        "objective_by_cell": objective_by_cell(sweep),
-        "objective_vs_hyperparameters": objective_vs_hyperparameters(sweep),
-        **mattered_figures(sweep, found),
-        "forecast_vs_actual": forecast_vs_actual(client, sweep, predictions),
-        "confusion_matrix": confusion_matrix(sweep, predictions),
-    }
-    return {name: fig for name, fig in figures.items() if fig is not None}, found
-
-
-def log_sweep_figures(client: Any, parent_run_id: str) -> list[str]:
-    """Log the pictures as ``plots/NAME.png`` on the sweep's run; returns the artifact paths."""
-    return log_sweep_pictures(client, parent_run_id)[0]
-
-
-def log_sweep_pictures(client: Any, parent_run_id: str) -> tuple[list[str], Mattered]:
-    """``log_sweep_figures``, and what mattered (for the console)."""
-    figures, found = sweep_pictures(client, parent_run_id)
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, fig in figures.items():
-            fig.savefig(Path(tmp) / f"{name}.png", dpi=DPI, bbox_inches="tight")
-        if figures:
-            client.log_artifacts(parent_run_id, tmp, artifact_path="plots")
-    if found.shares:  # sortable beside the other sweeps in the MLflow UI
-        from mlflow.entities import Metric
-
-        now = int(time.time() * 1000)
-        client.log_batch(parent_run_id, metrics=[
-            Metric(f"importance_{key}", share, now, 0) for key, share in found.shares.items()])
-    return [f"plots/{name}.png" for name in figures], found
 
 
 def png_bytes(fig: Figure) -> bytes:

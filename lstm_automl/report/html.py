@@ -12,7 +12,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from lstm_automl import __version__
 from lstm_automl.console import fmt_value as fmt
 from lstm_automl.report.leaderboard import (
     attempts_note,
@@ -25,8 +24,9 @@ from lstm_automl.report.leaderboard import (
     registered_version,
     row_cells,
 )
-from lstm_automl.report.store import Sweep
+from lstm_automl.tracking.read_back import Sweep
 from lstm_automl.tracking.ui_link import experiment_url, ui_command
+from lstm_automl.version import __version__
 
 CAPTIONS = {
     "validation_curves": "The objective on the validation split after every epoch, one line per "
@@ -88,7 +88,8 @@ def report_html(client: Any, sweep: Sweep, figures: dict[str, Any] | None = None
                 tracking_uri: str = "") -> str:
     """The whole page as a string; ``figures`` (name → Figure) default to ``sweep_figures``;
     ``tracking_uri`` (as users type it) gives the link to the sweep's runs in the MLflow UI."""
-    from lstm_automl.report.figures import png_bytes, sweep_figures
+    from lstm_automl.report.figures import png_bytes  # defers matplotlib
+    from lstm_automl.report.pictures import sweep_figures  # defers matplotlib
 
     if figures is None:
         figures = sweep_figures(client, sweep.run_id)
@@ -325,7 +326,7 @@ def _leaderboard(sweep: Sweep) -> str:
 
 def _mattered(sweep: Sweep) -> str:
     """The three most important hyperparameters as text, or why none are given."""
-    from lstm_automl.report.importance import what_mattered
+    from lstm_automl.report.importance import what_mattered  # defers numpy
 
     found = what_mattered(sweep)
     if found.reason:

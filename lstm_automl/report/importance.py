@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from lstm_automl.config.params import split_layer_key
-from lstm_automl.report.store import SCORED, Sweep, Trial
+from lstm_automl.tracking.read_back import SCORED, Sweep, Trial, parse_value
 
 MIN_TRIALS = 8  # below this the forest is guessing: say so instead of drawing bars
 TREES = 64
@@ -140,8 +140,6 @@ def what_mattered(sweep: Sweep, seed: int = 0) -> Mattered:
 
 def value_of(trial: Trial, key: str) -> Any:
     """The trial's value of ``key`` as a Python value (None: inactive in that trial)."""
-    from lstm_automl.report.leaderboard import parse_value
-
     raw = trial.params.get(key)
     return None if raw is None else parse_value(raw)
 

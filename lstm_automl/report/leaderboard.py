@@ -15,31 +15,16 @@ from typing import Any
 from lstm_automl.config.names import higher_is_better
 from lstm_automl.config.params import split_layer_key
 from lstm_automl.console import fmt_value as fmt  # one cell format for console and report
-from lstm_automl.report.store import SCORED, Sweep, Trial
+from lstm_automl.results.blend_text import BLEND_MEANING, network_sentence
 from lstm_automl.results.target_verdict import TargetsVerdict, verdict_of
 from lstm_automl.results.verdict import Verdict
+from lstm_automl.tracking.read_back import SCORED, Sweep, Trial, parse_value
 from lstm_automl.tracking.tags import BASELINE_LABEL_TAG, BLEND_TAG, STOPPED_TAG
 
 FORMATS = ("table", "csv", "json", "markdown")
 SHOWN_APART = ("cell", "layers", "units", "bidirectional")
 _BASELINE = re.compile(r"^baseline_(.+?)_test_([a-z0-9]+(?:_.+)?)$")  # _<target>: several
 _LIFT = re.compile(r"^test_([a-z0-9]+)_lift_over_best_baseline$")
-
-
-def parse_value(raw: str | None) -> Any:
-    """A logged param back to a Python value (MLflow stores every param as a string)."""
-    if raw is None or raw == "None":
-        return None
-    if raw in ("True", "False", "true", "false"):
-        return raw.lower() == "true"
-    for kind in (int, float):
-        try:
-            return kind(raw)
-        except ValueError:
-            continue
-    return raw
-
-
 
 
 def base_key(key: str) -> str:
@@ -282,8 +267,6 @@ def blend_lines(result: Outcome) -> list[str]:
     verdict = result.verdict
     if not result.blend or not isinstance(verdict, Verdict):
         return []
-    from lstm_automl.results.blend_text import BLEND_MEANING, network_sentence
-
     return [f"Blend weights (chosen on validation): {result.blend}; {BLEND_MEANING}.",
             network_sentence(verdict, result.network)]
 

@@ -16,7 +16,7 @@ from matplotlib.lines import Line2D
 
 from lstm_automl.report.figures import numeric_searched, objective_units
 from lstm_automl.report.importance import Feature, Mattered, value_of, what_mattered
-from lstm_automl.report.store import Sweep
+from lstm_automl.tracking.read_back import Sweep
 
 MAX_BARS = 15
 MAX_AXES = 10  # parallel coordinates beyond this many axes stop being readable

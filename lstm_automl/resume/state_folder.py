@@ -24,7 +24,7 @@ from lstm_automl.resume.folder_safety import (
     folder_of,
     remove_own_files,
 )
-from lstm_automl.resume.identity import describe_changes
+from lstm_automl.resume.identity import describe_changes, sweep_identity
 
 if TYPE_CHECKING:
     from lstm_automl.sweep_file.loader import LoadedSweep
@@ -78,8 +78,6 @@ def run_identity(config: Any, direction: str, fingerprint: str,
                  model_hash: str | None = None) -> dict[str, str]:
     """``identity.sweep_identity`` without settings that only change how the sweep runs, so
     changing them never makes a sweep unresumable."""
-    from lstm_automl.resume.identity import sweep_identity
-
     identity = sweep_identity(config, direction, fingerprint, model_hash)
     for key in OPERATIONAL:
         identity.pop(key, None)

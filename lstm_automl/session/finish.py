@@ -19,8 +19,12 @@ from lstm_automl.data.metrics import forecast_metrics
 from lstm_automl.errors import SweepError
 from lstm_automl.faults import fault_point
 from lstm_automl.model.backend import active_backend
+from lstm_automl.model.python_model import python_ref
+from lstm_automl.report import log_sweep_pictures
+from lstm_automl.results.blend_text import BLEND_MEANING, network_sentence, weights_text
 from lstm_automl.results.sweep_result import SweepResult, result_from_summary, summary_of
 from lstm_automl.results.trial_record import SCORED, TrialRecord, failure_reason, failures_text
+from lstm_automl.tracking.registry import Candidate, register_once
 from lstm_automl.tracking.runs import SweepTracker
 from lstm_automl.tracking.store import display_uri, tracking_call
 from lstm_automl.tracking.tags import (
@@ -117,7 +121,7 @@ def _baseline_budget(records: list[TrialRecord]) -> float:
 def _final_model(prep: Prepared, tuner: Any, data: SweepData,
                  records: list[TrialRecord]) -> Any:
     """The registered network: the best trial, or the ensemble ``final_model`` asks for."""
-    from lstm_automl.model.final_model import build_final_model
+    from lstm_automl.model.final_model import build_final_model  # defers keras, keras_tuner
 
     config = prep.loaded.config
     names = {r.trial_id: r.name for r in records}
@@ -131,7 +135,7 @@ def _blend(prep: Prepared, tuner: Any, data: SweepData, final: Any, report: Any,
     not asked, or it could not be formed, which ``final.notes`` then says)."""
     if prep.loaded.config.final_model.blend != "with_baselines" or data.task != "forecast":
         return None
-    from lstm_automl.model.blend import build_blend
+    from lstm_automl.model.blend import build_blend  # defers keras
 
     try:
         return build_blend(final, tuner, data, report, budget)
@@ -143,10 +147,8 @@ def _blend(prep: Prepared, tuner: Any, data: SweepData, final: Any, report: Any,
 def _register(prep: Prepared, data: SweepData, model: Any, result: SweepResult,
               blend: dict[str, Any] | None = None) -> None:
     """Register the final model once (a re-run finish finds the version it registered)."""
-    from lstm_automl.model.python_model import python_ref
-    from lstm_automl.tracking.mc_dropout import mc_settings
-    from lstm_automl.tracking.model_saving import model_writer
-    from lstm_automl.tracking.registry import Candidate, register_once
+    from lstm_automl.serving.mc_dropout import mc_settings  # defers pandas
+    from lstm_automl.serving.model_saving import model_writer  # defers pandas
 
     loaded = prep.loaded
     config = loaded.config
@@ -210,8 +212,6 @@ def _blend_text(result: SweepResult) -> str:
     """The blend's weights and the network alone, for the registered description."""
     if not result.blend_weights:
         return ""
-    from lstm_automl.results.blend_text import BLEND_MEANING, network_sentence, weights_text
-
     return (f" Blend weights: {weights_text(result.blend_weights)}; {BLEND_MEANING}. "
             f"{network_sentence(result.verdict, result.network_metrics)} Send the series from "
             f"its first row: the classical members forecast from all of it.")
@@ -221,8 +221,6 @@ def _blend_tags(result: SweepResult) -> dict[str, str]:
     """The blend's weights and the network alone's primary test metric, as tags."""
     if not result.blend_weights:
         return {}
-    from lstm_automl.results.blend_text import weights_text
-
     tags = {BLEND_TAG: weights_text(result.blend_weights)[:500]}
     value = result.network_metrics.get(result.primary_metric)
     if value is not None:
@@ -235,8 +233,6 @@ def _log_pictures(uri: str, run_id: str) -> str:
     Pictures are a convenience: a plotting problem must never fail a finished sweep."""
     try:
         from mlflow import MlflowClient
-
-        from lstm_automl.report import log_sweep_pictures
 
         paths, found = log_sweep_pictures(MlflowClient(tracking_uri=uri), run_id)
     except Exception as exc:  # matplotlib or the store: say so and keep the result

@@ -33,6 +33,7 @@ from lstm_automl.tracking.store import (
     resolve_tracking_uri,
 )
 from lstm_automl.tracking.tags import MAX_TRIALS_TAG
+from lstm_automl.tuning.warm_start import read_earlier
 
 __all__ = ["Prepared", "config_hash", "is_complete", "prepare", "python_hash", "sweep_direction",
            "sweep_folder", "tuner_directory"]
@@ -115,8 +116,6 @@ def find_warm_start(loaded: LoadedSweep, uri: str, direction: str) -> Any:
     if name is None:
         return None
     from mlflow import MlflowClient
-
-    from lstm_automl.tuning.warm_start import read_earlier
 
     config = loaded.config
     return read_earlier(MlflowClient(tracking_uri=uri), name, config.experiment_name,

@@ -10,12 +10,13 @@ import contextlib
 import io
 from typing import TYPE_CHECKING, Any
 
-from lstm_automl.config.names import direction
+from lstm_automl.config.names import direction, extra_metrics
 from lstm_automl.console import VERBOSE, Reporter
 from lstm_automl.errors import SweepError
 from lstm_automl.results.trial_record import SCORED, TrialRecord, failures_text, last_failure
 from lstm_automl.resume.recovery import OracleTrial, reconcile
 from lstm_automl.resume.state_folder import tuner_directory
+from lstm_automl.tuning._keras_tuner_private import is_worker
 
 if TYPE_CHECKING:
     from lstm_automl.session.prepare import Prepared
@@ -34,8 +35,8 @@ def search(prep: Prepared, reporter: Reporter) -> tuple[Any, list[TrialRecord]]:
     Returns:
         The tuner and one record per trial of the sweep, earlier processes' included.
     """
-    from lstm_automl.tuning.sweep_options import say_why_stopped
-    from lstm_automl.tuning.tuners import sweep_records
+    from lstm_automl.session.options import say_why_stopped  # defers keras
+    from lstm_automl.tuning.tuners import sweep_records  # defers keras, keras_tuner
 
     seed_everything(prep)
     tuner = make_sweep_tuner(prep, reporter)
@@ -66,11 +67,10 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter) -> Any:
     """
     import keras_tuner as kt
 
-    from lstm_automl.config.names import extra_metrics
+    # defers keras, keras_tuner
     from lstm_automl.model.hypermodel import SweepHyperModel, resolve_jit
-    from lstm_automl.tuning import sweep_options
-    from lstm_automl.tuning._keras_tuner_private import is_worker
-    from lstm_automl.tuning.tuners import make_tuner
+    from lstm_automl.session import options as sweep_options  # defers keras
+    from lstm_automl.tuning.tuners import make_tuner  # defers keras, keras_tuner
 
     loaded, data = prep.loaded, prep.data
     config = loaded.config
@@ -145,7 +145,7 @@ def monitor_name(config: Any) -> str:
 def recover(tuner: Any, prep: Prepared, reporter: Reporter, quiet: bool = False) -> None:
     """Close what the interruption left open in MLflow and say where the sweep stands
     (``quiet``: a recycled process goes on silently, as if it were the same one)."""
-    from lstm_automl.tuning.tuners import sweep_records, trial_number
+    from lstm_automl.tuning.tuners import sweep_records, trial_number  # defers keras, keras_tuner
 
     oracle, tracker = tuner.oracle, prep.tracker
     trials = {tid: OracleTrial(str(t.status), t.score, t.message)

@@ -22,17 +22,19 @@ from collections.abc import Iterable
 from typing import Any
 
 from lstm_automl.config import schema as cfg
+from lstm_automl.config.builtin import BUILTIN_PREFIX, DATASETS, SEQUENCE_DATASETS
+from lstm_automl.config.durations import PATTERN
 from lstm_automl.config.names import BACKTEST_TASKS, TASK_METRICS, objective_names
 from lstm_automl.config.params import (
     LAYER_RATIO,
     SEARCH_PARAMS,
+    TRAINING_PARAMS,
     TRAINING_SEARCH,
     WIDTH_PARAMS,
     Domain,
     check_value,
     ratio_params,
 )
-from lstm_automl.data.builtin import BUILTIN_PREFIX, DATASETS, SEQUENCE_DATASETS
 
 Schema = dict[str, Any]
 
@@ -303,8 +305,6 @@ def _lax_bools(defs: dict[str, Schema]) -> None:
 
 def _durations(defs: dict[str, Schema]) -> None:
     """``max_time`` and ``max_trial_time``: ``2h``, ``30m``, ``1h30m``, or seconds > 0."""
-    from lstm_automl.config.durations import PATTERN
-
     for section, key in (("TunerConfig", "max_time"), ("TrainingConfig", "max_trial_time")):
         prop = defs[section]["properties"][key]
         kept = {k: prop[k] for k in _ANNOTATIONS if k in prop}
@@ -328,7 +328,7 @@ def _data_names(defs: dict[str, Schema]) -> None:
              "properties": {"choice": {"type": "array", "minItems": 1,
                                        "items": {"type": "string", "enum": list(names)}}}},
         ]
-    from lstm_automl.data.generators import GENERATORS
+    from lstm_automl.data.generators import GENERATORS  # defers numpy
 
     builtin = {"type": "string", "pattern": "^" + BUILTIN_PREFIX}
     sources: dict[str, Schema] = {
@@ -455,8 +455,6 @@ def _grid_rule() -> Schema:
 def _python_model_rule() -> Schema:
     """With ``model.python`` the function builds the network: ``search`` keeps only the
     training settings (``python_model.TRAINING_PARAMS``), as ``validate`` says."""
-    from lstm_automl.model.python_model import TRAINING_PARAMS
-
     return {"if": {"required": ["model"], "properties": {"model": {"type": "object"}}},
             "then": {"properties": {"search": {"propertyNames": {"enum": list(TRAINING_PARAMS)}}}}}
 

@@ -23,6 +23,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from lstm_automl.baselines.window_ar import MIN_WINDOWS_PER_LAG
 from lstm_automl.config import schema as cfg
 from lstm_automl.config.blend_checks import blend_checks
 from lstm_automl.config.dropout_checks import mc_dropout_checks
@@ -712,8 +713,6 @@ def residual_fit_checks(config: cfg.SweepConfig, prepared: list[Any]) -> tuple[s
 
 
 def _unfitted(kind: str, key: str, windows: int) -> str:
-    from lstm_automl.data.window_ar import MIN_WINDOWS_PER_LAG
-
     if kind == "ar":
         return ("search.residual: ar needs an AR model fitted on the training windows, and " + (
             f"{windows} training windows are too few (at least {MIN_WINDOWS_PER_LAG})"

@@ -16,7 +16,8 @@ from typing import Any
 
 from lstm_automl.config.presets import PRESET_ENV, PRESET_NAMES, PRESETS, Preset, preset_name
 from lstm_automl.data.series_profile import KPSS_CRITICAL_5PCT, SeriesProfile, profile_series
-from lstm_automl.errors import ConfigError
+from lstm_automl.config.schema import ForecastDataConfig
+from lstm_automl.errors import ConfigError, LstmSweepError
 
 MAX_LOOKBACK = 64  # the longest window neuralforecast's AutoLSTM offers, chosen by its winners
 PLAIN_LOOKBACK = 24  # without a strong season
@@ -151,9 +152,7 @@ def _read_training_rows(data: dict[str, Any],
     None when the data section or the data cannot be read as it stands."""
     from pydantic import ValidationError
 
-    from lstm_automl.config.schema import ForecastDataConfig
-    from lstm_automl.data.forecast import prepare_forecast
-    from lstm_automl.errors import LstmSweepError
+    from lstm_automl.data.forecast import prepare_forecast  # defers pandas
 
     probe = {k: v for k, v in data.items() if k in _PROBE_KEYS}
     probe.update(lookback=1, transform="none", scaling="none")

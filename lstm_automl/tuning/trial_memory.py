@@ -25,14 +25,14 @@ import gc
 import sys
 from collections.abc import Set
 
+from lstm_automl.model.backend import active_backend
+
 PREFIX = "CustomGradient-"
 
 
 def _registry() -> dict[str, object]:
     """TensorFlow's gradient registry; ImportError off the TensorFlow backend (JAX and PyTorch
     trace nothing into it, and importing TensorFlow there would only cost time and memory)."""
-    from lstm_automl.model.backend import active_backend
-
     if active_backend() != "tensorflow" or "tensorflow" not in sys.modules:
         raise ImportError("not on the TensorFlow backend")
     from tensorflow.python.framework import ops

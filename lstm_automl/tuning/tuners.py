@@ -25,6 +25,7 @@ from lstm_automl.errors import ConfigError, Recycle, TrackingError
 from lstm_automl.faults import fault_point
 from lstm_automl.model.backend import active_backend
 from lstm_automl.model.kernel_tags import cell_label, kernel_tag
+from lstm_automl.model.training import check_finite_loss
 from lstm_automl.results.trial_record import TrialRecord
 from lstm_automl.tracking.runs import SweepTracker, log_epochs
 from lstm_automl.tracking.store import first_line
@@ -33,6 +34,7 @@ from lstm_automl.tuning import _keras_tuner_private as private
 from lstm_automl.tuning import oracle_controls, trial_memory
 from lstm_automl.tuning.bayesian import SearchedSpaceBayesianOptimization
 from lstm_automl.tuning.budgets import Budget
+from lstm_automl.tuning.grid_order import OrderedGridSearch
 from lstm_automl.tuning.pruning import (
     PRUNED_METRIC,
     OraclePeers,
@@ -41,7 +43,6 @@ from lstm_automl.tuning.pruning import (
     TrialStop,
     was_pruned,
 )
-from lstm_automl.tuning.training import check_finite_loss
 from lstm_automl.tuning.warm_start import is_seeded
 
 TUNERS: dict[str, type[kt.Tuner]] = {
@@ -467,8 +468,6 @@ def make_tuner(algorithm: str, print_tracebacks: bool = False, **kwargs: Any) ->
     private.set_debug(print_tracebacks)
     base = TUNERS[algorithm]
     if algorithm == "grid" and kwargs.get("grid_order", "sequential") != "sequential":
-        from lstm_automl.tuning.grid_order import OrderedGridSearch
-
         base = OrderedGridSearch
     else:
         kwargs.pop("grid_order", None)

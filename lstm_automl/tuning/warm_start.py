@@ -22,6 +22,8 @@ from typing import Any
 
 from lstm_automl.config.params import SEARCH_PARAMS, encode_null, short_list, split_layer_key
 from lstm_automl.errors import ConfigError
+from lstm_automl.tracking.read_back import load_sweep_runs, parse_value
+from lstm_automl.tracking.runs import latest_sweep_run, named_experiment_ids, sweep_runs
 from lstm_automl.tuning._keras_tuner_private import add_completed_trial, is_duplicate
 
 KEY = "tuner.warm_start"
@@ -89,8 +91,6 @@ def read_earlier(client: Any, name: str, experiment: str, objective: str, minimi
                  source: str, data_source: str | None = None) -> Earlier:
     """The earlier sweep named ``name`` (its latest run; this sweep's experiment first, then any
     other), or a ConfigError naming ``tuner.warm_start``."""
-    from lstm_automl.report.store import load_sweep_runs
-    from lstm_automl.tracking.runs import latest_sweep_run, named_experiment_ids, sweep_runs
 
     where = f"tags.sweep = '{name}'"
     if "'" in name:
@@ -154,8 +154,6 @@ def fit(params: dict[str, str], space: list[Any]) -> tuple[dict[str, Any] | None
 
 def convert(hp: Any, raw: str) -> tuple[Any, str | None]:
     """A logged param (text) as ``hp``'s value, or why it is not one ``hp`` can take."""
-    from lstm_automl.report.leaderboard import parse_value
-
     value = parse_value(raw)
     split = split_layer_key(hp.name)
     domain = SEARCH_PARAMS.get(hp.name) or (SEARCH_PARAMS.get(split[0]) if split else None)
@@ -201,7 +199,7 @@ def seeded_count(oracle: Any) -> int:
 
 def seed(oracle: Any, earlier: Earlier) -> Seeding:
     """Add the earlier trials that fit as COMPLETED trials of ``oracle`` and save it."""
-    from lstm_automl.tuning.pruning import PRUNED_METRIC
+    from lstm_automl.tuning.pruning import PRUNED_METRIC  # defers keras
 
     seeding = Seeding(earlier)
     space = list(oracle.hyperparameters.space)

@@ -193,7 +193,7 @@ def test_the_registered_models_inputs_match_the_sweeps(tmp_path, freq, text):
     last test window, calendar and lag channels included, for every frequency."""
     import pandas as pd
 
-    from lstm_automl.tracking.serving import _forecast_input, forecast_spec
+    from lstm_automl.serving.raw import _forecast_input, forecast_spec
 
     stamps = pd.date_range("2023-12-25", periods=240, freq=freq)
     values = 50 + np.arange(240) % 9 + np.sin(np.arange(240) / 3)
@@ -233,7 +233,7 @@ search: {units: 4, multi_step: recursive}
 def test_each_target_gets_its_own_lag_channel_in_the_pyfunc_too(tmp_path):
     import pandas as pd
 
-    from lstm_automl.tracking.serving import _forecast_input, forecast_spec
+    from lstm_automl.serving.raw import _forecast_input, forecast_spec
 
     months = pd.date_range("2001-01-01", periods=90, freq="MS").strftime("%Y-%m")
     frame = pd.DataFrame({"m": months, "a": 10 + np.arange(90) % 12 * 1.5,

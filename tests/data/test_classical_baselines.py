@@ -15,8 +15,7 @@ import warnings
 import numpy as np
 import pytest
 
-from lstm_automl.data.builtin import datasets_dir
-from lstm_automl.data.classical import (
+from lstm_automl.baselines.classical import (
     ENTRIES,
     METHODS,
     classical_forecasts,
@@ -25,6 +24,7 @@ from lstm_automl.data.classical import (
     fit_ets,
     fit_sarima,
 )
+from lstm_automl.config.builtin import datasets_dir
 from lstm_automl.data.metrics import forecast_metrics, naive_forecast, seasonal_naive_forecast
 
 
@@ -252,7 +252,7 @@ def test_too_short_or_missing_values_skip_every_method() -> None:
 
 
 def test_import_is_cheap() -> None:
-    code = ("import sys, lstm_automl.data.classical; "
+    code = ("import sys, lstm_automl.baselines.classical; "
             "heavy = [m for m in sys.modules if m.split('.')[0] in "
             "('statsmodels', 'tensorflow', 'keras', 'jax', 'mlflow', 'pandas')]; "
             "print(heavy); assert not heavy")

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from conftest import write_series_csv
+from lstm_automl.config.builtin import datasets_dir
 from lstm_automl.config.schema import ForecastDataConfig
 from lstm_automl.data import prepare_forecast
-from lstm_automl.data.builtin import datasets_dir
 from lstm_automl.data.metrics import forecast_metrics, seasonal_naive_forecast
 from lstm_automl.errors import DataError
 

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lstm_automl.config.builtin import datasets_dir
 from lstm_automl.config.schema import ClassifyDataConfig, ForecastDataConfig
 from lstm_automl.data import prepare_forecast, prepare_sequences
-from lstm_automl.data.builtin import datasets_dir
 from lstm_automl.errors import DataError
 
 

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm_automl.data.dtw import PERCENTS, _loo_accuracy, _prepare, dtw_1nn, dtw_distance
-from lstm_automl.data.linear import linear_sequence_regression
+from lstm_automl.baselines.dtw import PERCENTS, _loo_accuracy, _prepare, dtw_1nn, dtw_distance
+from lstm_automl.baselines.linear import linear_sequence_regression
 
 DATASETS = Path(__file__).resolve().parents[2] / "datasets"
 
@@ -145,7 +145,7 @@ def test_budget_subsamples_the_window_search() -> None:
 
 def test_baseline_modules_stay_light() -> None:
     """No TensorFlow, Keras, JAX or MLflow, and the DTW package only once a distance is asked."""
-    code = ("import sys, lstm_automl.data.dtw, lstm_automl.data.linear; "
+    code = ("import sys, lstm_automl.baselines.dtw, lstm_automl.baselines.linear; "
             "print(sorted(m for m in {'tensorflow', 'keras', 'jax', 'mlflow', 'dtaidistance'} "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -339,9 +339,9 @@ def test_predict_accepts_a_parquet_datetime_column_and_old_specs():
 def test_predict_command_refuses_repeated_times_and_orders_shuffled_ones(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     from lstm_automl.model.hypermodel import build_model
-    from lstm_automl.tracking.model_saving import raw_signature, save_sweep_model
-    from lstm_automl.tracking.pyfunc import SweepModel
-    from lstm_automl.tracking.serving import forecast_spec, input_example
+    from lstm_automl.serving.model_saving import raw_signature, save_sweep_model
+    from lstm_automl.serving.pyfunc import SweepModel
+    from lstm_automl.serving.raw import forecast_spec, input_example
 
     _write(tmp_path, _months(1949, 60, "{m}/1/{y}"))
     data = _prepare(tmp_path, time_format="%m/%d/%Y", lookback=6)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from conftest import write_series_csv
+from lstm_automl.baselines.transforms import TargetTransform
 from lstm_automl.config.schema import ForecastDataConfig
 from lstm_automl.data import prepare_forecast
-from lstm_automl.data.transforms import TargetTransform
 from lstm_automl.errors import DataError
 
 

@@ -56,9 +56,9 @@ def test_weighted_networks_output_the_weighted_sum(keras_session):
 def test_every_baseline_kind_round_trips_through_json_with_the_same_forecasts():
     import pandas as pd
 
-    from lstm_automl.data.builtin import datasets_dir
-    from lstm_automl.data.classical import classical_forecasts
-    from lstm_automl.data.classical_spec import from_spec, to_spec
+    from lstm_automl.baselines.classical import classical_forecasts
+    from lstm_automl.baselines.classical_spec import from_spec, to_spec
+    from lstm_automl.config.builtin import datasets_dir
 
     y = pd.read_csv(Path(datasets_dir()) / "airline.csv")["passengers"].to_numpy(float)
     rows = np.arange(len(y) - 12, len(y) - 1)
@@ -129,7 +129,7 @@ def test_a_blended_sweep_serves_from_raw_history_the_forecast_it_measured(tmp_pa
     import mlflow
     import pandas as pd
 
-    from lstm_automl.data.builtin import datasets_dir
+    from lstm_automl.config.builtin import datasets_dir
 
     assert main(["run", str(write_sweep(tmp_path, SWEEP))]) == 0
     out = capsys.readouterr().out

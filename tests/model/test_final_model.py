@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from conftest import write_sweep
+from lstm_automl.baselines.classical import ENTRIES
 from lstm_automl.cli import main
-from lstm_automl.data.classical import ENTRIES
 
 SWEEP = """
 name: {name}
@@ -94,7 +94,7 @@ def test_ensemble_refit_is_registered_served_and_described(tmp_path, capsys):
         parent.info.run_id, "summary.json", str(tmp_path))).read_text())
     assert summary["final_model"].startswith("mean of 2 trials x 2 seeds")
     history = __import__("pandas").read_csv(
-        Path(__import__("lstm_automl.data.builtin", fromlist=["x"]).datasets_dir()) / "nile.csv")
+        Path(__import__("lstm_automl.config.builtin", fromlist=["x"]).datasets_dir()) / "nile.csv")
     pyfunc = mlflow.pyfunc.load_model("models:/ens@champion")
     assert np.isfinite(np.asarray(pyfunc.predict(history.head(70)), dtype=float)).all()
 

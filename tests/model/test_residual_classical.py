@@ -10,16 +10,16 @@ import numpy as np
 import pytest
 
 from conftest import write_series_csv, write_sweep
-from lstm_automl.data.base import ModelShape
-from lstm_automl.data.window_ar import ar_affine, ar_forecast, fit_window_ar
-from lstm_automl.data.window_arima import arima_affine, arima_window_forecast, fit_window_arima
-from lstm_automl.data.window_ets import (
+from lstm_automl.baselines.window_ar import ar_affine, ar_forecast, fit_window_ar
+from lstm_automl.baselines.window_arima import arima_affine, arima_window_forecast, fit_window_arima
+from lstm_automl.baselines.window_ets import (
     ets_normalised,
     ets_weights,
     ets_window_forecast,
     fit_window_ets,
 )
-from lstm_automl.data.window_series import series_of_windows
+from lstm_automl.baselines.window_series import series_of_windows
+from lstm_automl.data.base import ModelShape
 
 STEPS, FEATURES, CHANNEL = 8, 2, 1
 PARAMS = (0.3, 0.6, -0.2, 0.1)  # const, phi_1..phi_3
@@ -264,9 +264,9 @@ def test_an_earlier_backtest_fold_gets_an_ar_of_its_own_windows():
 def test_the_hypermodel_builds_each_backtest_fold_on_that_folds_models(tmp_path: Path):
     import keras_tuner as kt
 
+    from lstm_automl.baselines.window_series import fit_on_windows
     from lstm_automl.config.schema import ForecastDataConfig, SweepConfig
     from lstm_automl.data.variants import ForecastVariants
-    from lstm_automl.data.window_series import fit_on_windows
     from lstm_automl.model.hypermodel import SweepHyperModel
 
     config = ForecastDataConfig(source="builtin:airline", lookback=6, split={"validation": 12},

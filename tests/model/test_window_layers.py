@@ -147,7 +147,7 @@ def test_seasonal_positions_match_the_textbook_formula():
 def test_save_reload_and_the_pyfunc_loader_in_a_fresh_process(tmp_path: Path):
     import keras
 
-    from lstm_automl.tracking.model_saving import KERAS_FILE
+    from lstm_automl.serving.model_saving import KERAS_FILE
 
     model = build(values(window_norm="mean", residual="seasonal_naive"), shape(6))
     scramble(model)
@@ -162,7 +162,7 @@ def test_save_reload_and_the_pyfunc_loader_in_a_fresh_process(tmp_path: Path):
     np.save(tmp_path / "expected.npy", expected)
     probe = (
         "import sys, numpy as np\n"
-        "from lstm_automl.tracking.pyfunc import _load_pyfunc\n"
+        "from lstm_automl.serving.pyfunc import _load_pyfunc\n"
         "model = _load_pyfunc(sys.argv[1])\n"
         "x = np.load(sys.argv[1] + '/x.npy')\n"
         "np.testing.assert_array_equal(model.predict(x), np.load(sys.argv[1] + '/expected.npy'))\n"

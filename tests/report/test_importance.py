@@ -96,7 +96,7 @@ def learning_rate_matters(count: int, seed: int = 5) -> list[dict[str, Any]]:
 def test_what_mattered_finds_the_learning_rate_and_draws_both_pictures(isolated_workdir):
     from lstm_automl.report import log_sweep_figures, sweep_figures
     from lstm_automl.report.html import report_html
-    from lstm_automl.report.store import load_sweep_runs
+    from lstm_automl.tracking.read_back import load_sweep_runs
 
     client, pid = recorded_sweep(isolated_workdir, learning_rate_matters(24))
     sweep = load_sweep_runs(client, client.get_run(pid))
@@ -138,7 +138,7 @@ def test_what_mattered_finds_the_learning_rate_and_draws_both_pictures(isolated_
 def test_too_few_trials_say_so_instead_of_a_picture(isolated_workdir):
     from lstm_automl.report import sweep_figures
     from lstm_automl.report.html import report_html
-    from lstm_automl.report.store import load_sweep_runs
+    from lstm_automl.tracking.read_back import load_sweep_runs
 
     client, pid = recorded_sweep(isolated_workdir, learning_rate_matters(MIN_TRIALS - 1))
     sweep = load_sweep_runs(client, client.get_run(pid))

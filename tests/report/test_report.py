@@ -732,7 +732,7 @@ def test_confusion_matrix_comes_from_classification_predictions(isolated_workdir
 
 def test_confusion_matrix_pools_the_positions_of_a_copy_task(isolated_workdir):
     from lstm_automl.report.figures import confusion_counts, load_predictions
-    from lstm_automl.report.store import load_sweep_runs
+    from lstm_automl.tracking.read_back import load_sweep_runs
 
     table = "case,label_0,label_1,predicted_0,predicted_1\n0,1,10,1,10\n1,2,10,1,2\n"
     client, pid = fake_sweep(isolated_workdir, TRIALS[:1], predictions=table)

@@ -175,7 +175,7 @@ def test_find_sweep_by_remembered_id_or_by_tag(tmp_path):
 def test_report_store_finds_the_sweep_run_the_same_way(tmp_path):
     from mlflow import MlflowClient
 
-    from lstm_automl.report.store import find_sweep
+    from lstm_automl.tracking.read_back import find_sweep
     from lstm_automl.tracking.runs import SweepTracker
     from lstm_automl.tracking.tags import SWEEP_ID_TAG
 

@@ -145,7 +145,7 @@ def test_a_resumed_sweep_keeps_time_for_its_final_model_from_its_first_trial(tmp
     """A resumed (or recycled) process learns the time to keep for the final model from the
     trials that ended before it: it started with none, so a deadline reached before its own first
     completed trial kept nothing (a 10-minute airline sweep ended 88 s late)."""
-    from lstm_automl.tuning import sweep_options
+    from lstm_automl.session import options as sweep_options
 
     path = write_sweep(tmp_path, sweep("again", pruning="none").replace("max_trials: 4",
                                                                        "max_trials: 2"))

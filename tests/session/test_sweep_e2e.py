@@ -144,7 +144,7 @@ def test_champion_alias_moves_only_to_a_better_model(tmp_path):
     import numpy as np
     from mlflow.models import infer_signature
 
-    from lstm_automl.tracking.model_saving import save_sweep_model
+    from lstm_automl.serving.model_saving import save_sweep_model
     from lstm_automl.tracking.registry import Candidate, log_champion_candidate
 
     mlflow, client = mlflow_client(tmp_path)

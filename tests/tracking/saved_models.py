@@ -9,7 +9,7 @@ import pandas as pd
 
 from lstm_automl.config.schema import ForecastDataConfig
 from lstm_automl.data import prepare_forecast
-from lstm_automl.tracking.serving import forecast_spec, input_example
+from lstm_automl.serving.raw import forecast_spec, input_example
 
 
 def tiny_model(shape: tuple[int, ...], cell: str = "peephole") -> Any:
@@ -27,8 +27,8 @@ def tiny_model(shape: tuple[int, ...], cell: str = "peephole") -> Any:
 
 def save_raw_model(data: Any, spec: dict[str, Any], folder: Path) -> Path:
     """``folder/model``: an MLflow model folder that takes raw tables, as a sweep writes it."""
-    from lstm_automl.tracking.model_saving import raw_signature, save_sweep_model
-    from lstm_automl.tracking.pyfunc import SweepModel
+    from lstm_automl.serving.model_saving import raw_signature, save_sweep_model
+    from lstm_automl.serving.pyfunc import SweepModel
 
     model = tiny_model(data.model_shape())
     model.optimizer.build(model.trainable_variables)

@@ -13,7 +13,7 @@ from conftest import write_sweep
 from lstm_automl.cli import main
 from lstm_automl.config.schema import ForecastDataConfig
 from lstm_automl.data import prepare_forecast
-from lstm_automl.tracking.serving import forecast_spec, input_example
+from lstm_automl.serving.raw import forecast_spec, input_example
 
 pytestmark = pytest.mark.usefixtures("keras_session")
 
@@ -32,8 +32,8 @@ def _model(shape, recurrent_dropout=0.3, norm="none"):
 
 
 def _saved(folder: Path, seed: int = 7, **model_options) -> tuple[Path, pd.DataFrame]:
-    from lstm_automl.tracking.model_saving import raw_signature, save_sweep_model
-    from lstm_automl.tracking.pyfunc import SweepModel
+    from lstm_automl.serving.model_saving import raw_signature, save_sweep_model
+    from lstm_automl.serving.pyfunc import SweepModel
 
     data = prepare_forecast(ForecastDataConfig(source="builtin:airline", lookback=12, horizon=2,
                                                split={"validation": 24}), folder)

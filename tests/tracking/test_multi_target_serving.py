@@ -13,7 +13,7 @@ import pytest
 from lstm_automl.config.schema import ForecastDataConfig
 from lstm_automl.data import prepare_forecast
 from lstm_automl.errors import RawInputError
-from lstm_automl.tracking.serving import forecast_spec, input_example
+from lstm_automl.serving.raw import forecast_spec, input_example
 
 pytestmark = pytest.mark.backend_contract
 
@@ -33,8 +33,8 @@ def test_raw_history_gives_each_target_in_its_units(tmp_path):
     import mlflow
 
     from lstm_automl.model.hypermodel import build_model
-    from lstm_automl.tracking.model_saving import raw_signature, save_sweep_model
-    from lstm_automl.tracking.pyfunc import SweepModel
+    from lstm_automl.serving.model_saving import raw_signature, save_sweep_model
+    from lstm_automl.serving.pyfunc import SweepModel
 
     data = _data(tmp_path)
     values = {"cell": "gru", "bidirectional": False, "layers": 1, "units": [4],

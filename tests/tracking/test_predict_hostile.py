@@ -16,7 +16,7 @@ from saved_models import airline_forecast, history
 
 from lstm_automl.cli import main
 from lstm_automl.commands.predict_files import MAX_COLUMNS, MAX_INPUT_BYTES
-from lstm_automl.tracking.request_checks import MAX_ROWS
+from lstm_automl.serving.request_checks import MAX_ROWS
 
 ROW = b"1958-01,340\n"
 

@@ -14,7 +14,7 @@ import pytest
 from saved_models import airline_forecast, history
 
 from lstm_automl.errors import RawInputError
-from lstm_automl.tracking.request_checks import MAX_ROWS
+from lstm_automl.serving.request_checks import MAX_ROWS
 
 pytestmark = pytest.mark.backend_contract
 
@@ -112,7 +112,7 @@ def test_a_shape_that_slips_past_the_checks_does_not_break_the_model():
     cannot take then fails inside Keras, and the model must keep its weights."""
     import keras
 
-    from lstm_automl.tracking.model_call import predict_windows
+    from lstm_automl.serving.model_call import predict_windows
 
     inputs = keras.Input((None, 1))
     model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Reshape((12,))(inputs)))

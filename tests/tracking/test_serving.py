@@ -23,7 +23,7 @@ from lstm_automl.cli import main
 from lstm_automl.config.schema import ClassifyDataConfig
 from lstm_automl.data import prepare_sequences
 from lstm_automl.errors import RawInputError
-from lstm_automl.tracking.serving import sequence_spec
+from lstm_automl.serving.raw import sequence_spec
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def test_raw_history_gives_the_same_forecast_as_the_sweep(forecast_model):
     ("short", "too few"), ("missing", "column 'passengers' is missing"), ("nan", "not a finite"),
 ])
 def test_bad_raw_input_is_explained(forecast_model, problem, message):
-    from lstm_automl.tracking.pyfunc import _load_pyfunc
+    from lstm_automl.serving.pyfunc import _load_pyfunc
 
     data, _, path = forecast_model
     model = _load_pyfunc(str(path / "data" / "model"))

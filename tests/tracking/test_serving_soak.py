@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from conftest import write_sweep
-from lstm_automl.tracking.request_checks import MAX_ROWS
+from lstm_automl.serving.request_checks import MAX_ROWS
 
 pytestmark = [pytest.mark.slow, pytest.mark.backend_contract,
               pytest.mark.xdist_group("serving-soak")]

@@ -13,7 +13,7 @@ from lstm_automl.cli import main
 from lstm_automl.config.schema import ForecastDataConfig, SweepConfig
 from lstm_automl.data.pipeline import Pipelines, epoch_seed_callback
 from lstm_automl.data.variants import ForecastVariants
-from lstm_automl.tuning.training import BacktestLogs, TrialTrainer, check_finite_loss
+from lstm_automl.model.training import BacktestLogs, TrialTrainer, check_finite_loss
 
 
 def _epoch_batches(pipelines: Pipelines, dataset, trial_seed: int, epoch: int) -> list:

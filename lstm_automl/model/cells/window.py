@@ -20,6 +20,10 @@ from typing import Any
 import keras
 from keras import ops
 
+from lstm_automl.baselines.window_ar import ar_affine
+from lstm_automl.baselines.window_arima import arima_affine
+from lstm_automl.baselines.window_ets import ets_norm_weights, ets_weights
+
 LEVELS = ("last", "mean")
 BASELINES = ("last", "mean", "seasonal_naive")
 
@@ -189,7 +193,7 @@ class _FixedForecast(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="lstm_automl")
 class ArBaseline(_FixedForecast):
-    """``residual: ar``: ``params`` = (const, phi_1..phi_p) (``data/window_ar.py``); the
+    """``residual: ar``: ``params`` = (const, phi_1..phi_p) (``baselines/window_ar.py``); the
     recursive H-step forecast from the window's last p target values."""
 
     def __init__(self, channel: int, horizon: int, params: list[float] | tuple[float, ...],
@@ -202,15 +206,13 @@ class ArBaseline(_FixedForecast):
         return len(self.params) - 1
 
     def affine(self, steps: int) -> tuple[Any, Any]:
-        from lstm_automl.data.window_ar import ar_affine
-
         return ar_affine(tuple(self.params), self.horizon)
 
 
 @keras.saving.register_keras_serializable(package="lstm_automl")
 class EtsBaseline(_FixedForecast):
     """``residual: ets``: ``params`` = (alpha, beta, gamma, phi, season, trend)
-    (``data/window_ets.py``); additive Holt-Winters restarted at the window's first step."""
+    (``baselines/window_ets.py``); additive Holt-Winters restarted at the window's first step."""
 
     def __init__(self, channel: int, horizon: int, params: list[float] | tuple[float, ...],
                  **kwargs: Any) -> None:
@@ -224,15 +226,13 @@ class EtsBaseline(_FixedForecast):
     def affine(self, steps: int) -> tuple[Any, Any]:
         import numpy as np
 
-        from lstm_automl.data.window_ets import ets_weights
-
         return ets_weights(tuple(self.params), steps, self.horizon), np.zeros(self.horizon)
 
 
 @keras.saving.register_keras_serializable(package="lstm_automl")
 class ArimaBaseline(_FixedForecast):
     """``residual: arima``: ``params`` = (d, p, q, mean, phi..., theta...)
-    (``data/window_arima.py``); the ARMA filter on the window's differences, restarted at its
+    (``baselines/window_arima.py``); the ARMA filter on the window's differences, restarted at its
     first step."""
 
     def __init__(self, channel: int, horizon: int, params: list[float] | tuple[float, ...],
@@ -246,15 +246,13 @@ class ArimaBaseline(_FixedForecast):
         return int(sum(self.params[:3])) + 1
 
     def affine(self, steps: int) -> tuple[Any, Any]:
-        from lstm_automl.data.window_arima import arima_affine
-
         return arima_affine(tuple(self.params), steps, self.horizon)
 
 
 @keras.saving.register_keras_serializable(package="lstm_automl")
 class EtsNorm(keras.layers.Layer):
     """``window_norm: ets``: the target channel less the level and season the fixed ETS holds
-    after each step (``data/window_ets.ets_normalised``, restarted at the window's first step),
+    after each step (``baselines/window_ets.ets_normalised``, restarted at the window's first step),
     so the network sees the deseasonalised, level-free series, as in ES-RNN (additively: the
     channel is scaled and may be <= 0). ``EtsBaseline`` puts the ETS forecast back."""
 
@@ -266,8 +264,6 @@ class EtsNorm(keras.layers.Layer):
         self._weights: list[list[float]] = []
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
-        from lstm_automl.data.window_ets import ets_norm_weights
-
         steps, features = input_shape[1], input_shape[-1]
         if features is not None and not 0 <= self.channel < features:
             raise ValueError(f"target channel {self.channel} is outside the {features} input "

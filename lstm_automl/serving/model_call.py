@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from lstm_automl.tracking.request_checks import checked_windows, model_input_shape
+from lstm_automl.serving.request_checks import checked_windows, model_input_shape
 
 BATCH = 32  # windows per forward call: Keras' predict's default batch size
 

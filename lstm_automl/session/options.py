@@ -8,17 +8,23 @@ pruning.py, budgets.py, oracle_controls.py and warm_start.py.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lstm_automl.config.start_with import hp_values
+from lstm_automl.console import Reporter
+from lstm_automl.session.prepare import Prepared
 from lstm_automl.tracking.store import tracking_call
 from lstm_automl.tracking.tags import DEADLINE_TAG
+from lstm_automl.tuning import warm_start as seeding
 from lstm_automl.tuning._keras_tuner_private import is_worker
 from lstm_automl.tuning.budgets import Budget, Progress, make_budget
 from lstm_automl.tuning.pruning import make_rule
 
+if TYPE_CHECKING:
+    from keras_tuner import Tuner
 
-def tuner_options(prep: Any, reporter: Any) -> dict[str, Any]:
+
+def tuner_options(prep: Prepared, reporter: Reporter) -> dict[str, Any]:
     """``make_tuner`` keywords: pruning rule, budget, start_with values, and an event handler
     that feeds the console's time estimate (``reporter.progress``)."""
     config = prep.loaded.config
@@ -35,12 +41,10 @@ def tuner_options(prep: Any, reporter: Any) -> dict[str, Any]:
     }
 
 
-def warm_start(tuner: Any, prep: Any, reporter: Any) -> None:
+def warm_start(tuner: Tuner, prep: Prepared, reporter: Reporter) -> None:
     """Seed the oracle with the earlier sweep's trials that fit (once: a resumed sweep finds
     them in its oracle), say what was taken and dropped, and let ``max_trials`` count only the
     trials this sweep trains."""
-    from lstm_automl.tuning import warm_start as seeding
-
     earlier = getattr(prep, "warm_start", None)
     if earlier is None or is_worker(tuner):
         return
@@ -64,7 +68,7 @@ def _own_trials(oracle: Any) -> bool:
     return bool(oracle.trials)
 
 
-def follow_progress(tuner: Any, progress: Progress, prep: Any = None) -> None:
+def follow_progress(tuner: Tuner, progress: Progress, prep: Prepared | None = None) -> None:
     """Let the estimate count the trials the oracle still has to hand out (a worker's oracle is
     remote: no estimate there, only the time left), and learn from the trials that ended before
     this process (a resumed or recycled sweep): without them the time ``tuner.max_time`` keeps
@@ -73,7 +77,7 @@ def follow_progress(tuner: Any, progress: Progress, prep: Any = None) -> None:
     if is_worker(tuner):
         return
     if prep is not None and getattr(prep, "resumed", False) and tuner.oracle.trials:
-        from lstm_automl.tuning.tuners import sweep_records
+        from lstm_automl.tuning.tuners import sweep_records  # defers keras_tuner
 
         with tracking_call(prep.tracker.uri, "reading the earlier trials"):
             for record in sweep_records(tuner.oracle, prep.tracker.trial_runs(), []):
@@ -85,14 +89,14 @@ def follow_progress(tuner: Any, progress: Progress, prep: Any = None) -> None:
     # (a warm start raised max_trials by the trials it seeded: they are in oracle.trials too)
 
 
-def started(prep: Any) -> float:
+def started(prep: Prepared) -> float:
     """When the sweep started: the first process's start for a recycled one, else now."""
     segment = getattr(prep, "segment", None)
     return float(segment.started) if segment is not None and prep.opening is not None \
         else time.time()
 
 
-def sweep_budget(prep: Any, minimise: bool) -> Budget:
+def sweep_budget(prep: Prepared, minimise: bool) -> Budget:
     """The budget, with the deadline of ``tuner.max_time`` shared through the sweep run's tag:
     the process that opened the sweep sets it, workers read it."""
     config = prep.loaded.config
@@ -108,7 +112,7 @@ def sweep_budget(prep: Any, minimise: bool) -> Budget:
     return budget
 
 
-def say_why_stopped(tuner: Any, reporter: Any) -> None:
+def say_why_stopped(tuner: Tuner, reporter: Reporter) -> None:
     """One console line when the budget or the target ended the search early."""
     reason = getattr(tuner.oracle, "stop_reason", None)
     if reason:

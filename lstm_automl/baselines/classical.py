@@ -44,8 +44,8 @@ from typing import Any
 
 import numpy as np
 
-from lstm_automl.data import holdout
-from lstm_automl.data.transforms import TargetTransform
+from lstm_automl.baselines import holdout
+from lstm_automl.baselines.transforms import TargetTransform
 
 METHODS = ("ar", "ets", "sarima")  # always tried; the other entries where the data allow
 ENTRIES = ("ar", "ar_seasonal", "ar_log", "ar_transform", "ets", "sarima", "sarima_raw",

@@ -1,6 +1,6 @@
 """Save the best model as one MLflow model that takes raw data, with a Keras flavor beside it.
 
-``python_function`` (through ``lstm_automl.tracking.pyfunc``) takes a raw table and returns
+``python_function`` (through ``lstm_automl.serving.pyfunc``) takes a raw table and returns
 predictions in original units, using the preprocessing saved with it; ``keras`` points at the same
 ``.keras`` file for users who want the network itself (inputs: scaled windows). A copy of the
 package travels in the model's ``code/`` folder, so the pyfunc loads where lstm-sweep is not
@@ -16,16 +16,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import lstm_automl
-from lstm_automl.tracking.serving import SPEC_FILE
+from lstm_automl.model.backend import PACKAGES, active_backend
+from lstm_automl.serving.folder import BACKEND_FILE, KERAS_FILE, PYTHON_MODULE_FILE, SPEC_FILE
+from lstm_automl.serving.pyfunc import SweepModel
+from lstm_automl.serving.raw import forecast_spec, input_example, sequence_spec
 
 __all__ = ["KERAS_FILE", "PYFUNC_LOADER", "model_writer", "pip_requirements", "raw_signature",
            "save_sweep_model"]
 
-PYFUNC_LOADER = "lstm_automl.tracking.pyfunc"
-KERAS_FILE = "model.keras"
-PYTHON_MODULE_FILE = "python_model.json"  # names the shipped model.python module to import
-BACKEND_FILE = "backend.json"  # the Keras backend the model was trained on
+PYFUNC_LOADER = "lstm_automl.serving.pyfunc"
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # lstm_automl/, shipped in the model's code/
 
 
 def save_sweep_model(model: Any, path: Path, signature: Any, pip_requirements: list[str],
@@ -40,7 +40,7 @@ def save_sweep_model(model: Any, path: Path, signature: Any, pip_requirements: l
     import mlflow.pyfunc
     from mlflow.models import Model
 
-    package = Path(lstm_automl.__file__).resolve().parent
+    package = PACKAGE_DIR
     with tempfile.TemporaryDirectory() as tmp:
         stage = Path(tmp) / "model"
         stage.mkdir()
@@ -86,9 +86,6 @@ def model_writer(model: Any, data: Any, python_file: Path | None = None,
     in (the preprocessing ``data`` used), predictions in original units out; with
     ``mc_dropout`` (``mc_dropout.mc_settings``) their mean and spread over dropout passes; with
     ``blend`` (``model/blend.py``) the classical members added by their weights."""
-    from lstm_automl.tracking.pyfunc import SweepModel
-    from lstm_automl.tracking.serving import forecast_spec, input_example, sequence_spec
-
     # Build the optimizer's slots so the saved file reloads without a "skipping variables" warning.
     if getattr(model, "optimizer", None) is not None:
         model.optimizer.build(model.trainable_variables)
@@ -113,9 +110,7 @@ def pip_requirements(extra: tuple[str, ...] = ()) -> list[str]:
     ``extra``: more packages it needs (statsmodels for a blend's classical members)."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from lstm_automl.model.backend import PACKAGES, active_backend
-
-    reqs = []  # the backend it trained on: the loader prefers it (tracking/pyfunc.py)
+    reqs = []  # the backend it trained on: the loader prefers it (serving/pyfunc.py)
     for package in (*PACKAGES[active_backend()], "keras", "mlflow", "lstm-sweep", *extra):
         try:
             reqs.append(f"{package}=={version(package)}")

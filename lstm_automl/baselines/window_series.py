@@ -12,6 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from lstm_automl.baselines.window_ar import fit_window_ar
+from lstm_automl.baselines.window_arima import fit_window_arima
+from lstm_automl.baselines.window_ets import fit_window_ets
+
 SERIES_MODELS = ("ets", "arima")
 MODELS = ("ar", *SERIES_MODELS)
 
@@ -40,12 +44,8 @@ def fit_series_model(kind: str, series: np.ndarray | None, season: int | None,
                      steps: int) -> tuple[float, ...] | None:
     """The parameters of ``kind`` (``ets`` or ``arima``) fitted on ``series``, or None."""
     if kind == "ets":
-        from lstm_automl.data.window_ets import fit_window_ets
-
         return fit_window_ets(series, season, steps)
     if kind == "arima":
-        from lstm_automl.data.window_arima import fit_window_arima
-
         return fit_window_arima(series, steps)
     raise ValueError(f"no classical model {kind!r}; expected one of {', '.join(SERIES_MODELS)}")
 
@@ -57,8 +57,6 @@ def fit_on_windows(kind: str, parts: list[Any], channel: int, season: int | None
     if not parts:
         return None
     if kind == "ar":
-        from lstm_automl.data.window_ar import fit_window_ar
-
         x = np.concatenate([part.x for part in parts])
         y = np.concatenate([part.y for part in parts])
         return fit_window_ar(x, y, channel, season)

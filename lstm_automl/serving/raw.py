@@ -14,10 +14,6 @@ import numpy as np
 import pandas as pd
 
 from lstm_automl.errors import RawInputError
-from lstm_automl.tracking.model_call import predict_windows
-from lstm_automl.tracking.request_checks import checked_table
-
-SPEC_FILE = "preprocessing.json"
 
 
 def forecast_spec(data: Any) -> dict[str, Any]:
@@ -91,7 +87,7 @@ def _forecast_input(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[np.ndarr
     """The scaled window, and each target's levels (rows x targets) to rebuild forecasts on."""
     targets = _targets(spec)
     needed = list(dict.fromkeys([*spec["features"], *targets]))
-    from lstm_automl.data.time_index import history_in_order
+    from lstm_automl.data.time_index import history_in_order  # defers pydantic
 
     time_column, cycles = spec.get("time_column"), spec.get("calendar") or []
     if cycles and time_column not in frame.columns:
@@ -124,7 +120,7 @@ def _forecast_input(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[np.ndarr
     extra = [_scale(changed[name][:lookback], _one(spec["target_scaler"], j))
              for j, name in enumerate(targets)] if season_lag else []
     if cycles:
-        from lstm_automl.data.calendar import calendar_channels
+        from lstm_automl.data.calendar import calendar_channels  # defers pydantic
 
         assert times is not None
         extra.extend(calendar_channels(times[-lookback:], spec["time_freq"], cycles).T)
@@ -167,7 +163,7 @@ def _sequences(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[list[Any], li
     if case_column in frame.columns:
         time_column = spec.get("time_column")
         if time_column and time_column in frame.columns:
-            from lstm_automl.data.time_index import ordered_cases
+            from lstm_automl.data.time_index import ordered_cases  # defers pydantic
 
             frame = ordered_cases(frame, case_column, time_column)
         values = np.column_stack([_numeric(frame, c) for c in channels])
@@ -222,28 +218,6 @@ def _sequence_output(spec: dict[str, Any], predicted: np.ndarray, ids: list[Any]
     for i, name in enumerate(classes):
         frame[f"p_{name}"] = probs[:, i]
     return frame
-
-
-def predict_raw(spec: dict[str, Any], model: Any, frame: pd.DataFrame) -> pd.DataFrame:
-    """Predict from a raw table with the training column names; original units out.
-
-    The table is checked first (``request_checks.checked_table``: bounded, its rows numbered
-    0, 1, ... in the order sent, so that messages name the row of the input)."""
-    frame = checked_table(frame)
-    if spec.get("mc_dropout"):  # mean and spread of stochastic passes (final_model.mc_dropout)
-        from lstm_automl.tracking.mc_dropout import predict_mc
-
-        return predict_mc(spec, model, frame)
-    if spec["task"] == "forecast":
-        window, levels = prepared(_forecast_input, spec, frame)
-        out = _forecast_output(spec, predict_windows(model, window), levels)
-        if spec.get("blend"):  # final_model.blend: the classical members, from the history
-            from lstm_automl.tracking.blend_serving import blended
-
-            return blended(spec, frame, out)
-        return out
-    x, ids = prepared(_sequence_input, spec, frame)
-    return _sequence_output(spec, predict_windows(model, x), ids)
 
 
 def prepared(step: Callable[..., Any], spec: dict[str, Any], frame: pd.DataFrame) -> Any:

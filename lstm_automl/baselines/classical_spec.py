@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from lstm_automl.data.classical import ArFit, EtsFit, SarimaFit, _Adjusted, _Fitted
+from lstm_automl.baselines.classical import ArFit, EtsFit, SarimaFit, _Adjusted, _Fitted
 
 _ETS_KEYS = ("initial_level", "initial_trend", "initial_seasons", "smoothing_level",
              "smoothing_trend", "smoothing_seasonal", "damping_trend")

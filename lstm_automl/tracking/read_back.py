@@ -24,6 +24,20 @@ _STATUS = {"FINISHED": "completed", "FAILED": "failed", "KILLED": "killed",
            "RUNNING": "running", "SCHEDULED": "running"}
 
 
+def parse_value(raw: str | None) -> Any:
+    """A logged param back to a Python value (MLflow stores every param as a string)."""
+    if raw is None or raw == "None":
+        return None
+    if raw in ("True", "False", "true", "false"):
+        return raw.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            continue
+    return raw
+
+
 @dataclass
 class Trial:
     """One trial run as the leaderboard and the pictures need it."""
@@ -267,7 +281,7 @@ def _search_all(client: Any, experiment_ids: list[str], filter_string: str) -> l
 
 
 def _by_sweep_file(client: Any, path: str) -> Any:
-    from lstm_automl.sweep_file.loader import load_sweep
+    from lstm_automl.sweep_file.loader import load_sweep  # defers pydantic
 
     config = load_sweep(path).config
     run = latest_sweep_run(client, named_experiment_ids(client, config.experiment_name),

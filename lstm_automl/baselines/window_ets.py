@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lstm_automl.baselines.classical import fit_ets
+
 ETS_MAX_FIT_ROWS = 5000  # parameters of a long series are estimated on its latest rows
 
 
@@ -24,8 +26,6 @@ def fit_window_ets(series: np.ndarray | None, season: int | None,
                    steps: int) -> tuple[float, ...] | None:
     """``(alpha, beta, gamma, phi, season, trend)`` of the AICc-chosen additive ETS (season 0:
     none; trend 1.0 or 0.0: with a trend or without); None where no candidate fits."""
-    from lstm_automl.data.classical import fit_ets
-
     if series is None or len(series) < 10:
         return None
     y = np.asarray(series, dtype=np.float64)[-ETS_MAX_FIT_ROWS:]

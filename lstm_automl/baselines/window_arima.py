@@ -17,6 +17,8 @@ import warnings
 
 import numpy as np
 
+from lstm_automl.baselines.classical import _differencing_order
+
 ARIMA_MAX_FIT_ROWS = 5000
 ORDERS = ((1, 0), (2, 0), (0, 1), (1, 1), (2, 1))  # (p, q), searched by AIC
 
@@ -25,8 +27,6 @@ def fit_window_arima(series: np.ndarray | None, steps: int) -> tuple[float, ...]
     """The AIC-chosen ARMA(p, q) with a mean on the series' d-th differences; None where the
     series is too short (20 rows) or nothing fits. p + q + d stays below the lookback."""
     from statsmodels.tsa.arima.model import ARIMA
-
-    from lstm_automl.data.classical import _differencing_order
 
     if series is None or len(series) < 20:
         return None

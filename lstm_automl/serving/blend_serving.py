@@ -1,7 +1,7 @@
 """A blended model's forecast from raw history: the network's, plus its classical members'.
 
 ``final_model.blend: with_baselines`` stores each classical member's fixed parameters in the
-spec (``data/classical_spec.py``). Each one forecasts the next ``horizon`` rows from the whole
+spec (``baselines/classical_spec.py``). Each one forecasts the next ``horizon`` rows from the whole
 history the caller sends, as the baseline forecast each test window from the series' rows
 before it; sent from the series' first row, the served forecast is the one the sweep measured.
 """
@@ -13,14 +13,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lstm_automl.baselines.classical_spec import from_spec
 from lstm_automl.errors import RawInputError
+from lstm_automl.serving.raw import _numeric, prepared
 
 
 def blended(spec: dict[str, Any], frame: pd.DataFrame, network: pd.DataFrame) -> pd.DataFrame:
     """``network`` (one row of ``<target>_h1..hH``, original units) weighted and summed with
     each classical member's forecast of the same steps."""
-    from lstm_automl.tracking.serving import prepared
-
     blend = spec["blend"]
     history = prepared(_target_history, spec, frame)
     values = float(blend["network_weight"]) * network.to_numpy(dtype=np.float64)[0]
@@ -34,8 +34,7 @@ def _target_history(spec: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
     """The target column in time order, original units; refused unless it starts at the
     series' first row (a seasonal ETS or a SARIMA filtered from elsewhere forecasts
     differently, and an AR with a trend counts rows from there)."""
-    from lstm_automl.data.time_index import ordered_history
-    from lstm_automl.tracking.serving import _numeric
+    from lstm_automl.data.time_index import ordered_history  # defers pydantic
 
     blend, ordered = spec["blend"], ordered_history(frame, spec)
     needed = int(blend.get("history_rows") or 0)
@@ -65,8 +64,6 @@ def _same_time(value: Any, first: str) -> bool:
 
 
 def _member_forecast(member: dict[str, Any], history: np.ndarray, horizon: int) -> np.ndarray:
-    from lstm_automl.data.classical_spec import from_spec
-
     model = from_spec(member["model"])
     try:
         forecast = model.forecast(history, np.array([len(history)]), horizon)[0]

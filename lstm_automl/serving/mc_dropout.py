@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstm_automl.tracking.request_checks import checked_windows, model_input_shape
+from lstm_automl.serving import raw as serving
+from lstm_automl.serving.request_checks import checked_windows, model_input_shape
 
 ROWS_PER_CALL = 8192  # windows x samples per forward call: bounds the memory of a large input
 SEED_STATE = "seed_generator_state"
@@ -89,9 +90,7 @@ def _spread(frames: list[pd.DataFrame], quantiles: list[float],
 
 
 def predict_mc(spec: dict[str, Any], model: Any, frame: pd.DataFrame) -> pd.DataFrame:
-    """``serving.predict_raw`` with Monte-Carlo dropout (``spec["mc_dropout"]``)."""
-    from lstm_automl.tracking import serving
-
+    """``predict.predict_raw`` with Monte-Carlo dropout (``spec["mc_dropout"]``)."""
     settings = spec["mc_dropout"]
     samples, seed, quantiles = settings["samples"], settings["seed"], settings["quantiles"]
     if spec["task"] == "forecast":

@@ -1,0 +1,33 @@
+"""A raw table in, predictions in original units out: the request checked, then the plain
+network, its Monte-Carlo dropout passes or its blend with classical members, as the saved
+preprocessing spec says."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from lstm_automl.serving import raw
+from lstm_automl.serving.blend_serving import blended
+from lstm_automl.serving.mc_dropout import predict_mc
+from lstm_automl.serving.model_call import predict_windows
+from lstm_automl.serving.request_checks import checked_table
+
+
+def predict_raw(spec: dict[str, Any], model: Any, frame: pd.DataFrame) -> pd.DataFrame:
+    """Predict from a raw table with the training column names; original units out.
+
+    The table is checked first (``request_checks.checked_table``: bounded, its rows numbered
+    0, 1, ... in the order sent, so that messages name the row of the input)."""
+    frame = checked_table(frame)
+    if spec.get("mc_dropout"):  # mean and spread of stochastic passes (final_model.mc_dropout)
+        return predict_mc(spec, model, frame)
+    if spec["task"] == "forecast":
+        window, levels = raw.prepared(raw._forecast_input, spec, frame)
+        out = raw._forecast_output(spec, predict_windows(model, window), levels)
+        if spec.get("blend"):  # final_model.blend: the classical members, from the history
+            return blended(spec, frame, out)
+        return out
+    x, ids = raw.prepared(raw._sequence_input, spec, frame)
+    return raw._sequence_output(spec, predict_windows(model, x), ids)
