@@ -29,3 +29,11 @@ def handler(signum: int, frame: FrameType | None) -> None:
     global _requested
     _requested = True
     raise KeyboardInterrupt
+
+
+def stop_if_interrupted() -> None:
+    """Raise KeyboardInterrupt when a request arrived but its exception never surfaced: a
+    signal handled while Python ran a finaliser or a C callback has its exception printed and
+    dropped, and the sweep would otherwise run on to exit 0. Called at trial boundaries."""
+    if _requested:
+        raise KeyboardInterrupt

@@ -188,3 +188,4 @@ def terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
         if previous_int is signal.default_int_handler:
             signal.signal(signal.SIGINT, previous_int)
+        interrupts.reset()  # the request belonged to this sweep, not to the next in-process one

@@ -289,6 +289,7 @@ class MlflowTrialsMixin(private.FencedTunerMixin):
         return self._best_epoch[id(callback)]
 
     def on_trial_begin(self, trial: kt.engine.trial.Trial) -> None:
+        interrupts.stop_if_interrupted()
         super().on_trial_begin(trial)  # type: ignore[misc]
         self._gradients = trial_memory.custom_gradients()
         number = trial_number(trial.trial_id, len(self.trial_records) + 1)
@@ -336,6 +337,7 @@ class MlflowTrialsMixin(private.FencedTunerMixin):
         finally:
             self._flush_epochs()
             self._best_epoch = {}
+        interrupts.stop_if_interrupted()
         self._epochs = max((len(h.history.get("loss", [])) for h in histories
                             if hasattr(h, "history")), default=0)
         for history in histories:
