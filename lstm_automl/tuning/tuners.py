@@ -321,9 +321,10 @@ class MlflowTrialsMixin(private.FencedTunerMixin):
         buffer = self._epoch_buffer = EpochBuffer(self.tracker.uri, self._current.run_id)
         self._best_epoch = {}
         kwargs["callbacks"] = [*kwargs.get("callbacks", []), EpochLogger(buffer), NonFiniteLoss(),
-                               *self._stoppers(trial)]
+                               *self._stoppers(trial), interrupts.stop_on_request()]
         try:
-            histories = super().run_trial(trial, *args, **kwargs)  # type: ignore[misc]
+            with interrupts.deferred():  # a Ctrl-C stops training between batches
+                histories = super().run_trial(trial, *args, **kwargs)  # type: ignore[misc]
         except ConfigError as exc:
             raise ModelFileBroken(exc.source, exc.problems) from None
         except Exception as exc:
