@@ -21,6 +21,7 @@ from lstm_automl.config.names import (
     NORMALIZATIONS,
     OPTIMIZERS,
 )
+from lstm_automl.config.window_rules import FORECAST, season_fits, window_blocker
 
 Kind = Literal["int", "float", "bool", "name"]
 
@@ -429,7 +430,7 @@ def _multi_step_checks(specs: dict[str, Any], data: Any) -> tuple[list[str], lis
     values = list(spec.choice) if hasattr(spec, "choice") else [spec]
     if "recursive" not in values:
         return [], []
-    if data.task != "forecast":
+    if data.task != FORECAST:
         return [f"search.multi_step: recursive is only for task: forecast (got task: "
                 f"{data.task})"], []
     features = data.features
@@ -482,10 +483,11 @@ def window_checks(specs: dict[str, Any], data: Any) -> tuple[list[str], list[str
     used = {name: _used(specs, name) for name in WINDOW_PARAMS}
     if not any(used.values()):
         return problems, notes
-    if data.task != "forecast":
+    blocker = window_blocker(data.task, target_is_input=True)
+    if blocker is not None:
         for name, values in used.items():
             if values:
-                problems.append(f"search.{name}: only for task: forecast (got "
+                problems.append(f"search.{name}: {blocker} (got "
                                 f"{short_list(values)} with task: {data.task})")
         return problems, notes
     builtin = DATASETS.get(builtin_name(data.source) or "")
@@ -493,7 +495,8 @@ def window_checks(specs: dict[str, Any], data: Any) -> tuple[list[str], list[str
     features = data.features
     subsets = ([[target]] if features is None else
                list(features.choice) if hasattr(features, "choice") else [list(features)])
-    lacking = [s for s in subsets if target is not None and target not in s]
+    lacking = [s for s in subsets
+               if target is not None and window_blocker(data.task, target_is_input=target in s)]
     for name, values in used.items():
         if values and lacking and len(lacking) == len(subsets):
             problems.append(f"search.{name}: needs the target '{target}' among data.features "
@@ -505,7 +508,7 @@ def window_checks(specs: dict[str, Any], data: Any) -> tuple[list[str], list[str
         return problems, notes
     season = data.season or (builtin.season if builtin else None)
     lookbacks = data.searched_data().get("lookback", [data.lookback])
-    short = [lb for lb in lookbacks if season is not None and lb < season]
+    short = [lb for lb in lookbacks if season is not None and not season_fits(season, lb)]
     need = "search.residual: seasonal_naive needs data.season and a lookback of at least one season"
     if season is None and (builtin is not None or data.time_column is None):
         problems.append(f"{need} (no season is set or known for this data)")

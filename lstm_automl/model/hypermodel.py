@@ -24,6 +24,7 @@ import keras_tuner as kt
 
 from lstm_automl.baselines.window_series import fit_on_windows
 from lstm_automl.config.params import DATA_PREFIX, SEARCH_PARAMS, encode_data
+from lstm_automl.config.window_rules import recursive_fits, season_fits, window_blocker
 from lstm_automl.data.base import ModelShape
 from lstm_automl.model.cells import (
     ArBaseline,
@@ -181,14 +182,13 @@ def window_settings(values: dict[str, Any], shape: ModelShape) -> tuple[str, str
     dropped: list[str] = []
     if norm == residual == "none":
         return norm, residual, dropped
-    why = ("only for task: forecast" if shape.task != "forecast" else
-           "the target is not an input channel" if shape.target_channel is None else None)
+    why = window_blocker(shape.task, target_is_input=shape.target_channel is not None)
     if why:
         dropped = [f"{name}: {value} ignored: {why}"
                    for name, value in (("window_norm", norm), ("residual", residual))
                    if value != "none"]
         return "none", "none", dropped
-    if residual == "seasonal_naive" and (shape.season is None or shape.season > shape.steps):
+    if residual == "seasonal_naive" and not season_fits(shape.season, shape.steps):
         season = "no season is known" if shape.season is None else f"season {shape.season}"
         dropped.append(f"residual: seasonal_naive ignored: needs a lookback of at least one "
                        f"season ({season}, lookback {shape.steps})")
@@ -254,8 +254,8 @@ def recursive_applies(values: dict[str, Any], shape: ModelShape) -> bool:
     input channel is the target (other features' future values are unknown)."""
     if (values.get("multi_step") or "direct") != "recursive":
         return False
-    if shape.task == "forecast" and shape.n_outputs > 1 and shape.n_features == 1 \
-            and shape.target_channel == 0:
+    if recursive_fits(shape.task, shape.n_outputs,
+                      target_only_input=shape.n_features == 1 and shape.target_channel == 0):
         return True
     if shape.n_outputs > 1:
         warnings.warn("model built without multi_step: recursive: it needs the target as the "

@@ -25,9 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from lstm_automl.baselines.window_ar import MIN_WINDOWS_PER_LAG
 from lstm_automl.config import schema as cfg
-from lstm_automl.config.blend_checks import blend_checks
-from lstm_automl.config.dropout_checks import mc_dropout_checks
-from lstm_automl.config.names import higher_is_better, objective_problem
+from lstm_automl.config.names import objective_problem
 from lstm_automl.config.overrides import (
     OPTION,
     apply_overrides,
@@ -35,22 +33,12 @@ from lstm_automl.config.overrides import (
     name_overridden,
     parse_overrides,
 )
-from lstm_automl.config.params import (
-    SEARCH_PARAMS,
-    condition_parents,
-    rule_holds,
-    short_list,
-    window_checks,
-)
-from lstm_automl.config.space_summary import data_size, is_searched, space_size, training_size
-from lstm_automl.config.start_with import start_with_problems, warm_start_problems
-from lstm_automl.config.ties import tie_problems
-from lstm_automl.config.training_checks import mape_checks, schedule_notes
+from lstm_automl.config.params import short_list
 from lstm_automl.data.source_file import not_regular
 from lstm_automl.errors import ConfigError, SpecError
-from lstm_automl.model.kernel_tags import gpu_visible, planned_backend, space_kernel_notes
-from lstm_automl.model.python_model import architecture_problems, python_ref, static_problems
+from lstm_automl.model.python_model import python_ref, static_problems
 from lstm_automl.sweep_file.preset import apply_preset
+from lstm_automl.sweep_file.rules import RULES
 
 MAX_FILE_BYTES = 1 << 20
 MAX_EXPANDED_NODES = 50_000
@@ -540,132 +528,15 @@ def _short(value: Any) -> str:
 
 
 def check_meaning(config: cfg.SweepConfig) -> tuple[list[str], list[str]]:
-    """Checks that need the whole file: (problems that stop the sweep, notes worth printing)."""
+    """Checks that need the whole file: (problems that stop the sweep, notes worth printing),
+    each rule of ``rules.RULES`` in the table's order."""
     problems: list[str] = []
     notes: list[str] = []
-    objective = config.tuner.objective
-    backtest = getattr(config.data, "backtest", None) is not None
-    problem = objective_problem(config.data.task, objective, backtest)
-    if problem:
-        problems.append(problem)
-    if config.tuner.direction == ("min" if higher_is_better(objective) else "max"):
-        notes.append(f"tuner.direction: {config.tuner.direction}imising '{objective}' is unusual")
-    problems += architecture_problems(config)
-    specs = config.search.specs()
-    problems += tie_problems(specs, {p: cfg.spec_values(specs[p]) or [] for p in
-                                     condition_parents()})
-    size = space_size(specs)
-    if size is not None:
-        trained = training_size(config)
-        size = None if trained is None else size * data_size(config) * trained
-    if config.model is not None:
-        size = None  # the function declares hyperparameters of its own: no size to tell
-    if config.tuner.algorithm == "grid":
-        for name, part in _continuous(specs):
-            problems.append(f"search.{name}{part}.float: grid search needs a discrete space; "
-                            f"add a step or use choice")
-        if size is not None and size < config.tuner.max_trials:
-            notes.append(f"tuner.max_trials: the grid has only {size} points, fewer than "
-                         f"max_trials ({config.tuner.max_trials}); the sweep ends when it is "
-                         f"exhausted")
-        if size is not None and size > config.tuner.max_trials:  # the tuner stops at max_trials
-            notes.append(_grid_order_note(config, specs, size))
-    elif config.tuner.grid_order != "sequential":
-        notes.append(f"tuner.grid_order: only for algorithm: grid; ignored with "
-                     f"{config.tuner.algorithm}")
-    if config.tuner.algorithm == "hyperband" and config.tuner.max_trials != 10:
-        notes.append("tuner.max_trials: hyperband sets its own number of trials from "
-                      "training.epochs and tuner.hyperband_factor")
-    if size == 1 and config.tuner.max_trials > 1:
-        notes.append("search: nothing is searched (every value is fixed); one trial is enough")
-    _note_inactive(specs, notes)
-    problems += _fcn_problems(specs)
-    window_problems, window_notes = window_checks(specs, config.data)
-    problems += window_problems
-    notes += window_notes
-    if gpu_visible():  # on a CPU every family runs the same loop; validate prints these anyway
-        notes += space_kernel_notes(specs, planned_backend(config.training.backend))
-    if config.data.task == "classify" and specs["loss"] != SEARCH_PARAMS["loss"].default:
-        notes.append("search.loss: classification always trains with cross-entropy; ignored")
-    notes += schedule_notes(config)
-    mape_problems, mape_notes = mape_checks(config)
-    problems += mape_problems
-    notes += mape_notes
-    problems += start_with_problems(config)
-    problems += warm_start_problems(config)
-    mc_problems, mc_notes = mc_dropout_checks(config)
-    problems += mc_problems
-    notes += mc_notes
-    problems += blend_checks(config)
-    notes += budget_notes(config)
-    monitor = config.training.early_stopping_monitor
-    if monitor is not None:
-        why = objective_problem(config.data.task, monitor, backtest)
-        if why:
-            problems.append(why.replace(f"tuner.objective: '{monitor}'",
-                                        f"training.early_stopping_monitor: '{monitor}'"))
-        if config.training.early_stopping_patience is None:
-            notes.append("training.early_stopping_monitor: early stopping is off "
-                         "(early_stopping_patience: null)")
-    patience = config.training.early_stopping_patience
-    if config.training.searched() and config.model is None and \
-            config.tuner.algorithm == "hyperband" and "epochs" in config.training.searched():
-        problems.append("training.epochs: hyperband sets each trial's epochs itself; give "
-                        "one number (its budget)")
-    if patience is not None and patience >= config.training.max_epochs():
-        notes.append("training.early_stopping_patience: >= epochs, so early stopping never fires")
+    for rule in RULES:
+        found = rule.check(config)
+        problems += found.problems
+        notes += found.notes
     return problems, notes
-
-
-def budget_notes(config: cfg.SweepConfig) -> list[str]:
-    """Pruning and time settings that cannot do what they say."""
-    notes = []
-    pruning, epochs = config.tuner.pruning, config.training.max_epochs()
-    if pruning.enabled and pruning.min_epochs >= epochs:
-        notes.append(f"tuner.pruning.min_epochs: {pruning.min_epochs} >= training.epochs "
-                     f"({epochs}), so no trial is ever pruned")
-    limit, total = config.training.max_trial_seconds, config.tuner.max_time_seconds
-    if limit is not None and total is not None and limit > total:
-        notes.append("training.max_trial_time: longer than tuner.max_time; the sweep's budget "
-                     "stops a trial first")
-    return notes
-
-
-def _grid_order_note(config: cfg.SweepConfig, specs: dict[str, Any], size: int) -> str:
-    """Which order applies to a grid larger than ``max_trials``, and what it means."""
-    trials, order = config.tuner.max_trials, config.tuner.grid_order
-    head = f"tuner.grid_order {order}: {trials} of the grid's {size:,} combinations"
-    if order == "sequential":
-        return (f"{head} are tried, in keras-tuner's order (the last parameter changes "
-                f"fastest), so values of the first parameters may never be tried; "
-                f"tuner.grid_order: even tries every value of every parameter early, random a "
-                f"seeded random subset")
-    if order == "random":
-        return f"{head}, a seeded random subset without repeats"
-    counts = [len(v) for v in config.data.searched_data().values()]
-    counts += [len(cfg.spec_values(s) or []) for s in
-               [*specs.values(), *config.training.searched().values()]
-               if not isinstance(s, cfg.RatioSpec)]
-    most = max(counts, default=1)
-    parents = [n for n in condition_parents() if is_searched(specs[n])]
-    if parents:
-        return (f"{head}, every parameter changing from one trial to the next within each "
-                f"combination of {', '.join(parents)} (visited in turn)")
-    covered = "so every value of every parameter is tried" if trials >= most else (
-        f"too few to try every value of a parameter with {most} values")
-    return f"{head}, every parameter changing from one trial to the next: {covered}"
-
-
-def _continuous(specs: dict[str, Any]) -> list[tuple[str, str]]:
-    """(param, part) of every float range without a step (part: ``.first``/``.ratio`` inside a
-    ratio spec)."""
-    found = []
-    for name, spec in specs.items():
-        parts = [("", spec)] if not isinstance(spec, cfg.RatioSpec) else [
-            (".first", spec.first), (".ratio", spec.ratio)]
-        found += [(name, part) for part, s in parts
-                  if isinstance(s, cfg.FloatSpec) and s.step is None]
-    return found
 
 
 def add_data_notes(loaded: LoadedSweep, data: Any, variants: Any = None) -> None:
@@ -745,35 +616,3 @@ def data_notes(config: cfg.SweepConfig, train_sizes: list[int]) -> list[str]:
     return [f"search.batch_size: {short_list(over)} {'is' if len(over) == 1 else 'are'} larger "
             f"than the {count}: trials with {'it' if len(over) == 1 else 'them'} train on a "
             f"single batch per epoch"]
-
-
-def _note_inactive(specs: dict[str, Any], notes: list[str]) -> None:
-    """A searched value whose parent never switches it on (``active_when``) is wasted."""
-    for name, domain in SEARCH_PARAMS.items():
-        if domain.active_when is None or not is_searched(specs[name]):
-            continue
-        parent, rule = domain.active_when
-        parent_values = cfg.spec_values(specs[parent]) or []
-        if not any(rule_holds(rule, v) for v in parent_values):
-            notes.append(f"search.{name}: has no effect while {parent} is {_never_text(rule)}")
-
-
-def _fcn_problems(specs: dict[str, Any]) -> list[str]:
-    """A fixed ``fcn_filters`` or ``dimension_shuffle`` other than its default while
-    ``fcn_branch`` is never true would change nothing: refused (a searched one is noted above)."""
-    if any(rule_holds("true", v) for v in cfg.spec_values(specs["fcn_branch"]) or []):
-        return []
-    problems = []
-    for name, domain in SEARCH_PARAMS.items():
-        if domain.active_when != ("fcn_branch", "true") or is_searched(specs[name]):
-            continue
-        value = (cfg.spec_values(specs[name]) or [domain.default])[0]
-        if value != domain.default:
-            shown = str(value).lower() if isinstance(value, bool) else value
-            problems.append(f"search.{name}: {shown} only applies with fcn_branch: true "
-                            f"(the FCN branch is off in this sweep)")
-    return problems
-
-
-def _never_text(rule: str) -> str:
-    return {"true": "false", ">0": "0"}.get(rule, f"not {rule[1:]}")
