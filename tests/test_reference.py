@@ -1,6 +1,7 @@
 """The generated sweep-file reference (docs/reference/sweep-file.md) matches the code: every key,
-type, default and domain comes from config/schema.py and config/params.py through
-tools/gen_reference.py, and the committed page must be what the tool writes now."""
+type, default and domain comes from config/schema.py and config/params.py, every rule across
+keys from sweep_file/rules.py, through tools/gen_reference.py, and the committed page must be
+what the tool writes now."""
 
 from __future__ import annotations
 
@@ -47,6 +48,20 @@ def test_a_changed_default_makes_the_page_stale(reference_tool, monkeypatch):
         **{**params.SEARCH_PARAMS["units"].__dict__, "default": 48})
     monkeypatch.setitem(params.SEARCH_PARAMS, "units", changed)
     assert reference_tool.page() != before
+    assert reference_tool.main(["--check"]) == 1
+
+
+def test_every_rule_is_on_the_page_and_a_changed_rule_makes_it_stale(reference_tool,
+                                                                      monkeypatch):
+    from lstm_automl.sweep_file import rules
+
+    text = reference_tool.page()
+    for rule in rules.RULES:
+        assert f"| `{rule.name}` |" in text and reference_tool._cell(rule.doc) in text, rule.name
+    last = rules.RULES[-1]
+    changed = last.__class__(**{**last.__dict__, "doc": "something else"})
+    monkeypatch.setattr(rules, "RULES", (*rules.RULES[:-1], changed))
+    assert reference_tool.page() != text
     assert reference_tool.main(["--check"]) == 1
 
 

@@ -351,7 +351,7 @@ RULES: tuple[Rule, ...] = (
     Rule("blend", ("final_model.blend", "data.task", "data.target", "final_model.mc_dropout"),
          _problems(blend_checks), None, "final_model.blend: with_baselines needs one forecast "
          "target and no mc_dropout"),
-    Rule("budget", ("tuner.pruning", "training.epochs", "training.max_trial_time",
+    Rule("budget", ("tuner.pruning.min_epochs", "training.epochs", "training.max_trial_time",
                     "tuner.max_time"), budget, None, "pruning that starts after the "
          "last epoch, or a trial time limit longer than the sweep's, is noted"),
     Rule("early_stopping_monitor", ("training.early_stopping_monitor", "data.task",
