@@ -474,8 +474,9 @@ def window_checks(specs: dict[str, Any], data: Any) -> tuple[list[str], list[str
     Both act on the target's history channel of a forecast window, so they are refused where no
     trial could apply them; where only some trials can (a searched feature subset without the
     target, a searched lookback shorter than the season), those trials build without them
-    (``hypermodel.window_settings``) and a note says so. Config only: a season inferred from the
-    time column is known once the data is read.
+    (``hypermodel.window_settings``, which asks the same ``config/window_rules.py`` predicates)
+    and a note says so. Config only: a season inferred from the time column is known once the
+    data is read.
     """
     if isinstance(getattr(data, "target", None), list) and len(data.target) > 1:
         return _several_targets_problems(specs), []

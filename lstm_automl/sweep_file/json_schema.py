@@ -375,7 +375,8 @@ def _objective(names: list[str]) -> Schema:
 
 
 def _objective_rules() -> list[Schema]:
-    """The objectives a task's models report; backtest_* only with ``data.backtest``."""
+    """The objectives a task's models report; backtest_* only with ``data.backtest`` (the
+    ``objective`` rule of ``rules.RULES``)."""
     has_backtest = {"required": ["backtest"], "properties": {"backtest": {"type": "object"}}}
     rules = []
     for task in TASK_METRICS:
@@ -403,7 +404,8 @@ def _search(**params: Schema) -> Schema:
 
 
 def _forecast_only_rules() -> list[Schema]:
-    """``params.window_checks`` as far as no two values of the file are compared."""
+    """The ``window_settings`` rule of ``rules.RULES`` (``params.window_checks``) as far as no
+    two values of the file are compared."""
     not_forecast = {"not": _task_is(FORECAST)}
     only_none = {"anyOf": [{"const": "none"}, {"type": "object", "properties": {
         "choice": {"items": {"const": "none"}}}}]}
@@ -442,7 +444,8 @@ def _forecast_only_rules() -> list[Schema]:
 
 
 def _grid_rule() -> Schema:
-    """Grid search needs a discrete space: no ``{float: ...}`` range without a step."""
+    """Grid search needs a discrete space: no ``{float: ...}`` range without a step (the
+    ``grid_discrete`` rule of ``rules.RULES``)."""
     continuous = {"type": "object", "required": ["float"], "anyOf": [
         {"not": {"required": ["step"]}}, {"properties": {"step": {"type": "null"}}}]}
     floats = {name: {"not": continuous} for name, d in SEARCH_PARAMS.items() if d.kind == "float"}
@@ -454,7 +457,8 @@ def _grid_rule() -> Schema:
 
 def _python_model_rule() -> Schema:
     """With ``model.python`` the function builds the network: ``search`` keeps only the
-    training settings (``python_model.TRAINING_PARAMS``), as ``validate`` says."""
+    training settings (``python_model.TRAINING_PARAMS``), as ``validate`` says (the
+    ``python_model`` rule of ``rules.RULES``)."""
     return {"if": {"required": ["model"], "properties": {"model": {"type": "object"}}},
             "then": {"properties": {"search": {"propertyNames": {"enum": list(TRAINING_PARAMS)}}}}}
 

@@ -299,69 +299,84 @@ WINDOW_DATA_KEYS = ("data.task", "data.target", "data.features", "data.lookback"
 
 RULES: tuple[Rule, ...] = (
     Rule("objective", ("tuner.objective", "data.task", "data.backtest"), objective,
-         "_objective_rules", "tuner.objective names a metric the task's models report; "
-         "backtest_* objectives need data.backtest"),
-    Rule("direction", ("tuner.direction", "tuner.objective"), direction, None,
-         "a direction against the objective's natural one (maximising a loss) is noted"),
+         mirror="_objective_rules",
+         doc="tuner.objective names a metric the task's models report; backtest_* objectives "
+             "need data.backtest"),
+    Rule("direction", ("tuner.direction", "tuner.objective"), direction, mirror=None,
+         doc="a direction against the objective's natural one (maximising a loss) is noted"),
     Rule("python_model", ("model.python", "search"), _problems(architecture_problems),
-         "_python_model_rule", "with model.python, search keeps only the training settings; "
-         "a network key is refused"),
-    Rule("ties", _search(*WIDTH_PARAMS), _ties, None,
-         "a width tied with same_as follows a width every trial has, without a cycle"),
-    Rule("grid_discrete", ("tuner.algorithm", "search"), grid_discrete, "_grid_rule",
-         "grid search needs a discrete space: every float range needs a step"),
+         mirror="_python_model_rule",
+         doc="with model.python, search keeps only the training settings; a network key is "
+             "refused"),
+    Rule("ties", _search(*WIDTH_PARAMS), _ties, mirror=None,
+         doc="a width tied with same_as follows a width every trial has, without a cycle"),
+    Rule("grid_discrete", ("tuner.algorithm", "search"), grid_discrete, mirror="_grid_rule",
+         doc="grid search needs a discrete space: every float range needs a step"),
     Rule("grid_size", ("tuner.algorithm", "tuner.max_trials", "tuner.grid_order", "search"),
-         grid_size, None, "a grid smaller than tuner.max_trials ends early; a larger "
-         "one says which part tuner.grid_order tries"),
-    Rule("grid_order", ("tuner.grid_order", "tuner.algorithm"), grid_order_ignored,
-         None, "tuner.grid_order is noted as ignored unless algorithm is grid"),
+         grid_size, mirror=None,
+         doc="a grid smaller than tuner.max_trials ends early; a larger one says which part "
+             "tuner.grid_order tries"),
+    Rule("grid_order", ("tuner.grid_order", "tuner.algorithm"), grid_order_ignored, mirror=None,
+         doc="tuner.grid_order is noted as ignored unless algorithm is grid"),
     Rule("hyperband_trials", ("tuner.algorithm", "tuner.max_trials"), hyperband_trials,
-         None, "hyperband sets its own number of trials; a tuner.max_trials is noted as unused"),
-    Rule("nothing_searched", ("search", "tuner.max_trials"), nothing_searched, None,
-         "a space with one point needs one trial, not tuner.max_trials"),
-    Rule("inactive", ("search",), inactive, None, "a searched key whose parent never "
-         "switches it on (active_when) has no effect: noted"),
+         mirror=None,
+         doc="hyperband sets its own number of trials; a tuner.max_trials is noted as unused"),
+    Rule("nothing_searched", ("search", "tuner.max_trials"), nothing_searched, mirror=None,
+         doc="a space with one point needs one trial, not tuner.max_trials"),
+    Rule("inactive", ("search",), inactive, mirror=None,
+         doc="a searched key whose parent never switches it on (active_when) has no effect: "
+             "noted"),
     Rule("fcn_off", _search("fcn_branch", "fcn_filters", "dimension_shuffle"), fcn_off,
-         None, "a fixed FCN setting other than its default needs fcn_branch: true somewhere"),
-    Rule("window_settings", _search("window_norm", "residual", "multi_step") + WINDOW_DATA_KEYS,
-         _windows, "_forecast_only_rules", "window_norm, residual and multi_step: recursive act "
-         "on one target's history in a forecast window: refused where no trial can use them "
-         "(several targets, another task, no target among the inputs, no season that fits), "
-         "noted where some trials cannot"),
+         mirror=None,
+         doc="a fixed FCN setting other than its default needs fcn_branch: true somewhere"),
+    Rule("window_settings", (*_search("window_norm", "residual", "multi_step"),
+                             *WINDOW_DATA_KEYS), _windows,
+         mirror="_forecast_only_rules",
+         doc="window_norm, residual and multi_step: recursive act on one target's history in a "
+             "forecast window: refused where no trial can use them (several targets, another "
+             "task, no target among the inputs, no season that fits), noted where some trials "
+             "cannot"),
     Rule("gpu_kernels", (*_search("cell", "recurrent_dropout", "activation"), "training.backend"),
-         gpu_kernels, None, "on a GPU, cells and settings that leave cuDNN for the "
-         "slower generic loop are noted"),
-    Rule("classify_loss", ("data.task", "search.loss"), classify_loss, None,
-         "classification trains with cross-entropy: another search.loss is noted as ignored"),
+         gpu_kernels, mirror=None,
+         doc="on a GPU, cells and settings that leave cuDNN for the slower generic loop are "
+             "noted"),
+    Rule("classify_loss", ("data.task", "search.loss"), classify_loss, mirror=None,
+         doc="classification trains with cross-entropy: another search.loss is noted as "
+             "ignored"),
     Rule("plateau_schedule", (*_search("lr_schedule", "plateau_patience"),
-                              "training.early_stopping_patience"),
-         _notes(schedule_notes), None, "a plateau patience not below early stopping's never "
-         "lowers the learning rate: noted"),
+                              "training.early_stopping_patience"), _notes(schedule_notes),
+         mirror=None,
+         doc="a plateau patience not below early stopping's never lowers the learning rate: "
+             "noted"),
     Rule("mape_loss", ("search.loss", "data.task", "data.scaling", "data.transform"),
-         _both(mape_checks), None, "loss: mape divides by the scaled target: refused with a "
-         "scaling or transform that centres it on 0, noted with minmax"),
-    Rule("start_with", ("tuner.start_with",), _problems(start_with_problems), None,
-         "each tuner.start_with value is one the search space can take"),
+         _both(mape_checks), mirror=None,
+         doc="loss: mape divides by the scaled target: refused with a scaling or transform "
+             "that centres it on 0, noted with minmax"),
+    Rule("start_with", ("tuner.start_with",), _problems(start_with_problems), mirror=None,
+         doc="each tuner.start_with value is one the search space can take"),
     Rule("warm_start", ("tuner.warm_start", "tuner.algorithm", "name"),
-         _problems(warm_start_problems), None, "tuner.warm_start needs an algorithm that takes "
-         "earlier results and names another sweep"),
+         _problems(warm_start_problems), mirror=None,
+         doc="tuner.warm_start needs an algorithm that takes earlier results and names another "
+             "sweep"),
     Rule("mc_dropout", ("final_model.mc_dropout", "model.python", *_search(*DROPOUT_PARAMS)),
-         _both(mc_dropout_checks), None, "final_model.mc_dropout needs dropout in the search "
-         "space; noted where trials can have none"),
+         _both(mc_dropout_checks), mirror=None,
+         doc="final_model.mc_dropout needs dropout in the search space; noted where trials can "
+             "have none"),
     Rule("blend", ("final_model.blend", "data.task", "data.target", "final_model.mc_dropout"),
-         _problems(blend_checks), None, "final_model.blend: with_baselines needs one forecast "
-         "target and no mc_dropout"),
+         _problems(blend_checks), mirror=None,
+         doc="final_model.blend: with_baselines needs one forecast target and no mc_dropout"),
     Rule("budget", ("tuner.pruning.min_epochs", "training.epochs", "training.max_trial_time",
-                    "tuner.max_time"), budget, None, "pruning that starts after the "
-         "last epoch, or a trial time limit longer than the sweep's, is noted"),
+                    "tuner.max_time"), budget, mirror=None,
+         doc="pruning that starts after the last epoch, or a trial time limit longer than the "
+             "sweep's, is noted"),
     Rule("early_stopping_monitor", ("training.early_stopping_monitor", "data.task",
                                     "training.early_stopping_patience"),
-         early_stopping_monitor, None, "the early-stopping monitor is a metric the "
-         "model reports; without a patience it is noted as off"),
-    Rule("hyperband_epochs", ("training.epochs", "tuner.algorithm", "model"),
-         hyperband_epochs, None, "hyperband sets each trial's epochs: training.epochs "
-         "is one number"),
+         early_stopping_monitor, mirror=None,
+         doc="the early-stopping monitor is a metric the model reports; without a patience it "
+             "is noted as off"),
+    Rule("hyperband_epochs", ("training.epochs", "tuner.algorithm", "model"), hyperband_epochs,
+         mirror=None, doc="hyperband sets each trial's epochs: training.epochs is one number"),
     Rule("patience", ("training.early_stopping_patience", "training.epochs"), patience,
-         None, "an early-stopping patience of at least the epochs never fires: noted"),
+         mirror=None,
+         doc="an early-stopping patience of at least the epochs never fires: noted"),
 )
-
