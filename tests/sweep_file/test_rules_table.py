@@ -139,8 +139,6 @@ def test_validate_reports_the_problems_in_the_tables_order():
 def test_shipped_sweeps_pass_every_rule(path):
     mapping = yaml.safe_load(path.read_text(encoding="utf-8"))
     mapping.pop("preset", None)
-    if "model" in mapping:  # the model file is looked up beside the sweep
-        pytest.skip("model.python")
     config = _config(mapping)
     assert [p for rule in RULES for p in rule.check(config).problems] == []
 
