@@ -2,18 +2,19 @@
 
 pydantic names union members and reports one error per member it tried; the user wrote keys.
 Here the member names are dropped, the errors of one key merged into one line, and an unknown
-key gets a "did you mean" and the keys allowed where it stands.
+key or a misspelt name gets a "did you mean" and what is allowed where it stands.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 from pydantic import BaseModel
 
 from lstm_automl.config import schema as cfg
-from lstm_automl.config.names import objective_problem
+from lstm_automl.config.names import did_you_mean, edits, objective_problem, typo_limit
 from lstm_automl.errors import SpecError
 
 _DATA_MODELS: dict[str, type[BaseModel]] = {
@@ -53,9 +54,23 @@ _MERGED_MESSAGES = {
     ("data", "features"): "expected a list of column names, or {choice: [[a], [a, b]]}",
     ("data", "target"): "expected a column name, or a list of distinct column names to "
     "forecast together",
+    ("data", "calendar"): "expected one of: " + ", ".join(cfg.CALENDAR_NAMES)
+    + ", or {choice: [...]} to search it",
+    ("data", "seasonal_lag"): "expected one of: " + ", ".join(cfg.SEASONAL_LAG_NAMES)
+    + ", or {choice: [...]} to search it",
+    ("training", "jit_compile"): "expected true, false or 'auto'",
     ("split", "validation"): _SPLIT_MESSAGE,
     ("split", "test"): _SPLIT_MESSAGE,
     ("choice", "*"): "expected a plain value: a number, a string, true/false or null",
+}
+
+# The names a merged message lists, for its "did you mean".
+_MERGED_NAMES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("data", "transform"): cfg.TRANSFORM_NAMES,
+    ("data", "scaling"): cfg.SCALING_NAMES,
+    ("data", "calendar"): cfg.CALENDAR_NAMES,
+    ("data", "seasonal_lag"): cfg.SEASONAL_LAG_NAMES,
+    ("training", "jit_compile"): ("auto",),
 }
 
 
@@ -72,9 +87,11 @@ def _clean_loc(loc: list[Any]) -> tuple[list[Any], str | None]:
         loc.pop(2)  # which member of "value or {choice: ...}" pydantic tried
     if loc[:2] == ["data", "target"]:
         del loc[2:]  # "name or list of names": one message for the key
+    if loc and isinstance(loc[-1], str) and loc[-1].startswith("literal[") and len(loc) >= 2:
+        loc.pop()  # the Literal member of a union (training.jit_compile: true, false or 'auto')
     if loc and isinstance(loc[-1], str) and loc[-1] in _UNION_MEMBERS and len(loc) >= 2 and (
         loc[-1].startswith("constrained-") or isinstance(loc[-2], int)
-        or loc[-2] in ("validation", "test")
+        or loc[-2] in ("validation", "test") or loc[:2] == ["training", "jit_compile"]
     ):
         loc.pop()
     return loc, spec_tag
@@ -169,7 +186,8 @@ def format_errors(errors: list[Any]) -> list[str]:
         ) if len(parts) >= 2 else ("", "")
         message = merged or _MERGED_MESSAGES.get(key) or "; or ".join(
             dict.fromkeys(e["msg"] for e in group))
-        lines.append(f"{path}: {message} (got {_short(group[0]['input'])})")
+        hint = did_you_mean(group[0]["input"], _MERGED_NAMES.get(key, ()))
+        lines.append(f"{path}: {message}{hint} (got {_short(group[0]['input'])})")
     return lines
 
 
@@ -216,14 +234,29 @@ def _format_error(error: Any) -> str:
         return f"{path}: required key is missing"
     if kind == "task":
         given = error["input"].get("task") if isinstance(error["input"], dict) else None
-        return f"data.task: must be one of: forecast, classify, regress (got {_short(given)})"
+        return (f"data.task: must be one of: forecast, classify, regress"
+                f"{did_you_mean(given, tuple(_DATA_MODELS))} (got {_short(given)})")
     if kind == "param_spec":
         return (f"{path}: expected a plain value or a mapping with exactly one of: choice, int, "
                 f"float (got {_short(error['input'])})")
+    if kind == "literal_error" and _literal_names(error):
+        names = _literal_names(error)
+        hint = did_you_mean(error["input"], names) or ";"
+        return (f"{path}: {_short(error['input'])} is not allowed{hint} expected one of: "
+                f"{', '.join(names)}")
     msg = error["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     return f"{path or '(top level)'}: {msg} (got {_short(error['input'])})"
+
+
+def _literal_names(error: Any) -> list[str]:
+    """The names a ``Literal`` of strings allows, read from pydantic's "'a', 'b' or 'c'"; []
+    where it allows anything else too."""
+    expected = str((error.get("ctx") or {}).get("expected", ""))
+    names = re.findall(r"'([^']*)'", expected)
+    rest = re.sub(r"'[^']*'", "", expected).replace(" or ", "").replace(",", "").strip()
+    return names if names and not rest else []
 
 
 def _keys(model: type[BaseModel]) -> list[str]:
@@ -258,24 +291,10 @@ def _suggest(key: str, model: type[BaseModel] | None) -> str:
     if model is None:
         return ""
     names = _keys(model)
-    limit = 1 if len(key) < 8 else 2
-    scored = sorted((_edits(key.lower(), name), index) for index, name in enumerate(names))
-    hint = f"; did you mean '{names[scored[0][1]]}'?" if scored and scored[0][0] <= limit else ""
+    scored = sorted((edits(key.lower(), name), index) for index, name in enumerate(names))
+    hint = f"; did you mean '{names[scored[0][1]]}'?" if scored and scored[0][0] <= typo_limit(
+        key) else ""
     return f"{hint or ';'} allowed: {', '.join(names)}"
-
-
-def _edits(a: str, b: str) -> int:
-    """Edits from ``a`` to ``b``: insertions, deletions, substitutions, swaps of neighbours."""
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        row = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (ca != cb))
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                row[j] = min(row[j], previous2[j - 2] + 1)
-        previous2, previous = previous, row
-    return previous[-1]
 
 
 def _short(value: Any) -> str:
