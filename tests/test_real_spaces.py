@@ -20,7 +20,7 @@ from jsonschema import Draft202012Validator
 
 from conftest import PROJECT_ROOT
 from lstm_automl.cli import main
-from lstm_automl.sweep_file.loader import _parse_yaml
+from lstm_automl.sweep_file.yaml_text import parse_yaml
 
 CORPUS = PROJECT_ROOT / "tests" / "real_spaces"
 FILES = sorted(CORPUS.glob("*.yaml"))
@@ -63,5 +63,5 @@ def test_each_real_space_validates(path: Path):
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 def test_each_real_space_fits_the_schema(path: Path, validator: Draft202012Validator):
-    errors = _schema_tests()._errors(validator, _parse_yaml(path.read_text(), str(path)))
+    errors = _schema_tests()._errors(validator, parse_yaml(path.read_text(), str(path)))
     assert errors == []

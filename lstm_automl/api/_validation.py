@@ -11,7 +11,8 @@ from lstm_automl.data import load_data, load_variants
 from lstm_automl.model.backend import BACKENDS, INSTALL, choose_backend, installed
 from lstm_automl.model.kernel_tags import space_kernel_notes
 from lstm_automl.resume.folder_safety import check_sweep_file_folder
-from lstm_automl.sweep_file.loader import LoadedSweep, add_data_notes
+from lstm_automl.sweep_file.data_checks import add_data_notes
+from lstm_automl.sweep_file.loader import LoadedSweep
 
 __all__ = ["ValidatedSweep", "check"]
 

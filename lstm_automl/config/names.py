@@ -1,11 +1,13 @@
 """Names the sweep file may use, kept free of TensorFlow so that validation stays fast.
 
 The TensorFlow side (``model.cells``, ``model.hypermodel``) keys its registries by
-exactly these names; a test checks that the two never drift apart.
+exactly these names; a test checks that the two never drift apart. ``closest`` says which of
+them a misspelt name meant, for the "did you mean" of the messages.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from typing import Literal
 
 CELL_FAMILIES: dict[str, str] = {
@@ -143,5 +145,105 @@ def objective_problem(task: str, objective: str, backtest: bool) -> str | None:
     if objective.startswith(BACKTEST_PREFIX) and task not in BACKTEST_TASKS:
         return (f"tuner.objective: '{objective}': backtesting exists only for task: forecast; "
                 f"allowed: {', '.join(allowed)}")
-    return (f"tuner.objective: '{objective}' is not a metric a {task} model reports; "
+    meant = _objective_meant(objective, allowed)
+    hint = f"; did you mean '{meant}'?" if meant else ";"
+    return (f"tuner.objective: '{objective}' is not a metric a {task} model reports{hint} "
             f"allowed: {', '.join(allowed)}")
+
+
+# Names Keras or scikit-learn give some metrics, and the name this sweep logs them by.
+METRIC_ALIASES: dict[str, str] = {
+    "acc": "accuracy", "binary_accuracy": "accuracy", "categorical_accuracy": "accuracy",
+    "sparse_categorical_accuracy": "accuracy", "f1": "macro_f1", "f1_score": "macro_f1",
+    "roc_auc": "auc", "mean_squared_error": "mse", "mean_absolute_error": "mae",
+    "root_mean_squared_error": "rmse", "r2_score": "r2", "log_cosh": "logcosh",
+}
+
+
+def _objective_meant(objective: str, allowed: list[str]) -> str | None:
+    """The allowed objective a wrong one most likely meant: another name of the same metric
+    (``val_acc`` -> ``val_accuracy``), else the closest spelling."""
+    base = base_metric(objective)
+    prefix = objective[: len(objective) - len(base)]
+    alias = f"{prefix}{METRIC_ALIASES.get(base, base)}"
+    return alias if alias in allowed else closest(objective, allowed)
+
+
+# Which allowed name a misspelt one most likely meant, for the "did you mean" of a message.
+# Here, beside the names, so that every module wording an error reaches it without an import
+# level more.
+
+
+def edits(a: str, b: str) -> int:
+    """Edits from ``a`` to ``b``: insertions, deletions, substitutions, swaps of neighbours."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], previous2[j - 2] + 1)
+        previous2, previous = previous, row
+    return previous[-1]
+
+
+def typo_limit(word: str) -> int:
+    """Edits still counted a typo: one in a short word, two in a long one, so that
+    ``batch_norm`` is not read as ``batch_size``."""
+    return 1 if len(word) < 8 else 2
+
+
+def closest(given: str, names: Collection[str]) -> str | None:
+    """The allowed name ``given`` most likely meant, or None when none is near.
+
+    In order: the same name but for case and separators (``LSTM``, ``he-normal``); the one name
+    it abbreviates (``val_acc`` -> ``val_accuracy``, ``f1`` -> ``macro_f1``); the nearest name
+    within a typo's edits (``lsmt`` -> ``lstm``).
+    """
+    if not isinstance(given, str) or not given.strip():
+        return None
+    names = list(names)
+    key = _plain(given)
+    for name in names:
+        if _plain(name) == key:
+            return name
+    return _abbreviated(given, names) or _near(given, names)
+
+
+def did_you_mean(given: object, names: Collection[str], prefix: str = "") -> str:
+    """``"; did you mean 'x'?"`` for a likely slip of a name, else ``""`` (a message then
+    goes on with ``hint or ";"``, as the one for an unknown key does). ``prefix``: what the
+    user writes before the name (``builtin:``), matched without it and said with it."""
+    if not isinstance(given, str) or given in names:
+        return ""
+    name = closest(given, names)
+    return f"; did you mean '{prefix}{name}'?" if name else ""
+
+
+def _plain(name: str) -> str:
+    return "".join(c for c in name.casefold() if c not in "_- ")
+
+
+def _abbreviated(given: str, names: Sequence[str]) -> str | None:
+    """The one name ``given`` starts (three letters at least), else the name holding every
+    ``_`` part of ``given`` with the fewest parts besides; None when that is not one name."""
+    key = _plain(given)
+    starts = [n for n in names if len(key) >= 3 and _plain(n).startswith(key)]
+    if len(starts) == 1:
+        return starts[0]
+    parts = set(given.casefold().replace("-", "_").split("_")) - {""}
+    holders = [(len(set(n.split("_")) - parts), n) for n in names
+               if parts and parts < set(n.split("_"))]
+    if not holders:
+        return None
+    fewest = min(extra for extra, _ in holders)
+    best = [n for extra, n in holders if extra == fewest]
+    return best[0] if len(best) == 1 else None
+
+
+def _near(given: str, names: Sequence[str]) -> str | None:
+    scored = sorted((edits(given.casefold(), n.casefold()), i) for i, n in enumerate(names))
+    if scored and scored[0][0] <= typo_limit(given):
+        return names[scored[0][1]]
+    return None

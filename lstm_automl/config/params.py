@@ -20,6 +20,7 @@ from lstm_automl.config.names import (
     LOSSES,
     NORMALIZATIONS,
     OPTIMIZERS,
+    did_you_mean,
 )
 from lstm_automl.config.window_rules import FORECAST, season_fits, window_blocker
 
@@ -396,7 +397,8 @@ def check_value(domain: Domain, value: Any) -> str | None:
         assert domain.names is not None
         if isinstance(value, str) and value in domain.names:
             return None
-        return f"{value!r} is not allowed; expected {domain.describe_allowed()}"
+        hint = did_you_mean(value, domain.names)
+        return f"{value!r} is not allowed{hint or ';'} expected {domain.describe_allowed()}"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return f"{value!r} is not allowed; expected {domain.describe_allowed()}"
     if not math.isfinite(value):

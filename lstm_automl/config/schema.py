@@ -37,7 +37,7 @@ from pydantic import (
 
 from lstm_automl.config.durations import FORM as DURATION_FORM
 from lstm_automl.config.durations import parse_duration
-from lstm_automl.config.names import TUNER_ALGORITHMS
+from lstm_automl.config.names import TUNER_ALGORITHMS, did_you_mean
 from lstm_automl.config.params import (
     LAYER_RATIO,
     SEARCH_PARAMS,
@@ -694,7 +694,8 @@ def _known(value: Any, allowed: tuple[str, ...]) -> Any:
     if isinstance(value, NameChoice):
         for name in value.choice:
             if name not in allowed:
-                raise SpecError("choice", f"{name!r} is not allowed; expected one of: "
+                hint = did_you_mean(name, allowed)
+                raise SpecError("choice", f"{name!r} is not allowed{hint or ';'} expected one of: "
                                           f"{', '.join(allowed)}")
     return value
 
@@ -794,7 +795,8 @@ def _pruning_shorthand(value: Any) -> Any:
     if isinstance(value, str):
         if value not in PRUNING_RULES:
             raise ValueError(f"expected one of: {', '.join(PRUNING_RULES)}, or a mapping "
-                             f"{{rule: median, min_epochs: 2, min_trials: 3}}")
+                             f"{{rule: median, min_epochs: 2, min_trials: 3}}"
+                             f"{did_you_mean(value, PRUNING_RULES)}")
         return {"rule": value}
     return value
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from lstm_automl.config.builtin import SEQUENCE_DATASETS, builtin_name, datasets_dir
+from lstm_automl.config.names import did_you_mean
 from lstm_automl.config.schema import ClassifyDataConfig, FeatureChoice, RegressDataConfig
 from lstm_automl.data.generators import GENERATORS
 from lstm_automl.data.source_file import LIMIT_ENV, check_data_file, max_data_bytes
@@ -112,8 +113,10 @@ def _generated(config: SequenceConfig, seed: int) -> CaseSet:
 def _builtin(config: SequenceConfig, name: str) -> CaseSet:
     spec = next((s for key, s in SEQUENCE_DATASETS.items() if key.lower() == name.lower()), None)
     if spec is None:
-        raise DataError(f"data.source: unknown builtin dataset for task {config.task} '{name}'; "
-                        f"available: {', '.join('builtin:' + n for n in SEQUENCE_DATASETS)}")
+        hint = did_you_mean(name, SEQUENCE_DATASETS, "builtin:") or ";"
+        raise DataError(f"data.source: unknown builtin dataset for task {config.task} '{name}'"
+                        f"{hint} available: "
+                        f"{', '.join('builtin:' + n for n in SEQUENCE_DATASETS)}")
     folder = datasets_dir()
     parts = []
     for file in (spec.train_file, spec.test_file):

@@ -18,6 +18,7 @@ from lstm_automl.baselines.classical import classical_forecasts
 from lstm_automl.baselines.transforms import TargetTransform
 from lstm_automl.baselines.window_series import fit_on_windows
 from lstm_automl.config.builtin import DATASETS, builtin_name, datasets_dir
+from lstm_automl.config.names import did_you_mean
 from lstm_automl.config.schema import FeatureChoice, ForecastDataConfig
 from lstm_automl.data.backtest import BacktestFold, check_folds, fold_rows
 from lstm_automl.data.base import SPLITS, Baselines, ModelShape, SweepData, Windows
@@ -322,8 +323,9 @@ def _resolve_source(config: ForecastDataConfig,
         path = Path(config.source)
         return (path if path.is_absolute() else base_dir / path), None, None
     if name not in DATASETS:
+        hint = did_you_mean(name, DATASETS, "builtin:") or ";"
         raise DataError(
-            f"data.source: unknown builtin dataset '{name}'; available: "
+            f"data.source: unknown builtin dataset '{name}'{hint} available: "
             f"{', '.join('builtin:' + n for n in DATASETS)}"
         )
     spec = DATASETS[name]

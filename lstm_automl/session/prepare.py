@@ -24,7 +24,8 @@ from lstm_automl.resume.state_folder import (
     sweep_folder,
     tuner_directory,
 )
-from lstm_automl.sweep_file.loader import LoadedSweep, add_data_notes
+from lstm_automl.sweep_file.data_checks import add_data_notes
+from lstm_automl.sweep_file.loader import LoadedSweep
 from lstm_automl.tracking.runs import SweepTracker
 from lstm_automl.tracking.store import (
     artifact_location,

@@ -14,6 +14,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
+from lstm_automl.config.names import did_you_mean
 from lstm_automl.config.presets import PRESET_ENV, PRESET_NAMES, PRESETS, Preset, preset_name
 from lstm_automl.data.series_profile import KPSS_CRITICAL_5PCT, SeriesProfile, profile_series
 from lstm_automl.config.schema import ForecastDataConfig
@@ -36,8 +37,9 @@ def apply_preset(raw: dict[str, Any], base_dir: Path,
     a wrong one in the environment is refused here (ConfigError)."""
     name = preset_name(raw)
     if "preset" not in raw and name not in PRESET_NAMES:
-        raise ConfigError(source, [f"${PRESET_ENV}: {name!r} is not a preset; expected one of: "
-                                   f"{', '.join(PRESET_NAMES)}"])
+        hint = did_you_mean(name, PRESET_NAMES) or ";"
+        raise ConfigError(source, [f"${PRESET_ENV}: {name!r} is not a preset{hint} expected one "
+                                   f"of: {', '.join(PRESET_NAMES)}"])
     if not isinstance(name, str) or name not in PRESETS:
         return raw, name if isinstance(name, str) else "", []
     preset = PRESETS[name]()

@@ -18,7 +18,8 @@ from lstm_automl.config.params import SEARCH_PARAMS
 from lstm_automl.config.schema import SweepConfig
 from lstm_automl.config.space_summary import format_size, space_size, summary_rows
 from lstm_automl.errors import ConfigError
-from lstm_automl.sweep_file.loader import data_notes, load_sweep
+from lstm_automl.sweep_file.data_checks import data_notes
+from lstm_automl.sweep_file.loader import load_sweep
 
 CELLS = "lstm, gru, peephole, simple_rnn"
 DATA = "data: {source: builtin:airline}\n"
@@ -584,9 +585,9 @@ def test_exponent_floats_are_numbers_as_in_yaml_1_2(text: str, value: float,
 def test_yaml_reading_keeps_yes_no_and_leaves_pyyaml_alone(isolated_workdir: Path):
     import yaml
 
-    from lstm_automl.sweep_file.loader import _parse_yaml
+    from lstm_automl.sweep_file.yaml_text import parse_yaml
 
-    parsed = _parse_yaml("a: [1E5, -2e+3, yes, no, 1e, e5, 12, 0.5, '1e-4']\n", "s.yaml")
+    parsed = parse_yaml("a: [1E5, -2e+3, yes, no, 1e, e5, 12, 0.5, '1e-4']\n", "s.yaml")
     assert parsed == {"a": [1e5, -2e3, True, False, "1e", "e5", 12, 0.5, "1e-4"]}
     assert isinstance(parsed["a"][0], float) and isinstance(parsed["a"][6], int)
     assert yaml.safe_load("a: 1e-4") == {"a": "1e-4"}  # only the sweep loader reads YAML 1.2 floats

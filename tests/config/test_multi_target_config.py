@@ -11,7 +11,8 @@ from conftest import write_sweep
 from lstm_automl.cli import main
 from lstm_automl.resume.identity import describe_changes, sweep_identity
 from lstm_automl.sweep_file.json_schema import sweep_schema
-from lstm_automl.sweep_file.loader import _parse_yaml, load_sweep
+from lstm_automl.sweep_file.loader import load_sweep
+from lstm_automl.sweep_file.yaml_text import parse_yaml
 
 HEAD = "name: two\ndata: {source: two.csv, time_column: step, target: %s}\n"
 
@@ -37,7 +38,7 @@ def test_a_list_of_targets_validates_and_fits_the_schema(isolated_workdir, valid
     out = capsys.readouterr().out
     assert "two.csv, load, temp; windows" in out and "target: load,temp" in out
     assert "features: load,temp" in out  # the inputs default to the targets
-    assert list(validator.iter_errors(_parse_yaml(text, "two.yaml"))) == []
+    assert list(validator.iter_errors(parse_yaml(text, "two.yaml"))) == []
 
 
 @pytest.mark.parametrize("target, search, key, message", [
@@ -63,7 +64,7 @@ def test_bad_target_lists_are_refused_in_one_line(target, search, key, message, 
     assert str(path) in line and f"{key}:" in line and message in line, lines
     assert "Traceback" not in "\n".join(lines)
     assert _snapshot(isolated_workdir) == before  # nothing created
-    assert list(validator.iter_errors(_parse_yaml(text, "bad.yaml")))  # the editor flags it
+    assert list(validator.iter_errors(parse_yaml(text, "bad.yaml")))  # the editor flags it
 
 
 def test_a_missing_target_column_names_the_file_and_key(isolated_workdir, capsys):

@@ -32,7 +32,7 @@ from lstm_automl.sweep_file.json_schema import (
     YAML11_NUMBER,
     _caseless,
 )
-from lstm_automl.sweep_file.loader import SweepLoader, _parse_yaml
+from lstm_automl.sweep_file.yaml_text import SweepLoader, parse_yaml
 
 AIRLINE = "data: {source: builtin:airline}\n"
 
@@ -65,7 +65,7 @@ def _validate(folder: Path, text: str) -> int:
 
 @pytest.mark.parametrize("path", sorted(SWEEPS.glob("*.yaml")), ids=lambda p: p.name)
 def test_every_shipped_sweep_fits_the_schema(path: Path, validator: Draft202012Validator):
-    document = _parse_yaml(path.read_text(), str(path))
+    document = parse_yaml(path.read_text(), str(path))
     assert _errors(validator, document) == []
 
 
@@ -115,7 +115,7 @@ def test_the_schema_accepts_what_validate_accepts(body: str, validator: Draft202
                                                    isolated_workdir: Path):
     text = f"name: good\n{'' if 'data:' in body else AIRLINE}{body}\n"
     assert _validate(isolated_workdir, text) == 0
-    assert _errors(validator, _parse_yaml(text, "good.yaml")) == []
+    assert _errors(validator, parse_yaml(text, "good.yaml")) == []
 
 
 # --------------------------------------------------------------------------- bad files
@@ -192,7 +192,7 @@ BAD = {
 def test_bad_files_are_flagged_by_the_schema_and_by_validate(
         body: str, where: str, validator: Draft202012Validator, isolated_workdir: Path):
     text = f"name: bad\n{'' if 'data:' in body else AIRLINE}{body}\n"
-    errors = _errors(validator, _parse_yaml(text, "bad.yaml"))
+    errors = _errors(validator, parse_yaml(text, "bad.yaml"))
     assert errors, "the schema accepts it"
     assert any(e.startswith(where) for e in errors), errors  # where an editor underlines it
     assert _validate(isolated_workdir, text) == 2
@@ -335,12 +335,12 @@ _Dumper.yaml_implicit_resolvers = SweepLoader.yaml_implicit_resolvers
 def test_what_the_schema_refuses_validate_refuses(validator: Draft202012Validator,
                                                   isolated_workdir: Path):
     rng = random.Random(12)
-    documents = [_parse_yaml(p.read_text(), str(p)) for p in sorted(SWEEPS.glob("*.yaml"))]
+    documents = [parse_yaml(p.read_text(), str(p)) for p in sorted(SWEEPS.glob("*.yaml"))]
     flagged, disagreements = 0, []
     for _ in range(400):
         document = _mutate(rng.choice(documents), rng)
         text = yaml.dump(document, Dumper=_Dumper, sort_keys=False)
-        assert _parse_yaml(text, "m.yaml") == document  # the file says what was meant
+        assert parse_yaml(text, "m.yaml") == document  # the file says what was meant
         errors = _errors(validator, document)
         if not errors:
             continue
