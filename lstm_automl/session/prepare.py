@@ -12,6 +12,7 @@ from typing import Any
 
 from lstm_automl.config.names import direction as objective_direction
 from lstm_automl.config.overrides import shell_suffix
+from lstm_automl.config.plan import SweepPlan, sweep_plan
 from lstm_automl.data import SweepData, load_data, load_variants
 from lstm_automl.model.python_model import PythonBuilder, file_hash, load_builder
 from lstm_automl.resume.folder_safety import check_folder
@@ -46,7 +47,7 @@ class Prepared:
     loaded: LoadedSweep
     data: SweepData
     uri: str  # the store as configured (what users see and open)
-    direction: str
+    plan: SweepPlan  # the config resolved once (config/plan.py): what the later steps read
     opening: Opening | None  # None in a worker: the launching process owns the folder
     tracker: SweepTracker  # talks to ``via`` when a local server fronts the store
     parent: Any | None  # the existing sweep run when resuming
@@ -55,6 +56,11 @@ class Prepared:
     segment: Segment | None = None  # set in a child of the recycling supervisor
     python: PythonBuilder | None = None  # model.python's function builds the trials
     warm_start: Any = None  # tuner.warm_start's earlier sweep (tuning/warm_start.Earlier)
+
+    @property
+    def direction(self) -> str:
+        """``min`` or ``max``: the objective's direction, as the plan resolved it."""
+        return self.plan.direction
 
     @property
     def resumed(self) -> bool:
@@ -94,7 +100,8 @@ def prepare(loaded: LoadedSweep, fresh: bool = False, rerun: str | None = None,
     disable_telemetry()
     uri = resolve_tracking_uri(config.tracking.tracking_uri)
     check_store(uri)
-    direction = sweep_direction(loaded)
+    plan = sweep_plan(config)
+    direction = plan.direction
     identity = run_identity(config, direction, data_fingerprint(data), python_hash(python))
     rerun = rerun or (f"lstm-sweep run {loaded.source or loaded.path}"
                       f"{shell_suffix(loaded.overrides)}")
@@ -105,7 +112,7 @@ def prepare(loaded: LoadedSweep, fresh: bool = False, rerun: str | None = None,
                            artifact_root=artifact_location(uri, config.experiment_name))
     state = opening.state
     parent = tracker.find_sweep(state.sweep_id, state.parent_run_id) if opening.resumed else None
-    return Prepared(loaded, data, uri, direction, opening, tracker, parent, rerun, variants,
+    return Prepared(loaded, data, uri, plan, opening, tracker, parent, rerun, variants,
                     current_segment(), python, earlier)
 
 
