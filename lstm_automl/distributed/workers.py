@@ -30,6 +30,7 @@ from lstm_automl.errors import ConfigError, Recycle, SweepError, TrackingError
 from lstm_automl.model.backend import child_env
 from lstm_automl.model.python_model import load_builder
 from lstm_automl.results.sweep_result import SweepResult
+from lstm_automl.resume.compatibility import check_version
 from lstm_automl.resume.recovery import OracleTrial, reconcile
 from lstm_automl.session import SweepSession
 from lstm_automl.session.prepare import Prepared, config_hash, tuner_directory
@@ -48,7 +49,7 @@ from lstm_automl.tracking.store import (
     resolve_tracking_uri,
     sqlite_path,
 )
-from lstm_automl.tracking.tags import CONFIG_HASH_TAG, SWEEP_NAME_TAG
+from lstm_automl.tracking.tags import CONFIG_HASH_TAG, IDENTITY_VERSION_TAG, SWEEP_NAME_TAG
 from lstm_automl.tuning._keras_tuner_private import ended_trial_ids
 
 PARENT_ENV = "LSTM_SWEEP_PARENT_RUN_ID"  # the sweep run workers attach their trial runs to
@@ -345,7 +346,9 @@ def run_worker(loaded: LoadedSweep, reporter: Reporter, chief: str, worker_id: s
     tracker.tuner_id = worker_id
     tracker.attach(parent_run_id or os.environ.get(PARENT_ENV)
                    or _running_sweep(tracker, config.name, ours))
-    theirs = tracker.client.get_run(tracker.parent_run_id).data.tags.get(CONFIG_HASH_TAG)
+    chief_tags = tracker.client.get_run(tracker.parent_run_id).data.tags
+    check_version(chief_tags.get(IDENTITY_VERSION_TAG), rerun)  # a newer chief: upgrade first
+    theirs = chief_tags.get(CONFIG_HASH_TAG)
     if theirs != ours:
         raise ConfigError(rerun, [f"this worker's sweep (config hash {ours}) differs from "
                                   f"the chief's ({theirs}): use the same sweep file and data"])

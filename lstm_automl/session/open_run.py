@@ -23,6 +23,7 @@ from lstm_automl.tracking.store import tracking_call
 from lstm_automl.tracking.tags import (
     BACKEND_TAG,
     CONFIG_HASH_TAG,
+    IDENTITY_VERSION_TAG,
     MAX_TRIALS_TAG,
     OVERRIDES_TAG,
     PROCESSES_TAG,
@@ -51,7 +52,8 @@ def open_sweep_run(prep: Prepared, reporter: Reporter) -> None:
         for note in prep.opening.notes:
             reporter.line(f"  note: {note}")
         tags = {**_sweep_tags(loaded), SWEEP_ID_TAG: state.sweep_id,
-                CONFIG_HASH_TAG: state.config_hash, MAX_TRIALS_TAG: str(config.tuner.max_trials)}
+                CONFIG_HASH_TAG: state.config_hash, MAX_TRIALS_TAG: str(config.tuner.max_trials),
+                IDENTITY_VERSION_TAG: str(state.identity_version)}
         # What is recorded passes through redact: a tracking URI's password stays out.
         tracker.start_sweep(config.name, _sweep_params(prep), tags,
                             redact(loaded.text), _space_text(dict(prep.plan.specs)),
