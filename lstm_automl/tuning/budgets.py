@@ -14,14 +14,16 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 
 from lstm_automl.config.durations import format_duration
-from lstm_automl.config.plan import SweepPlan
 from lstm_automl.console import fmt_seconds
 from lstm_automl.tuning.pruning import TrialStop
+
+if TYPE_CHECKING:
+    from lstm_automl.config.plan import SweepPlan
 
 
 class TimeLimit(keras.callbacks.Callback):
