@@ -52,7 +52,7 @@ def open_sweep_run(prep: Prepared, reporter: Reporter) -> None:
         for note in prep.opening.notes:
             reporter.line(f"  note: {note}")
         tags = {**_sweep_tags(loaded), SWEEP_ID_TAG: state.sweep_id,
-                CONFIG_HASH_TAG: state.config_hash, MAX_TRIALS_TAG: str(config.tuner.max_trials),
+                CONFIG_HASH_TAG: state.config_hash, MAX_TRIALS_TAG: str(prep.plan.max_trials),
                 IDENTITY_VERSION_TAG: str(state.identity_version)}
         # What is recorded passes through redact: a tracking URI's password stays out.
         tracker.start_sweep(config.name, _sweep_params(prep), tags,

@@ -73,7 +73,7 @@ class Prepared:
 
     @property
     def already_complete(self) -> bool:
-        return self.parent is not None and is_complete(self.parent, self.loaded)
+        return self.parent is not None and is_complete(self.parent, self.plan)
 
 
 def prepare(loaded: LoadedSweep, fresh: bool = False, rerun: str | None = None,
@@ -164,11 +164,12 @@ def sweep_direction(loaded: LoadedSweep) -> str:
     return objective_direction(tuner.objective, tuner.direction)
 
 
-def is_complete(parent: Any, loaded: LoadedSweep) -> bool:
-    """Finished, and not asked for more trials than it had when it finished."""
+def is_complete(parent: Any, plan: SweepPlan) -> bool:
+    """Finished, and not asked for more trials than it had when it finished (``max_trials``
+    may change on resume: resume/compatibility.py)."""
     if parent.info.status != "FINISHED":
         return False
-    if loaded.config.tuner.algorithm == "hyperband":
+    if plan.algorithm == "hyperband":
         return True
     had = parent.data.tags.get(MAX_TRIALS_TAG, "0")
-    return int(had) >= loaded.config.tuner.max_trials if had.isdigit() else False
+    return int(had) >= plan.max_trials if had.isdigit() else False

@@ -13,7 +13,7 @@ import json
 import pytest
 
 from conftest import write_sweep
-from lstm_automl.config.schema import SweepConfig
+from lstm_automl.config.schema import ModelConfig, SweepConfig, TrainingConfig, TunerConfig
 from lstm_automl.errors import ConfigError
 from lstm_automl.resume.compatibility import (
     IDENTITY_VERSION,
@@ -41,8 +41,6 @@ SECTIONS = ("tuner", "training", "model")  # their keys are decided one by one
 
 
 def config_keys() -> list[str]:
-    from lstm_automl.config.schema import ModelConfig, TrainingConfig, TunerConfig
-
     nested = {"tuner": TunerConfig, "training": TrainingConfig, "model": ModelConfig}
     keys = []
     for name in SweepConfig.model_fields:
