@@ -129,8 +129,9 @@ def test_a_sweep_stored_by_a_newer_release_is_refused_with_one_line(tmp_path, ca
 
     assert main(["run", str(tmp_path / "sweep.yaml")]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == (f"error: .lstm_sweep/versioned/{STATE_FILE}: this sweep was written by a newer lstm-sweep (sweep identity "
-                   f"version {IDENTITY_VERSION + 1}; this release reads up to "
+    assert err == (f"error: .lstm_sweep/versioned/{STATE_FILE}: this sweep was written by a "
+                   f"newer lstm-sweep (sweep identity version {IDENTITY_VERSION + 1}; this "
+                   f"release reads up to "
                    f"{IDENTITY_VERSION}): upgrade lstm-sweep (pip install --upgrade "
                    f"lstm-sweep) to resume it")
     after = client.search_runs([e.experiment_id for e in client.search_experiments()])
