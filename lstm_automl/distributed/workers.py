@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from lstm_automl.config.overrides import as_arguments
+from lstm_automl.config.plan import sweep_plan
 from lstm_automl.console import QUIET, VERBOSE, Reporter
 from lstm_automl.data import load_data
 from lstm_automl.distributed.mlflow_server import free_port, start_server
@@ -29,9 +30,10 @@ from lstm_automl.errors import ConfigError, Recycle, SweepError, TrackingError
 from lstm_automl.model.backend import child_env
 from lstm_automl.model.python_model import load_builder
 from lstm_automl.results.sweep_result import SweepResult
+from lstm_automl.resume.compatibility import check_version
 from lstm_automl.resume.recovery import OracleTrial, reconcile
 from lstm_automl.session import SweepSession
-from lstm_automl.session.prepare import Prepared, config_hash, sweep_direction, tuner_directory
+from lstm_automl.session.prepare import Prepared, config_hash, tuner_directory
 from lstm_automl.session.search import (
     consecutive_failures_error,
     make_sweep_tuner,
@@ -47,7 +49,7 @@ from lstm_automl.tracking.store import (
     resolve_tracking_uri,
     sqlite_path,
 )
-from lstm_automl.tracking.tags import CONFIG_HASH_TAG, SWEEP_NAME_TAG
+from lstm_automl.tracking.tags import CONFIG_HASH_TAG, IDENTITY_VERSION_TAG, SWEEP_NAME_TAG
 from lstm_automl.tuning._keras_tuner_private import ended_trial_ids
 
 PARENT_ENV = "LSTM_SWEEP_PARENT_RUN_ID"  # the sweep run workers attach their trial runs to
@@ -339,21 +341,22 @@ def run_worker(loaded: LoadedSweep, reporter: Reporter, chief: str, worker_id: s
     uri = (tracking_uri or os.environ.get(URI_ENV)
            or resolve_tracking_uri(config.tracking.tracking_uri))
     check_store(uri)
-    direction = sweep_direction(loaded)
     ours = config_hash(loaded, data, python)
     tracker = SweepTracker(uri, config.experiment_name)
     tracker.tuner_id = worker_id
     tracker.attach(parent_run_id or os.environ.get(PARENT_ENV)
                    or _running_sweep(tracker, config.name, ours))
-    theirs = tracker.client.get_run(tracker.parent_run_id).data.tags.get(CONFIG_HASH_TAG)
+    chief_tags = tracker.client.get_run(tracker.parent_run_id).data.tags
+    check_version(chief_tags.get(IDENTITY_VERSION_TAG), rerun)  # a newer chief: upgrade first
+    theirs = chief_tags.get(CONFIG_HASH_TAG)
     if theirs != ours:
         raise ConfigError(rerun, [f"this worker's sweep (config hash {ours}) differs from "
                                   f"the chief's ({theirs}): use the same sweep file and data"])
     # A worker that `run --workers` supervises hands over to a fresh process every
     # training.recycle_every trials (the pool restarts it with its id).
     segment = Segment(1, time.time()) if os.environ.get(SUPERVISED_ENV) else None
-    prep = Prepared(loaded, data, uri, direction, None, tracker, None, rerun, segment=segment,
-                    python=python)
+    prep = Prepared(loaded, data, uri, sweep_plan(config), None, tracker, None, rerun,
+                    segment=segment, python=python)
     session = SweepSession(prep, reporter)
     session.configure_reporter()
     with session.guarded():

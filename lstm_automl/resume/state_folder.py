@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,8 @@ from lstm_automl.resume.folder_safety import (
     folder_of,
     remove_own_files,
 )
-from lstm_automl.resume.identity import describe_changes, sweep_identity
+from lstm_automl.resume.compatibility import IDENTITY_VERSION, UNVERSIONED, changes
+from lstm_automl.resume.identity import sweep_identity
 
 if TYPE_CHECKING:
     from lstm_automl.sweep_file.loader import LoadedSweep
@@ -47,6 +48,7 @@ class SweepState:
     parent_run_id: str | None = None
     tracking_uri: str | None = None
     format: int = FORMAT
+    identity_version: int = UNVERSIONED  # absent in files written before versions existed
 
     def save(self) -> None:
         """Write atomically: a kill -9 mid-write must not leave a half file behind."""
@@ -67,21 +69,11 @@ class Opening:
     previous: SweepState | None = None  # what --fresh discarded (its MLflow run gets marked)
 
 
-# How the sweep runs, not what its trials mean (a wall-clock limit depends on the machine, and a
-# sweep that ran out of time may go on with more; the Keras backend: a sweep may resume, or a
-# worker join, on another backend, training the same models); tuner.pruning, max_time, target
-# and start_with are not in the identity either (resume/identity.py picks tuner keys one by one).
-OPERATIONAL = ("training.recycle_every", "training.max_trial_time", "training.backend")
-
-
 def run_identity(config: Any, direction: str, fingerprint: str,
                  model_hash: str | None = None) -> dict[str, str]:
-    """``identity.sweep_identity`` without settings that only change how the sweep runs, so
-    changing them never makes a sweep unresumable."""
-    identity = sweep_identity(config, direction, fingerprint, model_hash)
-    for key in OPERATIONAL:
-        identity.pop(key, None)
-    return identity
+    """The identity this sweep is stored and compared with (``identity.sweep_identity``: the
+    settings ``compatibility.MAY_CHANGE`` names are not in it)."""
+    return sweep_identity(config, direction, fingerprint, model_hash)
 
 
 def read_state(folder: Path) -> SweepState | None:
@@ -90,10 +82,19 @@ def read_state(folder: Path) -> SweepState | None:
         return None
     try:
         data: dict[str, Any] = json.loads(path.read_text())
+        if isinstance(data, dict) and _newer(data):  # keys this release may not know: kept out
+            data = {k: v for k, v in data.items() if k in {f.name for f in fields(SweepState)}}
         return SweepState(folder=folder, **data)
     except (ValueError, TypeError) as exc:
         raise SweepChangedError(f"{path} is unreadable ({exc}); run with --fresh to start the "
                                 f"sweep over") from None
+
+
+def _newer(data: dict[str, Any]) -> bool:
+    """Written by a newer lstm-sweep: resuming it is refused (``compatibility.check_version``)
+    but ``--fresh`` may still discard it."""
+    version = data.get("identity_version")
+    return isinstance(version, int) and version > IDENTITY_VERSION
 
 
 def count_trials(folder: Path) -> int:
@@ -122,15 +123,20 @@ def open_folder(folder: Path, identity: dict[str, str], config_hash: str, fresh:
         previous = existing
         remove_own_files(folder)
     elif existing is not None:
-        changes = describe_changes(existing.identity, identity)
-        if changes:
-            raise SweepChangedError(_changed_message(folder, changes, rerun_hint, warm_hint))
-        if existing.config_hash != config_hash:  # only keys added in a newer lstm-sweep differ
+        changed = changes(existing.identity, existing.identity_version, identity,
+                          str(folder / STATE_FILE))
+        if changed:
+            raise SweepChangedError(_changed_message(folder, changed, rerun_hint, warm_hint))
+        if (existing.config_hash, existing.identity_version) != (config_hash, IDENTITY_VERSION):
+            # only keys added in a newer lstm-sweep differ, or an older one wrote it: it is
+            # this release's sweep from now on
             existing.config_hash, existing.identity = config_hash, identity
+            existing.identity_version = IDENTITY_VERSION
             existing.save()
         return Opening(existing, resumed=True)
     state = SweepState(folder=folder, sweep_id=uuid.uuid4().hex, config_hash=config_hash,
-                       identity=identity, created=datetime.now(timezone.utc).isoformat())
+                       identity=identity, created=datetime.now(timezone.utc).isoformat(),
+                       identity_version=IDENTITY_VERSION)
     state.save()
     return Opening(state, resumed=False, notes=notes, previous=previous)
 

@@ -103,7 +103,7 @@ def finish_sweep(prep: Prepared, tuner: Any, records: list[TrialRecord]) -> Swee
         _register(prep, data, final.model if blend is None else blend.model, result,
                   None if blend is None else blend.spec())
     with tracking_call(uri, "closing the sweep's run"):
-        _close(tracker, result, config.tuner.objective)
+        _close(tracker, result, prep.plan.objective)
     result.mattered = _log_pictures(tracker.uri, result.parent_run_id)
     return result
 
@@ -123,10 +123,10 @@ def _final_model(prep: Prepared, tuner: Any, data: SweepData,
     """The registered network: the best trial, or the ensemble ``final_model`` asks for."""
     from lstm_automl.model.final_model import build_final_model  # defers keras, keras_tuner
 
-    config = prep.loaded.config
+    plan = prep.plan
     names = {r.trial_id: r.name for r in records}
-    return build_final_model(config.final_model, tuner, data, config.search.specs(),
-                             config.seed, names, config.training.jit_compile, prep.python)
+    return build_final_model(prep.loaded.config.final_model, tuner, data, dict(plan.specs),
+                             plan.seed, names, plan.jit_compile, prep.python)
 
 
 def _blend(prep: Prepared, tuner: Any, data: SweepData, final: Any, report: Any,

@@ -15,7 +15,6 @@ from lstm_automl.config.space_summary import (
     sweep_space,
 )
 from lstm_automl.console import Reporter, fmt_value, print_header, silenced
-from lstm_automl.data import SweepData
 from lstm_automl.model.backend import active_backend
 from lstm_automl.redaction import redact
 from lstm_automl.sweep_file.loader import LoadedSweep
@@ -24,6 +23,7 @@ from lstm_automl.tracking.store import tracking_call
 from lstm_automl.tracking.tags import (
     BACKEND_TAG,
     CONFIG_HASH_TAG,
+    IDENTITY_VERSION_TAG,
     MAX_TRIALS_TAG,
     OVERRIDES_TAG,
     PROCESSES_TAG,
@@ -45,7 +45,6 @@ def open_sweep_run(prep: Prepared, reporter: Reporter) -> None:
     assert prep.opening is not None  # workers attach to the chief's run instead
     loaded, tracker, state = prep.loaded, prep.tracker, prep.opening.state
     config = loaded.config
-    specs = config.search.specs()
     configure_reporter(prep, reporter)
     # A recycled process goes on silently: an earlier process of this sweep printed this.
     with silenced(reporter, prep.continues):
@@ -53,10 +52,12 @@ def open_sweep_run(prep: Prepared, reporter: Reporter) -> None:
         for note in prep.opening.notes:
             reporter.line(f"  note: {note}")
         tags = {**_sweep_tags(loaded), SWEEP_ID_TAG: state.sweep_id,
-                CONFIG_HASH_TAG: state.config_hash, MAX_TRIALS_TAG: str(config.tuner.max_trials)}
+                CONFIG_HASH_TAG: state.config_hash, MAX_TRIALS_TAG: str(prep.plan.max_trials),
+                IDENTITY_VERSION_TAG: str(state.identity_version)}
         # What is recorded passes through redact: a tracking URI's password stays out.
-        tracker.start_sweep(config.name, _sweep_params(loaded, prep.data), tags,
-                            redact(loaded.text), _space_text(specs), attach=prep.parent)
+        tracker.start_sweep(config.name, _sweep_params(prep), tags,
+                            redact(loaded.text), _space_text(dict(prep.plan.specs)),
+                            attach=prep.parent)
         if loaded.effective:  # --set overrides: the sweep as it runs, beside the file
             with tracking_call(prep.uri, "logging the effective config"):
                 tracker.log_text(redact(loaded.effective), "sweep_effective.yaml")
@@ -76,11 +77,10 @@ def open_sweep_run(prep: Prepared, reporter: Reporter) -> None:
 
 def configure_reporter(prep: Prepared, reporter: Reporter) -> None:
     """What the console needs to print trials: objective, direction, searched names, budget."""
-    config = prep.loaded.config
-    specs = config.search.specs()
-    reporter.objective, reporter.minimise = config.tuner.objective, prep.direction == "min"
+    config, plan = prep.loaded.config, prep.plan
+    reporter.objective, reporter.minimise = plan.objective, plan.minimise
     reporter.searched = searched_names(config)
-    reporter.total = None if config.tuner.algorithm == "hyperband" else _trial_budget(config, specs)
+    reporter.total = None if plan.algorithm == "hyperband" else _trial_budget(config)
 
 
 def _supersede(tracker: SweepTracker, prep: Prepared) -> None:
@@ -96,7 +96,7 @@ def _supersede(tracker: SweepTracker, prep: Prepared) -> None:
                       tags={SUPERSEDED_BY_TAG: str(tracker.parent_run_id)})
 
 
-def _trial_budget(config: Any, specs: dict[str, Any]) -> int:
+def _trial_budget(config: Any) -> int:
     """Trials the sweep runs at most: a grid's size (data and training settings included) when
     smaller than max_trials."""
     size = sweep_space(config)[1]
@@ -113,13 +113,13 @@ def _space_text(specs: dict[str, Any]) -> str:
                       *fixed]) + "\n"
 
 
-def _sweep_params(loaded: LoadedSweep, data: SweepData) -> dict[str, Any]:
-    config = loaded.config
+def _sweep_params(prep: Prepared) -> dict[str, Any]:
+    config, plan, data = prep.loaded.config, prep.plan, prep.data
     params: dict[str, Any] = {
-        "seed": config.seed, "algorithm": config.tuner.algorithm,
-        "max_trials": config.tuner.max_trials, "objective": config.tuner.objective,
-        "epochs": config.training.max_epochs(),
-        "early_stopping_patience": config.training.early_stopping_patience,
+        "seed": plan.seed, "algorithm": plan.algorithm,
+        "max_trials": plan.max_trials, "objective": plan.objective,
+        "epochs": plan.max_epochs,
+        "early_stopping_patience": plan.early_stopping_patience,
     }
     params.update(search_params(config))
     if config.final_model.mc_dropout is not None:  # the registered model's prediction intervals

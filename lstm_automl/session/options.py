@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from lstm_automl.config.start_with import hp_values
 from lstm_automl.console import Reporter
 from lstm_automl.session.prepare import Prepared
 from lstm_automl.tracking.store import tracking_call
@@ -27,15 +26,14 @@ if TYPE_CHECKING:
 def tuner_options(prep: Prepared, reporter: Reporter) -> dict[str, Any]:
     """``make_tuner`` keywords: pruning rule, budget, start_with values, and an event handler
     that feeds the console's time estimate (``reporter.progress``)."""
-    config = prep.loaded.config
-    minimise = prep.direction == "min"
-    budget = sweep_budget(prep, minimise)
+    plan = prep.plan
+    budget = sweep_budget(prep)
     progress = Progress(budget, started(prep))
     reporter.progress = progress.text
     return {
-        "pruning": make_rule(config.tuner.pruning, minimise, config.training.max_epochs()),
+        "pruning": make_rule(plan.pruning, plan.minimise, plan.max_epochs),
         "budget": budget,
-        "start_with": [hp_values(config, entry) for entry in config.tuner.start_with],
+        "start_with": [dict(values) for values in plan.start_with],
         "on_event": progress.wrap(reporter.on_trial),
         "progress": progress,
     }
@@ -96,18 +94,18 @@ def started(prep: Prepared) -> float:
         else time.time()
 
 
-def sweep_budget(prep: Prepared, minimise: bool) -> Budget:
+def sweep_budget(prep: Prepared) -> Budget:
     """The budget, with the deadline of ``tuner.max_time`` shared through the sweep run's tag:
     the process that opened the sweep sets it, workers read it."""
-    config = prep.loaded.config
-    if config.tuner.max_time_seconds is None:
-        return make_budget(config, minimise, time.time())
+    plan = prep.plan
+    if plan.budget.max_time_seconds is None:
+        return make_budget(plan, time.time())
     tracker = prep.tracker
     if prep.opening is None:  # a worker: the chief's deadline
         with tracking_call(tracker.uri, "reading the sweep's deadline"):
             tag = tracker.client.get_run(tracker.parent_run_id).data.tags.get(DEADLINE_TAG)
-        return make_budget(config, minimise, time.time(), float(tag) if tag else None)
-    budget = make_budget(config, minimise, started(prep))
+        return make_budget(plan, time.time(), float(tag) if tag else None)
+    budget = make_budget(plan, started(prep))
     tracker.set_sweep_tags({DEADLINE_TAG: f"{budget.deadline:.0f}"})
     return budget
 

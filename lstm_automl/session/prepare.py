@@ -12,6 +12,7 @@ from typing import Any
 
 from lstm_automl.config.names import direction as objective_direction
 from lstm_automl.config.overrides import shell_suffix
+from lstm_automl.config.plan import SweepPlan, sweep_plan
 from lstm_automl.data import SweepData, load_data, load_variants
 from lstm_automl.model.python_model import PythonBuilder, file_hash, load_builder
 from lstm_automl.resume.folder_safety import check_folder
@@ -47,7 +48,7 @@ class Prepared:
     loaded: LoadedSweep
     data: SweepData
     uri: str  # the store as configured (what users see and open)
-    direction: str
+    plan: SweepPlan  # the config resolved once (config/plan.py): what the later steps read
     opening: Opening | None  # None in a worker: the launching process owns the folder
     tracker: SweepTracker  # talks to ``via`` when a local server fronts the store
     parent: Any | None  # the existing sweep run when resuming
@@ -56,6 +57,11 @@ class Prepared:
     segment: Segment | None = None  # set in a child of the recycling supervisor
     python: PythonBuilder | None = None  # model.python's function builds the trials
     warm_start: Any = None  # tuner.warm_start's earlier sweep (tuning/warm_start.Earlier)
+
+    @property
+    def direction(self) -> str:
+        """``min`` or ``max``: the objective's direction, as the plan resolved it."""
+        return self.plan.direction
 
     @property
     def resumed(self) -> bool:
@@ -68,7 +74,7 @@ class Prepared:
 
     @property
     def already_complete(self) -> bool:
-        return self.parent is not None and is_complete(self.parent, self.loaded)
+        return self.parent is not None and is_complete(self.parent, self.plan)
 
 
 def prepare(loaded: LoadedSweep, fresh: bool = False, rerun: str | None = None,
@@ -95,7 +101,8 @@ def prepare(loaded: LoadedSweep, fresh: bool = False, rerun: str | None = None,
     disable_telemetry()
     uri = resolve_tracking_uri(config.tracking.tracking_uri)
     check_store(uri)
-    direction = sweep_direction(loaded)
+    plan = sweep_plan(config)
+    direction = plan.direction
     identity = run_identity(config, direction, data_fingerprint(data), python_hash(python))
     rerun = rerun or (f"lstm-sweep run {loaded.source or loaded.path}"
                       f"{shell_suffix(loaded.overrides)}")
@@ -106,7 +113,7 @@ def prepare(loaded: LoadedSweep, fresh: bool = False, rerun: str | None = None,
                            artifact_root=artifact_location(uri, config.experiment_name))
     state = opening.state
     parent = tracker.find_sweep(state.sweep_id, state.parent_run_id) if opening.resumed else None
-    return Prepared(loaded, data, uri, direction, opening, tracker, parent, rerun, variants,
+    return Prepared(loaded, data, uri, plan, opening, tracker, parent, rerun, variants,
                     current_segment(), python, earlier)
 
 
@@ -158,11 +165,12 @@ def sweep_direction(loaded: LoadedSweep) -> str:
     return objective_direction(tuner.objective, tuner.direction)
 
 
-def is_complete(parent: Any, loaded: LoadedSweep) -> bool:
-    """Finished, and not asked for more trials than it had when it finished."""
+def is_complete(parent: Any, plan: SweepPlan) -> bool:
+    """Finished, and not asked for more trials than it had when it finished (``max_trials``
+    may change on resume: resume/compatibility.py)."""
     if parent.info.status != "FINISHED":
         return False
-    if loaded.config.tuner.algorithm == "hyperband":
+    if plan.algorithm == "hyperband":
         return True
     had = parent.data.tags.get(MAX_TRIALS_TAG, "0")
-    return int(had) >= loaded.config.tuner.max_trials if had.isdigit() else False
+    return int(had) >= plan.max_trials if had.isdigit() else False

@@ -10,7 +10,7 @@ import contextlib
 import io
 from typing import TYPE_CHECKING, Any
 
-from lstm_automl.config.names import direction, extra_metrics
+from lstm_automl.config.names import extra_metrics
 from lstm_automl.console import VERBOSE, Reporter
 from lstm_automl.errors import SweepError
 from lstm_automl.results.trial_record import SCORED, TrialRecord, failures_text, last_failure
@@ -21,7 +21,7 @@ from lstm_automl.tuning._keras_tuner_private import is_worker
 if TYPE_CHECKING:
     from lstm_automl.session.prepare import Prepared
 
-__all__ = ["consecutive_failures_error", "make_sweep_tuner", "monitor_name", "recover", "search",
+__all__ = ["consecutive_failures_error", "make_sweep_tuner", "recover", "search",
            "search_arguments", "seed_everything"]
 
 
@@ -57,7 +57,7 @@ def seed_everything(prep: Prepared) -> None:
     """The config's seed fixes Python's, NumPy's and the backend's random state."""
     import keras
 
-    keras.utils.set_random_seed(prep.loaded.config.seed)
+    keras.utils.set_random_seed(prep.plan.seed)
 
 
 def make_sweep_tuner(prep: Prepared, reporter: Reporter) -> Any:
@@ -72,46 +72,37 @@ def make_sweep_tuner(prep: Prepared, reporter: Reporter) -> Any:
     from lstm_automl.session import options as sweep_options  # defers keras
     from lstm_automl.tuning.tuners import make_tuner  # defers keras, keras_tuner
 
-    loaded, data = prep.loaded, prep.data
-    config = loaded.config
-    if config.training.mixed_precision:
+    plan, data = prep.plan, prep.data
+    if plan.mixed_precision:
         import keras
 
         keras.mixed_precision.set_global_policy("mixed_float16")  # heads stay float32
-    work = len(data.splits["train"].x) * data.model_shape().steps * config.training.max_epochs()
+    work = len(data.splits["train"].x) * data.model_shape().steps * plan.max_epochs
     model_builder = SweepHyperModel(
-        config.search.specs(), data.model_shape(), config.seed, variants=prep.variants,
-        jit_compile=resolve_jit(config.training.jit_compile, work), python=prep.python,
-        metrics=extra_metrics(data.task, config.tuner.objective, monitor_name(config)),
-        training=config.training.trial_settings(), train_size=len(data.splits["train"].x),
-        epochs=config.training.max_epochs())
-    algorithm = config.tuner.algorithm
+        dict(plan.specs), data.model_shape(), plan.seed, variants=prep.variants,
+        jit_compile=resolve_jit(plan.jit_compile, work), python=prep.python,
+        metrics=extra_metrics(data.task, plan.objective, plan.monitor),
+        training=dict(plan.trial_settings), train_size=len(data.splits["train"].x),
+        epochs=plan.max_epochs)
     options = sweep_options.tuner_options(prep, reporter)  # pruning, budgets, start_with
     progress = options.pop("progress")
     common: dict[str, Any] = dict(
         hypermodel=model_builder,
-        objective=kt.Objective(config.tuner.objective, direction=prep.direction),
-        executions_per_trial=config.tuner.executions_per_trial,
-        seed=config.seed,
-        directory=str(tuner_directory(loaded)),
-        project_name=config.name,
+        objective=kt.Objective(plan.objective, direction=plan.direction),
+        executions_per_trial=plan.executions_per_trial,
+        seed=plan.seed,
+        directory=str(tuner_directory(prep.loaded)),
+        project_name=plan.name,
         overwrite=False,  # resume/state_folder.py already discarded what must not be resumed
-        max_consecutive_failed_trials=config.tuner.max_consecutive_failures,
+        max_consecutive_failed_trials=plan.max_consecutive_failures,
         tracker=prep.tracker,
-        recycle_every=config.training.recycle_every if prep.segment is not None else 0,
-        **options,
+        recycle_every=plan.recycle_every if prep.segment is not None else 0,
+        **options, **plan.tuner_arguments(),
     )
-    if algorithm == "hyperband":
-        common.update(max_epochs=config.training.max_epochs(), factor=config.tuner.hyperband_factor,
-                      hyperband_iterations=config.tuner.hyperband_iterations)
-    else:
-        common["max_trials"] = config.tuner.max_trials
-    if algorithm == "grid":
-        common["grid_order"] = config.tuner.grid_order
     with contextlib.redirect_stdout(io.StringIO()):  # keras-tuner's "Reloading Tuner from ..."
-        tuner = make_tuner(algorithm, print_tracebacks=reporter.debug, **common)
-    if algorithm != "hyperband" and not is_worker(tuner):
-        tuner.oracle.max_trials = config.tuner.max_trials  # a raised max_trials is allowed
+        tuner = make_tuner(plan.algorithm, print_tracebacks=reporter.debug, **common)
+    if plan.algorithm != "hyperband" and not is_worker(tuner):
+        tuner.oracle.max_trials = plan.max_trials  # a raised max_trials is allowed
     sweep_options.warm_start(tuner, prep, reporter)  # tuner.warm_start: seeded, never trained
     sweep_options.follow_progress(tuner, progress, prep)
     tuner.save()  # from now on a kill always leaves state that reloads
@@ -122,24 +113,17 @@ def search_arguments(prep: Prepared, reporter: Reporter) -> tuple[tuple[Any, ...
     """What ``tuner.search`` gets: the training split, validation data, epochs, callbacks."""
     import keras
 
-    config, data = prep.loaded.config, prep.data
+    plan, data = prep.plan, prep.data
     callbacks = []
-    if config.training.early_stopping_patience:
-        monitor = monitor_name(config)
-        mode = prep.direction if monitor == config.tuner.objective else direction(monitor)
+    if plan.early_stopping_patience:
         callbacks.append(keras.callbacks.EarlyStopping(
-            monitor=monitor, mode=mode, min_delta=config.training.min_delta,
-            patience=config.training.early_stopping_patience, restore_best_weights=True))
+            monitor=plan.monitor, mode=plan.monitor_direction, min_delta=plan.min_delta,
+            patience=plan.early_stopping_patience, restore_best_weights=True))
     train, val = data.splits["train"], data.splits["validation"]
-    kwargs = dict(validation_data=(val.x, val.y), epochs=config.training.max_epochs(),
+    kwargs = dict(validation_data=(val.x, val.y), epochs=plan.max_epochs,
                   callbacks=callbacks, verbose=2 if reporter.verbosity >= VERBOSE else 0,
-                  shuffle=config.training.plain("shuffle"), **data.fit_kwargs())
+                  shuffle=plan.shuffle, **data.fit_kwargs())
     return (train.x, train.y), kwargs
-
-
-def monitor_name(config: Any) -> str:
-    """What early stopping watches: ``training.early_stopping_monitor``, else the objective."""
-    return str(config.training.early_stopping_monitor or config.tuner.objective)
 
 
 def recover(tuner: Any, prep: Prepared, reporter: Reporter, quiet: bool = False) -> None:
@@ -175,7 +159,7 @@ def recover(tuner: Any, prep: Prepared, reporter: Reporter, quiet: bool = False)
 def consecutive_failures_error(prep: Prepared, tuner: Any) -> SweepError:
     """keras-tuner stopped after too many failures in a row; when no trial ever completed,
     say so first (the model or the data cannot work, whatever the tuner tries)."""
-    in_a_row = prep.loaded.config.tuner.max_consecutive_failures
+    in_a_row = prep.plan.max_consecutive_failures
     stopped = f"stopped after {in_a_row} failed trials in a row (tuner.max_consecutive_failures)"
     records = getattr(tuner, "trial_records", [])
     statuses = [str(t.status) for t in getattr(tuner.oracle, "trials", {}).values()]

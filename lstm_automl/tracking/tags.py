@@ -9,11 +9,11 @@ from __future__ import annotations
 __all__ = [
     "ATTEMPT_TAG", "BACKEND_TAG", "BASELINE_LABEL_TAG", "BEATS_BASELINES_TAG", "BEST_TRIAL_TAG",
     "CHAMPION_DECISION_TAG", "CONFIG_HASH_TAG", "DEADLINE_TAG", "FAILURE_TAG", "FINAL_MODEL_TAG",
-    "KERNEL_TAG", "KIND_TAG", "MAX_TRIALS_TAG", "MODEL_BACKEND_TAG", "ORPHAN_TAG", "OVERRIDES_TAG",
-    "PARENT_TAG", "PROCESSES_TAG", "RECOVERED_TAG", "REGISTERED_FOR_TAG", "REGISTERED_TAG",
-    "REGISTRATION_TAG", "SOURCE_RUN_TAG", "STATUS_TAG", "STOPPED_TAG", "STRONGEST_TAG",
-    "SUPERSEDED_BY_TAG", "SWEEP_FILE_TAG", "SWEEP_ID_TAG", "SWEEP_NAME_TAG", "TASK_TAG",
-    "TRIAL_ID_TAG", "TRIAL_NUMBER_TAG", "TUNER_ID_TAG", "VERDICT_TAG",
+    "IDENTITY_VERSION_TAG", "KERNEL_TAG", "KIND_TAG", "MAX_TRIALS_TAG", "MODEL_BACKEND_TAG",
+    "ORPHAN_TAG", "OVERRIDES_TAG", "PARENT_TAG", "PROCESSES_TAG", "RECOVERED_TAG",
+    "REGISTERED_FOR_TAG", "REGISTERED_TAG", "REGISTRATION_TAG", "SOURCE_RUN_TAG", "STATUS_TAG",
+    "STOPPED_TAG", "STRONGEST_TAG", "SUPERSEDED_BY_TAG", "SWEEP_FILE_TAG", "SWEEP_ID_TAG",
+    "SWEEP_NAME_TAG", "TASK_TAG", "TRIAL_ID_TAG", "TRIAL_NUMBER_TAG", "TUNER_ID_TAG", "VERDICT_TAG",
 ]
 
 # Which runs are ours, and how they nest (MLflow's own parent tag).
@@ -23,6 +23,7 @@ PARENT_TAG = "mlflow.parentRunId"
 # The sweep run: which sweep folder it belongs to and how far it got (resume/).
 SWEEP_ID_TAG = "lstm_sweep.sweep_id"
 CONFIG_HASH_TAG = "lstm_sweep.config_hash"
+IDENTITY_VERSION_TAG = "lstm_sweep.identity_version"  # resume/compatibility.py's rules it obeys
 MAX_TRIALS_TAG = "lstm_sweep.max_trials"  # params cannot change; a raised budget is a tag
 PROCESSES_TAG = "lstm_sweep.processes"  # a recycled sweep: the processes it ran in so far
 OVERRIDES_TAG = "lstm_sweep.overrides"  # the --set items of the run that opened or resumed it

@@ -14,13 +14,16 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 
 from lstm_automl.config.durations import format_duration
 from lstm_automl.console import fmt_seconds
 from lstm_automl.tuning.pruning import TrialStop
+
+if TYPE_CHECKING:
+    from lstm_automl.config.plan import SweepPlan
 
 
 class TimeLimit(keras.callbacks.Callback):
@@ -107,12 +110,6 @@ def _median(values: list[float]) -> float:
     return ordered[len(ordered) // 2]
 
 
-def final_model_fits(config: Any) -> int:
-    """Trainings the final model adds after the search (``FinishEstimate.fits``)."""
-    final = config.final_model
-    return final.top_k * (final.seeds if final.refit else final.seeds - 1)
-
-
 @dataclass
 class Budget:
     """What limits one sweep in time and quality (each None when unset)."""
@@ -176,15 +173,14 @@ class Budget:
         return None
 
 
-def make_budget(config: Any, minimise: bool, started: float,
-                deadline: float | None = None) -> Budget:
+def make_budget(plan: SweepPlan, started: float, deadline: float | None = None) -> Budget:
     """The sweep's budget; ``deadline`` given (a worker: the chief's), else from ``started``."""
-    seconds = config.tuner.max_time_seconds
+    limits = plan.budget
+    seconds = limits.max_time_seconds
     if deadline is None and seconds is not None:
         deadline = started + seconds
-    finish = FinishEstimate(final_model_fits(config))
-    return Budget(deadline, seconds, config.training.max_trial_seconds, config.tuner.target,
-                  minimise, finish)
+    return Budget(deadline, seconds, limits.max_trial_seconds, limits.target, plan.minimise,
+                  FinishEstimate(limits.final_model_fits))
 
 
 @dataclass

@@ -139,7 +139,8 @@ Rule = MedianRule | AshaRule
 
 
 def make_rule(pruning: Any, minimise: bool, max_epochs: int) -> Rule | None:
-    """The rule ``tuner.pruning`` names (a ``PruningConfig``), or None when it is off."""
+    """The rule ``tuner.pruning`` names (the plan's ``PruningPlan``, or a ``PruningConfig``),
+    or None when it is off."""
     if pruning.rule == "median":
         return MedianRule(minimise, pruning.min_epochs, pruning.min_trials)
     if pruning.rule == "asha":

@@ -251,11 +251,10 @@ def test_no_trial_starts_that_could_not_end_before_the_search_deadline():
 def test_final_model_fits_count_the_trainings_after_the_search():
     from types import SimpleNamespace
 
-    from lstm_automl.tuning.budgets import final_model_fits
+    from lstm_automl.config.plan import final_model_fits
 
     def fits(top_k: int, seeds: int, refit: bool) -> int:
-        final = SimpleNamespace(top_k=top_k, seeds=seeds, refit=refit)
-        return final_model_fits(SimpleNamespace(final_model=final))
+        return final_model_fits(SimpleNamespace(top_k=top_k, seeds=seeds, refit=refit))
 
     assert fits(1, 1, False) == 0  # the best trial as it trained
     assert fits(5, 2, False) == 5  # each member's own model is its first seed
