@@ -184,6 +184,35 @@ def jax_cache_folder() -> Path:
     return Path(base) / "lstm-sweep" / "jax"
 
 
+def jax_cache_state() -> str:
+    """The persistent JAX compile cache in words, for the run header: where it is and how many
+    programs it holds (``use_jax_compile_cache`` turns it on), or that it is off."""
+    folder, enabled = _jax_cache_settings()
+    if not enabled:
+        return "compile cache off (JAX_ENABLE_COMPILATION_CACHE)"
+    try:
+        with os.scandir(folder) as entries:
+            programs = sum(1 for entry in entries if entry.is_file())
+    except OSError:
+        programs = 0
+    held = f"{programs} programs" if programs else "empty: every program compiles"
+    return f"compile cache {folder} ({held})"
+
+
+def _jax_cache_settings() -> tuple[Path, bool]:
+    """The cache folder and whether it is on: JAX's own settings once JAX is imported, else
+    what they will be (its environment variables, then ours)."""
+    jax = sys.modules.get("jax")
+    if jax is not None:
+        config: Any = jax.config
+        folder = config.jax_compilation_cache_dir or str(jax_cache_folder())
+        return Path(folder), bool(config.jax_enable_compilation_cache)
+    off = os.environ.get("JAX_ENABLE_COMPILATION_CACHE", "").strip().lower() in (
+        "0", "false", "no", "off")
+    folder = os.environ.get("JAX_COMPILATION_CACHE_DIR") or str(jax_cache_folder())
+    return Path(folder), not off
+
+
 def use_jax_compile_cache() -> None:
     """On JAX, keep every compiled XLA program on disk, keyed by JAX on the program itself.
 
