@@ -8,8 +8,9 @@ the choice through their environment (``child_env``).
 Which setting wins, first to last: ``--backend``, ``training.backend`` when not ``auto``, a
 ``KERAS_BACKEND`` the user set, then ``auto``: of TensorFlow and JAX, the one estimated faster
 for this sweep (``backend_costs.py``: fixed cost per trial against time per step), else the
-fastest installed backend, JAX, then TensorFlow, then PyTorch (``MEASURED``; docs/backends.md). Where Keras is already imported (a
-test process, a notebook), ``auto`` keeps its backend, and an explicit other one is an error.
+fastest installed backend, JAX, then TensorFlow, then PyTorch (``MEASURED``; docs/backends.md).
+Where Keras is already imported (a test process, a notebook), ``auto`` keeps its backend, and an
+explicit other one is an error.
 
 Light on purpose: no Keras, TensorFlow, JAX or PyTorch import here (``validate`` uses it).
 """

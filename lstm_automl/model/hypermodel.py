@@ -244,7 +244,8 @@ def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = No
                                  values["clipnorm"], float(_setting(values, "momentum")),
                                  values.get("weight_decay")),
         loss=_task_loss(shape, values["loss"]),
-        **compiled_metrics(_task_metrics(shape, metrics), shape.task),  # weighted on JAX: padded batches
+        # weighted on JAX, where the last batch is padded (padded_batches.py)
+        **compiled_metrics(_task_metrics(shape, metrics), shape.task),
         jit_compile=jit_compile,
     )
     return model
