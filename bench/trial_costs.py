@@ -7,7 +7,8 @@ shape (25 steps x 1 channel, 71 training and 24 validation windows, batch 8, a 1
 GRU) through the sweep's own pipelines (``TrialTrainer``: padded batches on JAX) with JAX's
 persistent compile cache off, so every trial compiles as in a first sweep. A trial trains one
 epoch (fixed cost + one epoch), then ``--epochs`` more (steps only): step = the second part per
-step, fixed = the first part less one epoch's steps.
+step, fixed = the first part less one epoch's steps; in wall seconds and in the process's CPU
+seconds (steadier on a loaded machine).
 
     python bench/trial_costs.py --rounds 2
 """
@@ -43,24 +44,28 @@ def child(trials: int, epochs: int) -> dict[str, float]:
     xv, yv = rng.normal(size=(VALIDATION, STEPS, 1)).astype("float32"), rng.normal(
         size=(VALIDATION, 1))
     trainer, steps = TrialTrainer(), math.ceil(TRAIN / BATCH)
-    fixed, step = [], []
+    fixed, step, fixed_cpu, step_cpu = [], [], [], []
     for trial in range(trials):
         cell = (keras.layers.LSTM, keras.layers.GRU)[trial % 2]
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         model = keras.Sequential([keras.Input((STEPS, 1)), cell(16, dropout=0.1 * trial),
                                   keras.layers.Dense(1)])
         model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse",
                       **compiled_metrics(["mae"]))
         trainer.fit(keras.Model.fit, model, x, y, (xv, yv), BATCH, True, [],
                     {"epochs": 1, "verbose": 0})
-        first = time.perf_counter() - start
-        start = time.perf_counter()
+        first, first_cpu = time.perf_counter() - start, time.process_time() - cpu
+        start, cpu = time.perf_counter(), time.process_time()
         trainer.fit(keras.Model.fit, model, x, y, (xv, yv), BATCH, True, [],
                     {"epochs": epochs, "verbose": 0})
         per_step = (time.perf_counter() - start) / (epochs * steps)
+        per_step_cpu = (time.process_time() - cpu) / (epochs * steps)
         fixed.append(first - steps * per_step)
         step.append(per_step)
-    return {"fixed_s": statistics.median(fixed), "step_s": statistics.median(step)}
+        fixed_cpu.append(first_cpu - steps * per_step_cpu)
+        step_cpu.append(per_step_cpu)
+    return {"fixed_s": statistics.median(fixed), "step_s": statistics.median(step),
+            "fixed_cpu_s": statistics.median(fixed_cpu), "step_cpu_s": statistics.median(step_cpu)}
 
 
 def main() -> int:
@@ -85,9 +90,11 @@ def main() -> int:
     print(f"load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} cores; medians of "
           f"{args.rounds} rounds x {args.trials} trials")
     for backend, rows in found.items():
-        fixed = statistics.median(r["fixed_s"] for r in rows)
-        step = statistics.median(r["step_s"] for r in rows)
-        print(f"{backend:<10} fixed per trial {fixed:6.2f} s   per step {1000 * step:6.2f} ms")
+        for kind in ("", "_cpu"):
+            fixed = statistics.median(r[f"fixed{kind}_s"] for r in rows)
+            step = statistics.median(r[f"step{kind}_s"] for r in rows)
+            print(f"{backend:<10} {'cpu ' if kind else 'wall'} fixed per trial {fixed:6.2f} s   "
+                  f"per step {1000 * step:6.2f} ms")
     return 0
 
 

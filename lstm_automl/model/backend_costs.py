@@ -9,7 +9,8 @@ and a sweep of long trials sooner on JAX. The estimate is
     trainings x (fixed + epochs x batches per epoch x step)
 
 with the figures in ``AUTO_COSTS``, measured on a 2-core CPU by ``bench/trial_costs.py`` (the
-quickstart's shape, an empty compile cache). ``epochs`` is the most a trial may train: early
+quickstart's shape, an empty compile cache, CPU seconds: the machine was shared). A warm compile
+cache would make JAX's fixed part smaller still; the estimate assumes a cold one. ``epochs`` is the most a trial may train: early
 stopping only shortens trials, which favours TensorFlow further. Light: no framework import.
 """
 
@@ -21,8 +22,9 @@ from typing import Any
 
 from lstm_automl.errors import LstmSweepError
 
-# backend -> (fixed seconds per training, seconds per training step); bench/trial_costs.py.
-AUTO_COSTS: dict[str, tuple[float, float]] = {"tensorflow": (2.0, 0.010), "jax": (3.0, 0.004)}
+# backend -> (fixed seconds per training, seconds per training step): CPU seconds measured by
+# bench/trial_costs.py on a 2-core CPU (2026-12-07, loaded; medians of 2 rounds x 4 trials).
+AUTO_COSTS: dict[str, tuple[float, float]] = {"tensorflow": (2.2, 0.0112), "jax": (2.8, 0.0012)}
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def faster_for(work: SweepWork, candidates: list[str]) -> tuple[str, str]:
 
 def _costs_text(estimates: dict[str, float]) -> str:
     return ", ".join(f"{name} {AUTO_COSTS[name][0]:.1f} s per model + "
-                     f"{1000 * AUTO_COSTS[name][1]:.0f} ms per step" for name in estimates)
+                     f"{1000 * AUTO_COSTS[name][1]:.1f} ms per step" for name in estimates)
 
 
 def work_of(loaded: Any) -> Any:
