@@ -9,8 +9,12 @@ import pytest
 
 from lstm_automl.model.backend import jax_cache_state
 
-pytestmark = pytest.mark.skipif("jax" in sys.modules, reason="JAX's own settings apply once "
-                                                              "it is imported")
+
+@pytest.fixture(autouse=True)
+def before_jax_is_imported(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in the run header of a process that has not imported JAX yet (the environment
+    decides; once JAX is imported its own settings do)."""
+    monkeypatch.delitem(sys.modules, "jax", raising=False)
 
 
 def test_the_note_names_the_folder_and_counts_its_programs(tmp_path: Path,
