@@ -24,10 +24,10 @@ __all__ = [*_API, "PeepholeLSTMCell", "load_sweep", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _API:
-        from lstm_automl import api  # defers pydantic
+    if name in _API:  # the API package is light too; each of its names loads what it needs
+        import importlib
 
-        return getattr(api, name)
+        return getattr(importlib.import_module("lstm_automl.api"), name)
     if name == "PeepholeLSTMCell":
         from lstm_automl.model.cells.peephole import PeepholeLSTMCell  # defers keras
 

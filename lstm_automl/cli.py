@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from lstm_automl.commands.leaderboard import leaderboard_command
 from lstm_automl.commands.report import report_command
+from lstm_automl.commands.validate import validate_command
 from lstm_automl.errors import LstmSweepError
 from lstm_automl.redaction import redact
 from lstm_automl.version import __version__
@@ -168,8 +169,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return data_command(args)
         if args.command == "validate":
-            from lstm_automl.commands.validate import validate_command  # defers pydantic
-
             return validate_command(args)
         if args.command in READING_COMMANDS:
             return _run_reading_command(args)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from lstm_automl.config.names import direction
 from lstm_automl.config.params import split_layer_key
-from lstm_automl.model.backend import current_choice
+from lstm_automl.model.backend import current_choice, jax_cache_state
 from lstm_automl.redaction import redact
 from lstm_automl.results.blend_text import BLEND_MEANING, network_sentence, weights_text
 from lstm_automl.results.target_verdict import TargetsVerdict
@@ -168,7 +168,9 @@ def print_header(loaded: LoadedSweep, data: SweepData, uri: str, reporter: Repor
     if spending:
         reporter.line(f"  budget: {spending}")
     reporter.line(f"  tracking: {display_uri(uri)}")
-    reporter.line(f"  {current_choice().line()}")
+    choice = current_choice()
+    cache = f"; {jax_cache_state()}" if choice.name == "jax" else ""
+    reporter.line(f"  {choice.line()}{cache}")
     if loaded.preset_choices:
         reporter.line(f"  preset {loaded.preset}: {len(loaded.preset_choices)} values the file "
                       f"leaves out ({', '.join(c.split(':')[0] for c in loaded.preset_choices)}"

@@ -73,6 +73,18 @@ def test_validate_of_a_forecast_sweep_loads_only_the_forecast_data_modules(
     assert "HEAVY_MODULES=[]" in result.stdout, result.stdout[-2000:]
 
 
+def test_validate_never_loads_the_sweep_runner(isolated_workdir: Path):
+    """Start-up budget (issue 25): validate reads a file and its data; the runner (session,
+    workers, tuner glue) is for `run` only."""
+    probe = PROBE.replace("bad = [m for m in", "bad = [m for m in sys.modules if m.startswith(("
+                          "'lstm_automl.session', 'lstm_automl.distributed', "
+                          "'lstm_automl.api._running', 'lstm_automl.tuning'))] + [m for m in")
+    result = _run([sys.executable, "-c", probe, "validate", str(SWEEPS / "quickstart.yaml")],
+                  isolated_workdir)
+    assert result.returncode == 0, result.stderr
+    assert "HEAVY_MODULES=[]" in result.stdout, result.stdout[-2000:]
+
+
 def test_python_m_help(isolated_workdir: Path):
     result = _run([sys.executable, "-m", "lstm_automl", "--help"], isolated_workdir)
     assert result.returncode == 0, result.stderr

@@ -17,12 +17,9 @@ MLflow.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lstm_automl.api._result import SweepResult
-from lstm_automl.api._running import RunOptions, execute
-from lstm_automl.api._sources import Overrides, SweepSource, load, source_path
-from lstm_automl.api._validation import ValidatedSweep, check
 from lstm_automl.console import NORMAL, QUIET, VERBOSE, Reporter
 from lstm_automl.errors import (
     ConfigError,
@@ -33,12 +30,13 @@ from lstm_automl.errors import (
     SweepInterrupted,
     TrackingError,
 )
-from lstm_automl.session import SweepSession
-from lstm_automl.sweep_file.loader import LoadedSweep
 from lstm_automl.tracking.store import resolve_tracking_uri
 
 if TYPE_CHECKING:
+    from lstm_automl.api._sources import Overrides, SweepSource
+    from lstm_automl.api._validation import ValidatedSweep
     from lstm_automl.results.sweep_result import SweepResult as RawResult
+    from lstm_automl.sweep_file.loader import LoadedSweep
 
 __all__ = ["ConfigError", "DataError", "LstmSweepError", "SweepChangedError", "SweepError",
            "SweepInterrupted", "SweepResult", "TrackingError", "ValidatedSweep", "run",
@@ -64,6 +62,9 @@ def run(sweep: SweepSource, *, overrides: Overrides = None, fresh: bool = False,
     Returns:
         The ``SweepResult``: leaderboard, verdict, model URI, MLflow links, ``load_model()``.
     """
+    from lstm_automl.api._running import RunOptions, execute  # defers pydantic
+    from lstm_automl.api._sources import load, source_path  # defers pydantic
+
     loaded = load(sweep, overrides)
     verbosity = QUIET if quiet else VERBOSE if verbose else NORMAL
     options = RunOptions(sweep_file=source_path(sweep),
@@ -88,11 +89,15 @@ def validate(sweep: SweepSource, overrides: Overrides = None, *,
         The ``ValidatedSweep`` (resolved config, searched values, notes). Raises ConfigError
         (naming the file or ``sweep dict`` and the key) or DataError, with the CLI's message.
     """
+    from lstm_automl.api._sources import load  # defers pydantic
+    from lstm_automl.api._validation import check  # defers pydantic
+
     return check(load(sweep, overrides), with_data=data)
 
 
 def _recorded(loaded: LoadedSweep) -> RawResult:
     """The result the child processes recorded, read back from the sweep's run."""
+    from lstm_automl.session import SweepSession  # defers pydantic
 
     session = SweepSession.prepare(loaded, Reporter(QUIET))
     if not session.already_complete:
@@ -103,3 +108,12 @@ def _recorded(loaded: LoadedSweep) -> RawResult:
 def _public(loaded: LoadedSweep, raw: RawResult) -> SweepResult:
     config = loaded.config
     return SweepResult.of(raw, config.name, resolve_tracking_uri(config.tracking.tracking_uri))
+
+
+def __getattr__(name: str) -> Any:
+    """``ValidatedSweep`` on first use: the runner and the checks load only when needed."""
+    if name == "ValidatedSweep":
+        from lstm_automl.api._validation import ValidatedSweep  # defers pydantic
+
+        return ValidatedSweep
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,6 +28,7 @@ from lstm_automl.distributed.workers import run_with_workers
 from lstm_automl.errors import ConfigError, LstmSweepError, Recycle, SweepInterrupted
 from lstm_automl.framework_logs import import_frameworks_quietly, quiet_frameworks
 from lstm_automl.model.backend import select_backend
+from lstm_automl.model.backend_costs import work_of
 from lstm_automl.resume.folder_safety import check_sweep_file_folder
 from lstm_automl.session import run_sweep, sweep_folder
 from lstm_automl.sweep_file.loader import LoadedSweep
@@ -77,7 +78,7 @@ def execute(loaded: LoadedSweep, options: RunOptions) -> RawResult | None:
                                    "the dict as YAML and pass its path to run with workers"])
     quiet_frameworks()
     # Before anything imports Keras; child processes inherit the choice (backend.child_env).
-    select_backend(loaded.config.training.backend, options.backend, source)
+    select_backend(loaded.config.training.backend, options.backend, source, work_of(loaded))
     segment = current_segment()
     if not count and segment is None and needs_supervisor(
             loaded.config.training.recycle_every, _trial_budget(loaded)):

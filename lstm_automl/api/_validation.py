@@ -9,6 +9,7 @@ from typing import Any
 from lstm_automl.config.space_summary import budget_text, final_model_text, space_text, sweep_space
 from lstm_automl.data import load_data, load_variants
 from lstm_automl.model.backend import BACKENDS, INSTALL, choose_backend, installed
+from lstm_automl.model.backend_costs import sweep_work
 from lstm_automl.model.kernel_tags import space_kernel_notes
 from lstm_automl.resume.folder_safety import check_sweep_file_folder
 from lstm_automl.sweep_file.data_checks import add_data_notes
@@ -86,7 +87,8 @@ def check(loaded: LoadedSweep, with_data: bool = True) -> ValidatedSweep:
         add_data_notes(loaded, data, variants)
     config = loaded.config
     rows, size = sweep_space(config)
-    backend = choose_backend(config.training.backend)  # what `run` would take here (no import)
+    work = None if data is None else lambda: sweep_work(config, len(data.splits["train"].x))
+    backend = choose_backend(config.training.backend, work=work)  # what `run` would take here
     if backend.name in BACKENDS and not installed(backend.name):
         loaded.notes.append(f"training.backend: {backend.name} is not installed here; `run` "
                             f"refuses it until it is ({INSTALL[backend.name]})")

@@ -61,10 +61,12 @@ class Pipelines:
             self._sources[id(x)] = found
         return found
 
-    def dataset(self, x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool) -> Any:
-        """Batches of (x, y); shuffled per epoch by ``seed_variable`` when ``shuffle``."""
+    def dataset(self, x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool,
+                pad: bool = False) -> Any:
+        """Batches of (x, y); shuffled per epoch by ``seed_variable`` when ``shuffle``; with
+        ``pad`` (off TensorFlow only) every batch full, with sample weights (``array_batches``)."""
         if not _on_tensorflow():
-            return self._array_batches(x, y, batch_size, shuffle)
+            return self._array_batches(x, y, batch_size, shuffle, pad)
         import tensorflow as tf
 
         source = self._source(x, y)
@@ -94,9 +96,8 @@ class Pipelines:
         source.batched[key] = dataset
         return dataset
 
-
     def _array_batches(self, x: np.ndarray, y: np.ndarray, batch_size: int,
-                       shuffle: bool) -> Any:
+                       shuffle: bool, pad: bool) -> Any:
         """The JAX and PyTorch path: a PyDataset over the arrays (``array_batches.py``)."""
         from lstm_automl.data.array_batches import ArrayBatches  # defers keras
 
@@ -104,9 +105,10 @@ class Pipelines:
         if source is None or source.x is not x or source.y is not y:
             source = _Source(x, y, (x, y))
             self._sources[id(x)] = source
-        key = (batch_size, shuffle)
+        key = (batch_size, shuffle, pad)
         if key not in source.batched:
-            source.batched[key] = ArrayBatches(x, y, batch_size, shuffle, self.seed_variable)
+            source.batched[key] = ArrayBatches(x, y, batch_size, shuffle, self.seed_variable,
+                                               pad)
         return source.batched[key]
 
 

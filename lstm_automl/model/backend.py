@@ -6,9 +6,11 @@ file and before any import of Keras; child processes (recycled segments, local w
 the choice through their environment (``child_env``).
 
 Which setting wins, first to last: ``--backend``, ``training.backend`` when not ``auto``, a
-``KERAS_BACKEND`` the user set, then ``auto``: the fastest installed backend, JAX, then
-TensorFlow, then PyTorch (``MEASURED``; docs/backends.md). Where Keras is already imported (a
-test process, a notebook), ``auto`` keeps its backend, and an explicit other one is an error.
+``KERAS_BACKEND`` the user set, then ``auto``: of TensorFlow and JAX, the one estimated faster
+for this sweep (``backend_costs.py``: fixed cost per trial against time per step), else the
+fastest installed backend, JAX, then TensorFlow, then PyTorch (``MEASURED``; docs/backends.md).
+Where Keras is already imported (a test process, a notebook), ``auto`` keeps its backend, and an
+explicit other one is an error.
 
 Light on purpose: no Keras, TensorFlow, JAX or PyTorch import here (``validate`` uses it).
 """
@@ -18,11 +20,13 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lstm_automl.errors import ConfigError
+from lstm_automl.model.backend_costs import SweepWork, faster_for
 
 ENV = "KERAS_BACKEND"
 # Set only in the environment of the processes lstm-sweep starts (recycled segments, local
@@ -74,19 +78,30 @@ def imported_backend() -> str | None:
     return str(keras.backend.backend())
 
 
-def fastest_installed() -> BackendChoice:
-    """``auto``: the fastest backend found here (TensorFlow when JAX is missing)."""
+# What ``auto`` is told of the sweep: its work, or how to find it (None: not known).
+Work = Callable[[], "SweepWork | None"]
+
+
+def fastest_installed(work: Work | None = None) -> BackendChoice:
+    """``auto``: of the backends found here, the faster for this sweep's work where it is known
+    and both TensorFlow and JAX are installed (``backend_costs.py``), else the fastest epoch."""
     found = [name for name in SPEED_ORDER if installed(name)]
     if not found:
         raise ConfigError("training.backend", ["auto: none of tensorflow, jax or torch is "
                                                "installed (pip install -e '.[jax]')"])
+    both = [name for name in found if name in ("jax", "tensorflow")]
+    known = work() if work is not None and len(both) == 2 else None
+    if known is not None:
+        return BackendChoice(*faster_for(known, both))
     measured = ", ".join(f"{name} {MEASURED[name]}" for name in found)
     return BackendChoice(found[0], f"auto: fastest installed; an LSTM epoch on CPU took "
                                    f"{measured}")
 
 
-def choose_backend(configured: str = "auto", flag: str | None = None) -> BackendChoice:
-    """The backend for this process (see the module docstring for the order), unchecked."""
+def choose_backend(configured: str = "auto", flag: str | None = None,
+                   work: Work | None = None) -> BackendChoice:
+    """The backend for this process (see the module docstring for the order), unchecked;
+    ``work`` tells ``auto`` what the sweep trains."""
     env = os.environ.get(ENV, "").strip()
     if flag and flag != "auto":
         return _explicit(flag, "--backend", env)
@@ -100,7 +115,7 @@ def choose_backend(configured: str = "auto", flag: str | None = None) -> Backend
         return BackendChoice(current, "auto: Keras was already imported with it")
     if env:
         return BackendChoice(env, f"{ENV} set in the environment")
-    return fastest_installed()
+    return fastest_installed(work)
 
 
 def _explicit(name: str, source: str, env: str) -> BackendChoice:
@@ -110,11 +125,11 @@ def _explicit(name: str, source: str, env: str) -> BackendChoice:
 
 
 def select_backend(configured: str = "auto", flag: str | None = None,
-                   sweep_file: str | None = None) -> BackendChoice:
+                   sweep_file: str | None = None, work: Work | None = None) -> BackendChoice:
     """Choose, check and apply the backend: sets ``KERAS_BACKEND`` for this process and the
     processes it starts. Raises ConfigError (exit 2) for a backend that is unknown, not
     installed, or other than the one Keras was already imported with."""
-    choice = choose_backend(configured, flag)
+    choice = choose_backend(configured, flag, work)
     if flag and flag != "auto":
         source, key = "--backend", ""
     elif configured != "auto" and not flag:
@@ -182,6 +197,35 @@ def jax_cache_folder() -> Path:
     ``~/.cache/lstm-sweep/jax``."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "lstm-sweep" / "jax"
+
+
+def jax_cache_state() -> str:
+    """The persistent JAX compile cache in words, for the run header: where it is and how many
+    programs it holds (``use_jax_compile_cache`` turns it on), or that it is off."""
+    folder, enabled = _jax_cache_settings()
+    if not enabled:
+        return "compile cache off (JAX_ENABLE_COMPILATION_CACHE)"
+    try:
+        with os.scandir(folder) as entries:
+            programs = sum(1 for entry in entries if entry.is_file())
+    except OSError:
+        programs = 0
+    held = f"{programs} programs" if programs else "empty: every program compiles"
+    return f"compile cache {folder} ({held})"
+
+
+def _jax_cache_settings() -> tuple[Path, bool]:
+    """The cache folder and whether it is on: JAX's own settings once JAX is imported, else
+    what they will be (its environment variables, then ours)."""
+    jax = sys.modules.get("jax")
+    if jax is not None:
+        config: Any = jax.config
+        folder = config.jax_compilation_cache_dir or str(jax_cache_folder())
+        return Path(folder), bool(config.jax_enable_compilation_cache)
+    off = os.environ.get("JAX_ENABLE_COMPILATION_CACHE", "").strip().lower() in (
+        "0", "false", "no", "off")
+    folder = os.environ.get("JAX_COMPILATION_CACHE_DIR") or str(jax_cache_folder())
+    return Path(folder), not off
 
 
 def use_jax_compile_cache() -> None:

@@ -39,6 +39,7 @@ from lstm_automl.model.cells import (
 from lstm_automl.model.fcn import dimension_shuffle, fcn_branch, join_branches
 from lstm_automl.model.lr_schedule import learning_rate, plateau_callback, train_steps
 from lstm_automl.model.metrics import extra_metric_objects
+from lstm_automl.model.padded_batches import compiled_metrics
 from lstm_automl.model.space import declare_space, declare_training_settings
 from lstm_automl.model.training import BacktestLogs, TrialTrainer, objective_of
 
@@ -243,7 +244,8 @@ def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = No
                                  values["clipnorm"], float(_setting(values, "momentum")),
                                  values.get("weight_decay")),
         loss=_task_loss(shape, values["loss"]),
-        metrics=_task_metrics(shape, metrics),
+        # weighted on JAX, where the last batch is padded (padded_batches.py)
+        **compiled_metrics(_task_metrics(shape, metrics), shape.task),
         jit_compile=jit_compile,
     )
     return model
@@ -551,10 +553,11 @@ class SweepHyperModel(kt.HyperModel):
         folds = list(getattr(data, "folds", None) or [])
         if len(folds) > 1:
             scores = trainer.earlier_folds(_fit_xla_safe, lambda fold: self.build(hp, fold),
-                                           folds[:-1], batch_size, shuffle, callbacks, kwargs)
+                                           folds[:-1], batch_size, shuffle, callbacks, kwargs,
+                                           pad=self.python is None)
             callbacks.insert(0, BacktestLogs(scores))  # first: the others read what it adds
         return trainer.fit(_fit_xla_safe, model, x, y, validation, batch_size, shuffle,
-                           callbacks, kwargs)
+                           callbacks, kwargs, pad=self.python is None)  # ours: known layers
 
 
 def _fold_shape(shape: ModelShape, fold: Any,

@@ -22,6 +22,7 @@ import numpy as np
 from lstm_automl.config.names import BACKTEST_PREFIX
 from lstm_automl.data.backtest import BacktestFold
 from lstm_automl.data.pipeline import Pipelines, epoch_seed_callback
+from lstm_automl.model.padded_batches import PaddedLogs, pads_exactly
 
 FitFunction = Callable[..., Any]  # model.fit with the XLA fallback: fit(model, x, **kwargs)
 
@@ -120,15 +121,20 @@ class TrialTrainer:
 
     def fit(self, fit: FitFunction, model: Any, x: np.ndarray, y: np.ndarray,
             validation: Any, batch_size: int, shuffle: bool, callbacks: list[Any],
-            kwargs: dict[str, Any]) -> Any:
+            kwargs: dict[str, Any], pad: bool = True) -> Any:
         """``model.fit`` on the shared pipelines; the shuffle seed comes from the trial's seeded
-        NumPy state, so the same trial number always sees the same batches."""
+        NumPy state, so the same trial number always sees the same batches. On JAX the last
+        batch is padded where that keeps the metrics exact (``padded_batches.py``; ``pad``
+        False: never, as for a Python model whose layers we do not know)."""
         trial_seed = int(np.random.randint(0, 2**31 - 1))
-        train = self.pipelines.dataset(x, y, batch_size, shuffle)
+        pad = pad and "class_weight" not in kwargs and pads_exactly(model)
+        train = self.pipelines.dataset(x, y, batch_size, shuffle, pad)
         if isinstance(validation, tuple) and len(validation) == 2:
-            validation = self.pipelines.dataset(validation[0], validation[1], batch_size, False)
-        fit_kwargs = dict(kwargs, callbacks=[epoch_seed_callback(self.pipelines, trial_seed),
-                                             *callbacks])
+            validation = self.pipelines.dataset(validation[0], validation[1], batch_size, False,
+                                                pad)
+        first = [PaddedLogs(train, validation)] if pad else []  # before all that read the logs
+        fit_kwargs = dict(kwargs, callbacks=[*first, epoch_seed_callback(self.pipelines,
+                                                                         trial_seed), *callbacks])
         fit_kwargs["shuffle"] = False  # the pipeline shuffles (Keras warns otherwise)
         if validation is not None:
             fit_kwargs["validation_data"] = validation
@@ -136,7 +142,8 @@ class TrialTrainer:
 
     def earlier_folds(self, fit: FitFunction, build: Callable[[BacktestFold], Any],
                       folds: Sequence[BacktestFold], batch_size: int, shuffle: bool,
-                      callbacks: list[Any], kwargs: dict[str, Any]) -> list[dict[str, float]]:
+                      callbacks: list[Any], kwargs: dict[str, Any],
+                      pad: bool = True) -> list[dict[str, float]]:
         """Train one fresh model per fold but the last (``build(fold)``: fitted on what that
         fold may see); each fold's best validation metrics."""
         objective, direction = objective_of(callbacks)
@@ -147,7 +154,7 @@ class TrialTrainer:
             model = build(fold)
             history = self.fit(fit, model, fold.train.x, fold.train.y,
                                (fold.validation.x, fold.validation.y), batch_size, shuffle,
-                               _fold_callbacks(callbacks, monitor), fold_kwargs)
+                               _fold_callbacks(callbacks, monitor), fold_kwargs, pad)
             check_finite_loss(history, f" in backtest fold {fold.number}")
             scores.append(best_epoch_metrics(history, monitor, direction))
             del model
