@@ -104,7 +104,7 @@ def add_backend_option(parser: argparse.ArgumentParser, text: str = "") -> None:
     """``--backend``: the Keras 3 backend of this process (lstm_automl.model.backend)."""
     parser.add_argument("--backend", choices=("auto", "tensorflow", "jax", "torch"),
                         help=text or "Keras backend (overrides training.backend; default: "
-                        "$KERAS_BACKEND, else the fastest installed)")
+                        "$KERAS_BACKEND, else the one estimated faster for this sweep)")
 
 
 def entry() -> int:

@@ -943,8 +943,9 @@ class TrainingConfig(_Strict):
         None, description=f"time limit of one trial, {DURATION_FORM}: its training stops at "
         f"the limit and it keeps its best epoch")
     backend: Literal["auto", "tensorflow", "jax", "torch"] = Field(
-        "auto", description="Keras 3 backend: auto (KERAS_BACKEND if set, else the fastest "
-        "installed: jax, then tensorflow, then torch), tensorflow, jax or torch; --backend "
+        "auto", description="Keras 3 backend: auto (KERAS_BACKEND if set, else of tensorflow "
+        "and jax the one estimated faster for this sweep's trials, epochs and batches), "
+        "tensorflow, jax or torch; --backend "
         "overrides it. Not part of the sweep's identity: a sweep may resume on another backend"
     )
 
