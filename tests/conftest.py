@@ -49,6 +49,18 @@ def no_signals_left_blocked(request: pytest.FixtureRequest):
 
 
 @pytest.fixture(autouse=True)
+def mlflow_stores_from_template():
+    """Once this process has imported MLflow, new sqlite stores copy a migrated template instead
+    of replaying MLflow's migrations each time (tests/mlflow_template.py)."""
+    import sys
+
+    if "mlflow" in sys.modules:
+        from mlflow_template import install
+
+        install()
+
+
+@pytest.fixture(autouse=True)
 def no_open_mlflow_runs():
     """Fail a test that leaves an MLflow run open (it would leak into the next test)."""
     yield
