@@ -10,6 +10,8 @@ upgrade, a half-made one) still goes through MLflow's own code.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import sqlite3
 import tempfile
 from pathlib import Path
@@ -27,18 +29,20 @@ def _fill_from_template(engine: Any, original: Any) -> None:
         original(engine)
         return
     if _template is None:
-        path = Path(tempfile.mkdtemp(prefix="mlflow-template-")) / "template.db"
+        folder = tempfile.mkdtemp(prefix="mlflow-template-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        path = Path(folder) / "template.db"
         import sqlalchemy  # defers sqlalchemy
 
         made = sqlalchemy.create_engine(f"sqlite:///{path}")
         original(made)
         made.dispose()
         _template = path
-    raw = engine.raw_connection()
+    raw, source = engine.raw_connection(), sqlite3.connect(_template)
     try:
-        with sqlite3.connect(_template) as source:
-            source.backup(raw.driver_connection)
+        source.backup(raw.driver_connection)
     finally:
+        source.close()
         raw.close()
 
 
