@@ -93,6 +93,23 @@ def write_sweep(folder: Path, text: str, name: str = "sweep.yaml") -> Path:
     return path
 
 
+def run_in(folder: Path, args: list[str]) -> int:
+    """``lstm-sweep ARGS`` in-process with ``folder`` as the current one, for a module-scoped
+    fixture (before the per-test folder exists); the working folder and MLFLOW_TRACKING_URI
+    (which mlflow.set_tracking_uri exports) are put back afterwards."""
+    from lstm_automl.cli import main
+
+    saved_cwd, saved_uri = Path.cwd(), os.environ.pop("MLFLOW_TRACKING_URI", None)
+    os.chdir(folder)
+    try:
+        return main(args)
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+        if saved_uri is not None:
+            os.environ["MLFLOW_TRACKING_URI"] = saved_uri
+
+
 def write_series_csv(folder: Path, rows: int = 80, name: str = "series.csv") -> Path:
     """A small seasonal series with a trend, as a CSV with a date column."""
     import math

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT_ROOT, write_sweep
+from conftest import PROJECT_ROOT, run_in, write_sweep
 from lstm_automl.cli import main
 
 pytestmark = pytest.mark.slow
@@ -119,15 +119,7 @@ def peephole_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
     a fresh process loads its champion, and a second process must sample the same trials."""
     folder = tmp_path_factory.mktemp("peep")
     path = write_sweep(folder, sweep_text(name="peep", seed=11, cell="peephole", trials=2))
-    saved_cwd, saved_uri = Path.cwd(), os.environ.pop("MLFLOW_TRACKING_URI", None)
-    os.chdir(folder)
-    try:
-        assert main(["run", "-q", str(path)]) == 0
-    finally:
-        os.chdir(saved_cwd)
-        os.environ.pop("MLFLOW_TRACKING_URI", None)  # mlflow.set_tracking_uri exported it
-        if saved_uri is not None:
-            os.environ["MLFLOW_TRACKING_URI"] = saved_uri
+    assert run_in(folder, ["run", "-q", str(path)]) == 0
     return folder
 
 
