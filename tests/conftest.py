@@ -49,6 +49,18 @@ def no_signals_left_blocked(request: pytest.FixtureRequest):
 
 
 @pytest.fixture(autouse=True)
+def mlflow_stores_from_template():
+    """Once this process has imported MLflow, new sqlite stores copy a migrated template instead
+    of replaying MLflow's migrations each time (tests/mlflow_template.py)."""
+    import sys
+
+    if "mlflow" in sys.modules:
+        from mlflow_template import install
+
+        install()
+
+
+@pytest.fixture(autouse=True)
 def no_open_mlflow_runs():
     """Fail a test that leaves an MLflow run open (it would leak into the next test)."""
     yield
@@ -79,6 +91,23 @@ def write_sweep(folder: Path, text: str, name: str = "sweep.yaml") -> Path:
     path = folder / name
     path.write_text(text)
     return path
+
+
+def run_in(folder: Path, args: list[str]) -> int:
+    """``lstm-sweep ARGS`` in-process with ``folder`` as the current one, for a module-scoped
+    fixture (before the per-test folder exists); the working folder and MLFLOW_TRACKING_URI
+    (which mlflow.set_tracking_uri exports) are put back afterwards."""
+    from lstm_automl.cli import main
+
+    saved_cwd, saved_uri = Path.cwd(), os.environ.pop("MLFLOW_TRACKING_URI", None)
+    os.chdir(folder)
+    try:
+        return main(args)
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+        if saved_uri is not None:
+            os.environ["MLFLOW_TRACKING_URI"] = saved_uri
 
 
 def write_series_csv(folder: Path, rows: int = 80, name: str = "series.csv") -> Path:

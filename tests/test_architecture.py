@@ -9,23 +9,18 @@ The graph and the layers are in tools/import_graph.py, which also draws docs/arc
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+
+from tool_modules import load_module
 
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "import_graph.py"
 
 
 @pytest.fixture(scope="module")
 def graph_tool():
-    spec = importlib.util.spec_from_file_location("import_graph", TOOL)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["import_graph"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_module(TOOL, "import_graph")
 
 
 def test_every_module_belongs_to_a_layer(graph_tool):

@@ -9,7 +9,6 @@ Schema that ``lstm-sweep schema`` prints. Light: no training, no TensorFlow.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import json
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from conftest import PROJECT_ROOT
+from tool_modules import load_module
 from lstm_automl.cli import main
 from lstm_automl.sweep_file.yaml_text import parse_yaml
 
@@ -29,11 +29,7 @@ FILES = sorted(CORPUS.glob("*.yaml"))
 def _schema_tests() -> ModuleType:
     """tests/config/test_schema.py, for its error formatter (one validator, one wording)."""
     path = PROJECT_ROOT / "tests" / "config" / "test_schema.py"
-    spec = importlib.util.spec_from_file_location("_real_spaces_schema_tests", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(path, "_real_spaces_schema_tests", register=False)
 
 
 @pytest.fixture(scope="module")

@@ -5,25 +5,20 @@ what the tool writes now."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import pytest
 
 from lstm_automl.config import params
+from tool_modules import load_module
 
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "gen_reference.py"
 
 
 @pytest.fixture(scope="module")
 def reference_tool():
-    spec = importlib.util.spec_from_file_location("gen_reference", TOOL)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["gen_reference"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_module(TOOL, "gen_reference")
 
 
 def test_the_committed_reference_is_current(reference_tool):
@@ -80,12 +75,7 @@ SUMMARY_TOOL = TOOL.parent / "bench_summary.py"
 
 @pytest.fixture(scope="module")
 def summary_tool():
-    spec = importlib.util.spec_from_file_location("bench_summary", SUMMARY_TOOL)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_summary"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_module(SUMMARY_TOOL, "bench_summary")
 
 
 def test_the_benchmark_summary_is_current(summary_tool):

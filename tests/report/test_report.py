@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from conftest import PROJECT_ROOT, write_sweep
+from conftest import PROJECT_ROOT, run_in, write_sweep
 from lstm_automl.cli import main
 
 # Most tests here read the one recorded sweep (and its server): one pytest-xdist worker runs them
@@ -86,15 +86,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Recorded:
 
     folder = tmp_path_factory.mktemp("recorded")
     path = write_sweep(folder, SWEEP)
-    saved_cwd, saved_uri = Path.cwd(), os.environ.pop("MLFLOW_TRACKING_URI", None)
-    os.chdir(folder)
-    try:
-        assert main(["run", "-q", str(path)]) == 0
-    finally:
-        os.chdir(saved_cwd)
-        os.environ.pop("MLFLOW_TRACKING_URI", None)  # mlflow.set_tracking_uri exported it
-        if saved_uri is not None:
-            os.environ["MLFLOW_TRACKING_URI"] = saved_uri
+    assert run_in(folder, ["run", "-q", str(path)]) == 0
     uri = f"sqlite:///{folder / 'mlflow.db'}"
     client = MlflowClient(tracking_uri=uri)
     experiment = client.get_experiment_by_name("rep")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT_ROOT, write_sweep
+from conftest import PROJECT_ROOT, run_in, write_sweep
 from lstm_automl.cli import main
 
 pytestmark = pytest.mark.slow
@@ -113,20 +113,30 @@ def test_sweep_records_every_trial_and_registers_a_loadable_champion(tmp_path, c
                                                              rel=1e-4)
 
 
-def test_peephole_champion_loads_in_a_fresh_process(tmp_path):
+@pytest.fixture(scope="module")
+def peephole_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One registered peephole-only sweep (seed 11, 2 trials), run in this process and shared:
+    a fresh process loads its champion, and a second process must sample the same trials."""
+    folder = tmp_path_factory.mktemp("peep")
+    path = write_sweep(folder, sweep_text(name="peep", seed=11, cell="peephole", trials=2))
+    assert run_in(folder, ["run", "-q", str(path)]) == 0
+    return folder
+
+
+@pytest.mark.xdist_group("sweep-e2e-peephole")
+def test_peephole_champion_loads_in_a_fresh_process(peephole_sweep: Path, tmp_path):
     """Neither loader may depend on the user having imported lstm_automl first."""
-    path = write_sweep(tmp_path, sweep_text(name="peep", cell="peephole", trials=1))
-    assert main(["run", "-q", str(path)]) == 0
     script = textwrap.dedent(f"""
         import sys, numpy as np, mlflow
-        mlflow.set_tracking_uri("sqlite:///{tmp_path / 'mlflow.db'}")
+        mlflow.set_tracking_uri("sqlite:///{peephole_sweep / 'mlflow.db'}")
         assert "lstm_automl" not in sys.modules
         x = np.random.default_rng(0).normal(size=(3, 6, 1)).astype("float32")
         pyfunc_model = mlflow.pyfunc.load_model("models:/peep@champion")
         first = pyfunc_model.predict(x)
         assert first.shape == (3, 1), first.shape
         keras_model = mlflow.keras.load_model("models:/peep@champion")
-        names = [type(l.cell).__name__ for l in keras_model.layers if hasattr(l, "cell")]
+        rnns = [getattr(l, "forward_layer", l) for l in keras_model.layers]  # Bidirectional
+        names = [type(l.cell).__name__ for l in rnns if hasattr(l, "cell")]
         assert "PeepholeLSTMCell" in names, names
         np.testing.assert_allclose(keras_model.predict(x, verbose=0), first, rtol=1e-6)
         print("ok")
@@ -210,24 +220,25 @@ def test_grid_smaller_than_max_trials_ends_cleanly(tmp_path, capsys):
     assert sorted(c.data.params["cell"] for c in children) == ["gru", "lstm"]
 
 
-def test_same_seed_samples_the_same_trials(tmp_path):
-    sequences = []
-    for run in ("a", "b"):
-        folder = tmp_path / run
-        folder.mkdir()
-        path = write_sweep(folder, sweep_text(name="repro", seed=11, trials=2))
-        env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-        done = subprocess.run([sys.executable, "-m", "lstm_automl", "run", "-q", str(path),
-                               "--set", "tracking.register_best=false"],  # not what is compared
-                              cwd=folder, env=env, capture_output=True, text=True, timeout=600)
-        assert done.returncode == 0, done.stderr[-2000:]
-        _, _, _, children = runs_of(folder, "repro")
-        children.sort(key=lambda r: r.info.run_name)
-        sequences.append([
-            (c.info.run_name, c.data.params, round(c.data.metrics["best_val_loss"], 4))
-            for c in children
-        ])
-    assert len(sequences[0]) == 2 and sequences[0] == sequences[1]
+def _trial_sequence(folder: Path, experiment: str) -> list[tuple[str, dict, float]]:
+    _, _, _, children = runs_of(folder, experiment)
+    children.sort(key=lambda r: r.info.run_name)
+    return [(c.info.run_name, c.data.params, round(c.data.metrics["best_val_loss"], 4))
+            for c in children]
+
+
+@pytest.mark.xdist_group("sweep-e2e-peephole")
+def test_same_seed_samples_the_same_trials(peephole_sweep: Path, tmp_path):
+    """The sweep this process ran, again in a fresh process from the same file: the same trials
+    with the same scores, whatever this process had imported, seeded or trained before."""
+    path = write_sweep(tmp_path, (peephole_sweep / "sweep.yaml").read_text())
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    done = subprocess.run([sys.executable, "-m", "lstm_automl", "run", "-q", str(path),
+                           "--set", "tracking.register_best=false"],  # not what is compared
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    first, again = _trial_sequence(peephole_sweep, "peep"), _trial_sequence(tmp_path, "peep")
+    assert len(first) == 2 and first == again
 
 
 def test_unreachable_tracking_server_fails_before_training(tmp_path, capsys):

@@ -1,15 +1,8 @@
-"""A saved model takes raw data: its pyfunc, ``lstm-sweep predict`` and REST serving agree."""
+"""A saved model takes raw data: its pyfunc and ``lstm-sweep predict`` agree (REST serving of the
+same kind of model against a local prediction: tests/tracking/test_serving_soak.py)."""
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -105,49 +98,6 @@ def test_classifier_takes_raw_unequal_sequences(tmp_path):
     np.testing.assert_allclose(raw[[f"p_{c}" for c in data.classes]].to_numpy(), expected,
                                rtol=1e-5, atol=1e-6)
     assert list(raw["label"]) == [data.classes[i] for i in expected.argmax(axis=1)]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.mark.slow
-def test_rest_serving_matches_local_prediction(forecast_model, tmp_path):
-    import mlflow
-
-    data, _, path = forecast_model
-    history = recent(data, 14)
-    local = mlflow.pyfunc.load_model(str(path)).predict(history)
-    port = _free_port()
-    bin_dir = str(Path(sys.executable).parent)  # mlflow starts uvicorn from the PATH
-    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true",
-           "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "models", "serve", "-m", str(path), "--env-manager",
-         "local", "-h", "127.0.0.1", "-p", str(port)],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        body = json.dumps({"dataframe_split": history.to_dict(orient="split")}).encode()
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                request = urllib.request.Request(
-                    f"http://127.0.0.1:{port}/invocations", data=body,
-                    headers={"Content-Type": "application/json"})
-                with urllib.request.urlopen(request, timeout=30) as response:
-                    answer = json.loads(response.read())
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(server.stderr.read().decode()[-3000:]) from None
-                time.sleep(1.0)
-        served = pd.DataFrame(answer["predictions"])
-        np.testing.assert_allclose(served[local.columns].to_numpy(), local.to_numpy(), rtol=1e-6)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_readme_documents_serving():

@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import write_sweep
@@ -72,7 +73,8 @@ def _alive(port: int) -> bool:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """The port of ``mlflow models serve`` over ``models:/soak/1``, registered by a real sweep."""
+    """(port, process, store) of ``mlflow models serve`` over ``models:/soak/1``, registered by a
+    real sweep in the sqlite store named."""
     from lstm_automl.cli import main
 
     folder = tmp_path_factory.mktemp("soak")
@@ -95,7 +97,7 @@ def server(tmp_path_factory):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError((folder / "server.log").read_text()[-3000:])
             time.sleep(1.0)
-        yield port, process
+        yield port, process, store
     finally:
         process.terminate()
         try:
@@ -157,7 +159,7 @@ def _numbers(body: str) -> np.ndarray:
 
 
 def test_good_and_bad_requests_interleaved(server):
-    port, process = server
+    port, process, _ = server
     good, bad = _good_requests(), _bad_requests()
     first: dict[str, np.ndarray] = {}
     good_names, bad_names = list(good), list(bad)
@@ -184,7 +186,7 @@ def test_good_and_bad_requests_interleaved(server):
 
 def test_requests_at_once_all_get_the_answer(server):
     """The server runs each request in a thread: several at once, good and bad mixed."""
-    port, process = server
+    port, process, _ = server
     good, bad = _good_requests(), _bad_requests()
     expected = _numbers(_post(port, *good["split"])[1])
     statuses: list[tuple[str, int, str]] = []
@@ -209,3 +211,18 @@ def test_requests_at_once_all_get_the_answer(server):
         else:
             assert 400 <= status < 500, text[:500]
     assert process.poll() is None and _alive(port)
+
+
+def test_the_served_answer_is_the_local_prediction(server):
+    """REST serving and the same registered model loaded here predict the same numbers."""
+    import mlflow
+
+    port, _, store = server
+    source = mlflow.MlflowClient(store, registry_uri=store).get_model_version_download_uri(
+        "soak", "1")
+    local = mlflow.pyfunc.load_model(source).predict(
+        pd.DataFrame(HISTORY["data"], columns=HISTORY["columns"]))
+    status, text = _post(port, *_good_requests()["split"])
+    assert status == 200, text[:2000]
+    served = pd.DataFrame(json.loads(text)["predictions"])
+    np.testing.assert_allclose(served[local.columns].to_numpy(), local.to_numpy(), rtol=1e-6)
