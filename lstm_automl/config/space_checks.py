@@ -1,0 +1,106 @@
+"""Checks of the search space as a whole that no single value shows: a width ratio that grows
+past the width limit over the deepest stack, and a bayesian search too short to leave its
+random start.
+
+Light: no TensorFlow, JAX, keras-tuner or MLflow (``validate`` runs them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lstm_automl.config.params import (
+    SEARCH_PARAMS,
+    derived_widths,
+    layer_parent,
+    ratio_params,
+    rule_holds,
+)
+from lstm_automl.config.schema import FloatSpec, IntSpec, RatioSpec, spec_values
+
+# keras-tuner's random start: this many random trials per searched hyperparameter, at least this
+# many in all (tuning/bayesian.py ``initial_points``, which needs keras-tuner to count).
+RANDOM_PER_SEARCHED = 3
+
+
+def _bounds(spec: Any) -> tuple[float, float]:
+    """The smallest and largest value a spec can take (ranges by their ends)."""
+    if isinstance(spec, IntSpec):
+        return float(spec.int_[0]), float(spec.int_[1])
+    if isinstance(spec, FloatSpec):
+        return float(spec.float_[0]), float(spec.float_[1])
+    values = [float(v) for v in spec_values(spec) or []]
+    return min(values), max(values)
+
+
+def ratio_width_problems(specs: dict[str, Any]) -> list[str]:
+    """``{first, ratio}`` widths whose deepest layer can grow past the width's limit: the
+    derived widths are never checked one by one, so a ratio above 1 over many layers would build
+    layers of tens of thousands of units (``{first: 256, ratio: 2}`` over 8 layers: 32768)."""
+    problems = []
+    for name in ratio_params():
+        spec = specs[name]
+        if not isinstance(spec, RatioSpec):
+            continue
+        domain = SEARCH_PARAMS[name]
+        first, ratio = _bounds(spec.first)[1], _bounds(spec.ratio)[1]
+        layers = int(_bounds(specs[layer_parent(domain)])[1])
+        if ratio <= 1 or layers < 2 or domain.high is None:
+            continue
+        widths = derived_widths(int(first), ratio, layers)
+        if widths[-1] > domain.high:
+            problems.append(
+                f"search.{name}: {{first: {int(first)}, ratio: {ratio:g}}} over "
+                f"{layers} {layer_parent(domain)} reaches {widths[-1]} {name} in layer {layers}, "
+                f"above the limit of {int(domain.high)}; lower first or ratio (or "
+                f"{layer_parent(domain)})")
+    return problems
+
+
+def searched_count(config: Any) -> int:
+    """How many hyperparameters every trial of the sweep declares with more than one value:
+    what keras-tuner's random start is sized by (per-layer values count once per layer that
+    every trial has; values switched on by a searched parent are left out)."""
+    specs = config.search.specs()
+    count = 0
+    for name, domain in SEARCH_PARAMS.items():
+        spec = specs[name]
+        if domain.active_when is not None and not _always_active(domain.active_when, specs):
+            continue
+        if isinstance(spec, RatioSpec):
+            count += is_searched_values(spec.first) + is_searched_values(spec.ratio)
+        elif getattr(spec, "per_layer", False):
+            count += int(_bounds(specs[layer_parent(domain)])[0]) * is_searched_values(spec)
+        else:
+            count += is_searched_values(spec)
+    count += sum(len(values) > 1 for values in config.data.searched_data().values())
+    count += sum(is_searched_values(spec) for spec in config.training.searched().values())
+    return count
+
+
+def _always_active(condition: tuple[str, str], specs: dict[str, Any]) -> bool:
+    parent, rule = condition
+    values = spec_values(specs[parent])
+    return values is not None and all(rule_holds(rule, v) for v in values)
+
+
+def is_searched_values(spec: Any) -> bool:
+    """More than one value (a per-layer flag alone does not make a value searched)."""
+    values = spec_values(spec)
+    return values is None or len(values) > 1
+
+
+def bayesian_start_notes(config: Any) -> list[str]:
+    """A bayesian search whose every trial falls in its random start never runs its Gaussian
+    process: the sweep is a random search under another name."""
+    tuner = config.tuner
+    if tuner.algorithm != "bayesian" or config.model is not None or tuner.warm_start:
+        return []  # a model.python function declares values of its own; warm starts add trials
+    searched = searched_count(config)
+    start = max(RANDOM_PER_SEARCHED * searched, RANDOM_PER_SEARCHED)
+    if searched == 0 or tuner.max_trials > start:
+        return []
+    return [f"tuner.max_trials: all {tuner.max_trials} bayesian trials fall in the random start "
+            f"({RANDOM_PER_SEARCHED} random trials per searched hyperparameter, {searched} "
+            f"searched: {start}), so the Gaussian process never runs; it needs max_trials of at "
+            f"least {start + 1}, or use algorithm: random"]
