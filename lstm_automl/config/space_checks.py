@@ -1,6 +1,6 @@
 """Checks of the search space as a whole that no single value shows: a width ratio that grows
-past the width limit over the deepest stack, and a bayesian search too short to leave its
-random start.
+past the width limit over the deepest stack, a bayesian search too short to leave its random
+start, and a bounded output activation against the target's scaling.
 
 Light: no TensorFlow, JAX, keras-tuner or MLflow (``validate`` runs them).
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lstm_automl.config.names import OUTPUT_ACTIVATIONS
 from lstm_automl.config.params import (
     SEARCH_PARAMS,
     derived_widths,
@@ -104,3 +105,73 @@ def bayesian_start_notes(config: Any) -> list[str]:
             f"({RANDOM_PER_SEARCHED} random trials per searched hyperparameter, {searched} "
             f"searched: {start}), so the Gaussian process never runs; it needs max_trials of at "
             f"least {start + 1}, or use algorithm: random"]
+
+
+# Scalings that centre the scaled target on 0, with about a third of it beyond -1 and 1.
+CENTRED_SCALINGS = ("standard", "robust")
+
+
+def _choices(value: Any) -> list[Any]:
+    """The values of a fixed or searched setting (``{choice: [...]}``)."""
+    return list(value.choice) if hasattr(value, "choice") else [value]
+
+
+def _scaling_fit(activation: str, scaling: str) -> tuple[str | None, str | None]:
+    """(problem, note) of one bounded output activation with one target scaling."""
+    allowed = OUTPUT_ACTIVATIONS[activation]
+    if scaling in CENTRED_SCALINGS:
+        half = "half of it below 0" if activation != "tanh" else "a third of it beyond -1 and 1"
+        return (f"outputs values {allowed}, but data.scaling {scaling} centres the scaled target "
+                f"on 0 with {half}; use data.scaling: minmax or output_activation: linear"), None
+    if scaling == "minmax" and activation != "relu":
+        return None, (f"outputs values {allowed}: with data.scaling minmax the training targets "
+                      f"fill 0..1, so values above the training maximum cannot be predicted")
+    if scaling == "none":
+        return None, f"outputs values {allowed}: with data.scaling none the targets must too"
+    return None, None
+
+
+def output_activation_checks(config: Any) -> tuple[list[str], list[str]]:
+    """(problems, notes) of a bounded ``output_activation``: the model learns the target as
+    scaled, so the scaling must put it in the activation's range; classification has its own
+    head. Refused where no searched scaling fits, noted where some trials' targets leave it."""
+    found = [str(v) for v in spec_values(config.search.specs()["output_activation"]) or []]
+    bounded = [a for a in dict.fromkeys(found) if a != "linear"]
+    if not bounded:
+        return [], []
+    if config.data.task == "classify":
+        return [f"search.output_activation: {bounded[0]} is for regress and forecast heads; "
+                f"classify ends in sigmoid or softmax"], []
+    problems, notes = [], []
+    scalings = [str(s) for s in _choices(getattr(config.data, "scaling", "none"))]
+    for activation in bounded:
+        fits = [_scaling_fit(activation, s) for s in scalings]
+        refused = [p for p, _ in fits if p]
+        if len(refused) == len(fits):
+            problems.append(f"search.output_activation: {activation} {refused[0]}")
+            continue
+        notes += [f"search.output_activation: {activation} {n}" for _, n in fits if n]
+        notes += [f"search.output_activation: {activation} {p} (in trials with that scaling)"
+                  for p in refused]
+    searched = [n for n in ("window_norm", "residual")
+                if set(spec_values(config.search.specs()[n]) or []) - {"none"}]
+    if searched and not problems:
+        notes.append(f"search.output_activation: with {' or '.join(searched)} it bounds the "
+                     f"network's part of the forecast, not the forecast itself")
+    return problems, notes
+
+
+def batch_norm_between_notes(config: Any) -> list[str]:
+    """``batch_norm_between`` needs two recurrent layers to sit between, and beside ``norm:
+    batch`` it adds a second batch norm after the same layers."""
+    specs = config.search.specs()
+    if True not in (spec_values(specs["batch_norm_between"]) or []):
+        return []
+    notes = []
+    if max(int(v) for v in spec_values(specs["layers"]) or [1]) < 2:
+        notes.append("search.batch_norm_between: has no effect with one recurrent layer "
+                     "(search.layers)")
+    if "batch" in (spec_values(specs["norm"]) or []):
+        notes.append("search.batch_norm_between: with norm: batch every layer but the last "
+                     "gets two batch normalisations in a row")
+    return notes

@@ -28,7 +28,12 @@ from lstm_automl.config.params import (
     rule_holds,
     window_checks,
 )
-from lstm_automl.config.space_checks import bayesian_start_notes, ratio_width_problems
+from lstm_automl.config.space_checks import (
+    batch_norm_between_notes,
+    bayesian_start_notes,
+    output_activation_checks,
+    ratio_width_problems,
+)
 from lstm_automl.config.space_summary import data_size, is_searched, space_size, training_size
 from lstm_automl.config.start_with import start_with_problems, warm_start_problems
 from lstm_automl.config.ties import tie_problems
@@ -361,6 +366,16 @@ RULES: tuple[Rule, ...] = (
          _both(mape_checks), mirror=None,
          doc="loss: mape divides by the scaled target: refused with a scaling or transform "
              "that centres it on 0, noted with minmax"),
+    Rule("output_activation", ("search.output_activation", "data.task", "data.scaling",
+                               *_search("window_norm", "residual")),
+         _both(output_activation_checks), mirror=None,
+         doc="a bounded output_activation (sigmoid, tanh, relu) needs a target scaling that "
+             "puts the target in its range: refused with standard or robust scaling and for "
+             "classify, noted with minmax or none"),
+    Rule("batch_norm_between", _search("batch_norm_between", "layers", "norm"),
+         _notes(batch_norm_between_notes), mirror=None,
+         doc="batch_norm_between with one recurrent layer does nothing, and beside norm: batch "
+             "doubles the batch norm: noted"),
     Rule("start_with", ("tuner.start_with",), _problems(start_with_problems), mirror=None,
          doc="each tuner.start_with value is one the search space can take"),
     Rule("warm_start", ("tuner.warm_start", "tuner.algorithm", "name"),

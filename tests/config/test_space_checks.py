@@ -86,3 +86,55 @@ def test_the_count_is_the_random_start_keras_tuner_uses(search: str, isolated_wo
     hp = kt.HyperParameters()
     declare_space(hp, config.search.specs())
     assert RANDOM_PER_SEARCHED * searched_count(config) == initial_points(hp)
+
+
+def _data(folder: Path, data: str, search: str):
+    path = write_sweep(folder, f"name: s\npreset: none\ndata: {data}\nsearch: {search}\n")
+    return load_sweep(path)
+
+
+@pytest.mark.parametrize("data, search, problem", [
+    ("{source: builtin:airline}", "{output_activation: sigmoid}",
+     "search.output_activation: sigmoid outputs values between 0 and 1, but data.scaling "
+     "standard centres the scaled target on 0 with half of it below 0; use data.scaling: minmax "
+     "or output_activation: linear"),
+    ("{source: builtin:airline, scaling: robust}", "{output_activation: tanh}",
+     "search.output_activation: tanh outputs values between -1 and 1, but data.scaling robust"),
+    ("{source: builtin:GunPoint, task: classify}", "{output_activation: relu}",
+     "search.output_activation: relu is for regress and forecast heads; classify ends in "
+     "sigmoid or softmax"),
+])
+def test_bounded_output_activation_outside_the_scaled_range_is_refused(
+        data: str, search: str, problem: str, isolated_workdir: Path):
+    with pytest.raises(ConfigError) as caught:
+        _data(isolated_workdir, data, search)
+    assert caught.value.exit_code == 2
+    assert any(p.startswith(problem) for p in caught.value.problems), caught.value.problems
+
+
+def test_bounded_output_activation_that_fits_some_trials_is_noted(isolated_workdir: Path):
+    loaded = _data(isolated_workdir, "{source: builtin:airline, scaling: {choice: [minmax, "
+                                     "standard]}}", "{output_activation: {choice: [linear, relu]}}")
+    assert any(n.startswith("search.output_activation: relu outputs values 0 or above, but "
+                            "data.scaling standard") and n.endswith("(in trials with that scaling)")
+               for n in loaded.notes), loaded.notes
+    minmax = _data(isolated_workdir, "{source: builtin:airline, scaling: minmax}",
+                   "{output_activation: sigmoid}")
+    assert ("search.output_activation: sigmoid outputs values between 0 and 1: with data.scaling "
+            "minmax the training targets fill 0..1, so values above the training maximum cannot "
+            "be predicted") in minmax.notes
+    plain = _data(isolated_workdir, "{source: builtin:airline}", "{output_activation: linear}")
+    assert not any("output_activation" in n for n in plain.notes)
+
+
+def test_batch_norm_between_without_two_layers_is_noted(isolated_workdir: Path):
+    loaded = _data(isolated_workdir, "{source: builtin:airline}",
+                   "{batch_norm_between: true, norm: batch}")
+    for note in ["search.batch_norm_between: has no effect with one recurrent layer "
+                 "(search.layers)",
+                 "search.batch_norm_between: with norm: batch every layer but the last gets two "
+                 "batch normalisations in a row"]:
+        assert note in loaded.notes, loaded.notes
+    stacked = _data(isolated_workdir, "{source: builtin:airline}",
+                    "{batch_norm_between: true, layers: 2}")
+    assert not any("batch_norm_between" in n for n in stacked.notes)
