@@ -94,6 +94,10 @@ def check(loaded: LoadedSweep, with_data: bool = True) -> ValidatedSweep:
         data = load_data(loaded)  # a data error must stop before anything says "valid"
         add_data_notes(loaded, data, variants)
         _check_python_names(loaded, data)
+    elif loaded.config.model is not None:
+        loaded.notes.append("model.python: the function's hyperparameter names are checked "
+                            "against lstm-sweep's own when the data is read (validate without "
+                            "--no-data, or run)")
     config = loaded.config
     rows, size = sweep_space(config)
     backend = choose_backend(config.training.backend)  # what `run` would take here (no import)

@@ -367,3 +367,12 @@ def test_a_function_that_raises_once_is_noted_not_refused(isolated_workdir, caps
     assert main(["validate", str(path)]) == 0
     assert ("its hyperparameter names were not checked: built once with each hyperparameter's "
             "default it raised RuntimeError: no model today") in capsys.readouterr().out
+
+
+def test_validate_without_data_says_the_names_wait_for_the_data(isolated_workdir, capsys):
+    from lstm_automl.cli import main
+
+    path = _sweep(isolated_workdir, code=TRAP)
+    assert main(["validate", "--no-data", str(path)]) == 0
+    assert "model.python: the function's hyperparameter names are checked" in \
+        capsys.readouterr().out
