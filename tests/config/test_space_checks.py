@@ -28,8 +28,8 @@ def test_ratio_widths_past_the_limit_are_refused_with_layer_and_width(isolated_w
 
 def test_ratio_widths_use_the_largest_first_ratio_and_depth(isolated_workdir: Path):
     with pytest.raises(ConfigError) as caught:
-        _load(isolated_workdir, "{layers: {choice: [1, 3]}, dense_layers: 2, "
-                                "dense_units: {first: {int: [8, 3000]}, ratio: {choice: [1, 1.5]}}}")
+        _load(isolated_workdir, "{layers: {choice: [1, 3]}, dense_layers: 2, dense_units: "
+                                "{first: {int: [8, 3000]}, ratio: {choice: [1, 1.5]}}}")
     assert caught.value.problems[0].startswith(
         "search.dense_units: {first: 3000, ratio: 1.5} over 2 dense_layers reaches 4500")
 
@@ -70,7 +70,8 @@ def test_bayesian_search_past_its_random_start_says_nothing(isolated_workdir: Pa
 
 @pytest.mark.parametrize("search", [
     "{units: {choice: [8, 16]}, learning_rate: {float: [0.0001, 0.01], log: true}}",
-    "{layers: 3, units: {choice: [8, 16], per_layer: true}, bidirectional: {choice: [false, true]}}",
+    "{layers: 3, units: {choice: [8, 16], per_layer: true}, "
+    "bidirectional: {choice: [false, true]}}",
     "{layers: 2, units: {first: {choice: [8, 16]}, ratio: {choice: [0.5, 1]}}, dense_layers: 1, "
     "dense_units: {choice: [4, 8]}}",
 ])
