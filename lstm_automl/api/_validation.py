@@ -11,6 +11,7 @@ from lstm_automl.data import load_data, load_variants
 from lstm_automl.model.backend import BACKENDS, INSTALL, choose_backend, installed
 from lstm_automl.model.backend_costs import sweep_work
 from lstm_automl.model.kernel_tags import space_kernel_notes
+from lstm_automl.model.python_model import check_names, load_builder
 from lstm_automl.resume.folder_safety import check_sweep_file_folder
 from lstm_automl.sweep_file.data_checks import add_data_notes
 from lstm_automl.sweep_file.loader import LoadedSweep
@@ -75,6 +76,15 @@ class ValidatedSweep:
         return lines + [f"note: {note}" for note in self.notes]
 
 
+def _check_python_names(loaded: LoadedSweep, data: Any) -> None:
+    """``model.python``: build the function's model once on a recording ``hp`` (imports Keras,
+    so only for such sweeps, and only with the data, whose shape the function reads)."""
+    if loaded.config.model is None:
+        return
+    notes = check_names(load_builder(loaded), loaded.config, data.model_shape())
+    loaded.notes.extend(n for n in notes if n not in loaded.notes)
+
+
 def check(loaded: LoadedSweep, with_data: bool = True) -> ValidatedSweep:
     """Every check ``run`` makes before training: the folder it would use, and (``with_data``)
     the data and every searched data variant."""
@@ -85,6 +95,11 @@ def check(loaded: LoadedSweep, with_data: bool = True) -> ValidatedSweep:
         variants = load_variants(loaded)  # every searched data variant must be usable too
         data = load_data(loaded)  # a data error must stop before anything says "valid"
         add_data_notes(loaded, data, variants)
+        _check_python_names(loaded, data)
+    elif loaded.config.model is not None:
+        loaded.notes.append("model.python: the function's hyperparameter names are checked "
+                            "against lstm-sweep's own when the data is read (validate without "
+                            "--no-data, or run)")
     config = loaded.config
     rows, size = sweep_space(config)
     work = None if data is None else lambda: sweep_work(config, len(data.splits["train"].x))

@@ -46,6 +46,17 @@ INITIALIZERS: dict[str, str] = {
     "he_normal": "He normal (for relu-like activations)",
     "orthogonal": "orthogonal",
     "lecun_normal": "LeCun normal (for selu)",
+    "he_uniform": "He uniform (for relu-like activations)",
+    "glorot_normal": "Glorot (Xavier) normal",
+    "lecun_uniform": "LeCun uniform",
+}
+
+# The activation of a regress or forecast head's output layer, and the range it can output.
+OUTPUT_ACTIVATIONS: dict[str, str] = {
+    "linear": "any value (no activation)",
+    "sigmoid": "between 0 and 1",
+    "tanh": "between -1 and 1",
+    "relu": "0 or above",
 }
 
 # Names ``keras.activations.get`` accepts (a test checks); new ones go last.

@@ -20,6 +20,7 @@ from lstm_automl.config.names import (
     LOSSES,
     NORMALIZATIONS,
     OPTIMIZERS,
+    OUTPUT_ACTIVATIONS,
     did_you_mean,
 )
 from lstm_automl.config.window_rules import FORECAST, season_fits, window_blocker
@@ -263,6 +264,16 @@ SEARCH_PARAMS: dict[str, Domain] = {
         "per input channel with the whole window as its features (LSTM-FCN's dimension "
         "shuffle; padding of unequal lengths is then not masked there)",
         active_when=("fcn_branch", "true"), declared_at_default=False,
+    ),
+    "batch_norm_between": Domain(
+        "bool", False, "BatchNormalization between stacked recurrent layers (on the outputs of "
+        "every recurrent layer but the last, after its layer_dropout and norm)",
+        declared_at_default=False,
+    ),
+    "output_activation": Domain(
+        "name", "linear", "activation of the output layer of regress and forecast heads (the "
+        "scaled target must lie in its range)", names=OUTPUT_ACTIVATIONS,
+        declared_at_default=False,
     ),
 }
 

@@ -367,6 +367,8 @@ class SearchConfig(_Strict):
     fcn_branch: ParamSpec = _param("fcn_branch")
     fcn_filters: ParamSpec = _param("fcn_filters")
     dimension_shuffle: ParamSpec = _param("dimension_shuffle")
+    batch_norm_between: ParamSpec = _param("batch_norm_between")
+    output_activation: ParamSpec = _param("output_activation")
 
     @field_validator("*", mode="after")
     @classmethod

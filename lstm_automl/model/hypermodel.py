@@ -44,13 +44,17 @@ from lstm_automl.model.space import declare_space, declare_training_settings
 from lstm_automl.model.training import BacktestLogs, TrialTrainer, objective_of
 
 
-def _regression_head(x: Any, shape: ModelShape) -> Any:
+def _regression_head(x: Any, shape: ModelShape, activation: str = "linear") -> Any:
+    """``activation``: ``output_activation``; linear passes none, so a default head is built
+    exactly as before the key existed."""
     # A float32 output keeps the loss in float32 under mixed precision (float16 would overflow
     # on squared errors of unscaled targets and lose small gradients).
-    return keras.layers.Dense(shape.n_outputs, dtype="float32", name="output")(x)
+    options = {} if activation == "linear" else {"activation": activation}
+    return keras.layers.Dense(shape.n_outputs, dtype="float32", name="output", **options)(x)
 
 
-def _classification_head(x: Any, shape: ModelShape) -> Any:
+def _classification_head(x: Any, shape: ModelShape, activation: str = "linear") -> Any:
+    """Sigmoid or softmax whatever ``output_activation`` says (validate refuses one)."""
     if shape.positions:  # one label per position: (positions, classes) softmax
         x = keras.layers.Dense(shape.positions * shape.n_outputs, name="logits")(x)
         x = keras.layers.Reshape((shape.positions, shape.n_outputs))(x)
@@ -60,8 +64,9 @@ def _classification_head(x: Any, shape: ModelShape) -> Any:
                               name="output")(x)
 
 
-# The head per task: a plain linear output for numbers, sigmoid or softmax for classes.
-HEADS: dict[str, Callable[[Any, ModelShape], Any]] = {
+# The head per task: a linear output for numbers (or output_activation's), sigmoid or softmax
+# for classes.
+HEADS: dict[str, Callable[[Any, ModelShape, str], Any]] = {
     "forecast": _regression_head,
     "regress": _regression_head,
     "classify": _classification_head,
@@ -312,7 +317,7 @@ def _network(values: dict[str, Any], shape: ModelShape, seed: int | None, inputs
     if fcn:
         x = join_branches(x, fcn_branch(window, int(_setting(values, "fcn_filters")), mask))
     x = _dense_layers(x, values, seed)
-    outputs = HEADS[shape.task](x, shape)
+    outputs = HEADS[shape.task](x, shape, str(_setting(values, "output_activation")))
     baseline = _window_baseline(norm, residual)
     if baseline is not None:
         assert shape.target_channel is not None
@@ -414,7 +419,10 @@ def _recurrent_block(x: Any, values: dict[str, Any], index: int, sequences: bool
     x = recurrent(x) if mask is None else recurrent(x, mask=mask)
     rate = float(_layer_setting(values, "layer_dropout", index))
     x = _dropout(x, rate, _offset(seed, int(values["layers"]) + index), f"layer_dropout_{index}")
-    return _normalise(x, str(_setting(values, "norm")), f"norm_{index}")
+    x = _normalise(x, str(_setting(values, "norm")), f"norm_{index}")
+    if sequences and _setting(values, "batch_norm_between"):  # another recurrent layer follows
+        x = keras.layers.BatchNormalization(name=f"batch_norm_between_{index}")(x)
+    return x
 
 
 # The ``norm`` choices (names from ``families.NORMALIZATIONS``). A batch norm sees the padding

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from lstm_automl.config.names import BACKTEST_PREFIX, extra_metrics
-from lstm_automl.config.params import TRAINING_PARAMS
+from lstm_automl.config.params import DATA_PREFIX, TRAINING_PARAMS
 from lstm_automl.config.schema import SweepConfig, split_python_ref
 from lstm_automl.data.source_file import not_regular
 from lstm_automl.errors import ConfigError
@@ -290,6 +290,76 @@ def missing_metric(model: Any, objective: str) -> str | None:
             names.add(metric if isinstance(metric, str) else
                       str(getattr(metric, "name", None) or getattr(metric, "__name__", "")))
     return None if needed in names else needed
+
+
+def _recorder() -> Any:
+    """A keras-tuner ``HyperParameters`` that records every name declared on it, in order."""
+    import keras_tuner as kt
+
+    class Recorder(kt.HyperParameters):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.recorded: list[str] = []
+
+        def _retrieve(self, hp: Any) -> Any:
+            self.recorded.append(hp.name)
+            return super()._retrieve(hp)
+
+    return Recorder()
+
+
+def own_names(config: SweepConfig) -> list[str]:
+    """The hyperparameter names lstm-sweep declares on each trial before the function runs:
+    the training settings of ``search``, the searched ``training`` settings and data settings."""
+    import keras_tuner as kt
+
+    from lstm_automl.model.space import (  # defers keras_tuner
+        declare_training,
+        declare_training_settings,
+    )
+
+    hp = kt.HyperParameters()
+    declare_training(hp, config.search.specs())
+    declare_training_settings(hp, config.training.trial_settings())
+    return [*hp.values, *(DATA_PREFIX + name for name in config.data.searched_data())]
+
+
+def name_clashes(builder: PythonBuilder, config: SweepConfig, shape: Any
+                 ) -> tuple[list[str], list[str]]:
+    """(problems, notes): build the function's model once on a recording ``hp`` (no training)
+    and refuse names it shares with lstm-sweep's own. keras-tuner returns the value a name
+    already has, so ``hp.Float("learning_rate", ...)`` in the function would silently get
+    lstm-sweep's fixed learning rate on every trial: the keras-tuner duplicate-name trap."""
+    import keras
+
+    recorder = _recorder()
+    label = f"{KEY}: {builder.ref.path.name}:{builder.ref.function}"
+    try:
+        builder.function(recorder, shape)
+    except (Exception, SystemExit) as exc:
+        return [], [f"{label}: its hyperparameter names were not checked: built once with "
+                    f"each hyperparameter's default it raised {type(exc).__name__}: "
+                    f"{_first_line(exc)}"]
+    finally:
+        keras.backend.clear_session()  # the trials' layer names and seeds stay as without it
+    taken = set(own_names(config))
+    clashes = list(dict.fromkeys(n for n in recorder.recorded if n in taken))
+    if not clashes:
+        return [], []
+    return [f"{label} declares {', '.join(clashes)}, which lstm-sweep declares itself; "
+            f"keras-tuner would give the function lstm-sweep's value on every trial: rename them "
+            f"in the function, or search them in the sweep file (search:, training:)"], []
+
+
+def check_names(builder: PythonBuilder | None, config: SweepConfig, shape: Any) -> list[str]:
+    """``name_clashes`` as ``validate`` and ``run`` use it: ConfigError (exit 2) for a clash,
+    the notes otherwise (none without ``model.python``)."""
+    if builder is None:
+        return []
+    problems, notes = name_clashes(builder, config, shape)
+    if problems:
+        raise ConfigError(builder.source, problems)
+    return notes
 
 
 def load_builder(loaded: Any) -> PythonBuilder | None:

@@ -14,7 +14,7 @@ from lstm_automl.config.names import direction as objective_direction
 from lstm_automl.config.overrides import shell_suffix
 from lstm_automl.config.plan import SweepPlan, sweep_plan
 from lstm_automl.data import SweepData, load_data, load_variants
-from lstm_automl.model.python_model import PythonBuilder, file_hash, load_builder
+from lstm_automl.model.python_model import PythonBuilder, check_names, file_hash, load_builder
 from lstm_automl.resume.folder_safety import check_folder
 from lstm_automl.resume.identity import data_fingerprint, identity_hash
 from lstm_automl.resume.segment import Segment, current_segment
@@ -96,6 +96,7 @@ def prepare(loaded: LoadedSweep, fresh: bool = False, rerun: str | None = None,
     check_folder(sweep_folder(loaded), source)  # a folder not ours: refused before anything
     python = load_builder(loaded)  # a broken model file stops here: no run, no folder yet
     data = load_data(loaded)
+    loaded.notes.extend(check_names(python, config, data.model_shape()))  # the hp name trap
     variants = load_variants(loaded)  # every searched data variant is checked before training
     add_data_notes(loaded, data, variants)  # the run header prints them with the loader's notes
     disable_telemetry()

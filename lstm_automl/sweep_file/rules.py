@@ -28,6 +28,12 @@ from lstm_automl.config.params import (
     rule_holds,
     window_checks,
 )
+from lstm_automl.config.space_checks import (
+    batch_norm_between_notes,
+    bayesian_start_notes,
+    output_activation_checks,
+    ratio_width_problems,
+)
 from lstm_automl.config.space_summary import data_size, is_searched, space_size, training_size
 from lstm_automl.config.start_with import start_with_problems, warm_start_problems
 from lstm_automl.config.ties import tie_problems
@@ -310,12 +316,20 @@ RULES: tuple[Rule, ...] = (
              "refused"),
     Rule("ties", _search(*WIDTH_PARAMS), _ties, mirror=None,
          doc="a width tied with same_as follows a width every trial has, without a cycle"),
+    Rule("ratio_widths", (*_search("units", "dense_units", "layers", "dense_layers"),),
+         lambda config: Findings.of(ratio_width_problems(config.search.specs())), mirror=None,
+         doc="{first, ratio} widths may not grow past the width limit (4096) in the deepest "
+             "layer a trial can have"),
     Rule("grid_discrete", ("tuner.algorithm", "search"), grid_discrete, mirror="_grid_rule",
          doc="grid search needs a discrete space: every float range needs a step"),
     Rule("grid_size", ("tuner.algorithm", "tuner.max_trials", "tuner.grid_order", "search"),
          grid_size, mirror=None,
          doc="a grid smaller than tuner.max_trials ends early; a larger one says which part "
              "tuner.grid_order tries"),
+    Rule("bayesian_start", ("tuner.algorithm", "tuner.max_trials", "tuner.warm_start",
+                            "search"), _notes(bayesian_start_notes), mirror=None,
+         doc="a bayesian search whose trials all fall in its random start (3 per searched "
+             "hyperparameter) never runs its Gaussian process: noted"),
     Rule("grid_order", ("tuner.grid_order", "tuner.algorithm"), grid_order_ignored, mirror=None,
          doc="tuner.grid_order is noted as ignored unless algorithm is grid"),
     Rule("hyperband_trials", ("tuner.algorithm", "tuner.max_trials"), hyperband_trials,
@@ -352,6 +366,16 @@ RULES: tuple[Rule, ...] = (
          _both(mape_checks), mirror=None,
          doc="loss: mape divides by the scaled target: refused with a scaling or transform "
              "that centres it on 0, noted with minmax"),
+    Rule("output_activation", ("search.output_activation", "data.task", "data.scaling",
+                               *_search("window_norm", "residual")),
+         _both(output_activation_checks), mirror=None,
+         doc="a bounded output_activation (sigmoid, tanh, relu) needs a target scaling that "
+             "puts the target in its range: refused with standard or robust scaling and for "
+             "classify, noted with minmax or none"),
+    Rule("batch_norm_between", _search("batch_norm_between", "layers", "norm"),
+         _notes(batch_norm_between_notes), mirror=None,
+         doc="batch_norm_between with one recurrent layer does nothing, and beside norm: batch "
+             "doubles the batch norm: noted"),
     Rule("start_with", ("tuner.start_with",), _problems(start_with_problems), mirror=None,
          doc="each tuner.start_with value is one the search space can take"),
     Rule("warm_start", ("tuner.warm_start", "tuner.algorithm", "name"),

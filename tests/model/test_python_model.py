@@ -296,3 +296,83 @@ def test_final_model_members_are_rebuilt_with_the_function(isolated_workdir):
     model = train_member(trial, data, loaded.config.search.specs(), 5, True, python=builder)
     assert model.layers[-1].__class__.__name__ == "Scale"
     assert model.get_layer(index=1).units == 4  # the trial's width, not a fresh sample
+
+
+# --------------------------------------------------------------------------- hp name trap
+
+TRAP = '''
+import keras
+
+
+def build(hp, shape):
+    width = hp.Int("width", 2, 4, step=2)
+    rate = hp.Float("learning_rate", 1e-4, 1e-2, sampling="log")
+    hp.Choice("batch_size", [16, 64])
+    inputs = keras.Input((shape.steps, shape.n_features))
+    x = keras.layers.GRU(width)(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(shape.n_outputs)(x))
+    model.compile(optimizer=keras.optimizers.Adam(rate), loss="mse", metrics=["mae"])
+    return model
+'''
+
+
+@pytest.mark.backend_contract
+def test_validate_refuses_names_lstm_sweep_declares_itself(isolated_workdir, capsys):
+    """The keras-tuner duplicate-name trap: the function's learning_rate and batch_size would
+    get lstm-sweep's fixed values on every trial; validate builds it once and says so."""
+    from lstm_automl.cli import main
+
+    path = _sweep(isolated_workdir, code=TRAP)
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert ("model.python: net.py:build declares learning_rate, batch_size, which lstm-sweep "
+            "declares itself") in err
+    assert "Traceback" not in err and "width" not in err
+    assert not (isolated_workdir / ".lstm_sweep").exists()
+    assert not (isolated_workdir / "mlflow.db").exists()
+
+
+@pytest.mark.backend_contract
+def test_run_refuses_the_trap_before_any_run_or_folder(isolated_workdir):
+    from lstm_automl.session.prepare import prepare
+
+    path = _sweep(isolated_workdir, code=TRAP.replace('hp.Choice("batch_size", [16, 64])', ""))
+    with pytest.raises(ConfigError, match="declares learning_rate, which") as caught:
+        prepare(load_sweep(path))
+    assert caught.value.exit_code == 2
+    assert not (isolated_workdir / ".lstm_sweep").exists()
+    assert not (isolated_workdir / "mlflow.db").exists()
+
+
+@pytest.mark.backend_contract
+def test_searched_training_settings_count_and_own_names_pass(isolated_workdir, capsys):
+    """A searched training.epochs is lstm-sweep's name too; the function's own names pass."""
+    from lstm_automl.cli import main
+
+    code = GOOD.replace('hp.Int("width", 2, 4, step=2)', 'hp.Int("epochs", 2, 4, step=2)')
+    path = _sweep(isolated_workdir, code=code)
+    text = path.read_text().replace("training: {epochs: 1,", "training: {epochs: {choice: [1, 2]},")
+    path.write_text(text)
+    assert main(["validate", str(path)]) == 2
+    assert "declares epochs, which" in capsys.readouterr().err
+    _sweep(isolated_workdir)  # GOOD: only its own "width"
+    assert main(["validate", str(path)]) == 0, capsys.readouterr().err
+
+
+def test_a_function_that_raises_once_is_noted_not_refused(isolated_workdir, capsys):
+    from lstm_automl.cli import main
+
+    code = "def build(hp, shape):\n    raise RuntimeError('no model today')\n"
+    path = _sweep(isolated_workdir, code=code)
+    assert main(["validate", str(path)]) == 0
+    assert ("its hyperparameter names were not checked: built once with each hyperparameter's "
+            "default it raised RuntimeError: no model today") in capsys.readouterr().out
+
+
+def test_validate_without_data_says_the_names_wait_for_the_data(isolated_workdir, capsys):
+    from lstm_automl.cli import main
+
+    path = _sweep(isolated_workdir, code=TRAP)
+    assert main(["validate", "--no-data", str(path)]) == 0
+    assert "model.python: the function's hyperparameter names are checked" in \
+        capsys.readouterr().out

@@ -191,7 +191,8 @@ def _admits_integer(name: str) -> bool:
 @pytest.mark.parametrize("name", [n for n in SEARCH_PARAMS if _admits_integer(n)])
 def test_mixed_spellings_load_as_one_type_and_reach_keras_tuner(name: str, isolated_workdir: Path):
     choice, kind = _mixed_choice(name)
-    path = write_sweep(isolated_workdir, "name: a\ndata: {source: builtin:airline}\n"
+    scaling = ", scaling: minmax" if name == "output_activation" else ""  # sigmoid's range
+    path = write_sweep(isolated_workdir, f"name: a\ndata: {{source: builtin:airline{scaling}}}\n"
                        f"search: {{{name}: {choice}{_active_parents(name)}}}\n")
     config = load_sweep(path).config
     values = config.search.specs()[name].choice
