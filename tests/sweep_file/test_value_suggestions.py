@@ -22,7 +22,8 @@ CLASSIFY = {"source": "builtin:gunpoint", "task": "classify"}
     ("lsmt", ["lstm", "gru", "peephole", "simple_rnn"], "lstm"),
     ("LSTM", ["lstm", "gru"], "lstm"),
     ("he-normal", list(INITIALIZERS), "he_normal"),
-    ("glorot", list(INITIALIZERS), "glorot_uniform"),
+    ("glorot_unifrom", list(INITIALIZERS), "glorot_uniform"),
+    ("glorot", list(INITIALIZERS), None),  # the start of two names: nothing suggested
     ("val_acc", objective_names("classify"), "val_accuracy"),
     ("val_f1", objective_names("classify"), "val_macro_f1"),
     ("val_rsme", objective_names("forecast"), "val_rmse"),
@@ -49,7 +50,8 @@ def _problems(sweep: dict) -> list[str]:
      "peephole, simple_rnn"),
     ({"data": FORECAST, "search": {"kernel_initializer": "he_normall"}},
      "search.kernel_initializer: 'he_normall' is not allowed; did you mean 'he_normal'? "
-     "expected one of: default, glorot_uniform, he_normal, orthogonal, lecun_normal"),
+     "expected one of: default, glorot_uniform, he_normal, orthogonal, lecun_normal, "
+     "he_uniform, glorot_normal, lecun_uniform"),
     ({"data": {**FORECAST, "transform": {"choice": ["none", "lgo"]}}},
      "data.transform.choice: 'lgo' is not allowed; did you mean 'log'? expected one of: "),
     ({"data": {**FORECAST, "scaling": "standrd"}},
