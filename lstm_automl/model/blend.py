@@ -48,6 +48,9 @@ class Blend:
     notes: list[str] = field(default_factory=list)
     history_rows: int = 0  # the rows the classical members were fitted on, from the first
     first_time: str | None = None  # the series' first time value, where it has a time column
+    # every candidate's validation and test forecasts, the actual values and the weights
+    # (original units): the sweep run's ``blend/members.npz``, to compare weight rules
+    arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def spec(self) -> dict[str, Any]:
         """What the pyfunc needs beside the network (``preprocessing.json``'s ``blend``)."""
@@ -91,6 +94,7 @@ def build_blend(final: FinalModel, tuner: Any, data: Any, report: Baselines, bud
         forecast = forecast + net_weight * data.inverse_target(
             network.predict(test.x, verbose=0), test.index)
     blend = _assemble(final, members, weights, network, forecast, report, rounds, notes)
+    blend.arrays = _member_arrays(final, members, data, report, weights)
     blend.history_rows = int(data.split_rows["test"][0])
     if data.time_column and data.time_values:
         blend.first_time = str(data.time_values[0])
@@ -153,6 +157,26 @@ def _validation_members(final: FinalModel, tuner: Any, data: Any, report: Baseli
         classical[forecast.name] = forecast.predictions
     names = [*final.members, *classical]
     return _Members(names, networks, classical), [f"blend: {note}" for note in notes]
+
+
+def _member_arrays(final: FinalModel, members: _Members, data: Any, report: Baselines,
+                   weights: np.ndarray) -> dict[str, np.ndarray]:
+    """Each member's validation and test forecasts in original units; a trial's test forecast
+    is the mean of its served copies."""
+    val, test, copies = data.splits["validation"], data.splits["test"], _copies(final)
+    val_net = [data.inverse_target(p, val.index) for p in members.networks]
+    test_net = [data.inverse_target(np.mean([m.predict(test.x, verbose=0) for m in
+                                             final.networks[j * copies:(j + 1) * copies]],
+                                            axis=0), test.index)
+                for j in range(len(members.networks))]
+    return {"names": np.asarray(members.names),
+            "is_network": np.arange(len(members.names)) < len(members.networks),
+            "validation": np.stack([*val_net, *members.classical.values()]).astype(np.float64),
+            "test": np.stack([*test_net, *(report.forecasts[n].predictions
+                                           for n in members.classical)]).astype(np.float64),
+            "actual_validation": np.asarray(data.actual("validation"), dtype=np.float64),
+            "actual_test": np.asarray(data.actual(), dtype=np.float64),
+            "weights": np.asarray(weights, dtype=np.float64)}
 
 
 def _copies(final: FinalModel) -> int:

@@ -99,6 +99,8 @@ def finish_sweep(prep: Prepared, tuner: Any, records: list[TrialRecord]) -> Swee
     header, rows = data.prediction_table(predicted, None if blend is None else blend.forecast)
     with tracking_call(uri, "logging the test predictions"):
         tracker.log_table(header, rows, "test_predictions.csv")
+        if blend is not None and blend.arrays:
+            tracker.log_arrays(blend.arrays, "blend/members.npz")
     if config.tracking.register_best:
         _register(prep, data, final.model if blend is None else blend.model, result,
                   None if blend is None else blend.spec())
