@@ -17,13 +17,17 @@ DEFAULT_ROUNDS = 40
 
 
 def greedy_counts(members: int, loss: Callable[[np.ndarray], float],
-                  rounds: int = DEFAULT_ROUNDS) -> np.ndarray:
+                  rounds: int = DEFAULT_ROUNDS, start: np.ndarray | None = None) -> np.ndarray:
     """How often each of ``members`` was chosen; ``loss(weights)`` scores a weight vector
-    (summing to 1) on validation data, lower being better."""
+    (summing to 1) on validation data, lower being better. ``start``: counts the ensemble
+    begins with (kept if no round improves on them)."""
     if members < 1 or rounds < 1:
         raise ValueError("greedy selection needs at least one member and one round")
-    counts = np.zeros(members, dtype=np.int64)
+    counts = np.zeros(members, dtype=np.int64) if start is None else \
+        np.asarray(start, dtype=np.int64).copy()
     best_counts, best_loss = counts, float("inf")
+    if counts.any():
+        best_loss = float(loss(counts / counts.sum()))
     for _ in range(rounds):
         scores = []
         for j in range(members):
@@ -48,6 +52,22 @@ def greedy_weights(members: int, loss: Callable[[np.ndarray], float],
     return counts / counts.sum()
 
 
+def gated_weights(forecast: Callable[[np.ndarray], np.ndarray], actual: np.ndarray,
+                  candidate: np.ndarray, fallback: np.ndarray, z: float) -> np.ndarray:
+    """``candidate`` weights if their blend's validation gain over ``fallback``'s is
+    significant, else ``fallback``: a one-sided paired t-test on the windows' squared errors
+    (``z``: the critical value), so a gain from a few lucky windows is not kept.
+    ``forecast(weights)``: the blend's validation forecasts, shaped like ``actual``."""
+    def errors(weights: np.ndarray) -> np.ndarray:
+        return ((forecast(weights) - actual) ** 2).reshape(len(actual), -1).sum(axis=1)
+
+    gain = errors(fallback) - errors(candidate)
+    spread = float(gain.std(ddof=1)) if len(gain) > 1 else 0.0
+    if spread == 0.0 or not np.isfinite(spread):
+        return candidate if float(gain.mean()) > 0 and len(gain) > 1 else fallback
+    return candidate if float(gain.mean()) / (spread / np.sqrt(len(gain))) > z else fallback
+
+
 def average_loss(predictions: list[np.ndarray], actual: np.ndarray,
                  metric: Callable[[np.ndarray, np.ndarray], float]) -> Callable[[np.ndarray],
                                                                                  float]:
@@ -60,4 +80,4 @@ def average_loss(predictions: list[np.ndarray], actual: np.ndarray,
     return loss
 
 
-__all__ = ["DEFAULT_ROUNDS", "average_loss", "greedy_counts", "greedy_weights"]
+__all__ = ["DEFAULT_ROUNDS", "average_loss", "gated_weights", "greedy_counts", "greedy_weights"]
