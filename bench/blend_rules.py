@@ -25,9 +25,9 @@ import numpy as np
 
 from lstm_automl.model.greedy import (
     average_loss,
-    gated_weights,
     greedy_counts,
     greedy_weights,
+    paired_t,
 )
 
 Rule = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
@@ -110,8 +110,9 @@ def gate(fallback: Rule, z: float) -> Rule:
     passes a one-sided paired t-test on the windows' squared errors (``z``)."""
 
     def rule(val: np.ndarray, actual: np.ndarray, nets: np.ndarray) -> np.ndarray:
-        return gated_weights(lambda w: np.tensordot(w, val, 1), actual,
-                             greedy(val, actual, nets), fallback(val, actual, nets), z)
+        chosen, other = greedy(val, actual, nets), fallback(val, actual, nets)
+        t = paired_t(lambda w: np.tensordot(w, val, 1), actual, chosen, other)
+        return chosen if t > z else other
 
     return rule
 

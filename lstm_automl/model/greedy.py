@@ -52,20 +52,19 @@ def greedy_weights(members: int, loss: Callable[[np.ndarray], float],
     return counts / counts.sum()
 
 
-def gated_weights(forecast: Callable[[np.ndarray], np.ndarray], actual: np.ndarray,
-                  candidate: np.ndarray, fallback: np.ndarray, z: float) -> np.ndarray:
-    """``candidate`` weights if their blend's validation gain over ``fallback``'s is
-    significant, else ``fallback``: a one-sided paired t-test on the windows' squared errors
-    (``z``: the critical value), so a gain from a few lucky windows is not kept.
-    ``forecast(weights)``: the blend's validation forecasts, shaped like ``actual``."""
+def paired_t(forecast: Callable[[np.ndarray], np.ndarray], actual: np.ndarray,
+             candidate: np.ndarray, reference: np.ndarray) -> float:
+    """How clearly the blend of ``candidate`` weights beats that of ``reference`` on
+    validation: the paired t statistic of the windows' squared-error gains (0 where they do
+    not vary or there is one window). ``forecast(weights)``: forecasts shaped like ``actual``."""
     def errors(weights: np.ndarray) -> np.ndarray:
         return ((forecast(weights) - actual) ** 2).reshape(len(actual), -1).sum(axis=1)
 
-    gain = errors(fallback) - errors(candidate)
+    gain = errors(reference) - errors(candidate)
     spread = float(gain.std(ddof=1)) if len(gain) > 1 else 0.0
-    if spread == 0.0 or not np.isfinite(spread):
-        return candidate if float(gain.mean()) > 0 and len(gain) > 1 else fallback
-    return candidate if float(gain.mean()) / (spread / np.sqrt(len(gain))) > z else fallback
+    if not spread > 0.0 or not np.isfinite(spread):
+        return 0.0
+    return float(gain.mean()) / (spread / np.sqrt(len(gain)))
 
 
 def average_loss(predictions: list[np.ndarray], actual: np.ndarray,
@@ -80,4 +79,4 @@ def average_loss(predictions: list[np.ndarray], actual: np.ndarray,
     return loss
 
 
-__all__ = ["DEFAULT_ROUNDS", "average_loss", "gated_weights", "greedy_counts", "greedy_weights"]
+__all__ = ["DEFAULT_ROUNDS", "average_loss", "paired_t", "greedy_counts", "greedy_weights"]

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import write_sweep
 from lstm_automl.cli import main
-from lstm_automl.model.greedy import average_loss, greedy_counts, greedy_weights
+from lstm_automl.model.greedy import average_loss, greedy_counts, greedy_weights, paired_t
 
 
 def _rmse(y: np.ndarray, p: np.ndarray) -> float:
@@ -38,6 +38,64 @@ def test_greedy_selection_mixes_members_whose_errors_cancel_and_weights_sum_to_o
     # The same inputs give the same counts: ties go to the member listed first.
     assert greedy_counts(3, loss, 20).tolist() == greedy_counts(3, loss, 20).tolist()
     assert greedy_counts(2, lambda w: 1.0, 5).tolist() == [1, 0]  # kept at the first best round
+
+
+def _members(forecasts: dict[str, np.ndarray], networks: int):
+    """Members whose networks are already in original units (an identity inverse)."""
+    from lstm_automl.model.blend import _Members
+
+    names, arrays = list(forecasts), list(forecasts.values())
+    members = _Members(names, arrays[:networks], dict(zip(names[networks:], arrays[networks:],
+                                                          strict=True)))
+    return members, lambda w: np.tensordot(w, np.stack(arrays), axes=1)
+
+
+def _choose(forecasts: dict[str, np.ndarray], actual: np.ndarray):
+    from lstm_automl.model.blend import choose_weights
+
+    members, forecast = _members(forecasts, 1)
+    return choose_weights(members, forecast, actual, lambda w: _rmse(actual, forecast(w)))
+
+
+def test_a_blend_whose_gain_rests_on_one_lucky_window_ships_the_best_baseline():
+    # Validation: the network is as noisy as the baselines, except that it got the one window
+    # right that SARIMA missed badly. Greedy selection mixes it in; on the test windows, with
+    # no such luck, that mix loses to SARIMA alone, which the gated rule ships.
+    rng = np.random.default_rng(4)
+    val = rng.normal(size=(16, 1))
+    net, sarima, ar = (val + rng.normal(size=val.shape) for _ in range(3))
+    ar += 1.5
+    sarima[5], net[5] = val[5] + 6.0, val[5]
+    weights, rule = _choose({"trial-1": net, "sarima": sarima, "ar": ar}, val)
+    greedy = greedy_weights(3, average_loss([net, sarima, ar], val, _rmse))
+    assert greedy[0] > 0  # the current rule takes the network in
+    assert weights.tolist() == [0.0, 1.0, 0.0]
+    assert rule.startswith("sarima, the best validated baseline") and "t-test" in rule
+    test = rng.normal(size=(40, 1))
+    members = [test + rng.normal(size=test.shape) for _ in range(3)]
+    members[2] += 1.5
+    assert _rmse(test, np.tensordot(weights, np.stack(members), 1)) < \
+        _rmse(test, np.tensordot(greedy, np.stack(members), 1))
+
+
+def test_a_network_better_on_most_windows_keeps_the_greedy_weights():
+    rng = np.random.default_rng(5)
+    val = rng.normal(size=(16, 2))
+    net, sarima = val + 0.2 * rng.normal(size=val.shape), val + rng.normal(size=val.shape)
+    weights, rule = _choose({"trial-1": net, "sarima": sarima}, val)
+    greedy = greedy_weights(2, average_loss([net, sarima], val, _rmse))
+    np.testing.assert_array_equal(weights, greedy)
+    assert weights[0] > 0.5 and rule.startswith("greedy selection, kept")
+    assert paired_t(lambda w: np.tensordot(w, np.stack([net, sarima]), 1), val,
+                    np.array([1.0, 0.0]), np.array([0.0, 1.0])) > 3.0
+
+
+def test_greedy_selection_may_start_from_given_counts():
+    actual = np.zeros((10, 1))
+    near, far = actual + 0.1, actual + 3.0
+    loss = average_loss([near, far], actual, _rmse)
+    assert greedy_counts(2, loss, 5, start=np.array([0, 4])).tolist()[1] == 4
+    assert greedy_counts(2, loss, 5, start=np.array([0, 4]))[0] > 0
 
 
 def test_weighted_networks_output_the_weighted_sum(keras_session):
