@@ -191,7 +191,9 @@ def test_a_blended_sweep_serves_from_raw_history_the_forecast_it_measured(tmp_pa
 
     assert main(["run", str(write_sweep(tmp_path, SWEEP))]) == 0
     out = capsys.readouterr().out
-    assert "Blend weights (chosen on validation):" in out
+    chosen = next(line for line in out.splitlines() if "Blend weights (chosen on validation, "
+                  in line)
+    assert "greedy selection" in chosen  # the rule, in a few words
     alone = next(line for line in out.splitlines() if "The network alone" in line)
     assert "the strongest baseline" in alone and ("% higher" in alone or "% lower" in alone)
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
@@ -202,6 +204,15 @@ def test_a_blended_sweep_serves_from_raw_history_the_forecast_it_measured(tmp_pa
         parent.info.run_id, "summary.json", str(tmp_path))).read_text())
     weights = summary["blend_weights"]
     assert sum(weights.values()) == pytest.approx(1.0)
+    assert summary["blend_rule"] in chosen and parent.data.tags["lstm_sweep.blend_rule"]
+    # Every candidate's validation and test forecasts, for comparing weight rules offline.
+    arrays = np.load(client.download_artifacts(parent.info.run_id, "blend/members.npz",
+                                               str(tmp_path)))
+    for split in ("validation", "test"):
+        assert arrays[split].shape == (len(arrays["names"]), *arrays[f"actual_{split}"].shape)
+    assert arrays["test"].shape[2] == 2 and arrays["is_network"].any()
+    assert {str(n): float(w) for n, w in zip(arrays["names"], arrays["weights"], strict=True)
+            if w > 0} == pytest.approx(weights)
     assert summary["final_model"].startswith("blend of networks")
     network = summary["network_metrics"]["rmse"]
     assert parent.data.metrics["network_test_rmse"] == pytest.approx(network)
@@ -236,4 +247,5 @@ def test_a_blended_sweep_serves_from_raw_history_the_forecast_it_measured(tmp_pa
     # The leaderboard shows the same weights and the network alone.
     assert main(["leaderboard", "blended"]) == 0
     board = capsys.readouterr().out
-    assert "Blend weights (chosen on validation):" in board and "network alone" in board
+    assert f"Blend weights (chosen on validation, {summary['blend_rule']}):" in board
+    assert "network alone" in board
