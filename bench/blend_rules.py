@@ -117,7 +117,26 @@ def gate(fallback: Rule, z: float) -> Rule:
     return rule
 
 
+def shipped(val: np.ndarray, actual: np.ndarray, nets: np.ndarray) -> np.ndarray:
+    """``model/blend.py``'s own rule, on these arrays (networks already in original units)."""
+    from lstm_automl.model.blend import _Members, choose_weights
+
+    names = [f"m{j}" for j in range(len(val))]
+    members = _Members(names, list(val[nets]), dict(zip(
+        [n for n, net in zip(names, nets, strict=True) if not net], val[~nets], strict=True)))
+    order = np.r_[np.flatnonzero(nets), np.flatnonzero(~nets)]
+
+    def forecast(weights: np.ndarray) -> np.ndarray:
+        return np.tensordot(weights, val[order], 1)
+
+    weights, _ = choose_weights(members, forecast, actual, lambda w: rmse(actual, forecast(w)))
+    out = np.zeros(len(val))
+    out[order] = weights
+    return out
+
+
 RULES: dict[str, Rule] = {
+    "shipped": shipped,
     "a greedy": greedy,
     "a greedy 8 rounds": lambda v, a, n: greedy_weights(len(v), _loss(v, a), 8),
     "b seeded x5": seeded(5),
@@ -155,7 +174,12 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("folders", nargs="+", type=Path)
     p.add_argument("--heldout", action="store_true", help="include HELDOUT_* folders")
+    p.add_argument("--rule", action="append", default=[],
+                   help="show only this rule (repeatable; default: every rule)")
     args = p.parse_args()
+    if args.rule:
+        for name in [n for n in RULES if n not in args.rule]:
+            del RULES[name]
     ratios: dict[str, list[float]] = {}
     print("| sweep | strongest baseline | " + " | ".join(["logged", *RULES]) + " |")
     for folder in sorted(args.folders):

@@ -6,7 +6,8 @@ every member's forecasts are out of sample: each network is its trial's own chec
 on the training split), each classical member the same baseline entry fitted on the training
 rows only. A split of 14-24 windows lets that selection fit noise, so its weights are kept only
 where their gain over the best validated baseline alone passes a paired t-test on the windows'
-squared errors; otherwise that baseline alone is served (``choose_weights``). The weights are then kept, and the served members are the final networks (refit when
+squared errors; otherwise that baseline alone is served (``choose_weights``). The networks
+enter the selection as one member, their equal mean, so it cannot pick a lucky trial. The weights are then kept, and the served members are the final networks (refit when
 ``final_model.refit``) and the baselines exactly as the verdict scored them (fitted on every row
 before the test split), so a blend that puts all its weight on one baseline scores exactly that
 baseline.
@@ -112,25 +113,40 @@ GATE_T = 1.28  # one-sided paired t-test at about 10 %: the greedy blend must cl
 def choose_weights(members: _Members, forecast: Callable[[np.ndarray], np.ndarray],
                    actual: np.ndarray, loss: Callable[[np.ndarray], float],
                    rounds: int = DEFAULT_ROUNDS) -> tuple[np.ndarray, str]:
-    """Greedy selection's weights, kept only where their validation gain over the best
-    validated baseline alone passes a paired t-test; else that baseline alone. A validation
-    split of 14-24 windows lets greedy selection fit its noise (issue 21): a blend that
-    beats the best baseline there by a few lucky windows lost to it on unseen series."""
-    greedy = greedy_weights(len(members.names), loss, rounds)
+    """Greedy selection's weights (the networks as one member: their equal mean), kept only
+    where their validation gain over the best validated baseline alone passes a paired
+    t-test; else that baseline alone. A validation split of 14-24 windows lets greedy
+    selection fit its noise (issue 21): picking one lucky trial, or a blend that beats the
+    best baseline there by a few lucky windows, lost to that baseline on unseen series."""
+    greedy = pooled_greedy(len(members.networks), len(members.names), loss, rounds)
     n_net = len(members.networks)
     if not members.classical:
         return greedy, f"greedy selection, {rounds} rounds"
     alone = np.eye(len(members.names))
     best = n_net + int(np.argmin([loss(alone[j]) for j in range(n_net, len(members.names))]))
     name = members.names[best]
-    if np.array_equal(greedy, alone[best]):
-        return greedy, f"greedy selection, {rounds} rounds: {name} alone"
+    if np.allclose(greedy, alone[best]):
+        return alone[best], f"greedy selection: {name} alone"
     t = paired_t(forecast, actual, greedy, alone[best])
     if t > GATE_T:
-        return greedy, (f"greedy selection, kept: its gain over {name} alone passed a paired "
-                        f"t-test, t {t:.2f} > {GATE_T}")
+        return greedy, (f"greedy selection, networks as one, kept: its gain over {name} alone "
+                        f"passed a paired t-test, t {t:.2f} > {GATE_T}")
     return alone[best], (f"{name}, the best validated baseline: greedy selection's gain over "
                          f"it failed a paired t-test, t {t:.2f} <= {GATE_T}")
+
+
+def pooled_greedy(networks: int, members: int, loss: Callable[[np.ndarray], float],
+                  rounds: int = DEFAULT_ROUNDS) -> np.ndarray:
+    """Greedy selection where the first ``networks`` members enter only together, as their
+    equal mean (the final model's own ensemble), so it cannot pick a trial that was lucky on
+    validation; ``loss`` scores the full weight vector."""
+    if networks <= 1:
+        return greedy_weights(members, loss, rounds)
+
+    def expand(pooled: np.ndarray) -> np.ndarray:
+        return np.r_[np.full(networks, pooled[0] / networks), pooled[1:]]
+
+    return expand(greedy_weights(members - networks + 1, lambda w: loss(expand(w)), rounds))
 
 
 def _validation_forecast(members: _Members, data: Any) -> Callable[[np.ndarray], np.ndarray]:

@@ -85,9 +85,25 @@ def test_a_network_better_on_most_windows_keeps_the_greedy_weights():
     weights, rule = _choose({"trial-1": net, "sarima": sarima}, val)
     greedy = greedy_weights(2, average_loss([net, sarima], val, _rmse))
     np.testing.assert_array_equal(weights, greedy)
-    assert weights[0] > 0.5 and rule.startswith("greedy selection, kept")
+    assert weights[0] > 0.5 and rule.startswith("greedy selection") and ", kept: " in rule
     assert paired_t(lambda w: np.tensordot(w, np.stack([net, sarima]), 1), val,
                     np.array([1.0, 0.0]), np.array([0.0, 1.0])) > 3.0
+
+
+def test_the_networks_enter_greedy_selection_together_as_their_equal_mean():
+    # One trial happens to fit the validation windows best; the networks still share their
+    # weight equally, as the final model averages them.
+    from lstm_automl.model.blend import pooled_greedy
+
+    rng = np.random.default_rng(6)
+    val = rng.normal(size=(16, 1))
+    lucky, other = val + 0.1 * rng.normal(size=val.shape), val + rng.normal(size=val.shape)
+    far = val + 3.0
+    members = [lucky, other, far]
+    loss = average_loss(members, val, _rmse)
+    assert greedy_weights(3, loss)[0] > 0.9  # greedy over the trials: nearly all on one
+    weights = pooled_greedy(2, 3, loss)
+    assert weights[0] == weights[1] > 0 and weights.sum() == pytest.approx(1.0)
 
 
 def test_greedy_selection_may_start_from_given_counts():
