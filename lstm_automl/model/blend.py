@@ -123,7 +123,8 @@ def choose_weights(members: _Members, forecast: Callable[[np.ndarray], np.ndarra
     if not members.classical:
         return greedy, f"greedy selection, {rounds} rounds"
     alone = np.eye(len(members.names))
-    best = n_net + int(np.argmin([loss(alone[j]) for j in range(n_net, len(members.names))]))
+    scores = [loss(alone[j]) for j in range(n_net, len(members.names))]
+    best = n_net + int(np.argmin([v if np.isfinite(v) else np.inf for v in scores]))
     name = members.names[best]
     if np.allclose(greedy, alone[best]):
         return alone[best], f"greedy selection: {name} alone"
