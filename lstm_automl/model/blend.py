@@ -4,10 +4,11 @@ A recurrent network that loses to SARIMA on a short series may still add somethi
 weights come from greedy ensemble selection (``model/greedy.py``) on the validation split, where
 every member's forecasts are out of sample: each network is its trial's own checkpoint (trained
 on the training split), each classical member the same baseline entry fitted on the training
-rows only. A split of 14-24 windows lets that selection fit noise, so its weights are kept only
-where their gain over the best validated baseline alone passes a paired t-test on the windows'
-squared errors; otherwise that baseline alone is served (``choose_weights``). The networks
-enter the selection as one member, their equal mean, so it cannot pick a lucky trial. The weights are then kept, and the served members are the final networks (refit when
+rows only. The networks enter that selection together, as their equal mean, so it cannot
+pick one trial that was lucky on validation. A split of 14-24 windows still lets it fit noise,
+so its weights are kept only where their gain over the best validated baseline alone passes a
+paired t-test on the windows' squared errors; otherwise that baseline alone is served
+(``choose_weights``). The served members are the final networks (refit when
 ``final_model.refit``) and the baselines exactly as the verdict scored them (fitted on every row
 before the test split), so a blend that puts all its weight on one baseline scores exactly that
 baseline.
