@@ -17,7 +17,12 @@ from lstm_automl.config.names import direction
 from lstm_automl.config.params import split_layer_key
 from lstm_automl.model.backend import current_choice, jax_cache_state
 from lstm_automl.redaction import redact
-from lstm_automl.results.blend_text import BLEND_MEANING, network_sentence, weights_text
+from lstm_automl.results.blend_text import (
+    BLEND_MEANING,
+    chosen_text,
+    network_sentence,
+    weights_text,
+)
 from lstm_automl.results.target_verdict import TargetsVerdict
 from lstm_automl.results.trial_record import SCORED, TrialRecord, failure_reason
 from lstm_automl.results.verdict import Verdict
@@ -283,7 +288,7 @@ def compare_lines(tracking_uri: str, experiment_id: str, experiment: str) -> lis
 def _blend_lines(reporter: Reporter, result: SweepResult) -> None:
     """A blend's weights and the network alone beside it, judged by the same rule."""
     assert isinstance(result.verdict, Verdict)
-    reporter.line(f"  Blend weights (chosen on validation): {weights_text(result.blend_weights)}",
+    reporter.line(f"  {chosen_text(result.blend_rule)}: {weights_text(result.blend_weights)}",
                   QUIET)
     reporter.line(f"  {network_sentence(result.verdict, result.network_metrics)}", QUIET)
     reporter.line(f"  note: {BLEND_MEANING}")

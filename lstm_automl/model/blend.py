@@ -4,7 +4,11 @@ A recurrent network that loses to SARIMA on a short series may still add somethi
 weights come from greedy ensemble selection (``model/greedy.py``) on the validation split, where
 every member's forecasts are out of sample: each network is its trial's own checkpoint (trained
 on the training split), each classical member the same baseline entry fitted on the training
-rows only. The weights are then kept, and the served members are the final networks (refit when
+rows only. The networks enter that selection together, as their equal mean, so it cannot
+pick one trial that was lucky on validation. A split of 14-24 windows still lets it fit noise,
+so its weights are kept only where their gain over the best validated baseline alone passes a
+paired t-test on the windows' squared errors; otherwise that baseline alone is served
+(``choose_weights``). The served members are the final networks (refit when
 ``final_model.refit``) and the baselines exactly as the verdict scored them (fitted on every row
 before the test split), so a blend that puts all its weight on one baseline scores exactly that
 baseline.
@@ -28,7 +32,7 @@ import numpy as np
 from lstm_automl.baselines.classical import classical_forecasts
 from lstm_automl.baselines.classical_spec import to_spec
 from lstm_automl.data.metrics import forecast_metrics
-from lstm_automl.model.greedy import DEFAULT_ROUNDS, greedy_weights
+from lstm_automl.model.greedy import DEFAULT_ROUNDS, greedy_weights, paired_t
 
 if TYPE_CHECKING:
     from lstm_automl.data.base import Baselines
@@ -46,8 +50,12 @@ class Blend:
     forecast: np.ndarray  # the blend's test forecasts, original units
     description: str
     notes: list[str] = field(default_factory=list)
+    rule: str = ""  # how the weights were chosen, in a few words (the console's label)
     history_rows: int = 0  # the rows the classical members were fitted on, from the first
     first_time: str | None = None  # the series' first time value, where it has a time column
+    # every candidate's validation and test forecasts, the actual values and the weights
+    # (original units): the sweep run's ``blend/members.npz``, to compare weight rules
+    arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def spec(self) -> dict[str, Any]:
         """What the pyfunc needs beside the network (``preprocessing.json``'s ``blend``)."""
@@ -71,8 +79,10 @@ def build_blend(final: FinalModel, tuner: Any, data: Any, report: Baselines, bud
     if not len(data.splits["validation"].x):
         raise ValueError("no validation windows to choose the weights on")
     members, notes = _validation_members(final, tuner, data, report, budget_s)
-    loss = _validation_loss(members, data)
-    weights = greedy_weights(len(members.names), loss, rounds)
+    forecast_of = _validation_forecast(members, data)
+    loss = _validation_loss(forecast_of, data)
+    weights, rule = choose_weights(members, forecast_of, data.actual("validation"), loss,
+                                   rounds)
     alone = np.eye(len(members.names))
     scores = ", ".join(f"{name} {loss(alone[j]):.4g}" for j, name in enumerate(members.names))
     notes.append(f"blend: validation {_metric_name(data)} of each member alone: {scores}; of "
@@ -90,33 +100,83 @@ def build_blend(final: FinalModel, tuner: Any, data: Any, report: Baselines, bud
     if net_weight > 0:
         forecast = forecast + net_weight * data.inverse_target(
             network.predict(test.x, verbose=0), test.index)
-    blend = _assemble(final, members, weights, network, forecast, report, rounds, notes)
+    blend = _assemble(final, members, weights, network, forecast, report, rule, notes)
+    blend.arrays = _member_arrays(final, members, data, report, weights)
     blend.history_rows = int(data.split_rows["test"][0])
     if data.time_column and data.time_values:
         blend.first_time = str(data.time_values[0])
     return blend
 
 
-def _validation_loss(members: _Members, data: Any) -> Callable[[np.ndarray], float]:
-    """The primary metric on the validation split of the blend that ``weights`` make, formed
-    as it is served: the networks' weighted mean mapped to original units, then the rest."""
-    val, actual = data.splits["validation"], data.actual("validation")
-    name, n_net = _metric_name(data), len(members.networks)
-    classical = list(members.classical.values())
+GATE_T = 1.28  # one-sided paired t-test at about 10 %: the greedy blend must clearly win
 
-    def loss(weights: np.ndarray) -> float:
-        out = sum(w * c for w, c in zip(weights[n_net:], classical, strict=True))
+
+def choose_weights(members: _Members, forecast: Callable[[np.ndarray], np.ndarray],
+                   actual: np.ndarray, loss: Callable[[np.ndarray], float],
+                   rounds: int = DEFAULT_ROUNDS) -> tuple[np.ndarray, str]:
+    """Greedy selection's weights (the networks as one member: their equal mean), kept only
+    where their validation gain over the best validated baseline alone passes a paired
+    t-test; else that baseline alone. A validation split of 14-24 windows lets greedy
+    selection fit its noise (issue 21): picking one lucky trial, or a blend that beats the
+    best baseline there by a few lucky windows, lost to that baseline on unseen series."""
+    greedy = pooled_greedy(len(members.networks), len(members.names), loss, rounds)
+    n_net = len(members.networks)
+    if not members.classical:
+        return greedy, f"greedy selection, {rounds} rounds"
+    alone = np.eye(len(members.names))
+    scores = [loss(alone[j]) for j in range(n_net, len(members.names))]
+    best = n_net + int(np.argmin([v if np.isfinite(v) else np.inf for v in scores]))
+    name = members.names[best]
+    if np.allclose(greedy, alone[best]):
+        return alone[best], f"greedy selection: {name} alone"
+    t = paired_t(forecast, actual, greedy, alone[best])
+    if t > GATE_T:
+        return greedy, (f"greedy selection, networks as one, kept: its gain over {name} alone "
+                        f"passed a paired t-test, t {t:.2f} > {GATE_T}")
+    return alone[best], (f"{name}, the best validated baseline: greedy selection's gain over "
+                         f"it failed a paired t-test, t {t:.2f} <= {GATE_T}")
+
+
+def pooled_greedy(networks: int, members: int, loss: Callable[[np.ndarray], float],
+                  rounds: int = DEFAULT_ROUNDS) -> np.ndarray:
+    """Greedy selection where the first ``networks`` members enter only together, as their
+    equal mean (the final model's own ensemble), so it cannot pick a trial that was lucky on
+    validation; ``loss`` scores the full weight vector."""
+    if networks <= 1:
+        return greedy_weights(members, loss, rounds)
+
+    def expand(pooled: np.ndarray) -> np.ndarray:
+        return np.r_[np.full(networks, pooled[0] / networks), pooled[1:]]
+
+    return expand(greedy_weights(members - networks + 1, lambda w: loss(expand(w)), rounds))
+
+
+def _validation_forecast(members: _Members, data: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """The validation forecasts (original units) of the blend that ``weights`` make, formed
+    as it is served: the networks' weighted mean mapped to original units, then the rest."""
+    val, n_net = data.splits["validation"], len(members.networks)
+    classical, zero = list(members.classical.values()), np.zeros_like(data.actual("validation"))
+
+    def forecast(weights: np.ndarray) -> np.ndarray:
+        out = sum((w * c for w, c in zip(weights[n_net:], classical, strict=True)), zero)
         net = float(weights[:n_net].sum())
         if net > 0:
             mean = sum(w * p for w, p in zip(weights[:n_net], members.networks, strict=True))
             out = out + net * data.inverse_target(mean / net, val.index)
-        return forecast_metrics(actual, np.asarray(out, dtype=np.float64))[name]
+        return np.asarray(out, dtype=np.float64)
 
-    return loss
+    return forecast
+
+
+def _validation_loss(forecast: Callable[[np.ndarray], np.ndarray],
+                     data: Any) -> Callable[[np.ndarray], float]:
+    """The primary metric of the blend that ``weights`` make on the validation split."""
+    actual, name = data.actual("validation"), _metric_name(data)
+    return lambda weights: forecast_metrics(actual, forecast(weights))[name]
 
 
 def _assemble(final: FinalModel, members: _Members, weights: np.ndarray, network: keras.Model,
-              forecast: np.ndarray, report: Baselines, rounds: int, notes: list[str]) -> Blend:
+              forecast: np.ndarray, report: Baselines, rule: str, notes: list[str]) -> Blend:
     n_net = len(members.networks)
     shown = {name: float(w) for name, w in zip(members.names, weights, strict=True) if w > 0}
     classical = [{"name": name, "label": report.forecasts[name].label, "weight": float(w),
@@ -125,10 +185,9 @@ def _assemble(final: FinalModel, members: _Members, weights: np.ndarray, network
     net_weight = float(weights[:n_net].sum())
     parts = ", ".join(f"{name} {w:.2f}" for name, w in shown.items())
     description = (f"blend of networks ({final.description}) and classical baselines, weights "
-                   f"chosen on the validation split by greedy ensemble selection ({rounds} "
-                   f"rounds): {parts}")
+                   f"chosen on the validation split ({rule}): {parts}")
     return Blend(network, net_weight, shown, classical, np.asarray(forecast, dtype=np.float64),
-                 description, notes)
+                 description, notes, rule)
 
 
 def _validation_members(final: FinalModel, tuner: Any, data: Any, report: Baselines,
@@ -153,6 +212,26 @@ def _validation_members(final: FinalModel, tuner: Any, data: Any, report: Baseli
         classical[forecast.name] = forecast.predictions
     names = [*final.members, *classical]
     return _Members(names, networks, classical), [f"blend: {note}" for note in notes]
+
+
+def _member_arrays(final: FinalModel, members: _Members, data: Any, report: Baselines,
+                   weights: np.ndarray) -> dict[str, np.ndarray]:
+    """Each member's validation and test forecasts in original units; a trial's test forecast
+    is the mean of its served copies."""
+    val, test, copies = data.splits["validation"], data.splits["test"], _copies(final)
+    val_net = [data.inverse_target(p, val.index) for p in members.networks]
+    test_net = [data.inverse_target(np.mean([m.predict(test.x, verbose=0) for m in
+                                             final.networks[j * copies:(j + 1) * copies]],
+                                            axis=0), test.index)
+                for j in range(len(members.networks))]
+    return {"names": np.asarray(members.names),
+            "is_network": np.arange(len(members.names)) < len(members.networks),
+            "validation": np.stack([*val_net, *members.classical.values()]).astype(np.float64),
+            "test": np.stack([*test_net, *(report.forecasts[n].predictions
+                                           for n in members.classical)]).astype(np.float64),
+            "actual_validation": np.asarray(data.actual("validation"), dtype=np.float64),
+            "actual_test": np.asarray(data.actual(), dtype=np.float64),
+            "weights": np.asarray(weights, dtype=np.float64)}
 
 
 def _copies(final: FinalModel) -> int:

@@ -17,13 +17,17 @@ DEFAULT_ROUNDS = 40
 
 
 def greedy_counts(members: int, loss: Callable[[np.ndarray], float],
-                  rounds: int = DEFAULT_ROUNDS) -> np.ndarray:
+                  rounds: int = DEFAULT_ROUNDS, start: np.ndarray | None = None) -> np.ndarray:
     """How often each of ``members`` was chosen; ``loss(weights)`` scores a weight vector
-    (summing to 1) on validation data, lower being better."""
+    (summing to 1) on validation data, lower being better. ``start``: counts the ensemble
+    begins with (kept if no round improves on them)."""
     if members < 1 or rounds < 1:
         raise ValueError("greedy selection needs at least one member and one round")
-    counts = np.zeros(members, dtype=np.int64)
+    counts = np.zeros(members, dtype=np.int64) if start is None else \
+        np.asarray(start, dtype=np.int64).copy()
     best_counts, best_loss = counts, float("inf")
+    if counts.any():
+        best_loss = float(loss(counts / counts.sum()))
     for _ in range(rounds):
         scores = []
         for j in range(members):
@@ -48,6 +52,21 @@ def greedy_weights(members: int, loss: Callable[[np.ndarray], float],
     return counts / counts.sum()
 
 
+def paired_t(forecast: Callable[[np.ndarray], np.ndarray], actual: np.ndarray,
+             candidate: np.ndarray, reference: np.ndarray) -> float:
+    """How clearly the blend of ``candidate`` weights beats that of ``reference`` on
+    validation: the paired t statistic of the windows' squared-error gains (0 where they do
+    not vary or there is one window). ``forecast(weights)``: forecasts shaped like ``actual``."""
+    def errors(weights: np.ndarray) -> np.ndarray:
+        return ((forecast(weights) - actual) ** 2).reshape(len(actual), -1).sum(axis=1)
+
+    gain = errors(reference) - errors(candidate)
+    spread = float(gain.std(ddof=1)) if len(gain) > 1 else 0.0
+    if not spread > 0.0 or not np.isfinite(spread):
+        return 0.0
+    return float(gain.mean()) / (spread / np.sqrt(len(gain)))
+
+
 def average_loss(predictions: list[np.ndarray], actual: np.ndarray,
                  metric: Callable[[np.ndarray, np.ndarray], float]) -> Callable[[np.ndarray],
                                                                                  float]:
@@ -60,4 +79,4 @@ def average_loss(predictions: list[np.ndarray], actual: np.ndarray,
     return loss
 
 
-__all__ = ["DEFAULT_ROUNDS", "average_loss", "greedy_counts", "greedy_weights"]
+__all__ = ["DEFAULT_ROUNDS", "average_loss", "paired_t", "greedy_counts", "greedy_weights"]

@@ -15,11 +15,11 @@ from typing import Any
 from lstm_automl.config.names import higher_is_better
 from lstm_automl.config.params import split_layer_key
 from lstm_automl.console import fmt_value as fmt  # one cell format for console and report
-from lstm_automl.results.blend_text import BLEND_MEANING, network_sentence
+from lstm_automl.results.blend_text import BLEND_MEANING, chosen_text, network_sentence
 from lstm_automl.results.target_verdict import TargetsVerdict, verdict_of
 from lstm_automl.results.verdict import Verdict
 from lstm_automl.tracking.read_back import SCORED, Sweep, Trial, parse_value
-from lstm_automl.tracking.tags import BASELINE_LABEL_TAG, BLEND_TAG, STOPPED_TAG
+from lstm_automl.tracking.tags import BASELINE_LABEL_TAG, BLEND_RULE_TAG, BLEND_TAG, STOPPED_TAG
 
 FORMATS = ("table", "csv", "json", "markdown")
 SHOWN_APART = ("cell", "layers", "units", "bidirectional")
@@ -138,6 +138,7 @@ class Outcome:
     # final_model.blend with_baselines: the networks alone on the test split, and the weights
     network: dict[str, float] = field(default_factory=dict)
     blend: str = ""
+    blend_rule: str = ""
 
     @property
     def beats_baselines(self) -> bool | None:
@@ -174,7 +175,8 @@ def outcome(sweep: Sweep) -> Outcome:
               if k.startswith(BASELINE_LABEL_TAG)}
     result = Outcome(test=test, baselines=baselines, primary=primary, lift=None,
                      best_baseline=None, labels=labels, network=network,
-                     blend=sweep.tags.get(BLEND_TAG, ""))
+                     blend=sweep.tags.get(BLEND_TAG, ""),
+                     blend_rule=sweep.tags.get(BLEND_RULE_TAG, ""))
     verdict = result.verdict
     if verdict is not None:
         result.lift, result.best_baseline = verdict.lift, verdict.baseline
@@ -267,7 +269,7 @@ def blend_lines(result: Outcome) -> list[str]:
     verdict = result.verdict
     if not result.blend or not isinstance(verdict, Verdict):
         return []
-    return [f"Blend weights (chosen on validation): {result.blend}; {BLEND_MEANING}.",
+    return [f"{chosen_text(result.blend_rule)}: {result.blend}; {BLEND_MEANING}.",
             network_sentence(verdict, result.network)]
 
 

@@ -30,9 +30,14 @@ def network_sentence(verdict: Verdict, network_metrics: dict[str, float]) -> str
     return f"The network alone (without the baselines): {alone.sentence()}"
 
 
+def chosen_text(rule: str) -> str:
+    """``Blend weights (chosen on validation, RULE)``: the console's and the report's label."""
+    return f"Blend weights (chosen on validation{', ' + rule if rule else ''})"
+
+
 def weights_text(weights: dict[str, float]) -> str:
     """``trial-003 0.40, sarima 0.60``."""
     return ", ".join(f"{name} {weight:.2f}" for name, weight in weights.items())
 
 
-__all__ = ["BLEND_MEANING", "network_sentence", "network_verdict", "weights_text"]
+__all__ = ["BLEND_MEANING", "chosen_text", "network_sentence", "network_verdict", "weights_text"]

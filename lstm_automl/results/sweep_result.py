@@ -46,6 +46,7 @@ class SweepResult:
     # member's weight in the blend (``test_metrics`` are then the blend's); empty otherwise.
     network_metrics: dict[str, float] = field(default_factory=dict)
     blend_weights: dict[str, float] = field(default_factory=dict)
+    blend_rule: str = ""  # how the weights were chosen: "greedy selection, kept: ..."
 
     @property
     def verdict(self) -> Verdict | TargetsVerdict:
@@ -77,6 +78,7 @@ def summary_of(result: SweepResult) -> dict[str, Any]:
         "strongest_baseline": result.verdict.baseline, "verdict": result.verdict.sentence(),
         "final_model": result.final_model,
         "network_metrics": result.network_metrics, "blend_weights": result.blend_weights,
+        "blend_rule": result.blend_rule,
         "registered": {"name": result.model_name, "version": result.model_version,
                        "champion": result.champion, "reason": result.champion_reason},
         "trials": [{"name": r.name, "number": r.number, "trial_id": r.trial_id,
@@ -112,6 +114,7 @@ def result_from_summary(path: Path, parent_run_id: str, tracking_uri: str) -> Sw
         final_model=summary.get("final_model") or "",
         network_metrics=summary.get("network_metrics") or {},
         blend_weights=summary.get("blend_weights") or {},
+        blend_rule=summary.get("blend_rule") or "",
         model_version=registered.get("version"), champion=bool(registered.get("champion")),
         champion_reason=registered.get("reason") or "", tracking_uri=tracking_uri,
         already_complete=True)

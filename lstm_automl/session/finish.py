@@ -31,6 +31,7 @@ from lstm_automl.tracking.tags import (
     BASELINE_LABEL_TAG,
     BEATS_BASELINES_TAG,
     BEST_TRIAL_TAG,
+    BLEND_RULE_TAG,
     BLEND_TAG,
     FINAL_MODEL_TAG,
     MODEL_BACKEND_TAG,
@@ -95,10 +96,13 @@ def finish_sweep(prep: Prepared, tuner: Any, records: list[TrialRecord]) -> Swee
         result.final_model = blend.description
         result.baseline_notes += blend.notes
         result.network_metrics, result.blend_weights = network_metrics, blend.weights
+        result.blend_rule = blend.rule
     result.lift = result.verdict.lift
     header, rows = data.prediction_table(predicted, None if blend is None else blend.forecast)
     with tracking_call(uri, "logging the test predictions"):
         tracker.log_table(header, rows, "test_predictions.csv")
+        if blend is not None and blend.arrays:
+            tracker.log_arrays(blend.arrays, "blend/members.npz")
     if config.tracking.register_best:
         _register(prep, data, final.model if blend is None else blend.model, result,
                   None if blend is None else blend.spec())
@@ -222,6 +226,8 @@ def _blend_tags(result: SweepResult) -> dict[str, str]:
     if not result.blend_weights:
         return {}
     tags = {BLEND_TAG: weights_text(result.blend_weights)[:500]}
+    if result.blend_rule:
+        tags[BLEND_RULE_TAG] = result.blend_rule[:500]
     value = result.network_metrics.get(result.primary_metric)
     if value is not None:
         tags[NETWORK_ALONE_TAG] = f"{result.primary_metric} {value:.6g}"

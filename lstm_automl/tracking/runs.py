@@ -252,6 +252,20 @@ class SweepTracker:
         writer.writerows(rows)
         self.mlflow.log_text(buffer.getvalue(), name)
 
+    def log_arrays(self, arrays: dict[str, Any], name: str) -> None:
+        """A NumPy ``.npz`` artifact on the sweep run (the blend's member forecasts)."""
+        import tempfile
+        from pathlib import Path
+
+        import numpy as np
+
+        with tempfile.TemporaryDirectory(prefix="lstm-sweep-arrays-") as tmp:
+            path = Path(tmp) / Path(name).name
+            np.savez_compressed(path, **arrays)
+            folder = str(Path(name).parent)
+            self.client.log_artifact(self.parent_run_id, str(path),
+                                     None if folder == "." else folder)
+
     def finish_sweep(self, metrics: dict[str, float], params: dict[str, Any],
                      summary: dict[str, Any], status: str = "FINISHED") -> None:
         mlflow = self.mlflow

@@ -37,6 +37,7 @@ TASK_TAG = "task"
 BEST_TRIAL_TAG = "best_trial"
 FINAL_MODEL_TAG = "lstm_sweep.final_model"
 BLEND_TAG = "lstm_sweep.blend"  # final_model.blend: each member's weight, "trial-003 0.40, ..."
+BLEND_RULE_TAG = "lstm_sweep.blend_rule"  # how the weights were chosen, in a few words
 NETWORK_ALONE_TAG = "lstm_sweep.network_alone"  # a blend's networks alone: "rmse 15.2"
 
 # The verdict on the champion (results/verdict.py), on the sweep run and the model version.

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import write_sweep
 from lstm_automl.cli import main
-from lstm_automl.model.greedy import average_loss, greedy_counts, greedy_weights
+from lstm_automl.model.greedy import average_loss, greedy_counts, greedy_weights, paired_t
 
 
 def _rmse(y: np.ndarray, p: np.ndarray) -> float:
@@ -38,6 +38,80 @@ def test_greedy_selection_mixes_members_whose_errors_cancel_and_weights_sum_to_o
     # The same inputs give the same counts: ties go to the member listed first.
     assert greedy_counts(3, loss, 20).tolist() == greedy_counts(3, loss, 20).tolist()
     assert greedy_counts(2, lambda w: 1.0, 5).tolist() == [1, 0]  # kept at the first best round
+
+
+def _members(forecasts: dict[str, np.ndarray], networks: int):
+    """Members whose networks are already in original units (an identity inverse)."""
+    from lstm_automl.model.blend import _Members
+
+    names, arrays = list(forecasts), list(forecasts.values())
+    members = _Members(names, arrays[:networks], dict(zip(names[networks:], arrays[networks:],
+                                                          strict=True)))
+    return members, lambda w: np.tensordot(w, np.stack(arrays), axes=1)
+
+
+def _choose(forecasts: dict[str, np.ndarray], actual: np.ndarray):
+    from lstm_automl.model.blend import choose_weights
+
+    members, forecast = _members(forecasts, 1)
+    return choose_weights(members, forecast, actual, lambda w: _rmse(actual, forecast(w)))
+
+
+def test_a_blend_whose_gain_rests_on_one_lucky_window_ships_the_best_baseline():
+    # Validation: the network is as noisy as the baselines, except that it got the one window
+    # right that SARIMA missed badly. Greedy selection mixes it in; on the test windows, with
+    # no such luck, that mix loses to SARIMA alone, which the gated rule ships.
+    rng = np.random.default_rng(4)
+    val = rng.normal(size=(16, 1))
+    net, sarima, ar = (val + rng.normal(size=val.shape) for _ in range(3))
+    ar += 1.5
+    sarima[5], net[5] = val[5] + 6.0, val[5]
+    weights, rule = _choose({"trial-1": net, "sarima": sarima, "ar": ar}, val)
+    greedy = greedy_weights(3, average_loss([net, sarima, ar], val, _rmse))
+    assert greedy[0] > 0  # the current rule takes the network in
+    assert weights.tolist() == [0.0, 1.0, 0.0]
+    assert rule.startswith("sarima, the best validated baseline") and "t-test" in rule
+    test = rng.normal(size=(40, 1))
+    members = [test + rng.normal(size=test.shape) for _ in range(3)]
+    members[2] += 1.5
+    assert _rmse(test, np.tensordot(weights, np.stack(members), 1)) < \
+        _rmse(test, np.tensordot(greedy, np.stack(members), 1))
+
+
+def test_a_network_better_on_most_windows_keeps_the_greedy_weights():
+    rng = np.random.default_rng(5)
+    val = rng.normal(size=(16, 2))
+    net, sarima = val + 0.2 * rng.normal(size=val.shape), val + rng.normal(size=val.shape)
+    weights, rule = _choose({"trial-1": net, "sarima": sarima}, val)
+    greedy = greedy_weights(2, average_loss([net, sarima], val, _rmse))
+    np.testing.assert_array_equal(weights, greedy)
+    assert weights[0] > 0.5 and rule.startswith("greedy selection") and ", kept: " in rule
+    assert paired_t(lambda w: np.tensordot(w, np.stack([net, sarima]), 1), val,
+                    np.array([1.0, 0.0]), np.array([0.0, 1.0])) > 3.0
+
+
+def test_the_networks_enter_greedy_selection_together_as_their_equal_mean():
+    # One trial happens to fit the validation windows best; the networks still share their
+    # weight equally, as the final model averages them.
+    from lstm_automl.model.blend import pooled_greedy
+
+    rng = np.random.default_rng(6)
+    val = rng.normal(size=(16, 1))
+    lucky, other = val + 0.1 * rng.normal(size=val.shape), val + rng.normal(size=val.shape)
+    far = val + 3.0
+    members = [lucky, other, far]
+    loss = average_loss(members, val, _rmse)
+    assert greedy_weights(3, loss)[0] > 0.9  # greedy over the trials: nearly all on one
+    weights = pooled_greedy(2, 3, loss)
+    assert weights[0] == weights[1] > 0 and weights.sum() == pytest.approx(1.0)
+
+
+def test_greedy_selection_may_start_from_given_counts():
+    actual = np.zeros((10, 1))
+    near, far = actual + 0.1, actual + 3.0
+    loss = average_loss([near, far], actual, _rmse)
+    assert greedy_counts(2, loss, 5, start=np.array([0, 4])).tolist()[1] == 4
+    assert greedy_counts(2, loss, 5, start=np.array([0, 4]))[0] > 0
 
 
 def test_weighted_networks_output_the_weighted_sum(keras_session):
@@ -133,7 +207,9 @@ def test_a_blended_sweep_serves_from_raw_history_the_forecast_it_measured(tmp_pa
 
     assert main(["run", str(write_sweep(tmp_path, SWEEP))]) == 0
     out = capsys.readouterr().out
-    assert "Blend weights (chosen on validation):" in out
+    chosen = next(line for line in out.splitlines() if "Blend weights (chosen on validation, "
+                  in line)
+    assert "greedy selection" in chosen  # the rule, in a few words
     alone = next(line for line in out.splitlines() if "The network alone" in line)
     assert "the strongest baseline" in alone and ("% higher" in alone or "% lower" in alone)
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
@@ -144,6 +220,15 @@ def test_a_blended_sweep_serves_from_raw_history_the_forecast_it_measured(tmp_pa
         parent.info.run_id, "summary.json", str(tmp_path))).read_text())
     weights = summary["blend_weights"]
     assert sum(weights.values()) == pytest.approx(1.0)
+    assert summary["blend_rule"] in chosen and parent.data.tags["lstm_sweep.blend_rule"]
+    # Every candidate's validation and test forecasts, for comparing weight rules offline.
+    arrays = np.load(client.download_artifacts(parent.info.run_id, "blend/members.npz",
+                                               str(tmp_path)))
+    for split in ("validation", "test"):
+        assert arrays[split].shape == (len(arrays["names"]), *arrays[f"actual_{split}"].shape)
+    assert arrays["test"].shape[2] == 2 and arrays["is_network"].any()
+    assert {str(n): float(w) for n, w in zip(arrays["names"], arrays["weights"], strict=True)
+            if w > 0} == pytest.approx(weights)
     assert summary["final_model"].startswith("blend of networks")
     network = summary["network_metrics"]["rmse"]
     assert parent.data.metrics["network_test_rmse"] == pytest.approx(network)
@@ -178,4 +263,5 @@ def test_a_blended_sweep_serves_from_raw_history_the_forecast_it_measured(tmp_pa
     # The leaderboard shows the same weights and the network alone.
     assert main(["leaderboard", "blended"]) == 0
     board = capsys.readouterr().out
-    assert "Blend weights (chosen on validation):" in board and "network alone" in board
+    assert f"Blend weights (chosen on validation, {summary['blend_rule']}):" in board
+    assert "network alone" in board
