@@ -21,7 +21,12 @@ from lstm_automl.faults import fault_point
 from lstm_automl.model.backend import active_backend
 from lstm_automl.model.python_model import python_ref
 from lstm_automl.report import log_sweep_pictures
-from lstm_automl.results.blend_text import BLEND_MEANING, network_sentence, weights_text
+from lstm_automl.results.blend_text import (
+    BLEND_MEANING,
+    chosen_text,
+    network_sentence,
+    weights_text,
+)
 from lstm_automl.results.sweep_result import SweepResult, result_from_summary, summary_of
 from lstm_automl.results.trial_record import SCORED, TrialRecord, failure_reason, failures_text
 from lstm_automl.tracking.registry import Candidate, register_once
@@ -216,7 +221,8 @@ def _blend_text(result: SweepResult) -> str:
     """The blend's weights and the network alone, for the registered description."""
     if not result.blend_weights:
         return ""
-    return (f" Blend weights: {weights_text(result.blend_weights)}; {BLEND_MEANING}. "
+    return (f" {chosen_text(result.blend_rule or '')}: {weights_text(result.blend_weights)}; "
+            f"{BLEND_MEANING}. "
             f"{network_sentence(result.verdict, result.network_metrics)} Send the series from "
             f"its first row: the classical members forecast from all of it.")
 

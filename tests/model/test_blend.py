@@ -235,7 +235,8 @@ def test_a_blended_sweep_serves_from_raw_history_the_forecast_it_measured(tmp_pa
     assert f"rmse {network:.4g}" in out  # the network alone's score is on the console
     assert parent.data.tags["lstm_sweep.blend"]
     version = client.get_model_version("blended", "1")
-    assert "Blend weights:" in version.description and "network alone" in version.description
+    assert f"Blend weights (chosen on validation, {summary['blend_rule']}):" \
+        in version.description and "network alone" in version.description
     # The registered pyfunc, from the raw history before the last test window, gives the
     # blended forecast the sweep logged for that window.
     table = pd.read_csv(client.download_artifacts(parent.info.run_id, "test_predictions.csv",
