@@ -293,19 +293,16 @@ def missing_metric(model: Any, objective: str) -> str | None:
 
 
 def _recorder() -> Any:
-    """A keras-tuner ``HyperParameters`` that records every name declared on it, in order."""
+    """A fresh keras-tuner ``HyperParameters``: after the build, its public ``space`` lists
+    every name the function declared, in order (inactive conditional ones too)."""
     import keras_tuner as kt
 
-    class Recorder(kt.HyperParameters):  # type: ignore[misc]
-        def __init__(self) -> None:
-            super().__init__()
-            self.recorded: list[str] = []
+    return kt.HyperParameters()
 
-        def _retrieve(self, hp: Any) -> Any:
-            self.recorded.append(hp.name)
-            return super()._retrieve(hp)
 
-    return Recorder()
+def _declared(hp: Any) -> list[str]:
+    """The names declared on ``hp``, in the order they were first declared."""
+    return [declared.name for declared in hp.space]
 
 
 def own_names(config: SweepConfig) -> list[str]:
@@ -326,7 +323,7 @@ def own_names(config: SweepConfig) -> list[str]:
 
 def name_clashes(builder: PythonBuilder, config: SweepConfig, shape: Any
                  ) -> tuple[list[str], list[str]]:
-    """(problems, notes): build the function's model once on a recording ``hp`` (no training)
+    """(problems, notes): build the function's model once on a fresh ``hp`` (no training)
     and refuse names it shares with lstm-sweep's own. keras-tuner returns the value a name
     already has, so ``hp.Float("learning_rate", ...)`` in the function would silently get
     lstm-sweep's fixed learning rate on every trial: the keras-tuner duplicate-name trap."""
@@ -343,7 +340,7 @@ def name_clashes(builder: PythonBuilder, config: SweepConfig, shape: Any
     finally:
         keras.backend.clear_session()  # the trials' layer names and seeds stay as without it
     taken = set(own_names(config))
-    clashes = list(dict.fromkeys(n for n in recorder.recorded if n in taken))
+    clashes = list(dict.fromkeys(n for n in _declared(recorder) if n in taken))
     if not clashes:
         return [], []
     return [f"{label} declares {', '.join(clashes)}, which lstm-sweep declares itself; "
