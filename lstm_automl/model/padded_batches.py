@@ -46,8 +46,11 @@ def pads_exactly(model: Any) -> bool:
     only on JAX, where a new input shape means a new compiled program."""
     if keras.backend.backend() != "jax":
         return False
+    flatten = getattr(model, "_flatten_layers", None)
+    if flatten is None:  # a Keras without it: do not guess
+        return False
     if any(isinstance(layer, keras.layers.BatchNormalization)
-           for layer in model._flatten_layers(include_self=False)):
+           for layer in flatten(include_self=False)):
         return False
     if model.losses:  # regularisation terms: the tracker's mean would be off
         return False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -42,22 +43,25 @@ _SPEC_MODELS: dict[str, type[BaseModel]] = {
 _UNION_MEMBERS = {"bool", "int", "float", "str", "none", "constrained-int", "constrained-float"}
 _SPLIT_MESSAGE = ("expected a row count (an integer >= 1), a fraction between 0 and 1, or a time "
                   "value such as '1959-01'")
+
+
+def _one_of_or_searched(names: Sequence[str]) -> str:
+    """The message of a data setting that takes one of a few names, or a searched choice."""
+    return f"expected one of: {', '.join(names)}, or {{choice: [...]}} to search it"
+
+
 _MERGED_MESSAGES = {
     ("data", "lookback"): "expected an integer >= 1, or {choice: [12, 24]}, {int: [12, 48], "
     "step: 12} or {multiple_of_horizon: [2, 4]} to search it",
     ("data", "window"): "expected an integer >= 1, null, or {choice: [32, 64]} or {int: [32, "
     "128], step: 32} to search it",
-    ("data", "transform"): "expected one of: " + ", ".join(cfg.TRANSFORM_NAMES)
-    + ", or {choice: [...]} to search it",
-    ("data", "scaling"): "expected one of: " + ", ".join(cfg.SCALING_NAMES)
-    + ", or {choice: [...]} to search it",
+    ("data", "transform"): _one_of_or_searched(cfg.TRANSFORM_NAMES),
+    ("data", "scaling"): _one_of_or_searched(cfg.SCALING_NAMES),
     ("data", "features"): "expected a list of column names, or {choice: [[a], [a, b]]}",
     ("data", "target"): "expected a column name, or a list of distinct column names to "
     "forecast together",
-    ("data", "calendar"): "expected one of: " + ", ".join(cfg.CALENDAR_NAMES)
-    + ", or {choice: [...]} to search it",
-    ("data", "seasonal_lag"): "expected one of: " + ", ".join(cfg.SEASONAL_LAG_NAMES)
-    + ", or {choice: [...]} to search it",
+    ("data", "calendar"): _one_of_or_searched(cfg.CALENDAR_NAMES),
+    ("data", "seasonal_lag"): _one_of_or_searched(cfg.SEASONAL_LAG_NAMES),
     ("training", "jit_compile"): "expected true, false or 'auto'",
     ("split", "validation"): _SPLIT_MESSAGE,
     ("split", "test"): _SPLIT_MESSAGE,
