@@ -3,8 +3,9 @@
 ``preset: fast | good | best`` (default ``good``; ``none``: every key keeps its schema default)
 sets the budget keys the file does not write (tuner, training, final_model); for a forecast,
 ``sweep_file/preset.py`` adds the choices the training rows decide (transform, lookback, window
-level, hybrid residuals). One function per preset lists its budget, so a new key (an ensemble
-blend, calendar inputs) is added in one place per preset.
+level, hybrid residuals) and, for one series, ``final_model.blend: with_baselines``. Calendar
+inputs stay off: on the quickstart they gained nothing over four seeds (bench/runs/2026-12.md).
+One function per preset lists its budget, so a new budget key is added in one place per preset.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ def fast() -> Preset:
         "tuner": {"algorithm": "random", "max_trials": 8},
         "training": {"epochs": 30, "early_stopping_patience": 5},
         "final_model": {"top_k": 3, "seeds": 1, "refit": True},
-        # lead: final_model.blend and data calendar keys go here after their merges
     }, hybrids=(), cost="8 trials x 30 epochs + 3 refits")
 
 
@@ -49,7 +49,6 @@ def good() -> Preset:
         "tuner": {"algorithm": "bayesian", "max_trials": 20},
         "training": {"epochs": 60, "early_stopping_patience": 8},
         "final_model": {"top_k": 5, "seeds": 2, "refit": True},
-        # lead: final_model.blend and data calendar keys go here after their merges
     }, hybrids=("ar",), cost="20 trials x 60 epochs + 10 refits")
 
 
@@ -60,7 +59,6 @@ def best() -> Preset:
         "tuner": {"algorithm": "bayesian", "max_trials": 40},
         "training": {"epochs": 100, "early_stopping_patience": 12},
         "final_model": {"top_k": 5, "seeds": 3, "refit": True},
-        # lead: final_model.blend and data calendar keys go here after their merges
     }, hybrids=("ar", "ets"), cost="40 trials x 100 epochs + 15 refits")
 
 
