@@ -64,6 +64,14 @@ ACTIVATIONS: dict[str, str] = {
     name: name for name in ("relu", "tanh", "gelu", "elu", "selu", "swish", "linear",
                             "leaky_relu", "silu", "softplus", "mish")
 }
+# The hidden dense layers may also learn their negative slope (a PReLU layer after a linear
+# Dense; a layer, not an activation function, so recurrent cells cannot take it).
+DENSE_ACTIVATIONS: dict[str, str] = {**ACTIVATIONS, "prelu": "prelu"}
+CONV_BLOCKS: dict[str, str] = {
+    "plain": "one causal Conv1D with relu",
+    "residual": "three causal Conv1D + BatchNormalization (+ relu) with a shortcut added "
+    "before the last relu (a 1x1 Conv1D where the channel counts differ)",
+}
 
 TUNER_ALGORITHMS: dict[str, str] = {
     "random": "random search (keras-tuner RandomSearch)",

@@ -16,6 +16,8 @@ from lstm_automl.config.builtin import DATASETS, builtin_name
 from lstm_automl.config.names import (
     ACTIVATIONS,
     CELL_FAMILIES,
+    CONV_BLOCKS,
+    DENSE_ACTIVATIONS,
     INITIALIZERS,
     LOSSES,
     NORMALIZATIONS,
@@ -159,13 +161,23 @@ SEARCH_PARAMS: dict[str, Domain] = {
         "int", 3, "kernel size of the Conv1D front end", low=1, high=64,
         active_when=("conv_front", "true"),
     ),
+    "conv_block": Domain(
+        "name", "plain", "shape of the Conv1D front end", names=CONV_BLOCKS,
+        active_when=("conv_front", "true"), declared_at_default=False,
+    ),
+    "conv_dropout": Domain(
+        "float", 0.0, "dropout between the Conv1D front end and the recurrent stack", low=0.0,
+        high=1.0, high_inclusive=False, active_when=("conv_front", "true"),
+        declared_at_default=False,
+    ),
     "dense_layers": Domain("int", 0, "hidden dense layers in the head", low=0, high=16),
     "dense_units": Domain(
         "int", 32, "units of each hidden dense layer", low=1, high=4096, per_layer="dense",
         active_when=("dense_layers", ">0"),
     ),
     "dense_activation": Domain(
-        "name", "relu", "activation of the hidden dense layers", names=ACTIVATIONS,
+        "name", "relu", "activation of the hidden dense layers (prelu: a learned negative "
+        "slope)", names=DENSE_ACTIVATIONS,
         active_when=("dense_layers", ">0"),
     ),
     "learning_rate": Domain(

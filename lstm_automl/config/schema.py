@@ -340,6 +340,8 @@ class SearchConfig(_Strict):
     conv_front: ParamSpec = _param("conv_front")
     conv_filters: ParamSpec = _param("conv_filters")
     conv_kernel_size: ParamSpec = _param("conv_kernel_size")
+    conv_block: ParamSpec = _param("conv_block")
+    conv_dropout: ParamSpec = _param("conv_dropout")
     dense_layers: ParamSpec = _param("dense_layers")
     dense_units: ParamSpec = _param("dense_units")
     dense_activation: ParamSpec = _param("dense_activation")

@@ -304,10 +304,7 @@ def _network(values: dict[str, Any], shape: ModelShape, seed: int | None, inputs
     mask = _sequence_mask(inputs) if shape.masked else None
     window = x  # what the FCN branch reads
     if values["conv_front"]:
-        x = keras.layers.Conv1D(
-            int(values["conv_filters"]), int(values["conv_kernel_size"]), padding="causal",
-            activation="relu", name="conv_front",
-        )(x)
+        x = _conv_front(x, values, seed)
     fcn = bool(_setting(values, "fcn_branch"))
     if fcn and _setting(values, "dimension_shuffle"):  # steps become features: no step mask
         x, mask_in = dimension_shuffle(x), None
@@ -439,13 +436,47 @@ def _normalise(x: Any, kind: str, name: str) -> Any:
     return x if factory is None else factory(name)(x)
 
 
+def _conv_front(x: Any, values: dict[str, Any], seed: int | None) -> Any:
+    """The Conv1D front end (causal: a step never sees later ones, so padding after the end
+    cannot leak into real steps) and its dropout."""
+    filters, kernel = int(values["conv_filters"]), int(values["conv_kernel_size"])
+    if _setting(values, "conv_block") == "residual":
+        x = _residual_conv_block(x, filters, kernel)
+    else:
+        x = keras.layers.Conv1D(filters, kernel, padding="causal", activation="relu",
+                                name="conv_front")(x)
+    rate = float(_setting(values, "conv_dropout"))
+    return _dropout(x, rate, _offset(seed, 3000), "conv_dropout")
+
+
+def _residual_conv_block(x: Any, filters: int, kernel: int) -> Any:
+    """Three causal Conv1D + BatchNormalization layers with a shortcut, as in the residual
+    blocks of ResNet for time series (Wang et al. 2017); a 1x1 convolution matches the
+    shortcut's channels where the input has another count."""
+    shortcut = x
+    for index in range(3):
+        x = keras.layers.Conv1D(filters, kernel, padding="causal", name=f"conv_front_{index}")(x)
+        x = keras.layers.BatchNormalization(name=f"conv_front_norm_{index}")(x)
+        if index < 2:
+            x = keras.layers.Activation("relu", name=f"conv_front_relu_{index}")(x)
+    if shortcut.shape[-1] != filters:
+        shortcut = keras.layers.Conv1D(filters, 1, name="conv_front_shortcut")(shortcut)
+    x = keras.layers.Add(name="conv_front_add")([x, shortcut])
+    return keras.layers.Activation("relu", name="conv_front")(x)
+
+
 def _dense_layers(x: Any, values: dict[str, Any], seed: int | None) -> Any:
-    """The hidden dense layers of the head, each followed by its dropout."""
+    """The hidden dense layers of the head, each followed by its dropout (a PReLU layer after
+    a linear Dense where the activation is ``prelu``)."""
+    activation = str(values["dense_activation"])
     for index in range(int(values["dense_layers"])):
         x = keras.layers.Dense(
-            int(values["dense_units"][index]), activation=values["dense_activation"],
+            int(values["dense_units"][index]),
+            activation=None if activation == "prelu" else activation,
             name=f"dense_{index}", **_kernel_options(values),
         )(x)
+        if activation == "prelu":
+            x = keras.layers.PReLU(name=f"dense_prelu_{index}")(x)
         rate = float(_layer_setting(values, "dense_dropout", index))
         x = _dropout(x, rate, _offset(seed, 1000 + index), f"dense_dropout_{index}")
     return x

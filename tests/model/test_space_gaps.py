@@ -15,7 +15,7 @@ from tests.model.test_hypermodel import fit_once
 
 pytestmark = [pytest.mark.usefixtures("keras_session"), pytest.mark.backend_contract]
 
-NEW_KEYS = ("batch_norm_between", "output_activation")
+NEW_KEYS = ("batch_norm_between", "output_activation", "conv_block", "conv_dropout")
 
 
 def _built(shape: ModelShape = ModelShape(6, 2, 1), **search: object):
@@ -88,3 +88,53 @@ def test_defaults_build_the_same_model_and_declare_no_new_values():
     assert plain.get_config() == explicit.get_config()  # the network; not the optimizer name
     assert not set(NEW_KEYS) & set(hp.values) and not set(NEW_KEYS) & set(plain_hp.values)
     assert plain.get_layer("output").get_config()["activation"] == "linear"
+
+
+def test_a_residual_conv_block_adds_its_shortcut_and_keeps_the_steps():
+    model, hp = _built(conv_front=True, conv_filters=5, conv_kernel_size=2,
+                       conv_block="residual", units=4)
+    names = [layer.name for layer in model.layers]
+    for expected in ("conv_front_0", "conv_front_1", "conv_front_2", "conv_front_norm_2",
+                     "conv_front_shortcut", "conv_front_add", "conv_front"):
+        assert expected in names
+    assert model.get_layer("conv_front").output.shape[1:] == (6, 5)  # causal: every step kept
+    assert names.index("conv_front") < names.index("lstm_0")
+    assert hp.values["conv_block"] == "residual"
+    fit_once(model)
+    same_width, _ = _built(ModelShape(6, 5, 1), conv_front=True, conv_filters=5,
+                           conv_block="residual", units=4)
+    assert "conv_front_shortcut" not in [layer.name for layer in same_width.layers]
+
+
+def test_conv_dropout_sits_between_the_front_end_and_the_stack():
+    model, hp = _built(conv_front=True, conv_dropout=0.25, units=4)
+    names = [layer.name for layer in model.layers]
+    assert names.index("conv_front") < names.index("conv_dropout") < names.index("lstm_0")
+    assert model.get_layer("conv_dropout").rate == pytest.approx(0.25)
+    assert hp.values["conv_dropout"] == pytest.approx(0.25)
+    fit_once(model)
+
+
+def test_conv_keys_are_inactive_without_the_front_end():
+    _, hp = _built(conv_block={"choice": ["plain", "residual"]}, conv_dropout=0.2)
+    assert [h.name for h in hp.space if h.name.startswith("conv")] == ["conv_front"]
+    model, _ = _built(conv_block="residual", conv_dropout=0.2, units=4)
+    assert not [layer for layer in model.layers if layer.name.startswith("conv")]
+
+
+def test_prelu_learns_the_hidden_dense_layers_slope():
+    model, hp = _built(units=4, dense_layers=2, dense_units=3, dense_activation="prelu")
+    for index in range(2):
+        assert model.get_layer(f"dense_{index}").get_config()["activation"] == "linear"
+        assert model.get_layer(f"dense_prelu_{index}").count_params() == 3
+    assert hp.values["dense_activation"] == "prelu"
+    fit_once(model)
+
+
+def test_conv_front_defaults_build_the_model_built_before_the_keys():
+    plain, plain_hp = _built(conv_front=True, units=4)
+    explicit, hp = _built(conv_front=True, units=4, conv_block="plain", conv_dropout=0.0)
+    assert plain.get_config() == explicit.get_config()
+    assert not {"conv_block", "conv_dropout"} & set(hp.values)
+    assert [layer.name for layer in plain.layers if layer.name.startswith("conv")] == [
+        "conv_front"]
