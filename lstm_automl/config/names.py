@@ -153,6 +153,25 @@ def extra_metrics(task: str, *names: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(m for m in wanted if m in EXTRA_METRICS[task]))
 
 
+def is_own_metric(task: str, name: str) -> bool:
+    """Whether ``name`` measures none of the metrics lstm-sweep compiles for ``task``: a metric
+    only a ``model.python`` function can report (``val_pearson``)."""
+    return base_metric(name) not in (*TASK_METRICS[task], *EXTRA_METRICS[task])
+
+
+def own_metric_problem(key: str, name: str, direction: str | None) -> str | None:
+    """Why ``name`` cannot be the objective (``key``) as a ``model.python`` function's own
+    metric, or None when it can: a validation metric (``val_`` + the name the model is compiled
+    with; backtests average lstm-sweep's metrics only) whose direction the sweep file gives."""
+    if name.startswith(BACKTEST_PREFIX) or not name.startswith("val_") or name == "val_":
+        return (f"{key}: '{name}': your own metric from model.python is an objective as "
+                f"'val_' + the name the model is compiled with (e.g. val_pearson)")
+    if direction is None:
+        return (f"{key}: '{name}' is your model's own metric: set tuner.direction (min or max); "
+                f"lstm-sweep cannot tell which way it improves")
+    return None
+
+
 def objective_problem(task: str, objective: str, backtest: bool) -> str | None:
     """Why ``objective`` cannot be optimised by this sweep, or None when it can."""
     allowed = objective_names(task, backtest)

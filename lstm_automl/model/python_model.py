@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lstm_automl.config.names import BACKTEST_PREFIX, extra_metrics
+from lstm_automl.config.names import BACKTEST_PREFIX, extra_metrics, is_own_metric
 from lstm_automl.config.params import DATA_PREFIX, TRAINING_PARAMS
 from lstm_automl.config.schema import SweepConfig, split_python_ref
 from lstm_automl.data.source_file import not_regular
@@ -252,6 +252,8 @@ class PythonBuilder:
             raise kt.errors.FailedTrialError(
                 f"{label} returned {type(model).__name__}, not a keras.Model")
         if not model.compiled:
+            if is_own_metric(shape.task, self.objective):
+                raise kt.errors.FailedTrialError(_uncompiled(label, self.objective))
             model.compile(
                 optimizer=make_optimizer(values["optimizer"], float(values["learning_rate"]),
                                          values["clipnorm"],
@@ -332,7 +334,8 @@ def name_clashes(builder: PythonBuilder, config: SweepConfig, shape: Any
     recorder = _recorder()
     label = f"{KEY}: {builder.ref.path.name}:{builder.ref.function}"
     try:
-        builder.function(recorder, shape)
+        model = builder.function(recorder, shape)
+        own_metric = _own_metric_problem(model, builder.objective, shape.task, label)
     except (Exception, SystemExit) as exc:
         return [], [f"{label}: its hyperparameter names were not checked: built once with "
                     f"each hyperparameter's default it raised {type(exc).__name__}: "
@@ -341,11 +344,34 @@ def name_clashes(builder: PythonBuilder, config: SweepConfig, shape: Any
         keras.backend.clear_session()  # the trials' layer names and seeds stay as without it
     taken = set(own_names(config))
     clashes = list(dict.fromkeys(n for n in _declared(recorder) if n in taken))
-    if not clashes:
-        return [], []
-    return [f"{label} declares {', '.join(clashes)}, which lstm-sweep declares itself; "
-            f"keras-tuner would give the function lstm-sweep's value on every trial: rename them "
-            f"in the function, or search them in the sweep file (search:, training:)"], []
+    problems = [own_metric] if own_metric else []
+    if clashes:
+        problems.append(
+            f"{label} declares {', '.join(clashes)}, which lstm-sweep declares itself; "
+            f"keras-tuner would give the function lstm-sweep's value on every trial: rename "
+            f"them in the function, or search them in the sweep file (search:, training:)")
+    return problems, []
+
+
+def _own_metric_problem(model: Any, objective: str, task: str, label: str) -> str | None:
+    """Why the model built once cannot report ``objective``, the function's own metric (None
+    for lstm-sweep's metrics, which it compiles itself, and for a model it can report)."""
+    import keras
+
+    if not is_own_metric(task, objective) or not isinstance(model, keras.Model):
+        return None  # not a model: the trial says so, with the trial's own message
+    if not model.compiled:
+        return _uncompiled(label, objective)
+    missing = missing_metric(model, objective)
+    if missing is None:
+        return None
+    return (f"{label} returns a model compiled without the metric '{missing}' that "
+            f"tuner.objective {objective} needs: add it to compile(metrics=[...]) under that name")
+
+
+def _uncompiled(label: str, objective: str) -> str:
+    return (f"{label} returns an uncompiled model, but tuner.objective {objective} is not one "
+            f"of lstm-sweep's metrics: compile the model in the function with that metric")
 
 
 def check_names(builder: PythonBuilder | None, config: SweepConfig, shape: Any) -> list[str]:

@@ -378,16 +378,18 @@ def _objective_rules() -> list[Schema]:
     """The objectives a task's models report; backtest_* only with ``data.backtest`` (the
     ``objective`` rule of ``rules.RULES``)."""
     has_backtest = {"required": ["backtest"], "properties": {"backtest": {"type": "object"}}}
+    no_python_model = {"not": {"required": ["model"]}}  # its own metrics are the run's to check
     rules = []
     for task in TASK_METRICS:
         if task not in BACKTEST_TASKS:
-            rules.append({"if": _task_is(task), "then": _objective(objective_names(task))})
+            rules.append({"if": {**_task_is(task), "allOf": [no_python_model]},
+                          "then": _objective(objective_names(task))})
             continue
         for backtest in (False, True):
             condition = copy.deepcopy(_task_is(task))
             data = condition["properties"]["data"]
             data["allOf"] = [has_backtest if backtest else {"not": has_backtest}]
-            rules.append({"if": condition,
+            rules.append({"if": {**condition, "allOf": [no_python_model]},
                           "then": _objective(objective_names(task, backtest))})
     return rules
 

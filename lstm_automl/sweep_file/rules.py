@@ -20,7 +20,12 @@ from typing import Any
 from lstm_automl.config import schema as cfg
 from lstm_automl.config.blend_checks import blend_checks
 from lstm_automl.config.dropout_checks import DROPOUT_PARAMS, mc_dropout_checks
-from lstm_automl.config.names import higher_is_better, objective_problem
+from lstm_automl.config.names import (
+    higher_is_better,
+    is_own_metric,
+    objective_problem,
+    own_metric_problem,
+)
 from lstm_automl.config.params import (
     SEARCH_PARAMS,
     WIDTH_PARAMS,
@@ -88,14 +93,25 @@ def _has_backtest(config: cfg.SweepConfig) -> bool:
 
 
 def objective(config: cfg.SweepConfig) -> Findings:
-    """The objective is a metric this task's models report (backtest_* with data.backtest)."""
-    return Findings.of([objective_problem(config.data.task, config.tuner.objective,
-                                          _has_backtest(config))])
+    """The objective is a metric this task's models report (backtest_* with data.backtest);
+    with ``model.python`` also the function's own validation metric, given a direction (the
+    run checks that the built model reports it)."""
+    name, task = config.tuner.objective, config.data.task
+    problem = objective_problem(task, name, _has_backtest(config))
+    if problem is None or config.model is None:
+        return Findings.of([problem])
+    own = own_metric_problem("tuner.objective", name, config.tuner.direction)
+    note = (f"tuner.objective: '{name}' is not one of lstm-sweep's {task} metrics: the model "
+            f"model.python builds must be compiled with it (checked when the run builds it "
+            f"once)")
+    return Findings.of([own], [None if own else note])
 
 
 def direction(config: cfg.SweepConfig) -> Findings:
     """An explicit direction against the metric's natural one is allowed, and noted."""
     objective = config.tuner.objective
+    if config.model is not None and is_own_metric(config.data.task, objective):
+        return Findings()  # the user's own metric: its direction is the user's word
     if config.tuner.direction == ("min" if higher_is_better(objective) else "max"):
         return Findings.of(notes=[f"tuner.direction: {config.tuner.direction}imising "
                                   f"'{objective}' is unusual"])
@@ -231,6 +247,8 @@ def early_stopping_monitor(config: cfg.SweepConfig) -> Findings:
     if monitor is None:
         return Findings()
     why = objective_problem(config.data.task, monitor, _has_backtest(config))
+    if why and config.model is not None and monitor == config.tuner.objective:
+        why = None  # the function's own metric: the objective rule judges it
     problem = why and why.replace(f"tuner.objective: '{monitor}'",
                                   f"training.early_stopping_monitor: '{monitor}'")
     note = None
@@ -304,10 +322,12 @@ WINDOW_DATA_KEYS = ("data.task", "data.target", "data.features", "data.lookback"
                     "data.time_column", "data.horizon", "data.calendar", "data.seasonal_lag")
 
 RULES: tuple[Rule, ...] = (
-    Rule("objective", ("tuner.objective", "data.task", "data.backtest"), objective,
+    Rule("objective", ("tuner.objective", "data.task", "data.backtest", "model.python",
+                       "tuner.direction"), objective,
          mirror="_objective_rules",
          doc="tuner.objective names a metric the task's models report; backtest_* objectives "
-             "need data.backtest"),
+             "need data.backtest; with model.python also the function's own val_ metric, "
+             "given tuner.direction"),
     Rule("direction", ("tuner.direction", "tuner.objective"), direction, mirror=None,
          doc="a direction against the objective's natural one (maximising a loss) is noted"),
     Rule("python_model", ("model.python", "search"), _problems(architecture_problems),

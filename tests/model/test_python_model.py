@@ -376,3 +376,90 @@ def test_validate_without_data_says_the_names_wait_for_the_data(isolated_workdir
     assert main(["validate", "--no-data", str(path)]) == 0
     assert "model.python: the function's hyperparameter names are checked" in \
         capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- the function's own objective
+
+OWN_METRIC = '''
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="custom_test")
+def pearson(y_true, y_pred):
+    """Pearson correlation of the batch: a metric lstm-sweep does not compile."""
+    t, p = y_true - ops.mean(y_true), y_pred - ops.mean(y_pred)
+    return ops.sum(t * p) / (ops.sqrt(ops.sum(t * t) * ops.sum(p * p)) + 1e-9)
+
+
+def build(hp, shape):
+    inputs = keras.Input((shape.steps, shape.n_features))
+    x = keras.layers.GRU(hp.Int("width", 2, 4, step=2))(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(shape.n_outputs)(x))
+    if COMPILE:
+        model.compile(optimizer="adam", loss="mse", metrics=[METRIC])
+    return model
+'''
+
+
+def _own(folder: Path, direction: str | None = "max", compile_: bool = True,
+         metric: str = "pearson", objective: str = "val_pearson") -> Path:
+    code = OWN_METRIC.replace("COMPILE", str(compile_)).replace("METRIC", metric)
+    path = _sweep(folder, code=code)
+    tuner = f"tuner: {{algorithm: random, max_trials: 1, objective: {objective}"
+    tuner += f", direction: {direction}}}" if direction else "}"
+    path.write_text(path.read_text().replace("tuner: {algorithm: random, max_trials: 1}", tuner))
+    return path
+
+
+@pytest.mark.parametrize("objective, direction, fragment", [
+    ("val_pearson", None, "tuner.objective: 'val_pearson' is your model's own metric: set "
+                          "tuner.direction (min or max)"),
+    ("pearson", "max", "tuner.objective: 'pearson': your own metric from model.python is an "
+                       "objective as 'val_' + the name"),
+])
+def test_own_objective_needs_a_validation_name_and_a_direction(isolated_workdir, objective,
+                                                                 direction, fragment):
+    (problem,) = _problems(_own(isolated_workdir, direction, objective=objective))
+    assert fragment in problem
+
+
+def test_own_objective_is_only_for_model_python(isolated_workdir):
+    path = write_sweep(isolated_workdir, (SWEEPS / "quickstart.yaml").read_text().replace(
+        "objective: val_loss}", "objective: val_pearson, direction: max}", 1))
+    (problem,) = _problems(path)
+    assert "tuner.objective: 'val_pearson' is not a metric a forecast model reports" in problem
+
+
+@pytest.mark.parametrize("compile_, metric, fragment", [
+    (False, "pearson", "returns an uncompiled model, but tuner.objective val_pearson is not one "
+                       "of lstm-sweep's metrics"),
+    (True, "'mae'", "returns a model compiled without the metric 'pearson' that tuner.objective "
+                    "val_pearson needs"),
+])
+def test_validate_builds_once_and_refuses_a_model_without_the_metric(isolated_workdir, capsys,
+                                                                      compile_, metric, fragment):
+    from lstm_automl.cli import main
+
+    assert main(["validate", str(_own(isolated_workdir, compile_=compile_, metric=metric))]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and "Traceback" not in err
+    assert not (isolated_workdir / "mlflow.db").exists()
+
+
+@pytest.mark.slow
+def test_a_sweep_optimises_the_functions_own_metric(isolated_workdir, capsys):
+    """val_pearson, maximised: validate notes it, the trial logs it, the sweep finishes."""
+    from lstm_automl.cli import main
+
+    path = _own(isolated_workdir)
+    assert main(["validate", str(path)]) == 0
+    assert "is not one of lstm-sweep's forecast metrics" in capsys.readouterr().out
+    assert main(["run", "-q", str(path)]) == 0, capsys.readouterr().err
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{isolated_workdir / 'mlflow.db'}")
+    client = mlflow.MlflowClient()
+    runs = client.search_runs([client.get_experiment_by_name("custom").experiment_id])
+    (trial,) = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    assert -1.0 <= trial.data.metrics["val_pearson"] <= 1.0
