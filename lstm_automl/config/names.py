@@ -52,6 +52,12 @@ INITIALIZERS: dict[str, str] = {
 }
 
 # The activation of a regress or forecast head's output layer, and the range it can output.
+OUTPUT_BIASES: dict[str, str] = {
+    "zeros": "the output layer's bias starts at 0 (Keras' default)",
+    "prior": "the bias starts where a model that ignores its input is best: the training "
+    "target's mean (numbers, a linear output, no window level or residual added), the log "
+    "class frequencies (softmax) or log-odds (sigmoid)",
+}
 OUTPUT_ACTIVATIONS: dict[str, str] = {
     "linear": "any value (no activation)",
     "sigmoid": "between 0 and 1",

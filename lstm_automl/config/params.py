@@ -23,6 +23,7 @@ from lstm_automl.config.names import (
     NORMALIZATIONS,
     OPTIMIZERS,
     OUTPUT_ACTIVATIONS,
+    OUTPUT_BIASES,
     did_you_mean,
 )
 from lstm_automl.config.window_rules import FORECAST, season_fits, window_blocker
@@ -286,6 +287,11 @@ SEARCH_PARAMS: dict[str, Domain] = {
         "name", "linear", "activation of the output layer of regress and forecast heads (the "
         "scaled target must lie in its range)", names=OUTPUT_ACTIVATIONS,
         declared_at_default=False,
+    ),
+    "output_bias": Domain(
+        "name", "zeros", "the output layer's starting bias (prior: where an input-blind "
+        "model is best; on imbalanced classes the first epochs then learn the input, not the "
+        "class balance)", names=OUTPUT_BIASES, declared_at_default=False,
     ),
 }
 

@@ -371,6 +371,7 @@ class SearchConfig(_Strict):
     dimension_shuffle: ParamSpec = _param("dimension_shuffle")
     batch_norm_between: ParamSpec = _param("batch_norm_between")
     output_activation: ParamSpec = _param("output_activation")
+    output_bias: ParamSpec = _param("output_bias")
 
     @field_validator("*", mode="after")
     @classmethod

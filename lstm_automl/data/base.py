@@ -74,6 +74,9 @@ class ModelShape:
     ar_params: tuple[float, ...] | None = None
     fit_classical: Callable[[str], tuple[float, ...] | None] | None = field(
         default=None, compare=False, repr=False)
+    # ``output_bias: prior``: the output layer's bias an input-blind model is best with (the
+    # training targets' mean per output, model units; log class frequencies or log-odds).
+    output_prior: tuple[float, ...] | None = field(default=None, compare=False, repr=False)
 
     def classical(self, kind: str) -> tuple[float, ...] | None:
         """The parameters behind ``residual: kind`` (None: none could be fitted)."""
@@ -99,6 +102,14 @@ class SweepData:
         """``refit``: the shape of a model trained on train + validation (a classical model
         behind the residual is then fitted on those rows too)."""
         raise NotImplementedError
+
+    def training_targets(self, refit: bool = False) -> np.ndarray:
+        """The targets a model is trained on: the training split's (and validation's for a
+        refit on train + validation)."""
+        parts = [self.splits["train"].y]
+        if refit and "validation" in self.splits and len(self.splits["validation"].y):
+            parts.append(self.splits["validation"].y)
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     def evaluate(self, predicted: np.ndarray) -> dict[str, float]:
         """Metrics of model outputs on the test split, in the data's own units."""
@@ -158,3 +169,21 @@ class SweepData:
             return None
         pick = max if self.higher_is_better else min
         return pick(scored, key=lambda item: item[1])
+
+
+def output_prior(task: str, y: np.ndarray, outputs: int) -> tuple[float, ...] | None:
+    """The bias ``output_bias: prior`` starts the output layer at, from the training targets
+    ``y``: their mean per output for numbers; for classes the log-odds (one sigmoid output) or
+    the log class frequencies (softmax; add-one smoothed, so a class absent from the training
+    split stays finite). None without targets."""
+    y = np.asarray(y, dtype=np.float64)
+    if y.size == 0:
+        return None
+    if task != "classify":
+        means = y.reshape(len(y), -1).mean(axis=0)
+        return tuple(float(m) for m in means) if len(means) == outputs else None
+    if outputs == 1:
+        rate = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
+        return (float(np.log(rate / (1 - rate))),)
+    counts = np.bincount(y.astype(np.int64).ravel(), minlength=outputs)[:outputs] + 1.0
+    return tuple(float(v) for v in np.log(counts / counts.sum()))

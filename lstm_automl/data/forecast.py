@@ -21,7 +21,14 @@ from lstm_automl.config.builtin import DATASETS, builtin_name, datasets_dir
 from lstm_automl.config.names import did_you_mean
 from lstm_automl.config.schema import FeatureChoice, ForecastDataConfig
 from lstm_automl.data.backtest import BacktestFold, check_folds, fold_rows
-from lstm_automl.data.base import SPLITS, Baselines, ModelShape, SweepData, Windows
+from lstm_automl.data.base import (
+    SPLITS,
+    Baselines,
+    ModelShape,
+    SweepData,
+    Windows,
+    output_prior,
+)
 from lstm_automl.data.calendar import calendar_channels, channel_names, cycles_for, lagged
 from lstm_automl.data.metrics import baseline_metrics, forecast_metrics
 from lstm_automl.data.scaling import Scaler
@@ -122,7 +129,9 @@ class ForecastData(SweepData):
                           "forecast", target_channel=channel, season=self.season,
                           n_targets=len(self.targets),
                           fit_classical=None if channel is None else partial(
-                              self._window_classical, channel, refit))
+                              self._window_classical, channel, refit),
+                          output_prior=output_prior("forecast", self.training_targets(refit),
+                                                    self.horizon * len(self.targets)))
 
     def _window_classical(self, channel: int, refit: bool,
                           kind: str) -> tuple[float, ...] | None:

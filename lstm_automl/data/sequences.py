@@ -16,7 +16,14 @@ from lstm_automl.baselines.dtw import dtw_1nn
 from lstm_automl.baselines.linear import linear_sequence_regression
 from lstm_automl.config.names import higher_is_better
 from lstm_automl.config.schema import ClassifyDataConfig, RegressDataConfig
-from lstm_automl.data.base import SPLITS, Baselines, ModelShape, SweepData, Windows
+from lstm_automl.data.base import (
+    SPLITS,
+    Baselines,
+    ModelShape,
+    SweepData,
+    Windows,
+    output_prior,
+)
 from lstm_automl.data.cases import CaseSet, SequenceConfig, load_cases
 from lstm_automl.data.metrics import (
     classification_metrics,
@@ -65,7 +72,9 @@ class SequenceData(SweepData):
     def model_shape(self, refit: bool = False) -> ModelShape:
         outputs = 1 if self.task == "regress" or self.binary else len(self.classes)
         return ModelShape(self.steps, self.n_features, outputs, self.task, self.masked,
-                          positions=self.positions)
+                          positions=self.positions,
+                          output_prior=output_prior(self.task, self.training_targets(refit),
+                                                    outputs))
 
     def _labels(self, split: str) -> np.ndarray:
         return self.raw_labels[split]

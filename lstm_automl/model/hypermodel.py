@@ -44,33 +44,59 @@ from lstm_automl.model.space import declare_space, declare_training_settings
 from lstm_automl.model.training import BacktestLogs, TrialTrainer, objective_of
 
 
-def _regression_head(x: Any, shape: ModelShape, activation: str = "linear") -> Any:
+def _bias(prior: tuple[float, ...] | None) -> dict[str, Any]:
+    """The output layer's bias initializer for ``output_bias: prior`` (None: Keras' zeros)."""
+    if prior is None:
+        return {}
+    return {"bias_initializer": keras.initializers.Constant(list(prior))}
+
+
+def _regression_head(x: Any, shape: ModelShape, activation: str = "linear",
+                     prior: tuple[float, ...] | None = None) -> Any:
     """``activation``: ``output_activation``; linear passes none, so a default head is built
     exactly as before the key existed."""
     # A float32 output keeps the loss in float32 under mixed precision (float16 would overflow
     # on squared errors of unscaled targets and lose small gradients).
     options = {} if activation == "linear" else {"activation": activation}
-    return keras.layers.Dense(shape.n_outputs, dtype="float32", name="output", **options)(x)
+    return keras.layers.Dense(shape.n_outputs, dtype="float32", name="output", **options,
+                              **_bias(prior))(x)
 
 
-def _classification_head(x: Any, shape: ModelShape, activation: str = "linear") -> Any:
+def _classification_head(x: Any, shape: ModelShape, activation: str = "linear",
+                         prior: tuple[float, ...] | None = None) -> Any:
     """Sigmoid or softmax whatever ``output_activation`` says (validate refuses one)."""
     if shape.positions:  # one label per position: (positions, classes) softmax
-        x = keras.layers.Dense(shape.positions * shape.n_outputs, name="logits")(x)
+        tiled = None if prior is None else tuple(prior) * shape.positions
+        x = keras.layers.Dense(shape.positions * shape.n_outputs, name="logits",
+                               **_bias(tiled))(x)
         x = keras.layers.Reshape((shape.positions, shape.n_outputs))(x)
         return keras.layers.Activation("softmax", dtype="float32", name="output")(x)
     activation = "sigmoid" if shape.n_outputs == 1 else "softmax"
     return keras.layers.Dense(shape.n_outputs, activation=activation, dtype="float32",
-                              name="output")(x)
+                              name="output", **_bias(prior))(x)
 
 
 # The head per task: a linear output for numbers (or output_activation's), sigmoid or softmax
-# for classes.
-HEADS: dict[str, Callable[[Any, ModelShape, str], Any]] = {
+# for classes; the last argument is the starting bias (``output_bias``).
+HEADS: dict[str, Callable[[Any, ModelShape, str, tuple[float, ...] | None], Any]] = {
     "forecast": _regression_head,
     "regress": _regression_head,
     "classify": _classification_head,
 }
+
+
+def _head_prior(values: dict[str, Any], shape: ModelShape, norm: str,
+                residual: str) -> tuple[float, ...] | None:
+    """The starting bias ``output_bias`` asks for: the data's prior, except where the output
+    is not the target itself (a window level or classical forecast is added to it, or a
+    non-linear output activation maps it), where zeros are already the neutral start."""
+    if _setting(values, "output_bias") != "prior":
+        return None
+    if shape.task != "classify" and (
+            norm != "none" or residual != "none"
+            or _setting(values, "output_activation") != "linear"):
+        return None
+    return shape.output_prior
 
 
 def _numeric_metrics() -> list[keras.metrics.Metric]:
@@ -314,7 +340,8 @@ def _network(values: dict[str, Any], shape: ModelShape, seed: int | None, inputs
     if fcn:
         x = join_branches(x, fcn_branch(window, int(_setting(values, "fcn_filters")), mask))
     x = _dense_layers(x, values, seed)
-    outputs = HEADS[shape.task](x, shape, str(_setting(values, "output_activation")))
+    outputs = HEADS[shape.task](x, shape, str(_setting(values, "output_activation")),
+                                _head_prior(values, shape, norm, residual))
     baseline = _window_baseline(norm, residual)
     if baseline is not None:
         assert shape.target_channel is not None

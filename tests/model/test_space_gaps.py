@@ -15,7 +15,7 @@ from tests.model.test_hypermodel import fit_once
 
 pytestmark = [pytest.mark.usefixtures("keras_session"), pytest.mark.backend_contract]
 
-NEW_KEYS = ("batch_norm_between", "output_activation", "conv_block", "conv_dropout")
+NEW_KEYS = ("batch_norm_between", "output_activation", "conv_block", "conv_dropout", "output_bias")
 
 
 def _built(shape: ModelShape = ModelShape(6, 2, 1), **search: object):
@@ -138,3 +138,48 @@ def test_conv_front_defaults_build_the_model_built_before_the_keys():
     assert not {"conv_block", "conv_dropout"} & set(hp.values)
     assert [layer.name for layer in plain.layers if layer.name.startswith("conv")] == [
         "conv_front"]
+
+
+def test_output_prior_is_the_mean_the_log_odds_or_the_log_frequencies():
+    from lstm_automl.data.base import output_prior
+
+    assert output_prior("forecast", np.array([[1.0, 4.0], [3.0, 8.0]]), 2) == (2.0, 6.0)
+    (odds,) = output_prior("classify", np.array([1, 0, 0, 0]), 1)
+    assert odds == pytest.approx(np.log(0.25 / 0.75))
+    # softmax: add-one smoothed counts (2+1, 0+1, 1+1 of 6), a missing class stays finite
+    assert output_prior("classify", np.array([0, 0, 2]), 3) == pytest.approx(
+        tuple(np.log([3 / 6, 1 / 6, 2 / 6])))
+    assert output_prior("regress", np.zeros((0, 1)), 1) is None
+
+
+def _bias(model, name: str = "output") -> np.ndarray:
+    return np.asarray(model.get_layer(name).bias)
+
+
+def test_output_bias_prior_starts_the_head_where_the_data_says():
+    prior = ModelShape(6, 2, 2, output_prior=(0.5, -1.5))
+    model, hp = _built(prior, output_bias="prior")
+    assert hp.values["output_bias"] == "prior"
+    np.testing.assert_allclose(_bias(model), [0.5, -1.5])
+    fit_once(model, horizon=2)
+    assert not _bias(_built(prior)[0]).any()  # zeros by default
+    # The output is not the target itself: the window's level is added back; zeros are neutral.
+    shape = ModelShape(6, 2, 2, target_channel=0, output_prior=(0.5, -1.5))
+    assert not _bias(_built(shape, output_bias="prior", window_norm="last")[0]).any()
+    assert not _bias(_built(prior, output_bias="prior", output_activation="sigmoid")[0]).any()
+    binary = ModelShape(6, 2, 1, task="classify", output_prior=(-1.1,))
+    np.testing.assert_allclose(_bias(_built(binary, output_bias="prior")[0]), [-1.1])
+
+
+def test_output_bias_prior_comes_from_the_training_split(tmp_path):
+    """The prepared data gives the builder its training targets' prior (train + validation
+    for a refit)."""
+    from lstm_automl.config.schema import ForecastDataConfig
+    from lstm_automl.data import prepare_forecast
+
+    data = prepare_forecast(ForecastDataConfig(source="builtin:nile", lookback=6,
+                                               split={"validation": 0.2, "test": 0.2}), tmp_path)
+    train, val = data.splits["train"].y, data.splits["validation"].y
+    assert data.model_shape().output_prior == pytest.approx((float(train.mean()),))
+    both = np.concatenate([train, val]).mean()
+    assert data.model_shape(refit=True).output_prior == pytest.approx((float(both),))
