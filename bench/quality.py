@@ -8,11 +8,14 @@ time. A sweep that runs past its budget is reported as such, not dropped. With `
 each sweep runs N times (sweep seed, seed + 1, ...) and the table gives the median, the spread
 and the wins out of N against the strongest baseline. ``--heldout`` runs the held-out series
 (bench/heldout/*.yaml: data and a small search space only, so the preset decides the rest;
-never tune anything on them) and prints a verdict for each.
+never tune anything on them) and prints a verdict for each. ``--dev`` runs the development
+series (bench/dev/*.yaml and airline-first, written the same way; bench/dev_series.py makes
+them), the ones recipe and blend-rule choices are made on.
 
     python bench/quality.py                 # every sweep, as its file says (can take hours)
     python bench/quality.py --only airline-24 --only nile
     python bench/quality.py --quick         # 2 trials x 3 epochs each: a smoke run
+    python bench/quality.py --dev --seeds 2 --backend tensorflow   # choose on these first
     python bench/quality.py --heldout --seeds 3 --backend tensorflow --no-record
     python bench/quality.py --only airline-first --preset none   # a file's bare defaults
 """
@@ -36,6 +39,7 @@ from _common import BENCH_DIR, PROJECT_ROOT, Target, parser, quiet_env, report, 
 SWEEPS = PROJECT_ROOT / "sweeps"
 HELDOUT = BENCH_DIR / "heldout"
 FIRST = BENCH_DIR / "first_sweeps"  # shipped data, written as a first user would
+DEV = BENCH_DIR / "dev"  # development series: choices are made on these, not the held-out ones
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,8 @@ CASES = (
 )
 HELDOUT_CASES = tuple(Case(f"heldout-{p.stem}", p.name, folder=HELDOUT)
                       for p in sorted(HELDOUT.glob("*.yaml")))
+DEV_CASES = (Case("airline-first", "airline.yaml", folder=FIRST),
+             *(Case(f"dev-{p.stem}", p.name, folder=DEV) for p in sorted(DEV.glob("*.yaml"))))
 QUICK = ("tuner.max_trials=2", "training.epochs=3", "final_model.top_k=1",
          "final_model.seeds=1", "final_model.refit=false")
 
@@ -192,7 +198,7 @@ def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--only", action="append", default=[],
                    help="run only this case (repeatable): " + ", ".join(
-                       c.key for c in (*CASES, *HELDOUT_CASES)))
+                       c.key for c in (*CASES, *DEV_CASES[1:], *HELDOUT_CASES)))
     p.add_argument("--budget", type=int, default=900,
                    help="seconds allowed per sweep (default 900: the issue's 15 minutes)")
     p.add_argument("--seeds", type=int, default=1,
@@ -200,14 +206,20 @@ def main() -> None:
                    "spread and wins out of N")
     p.add_argument("--heldout", action="store_true",
                    help="run the held-out series (bench/heldout/*.yaml) instead of sweeps/")
+    p.add_argument("--dev", action="store_true",
+                   help="run the development series (bench/dev/*.yaml, airline-first)")
     p.add_argument("--backend", choices=("tensorflow", "jax"), default=None,
                    help="Keras backend of every run (default: each file's / auto)")
     p.add_argument("--preset", choices=("none", "fast", "good", "best"), default=None,
                    help="set every file's preset (default: what the file says, else good)")
     args = p.parse_args()
-    pool = HELDOUT_CASES if args.heldout else CASES
-    cases = [c for c in (*CASES, *HELDOUT_CASES) if c.key in args.only] if args.only else \
-        [c for c in pool if c.folder != FIRST]
+    if args.only:
+        known = {c.key: c for c in (*CASES, *DEV_CASES, *HELDOUT_CASES)}
+        cases = [known[k] for k in dict.fromkeys(args.only) if k in known]
+    elif args.dev:
+        cases = list(DEV_CASES)
+    else:
+        cases = [c for c in (HELDOUT_CASES if args.heldout else CASES) if c.folder != FIRST]
     started = time.perf_counter()
     rows, targets, notes = [], [], []
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # kill: record what finished

@@ -97,3 +97,12 @@ def test_the_summary_keeps_the_latest_full_run(summary_tool, tmp_path):
     text = summary_tool.summary(tmp_path)
     assert "| new |" in text and "| old |" not in text and "| smoke |" not in text
     assert "- x, by hand: a note ([2026-12.md](runs/2026-12.md))" in text
+
+
+def test_the_committed_development_series_are_the_generators_own():
+    """bench/dev/*.csv are what bench/dev_series.py writes: quality choices made on them can
+    be made again by anyone, byte for byte."""
+    bench = Path(__file__).resolve().parents[1] / "bench"
+    module = load_module(bench / "dev_series.py", "dev_series", register=False)
+    for name, (header, make) in module.SERIES.items():
+        assert (module.DEV / name).read_text() == module.text_of(header, make), name
