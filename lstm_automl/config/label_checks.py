@@ -31,6 +31,9 @@ def label_problems(config: Any) -> list[str]:
     if data.window is not None:
         problems.append("data.window: cuts whole-sequence examples; task: label already "
                         "predicts every step of a sequence (leave data.window out)")
+    if config.final_model.mc_dropout is not None:
+        problems.append("final_model.mc_dropout: not offered for task: label (its spread is "
+                        "per sequence); leave it out")
     specs = config.search.specs()
     for name, why in (("fcn_branch", "pools the whole sequence into one vector"),
                       ("dimension_shuffle", "turns the steps into features")):

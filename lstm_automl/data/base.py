@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 SPLITS = ("train", "validation", "test")
+PAD_LABEL = -1  # task: label: the label of a step padded after a sequence's end (never counted)
 DEFAULT_BASELINE_BUDGET_S = 60.0  # without a trial to compare with (lstm-sweep data)
 
 

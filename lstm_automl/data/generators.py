@@ -78,6 +78,7 @@ class Generator:
     make: Callable[[int, int, int], tuple[np.ndarray, np.ndarray]]
     channels: list[str]
     description: str
+    classes: tuple[str, ...] = ()  # names of the integer labels it makes (task: label)
 
 
 GENERATORS: dict[str, Generator] = {
@@ -87,5 +88,6 @@ GENERATORS: dict[str, Generator] = {
                       [f"symbol_{i}" for i in range(COPY_SYMBOLS)] + ["blank", "delimiter"],
                       "copy memory task: recall ten symbols after a long gap"),
     "regimes": Generator("label", regimes, ["value"],
-                         "regime of every step of a series whose regime changes now and then"),
+                         "regime of every step of a series whose regime changes now and then",
+                         REGIMES),
 }

@@ -41,6 +41,7 @@ from lstm_automl.model.lr_schedule import learning_rate, plateau_callback, train
 from lstm_automl.model.metrics import extra_metric_objects
 from lstm_automl.model.padded_batches import compiled_metrics
 from lstm_automl.model.space import declare_space, declare_training_settings
+from lstm_automl.model.step_metrics import StepAccuracy, step_loss
 from lstm_automl.model.training import BacktestLogs, TrialTrainer, objective_of
 
 
@@ -64,12 +65,19 @@ def _classification_head(x: Any, shape: ModelShape, activation: str = "linear") 
                               name="output")(x)
 
 
+def _step_head(x: Any, shape: ModelShape, activation: str = "linear") -> Any:
+    """``task: label``: a softmax over the classes at every step of the sequence output."""
+    return keras.layers.Dense(shape.n_outputs, activation="softmax", dtype="float32",
+                              name="output")(x)
+
+
 # The head per task: a linear output for numbers (or output_activation's), sigmoid or softmax
-# for classes.
+# for classes, a softmax per step for step labels.
 HEADS: dict[str, Callable[[Any, ModelShape, str], Any]] = {
     "forecast": _regression_head,
     "regress": _regression_head,
     "classify": _classification_head,
+    "label": _step_head,
 }
 
 
@@ -82,6 +90,8 @@ def _task_metrics(shape: ModelShape, extra: tuple[str, ...] = ()) -> list[Any]:
     """The task's metrics, and the ``extra`` ones (``names.EXTRA_METRICS``) the objective or
     the early-stopping monitor reads."""
     wanted = extra_metric_objects(extra, shape)
+    if shape.task == "label":  # over the real steps only
+        return [StepAccuracy(), *wanted]
     if shape.task != "classify":
         return _numeric_metrics() + wanted
     if shape.n_outputs == 1 and not shape.positions:
@@ -91,6 +101,8 @@ def _task_metrics(shape: ModelShape, extra: tuple[str, ...] = ()) -> list[Any]:
 
 def _task_loss(shape: ModelShape, name: str) -> Any:
     """Cross-entropy for classes (the sweep's ``loss`` choice applies to numeric targets)."""
+    if shape.task == "label":
+        return step_loss()
     if shape.task != "classify":
         return LOSSES[name]()
     if shape.n_outputs == 1 and not shape.positions:
@@ -310,7 +322,7 @@ def _network(values: dict[str, Any], shape: ModelShape, seed: int | None, inputs
         x, mask_in = dimension_shuffle(x), None
     else:
         mask_in = mask
-    x = _recurrent_stack(x, values, seed, mask_in)
+    x = _recurrent_stack(x, values, seed, mask_in, every_step=shape.task == "label")
     if fcn:
         x = join_branches(x, fcn_branch(window, int(_setting(values, "fcn_filters")), mask))
     x = _dense_layers(x, values, seed)
@@ -383,11 +395,13 @@ def _offset(seed: int | None, offset: int) -> int | None:
     return None if seed is None else seed + offset
 
 
-def _recurrent_stack(x: Any, values: dict[str, Any], seed: int | None, mask: Any) -> Any:
-    """The stacked recurrent layers, each followed by its dropout, then the stack's dropout."""
+def _recurrent_stack(x: Any, values: dict[str, Any], seed: int | None, mask: Any,
+                     every_step: bool = False) -> Any:
+    """The stacked recurrent layers, each followed by its dropout, then the stack's dropout.
+    ``every_step``: the last layer returns its whole sequence too (a label per step)."""
     layers = int(values["layers"])
     for index in range(layers):
-        x = _recurrent_block(x, values, index, index < layers - 1, seed, mask)
+        x = _recurrent_block(x, values, index, every_step or index < layers - 1, seed, mask)
     rate = float(_setting(values, "stack_dropout"))
     return _dropout(x, rate, _offset(seed, 2 * layers), "stack_dropout")
 
@@ -417,7 +431,8 @@ def _recurrent_block(x: Any, values: dict[str, Any], index: int, sequences: bool
     rate = float(_layer_setting(values, "layer_dropout", index))
     x = _dropout(x, rate, _offset(seed, int(values["layers"]) + index), f"layer_dropout_{index}")
     x = _normalise(x, str(_setting(values, "norm")), f"norm_{index}")
-    if sequences and _setting(values, "batch_norm_between"):  # another recurrent layer follows
+    follows = index < int(values["layers"]) - 1  # another recurrent layer
+    if follows and _setting(values, "batch_norm_between"):
         x = keras.layers.BatchNormalization(name=f"batch_norm_between_{index}")(x)
     return x
 

@@ -351,11 +351,12 @@ RULES: tuple[Rule, ...] = (
              "forecast window: refused where no trial can use them (several targets, another "
              "task, no target among the inputs, no season that fits), noted where some trials "
              "cannot"),
-    Rule("label_task", ("data.task", "data.layout", "data.window", *_search("fcn_branch",
-                                                                           "dimension_shuffle")),
+    Rule("label_task", ("data.task", "data.layout", "data.window", "final_model.mc_dropout",
+                        *_search("fcn_branch", "dimension_shuffle")),
          _problems(label_problems), mirror=None,
-         doc="task: label predicts every step: a wide layout, data.window and settings that "
-             "pool the sequence into one vector (fcn_branch, dimension_shuffle) are refused"),
+         doc="task: label predicts every step: a wide layout, data.window, mc_dropout and "
+             "settings that pool the sequence into one vector (fcn_branch, dimension_shuffle) "
+             "are refused"),
     Rule("gpu_kernels", (*_search("cell", "recurrent_dropout", "activation"), "training.backend"),
          gpu_kernels, mirror=None,
          doc="on a GPU, cells and settings that leave cuDNN for the slower generic loop are "
