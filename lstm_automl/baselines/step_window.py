@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-HALF_WIDTHS = (0, 1, 2, 4, 8)
+HALF_WIDTHS = (0, 1, 2, 4, 8, 16)
 ALPHAS = (1e-3, 1e-1, 10.0)
 MAX_ROWS = 200_000  # training steps used for the fit (a seeded subsample beyond)
 

@@ -152,3 +152,20 @@ def test_an_empty_step_label_names_its_row(tmp_path):
     (tmp_path / "s.csv").write_text("case_id,value,label\na,1,x\na,2,\nb,1,y\nb,2,x\n")
     with pytest.raises(DataError, match="row 3: empty label"):
         prepare_step_labels(label("s.csv"), tmp_path, seed=0)
+
+
+def test_the_test_predictions_have_one_row_per_real_step_and_feed_the_confusion_matrix(
+        tmp_path):
+    from lstm_automl.report.figures import confusion_counts
+
+    long_table(tmp_path, cases=20)
+    data = prepare_step_labels(label("steps.csv", case_column="case_id", time_column="t"),
+                               tmp_path, seed=1)
+    test = data.splits["test"]
+    predicted = np.stack([1.0 - (test.x[..., 0] > 0), test.x[..., 0] > 0], axis=-1)
+    header, rows = data.prediction_table(predicted)
+    assert header == ["case", "step", "label", "predicted", "p_down", "p_up"]
+    assert len(rows) == sum(len(c) for c in data.raw["test"])
+    classes, counts, what = confusion_counts(pd.DataFrame(rows, columns=header))
+    assert classes == ["down", "up"] and counts.sum() == len(rows)
+    assert what == f"{len(rows)} test steps of {len(data.raw['test'])} sequences"
