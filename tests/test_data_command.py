@@ -18,6 +18,13 @@ from lstm_automl.cli import main
                          "rmse 15.28", "baseline ar_log (AR(", "<- strongest"]),
     ("japanese_vowels.yaml", ["padded, masked", "test: 370 sequences", "baseline majority"]),
     ("adding_problem.yaml", ["baseline mean", "100 steps x 2 features"]),
+    ("label_example.yaml", ["60 steps x 1 features; output: 3 per step",
+                            "3 classes per step", "train: 434 sequences; steps per class",
+                            "baseline majority (most frequent class at every step (calm)) on "
+                            "the test split: accuracy 0.3217",
+                            "baseline window (ridge classifier on a window of 33 steps (values "
+                            "and squares), alpha 0.1, both chosen on validation) on the test "
+                            "split: accuracy 0.8528", "<- strongest"]),
 ])
 def test_data_command_describes_the_sweep(sweep, expected, capsys, isolated_workdir):
     assert main(["data", str(SWEEPS / sweep)]) == 0

@@ -240,6 +240,7 @@ MODELS: list[tuple[str, type[BaseModel], str]] = [
     ("data (task: forecast)", cfg.ForecastDataConfig, "see data"),
     ("data (task: classify)", cfg.ClassifyDataConfig, "see data"),
     ("data (task: regress)", cfg.RegressDataConfig, "see data"),
+    ("data (task: label)", cfg.LabelDataConfig, "see data"),
     ("data.split", cfg.SplitConfig, "see data.split"),
     ("data.generate", cfg.GenerateConfig, "see data.generate"),
     ("data.backtest", cfg.BacktestConfig, "see data.backtest"),

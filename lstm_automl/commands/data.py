@@ -31,7 +31,8 @@ def data_command(args: argparse.Namespace) -> int:
     print(f"  {data.describe()}")
     print(f"  model input: {shape.steps} steps x {shape.n_features} features"
           f"{' (padded, masked)' if shape.masked else ''}; output: {shape.n_outputs}"
-          f"{f' per position x {shape.positions}' if shape.positions else ''}")
+          f"{f' per position x {shape.positions}' if shape.positions else ''}"
+          f"{' per step' if shape.task == 'label' else ''}")
     for key, value in data.summary().items():
         print(f"  {key}: {value}")
     for line in getattr(data, "backtest_lines", list)():

@@ -91,6 +91,7 @@ TASK_METRICS: dict[str, tuple[str, ...]] = {
     "forecast": ("loss", "mae", "rmse"),
     "regress": ("loss", "mae", "rmse"),
     "classify": ("loss", "accuracy"),
+    "label": ("loss", "accuracy"),  # over the real (unpadded) steps
 }
 # Metrics a task's models report only when the objective or the early-stopping monitor names
 # them (each costs time every batch): Keras metrics by the name the logs give them.
@@ -108,6 +109,10 @@ EXTRA_METRICS: dict[str, dict[str, str]] = {
     },
 }
 EXTRA_METRICS["regress"] = EXTRA_METRICS["forecast"]
+EXTRA_METRICS["label"] = {
+    "macro_f1": "F1 score of each class over the real (unpadded) steps, averaged with equal "
+    "weight",
+}
 # The metrics that grow with quality; every other one (loss, errors) shrinks.
 MAXIMISED_METRICS: frozenset[str] = frozenset(
     {"accuracy", "auc", "pr_auc", "f1", "macro_f1", "r2"})

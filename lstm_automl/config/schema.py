@@ -765,10 +765,24 @@ class RegressDataConfig(_SequenceDataBase):
     target: StrictStr | None = Field(None, description="target column (default: 'target')")
 
 
+class LabelDataConfig(_SequenceDataBase):
+    """Assign one label to every step of a sequence (an activity per time step, a tag per
+    position): long layout (one row per step), an ``.npz`` whose ``y`` is samples x steps, or a
+    generator."""
+
+    task: Literal["label"] = Field(description="what the model predicts")
+    label: StrictStr | None = Field(None, description="the per-step label column of a long "
+                                    "table (default: 'label'); its value may change from step "
+                                    "to step")
+
+
+TASKS = ("forecast", "classify", "regress", "label")
+
+
 def _task_of(value: Any) -> str | None:
     if isinstance(value, dict):
         task = value.get("task", "forecast")
-        return task if task in ("forecast", "classify", "regress") else None
+        return task if task in TASKS else None
     # Not a mapping: let the forecast model report "should be a valid dictionary".
     return getattr(value, "task", "forecast")
 
@@ -778,10 +792,11 @@ DataConfig = Annotated[
         Annotated[ForecastDataConfig, Tag("forecast")],
         Annotated[ClassifyDataConfig, Tag("classify")],
         Annotated[RegressDataConfig, Tag("regress")],
+        Annotated[LabelDataConfig, Tag("label")],
     ],
     Discriminator(
         _task_of, custom_error_type="task",
-        custom_error_message="data.task must be one of: forecast, classify, regress",
+        custom_error_message="data.task must be one of: forecast, classify, regress, label",
     ),
 ]
 

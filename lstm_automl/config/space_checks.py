@@ -139,9 +139,9 @@ def output_activation_checks(config: Any) -> tuple[list[str], list[str]]:
     bounded = [a for a in dict.fromkeys(found) if a != "linear"]
     if not bounded:
         return [], []
-    if config.data.task == "classify":
+    if config.data.task in ("classify", "label"):
         return [f"search.output_activation: {bounded[0]} is for regress and forecast heads; "
-                f"classify ends in sigmoid or softmax"], []
+                f"{config.data.task} ends in sigmoid or softmax"], []
     problems, notes = [], []
     scalings = [str(s) for s in _choices(getattr(config.data, "scaling", "none"))]
     for activation in bounded:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from lstm_automl.config.schema import ForecastDataConfig
+from lstm_automl.config.schema import ForecastDataConfig, LabelDataConfig
 from lstm_automl.errors import DataError
 
 if TYPE_CHECKING:
@@ -73,6 +73,10 @@ def load_data(loaded: LoadedSweep) -> SweepData:
             from lstm_automl.data.forecast import prepare_forecast  # defers pandas
 
             return prepare_forecast(config.data.variant(), loaded.base_dir)
+        if isinstance(config.data, LabelDataConfig):
+            from lstm_automl.data.step_labels import prepare_step_labels  # defers pandas
+
+            return prepare_step_labels(config.data.variant(), loaded.base_dir, config.seed)
         from lstm_automl.data.sequences import prepare_sequences  # defers pandas
 
         return prepare_sequences(config.data.variant(), loaded.base_dir, config.seed)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 SPLITS = ("train", "validation", "test")
+PAD_LABEL = -1  # task: label: the label of a step padded after a sequence's end (never counted)
 DEFAULT_BASELINE_BUDGET_S = 60.0  # without a trial to compare with (lstm-sweep data)
 
 
@@ -179,11 +180,13 @@ def output_prior(task: str, y: np.ndarray, outputs: int) -> tuple[float, ...] | 
     y = np.asarray(y, dtype=np.float64)
     if y.size == 0:
         return None
-    if task != "classify":
+    if task not in ("classify", "label"):
         means = y.reshape(len(y), -1).mean(axis=0)
         return tuple(float(m) for m in means) if len(means) == outputs else None
     if outputs == 1:
         rate = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
         return (float(np.log(rate / (1 - rate))),)
-    counts = np.bincount(y.astype(np.int64).ravel(), minlength=outputs)[:outputs] + 1.0
+    labels = y.astype(np.int64).ravel()
+    labels = labels[labels >= 0]  # step labels: -1 marks padding
+    counts = np.bincount(labels, minlength=outputs)[:outputs] + 1.0
     return tuple(float(v) for v in np.log(counts / counts.sum()))

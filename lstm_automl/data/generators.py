@@ -6,6 +6,10 @@
 * Copy (memory) task: ten symbols from an alphabet of 8, then T blanks and a delimiter; the model
   must recall the ten symbols. Here it predicts the ten symbols at once (a label per position), so
   guessing scores accuracy 1/8 and cross-entropy ln 8 (about 2.08) per symbol.
+* Regimes (``task: label``): one channel of increments whose regime changes now and then (a
+  sticky Markov chain: calm, rising, volatile); the label of every step is its regime. A step
+  alone says little (calm and volatile both centre on 0), a few steps around it say much more,
+  so a model that reads context should beat both the majority class and a window classifier.
 """
 
 from __future__ import annotations
@@ -48,12 +52,33 @@ def copy_task(length: int, samples: int, seed: int) -> tuple[np.ndarray, np.ndar
     return x, symbols
 
 
+REGIMES = ("calm", "rising", "volatile")
+REGIME_MEAN = (0.0, 0.8, 0.0)
+REGIME_SCALE = (0.3, 0.3, 1.5)
+REGIME_STAY = 0.95  # chance a step keeps the regime of the step before
+
+
+def regimes(length: int, samples: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """x: (samples, length, 1) increments, y: (samples, length) the regime (0..2) of each step."""
+    rng = np.random.default_rng(seed)
+    y = np.empty((samples, length), dtype=int)
+    y[:, 0] = rng.integers(0, len(REGIMES), size=samples)
+    for t in range(1, length):
+        switch = rng.random(samples) > REGIME_STAY
+        other = (y[:, t - 1] + rng.integers(1, len(REGIMES), size=samples)) % len(REGIMES)
+        y[:, t] = np.where(switch, other, y[:, t - 1])
+    mean, scale = np.array(REGIME_MEAN)[y], np.array(REGIME_SCALE)[y]
+    x = mean + scale * rng.standard_normal((samples, length))
+    return x[:, :, None], y
+
+
 @dataclass(frozen=True)
 class Generator:
     task: str
     make: Callable[[int, int, int], tuple[np.ndarray, np.ndarray]]
     channels: list[str]
     description: str
+    classes: tuple[str, ...] = ()  # names of the integer labels it makes (task: label)
 
 
 GENERATORS: dict[str, Generator] = {
@@ -62,4 +87,7 @@ GENERATORS: dict[str, Generator] = {
     "copy": Generator("classify", copy_task,
                       [f"symbol_{i}" for i in range(COPY_SYMBOLS)] + ["blank", "delimiter"],
                       "copy memory task: recall ten symbols after a long gap"),
+    "regimes": Generator("label", regimes, ["value"],
+                         "regime of every step of a series whose regime changes now and then",
+                         REGIMES),
 }

@@ -14,7 +14,7 @@ from typing import Any
 
 from lstm_automl.config.params import DATA_PREFIX as HP_PREFIX
 from lstm_automl.config.params import decode_data as decode
-from lstm_automl.config.schema import ForecastDataConfig
+from lstm_automl.config.schema import ForecastDataConfig, LabelDataConfig
 from lstm_automl.data.base import SweepData
 
 
@@ -24,6 +24,10 @@ def prepare_variant(config: Any, base_dir: Path, seed: int) -> SweepData:
         from lstm_automl.data.forecast import prepare_forecast  # defers pandas
 
         return prepare_forecast(config, base_dir)
+    if isinstance(config, LabelDataConfig):
+        from lstm_automl.data.step_labels import prepare_step_labels  # defers pandas
+
+        return prepare_step_labels(config, base_dir, seed)
     from lstm_automl.data.sequences import prepare_sequences  # defers pandas
 
     return prepare_sequences(config, base_dir, seed)

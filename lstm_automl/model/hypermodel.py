@@ -41,6 +41,7 @@ from lstm_automl.model.lr_schedule import learning_rate, plateau_callback, train
 from lstm_automl.model.metrics import extra_metric_objects
 from lstm_automl.model.padded_batches import compiled_metrics
 from lstm_automl.model.space import declare_space, declare_training_settings
+from lstm_automl.model.step_metrics import StepAccuracy, step_loss
 from lstm_automl.model.training import BacktestLogs, TrialTrainer, objective_of
 
 
@@ -76,12 +77,21 @@ def _classification_head(x: Any, shape: ModelShape, activation: str = "linear",
                               name="output", **_bias(prior))(x)
 
 
+def _step_head(x: Any, shape: ModelShape, activation: str = "linear",
+               prior: tuple[float, ...] | None = None) -> Any:
+    """``task: label``: a softmax over the classes at every step of the sequence output."""
+    return keras.layers.Dense(shape.n_outputs, activation="softmax", dtype="float32",
+                              name="output", **_bias(prior))(x)
+
+
 # The head per task: a linear output for numbers (or output_activation's), sigmoid or softmax
-# for classes; the last argument is the starting bias (``output_bias``).
+# for classes, a softmax per step for step labels; the last argument is the starting bias
+# (``output_bias``).
 HEADS: dict[str, Callable[[Any, ModelShape, str, tuple[float, ...] | None], Any]] = {
     "forecast": _regression_head,
     "regress": _regression_head,
     "classify": _classification_head,
+    "label": _step_head,
 }
 
 
@@ -92,7 +102,7 @@ def _head_prior(values: dict[str, Any], shape: ModelShape, norm: str,
     non-linear output activation maps it), where zeros are already the neutral start."""
     if _setting(values, "output_bias") != "prior":
         return None
-    if shape.task != "classify" and (
+    if shape.task not in ("classify", "label") and (
             norm != "none" or residual != "none"
             or _setting(values, "output_activation") != "linear"):
         return None
@@ -108,6 +118,8 @@ def _task_metrics(shape: ModelShape, extra: tuple[str, ...] = ()) -> list[Any]:
     """The task's metrics, and the ``extra`` ones (``names.EXTRA_METRICS``) the objective or
     the early-stopping monitor reads."""
     wanted = extra_metric_objects(extra, shape)
+    if shape.task == "label":  # over the real steps only
+        return [StepAccuracy(), *wanted]
     if shape.task != "classify":
         return _numeric_metrics() + wanted
     if shape.n_outputs == 1 and not shape.positions:
@@ -117,6 +129,8 @@ def _task_metrics(shape: ModelShape, extra: tuple[str, ...] = ()) -> list[Any]:
 
 def _task_loss(shape: ModelShape, name: str) -> Any:
     """Cross-entropy for classes (the sweep's ``loss`` choice applies to numeric targets)."""
+    if shape.task == "label":
+        return step_loss()
     if shape.task != "classify":
         return LOSSES[name]()
     if shape.n_outputs == 1 and not shape.positions:
@@ -336,7 +350,7 @@ def _network(values: dict[str, Any], shape: ModelShape, seed: int | None, inputs
         x, mask_in = dimension_shuffle(x), None
     else:
         mask_in = mask
-    x = _recurrent_stack(x, values, seed, mask_in)
+    x = _recurrent_stack(x, values, seed, mask_in, every_step=shape.task == "label")
     if fcn:
         x = join_branches(x, fcn_branch(window, int(_setting(values, "fcn_filters")), mask))
     x = _dense_layers(x, values, seed)
@@ -410,11 +424,13 @@ def _offset(seed: int | None, offset: int) -> int | None:
     return None if seed is None else seed + offset
 
 
-def _recurrent_stack(x: Any, values: dict[str, Any], seed: int | None, mask: Any) -> Any:
-    """The stacked recurrent layers, each followed by its dropout, then the stack's dropout."""
+def _recurrent_stack(x: Any, values: dict[str, Any], seed: int | None, mask: Any,
+                     every_step: bool = False) -> Any:
+    """The stacked recurrent layers, each followed by its dropout, then the stack's dropout.
+    ``every_step``: the last layer returns its whole sequence too (a label per step)."""
     layers = int(values["layers"])
     for index in range(layers):
-        x = _recurrent_block(x, values, index, index < layers - 1, seed, mask)
+        x = _recurrent_block(x, values, index, every_step or index < layers - 1, seed, mask)
     rate = float(_setting(values, "stack_dropout"))
     return _dropout(x, rate, _offset(seed, 2 * layers), "stack_dropout")
 
@@ -444,7 +460,8 @@ def _recurrent_block(x: Any, values: dict[str, Any], index: int, sequences: bool
     rate = float(_layer_setting(values, "layer_dropout", index))
     x = _dropout(x, rate, _offset(seed, int(values["layers"]) + index), f"layer_dropout_{index}")
     x = _normalise(x, str(_setting(values, "norm")), f"norm_{index}")
-    if sequences and _setting(values, "batch_norm_between"):  # another recurrent layer follows
+    follows = index < int(values["layers"]) - 1  # another recurrent layer
+    if follows and _setting(values, "batch_norm_between"):
         x = keras.layers.BatchNormalization(name=f"batch_norm_between_{index}")(x)
     return x
 

@@ -16,6 +16,7 @@ from typing import Any
 import keras
 
 from lstm_automl.data.base import ModelShape
+from lstm_automl.model.step_metrics import StepMacroF1
 
 
 def _as_columns(y_true: Any, y_pred: Any, classes: int) -> tuple[Any, Any]:
@@ -82,7 +83,8 @@ def _auc(curve: str, name: str) -> Callable[[ModelShape], keras.metrics.Metric]:
 EXTRA_METRIC_FACTORIES: dict[str, Callable[[ModelShape], keras.metrics.Metric]] = {
     "auc": _auc("ROC", "auc"),
     "pr_auc": _auc("PR", "pr_auc"),
-    "macro_f1": lambda shape: SparseMacroF1(_classes(shape)),
+    "macro_f1": lambda shape: (StepMacroF1(shape.n_outputs) if shape.task == "label"
+                               else SparseMacroF1(_classes(shape))),
     "mse": lambda shape: keras.metrics.MeanSquaredError(name="mse"),
     "r2": lambda shape: keras.metrics.R2Score(name="r2"),
     "logcosh": lambda shape: keras.metrics.LogCoshError(name="logcosh"),

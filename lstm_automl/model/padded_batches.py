@@ -37,7 +37,7 @@ def compiled_metrics(metrics: list[Any], task: str = "forecast") -> dict[str, li
     """``model.compile``'s keyword for the sweep's metrics: weighted on JAX, where the last
     batch may be padded; as before elsewhere, and for classes, whose ``class_weight`` Keras
     passes as sample weights (weighted metrics would then count each class by its weight)."""
-    weighted = keras.backend.backend() == "jax" and task != "classify"
+    weighted = keras.backend.backend() == "jax" and task not in ("classify", "label")
     return {"weighted_metrics" if weighted else "metrics": metrics}
 
 

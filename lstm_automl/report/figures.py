@@ -342,7 +342,8 @@ def confusion_counts(frame: Any) -> tuple[list[str], np.ndarray, str] | None:
 
     One label per sequence: columns ``label``, ``predicted`` and ``p_CLASS`` (which give the
     classes in the model's order, absent ones included). One label per position (the copy
-    task): ``label_K``/``predicted_K``, every position pooled.
+    task): ``label_K``/``predicted_K``, every position pooled. One label per step (``task:
+    label``): one row per real test step, with its ``case`` and ``step``.
     """
     if frame is None or frame.empty:
         return None
@@ -353,7 +354,8 @@ def confusion_counts(frame: Any) -> tuple[list[str], np.ndarray, str] | None:
             return None  # a regression's "actual"/"predicted" never gets here; be safe anyway
         true = frame["label"].astype(str).tolist()
         guess = frame["predicted"].astype(str).tolist()
-        what = f"{len(true)} test sequences"
+        what = (f"{len(true)} test steps of {frame['case'].nunique()} sequences"
+                if "step" in columns and "case" in columns else f"{len(true)} test sequences")
     else:
         positions = sorted(int(c.removeprefix("label_")) for c in columns
                            if c.startswith("label_") and c.removeprefix("label_").isdigit()

@@ -13,6 +13,7 @@ from lstm_automl.serving.blend_serving import blended
 from lstm_automl.serving.mc_dropout import predict_mc
 from lstm_automl.serving.model_call import predict_windows
 from lstm_automl.serving.request_checks import checked_table
+from lstm_automl.serving.step_serving import step_input, step_output
 
 
 def predict_raw(spec: dict[str, Any], model: Any, frame: pd.DataFrame) -> pd.DataFrame:
@@ -29,5 +30,8 @@ def predict_raw(spec: dict[str, Any], model: Any, frame: pd.DataFrame) -> pd.Dat
         if spec.get("blend"):  # final_model.blend: the classical members, from the history
             return blended(spec, frame, out)
         return out
+    if spec["task"] == "label":  # one label per input row
+        x, ids, rows = raw.prepared(step_input, spec, frame)
+        return step_output(spec, predict_windows(model, x), ids, rows)
     x, ids = raw.prepared(raw._sequence_input, spec, frame)
     return raw._sequence_output(spec, predict_windows(model, x), ids)

@@ -52,7 +52,7 @@ def sequence_spec(data: Any) -> dict[str, Any]:
         "label": data.label_name, "scaler": data.scaler.to_dict(), "classes": list(data.classes),
         "positions": data.positions, "binary": data.binary,
     }
-    if data.target_scaler is not None:
+    if getattr(data, "target_scaler", None) is not None:
         spec["target_scaler"] = data.target_scaler.to_dict()
     return spec
 

@@ -320,7 +320,8 @@ def _data_names(defs: dict[str, Schema]) -> None:
              ("ForecastDataConfig", "calendar", cfg.CALENDAR_NAMES),
              ("ForecastDataConfig", "seasonal_lag", cfg.SEASONAL_LAG_NAMES)] + [
         (model, "scaling", cfg.SCALING_NAMES)
-        for model in ("ForecastDataConfig", "ClassifyDataConfig", "RegressDataConfig")]
+        for model in ("ForecastDataConfig", "ClassifyDataConfig", "RegressDataConfig",
+                      "LabelDataConfig")]
     for model, key, names in named:
         defs[model]["properties"][key]["anyOf"] = [
             {"type": "string", "enum": list(names)},
@@ -338,6 +339,7 @@ def _data_names(defs: dict[str, Schema]) -> None:
                                                     for n in SEQUENCE_DATASETS)},
         "RegressDataConfig": {"pattern": _caseless(BUILTIN_PREFIX + n
                                                    for n in SEQUENCE_DATASETS)},
+        "LabelDataConfig": {"not": {}},  # no shipped set has a label per step
     }
     for name, allowed in sources.items():
         rules = [{"if": {"properties": {"source": builtin}},

@@ -22,6 +22,7 @@ _DATA_MODELS: dict[str, type[BaseModel]] = {
     "forecast": cfg.ForecastDataConfig,
     "classify": cfg.ClassifyDataConfig,
     "regress": cfg.RegressDataConfig,
+    "label": cfg.LabelDataConfig,
 }
 _SECTION_MODELS: dict[str, type[BaseModel]] = {
     "": cfg.SweepConfig,
@@ -238,7 +239,7 @@ def _format_error(error: Any) -> str:
         return f"{path}: required key is missing"
     if kind == "task":
         given = error["input"].get("task") if isinstance(error["input"], dict) else None
-        return (f"data.task: must be one of: forecast, classify, regress"
+        return (f"data.task: must be one of: {', '.join(cfg.TASKS)}"
                 f"{did_you_mean(given, tuple(_DATA_MODELS))} (got {_short(given)})")
     if kind == "param_spec":
         return (f"{path}: expected a plain value or a mapping with exactly one of: choice, int, "

@@ -20,6 +20,7 @@ from typing import Any
 from lstm_automl.config import schema as cfg
 from lstm_automl.config.blend_checks import blend_checks
 from lstm_automl.config.dropout_checks import DROPOUT_PARAMS, mc_dropout_checks
+from lstm_automl.config.label_checks import label_problems
 from lstm_automl.config.names import (
     higher_is_better,
     is_own_metric,
@@ -220,7 +221,7 @@ def gpu_kernels(config: cfg.SweepConfig) -> Findings:
 
 def classify_loss(config: cfg.SweepConfig) -> Findings:
     """Classification always trains with cross-entropy."""
-    if config.data.task == "classify" and \
+    if config.data.task in ("classify", "label") and \
             config.search.specs()["loss"] != SEARCH_PARAMS["loss"].default:
         return Findings.of(notes=["search.loss: classification always trains with "
                                   "cross-entropy; ignored"])
@@ -370,6 +371,12 @@ RULES: tuple[Rule, ...] = (
              "forecast window: refused where no trial can use them (several targets, another "
              "task, no target among the inputs, no season that fits), noted where some trials "
              "cannot"),
+    Rule("label_task", ("data.task", "data.layout", "data.window", "final_model.mc_dropout",
+                        *_search("fcn_branch", "dimension_shuffle")),
+         _problems(label_problems), mirror=None,
+         doc="task: label predicts every step: a wide layout, data.window, mc_dropout and "
+             "settings that pool the sequence into one vector (fcn_branch, dimension_shuffle) "
+             "are refused"),
     Rule("gpu_kernels", (*_search("cell", "recurrent_dropout", "activation"), "training.backend"),
          gpu_kernels, mirror=None,
          doc="on a GPU, cells and settings that leave cuDNN for the slower generic loop are "
