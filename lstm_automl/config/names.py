@@ -85,6 +85,7 @@ TASK_METRICS: dict[str, tuple[str, ...]] = {
     "forecast": ("loss", "mae", "rmse"),
     "regress": ("loss", "mae", "rmse"),
     "classify": ("loss", "accuracy"),
+    "detect": ("loss", "mae", "rmse"),  # the one-step forecaster behind the anomaly scores
 }
 # Metrics a task's models report only when the objective or the early-stopping monitor names
 # them (each costs time every batch): Keras metrics by the name the logs give them.
@@ -102,6 +103,7 @@ EXTRA_METRICS: dict[str, dict[str, str]] = {
     },
 }
 EXTRA_METRICS["regress"] = EXTRA_METRICS["forecast"]
+EXTRA_METRICS["detect"] = EXTRA_METRICS["forecast"]
 # The metrics that grow with quality; every other one (loss, errors) shrinks.
 MAXIMISED_METRICS: frozenset[str] = frozenset(
     {"accuracy", "auc", "pr_auc", "f1", "macro_f1", "r2"})

@@ -32,6 +32,7 @@ from pydantic import (
     Tag,
     ValidationInfo,
     field_validator,
+    model_validator,
     model_serializer,
 )
 
@@ -675,6 +676,45 @@ class ForecastDataConfig(_DataBase, _SearchesData):
         return value
 
 
+THRESHOLD_RULES = ("best_f1", "quantile")
+TRAINING_ANOMALIES = ("drop", "keep")
+
+
+class DetectDataConfig(ForecastDataConfig):
+    """Flag anomalous steps of a series: a one-step forecaster scored by its absolute error.
+
+    ``label`` holds the 0/1 anomaly flags; they choose the threshold on the validation split and
+    score the test split, and are never an input of the model.
+    """
+
+    task: Literal["detect"] = Field(description="what the model predicts")  # type: ignore[assignment]
+    label: StrictStr | None = Field(
+        None, description="column of 0/1 anomaly flags (default: the builtin's); used to choose "
+        "the threshold on validation and to score the test split, never as an input")
+    threshold: Literal[THRESHOLD_RULES] = Field(  # type: ignore[valid-type]
+        "best_f1", description="best_f1: the score threshold with the highest point F1 on the "
+        "validation labels (the quantile rule when validation has no anomaly); quantile: the "
+        "threshold_quantile of the validation scores")
+    threshold_quantile: float = Field(
+        0.99, gt=0.5, lt=1.0, description="quantile of the validation scores used by "
+        "threshold: quantile, and as the fallback of best_f1")
+    training_anomalies: Literal[TRAINING_ANOMALIES] = Field(  # type: ignore[valid-type]
+        "drop", description="drop: training windows whose target step is labelled anomalous "
+        "are left out of the loss; keep: trained on like any other")
+
+    @model_validator(mode="after")
+    def _one_step_one_target(self) -> DetectDataConfig:
+        if self.horizon != 1:
+            raise SpecError("horizon", f"task: detect scores one-step forecasts; must be 1 "
+                                       f"(got {self.horizon})")
+        if isinstance(self.target, list) and len(self.target) > 1:
+            raise SpecError("target", "task: detect scores one series; give one column")
+        if self.backtest is not None:
+            raise SpecError("backtest", "not available for task: detect (the threshold is "
+                                        "chosen on the one validation split)")
+        return self
+
+
 def check_time_format(value: str) -> None:
     """A strftime format that reads back a date with its year: SpecError otherwise."""
     import re
@@ -767,7 +807,7 @@ class RegressDataConfig(_SequenceDataBase):
 def _task_of(value: Any) -> str | None:
     if isinstance(value, dict):
         task = value.get("task", "forecast")
-        return task if task in ("forecast", "classify", "regress") else None
+        return task if task in ("forecast", "classify", "regress", "detect") else None
     # Not a mapping: let the forecast model report "should be a valid dictionary".
     return getattr(value, "task", "forecast")
 
@@ -777,10 +817,11 @@ DataConfig = Annotated[
         Annotated[ForecastDataConfig, Tag("forecast")],
         Annotated[ClassifyDataConfig, Tag("classify")],
         Annotated[RegressDataConfig, Tag("regress")],
+        Annotated[DetectDataConfig, Tag("detect")],
     ],
     Discriminator(
         _task_of, custom_error_type="task",
-        custom_error_message="data.task must be one of: forecast, classify, regress",
+        custom_error_message="data.task must be one of: forecast, classify, regress, detect",
     ),
 ]
 

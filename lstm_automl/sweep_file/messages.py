@@ -22,6 +22,7 @@ _DATA_MODELS: dict[str, type[BaseModel]] = {
     "forecast": cfg.ForecastDataConfig,
     "classify": cfg.ClassifyDataConfig,
     "regress": cfg.RegressDataConfig,
+    "detect": cfg.DetectDataConfig,
 }
 _SECTION_MODELS: dict[str, type[BaseModel]] = {
     "": cfg.SweepConfig,
@@ -225,7 +226,8 @@ def _format_error(error: Any) -> str:
         if parent == "data":
             owners = [t for t, m in _DATA_MODELS.items() if key in m.model_fields]
             if owners:
-                hint = _TASK_HINTS.get(key, "") if owners == ["forecast"] else ""
+                hint = _TASK_HINTS.get(key, "") if "classify" not in owners and \
+                    "regress" not in owners else ""
                 return f"{path}: applies only to task: {' or '.join(owners)}{hint}"
         if parent.removeprefix("data.") in cfg.SEARCHABLE_DATA:
             forms = _DATA_SEARCH_FORMS.get(parent.removeprefix("data."), ("choice",))
@@ -238,7 +240,7 @@ def _format_error(error: Any) -> str:
         return f"{path}: required key is missing"
     if kind == "task":
         given = error["input"].get("task") if isinstance(error["input"], dict) else None
-        return (f"data.task: must be one of: forecast, classify, regress"
+        return (f"data.task: must be one of: forecast, classify, regress, detect"
                 f"{did_you_mean(given, tuple(_DATA_MODELS))} (got {_short(given)})")
     if kind == "param_spec":
         return (f"{path}: expected a plain value or a mapping with exactly one of: choice, int, "

@@ -87,6 +87,15 @@ def _has_backtest(config: cfg.SweepConfig) -> bool:
     return getattr(config.data, "backtest", None) is not None
 
 
+def detect_refit(config: cfg.SweepConfig) -> Findings:
+    """A detector's threshold is chosen on validation scores: a model trained on those rows
+    would score them too low and set the threshold too low."""
+    if config.data.task == "detect" and config.final_model.refit:
+        return Findings.of(["final_model.refit: task detect chooses its threshold on the "
+                            "validation split, which a refit would train on; set refit: false"])
+    return Findings()
+
+
 def objective(config: cfg.SweepConfig) -> Findings:
     """The objective is a metric this task's models report (backtest_* with data.backtest)."""
     return Findings.of([objective_problem(config.data.task, config.tuner.objective,
@@ -389,6 +398,9 @@ RULES: tuple[Rule, ...] = (
     Rule("blend", ("final_model.blend", "data.task", "data.target", "final_model.mc_dropout"),
          _problems(blend_checks), mirror=None,
          doc="final_model.blend: with_baselines needs one forecast target and no mc_dropout"),
+    Rule("detect_refit", ("data.task", "final_model.refit"), detect_refit, mirror=None,
+         doc="task detect chooses its threshold on validation scores: final_model.refit "
+             "(which trains on those rows) is refused"),
     Rule("budget", ("tuner.pruning.min_epochs", "training.epochs", "training.max_trial_time",
                     "tuner.max_time"), budget, mirror=None,
          doc="pruning that starts after the last epoch, or a trial time limit longer than the "
