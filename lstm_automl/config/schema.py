@@ -712,6 +712,11 @@ class DetectDataConfig(ForecastDataConfig):
         if self.backtest is not None:
             raise SpecError("backtest", "not available for task: detect (the threshold is "
                                         "chosen on the one validation split)")
+        subsets = self.features.choice if isinstance(self.features, FeatureChoice) else \
+            [self.features or []]
+        if self.label is not None and any(self.label in subset for subset in subsets):
+            raise SpecError("features", f"{self.label!r} is the label column (data.label); the "
+                                        f"labels are never an input")
         return self
 
 

@@ -25,7 +25,12 @@ from lstm_automl.baselines.detectors import (
 )
 from lstm_automl.config.builtin import DATASETS, builtin_name
 from lstm_automl.config.schema import DetectDataConfig
-from lstm_automl.data.anomaly_metrics import Threshold, choose_threshold, detection_metrics
+from lstm_automl.data.anomaly_metrics import (
+    Threshold,
+    choose_threshold,
+    detection_metrics,
+    runs,
+)
 from lstm_automl.data.base import Baselines, Windows
 from lstm_automl.data.forecast import ForecastData, _order, _resolve_source, prepare_forecast
 from lstm_automl.data.metrics import forecast_metrics
@@ -137,8 +142,6 @@ class DetectData(ForecastData):
         return f"{super().describe()}; labelled anomaly windows {counts}"
 
     def _events(self, rows: np.ndarray) -> int:
-        from lstm_automl.data.anomaly_metrics import runs
-
         return len(runs(self.labels[rows])) if len(rows) else 0
 
     def summary(self) -> dict[str, object]:
@@ -176,7 +179,7 @@ def prepare_detect(config: DetectDataConfig, base_dir: Path) -> DetectData:
     """Load the series as a forecast, read its labels, keep every window for scoring and,
     with ``training_anomalies: drop``, leave labelled target steps out of the loss."""
     label, labels = _labels(config, base_dir)
-    if config.features is not None and label in config.features:
+    if config.features is not None and label in config.features:  # a builtin's label
         raise DataError(f"data.features: '{label}' is the label column (data.label); the "
                         f"labels are never an input")
     base = prepare_forecast(config, base_dir)

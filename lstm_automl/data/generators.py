@@ -83,7 +83,7 @@ def anomaly_series(rows: int, seed: int, every: int = 100) -> tuple[np.ndarray, 
     weekly = 1.0 + 0.3 * np.sin(2 * np.pi * t / 168.0)
     values = 50.0 + 0.002 * t + daily * weekly + rng.normal(0.0, 1.0, rows)
     flags = np.zeros(rows, dtype=np.int64)
-    start = 200
+    start = min(200, rows // 8)  # the first window after some normal history
     while start < rows - 30:
         kind = ANOMALY_KINDS[int(rng.integers(len(ANOMALY_KINDS)))]
         length = 1 if kind in ("spike", "dip") else int(rng.integers(4, 13))
