@@ -70,6 +70,10 @@ def test_a_refit_is_refused_and_the_preset_does_not_write_one(tmp_path, monkeypa
     code, err = _validate(tmp_path, "name: d\ndata: {task: detect, source: builtin:anomalies}"
                                     "\nfinal_model: {refit: true}\n")
     assert code == 2 and "final_model.refit: task detect chooses its threshold" in err
+    code, err = _validate(tmp_path, "name: d\ndata: {task: detect, source: builtin:anomalies}"
+                                    "\nsearch: {dropout: 0.2}\nfinal_model: {mc_dropout: "
+                                    "{samples: 5}}\n")
+    assert code == 2 and "final_model.mc_dropout: not available for task detect" in err
     monkeypatch.setenv("LSTM_SWEEP_PRESET", "good")
     code, err = _validate(tmp_path, "name: d\ndata: {task: detect, source: builtin:anomalies}\n")
     assert code == 0, err
