@@ -687,7 +687,8 @@ class DetectDataConfig(ForecastDataConfig):
     score the test split, and are never an input of the model.
     """
 
-    task: Literal["detect"] = Field(description="what the model predicts")  # type: ignore[assignment]
+    task: Literal["detect"] = Field(  # type: ignore[assignment]
+        description="what the model predicts")
     label: StrictStr | None = Field(
         None, description="column of 0/1 anomaly flags (default: the builtin's); used to choose "
         "the threshold on validation and to score the test split, never as an input")

@@ -49,6 +49,8 @@ def test_a_detect_sweep_registers_a_model_that_flags_each_row(tmp_path, capsys):
                                                    str(tmp_path)))
     assert list(scored.columns) == ["row", "time", "actual", "predicted", "score", "flag",
                                     "anomaly"]
+    plots = {a.path for a in client.list_artifacts(version.run_id, "plots")}
+    assert "plots/anomaly_flags.png" in plots and "plots/forecast_vs_actual.png" not in plots
     threshold = run.data.metrics["test_threshold"]
     assert ((scored["score"] >= threshold).astype(int) == scored["flag"]).all()
     # the test metrics are those of the logged flags against the labels
