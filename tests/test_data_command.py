@@ -18,6 +18,10 @@ from lstm_automl.cli import main
                          "rmse 15.28", "baseline ar_log (AR(", "<- strongest"]),
     ("japanese_vowels.yaml", ["padded, masked", "test: 370 sequences", "baseline majority"]),
     ("adding_problem.yaml", ["baseline mean", "100 steps x 2 features"]),
+    ("detect_example.yaml", ["labelled anomaly windows train 12, validation 4, test 7",
+                             "baseline seasonal_residual (absolute change from one season (24) "
+                             "earlier) on the test split: f1 0.4783", "baseline isolation_forest",
+                             "baseline rolling_zscore", "test_anomaly_windows: 7"]),
 ])
 def test_data_command_describes_the_sweep(sweep, expected, capsys, isolated_workdir):
     assert main(["data", str(SWEEPS / sweep)]) == 0

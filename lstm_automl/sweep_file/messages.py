@@ -149,6 +149,8 @@ _DATA_SEARCH_FORMS: dict[str, tuple[str, ...]] = {
     "lookback": ("choice", "int", "multiple_of_horizon"),
     "window": ("choice", "int"),
 }
+# Keys a task's section inherits but refuses (detect is a forecast with one validation split).
+_REFUSED_BY: dict[str, tuple[str, ...]] = {"backtest": ("detect",)}
 # Why a data key of another task cannot apply, where the task alone does not say it.
 _TASK_HINTS: dict[str, str] = {
     "lookback": "; whole sequences are cut into windows with data.window",
@@ -224,7 +226,8 @@ def _format_error(error: Any) -> str:
         model = (_DATA_MODELS.get(spec_tag or "") if parent == "data" else None) or \
             _SPEC_MODELS.get(spec_tag or "") or _SECTION_MODELS.get(parent)
         if parent == "data":
-            owners = [t for t, m in _DATA_MODELS.items() if key in m.model_fields]
+            owners = [t for t, m in _DATA_MODELS.items() if key in m.model_fields
+                      and t not in _REFUSED_BY.get(key, ())]
             if owners:
                 hint = _TASK_HINTS.get(key, "") if "classify" not in owners and \
                     "regress" not in owners else ""

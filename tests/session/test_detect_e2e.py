@@ -49,6 +49,11 @@ def test_a_detect_sweep_registers_a_model_that_flags_each_row(tmp_path, capsys):
                                                    str(tmp_path)))
     assert list(scored.columns) == ["row", "time", "actual", "predicted", "score", "flag",
                                     "anomaly"]
+    report = tmp_path / "report.html"
+    assert main(["report", "detect", "--tracking-uri", f"sqlite:///{tmp_path / 'mlflow.db'}",
+                 "--out", str(report)]) == 0
+    html = report.read_text()
+    assert "The verdict compares f1" in html and "seasonal_residual" in html
     plots = {a.path for a in client.list_artifacts(version.run_id, "plots")}
     assert "plots/anomaly_flags.png" in plots and "plots/forecast_vs_actual.png" not in plots
     threshold = run.data.metrics["test_threshold"]
