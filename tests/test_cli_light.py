@@ -59,7 +59,7 @@ def test_light_commands_do_not_import_frameworks(argv: list[str], isolated_workd
         assert "search" in schema["properties"]
     if argv[0] == "validate" and "--no-data" not in argv:
         assert f"valid sweep '{Path(argv[-1]).stem}'" in result.stdout
-        assert ("test_anomaly_windows: 7" if "detect" in argv[-1] else
+        assert ("test_anomaly_windows: 7" if "detect" in Path(argv[-1]).name else
                 "test_range: 1959-01..1960-12") in result.stdout
 
 
