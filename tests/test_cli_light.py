@@ -45,7 +45,8 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     ["validate", str(SWEEPS / "quickstart.yaml")],
     ["validate", "--no-data", str(SWEEPS / "quickstart.yaml")],
     ["schema"],
-], ids=["help", "validate", "validate-no-data", "schema"])
+    ["validate", str(SWEEPS / "detect_example.yaml")],
+], ids=["help", "validate", "validate-no-data", "schema", "validate-detect"])
 def test_light_commands_do_not_import_frameworks(argv: list[str], isolated_workdir: Path):
     result = _run([sys.executable, "-c", PROBE, *argv], isolated_workdir)
     assert result.returncode == 0, result.stderr
@@ -57,8 +58,9 @@ def test_light_commands_do_not_import_frameworks(argv: list[str], isolated_workd
         schema = json.loads(result.stdout.split("HEAVY_MODULES=")[0])
         assert "search" in schema["properties"]
     if argv[0] == "validate" and "--no-data" not in argv:
-        assert "valid sweep 'quickstart'" in result.stdout
-        assert "test_range: 1959-01..1960-12" in result.stdout
+        assert f"valid sweep '{Path(argv[-1]).stem}'" in result.stdout
+        assert ("test_anomaly_windows: 7" if "detect" in Path(argv[-1]).name else
+                "test_range: 1959-01..1960-12") in result.stdout
 
 
 @pytest.mark.parametrize("kept_out", [

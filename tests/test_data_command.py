@@ -25,6 +25,10 @@ from lstm_automl.cli import main
                             "baseline window (ridge classifier on a window of 33 steps (values "
                             "and squares), alpha 0.1, both chosen on validation) on the test "
                             "split: accuracy 0.8528", "<- strongest"]),
+    ("detect_example.yaml", ["labelled anomaly windows train 12, validation 4, test 7",
+                             "baseline seasonal_residual (absolute change from one season (24) "
+                             "earlier) on the test split: f1 0.4783", "baseline isolation_forest",
+                             "baseline rolling_zscore", "test_anomaly_windows: 7"]),
 ])
 def test_data_command_describes_the_sweep(sweep, expected, capsys, isolated_workdir):
     assert main(["data", str(SWEEPS / sweep)]) == 0

@@ -216,7 +216,8 @@ def objectives_table() -> list[str]:
 def datasets_table() -> list[str]:
     rows = ["| source | task | target or label | season | description |", "|---|---|---|---|---|"]
     for name, ds in DATASETS.items():
-        rows.append(f"| `builtin:{name}` | forecast | `{ds.target}` | {ds.season or '-'} | "
+        task = "forecast, detect" if ds.label else "forecast"
+        rows.append(f"| `builtin:{name}` | {task} | `{ds.target}` | {ds.season or '-'} | "
                     f"{_cell(ds.description)} |")
     for name, seq in SEQUENCE_DATASETS.items():
         rows.append(f"| `builtin:{name}` | classify | `{seq.label}` | - | "
@@ -241,6 +242,7 @@ MODELS: list[tuple[str, type[BaseModel], str]] = [
     ("data (task: classify)", cfg.ClassifyDataConfig, "see data"),
     ("data (task: regress)", cfg.RegressDataConfig, "see data"),
     ("data (task: label)", cfg.LabelDataConfig, "see data"),
+    ("data (task: detect)", cfg.DetectDataConfig, "see data"),
     ("data.split", cfg.SplitConfig, "see data.split"),
     ("data.generate", cfg.GenerateConfig, "see data.generate"),
     ("data.backtest", cfg.BacktestConfig, "see data.backtest"),

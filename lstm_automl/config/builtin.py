@@ -21,6 +21,7 @@ class BuiltinDataset:
     test: int | float
     season: int | None
     description: str
+    label: str | None = None  # task detect: the column of 0/1 anomaly flags
 
 
 DATASETS: dict[str, BuiltinDataset] = {
@@ -35,6 +36,12 @@ DATASETS: dict[str, BuiltinDataset] = {
     "nile": BuiltinDataset(
         "nile.csv", "year", "volume", 0.15, None,
         "annual Nile flow at Aswan 1871-1970 (a tiny smoke-test series)",
+    ),
+    "anomalies": BuiltinDataset(
+        "anomalies_hourly.csv", "hour", "value", 0.25, 24,
+        "generated hourly series with a daily and weekly cycle and labelled anomalies (spikes, "
+        "dips, level shifts, noise bursts, flat stretches) in every split (task detect)",
+        label="anomaly",
     ),
 }
 

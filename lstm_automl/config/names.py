@@ -92,6 +92,7 @@ TASK_METRICS: dict[str, tuple[str, ...]] = {
     "regress": ("loss", "mae", "rmse"),
     "classify": ("loss", "accuracy"),
     "label": ("loss", "accuracy"),  # over the real (unpadded) steps
+    "detect": ("loss", "mae", "rmse"),  # the one-step forecaster behind the anomaly scores
 }
 # Metrics a task's models report only when the objective or the early-stopping monitor names
 # them (each costs time every batch): Keras metrics by the name the logs give them.
@@ -113,6 +114,7 @@ EXTRA_METRICS["label"] = {
     "macro_f1": "F1 score of each class over the real (unpadded) steps, averaged with equal "
     "weight",
 }
+EXTRA_METRICS["detect"] = EXTRA_METRICS["forecast"]
 # The metrics that grow with quality; every other one (loss, errors) shrinks.
 MAXIMISED_METRICS: frozenset[str] = frozenset(
     {"accuracy", "auc", "pr_auc", "f1", "macro_f1", "r2"})

@@ -32,6 +32,7 @@ from pydantic import (
     Tag,
     ValidationInfo,
     field_validator,
+    model_validator,
     model_serializer,
 )
 
@@ -676,6 +677,51 @@ class ForecastDataConfig(_DataBase, _SearchesData):
         return value
 
 
+THRESHOLD_RULES = ("best_f1", "quantile")
+TRAINING_ANOMALIES = ("drop", "keep")
+
+
+class DetectDataConfig(ForecastDataConfig):
+    """Flag anomalous steps of a series: a one-step forecaster scored by its absolute error.
+
+    ``label`` holds the 0/1 anomaly flags; they choose the threshold on the validation split and
+    score the test split, and are never an input of the model.
+    """
+
+    task: Literal["detect"] = Field(  # type: ignore[assignment]
+        description="what the model predicts")
+    label: StrictStr | None = Field(
+        None, description="column of 0/1 anomaly flags (default: the builtin's); used to choose "
+        "the threshold on validation and to score the test split, never as an input")
+    threshold: Literal[THRESHOLD_RULES] = Field(  # type: ignore[valid-type]
+        "best_f1", description="best_f1: the score threshold with the highest point F1 on the "
+        "validation labels (the quantile rule when validation has no anomaly); quantile: the "
+        "threshold_quantile of the validation scores")
+    threshold_quantile: float = Field(
+        0.99, gt=0.5, lt=1.0, description="quantile of the validation scores used by "
+        "threshold: quantile, and as the fallback of best_f1")
+    training_anomalies: Literal[TRAINING_ANOMALIES] = Field(  # type: ignore[valid-type]
+        "drop", description="drop: training windows whose target step is labelled anomalous "
+        "are left out of the loss; keep: trained on like any other")
+
+    @model_validator(mode="after")
+    def _one_step_one_target(self) -> DetectDataConfig:
+        if self.horizon != 1:
+            raise SpecError("horizon", f"task: detect scores one-step forecasts; must be 1 "
+                                       f"(got {self.horizon})")
+        if isinstance(self.target, list) and len(self.target) > 1:
+            raise SpecError("target", "task: detect scores one series; give one column")
+        if self.backtest is not None:
+            raise SpecError("backtest", "not available for task: detect (the threshold is "
+                                        "chosen on the one validation split)")
+        subsets = self.features.choice if isinstance(self.features, FeatureChoice) else \
+            [self.features or []]
+        if self.label is not None and any(self.label in subset for subset in subsets):
+            raise SpecError("features", f"{self.label!r} is the label column (data.label); the "
+                                        f"labels are never an input")
+        return self
+
+
 def check_time_format(value: str) -> None:
     """A strftime format that reads back a date with its year: SpecError otherwise."""
     import re
@@ -776,7 +822,7 @@ class LabelDataConfig(_SequenceDataBase):
                                     "to step")
 
 
-TASKS = ("forecast", "classify", "regress", "label")
+TASKS = ("forecast", "classify", "regress", "label", "detect")
 
 
 def _task_of(value: Any) -> str | None:
@@ -793,10 +839,12 @@ DataConfig = Annotated[
         Annotated[ClassifyDataConfig, Tag("classify")],
         Annotated[RegressDataConfig, Tag("regress")],
         Annotated[LabelDataConfig, Tag("label")],
+        Annotated[DetectDataConfig, Tag("detect")],
     ],
     Discriminator(
         _task_of, custom_error_type="task",
-        custom_error_message="data.task must be one of: forecast, classify, regress, label",
+        custom_error_message="data.task must be one of: forecast, classify, regress, label, "
+        "detect",
     ),
 ]
 

@@ -11,6 +11,8 @@ Light: no imports beyond the standard library.
 from __future__ import annotations
 
 FORECAST = "forecast"
+# Tasks whose model is a forecaster of one series (detect scores its one-step errors).
+FORECASTERS = (FORECAST, "detect")
 NOT_FORECAST = "only for task: forecast"
 TARGET_NOT_INPUT = "the target is not an input channel"
 
@@ -21,7 +23,7 @@ def window_blocker(task: str, target_is_input: bool) -> str | None:
     Both work on the target's history channel of a forecast window, so they need a forecast
     whose inputs include the target.
     """
-    if task != FORECAST:
+    if task not in FORECASTERS:
         return NOT_FORECAST
     if not target_is_input:
         return TARGET_NOT_INPUT

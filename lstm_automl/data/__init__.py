@@ -9,12 +9,17 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from lstm_automl.config.schema import ForecastDataConfig, LabelDataConfig
+from lstm_automl.config.schema import (
+    DetectDataConfig,
+    ForecastDataConfig,
+    LabelDataConfig,
+)
 from lstm_automl.errors import DataError
 
 if TYPE_CHECKING:
     from lstm_automl.config.builtin import DATASETS, SEQUENCE_DATASETS
     from lstm_automl.data.base import ModelShape, SweepData, Windows
+    from lstm_automl.data.detect import DetectData, prepare_detect
     from lstm_automl.data.forecast import ForecastData, prepare_forecast
     from lstm_automl.data.sequences import SequenceData, prepare_sequences
     from lstm_automl.data.variants import DataVariants, ForecastVariants
@@ -25,6 +30,7 @@ _LAZY = {
     "ModelShape": "base", "SweepData": "base", "Windows": "base",
     "DATASETS": "lstm_automl.config.builtin", "SEQUENCE_DATASETS": "lstm_automl.config.builtin",
     "ForecastData": "forecast", "prepare_forecast": "forecast",
+    "DetectData": "detect", "prepare_detect": "detect",
     "SequenceData": "sequences", "prepare_sequences": "sequences",
     "ForecastVariants": "variants", "DataVariants": "variants",
 }
@@ -69,6 +75,10 @@ def load_data(loaded: LoadedSweep) -> SweepData:
     """
     config = loaded.config
     try:
+        if isinstance(config.data, DetectDataConfig):
+            from lstm_automl.data.detect import prepare_detect  # defers pandas
+
+            return prepare_detect(config.data.variant(), loaded.base_dir)
         if isinstance(config.data, ForecastDataConfig):
             from lstm_automl.data.forecast import prepare_forecast  # defers pandas
 
@@ -85,8 +95,9 @@ def load_data(loaded: LoadedSweep) -> SweepData:
 
 
 __all__ = [
-    "DATASETS", "SEQUENCE_DATASETS", "DataVariants", "ForecastData", "ForecastVariants",
+    "DATASETS", "SEQUENCE_DATASETS", "DataVariants", "DetectData", "ForecastData",
+    "ForecastVariants",
     "ModelShape",
-    "SequenceData", "SweepData", "Windows", "load_data", "load_variants", "prepare_forecast",
-    "prepare_sequences",
+    "SequenceData", "SweepData", "Windows", "load_data", "load_variants", "prepare_detect",
+    "prepare_forecast", "prepare_sequences",
 ]

@@ -116,6 +116,12 @@ class SweepData:
         """Metrics of model outputs on the test split, in the data's own units."""
         raise NotImplementedError
 
+    def calibrate(self, predict: Callable[[np.ndarray], np.ndarray]) -> str:
+        """Set what ``evaluate`` needs from the final model's outputs on the validation split
+        (an anomaly detector's threshold, ``detect.py``) before the test split is seen; returns
+        what was chosen, in words ('' where a task needs nothing)."""
+        return ""
+
     def baselines(self) -> dict[str, dict[str, float]]:
         """Metrics of every reference predictor, scored on the same test split as the model."""
         return self.baseline_report().metrics

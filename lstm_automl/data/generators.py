@@ -91,3 +91,41 @@ GENERATORS: dict[str, Generator] = {
                          "regime of every step of a series whose regime changes now and then",
                          REGIMES),
 }
+
+
+# Anomaly kinds of ``anomaly_series``, each written into the series over its window.
+ANOMALY_KINDS = ("spike", "dip", "level_shift", "noise_burst", "flat")
+
+
+def anomaly_series(rows: int, seed: int, every: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """An hourly-looking series with labelled anomalies: (values, 0/1 flags), both ``rows`` long.
+
+    A daily cycle (24 rows) times a weekly one (168), a slow trend and Gaussian noise; about
+    one anomaly window per ``every`` rows, its kind drawn from ``ANOMALY_KINDS`` and its length
+    from 1 (spikes, dips) to 12 rows (the others). Every step of a window is flagged 1. The
+    shipped ``datasets/anomalies_hourly.csv`` is ``anomaly_series(2400, 11)`` (a test checks).
+    """
+    rng = np.random.default_rng(seed)
+    t = np.arange(rows, dtype=np.float64)
+    daily = 10.0 * np.sin(2 * np.pi * t / 24.0)
+    weekly = 1.0 + 0.3 * np.sin(2 * np.pi * t / 168.0)
+    values = 50.0 + 0.002 * t + daily * weekly + rng.normal(0.0, 1.0, rows)
+    flags = np.zeros(rows, dtype=np.int64)
+    start = min(200, rows // 8)  # the first window after some normal history
+    while start < rows - 30:
+        kind = ANOMALY_KINDS[int(rng.integers(len(ANOMALY_KINDS)))]
+        length = 1 if kind in ("spike", "dip") else int(rng.integers(4, 13))
+        window = slice(start, start + length)
+        if kind == "spike":
+            values[window] += rng.uniform(8.0, 14.0)
+        elif kind == "dip":
+            values[window] -= rng.uniform(8.0, 14.0)
+        elif kind == "level_shift":
+            values[window] += rng.choice([-1.0, 1.0]) * rng.uniform(6.0, 10.0)
+        elif kind == "noise_burst":
+            values[window] += rng.normal(0.0, 6.0, length)
+        else:  # flat: a stuck sensor repeats one value
+            values[window] = values[start - 1]
+        flags[window] = 1
+        start += length + int(rng.integers(every // 2, every * 3 // 2))
+    return np.round(values, 3), flags

@@ -14,12 +14,20 @@ from typing import Any
 
 from lstm_automl.config.params import DATA_PREFIX as HP_PREFIX
 from lstm_automl.config.params import decode_data as decode
-from lstm_automl.config.schema import ForecastDataConfig, LabelDataConfig
+from lstm_automl.config.schema import (
+    DetectDataConfig,
+    ForecastDataConfig,
+    LabelDataConfig,
+)
 from lstm_automl.data.base import SweepData
 
 
 def prepare_variant(config: Any, base_dir: Path, seed: int) -> SweepData:
     """One concrete data section (nothing searched left in it) prepared for its task."""
+    if isinstance(config, DetectDataConfig):
+        from lstm_automl.data.detect import prepare_detect  # defers pandas
+
+        return prepare_detect(config, base_dir)
     if isinstance(config, ForecastDataConfig):
         from lstm_automl.data.forecast import prepare_forecast  # defers pandas
 

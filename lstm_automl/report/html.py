@@ -247,9 +247,18 @@ def _test_table(sweep: Sweep) -> str:
         cls = " class=\"champion\"" if label.startswith("champion") else ""
         cells = "".join(f"<td class=\"n\">{_e(_num(values.get(n)))}</td>" for n in names)
         body += f"<tr{cls}><td>{_e(label)}</td>{cells}</tr>"
+    task = sweep.tags.get("task", "forecast")
     note = ("<p class=\"meta\">Errors in the original units of the target (mape in %); lower "
-            "is better.</p>" if sweep.tags.get("task", "forecast") == "forecast" else "")
+            "is better.</p>" if task == "forecast" else _DETECT_NOTE if task == "detect" else "")
     return f"<table><tr><th>model</th>{head}</tr>{body}</table>{note}"
+
+
+_DETECT_NOTE = (
+    "<p class=\"meta\">Anomaly detection on the test steps, each detector with its own threshold "
+    "chosen by the same rule on its validation scores; higher is better. f1, precision, recall: "
+    "per step; event_recall: share of anomaly windows with a flag, event_f1 its harmonic mean "
+    "with precision; range_*: range-based (Tatbul et al. 2018, alpha 0, flat bias); pa_f1: "
+    "point-adjusted, which flatters (never used to choose). The verdict compares f1.</p>")
 
 
 def _summary(text: str | None) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from lstm_automl.report.figures import (
     objective_vs_hyperparameters,
     validation_curves,
 )
+from lstm_automl.report.detect_figure import anomaly_flags
 from lstm_automl.report.importance import Mattered, what_mattered
 from lstm_automl.report.mattered import mattered_figures
 from lstm_automl.tracking.read_back import load_sweep_runs
@@ -35,9 +36,9 @@ def sweep_pictures(client: Any, parent_run_id: str) -> tuple[dict[str, Figure], 
     ``validation_curves``, ``objective_by_cell``, ``objective_vs_hyperparameters`` (when a
     numeric value was searched), what mattered (``hyperparameter_importance`` once enough trials
     scored, ``parallel_coordinates``: report/mattered.py), and from the champion's
-    ``test_predictions.csv`` ``forecast_vs_actual`` (forecasting) or ``confusion_matrix``
-    (classification); a picture without data is left out rather than drawn empty. Also what
-    mattered, for the console's line.
+    ``test_predictions.csv`` ``forecast_vs_actual`` (forecasting), ``confusion_matrix``
+    (classification) or ``anomaly_flags`` (detection); a picture without data is left out
+    rather than drawn empty. Also what mattered, for the console's line.
     """
     sweep = load_sweep_runs(client, client.get_run(parent_run_id))
     found = what_mattered(sweep)
@@ -49,6 +50,7 @@ def sweep_pictures(client: Any, parent_run_id: str) -> tuple[dict[str, Figure], 
         **mattered_figures(sweep, found),
         "forecast_vs_actual": forecast_vs_actual(client, sweep, predictions),
         "confusion_matrix": confusion_matrix(sweep, predictions),
+        "anomaly_flags": anomaly_flags(sweep, predictions),
     }
     return {name: fig for name, fig in figures.items() if fig is not None}, found
 

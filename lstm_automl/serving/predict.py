@@ -10,6 +10,7 @@ import pandas as pd
 
 from lstm_automl.serving import raw
 from lstm_automl.serving.blend_serving import blended
+from lstm_automl.serving.detect import detect_rows
 from lstm_automl.serving.mc_dropout import predict_mc
 from lstm_automl.serving.model_call import predict_windows
 from lstm_automl.serving.request_checks import checked_table
@@ -22,6 +23,8 @@ def predict_raw(spec: dict[str, Any], model: Any, frame: pd.DataFrame) -> pd.Dat
     The table is checked first (``request_checks.checked_table``: bounded, its rows numbered
     0, 1, ... in the order sent, so that messages name the row of the input)."""
     frame = checked_table(frame)
+    if spec["task"] == "detect":  # a score and a flag per row of the history
+        return detect_rows(spec, model, frame)
     if spec.get("mc_dropout"):  # mean and spread of stochastic passes (final_model.mc_dropout)
         return predict_mc(spec, model, frame)
     if spec["task"] == "forecast":

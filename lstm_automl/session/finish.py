@@ -81,6 +81,7 @@ def finish_sweep(prep: Prepared, tuner: Any, records: list[TrialRecord]) -> Swee
     final = _final_model(prep, tuner, data, records)
     fault_point("final")  # fault tests only (lstm_automl/faults.py): before the baselines
     test = data.splits["test"]
+    calibrated = data.calibrate(lambda x: final.model.predict(x, verbose=0))  # before the test
     predicted = final.model.predict(test.x, verbose=0)
     budget = _baseline_budget(records)
     report = data.baseline_report(budget)
@@ -95,7 +96,8 @@ def finish_sweep(prep: Prepared, tuner: Any, records: list[TrialRecord]) -> Swee
                          lift=None, tracking_uri=display_uri(uri), notes=loaded.notes,
                          experiment_id=str(tracker.experiment_id or ""),
                          baseline_labels=report.labels,
-                         baseline_notes=[*report.notes, *final.notes],
+                         baseline_notes=[*([calibrated] if calibrated else []),
+                                         *report.notes, *final.notes],
                          final_model=final.description, baseline_seconds=report.seconds)
     if blend is not None:
         result.final_model = blend.description
@@ -110,7 +112,7 @@ def finish_sweep(prep: Prepared, tuner: Any, records: list[TrialRecord]) -> Swee
             tracker.log_arrays(blend.arrays, "blend/members.npz")
     if config.tracking.register_best:
         _register(prep, data, final.model if blend is None else blend.model, result,
-                  None if blend is None else blend.spec())
+                  None if blend is None else blend.spec(), calibrated)
     with tracking_call(uri, "closing the sweep's run"):
         _close(tracker, result, prep.plan.objective)
     result.mattered = _log_pictures(tracker.uri, result.parent_run_id)
@@ -154,7 +156,7 @@ def _blend(prep: Prepared, tuner: Any, data: SweepData, final: Any, report: Any,
 
 
 def _register(prep: Prepared, data: SweepData, model: Any, result: SweepResult,
-              blend: dict[str, Any] | None = None) -> None:
+              blend: dict[str, Any] | None = None, calibrated: str = "") -> None:
     """Register the final model once (a re-run finish finds the version it registered)."""
     from lstm_automl.serving.mc_dropout import mc_settings  # defers pandas
     from lstm_automl.serving.model_saving import model_writer  # defers pandas
@@ -164,8 +166,7 @@ def _register(prep: Prepared, data: SweepData, model: Any, result: SweepResult,
     verdict = result.verdict
     description = (f"Best of sweep '{config.name}': {result.final_model or result.best.name}; "
                    f"task {data.task}, data {data.source}. {verdict.sentence()}"
-                   f"{_blend_text(result)} Takes a raw table with the training columns and "
-                   f"returns predictions in original units (mlflow.pyfunc).")
+                   f"{_blend_text(result)} {_takes(data, calibrated)}")
     withheld = None
     if config.tracking.champion_must_beat_baseline and verdict.beats is False:
         withheld = (f"it does not beat {verdict.shortfall()} "
@@ -186,6 +187,16 @@ def _register(prep: Prepared, data: SweepData, model: Any, result: SweepResult,
                                      candidate, save)
     result.model_name, result.model_version = config.model_name, registration.version
     result.champion, result.champion_reason = registration.champion, registration.reason
+
+
+def _takes(data: SweepData, calibrated: str) -> str:
+    """What the registered model takes and returns, for its description."""
+    if data.task == "detect":
+        return (f"Takes a raw history with the training columns and returns, per row, the "
+                f"absolute one-step forecast error (score) and a 0/1 flag; {calibrated} "
+                f"(mlflow.pyfunc).")
+    return ("Takes a raw table with the training columns and returns predictions in original "
+            "units (mlflow.pyfunc).")
 
 
 def _close(tracker: SweepTracker, result: SweepResult, objective: str) -> None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from lstm_automl.baselines.window_ar import MIN_WINDOWS_PER_LAG
 from lstm_automl.config import schema as cfg
 from lstm_automl.config.params import short_list
+from lstm_automl.config.window_rules import FORECASTERS
 from lstm_automl.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def residual_fit_checks(config: cfg.SweepConfig, prepared: list[Any]) -> tuple[s
     wanted = [v for v in ("ar", "ets", "arima") if v in residuals]
     if "ets" in norms and "ets" not in wanted:
         wanted.append("ets")
-    if config.data.task != "forecast" or not wanted:
+    if config.data.task not in FORECASTERS or not wanted:
         return None, []
     shapes = [(d, d.model_shape()) for d in prepared]
     shapes = [(d, shape) for d, shape in shapes if shape.target_channel is not None]
@@ -76,7 +77,7 @@ def data_notes(config: cfg.SweepConfig, train_sizes: list[int]) -> list[str]:
     if not train_sizes:
         return []
     fewest = min(train_sizes)
-    unit = "training windows" if config.data.task == "forecast" else "training sequences"
+    unit = "training windows" if config.data.task in FORECASTERS else "training sequences"
     count = f"{fewest} {unit}" if fewest == max(train_sizes) else (
         f"{fewest} {unit} (fewest of the searched data variants)")
     sizes = sorted({int(b) for b in cfg.spec_values(config.search.batch_size) or []})

@@ -40,6 +40,7 @@ Schema = dict[str, Any]
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 FORECAST: str = cfg.ForecastDataConfig.model_fields["task"].default  # the task when none is set
+DETECT = "detect"
 
 # pydantic's lax ``bool`` fields take these strings in any letter case, and 0/1.
 LAX_TRUE = ("1", "on", "t", "true", "y", "yes")
@@ -316,12 +317,12 @@ def _durations(defs: dict[str, Schema]) -> None:
 def _data_names(defs: dict[str, Schema]) -> None:
     """Searched data names (``transform``, ``scaling``, ``calendar``, ``seasonal_lag``), builtin
     datasets and generators."""
-    named = [("ForecastDataConfig", "transform", cfg.TRANSFORM_NAMES),
-             ("ForecastDataConfig", "calendar", cfg.CALENDAR_NAMES),
-             ("ForecastDataConfig", "seasonal_lag", cfg.SEASONAL_LAG_NAMES)] + [
+    series = ("ForecastDataConfig", "DetectDataConfig")
+    named = [(model, key, names) for model in series for key, names in (
+        ("transform", cfg.TRANSFORM_NAMES), ("calendar", cfg.CALENDAR_NAMES),
+        ("seasonal_lag", cfg.SEASONAL_LAG_NAMES))] + [
         (model, "scaling", cfg.SCALING_NAMES)
-        for model in ("ForecastDataConfig", "ClassifyDataConfig", "RegressDataConfig",
-                      "LabelDataConfig")]
+        for model in (*series, "ClassifyDataConfig", "RegressDataConfig", "LabelDataConfig")]
     for model, key, names in named:
         defs[model]["properties"][key]["anyOf"] = [
             {"type": "string", "enum": list(names)},
@@ -334,6 +335,8 @@ def _data_names(defs: dict[str, Schema]) -> None:
     builtin = {"type": "string", "pattern": "^" + BUILTIN_PREFIX}
     sources: dict[str, Schema] = {
         "ForecastDataConfig": {"enum": [BUILTIN_PREFIX + n for n in DATASETS]},
+        "DetectDataConfig": {"enum": [BUILTIN_PREFIX + n for n, d in DATASETS.items()
+                                      if d.label]},
         # sequence sets are looked up in any letter case
         "ClassifyDataConfig": {"pattern": _caseless(BUILTIN_PREFIX + n
                                                     for n in SEQUENCE_DATASETS)},
@@ -345,7 +348,7 @@ def _data_names(defs: dict[str, Schema]) -> None:
         rules = [{"if": {"properties": {"source": builtin}},
                   "then": {"properties": {"source": allowed}}}]
         task = defs[name]["properties"]["task"].get("const")
-        if task != FORECAST:  # a forecast reads generate:... as a file path
+        if task not in (FORECAST, DETECT):  # a series reads generate:... as a file path
             kinds = [f"generate:{k}" for k, g in GENERATORS.items() if g.task == task]
             rules.append({"if": {"properties": {"source": {"type": "string",
                                                            "pattern": "^generate:"}}},
@@ -410,7 +413,7 @@ def _search(**params: Schema) -> Schema:
 def _forecast_only_rules() -> list[Schema]:
     """The ``window_settings`` rule of ``rules.RULES`` (``params.window_checks``) as far as no
     two values of the file are compared."""
-    not_forecast = {"not": _task_is(FORECAST)}
+    not_forecast = {"not": {"anyOf": [_task_is(FORECAST), _task_is(DETECT)]}}
     only_none = {"anyOf": [{"const": "none"}, {"type": "object", "properties": {
         "choice": {"items": {"const": "none"}}}}]}
     not_recursive = {"not": _uses("recursive")}

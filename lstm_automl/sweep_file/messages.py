@@ -23,6 +23,7 @@ _DATA_MODELS: dict[str, type[BaseModel]] = {
     "classify": cfg.ClassifyDataConfig,
     "regress": cfg.RegressDataConfig,
     "label": cfg.LabelDataConfig,
+    "detect": cfg.DetectDataConfig,
 }
 _SECTION_MODELS: dict[str, type[BaseModel]] = {
     "": cfg.SweepConfig,
@@ -149,6 +150,8 @@ _DATA_SEARCH_FORMS: dict[str, tuple[str, ...]] = {
     "lookback": ("choice", "int", "multiple_of_horizon"),
     "window": ("choice", "int"),
 }
+# Keys a task's section inherits but refuses (detect is a forecast with one validation split).
+_REFUSED_BY: dict[str, tuple[str, ...]] = {"backtest": ("detect",)}
 # Why a data key of another task cannot apply, where the task alone does not say it.
 _TASK_HINTS: dict[str, str] = {
     "lookback": "; whole sequences are cut into windows with data.window",
@@ -224,10 +227,14 @@ def _format_error(error: Any) -> str:
         model = (_DATA_MODELS.get(spec_tag or "") if parent == "data" else None) or \
             _SPEC_MODELS.get(spec_tag or "") or _SECTION_MODELS.get(parent)
         if parent == "data":
-            owners = [t for t, m in _DATA_MODELS.items() if key in m.model_fields]
+            owners = [t for t, m in _DATA_MODELS.items() if key in m.model_fields
+                      and t not in _REFUSED_BY.get(key, ())]
             if owners:
-                hint = _TASK_HINTS.get(key, "") if owners == ["forecast"] else ""
-                return f"{path}: applies only to task: {' or '.join(owners)}{hint}"
+                hint = _TASK_HINTS.get(key, "") if "classify" not in owners and \
+                    "regress" not in owners else ""
+                tasks = " or ".join([", ".join(owners[:-1]), owners[-1]] if len(owners) > 2
+                                    else owners)
+                return f"{path}: applies only to task: {tasks}{hint}"
         if parent.removeprefix("data.") in cfg.SEARCHABLE_DATA:
             forms = _DATA_SEARCH_FORMS.get(parent.removeprefix("data."), ("choice",))
             return f"{path}: unknown key; allowed: {', '.join(forms)}"

@@ -74,6 +74,10 @@ def _budget(resolved: dict[str, Any], preset: Preset) -> list[str]:
             if name == "tuner" and key == "max_trials" and \
                     section.get("algorithm") in ("hyperband", "grid"):
                 continue  # hyperband sets its own trials; a grid stops when exhausted
+            if name == "final_model" and key == "refit" and \
+                    isinstance(resolved.get("data"), dict) and \
+                    resolved["data"].get("task") == "detect":
+                continue  # the threshold is chosen on validation scores (rules.detect_final_model)
             if name == "final_model" and key == "top_k":
                 trials = (resolved.get("tuner") or {}).get("max_trials")
                 value = min(value, trials) if isinstance(trials, int) and trials > 0 else value

@@ -93,6 +93,22 @@ def _has_backtest(config: cfg.SweepConfig) -> bool:
     return getattr(config.data, "backtest", None) is not None
 
 
+def detect_final_model(config: cfg.SweepConfig) -> Findings:
+    """A detector's threshold is chosen on validation scores: a model trained on those rows
+    would score them too low and set the threshold too low. Its served output is a score and a
+    flag per row, which has no Monte-Carlo form."""
+    if config.data.task != "detect":
+        return Findings()
+    problems = []
+    if config.final_model.refit:
+        problems.append("final_model.refit: task detect chooses its threshold on the "
+                        "validation split, which a refit would train on; set refit: false")
+    if config.final_model.mc_dropout is not None:
+        problems.append("final_model.mc_dropout: not available for task detect (it serves one "
+                        "score and flag per row); remove it")
+    return Findings.of(problems)
+
+
 def objective(config: cfg.SweepConfig) -> Findings:
     """The objective is a metric this task's models report (backtest_* with data.backtest);
     with ``model.python`` also the function's own validation metric, given a direction (the
@@ -416,6 +432,11 @@ RULES: tuple[Rule, ...] = (
     Rule("blend", ("final_model.blend", "data.task", "data.target", "final_model.mc_dropout"),
          _problems(blend_checks), mirror=None,
          doc="final_model.blend: with_baselines needs one forecast target and no mc_dropout"),
+    Rule("detect_final_model", ("data.task", "final_model.refit", "final_model.mc_dropout"),
+         detect_final_model, mirror=None,
+         doc="task detect chooses its threshold on validation scores: final_model.refit "
+             "(which trains on those rows) is refused, and so is mc_dropout (it serves a "
+             "score and flag per row)"),
     Rule("budget", ("tuner.pruning.min_epochs", "training.epochs", "training.max_trial_time",
                     "tuner.max_time"), budget, mirror=None,
          doc="pruning that starts after the last epoch, or a trial time limit longer than the "

@@ -258,11 +258,11 @@ def test_split_error_names_only_the_users_key(isolated_workdir: Path):
      ["data.transform.choice: 'bogus' is not allowed; expected one of: none, log, diff, "
       "log_diff, seasonal_diff, log_seasonal_diff"]),
     ("task: classify, lookback: {choice: [12, 24]}",
-     ["data.lookback: applies only to task: forecast; whole sequences are cut into windows "
-      "with data.window"]),
+     ["data.lookback: applies only to task: forecast or detect; whole sequences are cut into "
+      "windows with data.window"]),
     ("task: regress, transform: log",
-     ["data.transform: applies only to task: forecast (it transforms a forecast target's "
-      "series; whole-sequence data has none)"]),
+     ["data.transform: applies only to task: forecast or detect (it transforms a forecast "
+      "target's series; whole-sequence data has none)"]),
     ("task: regress, window: {choice: [0]}",
      ["data.window.choice.0: Input should be greater than or equal to 1 (got 0)"]),
 ])

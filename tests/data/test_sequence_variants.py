@@ -116,8 +116,8 @@ def test_validate_shows_searched_sequence_settings_and_refuses_forecast_keys(tmp
                                  "lookback: 12}\n")
     with pytest.raises(ConfigError) as caught:
         load_sweep(path)
-    assert caught.value.problems == ["data.lookback: applies only to task: forecast; whole "
-                                     "sequences are cut into windows with data.window"]
+    assert caught.value.problems == ["data.lookback: applies only to task: forecast or detect; "
+                                     "whole sequences are cut into windows with data.window"]
 
 
 def test_lookback_as_a_range_or_as_multiples_of_the_horizon():
