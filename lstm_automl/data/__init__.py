@@ -73,6 +73,10 @@ def load_data(loaded: LoadedSweep) -> SweepData:
             from lstm_automl.data.forecast import prepare_forecast  # defers pandas
 
             return prepare_forecast(config.data.variant(), loaded.base_dir)
+        if getattr(config.data, "text", None) is not None:
+            from lstm_automl.data.text import prepare_text  # defers numpy
+
+            return prepare_text(config.data, loaded.base_dir, config.seed)
         from lstm_automl.data.sequences import prepare_sequences  # defers pandas
 
         return prepare_sequences(config.data.variant(), loaded.base_dir, config.seed)
