@@ -20,6 +20,7 @@ from lstm_automl.model.backend import PACKAGES, active_backend
 from lstm_automl.serving.folder import BACKEND_FILE, KERAS_FILE, PYTHON_MODULE_FILE, SPEC_FILE
 from lstm_automl.serving.pyfunc import SweepModel
 from lstm_automl.serving.raw import forecast_spec, input_example, sequence_spec
+from lstm_automl.serving.text_input import text_example, text_spec
 
 __all__ = ["KERAS_FILE", "PYFUNC_LOADER", "model_writer", "pip_requirements", "raw_signature",
            "save_sweep_model"]
@@ -89,12 +90,14 @@ def model_writer(model: Any, data: Any, python_file: Path | None = None,
     # Build the optimizer's slots so the saved file reloads without a "skipping variables" warning.
     if getattr(model, "optimizer", None) is not None:
         model.optimizer.build(model.trainable_variables)
-    spec = forecast_spec(data) if data.task == "forecast" else sequence_spec(data)
+    text = hasattr(data, "text_column")  # data/text.py: raw strings in
+    spec = (text_spec(data) if text else
+            forecast_spec(data) if data.task == "forecast" else sequence_spec(data))
     if mc_dropout is not None:
         spec["mc_dropout"] = mc_dropout
     if blend is not None:
         spec["blend"] = blend
-    example = input_example(spec, data)
+    example = text_example(spec, data) if text else input_example(spec, data)
     signature = raw_signature(example, SweepModel(model, spec).predict(example))
 
     def write(path: Path) -> None:
