@@ -40,6 +40,12 @@ def text_problems(config: Any) -> list[str]:
     if isinstance(data.scaling, NameChoice):
         problems.append("data.scaling: not searched with a text input (it scales a regress "
                         "target only)")
+    if config.final_model.mc_dropout is not None:
+        problems.append("final_model.mc_dropout: not with a text input yet (the served model "
+                        "takes raw strings without dropout passes)")
+    if config.model is not None:
+        problems.append("model.python: not with a text input yet (the embedding of the "
+                        "learned vocabulary is built by lstm-sweep)")
     label = getattr(data, "label", None) or getattr(data, "target", None)
     if label is not None and label == text:
         problems.append(f"data.text: '{text}' is also the label/target column")

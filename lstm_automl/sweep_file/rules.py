@@ -373,12 +373,12 @@ RULES: tuple[Rule, ...] = (
              "cannot"),
     Rule("text_input", ("data.text", "data.tokens", "data.max_length", "data.layout",
                         "data.case_column", "data.time_column", "data.features", "data.window",
-                        "data.window_step", "data.scaling", *_search("embedding_dim",
-                                                                     "vocab_size")),
+                        "data.window_step", "data.scaling", "final_model.mc_dropout",
+                        "model.python", *_search("embedding_dim", "vocab_size")),
          _problems(text_problems), mirror=None,
          doc="embedding_dim, vocab_size, data.tokens and data.max_length need a text input "
-             "(data.text); with one, the layout, window and feature keys of sequence tables "
-             "are refused"),
+             "(data.text); with one, the layout, window and feature keys of sequence tables, "
+             "mc_dropout and model.python are refused"),
     Rule("gpu_kernels", (*_search("cell", "recurrent_dropout", "activation"), "training.backend"),
          gpu_kernels, mirror=None,
          doc="on a GPU, cells and settings that leave cuDNN for the slower generic loop are "

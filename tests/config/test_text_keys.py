@@ -69,6 +69,22 @@ def test_keys_that_cannot_act_with_or_without_text_are_refused(
     _one_line(code, out, isolated_workdir, key)
 
 
+@pytest.mark.parametrize("extra, key", [
+    ("final_model: {mc_dropout: {samples: 5}}\n", "final_model.mc_dropout"),
+    ("model: {python: m.py:build}\n", "model.python"),
+])
+def test_what_text_inputs_do_not_take_yet_is_refused(extra: str, key: str,
+                                                     isolated_workdir: Path,
+                                                     capsys: pytest.CaptureFixture[str]):
+    (isolated_workdir / "m.py").write_text("def build(hp, shape):\n    return None\n")
+    path = write_sweep(isolated_workdir, "name: a\n" + TEXT + extra +
+                       "search: {units: 8, dropout: 0.1}\n")
+    code = main(["validate", "--no-data", str(path)])
+    captured = capsys.readouterr()
+    out = captured.out + captured.err
+    assert code == 2 and key in out, out
+
+
 def test_an_unknown_token_mode_names_the_allowed_ones(isolated_workdir: Path,
                                                       capsys: pytest.CaptureFixture[str]):
     data = "data: {source: t.csv, task: classify, text: review, tokens: bytes}\n"
