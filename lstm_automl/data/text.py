@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
-
 import numpy as np
 
 from lstm_automl.baselines.bag_of_words import bag_of_words
@@ -67,7 +65,7 @@ class TextData(SequenceData):
             {"majority": "most frequent class", "bag_of_words": label})
 
     def preview(self, count: int = 3) -> list[str]:
-        lines = [line for line in super().preview(0)]
+        lines = super().preview(0)
         lines.append(f"vocabulary: {len(self.vocabulary.tokens)} {self.vocabulary.mode} tokens "
                      f"from the training texts; {self.steps} tokens per text")
         for i, text in enumerate(self.texts["train"][:count]):
@@ -148,7 +146,3 @@ def prepare_text(config: SequenceConfig, base_dir: Path, seed: int) -> TextData:
         texts=split_texts, vocabulary=vocabulary, text_column=str(config.text),
     )
 
-
-def text_rows(data: Any) -> bool:
-    """Whether prepared ``data`` reads texts (serving saves its vocabulary then)."""
-    return isinstance(data, TextData)
