@@ -145,4 +145,3 @@ def prepare_text(config: SequenceConfig, base_dir: Path, seed: int) -> TextData:
         ("label" if classify else "target"),
         texts=split_texts, vocabulary=vocabulary, text_column=str(config.text),
     )
-
