@@ -82,3 +82,33 @@ def test_a_text_model_reloads_from_its_keras_file(tmp_path: Path):
     x = ids([2, 3, 4, 5], [9, 1])
     np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0),
                                rtol=1e-6)
+
+
+def test_a_regress_text_model_serves_raw_strings_in_target_units(tmp_path: Path):
+    """The saved spec alone turns strings into ids and outputs back into the target's units."""
+    import csv
+
+    from lstm_automl.config.schema import RegressDataConfig
+    from lstm_automl.data.text import prepare_text
+    from lstm_automl.errors import RawInputError
+    from lstm_automl.serving.pyfunc import SweepModel
+    from lstm_automl.serving.text_input import text_spec
+
+    path = tmp_path / "r.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["review", "stars"])
+        writer.writerows([[f"film {'good ' * (i % 5)}end", 100 + i % 5] for i in range(40)])
+    data = prepare_text(RegressDataConfig(source=str(path), task="regress", text="review",
+                                          target="stars"), tmp_path, seed=1)
+    model = build_model(values(), data.model_shape(), seed=1)
+    served = SweepModel(model, text_spec(data))
+    out = served.predict(["film good good end", "never seen"])
+    assert list(out.columns) == ["case", "prediction"] and len(out) == 2
+    # an untrained network outputs near 0 on the scaled target: back in stars, near their mean
+    assert np.all(np.abs(out["prediction"] - 102) < 5)
+    scaled = model.predict(data.vocabulary.encode(["film good good end"], data.steps), verbose=0)
+    assert out["prediction"][0] == pytest.approx(
+        data.target_scaler.inverse(scaled.reshape(-1, 1))[0, 0], rel=1e-5)
+    with pytest.raises(RawInputError, match="data row 2: 3 is not a text"):
+        served.predict(["fine", 3])
