@@ -14,7 +14,7 @@ import pandas as pd
 
 from lstm_automl.data.tokens import Vocabulary
 from lstm_automl.errors import RawInputError
-from lstm_automl.serving.request_checks import MAX_ROWS, checked_table
+from lstm_automl.serving.request_checks import MAX_ROWS, MAX_VALUES, checked_table
 
 
 def text_spec(data: Any) -> dict[str, Any]:
@@ -52,8 +52,13 @@ def _strings(spec: dict[str, Any], data: Any) -> tuple[list[str], list[Any]]:
     texts = frame[column].tolist()
     for row, text in enumerate(texts):
         if not isinstance(text, str):
-            raise RawInputError(f"column '{column}', data row {row + 1}: {text!r} is not a text "
+            shown = repr(text) if len(repr(text)) <= 60 else type(text).__name__
+            raise RawInputError(f"column '{column}', data row {row + 1}: {shown} is not a text "
                                 f"(a string)")
+    characters = sum(len(text) for text in texts)
+    if characters > MAX_VALUES:  # tokenizing is linear in them; a request stays bounded
+        raise RawInputError(f"the input has {characters} characters of text; one request may "
+                            f"have at most {MAX_VALUES}: split it")
     return texts, list(range(len(texts)))
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 
 from lstm_automl.data.base import ModelShape
@@ -112,3 +113,11 @@ def test_a_regress_text_model_serves_raw_strings_in_target_units(tmp_path: Path)
         data.target_scaler.inverse(scaled.reshape(-1, 1))[0, 0], rel=1e-5)
     with pytest.raises(RawInputError, match="data row 2: 3 is not a text"):
         served.predict(["fine", 3])
+    with pytest.raises(RawInputError, match="data row 1: list is not a text"):
+        served.predict(pd.DataFrame({"review": [list(range(100))]}))
+    with pytest.raises(RawInputError, match="characters of text; one request may have at most"):
+        served.predict(["x" * 6_000_000, "y" * 6_000_000])
+    with pytest.raises(RawInputError, match="column 'review' is missing"):
+        served.predict(np.array([["a", "b"]]))
+    # ids sent as numbers still reach the network itself, as for every other model
+    assert served.predict(data.splits["test"].x).shape == (len(data.splits["test"].x), 1)
