@@ -293,7 +293,19 @@ SEARCH_PARAMS: dict[str, Domain] = {
         "model is best; on imbalanced classes the first epochs then learn the input, not the "
         "class balance)", names=OUTPUT_BIASES, declared_at_default=False,
     ),
+    "embedding_dim": Domain(
+        "int", 32, "with data.text: width of the Embedding layer each token id becomes before "
+        "the recurrent stack", low=1, high=4096, declared_at_default=False,
+    ),
+    "vocab_size": Domain(
+        "int", 20_000, "with data.text: the most frequent training tokens that keep their own "
+        "id; rarer ones share the out-of-vocabulary id", low=1, high=1_000_000,
+        declared_at_default=False,
+    ),
 }
+
+# The params that only mean something for a text input (``data.text``).
+TEXT_PARAMS = ("embedding_dim", "vocab_size")
 
 # ``units: {first: ..., ratio: ...}``: the ratio of each layer's width to the one before.
 LAYER_RATIO = Domain(

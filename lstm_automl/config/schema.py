@@ -373,6 +373,8 @@ class SearchConfig(_Strict):
     batch_norm_between: ParamSpec = _param("batch_norm_between")
     output_activation: ParamSpec = _param("output_activation")
     output_bias: ParamSpec = _param("output_bias")
+    embedding_dim: ParamSpec = _param("embedding_dim")
+    vocab_size: ParamSpec = _param("vocab_size")
 
     @field_validator("*", mode="after")
     @classmethod
@@ -438,6 +440,9 @@ FORECAST_SEARCHABLE = ("lookback", "transform", "scaling", "features", "calendar
 SEQUENCE_SEARCHABLE = ("window", "scaling", "features")
 SEARCHABLE_DATA = ("lookback", "transform", "scaling", "features", "window", "calendar",
                    "seasonal_lag")
+TOKEN_MODES = ("word", "char")  # data/tokens.py splits texts so
+MAX_TEXT_LENGTH = 10_000  # tokens per text at most, whatever data.max_length says
+DEFAULT_LENGTH_CAP = 400  # the default max_length never exceeds this
 CALENDAR_NAMES = ("none", "auto")  # data/calendar.py derives the channels
 SEASONAL_LAG_NAMES = ("none", "season")
 
@@ -777,6 +782,19 @@ class _SequenceDataBase(_DataBase, _SearchesData):
         None, ge=1, description="steps between the starts of two windows (default: the window "
         "length, so windows do not overlap)"
     )
+    text: StrictStr | None = Field(
+        None, description="the column holding one text per row: the input becomes token ids of "
+        "a vocabulary learned on the training split, embedded before the recurrent stack"
+    )
+    tokens: Literal[TOKEN_MODES] = Field(  # type: ignore[valid-type]
+        "word", description="with data.text: word (lower-cased, split on non-letters) or char "
+        "(each character a token)"
+    )
+    max_length: StrictInt | None = Field(
+        None, ge=1, le=MAX_TEXT_LENGTH, description="with data.text: tokens kept per text, "
+        "longer texts truncated, shorter padded (default: the 95th percentile of the training "
+        f"texts' lengths, at most {DEFAULT_LENGTH_CAP})"
+    )
 
     @field_validator("scaling", mode="after")
     @classmethod
@@ -787,9 +805,11 @@ class _SequenceDataBase(_DataBase, _SearchesData):
     def _omit_unset_window(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         # Sweeps without windows keep the identity (resume hash) they had before they existed.
         dumped: dict[str, Any] = handler(self)
-        for key in ("window", "window_step"):
+        for key in ("window", "window_step", "text", "max_length"):
             if dumped.get(key, 0) is None:
                 dumped.pop(key)
+        if "text" not in dumped:  # nor before text inputs existed
+            dumped.pop("tokens", None)
         return dumped
 
 

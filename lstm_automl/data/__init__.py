@@ -83,6 +83,10 @@ def load_data(loaded: LoadedSweep) -> SweepData:
             from lstm_automl.data.forecast import prepare_forecast  # defers pandas
 
             return prepare_forecast(config.data.variant(), loaded.base_dir)
+        if getattr(config.data, "text", None) is not None:
+            from lstm_automl.data.text import prepare_text  # defers numpy
+
+            return prepare_text(config.data, loaded.base_dir, config.seed)
         if isinstance(config.data, LabelDataConfig):
             from lstm_automl.data.step_labels import prepare_step_labels  # defers pandas
 

@@ -68,6 +68,9 @@ class ModelShape:
     season: int | None = None
     # Forecasting several target columns: ``n_outputs`` is horizon x n_targets, target-major.
     n_targets: int = 1
+    # Text input (``data.text``): the ids the vocabulary uses, padding and out-of-vocabulary
+    # included; the model embeds them (0: numeric channels, no embedding).
+    vocabulary: int = 0
     # ``residual: ar | ets | arima`` and ``window_norm: ets``: kind -> the parameters of that
     # model fitted on the training rows (``baselines/window_series.py``), on first use and then kept
     # (seconds on a long series, so only for the trials that ask); None where none fits.

@@ -32,6 +32,7 @@ from lstm_automl.model.cells import (
     EtsBaseline,
     EtsNorm,
     ShiftIn,
+    TokenIds,
     WindowBaseline,
     WindowNorm,
     make_recurrent_layer,
@@ -338,6 +339,8 @@ def _network(values: dict[str, Any], shape: ModelShape, seed: int | None, inputs
         x = (EtsNorm(shape.target_channel, shape.classical("ets") or (), dtype="float32",
                      name="window_norm")(x) if norm == "ets" else
              WindowNorm(shape.target_channel, norm, dtype="float32", name="window_norm")(x))
+    if shape.vocabulary:  # text: token ids -> vectors; the ids' padding (0) is the mask
+        x = _embedded(x, values, shape, seed)
     # Padded after the end: every recurrent layer gets the mask explicitly, because a Conv1D
     # front end would drop a mask carried by the tensors (and its causal padding never lets the
     # padding leak back into real steps).
@@ -371,6 +374,16 @@ def _network(values: dict[str, Any], shape: ModelShape, seed: int | None, inputs
             shape.target_channel, shape.n_outputs, params, dtype="float32",
             name=f"{residual}_baseline")([inputs, outputs])
     return outputs
+
+
+def _embedded(x: Any, values: dict[str, Any], shape: ModelShape, seed: int | None) -> Any:
+    """Token ids → ``embedding_dim`` vectors. Ids past ``vocab_size`` (the rarer training
+    tokens) share the out-of-vocabulary id; padding is masked (``mask_zero``)."""
+    limit = min(shape.vocabulary, int(_setting(values, "vocab_size")) + 2)
+    ids = TokenIds(limit, name="token_ids")(x)
+    init = keras.initializers.RandomUniform(-0.05, 0.05, seed=_offset(seed, 7919))
+    return keras.layers.Embedding(limit, int(_setting(values, "embedding_dim")), mask_zero=True,
+                                  embeddings_initializer=init, name="embedding")(ids)
 
 
 def _setting(values: dict[str, Any], name: str) -> Any:

@@ -21,6 +21,7 @@ from lstm_automl.serving.folder import BACKEND_FILE, KERAS_FILE, PYTHON_MODULE_F
 from lstm_automl.serving.detect import detect_example, detect_spec
 from lstm_automl.serving.pyfunc import SweepModel
 from lstm_automl.serving.raw import forecast_spec, input_example, sequence_spec
+from lstm_automl.serving.text_input import text_example, text_spec
 
 __all__ = ["KERAS_FILE", "PYFUNC_LOADER", "model_writer", "pip_requirements", "raw_signature",
            "save_sweep_model"]
@@ -90,13 +91,15 @@ def model_writer(model: Any, data: Any, python_file: Path | None = None,
     # Build the optimizer's slots so the saved file reloads without a "skipping variables" warning.
     if getattr(model, "optimizer", None) is not None:
         model.optimizer.build(model.trainable_variables)
-    spec = (detect_spec(data) if data.task == "detect" else
+    text = hasattr(data, "text_column")  # data/text.py: raw strings in
+    spec = (detect_spec(data) if data.task == "detect" else text_spec(data) if text else
             forecast_spec(data) if data.task == "forecast" else sequence_spec(data))
     if mc_dropout is not None:
         spec["mc_dropout"] = mc_dropout
     if blend is not None:
         spec["blend"] = blend
-    example = detect_example(spec, data) if data.task == "detect" else input_example(spec, data)
+    example = (detect_example(spec, data) if data.task == "detect" else
+               text_example(spec, data) if text else input_example(spec, data))
     signature = raw_signature(example, SweepModel(model, spec).predict(example))
 
     def write(path: Path) -> None:

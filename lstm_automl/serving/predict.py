@@ -15,13 +15,17 @@ from lstm_automl.serving.mc_dropout import predict_mc
 from lstm_automl.serving.model_call import predict_windows
 from lstm_automl.serving.request_checks import checked_table
 from lstm_automl.serving.step_serving import step_input, step_output
+from lstm_automl.serving.text_input import text_input
 
 
-def predict_raw(spec: dict[str, Any], model: Any, frame: pd.DataFrame) -> pd.DataFrame:
+def predict_raw(spec: dict[str, Any], model: Any, frame: Any) -> pd.DataFrame:
     """Predict from a raw table with the training column names; original units out.
 
     The table is checked first (``request_checks.checked_table``: bounded, its rows numbered
     0, 1, ... in the order sent, so that messages name the row of the input)."""
+    if spec.get("text"):  # strings in: a table with the text column, or a list of them
+        x, ids = raw.prepared(text_input, spec, frame)
+        return raw._sequence_output(spec, predict_windows(model, x), ids)
     frame = checked_table(frame)
     if spec["task"] == "detect":  # a score and a flag per row of the history
         return detect_rows(spec, model, frame)

@@ -61,6 +61,9 @@ class SweepModel:
             raise refused(str(exc)) from None
 
     def _predict(self, data: Any) -> Any:
+        if self.spec is not None and self.spec.get("text") and not (
+                isinstance(data, np.ndarray) and data.dtype.kind in "iuf"):
+            return predict_raw(self.spec, self.keras_model, data)  # strings: raw texts
         if isinstance(data, np.ndarray) or self.spec is None:
             return predict_windows(self.keras_model, data)
         return predict_raw(self.spec, self.keras_model, data)

@@ -42,6 +42,7 @@ from lstm_automl.config.space_checks import (
 )
 from lstm_automl.config.space_summary import data_size, is_searched, space_size, training_size
 from lstm_automl.config.start_with import start_with_problems, warm_start_problems
+from lstm_automl.config.text_checks import text_problems
 from lstm_automl.config.ties import tie_problems
 from lstm_automl.config.training_checks import mape_checks, schedule_notes
 from lstm_automl.model.kernel_tags import gpu_visible, planned_backend, space_kernel_notes
@@ -393,6 +394,14 @@ RULES: tuple[Rule, ...] = (
          doc="task: label predicts every step: a wide layout, data.window, mc_dropout and "
              "settings that pool the sequence into one vector (fcn_branch, dimension_shuffle) "
              "are refused"),
+    Rule("text_input", ("data.text", "data.tokens", "data.max_length", "data.layout",
+                        "data.case_column", "data.time_column", "data.features", "data.window",
+                        "data.window_step", "data.scaling", "final_model.mc_dropout",
+                        "model.python", *_search("embedding_dim", "vocab_size")),
+         _problems(text_problems), mirror=None,
+         doc="embedding_dim, vocab_size, data.tokens and data.max_length need a text input "
+             "(data.text); with one, the layout, window and feature keys of sequence tables, "
+             "mc_dropout and model.python are refused"),
     Rule("gpu_kernels", (*_search("cell", "recurrent_dropout", "activation"), "training.backend"),
          gpu_kernels, mirror=None,
          doc="on a GPU, cells and settings that leave cuDNN for the slower generic loop are "

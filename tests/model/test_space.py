@@ -11,6 +11,7 @@ from conftest import write_sweep
 from lstm_automl.config.params import (
     NULL_CODE,
     SEARCH_PARAMS,
+    TEXT_PARAMS,
     check_value,
     decode_null,
     decode_nulls,
@@ -192,7 +193,9 @@ def _admits_integer(name: str) -> bool:
 def test_mixed_spellings_load_as_one_type_and_reach_keras_tuner(name: str, isolated_workdir: Path):
     choice, kind = _mixed_choice(name)
     scaling = ", scaling: minmax" if name == "output_activation" else ""  # sigmoid's range
-    path = write_sweep(isolated_workdir, f"name: a\ndata: {{source: builtin:airline{scaling}}}\n"
+    data = ("{source: t.csv, task: classify, text: review}" if name in TEXT_PARAMS
+            else f"{{source: builtin:airline{scaling}}}")  # the embedding needs a text input
+    path = write_sweep(isolated_workdir, f"name: a\ndata: {data}\n"
                        f"search: {{{name}: {choice}{_active_parents(name)}}}\n")
     config = load_sweep(path).config
     values = config.search.specs()[name].choice

@@ -8,9 +8,9 @@ with the weights stacked once per batch instead of read at every step (no cuDNN 
 for it). Its weights live under a different Keras path, so a ``.weights.h5`` checkpoint written
 by the cell-based layer (lstm-sweep before issue 6) does not load into it.
 
-Importing this package also registers the window layers of ``cells.window`` (``window_norm``,
-``residual``, ``multi_step``), so every loader that imports it for the cells can load those
-models too.
+Importing this package also registers ``cells.tokens.TokenIds`` (text inputs) and the window
+layers of ``cells.window`` (``window_norm``, ``residual``, ``multi_step``), so every loader that
+imports it for the cells can load those models too.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 import keras
 
 from lstm_automl.model.cells.peephole import PeepholeLSTM, PeepholeLSTMCell
+from lstm_automl.model.cells.tokens import TokenIds
 from lstm_automl.model.cells.window import (
     ArBaseline,
     ArimaBaseline,
@@ -100,4 +101,5 @@ def make_recurrent_layer(
 
 
 __all__ = ["ArBaseline", "ArimaBaseline", "CELLS", "EtsBaseline", "EtsNorm", "PeepholeLSTM",
-           "PeepholeLSTMCell", "ShiftIn", "WindowBaseline", "WindowNorm", "make_recurrent_layer"]
+           "PeepholeLSTMCell", "ShiftIn", "TokenIds", "WindowBaseline", "WindowNorm",
+           "make_recurrent_layer"]

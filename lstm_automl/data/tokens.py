@@ -1,0 +1,92 @@
+"""Texts to token ids: a vocabulary learned on the training texts only, no pretrained anything.
+
+Word mode lower-cases and splits on anything that is not a letter; char mode takes every
+character as it is. Id 0 pads, id 1 stands for every token the training texts never had (and,
+inside the model, for those past a trial's ``vocab_size``); ids from 2 go to the training tokens,
+most frequent first, so that "the N most frequent" is simply "ids below N + 2". Standard library
+and NumPy only: the served model applies the same code to raw strings.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+PAD_ID = 0
+OOV_ID = 1
+FIRST_ID = 2  # the most frequent training token
+_WORD = re.compile(r"[^\W\d_]+")  # runs of letters, in any script
+
+
+def tokenize(text: str, mode: str) -> list[str]:
+    """``text`` as the tokens the vocabulary counts: lower-cased words, or characters."""
+    if mode == "char":
+        return list(text)
+    return _WORD.findall(text.lower())
+
+
+def default_max_length(lengths: Iterable[int], cap: int) -> int:
+    """Tokens kept per text when ``data.max_length`` is not set: the 95th percentile of the
+    training texts' lengths (most texts whole, a few long ones cut), at least 1, at most
+    ``cap`` (a recurrent layer steps through every position)."""
+    values = list(lengths)
+    if not values:
+        return 1
+    return int(min(cap, max(1, math.ceil(float(np.percentile(values, 95))))))
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The training tokens by falling frequency (ties: first seen), and how texts are split."""
+
+    mode: str
+    tokens: tuple[str, ...]
+
+    @classmethod
+    def fit(cls, texts: Iterable[str], mode: str) -> Vocabulary:
+        """Learn the vocabulary of ``texts`` (pass the training split only)."""
+        counts: Counter[str] = Counter()
+        for text in texts:
+            counts.update(tokenize(text, mode))
+        ranked = sorted(counts.items(), key=lambda item: -item[1])  # stable: first seen first
+        return cls(mode, tuple(token for token, _ in ranked))
+
+    @property
+    def size(self) -> int:
+        """Ids in use, padding and out-of-vocabulary included (the embedding's input_dim)."""
+        return len(self.tokens) + FIRST_ID
+
+    def _index(self) -> dict[str, int]:
+        index = self.__dict__.get("_ids")
+        if index is None:
+            index = {token: i + FIRST_ID for i, token in enumerate(self.tokens)}
+            object.__setattr__(self, "_ids", index)
+        return index
+
+    def ids(self, text: str) -> list[int]:
+        """``text``'s token ids, unknown tokens as ``OOV_ID``."""
+        index = self._index()
+        return [index.get(token, OOV_ID) for token in tokenize(text, self.mode)]
+
+    def encode(self, texts: Sequence[str], length: int) -> np.ndarray:
+        """(texts, length, 1) float32 ids: the first ``length`` tokens of each text, padded with
+        ``PAD_ID`` after its end (the network masks the padding). A text without a single token
+        becomes one ``OOV_ID``, so that no row is all padding."""
+        out = np.full((len(texts), length, 1), PAD_ID, dtype=np.float32)
+        for row, text in enumerate(texts):
+            ids = self.ids(text)[:length] or [OOV_ID]
+            out[row, :len(ids), 0] = ids
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mode": self.mode, "tokens": list(self.tokens)}
+
+    @classmethod
+    def from_dict(cls, saved: dict[str, Any]) -> Vocabulary:
+        return cls(str(saved["mode"]), tuple(str(t) for t in saved["tokens"]))
