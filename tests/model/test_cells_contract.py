@@ -16,7 +16,7 @@ pytestmark = pytest.mark.backend_contract  # on TensorFlow and on JAX (CI's seco
 
 @pytest.fixture(autouse=True)
 def _fresh_keras() -> None:
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)  # no full gc: conftest.keras_session
     keras.utils.set_random_seed(0)
 
 

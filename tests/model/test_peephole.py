@@ -53,7 +53,7 @@ def _full_float32_matmuls() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _fresh_keras() -> Iterator[None]:
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)  # no full gc: conftest.keras_session
     keras.utils.set_random_seed(0)
     with _full_float32_matmuls():
         yield

@@ -1,6 +1,7 @@
 """Reading a recorded sweep back: ``leaderboard``, the pictures, ``report``, and the MLflow UI.
 
-One real sweep (TensorFlow, keras-tuner, MLflow sqlite) is run once for the module; edge cases
+One real sweep (TensorFlow, keras-tuner, MLflow sqlite) is run once for the module; what it
+recorded is checked first (on JAX too: CI's backend_contract pass), then read back. Edge cases
 (failed trials, a champion that loses to the baseline, test predictions, an accuracy objective)
 use small stores written directly with MlflowClient, which needs no training.
 """
@@ -72,6 +73,7 @@ class Recorded:
     parent_run_id: str
     experiment_id: str
     trials: list[Any]  # mlflow Run objects of the trials
+    console: str  # what `lstm-sweep run` printed
 
     def client(self) -> Any:
         from mlflow import MlflowClient
@@ -86,7 +88,9 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Recorded:
 
     folder = tmp_path_factory.mktemp("recorded")
     path = write_sweep(folder, SWEEP)
-    assert run_in(folder, ["run", "-q", str(path)]) == 0
+    console = io.StringIO()
+    with contextlib.redirect_stdout(console):
+        assert run_in(folder, ["run", str(path)]) == 0
     uri = f"sqlite:///{folder / 'mlflow.db'}"
     client = MlflowClient(tracking_uri=uri)
     experiment = client.get_experiment_by_name("rep")
@@ -94,7 +98,69 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Recorded:
     parent = next(r for r in runs if r.data.tags.get("lstm_sweep.kind") == "sweep")
     trials = [r for r in runs if r.data.tags.get("lstm_sweep.kind") == "trial"]
     assert len(trials) == 3
-    return Recorded(folder, uri, path, parent.info.run_id, experiment.experiment_id, trials)
+    return Recorded(folder, uri, path, parent.info.run_id, experiment.experiment_id, trials,
+                    console.getvalue())
+
+
+# --- what the sweep recorded (on each backend) -------------------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.backend_contract
+def test_sweep_records_every_trial_and_registers_a_loadable_champion(recorded: Recorded):
+    import keras
+
+    backend = keras.backend.backend()  # the default run: tensorflow; CI's second run: jax
+    out = recorded.console
+    assert f"\n  backend: {backend} (" in out
+    assert "[1/3]" in out and "[3/3]" in out and "Leaderboard" in out
+    assert "mlflow ui --backend-store-uri sqlite:///mlflow.db" in out
+    assert (f"  then open http://127.0.0.1:5000/#/experiments/{recorded.experiment_id}"
+            f"?workflowType=machine_learning\n") in out
+
+    client = recorded.client()
+    exp = client.get_experiment(recorded.experiment_id)
+    runs = client.search_runs([exp.experiment_id], max_results=100)
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    assert exp.artifact_location.startswith((recorded.folder / "mlartifacts").as_uri())
+    assert not (recorded.folder / "mlruns").exists()
+    assert len(parents) == 1 and len(children) == 3
+    parent = parents[0]
+    assert parent.info.status == "FINISHED"
+    assert parent.data.tags["backend"] == backend
+    for child in children:
+        assert child.data.tags["backend"] == backend and child.data.tags["kernel"] in (
+            "cpu", "cudnn", "generic")
+        assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
+        assert child.info.status == "FINISHED" and child.data.tags["status"] == "completed"
+        assert child.info.run_name.startswith("trial-00")
+        assert child.data.tags["cell"] in ("peephole", "gru")
+        assert {"cell", "layers", "units_0", "learning_rate", "bidirectional"} <= set(
+            child.data.params)
+        layers = int(child.data.params["layers"])
+        assert ("units_1" in child.data.params) == (layers == 2)
+        for metric in ("loss", "val_loss", "val_rmse"):
+            steps = [m.step for m in client.get_metric_history(child.info.run_id, metric)]
+            assert steps == [0, 1], metric
+        assert "best_val_loss" in child.data.metrics
+
+    assert {"test_rmse", "test_mae", "baseline_naive_test_rmse",
+            "best_val_loss"} <= set(parent.data.metrics)
+    assert parent.data.metrics["trials_completed"] == 3
+    assert "best.cell" in parent.data.params
+    artifacts = {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert {"sweep.yaml", "search_space.txt", "summary.json", "model"} <= artifacts
+    (recorded.folder / "dl").mkdir(exist_ok=True)
+    summary = json.loads(Path(client.download_artifacts(
+        parent.info.run_id, "summary.json", str(recorded.folder / "dl"))).read_text())
+    assert len(summary["trials"]) == 3
+
+    version = client.get_model_version_by_alias("rep", "champion")
+    assert str(version.version) == "1"
+    assert version.tags["lstm_sweep.backend"] == backend
+    assert "test_rmse" in version.description and parent.info.run_id in version.description
+    assert float(version.tags["test_rmse"]) == pytest.approx(parent.data.metrics["test_rmse"],
+                                                             rel=1e-4)
 
 
 def _leaderboard_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
