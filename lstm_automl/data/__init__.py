@@ -80,7 +80,7 @@ def load_data(loaded: LoadedSweep) -> SweepData:
 
             return prepare_detect(config.data.variant(), loaded.base_dir)
         if isinstance(config.data, ForecastDataConfig):
-            from lstm_automl.data.forecast import prepare_forecast  # defers pandas
+            from lstm_automl.data.forecast import prepare_forecast  # defers numpy
 
             return prepare_forecast(config.data.variant(), loaded.base_dir)
         if getattr(config.data, "text", None) is not None:
@@ -91,7 +91,7 @@ def load_data(loaded: LoadedSweep) -> SweepData:
             from lstm_automl.data.step_labels import prepare_step_labels  # defers pandas
 
             return prepare_step_labels(config.data.variant(), loaded.base_dir, config.seed)
-        from lstm_automl.data.sequences import prepare_sequences  # defers pandas
+        from lstm_automl.data.sequences import prepare_sequences  # defers numpy
 
         return prepare_sequences(config.data.variant(), loaded.base_dir, config.seed)
     except DataError as exc:

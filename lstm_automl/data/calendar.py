@@ -11,7 +11,8 @@ One tensor keeps every model, ``window_norm`` and ``residual`` unchanged: the ex
 after the data's own. Each cycle is encoded as sin and cos of its phase: two channels per cycle
 instead of 12 (or 24, or 1440) one-hot ones, December next to January, already in [-1, 1], so
 the target's scaler never touches them. Training (``data/forecast.py``) and the registered
-model (``serving/raw.py``) both use this module. NumPy and pandas only.
+model (``serving/raw.py``) both use this module. NumPy and pandas only (pandas imported where
+the channels are made, so a sweep without them never loads it).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import pandas as pd
 
 # cycle -> its phase in [0, 1) for each time
 _PHASES = {
@@ -59,6 +59,8 @@ def channel_names(cycles: list[str]) -> list[str]:
 
 def step_after(times: np.ndarray, freq: str) -> np.ndarray:
     """Each time moved one step of ``freq`` forward (the month of a monthly time + 1, ...)."""
+    import pandas as pd  # deferred: only sweeps with data.calendar need it (validate, issue 25)
+
     stamps = pd.DatetimeIndex(times)
     months = _MONTHS.match(freq)
     if months:
@@ -75,6 +77,8 @@ def step_after(times: np.ndarray, freq: str) -> np.ndarray:
 
 def cycle_values(times: np.ndarray, cycles: list[str]) -> np.ndarray:
     """(rows, 2 x cycles) float32: sin and cos of each cycle's phase at each time."""
+    import pandas as pd  # deferred: only sweeps with data.calendar need it (validate, issue 25)
+
     stamps = pd.DatetimeIndex(times)
     columns = []
     for cycle in cycles:

@@ -4,20 +4,26 @@ Text order is wrong for most time columns (``10/1/1949`` before ``2/1/1949``, ``
 ``95``), and a forecaster's lookback, horizon and season count rows, so the rows must be evenly
 spaced: the frequency and the season follow from the parsed times' spacing, never from how the
 text looks. Training data loading (and so ``validate``) and the pyfunc's preprocessing
-(``predict``, serving) use this one module. NumPy and pandas only.
+(``predict``, serving) use this one module. NumPy, and pandas only where NumPy cannot do it:
+ISO dates NumPy reads exactly (checked by writing them back) and the spacing of dates are done
+in NumPy, so ``validate`` of a file with ISO dates never imports pandas (about half of its start-up
+time, issue 25); a time format, UTC offsets, fractional seconds and refused values go to pandas.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from lstm_automl.errors import DataError, RawInputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _ISO = re.compile(r"^\d{4}-\d{2}(-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
@@ -27,6 +33,7 @@ _QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$")
 _SLASHED = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?!\d)")
 _ISO_HELP = "numbers or ISO dates (1949-01, 1949-01-31, 1949-01-31 14:00, 1949-Q1)"
 _DAY_NS = 86_400 * 10**9
+_DAY_US, _MINUTE_US = 86_400 * 10**6, 60 * 10**6
 Rows = Callable[[int], int]  # a position in the given values -> the row number to show
 
 
@@ -62,12 +69,11 @@ class TimeIndex:
     def shown(self, k: int) -> str:
         if self.kind == "number":
             return f"{self.times[k]:g}"
-        stamps = pd.DatetimeIndex(self.times)
-        clock = stamps - stamps.normalize()
-        text = "%Y-%m-%d" if not clock.any() else (
-            "%Y-%m-%d %H:%M" if not (stamps.second.any() or stamps.microsecond.any())
-            else "%Y-%m-%d %H:%M:%S")
-        return stamps[k].strftime(text)
+        micros = self.times.astype("datetime64[us]").astype(np.int64)
+        # the day, plus the clock where any time has one: minutes, or seconds where any has them
+        unit = "D" if not (micros % _DAY_US).any() else (
+            "m" if not (micros % _MINUTE_US).any() else "s")
+        return str(np.datetime_as_string(self.times[k], unit=unit)).replace("T", " ")
 
     def first_at_or_after(self, value: str) -> int | None:
         """Position of the first time at or after ``value`` (a date split); ValueError when
@@ -192,6 +198,8 @@ def _local_clock(kind: str, labels: list[str]) -> np.ndarray | None:
     local clock runs forward; else None."""
     if kind != "date" or not all(len(t) > 10 and _ZONED.search(t) for t in labels):
         return None
+    import pandas as pd  # deferred: times with UTC offsets only (see the module's docstring)
+
     local = pd.to_datetime(pd.Series([_ZONED.sub("", t) for t in labels]), format="ISO8601",
                            errors="coerce")
     clock = local.to_numpy().astype("datetime64[us]")
@@ -207,7 +215,9 @@ def _parse(values: Sequence[Any] | pd.Series, time_format: str | None, row: Rows
            formats: bool = True) -> tuple[str, np.ndarray, list[str]]:
     """(kind, times, each time as text) in the given order; ``formats``: errors may point to
     data.time_format."""
-    if isinstance(values, pd.Series) and pd.api.types.is_datetime64_any_dtype(values):
+    pd = sys.modules.get("pandas")  # a pandas Series means pandas is loaded already
+    if pd is not None and isinstance(values, pd.Series) and \
+            pd.api.types.is_datetime64_any_dtype(values):
         missing = np.flatnonzero(values.isna().to_numpy())
         if len(missing):
             raise _Bad(f"row {row(int(missing[0]))}: empty; every row needs a time")
@@ -221,7 +231,11 @@ def _parse(values: Sequence[Any] | pd.Series, time_format: str | None, row: Rows
 
 
 def _text(value: Any) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if isinstance(value, str):
+        return value.strip()
+    import pandas as pd  # deferred: only for cells that are not text (a pandas history)
+
+    if value is None or pd.isna(value):
         return ""  # None, NaN, NaT or pd.NA: an empty cell
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # pandas reads a column of years with an empty cell as floats
@@ -234,6 +248,8 @@ def _parse_texts(texts: list[str], time_format: str | None, row: Rows,
         if not text:
             raise _Bad(f"row {row(i)}: empty; every row needs a time")
     if time_format:
+        import pandas as pd  # deferred: NumPy reads no strftime formats
+
         parsed = pd.to_datetime(pd.Series(texts), format=time_format, errors="coerce")
         return "date", _checked(parsed, texts, row, f"does not match data.time_format "
                                                     f"'{time_format}'")
@@ -250,11 +266,37 @@ def _parse_texts(texts: list[str], time_format: str | None, row: Rows,
         return "number", numbers
     iso = [_QUARTER.sub(lambda m: f"{m[1]}-{3 * int(m[2]) - 2:02d}", t) for t in texts]
     zoned = bool(_ZONED.search(iso[0])) and len(iso[0]) > 10
+    exact = None if zoned else _numpy_dates(iso)
+    if exact is not None:
+        return "date", exact
+    import pandas as pd  # deferred: UTC offsets, fractional seconds, refused values
+
     parsed = pd.to_datetime(pd.Series(iso), format="ISO8601", errors="coerce", utc=zoned)
     return "date", _checked(parsed, texts, row, "is not a valid date")
 
 
+def _numpy_dates(iso: list[str]) -> np.ndarray | None:
+    """ISO dates (and minutes or seconds) as NumPy reads them, where it reads each exactly as
+    pandas would: every time written back gives its text, and the year is in the range every
+    pandas version takes. None: pandas parses them (and names the refused row)."""
+    try:
+        parsed = np.array(iso, dtype="datetime64")
+    except (ValueError, TypeError, OverflowError):  # a day, month or hour out of range
+        return None
+    if np.datetime_data(parsed.dtype)[0] not in ("M", "D", "m", "s"):
+        return None
+    written = np.datetime_as_string(parsed)
+    if any(w != t.replace(" ", "T", 1) for w, t in zip(written.tolist(), iso, strict=True)):
+        return None
+    years = parsed.astype("datetime64[Y]").astype(np.int64) + 1970
+    if years.min() < 1678 or years.max() > 2261:  # pandas < 3 keeps nanoseconds
+        return None
+    return parsed.astype("datetime64[us]")
+
+
 def _checked(parsed: pd.Series, texts: list[str], row: Rows, problem: str) -> np.ndarray:
+    import pandas as pd  # loaded already: ``parsed`` is a pandas Series
+
     bad = np.flatnonzero(parsed.isna().to_numpy())
     if len(bad):
         i = int(bad[0])
@@ -306,16 +348,31 @@ def _spacing(kind: str, times: np.ndarray, labels: list[str],
         if len(off):
             raise _gap(off[0], f"{steps[off[0]]:g}", f"{usual:g} apart", labels, row)
         return f"every {usual:g}", "", None
-    stamps = pd.DatetimeIndex(times)
-    clock = stamps - stamps.normalize()
-    if (clock == clock[0]).all():
+    stamps = _Dates(times)
+    one_clock = bool((stamps.clock == stamps.clock[0]).all())
+    if one_clock:
         monthly = _monthly(stamps, labels, row)
         if monthly is not None:
             return monthly
-    return _fixed(stamps, (clock == clock[0]).all(), labels, row)
+    return _fixed(stamps, one_clock, labels, row)
 
 
-def _monthly(stamps: pd.DatetimeIndex, labels: list[str],
+class _Dates:
+    """The calendar of datetime64 times, in NumPy: what pandas' DatetimeIndex would say of
+    them (day of the month, month end, weekday), without importing pandas (issue 25)."""
+
+    def __init__(self, times: np.ndarray) -> None:
+        self.micros = times.astype("datetime64[us]")
+        self.days = self.micros.astype("datetime64[D]")  # floors, also before 1970
+        self.clock = self.micros - self.days  # the time of day
+        month_starts = self.micros.astype("datetime64[M]")
+        self.months = month_starts.astype(np.int64)  # months since 1970-01, consecutive
+        self.day = (self.days - month_starts.astype("datetime64[D]")).astype(np.int64) + 1
+        self.is_month_end = (self.days + 1).astype("datetime64[M]") != month_starts
+        self.dayofweek = (self.days.astype(np.int64) + 3) % 7  # Monday 0: 1970-01-01 a Thursday
+
+
+def _monthly(stamps: _Dates, labels: list[str],
              row: Rows) -> tuple[str, str, int | None] | None:
     """Times on one day of the month (or every month's end) step in whole months."""
     if (stamps.day == 1).all():
@@ -326,7 +383,7 @@ def _monthly(stamps: pd.DatetimeIndex, labels: list[str],
         suffix, where = f"@{stamps.day[0]}", f"day {stamps.day[0]}"
     else:
         return None
-    months = np.diff(np.asarray(stamps.year) * 12 + np.asarray(stamps.month))
+    months = np.diff(stamps.months)
     values, counts = np.unique(months, return_counts=True)
     usual = int(values[np.argmax(counts)])
     unit, every = {1: ("M", "monthly"), 3: ("Q", "quarterly"), 12: ("Y", "yearly")}.get(
@@ -339,26 +396,21 @@ def _monthly(stamps: pd.DatetimeIndex, labels: list[str],
     return f"{unit}{suffix}", f"{every}, {where}", season
 
 
-def _fixed(stamps: pd.DatetimeIndex, one_clock: bool, labels: list[str],
+def _fixed(stamps: _Dates, one_clock: bool, labels: list[str],
            row: Rows) -> tuple[str, str, int | None]:
     """Times a fixed duration apart (weeks, days, hours, minutes), or business days."""
-    steps = np.diff(stamps.asi8) * (10**9 // _unit_per_second(stamps))
+    steps = np.diff(stamps.micros.astype(np.int64)) * 1_000  # nanoseconds
     values, counts = np.unique(steps, return_counts=True)
     usual = int(values[np.argmax(counts)])
     off = np.flatnonzero(steps != usual)
     if not len(off):
         return _duration_freq(usual)
-    days = stamps.normalize().to_numpy().astype("datetime64[D]")
+    days = stamps.days
     if one_clock and (stamps.dayofweek < 5).all() and \
             (np.busday_count(days[:-1], days[1:]) == 1).all():
         return "B", "business days", 5
     raise _gap(off[0], _duration(int(steps[off[0]])), f"{_duration(usual)} apart "
                f"({_duration_freq(usual)[0]})", labels, row)
-
-
-def _unit_per_second(stamps: pd.DatetimeIndex) -> int:
-    unit = getattr(stamps, "unit", "ns")  # pandas >= 2 keeps the array's resolution
-    return {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[unit]
 
 
 def _duration_freq(ns: int) -> tuple[str, str, int | None]:

@@ -20,6 +20,8 @@ from lstm_automl.config.schema import (
     LabelDataConfig,
 )
 from lstm_automl.data.base import SweepData
+from lstm_automl.data.forecast import prepare_forecast
+from lstm_automl.data.sequences import prepare_sequences
 
 
 def prepare_variant(config: Any, base_dir: Path, seed: int) -> SweepData:
@@ -29,15 +31,11 @@ def prepare_variant(config: Any, base_dir: Path, seed: int) -> SweepData:
 
         return prepare_detect(config, base_dir)
     if isinstance(config, ForecastDataConfig):
-        from lstm_automl.data.forecast import prepare_forecast  # defers pandas
-
         return prepare_forecast(config, base_dir)
     if isinstance(config, LabelDataConfig):
         from lstm_automl.data.step_labels import prepare_step_labels  # defers pandas
 
         return prepare_step_labels(config, base_dir, seed)
-    from lstm_automl.data.sequences import prepare_sequences  # defers pandas
-
     return prepare_sequences(config, base_dir, seed)
 
 

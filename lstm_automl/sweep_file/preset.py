@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lstm_automl.config.names import did_you_mean
 from lstm_automl.config.presets import PRESET_ENV, PRESET_NAMES, PRESETS, Preset, preset_name
-from lstm_automl.data.series_profile import KPSS_CRITICAL_5PCT, SeriesProfile, profile_series
 from lstm_automl.config.schema import ForecastDataConfig
 from lstm_automl.errors import ConfigError, LstmSweepError
+
+if TYPE_CHECKING:
+    from lstm_automl.data.series_profile import SeriesProfile
 
 MAX_LOOKBACK = 64  # the longest window neuralforecast's AutoLSTM offers, chosen by its winners
 PLAIN_LOOKBACK = 24  # without a strong season
@@ -100,6 +102,8 @@ def _forecast_choices(resolved: dict[str, Any], preset: Preset, base_dir: Path,
     if probe is None:
         return lines  # the data cannot be read: the ordinary checks say why
     values, season, windows_rows = probe
+    from lstm_automl.data.series_profile import profile_series  # defers numpy
+
     profile = profile_series(values, season)
     if "transform" not in data:
         data["transform"] = "log" if profile.wants_log else "none"
@@ -158,7 +162,7 @@ def _read_training_rows(data: dict[str, Any],
     None when the data section or the data cannot be read as it stands."""
     from pydantic import ValidationError
 
-    from lstm_automl.data.forecast import prepare_forecast  # defers pandas
+    from lstm_automl.data.forecast import prepare_forecast  # defers numpy
 
     probe = {k: v for k, v in data.items() if k in _PROBE_KEYS}
     probe.update(lookback=1, transform="none", scaling="none")
@@ -234,6 +238,8 @@ def _log_reason(profile: SeriesProfile) -> str:
 
 
 def _trend_reason(profile: SeriesProfile) -> str:
+    from lstm_automl.data.series_profile import KPSS_CRITICAL_5PCT  # defers numpy
+
     verdict = "trend or unit root: each window's last value is its level" if profile.trending \
         else "level stationary: the level is searched"
     return f"KPSS {profile.kpss:.2f} vs {KPSS_CRITICAL_5PCT} at 5 %, {verdict}"
