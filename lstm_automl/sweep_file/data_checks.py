@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lstm_automl.baselines.window_ar import MIN_WINDOWS_PER_LAG
 from lstm_automl.config import schema as cfg
 from lstm_automl.config.params import short_list
 from lstm_automl.config.window_rules import FORECASTERS
@@ -62,6 +61,9 @@ def residual_fit_checks(config: cfg.SweepConfig, prepared: list[Any]) -> tuple[s
 
 def _unfitted(kind: str, key: str, windows: int) -> str:
     if kind == "ar":
+        from lstm_automl.baselines.window_ar import MIN_WINDOWS_PER_LAG  # defers numpy
+
+
         return ("search.residual: ar needs an AR model fitted on the training windows, and " + (
             f"{windows} training windows are too few (at least {MIN_WINDOWS_PER_LAG})"
             if windows < MIN_WINDOWS_PER_LAG else "the target is constant over them"))
