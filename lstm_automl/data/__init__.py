@@ -76,7 +76,7 @@ def load_data(loaded: LoadedSweep) -> SweepData:
     config = loaded.config
     try:
         if isinstance(config.data, DetectDataConfig):
-            from lstm_automl.data.detect import prepare_detect  # defers pandas
+            from lstm_automl.data.detect import prepare_detect  # defers numpy
 
             return prepare_detect(config.data.variant(), loaded.base_dir)
         if isinstance(config.data, ForecastDataConfig):
@@ -88,7 +88,7 @@ def load_data(loaded: LoadedSweep) -> SweepData:
 
             return prepare_text(config.data, loaded.base_dir, config.seed)
         if isinstance(config.data, LabelDataConfig):
-            from lstm_automl.data.step_labels import prepare_step_labels  # defers pandas
+            from lstm_automl.data.step_labels import prepare_step_labels  # defers numpy
 
             return prepare_step_labels(config.data.variant(), loaded.base_dir, config.seed)
         from lstm_automl.data.sequences import prepare_sequences  # defers numpy
