@@ -11,8 +11,14 @@ import contextlib
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
-from lstm_automl.commands.predict_files import check_output, read_table, write_table
+from lstm_automl.commands.predict_files import (
+    PARQUET_SUFFIXES,
+    check_output,
+    read_table,
+    write_table,
+)
 from lstm_automl.errors import DataError, RawInputError
 from lstm_automl.framework_logs import quiet_frameworks, silenced_fd2
 from lstm_automl.model.backend import select_backend
@@ -66,6 +72,9 @@ def predict_command(args: argparse.Namespace) -> int:
     except mlflow.exceptions.MlflowException as exc:
         first = str(exc).strip().splitlines()[0]
         raise DataError(f"--model {args.model}: cannot load it: {first}") from None
+    strings = string_columns(model)
+    if strings and source.suffix.lower() not in PARQUET_SUFFIXES:  # Parquet keeps its types
+        frame = read_table(source, strings)
     try:
         result = model.predict(frame)
     except RawInputError as exc:
@@ -81,4 +90,16 @@ def predict_command(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["model_uri", "predict_command"]
+def string_columns(model: Any) -> tuple[str, ...]:
+    """The input columns the model's signature types as strings (a text model's text column):
+    a CSV reader would take ``42`` or ``3.10`` in them for numbers."""
+    from mlflow.types import DataType  # defers mlflow
+
+    schema = model.metadata.get_input_schema()
+    if schema is None or not schema.has_input_names():
+        return ()
+    return tuple(str(c.name) for c in schema.inputs
+                 if getattr(c, "type", None) == DataType.string)
+
+
+__all__ = ["model_uri", "predict_command", "string_columns"]

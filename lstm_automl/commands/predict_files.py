@@ -95,8 +95,10 @@ def _read_parquet(path: Path) -> Any:
     return table.read().to_pandas()
 
 
-def read_table(path: Path) -> Any:
-    """The input table (a DataFrame), or a ``DataError`` naming the file and what is wrong."""
+def read_table(path: Path, strings: tuple[str, ...] = ()) -> Any:
+    """The input table (a DataFrame), or a ``DataError`` naming the file and what is wrong.
+
+    ``strings``: CSV columns kept as written (a text model's ``42`` is a text, not a number)."""
     import pandas as pd
 
     if not path.exists():
@@ -107,7 +109,8 @@ def read_table(path: Path) -> Any:
         if path.suffix.lower() in PARQUET_SUFFIXES:
             frame = _read_parquet(path)
         else:
-            frame = pd.read_csv(io.BytesIO(_bounded_bytes(path)), nrows=MAX_ROWS + 1)
+            frame = pd.read_csv(io.BytesIO(_bounded_bytes(path)), nrows=MAX_ROWS + 1,
+                                dtype=dict.fromkeys(strings, str) or None)
     except DataError:
         raise
     except Exception as exc:  # pandas and pyarrow raise many types for one cause

@@ -81,3 +81,8 @@ def test_a_text_sweep_registers_a_model_that_takes_raw_strings(
     there = json.loads(done.stdout.strip().splitlines()[-1])
     assert there["label"] == {str(k): v for k, v in listed["label"].iloc[:2].items()}
     assert abs(there["p_pos"]["0"] - listed["p_pos"].iloc[0]) < 1e-5
+    # `predict` on a CSV keeps the text column as written: "42" and "3.10" are texts there.
+    (tmp_path / "in.csv").write_text("review\n42\n3.10\nA wonderful film\n")
+    assert main(["predict", "--model", str(local), "--input", str(tmp_path / "in.csv"),
+                 "--output", str(tmp_path / "out.csv")]) == 0
+    assert len(pd.read_csv(tmp_path / "out.csv")) == 3
