@@ -6,7 +6,8 @@ weights it chose. This script reads such files (one folder per sweep, holding
 ``members.npz`` and ``summary.json``), applies each candidate rule to the validation arrays
 and scores its weights on the test arrays, so one sweep per series and seed serves every rule.
 It prints, per sweep and rule, the test RMSE and its ratio to the strongest baseline's, then
-the median ratio and the wins per rule. Folders named ``HELDOUT_*`` are skipped unless
+the median ratio and the wins per rule. Folders named ``HELDOUT_*`` or ``heldout-*`` (as
+``bench/quality.py --heldout --keep`` names them) are skipped unless
 ``--heldout`` (choose the rule on the other series first: datasets/heldout/README.md).
 
     python bench/blend_rules.py /tmp/runs/*/            # dev series
@@ -184,7 +185,7 @@ def main() -> None:
     print("| sweep | strongest baseline | " + " | ".join(["logged", *RULES]) + " |")
     for folder in sorted(args.folders):
         if not (folder / "members.npz").exists() or (
-                folder.name.startswith("HELDOUT_") and not args.heldout):
+                folder.name.startswith(("HELDOUT_", "heldout-")) and not args.heldout):
             continue
         strongest, scores = score(folder)
         cells = [f"{scores['logged']:.4g}"] + [f"{scores[n]:.4g} ({scores[n] / strongest:.3f})"

@@ -15,7 +15,8 @@ them), the ones recipe and blend-rule choices are made on.
     python bench/quality.py                 # every sweep, as its file says (can take hours)
     python bench/quality.py --only airline-24 --only nile
     python bench/quality.py --quick         # 2 trials x 3 epochs each: a smoke run
-    python bench/quality.py --dev --seeds 2 --backend tensorflow   # choose on these first
+    python bench/quality.py --dev --seeds 2 --backend tensorflow --keep /tmp/dev  # choose here
+    python bench/blend_rules.py /tmp/dev/*/                           # then weight rules offline
     python bench/quality.py --heldout --seeds 3 --backend tensorflow --no-record
     python bench/quality.py --only airline-first --preset none   # a file's bare defaults
 """
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -102,8 +104,10 @@ def budget_of(case: Case, overrides: list[str]) -> str:
 
 
 def run_case(case: Case, budget_s: int, overrides: list[str],
-             backend: str | None) -> dict[str, Any]:
-    """Run one sweep in a fresh folder; its summary plus wall time, or why there is none."""
+             backend: str | None, keep: Path | None = None) -> dict[str, Any]:
+    """Run one sweep in a fresh folder; its summary plus wall time, or why there is none.
+    ``keep``: a folder to copy the sweep's ``summary.json`` and ``blend/members.npz`` into, the
+    files ``bench/blend_rules.py`` compares weight rules on."""
     with tempfile.TemporaryDirectory(prefix=f"quality-{case.key}-") as tmp:
         folder = Path(tmp)
         sweep = case.folder / case.file
@@ -122,19 +126,28 @@ def run_case(case: Case, budget_s: int, overrides: list[str],
         if done.returncode != 0:
             tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["?"]
             return {"error": f"exit {done.returncode}: {tail[0][:200]}", "seconds": seconds}
-        summary = read_summary(folder)
+        summary = read_summary(folder, keep)
         summary["seconds"] = seconds
         return summary
 
 
-def read_summary(folder: Path) -> dict[str, Any]:
+def read_summary(folder: Path, keep: Path | None = None) -> dict[str, Any]:
     from mlflow import MlflowClient
 
     client = MlflowClient(f"sqlite:///{folder / 'mlflow.db'}")
     experiments = client.search_experiments()
     runs = client.search_runs([e.experiment_id for e in experiments],
                               "tags.`lstm_sweep.kind` = 'sweep'")
-    path = client.download_artifacts(runs[0].info.run_id, "summary.json", str(folder))
+    run_id = runs[0].info.run_id
+    path = client.download_artifacts(run_id, "summary.json", str(folder))
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, keep / "summary.json")
+        try:
+            members = client.download_artifacts(run_id, "blend/members.npz", str(folder))
+            shutil.copy(members, keep / "members.npz")
+        except Exception:  # noqa: BLE001 - no blend in this sweep: nothing to compare
+            pass
     return json.loads(Path(path).read_text())
 
 
@@ -208,6 +221,9 @@ def main() -> None:
                    help="run the held-out series (bench/heldout/*.yaml) instead of sweeps/")
     p.add_argument("--dev", action="store_true",
                    help="run the development series (bench/dev/*.yaml, airline-first)")
+    p.add_argument("--keep", type=Path, default=None, metavar="DIR",
+                   help="copy each sweep's summary.json and blend/members.npz to DIR/KEY-sSEED/ "
+                   "(what bench/blend_rules.py reads)")
     p.add_argument("--backend", choices=("tensorflow", "jax"), default=None,
                    help="Keras backend of every run (default: each file's / auto)")
     p.add_argument("--preset", choices=("none", "fast", "good", "best"), default=None,
@@ -230,7 +246,10 @@ def main() -> None:
             seeds = [None] if args.seeds <= 1 else [first + i for i in range(args.seeds)]
             results = []
             for seed in seeds:
-                result = run_case(case, args.budget, case_overrides(args, seed), args.backend)
+                kept = None if args.keep is None else \
+                    args.keep / f"{case.key}-s{seed if seed is not None else first}"
+                result = run_case(case, args.budget, case_overrides(args, seed), args.backend,
+                                  kept)
                 if args.seeds > 1:
                     shown = result.get("error") or "{} {:.4g}".format(
                         result["primary_metric"], result["test_metrics"][result["primary_metric"]])
