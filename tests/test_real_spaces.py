@@ -16,9 +16,9 @@ from types import ModuleType
 
 import pytest
 from jsonschema import Draft202012Validator
+from tool_modules import load_module
 
 from conftest import PROJECT_ROOT
-from tool_modules import load_module
 from lstm_automl.cli import main
 from lstm_automl.sweep_file.yaml_text import parse_yaml
 

@@ -32,8 +32,8 @@ from pydantic import (
     Tag,
     ValidationInfo,
     field_validator,
-    model_validator,
     model_serializer,
+    model_validator,
 )
 
 from lstm_automl.config.durations import FORM as DURATION_FORM

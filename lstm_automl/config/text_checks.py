@@ -35,8 +35,8 @@ def text_problems(config: Any) -> list[str]:
             problems.append("data.max_length: only applies with data.text")
         return problems
     if data.task == "label":
-        return [f"data.text: not with task: label yet (one class per token is not supported); "
-                f"a text input is for task classify or regress"]
+        return ["data.text: not with task: label yet (one class per token is not supported); "
+                "a text input is for task classify or regress"]
     problems = [f"data.{key}: not with a text input (data.text: {text}); each row's text is "
                 f"one sequence of tokens" for key in _NOT_WITH_TEXT
                 if getattr(data, key, None) is not None]

@@ -250,7 +250,7 @@ def _once_per_case(ordered: list[int], times: np.ndarray, table: Table, column: 
     """A sequence's steps each have their own time: a repeated one is a copy or a typo."""
     if column is None:
         return
-    for first, second in zip(ordered, ordered[1:]):
+    for first, second in zip(ordered, ordered[1:], strict=False):  # each step and the next
         if times[first] == times[second]:
             text = table.columns[column][first]
             raise DataError(f"{table.path}: column '{column}', rows {min(first, second) + 2} "

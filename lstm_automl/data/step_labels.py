@@ -32,6 +32,7 @@ from lstm_automl.data.sequences import PAD_VALUE, _is_number, _split
 from lstm_automl.data.step_cases import StepCases, load_step_cases
 from lstm_automl.errors import DataError
 
+
 def step_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
     """Accuracy, macro-F1 and log-loss over the real steps: ``labels`` (cases, steps) with
     ``PAD_LABEL`` on padded steps, ``probabilities`` (cases, steps, classes)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+
 import numpy as np
 
 from lstm_automl.baselines.bag_of_words import bag_of_words

@@ -10,8 +10,9 @@ and a sweep of long trials sooner on JAX. The estimate is
 
 with the figures in ``AUTO_COSTS``, measured on a 2-core CPU by ``bench/trial_costs.py`` (the
 quickstart's shape, an empty compile cache, CPU seconds: the machine was shared). A warm compile
-cache would make JAX's fixed part smaller still; the estimate assumes a cold one. ``epochs`` is the most a trial may train: early
-stopping only shortens trials, which favours TensorFlow further. Light: no framework import.
+cache would make JAX's fixed part smaller still; the estimate assumes a cold one. ``epochs`` is
+the most a trial may train: early stopping only shortens trials, which favours TensorFlow
+further. Light: no framework import.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from lstm_automl.report.detect_figure import anomaly_flags
 from lstm_automl.report.figures import (
     DPI,
     confusion_matrix,
@@ -19,7 +20,6 @@ from lstm_automl.report.figures import (
     objective_vs_hyperparameters,
     validation_curves,
 )
-from lstm_automl.report.detect_figure import anomaly_flags
 from lstm_automl.report.importance import Mattered, what_mattered
 from lstm_automl.report.mattered import mattered_figures
 from lstm_automl.tracking.read_back import load_sweep_runs

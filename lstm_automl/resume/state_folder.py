@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lstm_automl.errors import SweepChangedError
+from lstm_automl.resume.compatibility import IDENTITY_VERSION, UNVERSIONED, changes
 from lstm_automl.resume.folder_safety import (
     STATE_FILE,
     STATE_TMP,
@@ -24,7 +25,6 @@ from lstm_automl.resume.folder_safety import (
     folder_of,
     remove_own_files,
 )
-from lstm_automl.resume.compatibility import IDENTITY_VERSION, UNVERSIONED, changes
 from lstm_automl.resume.identity import sweep_identity
 
 if TYPE_CHECKING:

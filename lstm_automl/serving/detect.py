@@ -2,9 +2,10 @@
 
 Each row that has ``lookback`` rows (and what a transform or seasonal lag needs) before it is
 forecast from them exactly as a forecaster's request would be (``raw._forecast_input``; the
-windows are built at once over the whole history, not row by row), in batched calls; its score is the absolute error of that forecast in original
-units and its flag says whether the score reaches the threshold chosen on validation. The first
-rows have no history to be forecast from: they get no score and flag 0.
+windows are built at once over the whole history, not row by row), in batched calls; its score
+is the absolute error of that forecast in original units and its flag says whether the score
+reaches the threshold chosen on validation. The first rows have no history to be forecast from:
+they get no score and flag 0.
 """
 
 from __future__ import annotations

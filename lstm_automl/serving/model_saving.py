@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from lstm_automl.model.backend import PACKAGES, active_backend
-from lstm_automl.serving.folder import BACKEND_FILE, KERAS_FILE, PYTHON_MODULE_FILE, SPEC_FILE
 from lstm_automl.serving.detect import detect_example, detect_spec
+from lstm_automl.serving.folder import BACKEND_FILE, KERAS_FILE, PYTHON_MODULE_FILE, SPEC_FILE
 from lstm_automl.serving.pyfunc import SweepModel
 from lstm_automl.serving.raw import forecast_spec, input_example, sequence_spec
 from lstm_automl.serving.text_input import text_example, text_spec

@@ -79,7 +79,8 @@ def checked_windows(data: Any, shape: tuple[int | None, ...] | None) -> np.ndarr
         if array.ndim == len(shape) - 1:
             array = array[None, ...]
         if array.ndim != len(shape) or any(
-                want is not None and got != want for got, want in zip(array.shape[1:], shape[1:])):
+                want is not None and got != want
+                for got, want in zip(array.shape[1:], shape[1:], strict=True)):
             raise RawInputError(
                 f"the input has shape {sent}; the model takes windows of shape "
                 f"{_shape_text(shape)} (batch first), or one window of shape "

@@ -3,7 +3,6 @@ same kind of model against a local prediction: tests/tracking/test_serving_soak.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pytest
