@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from tool_modules import load_module
 
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "import_graph.py"

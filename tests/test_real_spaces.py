@@ -16,11 +16,11 @@ from types import ModuleType
 
 import pytest
 from jsonschema import Draft202012Validator
-from tool_modules import load_module
 
 from conftest import PROJECT_ROOT
 from lstm_automl.cli import main
 from lstm_automl.sweep_file.yaml_text import parse_yaml
+from tool_modules import load_module
 
 CORPUS = PROJECT_ROOT / "tests" / "real_spaces"
 FILES = sorted(CORPUS.glob("*.yaml"))

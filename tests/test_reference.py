@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from tool_modules import load_module
 
 from lstm_automl.config import params
+from tool_modules import load_module
 
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "gen_reference.py"
 

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 from child_processes import env_for_child
-
 from conftest import PROJECT_ROOT
 
 PARENT = """

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import mlflow
 import pytest
-from child_processes import START_TIMEOUT, env_for_child, runs, spawn
 
+from child_processes import START_TIMEOUT, env_for_child, runs, spawn
 from conftest import write_sweep
 from lstm_automl.cli import main
 from lstm_automl.faults import FAULT_ENV

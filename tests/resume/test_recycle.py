@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+
 from child_processes import (
     START_TIMEOUT,
     env_for_child,
@@ -21,7 +22,6 @@ from child_processes import (
     trial_running,
     wait_until,
 )
-
 from conftest import write_sweep
 
 pytestmark = pytest.mark.slow

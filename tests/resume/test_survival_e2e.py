@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from child_processes import (
     START_TIMEOUT,
     env_for_child,
@@ -27,7 +28,6 @@ from child_processes import (
     trial_running,
     wait_until,
 )
-
 from conftest import write_sweep
 from lstm_automl.cli import main
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from child_processes import START_TIMEOUT
 
+from child_processes import START_TIMEOUT
 from conftest import write_sweep
 from lstm_automl.cli import main
 from lstm_automl.data.generators import regimes

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from child_processes import predict_in_fresh_process
 
+from child_processes import predict_in_fresh_process
 from conftest import write_sweep
 from lstm_automl.cli import main
 from lstm_automl.config.schema import ForecastDataConfig

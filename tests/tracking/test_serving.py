@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from child_processes import predict_in_fresh_process
 from saved_models import airline_forecast, save_raw_model
 from saved_models import history as recent
 
+from child_processes import predict_in_fresh_process
 from conftest import PROJECT_ROOT
 from lstm_automl.cli import main
 from lstm_automl.config.schema import ClassifyDataConfig
