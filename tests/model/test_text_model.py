@@ -15,7 +15,7 @@ from lstm_automl.data.base import ModelShape
 from lstm_automl.model.cells import TokenIds
 from lstm_automl.model.hypermodel import build_model
 
-pytestmark = pytest.mark.usefixtures("keras_session")
+pytestmark = [pytest.mark.usefixtures("keras_session"), pytest.mark.backend_contract]
 
 SHAPE = ModelShape(6, 1, 3, "classify", masked=True, vocabulary=50)
 

@@ -12,7 +12,7 @@ from conftest import PROJECT_ROOT, write_sweep
 from lstm_automl.cli import main
 from lstm_automl.errors import RawInputError
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.backend_contract]
 
 SWEEP = """
 name: detect

@@ -20,7 +20,7 @@ from conftest import write_sweep
 from lstm_automl.cli import main
 from lstm_automl.errors import RawInputError
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.backend_contract]
 
 SWEEP = """
 name: reviews
