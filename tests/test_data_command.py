@@ -29,6 +29,11 @@ from lstm_automl.cli import main
                              "baseline seasonal_residual (absolute change from one season (24) "
                              "earlier) on the test split: f1 0.4783", "baseline isolation_forest",
                              "baseline rolling_zscore", "test_anomaly_windows: 7"]),
+    # the shipped real benchmark (ISSNIP 2010): its one event in the test half, none before
+    ("detect_sensor.yaml", ["labelled anomaly windows train 0, validation 0, test 1",
+                            "test_anomalous_steps: 117", "baseline seasonal_residual",
+                            "baseline isolation_forest", "baseline rolling_zscore",
+                            "<- strongest"]),
 ])
 def test_data_command_describes_the_sweep(sweep, expected, capsys, isolated_workdir):
     assert main(["data", str(SWEEPS / sweep)]) == 0

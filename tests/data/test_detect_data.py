@@ -41,6 +41,19 @@ def test_the_shipped_series_is_the_generator_s_output():
     assert shipped["hour"].iloc[0] == "2024-01-01 00:00" and len(shipped) == 2400
 
 
+@pytest.mark.parametrize(("name", "rows", "flagged", "first"), [
+    ("issnip_mote1_indoor.csv", 4417, 117, 2344), ("issnip_mote4_outdoor.csv", 5041, 32, 2362)])
+def test_the_shipped_sensor_benchmark_is_the_published_one(name, rows, flagged, first):
+    # datasets/README.md: the npm package's rows of one mote, one contiguous labelled event
+    frame = pd.read_csv(PROJECT_ROOT / "datasets" / name)
+    assert list(frame.columns) == ["reading", "temperature", "humidity", "anomaly"]
+    assert len(frame) == rows and frame["reading"].tolist() == list(range(1, rows + 1))
+    events = frame.index[frame["anomaly"] == 1]
+    assert len(events) == flagged and events[-1] - events[0] == flagged - 1
+    assert frame["reading"].iloc[events[0]] == first
+    assert frame.notna().all().all()
+
+
 def test_the_example_sweep_validates(tmp_path):
     text = (PROJECT_ROOT / "sweeps" / "detect_example.yaml").read_text()
     code, err = _validate(tmp_path, text)
