@@ -32,7 +32,7 @@ from lstm_automl.data.anomaly_metrics import (
     runs,
 )
 from lstm_automl.data.base import Baselines, Windows
-from lstm_automl.data.forecast import ForecastData, _order, _resolve_source, prepare_forecast
+from lstm_automl.data.forecast import ForecastData, prepare_forecast, resolve_source, time_order
 from lstm_automl.data.metrics import forecast_metrics
 from lstm_automl.data.table import read_table
 from lstm_automl.errors import DataError
@@ -159,14 +159,14 @@ class DetectData(ForecastData):
 
 def _labels(config: DetectDataConfig, base_dir: Path) -> tuple[str, np.ndarray]:
     """The label column in time order, checked to be 0/1."""
-    path, _, default_time = _resolve_source(config, base_dir)
+    path, _, default_time = resolve_source(config, base_dir)
     name = builtin_name(config.source)
     label = config.label or (DATASETS[name].label if name else None)
     table = read_table(path)
     if label is None:
         raise DataError(f"{path}: data.label is required for task: detect (the column of 0/1 "
                         f"anomaly flags); columns: {', '.join(table.columns)}")
-    order, _ = _order(table, config.time_column or default_time, config.time_format)
+    order, _ = time_order(table, config.time_column or default_time, config.time_format)
     values = table.numeric(label, "data.label")[order]
     bad = np.flatnonzero(~np.isin(values, (0.0, 1.0)))
     if len(bad):

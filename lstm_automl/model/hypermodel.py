@@ -115,7 +115,7 @@ def _numeric_metrics() -> list[keras.metrics.Metric]:
             keras.metrics.RootMeanSquaredError(name="rmse")]
 
 
-def _task_metrics(shape: ModelShape, extra: tuple[str, ...] = ()) -> list[Any]:
+def task_metrics(shape: ModelShape, extra: tuple[str, ...] = ()) -> list[Any]:
     """The task's metrics, and the ``extra`` ones (``names.EXTRA_METRICS``) the objective or
     the early-stopping monitor reads."""
     wanted = extra_metric_objects(extra, shape)
@@ -128,7 +128,7 @@ def _task_metrics(shape: ModelShape, extra: tuple[str, ...] = ()) -> list[Any]:
     return [keras.metrics.SparseCategoricalAccuracy(name="accuracy"), *wanted]
 
 
-def _task_loss(shape: ModelShape, name: str) -> Any:
+def task_loss(shape: ModelShape, name: str) -> Any:
     """Cross-entropy for classes (the sweep's ``loss`` choice applies to numeric targets)."""
     if shape.task == "label":
         return step_loss()
@@ -289,9 +289,9 @@ def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = No
         optimizer=make_optimizer(values["optimizer"], learning_rate(values, train_steps),
                                  values["clipnorm"], float(_setting(values, "momentum")),
                                  values.get("weight_decay")),
-        loss=_task_loss(shape, values["loss"]),
+        loss=task_loss(shape, values["loss"]),
         # weighted on JAX, where the last batch is padded (padded_batches.py)
-        **compiled_metrics(_task_metrics(shape, metrics), shape.task),
+        **compiled_metrics(task_metrics(shape, metrics), shape.task),
         jit_compile=jit_compile,
     )
     return model

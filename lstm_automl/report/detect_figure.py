@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from lstm_automl.report.figures import _time_axis
+from lstm_automl.report.figures import time_axis
 from lstm_automl.report.leaderboard import metric_text, outcome
 from lstm_automl.tracking.read_back import Sweep
 
@@ -23,7 +23,7 @@ def anomaly_flags(sweep: Sweep, frame: Any) -> Figure | None:
     if frame is None or frame.empty or not DETECT_COLUMNS <= set(frame.columns):
         return None
     label = frame.columns[-1]
-    x, x_label = _time_axis(frame)
+    x, x_label = time_axis(frame)
     fig = Figure(figsize=(10, 6), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[2, 1])
     truth = frame[label].to_numpy() != 0
