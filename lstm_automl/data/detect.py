@@ -53,6 +53,11 @@ class DetectData(ForecastData):
     scoring: dict[str, Windows] = field(default_factory=dict, repr=False)
     threshold: Threshold | None = None
 
+    def scored_rows(self, split: str) -> np.ndarray:
+        """The rows of ``split`` that get a score (every window of it, also the labelled ones
+        ``training_anomalies: drop`` keeps out of the loss)."""
+        return (self.splits if split == "test" else self.scoring)[split].index
+
     def scores(self, predicted: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Absolute one-step forecast errors in original units at ``rows``."""
         forecast = self.inverse_target(np.asarray(predicted), rows)[:, 0]
@@ -88,10 +93,10 @@ class DetectData(ForecastData):
 
     def _compute_baselines(self, budget_s: float) -> Baselines:
         """The classical detectors on the test steps, thresholds by the network's rule."""
-        val_rows, test_rows = self.scoring["validation"].index, self.splits["test"].index
+        val_rows, test_rows = self.scored_rows("validation"), self.scored_rows("test")
         window = self.lookback
         lag = f"one season ({self.season}) earlier" if self.season else "the step before"
-        train_rows = self.scoring["train"].index
+        train_rows = self.scored_rows("train")
         if self.training_anomalies == "drop":
             train_rows = train_rows[self.labels[train_rows] == 0]
         scorers: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -135,10 +140,8 @@ class DetectData(ForecastData):
         return header, table
 
     def describe(self) -> str:
-        counts = ", ".join(f"{name} {self._events(w.index)}" for name, w in
-                           (("train", self.scoring["train"]),
-                            ("validation", self.scoring["validation"]),
-                            ("test", self.splits["test"])))
+        counts = ", ".join(f"{name} {self._events(self.scored_rows(name))}"
+                           for name in ("train", "validation", "test"))
         return f"{super().describe()}; labelled anomaly windows {counts}"
 
     def _events(self, rows: np.ndarray) -> int:
@@ -149,11 +152,10 @@ class DetectData(ForecastData):
         facts["label"] = self.label
         facts["threshold_rule"] = self.threshold_rule
         facts["training_anomalies"] = self.training_anomalies
-        for name, windows in (("train", self.scoring["train"]),
-                              ("validation", self.scoring["validation"]),
-                              ("test", self.splits["test"])):
-            facts[f"{name}_anomalous_steps"] = int(self.labels[windows.index].sum())
-            facts[f"{name}_anomaly_windows"] = self._events(windows.index)
+        for name in ("train", "validation", "test"):
+            rows = self.scored_rows(name)
+            facts[f"{name}_anomalous_steps"] = int(self.labels[rows].sum())
+            facts[f"{name}_anomaly_windows"] = self._events(rows)
         return facts
 
 

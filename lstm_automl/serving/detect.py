@@ -5,7 +5,9 @@ forecast from them exactly as a forecaster's request would be (``raw.forecast_in
 windows are built at once over the whole history, not row by row), in batched calls; its score
 is the absolute error of that forecast in original units and its flag says whether the score
 reaches the threshold chosen on validation. The first rows have no history to be forecast from:
-they get no score and flag 0.
+they get no score and flag 0. A sequence autoencoder (``data.scorer: autoencoder``) instead
+rebuilds every window of ``lookback`` rows, and each row, the first ones included, is scored by
+its mean absolute reconstruction error over the windows covering it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ def detect_spec(data: Any) -> dict[str, Any]:
     assert data.threshold is not None, "calibrate the threshold before saving"
     spec.update(task="detect", label=data.label, threshold=float(data.threshold.value),
                 threshold_rule=data.threshold.rule)
+    if getattr(data, "scaled", None) is not None:  # data/reconstruction.py
+        spec["scorer"] = "autoencoder"
     return spec
 
 
@@ -85,6 +89,8 @@ def detect_rows(spec: dict[str, Any], model: Any, frame: pd.DataFrame) -> pd.Dat
     ordered, times = raw.prepared(lambda s, f: history_in_order(f, s), spec, frame)
     ordered = ordered.copy()
     ordered.attrs["needed"] = list(dict.fromkeys([*spec["features"], spec["target"]]))
+    if spec.get("scorer") == "autoencoder":
+        return _with_time(rebuilt_rows(spec, model, ordered), ordered, time_column)
     need = history_rows(spec)
     if len(ordered) <= need:
         raise RawInputError(f"{len(ordered)} rows of history are too few: the first row with a "
@@ -104,9 +110,44 @@ def detect_rows(spec: dict[str, Any], model: Any, frame: pd.DataFrame) -> pd.Dat
     out = pd.DataFrame({spec["target"]: actual, "forecast": forecasts, "score": scores,
                         "flag": (np.nan_to_num(scores, nan=-np.inf) >= spec["threshold"])
                         .astype(np.int64)})
+    return _with_time(out, ordered, time_column)
+
+
+def _with_time(out: pd.DataFrame, ordered: pd.DataFrame, time_column: str | None) -> pd.DataFrame:
     if time_column and time_column in ordered.columns:
         out.insert(0, time_column, ordered[time_column].to_numpy())
     return out
+
+
+def rebuilt_rows(spec: dict[str, Any], model: Any, ordered: pd.DataFrame) -> pd.DataFrame:
+    """``scorer: autoencoder``: every window of ``lookback`` rows rebuilt at once; a row's score
+    is its mean absolute reconstruction error over the windows covering it (every row has one),
+    as the sweep scored the test split (``data/window_errors.py``)."""
+    from lstm_automl.data.window_errors import (  # defers pydantic (lstm_automl.data's init)
+        covered_mean,
+        row_scores,
+        unflattened,
+        windows_at,
+    )
+
+    lookback, features, target = int(spec["lookback"]), spec["features"], spec["target"]
+    if len(ordered) < lookback:
+        raise RawInputError(f"{len(ordered)} rows of history are too few: the autoencoder "
+                            f"rebuilds windows of {lookback} rows")
+    scaled = raw.scale_values(np.column_stack([raw.numeric_column(ordered, c) for c in features]),
+                              spec["feature_scaler"])
+    starts = np.arange(len(ordered) - lookback + 1)
+    windows = windows_at(scaled, starts, lookback)
+    rebuilt = unflattened(predict_windows(model, windows), windows)
+    scores = row_scores(starts, windows, rebuilt, len(ordered))
+    if target in features:
+        channel = features.index(target)
+        again = raw.unscale_values(covered_mean(starts, rebuilt[:, :, channel], len(ordered)),
+                                   spec["feature_scaler"], channel)
+    else:
+        again = np.full(len(ordered), np.nan)
+    return pd.DataFrame({target: raw.numeric_column(ordered, target), "reconstruction": again,
+                         "score": scores, "flag": (scores >= spec["threshold"]).astype(np.int64)})
 
 
 def detect_example(spec: dict[str, Any], data: Any, extra: int = 24) -> pd.DataFrame:
