@@ -63,13 +63,17 @@ class DetectData(ForecastData):
         forecast = self.inverse_target(np.asarray(predicted), rows)[:, 0]
         return np.abs(forecast - self.series[rows])
 
+    def split_scores(self, split: str, predicted: np.ndarray) -> np.ndarray:
+        """The scores of ``scored_rows(split)`` from the network's output on the windows of
+        ``split`` (validation: all of them, as ``calibrate`` predicts)."""
+        return self.scores(predicted, self.scored_rows(split))
+
     def calibrate(self, predict: Predict) -> str:
         """Choose the threshold on the validation scores of ``predict`` (the final model);
         returns the rule and the value in words, for the console and the registry."""
-        val = self.scoring["validation"]
-        scores = self.scores(predict(val.x), val.index)
-        self.threshold = choose_threshold(scores, self.labels[val.index], self.threshold_rule,
-                                          self.threshold_quantile)
+        scores = self.split_scores("validation", predict(self.scoring["validation"].x))
+        self.threshold = choose_threshold(scores, self.labels[self.scored_rows("validation")],
+                                          self.threshold_rule, self.threshold_quantile)
         return self.rule_text()
 
     def rule_text(self) -> str:
@@ -82,14 +86,22 @@ class DetectData(ForecastData):
     def evaluate(self, predicted: np.ndarray) -> dict[str, float]:
         if self.threshold is None:
             raise RuntimeError("calibrate() the threshold on validation before evaluate()")
-        rows = self.splits["test"].index
-        scores = self.scores(predicted, rows)
+        rows = self.scored_rows("test")
+        scores = self.split_scores("test", predicted)
         metrics = detection_metrics(self.labels[rows], self.threshold.flags(scores))
-        forecast = self.inverse_target(predicted, rows)
-        metrics.update({f"forecast_{k}": v for k, v in
-                        forecast_metrics(self.actual(), forecast).items() if k != "mape"})
+        metrics.update(self.network_metrics(predicted, scores))
         metrics["threshold"] = self.threshold.value
         return metrics
+
+    def network_metrics(self, predicted: np.ndarray, scores: np.ndarray) -> dict[str, float]:
+        """What the network itself did on the test split: the forecast's errors."""
+        forecast = self.inverse_target(predicted, self.scored_rows("test"))
+        return {f"forecast_{k}": v for k, v in
+                forecast_metrics(self.actual(), forecast).items() if k != "mape"}
+
+    def predicted_values(self, predicted: np.ndarray) -> np.ndarray:
+        """The network's value for each test row (its forecast), original units."""
+        return self.inverse_target(predicted, self.scored_rows("test"))[:, 0]
 
     def _compute_baselines(self, budget_s: float) -> Baselines:
         """The classical detectors on the test steps, thresholds by the network's rule."""
@@ -127,10 +139,10 @@ class DetectData(ForecastData):
 
     def prediction_table(self, predicted: np.ndarray, forecast: np.ndarray | None = None,
                          ) -> tuple[list[str], list[list[object]]]:
-        """Each test step: its value, forecast, score, flag and label."""
-        rows = self.splits["test"].index
-        forecast = self.inverse_target(predicted, rows)[:, 0]
-        scores = self.scores(predicted, rows)
+        """Each test step: its value, the network's (forecast), score, flag and label."""
+        rows = self.scored_rows("test")
+        forecast = self.predicted_values(predicted)
+        scores = self.split_scores("test", predicted)
         flags = self.threshold.flags(scores) if self.threshold is not None else \
             np.zeros(len(rows), np.int64)
         header = ["row", "time", "actual", "predicted", "score", "flag", self.label]

@@ -17,9 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from lstm_automl.config.schema import DetectDataConfig
-from lstm_automl.data.anomaly_metrics import choose_threshold, detection_metrics
 from lstm_automl.data.base import ModelShape, Windows
-from lstm_automl.data.detect import DetectData, Predict, prepare_detect
+from lstm_automl.data.detect import DetectData, prepare_detect
 from lstm_automl.data.window_errors import (
     covered_mean,
     covering_starts,
@@ -47,13 +46,9 @@ class ReconstructionData(DetectData):
         """Scores of every row the windows cover (NaN elsewhere)."""
         return row_scores(windows.index, windows.x, rebuilt, len(self.scaled))
 
-    def calibrate(self, predict: Predict) -> str:
-        val = self.scoring["validation"]
-        rows = self.scored_rows("validation")
-        scores = self.row_scores(val, predict(val.x))[rows]
-        self.threshold = choose_threshold(scores, self.labels[rows], self.threshold_rule,
-                                          self.threshold_quantile)
-        return self.rule_text()
+    def split_scores(self, split: str, predicted: np.ndarray) -> np.ndarray:
+        windows = self.splits["test"] if split == "test" else self.scoring[split]
+        return self.row_scores(windows, predicted)[self.scored_rows(split)]
 
     def rule_text(self) -> str:
         if self.threshold is None:
@@ -62,15 +57,13 @@ class ReconstructionData(DetectData):
                 f"autoencoder's mean absolute reconstruction error, scaled units); each baseline "
                 f"detector gets its own by the same rule on its validation scores")
 
-    def evaluate(self, predicted: np.ndarray) -> dict[str, float]:
-        if self.threshold is None:
-            raise RuntimeError("calibrate() the threshold on validation before evaluate()")
-        rows = self.scored_rows("test")
-        scores = self.row_scores(self.splits["test"], predicted)[rows]
-        metrics = detection_metrics(self.labels[rows], self.threshold.flags(scores))
-        metrics["reconstruction_mae"] = float(np.mean(scores))
-        metrics["threshold"] = self.threshold.value
-        return metrics
+    def network_metrics(self, predicted: np.ndarray, scores: np.ndarray) -> dict[str, float]:
+        """The mean score of the test rows: how well the network rebuilt them."""
+        return {"reconstruction_mae": float(np.mean(scores))}
+
+    def predicted_values(self, predicted: np.ndarray) -> np.ndarray:
+        """Each test row's rebuilt value (original units, NaN without the target as input)."""
+        return self.rebuilt_target(self.splits["test"], predicted)[self.scored_rows("test")]
 
     def rebuilt_target(self, windows: Windows, rebuilt: np.ndarray) -> np.ndarray:
         """Each row's rebuilt target in original units, averaged over the windows covering it
@@ -81,21 +74,6 @@ class ReconstructionData(DetectData):
         scaled = covered_mean(windows.index, unflattened(rebuilt, windows.x)[:, :, channel],
                               len(self.scaled))
         return scaled * self.feature_scaler.scale[channel] + self.feature_scaler.offset[channel]
-
-    def prediction_table(self, predicted: np.ndarray, forecast: np.ndarray | None = None,
-                         ) -> tuple[list[str], list[list[object]]]:
-        """Each test row: its value, its rebuilt value, score, flag and label."""
-        rows = self.scored_rows("test")
-        test = self.splits["test"]
-        scores = self.row_scores(test, predicted)[rows]
-        rebuilt = self.rebuilt_target(test, predicted)[rows]
-        flags = self.threshold.flags(scores) if self.threshold is not None else \
-            np.zeros(len(rows), np.int64)
-        header = ["row", "time", "actual", "predicted", "score", "flag", self.label]
-        table = [[int(r), self.time_values[r] if self.time_values else "",
-                  float(self.series[r]), float(b), float(s), int(g), int(self.labels[r])]
-                 for r, b, s, g in zip(rows, rebuilt, scores, flags, strict=True)]
-        return header, table
 
     def summary(self) -> dict[str, object]:
         return {**super().summary(), "scorer": "autoencoder"}

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import PROJECT_ROOT, write_sweep
+from detect_checks import check_registered_detector
 from lstm_automl.cli import main
 from lstm_automl.errors import RawInputError
 
@@ -36,30 +37,13 @@ def test_an_autoencoder_detect_sweep_registers_a_model_that_flags_each_row(tmp_p
     assert main(["run", str(write_sweep(tmp_path, SWEEP))]) == 0
     out = capsys.readouterr().out
     assert "autoencoder's mean absolute reconstruction error" in out
-    for name in ("rolling_zscore", "seasonal_residual", "isolation_forest"):
-        assert f"baseline {name} (" in out
-    assert "the strongest baseline" in out
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    mlflow.set_tracking_uri(uri)
-    client = mlflow.MlflowClient()
-    version = client.get_latest_versions("detect_ae")[0]
+    client, version, run = check_registered_detector(out, "detect_ae", tmp_path)
+    scored = run.scored
     assert "reconstruction error of the windows covering it" in version.description
-    run = client.get_run(version.run_id)
-    for key in ("test_f1", "test_event_f1", "test_range_f1", "test_pa_f1",
-                "baseline_isolation_forest_test_f1", "baseline_seasonal_residual_test_f1"):
-        assert 0.0 <= run.data.metrics[key] <= 1.0, key
-    scored = pd.read_csv(client.download_artifacts(version.run_id, "test_predictions.csv",
-                                                   str(tmp_path)))
-    assert list(scored.columns) == ["row", "time", "actual", "predicted", "score", "flag",
-                                    "anomaly"]
     assert len(scored) == 600 and scored["score"].notna().all()  # every test row is scored
+    assert "test_reconstruction_mae" in run.data.metrics
     threshold = run.data.metrics["test_threshold"]
-    assert ((scored["score"] >= threshold).astype(int) == scored["flag"]).all()
-    hits = int((scored["flag"] & scored["anomaly"]).sum())
-    precision = hits / max(1, int(scored["flag"].sum()))
-    recall = hits / int(scored["anomaly"].sum())
-    f1 = 0.0 if hits == 0 else 2 * precision * recall / (precision + recall)
-    assert run.data.metrics["test_f1"] == pytest.approx(f1)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     report = tmp_path / "report.html"
     assert main(["report", "detect_ae", "--tracking-uri", uri, "--out", str(report)]) == 0
     plots = {a.path for a in client.list_artifacts(version.run_id, "plots")}
