@@ -75,6 +75,21 @@ class ReconstructionData(DetectData):
                               len(self.scaled))
         return scaled * self.feature_scaler.scale[channel] + self.feature_scaler.offset[channel]
 
+    def preview(self, count: int = 3) -> list[str]:
+        """The first windows of train and test: the rows each covers, which it rebuilds."""
+        lines = []
+        for split in ("train", "test"):
+            windows = self.splits[split]
+            for i, start in enumerate(windows.index[:count].tolist()):
+                stop = start + self.lookback - 1
+                when = (f"{self.time_values[start]}..{self.time_values[stop]}"
+                        if self.time_values else f"rows {start}..{stop}")
+                first = ", ".join(f"{v:g}" for v in self.series[start:start + 3])
+                lines.append(f"{split} window {i}: {when}: {first}, ... ({self.target}, original "
+                             f"units) rebuilt by the autoencoder from themselves "
+                             f"({self.feature_scaler.kind}-scaled)")
+        return lines
+
     def summary(self) -> dict[str, object]:
         return {**super().summary(), "scorer": "autoencoder"}
 

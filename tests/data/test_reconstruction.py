@@ -63,6 +63,7 @@ def test_every_row_of_each_split_is_covered_and_no_validation_window_reads_a_tes
     assert not data.labels[train.index[:, None] + np.arange(12)].any()  # dropped
     np.testing.assert_array_equal(train.x.reshape(len(train.x), -1), train.y)  # the window
     assert list(covering_starts((5, 7), 3, 10)) == [3, 4, 5, 6]
+    assert data.preview(1)[0].startswith("train window 0: 2024-01-01 00:00..2024-01-01 11:00:")
 
 
 @pytest.mark.usefixtures("keras_session")
