@@ -522,7 +522,7 @@ def _sarima_states(order: tuple[int, int, int], seasonal: tuple[int, int, int], 
     return d + big_d * s + max(p + big_p * s, q + big_q * s + 1)
 
 
-def _differencing_order(y: np.ndarray) -> int:
+def differencing_order(y: np.ndarray) -> int:
     """1 when an augmented Dickey-Fuller test cannot reject a unit root at 5%, else 0."""
     from statsmodels.tsa.stattools import adfuller
 
@@ -719,7 +719,7 @@ def _arima_search(train: np.ndarray, log: bool) -> list[Callable[[], _Fitted]]:
     if len(train) < 20:
         raise ValueError(f"{len(train)} training rows are too few for an ARIMA")
     with _quiet_statsmodels():
-        d = _differencing_order(np.log(train) if log else train)
+        d = differencing_order(np.log(train) if log else train)
     return [_bind(fit_sarima, train, (p, d, q), trend=trend, log=log)
             for p, q, trend in _NONSEASONAL_ORDERS[d]]
 

@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from lstm_automl.baselines.classical import _differencing_order
+from lstm_automl.baselines.classical import differencing_order
 
 ARIMA_MAX_FIT_ROWS = 5000
 ORDERS = ((1, 0), (2, 0), (0, 1), (1, 1), (2, 1))  # (p, q), searched by AIC
@@ -35,7 +35,7 @@ def fit_window_arima(series: np.ndarray | None, steps: int) -> tuple[float, ...]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            d = _differencing_order(y)
+            d = differencing_order(y)
         except (ValueError, np.linalg.LinAlgError):
             return None
         z = np.diff(y, n=d)

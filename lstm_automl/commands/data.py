@@ -32,7 +32,8 @@ def data_command(args: argparse.Namespace) -> int:
     print(f"  model input: {shape.steps} steps x {shape.n_features} features"
           f"{' (padded, masked)' if shape.masked else ''}; output: {shape.n_outputs}"
           f"{f' per position x {shape.positions}' if shape.positions else ''}"
-          f"{' per step' if shape.task == 'label' else ''}")
+          f"{' per step' if shape.task in ('label', 'reconstruct') else ''}"
+          f"{' (the window rebuilt)' if shape.task == 'reconstruct' else ''}")
     for key, value in data.summary().items():
         print(f"  {key}: {value}")
     for line in getattr(data, "backtest_lines", list)():

@@ -655,6 +655,8 @@ class ForecastDataConfig(_DataBase, _SearchesData):
         for key in ("calendar", "seasonal_lag"):  # likewise sweeps without these inputs
             if dumped.get(key) == "none":
                 dumped.pop(key)
+        if dumped.get("scorer") == "forecast":  # and detectors that forecast (task: detect)
+            dumped.pop("scorer")
         return dumped
 
     @field_validator("time_format", mode="after")
@@ -684,10 +686,12 @@ class ForecastDataConfig(_DataBase, _SearchesData):
 
 THRESHOLD_RULES = ("best_f1", "quantile")
 TRAINING_ANOMALIES = ("drop", "keep")
+SCORERS = ("forecast", "autoencoder")
 
 
 class DetectDataConfig(ForecastDataConfig):
-    """Flag anomalous steps of a series: a one-step forecaster scored by its absolute error.
+    """Flag anomalous steps of a series: a one-step forecaster scored by its absolute error, or
+    a sequence autoencoder scored by its reconstruction error (``scorer``).
 
     ``label`` holds the 0/1 anomaly flags; they choose the threshold on the validation split and
     score the test split, and are never an input of the model.
@@ -708,6 +712,11 @@ class DetectDataConfig(ForecastDataConfig):
     training_anomalies: Literal[TRAINING_ANOMALIES] = Field(  # type: ignore[valid-type]
         "drop", description="drop: training windows whose target step is labelled anomalous "
         "are left out of the loss; keep: trained on like any other")
+    scorer: Literal[SCORERS] = Field(  # type: ignore[valid-type]
+        "forecast", description="forecast: a one-step forecaster, a step's score is its "
+        "absolute forecast error in original units; autoencoder: the recurrent encoder reads a "
+        "window of lookback steps and a recurrent decoder rebuilds it, a step's score is its "
+        "mean absolute reconstruction error (scaled units) over the windows that cover it")
 
     @model_validator(mode="after")
     def _one_step_one_target(self) -> DetectDataConfig:
@@ -724,6 +733,11 @@ class DetectDataConfig(ForecastDataConfig):
         if self.label is not None and any(self.label in subset for subset in subsets):
             raise SpecError("features", f"{self.label!r} is the label column (data.label); the "
                                         f"labels are never an input")
+        if self.scorer == "autoencoder":
+            for key in ("calendar", "seasonal_lag", "transform"):
+                if getattr(self, key) != "none":
+                    raise SpecError(key, "not used by scorer: autoencoder, which rebuilds the "
+                                         "scaled series' own channels (allowed: none)")
         return self
 
 

@@ -76,9 +76,9 @@ def load_data(loaded: LoadedSweep) -> SweepData:
     config = loaded.config
     try:
         if isinstance(config.data, DetectDataConfig):
-            from lstm_automl.data.detect import prepare_detect  # defers numpy
+            from lstm_automl.data.reconstruction import prepare_detector  # defers numpy
 
-            return prepare_detect(config.data.variant(), loaded.base_dir)
+            return prepare_detector(config.data.variant(), loaded.base_dir)
         if isinstance(config.data, ForecastDataConfig):
             from lstm_automl.data.forecast import prepare_forecast  # defers numpy
 

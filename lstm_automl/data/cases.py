@@ -16,8 +16,13 @@ import numpy as np
 
 from lstm_automl.config.builtin import SEQUENCE_DATASETS, builtin_name, datasets_dir
 from lstm_automl.config.names import did_you_mean
-from lstm_automl.config.schema import ClassifyDataConfig, FeatureChoice, RegressDataConfig
-from lstm_automl.data.generators import GENERATORS
+from lstm_automl.config.schema import (
+    ClassifyDataConfig,
+    FeatureChoice,
+    LabelDataConfig,
+    RegressDataConfig,
+)
+from lstm_automl.data.generators import GENERATORS, generate
 from lstm_automl.data.source_file import LIMIT_ENV, check_data_file, max_data_bytes
 from lstm_automl.data.table import Table, read_table
 from lstm_automl.data.time_index import parse_times
@@ -101,13 +106,8 @@ def _generated(config: SequenceConfig, seed: int) -> CaseSet:
     if generator.task != config.task:
         raise DataError(f"data.source: generate:{kind} is a {generator.task} task; set "
                         f"data.task: {generator.task}")
-    params = config.generate
-    length = params.length if params else 100
-    samples = params.samples if params else 2000
-    data_seed = params.seed if params and params.seed is not None else seed
-    x, y = generator.make(length, samples, data_seed)
-    return CaseSet(f"generate:{kind} (T={length}, {samples} sequences, seed {data_seed})",
-                   list(x), y, generator.channels)
+    x, y, source = generate(kind, config.generate, seed)
+    return CaseSet(source, list(x), y, generator.channels)
 
 
 def _builtin(config: SequenceConfig, name: str) -> CaseSet:
@@ -137,7 +137,7 @@ def _npz(path: Path) -> CaseSet:
     check_data_file(path)
     try:
         arrays = np.load(path, allow_pickle=False)
-        _check_unpacked_sizes(path, arrays)
+        check_unpacked_sizes(path, arrays)
     except (OSError, ValueError, KeyError) as exc:
         raise DataError(f"{path}: cannot read .npz arrays: {exc}") from None
     for key in ("x", "y"):
@@ -153,7 +153,7 @@ def _npz(path: Path) -> CaseSet:
                    list(test[0]) if test else None, test[1] if test else None)
 
 
-def _check_unpacked_sizes(path: Path, arrays: Any) -> None:
+def check_unpacked_sizes(path: Path, arrays: Any) -> None:
     """A compressed .npz can unpack to far more than its size on disk (a few KiB of zeros to
     gigabytes): each array's header says its shape, read before the array is."""
     limit = max_data_bytes()
@@ -218,9 +218,39 @@ def _wide(table: Table, key: str) -> tuple[list[np.ndarray], np.ndarray, list[st
 def _long(table: Table, config: SequenceConfig,
           key: str) -> tuple[list[np.ndarray], np.ndarray, list[str]]:
     """One row per time step: case id, optional time, label/target, channel columns."""
+    long = read_long(table, config, key, "data.label / data.target")
+    labels_text = long.labels
+    cases, labels = [], []
+    for case, ordered in long.rows.items():
+        case_labels = {labels_text[r] for r in ordered}
+        if len(case_labels) != 1:
+            raise DataError(f"{table.path}: case '{case}' has more than one {key}: "
+                            f"{', '.join(sorted(case_labels))}")
+        cases.append(long.values[ordered])
+        labels.append(labels_text[ordered[0]])
+    return cases, np.array(labels), long.channels
+
+
+@dataclass
+class LongTable:
+    """A long table (one row per step) grouped into cases: each case's rows in time order."""
+
+    case_column: str
+    channels: list[str]
+    values: np.ndarray  # rows x channels, in the table's row order
+    labels: list[str]  # the label/target column's text, in the table's row order
+    rows: dict[str, list[int]]  # case id -> its rows, ordered by time
+
+
+def read_long(table: Table, config: SequenceConfig | LabelDataConfig, key: str,
+              key_names: str) -> LongTable:
+    """Group a long table by ``data.case_column`` and order each case by ``data.time_column``
+    (refusing a repeated time within a case); the channels are ``data.features`` or every
+    column but the case, time and ``key`` (label/target) columns. Shared by the whole-sequence
+    and per-step tasks, which read long tables the same way."""
     case_column = config.case_column or "case_id"
     case_ids = table.require(case_column, "data.case_column")
-    labels_text = table.require(key, "data.label / data.target")
+    labels = table.require(key, key_names)
     reserved = {case_column, key, config.time_column}
     features = config.features
     assert not isinstance(features, FeatureChoice), "searched: use config.variant()"
@@ -232,17 +262,12 @@ def _long(table: Table, config: SequenceConfig,
     groups: dict[str, list[int]] = {}
     for row, case in enumerate(case_ids):
         groups.setdefault(case, []).append(row)
-    cases, labels = [], []
-    for case, rows in groups.items():
-        case_labels = {labels_text[r] for r in rows}
-        if len(case_labels) != 1:
-            raise DataError(f"{table.path}: case '{case}' has more than one {key}: "
-                            f"{', '.join(sorted(case_labels))}")
-        ordered = sorted(rows, key=lambda r: times[r])
+    rows = {}
+    for case, members in groups.items():
+        ordered = sorted(members, key=lambda r: times[r])
         _once_per_case(ordered, times, table, config.time_column, case)
-        cases.append(values[ordered])
-        labels.append(labels_text[rows[0]])
-    return cases, np.array(labels), channels
+        rows[case] = ordered
+    return LongTable(case_column, channels, values, list(labels), rows)
 
 
 def _once_per_case(ordered: list[int], times: np.ndarray, table: Table, column: str | None,

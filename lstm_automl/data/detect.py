@@ -32,7 +32,7 @@ from lstm_automl.data.anomaly_metrics import (
     runs,
 )
 from lstm_automl.data.base import Baselines, Windows
-from lstm_automl.data.forecast import ForecastData, _order, _resolve_source, prepare_forecast
+from lstm_automl.data.forecast import ForecastData, prepare_forecast, resolve_source, time_order
 from lstm_automl.data.metrics import forecast_metrics
 from lstm_automl.data.table import read_table
 from lstm_automl.errors import DataError
@@ -53,18 +53,27 @@ class DetectData(ForecastData):
     scoring: dict[str, Windows] = field(default_factory=dict, repr=False)
     threshold: Threshold | None = None
 
+    def scored_rows(self, split: str) -> np.ndarray:
+        """The rows of ``split`` that get a score (every window of it, also the labelled ones
+        ``training_anomalies: drop`` keeps out of the loss)."""
+        return (self.splits if split == "test" else self.scoring)[split].index
+
     def scores(self, predicted: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Absolute one-step forecast errors in original units at ``rows``."""
         forecast = self.inverse_target(np.asarray(predicted), rows)[:, 0]
         return np.abs(forecast - self.series[rows])
 
+    def split_scores(self, split: str, predicted: np.ndarray) -> np.ndarray:
+        """The scores of ``scored_rows(split)`` from the network's output on the windows of
+        ``split`` (validation: all of them, as ``calibrate`` predicts)."""
+        return self.scores(predicted, self.scored_rows(split))
+
     def calibrate(self, predict: Predict) -> str:
         """Choose the threshold on the validation scores of ``predict`` (the final model);
         returns the rule and the value in words, for the console and the registry."""
-        val = self.scoring["validation"]
-        scores = self.scores(predict(val.x), val.index)
-        self.threshold = choose_threshold(scores, self.labels[val.index], self.threshold_rule,
-                                          self.threshold_quantile)
+        scores = self.split_scores("validation", predict(self.scoring["validation"].x))
+        self.threshold = choose_threshold(scores, self.labels[self.scored_rows("validation")],
+                                          self.threshold_rule, self.threshold_quantile)
         return self.rule_text()
 
     def rule_text(self) -> str:
@@ -77,21 +86,29 @@ class DetectData(ForecastData):
     def evaluate(self, predicted: np.ndarray) -> dict[str, float]:
         if self.threshold is None:
             raise RuntimeError("calibrate() the threshold on validation before evaluate()")
-        rows = self.splits["test"].index
-        scores = self.scores(predicted, rows)
+        rows = self.scored_rows("test")
+        scores = self.split_scores("test", predicted)
         metrics = detection_metrics(self.labels[rows], self.threshold.flags(scores))
-        forecast = self.inverse_target(predicted, rows)
-        metrics.update({f"forecast_{k}": v for k, v in
-                        forecast_metrics(self.actual(), forecast).items() if k != "mape"})
+        metrics.update(self.network_metrics(predicted, scores))
         metrics["threshold"] = self.threshold.value
         return metrics
 
+    def network_metrics(self, predicted: np.ndarray, scores: np.ndarray) -> dict[str, float]:
+        """What the network itself did on the test split: the forecast's errors."""
+        forecast = self.inverse_target(predicted, self.scored_rows("test"))
+        return {f"forecast_{k}": v for k, v in
+                forecast_metrics(self.actual(), forecast).items() if k != "mape"}
+
+    def predicted_values(self, predicted: np.ndarray) -> np.ndarray:
+        """The network's value for each test row (its forecast), original units."""
+        return self.inverse_target(predicted, self.scored_rows("test"))[:, 0]
+
     def _compute_baselines(self, budget_s: float) -> Baselines:
         """The classical detectors on the test steps, thresholds by the network's rule."""
-        val_rows, test_rows = self.scoring["validation"].index, self.splits["test"].index
+        val_rows, test_rows = self.scored_rows("validation"), self.scored_rows("test")
         window = self.lookback
         lag = f"one season ({self.season}) earlier" if self.season else "the step before"
-        train_rows = self.scoring["train"].index
+        train_rows = self.scored_rows("train")
         if self.training_anomalies == "drop":
             train_rows = train_rows[self.labels[train_rows] == 0]
         scorers: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -122,10 +139,10 @@ class DetectData(ForecastData):
 
     def prediction_table(self, predicted: np.ndarray, forecast: np.ndarray | None = None,
                          ) -> tuple[list[str], list[list[object]]]:
-        """Each test step: its value, forecast, score, flag and label."""
-        rows = self.splits["test"].index
-        forecast = self.inverse_target(predicted, rows)[:, 0]
-        scores = self.scores(predicted, rows)
+        """Each test step: its value, the network's (forecast), score, flag and label."""
+        rows = self.scored_rows("test")
+        forecast = self.predicted_values(predicted)
+        scores = self.split_scores("test", predicted)
         flags = self.threshold.flags(scores) if self.threshold is not None else \
             np.zeros(len(rows), np.int64)
         header = ["row", "time", "actual", "predicted", "score", "flag", self.label]
@@ -135,10 +152,8 @@ class DetectData(ForecastData):
         return header, table
 
     def describe(self) -> str:
-        counts = ", ".join(f"{name} {self._events(w.index)}" for name, w in
-                           (("train", self.scoring["train"]),
-                            ("validation", self.scoring["validation"]),
-                            ("test", self.splits["test"])))
+        counts = ", ".join(f"{name} {self._events(self.scored_rows(name))}"
+                           for name in ("train", "validation", "test"))
         return f"{super().describe()}; labelled anomaly windows {counts}"
 
     def _events(self, rows: np.ndarray) -> int:
@@ -149,24 +164,23 @@ class DetectData(ForecastData):
         facts["label"] = self.label
         facts["threshold_rule"] = self.threshold_rule
         facts["training_anomalies"] = self.training_anomalies
-        for name, windows in (("train", self.scoring["train"]),
-                              ("validation", self.scoring["validation"]),
-                              ("test", self.splits["test"])):
-            facts[f"{name}_anomalous_steps"] = int(self.labels[windows.index].sum())
-            facts[f"{name}_anomaly_windows"] = self._events(windows.index)
+        for name in ("train", "validation", "test"):
+            rows = self.scored_rows(name)
+            facts[f"{name}_anomalous_steps"] = int(self.labels[rows].sum())
+            facts[f"{name}_anomaly_windows"] = self._events(rows)
         return facts
 
 
 def _labels(config: DetectDataConfig, base_dir: Path) -> tuple[str, np.ndarray]:
     """The label column in time order, checked to be 0/1."""
-    path, _, default_time = _resolve_source(config, base_dir)
+    path, _, default_time = resolve_source(config, base_dir)
     name = builtin_name(config.source)
     label = config.label or (DATASETS[name].label if name else None)
     table = read_table(path)
     if label is None:
         raise DataError(f"{path}: data.label is required for task: detect (the column of 0/1 "
                         f"anomaly flags); columns: {', '.join(table.columns)}")
-    order, _ = _order(table, config.time_column or default_time, config.time_format)
+    order, _ = time_order(table, config.time_column or default_time, config.time_format)
     values = table.numeric(label, "data.label")[order]
     bad = np.flatnonzero(~np.isin(values, (0.0, 1.0)))
     if len(bad):

@@ -325,8 +325,10 @@ def _inverse(unscaled: np.ndarray, transform: TargetTransform,
     return unscaled if transform.kind == "none" else transform.inverse(unscaled, target_rows)
 
 
-def _resolve_source(config: ForecastDataConfig,
-                    base_dir: Path) -> tuple[Path, str | None, str | None]:
+def resolve_source(config: ForecastDataConfig,
+                   base_dir: Path) -> tuple[Path, str | None, str | None]:
+    """The file behind ``data.source`` (a shipped ``builtin:`` name or a path relative to the
+    sweep file) with the shipped set's default target and time column (None for a path)."""
     name = builtin_name(config.source)
     if name is None:
         path = Path(config.source)
@@ -345,8 +347,8 @@ def _count(part: int | float, n_rows: int) -> int:
     return int(part) if isinstance(part, int) else int(round(part * n_rows))
 
 
-def _order(table: Table, time_column: str | None,
-           time_format: str | None) -> tuple[np.ndarray, TimeIndex | None]:
+def time_order(table: Table, time_column: str | None,
+               time_format: str | None) -> tuple[np.ndarray, TimeIndex | None]:
     """File rows in time order: times parsed as dates or numbers (never as text), each once,
     evenly spaced (data/time_index.py)."""
     if time_column is None:
@@ -423,12 +425,12 @@ def _fit_transform(config: ForecastDataConfig, target_values: np.ndarray, season
 
 def prepare_forecast(config: ForecastDataConfig, base_dir: Path) -> ForecastData:
     """Load, order, split, scale and window a forecasting dataset; DataError on bad data."""
-    path, default_target, default_time = _resolve_source(config, base_dir)
+    path, default_target, default_time = resolve_source(config, base_dir)
     table = read_table(path)
     targets = _target_names(config.target, default_target, table)
     assert not isinstance(config.features, FeatureChoice), "searched: use config.variant()"
     features: list[str] = list(config.features or targets)
-    order, times = _order(table, config.time_column or default_time, config.time_format)
+    order, times = time_order(table, config.time_column or default_time, config.time_format)
     columns: dict[str, np.ndarray] = {}
     for column, key in (*((t, "data.target") for t in targets),
                         *((c, "data.features") for c in features)):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -91,6 +92,17 @@ GENERATORS: dict[str, Generator] = {
                          "regime of every step of a series whose regime changes now and then",
                          REGIMES),
 }
+
+
+def generate(kind: str, params: Any, seed: int) -> tuple[np.ndarray, np.ndarray, str]:
+    """(x, y, where it came from) of ``generate:<kind>`` with ``data.generate``'s length,
+    sample count and seed (the sweep seed where it names none); shared by every task that
+    reads a generator, so the defaults and the source text agree."""
+    length = params.length if params else 100
+    samples = params.samples if params else 2000
+    data_seed = params.seed if params and params.seed is not None else seed
+    x, y = GENERATORS[kind].make(length, samples, data_seed)
+    return x, y, f"generate:{kind} (T={length}, {samples} sequences, seed {data_seed})"
 
 
 # Anomaly kinds of ``anomaly_series``, each written into the series over its window.

@@ -6,6 +6,7 @@ and padded after their end when lengths differ; the model then masks the padding
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -208,7 +209,9 @@ class SequenceData(SweepData):
         return facts
 
 
-def _encode_labels(cases: CaseSet, path: str) -> tuple[list[str], np.ndarray, np.ndarray | None]:
+def encode_labels(cases: CaseSet, path: str) -> tuple[list[str], np.ndarray, np.ndarray | None]:
+    """(class names, encoded labels, encoded test labels); a class with one example or a test
+    label unseen in training is refused."""
     labels = cases.labels
     if labels.ndim == 2:  # one label per position (copy task): already integers
         classes = sorted({int(v) for v in labels.reshape(-1)})
@@ -216,7 +219,7 @@ def _encode_labels(cases: CaseSet, path: str) -> tuple[list[str], np.ndarray, np
         test = cases.test_labels.astype(int) if cases.test_labels is not None else None
         return names, labels.astype(int), test
     texts = [str(v) for v in labels]
-    unique = sorted(set(texts), key=lambda t: (float(t), t) if _is_number(t) else (np.inf, t))
+    unique = sorted_classes(set(texts))
     index = {name: i for i, name in enumerate(unique)}
     encoded = np.array([index[t] for t in texts])
     test_encoded = None
@@ -235,6 +238,11 @@ def _encode_labels(cases: CaseSet, path: str) -> tuple[list[str], np.ndarray, np
     return unique, encoded, test_encoded
 
 
+def sorted_classes(labels: Iterable[str]) -> list[str]:
+    """Class names in a stable order: numbers by value first, then text alphabetically."""
+    return sorted(labels, key=lambda t: (float(t), t) if _is_number(t) else (np.inf, t))
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -247,8 +255,8 @@ def _take(part: int | float, n: int) -> float:
     return part / n if isinstance(part, int) else part
 
 
-def _split(labels: np.ndarray | None, n: int, part: int | float | str, rng: np.random.Generator,
-           what: str, path: str) -> tuple[np.ndarray, np.ndarray]:
+def split_indices(labels: np.ndarray | None, n: int, part: int | float | str,
+                  rng: np.random.Generator, what: str, path: str) -> tuple[np.ndarray, np.ndarray]:
     """(kept, taken) indices; stratified by class when ``labels`` is given."""
     if isinstance(part, str):
         raise DataError(f"{path}: data.split.{what}: a time value splits forecasting data only; "
@@ -277,21 +285,21 @@ def prepare_sequences(config: SequenceConfig, base_dir: Path, seed: int) -> Sequ
     classify = isinstance(config, ClassifyDataConfig)
     rng = np.random.default_rng(seed)
     if classify:
-        classes, labels, test_labels = _encode_labels(cases, cases.source)
+        classes, labels, test_labels = encode_labels(cases, cases.source)
     else:
-        classes, labels = [], _numeric_targets(cases.labels, cases.source)
-        test_labels = (_numeric_targets(cases.test_labels, cases.source)
+        classes, labels = [], numeric_targets(cases.labels, cases.source)
+        test_labels = (numeric_targets(cases.test_labels, cases.source)
                        if cases.test_labels is not None else None)
     strata = labels if classify and labels.ndim == 1 else None
     n = len(cases.cases)
     if cases.test_cases is not None and config.split.test is None:
         pool_idx, test_idx = np.arange(n), None
     else:
-        pool_idx, test_idx = _split(strata, n, config.split.test or 0.15, rng, "test",
-                                    cases.source)
+        pool_idx, test_idx = split_indices(strata, n, config.split.test or 0.15, rng, "test",
+                                           cases.source)
     pool_strata = strata[pool_idx] if strata is not None else None
-    keep, val = _split(pool_strata, len(pool_idx), config.split.validation, rng, "validation",
-                       cases.source)
+    keep, val = split_indices(pool_strata, len(pool_idx), config.split.validation, rng,
+                              "validation", cases.source)
     index = {"train": pool_idx[keep], "validation": pool_idx[val]}
     raw = {name: [cases.cases[i] for i in rows] for name, rows in index.items()}
     raw_labels = {name: labels[rows] for name, rows in index.items()}
@@ -308,7 +316,8 @@ def prepare_sequences(config: SequenceConfig, base_dir: Path, seed: int) -> Sequ
     return _assemble(config, cases, classes, raw, raw_labels, index)
 
 
-def _numeric_targets(values: np.ndarray, path: str) -> np.ndarray:
+def numeric_targets(values: np.ndarray, path: str) -> np.ndarray:
+    """Regression targets as finite floats, or one line saying why not."""
     try:
         out = np.asarray(values, dtype=np.float64)
     except ValueError:

@@ -15,11 +15,10 @@ import numpy as np
 
 from lstm_automl.config.builtin import builtin_name
 from lstm_automl.config.schema import FeatureChoice, LabelDataConfig
-from lstm_automl.data.cases import _check_unpacked_sizes, _once_per_case
-from lstm_automl.data.generators import GENERATORS
+from lstm_automl.data.cases import check_unpacked_sizes, read_long
+from lstm_automl.data.generators import GENERATORS, generate
 from lstm_automl.data.source_file import check_data_file
 from lstm_automl.data.table import Table, read_table
-from lstm_automl.data.time_index import parse_times
 from lstm_automl.errors import DataError
 
 
@@ -79,14 +78,9 @@ def _generated(config: LabelDataConfig, seed: int) -> StepCases:
         labelled = [f"generate:{k}" for k, g in GENERATORS.items() if g.task == "label"]
         raise DataError(f"data.source: generate:{kind} has no label per step; for task: label "
                         f"use {', '.join(labelled)}")
-    params = config.generate
-    length = params.length if params else 100
-    samples = params.samples if params else 2000
-    data_seed = params.seed if params and params.seed is not None else seed
-    x, y = generator.make(length, samples, data_seed)
+    x, y, source = generate(kind, config.generate, seed)
     names = np.array(generator.classes) if generator.classes else None
-    return StepCases(f"generate:{kind} (T={length}, {samples} sequences, seed {data_seed})",
-                     list(x.astype(np.float64)),
+    return StepCases(source, list(x.astype(np.float64)),
                      [names[row] if names is not None else row.astype(str) for row in y],
                      generator.channels)
 
@@ -95,7 +89,7 @@ def _npz(path: Path) -> StepCases:
     check_data_file(path)
     try:
         arrays = np.load(path, allow_pickle=False)
-        _check_unpacked_sizes(path, arrays)
+        check_unpacked_sizes(path, arrays)
         pairs = [(arrays["x"], arrays["y"])] if "x" in arrays and "y" in arrays else []
         if pairs and "x_test" in arrays and "y_test" in arrays:
             pairs.append((arrays["x_test"], arrays["y_test"]))
@@ -123,30 +117,16 @@ def _steps_arrays(path: Path, x: np.ndarray, y: np.ndarray,
 
 def _long(table: Table, config: LabelDataConfig) -> StepCases:
     """One row per step: case id, optional time, features and the step's label."""
-    case_column = config.case_column or "case_id"
     key = config.label or "label"
-    case_ids = table.require(case_column, "data.case_column")
-    labels = [text.strip() for text in table.require(key, "data.label")]
-    reserved = {case_column, key, config.time_column}
-    features = config.features
-    assert not isinstance(features, FeatureChoice), "searched: use config.variant()"
-    channels = list(features or [c for c in table.columns if c not in reserved])
-    values = np.column_stack([table.numeric(c, "data.features") for c in channels])
-    times = (parse_times(table.require(config.time_column, "data.time_column"),
-                         where=str(table.path), column=config.time_column)
-             if config.time_column else np.arange(table.n_rows, dtype=float))
-    groups: dict[str, list[int]] = {}
-    for row, case in enumerate(case_ids):
-        groups.setdefault(case, []).append(row)
+    long = read_long(table, config, key, "data.label")
+    labels = [text.strip() for text in long.labels]
     cases, steps = [], []
-    for case, rows in groups.items():
-        ordered = sorted(rows, key=lambda r: times[r])
-        _once_per_case(ordered, times, table, config.time_column, case)
+    for ordered in long.rows.values():
         empty = [r for r in ordered if not labels[r]]
         if empty:
             raise DataError(f"{table.path}: row {empty[0] + 2}: empty {key}; every step needs "
                             f"its label")
-        cases.append(values[ordered])
+        cases.append(long.values[ordered])
         steps.append(np.array([labels[r] for r in ordered]))
-    return StepCases(str(table.path), cases, steps, channels, case_column=case_column,
+    return StepCases(str(table.path), cases, steps, long.channels, case_column=long.case_column,
                      time_column=config.time_column, label_name=key)

@@ -28,7 +28,7 @@ from lstm_automl.data.base import (
 )
 from lstm_automl.data.metrics import classification_metrics, one_hot_probabilities
 from lstm_automl.data.scaling import Scaler
-from lstm_automl.data.sequences import PAD_VALUE, _is_number, _split
+from lstm_automl.data.sequences import PAD_VALUE, sorted_classes, split_indices
 from lstm_automl.data.step_cases import StepCases, load_step_cases
 from lstm_automl.errors import DataError
 
@@ -153,7 +153,7 @@ class StepLabelData(SweepData):
 def _classes(cases: StepCases) -> list[str]:
     """Every label of the cases, numbers in numeric order; one the test split adds is refused."""
     seen = set(np.concatenate(cases.labels).tolist())
-    unique = sorted(seen, key=lambda t: (float(t), t) if _is_number(t) else (np.inf, t))
+    unique = sorted_classes(seen)
     if len(unique) < 2:
         raise DataError(f"{cases.source}: only one label ('{unique[0]}'); task: label needs "
                         f"two")
@@ -176,9 +176,9 @@ def prepare_step_labels(config: LabelDataConfig, base_dir: Path, seed: int) -> S
     if cases.test_cases is not None and config.split.test is None:
         pool, test = np.arange(n), None
     else:
-        pool, test = _split(None, n, config.split.test or 0.15, rng, "test", cases.source)
-    keep, val = _split(None, len(pool), config.split.validation, rng, "validation",
-                       cases.source)
+        pool, test = split_indices(None, n, config.split.test or 0.15, rng, "test", cases.source)
+    keep, val = split_indices(None, len(pool), config.split.validation, rng, "validation",
+                              cases.source)
     rows = {"train": pool[keep], "validation": pool[val]}
     raw = {name: [cases.cases[i] for i in r] for name, r in rows.items()}
     raw_labels = {name: [encoded[i] for i in r] for name, r in rows.items()}

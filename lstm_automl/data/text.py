@@ -22,9 +22,9 @@ from lstm_automl.data.metrics import classification_metrics, regression_metrics
 from lstm_automl.data.scaling import Scaler
 from lstm_automl.data.sequences import (
     SequenceData,
-    _encode_labels,
-    _numeric_targets,
-    _split,
+    encode_labels,
+    numeric_targets,
+    split_indices,
 )
 from lstm_automl.data.table import read_table
 from lstm_automl.data.tokens import Vocabulary, default_max_length, tokenize
@@ -109,14 +109,14 @@ def prepare_text(config: SequenceConfig, base_dir: Path, seed: int) -> TextData:
     source, texts, raw_labels = _texts(config, base_dir)
     classify = isinstance(config, ClassifyDataConfig)
     if classify:
-        classes, labels, _ = _encode_labels(CaseSet(source, [], raw_labels, []), source)
+        classes, labels, _ = encode_labels(CaseSet(source, [], raw_labels, []), source)
     else:
-        classes, labels = [], _numeric_targets(raw_labels, source)
+        classes, labels = [], numeric_targets(raw_labels, source)
     rng = np.random.default_rng(seed)
     strata = labels if classify else None
-    pool, test = _split(strata, len(texts), config.split.test or 0.15, rng, "test", source)
-    keep, val = _split(strata[pool] if classify else None, len(pool), config.split.validation,
-                       rng, "validation", source)
+    pool, test = split_indices(strata, len(texts), config.split.test or 0.15, rng, "test", source)
+    keep, val = split_indices(strata[pool] if classify else None, len(pool),
+                              config.split.validation, rng, "validation", source)
     index = {"train": pool[keep], "validation": pool[val], "test": test}
     split_texts = {name: [texts[i] for i in rows] for name, rows in index.items()}
     split_labels = {name: labels[rows] for name, rows in index.items()}

@@ -20,8 +20,8 @@ from lstm_automl.config.schema import (
     LabelDataConfig,
 )
 from lstm_automl.data.base import SweepData
-from lstm_automl.data.detect import prepare_detect
 from lstm_automl.data.forecast import prepare_forecast
+from lstm_automl.data.reconstruction import prepare_detector
 from lstm_automl.data.sequences import prepare_sequences
 from lstm_automl.data.step_labels import prepare_step_labels
 
@@ -29,7 +29,7 @@ from lstm_automl.data.step_labels import prepare_step_labels
 def prepare_variant(config: Any, base_dir: Path, seed: int) -> SweepData:
     """One concrete data section (nothing searched left in it) prepared for its task."""
     if isinstance(config, DetectDataConfig):
-        return prepare_detect(config, base_dir)
+        return prepare_detector(config, base_dir)
     if isinstance(config, ForecastDataConfig):
         return prepare_forecast(config, base_dir)
     if isinstance(config, LabelDataConfig):

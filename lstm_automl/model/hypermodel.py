@@ -115,7 +115,7 @@ def _numeric_metrics() -> list[keras.metrics.Metric]:
             keras.metrics.RootMeanSquaredError(name="rmse")]
 
 
-def _task_metrics(shape: ModelShape, extra: tuple[str, ...] = ()) -> list[Any]:
+def task_metrics(shape: ModelShape, extra: tuple[str, ...] = ()) -> list[Any]:
     """The task's metrics, and the ``extra`` ones (``names.EXTRA_METRICS``) the objective or
     the early-stopping monitor reads."""
     wanted = extra_metric_objects(extra, shape)
@@ -128,7 +128,7 @@ def _task_metrics(shape: ModelShape, extra: tuple[str, ...] = ()) -> list[Any]:
     return [keras.metrics.SparseCategoricalAccuracy(name="accuracy"), *wanted]
 
 
-def _task_loss(shape: ModelShape, name: str) -> Any:
+def task_loss(shape: ModelShape, name: str) -> Any:
     """Cross-entropy for classes (the sweep's ``loss`` choice applies to numeric targets)."""
     if shape.task == "label":
         return step_loss()
@@ -280,7 +280,9 @@ def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = No
     if jit_compile == XLA_WHERE_FASTER:
         jit_compile = xla_is_faster(values)
     inputs = keras.Input(shape=(shape.steps, shape.n_features), name="window")
-    if recursive_applies(values, shape):
+    if shape.task == "reconstruct":
+        outputs = _autoencoder(values, shape, seed, inputs)
+    elif recursive_applies(values, shape):
         outputs = _recursive(values, shape, seed, inputs)
     else:
         outputs = _network(values, shape, seed, inputs)
@@ -289,9 +291,9 @@ def build_model(values: dict[str, Any], shape: ModelShape, seed: int | None = No
         optimizer=make_optimizer(values["optimizer"], learning_rate(values, train_steps),
                                  values["clipnorm"], float(_setting(values, "momentum")),
                                  values.get("weight_decay")),
-        loss=_task_loss(shape, values["loss"]),
+        loss=task_loss(shape, values["loss"]),
         # weighted on JAX, where the last batch is padded (padded_batches.py)
-        **compiled_metrics(_task_metrics(shape, metrics), shape.task),
+        **compiled_metrics(task_metrics(shape, metrics), shape.task),
         jit_compile=jit_compile,
     )
     return model
@@ -325,6 +327,27 @@ def _recursive(values: dict[str, Any], shape: ModelShape, seed: int | None, inpu
         if k < shape.n_outputs - 1:
             window = ShiftIn(name=f"shift_in_{k}")([window, forecasts[-1]])
     return keras.layers.Concatenate(axis=1, dtype="float32", name="output")(forecasts)
+
+
+def _autoencoder(values: dict[str, Any], shape: ModelShape, seed: int | None,
+                 inputs: Any) -> Any:
+    """A sequence autoencoder (``data.scorer: autoencoder``): the searched front end and
+    recurrent stack encode the window into its last state, which is repeated at every step for
+    a decoder of the same cells, units and depth that returns a state per step; a linear layer
+    rebuilds each step's channels, returned flattened (``window_errors.unflattened``). The
+    decoder is a model of its own, so its layers may share the encoder's names."""
+    x = _conv_front(inputs, values, seed) if values["conv_front"] else inputs
+    code = _recurrent_stack(x, values, seed, None)
+    repeated = keras.layers.RepeatVector(shape.steps, name="repeat_code")(code)
+    decoder_inputs = keras.Input(shape=(shape.steps, int(repeated.shape[-1])), name="code")
+    decoded = _recurrent_stack(decoder_inputs, values, _offset(seed, 1000), None,
+                               every_step=True)
+    decoder = keras.Model(decoder_inputs, decoded, name="decoder")
+    rebuilt = keras.layers.Dense(shape.n_outputs, dtype="float32",
+                                 name="reconstruction")(decoder(repeated))
+    # One row per window (steps x channels flattened), as every other task's output: a sample
+    # weight per window then weighs the loss and the metrics (JAX's padded batches).
+    return keras.layers.Flatten(dtype="float32", name="rebuilt_window")(rebuilt)
 
 
 def _network(values: dict[str, Any], shape: ModelShape, seed: int | None, inputs: Any) -> Any:

@@ -16,6 +16,7 @@ from typing import Any
 import keras
 
 from lstm_automl.data.base import ModelShape
+from lstm_automl.model.macro_f1 import ClassesMacroF1
 from lstm_automl.model.step_metrics import StepMacroF1
 
 
@@ -32,21 +33,12 @@ def _as_columns(y_true: Any, y_pred: Any, classes: int) -> tuple[Any, Any]:
 
 
 @keras.saving.register_keras_serializable(package="lstm_automl")
-class SparseMacroF1(keras.metrics.F1Score):
+class SparseMacroF1(ClassesMacroF1):
     """Macro-averaged F1 of sparse labels; the predicted class is the most probable one."""
-
-    def __init__(self, classes: int = 2, name: str = "macro_f1", **kwargs: Any) -> None:
-        kwargs.pop("average", None)
-        kwargs.pop("threshold", None)
-        super().__init__(average="macro", threshold=None, name=name, **kwargs)
-        self.classes = classes
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         y_true, y_pred = _as_columns(y_true, y_pred, self.classes)
         super().update_state(y_true, y_pred, None)  # class weights would skew the average
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "classes": self.classes}
 
 
 @keras.saving.register_keras_serializable(package="lstm_automl")

@@ -229,9 +229,9 @@ class PythonBuilder:
         # defers keras, keras_tuner
         from lstm_automl.model.hypermodel import (
             XLA_WHERE_FASTER,
-            _task_loss,
-            _task_metrics,
             make_optimizer,
+            task_loss,
+            task_metrics,
         )
         from lstm_automl.model.space import declare_training  # defers keras_tuner
 
@@ -258,8 +258,8 @@ class PythonBuilder:
                 optimizer=make_optimizer(values["optimizer"], float(values["learning_rate"]),
                                          values["clipnorm"],
                                          weight_decay=values.get("weight_decay")),
-                loss=_task_loss(shape, values["loss"]),
-                metrics=_task_metrics(shape, extra_metrics(shape.task, self.objective)),
+                loss=task_loss(shape, values["loss"]),
+                metrics=task_metrics(shape, extra_metrics(shape.task, self.objective)),
                 # XLA measured faster only for plain single-layer networks; an unknown one
                 # gets plain execution on a CPU.
                 jit_compile=False if jit_compile == XLA_WHERE_FASTER else jit_compile,

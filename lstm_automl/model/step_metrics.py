@@ -14,6 +14,7 @@ from typing import Any
 import keras
 
 from lstm_automl.data.base import PAD_LABEL
+from lstm_automl.model.macro_f1 import ClassesMacroF1
 
 
 def step_loss() -> keras.losses.Loss:
@@ -56,18 +57,9 @@ class StepAccuracy(keras.metrics.Metric):
 
 
 @keras.saving.register_keras_serializable(package="lstm_automl")
-class StepMacroF1(keras.metrics.F1Score):
+class StepMacroF1(ClassesMacroF1):
     """Macro-averaged F1 over the real steps; the predicted class is the most probable one."""
-
-    def __init__(self, classes: int = 2, name: str = "macro_f1", **kwargs: Any) -> None:
-        kwargs.pop("average", None)
-        kwargs.pop("threshold", None)
-        super().__init__(average="macro", threshold=None, name=name, **kwargs)
-        self.classes = classes
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         labels, probs, real = _flat_steps(y_true, y_pred)
         super().update_state(keras.ops.one_hot(labels, self.classes), probs, real)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "classes": self.classes}

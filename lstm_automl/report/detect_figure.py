@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from lstm_automl.report.figures import _time_axis
+from lstm_automl.report.figures import time_axis
 from lstm_automl.report.leaderboard import metric_text, outcome
 from lstm_automl.tracking.read_back import Sweep
 
@@ -23,7 +23,7 @@ def anomaly_flags(sweep: Sweep, frame: Any) -> Figure | None:
     if frame is None or frame.empty or not DETECT_COLUMNS <= set(frame.columns):
         return None
     label = frame.columns[-1]
-    x, x_label = _time_axis(frame)
+    x, x_label = time_axis(frame)
     fig = Figure(figsize=(10, 6), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[2, 1])
     truth = frame[label].to_numpy() != 0
@@ -33,20 +33,21 @@ def anomaly_flags(sweep: Sweep, frame: Any) -> Figure | None:
             ax.axvspan(x[max(0, start - pad)], x[min(stop - 1 + pad, len(x) - 1)],
                        color="#f4a582", alpha=0.45, linewidth=0)
     top.plot(x, frame["actual"], color="black", linewidth=1.0, label="actual")
+    result = outcome(sweep)
+    rebuilt = "reconstruction_mae" in result.test  # data.scorer: autoencoder
     top.plot(x, frame["predicted"], color="#1f77b4", linewidth=1.0, linestyle="--",
-             label="forecast, 1 step ahead")
+             label="reconstruction" if rebuilt else "forecast, 1 step ahead")
     flagged = frame["flag"].to_numpy() != 0
     top.scatter(np.asarray(x)[flagged], frame["actual"].to_numpy()[flagged], color="#b2182b",
                 s=14, zorder=3, label="flagged")
     top.set_ylabel("value (original units)")
     top.legend(loc="upper left", fontsize=8, ncol=3, frameon=False)
     bottom.plot(x, frame["score"], color="#4d4d4d", linewidth=0.9, label="score")
-    result = outcome(sweep)
     threshold = result.test.get("threshold", _threshold(frame))
     if threshold is not None:
         bottom.axhline(threshold, color="#b2182b", linewidth=1.0, linestyle=":",
                        label=f"threshold {threshold:.4g} (chosen on validation)")
-    bottom.set_ylabel("score: |error|")
+    bottom.set_ylabel("score: mean |rebuilt - actual|, scaled" if rebuilt else "score: |error|")
     bottom.set_xlabel(x_label)
     bottom.legend(loc="upper left", fontsize=8, frameon=False)
     fig.suptitle(f"Sweep '{sweep.name}': test-split anomaly flags (shaded: labelled "

@@ -287,7 +287,7 @@ def forecast_vs_actual(client: Any, sweep: Sweep, frame: Any = _MISSING) -> Figu
     if frame is None or not {"actual_h1", "predicted_h1"} <= set(frame.columns) or frame.empty:
         return None  # absent, or a task whose predictions are not a forecast
     horizon = sum(c.startswith("predicted_h") for c in frame.columns)
-    x, x_label = _time_axis(frame)
+    x, x_label = time_axis(frame)
     target = sweep.params.get("data.target") or "target"
     fig = Figure(figsize=(10, 4.8), layout="constrained")
     ax = fig.add_subplot()
@@ -320,7 +320,7 @@ def forecast_vs_actual(client: Any, sweep: Sweep, frame: Any = _MISSING) -> Figu
     return fig
 
 
-def _time_axis(frame: Any) -> tuple[Any, str]:
+def time_axis(frame: Any) -> tuple[Any, str]:
     """Real times where the column parses (numbers or dates), else the row number."""
     import pandas as pd
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from lstm_automl.baselines.classical_spec import from_spec
 from lstm_automl.errors import RawInputError
-from lstm_automl.serving.raw import _numeric, prepared
+from lstm_automl.serving.raw import numeric_column, prepared
 
 
 def blended(spec: dict[str, Any], frame: pd.DataFrame, network: pd.DataFrame) -> pd.DataFrame:
@@ -50,7 +50,7 @@ def _target_history(spec: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
             raise RawInputError(f"column '{column}': the history starts at {start}, but this "
                                 f"blended model's classical members forecast from the series' "
                                 f"first row, {first}; send the series from its start")
-    return _numeric(ordered, spec["target"])
+    return numeric_column(ordered, spec["target"])
 
 
 def _same_time(value: Any, first: str) -> bool:

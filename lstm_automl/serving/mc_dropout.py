@@ -94,19 +94,19 @@ def predict_mc(spec: dict[str, Any], model: Any, frame: pd.DataFrame) -> pd.Data
     settings = spec["mc_dropout"]
     samples, seed, quantiles = settings["samples"], settings["seed"], settings["quantiles"]
     if spec["task"] == "forecast":
-        window, levels = serving.prepared(serving._forecast_input, spec, frame)
+        window, levels = serving.prepared(serving.forecast_input, spec, frame)
         stochastic = passes(model, window, samples, seed)
-        frames = [serving._forecast_output(spec, p, levels) for p in stochastic]
+        frames = [serving.forecast_output(spec, p, levels) for p in stochastic]
         return _spread(frames, quantiles, list(frames[0].columns))
-    x, ids = serving.prepared(serving._sequence_input, spec, frame)
+    x, ids = serving.prepared(serving.sequence_input, spec, frame)
     stochastic = passes(model, x, samples, seed)
     if spec["task"] == "regress":
-        frames = [serving._sequence_output(spec, p, ids) for p in stochastic]
+        frames = [serving.sequence_output(spec, p, ids) for p in stochastic]
         return _spread(frames, quantiles, ["prediction"])
-    mean = serving._sequence_output(spec, stochastic.mean(axis=0), ids)
+    mean = serving.sequence_output(spec, stochastic.mean(axis=0), ids)
     if spec["positions"]:
         return mean
-    frames = [serving._sequence_output(spec, p, ids) for p in stochastic]
+    frames = [serving.sequence_output(spec, p, ids) for p in stochastic]
     classes = [c for c in mean.columns if c.startswith("p_")]
     for column in classes:
         mean[f"{column}_std"] = np.stack([f[column].to_numpy() for f in frames]).std(axis=0)

@@ -25,20 +25,20 @@ def predict_raw(spec: dict[str, Any], model: Any, frame: Any) -> pd.DataFrame:
     0, 1, ... in the order sent, so that messages name the row of the input)."""
     if spec.get("text"):  # strings in: a table with the text column, or a list of them
         x, ids = raw.prepared(text_input, spec, frame)
-        return raw._sequence_output(spec, predict_windows(model, x), ids)
+        return raw.sequence_output(spec, predict_windows(model, x), ids)
     frame = checked_table(frame)
     if spec["task"] == "detect":  # a score and a flag per row of the history
         return detect_rows(spec, model, frame)
     if spec.get("mc_dropout"):  # mean and spread of stochastic passes (final_model.mc_dropout)
         return predict_mc(spec, model, frame)
     if spec["task"] == "forecast":
-        window, levels = raw.prepared(raw._forecast_input, spec, frame)
-        out = raw._forecast_output(spec, predict_windows(model, window), levels)
+        window, levels = raw.prepared(raw.forecast_input, spec, frame)
+        out = raw.forecast_output(spec, predict_windows(model, window), levels)
         if spec.get("blend"):  # final_model.blend: the classical members, from the history
             return blended(spec, frame, out)
         return out
     if spec["task"] == "label":  # one label per input row
         x, ids, rows = raw.prepared(step_input, spec, frame)
         return step_output(spec, predict_windows(model, x), ids, rows)
-    x, ids = raw.prepared(raw._sequence_input, spec, frame)
-    return raw._sequence_output(spec, predict_windows(model, x), ids)
+    x, ids = raw.prepared(raw.sequence_input, spec, frame)
+    return raw.sequence_output(spec, predict_windows(model, x), ids)

@@ -57,33 +57,37 @@ def sequence_spec(data: Any) -> dict[str, Any]:
     return spec
 
 
-def _scale(values: np.ndarray, scaler: dict[str, Any]) -> np.ndarray:
+def scale_values(values: np.ndarray, scaler: dict[str, Any]) -> np.ndarray:
+    """Raw values onto the scale the network was trained on (the spec's stored scaler)."""
     return (values - np.asarray(scaler["offset"])) / np.asarray(scaler["scale"])
 
 
-def _unscale(values: np.ndarray, scaler: dict[str, Any], column: int = 0) -> np.ndarray:
+def unscale_values(values: np.ndarray, scaler: dict[str, Any], column: int = 0) -> np.ndarray:
+    """The network's outputs for ``column`` back in original units."""
     return values * scaler["scale"][column] + scaler["offset"][column]
 
 
-def _row(frame: pd.DataFrame, position: int) -> str:
+def row_name(frame: pd.DataFrame, position: int) -> str:
     """How a message names the row at ``position`` of ``frame``: by its place in the input as
     sent (``request_checks.checked_table`` numbers rows 0, 1, ... before any sorting)."""
     return f"data row {int(frame.index[position]) + 1} (the first row after the header is 1)"
 
 
-def _numeric(frame: pd.DataFrame, column: str) -> np.ndarray:
+def numeric_column(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A request's column as finite floats; a missing column or a bad cell is one line naming
+    the row as sent."""
     if column not in frame.columns:
         raise RawInputError(f"column '{column}' is missing; the model needs: "
                             f"{', '.join(map(str, frame.attrs.get('needed', [column])))}")
     values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(values))
     if len(bad):
-        raise RawInputError(f"column '{column}', {_row(frame, bad[0])}: "
+        raise RawInputError(f"column '{column}', {row_name(frame, bad[0])}: "
                             f"{frame[column].iloc[bad[0]]!r} is not a finite number")
     return values
 
 
-def _forecast_input(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def forecast_input(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """The scaled window, and each target's levels (rows x targets) to rebuild forecasts on."""
     targets = _targets(spec)
     needed = list(dict.fromkeys([*spec["features"], *targets]))
@@ -106,18 +110,18 @@ def _forecast_input(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[np.ndarr
     frame = frame.tail(rows)
     levels, changed = [], {}
     for name in targets:
-        target = _numeric(frame, name)
+        target = numeric_column(frame, name)
         if spec["transform"].startswith("log"):
             if np.any(target <= 0):
-                raise RawInputError(f"column '{name}', {_row(frame, np.argmax(target <= 0))}: "
+                raise RawInputError(f"column '{name}', {row_name(frame, np.argmax(target <= 0))}: "
                                     f"must be > 0 (the model works on logs)")
             target = np.log(target)
         levels.append(target)
         changed[name] = target[lag:] - target[:-lag] if lag else target
     columns = [changed[column][season_lag:] if column in changed
-               else _numeric(frame, column)[lag + season_lag:] for column in spec["features"]]
-    window = _scale(np.column_stack(columns), spec["feature_scaler"])
-    extra = [_scale(changed[name][:lookback], _one(spec["target_scaler"], j))
+               else numeric_column(frame, column)[lag + season_lag:] for column in spec["features"]]
+    window = scale_values(np.column_stack(columns), spec["feature_scaler"])
+    extra = [scale_values(changed[name][:lookback], one_target_scaler(spec["target_scaler"], j))
              for j, name in enumerate(targets)] if season_lag else []
     if cycles:
         from lstm_automl.data.calendar import calendar_channels  # defers pydantic
@@ -129,20 +133,20 @@ def _forecast_input(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[np.ndarr
     return window[None].astype(np.float32), np.column_stack(levels)
 
 
-def _one(scaler: dict[str, Any], column: int) -> dict[str, Any]:
+def one_target_scaler(scaler: dict[str, Any], column: int) -> dict[str, Any]:
     """The part of a per-column scaler for one column."""
     return {"offset": scaler["offset"][column], "scale": scaler["scale"][column]}
 
 
-def _forecast_output(spec: dict[str, Any], predicted: np.ndarray,
-                     levels: np.ndarray) -> pd.DataFrame:
+def forecast_output(spec: dict[str, Any], predicted: np.ndarray,
+                    levels: np.ndarray) -> pd.DataFrame:
     """One row: ``<target>_h1 .. <target>_hH`` for each target, in original units."""
     horizon, lag = spec["horizon"], spec["lag"]
     flat = np.asarray(predicted, dtype=np.float64)[0]
     values: list[float] = []
     names: list[str] = []
     for j, name in enumerate(_targets(spec)):
-        changes = _unscale(flat[j * horizon:(j + 1) * horizon], spec["target_scaler"], j)
+        changes = unscale_values(flat[j * horizon:(j + 1) * horizon], spec["target_scaler"], j)
         own = levels[:, j]
         out = changes.copy()
         if lag:
@@ -154,6 +158,19 @@ def _forecast_output(spec: dict[str, Any], predicted: np.ndarray,
     return pd.DataFrame([values], columns=names)
 
 
+def case_values(spec: dict[str, Any], frame: pd.DataFrame,
+                case_column: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """A long request's rows with each case's steps in time order (where the training table
+    had a time column and the request sends it), and its channels as floats (rows x channels).
+    """
+    time_column = spec.get("time_column")
+    if time_column and time_column in frame.columns:
+        from lstm_automl.data.time_index import ordered_cases  # defers pydantic
+
+        frame = ordered_cases(frame, case_column, time_column)
+    return frame, np.column_stack([numeric_column(frame, c) for c in spec["channels"]])
+
+
 def _sequences(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[list[Any], list[np.ndarray]]:
     """(case ids, raw sequences) from a long table (with the case column) or a wide one."""
     case_column = spec.get("case_column") or "case_id"
@@ -161,12 +178,7 @@ def _sequences(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[list[Any], li
     frame = frame.copy()
     frame.attrs["needed"] = channels
     if case_column in frame.columns:
-        time_column = spec.get("time_column")
-        if time_column and time_column in frame.columns:
-            from lstm_automl.data.time_index import ordered_cases  # defers pydantic
-
-            frame = ordered_cases(frame, case_column, time_column)
-        values = np.column_stack([_numeric(frame, c) for c in channels])
+        frame, values = case_values(spec, frame, case_column)
         ids, cases = [], []
         for case, rows in frame.groupby(case_column, sort=False).indices.items():
             ids.append(case)
@@ -183,13 +195,13 @@ def _sequences(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[list[Any], li
         while length and np.isnan(row[length - 1]):
             length -= 1
         if length == 0 or not np.isfinite(row[:length]).all():
-            raise RawInputError(f"{_row(frame, position)}: missing, infinite or non-numeric "
+            raise RawInputError(f"{row_name(frame, position)}: missing, infinite or non-numeric "
                                 f"values inside the sequence")
         cases.append(row[:length, None])
     return list(frame.index), cases
 
 
-def _sequence_input(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[np.ndarray, list[Any]]:
+def sequence_input(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[np.ndarray, list[Any]]:
     ids, cases = _sequences(spec, frame)
     steps = spec["steps"]
     x = np.zeros((len(cases), steps, len(spec["channels"])), dtype=np.float32)
@@ -198,14 +210,14 @@ def _sequence_input(spec: dict[str, Any], frame: pd.DataFrame) -> tuple[np.ndarr
             need = f"at most {steps}" if spec["masked"] else f"exactly {steps}"
             raise RawInputError(f"sequence {ids[i]!r} has {len(case)} steps; the model takes "
                                 f"{need}")
-        x[i, :len(case)] = _scale(case, spec["scaler"])
+        x[i, :len(case)] = scale_values(case, spec["scaler"])
     return x, ids
 
 
-def _sequence_output(spec: dict[str, Any], predicted: np.ndarray, ids: list[Any]) -> pd.DataFrame:
+def sequence_output(spec: dict[str, Any], predicted: np.ndarray, ids: list[Any]) -> pd.DataFrame:
     predicted = np.asarray(predicted, dtype=np.float64)
     if spec["task"] == "regress":
-        values = _unscale(predicted.reshape(-1), spec["target_scaler"])
+        values = unscale_values(predicted.reshape(-1), spec["target_scaler"])
         return pd.DataFrame({"case": ids, "prediction": values})
     classes = spec["classes"]
     if spec["positions"]:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lstm_automl.errors import RawInputError
-from lstm_automl.serving.raw import _numeric, _scale
+from lstm_automl.serving.raw import case_values, scale_values
 
 
 def step_input(spec: dict[str, Any],
@@ -27,12 +27,7 @@ def step_input(spec: dict[str, Any],
     frame.attrs["needed"] = channels
     if case_column not in frame.columns:  # one sequence
         frame[case_column] = 0
-    time_column = spec.get("time_column")
-    if time_column and time_column in frame.columns:
-        from lstm_automl.data.time_index import ordered_cases  # defers pydantic
-
-        frame = ordered_cases(frame, case_column, time_column)
-    values = np.column_stack([_numeric(frame, c) for c in channels])
+    frame, values = case_values(spec, frame, case_column)
     steps = spec["steps"]
     groups = frame.groupby(case_column, sort=False).indices
     x = np.zeros((len(groups), steps, len(channels)), dtype=np.float32)
@@ -42,7 +37,7 @@ def step_input(spec: dict[str, Any],
             need = f"at most {steps}" if spec["masked"] else f"exactly {steps}"
             raise RawInputError(f"sequence {case!r} has {len(positions)} steps; the model takes "
                                 f"{need}")
-        x[i, :len(positions)] = _scale(values[positions], spec["scaler"])
+        x[i, :len(positions)] = scale_values(values[positions], spec["scaler"])
         ids.append(case)
         rows.append(frame.index[positions])
     return x, ids, rows

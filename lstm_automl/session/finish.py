@@ -192,9 +192,11 @@ def _register(prep: Prepared, data: SweepData, model: Any, result: SweepResult,
 def _takes(data: SweepData, calibrated: str) -> str:
     """What the registered model takes and returns, for its description."""
     if data.task == "detect":
+        score = ("mean absolute reconstruction error of the windows covering it"
+                 if getattr(data, "scaled", None) is not None else
+                 "absolute one-step forecast error")
         return (f"Takes a raw history with the training columns and returns, per row, the "
-                f"absolute one-step forecast error (score) and a 0/1 flag; {calibrated} "
-                f"(mlflow.pyfunc).")
+                f"{score} (score) and a 0/1 flag; {calibrated} (mlflow.pyfunc).")
     return ("Takes a raw table with the training columns and returns predictions in original "
             "units (mlflow.pyfunc).")
 

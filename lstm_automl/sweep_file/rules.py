@@ -110,6 +110,32 @@ def detect_final_model(config: cfg.SweepConfig) -> Findings:
     return Findings.of(problems)
 
 
+# Search keys a reconstructing autoencoder has no use for, with the one value it builds with.
+AUTOENCODER_FIXED = {"window_norm": "none", "residual": "none", "fcn_branch": False,
+                     "output_bias": "zeros"}
+
+
+def detect_autoencoder(config: cfg.SweepConfig) -> Findings:
+    """``scorer: autoencoder`` rebuilds a window instead of forecasting the next step: the
+    forecast-window settings, the FCN branch (a classifier's) and the output prior (of one
+    forecast) have nothing to act on, and a Python model cannot be given its decoder."""
+    if config.data.task != "detect" or getattr(config.data, "scorer", "") != "autoencoder":
+        return Findings()
+    problems = []
+    if config.model is not None:
+        problems.append("model.python: scorer: autoencoder builds its own encoder and decoder "
+                        "from search; remove model or use scorer: forecast")
+    specs = config.search.specs()
+    for name, allowed in AUTOENCODER_FIXED.items():
+        values = cfg.spec_values(specs[name]) if name in specs else None
+        used = [v for v in values or [] if v != allowed]
+        if used:
+            problems.append(f"search.{name}: not used by data.scorer: autoencoder, which "
+                            f"rebuilds the window (got {', '.join(map(str, used))}; allowed: "
+                            f"{str(allowed).lower()})")
+    return Findings.of(problems)
+
+
 def objective(config: cfg.SweepConfig) -> Findings:
     """The objective is a metric this task's models report (backtest_* with data.backtest);
     with ``model.python`` also the function's own validation metric, given a direction (the
@@ -446,6 +472,11 @@ RULES: tuple[Rule, ...] = (
          doc="task detect chooses its threshold on validation scores: final_model.refit "
              "(which trains on those rows) is refused, and so is mc_dropout (it serves a "
              "score and flag per row)"),
+    Rule("detect_autoencoder", ("data.task", "data.scorer", "model.python",
+                                *_search(*AUTOENCODER_FIXED)),
+         detect_autoencoder, mirror=None,
+         doc="data.scorer: autoencoder rebuilds windows: window_norm, residual, fcn_branch and "
+             "output_bias: prior have nothing to act on and model.python cannot be used"),
     Rule("budget", ("tuner.pruning.min_epochs", "training.epochs", "training.max_trial_time",
                     "tuner.max_time"), budget, mirror=None,
          doc="pruning that starts after the last epoch, or a trial time limit longer than the "

@@ -193,7 +193,7 @@ def test_the_registered_models_inputs_match_the_sweeps(tmp_path, freq, text):
     last test window, calendar and lag channels included, for every frequency."""
     import pandas as pd
 
-    from lstm_automl.serving.raw import _forecast_input, forecast_spec
+    from lstm_automl.serving.raw import forecast_input, forecast_spec
 
     stamps = pd.date_range("2023-12-25", periods=240, freq=freq)
     values = 50 + np.arange(240) % 9 + np.sin(np.arange(240) / 3)
@@ -205,7 +205,7 @@ def test_the_registered_models_inputs_match_the_sweeps(tmp_path, freq, text):
     test = data.splits["test"]
     end = int(test.index[-1])
     history = frame.iloc[:end].sample(frac=1.0, random_state=1)
-    window, _ = _forecast_input(forecast_spec(data), history)
+    window, _ = forecast_input(forecast_spec(data), history)
     np.testing.assert_allclose(window[0], test.x[-1], atol=1e-5)
 
 
@@ -233,7 +233,7 @@ search: {units: 4, multi_step: recursive}
 def test_each_target_gets_its_own_lag_channel_in_the_pyfunc_too(tmp_path):
     import pandas as pd
 
-    from lstm_automl.serving.raw import _forecast_input, forecast_spec
+    from lstm_automl.serving.raw import forecast_input, forecast_spec
 
     months = pd.date_range("2001-01-01", periods=90, freq="MS").strftime("%Y-%m")
     frame = pd.DataFrame({"m": months, "a": 10 + np.arange(90) % 12 * 1.5,
@@ -245,5 +245,5 @@ def test_each_target_gets_its_own_lag_channel_in_the_pyfunc_too(tmp_path):
         split={"validation": 12, "test": 12}), tmp_path)
     assert data.extra_channels[:2] == ["a_lag12", "b_lag12"]
     test = data.splits["test"]
-    window, _ = _forecast_input(forecast_spec(data), frame.iloc[:int(test.index[-1])])
+    window, _ = forecast_input(forecast_spec(data), frame.iloc[:int(test.index[-1])])
     np.testing.assert_allclose(window[0], test.x[-1], atol=1e-5)

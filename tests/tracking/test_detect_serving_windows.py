@@ -1,5 +1,5 @@
 """The detector's serving builds every window of a history at once; each must be the window a
-forecaster's request builds from the rows before it (``raw._forecast_input``), with the
+forecaster's request builds from the rows before it (``raw.forecast_input``), with the
 transform, seasonal lag and calendar channels the forecaster has. No Keras: windows and the
 arithmetic that maps an output back to original units are compared directly."""
 
@@ -45,11 +45,11 @@ def test_history_windows_are_the_forecaster_s_windows(tmp_path, keys):
     assert len(windows) == len(frame) - need
     rng = np.random.default_rng(0)
     for k in (0, 7, len(windows) - 1):
-        window, level = raw._forecast_input(spec, ordered.iloc[k:k + need])
+        window, level = raw.forecast_input(spec, ordered.iloc[k:k + need])
         np.testing.assert_allclose(windows[k], window[0], rtol=1e-6, atol=1e-6)
         output = rng.normal(size=(1, 1))
-        expected = raw._forecast_output(spec, output, level).iloc[0, 0]
-        change = raw._unscale(output[0, 0], spec["target_scaler"])
+        expected = raw.forecast_output(spec, output, level).iloc[0, 0]
+        change = raw.unscale_values(output[0, 0], spec["target_scaler"])
         got = (levels[k] + change) if spec["lag"] else change
         got = math.exp(got) if spec["transform"].startswith("log") else got
         assert got == pytest.approx(expected, rel=1e-9)
