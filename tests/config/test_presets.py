@@ -20,7 +20,8 @@ from lstm_automl.sweep_file.loader import load_sweep
 def _monthly_csv(folder: Path, values: np.ndarray, name: str = "series.csv") -> Path:
     months = [f"{1950 + i // 12}-{i % 12 + 1:02d}" for i in range(len(values))]
     path = folder / name
-    path.write_text("month,value\n" + "".join(f"{m},{v:.4f}\n" for m, v in zip(months, values)))
+    rows = "".join(f"{m},{v:.4f}\n" for m, v in zip(months, values, strict=True))
+    path.write_text("month,value\n" + rows)
     return path
 
 

@@ -42,7 +42,8 @@ def test_day_of_week_and_hour_of_known_dates():
 
 @pytest.mark.parametrize("freq, cycles", [
     ("MS", ["month"]), ("ME", ["month"]), ("M@15", ["month"]), ("QS", ["quarter"]),
-    ("YS", []), ("24MS", []), ("2ME", ["month"]), ("W", ["week_of_year"]), ("D", ["day_of_week", "month"]),
+    ("YS", []), ("24MS", []), ("2ME", ["month"]), ("W", ["week_of_year"]),
+    ("D", ["day_of_week", "month"]),
     ("B", ["day_of_week", "month"]), ("h", ["hour", "day_of_week"]),
     ("15min", ["time_of_day", "day_of_week"]), ("every 1", []), (None, []),
 ])

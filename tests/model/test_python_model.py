@@ -378,7 +378,7 @@ def test_validate_without_data_says_the_names_wait_for_the_data(isolated_workdir
         capsys.readouterr().out
 
 
-# --------------------------------------------------------------------------- the function's own objective
+# ---------------------------------------------------------------- the function's own objective
 
 OWN_METRIC = '''
 import keras

@@ -16,9 +16,10 @@ from tests.model.test_hypermodel import fit_once
 pytestmark = [pytest.mark.usefixtures("keras_session"), pytest.mark.backend_contract]
 
 NEW_KEYS = ("batch_norm_between", "output_activation", "conv_block", "conv_dropout", "output_bias")
+SHAPE = ModelShape(6, 2, 1)
 
 
-def _built(shape: ModelShape = ModelShape(6, 2, 1), **search: object):
+def _built(shape: ModelShape = SHAPE, **search: object):
     """The model a trial builds from ``search`` (declared on a fresh hp, as the tuner does)."""
     from lstm_automl.model.hypermodel import build_model
 

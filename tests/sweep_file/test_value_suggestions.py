@@ -58,7 +58,8 @@ def _problems(sweep: dict) -> list[str]:
      "data.scaling: expected one of: standard, minmax, robust, none, or {choice: [...]} to "
      "search it; did you mean 'standard'? (got 'standrd')"),
     ({"data": {**FORECAST, "task": "forcast"}},
-     "data.task: must be one of: forecast, classify, regress, label, detect; did you mean 'forecast'? "
+     "data.task: must be one of: forecast, classify, regress, label, detect; "
+     "did you mean 'forecast'? "
      "(got 'forcast')"),
     ({"data": FORECAST, "tuner": {"algorithm": "randm"}},
      "tuner.algorithm: 'randm' is not allowed; did you mean 'random'? expected one of: random, "

@@ -114,7 +114,7 @@ def _json(payload: object) -> bytes:
 
 def _good_requests() -> dict[str, tuple[bytes, str]]:
     csv = "month,passengers\n" + "".join(f"{m},{p}\n" for m, p in HISTORY["data"])
-    records = [dict(zip(HISTORY["columns"], row)) for row in HISTORY["data"]]
+    records = [dict(zip(HISTORY["columns"], row, strict=True)) for row in HISTORY["data"]]
     windows = np.linspace(-1, 1, 24).reshape(2, 12, 1).round(4).tolist()
     return {
         "split": (_json({"dataframe_split": HISTORY}), "application/json"),
