@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -26,8 +27,9 @@ from lstm_automl.distributed.mlflow_server import free_port, start_server
 from lstm_automl.distributed.oracle_server import OracleServer, quiet_keras_tuner
 from lstm_automl.distributed.orphan_guard import guarded_command
 from lstm_automl.distributed.process_recycling import RECYCLE_EXIT, Segment
+from lstm_automl.distributed.shared_checkpoints import fetch_missing_checkpoints
 from lstm_automl.errors import ConfigError, Recycle, SweepError, TrackingError
-from lstm_automl.model.backend import child_env
+from lstm_automl.model.backend import child_env, packed_gpu_env
 from lstm_automl.model.python_model import load_builder
 from lstm_automl.results.sweep_result import SweepResult
 from lstm_automl.resume.compatibility import check_version
@@ -65,6 +67,17 @@ def run_with_workers(loaded: LoadedSweep, reporter: Reporter, count: int,
                      gpus: list[str] | None, fresh: bool, rerun: str,
                      sweep_file: str) -> SweepResult:
     """Run (or resume) the sweep with ``count`` worker processes on this machine."""
+    return run_supervised(loaded, reporter, LOCAL, fresh, rerun, lambda tracker: WorkerPool(
+        count, gpus, sweep_file, tracker, reporter, loaded.overrides))
+
+
+def run_supervised(loaded: LoadedSweep, reporter: Reporter, host: str, fresh: bool, rerun: str,
+                   make_pool: Callable[[SweepTracker], WorkerPool]) -> SweepResult:
+    """Hold the oracle (served on ``host``) and the sweep run while a pool of workers trains.
+
+    ``host`` is where the workers reach this process: 127.0.0.1 for local processes, the node's
+    address for Ray actors on other nodes (a sqlite store's local mlflow server binds it too).
+    """
     disable_telemetry()
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # before gRPC loads: no fork notices
     uri = resolve_tracking_uri(loaded.config.tracking.tracking_uri)
@@ -76,19 +89,18 @@ def run_with_workers(loaded: LoadedSweep, reporter: Reporter, count: int,
         reporter.line(f"lstm-sweep: starting a local mlflow server for {uri} (several processes "
                       f"must not write one sqlite file)")
         server = start_server(uri, db.resolve().parent / "mlartifacts",
-                              folder / f"{loaded.config.name}-mlflow-server.log")
+                              folder / f"{loaded.config.name}-mlflow-server.log", host=host)
     try:
         session = SweepSession.prepare(loaded, reporter, fresh, rerun,
                                        via=server.uri if server else None)
         if session.already_complete:
             return session.completed_result()
         session.open()
-        pool = WorkerPool(count, gpus, sweep_file, session.prep.tracker, reporter,
-                          loaded.overrides)
+        pool = make_pool(session.prep.tracker)
         with session.guarded():
             try:
                 tuner = _chief_tuner(session)
-                _serve(session.prep, reporter, tuner, LOCAL, 0, pool)
+                _serve(session.prep, reporter, tuner, host, 0, pool)
             finally:
                 pool.stop()
             return _finish(session, tuner)
@@ -119,6 +131,10 @@ def _finish(session: SweepSession, tuner: Any) -> SweepResult:
     from lstm_automl.tuning.tuners import sweep_records  # defers keras, keras_tuner
 
     say_why_stopped(tuner, session.reporter)
+    fetched = fetch_missing_checkpoints(tuner, session.prep.tracker)  # workers with own folders
+    if fetched:
+        session.reporter.line(f"  fetched {fetched} trial checkpoint(s) from the tracking server "
+                              f"(the workers' folders are not shared)")
     records = sweep_records(tuner.oracle, session.prep.tracker.trial_runs(), [])
     return session.finish(records, tuner)
 
@@ -188,7 +204,7 @@ class EndWatcher:
 class Worker:
     worker_id: str
     gpu: str | None = None
-    process: subprocess.Popen[bytes] | None = None
+    process: Any = None  # a subprocess.Popen, or what stands for one (ray_workers.py)
     restarts: int = 0
     finished: bool = False
 
@@ -202,9 +218,11 @@ class WorkerPool:
         gpus = gpus or []
         self.overrides = overrides or []  # the sweep's --set items: workers load the same sweep
         self.workers = [Worker(f"worker-{i}", gpus[i] if gpus else None) for i in range(count)]
+        self.sharing = {gpu: gpus.count(gpu) for gpu in gpus}  # workers per GPU
         self.sweep_file = sweep_file
         self.tracker = tracker
         self.reporter = reporter
+        self.host = LOCAL  # where the workers reach the oracle
         self.port = 0
         self.trials: Any = None
 
@@ -212,21 +230,37 @@ class WorkerPool:
         self.port, self.trials = port, trials
         for worker in self.workers:
             self._spawn(worker)
-        ids = ", ".join(f"{w.worker_id} (pid {w.process.pid if w.process else '?'}"
+        ids = ", ".join(f"{w.worker_id} ({self.where(w)}"
                         f"{', GPU ' + w.gpu if w.gpu is not None else ''})" for w in self.workers)
-        self.reporter.line(f"  oracle on {LOCAL}:{port}; workers: {ids}")
+        self.reporter.line(f"  oracle on {self.host}:{port}; workers: {ids}")
+
+    def where(self, worker: Worker) -> str:
+        """Where the worker runs, for the console (tests read the pid from it)."""
+        return f"pid {worker.process.pid if worker.process else '?'}"
+
+    def worker_env(self, worker: Worker) -> dict[str, str]:
+        """What a worker's environment adds to its machine's: the sweep run, the oracle, the
+        backend (never the whole of this process's environment: it may run elsewhere)."""
+        return {**child_env(), PARENT_ENV: str(self.tracker.parent_run_id),
+                SUPERVISED_ENV: "1",
+                URI_ENV: self.tracker.uri, "KERASTUNER_TUNER_ID": worker.worker_id,
+                "KERASTUNER_ORACLE_IP": self.host, "KERASTUNER_ORACLE_PORT": str(self.port)}
+
+    def worker_arguments(self, worker: Worker) -> list[str]:
+        """``lstm-sweep``'s arguments for the worker (after ``python -m lstm_automl``)."""
+        loud = {QUIET: ["-q"], VERBOSE: ["-v"]}.get(self.reporter.verbosity, [])
+        return [*(["--debug"] if self.reporter.debug else []), "worker", self.sweep_file,
+                "--chief", f"{self.host}:{self.port}", "--id", worker.worker_id, *loud,
+                *as_arguments(self.overrides)]
 
     def _spawn(self, worker: Worker) -> None:
-        env = {**os.environ, **child_env(), PARENT_ENV: str(self.tracker.parent_run_id),
-               SUPERVISED_ENV: "1",
-               URI_ENV: self.tracker.uri, "KERASTUNER_TUNER_ID": worker.worker_id,
-               "KERASTUNER_ORACLE_IP": LOCAL, "KERASTUNER_ORACLE_PORT": str(self.port)}
+        env = {**os.environ, **self.worker_env(worker)}
         if worker.gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = worker.gpu
-        loud = {QUIET: ["-q"], VERBOSE: ["-v"]}.get(self.reporter.verbosity, [])
-        command = guarded_command("lstm_automl", *(["--debug"] if self.reporter.debug else []),
-                                  "worker", self.sweep_file, "--chief", f"{LOCAL}:{self.port}",
-                                  "--id", worker.worker_id, *loud, *as_arguments(self.overrides))
+            sharing = self.sharing.get(worker.gpu, 1)
+            if sharing > 1:  # --gpus 0,0,0,0: each trial gets its share of the GPU's memory
+                env.update(packed_gpu_env(1 / sharing))
+        command = guarded_command("lstm_automl", *self.worker_arguments(worker))
         worker.process = subprocess.Popen(command, env=env)  # no preexec_fn: see orphan_guard
 
     def supervise(self) -> None:

@@ -14,6 +14,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -27,6 +28,7 @@ from lstm_automl.model.backend import active_backend
 from lstm_automl.model.kernel_tags import cell_label, kernel_tag
 from lstm_automl.model.training import check_finite_loss
 from lstm_automl.results.trial_record import TrialRecord
+from lstm_automl.tracking.checkpoints import upload_checkpoint, uploads_checkpoints
 from lstm_automl.tracking.runs import SweepTracker, log_epochs
 from lstm_automl.tracking.store import first_line
 from lstm_automl.tracking.tags import BACKEND_TAG, STOPPED_TAG
@@ -407,8 +409,18 @@ class MlflowTrialsMixin(private.FencedTunerMixin):
                 self._stopped(record)
                 self._current = None
                 self._epochs = 0
+                self._upload_checkpoint(trial.trial_id, record)
                 self.tracker.end_trial(record, self.oracle.objective.name)  # type: ignore[attr-defined]
                 self.on_event("end", record)
+
+    def _upload_checkpoint(self, trial_id: str, record: TrialRecord) -> None:
+        """A worker whose folder the chief cannot read (``run --ray``) sends the trial's
+        checkpoint to its run, where the chief finds it (tracking/checkpoints.py)."""
+        if not uploads_checkpoints() or record.score is None:
+            return
+        path = Path(private.checkpoint_path(self, trial_id))
+        if path.exists():
+            upload_checkpoint(self.tracker.client, self.tracker.uri, record.run_id, path)
 
     def reload(self) -> None:
         """Reload keras-tuner's state, then make sure interrupted trials (only) are retried and
