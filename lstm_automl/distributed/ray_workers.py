@@ -36,7 +36,7 @@ from lstm_automl.tracking.checkpoints import UPLOAD_ENV
 from lstm_automl.tracking.runs import SweepTracker
 
 __all__ = ["LOCAL_CLUSTER", "RAY_MISSING", "TrialWorkerActor", "check_ray_options",
-           "run_with_ray"]
+           "ray_installed", "run_with_ray"]
 
 LOCAL_CLUSTER = "local"  # --ray without an address: start a Ray instance in this process
 RAY_MISSING = ("Ray is not installed; install it with pip install 'lstm-sweep[ray]' "
@@ -253,5 +253,13 @@ def check_ray_options(ray: str | None, gpus_per_trial: float | None, gpus: str |
                                   "and pass its path"])
     if not ray.strip():
         raise ConfigError("--ray", ["expected auto, HOST:PORT or ray://HOST:PORT, got ''"])
-    if importlib.util.find_spec("ray") is None:
+    if not ray_installed():
         raise ConfigError("--ray", [RAY_MISSING])
+
+
+def ray_installed() -> bool:
+    """Whether ``import ray`` would find it (without importing it)."""
+    try:
+        return importlib.util.find_spec("ray") is not None
+    except (ImportError, ValueError):  # hidden, or a stand-in without a spec
+        return False

@@ -253,13 +253,19 @@ class WorkerPool:
                 "--chief", f"{self.host}:{self.port}", "--id", worker.worker_id, *loud,
                 *as_arguments(self.overrides)]
 
+    def device_env(self, worker: Worker) -> dict[str, str]:
+        """The worker's GPU (``--gpus``), and its share of that GPU's memory when several
+        workers share it (``--gpus 0,0,0,0``)."""
+        if worker.gpu is None:
+            return {}
+        env = {"CUDA_VISIBLE_DEVICES": worker.gpu}
+        sharing = self.sharing.get(worker.gpu, 1)
+        if sharing > 1:
+            env.update(packed_gpu_env(1 / sharing))
+        return env
+
     def _spawn(self, worker: Worker) -> None:
-        env = {**os.environ, **self.worker_env(worker)}
-        if worker.gpu is not None:
-            env["CUDA_VISIBLE_DEVICES"] = worker.gpu
-            sharing = self.sharing.get(worker.gpu, 1)
-            if sharing > 1:  # --gpus 0,0,0,0: each trial gets its share of the GPU's memory
-                env.update(packed_gpu_env(1 / sharing))
+        env = {**os.environ, **self.worker_env(worker), **self.device_env(worker)}
         command = guarded_command("lstm_automl", *self.worker_arguments(worker))
         worker.process = subprocess.Popen(command, env=env)  # no preexec_fn: see orphan_guard
 
