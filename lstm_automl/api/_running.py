@@ -24,8 +24,8 @@ from lstm_automl.distributed.process_recycling import (
     needs_supervisor,
     supervise,
 )
-from lstm_automl.distributed.ray_workers import check_ray_options, run_with_ray
-from lstm_automl.distributed.workers import run_with_workers
+from lstm_automl.distributed.ray_workers import check_ray_options
+from lstm_automl.distributed.workers import run_with_ray, run_with_workers
 from lstm_automl.errors import ConfigError, LstmSweepError, Recycle, SweepInterrupted
 from lstm_automl.framework_logs import import_frameworks_quietly, quiet_frameworks
 from lstm_automl.model.backend import select_backend

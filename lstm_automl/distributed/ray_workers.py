@@ -1,12 +1,12 @@
 """Workers placed by Ray: ``run --ray [ADDRESS]``.
 
 Ray only places the workers; keras-tuner still searches. This process holds the oracle and
-the sweep run as with ``--workers`` (workers.py ``run_supervised``); each worker is a Ray actor
+the sweep run as with ``--workers`` (workers.py ``run_with_ray``); each worker is a Ray actor
 with declared resources (one CPU, ``--gpus-per-trial`` of a GPU, which may be a fraction) that
 runs the usual ``lstm-sweep worker`` process on its node, in a temporary tuner folder of its
 own that it removes when the worker ends. Nothing is shared but the tracking server: workers
 upload each trial's checkpoint to its run (tracking/checkpoints.py) and the chief fetches the
-ones it needs (shared_checkpoints.py).
+ones it needs (tuning/shared_checkpoints.py).
 
 The supervision is ``WorkerPool``'s: Ray restarts nothing itself (``max_restarts=0``); a lost
 actor is replaced by a new one with the same worker id, so keras-tuner hands it the trial it
@@ -27,16 +27,15 @@ from typing import Any
 
 from lstm_automl.console import QUIET, Reporter
 from lstm_automl.distributed.orphan_guard import guarded_command
-from lstm_automl.distributed.workers import LOCAL, Worker, WorkerPool, run_supervised
+from lstm_automl.distributed.worker_pool import LOCAL, Worker, WorkerPool
 from lstm_automl.errors import ConfigError
 from lstm_automl.model.backend import packed_gpu_env
-from lstm_automl.results.sweep_result import SweepResult
 from lstm_automl.sweep_file.loader import LoadedSweep
 from lstm_automl.tracking.checkpoints import UPLOAD_ENV
 from lstm_automl.tracking.runs import SweepTracker
 
-__all__ = ["LOCAL_CLUSTER", "RAY_MISSING", "TrialWorkerActor", "check_ray_options",
-           "ray_installed", "run_with_ray"]
+__all__ = ["LOCAL_CLUSTER", "RAY_MISSING", "ActorProcess", "RayPool", "TrialWorkerActor",
+           "check_ray_options", "ray_installed", "start_ray"]
 
 LOCAL_CLUSTER = "local"  # --ray without an address: start a Ray instance in this process
 RAY_MISSING = ("Ray is not installed; install it with pip install 'lstm-sweep[ray]' "
@@ -46,10 +45,10 @@ OBJECT_STORE_BYTES = 100 * 1024 * 1024  # a local instance: workers pass no obje
 MAX_RAY_WORKERS = 256
 
 
-def run_with_ray(loaded: LoadedSweep, reporter: Reporter, address: str, count: int | None,
-                 gpus_per_trial: float, fresh: bool, rerun: str,
-                 sweep_file: str) -> SweepResult:
-    """Run (or resume) the sweep with its workers placed on a Ray cluster.
+def start_ray(address: str, count: int | None, gpus_per_trial: float, loaded: LoadedSweep,
+              reporter: Reporter) -> tuple[Any, str, int]:
+    """Connect to the cluster (or start a local instance): Ray's module, the address the
+    workers reach this machine at, and how many workers to start.
 
     Args:
         address: ``local`` (start a Ray instance here), ``auto`` (the cluster this machine is a
@@ -69,21 +68,21 @@ def run_with_ray(loaded: LoadedSweep, reporter: Reporter, address: str, count: i
         ray.init(address=address, configure_logging=False, log_to_driver=True)
     _restore_sigterm(ours)  # ray.init sets its own: SIGTERM must still close the runs
     try:
-        host = LOCAL if local else ray.util.get_node_ip_address()
+        host = LOCAL if local else str(ray.util.get_node_ip_address())
         count = count or _cluster_capacity(ray, gpus_per_trial, loaded)
         nodes = sum(1 for node in ray.nodes() if node.get("Alive"))
-        where = "a local Ray instance" if local else f"the Ray cluster at {address}"
-        reporter.line(f"lstm-sweep: {count} workers on {where} ({nodes} node"
-                      f"{'s' if nodes != 1 else ''}; 1 CPU"
-                      f"{f', {gpus_per_trial:g} GPU' if gpus_per_trial else ''} each)")
-        if host != LOCAL:
-            reporter.line(f"warning: the oracle (and a sqlite store's mlflow server) listen on "
-                          f"{host} without authentication or encryption, for the cluster's "
-                          f"nodes: keep that network private (docs/workers.md, Ray)", QUIET)
-        return run_supervised(loaded, reporter, host, fresh, rerun, lambda tracker: RayPool(
-            ray, count, gpus_per_trial, sweep_file, tracker, reporter, loaded.overrides, host))
-    finally:
+    except BaseException:
         ray.shutdown()
+        raise
+    where = "a local Ray instance" if local else f"the Ray cluster at {address}"
+    reporter.line(f"lstm-sweep: {count} workers on {where} ({nodes} node"
+                  f"{'s' if nodes != 1 else ''}; 1 CPU"
+                  f"{f', {gpus_per_trial:g} GPU' if gpus_per_trial else ''} each)")
+    if host != LOCAL:
+        reporter.line(f"warning: the oracle (and a sqlite store's mlflow server) listen on "
+                      f"{host} without authentication or encryption, for the cluster's "
+                      f"nodes: keep that network private (docs/workers.md, Ray)", QUIET)
+    return ray, host, count
 
 
 def _sigterm_handler() -> Any:
