@@ -2,10 +2,11 @@
 chief.
 
 The chief evaluates and registers the best trial from the checkpoint keras-tuner wrote in the
-trial's folder. Workers on other machines (``run --ray``) write into folders of their own, so
-each one also uploads the checkpoint to its trial's run (artifact folder ``checkpoint/``), and
-the chief downloads the ones it lacks from there: the tracking server is then the only thing
-every machine has to reach.
+trial's folder (the weights, and the build config Keras 3 rebuilds the model from). Workers on
+other machines (``run --ray``) write into folders of their own, so each one also uploads those
+files to its trial's run (artifact folder ``checkpoint/``), and whoever lacks them (the chief
+before the final model, a worker continuing a Hyperband trial) downloads them from there: the
+tracking server is then the only thing every machine has to reach.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from lstm_automl.tracking.store import tracking_call
 
-__all__ = ["ARTIFACT_FOLDER", "UPLOAD_ENV", "download_checkpoint", "upload_checkpoint",
+__all__ = ["ARTIFACT_FOLDER", "UPLOAD_ENV", "download_trial_file", "upload_trial_files",
            "uploads_checkpoints"]
 
 ARTIFACT_FOLDER = "checkpoint"
@@ -30,14 +31,16 @@ def uploads_checkpoints() -> bool:
     return os.environ.get(UPLOAD_ENV) == "1"
 
 
-def upload_checkpoint(client: Any, uri: str, run_id: str, path: Path) -> None:
-    """Log the checkpoint file as an artifact of the trial's run."""
+def upload_trial_files(client: Any, uri: str, run_id: str, paths: list[Path]) -> None:
+    """Log the trial's checkpoint files as artifacts of its run."""
     with tracking_call(uri, f"uploading the checkpoint of run {run_id}"):
-        client.log_artifact(run_id, str(path), artifact_path=ARTIFACT_FOLDER)
+        for path in paths:
+            client.log_artifact(run_id, str(path), artifact_path=ARTIFACT_FOLDER)
 
 
-def download_checkpoint(client: Any, uri: str, run_id: str, target: Path) -> bool:
-    """Put the run's uploaded checkpoint at ``target``; False when the run has none.
+def download_trial_file(client: Any, uri: str, run_id: str, target: Path) -> bool:
+    """Put the run's uploaded file named like ``target`` at ``target``; False when the run has
+    none.
 
     It is downloaded into a temporary folder beside ``target`` and moved into place, so a
     broken download never leaves a half file that keras-tuner would read as a checkpoint.
