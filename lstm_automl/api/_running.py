@@ -75,11 +75,10 @@ def execute(loaded: LoadedSweep, options: RunOptions) -> RawResult | None:
     Ctrl-C or SIGTERM, ``ChildExit`` when a child process failed."""
     source = loaded.source or str(loaded.path)
     check_sweep_file_folder(loaded.config, source)  # before any file or MLflow run
-    check_ray_options(options.ray, options.gpus_per_trial, options.gpus, options.sweep_file)
+    check_ray_options(options.ray, options.gpus_per_trial, options.gpus, options.sweep_file,
+                      options.workers)
     count, gpus = ((options.workers or 0), None) if options.ray is not None else \
         worker_count(options.workers, options.gpus)
-    if options.ray is not None and options.workers is not None and options.workers < 1:
-        raise ConfigError("--workers", ["must be at least 1"])
     if count and options.sweep_file is None:
         raise ConfigError(source, ["workers: worker processes read the sweep from a file; save "
                                    "the dict as YAML and pass its path to run with workers"])

@@ -236,12 +236,15 @@ class TrialWorkerActor:
 
 
 def check_ray_options(ray: str | None, gpus_per_trial: float | None, gpus: str | None,
-                      sweep_file: str | None) -> None:
+                      sweep_file: str | None, workers: int | None = None) -> None:
     """Refuse what ``--ray`` cannot mean before anything starts (exit 2)."""
     if ray is None:
         if gpus_per_trial is not None:
             raise ConfigError("--gpus-per-trial", ["applies to Ray workers only: add --ray"])
         return
+    if workers is not None and not 1 <= workers <= MAX_RAY_WORKERS:
+        raise ConfigError("--workers", [f"with --ray, between 1 and {MAX_RAY_WORKERS}, got "
+                                        f"{workers}"])
     if gpus:
         raise ConfigError("--gpus", ["with --ray, Ray picks the GPUs: use --gpus-per-trial"])
     if gpus_per_trial is not None and not 0 <= gpus_per_trial <= 8:

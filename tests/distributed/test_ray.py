@@ -166,6 +166,7 @@ def test_ray_not_installed_is_one_line_and_exit_2(isolated_workdir: Path):
 @pytest.mark.parametrize(("args", "message"), [
     (["--gpus-per-trial", "0.5"], "--gpus-per-trial: applies to Ray workers only: add --ray"),
     (["--ray", "--gpus", "0"], "--gpus: with --ray, Ray picks the GPUs: use --gpus-per-trial"),
+    (["--ray", "--workers", "0"], "--workers: with --ray, between 1 and 256, got 0"),
     (["--ray", "--gpus-per-trial", "-1"], "--gpus-per-trial: expected a GPU share between 0 "
                                           "and 8 (0.25: four trials per GPU), got -1"),
 ])
