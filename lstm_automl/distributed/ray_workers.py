@@ -43,6 +43,7 @@ RAY_MISSING = ("Ray is not installed; install it with pip install 'lstm-sweep[ra
 LOST = -9  # the exit code a lost actor (killed, its node gone) is reported with
 OBJECT_STORE_BYTES = 100 * 1024 * 1024  # a local instance: workers pass no objects through it
 MAX_RAY_WORKERS = 256
+PLACEMENT_WAIT = 20.0  # seconds the console line waits for the actors to be placed
 
 
 def start_ray(address: str, count: int | None, gpus_per_trial: float, loaded: LoadedSweep,
@@ -129,6 +130,7 @@ class RayPool(WorkerPool):
                  host: str) -> None:
         super().__init__(count, None, sweep_file, tracker, reporter, overrides)
         self.ray, self.gpus_per_trial, self.host = ray, gpus_per_trial, host
+        self.placed_by = 0.0
         self.actor_class = ray.remote(num_cpus=1, num_gpus=gpus_per_trial, max_restarts=0,
                                       max_concurrency=2)(TrialWorkerActor)
 
@@ -148,9 +150,15 @@ class RayPool(WorkerPool):
                                os.getcwd())
         worker.process = ActorProcess(self.ray, actor, run, actor.node.remote())
 
+    def start(self, port: int, trials: Any) -> None:
+        self.placed_by = time.monotonic() + PLACEMENT_WAIT  # for the console line only
+        super().start(port, trials)
+
     def where(self, worker: Worker) -> str:
         process = worker.process
-        return f"node {process.node()}" if isinstance(process, ActorProcess) else "?"
+        if not isinstance(process, ActorProcess):
+            return "?"
+        return f"node {process.node(max(0.0, self.placed_by - time.monotonic()))}"
 
 
 class ActorProcess:
@@ -161,11 +169,13 @@ class ActorProcess:
         self.ray, self.actor, self.run, self.node_ref = ray, actor, run, node
         self.returncode: int | None = None
 
-    def node(self) -> str:
+    def node(self, wait: float) -> str:
+        """The node's address once the actor runs (waiting at most ``wait`` seconds)."""
+        ready, _ = self.ray.wait([self.node_ref], timeout=wait)
         try:
-            return str(self.ray.get(self.node_ref, timeout=60))
-        except Exception:  # placed later, or lost already: the console says so
-            return "(not placed yet)"
+            return str(self.ray.get(ready[0])) if ready else "not placed yet"
+        except self.ray.exceptions.RayError:  # lost already: supervision restarts it
+            return "lost"
 
     def poll(self) -> int | None:
         if self.returncode is not None:
