@@ -20,6 +20,7 @@ import importlib.util
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -33,6 +34,7 @@ from lstm_automl.model.backend import packed_gpu_env
 from lstm_automl.sweep_file.loader import LoadedSweep
 from lstm_automl.tracking.checkpoints import UPLOAD_ENV
 from lstm_automl.tracking.runs import SweepTracker
+from lstm_automl.tracking.store import first_line
 
 __all__ = ["LOCAL_CLUSTER", "RAY_MISSING", "ActorProcess", "RayPool", "TrialWorkerActor",
            "check_ray_options", "ray_installed", "start_ray"]
@@ -66,7 +68,12 @@ def start_ray(address: str, count: int | None, gpus_per_trial: float, loaded: Lo
                  object_store_memory=OBJECT_STORE_BYTES, configure_logging=False,
                  log_to_driver=True)
     else:
-        ray.init(address=address, configure_logging=False, log_to_driver=True)
+        _check_reachable(address)
+        try:
+            ray.init(address=address, configure_logging=False, log_to_driver=True)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise ConfigError("--ray", [f"cannot join the Ray cluster at {address}: "
+                                        f"{first_line(exc)}"]) from None
     _restore_sigterm(ours)  # ray.init sets its own: SIGTERM must still close the runs
     try:
         host = LOCAL if local else str(ray.util.get_node_ip_address())
@@ -84,6 +91,18 @@ def start_ray(address: str, count: int | None, gpus_per_trial: float, loaded: Lo
                       f"{host} without authentication or encryption, for the cluster's "
                       f"nodes: keep that network private (docs/workers.md, Ray)", QUIET)
     return ray, host, count
+
+
+def _check_reachable(address: str) -> None:
+    """A HOST:PORT that nothing answers on is refused at once (Ray itself retries for minutes)."""
+    host, _, port = address.rpartition(":")
+    if address.startswith("ray://") or not host or not port.isdigit():
+        return  # auto, or Ray Client: Ray says what is wrong
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+    except OSError as exc:
+        raise ConfigError("--ray", [f"cannot join the Ray cluster at {address}: nothing "
+                                    f"answers there ({exc.strerror or exc})"]) from None
 
 
 def _sigterm_handler() -> Any:

@@ -180,6 +180,19 @@ def test_ray_options_that_cannot_work_are_refused_before_anything_starts(
     assert sorted(p.name for p in isolated_workdir.iterdir()) == ["sweep.yaml"]
 
 
+@needs_ray
+def test_an_address_where_no_cluster_answers_is_refused_at_once(isolated_workdir: Path, capsys):
+    from lstm_automl.cli import main
+    from ray_cluster import free_port
+
+    path = write_sweep(isolated_workdir, SWEEP.format(name="nocluster", trials=2, epochs=1))
+    address = f"127.0.0.1:{free_port()}"
+    assert main(["run", path.name, "--ray", address]) == 2
+    assert f"error: --ray: cannot join the Ray cluster at {address}: nothing answers there" in \
+        capsys.readouterr().err
+    assert sorted(p.name for p in isolated_workdir.iterdir()) == ["sweep.yaml"]
+
+
 def test_workers_packed_on_one_gpu_share_its_memory():
     """--gpus 0,0,0,1: the three on GPU 0 each get a third of its memory (JAX allocates on
     demand up to it, TensorFlow grows); the one alone on GPU 1 keeps the defaults."""
