@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -112,6 +113,7 @@ class LocalRayCluster:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
+        shutil.rmtree(self.temp, ignore_errors=True)  # Ray's session folder, named for this run
 
 
 def _stat(pid: int) -> list[str] | None:
