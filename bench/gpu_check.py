@@ -12,7 +12,11 @@ its own processes with a time limit, under one overall budget (the machine is le
 5. the same sweep with ``JAX_PLATFORMS=cpu``: trials per hour, GPU against CPU;
 6. ``--gpus 0``: one worker process pinned to GPU 0 (``CUDA_VISIBLE_DEVICES``), behind the local
    mlflow server, and whether its trials saw the GPU;
-7. the sweep's first three trials with ``training.mixed_precision: true`` on the GPU.
+7. the sweep's first three trials with ``training.mixed_precision: true`` on the GPU;
+8. packing (bench/packing.py, issue 24): trials per hour with 1, 2, 4 and 8 quickstart-size
+   trials at once on GPU 0 (``--gpus 0,0,...``, each worker with its share of the memory).
+   It runs when the budget leaves room after the others; ``--only packing`` runs it alone
+   (with the preflight) in a device call of its own.
 
 Writes ``gpu_check.md`` (bench/gpu_report.py; ready to paste into bench/runs/YYYY-MM.md) and
 ``gpu_check.log`` (every step's output) into ``$OUT`` when set (the device tool's folder), else
@@ -47,7 +51,8 @@ DRY_SETS = ["data.generate.length=20", "data.generate.samples=256", "training.ep
 # all fit in 8 minutes); a step that runs long is cut at its limit, and one that would start with
 # under 25 s left is skipped.
 STEP_LIMITS = {"preflight": 60, "kernels": 90, "contracts": 100, "sweep on GPU": 100,
-               "sweep on CPU": 100, "--gpus 0": 90, "mixed precision on GPU": 80}
+               "sweep on CPU": 100, "--gpus 0": 90, "mixed precision on GPU": 80,
+               "packing": 300}
 
 
 class Check:
@@ -205,6 +210,23 @@ class Check:
                 status = "failed"
         return status
 
+    def packing(self, step: Step) -> str:
+        """bench/packing.py on GPU 0 under JAX: one sweep per count, trials per hour each."""
+        figures = self.work / "packing.json"
+        limit = min(STEP_LIMITS["packing"], self.remaining() - 10)
+        per_sweep = max(30, int(limit / 4) - 5)
+        quick = ["--quick"] if self.dry else ["--counts", "1,2,4,8", "--trials", "8",
+                                              "--epochs", "3"]
+        code, out = self.run(step, [sys.executable, str(BENCH / "packing.py"), "--gpu",
+                                    "--backend", "jax", "--no-record", "--json", str(figures),
+                                    "--limit", str(per_sweep), *quick], ROOT, limit=limit)
+        if figures.exists():
+            step.figures["packing"] = json.loads(figures.read_text())
+        if code != 0 or not figures.exists():
+            step.notes.append(_tail(out))
+            return "timed out" if code == 124 else "failed"
+        return "ok"
+
 
 # ---------------------------------------------------------------------- reading a sweep back
 def trial_figures(db: Path) -> dict[str, Any]:
@@ -295,7 +317,8 @@ def main() -> None:
             ("sweep on CPU", lambda s: check.sweep(s, [], cpu=True)),
             ("--gpus 0", check.pinned),
             ("mixed precision on GPU", lambda s: check.sweep(
-                s, ["training.mixed_precision=true", "tuner.max_trials=3"]))]
+                s, ["training.mixed_precision=true", "tuner.max_trials=3"])),
+            ("packing", check.packing)]
     wanted = {n.strip() for n in args.only.split(",")} if args.only else None
     for name, fn in plan:
         if wanted is None or name in wanted or name == "preflight":

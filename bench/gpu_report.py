@@ -76,6 +76,9 @@ def report(steps: list[Step], dry: bool, budget: float, started: dt.datetime, se
                          f"{_num(f.get('wall_s'))} | {_num(f.get('best_val_loss'), 4)} | "
                          f"{tags} |")
         lines += ["", *trial_table(sweeps)]
+    packing = next((s for s in steps if s.figures.get("packing")), None)
+    if packing:
+        lines += ["", *packing_table(packing.figures["packing"])]
     notes = [n for s in steps for n in (f"{s.name}: {x}" for x in s.notes)]
     unused = unused_bundle() if audit else None
     if unused is not None:
@@ -118,6 +121,22 @@ def trial_table(sweeps: list[Step]) -> list[str]:
     return lines
 
 
+def packing_table(results: list[dict[str, Any]]) -> list[str]:
+    """bench/packing.py's figures: trials per hour with k trials at once on GPU 0, and the
+    ratio to one at a time (issue 24's goal: 3x at k >= 4 for quickstart-size models)."""
+    base = next((r.get("trials_per_hour") for r in results if r.get("k") == 1), None)
+    lines = ["Packing quickstart-size trials on GPU 0 (`bench/packing.py --gpu --backend jax`; "
+             "trials per hour over the search's span):", "",
+             "| concurrent trials | completed | search span s | trials/hour | vs 1 |",
+             "|---|---|---|---|---|"]
+    for r in results:
+        rate = r.get("trials_per_hour")
+        ratio = f"{rate / base:.2f}x" if rate and base else "-"
+        lines.append(f"| {r.get('k')} | {r.get('completed')} | {_num(r.get('span_s'))} | "
+                     f"{_num(rate)} | {ratio} |")
+    return lines
+
+
 def unused_bundle() -> list[str] | None:
     """Distributions installed from the bundle that no audited process imported."""
     site, audit = os.environ.get("GPU_CHECK_SITE"), os.environ.get("GPU_CHECK_AUDIT")
@@ -145,6 +164,11 @@ def _summary(step: Step) -> str:
         rows = f["rows"]
         return (f"{sum(r['ran'] == 'cudnn' for r in rows)} of {len(rows)} layer/precision "
                 f"pairs on cuDNN; tags agree for {sum(r['agrees'] for r in rows)}")
+    if step.name == "packing" and f.get("packing"):
+        rates = {r["k"]: r.get("trials_per_hour") for r in f["packing"]}
+        base = rates.get(1)
+        return "; ".join(f"{k} at once {rates[k] / base:.2f}x" for k in sorted(rates)
+                         if k != 1 and rates[k] and base) or "no trials per hour measured"
     if "trials" in f:
         extra = f"; on {', '.join(f.get('tuner_ids', []))}" if step.name == "--gpus 0" else ""
         return (f"{f.get('completed')}/{f.get('trials')} trials, "

@@ -250,7 +250,15 @@ def _add_resume_options(run: argparse.ArgumentParser) -> None:
                           "distributed mode; a sqlite store gets a local mlflow server)")
     run.add_argument("--gpus", metavar="LIST",
                      help="comma-separated GPU ids, one worker pinned to each "
-                          "(CUDA_VISIBLE_DEVICES); implies --workers")
+                          "(CUDA_VISIBLE_DEVICES; 0,0,0,0 packs four on GPU 0); implies "
+                          "--workers")
+    run.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                     help="place the workers on a Ray cluster: auto (the one this machine "
+                          "belongs to), HOST:PORT or ray://HOST:PORT; alone, a local Ray "
+                          "instance (needs the ray extra)")
+    run.add_argument("--gpus-per-trial", type=float, metavar="SHARE",
+                     help="with --ray: the GPU share each worker declares (0.25: four trials "
+                          "per GPU)")
 
 
 def _add_survival_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

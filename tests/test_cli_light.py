@@ -1,5 +1,5 @@
 """Light commands (--help, validate, schema) never import TensorFlow, JAX, PyTorch, Keras,
-keras-tuner or MLflow.
+keras-tuner, MLflow or Ray.
 
 Each check runs in a fresh interpreter, since any other test may already have imported them.
 """
@@ -16,7 +16,7 @@ import pytest
 
 from conftest import SWEEPS
 
-HEAVY = ("tensorflow", "keras", "keras_tuner", "mlflow", "jax", "torch")
+HEAVY = ("tensorflow", "keras", "keras_tuner", "mlflow", "jax", "torch", "ray")
 PROBE = f"""
 import sys
 from lstm_automl.cli import main

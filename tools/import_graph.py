@@ -52,7 +52,7 @@ def modules(root: Path = ROOT) -> dict[str, Path]:
 
 # Third-party libraries slow enough to import that light commands must not pay for them.
 HEAVY = ("tensorflow", "keras", "keras_tuner", "jax", "torch", "mlflow", "statsmodels", "sklearn",
-         "scipy", "matplotlib", "pandas", "pyarrow", "pydantic", "numpy")
+         "scipy", "matplotlib", "pandas", "pyarrow", "pydantic", "numpy", "ray")
 
 Import = ast.Import | ast.ImportFrom
 

@@ -44,7 +44,8 @@ __all__ = ["ConfigError", "DataError", "LstmSweepError", "SweepChangedError", "S
 
 
 def run(sweep: SweepSource, *, overrides: Overrides = None, fresh: bool = False,
-        workers: int | None = None, gpus: str | None = None, backend: str | None = None,
+        workers: int | None = None, gpus: str | None = None, ray: str | None = None,
+        gpus_per_trial: float | None = None, backend: str | None = None,
         quiet: bool = False, verbose: bool = False, debug: bool = False) -> SweepResult:
     """Run a sweep, or resume it where it stopped, as ``lstm-sweep run`` does.
 
@@ -55,6 +56,8 @@ def run(sweep: SweepSource, *, overrides: Overrides = None, fresh: bool = False,
         fresh: start over (discard the tuner's saved state; earlier MLflow runs stay). Without
             it an interrupted sweep resumes, and a finished one returns its recorded result.
         workers, gpus: train in N worker processes, or one per GPU (``"0,1"``); file only.
+        ray, gpus_per_trial: place the workers on a Ray cluster (``"local"``, ``"auto"`` or
+            an address), each with that GPU share; file only (``pip install 'lstm-sweep[ray]'``).
         backend: ``tensorflow``, ``jax``, ``torch`` or ``auto`` (default: training.backend).
         quiet, verbose: print only the result, or Keras' epochs too.
         debug: let framework start-up messages through.
@@ -68,7 +71,8 @@ def run(sweep: SweepSource, *, overrides: Overrides = None, fresh: bool = False,
     loaded = load(sweep, overrides)
     verbosity = QUIET if quiet else VERBOSE if verbose else NORMAL
     options = RunOptions(sweep_file=source_path(sweep),
-                         fresh=fresh, workers=workers, gpus=gpus, backend=backend,
+                         fresh=fresh, workers=workers, gpus=gpus, ray=ray,
+                         gpus_per_trial=gpus_per_trial, backend=backend,
                          verbosity=verbosity, debug=debug)
     raw = execute(loaded, options)
     if raw is None:  # child processes ran it (training.recycle_every): read what they recorded

@@ -24,7 +24,8 @@ from lstm_automl.distributed.process_recycling import (
     needs_supervisor,
     supervise,
 )
-from lstm_automl.distributed.workers import run_with_workers
+from lstm_automl.distributed.ray_workers import check_ray_options
+from lstm_automl.distributed.workers import run_with_ray, run_with_workers
 from lstm_automl.errors import ConfigError, LstmSweepError, Recycle, SweepInterrupted
 from lstm_automl.framework_logs import import_frameworks_quietly, quiet_frameworks
 from lstm_automl.model.backend import select_backend
@@ -51,6 +52,8 @@ class RunOptions:
     fresh: bool = False
     workers: int | None = None
     gpus: str | None = None  # "0,1": one worker per GPU
+    ray: str | None = None  # "local", "auto" or a cluster address: Ray places the workers
+    gpus_per_trial: float | None = None  # with ray: each worker's GPU share (0.25: 4 per GPU)
     backend: str | None = None
     verbosity: int = NORMAL
     debug: bool = False
@@ -72,7 +75,10 @@ def execute(loaded: LoadedSweep, options: RunOptions) -> RawResult | None:
     Ctrl-C or SIGTERM, ``ChildExit`` when a child process failed."""
     source = loaded.source or str(loaded.path)
     check_sweep_file_folder(loaded.config, source)  # before any file or MLflow run
-    count, gpus = worker_count(options.workers, options.gpus)
+    check_ray_options(options.ray, options.gpus_per_trial, options.gpus, options.sweep_file,
+                      options.workers)
+    count, gpus = ((options.workers or 0), None) if options.ray is not None else \
+        worker_count(options.workers, options.gpus)
     if count and options.sweep_file is None:
         raise ConfigError(source, ["workers: worker processes read the sweep from a file; save "
                                    "the dict as YAML and pass its path to run with workers"])
@@ -80,7 +86,7 @@ def execute(loaded: LoadedSweep, options: RunOptions) -> RawResult | None:
     # Before anything imports Keras; child processes inherit the choice (backend.child_env).
     select_backend(loaded.config.training.backend, options.backend, source, work_of(loaded))
     segment = current_segment()
-    if not count and segment is None and needs_supervisor(
+    if not count and options.ray is None and segment is None and needs_supervisor(
             loaded.config.training.recycle_every, _trial_budget(loaded)):
         if options.sweep_file is not None:
             code = supervise(*child_argv(options, loaded.overrides))
@@ -103,6 +109,11 @@ def _run_session(loaded: LoadedSweep, options: RunOptions, reporter: Reporter, c
     rerun, fresh = rerun_commands(loaded, options.sweep_file)
     try:
         with terminate_as_interrupt():
+            if options.ray is not None:
+                assert options.sweep_file is not None  # check_ray_options refuses a dict
+                return run_with_ray(loaded, reporter, options.ray, count or None,
+                                    options.gpus_per_trial or 0.0, options.fresh, rerun,
+                                    options.sweep_file)
             if count:
                 assert options.sweep_file is not None  # execute refuses workers for a dict
                 return run_with_workers(loaded, reporter, count, gpus, options.fresh, rerun,

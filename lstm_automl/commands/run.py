@@ -27,6 +27,7 @@ def run_command(args: argparse.Namespace) -> int:
 
     Args:
         args: ``sweep_file``, ``overrides`` (``--set``), ``fresh``, ``workers``, ``gpus``,
+            ``ray``, ``gpus_per_trial``,
             ``backend``, ``quiet``/``verbose`` and ``debug`` as ``cli.build_parser`` reads them.
 
     Returns:
@@ -51,6 +52,8 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         VERBOSE if getattr(args, "verbose", False) else NORMAL
     return RunOptions(sweep_file=args.sweep_file, fresh=getattr(args, "fresh", False),
                       workers=getattr(args, "workers", None), gpus=getattr(args, "gpus", None),
+                      ray=getattr(args, "ray", None),
+                      gpus_per_trial=getattr(args, "gpus_per_trial", None),
                       backend=getattr(args, "backend", None), verbosity=verbosity,
                       debug=getattr(args, "debug", False))
 

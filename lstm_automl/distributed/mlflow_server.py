@@ -1,7 +1,9 @@
 """A local ``mlflow server`` for the lifetime of a sweep (and for tests that need a real server).
 
 Several processes must not write one sqlite file at once (sqlite locks, MLflow's migrations
-race); one server in front of it serialises their writes. It binds 127.0.0.1 only.
+race); one server in front of it serialises their writes. It binds 127.0.0.1, or for Ray
+workers on other nodes the address they reach this machine at (MLflow then accepts requests
+naming that address only: its guard against DNS rebinding).
 """
 
 from __future__ import annotations
@@ -60,7 +62,9 @@ def start_server(backend_uri: str, artifacts: Path, log: Path, port: int | None 
     # Ends with this process, even on kill -9 (orphan_guard.py: no fork of a threaded parent).
     command = guarded_command("mlflow", "server", "--backend-store-uri", backend_uri,
                               "--artifacts-destination", str(artifacts), "--host", host,
-                              "--port", str(port), "--workers", "1")
+                              "--port", str(port), "--workers", "1",
+                              *([] if host == "127.0.0.1" else
+                                ["--allowed-hosts", f"{host},{host}:{port}"]))
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
     env.pop("MLFLOW_TRACKING_URI", None)
     # The server's job runner (huey consumers, for MLflow's GenAI jobs) is not used here and

@@ -2,36 +2,40 @@
 
 ``run --workers N`` (one machine): this process holds the oracle and serves it on 127.0.0.1
 (oracle_server.py), opens the sweep run, and starts N ``lstm-sweep worker`` processes with
-unique ids; a worker that dies is restarted with the same id, so keras-tuner hands it its
-unfinished trial again (its orphaned run is closed first). A sqlite store gets a local
-``mlflow server`` in front for the sweep's lifetime, so processes never write one file at once.
-``chief`` and ``worker`` are the same two halves for several machines with a shared server.
+unique ids (worker_pool.py: a worker that dies is restarted with the same id, so keras-tuner
+hands it its unfinished trial again). ``run --ray`` does the same with Ray actors as the workers
+(ray_workers.py). A sqlite store gets a local ``mlflow server`` in front for the sweep's
+lifetime, so processes never write one file at once. ``chief`` and ``worker`` are the same two
+halves for several machines with a shared server.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import socket
-import subprocess
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, TextIO
 
-from lstm_automl.config.overrides import as_arguments
 from lstm_automl.config.plan import sweep_plan
-from lstm_automl.console import QUIET, VERBOSE, Reporter
+from lstm_automl.console import QUIET, Reporter
 from lstm_automl.data import load_data
 from lstm_automl.distributed.mlflow_server import free_port, start_server
 from lstm_automl.distributed.oracle_server import OracleServer, quiet_keras_tuner
-from lstm_automl.distributed.orphan_guard import guarded_command
 from lstm_automl.distributed.process_recycling import RECYCLE_EXIT, Segment
+from lstm_automl.distributed.ray_workers import RayPool, start_ray
+from lstm_automl.distributed.worker_pool import (
+    LOCAL,
+    PARENT_ENV,
+    SUPERVISED_ENV,
+    URI_ENV,
+    WorkerPool,
+)
 from lstm_automl.errors import ConfigError, Recycle, SweepError, TrackingError
-from lstm_automl.model.backend import child_env
 from lstm_automl.model.python_model import load_builder
 from lstm_automl.results.sweep_result import SweepResult
 from lstm_automl.resume.compatibility import check_version
-from lstm_automl.resume.recovery import OracleTrial, reconcile
+from lstm_automl.resume.recovery import OracleTrial
 from lstm_automl.session import SweepSession
 from lstm_automl.session.prepare import Prepared, config_hash, tuner_directory
 from lstm_automl.session.search import (
@@ -51,13 +55,9 @@ from lstm_automl.tracking.store import (
 )
 from lstm_automl.tracking.tags import CONFIG_HASH_TAG, IDENTITY_VERSION_TAG, SWEEP_NAME_TAG
 from lstm_automl.tuning._keras_tuner_private import ended_trial_ids
+from lstm_automl.tuning.shared_checkpoints import fetch_missing_checkpoints
 
-PARENT_ENV = "LSTM_SWEEP_PARENT_RUN_ID"  # the sweep run workers attach their trial runs to
-URI_ENV = "LSTM_SWEEP_TRACKING_URI"  # overrides the sweep file's store (the local server)
-SUPERVISED_ENV = "LSTM_SWEEP_SUPERVISED"  # set for workers that `run --workers` started
-MAX_RESTARTS = 3  # per worker: a worker that keeps dying stops the sweep (resume later)
 POLL = 0.5  # seconds between supervision rounds
-LOCAL = "127.0.0.1"
 
 
 # --- run --workers N ---------------------------------------------------------------------------
@@ -65,6 +65,29 @@ def run_with_workers(loaded: LoadedSweep, reporter: Reporter, count: int,
                      gpus: list[str] | None, fresh: bool, rerun: str,
                      sweep_file: str) -> SweepResult:
     """Run (or resume) the sweep with ``count`` worker processes on this machine."""
+    return run_supervised(loaded, reporter, LOCAL, fresh, rerun, lambda tracker: WorkerPool(
+        count, gpus, sweep_file, tracker, reporter, loaded.overrides))
+
+
+def run_with_ray(loaded: LoadedSweep, reporter: Reporter, address: str, count: int | None,
+                 gpus_per_trial: float, fresh: bool, rerun: str,
+                 sweep_file: str) -> SweepResult:
+    """Run (or resume) the sweep with its workers placed on a Ray cluster (ray_workers.py)."""
+    ray, host, count = start_ray(address, count, gpus_per_trial, loaded, reporter)
+    try:
+        return run_supervised(loaded, reporter, host, fresh, rerun, lambda tracker: RayPool(
+            ray, count, gpus_per_trial, sweep_file, tracker, reporter, loaded.overrides, host))
+    finally:
+        ray.shutdown()
+
+
+def run_supervised(loaded: LoadedSweep, reporter: Reporter, host: str, fresh: bool, rerun: str,
+                   make_pool: Callable[[SweepTracker], WorkerPool]) -> SweepResult:
+    """Hold the oracle (served on ``host``) and the sweep run while a pool of workers trains.
+
+    ``host`` is where the workers reach this process: 127.0.0.1 for local processes, the node's
+    address for Ray actors on other nodes (a sqlite store's local mlflow server binds it too).
+    """
     disable_telemetry()
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # before gRPC loads: no fork notices
     uri = resolve_tracking_uri(loaded.config.tracking.tracking_uri)
@@ -76,19 +99,18 @@ def run_with_workers(loaded: LoadedSweep, reporter: Reporter, count: int,
         reporter.line(f"lstm-sweep: starting a local mlflow server for {uri} (several processes "
                       f"must not write one sqlite file)")
         server = start_server(uri, db.resolve().parent / "mlartifacts",
-                              folder / f"{loaded.config.name}-mlflow-server.log")
+                              folder / f"{loaded.config.name}-mlflow-server.log", host=host)
     try:
         session = SweepSession.prepare(loaded, reporter, fresh, rerun,
                                        via=server.uri if server else None)
         if session.already_complete:
             return session.completed_result()
         session.open()
-        pool = WorkerPool(count, gpus, sweep_file, session.prep.tracker, reporter,
-                          loaded.overrides)
+        pool = make_pool(session.prep.tracker)
         with session.guarded():
             try:
                 tuner = _chief_tuner(session)
-                _serve(session.prep, reporter, tuner, LOCAL, 0, pool)
+                _serve(session.prep, reporter, tuner, host, 0, pool)
             finally:
                 pool.stop()
             return _finish(session, tuner)
@@ -119,6 +141,10 @@ def _finish(session: SweepSession, tuner: Any) -> SweepResult:
     from lstm_automl.tuning.tuners import sweep_records  # defers keras, keras_tuner
 
     say_why_stopped(tuner, session.reporter)
+    fetched = fetch_missing_checkpoints(tuner, session.prep.tracker)  # workers with own folders
+    if fetched:
+        session.reporter.line(f"  fetched {fetched} trial checkpoint(s) from the tracking server "
+                              f"(the workers' folders are not shared)")
     records = sweep_records(tuner.oracle, session.prep.tracker.trial_runs(), [])
     return session.finish(records, tuner)
 
@@ -181,111 +207,6 @@ class EndWatcher:
             status = f"pruned at epoch {pruned}" if pruned else str(trial.status).lower()
             self.reporter.line(f"[{number}{total}] trial-{number:03d} {status}: {result}")
         self.seen = len(ended)
-
-
-# --- local worker processes -------------------------------------------------------------------
-@dataclass
-class Worker:
-    worker_id: str
-    gpu: str | None = None
-    process: subprocess.Popen[bytes] | None = None
-    restarts: int = 0
-    finished: bool = False
-
-
-class WorkerPool:
-    """Starts, watches and restarts this machine's workers."""
-
-    def __init__(self, count: int, gpus: list[str] | None, sweep_file: str,
-                 tracker: SweepTracker, reporter: Reporter,
-                 overrides: list[str] | None = None) -> None:
-        gpus = gpus or []
-        self.overrides = overrides or []  # the sweep's --set items: workers load the same sweep
-        self.workers = [Worker(f"worker-{i}", gpus[i] if gpus else None) for i in range(count)]
-        self.sweep_file = sweep_file
-        self.tracker = tracker
-        self.reporter = reporter
-        self.port = 0
-        self.trials: Any = None
-
-    def start(self, port: int, trials: Any) -> None:
-        self.port, self.trials = port, trials
-        for worker in self.workers:
-            self._spawn(worker)
-        ids = ", ".join(f"{w.worker_id} (pid {w.process.pid if w.process else '?'}"
-                        f"{', GPU ' + w.gpu if w.gpu is not None else ''})" for w in self.workers)
-        self.reporter.line(f"  oracle on {LOCAL}:{port}; workers: {ids}")
-
-    def _spawn(self, worker: Worker) -> None:
-        env = {**os.environ, **child_env(), PARENT_ENV: str(self.tracker.parent_run_id),
-               SUPERVISED_ENV: "1",
-               URI_ENV: self.tracker.uri, "KERASTUNER_TUNER_ID": worker.worker_id,
-               "KERASTUNER_ORACLE_IP": LOCAL, "KERASTUNER_ORACLE_PORT": str(self.port)}
-        if worker.gpu is not None:
-            env["CUDA_VISIBLE_DEVICES"] = worker.gpu
-        loud = {QUIET: ["-q"], VERBOSE: ["-v"]}.get(self.reporter.verbosity, [])
-        command = guarded_command("lstm_automl", *(["--debug"] if self.reporter.debug else []),
-                                  "worker", self.sweep_file, "--chief", f"{LOCAL}:{self.port}",
-                                  "--id", worker.worker_id, *loud, *as_arguments(self.overrides))
-        worker.process = subprocess.Popen(command, env=env)  # no preexec_fn: see orphan_guard
-
-    def supervise(self) -> None:
-        """Restart each worker that died (with its id), after closing its orphaned runs."""
-        for worker in self.workers:
-            process = worker.process
-            if worker.finished or process is None or process.poll() is None:
-                continue
-            code = process.returncode
-            if code == 0:
-                worker.finished = True
-                continue
-            if code == RECYCLE_EXIT:  # ran its share of trials between two trials: go on
-                self._spawn(worker)
-                continue
-            if code == 2:  # a usage, config or data error (its message is above): exit 2 too
-                raise ConfigError(self.sweep_file, [f"{worker.worker_id} refused the sweep "
-                                                    f"(exit 2; its message is above)"])
-            if worker.restarts >= MAX_RESTARTS:
-                raise SweepError(f"{worker.worker_id} died {worker.restarts + 1} times (last exit "
-                                 f"{code}); the sweep stops here, run it again to resume")
-            fixed = reconcile(self.tracker, self.trials(), _objective(self.tracker),
-                              tuner_id=worker.worker_id)
-            worker.restarts += 1
-            self._spawn(worker)
-            self.reporter.line(f"  {worker.worker_id} died (exit {code}); restarted "
-                               f"({worker.restarts} of {MAX_RESTARTS}); its trial resumes"
-                               + (f", {len(fixed.killed)} run(s) marked KILLED"
-                                  if fixed.killed else ""))
-
-    def all_finished(self) -> bool:
-        return all(worker.finished for worker in self.workers)
-
-    def stop(self, timeout: float = 60.0) -> None:
-        """Ask live workers to stop (they close their runs as KILLED), then make sure."""
-        live = [w.process for w in self.workers if w.process and w.process.poll() is None]
-        for process in live:
-            process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        try:
-            for process in live:
-                try:
-                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    process.kill()
-        except KeyboardInterrupt:  # asked again: do not wait for their cleanup
-            for process in live:
-                process.kill()
-            raise
-        finally:
-            for process in live:
-                if process.poll() is None:
-                    process.kill()
-                process.wait(timeout=30)
-
-
-def _objective(tracker: SweepTracker) -> str:
-    run = tracker.client.get_run(tracker.parent_run_id)
-    return str(run.data.params.get("objective", "val_loss"))
 
 
 # --- chief (several machines) -------------------------------------------------------------------

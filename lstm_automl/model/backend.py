@@ -264,11 +264,26 @@ def child_env() -> dict[str, str]:
     return {ENV: choice.name, INHERITED_ENV: f"{choice.name}|{choice.reason}"}
 
 
+def packed_gpu_env(share: float) -> dict[str, str]:
+    """What a trial process needs when it gets ``share`` of a GPU (several trials on one).
+
+    By default JAX takes 75% of the GPU's memory at start and TensorFlow all of it, so the
+    second trial on a device fails at its first allocation. JAX then allocates on demand, up to
+    its share (``XLA_PYTHON_CLIENT_MEM_FRACTION``, with some room for the CUDA context), and
+    TensorFlow grows as it needs. A trial that still runs out gets an out-of-memory error, which
+    the tuner records as a failed trial (tuning/tuners.py ``is_out_of_memory``).
+    """
+    env = {"XLA_PYTHON_CLIENT_PREALLOCATE": "false", "TF_FORCE_GPU_ALLOW_GROWTH": "true"}
+    if 0 < share < 1:
+        env["XLA_PYTHON_CLIENT_MEM_FRACTION"] = f"{share * 0.95:.3f}"
+    return env
+
+
 def active_backend() -> str:
     """The backend Keras runs (or will run) in this process, without importing Keras."""
     return imported_backend() or os.environ.get(ENV, "").strip() or "tensorflow"
 
 
 __all__ = ["BACKENDS", "BACKEND_CHOICES", "BackendChoice", "active_backend", "choose_backend",
-           "child_env", "current_choice", "installed", "keep_tensorflow_out", "prepare_backend",
-           "select_backend", "use_jax_compile_cache"]
+           "child_env", "current_choice", "installed", "keep_tensorflow_out", "packed_gpu_env",
+           "prepare_backend", "select_backend", "use_jax_compile_cache"]

@@ -75,7 +75,7 @@ def finish_sweep(prep: Prepared, tuner: Any, records: list[TrialRecord]) -> Swee
     if not checkpoint.exists():
         raise SweepError(f"the best trial's checkpoint {checkpoint} is missing: workers on other "
                          f"machines must share tuner.directory with the chief (for example on "
-                         f"NFS)")
+                         f"NFS), or run with --ray, whose workers upload their checkpoints")
     if prep.variants is not None:  # evaluate on the data variant the best trial trained on
         data = prep.variants.from_hp_values(best_trial.hyperparameters.values)
     final = _final_model(prep, tuner, data, records)

@@ -131,6 +131,10 @@ class FencedTunerMixin:
         """Runs before every model build, in place of keras-tuner's ``clear_session()`` and
         two full garbage collections."""
 
+    def before_continuing(self, trial_id: str) -> None:
+        """Runs before building a model that loads trial ``trial_id``'s checkpoint (Hyperband's
+        later rounds), so a subclass can make sure the files are there."""
+
     def fit_callbacks(self, callbacks: list[Any]) -> list[Any]:
         """The callbacks keras-tuner hands to one execution's fit (its checkpoint writer
         among them), to keep or replace."""
@@ -154,6 +158,9 @@ class FencedTunerMixin:
         from keras_tuner.src.engine.tuner import maybe_compute_model_size
 
         self.before_build()
+        parent = hp.values.get("tuner/trial_id")  # Hyperband: this trial goes on from that one
+        if parent:
+            self.before_continuing(str(parent))
         model = self._build_hypermodel(hp)  # type: ignore[attr-defined]
         if not isinstance(model, keras.models.Model):
             raise kt.errors.FatalTypeError(

@@ -27,6 +27,7 @@ from lstm_automl.model.backend import active_backend
 from lstm_automl.model.kernel_tags import cell_label, kernel_tag
 from lstm_automl.model.training import check_finite_loss
 from lstm_automl.results.trial_record import TrialRecord
+from lstm_automl.tracking.checkpoints import upload_trial_files, uploads_checkpoints
 from lstm_automl.tracking.runs import SweepTracker, log_epochs
 from lstm_automl.tracking.store import first_line
 from lstm_automl.tracking.tags import BACKEND_TAG, STOPPED_TAG
@@ -43,6 +44,7 @@ from lstm_automl.tuning.pruning import (
     TrialStop,
     was_pruned,
 )
+from lstm_automl.tuning.shared_checkpoints import fetch_trial_files, trial_files
 from lstm_automl.tuning.warm_start import is_seeded
 
 TUNERS: dict[str, type[kt.Tuner]] = {
@@ -407,8 +409,24 @@ class MlflowTrialsMixin(private.FencedTunerMixin):
                 self._stopped(record)
                 self._current = None
                 self._epochs = 0
+                self._upload_checkpoint(trial.trial_id, record)
                 self.tracker.end_trial(record, self.oracle.objective.name)  # type: ignore[attr-defined]
                 self.on_event("end", record)
+
+    def _upload_checkpoint(self, trial_id: str, record: TrialRecord) -> None:
+        """A worker whose folder the chief cannot read (``run --ray``) sends the trial's
+        checkpoint files to its run, where the chief finds them (tracking/checkpoints.py)."""
+        if not uploads_checkpoints() or record.score is None:
+            return
+        paths = [path for path in trial_files(self, trial_id) if path.exists()]
+        if paths:
+            upload_trial_files(self.tracker.client, self.tracker.uri, record.run_id, paths)
+
+    def before_continuing(self, trial_id: str) -> None:
+        """A Hyperband trial goes on from ``trial_id``'s checkpoint, which another worker may
+        have written in its own folder: fetch it from that trial's run."""
+        if uploads_checkpoints():
+            fetch_trial_files(self, self.tracker, [trial_id])
 
     def reload(self) -> None:
         """Reload keras-tuner's state, then make sure interrupted trials (only) are retried and
