@@ -22,6 +22,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from typing import Any
@@ -60,6 +61,8 @@ def start_ray(address: str, count: int | None, gpus_per_trial: float, loaded: Lo
         gpus_per_trial: the GPU share each worker declares (0: none; 0.25: four per GPU).
     """
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")  # every worker's trial lines (read at import)
+    if not sys.stdout.isatty():  # no colour codes around the worker prefix in a log file
+        os.environ.setdefault("RAY_COLOR_PREFIX", "0")
     ray = _import_ray()
     local = address == LOCAL_CLUSTER
     ours = _sigterm_handler()
