@@ -19,7 +19,7 @@ them), the ones recipe and blend-rule choices are made on.
     python bench/quality.py --dev --seeds 2 --backend tensorflow --keep /tmp/dev  # choose here
     python bench/blend_rules.py /tmp/dev/*/                           # then weight rules offline
     python bench/quality.py --heldout --seeds 3 --backend tensorflow --no-record
-    python bench/quality.py --dev --seed-list 1,2 --keep /tmp/dev   # seeds not yet recorded
+    python bench/quality.py --dev --seed-list 2,3 --keep /tmp/dev   # seeds not yet recorded
     python bench/quality.py --only airline-first --preset none   # a file's bare defaults
 """
 
