@@ -6,9 +6,11 @@ weights it chose. This script reads such files (one folder per sweep, holding
 ``members.npz`` and ``summary.json``), applies each candidate rule to the validation arrays
 and scores its weights on the test arrays, so one sweep per series and seed serves every rule.
 It prints, per sweep and rule, the test RMSE and its ratio to the strongest baseline's, then
-the median ratio and the wins per rule. Folders named ``HELDOUT_*`` or ``heldout-*`` (as
-``bench/quality.py --heldout --keep`` names them) are skipped unless
-``--heldout`` (choose the rule on the other series first: datasets/heldout/README.md).
+the median ratio and the wins per rule; where a series ran with several seeds (folders
+``KEY-sSEED``), also each series' median over its seeds and the median of those. Folders
+named ``HELDOUT_*`` or ``heldout-*`` (as ``bench/quality.py --heldout --keep`` names them) are
+skipped unless ``--heldout`` (choose the rule on the other series first:
+datasets/heldout/README.md).
 
     python bench/blend_rules.py /tmp/runs/*/            # dev series
     python bench/blend_rules.py --heldout /tmp/runs/*/  # held-out too, once the rule is chosen
@@ -106,6 +108,37 @@ def shrunk(val: np.ndarray, actual: np.ndarray, nets: np.ndarray) -> np.ndarray:
     return 0.5 * greedy(val, actual, nets) + 0.5 * best_baseline(val, actual, nets)
 
 
+def pool_and_baselines(k: int) -> Rule:
+    """Equal weights for the network pool (the networks' mean, as one member) and the ``k``
+    best validated baselines: the "forecast combination puzzle" (Stock and Watson 2004; Smith
+    and Wallis 2009) is that such simple averages often beat weights estimated on a short
+    validation split, whose estimation error costs more than the weights gain. Nothing is
+    fitted but the ranking of the baselines."""
+
+    def rule(val: np.ndarray, actual: np.ndarray, nets: np.ndarray) -> np.ndarray:
+        bases = np.flatnonzero(~nets)
+        ranked = bases[np.argsort([rmse(actual, val[j]) for j in bases], kind="stable")][:k]
+        weights = np.zeros(len(val))
+        parts = len(ranked) + (1 if nets.any() else 0)
+        weights[ranked] = 1.0 / parts
+        if nets.any():
+            weights[nets] = 1.0 / parts / nets.sum()
+        return weights
+
+    return rule
+
+
+def shrink_toward(estimated: Rule, target: Rule, share: float) -> Rule:
+    """``share`` of the ``estimated`` weights plus the rest of the ``target``'s: shrinkage of
+    estimated combination weights toward equal ones (Diebold and Pauly 1990), with a fixed
+    share rather than one fitted on these series."""
+
+    def rule(val: np.ndarray, actual: np.ndarray, nets: np.ndarray) -> np.ndarray:
+        return share * estimated(val, actual, nets) + (1 - share) * target(val, actual, nets)
+
+    return rule
+
+
 def gate(fallback: Rule, z: float) -> Rule:
     """Greedy over everything, kept only if its validation gain over ``fallback``'s weights
     passes a one-sided paired t-test on the windows' squared errors (``z``)."""
@@ -153,6 +186,10 @@ RULES: dict[str, Rule] = {
     "e top3 mean": top_mean(3),
     "e top5 mean": top_mean(5),
     "shrink half": shrunk,
+    "h pool+best base mean": pool_and_baselines(1),
+    "h pool+top2 base mean": pool_and_baselines(2),
+    "h pooled greedy half to pool+top2": shrink_toward(pooled(greedy), pool_and_baselines(2),
+                                                       0.5),
     "best baseline": best_baseline,
     "baselines greedy": baselines_greedy,
 }
@@ -171,6 +208,13 @@ def score(folder: Path) -> tuple[float, dict[str, float]]:
     return strongest, out
 
 
+def series_of(folder: str) -> str:
+    """The series a kept folder belongs to: its name without the ``-sSEED`` that
+    ``bench/quality.py --keep`` appends, so seeds of one series are summarised together."""
+    head, _, seed = folder.rpartition("-s")
+    return head if head and seed.isdigit() else folder
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("folders", nargs="+", type=Path)
@@ -182,6 +226,7 @@ def main() -> None:
         for name in [n for n in RULES if n not in args.rule]:
             del RULES[name]
     ratios: dict[str, list[float]] = {}
+    names: list[str] = []  # each scored folder's series, in the order of ``ratios``' lists
     print("| sweep | strongest baseline | " + " | ".join(["logged", *RULES]) + " |")
     for folder in sorted(args.folders):
         if not (folder / "members.npz").exists() or (
@@ -193,11 +238,23 @@ def main() -> None:
         print(f"| {folder.name} | {strongest:.4g} | " + " | ".join(cells) + " |")
         for name in RULES:
             ratios.setdefault(name, []).append(scores[name] / strongest)
+        names.append(series_of(folder.name))
+    series = list(dict.fromkeys(names))
     print()
     for name, values in ratios.items():
         wins = sum(v < 1 for v in values)
-        print(f"{name:28s} median {statistics.median(values):.3f}  mean "
+        print(f"{name:34s} median {statistics.median(values):.3f}  mean "
               f"{statistics.fmean(values):.3f}  worst {max(values):.3f}  wins {wins}/{len(values)}")
+    if len(series) < len(names):
+        print("\nover seeds (each series' median ratio, then the median over series):")
+        for name, values in ratios.items():
+            medians = [statistics.median(v for v, s in zip(values, names, strict=True)
+                                         if s == one) for one in series]
+            wins = sum(m < 1 for m in medians)
+            print(f"{name:34s} median {statistics.median(medians):.3f}  worst "
+                  f"{max(medians):.3f}  wins {wins}/{len(medians)}  ("
+                  + ", ".join(f"{one} {m:.3f}" for one, m in zip(series, medians, strict=True))
+                  + ")")
 
 
 if __name__ == "__main__":

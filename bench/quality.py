@@ -6,7 +6,8 @@ from the sweep run. The table says, per sweep, the champion's primary test metri
 baseline's, the strongest baseline, the verdict, the issue's goal where it set one, and the wall
 time. A sweep that runs past its budget is reported as such, not dropped. With ``--seeds N``
 each sweep runs N times (sweep seed, seed + 1, ...) and the table gives the median, the spread
-and the wins out of N against the strongest baseline. ``--heldout`` runs the held-out series
+and the wins out of N against the strongest baseline (``--seed-list 1,2``: exactly those
+seeds, so runs already recorded need not be repeated). ``--heldout`` runs the held-out series
 (bench/heldout/*.yaml: data and a small search space only, so the preset decides the rest;
 never tune anything on them) and prints a verdict for each. ``--dev`` runs the development
 series (bench/dev/*.yaml and airline-first, written the same way; bench/dev_series.py makes
@@ -18,6 +19,7 @@ them), the ones recipe and blend-rule choices are made on.
     python bench/quality.py --dev --seeds 2 --backend tensorflow --keep /tmp/dev  # choose here
     python bench/blend_rules.py /tmp/dev/*/                           # then weight rules offline
     python bench/quality.py --heldout --seeds 3 --backend tensorflow --no-record
+    python bench/quality.py --dev --seed-list 2,3 --keep /tmp/dev   # seeds not yet recorded
     python bench/quality.py --only airline-first --preset none   # a file's bare defaults
 """
 
@@ -83,6 +85,27 @@ def case_overrides(args: Any, seed: int | None) -> list[str]:
     if seed is not None:
         items.append(f"seed={seed}")
     return items
+
+
+def seed_list(text: str) -> list[int]:
+    """``--seed-list``'s value: comma-separated integers, at least one, no repeats."""
+    import argparse
+
+    try:
+        seeds = [int(item) for item in text.split(",") if item.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected integers like 1,2") from None
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected distinct integers like 1,2")
+    return seeds
+
+
+def seeds_of(args: Any, first: int) -> list[int | None]:
+    """The seeds a case runs with: ``--seed-list`` as given, else ``--seeds N`` counted from
+    the file's own seed, else [None] (the file's seed, not overridden)."""
+    if args.seed_list:
+        return list(args.seed_list)
+    return [None] if args.seeds <= 1 else [first + i for i in range(args.seeds)]
 
 
 def sweep_seed(case: Case) -> int:
@@ -217,6 +240,9 @@ def main() -> None:
     p.add_argument("--seeds", type=int, default=1,
                    help="run each sweep with this many seeds (its seed, +1, ...): median, "
                    "spread and wins out of N")
+    p.add_argument("--seed-list", type=seed_list, default=None, metavar="N,N,...",
+                   help="run each sweep with exactly these seeds (e.g. 1,2: the ones not yet "
+                   "recorded); replaces --seeds")
     p.add_argument("--heldout", action="store_true",
                    help="run the held-out series (bench/heldout/*.yaml) instead of sweeps/")
     p.add_argument("--dev", action="store_true",
@@ -243,19 +269,19 @@ def main() -> None:
         for case in cases:
             print(f"running {case.key} ({case.file}) ...", flush=True)
             first = sweep_seed(case)
-            seeds = [None] if args.seeds <= 1 else [first + i for i in range(args.seeds)]
+            seeds = seeds_of(args, first)
             results = []
             for seed in seeds:
                 kept = None if args.keep is None else \
                     args.keep / f"{case.key}-s{seed if seed is not None else first}"
                 result = run_case(case, args.budget, case_overrides(args, seed), args.backend,
                                   kept)
-                if args.seeds > 1:
+                if len(seeds) > 1:
                     shown = result.get("error") or "{} {:.4g}".format(
                         result["primary_metric"], result["test_metrics"][result["primary_metric"]])
                     print(f"  seed {seed}: {shown} ({result['seconds']:.0f} s)", flush=True)
                 results.append(result)
-            if args.seeds > 1:
+            if len(seeds) > 1:
                 row, target = seeded_row(case, results, budget_of(case, case_overrides(
                     args, None)))
             else:
@@ -267,14 +293,15 @@ def main() -> None:
         notes.append(f"interrupted after {len(rows)} of {len(cases)} sweeps; not run: "
                      + ", ".join(c.key for c in cases[len(rows):]))
     header = (["sweep", "champion median (test)", "spread", "wins", "strongest baseline "
-               "(median)", "budget", "wall s"] if args.seeds > 1 else
+               "(median)", "budget", "wall s"] if len(seeds_of(args, 0)) > 1 else
               ["sweep", "champion (test)", "final model", "baselines (test, same metric)",
                "verdict", "goal", "wall s"])
     where = ", ".join(sorted({str(c.folder.relative_to(PROJECT_ROOT)) for c in cases}))
     report(args, "quality: champions against the strongest baselines",
            f"budget {args.budget} s per sweep; sweeps as in {where}/"
            + (f"; preset {args.preset}" if args.preset else "")
-           + (f"; {args.seeds} seeds" if args.seeds > 1 else "")
+           + (f"; seeds {','.join(map(str, args.seed_list))}" if args.seed_list else
+              f"; {args.seeds} seeds" if args.seeds > 1 else "")
            + (f"; backend {args.backend}" if args.backend else "")
            + (" with 2 trials x 3 epochs" if args.quick else ""), [table(header, rows)],
            targets, notes, started=started)
