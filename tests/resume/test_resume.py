@@ -229,7 +229,7 @@ def test_prefixed_stream_marks_every_line():
 
 def test_pool_gives_each_worker_an_id_a_gpu_and_the_sweep_run(monkeypatch):
     from lstm_automl.console import Reporter
-    from lstm_automl.distributed import workers
+    from lstm_automl.distributed import worker_pool as workers
 
     started: list[tuple[list[str], dict[str, str]]] = []
 
@@ -260,7 +260,7 @@ def test_a_worker_that_refuses_the_sweep_is_exit_2(monkeypatch):
     """A worker exits 2 on a usage, config or data error (a model function that calls
     sys.exit, say): the command exits 2 as well, not 1 as if the sweep had failed."""
     from lstm_automl.console import Reporter
-    from lstm_automl.distributed import workers
+    from lstm_automl.distributed import worker_pool as workers
     from lstm_automl.errors import LstmSweepError
 
     class Refusing:
