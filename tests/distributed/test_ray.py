@@ -106,7 +106,8 @@ def test_a_sweep_on_the_cluster_matches_the_serial_run_without_a_shared_folder(
     assert re.search(r"fetched [123] trial checkpoint\(s\) from the tracking server", console)
     assert list(cluster.scratch.glob("lstm-sweep-worker-*")) == []
     _, children = runs(sqlite_uri(placed), "same")
-    assert {c.data.tags["lstm_sweep.tuner_id"] for c in children} == {"worker-0", "worker-1"}
+    # (which actor took which trial is Ray's scheduling: one may take all three)
+    assert {c.data.tags["lstm_sweep.tuner_id"] for c in children} <= {"worker-0", "worker-1"}
 
 
 @pytest.mark.slow
