@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -52,6 +53,8 @@ class DetectData(ForecastData):
     # Every validation window (``splits["validation"]`` may have lost the labelled ones).
     scoring: dict[str, Windows] = field(default_factory=dict, repr=False)
     threshold: Threshold | None = None
+    # what the threshold is a value of, for the console and the run's notes
+    score_words: ClassVar[str] = "network's absolute one-step error in original units"
 
     def scored_rows(self, split: str) -> np.ndarray:
         """The rows of ``split`` that get a score (every window of it, also the labelled ones
@@ -79,9 +82,9 @@ class DetectData(ForecastData):
     def rule_text(self) -> str:
         if self.threshold is None:
             return ""
-        return (f"threshold: {self.threshold.rule} ({self.threshold.value:.4g} on the network's "
-                f"absolute one-step error in original units); each baseline detector gets its "
-                f"own by the same rule on its validation scores")
+        return (f"threshold: {self.threshold.rule} ({self.threshold.value:.4g} on the "
+                f"{self.score_words}); each baseline detector gets its own by the same rule on "
+                f"its validation scores")
 
     def evaluate(self, predicted: np.ndarray) -> dict[str, float]:
         if self.threshold is None:

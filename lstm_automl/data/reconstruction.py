@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -35,6 +36,7 @@ class ReconstructionData(DetectData):
     row and ``y`` the window itself, flattened (the model's output)."""
 
     scaled: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
+    score_words: ClassVar[str] = "autoencoder's mean absolute reconstruction error, scaled units"
 
     def model_shape(self, refit: bool = False) -> ModelShape:
         return ModelShape(self.lookback, self.n_features, self.n_features, "reconstruct")
@@ -49,13 +51,6 @@ class ReconstructionData(DetectData):
     def split_scores(self, split: str, predicted: np.ndarray) -> np.ndarray:
         windows = self.splits["test"] if split == "test" else self.scoring[split]
         return self.row_scores(windows, predicted)[self.scored_rows(split)]
-
-    def rule_text(self) -> str:
-        if self.threshold is None:
-            return ""
-        return (f"threshold: {self.threshold.rule} ({self.threshold.value:.4g} on the "
-                f"autoencoder's mean absolute reconstruction error, scaled units); each baseline "
-                f"detector gets its own by the same rule on its validation scores")
 
     def network_metrics(self, predicted: np.ndarray, scores: np.ndarray) -> dict[str, float]:
         """The mean score of the test rows: how well the network rebuilt them."""
