@@ -801,13 +801,15 @@ class _SequenceDataBase(_DataBase, _SearchesData):
         "a vocabulary learned on the training split, embedded before the recurrent stack"
     )
     tokens: Literal[TOKEN_MODES] = Field(  # type: ignore[valid-type]
-        "word", description="with data.text: word (lower-cased, split on non-letters) or char "
+        "word", description="with data.text: word (lower-cased, split on non-letters; with "
+        "task: label split on whitespace only, kept as written, one tag per token) or char "
         "(each character a token)"
     )
     max_length: StrictInt | None = Field(
         None, ge=1, le=MAX_TEXT_LENGTH, description="with data.text: tokens kept per text, "
         "longer texts truncated, shorter padded (default: the 95th percentile of the training "
-        f"texts' lengths, at most {DEFAULT_LENGTH_CAP})"
+        f"texts' lengths, with task: label the longest training text; at most "
+        f"{DEFAULT_LENGTH_CAP})"
     )
 
     @field_validator("scaling", mode="after")
@@ -853,7 +855,8 @@ class LabelDataConfig(_SequenceDataBase):
     task: Literal["label"] = Field(description="what the model predicts")
     label: StrictStr | None = Field(None, description="the per-step label column of a long "
                                     "table (default: 'label'); its value may change from step "
-                                    "to step")
+                                    "to step. With data.text: the tags column, one tag per "
+                                    "token separated by spaces")
 
 
 TASKS = ("forecast", "classify", "regress", "label", "detect")

@@ -26,7 +26,7 @@ def text_problems(config: Any) -> list[str]:
     text = getattr(data, "text", None)
     if text is None:
         problems = [f"search.{name}: only applies with a text input (set data.text to the "
-                    f"column holding the texts, task classify or regress)"
+                    f"column holding the texts, task classify, regress or label)"
                     for name in TEXT_PARAMS
                     if _differs(specs[name], SEARCH_PARAMS[name].default)]
         if getattr(data, "tokens", "word") != "word":
@@ -34,15 +34,15 @@ def text_problems(config: Any) -> list[str]:
         if getattr(data, "max_length", None) is not None:
             problems.append("data.max_length: only applies with data.text")
         return problems
-    if data.task == "label":
-        return ["data.text: not with task: label yet (one class per token is not supported); "
-                "a text input is for task classify or regress"]
     problems = [f"data.{key}: not with a text input (data.text: {text}); each row's text is "
                 f"one sequence of tokens" for key in _NOT_WITH_TEXT
                 if getattr(data, key, None) is not None]
     if isinstance(data.scaling, NameChoice):
         problems.append("data.scaling: not searched with a text input (it scales a regress "
                         "target only)")
+    elif data.task == "label" and data.scaling != "standard":
+        problems.append(f"data.scaling: {data.scaling} has nothing to scale in a tagger (text "
+                        f"in, one tag per token out); leave it out")
     if config.final_model.mc_dropout is not None:
         problems.append("final_model.mc_dropout: not with a text input yet (the served model "
                         "takes raw strings without dropout passes)")

@@ -83,6 +83,11 @@ def load_data(loaded: LoadedSweep) -> SweepData:
             from lstm_automl.data.forecast import prepare_forecast  # defers numpy
 
             return prepare_forecast(config.data.variant(), loaded.base_dir)
+        if getattr(config.data, "text", None) is not None and \
+                isinstance(config.data, LabelDataConfig):
+            from lstm_automl.data.text_tags import prepare_text_tags  # defers numpy
+
+            return prepare_text_tags(config.data, loaded.base_dir, config.seed)
         if getattr(config.data, "text", None) is not None:
             from lstm_automl.data.text import prepare_text  # defers numpy
 

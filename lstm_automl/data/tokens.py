@@ -1,7 +1,9 @@
 """Texts to token ids: a vocabulary learned on the training texts only, no pretrained anything.
 
 Word mode lower-cases and splits on anything that is not a letter; char mode takes every
-character as it is. Id 0 pads, id 1 stands for every token the training texts never had (and,
+character as it is; whitespace mode (``task: label``, one tag per token) splits on whitespace
+only and keeps each token as written, case and punctuation included, so that the tokens line up
+one to one with the tags of the row. Id 0 pads, id 1 stands for every token the training texts never had (and,
 inside the model, for those past a trial's ``vocab_size``); ids from 2 go to the training tokens,
 most frequent first, so that "the N most frequent" is simply "ids below N + 2". Standard library
 and NumPy only: the served model applies the same code to raw strings.
@@ -21,13 +23,17 @@ import numpy as np
 PAD_ID = 0
 OOV_ID = 1
 FIRST_ID = 2  # the most frequent training token
+WHITESPACE = "whitespace"  # the tagging split of ``tokens: word`` (data/text_tags.py)
 _WORD = re.compile(r"[^\W\d_]+")  # runs of letters, in any script
 
 
 def tokenize(text: str, mode: str) -> list[str]:
-    """``text`` as the tokens the vocabulary counts: lower-cased words, or characters."""
+    """``text`` as the tokens the vocabulary counts: lower-cased words, characters, or the
+    whitespace-separated tokens as written."""
     if mode == "char":
         return list(text)
+    if mode == WHITESPACE:
+        return text.split()
     return _WORD.findall(text.lower())
 
 

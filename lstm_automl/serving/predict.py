@@ -16,6 +16,7 @@ from lstm_automl.serving.model_call import predict_windows
 from lstm_automl.serving.request_checks import checked_table
 from lstm_automl.serving.step_serving import step_input, step_output
 from lstm_automl.serving.text_input import text_input
+from lstm_automl.serving.text_tagging import tag_input, tag_output
 
 
 def predict_raw(spec: dict[str, Any], model: Any, frame: Any) -> pd.DataFrame:
@@ -23,6 +24,9 @@ def predict_raw(spec: dict[str, Any], model: Any, frame: Any) -> pd.DataFrame:
 
     The table is checked first (``request_checks.checked_table``: bounded, its rows numbered
     0, 1, ... in the order sent, so that messages name the row of the input)."""
+    if spec.get("text") and spec["task"] == "label":  # a tagger: one row per token
+        x, tokens, owners = raw.prepared(tag_input, spec, frame)
+        return tag_output(spec, predict_windows(model, x), tokens, owners)
     if spec.get("text"):  # strings in: a table with the text column, or a list of them
         x, ids = raw.prepared(text_input, spec, frame)
         return raw.sequence_output(spec, predict_windows(model, x), ids)

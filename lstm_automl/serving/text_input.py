@@ -30,7 +30,7 @@ def text_spec(data: Any) -> dict[str, Any]:
     return spec
 
 
-def _strings(spec: dict[str, Any], data: Any) -> tuple[list[str], list[Any]]:
+def request_texts(spec: dict[str, Any], data: Any) -> tuple[list[str], list[Any]]:
     """(texts, row ids) of a request; refused unless every cell is a string."""
     column = spec["text"]["column"]
     if isinstance(data, (str, bytes)):
@@ -64,7 +64,7 @@ def _strings(spec: dict[str, Any], data: Any) -> tuple[list[str], list[Any]]:
 
 def text_input(spec: dict[str, Any], data: Any) -> tuple[np.ndarray, list[Any]]:
     """The padded id window of every text in the request, and their row numbers."""
-    texts, ids = _strings(spec, data)
+    texts, ids = request_texts(spec, data)
     vocabulary = Vocabulary.from_dict(spec["text"])
     return vocabulary.encode(texts, int(spec["text"]["max_length"])), ids
 
