@@ -4,8 +4,9 @@
   (ties: the tag more frequent overall); a token never seen gets the overall majority tag. The
   classic first POS tagger: it knows words, not context.
 * **Window tagger.** Logistic regression on the one-hot tokens at offsets ``-h .. +h`` around
-  each token (with sentence-boundary markers; a token not seen in fitting has no column), ``h`` and the penalty chosen on the
-  validation sentences after fitting on the training ones, then refitted on both. Context of a
+  each token (with sentence-boundary markers; a token not seen in fitting has no column), ``h``
+  and the penalty chosen on the validation sentences after fitting on the training ones, then
+  refitted on both. Context of a
   fixed width, which is what a recurrent tagger has to beat.
 
 Both read the tokens the network reads (after truncation to ``max_length``), so they are scored

@@ -211,7 +211,7 @@ def test_the_shipped_generated_set_is_what_the_generator_writes():
         words, marks = sentence.split(), tags.split()
         assert len(words) == len(marks) and marks[-1] == "PUNCT"
         head = None
-        for word, mark in zip(words, marks, strict=True):
+        for mark in marks:
             if mark in ("DET", "PRON"):
                 head = mark
             elif mark in ("NOUN", "VERB"):  # fixed by the phrase's head, however far back
