@@ -24,6 +24,8 @@ def label_problems(config: Any) -> list[str]:
     if data.task != LABEL:
         return []
     problems = []
+    if getattr(data, "text", None) is not None:  # a tagger: text_checks says what cannot act
+        return _step_output_problems(config)
     if data.layout == "wide":
         problems.append("data.layout: wide gives each sequence one label; task: label reads a "
                         "long table (one row per step: case_column, time_column, features, "
@@ -34,6 +36,12 @@ def label_problems(config: Any) -> list[str]:
     if config.final_model.mc_dropout is not None:
         problems.append("final_model.mc_dropout: not offered for task: label (its spread is "
                         "per sequence); leave it out")
+    return problems + _step_output_problems(config)
+
+
+def _step_output_problems(config: Any) -> list[str]:
+    """The search settings that need one output per sequence."""
+    problems = []
     specs = config.search.specs()
     for name, why in (("fcn_branch", "pools the whole sequence into one vector"),
                       ("dimension_shuffle", "turns the steps into features")):

@@ -123,15 +123,23 @@ def test_a_misaligned_row_stops_run_in_one_line_with_nothing_created(
     assert sorted(p.name for p in isolated_workdir.iterdir()) == ["sweep.yaml", "t.csv"]
 
 
-@pytest.mark.parametrize("data, key", [
-    ("{source: t.csv, task: label, text: s, label: t, scaling: minmax}", "data.scaling"),
-    ("{source: t.csv, task: label, text: s, label: s}", "data.text"),
-    ("{source: t.csv, task: label, text: s, label: t, case_column: c}", "data.case_column"),
+@pytest.mark.parametrize("data, search, key", [
+    ("{source: t.csv, task: label, text: s, label: t, scaling: minmax}", "", "data.scaling"),
+    ("{source: t.csv, task: label, text: s, label: s}", "", "data.text"),
+    ("{source: t.csv, task: label, text: s, label: t, case_column: c}", "", "data.case_column"),
+    # said once, the text input's way (not also as a numeric label sweep's long-table advice)
+    ("{source: t.csv, task: label, text: s, label: t, layout: wide}", "", "data.layout: not "
+     "with a text input"),
+    ("{source: t.csv, task: label, text: s, label: t, window: 4}", "", "data.window: not "
+     "with a text input"),
+    ("{source: t.csv, task: label, text: s, label: t}", ", fcn_branch: true",
+     "search.fcn_branch: pools the whole sequence"),
 ])
-def test_validate_refuses_what_cannot_act_in_a_tagger(data: str, key: str,
+def test_validate_refuses_what_cannot_act_in_a_tagger(data: str, search: str, key: str,
                                                       isolated_workdir: Path,
                                                       capsys: pytest.CaptureFixture[str]):
-    path = write_sweep(isolated_workdir, f"name: a\ndata: {data}\nsearch: {{units: 4}}\n")
+    path = write_sweep(isolated_workdir, f"name: a\ndata: {data}\n"
+                                         f"search: {{units: 4{search}}}\n")
     assert main(["validate", "--no-data", str(path)]) == 2
     captured = capsys.readouterr()
     lines = [line for line in (captured.out + captured.err).splitlines()
