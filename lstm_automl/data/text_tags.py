@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -64,6 +65,14 @@ class TextTagData(StepLabelData):
              "unigram": f"most frequent tag of each token in training, unknown tokens "
                         f"{majority}",
              "window": window_label})
+
+    def prediction_table(self, predicted: np.ndarray, forecast: np.ndarray | None = None,
+                         ) -> tuple[list[str], list[list[Any]]]:
+        """The per-step table of ``task: label`` with each row's token beside its step."""
+        header, rows = super().prediction_table(predicted, forecast)
+        tokens = iter(token for text in self.tokens["test"] for token in text)
+        return ([*header[:2], "token", *header[2:]],
+                [[*row[:2], next(tokens), *row[2:]] for row in rows])
 
     def _counts(self, split: str) -> np.ndarray:
         return tag_counts(self.raw_labels[split], len(self.classes))

@@ -255,3 +255,16 @@ def test_a_served_tagger_tags_every_token_of_a_long_text_in_pieces():
 def test_a_served_tagger_refuses_what_it_cannot_tag_in_one_line(bad: object, says: str):
     with pytest.raises(RawInputError, match=says):
         tag_input(SPEC, bad)
+
+
+def test_the_test_predictions_table_names_each_token(tmp_path: Path):
+    data = prepare_text_tags(_config(_table(tmp_path, _sentences())), tmp_path, seed=1)
+    y = data.splits["test"].y
+    predicted = np.zeros((*y.shape, len(data.classes)))
+    predicted[..., 0] = 1.0
+    header, rows = data.prediction_table(predicted)
+    assert header[:5] == ["case", "step", "token", "label", "predicted"]
+    assert len(rows) == int((y != PAD_LABEL).sum())
+    first = data.tokens["test"][0]
+    assert [row[2] for row in rows[:len(first)]] == first
+    assert [row[1] for row in rows[:len(first)]] == list(range(len(first)))
