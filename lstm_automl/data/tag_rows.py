@@ -46,6 +46,8 @@ def read_tag_rows(config: LabelDataConfig, base_dir: Path) -> TagRows:
     key = config.label or "label"
     texts = list(table.require(config.text, "data.text"))
     cells = list(table.require(key, "data.label"))
+    if not texts:
+        raise DataError(f"{path}: no rows; a tagger needs texts with their tags")
     mode = tag_mode(config.tokens)
     unit = "characters" if mode == "char" else "whitespace-separated tokens"
     tokens, tags = [], []

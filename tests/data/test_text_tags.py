@@ -102,6 +102,7 @@ def test_char_tokens_take_one_tag_per_character(tmp_path: Path):
      "row 7: 3 whitespace-separated tokens in 'sentence' but 2 tags in 'tags'"),
     ([("a b", "X Y")] * 5 + [("   ", "X")], "row 7: data.text 'sentence' is empty"),
     ([("a b", "X X")] * 6, "only one tag ('X') in 'tags'"),
+    ([], "the file has a header but no rows"),
 ])
 def test_misaligned_rows_are_refused_naming_the_row_and_counts(tmp_path: Path, rows: list,
                                                               says: str):
