@@ -83,6 +83,10 @@ def load_data(loaded: LoadedSweep) -> SweepData:
             from lstm_automl.data.forecast import prepare_forecast  # defers numpy
 
             return prepare_forecast(config.data.variant(), loaded.base_dir)
+        if getattr(config.data, "label_from", None) is not None:
+            from lstm_automl.data.forward_labels import prepare_forward_labels  # defers numpy
+
+            return prepare_forward_labels(config.data.variant(), loaded.base_dir, config.seed)
         if getattr(config.data, "text", None) is not None:
             from lstm_automl.data.text import prepare_text  # defers numpy
 

@@ -1,7 +1,9 @@
 """Searched data settings as ready variants, for every task.
 
 Forecasting searches ``lookback``, ``transform``, ``scaling`` and ``features``; classification and
-regression ``window``, ``scaling`` and ``features`` (``config.schema`` lists them per task). Each
+regression ``window``, ``scaling`` and ``features`` (``config.schema`` lists them per task), and a
+classification whose classes come from a series (``data.label_from``) its ``lookback`` and
+``horizon`` too. Each
 combination is prepared once, on first use, and shared by every trial that picks it; all are
 checked before the first trial, so a lookback or window too long for the data fails up front.
 """
@@ -21,6 +23,7 @@ from lstm_automl.config.schema import (
 )
 from lstm_automl.data.base import SweepData
 from lstm_automl.data.forecast import prepare_forecast
+from lstm_automl.data.forward_labels import prepare_forward_labels
 from lstm_automl.data.reconstruction import prepare_detector
 from lstm_automl.data.sequences import prepare_sequences
 from lstm_automl.data.step_labels import prepare_step_labels
@@ -34,6 +37,8 @@ def prepare_variant(config: Any, base_dir: Path, seed: int) -> SweepData:
         return prepare_forecast(config, base_dir)
     if isinstance(config, LabelDataConfig):
         return prepare_step_labels(config, base_dir, seed)
+    if getattr(config, "label_from", None) is not None:
+        return prepare_forward_labels(config, base_dir, seed)
     return prepare_sequences(config, base_dir, seed)
 
 
@@ -53,7 +58,7 @@ class DataVariants:
 
     def get(self, **values: Any) -> Any:
         concrete = self.config.variant(**values)
-        key = tuple(str(getattr(concrete, name)) for name in self.searched)
+        key = tuple(str(concrete.setting(name)) for name in self.searched)
         if key not in self._cache:
             self._cache[key] = prepare_variant(concrete, self.base_dir, self.seed)
         return self._cache[key]
