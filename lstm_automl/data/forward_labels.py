@@ -112,6 +112,7 @@ class ForwardLabelData(SweepData):
     task: str = "classify"
     classes: list[str] = field(default_factory=lambda: list(FORWARD_CLASSES))
 
+    forward_labels = True  # serving/model_saving.py: serve a series' history, not sequences
     positions = 0  # what serving reads of a classify task: one label per example
     binary = False  # always a softmax over down, flat, up
     masked = False
@@ -196,9 +197,10 @@ class ForwardLabelData(SweepData):
 
     def preview(self, count: int = 3) -> list[str]:
         s = self.settings
+        past = (f"the mean of the {self.horizon} rows ending at t" if s.reference == "past_mean"
+                else "the value at t")
         lines = [f"labels: {s.change} move of the mean of the next {self.horizon} rows of "
-                 f"'{s.column}' against {'the mean of the ' + str(self.horizon) + ' rows ending at t' if s.reference == 'past_mean' else 'the value at t'}"
-                 f"; up > {s.threshold:g}, down < -{s.threshold:g}"]
+                 f"'{s.column}' against {past}; up > {s.threshold:g}, down < -{s.threshold:g}"]
         for split in SPLITS:
             start, stop = self.split_rows[split]
             lines.append(f"{split}: rows {start}-{stop - 1}, {len(self.splits[split].y)} "
