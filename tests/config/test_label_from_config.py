@@ -130,3 +130,24 @@ def test_very_imbalanced_classes_are_noted(isolated_workdir: Path,
                        DATA.replace("threshold: 0.01", "threshold: 0.033"))
     assert code == 0, out
     assert "note: data.label_from: the training classes are imbalanced (down" in out
+
+
+@pytest.mark.parametrize("source, fits", [
+    ("builtin:sunspots", True), ("prices.csv", True), ("builtin:GunPoint", False),
+    ("generate:copy", False)])
+def test_the_json_schema_says_which_sources_a_series_may_come_from(source: str, fits: bool):
+    import contextlib
+    import io
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["schema"]) == 0
+    validator = Draft202012Validator(json.loads(out.getvalue()))
+    sweep = {"name": "a", "data": {"task": "classify", "source": source, "label_from": {
+        "column": "price", "threshold": 0.01}}}
+    assert (not list(validator.iter_errors(sweep))) == fits
+    plain = {"name": "a", "data": {"task": "classify", "source": "builtin:GunPoint"}}
+    assert not list(validator.iter_errors(plain))  # without label_from: sequence sets
