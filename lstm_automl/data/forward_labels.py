@@ -24,6 +24,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from lstm_automl.baselines.forward_move import last_move_classes, window_ridge_classifier
 from lstm_automl.config.builtin import DATASETS, builtin_name, datasets_dir
+from lstm_automl.config.names import base_metric
 from lstm_automl.config.schema import (
     FORWARD_CLASSES,
     ClassifyDataConfig,
@@ -40,6 +41,7 @@ from lstm_automl.data.table import fill_missing, read_table
 from lstm_automl.errors import DataError
 
 NO_CLASS = -1  # a row without a move: too early for m-, or too late for m+
+DEFAULT_VERDICT = "macro_f1"
 RARE_SHARE = 0.10  # a training class below this share is noted as imbalanced
 
 
@@ -49,6 +51,13 @@ class NonPositiveReference(ValueError):
     def __init__(self, row: int, value: float) -> None:
         super().__init__(f"m- is {value:g} at row {row}")
         self.row, self.value = row, value
+
+
+def verdict_metric(objective: str | None) -> str:
+    """The test metric the verdict compares: accuracy where the objective is accuracy, else
+    macro-F1. On a mostly flat series the majority class scores a high accuracy and calls no
+    move, which is why LOBCAST ranks models by F1; both are logged either way."""
+    return "accuracy" if objective and base_metric(objective) == "accuracy" else DEFAULT_VERDICT
 
 
 def forward_moves(values: np.ndarray, horizon: int, reference: str,
@@ -109,6 +118,7 @@ class ForwardLabelData(SweepData):
     time_freq: str | None = None
     class_weight: str = "none"
     seed: int = 0
+    verdict: str = DEFAULT_VERDICT  # verdict_metric of the sweep's objective
     task: str = "classify"
     classes: list[str] = field(default_factory=lambda: list(FORWARD_CLASSES))
 
@@ -118,9 +128,7 @@ class ForwardLabelData(SweepData):
     masked = False
 
     def __post_init__(self) -> None:
-        # Macro-F1: on a mostly flat series the majority class scores a high accuracy and
-        # calls no move; LOBCAST ranks models by F1 for that reason. Accuracy is logged too.
-        self.primary_metric = "macro_f1"
+        self.primary_metric = self.verdict
         self.higher_is_better = True
 
     @property
@@ -250,8 +258,8 @@ class ForwardLabelData(SweepData):
         parts = ", ".join(f"{c} {100 * v:.0f}%" for c, v in zip(self.classes, shares,
                                                                strict=True))
         return [f"data.label_from: the training classes are imbalanced ({parts}; lookback "
-                f"{self.lookback}, horizon {self.horizon}); the verdict compares macro-F1, and "
-                f"class_weight: balanced or another threshold may help"]
+                f"{self.lookback}, horizon {self.horizon}); the verdict compares {self.verdict}, "
+                f"and class_weight: balanced or another threshold may help"]
 
 
 def _values(settings: LabelFromConfig, config: ClassifyDataConfig,
@@ -302,10 +310,11 @@ def _split_sizes(config: ClassifyDataConfig, n: int, times: Any, path: str) -> t
     return n - val - test, val, test
 
 
-def prepare_forward_labels(config: ClassifyDataConfig, base_dir: Path,
-                           seed: int = 0) -> ForwardLabelData:
+def prepare_forward_labels(config: ClassifyDataConfig, base_dir: Path, seed: int = 0,
+                           objective: str | None = None) -> ForwardLabelData:
     """Load a series, label every row by its forward move, split in time order with a gap of
-    ``horizon`` rows, scale on the training rows and cut the windows; DataError on bad data."""
+    ``horizon`` rows, scale on the training rows and cut the windows; DataError on bad data.
+    ``objective``: the sweep's, which says the verdict's metric (``verdict_metric``)."""
     settings = config.label_from
     assert settings is not None
     lookback, horizon, scaling = settings.lookback, settings.horizon, config.scaling
@@ -357,4 +366,4 @@ def prepare_forward_labels(config: ClassifyDataConfig, base_dir: Path,
         codes=codes, split_rows=bounds, scaler=scaler, scaled=scaled, time_column=time_column,
         time_values=times.labels if times is not None else None,
         time_freq=times.freq if times is not None else None,
-        class_weight=config.class_weight, seed=seed)
+        class_weight=config.class_weight, seed=seed, verdict=verdict_metric(objective))

@@ -29,8 +29,10 @@ from lstm_automl.data.sequences import prepare_sequences
 from lstm_automl.data.step_labels import prepare_step_labels
 
 
-def prepare_variant(config: Any, base_dir: Path, seed: int) -> SweepData:
-    """One concrete data section (nothing searched left in it) prepared for its task."""
+def prepare_variant(config: Any, base_dir: Path, seed: int,
+                    objective: str | None = None) -> SweepData:
+    """One concrete data section (nothing searched left in it) prepared for its task
+    (``objective``: the sweep's, which chooses the verdict's metric of ``data.label_from``)."""
     if isinstance(config, DetectDataConfig):
         return prepare_detector(config, base_dir)
     if isinstance(config, ForecastDataConfig):
@@ -38,7 +40,7 @@ def prepare_variant(config: Any, base_dir: Path, seed: int) -> SweepData:
     if isinstance(config, LabelDataConfig):
         return prepare_step_labels(config, base_dir, seed)
     if getattr(config, "label_from", None) is not None:
-        return prepare_forward_labels(config, base_dir, seed)
+        return prepare_forward_labels(config, base_dir, seed, objective)
     return prepare_sequences(config, base_dir, seed)
 
 
@@ -49,10 +51,12 @@ class DataVariants:
     alike, so trials on different variants are scored on the same cases.
     """
 
-    def __init__(self, config: Any, base_dir: Path, seed: int = 0) -> None:
+    def __init__(self, config: Any, base_dir: Path, seed: int = 0,
+                 objective: str | None = None) -> None:
         self.config = config
         self.base_dir = base_dir
         self.seed = seed
+        self.objective = objective
         self.searched = config.searched_data()
         self._cache: dict[tuple[Any, ...], SweepData] = {}
 
@@ -60,7 +64,8 @@ class DataVariants:
         concrete = self.config.variant(**values)
         key = tuple(str(concrete.setting(name)) for name in self.searched)
         if key not in self._cache:
-            self._cache[key] = prepare_variant(concrete, self.base_dir, self.seed)
+            self._cache[key] = prepare_variant(concrete, self.base_dir, self.seed,
+                                                self.objective)
         return self._cache[key]
 
     def default(self) -> Any:

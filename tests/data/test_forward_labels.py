@@ -16,6 +16,7 @@ from lstm_automl.data.forward_labels import (
     NonPositiveReference,
     forward_classes,
     prepare_forward_labels,
+    verdict_metric,
 )
 from lstm_automl.data.variants import DataVariants
 
@@ -129,3 +130,14 @@ def test_the_window_ridge_baseline_learns_a_linear_rule():
     predicted, label = window_ridge_classifier(x[:200], labels[:200], x[200:250],
                                                labels[200:250], x[250:], 3)
     assert np.mean(predicted == labels[250:]) > 0.7 and "alpha" in label
+
+
+def test_the_verdict_follows_an_accuracy_objective_and_otherwise_compares_macro_f1(
+        tmp_path: Path):
+    assert [verdict_metric(o) for o in ("val_accuracy", "val_macro_f1", "val_loss", None)] == [
+        "accuracy", "macro_f1", "macro_f1", "macro_f1"]
+    _series(tmp_path)
+    data = prepare_forward_labels(_config(), tmp_path, objective="val_accuracy")
+    assert data.primary_metric == "accuracy"
+    best = data.best_baseline()
+    assert best is not None and best[1] == max(m["accuracy"] for m in data.baselines().values())
