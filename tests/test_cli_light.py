@@ -46,9 +46,7 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     ["validate", "--no-data", str(SWEEPS / "quickstart.yaml")],
     ["schema"],
     ["validate", str(SWEEPS / "detect_example.yaml")],
-    ["validate", str(SWEEPS / "sunspot_moves.yaml")],
-], ids=["help", "validate", "validate-no-data", "schema", "validate-detect",
-        "validate-label-from"])
+], ids=["help", "validate", "validate-no-data", "schema", "validate-detect"])
 def test_light_commands_do_not_import_frameworks(argv: list[str], isolated_workdir: Path):
     result = _run([sys.executable, "-c", PROBE, *argv], isolated_workdir)
     assert result.returncode == 0, result.stderr
