@@ -141,3 +141,12 @@ def test_the_verdict_follows_an_accuracy_objective_and_otherwise_compares_macro_
     assert data.primary_metric == "accuracy"
     best = data.best_baseline()
     assert best is not None and best[1] == max(m["accuracy"] for m in data.baselines().values())
+
+
+def test_balanced_class_weights_follow_the_training_counts(tmp_path: Path):
+    _series(tmp_path)
+    config = _config().model_copy(update={"class_weight": "balanced"})
+    data = prepare_forward_labels(config, tmp_path)
+    counts = np.bincount(data.splits["train"].y, minlength=3)
+    weights = data.fit_kwargs()["class_weight"]
+    assert [weights[k] * counts[k] for k in range(3)] == pytest.approx([counts.sum() / 3] * 3)
