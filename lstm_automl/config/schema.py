@@ -879,7 +879,8 @@ class LabelFromConfig(_Strict):
 
 
 class ClassifyDataConfig(_SequenceDataBase):
-    """Assign one label to each whole sequence."""
+    """Assign one label to each whole sequence, or (``label_from``) to each window of a series:
+    the class of the series' move after it."""
 
     task: Literal["classify"] = Field(description="what the model predicts")
     label: StrictStr | None = Field(None, description="label column (default: builtin's, else "
