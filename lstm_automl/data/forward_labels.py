@@ -216,7 +216,7 @@ class ForwardLabelData(SweepData):
         train = self.splits["train"]
         for i in range(min(count, len(train.y))):
             row = int(train.index[i])
-            tail = ", ".join(f"{v:g}" for v in self.columns[s.column][row - 3:row + 1])
+            tail = ", ".join(f"{v:g}" for v in self.columns[s.column][max(0, row - 3):row + 1])
             lines.append(f"train window ending at {self._time(row)}: ... {tail} -> "
                          f"{self.classes[int(train.y[i])]}")
         return lines
