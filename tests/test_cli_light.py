@@ -119,3 +119,13 @@ def test_console_script_help(isolated_workdir: Path):
     result = _run([str(script), "--help"], isolated_workdir)
     assert result.returncode == 0, result.stderr
     assert "usage: lstm-sweep" in result.stdout
+
+
+def test_validate_of_a_label_from_sweep_reads_its_series_without_frameworks(
+        isolated_workdir: Path):
+    result = _run([sys.executable, "-c", PROBE, "validate", str(SWEEPS / "sunspot_moves.yaml")],
+                  isolated_workdir)
+    assert result.returncode == 0, result.stderr
+    assert "HEAVY_MODULES=[]" in result.stdout.splitlines(), result.stdout[-2000:]
+    assert "classes of the move over the next 6 rows of sunspots" in result.stdout
+    assert list(isolated_workdir.iterdir()) == []

@@ -246,6 +246,7 @@ MODELS: list[tuple[str, type[BaseModel], str]] = [
     ("data.split", cfg.SplitConfig, "see data.split"),
     ("data.generate", cfg.GenerateConfig, "see data.generate"),
     ("data.backtest", cfg.BacktestConfig, "see data.backtest"),
+    ("data.label_from", cfg.LabelFromConfig, "see data.label_from"),
     ("data: searched settings", cfg.NameChoice, "`{choice: [...]}`"),
     ("model", cfg.ModelConfig, "see model"),
     ("tuner", cfg.TunerConfig, "see tuner"),
@@ -336,8 +337,9 @@ def _data_forms() -> list[str]:
     lines = ["## data: searched settings", "",
              f"Forecasting searches {', '.join(f'`{n}`' for n in cfg.FORECAST_SEARCHABLE)}; "
              f"classify and regress search "
-             f"{', '.join(f'`{n}`' for n in cfg.SEQUENCE_SEARCHABLE)}. Each is a fixed value "
-             "or one of these forms:", ""]
+             f"{', '.join(f'`{n}`' for n in cfg.SEQUENCE_SEARCHABLE)}, and with "
+             "`data.label_from` its `lookback` and `horizon` (`{choice: [integers]}` or "
+             "`{int: [lo, hi]}`). Each is a fixed value or one of these forms:", ""]
     for title, model in DATA_FORMS:
         lines += [f"**{title}**: {_doc(model)}", "", *model_table(model), ""]
     return lines

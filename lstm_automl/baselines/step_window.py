@@ -36,7 +36,7 @@ def window_features(cases: list[np.ndarray], half: int) -> np.ndarray:
     return np.concatenate(rows, axis=0)
 
 
-def _fit(x: np.ndarray, labels: np.ndarray, classes: int, alpha: float,
+def ridge_fit(x: np.ndarray, labels: np.ndarray, classes: int, alpha: float,
          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(coefficients, intercept, feature mean, feature scale) of the ridge classifier."""
     mean, scale = x.mean(axis=0), x.std(axis=0)
@@ -49,7 +49,7 @@ def _fit(x: np.ndarray, labels: np.ndarray, classes: int, alpha: float,
     return coef, centre, mean, scale
 
 
-def _predict(model: tuple[np.ndarray, ...], x: np.ndarray) -> np.ndarray:
+def ridge_predict(model: tuple[np.ndarray, ...], x: np.ndarray) -> np.ndarray:
     coef, centre, mean, scale = model
     return np.argmax(((x - mean) / scale) @ coef + centre, axis=1)
 
@@ -74,13 +74,14 @@ def window_classifier(train: list[np.ndarray], train_labels: list[np.ndarray],
         x, y = _subsample(window_features(train, half), y_train, seed)
         x_val = window_features(validation, half)
         for alpha in ALPHAS:
-            accuracy = float(np.mean(_predict(_fit(x, y, classes, alpha), x_val) == y_val))
+            model = ridge_fit(x, y, classes, alpha)
+            accuracy = float(np.mean(ridge_predict(model, x_val) == y_val))
             if best is None or accuracy > best[0]:
                 best = (accuracy, half, alpha)
     assert best is not None
     _, half, alpha = best
     x, y = _subsample(window_features(train + validation, half),
                       np.concatenate([y_train, y_val]), seed)
-    predicted = _predict(_fit(x, y, classes, alpha), window_features(test, half))
+    predicted = ridge_predict(ridge_fit(x, y, classes, alpha), window_features(test, half))
     return predicted, (f"ridge classifier on a window of {2 * half + 1} steps (values and "
                        f"squares), alpha {alpha:g}, both chosen on validation")

@@ -564,6 +564,14 @@ class _SearchesData(_Strict):
                   for name, choices in self.searched_data().items()}
         return self.model_copy(update=update)
 
+    def setting(self, name: str) -> Any:
+        """The value of a searched data setting by its name in ``searched_data`` (a dotted name
+        such as ``label_from.horizon`` reads a nested key)."""
+        value: Any = self
+        for part in name.split("."):
+            value = getattr(value, part)
+        return value
+
 
 class BacktestConfig(_Strict):
     """Rolling-origin (expanding window) validation: several origins, scores averaged.
@@ -821,7 +829,7 @@ class _SequenceDataBase(_DataBase, _SearchesData):
     def _omit_unset_window(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         # Sweeps without windows keep the identity (resume hash) they had before they existed.
         dumped: dict[str, Any] = handler(self)
-        for key in ("window", "window_step", "text", "max_length"):
+        for key in ("window", "window_step", "text", "max_length", LABEL_FROM):
             if dumped.get(key, 0) is None:
                 dumped.pop(key)
         if "text" not in dumped:  # nor before text inputs existed
@@ -829,8 +837,52 @@ class _SequenceDataBase(_DataBase, _SearchesData):
         return dumped
 
 
+LABEL_REFERENCES = ("past_mean", "last")
+LABEL_CHANGES = ("relative", "difference")
+FORWARD_CLASSES = ("down", "flat", "up")  # data/forward_labels.py encodes them 0, 1, 2
+LABEL_FROM = "label_from"  # searched_data names its searched keys label_from.lookback, ...
+# A searchable integer of label_from: a plain integer, {choice: [...]} or {int: [lo, hi]}.
+StepsSearch = Annotated[
+    Union[
+        Annotated[_PositiveInt, Tag("fixed")],
+        Annotated[IntChoice, Tag("by_choice")],
+        Annotated[IntRange, Tag("by_int")],
+    ],
+    Discriminator(_int_search_kind, custom_error_type="data_search", custom_error_message=(
+        "expected an integer >= 1 or a mapping with exactly one of: choice, int")),
+]
+
+
+class LabelFromConfig(_Strict):
+    """Classes built from a series by a forward window and a threshold (order-book up / flat /
+    down labelling, as in DeepLOB and LOBCAST): the window of ``lookback`` rows ending at row t
+    gets the class of l_t = (m+ - m-) / m-, m+ the mean of the ``horizon`` rows after t, m- the
+    mean of the ``horizon`` rows ending at t (``past_mean``) or the value at t (``last``):
+    up if l_t > threshold, down if l_t < -threshold, else flat."""
+
+    column: StrictStr = Field(description="the series the classes are built from (a numeric "
+                              "column; the default input channel too)")
+    lookback: StepsSearch = Field(
+        32, description="rows each window reads, ending at the labelled row; searched with "
+        "{choice: [16, 32]} or {int: [16, 64], step: 16}")
+    horizon: StepsSearch = Field(
+        10, description="rows after the labelled row whose mean is the forward value m+ (and, "
+        "with reference past_mean, rows up to it whose mean is m-); searchable like lookback")
+    threshold: float = Field(
+        ge=0, allow_inf_nan=False, description="alpha: up where the move exceeds it, down "
+        "where it is below -alpha, flat between (a fraction for change: relative, units of the "
+        "column for difference)")
+    reference: Literal[LABEL_REFERENCES] = Field(  # type: ignore[valid-type]
+        "past_mean", description="m-: past_mean, the mean of the horizon rows ending at the "
+        "labelled row; last, the labelled row's own value")
+    change: Literal[LABEL_CHANGES] = Field(  # type: ignore[valid-type]
+        "relative", description="relative: (m+ - m-) / m-, which needs m- > 0; difference: "
+        "m+ - m- in the column's units (a series that reaches 0)")
+
+
 class ClassifyDataConfig(_SequenceDataBase):
-    """Assign one label to each whole sequence."""
+    """Assign one label to each whole sequence, or (``label_from``) to each window of a series:
+    the class of the series' move after it."""
 
     task: Literal["classify"] = Field(description="what the model predicts")
     label: StrictStr | None = Field(None, description="label column (default: builtin's, else "
@@ -838,6 +890,34 @@ class ClassifyDataConfig(_SequenceDataBase):
     class_weight: Literal["none", "balanced"] = Field(
         "none", description="balanced: weight classes inversely to their training frequency"
     )
+    label_from: LabelFromConfig | None = Field(
+        None, description="read a series (time_column orders its rows, features are the inputs; "
+        "default: the column) and label each window of lookback rows by the move over the next "
+        "horizon rows: {column: price, lookback: 32, horizon: 10, threshold: 0.002, reference: "
+        "past_mean}; splits in time order, a gap of horizon rows between them")
+
+    def searched_data(self) -> dict[str, list[Any]]:
+        found = super().searched_data()
+        if self.label_from is not None:
+            for name in ("lookback", "horizon"):
+                value = getattr(self.label_from, name)
+                if isinstance(value, (IntChoice, IntRange)):
+                    found[f"{LABEL_FROM}.{name}"] = value.values()
+        return found
+
+    def variant(self, **values: Any) -> Any:
+        update: dict[str, Any] = {}
+        nested: dict[str, Any] = {}
+        for name, choices in self.searched_data().items():
+            value = values.get(name, choices[0])
+            if name.startswith(LABEL_FROM + "."):
+                nested[name.split(".", 1)[1]] = value
+            else:
+                update[name] = value
+        if nested:
+            assert self.label_from is not None
+            update[LABEL_FROM] = self.label_from.model_copy(update=nested)
+        return self.model_copy(update=update)
 
 
 class RegressDataConfig(_SequenceDataBase):

@@ -133,7 +133,7 @@ def data_rows(config: Any) -> list[tuple[str, str]]:
     for name, values in searched.items():
         text = "choice of " + short_list(
             "+".join(v) if isinstance(v, list) else _fmt(v) for v in values)
-        multiples = getattr(getattr(config.data, name), "multiple_of_horizon", None)
+        multiples = getattr(config.data.setting(name), "multiple_of_horizon", None)
         if multiples:
             text += f" ({short_list(multiples)} x horizon {config.data.horizon})"
         rows.append((f"data.{name}", text))

@@ -55,7 +55,7 @@ def load_variants(loaded: LoadedSweep) -> DataVariants | None:
         return None
     from lstm_automl.data.variants import DataVariants  # defers numpy
 
-    variants = DataVariants(config.data, loaded.base_dir, config.seed)
+    variants = DataVariants(config.data, loaded.base_dir, config.seed, config.tuner.objective)
     try:
         variants.check_all()
     except DataError as exc:
@@ -88,6 +88,11 @@ def load_data(loaded: LoadedSweep) -> SweepData:
             from lstm_automl.data.text_tags import prepare_text_tags  # defers numpy
 
             return prepare_text_tags(config.data, loaded.base_dir, config.seed)
+        if getattr(config.data, "label_from", None) is not None:
+            from lstm_automl.data.forward_labels import prepare_forward_labels  # defers numpy
+
+            return prepare_forward_labels(config.data.variant(), loaded.base_dir, config.seed,
+                                          config.tuner.objective)
         if getattr(config.data, "text", None) is not None:
             from lstm_automl.data.text import prepare_text  # defers numpy
 

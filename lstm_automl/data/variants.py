@@ -1,7 +1,9 @@
 """Searched data settings as ready variants, for every task.
 
 Forecasting searches ``lookback``, ``transform``, ``scaling`` and ``features``; classification and
-regression ``window``, ``scaling`` and ``features`` (``config.schema`` lists them per task). Each
+regression ``window``, ``scaling`` and ``features`` (``config.schema`` lists them per task), and a
+classification whose classes come from a series (``data.label_from``) its ``lookback`` and
+``horizon`` too. Each
 combination is prepared once, on first use, and shared by every trial that picks it; all are
 checked before the first trial, so a lookback or window too long for the data fails up front.
 """
@@ -21,19 +23,24 @@ from lstm_automl.config.schema import (
 )
 from lstm_automl.data.base import SweepData
 from lstm_automl.data.forecast import prepare_forecast
+from lstm_automl.data.forward_labels import prepare_forward_labels
 from lstm_automl.data.reconstruction import prepare_detector
 from lstm_automl.data.sequences import prepare_sequences
 from lstm_automl.data.step_labels import prepare_step_labels
 
 
-def prepare_variant(config: Any, base_dir: Path, seed: int) -> SweepData:
-    """One concrete data section (nothing searched left in it) prepared for its task."""
+def prepare_variant(config: Any, base_dir: Path, seed: int,
+                    objective: str | None = None) -> SweepData:
+    """One concrete data section (nothing searched left in it) prepared for its task
+    (``objective``: the sweep's, which chooses the verdict's metric of ``data.label_from``)."""
     if isinstance(config, DetectDataConfig):
         return prepare_detector(config, base_dir)
     if isinstance(config, ForecastDataConfig):
         return prepare_forecast(config, base_dir)
     if isinstance(config, LabelDataConfig):
         return prepare_step_labels(config, base_dir, seed)
+    if getattr(config, "label_from", None) is not None:
+        return prepare_forward_labels(config, base_dir, seed, objective)
     return prepare_sequences(config, base_dir, seed)
 
 
@@ -44,18 +51,21 @@ class DataVariants:
     alike, so trials on different variants are scored on the same cases.
     """
 
-    def __init__(self, config: Any, base_dir: Path, seed: int = 0) -> None:
+    def __init__(self, config: Any, base_dir: Path, seed: int = 0,
+                 objective: str | None = None) -> None:
         self.config = config
         self.base_dir = base_dir
         self.seed = seed
+        self.objective = objective
         self.searched = config.searched_data()
         self._cache: dict[tuple[Any, ...], SweepData] = {}
 
     def get(self, **values: Any) -> Any:
         concrete = self.config.variant(**values)
-        key = tuple(str(getattr(concrete, name)) for name in self.searched)
+        key = tuple(str(concrete.setting(name)) for name in self.searched)
         if key not in self._cache:
-            self._cache[key] = prepare_variant(concrete, self.base_dir, self.seed)
+            self._cache[key] = prepare_variant(concrete, self.base_dir, self.seed,
+                                                self.objective)
         return self._cache[key]
 
     def default(self) -> Any:

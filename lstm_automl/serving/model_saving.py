@@ -19,6 +19,7 @@ from typing import Any
 from lstm_automl.model.backend import PACKAGES, active_backend
 from lstm_automl.serving.detect import detect_example, detect_spec
 from lstm_automl.serving.folder import BACKEND_FILE, KERAS_FILE, PYTHON_MODULE_FILE, SPEC_FILE
+from lstm_automl.serving.forward_serving import forward_example, forward_spec
 from lstm_automl.serving.pyfunc import SweepModel
 from lstm_automl.serving.raw import forecast_spec, input_example, sequence_spec
 from lstm_automl.serving.text_input import text_example, text_spec
@@ -92,14 +93,17 @@ def model_writer(model: Any, data: Any, python_file: Path | None = None,
     if getattr(model, "optimizer", None) is not None:
         model.optimizer.build(model.trainable_variables)
     text = hasattr(data, "text_column")  # data/text.py: raw strings in
+    series = getattr(data, "forward_labels", False)  # data/forward_labels.py: a series in
     spec = (detect_spec(data) if data.task == "detect" else text_spec(data) if text else
+            forward_spec(data) if series else
             forecast_spec(data) if data.task == "forecast" else sequence_spec(data))
     if mc_dropout is not None:
         spec["mc_dropout"] = mc_dropout
     if blend is not None:
         spec["blend"] = blend
     example = (detect_example(spec, data) if data.task == "detect" else
-               text_example(spec, data) if text else input_example(spec, data))
+               text_example(spec, data) if text else
+               forward_example(spec, data) if series else input_example(spec, data))
     signature = raw_signature(example, SweepModel(model, spec).predict(example))
 
     def write(path: Path) -> None:

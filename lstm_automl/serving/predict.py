@@ -11,6 +11,7 @@ import pandas as pd
 from lstm_automl.serving import raw
 from lstm_automl.serving.blend_serving import blended
 from lstm_automl.serving.detect import detect_rows
+from lstm_automl.serving.forward_serving import forward_input, forward_output
 from lstm_automl.serving.mc_dropout import predict_mc
 from lstm_automl.serving.model_call import predict_windows
 from lstm_automl.serving.request_checks import checked_table
@@ -33,6 +34,9 @@ def predict_raw(spec: dict[str, Any], model: Any, frame: Any) -> pd.DataFrame:
     frame = checked_table(frame)
     if spec["task"] == "detect":  # a score and a flag per row of the history
         return detect_rows(spec, model, frame)
+    if spec.get("label_from"):  # the class of the forward move after the history's last row
+        x, as_of = raw.prepared(forward_input, spec, frame)
+        return forward_output(spec, predict_windows(model, x), as_of)
     if spec.get("mc_dropout"):  # mean and spread of stochastic passes (final_model.mc_dropout)
         return predict_mc(spec, model, frame)
     if spec["task"] == "forecast":

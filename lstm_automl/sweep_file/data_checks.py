@@ -27,7 +27,8 @@ def add_data_notes(loaded: LoadedSweep, data: Any, variants: Any = None) -> None
     problem, fit_notes = residual_fit_checks(loaded.config, prepared)
     if problem:
         raise ConfigError(loaded.source or str(loaded.path), [problem])
-    for note in [*data_notes(loaded.config, sizes), *fit_notes]:
+    label_notes = [n for d in prepared for n in getattr(d, "label_notes", list)()]
+    for note in [*data_notes(loaded.config, sizes), *fit_notes, *label_notes]:
         if note not in loaded.notes:
             loaded.notes.append(note)
 

@@ -344,15 +344,26 @@ def _data_names(defs: dict[str, Schema]) -> None:
                                                    for n in SEQUENCE_DATASETS)},
         "LabelDataConfig": {"not": {}},  # no shipped set has a label per step
     }
+    generated = {"type": "string", "pattern": "^generate:"}
+    # classify with label_from reads a series: a shipped series or a file, never a generator
+    series_given = {"required": [cfg.LABEL_FROM],
+                    "properties": {cfg.LABEL_FROM: {"type": "object"}}}
     for name, allowed in sources.items():
-        rules = [{"if": {"properties": {"source": builtin}},
-                  "then": {"properties": {"source": allowed}}}]
         task = defs[name]["properties"]["task"].get("const")
+        when: Schema = {"not": series_given} if cfg.LABEL_FROM in defs[name]["properties"] \
+            else {}
+        rules = [{"if": {"properties": {"source": builtin}, **when},
+                  "then": {"properties": {"source": allowed}}}]
         if task not in (FORECAST, DETECT):  # a series reads generate:... as a file path
             kinds = [f"generate:{k}" for k, g in GENERATORS.items() if g.task == task]
-            rules.append({"if": {"properties": {"source": {"type": "string",
-                                                           "pattern": "^generate:"}}},
+            rules.append({"if": {"properties": {"source": generated}, **when},
                           "then": {"properties": {"source": {"enum": kinds}}}})
+        if when:
+            rules.extend([
+                {"if": {"allOf": [{"properties": {"source": builtin}}, series_given]},
+                 "then": {"properties": {"source": sources["ForecastDataConfig"]}}},
+                {"if": {"allOf": [{"properties": {"source": generated}}, series_given]},
+                 "then": {"properties": {"source": {"not": {}}}}}])
         defs[name]["allOf"] = rules
 
 

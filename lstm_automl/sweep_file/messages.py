@@ -88,6 +88,9 @@ def _clean_loc(loc: list[Any]) -> tuple[list[Any], str | None]:
         spec_tag = loc.pop(2)
     if len(loc) >= 2 and loc[0] == "data" and loc[1] in _DATA_MODELS:
         spec_tag = loc.pop(1)
+    if len(loc) >= 4 and loc[:2] == ["data", cfg.LABEL_FROM] and \
+            loc[3] in ("fixed", "by_choice", "by_int"):
+        loc.pop(3)  # which form of data.label_from.lookback / horizon pydantic tried
     if len(loc) >= 3 and loc[0] == "data" and loc[1] in cfg.SEARCHABLE_DATA and \
             isinstance(loc[2], str) and loc[2] != "choice":
         loc.pop(2)  # which member of "value or {choice: ...}" pydantic tried

@@ -21,6 +21,7 @@ from lstm_automl.config import schema as cfg
 from lstm_automl.config.blend_checks import blend_checks
 from lstm_automl.config.dropout_checks import DROPOUT_PARAMS, mc_dropout_checks
 from lstm_automl.config.label_checks import label_problems
+from lstm_automl.config.label_from_checks import label_from_problems
 from lstm_automl.config.names import (
     higher_is_better,
     is_own_metric,
@@ -420,6 +421,16 @@ RULES: tuple[Rule, ...] = (
          doc="task: label predicts every step: a wide layout, data.window, mc_dropout and "
              "settings that pool the sequence into one vector (fcn_branch, dimension_shuffle) "
              "are refused"),
+    Rule("label_from", ("data.label_from", "data.source", "data.layout", "data.case_column",
+                        "data.window", "data.window_step", "data.text", "data.label",
+                        "final_model.mc_dropout"),
+         _problems(label_from_problems), mirror=None,
+         doc="data.label_from (task classify) reads one series from a CSV/Parquet file or a "
+             "shipped series: the keys of sequence tables (layout, case_column, window, "
+             "window_step, text, label), generated or shipped sequence sets and mc_dropout "
+             "are refused; a horizon < 1 or a threshold < 0 is refused by the schema, too few "
+             "rows for the largest lookback + horizon and a class absent from training when "
+             "the data is read"),
     Rule("text_input", ("data.text", "data.tokens", "data.max_length", "data.layout",
                         "data.case_column", "data.time_column", "data.features", "data.window",
                         "data.window_step", "data.scaling", "final_model.mc_dropout",
