@@ -437,10 +437,10 @@ SCALING_NAMES = ("standard", "minmax", "robust", "none")
 # The data settings a sweep may search, per kind of task (each trial gets the variant its values
 # name, see data/variants.py); SEARCHABLE_DATA is every one of them, for messages.
 FORECAST_SEARCHABLE = ("lookback", "transform", "scaling", "features", "calendar", "seasonal_lag")
-SEQUENCE_SEARCHABLE = ("window", "scaling", "features")
+SEQUENCE_SEARCHABLE = ("window", "scaling", "features", "kmer")
 SEARCHABLE_DATA = ("lookback", "transform", "scaling", "features", "window", "calendar",
-                   "seasonal_lag")
-TOKEN_MODES = ("word", "char")  # data/tokens.py splits texts so
+                   "seasonal_lag", "kmer")
+TOKEN_MODES = ("word", "char", "kmer")  # data/tokens.py splits texts so
 MAX_TEXT_LENGTH = 10_000  # tokens per text at most, whatever data.max_length says
 DEFAULT_LENGTH_CAP = 400  # the default max_length never exceeds this
 CALENDAR_NAMES = ("none", "auto")  # data/calendar.py derives the channels
@@ -810,8 +810,13 @@ class _SequenceDataBase(_DataBase, _SearchesData):
     )
     tokens: Literal[TOKEN_MODES] = Field(  # type: ignore[valid-type]
         "word", description="with data.text: word (lower-cased, split on non-letters; with "
-        "task: label split on whitespace only, kept as written, one tag per token) or char "
-        "(each character a token)"
+        "task: label split on whitespace only, kept as written, one tag per token), char "
+        "(each character a token) or kmer (every overlapping run of data.kmer characters)"
+    )
+    kmer: WindowSearch = Field(
+        None, description="with data.tokens: kmer: k, the characters in each token (overlapping "
+        "k-mers as written: GAUC with k 3 is GAU, AUC; a text shorter than k is one token); "
+        "searched with {choice: [3, 4, 5]} or {int: [3, 5]}, each k its own vocabulary"
     )
     max_length: StrictInt | None = Field(
         None, ge=1, le=MAX_TEXT_LENGTH, description="with data.text: tokens kept per text, "
@@ -829,7 +834,7 @@ class _SequenceDataBase(_DataBase, _SearchesData):
     def _omit_unset_window(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         # Sweeps without windows keep the identity (resume hash) they had before they existed.
         dumped: dict[str, Any] = handler(self)
-        for key in ("window", "window_step", "text", "max_length", LABEL_FROM):
+        for key in ("window", "window_step", "text", "max_length", "kmer", LABEL_FROM):
             if dumped.get(key, 0) is None:
                 dumped.pop(key)
         if "text" not in dumped:  # nor before text inputs existed

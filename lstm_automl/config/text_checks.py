@@ -33,10 +33,13 @@ def text_problems(config: Any) -> list[str]:
             problems.append("data.tokens: only applies with data.text")
         if getattr(data, "max_length", None) is not None:
             problems.append("data.max_length: only applies with data.text")
+        if getattr(data, "kmer", None) is not None:
+            problems.append("data.kmer: only applies with data.text and data.tokens: kmer")
         return problems
-    problems = [f"data.{key}: not with a text input (data.text: {text}); each row's text is "
-                f"one sequence of tokens" for key in _NOT_WITH_TEXT
-                if getattr(data, key, None) is not None]
+    problems = _kmer_problems(data)
+    problems += [f"data.{key}: not with a text input (data.text: {text}); each row's text is "
+                 f"one sequence of tokens" for key in _NOT_WITH_TEXT
+                 if getattr(data, key, None) is not None]
     if isinstance(data.scaling, NameChoice):
         problems.append("data.scaling: not searched with a text input (it scales a regress "
                         "target only)")
@@ -53,3 +56,19 @@ def text_problems(config: Any) -> list[str]:
     if label is not None and label == text:
         problems.append(f"data.text: '{text}' is also the label/target column")
     return problems
+
+
+def _kmer_problems(data: Any) -> list[str]:
+    """``data.kmer`` and ``tokens: kmer`` come together; a tagger has one tag per character or
+    word, which overlapping k-mers do not line up with."""
+    kmer = getattr(data, "kmer", None)
+    if data.tokens != "kmer":
+        return [f"data.kmer: only applies with data.tokens: kmer (got tokens: {data.tokens})"] \
+            if kmer is not None else []
+    if data.task == "label":
+        return ["data.tokens: kmer is not for task: label (one tag per token: overlapping "
+                "k-mers do not line up with the tags); use tokens: char or word"]
+    if kmer is None:
+        return ["data.kmer: data.tokens: kmer needs k, the characters per token (e.g. "
+                "data.kmer: 3, or {int: [3, 5]} to search it)"]
+    return []

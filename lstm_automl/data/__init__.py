@@ -96,7 +96,7 @@ def load_data(loaded: LoadedSweep) -> SweepData:
         if getattr(config.data, "text", None) is not None:
             from lstm_automl.data.text import prepare_text  # defers numpy
 
-            return prepare_text(config.data, loaded.base_dir, config.seed)
+            return prepare_text(config.data.variant(), loaded.base_dir, config.seed)
         if isinstance(config.data, LabelDataConfig):
             from lstm_automl.data.step_labels import prepare_step_labels  # defers numpy
 

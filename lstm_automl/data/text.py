@@ -9,13 +9,17 @@ linear model on a bag of words, both on the same test rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from lstm_automl.baselines.bag_of_words import bag_of_words
-from lstm_automl.config.schema import DEFAULT_LENGTH_CAP, ClassifyDataConfig
+from lstm_automl.config.schema import (
+    DEFAULT_LENGTH_CAP,
+    ClassifyDataConfig,
+    IntChoice,
+    IntRange,
+)
 from lstm_automl.data.base import SPLITS, Baselines, ModelShape, Windows
 from lstm_automl.data.cases import CaseSet, SequenceConfig
 from lstm_automl.data.metrics import classification_metrics, regression_metrics
@@ -27,7 +31,7 @@ from lstm_automl.data.sequences import (
     split_indices,
 )
 from lstm_automl.data.table import read_table
-from lstm_automl.data.tokens import Vocabulary, default_max_length, tokenize
+from lstm_automl.data.tokens import KMER, Vocabulary, default_max_length
 from lstm_automl.errors import DataError
 
 
@@ -48,7 +52,7 @@ class TextData(SequenceData):
         pool = np.concatenate([self._labels("train"), self._labels("validation")])
         test = self._labels("test")
         classify = self.task == "classify"
-        analyzer = partial(tokenize, mode=self.vocabulary.mode)
+        analyzer = self.vocabulary.split
         predicted, label = bag_of_words(
             self.texts["train"], self._labels("train"), self.texts["validation"],
             self._labels("validation"), self.texts["test"], analyzer, classify, len(self.classes))
@@ -67,7 +71,7 @@ class TextData(SequenceData):
 
     def preview(self, count: int = 3) -> list[str]:
         lines = super().preview(0)
-        lines.append(f"vocabulary: {len(self.vocabulary.tokens)} {self.vocabulary.mode} tokens "
+        lines.append(f"vocabulary: {len(self.vocabulary.tokens)} {self.vocabulary.unit} tokens "
                      f"from the training texts; {self.steps} tokens per text")
         for i, text in enumerate(self.texts["train"][:count]):
             label = self._labels("train")[i]
@@ -78,7 +82,7 @@ class TextData(SequenceData):
     def describe(self) -> str:
         sizes = " / ".join(f"{name} {len(w.x)}" for name, w in self.splits.items())
         kind = f"{len(self.classes)} classes" if self.task == "classify" else "regression"
-        return (f"{self.source}; texts {sizes} ({self.vocabulary.mode} tokens, vocabulary "
+        return (f"{self.source}; texts {sizes} ({self.vocabulary.unit} tokens, vocabulary "
                 f"{len(self.vocabulary.tokens)}, {self.steps} per text, padded and masked, "
                 f"{kind})")
 
@@ -86,6 +90,8 @@ class TextData(SequenceData):
         facts = super().summary()
         facts.update(text_column=self.text_column, tokens=self.vocabulary.mode,
                      vocabulary=len(self.vocabulary.tokens), max_length=self.steps)
+        if self.vocabulary.mode == KMER:
+            facts.update(kmer=self.vocabulary.k)
         return facts
 
 
@@ -120,9 +126,9 @@ def prepare_text(config: SequenceConfig, base_dir: Path, seed: int) -> TextData:
     index = {"train": pool[keep], "validation": pool[val], "test": test}
     split_texts = {name: [texts[i] for i in rows] for name, rows in index.items()}
     split_labels = {name: labels[rows] for name, rows in index.items()}
-    mode = config.tokens
-    vocabulary = Vocabulary.fit(split_texts["train"], mode)
-    lengths = [len(tokenize(t, mode)) for t in split_texts["train"]]
+    assert not isinstance(config.kmer, (IntChoice, IntRange)), "a data variant's k is one value"
+    vocabulary = Vocabulary.fit(split_texts["train"], config.tokens, config.kmer or 1)
+    lengths = [len(vocabulary.split(t)) for t in split_texts["train"]]
     steps = config.max_length or default_max_length(lengths, DEFAULT_LENGTH_CAP)
     target_scaler = None
     if not classify:

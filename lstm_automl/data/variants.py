@@ -1,10 +1,9 @@
 """Searched data settings as ready variants, for every task.
 
 Forecasting searches ``lookback``, ``transform``, ``scaling`` and ``features``; classification and
-regression ``window``, ``scaling`` and ``features`` (``config.schema`` lists them per task), and a
-classification whose classes come from a series (``data.label_from``) its ``lookback`` and
-``horizon`` too. Each
-combination is prepared once, on first use, and shared by every trial that picks it; all are
+regression ``window``, ``scaling``, ``features`` and a text input's ``kmer`` (``config.schema``
+lists them per task), and a classification whose classes come from a series
+(``data.label_from``) its ``lookback`` and ``horizon`` too. Each combination is prepared once, on first use, and shared by every trial that picks it; all are
 checked before the first trial, so a lookback or window too long for the data fails up front.
 """
 
@@ -27,6 +26,7 @@ from lstm_automl.data.forward_labels import prepare_forward_labels
 from lstm_automl.data.reconstruction import prepare_detector
 from lstm_automl.data.sequences import prepare_sequences
 from lstm_automl.data.step_labels import prepare_step_labels
+from lstm_automl.data.text import prepare_text
 
 
 def prepare_variant(config: Any, base_dir: Path, seed: int,
@@ -41,6 +41,8 @@ def prepare_variant(config: Any, base_dir: Path, seed: int,
         return prepare_step_labels(config, base_dir, seed)
     if getattr(config, "label_from", None) is not None:
         return prepare_forward_labels(config, base_dir, seed, objective)
+    if getattr(config, "text", None) is not None:  # a searched data.kmer
+        return prepare_text(config, base_dir, seed)
     return prepare_sequences(config, base_dir, seed)
 
 

@@ -57,6 +57,8 @@ _MERGED_MESSAGES = {
     "step: 12} or {multiple_of_horizon: [2, 4]} to search it",
     ("data", "window"): "expected an integer >= 1, null, or {choice: [32, 64]} or {int: [32, "
     "128], step: 32} to search it",
+    ("data", "kmer"): "expected an integer >= 1 (k, the characters per token), or {choice: "
+    "[3, 4, 5]} or {int: [3, 5]} to search it",
     ("data", "transform"): _one_of_or_searched(cfg.TRANSFORM_NAMES),
     ("data", "scaling"): _one_of_or_searched(cfg.SCALING_NAMES),
     ("data", "features"): "expected a list of column names, or {choice: [[a], [a, b]]}",
@@ -152,6 +154,7 @@ def _searched_data(errors: list[Any]) -> tuple[list[Any], dict[str, str]]:
 _DATA_SEARCH_FORMS: dict[str, tuple[str, ...]] = {
     "lookback": ("choice", "int", "multiple_of_horizon"),
     "window": ("choice", "int"),
+    "kmer": ("choice", "int"),
 }
 # Keys a task's section inherits but refuses (detect is a forecast with one validation split).
 _REFUSED_BY: dict[str, tuple[str, ...]] = {"backtest": ("detect",)}
