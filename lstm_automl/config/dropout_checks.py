@@ -15,9 +15,18 @@ DROPOUT_PARAMS = ("dropout", "recurrent_dropout", "layer_dropout", "stack_dropou
 
 
 def _bounds(spec: Any) -> tuple[float, float]:
-    """The smallest and largest value a numeric spec allows (fixed, choice or range)."""
-    from lstm_automl.config.schema import FloatSpec, IntSpec, spec_values  # defers pydantic
+    """The smallest and largest value a numeric spec allows (fixed, choice or range; a spec
+    per layer: over all its layers)."""
+    from lstm_automl.config.schema import (  # defers pydantic
+        FloatSpec,
+        IntSpec,
+        LayerSpecs,
+        spec_values,
+    )
 
+    if isinstance(spec, LayerSpecs):
+        ends = [_bounds(part) for part in spec.per_layer]
+        return min(lo for lo, _ in ends), max(hi for _, hi in ends)
     if isinstance(spec, FloatSpec):
         return float(spec.float_[0]), float(spec.float_[1])
     if isinstance(spec, IntSpec):

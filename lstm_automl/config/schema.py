@@ -8,7 +8,10 @@ A searchable value is written in keras-tuner's vocabulary:
   are ranges with both bounds included; ``log: true`` samples on a log scale (needs lo > 0);
 * ``per_layer: true`` on a per-layer parameter (units, dropout, recurrent_dropout,
   layer_dropout, dense_units...: ``params.SEARCH_PARAMS``) samples one value for each layer, a
-  value that exists only when its layer does.
+  value that exists only when its layer does;
+* ``{per_layer: [spec, spec, ...]}`` gives each layer its own spec (first layer first), for
+  spaces whose layers differ (``units: {per_layer: [{int: [64, 128], step: 32}, {int: [32,
+  64], step: 16}]}``); the hyperparameters are named as with ``per_layer: true`` (``units_0``).
 """
 
 from __future__ import annotations
@@ -142,6 +145,26 @@ class RatioSpec(_Strict):
         "2 doubles), fixed or searched")
 
 
+class LayerSpecs(_Strict):
+    """Each layer its own spec, first layer first: one list entry (a plain value, a choice or
+    a range) per layer the sweep can have (``config/space_checks.layer_spec_problems``)."""
+
+    per_layer: list[BaseSpec] = Field(
+        min_length=1, description="one spec per layer, first layer first: a value, {choice: "
+        "[...]}, {int: [lo, hi]} or {float: [lo, hi]}; as many as the most layers")
+
+
+def layer_spec(spec: Any, index: int) -> Any:
+    """Layer ``index``'s spec: its own entry of ``{per_layer: [...]}``, else ``spec`` itself."""
+    return spec.per_layer[index] if isinstance(spec, LayerSpecs) else spec
+
+
+def layer_parts(spec: Any) -> list[Any]:
+    """The specs a per-layer spec is made of (every entry of ``{per_layer: [...]}``), else
+    ``[spec]``: what the checks of bounds read."""
+    return list(spec.per_layer) if isinstance(spec, LayerSpecs) else [spec]
+
+
 class TiedSpec(_Strict):
     """A width that follows another (``dense_units: {same_as: units}``): derived, never sampled
     (``config/ties.py``)."""
@@ -151,6 +174,10 @@ class TiedSpec(_Strict):
 
 
 def _param_kind(value: Any) -> str | None:
+    if isinstance(value, LayerSpecs) or (
+            isinstance(value, dict) and isinstance(value.get("per_layer"), list)
+            and not any(k in value for k in _SPEC_KEYS)):
+        return "layers"
     if isinstance(value, TiedSpec) or (isinstance(value, dict) and "same_as" in value):
         return "tied"
     if isinstance(value, RatioSpec) or (
@@ -167,6 +194,7 @@ ParamSpec = Annotated[
         Annotated[FloatSpec, Tag("float")],
         Annotated[RatioSpec, Tag("ratio")],
         Annotated[TiedSpec, Tag("tied")],
+        Annotated[LayerSpecs, Tag("layers")],
         Annotated[Scalar, Tag("fixed")],
     ],
     Discriminator(
@@ -174,14 +202,24 @@ ParamSpec = Annotated[
         custom_error_type="param_spec",
         custom_error_message=(
             "expected a plain value or a mapping with exactly one of: choice, int, float "
-            "(units and dense_units also take {first: ..., ratio: ...}, widths {same_as: ...})"
+            "(units and dense_units also take {first: ..., ratio: ...}, widths {same_as: ...}, "
+            "per-layer values {per_layer: [one spec per layer]})"
         ),
     ),
 ]
 
 
 def spec_values(spec: Any) -> list[Any] | None:
-    """The finite list of values a spec can take, or None when it is continuous."""
+    """The finite list of values a spec can take, or None when it is continuous (a spec per
+    layer: the values of any of its layers, each once, in order)."""
+    if isinstance(spec, LayerSpecs):
+        found: list[Any] = []
+        for part in spec.per_layer:
+            values = spec_values(part)
+            if values is None:
+                return None
+            found += [v for v in values if not any(v == f and type(v) is type(f) for f in found)]
+        return found
     if isinstance(spec, ChoiceSpec):
         return list(spec.choice)
     if isinstance(spec, IntSpec):
@@ -230,6 +268,9 @@ def coerce_spec(name: str, spec: Any) -> Any:
     if isinstance(spec, RatioSpec):
         return spec.model_copy(update={"first": coerce_spec(name, spec.first),
                                        "ratio": _coerce(LAYER_RATIO.kind, spec.ratio)})
+    if isinstance(spec, LayerSpecs):
+        return spec.model_copy(update={"per_layer": [coerce_spec(name, part)
+                                                     for part in spec.per_layer]})
     return _coerce(SEARCH_PARAMS[name].kind, spec)
 
 
@@ -258,6 +299,9 @@ def check_spec(name: str, spec: Any, domain: Domain | None = None) -> None:
         return
     if isinstance(spec, TiedSpec):
         _check_tie(name, spec)
+        return
+    if isinstance(spec, LayerSpecs):
+        _check_layers(name, spec, domain)
         return
     per_layer = getattr(spec, "per_layer", False)
     if per_layer and domain.per_layer is None:
@@ -305,6 +349,23 @@ def _check_ratio(name: str, spec: RatioSpec, domain: Domain) -> None:
             check_spec(name, value, part_domain)
         except SpecError as exc:
             sub = f"{part}.{exc.subpath}" if exc.subpath else part
+            raise SpecError(sub, str(exc)) from None
+
+
+def _check_layers(name: str, spec: LayerSpecs, domain: Domain) -> None:
+    """Each entry fits the domain; only per-layer params take them, and an entry is one
+    layer's spec (its length against the layers: ``space_checks.layer_spec_problems``)."""
+    if domain.per_layer is None:
+        allowed = ", ".join(n for n, d in SEARCH_PARAMS.items() if d.per_layer)
+        raise SpecError("per_layer", f"only {allowed} can be per layer")
+    for index, part in enumerate(spec.per_layer):
+        if getattr(part, "per_layer", False):
+            raise SpecError(f"per_layer.{index}.per_layer", "an entry is already one layer's "
+                                                           "spec; leave per_layer out of it")
+        try:
+            check_spec(name, part, domain)
+        except SpecError as exc:
+            sub = f"per_layer.{index}.{exc.subpath}" if exc.subpath else f"per_layer.{index}"
             raise SpecError(sub, str(exc)) from None
 
 

@@ -17,7 +17,14 @@ from lstm_automl.config.params import (
     ratio_params,
     rule_holds,
 )
-from lstm_automl.config.schema import FloatSpec, IntSpec, RatioSpec, spec_values
+from lstm_automl.config.schema import (
+    FloatSpec,
+    IntSpec,
+    LayerSpecs,
+    RatioSpec,
+    layer_parts,
+    spec_values,
+)
 
 # keras-tuner's random start: this many random trials per searched hyperparameter, at least this
 # many in all (tuning/bayesian.py ``initial_points``, which needs keras-tuner to count).
@@ -25,7 +32,11 @@ RANDOM_PER_SEARCHED = 3
 
 
 def _bounds(spec: Any) -> tuple[float, float]:
-    """The smallest and largest value a spec can take (ranges by their ends)."""
+    """The smallest and largest value a spec can take (ranges by their ends; a spec per layer:
+    over all its layers)."""
+    if isinstance(spec, LayerSpecs):
+        ends = [_bounds(part) for part in spec.per_layer]
+        return min(lo for lo, _ in ends), max(hi for _, hi in ends)
     if isinstance(spec, IntSpec):
         return float(spec.int_[0]), float(spec.int_[1])
     if isinstance(spec, FloatSpec):
@@ -71,7 +82,9 @@ def searched_count(config: Any) -> int:
         if isinstance(spec, RatioSpec):
             count += is_searched_values(spec.first) + is_searched_values(spec.ratio)
         elif getattr(spec, "per_layer", False):
-            count += int(_bounds(specs[layer_parent(domain)])[0]) * is_searched_values(spec)
+            every = int(_bounds(specs[layer_parent(domain)])[0])  # layers every trial has
+            parts = layer_parts(spec) if isinstance(spec, LayerSpecs) else [spec] * every
+            count += sum(is_searched_values(part) for part in parts[:every])
         else:
             count += is_searched_values(spec)
     count += sum(len(values) > 1 for values in config.data.searched_data().values())
@@ -175,3 +188,22 @@ def batch_norm_between_notes(config: Any) -> list[str]:
         notes.append("search.batch_norm_between: with norm: batch every layer but the last "
                      "gets two batch normalisations in a row")
     return notes
+
+
+def layer_spec_problems(specs: dict[str, Any]) -> list[str]:
+    """``{per_layer: [...]}`` gives one spec per layer the sweep can have: as many entries as
+    the most layers (a trial with fewer uses the first ones); more or fewer is refused."""
+    problems = []
+    for name, domain in SEARCH_PARAMS.items():
+        spec = specs[name]
+        if not isinstance(spec, LayerSpecs) or domain.per_layer is None:
+            continue
+        parent = layer_parent(domain)
+        most = max(int(v) for v in spec_values(specs[parent]) or [0])
+        given = len(layer_parts(spec))
+        if given != most:
+            problems.append(
+                f"search.{name}.per_layer: {given} spec{'s' if given != 1 else ''} for at most "
+                f"{most} {parent} (search.{parent}); give one per layer, first layer first, as "
+                f"many as the most {parent} a trial can have")
+    return problems

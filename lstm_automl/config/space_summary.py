@@ -20,6 +20,7 @@ from lstm_automl.config.schema import (
     ChoiceSpec,
     FloatSpec,
     IntSpec,
+    LayerSpecs,
     RatioSpec,
     TiedSpec,
     spec_values,
@@ -28,8 +29,8 @@ from lstm_automl.config.schema import (
 
 def is_searched(spec: Any) -> bool:
     """True when the spec leaves a choice to the tuner (a ratio spec: always shown, since its
-    widths differ per layer; a tied width too, since it follows another)."""
-    if isinstance(spec, (RatioSpec, TiedSpec)):
+    widths differ per layer; a tied width too, since it follows another; a spec per layer)."""
+    if isinstance(spec, (RatioSpec, TiedSpec, LayerSpecs)):
         return True
     if isinstance(spec, (ChoiceSpec, IntSpec, FloatSpec)):
         values = spec_values(spec)
@@ -42,6 +43,9 @@ def describe_spec(spec: Any) -> str:
     if isinstance(spec, RatioSpec):
         return (f"first layer {describe_spec(spec.first)}; each next layer x "
                 f"{describe_spec(spec.ratio).removeprefix('fixed ')}")
+    if isinstance(spec, LayerSpecs):
+        return "; ".join(f"layer {i}: {describe_spec(part)}"
+                         for i, part in enumerate(spec.per_layer))
     if isinstance(spec, TiedSpec):
         last = {"units": " (the last recurrent layer's)",
                 "dense_units": " (the last dense layer's)"}.get(spec.same_as, "")
@@ -93,6 +97,13 @@ def space_size(specs: dict[str, Any]) -> int | None:
         size = 1
         for name, domain in SEARCH_PARAMS.items():
             if name in structural or not _active(domain.active_when, chosen):
+                continue
+            if isinstance(specs[name], LayerSpecs):
+                counts = [_count(p) for p in specs[name].per_layer[:int(chosen[layer_parent(
+                    domain)])]]
+                if None in counts:
+                    return None
+                size *= math.prod(c for c in counts if c is not None)
                 continue
             count = _count(specs[name])
             if count is None:

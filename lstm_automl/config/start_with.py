@@ -29,8 +29,10 @@ from lstm_automl.config.schema import (
     ChoiceSpec,
     FloatSpec,
     IntSpec,
+    LayerSpecs,
     SweepConfig,
     coerce_spec,
+    layer_parts,
     spec_values,
 )
 
@@ -151,8 +153,18 @@ def _problem(config: SweepConfig, key: str, value: Any) -> str | None:
         first = index or 0
         if first + len(items) > _max_layers(config.search.specs(), name):
             return f"more layers than search.{layer_parent(SEARCH_PARAMS[name])} allows"
-        return next((why for item in items if (why := _outside(name, spec, item))), None)
+        return next((why for i, item in enumerate(items, start=first)
+                     if (why := _outside(name, _layer(spec, i), item))), None)
+    if isinstance(spec, LayerSpecs):  # one value for every layer: each layer's spec takes it
+        return next((why for i in range(_max_layers(config.search.specs(), name))
+                     if (why := _outside(name, _layer(spec, i), value))), None)
     return _outside(name, spec, value)
+
+
+def _layer(spec: Any, index: int) -> Any:
+    """Layer ``index``'s spec; a list too short for it (refused by ``layer_specs``) its last."""
+    parts = layer_parts(spec)
+    return parts[min(index, len(parts) - 1)]
 
 
 def _outside(name: str, spec: Any, value: Any) -> str | None:

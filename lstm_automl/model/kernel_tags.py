@@ -172,9 +172,18 @@ def planned_backend(configured: str = "auto") -> str:
 
 
 def _can_be_positive(spec: Any) -> bool:
-    """Whether a numeric spec (fixed value, choice, int or float range) allows a value > 0."""
-    from lstm_automl.config.schema import FloatSpec, IntSpec, spec_values  # defers pydantic
+    """Whether a numeric spec (fixed value, choice, int or float range, or one per layer)
+    allows a value > 0."""
+    from lstm_automl.config.schema import (  # defers pydantic
+        FloatSpec,
+        IntSpec,
+        layer_parts,
+        spec_values,
+    )
 
+    parts = layer_parts(spec)
+    if len(parts) > 1 or parts[0] is not spec:
+        return any(_can_be_positive(part) for part in parts)
     if isinstance(spec, FloatSpec):
         return float(spec.float_[1]) > 0
     if isinstance(spec, IntSpec):

@@ -27,7 +27,14 @@ from lstm_automl.config.params import (
     layer_parent,
     rule_holds,
 )
-from lstm_automl.config.schema import ChoiceSpec, FloatSpec, IntSpec, RatioSpec, spec_values
+from lstm_automl.config.schema import (
+    ChoiceSpec,
+    FloatSpec,
+    IntSpec,
+    RatioSpec,
+    layer_spec,
+    spec_values,
+)
 from lstm_automl.config.ties import resolve_ties, tie_source
 
 
@@ -158,7 +165,8 @@ def _declare_ratio(hp: kt.HyperParameters, name: str, spec: RatioSpec, domain: D
 
 def _declare_per_layer(hp: kt.HyperParameters, name: str, spec: Any, domain: Domain,
                        specs: dict[str, Any], values: dict[str, Any]) -> list[Any]:
-    """One hyperparameter per layer (``units_0``, ``units_1``...), each only while it exists."""
+    """One hyperparameter per layer (``units_0``, ``units_1``...), each only while it exists;
+    each from its own entry where the spec gives one per layer (``{per_layer: [...]}``)."""
     parent = layer_parent(domain)
     counts = [int(v) for v in _parent_values(specs, parent)]
     chosen: list[Any] = []
@@ -166,9 +174,9 @@ def _declare_per_layer(hp: kt.HyperParameters, name: str, spec: Any, domain: Dom
         active = [c for c in counts if c > index]
         if len(counts) > 1:
             with hp.conditional_scope(parent, active):
-                value = _declare(hp, layer_key(name, index), spec, domain)
+                value = _declare(hp, layer_key(name, index), layer_spec(spec, index), domain)
         else:
-            value = _declare(hp, layer_key(name, index), spec, domain)
+            value = _declare(hp, layer_key(name, index), layer_spec(spec, index), domain)
         if index < int(values[parent]):
             chosen.append(value)
     return chosen

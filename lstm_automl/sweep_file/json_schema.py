@@ -81,6 +81,9 @@ def sweep_schema() -> Schema:
         search[name]["anyOf"].insert(-1, _ratio(SEARCH_PARAMS[name]))
     for name in WIDTH_PARAMS:
         search[name]["anyOf"].insert(-1, _tie(name))
+    for name, domain in SEARCH_PARAMS.items():
+        if domain.per_layer:
+            search[name]["anyOf"].insert(-1, _layers(domain))
     _data_names(defs)
     schema["properties"]["data"] = _data_by_task(schema["properties"]["data"], defs)
     _durations(defs)
@@ -261,6 +264,21 @@ def _ratio(domain: Domain) -> Schema:
     return {"type": "object", "required": ["first"], "additionalProperties": False,
             "description": "layer i gets first x ratio^i units",
             "properties": {"first": part(domain), "ratio": {**part(LAYER_RATIO), "default": 0.5}}}
+
+
+def _layers(domain: Domain) -> Schema:
+    """``{per_layer: [spec, ...]}``: each layer its own spec (an entry is not per layer)."""
+    entries = []
+    for option in _param(domain, {})["anyOf"]:
+        if "per_layer" in option.get("properties", {}):
+            option = {**option, "properties": {
+                **option["properties"], "per_layer": {**_lax(False), "default": False,
+                                                      "description": "an entry is one layer's"}}}
+        entries.append(option)
+    return {"type": "object", "required": ["per_layer"], "additionalProperties": False,
+            "description": "one spec per layer, first layer first",
+            "properties": {"per_layer": {"type": "array", "minItems": 1,
+                                         "items": {"anyOf": entries}}}}
 
 
 def _tie(name: str) -> Schema:

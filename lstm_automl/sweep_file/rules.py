@@ -38,6 +38,7 @@ from lstm_automl.config.params import (
 from lstm_automl.config.space_checks import (
     batch_norm_between_notes,
     bayesian_start_notes,
+    layer_spec_problems,
     output_activation_checks,
     ratio_width_problems,
 )
@@ -354,6 +355,8 @@ def _continuous(specs: dict[str, Any]) -> list[tuple[str, str]]:
     for name, spec in specs.items():
         parts = [("", spec)] if not isinstance(spec, cfg.RatioSpec) else [
             (".first", spec.first), (".ratio", spec.ratio)]
+        if isinstance(spec, cfg.LayerSpecs):
+            parts = [(f".per_layer.{i}", part) for i, part in enumerate(spec.per_layer)]
         found += [(name, part) for part, s in parts
                   if isinstance(s, cfg.FloatSpec) and s.step is None]
     return found
@@ -385,6 +388,11 @@ RULES: tuple[Rule, ...] = (
          lambda config: Findings.of(ratio_width_problems(config.search.specs())), mirror=None,
          doc="{first, ratio} widths may not grow past the width limit (4096) in the deepest "
              "layer a trial can have"),
+    Rule("layer_specs", _search(*(n for n, d in SEARCH_PARAMS.items() if d.per_layer),
+                                "layers", "dense_layers"),
+         lambda config: Findings.of(layer_spec_problems(config.search.specs())), mirror=None,
+         doc="{per_layer: [...]} lists one spec per layer: as many as the most layers a trial "
+             "can have (a trial with fewer uses the first ones)"),
     Rule("grid_discrete", ("tuner.algorithm", "search"), grid_discrete, mirror="_grid_rule",
          doc="grid search needs a discrete space: every float range needs a step"),
     Rule("grid_size", ("tuner.algorithm", "tuner.max_trials", "tuner.grid_order", "search"),
@@ -431,14 +439,16 @@ RULES: tuple[Rule, ...] = (
              "are refused; a horizon < 1 or a threshold < 0 is refused by the schema, too few "
              "rows for the largest lookback + horizon and a class absent from training when "
              "the data is read"),
-    Rule("text_input", ("data.text", "data.tokens", "data.max_length", "data.layout",
+    Rule("text_input", ("data.text", "data.tokens", "data.kmer", "data.max_length",
+                        "data.layout",
                         "data.case_column", "data.time_column", "data.features", "data.window",
                         "data.window_step", "data.scaling", "final_model.mc_dropout",
                         "model.python", *_search("embedding_dim", "vocab_size")),
          _problems(text_problems), mirror=None,
          doc="embedding_dim, vocab_size, data.tokens and data.max_length need a text input "
              "(data.text); with one, the layout, window and feature keys of sequence tables, "
-             "mc_dropout and model.python are refused"),
+             "mc_dropout and model.python are refused; data.kmer and tokens: kmer come "
+             "together, and not with task: label"),
     Rule("gpu_kernels", (*_search("cell", "recurrent_dropout", "activation"), "training.backend"),
          gpu_kernels, mirror=None,
          doc="on a GPU, cells and settings that leave cuDNN for the slower generic loop are "
