@@ -62,6 +62,16 @@ def test_text_params_at_their_default_without_text_are_fine(isolated_workdir: Pa
     ("data: {source: t.csv, task: classify, text: review, label: review}\n", "data.text"),
     ("data: {source: t.csv, task: regress, text: review, scaling: {choice: [none, minmax]}}\n",
      "data.scaling"),
+    ("data: {source: builtin:GunPoint, task: classify, kmer: 3}\n", "data.kmer"),
+    ("data: {source: t.csv, task: classify, text: review, tokens: char, kmer: 3}\n",
+     "data.kmer"),
+    ("data: {source: t.csv, task: classify, text: review, tokens: kmer}\n", "data.kmer"),
+    ("data: {source: t.csv, task: classify, text: review, tokens: kmer, kmer: 0}\n",
+     "data.kmer"),
+    ("data: {source: t.csv, task: classify, text: review, tokens: kmer, kmer: {int: [0, 3]}}\n",
+     "data.kmer"),
+    ("data: {source: t.csv, task: label, text: review, tokens: kmer, kmer: 3}\n",
+     "data.tokens"),
 ])
 def test_keys_that_cannot_act_with_or_without_text_are_refused(
         data: str, key: str, isolated_workdir: Path, capsys: pytest.CaptureFixture[str]):
@@ -85,12 +95,20 @@ def test_what_text_inputs_do_not_take_yet_is_refused(extra: str, key: str,
     assert code == 2 and key in out, out
 
 
+def test_a_searched_kmer_is_a_data_variant(isolated_workdir: Path,
+                                           capsys: pytest.CaptureFixture[str]):
+    data = "data: {source: t.csv, task: classify, text: review, tokens: kmer, kmer: {int: [3, 5]}}\n"
+    code, out = _validate(isolated_workdir, data, "  embedding_dim: {int: [2, 20]}\n", capsys)
+    assert code == 0, out
+    assert "data.kmer" in out and "choice of 3, 4, 5" in out
+
+
 def test_an_unknown_token_mode_names_the_allowed_ones(isolated_workdir: Path,
                                                       capsys: pytest.CaptureFixture[str]):
     data = "data: {source: t.csv, task: classify, text: review, tokens: bytes}\n"
     code, out = _validate(isolated_workdir, data, "  units: 8\n", capsys)
     line = _one_line(code, out, isolated_workdir, "data.tokens")
-    assert "word" in line and "char" in line
+    assert "word" in line and "char" in line and "kmer" in line
 
 
 def test_forecasting_has_no_text_key(isolated_workdir: Path, capsys: pytest.CaptureFixture[str]):

@@ -13,7 +13,14 @@ import pytest
 
 from lstm_automl.config.schema import ClassifyDataConfig, RegressDataConfig
 from lstm_automl.data.text import prepare_text
-from lstm_automl.data.tokens import OOV_ID, PAD_ID, Vocabulary, default_max_length, tokenize
+from lstm_automl.data.tokens import (
+    OOV_ID,
+    PAD_ID,
+    Vocabulary,
+    default_max_length,
+    kmers,
+    tokenize,
+)
 from lstm_automl.errors import DataError
 
 
@@ -24,6 +31,24 @@ def test_word_mode_lower_cases_and_splits_on_anything_but_letters():
 
 def test_char_mode_keeps_every_character_as_it_is():
     assert tokenize("Ab c", "char") == ["A", "b", " ", "c"]
+
+
+def test_kmer_mode_takes_every_overlapping_run_of_k_characters():
+    assert tokenize("GAUCG", "kmer", 3) == ["GAU", "AUC", "UCG"]  # len - k + 1 of them
+    assert kmers("GAUCG", 1) == list("GAUCG") and kmers("GAUCG", 5) == ["GAUCG"]
+    assert kmers("Ab c", 2) == ["Ab", "b ", " c"]  # case and spaces as written
+    assert kmers("GA", 3) == ["GA"] and kmers("", 3) == []  # shorter than k: itself, or none
+    with pytest.raises(ValueError, match="k >= 1"):
+        kmers("GAU", 0)
+
+
+def test_a_kmer_vocabulary_counts_kmers_and_keeps_k_through_its_saved_form():
+    vocabulary = Vocabulary.fit(["GAUGA", "AUGA"], "kmer", 3)
+    assert vocabulary.tokens == ("AUG", "UGA", "GAU")  # 2, 2, 1 times; ties: first seen
+    assert vocabulary.ids("GAUGG") == [4, 2, OOV_ID] and vocabulary.unit == "3-mer"
+    saved = vocabulary.to_dict()
+    assert saved["k"] == 3 and Vocabulary.from_dict(saved) == vocabulary
+    assert "k" not in Vocabulary.fit(["ab"], "char").to_dict()  # as saved before k-mers
 
 
 def test_ids_follow_frequency_and_unknown_tokens_are_out_of_vocabulary():
@@ -117,6 +142,18 @@ def test_regression_targets_get_the_mean_and_a_ridge_on_words(tmp_path: Path):
     metrics = data.baseline_report().metrics
     assert set(metrics) == {"mean", "bag_of_words"}
     assert metrics["bag_of_words"]["rmse"] < metrics["mean"]["rmse"]
+
+
+def test_kmer_texts_are_prepared_with_a_kmer_vocabulary_and_baseline(tmp_path: Path):
+    data = prepare_text(_classify(_reviews(tmp_path), tokens="kmer", kmer=4), tmp_path, seed=3)
+    assert data.vocabulary.mode == "kmer" and data.vocabulary.k == 4
+    assert {len(token) for token in data.vocabulary.tokens} == {4}
+    first = data.texts["train"][0]
+    steps = min(len(first) - 3, data.steps)
+    assert data.splits["train"].x[0, :steps, 0].tolist() == \
+        data.vocabulary.ids(first)[:steps]
+    assert data.summary()["kmer"] == 4 and "4-mer tokens" in data.describe()
+    assert data.baseline_report().metrics["bag_of_words"]["accuracy"] == 1.0  # "wond", "drea"
 
 
 def test_a_missing_text_column_is_a_data_error(tmp_path: Path):
