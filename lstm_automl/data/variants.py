@@ -2,9 +2,10 @@
 
 Forecasting searches ``lookback``, ``transform``, ``scaling`` and ``features``; classification and
 regression ``window``, ``scaling``, ``features`` and a text input's ``kmer`` (``config.schema``
-lists them per task), and a classification whose classes come from a series
-(``data.label_from``) its ``lookback`` and ``horizon`` too. Each combination is prepared once, on first use, and shared by every trial that picks it; all are
-checked before the first trial, so a lookback or window too long for the data fails up front.
+lists them per task), and a classification whose classes come from a series (``data.label_from``)
+its ``lookback`` and ``horizon`` too. Each combination is prepared once, on first use, and shared by
+every trial that picks it; all are checked before the first trial, so a lookback or window too long
+for the data fails up front.
 """
 
 from __future__ import annotations

@@ -97,7 +97,8 @@ def test_what_text_inputs_do_not_take_yet_is_refused(extra: str, key: str,
 
 def test_a_searched_kmer_is_a_data_variant(isolated_workdir: Path,
                                            capsys: pytest.CaptureFixture[str]):
-    data = "data: {source: t.csv, task: classify, text: review, tokens: kmer, kmer: {int: [3, 5]}}\n"
+    data = ("data: {source: t.csv, task: classify, text: review, tokens: kmer, "
+            "kmer: {int: [3, 5]}}\n")
     code, out = _validate(isolated_workdir, data, "  embedding_dim: {int: [2, 20]}\n", capsys)
     assert code == 0, out
     assert "data.kmer" in out and "choice of 3, 4, 5" in out
