@@ -121,3 +121,34 @@ def test_a_regress_text_model_serves_raw_strings_in_target_units(tmp_path: Path)
         served.predict(np.array([["a", "b"]]))
     # ids sent as numbers still reach the network itself, as for every other model
     assert served.predict(data.splits["test"].x).shape == (len(data.splits["test"].x), 1)
+
+
+def test_a_kmer_text_model_serves_raw_strings_split_into_the_same_kmers(tmp_path: Path):
+    """The saved spec keeps the mode and k: a raw string is cut into the k-mers training used,
+    also after the spec went through JSON, as the registered model's does."""
+    import csv
+    import json
+
+    from lstm_automl.config.schema import ClassifyDataConfig
+    from lstm_automl.data.text import prepare_text
+    from lstm_automl.serving.pyfunc import SweepModel
+    from lstm_automl.serving.text_input import text_spec
+
+    path = tmp_path / "rna.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["probe", "bound"])
+        writer.writerows([["GAUC" * (1 + i % 3) + "AA" * (i % 2), "yes" if i % 2 else "no"]
+                          for i in range(40)])
+    data = prepare_text(ClassifyDataConfig(source=str(path), task="classify", text="probe",
+                                           label="bound", tokens="kmer", kmer=3), tmp_path,
+                       seed=1)
+    spec = json.loads(json.dumps(text_spec(data)))
+    assert spec["text"]["mode"] == "kmer" and spec["text"]["k"] == 3
+    model = build_model(values(), data.model_shape(), seed=1)
+    served = SweepModel(model, spec).predict(["GAUCGAUCAA", "GA"])
+    direct = model.predict(data.vocabulary.encode(["GAUCGAUCAA", "GA"], data.steps), verbose=0)
+    assert data.vocabulary.ids("GAUCGAUCAA")[:3] == [data.vocabulary.ids(k)[0]
+                                                     for k in ("GAU", "AUC", "UCG")]
+    np.testing.assert_allclose(served[["p_no", "p_yes"]].to_numpy()[:, 1], direct[:, 0],
+                               rtol=1e-5)
