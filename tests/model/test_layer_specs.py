@@ -49,6 +49,7 @@ def test_a_searched_layer_count_takes_a_spec_per_possible_layer():
 
 
 @pytest.mark.usefixtures("keras_session")
+@pytest.mark.backend_contract
 def test_the_model_has_each_layers_width_and_rate():
     from lstm_automl.data.base import ModelShape
     from lstm_automl.model.hypermodel import build_model
