@@ -38,7 +38,7 @@ _SECTION_MODELS: dict[str, type[BaseModel]] = {
     "tracking": cfg.TrackingConfig,
 }
 _SPEC_MODELS: dict[str, type[BaseModel]] = {
-    "choice": cfg.ChoiceSpec, "int": cfg.IntSpec, "float": cfg.FloatSpec,
+    "choice": cfg.ChoiceSpec, "int": cfg.IntSpec, "float": cfg.FloatSpec, "layers": cfg.LayerSpecs,
 }
 
 
@@ -88,6 +88,9 @@ def _clean_loc(loc: list[Any]) -> tuple[list[Any], str | None]:
     if len(loc) >= 3 and loc[0] in ("search", "training") and \
             loc[2] in (*_SPEC_MODELS, "fixed", "ratio"):
         spec_tag = loc.pop(2)
+    if len(loc) >= 5 and loc[0] == "search" and loc[2] == "per_layer" and \
+            loc[4] in (*_SPEC_MODELS, "fixed"):
+        spec_tag = loc.pop(4)  # which form of one layer's entry pydantic tried
     if len(loc) >= 2 and loc[0] == "data" and loc[1] in _DATA_MODELS:
         spec_tag = loc.pop(1)
     if len(loc) >= 4 and loc[:2] == ["data", cfg.LABEL_FROM] and \

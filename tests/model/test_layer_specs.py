@@ -83,6 +83,10 @@ def test_summary_and_schema_show_the_specs():
     ("{layers: 2, units: {per_layer: [{int: [8, 16], per_layer: true}, 8]}}",
      "search.units.per_layer.0.per_layer: an entry is already one layer's spec"),
     ("{layers: 2, units: {per_layer: [8, 0]}}", "search.units.per_layer.1: 0 is out of range"),
+    ("{layers: 2, units: {per_layer: [{int: [8, 16], stap: 2}, 4]}}",
+     "search.units.per_layer.0.stap: unknown key; did you mean 'step'?"),
+    ("{layers: 2, units: {per_layer: [8, 4], step: 2}}",
+     "search.units.step: unknown key; allowed: per_layer"),
     ("{layers: 2, units: {per_layer: [8, 16]}}\ntuner: {start_with: [{units_1: 8}]}",
      "tuner.start_with"),
 ])
