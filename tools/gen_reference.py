@@ -153,7 +153,8 @@ def _allowed(domain: Domain) -> str:
 def _applies(name: str, domain: Domain) -> str:
     parts = []
     if domain.per_layer:
-        parts.append(f"per layer of `{PER_LAYER_PARENTS[domain.per_layer]}`")
+        parts.append(f"per layer of `{PER_LAYER_PARENTS[domain.per_layer]}` (may be "
+                     f"`{{per_layer: [...]}}`)")
     if domain.active_when:
         parent, rule = domain.active_when
         words = {"true": "is true", ">0": "> 0"}.get(rule, f"is `{rule[1:]}`")
@@ -262,6 +263,7 @@ SPEC_FORMS: list[tuple[str, type[BaseModel]]] = [
     ("`{float: [lo, hi]}`", cfg.FloatSpec),
     ("`{first: S, ratio: R}`", cfg.RatioSpec),
     ("`{same_as: W}`", cfg.TiedSpec),
+    ("`{per_layer: [...]}`", cfg.LayerSpecs),
 ]
 DATA_FORMS: list[tuple[str, type[BaseModel]]] = [
     ("`{choice: [names]}`", cfg.NameChoice),
