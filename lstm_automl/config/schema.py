@@ -146,8 +146,9 @@ class RatioSpec(_Strict):
 
 
 class LayerSpecs(_Strict):
-    """Each layer its own spec, first layer first: one list entry (a plain value, a choice or
-    a range) per layer the sweep can have (``config/space_checks.layer_spec_problems``)."""
+    """Each layer its own spec, first layer first: one entry (a plain value, a choice or a
+    range) per layer a trial can have, as many as the most layers (a trial with fewer uses the
+    first entries); the hyperparameters are named as with ``per_layer: true``."""
 
     per_layer: list[BaseSpec] = Field(
         min_length=1, description="one spec per layer, first layer first: a value, {choice: "
