@@ -209,6 +209,16 @@ def read_table(path: Path) -> Table:
     return Table(path=path, columns=columns)
 
 
+def read_text_table(source: str, base_dir: Path) -> tuple[Path, Table]:
+    """The table a text input reads (``data.text``: classify, regress or a tagger), with its
+    path; a built-in or generated source is refused, since texts come from a file."""
+    if ":" in source.split("/")[0] and not Path(source).exists():
+        raise DataError(f"data.source: a text input reads a CSV or Parquet table (got "
+                        f"{source})")
+    path = Path(source) if Path(source).is_absolute() else base_dir / source
+    return path, read_table(path)
+
+
 def _cell(value: object) -> str:
     """A Parquet value as the text a CSV would hold."""
     if value is None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lstm_automl.config.schema import LabelDataConfig
-from lstm_automl.data.table import read_table
+from lstm_automl.data.table import read_text_table
 from lstm_automl.data.tokens import WHITESPACE, tokenize
 from lstm_automl.errors import DataError
 
@@ -36,12 +36,7 @@ def tag_mode(tokens: str) -> str:
 
 def read_tag_rows(config: LabelDataConfig, base_dir: Path) -> TagRows:
     """The rows of a tagged-text table, each checked to have one tag per token."""
-    source = config.source
-    if ":" in source.split("/")[0] and not Path(source).exists():
-        raise DataError(f"data.source: a text input reads a CSV or Parquet table (got "
-                        f"{source})")
-    path = Path(source) if Path(source).is_absolute() else base_dir / source
-    table = read_table(path)
+    path, table = read_text_table(config.source, base_dir)
     assert config.text is not None
     key = config.label or "label"
     texts = list(table.require(config.text, "data.text"))

@@ -30,9 +30,8 @@ from lstm_automl.data.sequences import (
     numeric_targets,
     split_indices,
 )
-from lstm_automl.data.table import read_table
+from lstm_automl.data.table import read_text_table
 from lstm_automl.data.tokens import KMER, Vocabulary, default_max_length
-from lstm_automl.errors import DataError
 
 
 @dataclass
@@ -96,12 +95,7 @@ class TextData(SequenceData):
 
 
 def _texts(config: SequenceConfig, base_dir: Path) -> tuple[str, list[str], np.ndarray]:
-    source = config.source
-    if ":" in source.split("/")[0] and not Path(source).exists():
-        raise DataError(f"data.source: a text input reads a CSV or Parquet table (got "
-                        f"{source})")
-    path = Path(source) if Path(source).is_absolute() else base_dir / source
-    table = read_table(path)
+    path, table = read_text_table(config.source, base_dir)
     assert config.text is not None
     key = (config.label or "label") if isinstance(config, ClassifyDataConfig) \
         else (config.target or "target")
