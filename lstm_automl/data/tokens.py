@@ -1,13 +1,14 @@
 """Texts to token ids: a vocabulary learned on the training texts only, no pretrained anything.
 
-Word mode lower-cases and splits on anything that is not a letter; char mode takes every character
-as it is; whitespace mode (``task: label``, one tag per token) splits on whitespace only and keeps
-each token as written, case and punctuation included, so that the tokens line up one to one with the
-tags of the row; kmer mode takes every overlapping run of ``k`` characters as written (``"GAUC"``, k
-3: ``GAU``, ``AUC``), and a text shorter than ``k`` is one token, itself (an RNA probe or name too
-short for a whole k-mer still says what it is). Id 0 pads, id 1 stands for every token the training
-texts never had (and, inside the model, for those past a trial's ``vocab_size``); ids from 2 go to
-the training tokens, most frequent first, so that "the N most frequent" is simply "ids below N + 2".
+Word mode lower-cases and splits on anything that is not a letter; char mode takes every
+character as it is; whitespace mode (``task: label``, one tag per token) splits on whitespace
+only and keeps each token as written, case and punctuation included, so that the tokens line up
+one to one with the tags of the row; kmer mode takes every overlapping run of ``k`` characters
+as written (``GAUC``, k 3: ``GAU``, ``AUC``), and a text shorter than ``k`` is one token, itself
+(a probe or name too short for a whole k-mer still says what it is). Id 0 pads, id 1 stands for
+every token the training texts never had (and, inside the model, for those past a trial's
+``vocab_size``); ids from 2 go to the training tokens, most frequent first, so that "the N most
+frequent" is simply "ids below N + 2".
 Standard library and NumPy only: the served model applies the same code to raw strings.
 """
 
