@@ -1,4 +1,4 @@
-"""The text keys (data.text, data.tokens, data.max_length, search.embedding_dim and
+"""The text keys (data.text, data.tokens, data.kmer, data.max_length, search.embedding_dim and
 search.vocab_size) in ``validate``: accepted with a text input, refused in one line (exit 2,
 nothing created) where they cannot act. Light: no model is built."""
 
