@@ -19,7 +19,6 @@ from child_processes import (
     START_TIMEOUT,
     env_for_child,
     epochs_logged,
-    finished,
     runs,
     signal_state,
     spawn,
@@ -204,13 +203,21 @@ def test_read_only_store_is_refused_before_training(tmp_path):
     assert not (store / "m.db").exists()
 
 
-def test_two_workers_share_a_sweep_and_a_killed_worker_resumes_its_trial(tmp_path):
+def test_two_workers_on_jax_share_a_sweep_unforked_and_a_killed_worker_resumes_its_trial(
+        tmp_path):
     """run --workers 2 on a sqlite store: a local mlflow server, two worker processes; one is
-    killed with SIGKILL mid-trial, restarted with its id, and finishes that trial."""
+    killed with SIGKILL mid-trial, restarted with its id, and finishes that trial. On JAX, in
+    the same sweep (it was a second sweep): the chief has JAX's threads (it built the first
+    model) when it starts the server and the workers, and again when it restarts the killed
+    one; none of them is forked from it (JAX warned "os.fork() was called ... will likely lead
+    to a deadlock" for each)."""
     import re
 
-    path = write_sweep(tmp_path, sweep_text("pair", trials=4, epochs=30))
-    process, out = spawn(tmp_path, str(path), "--workers", "2")
+    # epochs: a trial must outlast the sleep below: JAX (cached programs) took 1.1 s for 30
+    # epochs here, too short to kill into, and 1.8 to 5.7 s for 150
+    path = write_sweep(tmp_path, sweep_text("pair", trials=4, epochs=300))
+    env = env_for_child(KERAS_BACKEND="jax", PYTHONWARNINGS="always::DeprecationWarning")
+    process, out = spawn(tmp_path, str(path), "--workers", "2", env=env)
     try:
         wait_until(lambda: "worker-1 (pid" in out.read_text(), START_TIMEOUT, process,
                    "the workers to start", console=out)
@@ -222,13 +229,14 @@ def test_two_workers_share_a_sweep_and_a_killed_worker_resumes_its_trial(tmp_pat
 
         wait_until(worker_1_mid_trial, START_TIMEOUT, process, "worker-1 to start a trial",
                    console=out)
-        time.sleep(3)  # into its epochs
+        time.sleep(1)  # into its epochs
         os.kill(pid, signal.SIGKILL)
         assert process.wait(timeout=900) == 0, out.read_text()[-3000:]
     finally:
         if process.poll() is None:
             process.kill()
     console = out.read_text()
+    assert "fork()" not in console, [line for line in console.splitlines() if "fork" in line]
     assert "worker-1 died (exit -9); restarted (1 of 3); its trial resumes" in console
     assert "Leaderboard (4 of 4 trials completed, 1 retried;" in console
     assert "1 run(s) marked KILLED" in console
@@ -238,6 +246,7 @@ def test_two_workers_share_a_sweep_and_a_killed_worker_resumes_its_trial(tmp_pat
     finished = [c for c in children if c.info.status == "FINISHED"]
     assert sorted(c.data.tags["trial_id"] for c in finished) == ["0", "1", "2", "3"]
     assert {c.data.tags["lstm_sweep.tuner_id"] for c in finished} == {"worker-0", "worker-1"}
+    assert {c.data.tags["backend"] for c in children} == {"jax"}
     killed = [c for c in children if c.info.status != "FINISHED"]
     assert len(killed) == 1 and killed[0].info.status == "KILLED"
     assert killed[0].data.tags["lstm_sweep.tuner_id"] == "worker-1"
@@ -248,22 +257,8 @@ def test_two_workers_share_a_sweep_and_a_killed_worker_resumes_its_trial(tmp_pat
     assert not (tmp_path / "mlruns").exists()
 
 
-def test_workers_on_jax_start_without_forking_a_threaded_process(tmp_path):
-    """run --workers 2 on JAX: the chief has JAX's threads (it built the first model) when it
-    starts the mlflow server and the workers; none of them is forked from it (JAX warned
-    "os.fork() was called ... will likely lead to a deadlock" for each), and the sweep ends
-    with every trial completed."""
-    path = write_sweep(tmp_path, sweep_text("nofork", trials=3, epochs=2))
-    env = env_for_child(KERAS_BACKEND="jax", PYTHONWARNINGS="always::DeprecationWarning")
-    process, out = spawn(tmp_path, str(path), "--workers", "2", env=env)
-    console = finished(process, out)
-    assert "fork()" not in console, [line for line in console.splitlines() if "fork" in line]
-    assert "Leaderboard (3 of 3 trials completed" in console
-    parents, children = runs(sqlite_uri(tmp_path), "nofork")
-    assert [p.info.status for p in parents] == ["FINISHED"]
-    assert sorted(c.data.tags["trial_id"] for c in children) == ["0", "1", "2"]
-    assert all(c.info.status == "FINISHED" for c in children)
-    assert {c.data.tags["backend"] for c in children} == {"jax"}
+# test_workers_on_jax_start_without_forking_a_threaded_process: merged into the test above
+# (same --workers 2 sweep on a sqlite store, now on JAX, with the same fork() check).
 
 
 def test_chief_and_worker_commands_share_a_tracking_server(tmp_path):

@@ -205,9 +205,13 @@ def test_an_interrupted_sweep_resumes_without_training_finished_trials_again(
     assert trial_sequence(trials) == trial_sequence(sweep_runs(store, base)[1])
 
 
+# random is left out: tests/resume/test_survival_e2e.py::test_two_workers_on_jax_share_a_sweep_\
+# unforked_and_a_killed_worker_resumes_its_trial (random, --workers 2, each trial once, both
+# workers) and tests/session/test_search_e2e.py::test_workers_prune_from_the_chiefs_oracle_and_\
+# load_the_same_overrides (random, --workers 2, 4 finished trials) prove it with more.
 @pytest.mark.slow
 @pytest.mark.xdist_group("contract-workers")
-@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("algorithm", [a for a in ALGORITHMS if a != "random"])
 def test_two_workers_lose_and_duplicate_no_trial(algorithm, server, isolated_workdir):
     name = f"{algorithm}-workers"
     assert run_sweep(sweep_file(isolated_workdir, server, algorithm, name), "--workers", "2") == 0
