@@ -49,10 +49,10 @@ def read_tag_rows(config: LabelDataConfig, base_dir: Path) -> TagRows:
     for i, (text, cell) in enumerate(zip(texts, cells, strict=True)):
         row_tokens, row_tags = tokenize(text, mode), cell.split()
         if not row_tokens:
-            raise DataError(f"{path}: row {i + 2}: data.text '{config.text}' is empty; every "
+            raise DataError(f"{path}: row {table.line(i)}: data.text '{config.text}' is empty; every "
                             f"row needs a text with at least one token to tag")
         if len(row_tags) != len(row_tokens):
-            raise DataError(f"{path}: row {i + 2}: {len(row_tokens)} {unit} in '{config.text}' "
+            raise DataError(f"{path}: row {table.line(i)}: {len(row_tokens)} {unit} in '{config.text}' "
                             f"but {len(row_tags)} tags in '{key}'; give one tag per token, "
                             f"separated by spaces")
         tokens.append(row_tokens)
