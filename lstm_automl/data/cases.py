@@ -202,8 +202,8 @@ def _wide(table: Table, key: str) -> tuple[list[np.ndarray], np.ndarray, list[st
             try:
                 values.append(float(text))
             except ValueError:
-                raise DataError(f"{table.path}: column '{column}', row {table.line(row)}: {text!r} is "
-                                f"not a number") from None
+                raise DataError(f"{table.path}: column '{column}', row {table.line(row)}: "
+                                f"{text!r} is not a number") from None
         series = np.array(values)
         length = len(series)
         while length and math.isnan(series[length - 1]):
@@ -278,6 +278,7 @@ def _once_per_case(ordered: list[int], times: np.ndarray, table: Table, column: 
     for first, second in zip(ordered, ordered[1:], strict=False):  # each step and the next
         if times[first] == times[second]:
             text = table.columns[column][first]
-            raise DataError(f"{table.path}: column '{column}', rows {table.line(min(first, second))} "
-                            f"and {table.line(max(first, second))}: case '{case}' repeats the time "
-                            f"{text}; every step of a case needs its own time")
+            earlier, later = table.line(min(first, second)), table.line(max(first, second))
+            raise DataError(f"{table.path}: column '{column}', rows {earlier} and {later}: case "
+                            f"'{case}' repeats the time {text}; every step of a case needs its "
+                            f"own time")

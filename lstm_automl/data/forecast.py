@@ -417,7 +417,8 @@ def _fit_transform(config: ForecastDataConfig, target_values: np.ndarray, season
     if kind.startswith("log") and np.any(target_values <= 0):
         row = int(np.argmax(target_values <= 0))
         raise DataError(f"{path}: column '{target}': data.transform '{config.transform}' needs "
-                        f"values > 0, but row {table.line(int(order[row]))} is {target_values[row]:g}")
+                        f"values > 0, but row {table.line(int(order[row]))} is "
+                        f"{target_values[row]:g}")
     if kind.endswith("seasonal_diff") and not season:
         raise DataError(f"{path}: data.transform '{config.transform}' needs a season length: "
                         f"set data.season (it could not be inferred from the time column)")

@@ -103,12 +103,13 @@ class Table:
                 out[row] = float(text) if text.strip() else math.nan
             except ValueError:
                 raise DataError(
-                    f"{self.path}: column '{column}', row {self.line(row)}: {text!r} is not a number"
+                    f"{self.path}: column '{column}', row {self.line(row)}: {text!r} is not a "
+                    f"number"
                 ) from None
             if math.isinf(out[row]) or (math.isnan(out[row]) and not allow_missing):
                 raise DataError(
-                    f"{self.path}: column '{column}', row {self.line(row)}: missing or non-finite value "
-                    f"({text!r}); fix the file or set data.fill: ffill or interpolate"
+                    f"{self.path}: column '{column}', row {self.line(row)}: missing or "
+                    f"non-finite value ({text!r}); fix the file or set data.fill: ffill or interpolate"
                 )
         return out
 
