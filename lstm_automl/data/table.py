@@ -109,7 +109,8 @@ class Table:
             if math.isinf(out[row]) or (math.isnan(out[row]) and not allow_missing):
                 raise DataError(
                     f"{self.path}: column '{column}', row {self.line(row)}: missing or "
-                    f"non-finite value ({text!r}); fix the file or set data.fill: ffill or interpolate"
+                    f"non-finite value ({text!r}); fix the file or set data.fill: ffill or "
+                    f"interpolate"
                 )
         return out
 

@@ -53,8 +53,8 @@ def read_tag_rows(config: LabelDataConfig, base_dir: Path) -> TagRows:
                             f"every row needs a text with at least one token to tag")
         if len(row_tags) != len(row_tokens):
             raise DataError(f"{path}: row {table.line(i)}: {len(row_tokens)} {unit} in "
-                            f"'{config.text}' but {len(row_tags)} tags in '{key}'; give one tag per token, "
-                            f"separated by spaces")
+                            f"'{config.text}' but {len(row_tags)} tags in '{key}'; give one tag "
+                            f"per token, separated by spaces")
         tokens.append(row_tokens)
         tags.append(row_tags)
     return TagRows(str(path), texts, tokens, tags, key)
