@@ -5,9 +5,9 @@ encoded with the saved vocabulary and tagged. A text longer than the model's ``m
 tagged in overlapping pieces of ``max_length`` tokens, each starting half a piece after the one
 before (the last ends with the text); every token takes its tag from the piece that gives it
 the most context on its nearer side, so no token is tagged at a cut that splits its phrase
-when another piece reads it from the middle. The answer has one row per token, texts in the order sent:
-``case`` (the text's row, from 0), ``position`` (the token's, from 0), ``token``, ``label`` (its
-tag) and ``p_<tag>``. ``groupby("case")["label"].agg(" ".join)`` gives the tags column of the
+when another piece reads it from the middle. The answer has one row per token, texts in the
+order sent: ``case`` (the text's row, from 0), ``position`` (the token's, from 0), ``token``,
+``label`` (its tag) and ``p_<tag>``. ``groupby("case")["label"].agg(" ".join)`` gives the tags column of the
 training format back. NumPy and pandas only.
 """
 
