@@ -7,8 +7,8 @@ before (the last ends with the text); every token takes its tag from the piece t
 the most context on its nearer side, so no token is tagged at a cut that splits its phrase
 when another piece reads it from the middle. The answer has one row per token, texts in the
 order sent: ``case`` (the text's row, from 0), ``position`` (the token's, from 0), ``token``,
-``label`` (its tag) and ``p_<tag>``. ``groupby("case")["label"].agg(" ".join)`` gives the tags column of the
-training format back. NumPy and pandas only.
+``label`` (its tag) and ``p_<tag>``. ``groupby("case")["label"].agg(" ".join)`` gives the tags
+column of the training format back. NumPy and pandas only.
 """
 
 from __future__ import annotations
