@@ -7,17 +7,31 @@ Exit codes: 0 success, 1 a sweep or tracking failure, 2 a usage, config or data 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
-import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from lstm_automl.commands.leaderboard import leaderboard_command
-from lstm_automl.commands.report import report_command
-from lstm_automl.commands.validate import validate_command
 from lstm_automl.errors import LstmSweepError
 from lstm_automl.redaction import redact
 from lstm_automl.version import __version__
+
+# Each subcommand's function, as "module in lstm_automl.commands:function": a command's module
+# (and what it imports) loads only when that command runs, so `validate` and `--help` never pay
+# for `run`'s or `report`'s imports (the lazy command table pip and Django's manage.py keep).
+COMMANDS: dict[str, str] = {
+    "run": "run:run_command", "validate": "validate:validate_command",
+    "data": "data:data_command", "predict": "predict:predict_command",
+    "schema": "schema:schema_command", "leaderboard": "leaderboard:leaderboard_command",
+    "report": "report:report_command", "chief": "distributed:chief_command",
+    "worker": "distributed:worker_command",
+}
+
+
+def command_function(name: str) -> Callable[[argparse.Namespace], int]:
+    """The function that runs subcommand ``name`` (its module imported now)."""
+    module, function = COMMANDS[name].split(":")
+    return getattr(importlib.import_module(f"lstm_automl.commands.{module}"), function)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -156,30 +170,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        if args.command == "run":
-            from lstm_automl.commands.run import run_command  # defers pydantic
-
-            return run_command(args)
-        if args.command == "predict":
-            from lstm_automl.commands.predict import predict_command  # defers pandas
-
-            return predict_command(args)
-        if args.command == "data":
-            from lstm_automl.commands.data import data_command  # defers pydantic
-
-            return data_command(args)
-        if args.command == "validate":
-            return validate_command(args)
-        if args.command in READING_COMMANDS:
-            return _run_reading_command(args)
-        if args.command in SURVIVAL_COMMANDS:
-            return _run_survival_command(args)
-        from lstm_automl.commands.schema import schema_command  # defers pydantic
-
-        return schema_command(args)
+        return command_function(args.command)(args)
     except LstmSweepError as exc:
         if args.debug:
-            print(redact(traceback.format_exc()), end="", file=sys.stderr)
+            print(redact(_traceback()), end="", file=sys.stderr)
         text = redact(str(exc))  # a tracking URI's password stays out of the terminal
         print(f"error: {text}" if "\n" not in text else f"error:\n{text}", file=sys.stderr)
         return exc.exit_code
@@ -191,15 +185,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # a bug or an environment problem: say so in one line
         if args.debug:
-            print(redact(traceback.format_exc()), end="", file=sys.stderr)
+            print(redact(_traceback()), end="", file=sys.stderr)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         print(f"error: unexpected {type(exc).__name__}: {redact(first)} (rerun with --debug for "
               f"the traceback)", file=sys.stderr)
         return 1
 
 
+def _traceback() -> str:
+    """The exception being handled, as ``--debug`` prints it (traceback loads only then)."""
+    import traceback
+
+    return traceback.format_exc()
+
+
 # --- Reading a recorded sweep back: leaderboard, report (lstm_automl.report) -----------------
-READING_COMMANDS = ("leaderboard", "report")
 _SWEEP_REF_HELP = ("a sweep YAML file, a sweep name, or a sweep (or trial) run id; default: the "
                    "latest sweep in the store")
 
@@ -229,16 +229,10 @@ def _add_reading_commands(commands: argparse._SubParsersAction) -> None:  # type
                         help="list every trial run in the leaderboard, the earlier attempts "
                              "of retried trials too")
 
-
-def _run_reading_command(args: argparse.Namespace) -> int:
-    if args.command == "leaderboard":
-        return leaderboard_command(args)
-    return report_command(args)
 # --- end of reading commands -------------------------------------------------------------------
 
 
 # --- Sweeps that survive: resume, --fresh (session/, resume/state_folder.py) ---------------
-SURVIVAL_COMMANDS = ("chief", "worker")
 
 
 def _add_resume_options(run: argparse.ArgumentParser) -> None:
@@ -289,11 +283,6 @@ def _add_survival_commands(commands: argparse._SubParsersAction) -> None:  # typ
     worker.add_argument("-v", "--verbose", action="store_true", help="print Keras' epochs")
     add_set_option(worker)
 
-
-def _run_survival_command(args: argparse.Namespace) -> int:
-    from lstm_automl.commands.distributed import chief_command, worker_command  # defers pydantic
-
-    return chief_command(args) if args.command == "chief" else worker_command(args)
 # --- end of sweeps that survive ----------------------------------------------------------------
 
 

@@ -156,7 +156,7 @@ def silenced(reporter: Reporter, when: bool) -> Iterator[None]:
 
 
 def print_header(loaded: LoadedSweep, data: SweepData, uri: str, reporter: Reporter,
-                 direction: str) -> None:
+                 direction: str, variants: Any = None) -> None:
     """What will run: budget, objective, data, space, store, and the loader's notes."""
     # defers pydantic
     from lstm_automl.config.space_summary import budget_text, space_text, sweep_space
@@ -166,6 +166,8 @@ def print_header(loaded: LoadedSweep, data: SweepData, uri: str, reporter: Repor
     reporter.line(f"lstm-sweep: sweep '{config.name}': {budget} of {config.tuner.algorithm} "
                   f"search, objective {config.tuner.objective} ({direction}), seed {config.seed}")
     reporter.line(f"  data: {data.describe()}")
+    for line in variants.described() if variants is not None else []:
+        reporter.line(f"    or {line}")
     rows, size = sweep_space(config)
     searched = "; ".join(f"{n} ({t})" for n, t in rows) or "nothing searched"
     reporter.line(f"  space: {searched}; {space_text(config, size)}")

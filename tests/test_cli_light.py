@@ -73,7 +73,10 @@ def test_light_commands_do_not_import_frameworks(argv: list[str], isolated_workd
     # Start-up budget (issue 25, validate < 0.3 s): pandas is half of validate's import time;
     # ISO dates are read and their spacing named in NumPy (data/time_index.py).
     "('pandas', 'pyarrow') if m in sys.modules",
-], ids=["sequence-modules", "sweep-runner", "pandas"])
+    # Start-up budget (issue 25): another command's modules load only when it runs (cli.COMMANDS).
+    "sys.modules if m.startswith(('lstm_automl.commands.leaderboard', "
+    "'lstm_automl.commands.report', 'lstm_automl.report.html', 'lstm_automl.commands.run'))",
+], ids=["sequence-modules", "sweep-runner", "pandas", "other-commands"])
 def test_validate_of_the_quickstart_leaves_modules_unloaded(isolated_workdir: Path,
                                                             kept_out: str):
     """validate reads a forecast file and its data, and loads nothing it does not need."""
@@ -82,6 +85,18 @@ def test_validate_of_the_quickstart_leaves_modules_unloaded(isolated_workdir: Pa
                   isolated_workdir)
     assert result.returncode == 0, result.stderr
     assert "HEAVY_MODULES=[]" in result.stdout, result.stdout[-2000:]
+
+
+def test_every_subcommand_has_a_function_in_the_command_table():
+    """The parser's subcommands and cli.COMMANDS name the same commands, and each entry is a
+    function of its module (a typo fails here, not in front of a user)."""
+    from lstm_automl import cli
+
+    parser = cli.build_parser()
+    subcommands = next(a for a in parser._actions if a.dest == "command").choices
+    assert set(subcommands) == set(cli.COMMANDS)
+    for name in cli.COMMANDS:
+        assert callable(cli.command_function(name)), name
 
 
 def test_python_m_help(isolated_workdir: Path):

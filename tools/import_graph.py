@@ -115,10 +115,25 @@ def edges(mods: dict[str, Path] | None = None, runtime: bool = False) -> dict[st
     mods = mods or modules()
     graph: dict[str, set[str]] = {name: set() for name in mods}
     for name, path in mods.items():
-        for node, in_function in _imports(ast.parse(path.read_text())):
+        tree = ast.parse(path.read_text())
+        for node, in_function in _imports(tree):
             if runtime or not in_function:
                 graph[name].update(t for t in _targets(node, mods) if t != name)
+        if runtime:
+            graph[name].update(t for t in _command_table(tree) if t in mods)
     return graph
+
+
+def _command_table(tree: ast.Module) -> list[str]:
+    """The modules a ``COMMANDS = {"name": "module:function"}`` table (cli.py) imports when a
+    command runs: runtime imports too, though no import statement names them."""
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign | ast.Assign) and node.value is not None and any(
+                isinstance(t, ast.Name) and t.id == "COMMANDS"
+                for t in (node.targets if isinstance(node, ast.Assign) else [node.target])):
+            table = ast.literal_eval(node.value)
+            return [f"{PACKAGE}.commands.{ref.split(':')[0]}" for ref in table.values()]
+    return []
 
 
 def runtime_edges(mods: dict[str, Path] | None = None) -> dict[str, set[str]]:

@@ -33,6 +33,8 @@ class ValidatedSweep:
         backend: the Keras backend ``run`` would take here, in words.
         data: the data in one line (None when the data was not loaded).
         data_summary: splits, ranges and shapes (empty when the data was not loaded).
+        other_variants: each further data variant a searched data key makes, with its shapes
+            (``data`` describes the first).
         notes: what the checks noticed that is not an error.
         preset: the preset that filled the keys the file leaves out ('' or 'none': nothing).
         preset_choices: each value the preset chose, with its reason.
@@ -50,6 +52,7 @@ class ValidatedSweep:
     notes: list[str]
     preset: str = ""
     preset_choices: list[str] = field(default_factory=list)
+    other_variants: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -73,6 +76,9 @@ class ValidatedSweep:
         if self.data is not None:
             lines.append(f"data: {self.data}")
             lines += [f"  {k}: {v}" for k, v in self.data_summary.items() if k != "source"]
+            if self.other_variants:
+                lines.append("data, the other searched variants:")
+                lines += [f"  {line}" for line in self.other_variants]
         return lines + [f"note: {note}" for note in self.notes]
 
 
@@ -90,7 +96,7 @@ def check(loaded: LoadedSweep, with_data: bool = True) -> ValidatedSweep:
     the data and every searched data variant."""
     source = loaded.source or str(loaded.path)
     check_sweep_file_folder(loaded.config, source)  # what `run` would refuse
-    data = None
+    data, variants = None, None
     if with_data:
         variants = load_variants(loaded)  # every searched data variant must be usable too
         data = load_data(loaded)  # a data error must stop before anything says "valid"
@@ -117,4 +123,5 @@ def check(loaded: LoadedSweep, with_data: bool = True) -> ValidatedSweep:
         backend=backend.line(), data=None if data is None else data.describe(),
         data_summary={} if data is None else dict(data.summary()),
         notes=[*loaded.notes, *kernel_notes], preset=loaded.preset or "",
-        preset_choices=list(loaded.preset_choices))
+        preset_choices=list(loaded.preset_choices),
+        other_variants=[] if variants is None else variants.described())

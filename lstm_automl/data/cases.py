@@ -202,14 +202,14 @@ def _wide(table: Table, key: str) -> tuple[list[np.ndarray], np.ndarray, list[st
             try:
                 values.append(float(text))
             except ValueError:
-                raise DataError(f"{table.path}: column '{column}', row {row + 2}: {text!r} is "
-                                f"not a number") from None
+                raise DataError(f"{table.path}: column '{column}', row {table.line(row)}: "
+                                f"{text!r} is not a number") from None
         series = np.array(values)
         length = len(series)
         while length and math.isnan(series[length - 1]):
             length -= 1  # UCR files end shorter sequences with empty cells
         if length == 0 or np.isnan(series[:length]).any():
-            raise DataError(f"{table.path}: row {row + 2} has missing values inside the "
+            raise DataError(f"{table.path}: row {table.line(row)} has missing values inside the "
                             f"sequence; only trailing cells may be empty")
         cases.append(series[:length, None])
     return cases, labels, ["value"]
@@ -257,7 +257,7 @@ def read_long(table: Table, config: SequenceConfig | LabelDataConfig, key: str,
     channels = list(features or [c for c in table.columns if c not in reserved])
     values = np.column_stack([table.numeric(c, "data.features") for c in channels])
     times = (parse_times(table.require(config.time_column, "data.time_column"),
-                         where=str(table.path), column=config.time_column)
+                         where=str(table.path), column=config.time_column, line=table.line)
              if config.time_column else np.arange(table.n_rows, dtype=float))
     groups: dict[str, list[int]] = {}
     for row, case in enumerate(case_ids):
@@ -278,6 +278,7 @@ def _once_per_case(ordered: list[int], times: np.ndarray, table: Table, column: 
     for first, second in zip(ordered, ordered[1:], strict=False):  # each step and the next
         if times[first] == times[second]:
             text = table.columns[column][first]
-            raise DataError(f"{table.path}: column '{column}', rows {min(first, second) + 2} "
-                            f"and {max(first, second) + 2}: case '{case}' repeats the time "
-                            f"{text}; every step of a case needs its own time")
+            earlier, later = table.line(min(first, second)), table.line(max(first, second))
+            raise DataError(f"{table.path}: column '{column}', rows {earlier} and {later}: case "
+                            f"'{case}' repeats the time {text}; every step of a case needs its "
+                            f"own time")

@@ -188,7 +188,7 @@ def _labels(config: DetectDataConfig, base_dir: Path) -> tuple[str, np.ndarray]:
     bad = np.flatnonzero(~np.isin(values, (0.0, 1.0)))
     if len(bad):
         raise DataError(f"{path}: column '{label}' (data.label) must hold 0 or 1, but row "
-                        f"{int(order[bad[0]]) + 2} is {values[bad[0]]:g}")
+                        f"{table.line(int(order[bad[0]]))} is {values[bad[0]]:g}")
     return label, values.astype(np.int64)
 
 

@@ -355,7 +355,7 @@ def time_order(table: Table, time_column: str | None,
         return np.arange(table.n_rows), None
     values = table.require(time_column, "data.time_column")
     index = index_times(values, where=str(table.path), column=time_column,
-                        time_format=time_format)
+                        time_format=time_format, line=table.line)
     return index.order, index
 
 
@@ -410,13 +410,15 @@ def _split_sizes(config: ForecastDataConfig, name: str | None, n: int,
 
 
 def _fit_transform(config: ForecastDataConfig, target_values: np.ndarray, season: int | None,
-                   path: Path, target: str, order: np.ndarray) -> TargetTransform:
+                   table: Table, target: str, order: np.ndarray) -> TargetTransform:
+    path = table.path
     kind = config.transform
     assert isinstance(kind, str), "a searched transform: prepare config.variant() instead"
     if kind.startswith("log") and np.any(target_values <= 0):
         row = int(np.argmax(target_values <= 0))
         raise DataError(f"{path}: column '{target}': data.transform '{config.transform}' needs "
-                        f"values > 0, but row {int(order[row]) + 2} is {target_values[row]:g}")
+                        f"values > 0, but row {table.line(int(order[row]))} is "
+                        f"{target_values[row]:g}")
     if kind.endswith("seasonal_diff") and not season:
         raise DataError(f"{path}: data.transform '{config.transform}' needs a season length: "
                         f"set data.season (it could not be inferred from the time column)")
@@ -442,7 +444,7 @@ def prepare_forecast(config: ForecastDataConfig, base_dir: Path) -> ForecastData
     name = builtin_name(config.source)
     season = config.season or (DATASETS[name].season if name else
                                times.season if times else None)
-    transforms = [_fit_transform(config, columns[t], season, path, t, order) for t in targets]
+    transforms = [_fit_transform(config, columns[t], season, table, t, order) for t in targets]
     transform = transforms[0]
     transformed = np.column_stack([t.forward() for t in transforms])
     for index, column in enumerate(features):

@@ -124,8 +124,8 @@ def _long(table: Table, config: LabelDataConfig) -> StepCases:
     for ordered in long.rows.values():
         empty = [r for r in ordered if not labels[r]]
         if empty:
-            raise DataError(f"{table.path}: row {empty[0] + 2}: empty {key}; every step needs "
-                            f"its label")
+            raise DataError(f"{table.path}: row {table.line(empty[0])}: empty {key}; every step "
+                            f"needs its label")
         cases.append(long.values[ordered])
         steps.append(np.array([labels[r] for r in ordered]))
     return StepCases(str(table.path), cases, steps, long.channels, case_column=long.case_column,

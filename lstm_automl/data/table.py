@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import csv
 import math
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import overload
+from typing import Protocol, overload
 
 import numpy as np
 
@@ -62,10 +63,21 @@ def _packed(chunk: list[bytes]) -> np.ndarray:
 
 @dataclass
 class Table:
-    """A CSV file as text columns; ``numeric`` converts one column with a clear error."""
+    """A CSV file as text columns; ``numeric`` converts one column with a clear error.
+
+    ``shifts`` are the file's departures from "data row i is on line i + 2" (blank lines, a
+    header after blank lines, quoted cells over several lines): (first row, lines added from
+    there on), so that ``line`` names the line an editor shows without a number kept per row.
+    """
 
     path: Path
     columns: dict[str, TextColumn]
+    shifts: tuple[tuple[int, int], ...] = field(default=())
+
+    def line(self, row: int) -> int:
+        """The file line where data row ``row`` (0-based, header excluded) starts."""
+        at = bisect_right(self.shifts, (row, math.inf)) - 1
+        return row + 2 + (self.shifts[at][1] if at >= 0 else 0)
 
     @property
     def n_rows(self) -> int:
@@ -91,12 +103,14 @@ class Table:
                 out[row] = float(text) if text.strip() else math.nan
             except ValueError:
                 raise DataError(
-                    f"{self.path}: column '{column}', row {row + 2}: {text!r} is not a number"
+                    f"{self.path}: column '{column}', row {self.line(row)}: {text!r} is not a "
+                    f"number"
                 ) from None
             if math.isinf(out[row]) or (math.isnan(out[row]) and not allow_missing):
                 raise DataError(
-                    f"{self.path}: column '{column}', row {row + 2}: missing or non-finite value "
-                    f"({text!r}); fix the file or set data.fill: ffill or interpolate"
+                    f"{self.path}: column '{column}', row {self.line(row)}: missing or "
+                    f"non-finite value ({text!r}); fix the file or set data.fill: ffill or "
+                    f"interpolate"
                 )
         return out
 
@@ -129,14 +143,14 @@ def read_csv(path: Path) -> Table:
     check_data_file(path)
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            header, columns = _read_columns(csv.reader(_text_lines(handle, path)), path)
+            header, columns, shifts = _read_columns(csv.reader(_text_lines(handle, path)), path)
     except UnicodeDecodeError:
         raise DataError(f"{path}: not a UTF-8 text CSV file") from None
     except (OSError, csv.Error) as exc:
         raise DataError(f"{path}: cannot read CSV: {exc}") from None
     if not len(columns[0]):
         raise DataError(f"{path}: the file has a header but no rows")
-    return Table(path=path, columns=dict(zip(header, columns, strict=True)))
+    return Table(path=path, columns=dict(zip(header, columns, strict=True)), shifts=shifts)
 
 
 def _text_lines(handle: Iterator[str], path: Path) -> Iterator[str]:
@@ -149,8 +163,19 @@ def _text_lines(handle: Iterator[str], path: Path) -> Iterator[str]:
         yield line
 
 
-def _read_columns(reader: Iterator[list[str]], path: Path) -> tuple[list[str], list[TextColumn]]:
-    """The header and one packed column per name, reading ``_CHUNK_ROWS`` rows at a time."""
+class _CsvReader(Protocol):
+    """What ``csv.reader`` returns: rows, and the count of file lines read so far."""
+
+    line_num: int
+
+    def __iter__(self) -> Iterator[list[str]]: ...
+    def __next__(self) -> list[str]: ...
+
+
+def _read_columns(reader: _CsvReader, path: Path
+                  ) -> tuple[list[str], list[TextColumn], tuple[tuple[int, int], ...]]:
+    """The header, one packed column per name (read ``_CHUNK_ROWS`` rows at a time) and the
+    line shifts of ``Table``: every number in a message is the line the user's editor shows."""
     header = next((r for r in reader if any(cell.strip() for cell in r)), None)
     if header is None:
         raise DataError(f"{path}: the file is empty")
@@ -159,20 +184,25 @@ def _read_columns(reader: Iterator[list[str]], path: Path) -> tuple[list[str], l
         raise DataError(f"{path}: the header repeats a column name: {', '.join(header)}")
     chunks: list[list[np.ndarray]] = [[] for _ in header]
     pending: list[list[bytes]] = [[] for _ in header]
-    number = 1  # rows are counted as the user sees them without blank lines, header = 1
+    shifts: list[tuple[int, int]] = []
+    rows, ended = 0, reader.line_num  # the header's last line
     for row in reader:
+        first, ended = ended + 1, reader.line_num
         if not any(cell.strip() for cell in row):
             continue
-        number += 1
+        if first - (rows + 2) != (shifts[-1][1] if shifts else 0):
+            shifts.append((rows, first - (rows + 2)))
         if len(row) != len(header):
             raise DataError(
-                f"{path}: row {number} has {len(row)} fields, the header has {len(header)}")
+                f"{path}: row {first} has {len(row)} fields, the header has {len(header)}")
         for cells, text in zip(pending, row, strict=True):
             cells.append(text.encode())
+        rows += 1
         if len(pending[0]) >= _CHUNK_ROWS:
             _flush(pending, chunks)
     _flush(pending, chunks)
-    return header, [TextColumn(np.concatenate(c) if c else _packed([])) for c in chunks]
+    return header, [TextColumn(np.concatenate(c) if c else _packed([])) for c in chunks], \
+        tuple(shifts)
 
 
 def _flush(pending: list[list[bytes]], chunks: list[list[np.ndarray]]) -> None:

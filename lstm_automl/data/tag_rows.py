@@ -49,12 +49,12 @@ def read_tag_rows(config: LabelDataConfig, base_dir: Path) -> TagRows:
     for i, (text, cell) in enumerate(zip(texts, cells, strict=True)):
         row_tokens, row_tags = tokenize(text, mode), cell.split()
         if not row_tokens:
-            raise DataError(f"{path}: row {i + 2}: data.text '{config.text}' is empty; every "
-                            f"row needs a text with at least one token to tag")
+            raise DataError(f"{path}: row {table.line(i)}: data.text '{config.text}' is empty; "
+                            f"every row needs a text with at least one token to tag")
         if len(row_tags) != len(row_tokens):
-            raise DataError(f"{path}: row {i + 2}: {len(row_tokens)} {unit} in '{config.text}' "
-                            f"but {len(row_tags)} tags in '{key}'; give one tag per token, "
-                            f"separated by spaces")
+            raise DataError(f"{path}: row {table.line(i)}: {len(row_tokens)} {unit} in "
+                            f"'{config.text}' but {len(row_tags)} tags in '{key}'; give one tag "
+                            f"per token, separated by spaces")
         tokens.append(row_tokens)
         tags.append(row_tags)
     return TagRows(str(path), texts, tokens, tags, key)

@@ -98,11 +98,13 @@ class TimeIndex:
 
 
 def index_times(values: Sequence[str], *, where: str, column: str,
-                time_format: str | None = None, first_row: int = 2) -> TimeIndex:
+                time_format: str | None = None, first_row: int = 2,
+                line: Rows | None = None) -> TimeIndex:
     """A training file's time column, parsed and checked; DataError naming the file, the
-    column and the file's row (``first_row``: the row of the first value, after the header)."""
+    column and the file's row (``line``: a value's line in the file, as ``Table.line``; else
+    ``first_row``: the row of the first value, after the header)."""
     try:
-        return _index(list(values), time_format, lambda i: i + first_row)
+        return _index(list(values), time_format, line or (lambda i: i + first_row))
     except _Bad as bad:
         fill = (" (add the missing rows with empty values and set data.fill: ffill or "
                 "interpolate)") if isinstance(bad, _Gap) else ""
@@ -110,12 +112,14 @@ def index_times(values: Sequence[str], *, where: str, column: str,
 
 
 def parse_times(values: Sequence[str], *, where: str, column: str,
-                time_format: str | None = None, first_row: int = 2) -> np.ndarray:
+                time_format: str | None = None, first_row: int = 2,
+                line: Rows | None = None) -> np.ndarray:
     """A time column as dates or numbers, in file order, without the spacing checks (a long
     table's sequences each start their own clock; it has no data.time_format); DataError
     naming the file's row."""
     try:
-        return _parse(list(values), time_format, lambda i: i + first_row, formats=False)[1]
+        return _parse(list(values), time_format, line or (lambda i: i + first_row),
+                      formats=False)[1]
     except _Bad as bad:
         raise DataError(f"{where}: column '{column}', {bad}") from None
 

@@ -83,6 +83,20 @@ class DataVariants:
         return [self.get(**dict(zip(self.searched, combo, strict=True)))
                 for combo in itertools.product(*self.searched.values())]
 
+    def described(self, limit: int = 8) -> list[str]:
+        """One line per variant after the first (whose shapes the header already shows):
+        its searched values and its windows; at most ``limit`` lines, then how many more."""
+        combos = list(itertools.product(*self.searched.values()))
+        if len(combos) < 2:
+            return []
+        lines = []
+        for combo in combos[1:limit + 1]:
+            values = dict(zip(self.searched, combo, strict=True))
+            named = ", ".join(f"data.{name} {value}" for name, value in values.items())
+            lines.append(f"{named}: {self.get(**values).describe()}")
+        more = len(combos) - 1 - limit
+        return [*lines, f"... and {more} more variants"] if more > 0 else lines
+
     def count(self) -> int:
         total = 1
         for values in self.searched.values():

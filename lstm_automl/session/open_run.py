@@ -48,7 +48,7 @@ def open_sweep_run(prep: Prepared, reporter: Reporter) -> None:
     configure_reporter(prep, reporter)
     # A recycled process goes on silently: an earlier process of this sweep printed this.
     with silenced(reporter, prep.continues):
-        print_header(loaded, prep.data, prep.uri, reporter, prep.direction)
+        print_header(loaded, prep.data, prep.uri, reporter, prep.direction, prep.variants)
         for note in prep.opening.notes:
             reporter.line(f"  note: {note}")
         tags = {**_sweep_tags(loaded), SWEEP_ID_TAG: state.sweep_id,

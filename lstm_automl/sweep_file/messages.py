@@ -88,6 +88,9 @@ def _clean_loc(loc: list[Any]) -> tuple[list[Any], str | None]:
     if len(loc) >= 3 and loc[0] in ("search", "training") and \
             loc[2] in (*_SPEC_MODELS, "fixed", "ratio"):
         spec_tag = loc.pop(2)
+    if spec_tag == "ratio" and len(loc) >= 5 and loc[2] in ("first", "ratio") and \
+            loc[3] in (*_SPEC_MODELS, "fixed"):
+        loc.pop(3)  # which form of {first, ratio}'s member pydantic tried
     if len(loc) >= 5 and loc[0] == "search" and loc[2] == "per_layer" and \
             loc[4] in (*_SPEC_MODELS, "fixed"):
         spec_tag = loc.pop(4)  # which form of one layer's entry pydantic tried

@@ -270,6 +270,33 @@ def test_missing_or_non_finite_cell(text: str, isolated_workdir: Path):
     assert str(path) in message and "column 'value'" in message and "row 12" in message
 
 
+def test_row_numbers_are_the_lines_an_editor_shows_after_blank_lines(isolated_workdir: Path):
+    """Blank lines (skipped when read) and a quoted cell over two lines move the rows down: a
+    message names the line where the bad row is, not its count of data rows plus the header."""
+    path = write_series_csv(isolated_workdir, rows=60)
+    lines = path.read_text().splitlines()
+    lines[5:5] = ["", ""]  # two blank lines before the 5th data row
+    day, _, other = lines[9].split(",")
+    lines[9] = f'{day},1.5,"{other}\nmore"'  # a quoted cell spans lines 10 and 11
+    day, _, other = lines[20].split(",")
+    lines[20] = f"{day},12;5,{other}"  # file line 22 after the quoted cell's extra line
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError) as caught:
+        _prepare_series(isolated_workdir)
+    assert "column 'value', row 22: '12;5' is not a number" in str(caught.value)
+
+
+def test_a_repeated_time_names_both_lines_after_a_blank_line(isolated_workdir: Path):
+    path = write_series_csv(isolated_workdir, rows=60)
+    lines = path.read_text().splitlines()
+    lines[8] = lines[7]  # data rows 7 and 8 (file lines 8 and 9) share a day
+    lines[3:3] = [""]
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError) as caught:
+        _prepare_series(isolated_workdir)
+    assert "rows 9 and 10" in str(caught.value), str(caught.value)
+
+
 def test_non_numeric_cell(isolated_workdir: Path):
     path = write_series_csv(isolated_workdir, rows=60)
     _set_cell(path, 20, "12;5")

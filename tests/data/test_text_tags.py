@@ -21,7 +21,7 @@ from lstm_automl.data.tag_sentences import tagged_sentences
 from lstm_automl.data.text_tags import prepare_text_tags
 from lstm_automl.data.tokens import OOV_ID, PAD_ID, tokenize
 from lstm_automl.errors import DataError, RawInputError
-from lstm_automl.serving.text_tagging import tag_input, tag_output
+from lstm_automl.serving.text_tagging import piece_starts, tag_input, tag_output
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -232,20 +232,28 @@ SPEC = {"task": "label", "classes": ["A", "B"],
                  "tokens": ["x", "y"]}}
 
 
-def test_a_served_tagger_tags_every_token_of_a_long_text_in_pieces():
+def test_a_served_tagger_tags_a_long_text_in_overlapping_pieces_from_their_middles():
+    """5 tokens, pieces of 3 every 1 (half of 3, at least 1), the last ending with the text:
+    each token takes its tag from the piece that reads it with the most context around it."""
+    assert piece_starts(5, 3) == [0, 1, 2] and piece_starts(3, 3) == [0]
+    assert piece_starts(10, 4) == [0, 2, 4, 6]
     x, tokens, owners = tag_input(SPEC, ["x y z x y", "y"])
     assert tokens == [["x", "y", "z", "x", "y"], ["y"]]
-    assert owners == [0, 0, 1]
-    assert x[:, :, 0].tolist() == [[2, 3, OOV_ID], [2, 3, PAD_ID], [3, PAD_ID, PAD_ID]]
-    probabilities = np.zeros((3, 3, 2))
+    assert owners == [(0, 0), (0, 1), (0, 2), (1, 0)]
+    assert x[:, :, 0].tolist() == [[2, 3, OOV_ID], [3, OOV_ID, 2], [OOV_ID, 2, 3],
+                                   [3, PAD_ID, PAD_ID]]
+    probabilities = np.zeros((4, 3, 2))
     probabilities[..., 0] = 1.0
-    probabilities[1, 1] = [0.2, 0.8]  # the 5th token of text 0
+    probabilities[1, 1] = [0.3, 0.7]  # 'z' (3rd token) read from the middle of piece 1
+    probabilities[0, 2] = [0.4, 0.6]  # ... not at the end of piece 0
+    probabilities[2, 2] = [0.2, 0.8]  # the 5th token: only piece 2 ends with the text
     out = tag_output(SPEC, probabilities, tokens, owners)
     assert list(out.columns) == ["case", "position", "token", "label", "p_A", "p_B"]
     assert out["case"].tolist() == [0, 0, 0, 0, 0, 1]
     assert out["position"].tolist() == [0, 1, 2, 3, 4, 0]
     assert out["token"].tolist() == ["x", "y", "z", "x", "y", "y"]
-    assert out["label"].tolist() == ["A", "A", "A", "A", "B", "A"]
+    assert out["label"].tolist() == ["A", "A", "B", "A", "B", "A"]
+    assert out["p_B"].tolist()[2] == pytest.approx(0.7)
 
 
 @pytest.mark.parametrize("bad, says", [

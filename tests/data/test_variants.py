@@ -28,6 +28,29 @@ def test_variants_are_prepared_once_and_differ(tmp_path):
                                   variants.get(lookback=12).splits["test"].index)
 
 
+def test_each_further_variant_is_described_with_its_own_windows(tmp_path, capsys):
+    """validate (and the run header) show the first variant's shapes in full; every other
+    searched combination gets a line with its values and its own window counts."""
+    from conftest import write_sweep
+    from lstm_automl.cli import main
+
+    variants = ForecastVariants(config(lookback={"choice": [6, 12]},
+                                       scaling={"choice": ["standard", "minmax"]}), tmp_path)
+    lines = variants.described()
+    assert len(lines) == 3 and lines[0].startswith("data.lookback 6, data.scaling minmax: ")
+    assert "lookback 12, horizon 1" in lines[-1] and "windows train" in lines[-1]
+    assert variants.described(limit=1)[-1] == "... and 2 more variants"
+    assert ForecastVariants(config(lookback=6), tmp_path).described() == []
+
+    path = write_sweep(tmp_path, "name: v\ndata: {source: builtin:airline, lookback: "
+                                 "{choice: [12, 24]}}\nsearch: {units: 8}\npreset: none\n")
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "windows train 86 / validation 22 / test 24 (lookback 12, horizon 1)" in out
+    assert "data, the other searched variants:\n  data.lookback 24: builtin:airline, " \
+           "passengers; windows train 74 / validation 22 / test 24 (lookback 24" in out
+
+
 def test_a_bad_variant_fails_before_training(tmp_path):
     variants = ForecastVariants(config(lookback={"choice": [6, 500]}), tmp_path)
     with pytest.raises(DataError, match="lookback 500"):

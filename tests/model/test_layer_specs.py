@@ -89,6 +89,10 @@ def test_summary_and_schema_show_the_specs():
      "search.units.step: unknown key; allowed: per_layer"),
     ("{layers: 2, units: {per_layer: [8, 16]}}\ntuner: {start_with: [{units_1: 8}]}",
      "tuner.start_with"),
+    # {first, ratio}: the member's own form is named once, not as pydantic's union tag too
+    ("{layers: 2, units: {first: {int: [8, x]}, ratio: 0.5}}",
+     "search.units.first.int.1: Input should be a valid integer (got 'x')"),
+    ("{layers: 2, units: {first: 8, ratio: {float: [0.5, a]}}}", "search.units.ratio.float.1: "),
 ])
 def test_bad_layer_specs_get_one_line(search: str, problem: str, isolated_workdir: Path,
                                       capsys: pytest.CaptureFixture[str]):
