@@ -10,6 +10,7 @@ import sys
 from lstm_automl.commands.run import INTERRUPTED, terminate_as_interrupt
 from lstm_automl.config.overrides import shell_suffix
 from lstm_automl.console import NORMAL, QUIET, VERBOSE, Reporter, interrupted_message, print_result
+from lstm_automl.distributed.worker_scratch import remove_own_scratch
 from lstm_automl.distributed.workers import SUPERVISED_ENV, Prefixed, run_chief, run_worker
 from lstm_automl.framework_logs import import_frameworks_quietly, quiet_frameworks
 from lstm_automl.model.backend import select_backend
@@ -80,3 +81,5 @@ def worker_command(args: argparse.Namespace) -> int:
         print(f"{worker_id}: interrupted; its trial's run was closed as KILLED.{hint}",
               file=sys.stderr)
         return INTERRUPTED
+    finally:
+        remove_own_scratch(loaded.config.tuner.directory)  # a Ray actor's folder (if any)

@@ -23,13 +23,13 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from typing import Any
 
 from lstm_automl.console import QUIET, Reporter
 from lstm_automl.distributed.orphan_guard import guarded_command
 from lstm_automl.distributed.worker_pool import LOCAL, Worker, WorkerPool
+from lstm_automl.distributed.worker_scratch import SCRATCH_ENV, make_scratch
 from lstm_automl.errors import ConfigError
 from lstm_automl.model.backend import packed_gpu_env
 from lstm_automl.sweep_file.loader import LoadedSweep
@@ -249,13 +249,14 @@ class TrialWorkerActor:
 
     def run(self, arguments: list[str], env: dict[str, str], cwd: str) -> int:
         """Run the worker until it exits; its exit code. Its folder goes with it."""
-        folder = tempfile.mkdtemp(prefix="lstm-sweep-worker-")  # made here: all of it is ours
+        folder = make_scratch()  # made here: all of it is ours
         try:
             command = guarded_command("lstm_automl", *arguments,
                                       "--set", f"tuner.directory={folder}")
             # The sweep file is named as on the launching machine: from its folder when this
             # node has it, else from this actor's (Ray's working_dir, ray job submit).
-            self.child = subprocess.Popen(command, env={**os.environ, **env},
+            # The worker removes the folder itself if this actor is killed (worker_scratch.py).
+            self.child = subprocess.Popen(command, env={**os.environ, **env, SCRATCH_ENV: folder},
                                           cwd=cwd if os.path.isdir(cwd) else None)
             return self.child.wait()
         finally:
