@@ -89,7 +89,7 @@ search:
   units: {{choice: [4, 5]}}
   learning_rate: {{choice: [1.0e-7, 0.05]}}
 tuner: {{algorithm: random, max_trials: {trials}}}
-training: {{epochs: 20, early_stopping_patience: null}}
+training: {{epochs: 5, early_stopping_patience: null}}  # 0.05 wins: 0.29 vs 0.44
 tracking: {{register_best: false}}
 """
 

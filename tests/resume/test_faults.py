@@ -35,6 +35,7 @@ seed: 3
 data: {{source: builtin:nile, lookback: 6}}
 search:
   units: {{choice: [4, 8]}}
+  learning_rate: {{float: [1.0e-3, 1.0e-2], log: true}}
 tuner: {{algorithm: random, max_trials: 2, directory: "{folder}/state"}}
 training: {{epochs: 1, early_stopping_patience: null}}
 tracking: {{tracking_uri: "sqlite:///{folder}/mlflow.db", champion_must_beat_baseline: false}}
@@ -46,14 +47,18 @@ class Census:
     """What a sweep left in its store, comparable across runs."""
 
     sweeps: list[str]  # the sweep runs' statuses
-    trials: list[tuple[str, str]]  # (trial id, its values) of each trial run that finished
+    trials: list[tuple[str, str, float]]  # (trial id, its values, its score) of each trial run
+    # that finished: the killed sweep's trials ran in a fresh process, the reference's in this
+    # one, so an equal census also proves that the same seed samples the same trials with the
+    # same scores in a fresh process, whatever this one imported, seeded or trained before
     versions: list[tuple[str | None, ...]]  # each registered version: how complete it is
 
 
 def census(folder: Path) -> Census:
     uri = f"sqlite:///{folder}/mlflow.db"
     parents, children = runs(uri, "faults")
-    trials = sorted((c.data.tags["trial_id"], json.dumps(c.data.params, sort_keys=True))
+    trials = sorted((c.data.tags["trial_id"], json.dumps(c.data.params, sort_keys=True),
+                     round(c.data.metrics["best_val_loss"], 4))
                     for c in children if c.info.status == "FINISHED")
     versions = mlflow.MlflowClient(uri).search_model_versions("name = 'faults'")
     return Census(sorted(p.info.status for p in parents), trials, [_version(v) for v in versions])
@@ -80,7 +85,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Census:
     folder = tmp_path_factory.mktemp("reference")
     assert main(["run", str(sweep_in(folder))]) == 0
     found = census(folder)
-    assert found.sweeps == ["FINISHED"] and [t for t, _ in found.trials] == ["0", "1"]
+    assert found.sweeps == ["FINISHED"] and [t[0] for t in found.trials] == ["0", "1"]
     assert [v[:3] for v in found.versions] == [("complete", "True", "True")]
     return found
 

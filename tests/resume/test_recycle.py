@@ -1,5 +1,8 @@
 """A long sweep in a series of fresh processes: one sweep, one summary, nothing trained twice.
 
+One sweep serves both properties (a recycled sweep reads as one; SIGTERM stops it cleanly and
+it resumes): each process costs a TensorFlow import.
+
 Real processes (``python -m lstm_automl run``), tiny models, a sqlite MLflow store in tmp_path.
 """
 
@@ -45,38 +48,19 @@ def finished_trials(folder, name: str) -> list[str]:
     return [s for s in statuses if s == "COMPLETED"]
 
 
-def test_a_recycled_sweep_reads_as_one_sweep(tmp_path):
-    path = write_sweep(tmp_path, SWEEP.format(name="recycled", epochs=2, every=2))
-    done = subprocess.run([sys.executable, "-m", "lstm_automl", "run", str(path)], cwd=tmp_path,
-                          env=env_for_child(), capture_output=True, text=True,
-                          timeout=3 * START_TIMEOUT)
-    out = done.stdout
-    assert done.returncode == 0, out + done.stderr
-    # One header, each trial once, one leaderboard: the second process goes on silently.
-    assert out.count("lstm-sweep: sweep 'recycled'") == 1
-    assert "resuming" not in out and "(resumed)" not in out
-    assert [out.count(f"[{n}/3]") for n in (1, 2, 3)] == [1, 1, 1]
-    assert out.count("Leaderboard (3 of 3 trials completed;") == 1
-    assert len(finished_trials(tmp_path, "recycled")) == 3
-
-    parents, children = runs(sqlite_uri(tmp_path), "recycled")
-    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
-    assert parents[0].data.tags["lstm_sweep.processes"] == "2"  # trials 1-2, then trial 3
-    assert parents[0].data.metrics["trials_completed"] == 3
-    assert sorted(c.data.tags["trial_id"] for c in children) == ["0", "1", "2"]
-    assert {c.info.status for c in children} == {"FINISHED"}
-    assert {c.data.tags["lstm_sweep.attempt"] for c in children} == {"1"}
-    assert all("loss" in c.data.metrics for c in children)
-
-
-def test_sigterm_to_the_supervisor_stops_the_sweep_cleanly_and_it_resumes(tmp_path):
-    path = write_sweep(tmp_path, SWEEP.format(name="stopped", epochs=20, every=1))
-    command = [sys.executable, "-m", "lstm_automl", "run", str(path)]
+def test_a_recycled_sweep_reads_as_one_sweep_and_sigterm_stops_it_cleanly_and_it_resumes(
+        tmp_path):
+    """One sweep proves both: trials 1-2 in a first process, trial 3 in a second one that goes
+    on silently (one header, each trial once, no leaderboard yet, nothing trained twice); a
+    SIGTERM to the supervisor during trial 3 closes its run as KILLED and the command, run
+    again, retries only that trial (in one more process) and prints the one leaderboard."""
+    path = write_sweep(tmp_path, SWEEP.format(name="recycled", epochs=20, every=2))
+    uri = sqlite_uri(tmp_path)
     process, console = spawn(tmp_path, str(path))
     try:
-        wait_until(lambda: store_ready(console)
-                   and trial_running(sqlite_uri(tmp_path), "stopped", "1"), START_TIMEOUT,
-                   process, "trial 2 (in the second process) running", console=console)
+        wait_until(lambda: store_ready(console) and trial_running(uri, "recycled", "2"),
+                   START_TIMEOUT, process, "trial 3 (in the second process) running",
+                   console=console)
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=120)
     finally:
@@ -84,15 +68,29 @@ def test_sigterm_to_the_supervisor_stops_the_sweep_cleanly_and_it_resumes(tmp_pa
             process.kill()
     out = console.read_text()
     assert process.returncode == 130, out
+    assert out.count("lstm-sweep: sweep 'recycled'") == 1
+    assert "resuming" not in out and "(resumed)" not in out
+    assert [out.count(f"[{n}/3]") for n in (1, 2, 3)] == [1, 1, 1]
+    assert "Leaderboard" not in out  # only the last process prints it
     assert "interrupted: the running trial's MLflow run was closed as KILLED" in out
-    parents, children = runs(sqlite_uri(tmp_path), "stopped")
+    parents, children = runs(uri, "recycled")
     assert [p.info.status for p in parents] == ["KILLED"]
-    assert sorted((c.data.tags["trial_id"], c.info.status) for c in children) == [
-        ("0", "FINISHED"), ("1", "KILLED")]
+    assert parents[0].data.tags["lstm_sweep.processes"] == "2"  # trials 1-2, then trial 3
+    assert sorted((c.data.tags["trial_id"], c.info.status, c.data.tags["lstm_sweep.attempt"])
+                  for c in children) == [("0", "FINISHED", "1"), ("1", "FINISHED", "1"),
+                                         ("2", "KILLED", "1")]
+    assert all("loss" in c.data.metrics for c in children if c.info.status == "FINISHED")
 
-    done = subprocess.run(command, cwd=tmp_path, env=env_for_child(), capture_output=True,
-                          text=True, timeout=3 * START_TIMEOUT)
+    done = subprocess.run([sys.executable, "-m", "lstm_automl", "run", str(path)], cwd=tmp_path,
+                          env=env_for_child(), capture_output=True, text=True,
+                          timeout=3 * START_TIMEOUT)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "interrupted and retried now: trial-002" in done.stdout
+    assert "interrupted and retried now: trial-003" in done.stdout
+    assert "[1/3]" not in done.stdout and "[2/3]" not in done.stdout
     assert done.stdout.count("Leaderboard (3 of 3 trials completed, 1 retried;") == 1
-    assert len(finished_trials(tmp_path, "stopped")) == 3
+    assert len(finished_trials(tmp_path, "recycled")) == 3
+    parents, children = runs(uri, "recycled")
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    assert parents[0].data.metrics["trials_completed"] == 3
+    assert sorted(c.data.tags["trial_id"] for c in children if c.info.status == "FINISHED") == [
+        "0", "1", "2"]

@@ -51,7 +51,7 @@ def sweep_text(name: str, trials: int = 3, epochs: int = 40, tracking: str = "")
 
 @pytest.mark.backend_contract  # the killed process and the resuming one: TensorFlow, then JAX
 def test_kill_9_mid_trial_then_resume_trains_each_trial_once(tmp_path, capsys):
-    path = write_sweep(tmp_path, sweep_text("killed"))
+    path = write_sweep(tmp_path, sweep_text("killed", trials=2))
     process, out = spawn(tmp_path, str(path))
     try:
         wait_until(lambda: store_ready(out) and trial_running(sqlite_uri(tmp_path), "killed", "1"),
@@ -60,38 +60,39 @@ def test_kill_9_mid_trial_then_resume_trains_each_trial_once(tmp_path, capsys):
     finally:
         process.kill()  # SIGKILL: nothing gets to clean up
         process.wait(timeout=30)
-    assert "[2/3]" in out.read_text()
+    assert "[2/2]" in out.read_text()
 
     assert main(["run", str(path)]) == 0
     text = capsys.readouterr().out
     assert "(resumed)" in text and "resuming: 1 trial already ended (1 completed, 0 failed)" in text
     assert "interrupted and retried now: trial-002" in text
     assert "1 orphaned trial run(s) marked KILLED" in text
-    assert "[1/3]" not in text and "(retry, attempt 2)" in text and "[3/3]" in text
-    assert "Leaderboard (3 of 3 trials completed, 1 retried;" in text
+    assert "[1/2]" not in text and "(retry, attempt 2)" in text
+    assert "Leaderboard (2 of 2 trials completed, 1 retried;" in text
 
     parents, children = runs(sqlite_uri(tmp_path), "killed")
     assert len(parents) == 1 and parents[0].info.status == "FINISHED"
-    assert parents[0].data.metrics["trials_completed"] == 3
+    assert parents[0].data.metrics["trials_completed"] == 2
     assert parents[0].data.metrics["trials_retried"] == 1
     finished = [c for c in children if c.info.status == "FINISHED"]
-    assert sorted(c.data.tags["trial_id"] for c in finished) == ["0", "1", "2"]
+    assert sorted(c.data.tags["trial_id"] for c in finished) == ["0", "1"]
     killed = [c for c in children if c.info.status != "FINISHED"]
     assert [(c.data.tags["trial_id"], c.info.status, c.data.tags["lstm_sweep.orphaned"])
             for c in killed] == [("1", "KILLED", "true")]
     assert {c.data.tags["mlflow.parentRunId"] for c in children} == {parents[0].info.run_id}
 
-    # Run again: complete, nothing trained. Raise max_trials: only the new trial trains.
+    # Run again: complete, nothing trained. Raise max_trials: only the new trial trains (a
+    # fresh trial after the retried one: what a third trial of the killed sweep showed).
     assert main(["run", str(path)]) == 0
     assert "is already complete" in capsys.readouterr().out
-    write_sweep(tmp_path, sweep_text("killed", trials=4))
+    write_sweep(tmp_path, sweep_text("killed", trials=3))
     assert main(["run", str(path)]) == 0
     text = capsys.readouterr().out
-    assert "[4/4]" in text and "[3/4]" not in text
+    assert "[3/3]" in text and "[2/3]" not in text and "[1/3]" not in text
     parents, children = runs(sqlite_uri(tmp_path), "killed")
     assert len(parents) == 1 and parents[0].info.status == "FINISHED"
     assert sorted(c.data.tags["trial_id"] for c in children if c.info.status == "FINISHED") == [
-        "0", "1", "2", "3"]
+        "0", "1", "2"]
 
 
 def test_ctrl_c_closes_runs_then_changes_are_refused_and_fresh_starts_over(tmp_path, capsys):
@@ -146,7 +147,8 @@ def test_tracking_server_lost_mid_sweep_keeps_finished_trials(tmp_path, capsys):
     db = f"sqlite:///{tmp_path / 'server.db'}"
     server = start_server(db, tmp_path / "artifacts", tmp_path / "server.log", port=port)
     uri = server.uri
-    path = write_sweep(tmp_path, sweep_text("lost", tracking=f", tracking_uri: '{uri}'"))
+    path = write_sweep(tmp_path, sweep_text("lost", trials=2,
+                                            tracking=f", tracking_uri: '{uri}'"))
     fast = env_for_child(MLFLOW_HTTP_REQUEST_MAX_RETRIES="1",
                          MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR="0",
                          MLFLOW_HTTP_REQUEST_TIMEOUT="5")
@@ -171,11 +173,12 @@ def test_tracking_server_lost_mid_sweep_keeps_finished_trials(tmp_path, capsys):
     finally:
         server.stop()
     text = capsys.readouterr().out
-    assert "resuming: 1 trial already ended" in text and "[1/3]" not in text
+    assert "resuming: 1 trial already ended" in text and "[1/2]" not in text
+    assert "[2/2]" in text  # the trial the lost server stopped, trained again
     parents, children = runs(db, "lost")  # the stopped server's own store, read directly
     assert len(parents) == 1 and parents[0].info.status == "FINISHED"
     assert sorted(c.data.tags["trial_id"] for c in children if c.info.status == "FINISHED") == [
-        "0", "1", "2"]
+        "0", "1"]
 
 
 def test_read_only_store_is_refused_before_training(tmp_path):
