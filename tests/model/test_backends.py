@@ -171,15 +171,6 @@ def _env(tmp_path: Path, block_tensorflow: bool, **extra: str) -> dict[str, str]
     return env
 
 
-def _lstm_sweep(tmp_path: Path, *args: str, block_tensorflow: bool = False,
-                ) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([sys.executable, "-m", "lstm_automl", *args], cwd=tmp_path,
-                          env=_env(tmp_path, block_tensorflow), capture_output=True, text=True,
-                          timeout=600)
-    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
-    return done
-
-
 PREDICT_SCRIPT = """
 import sys
 import numpy as np
@@ -210,20 +201,35 @@ def _history_and_windows(tmp_path: Path, name: str) -> tuple[Path, Path]:
     return history, windows
 
 
+# Runs ``lstm-sweep run ARGS`` first, in the same process (one JAX start instead of two).
+RUN_FIRST = """
+import sys
+from lstm_automl.cli import main
+
+if main(sys.argv[sys.argv.index("--run") + 1:]) != 0:
+    sys.exit("the run failed")
+sys.argv = sys.argv[:sys.argv.index("--run")]
+"""
+
+
 def _predict_in(tmp_path: Path, where: str, model: str, history: Path, windows: Path,
-                backend_name: str, block_tensorflow: bool = False) -> tuple[np.ndarray, ...]:
-    """``lstm-sweep predict`` and the pyfunc on scaled windows, in a fresh process."""
+                backend_name: str, block_tensorflow: bool = False, run: tuple[str, ...] = (),
+                ) -> tuple[np.ndarray, np.ndarray, str]:
+    """``lstm-sweep predict`` and the pyfunc on scaled windows, in a fresh process (after
+    ``lstm-sweep run RUN`` there when given); also that process' console."""
     out, raw = tmp_path / f"predict-{where}.csv", tmp_path / f"raw-{where}.npy"
     script = tmp_path / "predict_probe.py"
-    script.write_text(PREDICT_SCRIPT)
-    env = _env(tmp_path, block_tensorflow, MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path}/mlflow.db")
+    script.write_text((RUN_FIRST if run else "") + PREDICT_SCRIPT)
+    extra = {} if run else {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db"}
+    env = _env(tmp_path, block_tensorflow, **extra)  # a run finds ./mlflow.db itself
     done = subprocess.run([sys.executable, str(script), model, str(history), str(out),
-                           str(windows), str(raw), "--backend", backend_name], cwd=tmp_path,
+                           str(windows), str(raw), "--backend", backend_name,
+                           *(("--run", *run) if run else ())], cwd=tmp_path,
                           env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
     assert f"BACKEND {backend_name}" in done.stdout
-    assert "TENSORFLOW_IMPORT_ATTEMPT" not in done.stderr
-    return pd.read_csv(out).to_numpy(), np.load(raw)
+    assert "TENSORFLOW_IMPORT_ATTEMPT" not in done.stderr, done.stderr[-3000:]
+    return pd.read_csv(out).to_numpy(), np.load(raw), done.stdout
 
 
 def _registered(tmp_path: Path, name: str) -> tuple[object, object, list[object]]:
@@ -245,11 +251,15 @@ def test_jax_run_without_tensorflow_registers_a_model_tensorflow_predicts_alike(
     if keras.backend.backend() != "tensorflow":
         pytest.skip("the TensorFlow side runs in this process")
     write_sweep(tmp_path, sweep_text("on_jax"), name="on_jax.yaml")
-    done = _lstm_sweep(tmp_path, "run", "on_jax.yaml", "--backend", "jax",
-                       block_tensorflow=True)
-    assert "TENSORFLOW_IMPORT_ATTEMPT" not in done.stderr, done.stderr[-3000:]
-    assert "  backend: jax (--backend)" in done.stdout
-    assert "Registered 'on_jax' version 1" in done.stdout
+    history, windows = _history_and_windows(tmp_path, "on_jax")  # from the data, not the run
+    uri = "models:/on_jax/1"  # in ./mlflow.db, the default store
+    # one child with TensorFlow blocked runs the sweep and then predicts with what it registered
+    # (a fresh JAX process loads a model: test_model_trained_here_predicts_alike...)
+    jax_csv, jax_raw, stdout = _predict_in(
+        tmp_path, "jax", uri, history, windows, "jax", block_tensorflow=True,
+        run=("run", "on_jax.yaml", "--backend", "jax"))
+    assert "  backend: jax (--backend)" in stdout
+    assert "Registered 'on_jax' version 1" in stdout
 
     client, version, runs = _registered(tmp_path, "on_jax")
     assert version.tags["lstm_sweep.backend"] == "jax"
@@ -260,10 +270,6 @@ def test_jax_run_without_tensorflow_registers_a_model_tensorflow_predicts_alike(
     assert "keras_backend: jax" in mlmodel and "jax==" in (local / "requirements.txt").read_text()
     assert json.loads((local / "data" / "model" / "backend.json").read_text())["backend"] == "jax"
 
-    history, windows = _history_and_windows(tmp_path, "on_jax")
-    uri = "models:/on_jax/1"  # in ./mlflow.db, the default store
-    jax_csv, jax_raw = _predict_in(tmp_path, "jax", uri, history, windows, "jax",
-                                   block_tensorflow=True)
     tf_csv, tf_raw = _predict_here(tmp_path, uri, history, windows)  # this process: TensorFlow
     np.testing.assert_allclose(tf_raw, jax_raw, rtol=0, atol=ATOL_SCALED)
     np.testing.assert_allclose(tf_csv, jax_csv, rtol=RTOL_ORIGINAL)
@@ -301,7 +307,7 @@ def test_model_trained_here_predicts_alike_on_the_other_backend(tmp_path: Path,
     history, windows = _history_and_windows(tmp_path, "moves")
     uri = "models:/moves/1"  # in ./mlflow.db, the default store
     here_csv, here_raw = _predict_here(tmp_path, uri, history, windows)
-    other_csv, other_raw = _predict_in(tmp_path, other, uri, history, windows, other)
+    other_csv, other_raw, _ = _predict_in(tmp_path, other, uri, history, windows, other)
     np.testing.assert_allclose(other_raw, here_raw, rtol=0, atol=ATOL_SCALED)
     np.testing.assert_allclose(other_csv, here_csv, rtol=RTOL_ORIGINAL)
 

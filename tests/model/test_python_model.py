@@ -246,7 +246,7 @@ def test_sweep_registers_a_model_that_loads_in_a_fresh_process(isolated_workdir,
 
     folder = isolated_workdir / "project"
     folder.mkdir()
-    path = _sweep(folder, search="  learning_rate: {choice: [0.01, 0.02]}", trials=2)
+    path = _sweep(folder)  # one trial: what is registered and loaded is the point here
     assert main(["run", "-q", str(path)]) == 0
     import mlflow
 
@@ -254,7 +254,7 @@ def test_sweep_registers_a_model_that_loads_in_a_fresh_process(isolated_workdir,
     client = mlflow.MlflowClient()
     runs = client.search_runs([client.get_experiment_by_name("custom").experiment_id])
     trials = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
-    assert len(trials) == 2 and all("width" in r.data.params for r in trials)
+    assert len(trials) == 1 and all("width" in r.data.params for r in trials)
     assert all(r.info.run_name.endswith("python") for r in trials)
     version = client.get_latest_versions("custom")[0]
     local = mlflow.artifacts.download_artifacts(version.source, dst_path=str(isolated_workdir))
