@@ -25,6 +25,41 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SWEEPS = PROJECT_ROOT / "sweeps"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Say at once, in the controlling process, when this pytest and pytest-xdist cannot group
+    tests (pytest-xdist issue 1386: 3.8 with pytest 9.2); the check below is the backstop."""
+    if config.getoption("dist", "no") != "loadgroup" or not config.getoption(
+            "numprocesses", None) or hasattr(config, "workerinput"):
+        return  # no test processes, or this is one of them
+    from importlib.metadata import version
+
+    from packaging.version import Version
+
+    if Version(version("pytest")) >= Version("9.2") and \
+            Version(version("pytest-xdist")) <= Version("3.8.0"):
+        raise pytest.UsageError(
+            f"pytest {version('pytest')} with pytest-xdist {version('pytest-xdist')} does not "
+            f"group tests marked xdist_group (pytest-xdist issue 1386): install the test "
+            f"extra's pytest (pip install -e '.[test]', pytest < 9.2)")
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-xdist's own hook has named each test's group
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse to run ungrouped: a test process of ``-n N --dist=loadgroup`` where a test marked
+    ``xdist_group`` did not get its group (pytest-xdist issue 1386, pytest 9.2) would build each
+    module's shared sweep, server or Ray cluster once per process, and run tests meant to take
+    turns at the same time."""
+    if not getattr(config.option, "loadgroup", False):
+        return  # not an xdist worker of --dist=loadgroup
+    lost = [item.nodeid for item in items
+            if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+    if lost:
+        raise pytest.UsageError(
+            f"--dist=loadgroup did not group {len(lost)} tests marked xdist_group (e.g. "
+            f"{lost[0]}): this pytest and pytest-xdist do not work together (pytest-xdist "
+            f"issue 1386); install the test extra's pytest (pip install -e '.[test]')")
+
+
 @pytest.fixture(autouse=True)
 def isolated_workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run in a temporary folder; MLflow's default store (./mlflow.db) lands there."""
