@@ -29,7 +29,11 @@ from typing import Any
 from lstm_automl.console import QUIET, Reporter
 from lstm_automl.distributed.orphan_guard import guarded_command
 from lstm_automl.distributed.worker_pool import LOCAL, Worker, WorkerPool
-from lstm_automl.distributed.worker_scratch import SCRATCH_ENV, make_scratch
+from lstm_automl.distributed.worker_scratch import (
+    SCRATCH_ENV,
+    make_scratch,
+    remove_stale_scratch,
+)
 from lstm_automl.errors import ConfigError
 from lstm_automl.model.backend import packed_gpu_env
 from lstm_automl.sweep_file.loader import LoadedSweep
@@ -249,6 +253,7 @@ class TrialWorkerActor:
 
     def run(self, arguments: list[str], env: dict[str, str], cwd: str) -> int:
         """Run the worker until it exits; its exit code. Its folder goes with it."""
+        remove_stale_scratch()  # left by an actor killed on this node (worker_scratch.py)
         folder = make_scratch()  # made here: all of it is ours
         try:
             command = guarded_command("lstm_automl", *arguments,

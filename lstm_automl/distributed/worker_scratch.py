@@ -1,10 +1,11 @@
-"""The temporary tuner folder a Ray actor makes for its worker, removed by whichever of the two
-ends last.
+"""The temporary tuner folder a Ray actor makes for its worker, and its removal.
 
-The actor removes it when its worker exits; a SIGKILL to the actor skips that, but the worker
-gets SIGTERM then (orphan guard) and removes the folder itself on its way out. The worker removes
-only the folder its actor named in ``SCRATCH_ENV``, made with ``PREFIX`` in the temporary
-directory, and only when the sweep's ``tuner.directory`` is that folder: a folder lstm-sweep made.
+The actor removes it when its worker exits. A SIGKILL to the actor skips that: its worker (sent
+SIGTERM by the orphan guard) removes the folder on its way out when it gets that far, and the
+next actor to start on the node removes any folder whose owner file names an actor process
+that is gone. Only folders lstm-sweep made are removed: named ``PREFIX...`` in the temporary
+directory and holding ``OWNER_FILE`` (the stale sweep), or the one its actor named in
+``SCRATCH_ENV`` when it is the sweep's ``tuner.directory`` (the worker).
 """
 
 from __future__ import annotations
@@ -14,15 +15,43 @@ import shutil
 import tempfile
 from pathlib import Path
 
-__all__ = ["PREFIX", "SCRATCH_ENV", "make_scratch", "remove_own_scratch"]
+__all__ = ["OWNER_FILE", "PREFIX", "SCRATCH_ENV", "make_scratch", "remove_own_scratch",
+           "remove_stale_scratch"]
 
 SCRATCH_ENV = "LSTM_SWEEP_WORKER_SCRATCH"
 PREFIX = "lstm-sweep-worker-"
+OWNER_FILE = "lstm_sweep_actor.pid"
 
 
 def make_scratch() -> str:
-    """A new, empty folder for one worker's tuner state."""
-    return tempfile.mkdtemp(prefix=PREFIX)
+    """A new folder for one worker's tuner state, holding the pid of the process that made it."""
+    folder = tempfile.mkdtemp(prefix=PREFIX)
+    (Path(folder) / OWNER_FILE).write_text(str(os.getpid()))
+    return folder
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
+def remove_stale_scratch() -> list[Path]:
+    """Remove the scratch folders on this node whose making process has died; the removed."""
+    removed = []
+    for folder in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        try:
+            owner = int((folder / OWNER_FILE).read_text().strip())
+        except (OSError, ValueError):
+            continue  # not one lstm-sweep made (or being made): leave it
+        if not _alive(owner):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
 
 def remove_own_scratch(tuner_directory: str | Path) -> bool:
