@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
@@ -23,10 +24,16 @@ PREFIX = "lstm-sweep-worker-"
 OWNER_FILE = "lstm_sweep_actor.pid"
 
 
+def _owner() -> str:
+    """This process as an owner file names it: its pid and host (a temporary directory shared
+    by hosts or containers, whose pids mean other processes, is never swept for another's)."""
+    return f"{os.getpid()} {socket.gethostname()}"
+
+
 def make_scratch() -> str:
     """A new folder for one worker's tuner state, holding the pid of the process that made it."""
     folder = tempfile.mkdtemp(prefix=PREFIX)
-    (Path(folder) / OWNER_FILE).write_text(str(os.getpid()))
+    (Path(folder) / OWNER_FILE).write_text(_owner())
     return folder
 
 
@@ -45,10 +52,11 @@ def remove_stale_scratch() -> list[Path]:
     removed = []
     for folder in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
         try:
-            owner = int((folder / OWNER_FILE).read_text().strip())
+            pid, host = (folder / OWNER_FILE).read_text().split(maxsplit=1)
+            owner = int(pid)
         except (OSError, ValueError):
             continue  # not one lstm-sweep made (or being made): leave it
-        if not _alive(owner):
+        if host.strip() == socket.gethostname() and not _alive(owner):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed

@@ -13,6 +13,7 @@ column of the training format back. NumPy and pandas only.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from typing import Any
 
 import numpy as np
@@ -69,10 +70,11 @@ def tag_output(spec: dict[str, Any], predicted: np.ndarray, tokens: list[list[st
         per_text[row].append((start, predicted[piece]))
     rows = []
     for row, split in enumerate(tokens):
+        starts = [start for start, _ in per_text[row]]  # ascending, as tag_input made them
         for position in range(len(split)):
+            first = bisect_left(starts, position - steps + 1)  # the pieces holding it: a few
             start, probs = max(
-                ((start, probs) for start, probs in per_text[row]
-                 if start <= position < start + steps),
+                per_text[row][first:bisect_right(starts, position)],
                 key=lambda piece, p=position: _context(p, piece[0], steps, len(split)))
             rows.append(probs[position - start])
     probs = np.array(rows) if rows else np.zeros((0, len(spec["classes"])))

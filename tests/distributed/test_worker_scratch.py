@@ -49,19 +49,24 @@ def test_anything_else_is_left_alone(case: str, scratch: Path, tmp_path: Path,
 def test_a_folder_whose_actor_died_is_removed_by_the_next_actor(scratch: Path, tmp_path: Path):
     """Its owner file names a process that has exited; folders of a live process, without an
     owner file, or not named with the prefix stay."""
+    import socket
     import subprocess
     import sys
 
     from lstm_automl.distributed.worker_scratch import OWNER_FILE, remove_stale_scratch
 
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
-    (scratch / OWNER_FILE).write_text(gone.stdout.strip())  # that process has exited
+                          capture_output=True, text=True, check=True).stdout.strip()
+    host = socket.gethostname()
+    (scratch / OWNER_FILE).write_text(f"{gone} {host}")  # that process has exited
     live = Path(make_scratch())  # owned by this test process
     unowned = tmp_path / "lstm-sweep-worker-unowned"
     unowned.mkdir()
     other = tmp_path / "experiment-1"
     other.mkdir()
-    (other / OWNER_FILE).write_text(gone.stdout.strip())
+    (other / OWNER_FILE).write_text(f"{gone} {host}")
+    elsewhere = Path(make_scratch())  # made on another host sharing this temporary directory
+    (elsewhere / OWNER_FILE).write_text(f"{gone} another-host")
     assert remove_stale_scratch() == [scratch]
-    assert not scratch.exists() and live.exists() and unowned.exists() and other.exists()
+    assert not scratch.exists()
+    assert live.exists() and unowned.exists() and other.exists() and elsewhere.exists()
