@@ -87,6 +87,25 @@ def test_validate_of_the_quickstart_leaves_modules_unloaded(isolated_workdir: Pa
     assert "HEAVY_MODULES=[]" in result.stdout, result.stdout[-2000:]
 
 
+@pytest.mark.parametrize("user_setting", [None, "2"], ids=["unset", "user-set"])
+def test_validate_starts_one_blas_thread_unless_the_user_chose(isolated_workdir: Path,
+                                                               user_setting: str | None):
+    """Issue 25: OpenBLAS starting a thread per core when numpy loads cost validate ~10 % of
+    its time; validate asks for one thread before numpy loads, and keeps a user's setting."""
+    probe = PROBE.replace('print("HEAVY_MODULES="',
+                          'import os; print("BLAS=" + str(os.environ.get("OPENBLAS_NUM_THREADS")))'
+                          '\nprint("HEAVY_MODULES="')
+    env = _env()
+    env.pop("OPENBLAS_NUM_THREADS", None)
+    if user_setting:
+        env["OPENBLAS_NUM_THREADS"] = user_setting
+    result = subprocess.run([sys.executable, "-c", probe, "validate",
+                             str(SWEEPS / "quickstart.yaml")], cwd=isolated_workdir, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert f"BLAS={user_setting or 1}" in result.stdout.splitlines()
+
+
 def test_every_subcommand_has_a_function_in_the_command_table():
     """The parser's subcommands and cli.COMMANDS name the same commands, and each entry is a
     function of its module (a typo fails here, not in front of a user)."""

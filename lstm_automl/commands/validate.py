@@ -7,6 +7,7 @@ Reads only: it never imports TensorFlow and never touches MLflow.
 from __future__ import annotations
 
 import argparse
+import os
 
 from lstm_automl.api import validate
 
@@ -22,6 +23,9 @@ def validate_command(args: argparse.Namespace) -> int:
         0 done; bad input raises the project's errors (``errors.py``), which ``cli.main``
         turns into one line and exit 2.
     """
+    # The checks' arithmetic is a few hundred numbers; OpenBLAS starting a thread per core when
+    # numpy loads cost validate ~10 % of its time (issue 25). A user's own setting wins.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     checked = validate(args.sweep_file, getattr(args, "overrides", None) or [],
                        data=not args.no_data)
     for line in checked.lines():
