@@ -78,8 +78,10 @@ QUICK = ("tuner.max_trials=2", "training.epochs=3", "final_model.top_k=1",
 
 
 def case_overrides(args: Any, seed: int | None) -> list[str]:
-    """The ``--set`` items every run of a case gets: smoke budget, preset, seed."""
+    """The ``--set`` items every run of a case gets: smoke budget, preset, the command line's
+    own ``--set`` items, seed."""
     items = list(QUICK) if args.quick else []
+    items += getattr(args, "set", None) or []
     if args.preset:
         items.append(f"preset={args.preset}")
     if seed is not None:
@@ -254,6 +256,9 @@ def main() -> None:
                    help="Keras backend of every run (default: each file's / auto)")
     p.add_argument("--preset", choices=("none", "fast", "good", "best"), default=None,
                    help="set every file's preset (default: what the file says, else good)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a --set override for every sweep (repeatable), e.g. "
+                   "'search.fcn_branch=false' to compare a default against its absence")
     args = p.parse_args()
     if args.only:
         known = {c.key: c for c in (*CASES, *DEV_CASES, *HELDOUT_CASES)}
@@ -300,6 +305,7 @@ def main() -> None:
     report(args, "quality: champions against the strongest baselines",
            f"budget {args.budget} s per sweep; sweeps as in {where}/"
            + (f"; preset {args.preset}" if args.preset else "")
+           + "".join(f"; --set {item}" for item in args.set)
            + (f"; seeds {','.join(map(str, args.seed_list))}" if args.seed_list else
               f"; {args.seeds} seeds" if args.seeds > 1 else "")
            + (f"; backend {args.backend}" if args.backend else "")
