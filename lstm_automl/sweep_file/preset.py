@@ -4,8 +4,8 @@ Only keys the file (with its ``--set`` overrides) does not write are filled, so 
 always wins. For a forecast of one target, the training rows decide the data keys: ``log`` for a
 positive series whose spread grows with its level, a per-window level (``window_norm: last``)
 where KPSS finds a trend or unit root, a lookback of two seasons where the season is strong,
-and the residuals searched (seasonal-naive only for a seasonal series).
-Reads the target column only (NumPy, no TensorFlow): ``validate`` stays light.
+and the residuals searched (seasonal-naive only for a seasonal series). A classifier of numeric
+sequences gets the LSTM-FCN branch. Reads the target column only (NumPy, no TensorFlow): ``validate`` stays light.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ def apply_preset(raw: dict[str, Any], base_dir: Path,
     lines = _budget(resolved, preset)
     lines += _forecast_choices(resolved, preset, base_dir, wrote_final=raw.get("final_model")
                                is not None)
+    lines += _classify_choices(resolved)
     return resolved, name, lines
 
 
@@ -122,6 +123,22 @@ def _forecast_choices(resolved: dict[str, Any], preset: Preset, base_dir: Path,
         return lines
     return lines + _search_choices(search, data, profile, season if seasonal else None,
                                    season, preset, windows_rows)
+
+
+def _classify_choices(resolved: dict[str, Any]) -> list[str]:
+    """A classifier of numeric sequences gets the LSTM-FCN family (Karim et al. 2018): on few,
+    long training sequences recurrent layers alone fell far below 1-NN, and the convolutional
+    branch beside them closed the gap (bench/runs/2026-12.md, development sets)."""
+    data = resolved.get("data")
+    if not isinstance(data, dict) or data.get("task") != "classify" or data.get("text") or \
+            resolved.get("model") is not None:
+        return []
+    search = _section(resolved, "search")
+    if search is None or "fcn_branch" in search:
+        return []
+    search["fcn_branch"] = True
+    return ["search.fcn_branch: true (classification: LSTM-FCN, a convolutional branch beside "
+            "the recurrent layers; write fcn_branch: false for recurrent layers only)"]
 
 
 def _blend(resolved: dict[str, Any]) -> list[str]:

@@ -168,6 +168,26 @@ def test_the_shipped_quickstart_is_untouched_by_the_default_preset(monkeypatch):
     assert resolved.config.model_dump() == bare.config.model_dump()
 
 
+def test_a_classifier_of_numeric_sequences_gets_the_fcn_branch_unless_written(tmp_path):
+    first = ("name: cls\npreset: good\ndata: {source: 'builtin:GunPoint', task: classify}\n"
+             "search: {units: 8%s}\n")
+    loaded = load_sweep(write_sweep(tmp_path, first % ""))
+    assert loaded.config.search.fcn_branch is True
+    assert any(line.startswith("search.fcn_branch: true (classification: LSTM-FCN")
+               for line in loaded.preset_choices)
+    written = load_sweep(write_sweep(tmp_path, first % ", fcn_branch: false", "w.yaml"))
+    assert written.config.search.fcn_branch is False
+    assert not any("fcn_branch" in line for line in written.preset_choices)
+    none = load_sweep(write_sweep(tmp_path, (first % "").replace("good", "none"), "n.yaml"))
+    assert none.config.search.fcn_branch is False
+
+
+def test_a_forecast_gets_no_fcn_branch_from_the_preset(tmp_path):
+    _monthly_csv(tmp_path, _growing_seasonal())
+    loaded = load_sweep(write_sweep(tmp_path, _first_sweep("series.csv") + "preset: good\n"))
+    assert loaded.config.search.fcn_branch is False
+
+
 def test_profile_tells_trend_season_and_growth_apart():
     growing = profile_series(_growing_seasonal()[:96], 12)
     assert growing.wants_log and growing.trending and growing.seasonal
