@@ -3,7 +3,8 @@
 ``preset: fast | good | best`` (default ``good``; ``none``: every key keeps its schema default)
 sets the budget keys the file does not write (tuner, training, final_model); for a forecast,
 ``sweep_file/preset.py`` adds the choices the training rows decide (transform, lookback, window
-level, hybrid residuals) and, for one series, ``final_model.blend: with_baselines``. Calendar
+level, hybrid residuals) and, for one series, ``final_model.blend: with_baselines``; a classifier
+of numeric sequences gets ``search.fcn_branch: true``. Calendar
 inputs stay off: on the quickstart they gained nothing over four seeds (bench/runs/2026-12.md).
 One function per preset lists its budget, so a new budget key is added in one place per preset.
 """
