@@ -163,7 +163,7 @@ def shipped(val: np.ndarray, actual: np.ndarray, nets: np.ndarray) -> np.ndarray
     def forecast(weights: np.ndarray) -> np.ndarray:
         return np.tensordot(weights, val[order], 1)
 
-    weights, _ = choose_weights(members, forecast, actual, lambda w: rmse(actual, forecast(w)))
+    weights, _ = choose_weights(members, lambda w: rmse(actual, forecast(w)))
     out = np.zeros(len(val))
     out[order] = weights
     return out

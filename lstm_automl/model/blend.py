@@ -80,8 +80,7 @@ def build_blend(final: FinalModel, tuner: Any, data: Any, report: Baselines, bud
     members, notes = _validation_members(final, tuner, data, report, budget_s)
     forecast_of = _validation_forecast(members, data)
     loss = _validation_loss(forecast_of, data)
-    weights, rule = choose_weights(members, forecast_of, data.actual("validation"), loss,
-                                   rounds)
+    weights, rule = choose_weights(members, loss, rounds)
     alone = np.eye(len(members.names))
     scores = ", ".join(f"{name} {loss(alone[j]):.4g}" for j, name in enumerate(members.names))
     notes.append(f"blend: validation {_metric_name(data)} of each member alone: {scores}; of "
@@ -111,8 +110,7 @@ GREEDY_SHARE = 0.5  # of greedy selection's weights; the rest to equal weights (
 EQUAL_BASELINES = 2  # the best validated baselines that share the equal weights
 
 
-def choose_weights(members: _Members, forecast: Callable[[np.ndarray], np.ndarray],
-                   actual: np.ndarray, loss: Callable[[np.ndarray], float],
+def choose_weights(members: _Members, loss: Callable[[np.ndarray], float],
                    rounds: int = DEFAULT_ROUNDS) -> tuple[np.ndarray, str]:
     """Greedy selection's weights (the networks as one member: their equal mean) shrunk half-way
     toward equal weights for the networks and the two best validated baselines.
@@ -121,9 +119,8 @@ def choose_weights(members: _Members, forecast: Callable[[np.ndarray], np.ndarra
     one lucky trial, or one baseline that happened to do best there, lost on unseen series. The
     forecast-combination literature's remedy is to shrink estimated weights toward equal ones
     (Diebold and Pauly 1990; the "combination puzzle" of Stock and Watson 2004); the share is
-    fixed, not fitted. Chosen on the development series over 5 seeds (bench/runs/2026-12.md),
-    before the held-out series were scored again. ``forecast`` is kept for the callers' sake:
-    the weights need only ``loss``."""
+    fixed, not fitted. Chosen on the development series over 5 seeds (bench/runs/2026-12.md).
+    ``loss`` scores a weight vector on validation (the primary metric, original units)."""
     greedy = pooled_greedy(len(members.networks), len(members.names), loss, rounds)
     n_net = len(members.networks)
     if not members.classical:

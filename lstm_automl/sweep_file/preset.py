@@ -5,7 +5,8 @@ always wins. For a forecast of one target, the training rows decide the data key
 positive series whose spread grows with its level, a per-window level (``window_norm: last``)
 where KPSS finds a trend or unit root, a lookback of two seasons where the season is strong,
 and the residuals searched (seasonal-naive only for a seasonal series). A classifier of numeric
-sequences gets the LSTM-FCN branch. Reads the target column only (NumPy, no TensorFlow): ``validate`` stays light.
+sequences gets the LSTM-FCN branch. Reads the target column only (NumPy, no TensorFlow):
+``validate`` stays light.
 """
 
 from __future__ import annotations

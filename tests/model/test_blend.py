@@ -54,7 +54,7 @@ def _choose(forecasts: dict[str, np.ndarray], actual: np.ndarray):
     from lstm_automl.model.blend import choose_weights
 
     members, forecast = _members(forecasts, 1)
-    return choose_weights(members, forecast, actual, lambda w: _rmse(actual, forecast(w)))
+    return choose_weights(members, lambda w: _rmse(actual, forecast(w)))
 
 
 def test_a_blend_whose_gain_rests_on_one_lucky_window_is_shrunk_toward_equal_weights():
@@ -97,7 +97,7 @@ def test_without_baselines_the_weights_are_greedy_selection_alone():
 
     val = np.zeros((8, 1))
     members, forecast = _members({"trial-1": val + 0.1, "trial-2": val - 0.3}, 2)
-    weights, rule = choose_weights(members, forecast, val, lambda w: _rmse(val, forecast(w)))
+    weights, rule = choose_weights(members, lambda w: _rmse(val, forecast(w)))
     assert weights.sum() == pytest.approx(1.0) and rule.startswith("greedy selection")
 
 
