@@ -182,6 +182,15 @@ def test_a_classifier_of_numeric_sequences_gets_the_fcn_branch_unless_written(tm
     assert none.config.search.fcn_branch is False
 
 
+def test_a_text_classifier_gets_no_fcn_branch_from_the_preset(monkeypatch):
+    from conftest import SWEEPS
+
+    monkeypatch.setenv(PRESET_ENV, "good")
+    loaded = load_sweep(SWEEPS / "text_example.yaml")  # task: classify over raw strings
+    assert loaded.preset == "good" and loaded.config.search.fcn_branch is False
+    assert not any("fcn_branch" in line for line in loaded.preset_choices)
+
+
 def test_a_forecast_gets_no_fcn_branch_from_the_preset(tmp_path):
     _monthly_csv(tmp_path, _growing_seasonal())
     loaded = load_sweep(write_sweep(tmp_path, _first_sweep("series.csv") + "preset: good\n"))
